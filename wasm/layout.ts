@@ -1,0 +1,41 @@
+// The core's linear-memory layout, declared once. The host reads these numbers from the
+// module's exports (see src/machine/Core.ts), never from a copy.
+//
+//   0x00000  unused (a null page)
+//   0x01000  integer registers x0..x31, u64 each
+//   0x01100  floating-point registers f0..f31, raw 64-bit patterns (singles NaN-boxed)
+//   0x02000  TLBs: fetch, load, store; TLB_ENTRIES entries of { tag: u64, addend: u64 }
+//   0x08000  UART receive ring (host -> guest), UART_RX_SIZE bytes
+//   0x10000  UART transmit ring (guest -> host), UART_TX_SIZE bytes
+//   0x20000  boot ROM image, indexed by physical address (0x1000..0x10000 is mapped)
+//   0x40000  compressed-instruction expansion table: 65536 x u32
+//   0x80000  AssemblyScript static data (--memoryBase)
+//   0x100000 guest RAM (physical 0x8000_0000), then one guard page
+
+export const REGS_OFFSET: u32 = 0x1000;
+export const FREGS_OFFSET: u32 = 0x1100;
+
+export const TLB_OFFSET: u32 = 0x2000;
+export const TLB_ENTRIES: u32 = 512;
+export const TLB_ENTRY_SIZE: u32 = 16;
+export const TLB_SIZE: u32 = TLB_ENTRIES * TLB_ENTRY_SIZE;
+export const TLB_FETCH: u32 = TLB_OFFSET;
+export const TLB_LOAD: u32 = TLB_OFFSET + TLB_SIZE;
+export const TLB_STORE: u32 = TLB_OFFSET + 2 * TLB_SIZE;
+
+export const UART_RX_OFFSET: u32 = 0x8000;
+export const UART_RX_SIZE: u32 = 0x1000;
+export const UART_TX_OFFSET: u32 = 0x10000;
+export const UART_TX_SIZE: u32 = 0x10000;
+
+export const ROM_OFFSET: u32 = 0x20000;
+export const ROM_BASE: u64 = 0x1000;
+export const ROM_END: u64 = 0x10000;
+
+export const CEXP_OFFSET: u32 = 0x40000;
+
+export const RAM_OFFSET: u32 = 0x100000;
+export const RAM_BASE: u64 = 0x80000000;
+/** Bytes past the end of RAM that are mapped but never used, so a 4-byte fetch of a
+ *  2-byte instruction in RAM's last bytes stays inside the wasm memory. */
+export const RAM_GUARD: u32 = 0x10000;
