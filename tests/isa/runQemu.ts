@@ -1,0 +1,68 @@
+// Runs a bare-metal ELF on the reference machine, `qemu-system-riscv64 -M virt -bios none`,
+// and collects what the program printed on the UART. The ISA tests, the differential
+// fuzzer and the benchmarks all use QEMU as the peer through this one function.
+import { spawn } from 'node:child_process';
+
+export interface QemuResult {
+  /** Everything the guest wrote to the UART, as latin1. */
+  uart: string;
+  /** QEMU's exit status: 0 for the sifive test device's pass, the fail code otherwise. */
+  exitCode: number | null;
+  /** True when the run was killed at the time limit instead of powering off. */
+  timedOut: boolean;
+  /** Wall time from spawn to exit, start-up included. */
+  wallSeconds: number;
+}
+
+export interface QemuOptions {
+  /** Kill QEMU after this long (a program that never powers off). Default 60 s. */
+  timeoutMs?: number;
+}
+
+export const QEMU = 'qemu-system-riscv64';
+
+export function runQemu(elfPath: string, opts: QemuOptions = {}): Promise<QemuResult> {
+  const timeoutMs = opts.timeoutMs ?? 60_000;
+  const args = ['-M', 'virt', '-bios', 'none', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-kernel', elfPath];
+  return new Promise((resolve, reject) => {
+    const start = process.hrtime.bigint();
+    const child = spawn(QEMU, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`cannot start ${QEMU}: ${e.message}`));
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+      const stderr = Buffer.concat(err).toString('latin1');
+      if (code !== 0 && !timedOut && stderr.includes('qemu-system-riscv64:')) {
+        reject(new Error(`${QEMU} failed on ${elfPath}: ${stderr.trim()}`));
+        return;
+      }
+      resolve({ uart: Buffer.concat(out).toString('latin1'), exitCode: code, timedOut, wallSeconds });
+    });
+  });
+}
+
+/** Runs async jobs with at most `limit` in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  async function worker(): Promise<void> {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i], i);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
