@@ -1,0 +1,51 @@
+#!/bin/bash
+# Assemble the romvisor initramfs: busybox (from build-busybox.sh) + its applet
+# links, the committed rootfs/ files (/init, /etc/...), /bin/fpcheck compiled
+# from src/fpcheck.c, packed reproducibly into appliances/boot/initramfs.cpio.gz.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+BUILD=${ROMVISOR_BUILD_DIR:-/work/build-images}
+BB=$BUILD/busybox-build
+ROOT=$BUILD/initramfs-root
+CC=riscv64-linux-gnu-gcc
+EPOCH=1672531200   # every mtime in the archive: 2023-01-01 00:00:00 UTC
+
+[ -x "$BB/busybox" ] && [ -f "$BB/busybox.links" ] || {
+    echo "build-initramfs: $BB/busybox or busybox.links missing; run build-busybox.sh first" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "build-initramfs: must run as root (device nodes, root ownership)" >&2; exit 2; }
+
+rm -rf "$ROOT"
+mkdir -p "$ROOT"
+cd "$ROOT"
+mkdir -p bin sbin usr/bin usr/sbin etc dev proc sys tmp root mnt run var/log
+chmod 1777 tmp
+chmod 0700 root
+
+install -m 0755 "$BB/busybox" bin/busybox
+# busybox.links lists each applet's install path (/bin/ls, /usr/sbin/httpd, ...).
+while IFS= read -r applet; do
+    [ "$applet" = /bin/busybox ] && continue
+    rel=$(dirname "${applet#/}" | sed 's#[^/][^/]*#..#g')
+    ln -sf "$rel/bin/busybox" ".${applet}"
+done < "$BB/busybox.links"
+
+install -m 0755 "$HERE/rootfs/init" init
+install -m 0644 "$HERE/rootfs/etc/passwd" "$HERE/rootfs/etc/group" \
+    "$HERE/rootfs/etc/profile" "$HERE/rootfs/etc/hostname" etc/
+
+"$CC" -O2 -static -Wall -Wextra -Werror -o bin/fpcheck "$HERE/src/fpcheck.c" -lm
+riscv64-linux-gnu-strip bin/fpcheck
+
+# The kernel opens /dev/console for init before anything is mounted, so the
+# node has to be in the archive itself (devtmpfs is only automounted on a real root).
+mknod -m 0600 dev/console c 5 1
+mknod -m 0666 dev/null c 1 3
+
+find . -exec touch -h -d "@$EPOCH" {} +
+mkdir -p "$REPO/appliances/boot"
+find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |
+    cpio -o -H newc -R 0:0 --reproducible --quiet |
+    gzip -9n > "$REPO/appliances/boot/initramfs.cpio.gz"
+ls -l "$REPO/appliances/boot/initramfs.cpio.gz"
