@@ -112,9 +112,43 @@
   CHECK a0, \flags
 .endm
 
-/* Runs \insn expecting a synchronous trap with mcause \cause; mepc must be the
- * instruction and mtval \tval. Execution resumes after the instruction. */
+/* Trap tests run \insn expecting a synchronous trap; mepc must be the instruction and
+ * execution resumes after it. mcause must be \cause (or \alt_cause where the spec and
+ * QEMU part ways, see TEST_TRAP_ADDR). What mtval may hold depends on the cause:
+ *   TEST_TRAP          exactly \tval
+ *   TEST_TRAP_ADDR     the address the instruction used, kept in a1 by the test
+ *   TEST_TRAP_ILLEGAL  0 or the instruction bits \bits (privileged spec, "mtval")
+ *   TEST_TRAP_BREAK    0 or the instruction's address (privileged spec, "mtval") */
 .macro TEST_TRAP num, cause, tval, insn:vararg
+  TRAP_RUN \num, \cause, \cause, \insn
+  CHECK a1, \tval
+.endm
+
+.macro TEST_TRAP_ADDR num, cause, alt_cause, insn:vararg
+  mv a4, a1
+  TRAP_RUN \num, \cause, \alt_cause, \insn
+  beq a1, a4, .Ltrap_tval_ok\@
+  j fail
+.Ltrap_tval_ok\@:
+.endm
+
+.macro TEST_TRAP_ILLEGAL num, bits, insn:vararg
+  TRAP_RUN \num, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_ILLEGAL_INSTRUCTION, \insn
+  beqz a1, .Ltrap_tval_ok\@
+  CHECK a1, \bits
+.Ltrap_tval_ok\@:
+.endm
+
+.macro TEST_TRAP_BREAK num, insn:vararg
+  TRAP_RUN \num, CAUSE_BREAKPOINT, CAUSE_BREAKPOINT, \insn
+  beqz a1, .Ltrap_tval_ok\@
+  beq a1, a0, .Ltrap_tval_ok\@
+  j fail
+.Ltrap_tval_ok\@:
+.endm
+
+/* Leaves mepc in a0 (checked) and mtval in a1 for the caller's mtval check. */
+.macro TRAP_RUN num, cause, alt_cause, insn:vararg
   li gp, \num
   la t0, .Ltrap_after\@
   la t1, trap_resume
@@ -127,16 +161,18 @@
 .Ltrap_after\@:
   la t1, trap_cause
   ld a0, 0(t1)
-  CHECK a0, \cause
-  la t1, trap_tval
-  ld a0, 0(t1)
-  CHECK a0, \tval
+  li t6, \cause
+  beq a0, t6, .Ltrap_cause_ok\@
+  CHECK a0, \alt_cause
+.Ltrap_cause_ok\@:
   la t1, trap_epc
   ld a0, 0(t1)
   la t0, .Ltrap_at\@
   beq a0, t0, .Ltrap_epc_ok\@
   j fail
 .Ltrap_epc_ok\@:
+  la t1, trap_tval
+  ld a1, 0(t1)
 .endm
 
 #endif
