@@ -1,0 +1,756 @@
+import type { BlockBackend } from './BlockBackend.ts';
+import type { ByteSource } from './ByteSource.ts';
+import {
+  bitmapSize,
+  decodeLocatorPath,
+  DEFAULT_BLOCK_SIZE,
+  encodeLocatorPath,
+  HEADER_SIZE,
+  MAX_LOCATOR_LENGTH,
+  parseDynamicHeader,
+  platformName,
+  PLATFORM_W2KU,
+  PLATFORM_W2RU,
+  serializeDynamicHeader,
+  type ParentLocatorEntry,
+  type VhdDynamicHeader,
+} from './VhdDynamicHeader.ts';
+import {
+  FOOTER_SIZE,
+  footerVirtualSize,
+  formatUniqueId,
+  MAX_VIRTUAL_SIZE,
+  parseFooter,
+  randomUniqueId,
+  SECTOR_SIZE,
+  serializeFooter,
+  vhdTimeNow,
+  type VhdFooter,
+  type VhdType,
+} from './VhdFooter.ts';
+import { hex, VhdError } from './VhdError.ts';
+
+/** BAT value of a block that has no data in this file. */
+const UNALLOCATED = 0xffffffff;
+/** Where the BAT starts in images romvisor writes: after the footer copy and the header. */
+const TABLE_OFFSET = FOOTER_SIZE + HEADER_SIZE;
+/**
+ * Ceiling on the BAT we read into memory at open. 64 MiB of entries covers the largest
+ * legal disk with 2 MiB blocks many times over; a header asking for more is corrupt.
+ */
+const MAX_BAT_BYTES = 64 * 1024 * 1024;
+/** Longest parent chain we follow; deeper than this is treated like a loop. */
+export const MAX_CHAIN_DEPTH = 32;
+/** One read or write may move at most this much, so a caller bug cannot allocate gigabytes. */
+export const MAX_IO_BYTES = 256 * 1024 * 1024;
+/** Bitmaps kept in memory; 4096 × 512 bytes for 2 MiB blocks = 2 MiB of cache. */
+const BITMAP_CACHE_ENTRIES = 4096;
+
+/** What a differencing disk says about its parent; handed to the `ParentResolver`. */
+export interface ParentReference {
+  /** The parent's unique id (8-4-4-4-12 hex), which the found parent must have. */
+  uniqueId: string;
+  /** The parent's file name as stored in the header (UTF-16), often just the base name. */
+  unicodeName: string;
+  /** Decoded parent locators in header order: W2ru (relative), W2ku (absolute), ... */
+  locators: { platform: string; path: string }[];
+  /** Parent time stamp from the header (seconds since 2000-01-01 UTC). */
+  timeStamp: number;
+}
+
+/**
+ * Finds the backend holding a differencing disk's parent, or undefined when there is
+ * none. The VHD layer opens it read-only and checks its unique id; the disk then owns
+ * the backend and disposes it with the chain.
+ */
+export type ParentResolver = (ref: ParentReference) => Promise<BlockBackend | undefined>;
+
+export interface VhdOpenOptions {
+  parentResolver?: ParentResolver;
+  /** Refuse writes even if the backend allows them. Parents are always opened this way. */
+  readOnly?: boolean;
+}
+
+export interface VhdCreateOptions {
+  uniqueId?: Uint8Array;
+  /** Footer time stamp (seconds since 2000); fixed values make images reproducible. */
+  timeStamp?: number;
+  /** Dynamic and differencing block size, a power of two (default 2 MiB). */
+  blockSize?: number;
+}
+
+export interface VhdDifferencingOptions extends VhdCreateOptions {
+  /** Stored in the W2ku locator: where the parent lives, absolute. */
+  parentAbsolutePath?: string;
+  /** Stored in the W2ru locator: the parent relative to the child, e.g. "./base.vhd". */
+  parentRelativePath?: string;
+  /** Stored as the parent unicode name (default: the base name of a locator path). */
+  parentName?: string;
+}
+
+interface OpenState {
+  /** Unique ids of the disks below this one in the chain (child first), for loop checks. */
+  descendants: string[];
+  /** A parent already open (createDifferencing), used instead of the resolver. */
+  parentDisk?: VhdDisk;
+}
+
+interface Extent {
+  start: number;
+  end: number;
+  what: string;
+}
+
+/**
+ * A VHD (fixed, dynamic or differencing) over a `BlockBackend`: the virtual disk the
+ * guest sees. Reads and writes are byte-addressed; unaligned writes are widened to
+ * whole sectors by reading the neighbours first.
+ */
+export class VhdDisk implements ByteSource {
+  /** Non-fatal findings from open (e.g. a damaged footer replaced by its copy at 0). */
+  readonly warnings: string[];
+  /** The next disk in the chain, for differencing disks; owned by this one. */
+  readonly parent: VhdDisk | undefined;
+  readonly footer: VhdFooter;
+  readonly header: VhdDynamicHeader | undefined;
+  /** Decoded parent reference of a differencing disk. */
+  readonly parentReference: ParentReference | undefined;
+
+  private readonly bat: Uint32Array;
+  private readonly bitmapBytes: number;
+  private readonly bitmapCache = new Map<number, Uint8Array>();
+  /** Where the tail footer sits; a new block goes here and the footer moves past it. */
+  private footerOffset: number;
+  private readonly forcedReadOnly: boolean;
+  /** Writes run one at a time so two of them never allocate the same block. */
+  private writeQueue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  private constructor(
+    readonly backend: BlockBackend,
+    footer: VhdFooter,
+    private readonly footerRaw: Uint8Array,
+    header: VhdDynamicHeader | undefined,
+    bat: Uint32Array,
+    footerOffset: number,
+    parent: VhdDisk | undefined,
+    parentReference: ParentReference | undefined,
+    warnings: string[],
+    readOnly: boolean,
+  ) {
+    this.footer = footer;
+    this.header = header;
+    this.bat = bat;
+    this.footerOffset = footerOffset;
+    this.parent = parent;
+    this.parentReference = parentReference;
+    this.warnings = warnings;
+    this.forcedReadOnly = readOnly;
+    this.bitmapBytes = header ? bitmapSize(header.blockSize) : 0;
+  }
+
+  get type(): VhdType {
+    return this.footer.type;
+  }
+
+  /** Size of the disk the guest sees, in bytes. */
+  get virtualSize(): number {
+    return footerVirtualSize(this.footer);
+  }
+
+  /** Same as `virtualSize`; lets a VhdDisk serve as a `ByteSource`. */
+  get size(): number {
+    return this.virtualSize;
+  }
+
+  get uuid(): string {
+    return formatUniqueId(this.footer.uniqueId);
+  }
+
+  get readOnly(): boolean {
+    return this.forcedReadOnly || this.backend.readOnly;
+  }
+
+  /** Block size of a dynamic or differencing disk; the whole disk for a fixed one. */
+  get blockSize(): number {
+    return this.header?.blockSize ?? this.virtualSize;
+  }
+
+  /** Blocks the virtual disk spans (1 for a fixed disk). */
+  get blockCount(): number {
+    return this.header ? Math.ceil(this.virtualSize / this.header.blockSize) : 1;
+  }
+
+  /** Blocks that have data in this file (not counting parents). */
+  get allocatedBlocks(): number {
+    if (!this.header) return 1;
+    let n = 0;
+    for (let i = 0; i < this.blockCount; i++) if (this.bat[i] !== UNALLOCATED) n++;
+    return n;
+  }
+
+  /** Bytes of virtual disk backed by this file's blocks (fixed: the whole disk). */
+  get allocatedBytes(): number {
+    return this.header ? this.allocatedBlocks * this.header.blockSize : this.virtualSize;
+  }
+
+  /** Whether block `index` has data in this file. */
+  isBlockAllocated(index: number): boolean {
+    return !this.header || (index < this.blockCount && this.bat[index] !== UNALLOCATED);
+  }
+
+  /**
+   * Bytes of sectors this file holds itself, from the sector bitmaps: for a
+   * differencing disk, how much the guest changed relative to its parent.
+   */
+  async changedBytes(): Promise<number> {
+    if (!this.header) return this.virtualSize;
+    let sectors = 0;
+    const perBlock = this.header.blockSize / SECTOR_SIZE;
+    for (let i = 0; i < this.blockCount; i++) {
+      if (this.bat[i] === UNALLOCATED) continue;
+      const bitmap = await this.bitmap(i);
+      const limit = Math.min(perBlock, (this.virtualSize - i * this.header.blockSize) / SECTOR_SIZE);
+      for (let s = 0; s < limit; s++) if (bitmap[s >> 3]! & (0x80 >> (s & 7))) sectors++;
+    }
+    return sectors * SECTOR_SIZE;
+  }
+
+  // ---------------------------------------------------------------- open
+
+  /**
+   * Opens an existing VHD, validating every structure that a later read or write would
+   * index by: footer, header, BAT extents, locators, and the parent chain.
+   */
+  static open(backend: BlockBackend, opts: VhdOpenOptions = {}): Promise<VhdDisk> {
+    return VhdDisk.openWith(backend, opts, { descendants: [] });
+  }
+
+  private static async openWith(backend: BlockBackend, opts: VhdOpenOptions, state: OpenState): Promise<VhdDisk> {
+    const fileSize = backend.size;
+    if (fileSize < FOOTER_SIZE) {
+      throw new VhdError('truncated', `VHD file is ${fileSize} bytes, too short for the ${FOOTER_SIZE}-byte footer`, 0);
+    }
+    const warnings: string[] = [];
+    const tailAt = fileSize - FOOTER_SIZE;
+    const tail = await backend.read(tailAt, FOOTER_SIZE);
+    let footer: VhdFooter;
+    let footerRaw = tail;
+    try {
+      footer = parseFooter(tail, tailAt);
+    } catch (tailError) {
+      if (!(tailError instanceof VhdError) || tailAt < FOOTER_SIZE) throw tailError;
+      // Dynamic disks keep a copy at 0 because the tail is what a crash mid-write hits.
+      let copy: VhdFooter;
+      try {
+        footerRaw = await backend.read(0, FOOTER_SIZE);
+        copy = parseFooter(footerRaw, 0);
+      } catch {
+        throw tailError;
+      }
+      if (copy.type === 'fixed') throw tailError;
+      footer = copy;
+      warnings.push(`${tailError.message}; opened from the footer copy at 0x0`);
+    }
+    if (footer.type !== 'fixed' && warnings.length === 0 && tailAt >= FOOTER_SIZE) {
+      const copy = await backend.read(0, FOOTER_SIZE);
+      if (!copy.every((b, i) => b === tail[i])) {
+        warnings.push(`VHD footer copy at 0x0 differs from the footer at ${hex(tailAt)}`);
+      }
+    }
+    const virtualSize = footerVirtualSize(footer);
+
+    if (footer.type === 'fixed') {
+      if (virtualSize > tailAt) {
+        throw new VhdError('truncated', `VHD fixed disk: footer at ${hex(tailAt)} says the disk is ${virtualSize} bytes, but only ${tailAt} bytes of data precede it`, tailAt);
+      }
+      return new VhdDisk(backend, footer, footerRaw, undefined, new Uint32Array(0), tailAt, undefined, undefined, warnings, opts.readOnly ?? false);
+    }
+
+    const headerAt = footer.dataOffset!;
+    if (headerAt + HEADER_SIZE > tailAt) {
+      throw new VhdError('bad-offset', `VHD footer at ${hex(tailAt)}: data offset is ${hex(headerAt)}, but the ${HEADER_SIZE}-byte header would run past the footer`, tailAt + 16);
+    }
+    const header = parseDynamicHeader(await backend.read(headerAt, HEADER_SIZE), headerAt);
+    const { blockSize, maxTableEntries, tableOffset } = header;
+    const blocksNeeded = Math.ceil(virtualSize / blockSize);
+    if (maxTableEntries < blocksNeeded) {
+      throw new VhdError('bat-out-of-range', `VHD dynamic header at ${hex(headerAt)}: max table entries is ${maxTableEntries}, but a disk of ${virtualSize} bytes in ${blockSize}-byte blocks needs ${blocksNeeded}`, headerAt + 28);
+    }
+    const batBytes = maxTableEntries * 4;
+    if (batBytes > MAX_BAT_BYTES || maxTableEntries > Math.ceil(MAX_VIRTUAL_SIZE / blockSize) + 1) {
+      throw new VhdError('bat-out-of-range', `VHD dynamic header at ${hex(headerAt)}: max table entries is ${maxTableEntries}, more than any disk up to ${MAX_VIRTUAL_SIZE} bytes needs`, headerAt + 28);
+    }
+    if (tableOffset < FOOTER_SIZE || tableOffset + batBytes > tailAt) {
+      throw new VhdError('bat-out-of-range', `VHD dynamic header at ${hex(headerAt)}: table offset is ${hex(tableOffset)}, but the ${batBytes}-byte BAT must lie between the footer copy and the footer at ${hex(tailAt)}`, headerAt + 16);
+    }
+    const batRaw = await backend.read(tableOffset, batBytes);
+    const batView = new DataView(batRaw.buffer, batRaw.byteOffset, batRaw.byteLength);
+    const bat = new Uint32Array(maxTableEntries);
+    for (let i = 0; i < maxTableEntries; i++) bat[i] = batView.getUint32(i * 4);
+
+    // Layout check: nothing may reach past the tail footer, and no two things may overlap,
+    // or a later block allocation or write could clobber metadata or another block.
+    const meta: Extent[] = [
+      { start: 0, end: FOOTER_SIZE, what: 'footer copy' },
+      { start: headerAt, end: headerAt + HEADER_SIZE, what: 'dynamic header' },
+      { start: tableOffset, end: tableOffset + Math.ceil(batBytes / SECTOR_SIZE) * SECTOR_SIZE, what: 'BAT' },
+    ];
+    let parentReference: ParentReference | undefined;
+    if (footer.type === 'differencing') {
+      const locators: ParentReference['locators'] = [];
+      for (let i = 0; i < header.locators.length; i++) {
+        const l = header.locators[i]!;
+        if (l.platformCode === 0) continue;
+        const entryAt = headerAt + 576 + i * 24;
+        if (l.dataLength > MAX_LOCATOR_LENGTH || !Number.isFinite(l.dataOffset) || l.dataOffset + l.dataLength > tailAt || l.dataOffset < FOOTER_SIZE) {
+          throw new VhdError('locator-out-of-range', `VHD dynamic header at ${hex(headerAt)}: parent locator ${i} (${JSON.stringify(platformName(l.platformCode))}) has ${l.dataLength} bytes at ${Number.isFinite(l.dataOffset) ? hex(l.dataOffset) : 'beyond 2^53'}, outside the file before the footer at ${hex(tailAt)}`, entryAt);
+        }
+        if (l.dataLength === 0) continue;
+        meta.push({ start: l.dataOffset, end: l.dataOffset + l.dataLength, what: `parent locator ${i}` });
+        const path = decodeLocatorPath(l.platformCode, await backend.read(l.dataOffset, l.dataLength));
+        if (path !== undefined && path !== '') locators.push({ platform: platformName(l.platformCode), path });
+      }
+      parentReference = {
+        uniqueId: formatUniqueId(header.parentUniqueId),
+        unicodeName: header.parentUnicodeName,
+        locators,
+        timeStamp: header.parentTimeStamp,
+      };
+    }
+    checkNoOverlap(meta, 'bad-offset');
+
+    const blockSpan = bitmapSize(blockSize) + blockSize;
+    const extents = [...meta];
+    for (let i = 0; i < maxTableEntries; i++) {
+      const entry = bat[i]!;
+      if (entry === UNALLOCATED) continue;
+      const start = entry * SECTOR_SIZE;
+      const entryAt = tableOffset + i * 4;
+      if (start >= tailAt) {
+        throw new VhdError('bat-out-of-range', `VHD BAT entry ${i} at ${hex(entryAt)}: block at sector ${hex(entry)} (byte ${hex(start)}) is past the footer at ${hex(tailAt)}`, entryAt);
+      }
+      if (start + bitmapSize(blockSize) > tailAt) {
+        throw new VhdError('bitmap-out-of-range', `VHD BAT entry ${i} at ${hex(entryAt)}: sector bitmap at ${hex(start)} runs past the footer at ${hex(tailAt)}`, entryAt);
+      }
+      if (start + blockSpan > tailAt) {
+        throw new VhdError('truncated', `VHD BAT entry ${i} at ${hex(entryAt)}: block at ${hex(start)} needs ${blockSpan} bytes but the footer is at ${hex(tailAt)}`, entryAt);
+      }
+      extents.push({ start, end: start + blockSpan, what: `block ${i} (BAT entry at ${hex(entryAt)})` });
+    }
+    checkNoOverlap(extents, 'bat-overlap');
+
+    let parent: VhdDisk | undefined;
+    if (footer.type === 'differencing') {
+      parent = await VhdDisk.openParent(footer, header, headerAt, parentReference!, virtualSize, opts, state);
+      if (parent.footer.timeStamp !== header.parentTimeStamp) {
+        warnings.push(`VHD dynamic header at ${hex(headerAt)}: parent time stamp is ${header.parentTimeStamp}, but the parent's footer says ${parent.footer.timeStamp} (parent changed since the child was made?)`);
+      }
+    }
+    return new VhdDisk(backend, footer, footerRaw, header, bat, tailAt, parent, parentReference, warnings, opts.readOnly ?? false);
+  }
+
+  private static async openParent(
+    footer: VhdFooter,
+    header: VhdDynamicHeader,
+    headerAt: number,
+    ref: ParentReference,
+    virtualSize: number,
+    opts: VhdOpenOptions,
+    state: OpenState,
+  ): Promise<VhdDisk> {
+    const self = formatUniqueId(footer.uniqueId);
+    const descendants = [...state.descendants, self];
+    if (descendants.includes(ref.uniqueId)) {
+      throw new VhdError('parent-loop', `VHD dynamic header at ${hex(headerAt)}: parent unique id ${ref.uniqueId} is already in the chain (${descendants.join(' -> ')})`, headerAt + 40);
+    }
+    if (descendants.length > MAX_CHAIN_DEPTH) {
+      throw new VhdError('parent-loop', `VHD chain is deeper than ${MAX_CHAIN_DEPTH} disks at ${self}; treating it as a loop`, headerAt + 40);
+    }
+    const where = ref.locators.map((l) => `${l.platform} ${JSON.stringify(l.path)}`).join(', ') || 'no locators';
+    let parent: VhdDisk;
+    if (state.parentDisk) {
+      parent = state.parentDisk;
+    } else {
+      if (!opts.parentResolver) {
+        throw new VhdError('parent-missing', `VHD differencing disk ${self} needs parent ${ref.uniqueId} (${JSON.stringify(ref.unicodeName)}; ${where}) but no parent resolver was given`, headerAt + 40);
+      }
+      const backend = await opts.parentResolver(ref);
+      if (!backend) {
+        throw new VhdError('parent-missing', `VHD differencing disk ${self}: parent ${ref.uniqueId} not found (${JSON.stringify(ref.unicodeName)}; ${where})`, headerAt + 40);
+      }
+      try {
+        parent = await VhdDisk.openWith(backend, { ...opts, readOnly: true }, { descendants });
+      } catch (e) {
+        await backend.dispose();
+        throw e;
+      }
+    }
+    const fail = async (message: string): Promise<never> => {
+      if (!state.parentDisk) await parent.dispose();
+      throw new VhdError('parent-mismatch', message, headerAt + 40);
+    };
+    if (parent.uuid !== ref.uniqueId) {
+      await fail(`VHD dynamic header at ${hex(headerAt)}: parent unique id is ${ref.uniqueId}, but the parent found (${where}) has ${parent.uuid}`);
+    }
+    if (parent.virtualSize !== virtualSize) {
+      await fail(`VHD differencing disk ${self} is ${virtualSize} bytes, but its parent ${parent.uuid} is ${parent.virtualSize} bytes`);
+    }
+    return parent;
+  }
+
+  // ---------------------------------------------------------------- create
+
+  /** Writes a fixed VHD of `size` bytes (data, then the footer) and opens it. */
+  static async createFixed(backend: BlockBackend, size: number, opts: VhdCreateOptions = {}): Promise<VhdDisk> {
+    checkNewSize(size);
+    // Writing just the footer grows the backend; the data area in front reads as zeros.
+    await backend.write(size, serializeFooter({ type: 'fixed', size, timeStamp: opts.timeStamp ?? vhdTimeNow(), uniqueId: opts.uniqueId ?? randomUniqueId() }));
+    await backend.flush();
+    return VhdDisk.open(backend);
+  }
+
+  /** Writes an empty dynamic VHD (footer copy, header, BAT of unallocated blocks, footer). */
+  static async createDynamic(backend: BlockBackend, size: number, opts: VhdCreateOptions = {}): Promise<VhdDisk> {
+    checkNewSize(size);
+    await writeSparseLayout(backend, 'dynamic', size, opts, {});
+    return VhdDisk.open(backend);
+  }
+
+  /**
+   * Writes an empty differencing VHD over `parent` and opens it with that parent
+   * attached. The new disk takes ownership of `parent` (disposing the child disposes it).
+   */
+  static async createDifferencing(backend: BlockBackend, parent: VhdDisk, opts: VhdDifferencingOptions = {}): Promise<VhdDisk> {
+    const locatorPaths: [number, string][] = [];
+    if (opts.parentRelativePath) locatorPaths.push([PLATFORM_W2RU, opts.parentRelativePath]);
+    if (opts.parentAbsolutePath) locatorPaths.push([PLATFORM_W2KU, opts.parentAbsolutePath]);
+    const name = opts.parentName ?? baseName(opts.parentRelativePath ?? opts.parentAbsolutePath ?? '');
+    await writeSparseLayout(backend, 'differencing', parent.virtualSize, { blockSize: parent.header?.blockSize, ...opts }, {
+      parentUniqueId: parent.footer.uniqueId,
+      parentTimeStamp: parent.footer.timeStamp,
+      parentUnicodeName: name,
+      locatorPaths,
+    });
+    return VhdDisk.openWith(backend, {}, { descendants: [], parentDisk: parent });
+  }
+
+  // ---------------------------------------------------------------- read
+
+  /** `length` bytes of the virtual disk at `offset`, through the chain. */
+  async read(offset: number, length: number): Promise<Uint8Array> {
+    this.checkRange(offset, length, 'read');
+    const out = new Uint8Array(length);
+    await this.readInto(out, offset);
+    return out;
+  }
+
+  private async readInto(out: Uint8Array, offset: number): Promise<void> {
+    if (out.length === 0) return;
+    if (!this.header) {
+      out.set(await this.backend.read(offset, out.length));
+      return;
+    }
+    const bs = this.header.blockSize;
+    let done = 0;
+    while (done < out.length) {
+      const pos = offset + done;
+      const block = Math.floor(pos / bs);
+      const within = pos - block * bs;
+      const n = Math.min(bs - within, out.length - done);
+      const chunk = out.subarray(done, done + n);
+      const entry = this.bat[block]!;
+      if (entry === UNALLOCATED) {
+        if (this.parent) await this.parent.readInto(chunk, pos);
+      } else {
+        await this.readAllocated(chunk, block, entry, within);
+      }
+      done += n;
+    }
+  }
+
+  /** Reads from an allocated block, sector run by sector run as its bitmap says. */
+  private async readAllocated(out: Uint8Array, block: number, entry: number, within: number): Promise<void> {
+    const bitmap = await this.bitmap(block);
+    const dataAt = entry * SECTOR_SIZE + this.bitmapBytes;
+    const blockBase = block * this.header!.blockSize;
+    const end = within + out.length;
+    let a = within;
+    while (a < end) {
+      const present = isSectorPresent(bitmap, Math.floor(a / SECTOR_SIZE));
+      let b = (Math.floor(a / SECTOR_SIZE) + 1) * SECTOR_SIZE;
+      while (b < end && isSectorPresent(bitmap, b / SECTOR_SIZE) === present) b += SECTOR_SIZE;
+      b = Math.min(b, end);
+      const dst = out.subarray(a - within, b - within);
+      if (present) dst.set(await this.backend.read(dataAt + a, b - a));
+      else if (this.parent) await this.parent.readInto(dst, blockBase + a);
+      // else: a dynamic disk's unwritten sector reads as zeros, which `out` already is.
+      a = b;
+    }
+  }
+
+  private async bitmap(block: number): Promise<Uint8Array> {
+    let bitmap = this.bitmapCache.get(block);
+    if (!bitmap) {
+      bitmap = await this.backend.read(this.bat[block]! * SECTOR_SIZE, this.bitmapBytes);
+      if (this.bitmapCache.size >= BITMAP_CACHE_ENTRIES) {
+        this.bitmapCache.delete(this.bitmapCache.keys().next().value!);
+      }
+      this.bitmapCache.set(block, bitmap);
+    }
+    return bitmap;
+  }
+
+  // ---------------------------------------------------------------- write
+
+  /**
+   * Writes `data` at `offset` of the virtual disk. Differencing disks write only into
+   * this file; the parent is never touched.
+   */
+  write(offset: number, data: Uint8Array): Promise<void> {
+    const run = this.writeQueue.then(() => this.writeNow(offset, data));
+    this.writeQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeNow(offset: number, data: Uint8Array): Promise<void> {
+    if (this.readOnly) {
+      throw new VhdError('read-only', `VHD ${this.uuid}: write of ${data.length} bytes at ${hex(offset)} refused, the disk is read-only`, offset);
+    }
+    this.checkRange(offset, data.length, 'write');
+    if (data.length === 0) return;
+    if (offset % SECTOR_SIZE !== 0 || data.length % SECTOR_SIZE !== 0) {
+      const start = Math.floor(offset / SECTOR_SIZE) * SECTOR_SIZE;
+      const end = Math.ceil((offset + data.length) / SECTOR_SIZE) * SECTOR_SIZE;
+      const widened = await this.read(start, end - start);
+      widened.set(data, offset - start);
+      offset = start;
+      data = widened;
+    }
+    if (!this.header) {
+      await this.backend.write(offset, data);
+      return;
+    }
+    const bs = this.header.blockSize;
+    let done = 0;
+    while (done < data.length) {
+      const pos = offset + done;
+      const block = Math.floor(pos / bs);
+      const within = pos - block * bs;
+      const n = Math.min(bs - within, data.length - done);
+      const chunk = data.subarray(done, done + n);
+      if (this.bat[block] === UNALLOCATED) await this.allocateBlock(block, within, chunk);
+      else await this.writeAllocated(block, within, chunk);
+      done += n;
+    }
+  }
+
+  private async writeAllocated(block: number, within: number, chunk: Uint8Array): Promise<void> {
+    const bitmapAt = this.bat[block]! * SECTOR_SIZE;
+    // Data first, bitmap second: a crash in between leaves the old view (parent or zeros).
+    await this.backend.write(bitmapAt + this.bitmapBytes + within, chunk);
+    const bitmap = await this.bitmap(block);
+    if (setSectors(bitmap, within / SECTOR_SIZE, chunk.length / SECTOR_SIZE)) {
+      await this.backend.write(bitmapAt, bitmap);
+    }
+  }
+
+  /**
+   * Gives block `block` space at the end of the file. Order matters for crash safety:
+   * (1) the footer is written past the new block, so the file always ends in a valid
+   * footer; (2) bitmap and data go where the old footer was; (3) flush; (4) only then
+   * the BAT entry points at the block. A crash before (4) leaks space but never leaves
+   * a BAT entry pointing at garbage.
+   */
+  private async allocateBlock(block: number, within: number, chunk: Uint8Array): Promise<void> {
+    const at = this.footerOffset;
+    const sector = at / SECTOR_SIZE;
+    if (sector >= UNALLOCATED) {
+      throw new VhdError('bad-size', `VHD ${this.uuid}: block ${block} would start at ${hex(at)}, beyond what a 32-bit BAT entry can address`, at);
+    }
+    const buf = new Uint8Array(this.bitmapBytes + this.header!.blockSize);
+    const bitmap = buf.subarray(0, this.bitmapBytes);
+    setSectors(bitmap, within / SECTOR_SIZE, chunk.length / SECTOR_SIZE);
+    buf.set(chunk, this.bitmapBytes + within);
+    const newFooterAt = at + buf.length;
+    // The footer moves verbatim: re-serialising could change creator fields we do not own.
+    await this.backend.write(newFooterAt, this.footerRaw);
+    await this.backend.write(at, buf);
+    await this.backend.flush();
+    const entry = new Uint8Array(4);
+    new DataView(entry.buffer).setUint32(0, sector);
+    await this.backend.write(this.header!.tableOffset + block * 4, entry);
+    this.bat[block] = sector;
+    this.footerOffset = newFooterAt;
+    this.bitmapCache.set(block, bitmap.slice());
+  }
+
+  /** Makes completed writes durable. */
+  async flush(): Promise<void> {
+    await this.writeQueue;
+    if (!this.readOnly) await this.backend.flush();
+  }
+
+  // ---------------------------------------------------------------- export
+
+  /**
+   * Writes the whole chain as one standalone VHD into an empty `target`. A dynamic
+   * export leaves all-zero blocks unallocated, so a sparse chain stays sparse.
+   */
+  async exportTo(target: BlockBackend, type: 'dynamic' | 'fixed', opts: VhdCreateOptions = {}): Promise<void> {
+    const size = this.virtualSize;
+    const footerFields = { size, timeStamp: opts.timeStamp ?? vhdTimeNow(), uniqueId: opts.uniqueId ?? randomUniqueId() };
+    const step = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
+    if (type === 'fixed') {
+      for (let pos = 0; pos < size; pos += step) {
+        const data = await this.read(pos, Math.min(step, size - pos));
+        // The footer write below grows the target, and the gap reads as zeros.
+        if (!isAllZero(data)) await target.write(pos, data);
+      }
+      await target.write(size, serializeFooter({ type: 'fixed', ...footerFields }));
+      await target.flush();
+      return;
+    }
+    checkBlockSize(step);
+    const entries = Math.ceil(size / step);
+    const batBytes = Math.ceil((entries * 4) / SECTOR_SIZE) * SECTOR_SIZE;
+    const bitmapBytes = bitmapSize(step);
+    const bat = new Uint8Array(batBytes).fill(0xff);
+    const batView = new DataView(bat.buffer);
+    let at = TABLE_OFFSET + batBytes;
+    for (let i = 0; i < entries; i++) {
+      const len = Math.min(step, size - i * step);
+      const data = await this.read(i * step, len);
+      if (isAllZero(data)) continue;
+      const buf = new Uint8Array(bitmapBytes + step);
+      setSectors(buf.subarray(0, bitmapBytes), 0, len / SECTOR_SIZE);
+      buf.set(data, bitmapBytes);
+      await target.write(at, buf);
+      batView.setUint32(i * 4, at / SECTOR_SIZE);
+      at += buf.length;
+    }
+    const footer = serializeFooter({ type: 'dynamic', dataOffset: FOOTER_SIZE, ...footerFields });
+    await target.write(TABLE_OFFSET, bat);
+    await target.write(FOOTER_SIZE, serializeDynamicHeader({ tableOffset: TABLE_OFFSET, maxTableEntries: entries, blockSize: step }));
+    await target.write(at, footer);
+    await target.write(0, footer);
+    await target.flush();
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /** Disposes this disk's backend and, for a differencing disk, the parent chain. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.writeQueue;
+    await this.backend.dispose();
+    await this.parent?.dispose();
+  }
+
+  private checkRange(offset: number, length: number, what: string): void {
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || length > MAX_IO_BYTES || offset + length > this.virtualSize) {
+      throw new VhdError('out-of-range', `VHD ${this.uuid}: ${what} of ${length} bytes at ${Number.isFinite(offset) ? hex(offset) : offset} is outside the ${this.virtualSize}-byte disk (or over ${MAX_IO_BYTES} bytes at once)`, offset);
+    }
+  }
+}
+
+function isSectorPresent(bitmap: Uint8Array, sector: number): boolean {
+  return (bitmap[sector >> 3]! & (0x80 >> (sector & 7))) !== 0;
+}
+
+/** Sets `count` bits from `first` (sector 0 is the MSB of byte 0); true if any changed. */
+function setSectors(bitmap: Uint8Array, first: number, count: number): boolean {
+  let changed = false;
+  for (let s = first; s < first + count; s++) {
+    const mask = 0x80 >> (s & 7);
+    if (!(bitmap[s >> 3]! & mask)) {
+      bitmap[s >> 3]! |= mask;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+function isAllZero(data: Uint8Array): boolean {
+  const words = data.byteOffset % 4 === 0 && data.length % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length / 4) : data;
+  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
+  return true;
+}
+
+function checkNoOverlap(extents: Extent[], code: 'bad-offset' | 'bat-overlap'): void {
+  const sorted = [...extents].sort((a, b) => a.start - b.start);
+  for (let i = 1; i < sorted.length; i++) {
+    const prev = sorted[i - 1]!;
+    const cur = sorted[i]!;
+    if (cur.start < prev.end) {
+      throw new VhdError(code, `VHD ${cur.what} at ${hex(cur.start)} overlaps ${prev.what} at ${hex(prev.start)}..${hex(prev.end)}`, cur.start);
+    }
+  }
+}
+
+function checkNewSize(size: number): void {
+  if (!Number.isSafeInteger(size) || size <= 0 || size % SECTOR_SIZE !== 0 || size > MAX_VIRTUAL_SIZE) {
+    throw new VhdError('bad-size', `VHD size ${size} is not a positive multiple of 512 up to ${MAX_VIRTUAL_SIZE}`);
+  }
+}
+
+function checkBlockSize(bs: number): void {
+  if (!Number.isSafeInteger(bs) || bs < SECTOR_SIZE || bs > 256 * 1024 * 1024 || (bs & (bs - 1)) !== 0) {
+    throw new VhdError('bad-block-size', `VHD block size ${bs} is not a power of two from 512 to 256 MiB`);
+  }
+}
+
+function baseName(path: string): string {
+  return path.split(/[\\/]/).pop() ?? '';
+}
+
+interface SparseParentFields {
+  parentUniqueId?: Uint8Array;
+  parentTimeStamp?: number;
+  parentUnicodeName?: string;
+  locatorPaths?: [number, string][];
+}
+
+/** Lays out an empty dynamic or differencing image: copy, header, BAT, locators, footer. */
+async function writeSparseLayout(backend: BlockBackend, type: 'dynamic' | 'differencing', size: number, opts: VhdCreateOptions, parentFields: SparseParentFields): Promise<void> {
+  const blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
+  checkBlockSize(blockSize);
+  const entries = Math.ceil(size / blockSize);
+  const batBytes = Math.ceil((entries * 4) / SECTOR_SIZE) * SECTOR_SIZE;
+  let at = TABLE_OFFSET + batBytes;
+  const locators: ParentLocatorEntry[] = [];
+  for (const [code, path] of parentFields.locatorPaths ?? []) {
+    const data = encodeLocatorPath(path);
+    const space = Math.ceil(data.length / SECTOR_SIZE) * SECTOR_SIZE;
+    // Platform data space in sectors, as the spec defines it.
+    locators.push({ platformCode: code, dataSpace: space / SECTOR_SIZE, dataLength: data.length, dataOffset: at });
+    const padded = new Uint8Array(space);
+    padded.set(data);
+    await backend.write(at, padded);
+    at += space;
+  }
+  const footer = serializeFooter({
+    type,
+    size,
+    dataOffset: FOOTER_SIZE,
+    timeStamp: opts.timeStamp ?? vhdTimeNow(),
+    uniqueId: opts.uniqueId ?? randomUniqueId(),
+  });
+  await backend.write(TABLE_OFFSET, new Uint8Array(batBytes).fill(0xff));
+  await backend.write(
+    FOOTER_SIZE,
+    serializeDynamicHeader({
+      tableOffset: TABLE_OFFSET,
+      maxTableEntries: entries,
+      blockSize,
+      parentUniqueId: parentFields.parentUniqueId,
+      parentTimeStamp: parentFields.parentTimeStamp,
+      parentUnicodeName: parentFields.parentUnicodeName,
+      locators,
+    }),
+  );
+  await backend.write(at, footer);
+  await backend.write(0, footer);
+  await backend.flush();
+}

@@ -1,0 +1,36 @@
+/** Every way a VHD can be refused; the CLI and UI print `message` as it is. */
+export type VhdErrorCode =
+  | 'bad-cookie'
+  | 'bad-checksum'
+  | 'bad-version'
+  | 'truncated'
+  | 'bad-size'
+  | 'bad-block-size'
+  | 'bad-offset'
+  | 'unsupported-type'
+  | 'bat-out-of-range'
+  | 'bat-overlap'
+  | 'bitmap-out-of-range'
+  | 'locator-out-of-range'
+  | 'parent-missing'
+  | 'parent-mismatch'
+  | 'parent-loop'
+  | 'out-of-range'
+  | 'read-only';
+
+export class VhdError extends Error {
+  override readonly name = 'VhdError';
+  constructor(
+    readonly code: VhdErrorCode,
+    message: string,
+    /** Byte offset in the image file (or in the virtual disk for 'out-of-range'). */
+    readonly offset?: number,
+  ) {
+    super(message);
+  }
+}
+
+/** `0x3fffe00`, the way offsets appear in every VHD message. */
+export function hex(n: number): string {
+  return `0x${n.toString(16)}`;
+}
