@@ -60,10 +60,11 @@ export interface ParentReference {
 
 /**
  * Finds the backend holding a differencing disk's parent, or undefined when there is
- * none. The VHD layer opens it read-only and checks its unique id; the disk then owns
- * the backend and disposes it with the chain.
+ * none. `child` is the backend of the disk asking (relative locators are relative to
+ * it; for a grandparent it is the parent's backend). The VHD layer opens the result
+ * read-only and checks its unique id; the disk then owns it and disposes it with the chain.
  */
-export type ParentResolver = (ref: ParentReference) => Promise<BlockBackend | undefined>;
+export type ParentResolver = (ref: ParentReference, child: BlockBackend) => Promise<BlockBackend | undefined>;
 
 export interface VhdOpenOptions {
   parentResolver?: ParentResolver;
@@ -342,7 +343,7 @@ export class VhdDisk implements ByteSource {
 
     let parent: VhdDisk | undefined;
     if (footer.type === 'differencing') {
-      parent = await VhdDisk.openParent(footer, header, headerAt, parentReference!, virtualSize, opts, state);
+      parent = await VhdDisk.openParent(backend, footer, headerAt, parentReference!, virtualSize, opts, state);
       if (parent.footer.timeStamp !== header.parentTimeStamp) {
         warnings.push(`VHD dynamic header at ${hex(headerAt)}: parent time stamp is ${header.parentTimeStamp}, but the parent's footer says ${parent.footer.timeStamp} (parent changed since the child was made?)`);
       }
@@ -351,8 +352,8 @@ export class VhdDisk implements ByteSource {
   }
 
   private static async openParent(
+    child: BlockBackend,
     footer: VhdFooter,
-    header: VhdDynamicHeader,
     headerAt: number,
     ref: ParentReference,
     virtualSize: number,
@@ -375,7 +376,7 @@ export class VhdDisk implements ByteSource {
       if (!opts.parentResolver) {
         throw new VhdError('parent-missing', `VHD differencing disk ${self} needs parent ${ref.uniqueId} (${JSON.stringify(ref.unicodeName)}; ${where}) but no parent resolver was given`, headerAt + 40);
       }
-      const backend = await opts.parentResolver(ref);
+      const backend = await opts.parentResolver(ref, child);
       if (!backend) {
         throw new VhdError('parent-missing', `VHD differencing disk ${self}: parent ${ref.uniqueId} not found (${JSON.stringify(ref.unicodeName)}; ${where})`, headerAt + 40);
       }

@@ -1,3 +1,4 @@
 // Node-only entry of the disk layer: file access. Kept apart from index.ts so the browser
 // bundle never imports `fs`. Node code (CLI, tests, benchmarks) imports both.
 export { FileBackend } from './FileBackend.ts';
+export { fileParentResolver, parentCandidates } from './fileParentResolver.ts';
