@@ -97,8 +97,8 @@
   .endif
 .endm
 
-/* One FP test: clear fflags, load a1..a3 (fa1..fa3) with operands of type \t, run \insn
- * (which may be several statements separated by ';'), check the result of type \tout and
+/* One FP test: clear fflags, load a1..a3 (fa1..fa3) with operands of type \t, run \insn,
+ * check the result of type \tout and
  * the exact fflags raised. */
 .macro TEST_FP num, tout, exp, flags, t, a, b, c, insn:vararg
   li gp, \num
@@ -107,6 +107,22 @@
   LOAD_OPERAND \t, a3, fa3, \c
   fsflags zero
   \insn
+  CHECK_RESULT \tout, \exp
+  frflags a0
+  CHECK a0, \flags
+.endm
+
+/* TEST_FP with frm set to \frm around \insn (restored to 0 after): for rm = dyn. gas
+ * splits statements at ';' before expanding a macro, so a pre-step can't ride in \insn. */
+.macro TEST_FP_FRM num, frm, tout, exp, flags, t, a, b, c, insn:vararg
+  li gp, \num
+  LOAD_OPERAND \t, a1, fa1, \a
+  LOAD_OPERAND \t, a2, fa2, \b
+  LOAD_OPERAND \t, a3, fa3, \c
+  fsrmi \frm
+  fsflags zero
+  \insn
+  fsrmi 0
   CHECK_RESULT \tout, \exp
   frflags a0
   CHECK a0, \flags

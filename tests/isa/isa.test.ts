@@ -1,0 +1,55 @@
+// Runs every ISA test program (tests/isa/*.S, built by build.mjs into build/isa/) on QEMU,
+// the reference, and on romvisor; each must print PASS and report pass on both. A program
+// that fails names its test number (see env/harness.h): find `li gp, N` in its source.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { createLimiter } from './createLimiter.ts';
+import { loadRunBareMetal } from './romvisorBareMetal.ts';
+import { runQemu } from './runQemu.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const buildDir = join(here, '..', '..', 'build', 'isa');
+// Up to date after `npm test`'s own build step; this makes a direct run work too.
+execFileSync('node', [join(here, 'build.mjs')], { stdio: 'inherit' });
+
+const names = readdirSync(here)
+  .filter((f) => f.endsWith('.S'))
+  .map((f) => f.slice(0, -2))
+  .sort();
+const elfPath = (name: string): string => join(buildDir, `${name}.elf`);
+
+// Every QEMU run starts now, two at a time, and overlaps the romvisor runs below.
+const limit = createLimiter(2);
+const qemuRuns = new Map(names.map((n) => [n, limit(() => runQemu(elfPath(n), { timeoutMs: 30_000 }))]));
+
+/** Enough for any of these programs by a factor of ~100; a runaway stops as 'budget'. */
+const MAX_INSTRUCTIONS = 2_000_000n;
+
+describe('ISA tests', () => {
+  it('found the test programs', () => {
+    assert.ok(names.length >= 10, `only ${names.length} programs in ${here}`);
+  });
+  for (const name of names) {
+    describe(name, () => {
+      it('passes on QEMU', async () => {
+        const r = await qemuRuns.get(name)!;
+        assert.equal(r.timedOut, false, `${name} did not power off on QEMU; UART: ${JSON.stringify(r.uart)}`);
+        assert.equal(r.uart, 'PASS\n', `${name} on QEMU printed ${JSON.stringify(r.uart)}`);
+        assert.equal(r.exitCode, 0);
+      });
+      it('passes on romvisor', async () => {
+        const runBareMetal = await loadRunBareMetal();
+        const elf = new Uint8Array(readFileSync(elfPath(name)));
+        const r = await runBareMetal(elf, { maxInstructions: MAX_INSTRUCTIONS });
+        const detail = `${name} on romvisor: outcome ${r.outcome}, failed test ${r.failedTest}, pc 0x${r.pc.toString(16)}, UART ${JSON.stringify(r.uart)}`;
+        assert.equal(r.outcome, 'pass', detail);
+        assert.equal(r.exitCode, 0, detail);
+        assert.equal(r.uart, 'PASS\n', detail);
+      });
+    });
+  }
+});
