@@ -217,6 +217,33 @@ export class VhdDisk implements ByteSource {
     return sectors * SECTOR_SIZE;
   }
 
+  /**
+   * Deeper checks than open does (open already guarantees safe access): BAT entries
+   * past the end of the disk, and bitmap bits for sectors past the end. For `vhd check`.
+   */
+  async structuralProblems(): Promise<string[]> {
+    const problems: string[] = [];
+    if (!this.header) return problems;
+    const { blockSize, tableOffset, maxTableEntries } = this.header;
+    for (let i = this.blockCount; i < maxTableEntries; i++) {
+      if (this.bat[i] !== UNALLOCATED) {
+        problems.push(`VHD BAT entry ${i} at ${hex(tableOffset + i * 4)}: block is allocated, but the disk has only ${this.blockCount} blocks`);
+      }
+    }
+    const last = this.blockCount - 1;
+    const tailSectors = (this.virtualSize - last * blockSize) / SECTOR_SIZE;
+    if (this.bat[last] !== UNALLOCATED && tailSectors < blockSize / SECTOR_SIZE) {
+      const bitmap = await this.bitmap(last);
+      for (let s = tailSectors; s < blockSize / SECTOR_SIZE; s++) {
+        if (isSectorPresent(bitmap, s)) {
+          problems.push(`VHD sector bitmap of block ${last} at ${hex(this.bat[last]! * SECTOR_SIZE)}: sector ${s} is marked present but lies past the end of the disk`);
+          break;
+        }
+      }
+    }
+    return problems;
+  }
+
   // ---------------------------------------------------------------- open
 
   /**

@@ -17,3 +17,10 @@ export {
   type VhdCreateOptions,
   type VhdDifferencingOptions,
 } from './VhdDisk.ts';
+export { checkVhd, type VhdCheckReport } from './checkVhd.ts';
+export { PartitionError, type PartitionErrorCode } from './PartitionError.ts';
+export { MbrPartitionTable, MBR_TYPE_LINUX, MBR_TYPE_FAT32_LBA, type MbrPartition, type NewMbrPartition } from './MbrPartitionTable.ts';
+export { Ext2Error, type Ext2ErrorCode } from './Ext2Error.ts';
+export type { Ext2Superblock } from './Ext2Superblock.ts';
+export { Ext2Reader, DEFAULT_MAX_FILE_BYTES, type Ext2Stat, type Ext2DirEntry, type Ext2FileType } from './Ext2Reader.ts';
+export { readPartitionFile, openPartitionFileSystem } from './readPartitionFile.ts';
