@@ -32,7 +32,7 @@ mkdir -p "$OUT"
 cp "$HERE/busybox.config" "$OUT/.config"
 # oldconfig must not change anything: a change means the committed config is
 # stale for this source, and should be regenerated and reviewed.
-yes '' | make -s -C "$SRC" O="$OUT" oldconfig > /dev/null
+make -s -C "$SRC" O="$OUT" oldconfig < /dev/null > /dev/null
 if ! diff -q <(grep -v '^#  *Busybox version' "$HERE/busybox.config") \
              <(grep -v '^#  *Busybox version' "$OUT/.config") > /dev/null; then
     echo "build-busybox: oldconfig changed busybox.config:" >&2

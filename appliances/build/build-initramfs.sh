@@ -27,8 +27,7 @@ install -m 0755 "$BB/busybox" bin/busybox
 # busybox.links lists each applet's install path (/bin/ls, /usr/sbin/httpd, ...).
 while IFS= read -r applet; do
     [ "$applet" = /bin/busybox ] && continue
-    rel=$(dirname "${applet#/}" | sed 's#[^/][^/]*#..#g')
-    ln -sf "$rel/bin/busybox" ".${applet}"
+    ln -sf /bin/busybox ".${applet}"
 done < "$BB/busybox.links"
 
 install -m 0755 "$HERE/rootfs/init" init

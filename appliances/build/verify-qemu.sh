@@ -1,0 +1,104 @@
+#!/bin/bash
+# Boot appliances/boot/{Image.gz,initramfs.cpio.gz} on roms/opensbi/fw_dynamic.bin
+# in QEMU (`-M virt`, the reference for the romvisor machine), drive the console
+# like a user, and check what comes back:
+#   prompt "~ # " -> uname -a -> cat /proc/cpuinfo -> fpcheck -> poweroff -f
+# Runs two machines: 256 MiB with QEMU's default rv64 hart, and 64 MiB with a
+# hart closer to romvisor's (no H, no Sstc, no Svpbmt, so the kernel has to use
+# the SBI timer). Prints the exact command lines and the time to the first prompt.
+# Exit status: 0 all passed, 1 a check failed, 3 timeout.
+set -uo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+BIOS=$REPO/roms/opensbi/fw_dynamic.bin
+INITRD=$REPO/appliances/boot/initramfs.cpio.gz
+APPEND=${APPEND:-console=ttyS0 earlycon=sbi}
+TIMEOUT=${TIMEOUT:-60}   # seconds per wait, generous for a loaded 2-core machine
+PROMPT='~ # '
+
+WORK=$(mktemp -d /tmp/romvisor-verify.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+# QEMU 7.2 cannot load a gzipped RISC-V kernel itself; neither can OpenSBI.
+zcat "$REPO/appliances/boot/Image.gz" > "$WORK/Image"
+KERNEL=$WORK/Image
+
+now_ms() { date +%s%3N; }
+
+# Waits until the console log holds at least $2 occurrences of $1.
+wait_count() {
+    local text=$1 want=$2 deadline=$(( $(now_ms) + TIMEOUT * 1000 ))
+    while [ "$(grep -aoF -- "$text" "$LOG" | wc -l)" -lt "$want" ]; do
+        if ! kill -0 "$QEMU_PID" 2>/dev/null; then
+            echo "verify: QEMU exited while waiting for \"$text\" #$want" >&2; return 1
+        fi
+        if [ "$(now_ms)" -gt "$deadline" ]; then
+            echo "verify: timeout (${TIMEOUT}s) waiting for \"$text\" #$want" >&2; return 3
+        fi
+        sleep 0.02
+    done
+}
+
+check() { # name, fixed string that must be in the log
+    if grep -aqF -- "$2" "$LOG"; then echo "  ok    $1"; else echo "  FAIL  $1: no \"$2\" on the console"; FAILED=1; fi
+}
+
+run_machine() { # label, memory, cpu
+    local label=$1 mem=$2 cpu=$3 status
+    LOG=$WORK/$label.log
+    local cmd=(qemu-system-riscv64 -M virt -cpu "$cpu" -m "$mem" -nographic
+               -bios "$BIOS" -kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND")
+    echo "== $label: ${cmd[*]}"
+    rm -f "$WORK/in"; mkfifo "$WORK/in"
+    local t0; t0=$(now_ms)
+    "${cmd[@]}" < "$WORK/in" > "$LOG" 2>&1 &
+    QEMU_PID=$!
+    exec 3> "$WORK/in"
+
+    status=0
+    local n=1
+    wait_count "$PROMPT" $n || status=$?
+    local t_prompt=$(( $(now_ms) - t0 ))
+    if [ $status = 0 ]; then
+        for line in 'uname -a' 'cat /proc/cpuinfo' 'fpcheck; echo "fpcheck status $?"'; do
+            printf '%s\n' "$line" >&3
+            n=$((n + 1))
+            wait_count "$PROMPT" $n || { status=$?; break; }
+        done
+    fi
+    [ $status = 0 ] && printf 'poweroff -f\n' >&3
+    exec 3>&-
+    # poweroff must end QEMU through the sifive,test device (via SBI SRST).
+    local deadline=$(( $(now_ms) + TIMEOUT * 1000 ))
+    while kill -0 "$QEMU_PID" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.02; done
+    if kill -0 "$QEMU_PID" 2>/dev/null; then
+        kill "$QEMU_PID"; echo "  FAIL  QEMU still running after poweroff -f"; [ $status = 0 ] && status=3
+    fi
+    wait "$QEMU_PID" 2>/dev/null
+    local t_total=$(( $(now_ms) - t0 ))
+
+    FAILED=0
+    check "OpenSBI started"            "OpenSBI v"
+    check "kernel banner"              "Linux version 6.1"
+    check "init banner"                "romvisor initramfs: Linux 6.1"
+    check "uname -a"                   "riscv64 GNU/Linux"
+    check "cpuinfo lists the hart"     "hart		: 0"
+    check "fpcheck"                    "fpcheck: ok pi=3.14159265358979"
+    check "fpcheck exit status"        "fpcheck status 0"
+    check "poweroff"                   "reboot: Power down"
+    [ $FAILED = 1 ] && [ $status = 0 ] && status=1
+    echo "  time to first prompt: ${t_prompt} ms, start to QEMU exit: ${t_total} ms (wall)"
+    if [ $status != 0 ] || [ -n "${VERBOSE:-}" ]; then
+        echo "  --- console ($LOG) ---"; sed 's/^/  | /' "$LOG"
+    else
+        echo "  --- console after the first prompt ---"
+        sed -n "/romvisor initramfs:/,\$p" "$LOG" | sed 's/^/  | /'
+    fi
+    return $status
+}
+
+overall=0
+run_machine qemu-default-256M 256M rv64 || overall=$?
+run_machine romvisor-like-64M 64M rv64,h=false,sstc=false,svpbmt=false || { s=$?; [ $overall = 0 ] && overall=$s; }
+echo "verify-qemu: $([ $overall = 0 ] && echo PASS || echo "FAIL ($overall)")"
+exit $overall
