@@ -2,6 +2,7 @@
 # Cross-build a static riscv64 busybox from Debian's busybox source package
 # with the committed appliances/build/busybox.config.
 # Output: $ROMVISOR_BUILD_DIR/busybox-build/busybox (default /work/build-images).
+# CLEAN=1 builds from an empty output directory.
 # Needs a deb-src line for bookworm main the first time (apt-get source busybox).
 set -euo pipefail
 
@@ -28,6 +29,7 @@ SRC=$BUILD/busybox-$upstream
 [ -d "$SRC" ] || (cd "$BUILD" && dpkg-source -x "$dsc")
 echo "build-busybox: busybox $version from $dsc"
 
+[ "${CLEAN:-0}" = 1 ] && rm -rf "$OUT"
 mkdir -p "$OUT"
 cp "$HERE/busybox.config" "$OUT/.config"
 # oldconfig must not change anything: a change means the committed config is

@@ -2,7 +2,8 @@
 # Build the romvisor guest kernel from Debian's linux-source-6.1:
 #   tinyconfig + appliances/build/linux.config -> Image -> appliances/boot/Image.gz
 # The source is unpacked and built outside the repo ($ROMVISOR_BUILD_DIR,
-# default /work/build-images). `--config-only` stops after the .config check.
+# default /work/build-images). `--config-only` stops after the .config check;
+# CLEAN=1 builds from an empty output directory.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -34,6 +35,7 @@ if [ ! -f "$SRC/.romvisor-unpacked" ] || [ "$(cat "$SRC/.romvisor-unpacked")" !=
     tar -C "$BUILD" -xf "$TARBALL"
     echo "$STAMP" > "$SRC/.romvisor-unpacked"
 fi
+[ "${CLEAN:-0}" = 1 ] && rm -rf "$OUT"
 mkdir -p "$OUT"
 
 make -s -C "$SRC" O="$OUT" tinyconfig
