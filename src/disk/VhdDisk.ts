@@ -29,6 +29,8 @@ import {
   type VhdType,
 } from './VhdFooter.ts';
 import { hex, VhdError } from './VhdError.ts';
+import { writeVhdImage } from './writeVhdImage.ts';
+import { isSectorPresent, setSectors } from './sectorBitmap.ts';
 
 /** BAT value of a block that has no data in this file. */
 const UNALLOCATED = 0xffffffff;
@@ -625,44 +627,8 @@ export class VhdDisk implements ByteSource {
    * Writes the whole chain as one standalone VHD into an empty `target`. A dynamic
    * export leaves all-zero blocks unallocated, so a sparse chain stays sparse.
    */
-  async exportTo(target: BlockBackend, type: 'dynamic' | 'fixed', opts: VhdCreateOptions = {}): Promise<void> {
-    const size = this.virtualSize;
-    const footerFields = { size, timeStamp: opts.timeStamp ?? vhdTimeNow(), uniqueId: opts.uniqueId ?? randomUniqueId() };
-    const step = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
-    if (type === 'fixed') {
-      for (let pos = 0; pos < size; pos += step) {
-        const data = await this.read(pos, Math.min(step, size - pos));
-        // The footer write below grows the target, and the gap reads as zeros.
-        if (!isAllZero(data)) await target.write(pos, data);
-      }
-      await target.write(size, serializeFooter({ type: 'fixed', ...footerFields }));
-      await target.flush();
-      return;
-    }
-    checkBlockSize(step);
-    const entries = Math.ceil(size / step);
-    const batBytes = Math.ceil((entries * 4) / SECTOR_SIZE) * SECTOR_SIZE;
-    const bitmapBytes = bitmapSize(step);
-    const bat = new Uint8Array(batBytes).fill(0xff);
-    const batView = new DataView(bat.buffer);
-    let at = TABLE_OFFSET + batBytes;
-    for (let i = 0; i < entries; i++) {
-      const len = Math.min(step, size - i * step);
-      const data = await this.read(i * step, len);
-      if (isAllZero(data)) continue;
-      const buf = new Uint8Array(bitmapBytes + step);
-      setSectors(buf.subarray(0, bitmapBytes), 0, len / SECTOR_SIZE);
-      buf.set(data, bitmapBytes);
-      await target.write(at, buf);
-      batView.setUint32(i * 4, at / SECTOR_SIZE);
-      at += buf.length;
-    }
-    const footer = serializeFooter({ type: 'dynamic', dataOffset: FOOTER_SIZE, ...footerFields });
-    await target.write(TABLE_OFFSET, bat);
-    await target.write(FOOTER_SIZE, serializeDynamicHeader({ tableOffset: TABLE_OFFSET, maxTableEntries: entries, blockSize: step }));
-    await target.write(at, footer);
-    await target.write(0, footer);
-    await target.flush();
+  exportTo(target: BlockBackend, type: 'dynamic' | 'fixed', opts: VhdCreateOptions = {}): Promise<void> {
+    return writeVhdImage(this, target, type, opts);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -681,29 +647,6 @@ export class VhdDisk implements ByteSource {
       throw new VhdError('out-of-range', `VHD ${this.uuid}: ${what} of ${length} bytes at ${Number.isFinite(offset) ? hex(offset) : offset} is outside the ${this.virtualSize}-byte disk (or over ${MAX_IO_BYTES} bytes at once)`, offset);
     }
   }
-}
-
-function isSectorPresent(bitmap: Uint8Array, sector: number): boolean {
-  return (bitmap[sector >> 3]! & (0x80 >> (sector & 7))) !== 0;
-}
-
-/** Sets `count` bits from `first` (sector 0 is the MSB of byte 0); true if any changed. */
-function setSectors(bitmap: Uint8Array, first: number, count: number): boolean {
-  let changed = false;
-  for (let s = first; s < first + count; s++) {
-    const mask = 0x80 >> (s & 7);
-    if (!(bitmap[s >> 3]! & mask)) {
-      bitmap[s >> 3]! |= mask;
-      changed = true;
-    }
-  }
-  return changed;
-}
-
-function isAllZero(data: Uint8Array): boolean {
-  const words = data.byteOffset % 4 === 0 && data.length % 4 === 0 ? new Uint32Array(data.buffer, data.byteOffset, data.length / 4) : data;
-  for (let i = 0; i < words.length; i++) if (words[i] !== 0) return false;
-  return true;
 }
 
 function checkNoOverlap(extents: Extent[], code: 'bad-offset' | 'bat-overlap'): void {

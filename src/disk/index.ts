@@ -24,3 +24,4 @@ export { Ext2Error, type Ext2ErrorCode } from './Ext2Error.ts';
 export type { Ext2Superblock } from './Ext2Superblock.ts';
 export { Ext2Reader, DEFAULT_MAX_FILE_BYTES, type Ext2Stat, type Ext2DirEntry, type Ext2FileType } from './Ext2Reader.ts';
 export { readPartitionFile, openPartitionFileSystem } from './readPartitionFile.ts';
+export { writeVhdImage, type WriteVhdOptions } from './writeVhdImage.ts';

@@ -1,0 +1,322 @@
+// `romvisor vhd info|check|create|convert|export|cat`: the disk layer from the command line.
+// Exit codes follow the CLI table: 0 ok, 1 check found problems, 2 bad input.
+import { basename, dirname, relative, resolve } from 'node:path';
+import {
+  BackendError,
+  checkVhd,
+  CREATOR_APPLICATION,
+  Ext2Error,
+  PartitionError,
+  readPartitionFile,
+  SliceError,
+  vhdTimeToDate,
+  VhdDisk,
+  VhdError,
+  writeVhdImage,
+  type BlockBackend,
+} from '../disk/index.ts';
+import { FileBackend, fileParentResolver } from '../disk/node.ts';
+
+export interface VhdCommandIo {
+  stdout: (s: string) => void;
+  stderr: (s: string) => void;
+  /** Raw bytes to stdout (for `cat` of binary files); text is decoded as UTF-8 without it. */
+  stdoutBytes?: (b: Uint8Array) => void;
+}
+
+const USAGE = `usage: romvisor vhd <command> ...
+  info FILE                                   type, size, creator, uuid, parent, allocation
+  check FILE                                  structural check of the image and its chain
+  create FILE SIZE [--type dynamic|fixed]     new empty image (SIZE like 64M, 1G, 512K, bytes)
+  create FILE [SIZE] --parent BASE.vhd        new differencing image over BASE
+  convert IN OUT [--type dynamic|fixed]       raw or VHD to a standalone VHD
+  export CHILD.vhd OUT.vhd [--type ...]       flatten a chain into one VHD
+  cat FILE.vhd PATH [--partition N]           print a file from an ext2/3/4 partition (default 1)`;
+
+/** Bad command-line input (as opposed to a bad image, which has its own error types). */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+  readonly code = 'usage' as const;
+}
+
+const SUFFIX: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
+
+/** "64M", "1G", "512K", "1048576" → bytes (binary units); must be whole sectors. */
+export function parseSize(text: string): number {
+  const m = /^(\d+)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim());
+  if (!m) throw new UsageError(`size ${JSON.stringify(text)} is not a number with an optional K/M/G/T suffix`);
+  const bytes = Number(m[1]) * SUFFIX[m[2]!.toUpperCase()]!;
+  if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes % 512 !== 0) {
+    throw new UsageError(`size ${JSON.stringify(text)} = ${bytes} bytes is not a positive multiple of 512`);
+  }
+  return bytes;
+}
+
+interface Parsed {
+  positional: string[];
+  options: Map<string, string>;
+}
+
+function parseArgs(argv: string[], known: string[]): Parsed {
+  const positional: string[] = [];
+  const options = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith('--')) {
+      const [name, inline] = a.slice(2).split('=', 2) as [string, string | undefined];
+      if (!known.includes(name)) throw new UsageError(`unknown option --${name} (expected ${known.map((k) => `--${k}`).join(', ') || 'none'})`);
+      const value = inline ?? argv[++i];
+      if (value === undefined) throw new UsageError(`option --${name} needs a value`);
+      options.set(name, value);
+    } else {
+      positional.push(a);
+    }
+  }
+  return { positional, options };
+}
+
+function expectArgs(p: Parsed, min: number, max: number, shape: string): void {
+  if (p.positional.length < min || p.positional.length > max) {
+    throw new UsageError(`expected ${shape}, got ${p.positional.length} argument(s)`);
+  }
+}
+
+function typeOption(p: Parsed): 'dynamic' | 'fixed' {
+  const t = p.options.get('type') ?? 'dynamic';
+  if (t !== 'dynamic' && t !== 'fixed') throw new UsageError(`--type is ${JSON.stringify(t)}, expected "dynamic" or "fixed"`);
+  return t;
+}
+
+function formatBytes(n: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} bytes` : `${n} bytes (${Number.isInteger(v) ? v : v.toFixed(2)} ${units[u]})`;
+}
+
+/** Opens a VHD file and its chain; on failure the file is closed again. */
+async function openVhd(path: string, readOnly: boolean): Promise<VhdDisk> {
+  const backend = await FileBackend.open(path, { readOnly });
+  try {
+    return await VhdDisk.open(backend, { parentResolver: fileParentResolver(), readOnly });
+  } catch (e) {
+    await backend.dispose();
+    throw e;
+  }
+}
+
+async function info(path: string, io: VhdCommandIo): Promise<number> {
+  const disk = await openVhd(path, true);
+  try {
+    const f = disk.footer;
+    const lines = [
+      `file:          ${path}`,
+      `type:          ${disk.type}`,
+      `virtual size:  ${formatBytes(disk.virtualSize)}`,
+      `current size:  ${f.currentSize}; geometry ${f.geometry.cylinders}/${f.geometry.heads}/${f.geometry.sectorsPerTrack} (C/H/S)`,
+      `creator:       ${JSON.stringify(f.creatorApplication)} version ${f.creatorVersion >>> 16}.${f.creatorVersion & 0xffff}`,
+      `created:       ${vhdTimeToDate(f.timeStamp).toISOString()}`,
+      `uuid:          ${disk.uuid}`,
+    ];
+    if (disk.header) {
+      lines.push(`block size:    ${formatBytes(disk.header.blockSize)}`);
+      lines.push(`allocated:     ${disk.allocatedBlocks} of ${disk.blockCount} blocks (${formatBytes(disk.allocatedBytes)}); ${formatBytes(await disk.changedBytes())} in written sectors`);
+    }
+    const ref = disk.parentReference;
+    if (ref && disk.parent) {
+      lines.push(`parent:        ${ref.uniqueId} ${JSON.stringify(ref.unicodeName)}`);
+      for (const l of ref.locators) lines.push(`  locator:     ${l.platform} ${l.path}`);
+      for (let p: VhdDisk | undefined = disk.parent, depth = 1; p; p = p.parent, depth++) {
+        const where = p.backend instanceof FileBackend ? p.backend.path : '';
+        lines.push(`  chain ${depth}:     ${p.type} ${p.uuid} ${where}`);
+      }
+    }
+    const warnings = chainWarnings(disk);
+    for (const w of warnings) lines.push(`warning:       ${w}`);
+    io.stdout(lines.join('\n') + '\n');
+    return 0;
+  } finally {
+    await disk.dispose();
+  }
+}
+
+function chainWarnings(disk: VhdDisk): string[] {
+  const out: string[] = [];
+  for (let d: VhdDisk | undefined = disk; d; d = d.parent) for (const w of d.warnings) out.push(d === disk ? w : `parent ${d.uuid}: ${w}`);
+  return out;
+}
+
+async function check(path: string, io: VhdCommandIo): Promise<number> {
+  const report = await checkVhd(await FileBackend.open(path, { readOnly: true }), { parentResolver: fileParentResolver() });
+  if (report.problems.length === 0) {
+    const chain = report.chain.map((c) => `${c.type} ${c.uuid}`).join(' -> ');
+    io.stdout(`${path}: no problems found (${chain})\n`);
+    return 0;
+  }
+  io.stdout(report.problems.map((p) => `${path}: ${p}`).join('\n') + '\n');
+  return 1;
+}
+
+async function create(p: Parsed, io: VhdCommandIo): Promise<number> {
+  const parentPath = p.options.get('parent');
+  expectArgs(p, parentPath ? 1 : 2, 2, parentPath ? 'FILE [SIZE] --parent BASE.vhd' : 'FILE SIZE');
+  const [file, sizeText] = p.positional as [string, string | undefined];
+  if (parentPath) {
+    if (p.options.has('type')) throw new UsageError('--type does not apply with --parent (the new image is differencing)');
+    const parent = await openVhd(parentPath, true);
+    if (sizeText !== undefined && parseSize(sizeText) !== parent.virtualSize) {
+      await parent.dispose();
+      throw new UsageError(`size ${sizeText} differs from the parent's ${parent.virtualSize} bytes; a differencing disk has its parent's size`);
+    }
+    const rel = relative(dirname(resolve(file)), resolve(parentPath));
+    const backend = await FileBackend.create(file);
+    let child: VhdDisk;
+    try {
+      child = await VhdDisk.createDifferencing(backend, parent, {
+        parentRelativePath: rel.startsWith('.') ? rel : `./${rel}`,
+        parentAbsolutePath: resolve(parentPath),
+        parentName: basename(parentPath),
+      });
+    } catch (e) {
+      await backend.dispose();
+      await parent.dispose();
+      throw e;
+    }
+    io.stdout(`${file}: differencing, ${formatBytes(child.virtualSize)}, uuid ${child.uuid}, parent ${parent.uuid}\n`);
+    await child.dispose();
+    return 0;
+  }
+  const size = parseSize(sizeText!);
+  const type = typeOption(p);
+  const backend = await FileBackend.create(file);
+  const disk = type === 'fixed' ? await VhdDisk.createFixed(backend, size) : await VhdDisk.createDynamic(backend, size);
+  io.stdout(`${file}: ${type}, ${formatBytes(size)}, uuid ${disk.uuid}, creator ${JSON.stringify(CREATOR_APPLICATION)}\n`);
+  await disk.dispose();
+  return 0;
+}
+
+/** A raw file is any file without a VHD cookie at its start or end. */
+async function looksLikeVhd(b: BlockBackend): Promise<boolean> {
+  if (b.size < 512) return false;
+  const cookie = (bytes: Uint8Array): boolean => new TextDecoder('latin1').decode(bytes.subarray(0, 8)) === 'conectix';
+  return cookie(await b.read(b.size - 512, 512)) || cookie(await b.read(0, 512));
+}
+
+async function convert(p: Parsed, io: VhdCommandIo): Promise<number> {
+  expectArgs(p, 2, 2, 'IN OUT');
+  const [input, output] = p.positional as [string, string];
+  if (resolve(input) === resolve(output)) throw new UsageError('IN and OUT are the same file');
+  const type = typeOption(p);
+  const inBackend = await FileBackend.open(input, { readOnly: true });
+  if (await looksLikeVhd(inBackend)) {
+    await inBackend.dispose();
+    const disk = await openVhd(input, true);
+    try {
+      await writeOut(disk, output, type);
+      io.stdout(`${output}: ${type}, ${formatBytes(disk.virtualSize)} from VHD ${input}\n`);
+    } finally {
+      await disk.dispose();
+    }
+    return 0;
+  }
+  try {
+    if (inBackend.size % 512 !== 0 || inBackend.size === 0) {
+      throw new UsageError(`${input}: raw image of ${inBackend.size} bytes is not a positive multiple of 512`);
+    }
+    await writeOut(inBackend, output, type);
+    io.stdout(`${output}: ${type}, ${formatBytes(inBackend.size)} from raw ${input}\n`);
+  } finally {
+    await inBackend.dispose();
+  }
+  return 0;
+}
+
+async function writeOut(source: VhdDisk | BlockBackend, output: string, type: 'dynamic' | 'fixed'): Promise<void> {
+  const out = await FileBackend.create(output);
+  try {
+    await writeVhdImage(source, out, type);
+  } finally {
+    await out.dispose();
+  }
+}
+
+async function exportChain(p: Parsed, io: VhdCommandIo): Promise<number> {
+  expectArgs(p, 2, 2, 'CHILD.vhd OUT.vhd');
+  const [input, output] = p.positional as [string, string];
+  if (resolve(input) === resolve(output)) throw new UsageError('CHILD and OUT are the same file');
+  const type = typeOption(p);
+  const disk = await openVhd(input, true);
+  try {
+    await writeOut(disk, output, type);
+    let depth = 0;
+    for (let d = disk.parent; d; d = d.parent) depth++;
+    io.stdout(`${output}: ${type}, ${formatBytes(disk.virtualSize)}, flattened from ${depth + 1} disk(s)\n`);
+  } finally {
+    await disk.dispose();
+  }
+  return 0;
+}
+
+async function cat(p: Parsed, io: VhdCommandIo): Promise<number> {
+  expectArgs(p, 2, 2, 'FILE.vhd PATH');
+  const [file, path] = p.positional as [string, string];
+  const partText = p.options.get('partition') ?? '1';
+  const partition = Number(partText);
+  if (!Number.isInteger(partition) || partition < 1 || partition > 4) throw new UsageError(`--partition is ${JSON.stringify(partText)}, expected 1..4`);
+  const disk = await openVhd(file, true);
+  try {
+    const data = await readPartitionFile(disk, path, { partition });
+    if (io.stdoutBytes) io.stdoutBytes(data);
+    else io.stdout(new TextDecoder().decode(data));
+  } finally {
+    await disk.dispose();
+  }
+  return 0;
+}
+
+function isBadInput(e: unknown): e is Error {
+  if (e instanceof VhdError || e instanceof Ext2Error || e instanceof PartitionError || e instanceof BackendError || e instanceof SliceError || e instanceof UsageError) return true;
+  // File-system errors (ENOENT, EACCES, EISDIR) are bad input too: a wrong path.
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall !== undefined;
+}
+
+export async function vhdCommand(argv: string[], io: VhdCommandIo): Promise<number> {
+  const [sub, ...rest] = argv;
+  try {
+    switch (sub) {
+      case 'info': {
+        const p = parseArgs(rest, []);
+        expectArgs(p, 1, 1, 'FILE');
+        return await info(p.positional[0]!, io);
+      }
+      case 'check': {
+        const p = parseArgs(rest, []);
+        expectArgs(p, 1, 1, 'FILE');
+        return await check(p.positional[0]!, io);
+      }
+      case 'create':
+        return await create(parseArgs(rest, ['type', 'parent']), io);
+      case 'convert':
+        return await convert(parseArgs(rest, ['type']), io);
+      case 'export':
+        return await exportChain(parseArgs(rest, ['type']), io);
+      case 'cat':
+        return await cat(parseArgs(rest, ['partition']), io);
+      case undefined:
+      case 'help':
+      case '--help':
+        io.stdout(USAGE + '\n');
+        return sub === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown vhd command ${JSON.stringify(sub)}; try: info, check, create, convert, export, cat`);
+    }
+  } catch (e) {
+    if (!isBadInput(e)) throw e;
+    io.stderr(`romvisor vhd ${sub}: ${e.message.split('\n')[0]}\n`);
+    return 2;
+  }
+}
