@@ -593,7 +593,9 @@ export class VhdDisk implements ByteSource {
    * a BAT entry pointing at garbage.
    */
   private async allocateBlock(block: number, within: number, chunk: Uint8Array): Promise<void> {
-    const at = this.footerOffset;
+    // A file with stray bytes after its last block has an unaligned tail; blocks are
+    // addressed in sectors, so round up.
+    const at = Math.ceil(this.footerOffset / SECTOR_SIZE) * SECTOR_SIZE;
     const sector = at / SECTOR_SIZE;
     if (sector >= UNALLOCATED) {
       throw new VhdError('bad-size', `VHD ${this.uuid}: block ${block} would start at ${hex(at)}, beyond what a 32-bit BAT entry can address`, at);
