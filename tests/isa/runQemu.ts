@@ -2,6 +2,9 @@
 // and collects what the program printed on the UART. The ISA tests, the differential
 // fuzzer and the benchmarks all use QEMU as the peer through this one function.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface QemuResult {
   /** Everything the guest wrote to the UART, as latin1. */
@@ -23,32 +26,43 @@ export const QEMU = 'qemu-system-riscv64';
 
 export function runQemu(elfPath: string, opts: QemuOptions = {}): Promise<QemuResult> {
   const timeoutMs = opts.timeoutMs ?? 60_000;
-  const args = ['-M', 'virt', '-bios', 'none', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-kernel', elfPath];
+  // The UART goes to a file, not a pipe: when a pipe is full QEMU's 16550 drops what a
+  // guest writes without polling LSR, and the fuzzer's dumps are tens of KiB.
+  const dir = mkdtempSync(join(tmpdir(), 'romvisor-qemu-'));
+  const uartFile = join(dir, 'uart');
+  const args = ['-M', 'virt', '-bios', 'none', '-display', 'none', '-serial', `file:${uartFile}`, '-monitor', 'none', '-kernel', elfPath];
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const child = spawn(QEMU, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, timeoutMs);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stdout.resume();
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => {
       clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
       reject(new Error(`cannot start ${QEMU}: ${e.message}`));
     });
     child.on('close', (code) => {
       clearTimeout(timer);
       const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
       const stderr = Buffer.concat(err).toString('latin1');
+      let uart = '';
+      try {
+        uart = readFileSync(uartFile).toString('latin1');
+      } catch {
+        // QEMU failed before opening the file; stderr says why.
+      }
+      rmSync(dir, { recursive: true, force: true });
       if (code !== 0 && !timedOut && stderr.includes('qemu-system-riscv64:')) {
         reject(new Error(`${QEMU} failed on ${elfPath}: ${stderr.trim()}`));
         return;
       }
-      resolve({ uart: Buffer.concat(out).toString('latin1'), exitCode: code, timedOut, wallSeconds });
+      resolve({ uart, exitCode: code, timedOut, wallSeconds });
     });
   });
 }

@@ -1,0 +1,520 @@
+// Generates one random RV64GC test program body for the differential fuzzer: straight-line
+// integer, M, A, F, D and C instructions, fcsr accesses, and structured control flow
+// (forward branches and jumps over a block, short counted loops) that can never leave the
+// program. Everything generated is legal in M-mode and deterministic on a correct core:
+// no counters, no misaligned AMOs/LR/SC, no invalid rounding modes.
+//
+// Register conventions: x2 (sp) is the base of the program's scratch memory (its middle,
+// so 12-bit offsets reach all 4 KiB) and is never written; every other register is fair
+// game. The start state of every register, fcsr and the scratch memory is random too.
+import { Assembler, type Label } from './Assembler.ts';
+import * as E from './encode.ts';
+import { Random } from './Random.ts';
+
+export const SCRATCH_BYTES = 4096;
+/** x2 points here inside the scratch block, so offsets -2048..2047 stay inside it. */
+export const SCRATCH_BIAS = 2048;
+
+export interface ProgramState {
+  /** x0..x31 at the start (x0 and x2 are ignored: x2 is set to the scratch pointer). */
+  x: bigint[];
+  /** f0..f31 raw bits at the start. */
+  f: bigint[];
+  fcsr: number;
+  scratch: Uint8Array;
+}
+
+export interface GeneratorOptions {
+  /** Approximate number of instructions in the body. */
+  length: number;
+  /** Plain loads/stores at misaligned addresses (QEMU's TCG performs them). */
+  misaligned: boolean;
+}
+
+const SP = 2;
+const RM_ALL: E.Rm[] = [0, 1, 2, 3, 4, 7];
+
+// Values near the edges that random bits rarely hit.
+const INT_SPECIALS = [
+  0n, 1n, 2n, 0xffffffffffffffffn, 0x7fffffffffffffffn, 0x8000000000000000n, 0x7fffffffn, 0x80000000n,
+  0xffffffffn, 0xffffffff80000000n, 0x100000000n, 0xfffffffffffff800n, 0x7ffn, 63n, 64n, 31n, 32n,
+];
+const DOUBLE_SPECIALS = [
+  0x0000000000000000n, 0x8000000000000000n, 0x3ff0000000000000n, 0xbff0000000000000n, 0x7ff0000000000000n,
+  0xfff0000000000000n, 0x7ff8000000000000n, 0x7ff0000000000001n, 0xfff8000000000abcn, 0x7fefffffffffffffn,
+  0x0010000000000000n, 0x000fffffffffffffn, 0x0000000000000001n, 0x3fe0000000000000n, 0x4000000000000000n,
+  0x41e0000000000000n, 0xc1e0000000000000n, 0x43e0000000000000n, 0x43f0000000000000n, 0x3ca0000000000000n,
+  0x3ff0000000000001n, 0x4004000000000000n, 0xc004000000000000n, 0x41dfffffffe00000n, 0x3fb999999999999an,
+];
+const SINGLE_SPECIALS = [
+  0x00000000, 0x80000000, 0x3f800000, 0xbf800000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7f800001, 0xffc00123,
+  0x7f7fffff, 0x00800000, 0x007fffff, 0x00000001, 0x3f000000, 0x4f000000, 0xcf000000, 0x5f000000, 0x5f800000,
+  0x33800000, 0x3f800001, 0x40200000, 0xc0200000, 0x3dcccccd,
+];
+
+export function randomInt64(rng: Random): bigint {
+  switch (rng.int(5)) {
+    case 0:
+      return rng.pick(INT_SPECIALS);
+    case 1:
+      return BigInt.asUintN(64, BigInt(rng.range(-300, 300)));
+    case 2:
+      return BigInt.asUintN(64, BigInt(rng.next() | 0));
+    default:
+      return rng.u64();
+  }
+}
+
+export function randomFpBits(rng: Random): bigint {
+  const boxed = (s: number): bigint => 0xffffffff00000000n | BigInt(s >>> 0);
+  switch (rng.int(8)) {
+    case 0:
+    case 1:
+      return rng.pick(DOUBLE_SPECIALS);
+    case 2:
+      return boxed(rng.pick(SINGLE_SPECIALS));
+    case 3:
+      return boxed(rng.next());
+    case 4: {
+      // A double near 1 with random low bits: arithmetic on these rounds.
+      const exp = BigInt(rng.range(1000, 1050));
+      return (BigInt(rng.int(2)) << 63n) | (exp << 52n) | (rng.u64() & 0xfffffffffffffn);
+    }
+    case 5: {
+      const exp = rng.range(110, 145);
+      return boxed((rng.int(2) << 31) | (exp << 23) | (rng.next() & 0x7fffff));
+    }
+    case 6:
+      // Not NaN-boxed: single-precision operations must read these as the canonical NaN.
+      return rng.u64();
+    default:
+      return rng.u64() & 0x800fffffffffffffn; // subnormal or zero
+  }
+}
+
+/** One program's generator state: what may be written, where memory operands go. */
+class ProgramGenerator {
+  constructor(
+    private readonly asm: Assembler,
+    private readonly rng: Random,
+    private readonly opts: GeneratorOptions,
+  ) {}
+
+  /** A destination: any register but x2 and those in `avoid`; x0 now and then. */
+  private rd(avoid?: ReadonlySet<number>): number {
+    for (;;) {
+      const r = this.rng.chance(0.03) ? 0 : this.rng.range(1, 31);
+      if (r !== SP && !avoid?.has(r)) return r;
+    }
+  }
+
+  private rs(): number {
+    return this.rng.int(32);
+  }
+
+  /** A destination among x8..x15 (the compressed register set). */
+  private rdc(avoid?: ReadonlySet<number>): number {
+    for (;;) {
+      const r = this.rng.range(8, 15);
+      if (!avoid?.has(r)) return r;
+    }
+  }
+
+  private f(): number {
+    return this.rng.int(32);
+  }
+
+  private imm12(): number {
+    switch (this.rng.int(4)) {
+      case 0:
+        return this.rng.pick([0, 1, -1, 2047, -2048, 31, 32, 63]);
+      case 1:
+        return this.rng.range(-16, 16);
+      default:
+        return this.rng.range(-2048, 2047);
+    }
+  }
+
+  /** An offset from x2 for an access of `size` bytes that stays inside the scratch block. */
+  private memOffset(size: number, allowMisaligned: boolean): number {
+    let off = this.rng.range(-SCRATCH_BIAS, SCRATCH_BYTES - SCRATCH_BIAS - size);
+    if (!(allowMisaligned && this.opts.misaligned && this.rng.chance(0.15))) off -= ((off % size) + size) % size;
+    return off;
+  }
+
+  /** Emits the whole body. */
+  body(): void {
+    const end = this.asm.pc + this.opts.length * 4;
+    while (this.asm.pc < end) {
+      const kind = this.rng.weighted({ simple: 80, branch: 6, loop: 2, lrsc: 3, sp16: 1, fcsr: 4 });
+      switch (kind) {
+        case 'simple':
+          this.simple();
+          break;
+        case 'branch':
+          this.forwardJump();
+          break;
+        case 'loop':
+          this.loop();
+          break;
+        case 'lrsc':
+          this.lrsc();
+          break;
+        case 'sp16':
+          this.addi16spPair();
+          break;
+        case 'fcsr':
+          this.fcsr();
+          break;
+      }
+    }
+  }
+
+  /** One instruction (or a short fixed sequence) with no control flow. */
+  simple(avoid?: ReadonlySet<number>): void {
+    const kind = this.rng.weighted({ op: 16, opImm: 12, upper: 3, load: 5, store: 4, amo: 3, fpArith: 14, fpMisc: 10, fma: 5, fpMem: 4, rvc: 18 });
+    switch (kind) {
+      case 'op':
+        return this.op(avoid);
+      case 'opImm':
+        return this.opImm(avoid);
+      case 'upper':
+        return this.asm.emit32(E.uType(this.rng.next() & 0xfffff, this.rd(avoid), this.rng.chance(0.5) ? E.LUI : E.AUIPC));
+      case 'load':
+        return this.load(avoid);
+      case 'store':
+        return this.store();
+      case 'amo':
+        return this.amo(avoid);
+      case 'fpArith':
+        return this.fpArith();
+      case 'fpMisc':
+        return this.fpMisc(avoid);
+      case 'fma':
+        return this.fma();
+      case 'fpMem':
+        return this.fpMem();
+      case 'rvc':
+        return this.rvc(avoid);
+    }
+  }
+
+  private op(avoid?: ReadonlySet<number>): void {
+    if (this.rng.chance(0.6)) {
+      // OP: funct7/funct3 of add..and, then M's mul..remu.
+      const [f7, f3] = this.rng.pick([
+        [0, 0], [0x20, 0], [0, 1], [0, 2], [0, 3], [0, 4], [0, 5], [0x20, 5], [0, 6], [0, 7],
+        [1, 0], [1, 1], [1, 2], [1, 3], [1, 4], [1, 5], [1, 6], [1, 7],
+      ]);
+      this.asm.emit32(E.rType(f7, this.rs(), this.rs(), f3, this.rd(avoid), E.OP));
+    } else {
+      const [f7, f3] = this.rng.pick([[0, 0], [0x20, 0], [0, 1], [0, 5], [0x20, 5], [1, 0], [1, 4], [1, 5], [1, 6], [1, 7]]);
+      this.asm.emit32(E.rType(f7, this.rs(), this.rs(), f3, this.rd(avoid), E.OP_32));
+    }
+  }
+
+  private opImm(avoid?: ReadonlySet<number>): void {
+    const rd = this.rd(avoid);
+    const rs1 = this.rs();
+    switch (this.rng.int(4)) {
+      case 0:
+      case 1:
+        return this.asm.emit32(E.iType(this.imm12(), rs1, this.rng.pick([0, 2, 3, 4, 6, 7]), rd, E.OP_IMM));
+      case 2: {
+        const shamt = this.rng.chance(0.4) ? this.rng.pick([0, 1, 31, 32, 63]) : this.rng.int(64);
+        const [f3, hi] = this.rng.pick([[1, 0], [5, 0], [5, 0x400]]);
+        return this.asm.emit32(E.iType(hi | shamt, rs1, f3, rd, E.OP_IMM));
+      }
+      default: {
+        if (this.rng.chance(0.5)) return this.asm.emit32(E.iType(this.imm12(), rs1, 0, rd, E.OP_IMM_32));
+        const shamt = this.rng.chance(0.4) ? this.rng.pick([0, 1, 31]) : this.rng.int(32);
+        const [f3, hi] = this.rng.pick([[1, 0], [5, 0], [5, 0x400]]);
+        return this.asm.emit32(E.iType(hi | shamt, rs1, f3, rd, E.OP_IMM_32));
+      }
+    }
+  }
+
+  private load(avoid?: ReadonlySet<number>): void {
+    const f3 = this.rng.int(7); // lb lh lw ld lbu lhu lwu
+    const size = 1 << (f3 & 3);
+    this.asm.emit32(E.iType(this.memOffset(size, true), SP, f3, this.rd(avoid), E.LOAD));
+  }
+
+  private store(): void {
+    const f3 = this.rng.int(4);
+    this.asm.emit32(E.sType(this.memOffset(1 << f3, true), this.rs(), SP, f3, E.STORE));
+  }
+
+  /** An AMO on a naturally aligned scratch address computed into a fresh register. */
+  private amo(avoid?: ReadonlySet<number>): void {
+    const wide = this.rng.chance(0.5);
+    const addr = this.rd(new Set([0, ...(avoid ?? [])]));
+    this.asm.emit32(E.iType(this.memOffset(wide ? 8 : 4, false), SP, 0, addr, E.OP_IMM));
+    const funct5 = this.rng.pick([0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c]);
+    const f7 = (funct5 << 2) | this.rng.int(4); // aq, rl
+    this.asm.emit32(E.rType(f7, this.rs(), addr, wide ? 3 : 2, this.rd(avoid), E.AMO));
+  }
+
+  /** LR, a few ALU instructions that keep the address, then SC (sometimes elsewhere). */
+  private lrsc(): void {
+    const wide = this.rng.chance(0.5);
+    const size = wide ? 8 : 4;
+    const f3 = wide ? 3 : 2;
+    if (this.rng.chance(0.1)) {
+      // No reservation is held between programs or after an SC: this one fails.
+      const addr = this.rd(new Set([0]));
+      this.asm.emit32(E.iType(this.memOffset(size, false), SP, 0, addr, E.OP_IMM));
+      this.asm.emit32(E.rType((0x03 << 2) | this.rng.int(4), this.rs(), addr, f3, this.rd(), E.AMO));
+      return;
+    }
+    const addr = this.rd(new Set([0]));
+    this.asm.emit32(E.iType(this.memOffset(size, false), SP, 0, addr, E.OP_IMM));
+    this.asm.emit32(E.rType((0x02 << 2) | this.rng.int(4), 0, addr, f3, this.rd(new Set([addr])), E.AMO));
+    const keep = new Set([addr]);
+    for (let n = this.rng.int(4); n > 0; n--) this.op(keep);
+    let scAddr = addr;
+    if (this.rng.chance(0.15)) {
+      scAddr = this.rd(new Set([0, addr]));
+      this.asm.emit32(E.iType(this.memOffset(size, false), SP, 0, scAddr, E.OP_IMM));
+    }
+    this.asm.emit32(E.rType((0x03 << 2) | this.rng.int(4), this.rs(), scAddr, f3, this.rd(), E.AMO));
+  }
+
+  private fpArith(): void {
+    const fmt = this.rng.int(2);
+    const rm = this.rng.pick(RM_ALL);
+    const funct5 = this.rng.pick([0x00, 0x01, 0x02, 0x03, 0x0b]); // add sub mul div sqrt
+    const rs2 = funct5 === 0x0b ? 0 : this.f();
+    this.asm.emit32(E.rType((funct5 << 2) | fmt, rs2, this.f(), rm, this.f(), E.OP_FP));
+  }
+
+  private fpMisc(avoid?: ReadonlySet<number>): void {
+    const fmt = this.rng.int(2);
+    const rm = this.rng.pick(RM_ALL);
+    switch (this.rng.int(9)) {
+      case 0: // fsgnj, fsgnjn, fsgnjx
+        return this.asm.emit32(E.rType((0x04 << 2) | fmt, this.f(), this.f(), this.rng.int(3), this.f(), E.OP_FP));
+      case 1: // fmin, fmax
+        return this.asm.emit32(E.rType((0x05 << 2) | fmt, this.f(), this.f(), this.rng.int(2), this.f(), E.OP_FP));
+      case 2: // fcvt.{w,wu,l,lu}.fmt
+        return this.asm.emit32(E.rType((0x18 << 2) | fmt, this.rng.int(4), this.f(), rm, this.rd(avoid), E.OP_FP));
+      case 3: // fcvt.fmt.{w,wu,l,lu}
+        return this.asm.emit32(E.rType((0x1a << 2) | fmt, this.rng.int(4), this.rs(), rm, this.f(), E.OP_FP));
+      case 4: // fcvt.s.d, fcvt.d.s
+        return this.asm.emit32(E.rType((0x08 << 2) | fmt, 1 - fmt, this.f(), rm, this.f(), E.OP_FP));
+      case 5: // feq, flt, fle
+        return this.asm.emit32(E.rType((0x14 << 2) | fmt, this.f(), this.f(), this.rng.int(3), this.rd(avoid), E.OP_FP));
+      case 6: // fmv.x.w/d, fclass
+        return this.asm.emit32(E.rType((0x1c << 2) | fmt, 0, this.f(), this.rng.int(2), this.rd(avoid), E.OP_FP));
+      case 7: // fmv.w.x / fmv.d.x
+        return this.asm.emit32(E.rType((0x1e << 2) | fmt, 0, this.rs(), 0, this.f(), E.OP_FP));
+      default: // fmv.d.x of a register, then a single-precision op: exercises NaN boxing
+        this.asm.emit32(E.rType((0x1e << 2) | 1, 0, this.rs(), 0, this.f(), E.OP_FP));
+        return this.fpArith();
+    }
+  }
+
+  private fma(): void {
+    const op = this.rng.pick([E.MADD, E.MSUB, E.NMSUB, E.NMADD]);
+    this.asm.emit32(E.r4Type(this.f(), this.rng.int(2), this.f(), this.f(), this.rng.pick(RM_ALL), this.f(), op));
+  }
+
+  private fpMem(): void {
+    const wide = this.rng.chance(0.5);
+    const size = wide ? 8 : 4;
+    const f3 = wide ? 3 : 2;
+    if (this.rng.chance(0.5)) this.asm.emit32(E.iType(this.memOffset(size, true), SP, f3, this.f(), E.LOAD_FP));
+    else this.asm.emit32(E.sType(this.memOffset(size, true), this.f(), SP, f3, E.STORE_FP));
+  }
+
+  private nz(lo: number, hi: number): number {
+    for (;;) {
+      const v = this.rng.range(lo, hi);
+      if (v !== 0) return v;
+    }
+  }
+
+  /** A compressed instruction (with an address set-up for the register-based memory forms). */
+  private rvc(avoid?: ReadonlySet<number>): void {
+    const a = this.asm;
+    const rng = this.rng;
+    const nonzero = new Set([0, ...(avoid ?? [])]);
+    switch (rng.int(22)) {
+      case 0:
+        return a.emit16(E.cAddi4spn(this.rdc(avoid), rng.range(1, 255) * 4));
+      case 1:
+        return a.emit16(E.cImm6(0, this.rd(nonzero), this.nz(-32, 31))); // c.addi
+      case 2:
+        return a.emit16(E.cImm6(1, this.rd(nonzero), rng.range(-32, 31))); // c.addiw
+      case 3:
+        return a.emit16(E.cImm6(2, this.rd(nonzero), rng.range(-32, 31))); // c.li
+      case 4:
+        return a.emit16(E.cLui(this.rd(nonzero), this.nz(-32, 31)));
+      case 5:
+        return a.emit16(E.cAluImm(rng.int(2) as 0 | 1, this.rdc(avoid), rng.range(1, 63)));
+      case 6:
+        return a.emit16(E.cAluImm(2, this.rdc(avoid), rng.range(-32, 31)));
+      case 7:
+        return a.emit16(E.cAluReg(rng.int(6), this.rdc(avoid), rng.range(8, 15)));
+      case 8:
+        return a.emit16(E.cSlli(this.rd(nonzero), rng.range(1, 63)));
+      case 9:
+        return a.emit16(E.cCr(0, this.rd(nonzero), this.nz(1, 31))); // c.mv
+      case 10:
+        return a.emit16(E.cCr(1, this.rd(nonzero), this.nz(1, 31))); // c.add
+      case 11:
+        return a.emit16(E.cLoadSp8(3, this.rd(nonzero), rng.int(64) * 8)); // c.ldsp
+      case 12:
+        return a.emit16(E.cLwsp(this.rd(nonzero), rng.int(64) * 4));
+      case 13:
+        return a.emit16(E.cLoadSp8(1, this.f(), rng.int(64) * 8)); // c.fldsp
+      case 14:
+        return a.emit16(E.cStoreSp8(rng.chance(0.5) ? 7 : 5, rng.int(32), rng.int(64) * 8)); // c.sdsp / c.fsdsp
+      case 15:
+        return a.emit16(E.cSwsp(this.rs(), rng.int(64) * 4));
+      case 16:
+        return a.emit16(0x0001); // c.nop
+      default: {
+        // c.ld/c.sd/c.fld/c.fsd/c.lw/c.sw need a base in x8..x15: set one up first.
+        const base = this.rdc(avoid);
+        const kind = rng.int(6);
+        const wide = kind < 4;
+        const uimm = wide ? rng.int(32) * 8 : rng.int(32) * 4;
+        const lo = -SCRATCH_BIAS;
+        const hi = SCRATCH_BYTES - SCRATCH_BIAS - 8 - uimm;
+        a.emit32(E.iType(rng.range(lo, hi) & ~(wide ? 7 : 3), SP, 0, base, E.OP_IMM));
+        const loadRd = this.rdc(avoid);
+        switch (kind) {
+          case 0:
+            return a.emit16(E.cMem8(3, loadRd, base, uimm)); // c.ld
+          case 1:
+            return a.emit16(E.cMem8(7, rng.range(8, 15), base, uimm)); // c.sd
+          case 2:
+            return a.emit16(E.cMem8(1, rng.range(8, 15), base, uimm)); // c.fld
+          case 3:
+            return a.emit16(E.cMem8(5, rng.range(8, 15), base, uimm)); // c.fsd
+          case 4:
+            return a.emit16(E.cMem4(2, loadRd, base, uimm)); // c.lw
+          default:
+            return a.emit16(E.cMem4(6, rng.range(8, 15), base, uimm)); // c.sw
+        }
+      }
+    }
+  }
+
+  /** A short block of simple instructions (the body of a branch or loop). */
+  private block(avoid?: ReadonlySet<number>): void {
+    for (let n = this.rng.range(1, 5); n > 0; n--) this.simple(avoid);
+  }
+
+  /** A forward branch or jump over a block, in one of its many encodings. */
+  private forwardJump(): void {
+    const a = this.asm;
+    const skip: Label = a.label();
+    switch (this.rng.int(7)) {
+      case 0:
+      case 1:
+        a.branch(this.rng.pick([0, 1, 4, 5, 6, 7]), this.rs(), this.rs(), skip);
+        break;
+      case 2:
+        a.cBranch(this.rng.chance(0.5) ? 6 : 7, this.rng.range(8, 15), skip);
+        break;
+      case 3:
+        a.jal(this.rng.chance(0.3) ? 0 : this.rd(), skip);
+        break;
+      case 4:
+        a.cj(skip);
+        break;
+      case 5: {
+        // auipc t, 0; jalr rd, off(t)
+        const t = this.rd(new Set([0]));
+        const link = this.rng.chance(0.3) ? 0 : this.rd();
+        const origin = a.pc;
+        a.emit32(E.uType(0, t, E.AUIPC));
+        a.pcrelLow(origin, skip, (off) => E.iType(off, t, 0, link, E.JALR));
+        break;
+      }
+      default: {
+        // auipc t, 0; addi t, t, off; c.jr t / c.jalr t
+        const t = this.rd(new Set([0]));
+        const origin = a.pc;
+        a.emit32(E.uType(0, t, E.AUIPC));
+        a.pcrelLow(origin, skip, (off) => E.iType(off, t, 0, t, E.OP_IMM));
+        a.emit16(E.cCr(this.rng.int(2) as 0 | 1, t, 0));
+        break;
+      }
+    }
+    this.block();
+    a.bind(skip);
+  }
+
+  /** A counted loop of 1..4 iterations whose body leaves the counter alone. */
+  private loop(): void {
+    const a = this.asm;
+    const counter = this.rd(new Set([0]));
+    a.emit32(E.iType(this.rng.range(1, 4), 0, 0, counter, E.OP_IMM));
+    const top = a.pc;
+    this.block(new Set([counter]));
+    a.emit32(E.iType(-1, counter, 0, counter, E.OP_IMM));
+    a.emit32(E.bType(top - a.pc, 0, counter, 1)); // bne counter, x0, top
+  }
+
+  /** c.addi16sp down and back up, maybe with an sp-relative access in between. */
+  private addi16spPair(): void {
+    const d = this.rng.range(1, 31) * 16;
+    this.asm.emit16(E.cAddi16sp(-d));
+    if (this.rng.chance(0.5)) this.asm.emit16(E.cStoreSp8(7, this.rs(), this.rng.int(64) * 8));
+    if (this.rng.chance(0.5)) this.asm.emit16(E.cLoadSp8(3, this.rd(new Set([0])), this.rng.int(64) * 8));
+    this.asm.emit16(E.cAddi16sp(d));
+  }
+
+  /** Reads and writes of fflags, frm and fcsr that keep frm a valid rounding mode. */
+  private fcsr(): void {
+    const a = this.asm;
+    const rd = this.rd();
+    const FFLAGS = 1, FRM = 2, FCSR = 3;
+    const csr = (csrNum: number, f3: number, rs1: number): void => a.emit32(E.iType(csrNum, rs1, f3, rd, E.SYSTEM));
+    const setTmp = (value: number): number => {
+      const t = this.rd(new Set([0]));
+      a.emit32(E.iType(value, 0, 0, t, E.OP_IMM));
+      return t;
+    };
+    switch (this.rng.int(10)) {
+      case 0:
+        return csr(FFLAGS, this.rng.pick([1, 2, 3]), this.rs()); // csrrw/csrrs/csrrc fflags
+      case 1:
+        return csr(FFLAGS, this.rng.pick([5, 6, 7]), this.rng.int(32)); // csrr*i fflags
+      case 2:
+        return csr(FRM, 5, this.rng.int(5)); // csrrwi frm, 0..4
+      case 3:
+        return csr(FRM, 1, setTmp(this.rng.int(5))); // csrrw frm
+      case 4:
+        return csr(FRM, this.rng.pick([3, 7]), this.rng.chance(0.5) ? this.rs() : this.rng.int(32)); // clearing keeps frm <= 4
+      case 5:
+        return csr(FCSR, 1, setTmp((this.rng.int(5) << 5) | this.rng.int(32))); // csrrw fcsr
+      case 6:
+        return csr(FCSR, 2, setTmp(this.rng.int(32))); // csrrs fcsr, flags only
+      case 7:
+        return csr(FCSR, 3, this.rs()); // csrrc fcsr
+      case 8:
+        return csr(FCSR, this.rng.pick([5, 6, 7]), this.rng.int(32));
+      default:
+        return csr(this.rng.pick([FFLAGS, FRM, FCSR]), 2, 0); // plain read
+    }
+  }
+}
+
+/** Emits the body of the program for `seed` at the assembler's pc; returns its start state. */
+export function generateProgram(seed: number, asm: Assembler, opts: GeneratorOptions): ProgramState {
+  const rng = new Random(seed);
+  const x = Array.from({ length: 32 }, () => randomInt64(rng));
+  const f = Array.from({ length: 32 }, () => randomFpBits(rng));
+  const fcsr = (rng.int(5) << 5) | rng.int(32);
+  const scratch = new Uint8Array(SCRATCH_BYTES);
+  for (let i = 0; i < SCRATCH_BYTES; i += 8) {
+    const v = rng.chance(0.3) ? randomFpBits(rng) : randomInt64(rng);
+    new DataView(scratch.buffer).setBigUint64(i, v, true);
+  }
+  new ProgramGenerator(asm, rng, opts).body();
+  return { x, f, fcsr, scratch };
+}
