@@ -28,6 +28,8 @@ export interface DiffFuzzOptions {
   jobs?: number;
   /** Progress and mismatch reports. */
   log?: (line: string) => void;
+  /** Run exactly these program seeds instead of deriving them from `seed` (reproduction). */
+  programSeeds?: readonly number[];
 }
 
 export interface DiffMismatch {
@@ -45,6 +47,7 @@ export interface DiffMismatch {
 }
 
 export interface DiffFuzzResult {
+  seed: number;
   programs: number;
   batches: number;
   instructions: bigint;
@@ -76,20 +79,22 @@ export async function runDiffFuzz(opts: DiffFuzzOptions): Promise<DiffFuzzResult
   const runBareMetal = await loadRunBareMetal();
   mkdirSync(FUZZ_DIR, { recursive: true });
 
+  const count = opts.programSeeds?.length ?? opts.count;
+  const seedOf = (i: number): number => opts.programSeeds?.[i] ?? programSeed(opts.seed, i);
   const batches: number[][] = [];
-  for (let i = 0; i < opts.count; i += batchSize) {
-    batches.push(Array.from({ length: Math.min(batchSize, opts.count - i) }, (_, k) => i + k));
+  for (let i = 0; i < count; i += batchSize) {
+    batches.push(Array.from({ length: Math.min(batchSize, count - i) }, (_, k) => i + k));
   }
   // Each batch's ELF goes to a file for QEMU; QEMU runs proceed in the background while
   // romvisor (in this process) works through the batches in order.
   const prepared = batches.map((indices, b) => {
-    const seeds = indices.map((i) => programSeed(opts.seed, i));
+    const seeds = indices.map(seedOf);
     const path = join(FUZZ_DIR, `seed-${opts.seed}-batch-${b}.elf`);
     writeFileSync(path, buildFuzzElf(seeds, gen));
     return { indices, seeds, path, qemu: limit(() => runQemu(path, { timeoutMs: 60_000 })) };
   });
 
-  const result: DiffFuzzResult = { programs: opts.count, batches: batches.length, instructions: 0n, mismatches: [], oracleFailures: [] };
+  const result: DiffFuzzResult = { seed: opts.seed, programs: count, batches: batches.length, instructions: 0n, mismatches: [], oracleFailures: [] };
   for (const [b, batch] of prepared.entries()) {
     const q = await batch.qemu;
     if (q.timedOut || q.exitCode !== 0 || !q.uart.endsWith('DONE\n')) {
