@@ -4,6 +4,8 @@
 //   0x00000  unused (a null page)
 //   0x01000  integer registers x0..x31, u64 each
 //   0x01100  floating-point registers f0..f31, raw 64-bit patterns (singles NaN-boxed)
+//   0x01800  PLIC source priorities
+//   0x01900  pmpaddr0..15
 //   0x02000  TLBs: fetch, load, store; TLB_ENTRIES entries of { tag: u64, addend: u64 }
 //   0x08000  UART receive ring (host -> guest), UART_RX_SIZE bytes
 //   0x10000  UART transmit ring (guest -> host), UART_TX_SIZE bytes
@@ -14,6 +16,12 @@
 
 export const REGS_OFFSET: u32 = 0x1000;
 export const FREGS_OFFSET: u32 = 0x1100;
+
+/** PLIC source priorities, u32 each (64 sources). */
+export const PLIC_PRIORITY_OFFSET: u32 = 0x1800;
+
+/** pmpaddr0..15, u64 each. */
+export const PMP_ADDR_OFFSET: u32 = 0x1900;
 
 export const TLB_OFFSET: u32 = 0x2000;
 export const TLB_ENTRIES: u32 = 512;

@@ -1,0 +1,122 @@
+/**
+ * Bare-metal runs: an ELF64 RISC-V program started in M-mode at its entry, on the same
+ * machine map as QEMU's `virt` with `-bios none`. It ends through HTIF (`tohost`), the
+ * sifive test device, or the instruction budget.
+ */
+import { Core, RAM_BASE, StopReason } from '../machine/Core.ts';
+import { loadCoreModule } from '../machine/coreModule.node.ts';
+import { ElfError, ElfImage } from './ElfImage.ts';
+
+export interface BareMetalResult {
+  outcome: 'pass' | 'fail' | 'poweroff' | 'budget' | 'fault';
+  /** The CLI's exit code: 0 pass/poweroff, 1 fail, 3 budget, 4 emulator fault. */
+  exitCode: number;
+  /** From tohost (n << 1) | 1, or the test device's code. */
+  failedTest?: number;
+  /** Everything written to the UART (latin1). */
+  uart: string;
+  instructions: bigint;
+  pc: bigint;
+  /** A one-line description for the CLI (why it stopped, with pc and privilege). */
+  message: string;
+}
+
+export interface BareMetalOptions {
+  maxInstructions?: bigint;
+  ramBytes?: number;
+  /** Called with console bytes as they are produced. */
+  onConsole?: (bytes: Uint8Array) => void;
+  /** Called before each chunk with the pc, for tracing. */
+  trace?: (core: Core) => void;
+  /** Instructions per chunk between console drains (1 with trace for per-instruction). */
+  chunk?: number;
+}
+
+const DEFAULT_RAM = 128 << 20; // QEMU virt's default
+const DEFAULT_BUDGET = 10_000_000_000n;
+const CHUNK = 20_000_000;
+const PRIV_NAMES = ['U', 'S', '?', 'M'];
+
+function latin1(chunks: Uint8Array[]): string {
+  let s = '';
+  for (const c of chunks) for (let i = 0; i < c.length; i++) s += String.fromCharCode(c[i]);
+  return s;
+}
+
+export function loadElfIntoRam(core: Core, elf: ElfImage): void {
+  const ramEnd = RAM_BASE + BigInt(core.ramBytes);
+  for (const seg of elf.segments) {
+    if (seg.memSize === 0n) continue;
+    if (seg.paddr < RAM_BASE || seg.paddr + seg.memSize > ramEnd) {
+      throw new ElfError(
+        'bad-segment',
+        `segment at 0x${seg.paddr.toString(16)} (0x${seg.memSize.toString(16)} bytes) is outside RAM 0x${RAM_BASE.toString(16)}..0x${ramEnd.toString(16)}`,
+      );
+    }
+    const off = Number(seg.paddr - RAM_BASE);
+    core.ram.fill(0, off, off + Number(seg.memSize));
+    core.ram.set(seg.data, off);
+  }
+}
+
+export async function runBareMetal(elfBytes: Uint8Array, opts: BareMetalOptions = {}): Promise<BareMetalResult> {
+  const elf = ElfImage.parse(elfBytes);
+  const core = await Core.instantiate(await loadCoreModule(), { ramBytes: opts.ramBytes ?? DEFAULT_RAM });
+  loadElfIntoRam(core, elf);
+  const tohost = elf.symbols.get('tohost');
+  if (tohost !== undefined) core.setTohost(tohost);
+  core.pc = elf.entry;
+
+  const budget = opts.maxInstructions ?? DEFAULT_BUDGET;
+  const out: Uint8Array[] = [];
+  const drain = () => {
+    const b = core.drainConsole();
+    if (b.length) {
+      out.push(b);
+      opts.onConsole?.(b);
+    }
+  };
+  const chunk = BigInt(opts.chunk ?? CHUNK);
+  const result = (outcome: BareMetalResult['outcome'], exitCode: number, message: string, failedTest?: number): BareMetalResult => {
+    drain();
+    return { outcome, exitCode, failedTest, uart: latin1(out), instructions: core.instructions, pc: core.pc, message };
+  };
+
+  try {
+    for (;;) {
+      const left = budget - core.instructions;
+      if (left <= 0n) {
+        return result('budget', 3, `budget of ${budget} instructions spent at pc 0x${core.pc.toString(16)} (${PRIV_NAMES[core.priv]}-mode)`);
+      }
+      opts.trace?.(core);
+      const reason = core.run(left < chunk ? left : chunk);
+      drain();
+      switch (reason) {
+        case StopReason.Htif: {
+          const v = core.stopValue;
+          if (v === 1n) return result('pass', 0, 'pass (tohost = 1)');
+          const n = Number(v >> 1n);
+          return result('fail', 1, `FAIL: test ${n}`, n);
+        }
+        case StopReason.Poweroff:
+        case StopReason.Reboot:
+          return result('poweroff', 0, 'the program powered off');
+        case StopReason.Fail: {
+          const n = Number(core.stopValue);
+          return result('fail', 1, `FAIL: test device code ${n}`, n);
+        }
+        case StopReason.Wfi:
+          // Idle: jump to the next timer interrupt; with none armed the program waits
+          // forever, which the budget ends.
+          core.skipToTimer();
+          break;
+        default:
+          break;
+      }
+    }
+  } catch (e) {
+    if (e instanceof ElfError) throw e;
+    const msg = e instanceof Error ? e.message : String(e);
+    return result('fault', 4, `emulator fault at pc 0x${core.pc.toString(16)}: ${msg}`);
+  }
+}

@@ -1,0 +1,60 @@
+/** `romvisor run-elf FILE.elf [--max-insns N] [--trace]` */
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { runBareMetal } from '../boot/bareMetal.ts';
+import { ElfError } from '../boot/ElfImage.ts';
+import type { CliIo } from './main.ts';
+
+export async function runElfCommand(argv: string[], io: CliIo): Promise<number> {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: { 'max-insns': { type: 'string' }, trace: { type: 'boolean' } },
+    });
+  } catch (e) {
+    io.stderr(`romvisor run-elf: ${(e as Error).message}\n`);
+    return 2;
+  }
+  const [file, ...extra] = args.positionals;
+  if (!file || extra.length) {
+    io.stderr('usage: romvisor run-elf FILE.elf [--max-insns N] [--trace]\n');
+    return 2;
+  }
+  let maxInstructions: bigint | undefined;
+  const max = args.values['max-insns'];
+  if (max !== undefined) {
+    if (!/^\d+$/.test(max) || BigInt(max) === 0n) {
+      io.stderr(`romvisor run-elf: --max-insns "${max}" is not a positive whole number\n`);
+      return 2;
+    }
+    maxInstructions = BigInt(max);
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    io.stderr(`romvisor run-elf: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
+    return 2;
+  }
+  try {
+    const trace = args.values.trace;
+    const result = await runBareMetal(bytes, {
+      maxInstructions,
+      onConsole: (b) => io.stdout(Buffer.from(b).toString('latin1')),
+      chunk: trace ? 1 : undefined,
+      trace: trace
+        ? (core) => io.stderr(`${core.instructions} pc=0x${core.pc.toString(16)} priv=${core.priv}\n`)
+        : undefined,
+    });
+    if (result.exitCode !== 0) io.stderr(`romvisor run-elf: ${result.message}\n`);
+    return result.exitCode;
+  } catch (e) {
+    if (e instanceof ElfError) {
+      io.stderr(`romvisor run-elf: ${file}: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * The TypeScript side of the wasm core: instantiates it with a memory sized for the
+ * guest's RAM, and wraps its exports in a typed API. The layout numbers (register file,
+ * rings, RAM offset) come from the module's own exported globals, never from a copy.
+ */
+
+/** Why `run()` returned; mirrors STOP_* in wasm/dev/stop.ts. */
+export enum StopReason {
+  Budget = 0,
+  Wfi = 1,
+  Poweroff = 2,
+  Reboot = 3,
+  Fail = 4,
+  Htif = 5,
+  Console = 6,
+  Breakpoint = 7,
+  Trap = 8,
+  Priv = 9,
+}
+
+/** Devices the host implements behind MMIO (virtio-mmio), called synchronously. */
+export interface MmioHandler {
+  read(pa: bigint, size: number): bigint;
+  write(pa: bigint, size: number, value: bigint): void;
+}
+
+interface CoreExports {
+  init(ramBytes: bigint): void;
+  reset(): void;
+  run(budget: bigint): number;
+  skipToTimer(): number;
+  syncTime(ticks: bigint): void;
+  timerDistance(): bigint;
+  getMtime(): bigint;
+  getMtimecmp(): bigint;
+  getPc(): bigint;
+  setPc(pc: bigint): void;
+  getPriv(): number;
+  getIcount(): bigint;
+  getLastTrapCause(): bigint;
+  getLastTrapPc(): bigint;
+  getLastTrapTval(): bigint;
+  getTrapCount(): bigint;
+  peekCsr(csr: number): bigint;
+  uartPush(byte: number): number;
+  uartRxFree(): number;
+  uartTxConsume(n: number): void;
+  plicSetLevel(irq: number, level: number): void;
+  setTohost(pa: bigint): void;
+  txHead: WebAssembly.Global;
+  txTail: WebAssembly.Global;
+  stopValue: WebAssembly.Global;
+  REGS_OFFSET: WebAssembly.Global;
+  FREGS_OFFSET: WebAssembly.Global;
+  UART_TX_OFFSET: WebAssembly.Global;
+  UART_TX_SIZE: WebAssembly.Global;
+  ROM_OFFSET: WebAssembly.Global;
+  ROM_BASE: WebAssembly.Global;
+  ROM_END: WebAssembly.Global;
+  RAM_OFFSET: WebAssembly.Global;
+  RAM_BASE: WebAssembly.Global;
+  RAM_GUARD: WebAssembly.Global;
+  TIMEBASE_HZ: WebAssembly.Global;
+  INSNS_PER_TICK: WebAssembly.Global;
+}
+
+export const RAM_BASE = 0x8000_0000n;
+const WASM_PAGE = 65536;
+
+/** No device behind an address: reads as zero, writes vanish (QEMU's unassigned I/O). */
+const NO_MMIO: MmioHandler = { read: () => 0n, write: () => {} };
+
+export interface CoreOptions {
+  ramBytes: number;
+  mmio?: MmioHandler;
+}
+
+export class Core {
+  readonly ramBytes: number;
+  /** Guest RAM, physical 0x8000_0000 upwards. */
+  readonly ram: Uint8Array;
+  /** Reset ROM, physical 0x1000..0x10000 (indexed by physical address). */
+  readonly rom: Uint8Array;
+  readonly timebaseHz: number;
+  readonly insnsPerTick: number;
+  private readonly x: BigUint64Array;
+  private readonly f: BigUint64Array;
+  private readonly tx: Uint8Array;
+
+  private constructor(
+    private readonly exports: CoreExports,
+    readonly memory: WebAssembly.Memory,
+    ramBytes: number,
+  ) {
+    const e = exports;
+    const buf = memory.buffer;
+    this.ramBytes = ramBytes;
+    this.ram = new Uint8Array(buf, e.RAM_OFFSET.value, ramBytes);
+    this.rom = new Uint8Array(buf, e.ROM_OFFSET.value, Number(e.ROM_END.value));
+    this.x = new BigUint64Array(buf, e.REGS_OFFSET.value, 32);
+    this.f = new BigUint64Array(buf, e.FREGS_OFFSET.value, 32);
+    this.tx = new Uint8Array(buf, e.UART_TX_OFFSET.value, e.UART_TX_SIZE.value);
+    this.timebaseHz = Number(e.TIMEBASE_HZ.value);
+    this.insnsPerTick = Number(e.INSNS_PER_TICK.value);
+  }
+
+  /** Instantiates a compiled core module for a guest with `ramBytes` of RAM. */
+  static async instantiate(module: WebAssembly.Module, options: CoreOptions): Promise<Core> {
+    const { ramBytes } = options;
+    if (!Number.isInteger(ramBytes) || ramBytes < 1 << 20 || ramBytes % 4096 !== 0) {
+      throw new RangeError(`RAM size ${ramBytes} must be a whole number of 4 KiB pages, at least 1 MiB`);
+    }
+    const mmio = options.mmio ?? NO_MMIO;
+    const memory = new WebAssembly.Memory({ initial: 16 });
+    const instance = await WebAssembly.instantiate(module, {
+      env: {
+        memory,
+        mmioRead: (pa: bigint, size: number) => BigInt.asUintN(64, mmio.read(pa, size)),
+        mmioWrite: (pa: bigint, size: number, value: bigint) => mmio.write(pa, size, value),
+        abort: (_msg: number, _file: number, line: number, col: number) => {
+          throw new Error(`wasm core assertion failed at line ${line}:${col}`);
+        },
+      },
+    });
+    const e = instance.exports as unknown as CoreExports;
+    const needed = e.RAM_OFFSET.value + ramBytes + e.RAM_GUARD.value;
+    const pages = Math.ceil(needed / WASM_PAGE);
+    const have = memory.buffer.byteLength / WASM_PAGE;
+    if (pages > have) memory.grow(pages - have);
+    e.init(BigInt(ramBytes));
+    return new Core(e, memory, ramBytes);
+  }
+
+  reset(): void {
+    this.exports.reset();
+  }
+
+  /** Runs at most `budget` instructions; see StopReason for why it returned. */
+  run(budget: number | bigint): StopReason {
+    return this.exports.run(BigInt(budget)) as StopReason;
+  }
+
+  get pc(): bigint {
+    return this.exports.getPc();
+  }
+  set pc(v: bigint) {
+    this.exports.setPc(v);
+  }
+  /** 0 = U, 1 = S, 3 = M. */
+  get priv(): number {
+    return this.exports.getPriv();
+  }
+  /** Instructions executed since reset. */
+  get instructions(): bigint {
+    return this.exports.getIcount();
+  }
+  get stopValue(): bigint {
+    return this.exports.stopValue.value as bigint;
+  }
+  get lastTrap(): { cause: bigint; pc: bigint; tval: bigint; count: bigint } {
+    const e = this.exports;
+    return { cause: e.getLastTrapCause(), pc: e.getLastTrapPc(), tval: e.getLastTrapTval(), count: e.getTrapCount() };
+  }
+
+  getX(r: number): bigint {
+    return this.x[r];
+  }
+  setX(r: number, v: bigint): void {
+    if (r !== 0) this.x[r] = BigInt.asUintN(64, v);
+  }
+  getF(r: number): bigint {
+    return this.f[r];
+  }
+  /** A CSR as M-mode would read it, or undefined if the hart has no such CSR. */
+  csr(num: number): bigint | undefined {
+    const v = this.exports.peekCsr(num);
+    return v === 0xffff_ffff_ffff_ffffn ? undefined : v;
+  }
+
+  /** Ends a program when it writes its HTIF `tohost` word (0 = no such word). */
+  setTohost(pa: bigint): void {
+    this.exports.setTohost(pa);
+  }
+
+  // --- time ---
+  /** Deterministic idle: jumps mtime to the timer deadline; false if no timer is armed. */
+  skipToTimer(): boolean {
+    return this.exports.skipToTimer() !== 0;
+  }
+  /** Realtime: moves mtime forward to `ticks` of the 10 MHz timebase. */
+  syncTime(ticks: bigint): void {
+    this.exports.syncTime(ticks);
+  }
+  get mtime(): bigint {
+    return this.exports.getMtime();
+  }
+  /** Instructions until the timer interrupt line rises (huge when not armed). */
+  get timerDistance(): bigint {
+    return this.exports.timerDistance();
+  }
+
+  // --- console (UART) ---
+  /** Takes the bytes the guest has transmitted since the last call. */
+  drainConsole(): Uint8Array {
+    const e = this.exports;
+    const head = e.txHead.value as number;
+    const tail = e.txTail.value as number;
+    const count = (head - tail) >>> 0;
+    if (count === 0) return new Uint8Array(0);
+    const size = this.tx.length;
+    const out = new Uint8Array(count);
+    for (let i = 0; i < count; i++) out[i] = this.tx[(tail + i) & (size - 1)];
+    e.uartTxConsume(count);
+    return out;
+  }
+  /** Queues bytes for the guest's UART; returns how many fit. */
+  sendConsole(bytes: Uint8Array): number {
+    let i = 0;
+    for (; i < bytes.length; i++) if (!this.exports.uartPush(bytes[i])) break;
+    return i;
+  }
+  get consoleRxFree(): number {
+    return this.exports.uartRxFree();
+  }
+
+  /** Raises or lowers a PLIC interrupt line (virtio devices). */
+  setIrq(irq: number, level: boolean): void {
+    this.exports.plicSetLevel(irq, level ? 1 : 0);
+  }
+}

@@ -1,0 +1,409 @@
+// The interpreter's hot loop. One function, one dense switch on the major opcode, the
+// base integer ISA and M inline; A, F/D arithmetic and SYSTEM out of line (rare, or
+// heavy enough that a call does not matter).
+//
+// Tricks, all for speed:
+// - Compressed instructions are expanded through a 64K-entry table (rvc.ts), so there is
+//   one decoder; ilen remembers the real length.
+// - The current fetch page is cached in two locals (virtual page, host page); a fetch is
+//   a compare and a load. Any call that may change translation reloads them.
+// - Loads and stores go through the TLB inline (see mmu.ts for the tag trick); a miss,
+//   a device, a fault or a misaligned access goes to the slow path.
+// - x0 is written like any register and zeroed again before every instruction, which is
+//   cheaper than testing rd on every write.
+// - The budget and interrupts are checked per block, not per instruction: a block ends at
+//   the budget, at the next timer deadline, or after any instruction that may change
+//   interrupt state (machine.ts runs blocks).
+// - A fault never unwinds: the slow path sets pendingCause/pendingTval and returns, and the
+//   loop takes the trap and continues at the handler.
+import { CEXP_OFFSET, FREGS_OFFSET, REGS_OFFSET, TLB_LOAD, TLB_STORE } from '../layout';
+import {
+  CAUSE_ILLEGAL_INSTRUCTION, MSTATUS_FS, icount, mstatus, pc as hartPc, pendingCause,
+  pendingTval,
+} from './state';
+import { fetchPageHost, fetchPageVa, fetchSlow, loadSlow, memFault, storeSlow, TLB_MASK } from './mmu';
+import { takeTrap } from './trap';
+import { div, divu, divuw, divw, mulh, mulhsu, mulhu, rem, remu, remuw, remw } from './rv64m';
+import { AMO_ILLEGAL, AMO_OK, execAmo } from './rv64a';
+import { execSystem, SYS_JUMP, SYS_NEXT, SYS_NEXT_END, sysTarget } from './system';
+import { execFma, execOpFp, fpEnabled, FP_OK } from './fpu';
+import { blockEnd } from '../dev/stop';
+
+@inline function X(r: u32): u64 {
+  return load<u64>(REGS_OFFSET + (r << 3));
+}
+@inline function setX(r: u32, v: u64): void {
+  store<u64>(REGS_OFFSET + (r << 3), v);
+}
+@inline function sext32(v: u64): u64 {
+  return <u64><i64><i32>v;
+}
+
+/** Host address for an access of (sizeMask + 1) bytes at va if the TLB maps it, else 0. */
+@inline function tlbHit(tlb: u32, va: u64, sizeMask: u64): usize {
+  const e = tlb + ((<u32>(va >> 12) & TLB_MASK) << 4);
+  if (load<u64>(e) == (va & ~(<u64>0xfff ^ sizeMask))) return <usize>(va + load<u64>(e, 8));
+  return 0;
+}
+
+/**
+ * Executes at most `limit` instructions from hartPc, stopping early after an instruction
+ * that ends the block or requests a stop. Returns the number executed (each counts
+ * whether it retired or trapped) and leaves hartPc and icount up to date.
+ */
+export function runBlock(limit: u64): u64 {
+  let pc = hartPc;
+  let fva = fetchPageVa;
+  let fhost = fetchPageHost;
+  const base = icount;
+  let end = limit;
+  let n: u64 = 0;
+  for (; n < end; n++) {
+    store<u64>(REGS_OFFSET, 0);
+
+    // --- fetch ---
+    let insn: u32;
+    const off = <u32>pc & 0xfff;
+    if ((pc & ~<u64>0xfff) == fva && off != 0xffe) {
+      insn = load<u32>(fhost + off);
+    } else {
+      insn = fetchSlow(pc);
+      if (memFault) {
+        memFault = false;
+        icount = base + n;
+        pc = takeTrap(pendingCause, pendingTval, pc);
+        fva = fetchPageVa;
+        fhost = fetchPageHost;
+        continue;
+      }
+      fva = fetchPageVa;
+      fhost = fetchPageHost;
+    }
+    let ilen: u64 = 4;
+    const raw = insn;
+    if ((insn & 3) != 3) {
+      insn = load<u32>(CEXP_OFFSET + ((insn & 0xffff) << 2));
+      ilen = 2;
+    }
+
+    // --- decode: fields every format shares ---
+    const rd = (insn >> 7) & 31;
+    const rs1 = (insn >> 15) & 31;
+    const rs2 = (insn >> 20) & 31;
+    const f3 = (insn >> 12) & 7;
+    const immI = <u64>(<i64>(<i32>insn >> 20));
+
+    switch (insn & 0x7f) {
+      case 0x37: // LUI
+        setX(rd, <u64><i64><i32>(insn & 0xfffff000));
+        pc += ilen;
+        continue;
+      case 0x17: // AUIPC
+        setX(rd, pc + <u64><i64><i32>(insn & 0xfffff000));
+        pc += ilen;
+        continue;
+      case 0x6f: { // JAL
+        const imm = (<i32>(insn & 0x80000000) >> 11) | <i32>(insn & 0xff000) |
+          <i32>((insn >> 9) & 0x800) | <i32>((insn >> 20) & 0x7fe);
+        setX(rd, pc + ilen);
+        pc += <u64><i64>imm;
+        continue;
+      }
+      case 0x67: { // JALR
+        if (f3 != 0) break; // falls to illegal below
+        const target = (X(rs1) + immI) & ~<u64>1;
+        setX(rd, pc + ilen);
+        pc = target;
+        continue;
+      }
+      case 0x63: { // BRANCH
+        const a = X(rs1), b = X(rs2);
+        let taken: bool;
+        switch (f3) {
+          case 0: taken = a == b; break; // BEQ
+          case 1: taken = a != b; break; // BNE
+          case 4: taken = <i64>a < <i64>b; break; // BLT
+          case 5: taken = <i64>a >= <i64>b; break; // BGE
+          case 6: taken = a < b; break; // BLTU
+          case 7: taken = a >= b; break; // BGEU
+          default: insn = 0; taken = false; // reserved: illegal below
+        }
+        if (insn == 0) break;
+        if (taken) {
+          const imm = (<i32>(insn & 0x80000000) >> 19) | <i32>((insn << 4) & 0x800) |
+            <i32>((insn >> 20) & 0x7e0) | <i32>((insn >> 7) & 0x1e);
+          pc += <u64><i64>imm;
+          continue;
+        }
+        pc += ilen;
+        continue;
+      }
+      case 0x03: { // LOAD
+        const va = X(rs1) + immI;
+        let v: u64;
+        const h = tlbHit(TLB_LOAD, va, (<u64>1 << (f3 & 3)) - 1);
+        if (h != 0) {
+          switch (f3) {
+            case 0: v = <u64><i64>load<i8>(h); break; // LB
+            case 1: v = <u64><i64>load<i16>(h); break; // LH
+            case 2: v = <u64><i64>load<i32>(h); break; // LW
+            case 3: v = load<u64>(h); break; // LD
+            case 4: v = <u64>load<u8>(h); break; // LBU
+            case 5: v = <u64>load<u16>(h); break; // LHU
+            case 6: v = <u64>load<u32>(h); break; // LWU
+            default: insn = 0; v = 0;
+          }
+        } else {
+          if (f3 == 7) {
+            insn = 0;
+            break;
+          }
+          v = loadSlow(va, 1 << (f3 & 3));
+          if (memFault) {
+            memFault = false;
+            icount = base + n;
+            pc = takeTrap(pendingCause, pendingTval, pc);
+            fva = fetchPageVa;
+            fhost = fetchPageHost;
+            continue;
+          }
+          if (f3 == 0) v = <u64><i64><i8>v;
+          else if (f3 == 1) v = <u64><i64><i16>v;
+          else if (f3 == 2) v = sext32(v);
+        }
+        if (insn == 0) break;
+        setX(rd, v);
+        pc += ilen;
+        continue;
+      }
+      case 0x23: { // STORE
+        if (f3 > 3) break;
+        const va = X(rs1) + <u64><i64>((<i32>(insn & 0xfe000000) >> 20) | <i32>rd);
+        const v = X(rs2);
+        const h = tlbHit(TLB_STORE, va, (<u64>1 << f3) - 1);
+        if (h != 0) {
+          switch (f3) {
+            case 0: store<u8>(h, <u8>v); break; // SB
+            case 1: store<u16>(h, <u16>v); break; // SH
+            case 2: store<u32>(h, <u32>v); break; // SW
+            default: store<u64>(h, v); // SD
+          }
+        } else {
+          icount = base + n;
+          storeSlow(va, 1 << f3, v);
+          if (memFault) {
+            memFault = false;
+            pc = takeTrap(pendingCause, pendingTval, pc);
+            fva = fetchPageVa;
+            fhost = fetchPageHost;
+            continue;
+          }
+          if (blockEnd) {
+            blockEnd = false;
+            end = n + 1;
+          }
+        }
+        pc += ilen;
+        continue;
+      }
+      case 0x13: { // OP-IMM
+        const a = X(rs1);
+        switch (f3) {
+          case 0: setX(rd, a + immI); break; // ADDI
+          case 2: setX(rd, <i64>a < <i64>immI ? 1 : 0); break; // SLTI
+          case 3: setX(rd, a < immI ? 1 : 0); break; // SLTIU
+          case 4: setX(rd, a ^ immI); break; // XORI
+          case 6: setX(rd, a | immI); break; // ORI
+          case 7: setX(rd, a & immI); break; // ANDI
+          case 1: // SLLI
+            if ((insn >> 26) != 0) { insn = 0; break; }
+            setX(rd, a << (immI & 63));
+            break;
+          default: { // SRLI / SRAI
+            const f6 = insn >> 26;
+            if (f6 == 0) setX(rd, a >> (immI & 63));
+            else if (f6 == 0x10) setX(rd, <u64>(<i64>a >> <i64>(immI & 63)));
+            else insn = 0;
+          }
+        }
+        if (insn == 0) break;
+        pc += ilen;
+        continue;
+      }
+      case 0x1b: { // OP-IMM-32
+        const a = X(rs1);
+        const sh = <u32>rs2;
+        const f7 = insn >> 25;
+        if (f3 == 0) setX(rd, sext32(a + immI)); // ADDIW
+        else if (f3 == 1 && f7 == 0) setX(rd, sext32(a << sh)); // SLLIW
+        else if (f3 == 5 && f7 == 0) setX(rd, <u64><i64><i32>(<u32>a >> sh)); // SRLIW
+        else if (f3 == 5 && f7 == 0x20) setX(rd, <u64><i64>(<i32>a >> sh)); // SRAIW
+        else break;
+        pc += ilen;
+        continue;
+      }
+      case 0x33: { // OP
+        const a = X(rs1), b = X(rs2);
+        const f7 = insn >> 25;
+        let v: u64 = 0;
+        if (f7 == 0) {
+          switch (f3) {
+            case 0: v = a + b; break; // ADD
+            case 1: v = a << (b & 63); break; // SLL
+            case 2: v = <i64>a < <i64>b ? 1 : 0; break; // SLT
+            case 3: v = a < b ? 1 : 0; break; // SLTU
+            case 4: v = a ^ b; break; // XOR
+            case 5: v = a >> (b & 63); break; // SRL
+            case 6: v = a | b; break; // OR
+            default: v = a & b; // AND
+          }
+        } else if (f7 == 0x20) {
+          if (f3 == 0) v = a - b; // SUB
+          else if (f3 == 5) v = <u64>(<i64>a >> <i64>(b & 63)); // SRA
+          else break;
+        } else if (f7 == 1) {
+          switch (f3) {
+            case 0: v = a * b; break; // MUL
+            case 1: v = mulh(a, b); break; // MULH
+            case 2: v = mulhsu(a, b); break; // MULHSU
+            case 3: v = mulhu(a, b); break; // MULHU
+            case 4: v = div(a, b); break; // DIV
+            case 5: v = divu(a, b); break; // DIVU
+            case 6: v = rem(a, b); break; // REM
+            default: v = remu(a, b); // REMU
+          }
+        } else break;
+        setX(rd, v);
+        pc += ilen;
+        continue;
+      }
+      case 0x3b: { // OP-32
+        const a = X(rs1), b = X(rs2);
+        const f7 = insn >> 25;
+        let v: u64 = 0;
+        if (f7 == 0) {
+          if (f3 == 0) v = sext32(a + b); // ADDW
+          else if (f3 == 1) v = sext32(a << (b & 31)); // SLLW
+          else if (f3 == 5) v = <u64><i64><i32>(<u32>a >> <u32>(b & 31)); // SRLW
+          else break;
+        } else if (f7 == 0x20) {
+          if (f3 == 0) v = sext32(a - b); // SUBW
+          else if (f3 == 5) v = <u64><i64>(<i32>a >> <i32>(b & 31)); // SRAW
+          else break;
+        } else if (f7 == 1) {
+          switch (f3) {
+            case 0: v = sext32(a * b); break; // MULW
+            case 4: v = divw(a, b); break; // DIVW
+            case 5: v = divuw(a, b); break; // DIVUW
+            case 6: v = remw(a, b); break; // REMW
+            case 7: v = remuw(a, b); break; // REMUW
+            default: insn = 0; v = 0;
+          }
+          if (insn == 0) break;
+        } else break;
+        setX(rd, v);
+        pc += ilen;
+        continue;
+      }
+      case 0x0f: // MISC-MEM: FENCE, FENCE.I. One hart interpreting straight from RAM: no-ops.
+        if (f3 > 1) break;
+        pc += ilen;
+        continue;
+      case 0x07: { // LOAD-FP: FLW, FLD
+        if ((f3 != 2 && f3 != 3) || !fpEnabled()) break;
+        const va = X(rs1) + immI;
+        let v: u64;
+        const h = tlbHit(TLB_LOAD, va, f3 == 2 ? 3 : 7);
+        if (h != 0) {
+          v = f3 == 2 ? <u64>load<u32>(h) : load<u64>(h);
+        } else {
+          v = loadSlow(va, f3 == 2 ? 4 : 8);
+          if (memFault) {
+            memFault = false;
+            icount = base + n;
+            pc = takeTrap(pendingCause, pendingTval, pc);
+            fva = fetchPageVa;
+            fhost = fetchPageHost;
+            continue;
+          }
+        }
+        store<u64>(FREGS_OFFSET + (rd << 3), f3 == 2 ? v | 0xffffffff00000000 : v);
+        mstatus |= MSTATUS_FS;
+        pc += ilen;
+        continue;
+      }
+      case 0x27: { // STORE-FP: FSW, FSD
+        if ((f3 != 2 && f3 != 3) || !fpEnabled()) break;
+        const va = X(rs1) + <u64><i64>((<i32>(insn & 0xfe000000) >> 20) | <i32>rd);
+        const v = load<u64>(FREGS_OFFSET + (rs2 << 3));
+        const h = tlbHit(TLB_STORE, va, f3 == 2 ? 3 : 7);
+        if (h != 0) {
+          if (f3 == 2) store<u32>(h, <u32>v);
+          else store<u64>(h, v);
+        } else {
+          icount = base + n;
+          storeSlow(va, f3 == 2 ? 4 : 8, v);
+          if (memFault) {
+            memFault = false;
+            pc = takeTrap(pendingCause, pendingTval, pc);
+            fva = fetchPageVa;
+            fhost = fetchPageHost;
+            continue;
+          }
+          if (blockEnd) {
+            blockEnd = false;
+            end = n + 1;
+          }
+        }
+        pc += ilen;
+        continue;
+      }
+      case 0x43: case 0x47: case 0x4b: case 0x4f: // FMADD, FMSUB, FNMSUB, FNMADD
+        if (execFma(insn) != FP_OK) break;
+        pc += ilen;
+        continue;
+      case 0x53: // OP-FP
+        if (execOpFp(insn) != FP_OK) break;
+        pc += ilen;
+        continue;
+      case 0x2f: { // AMO
+        const r = execAmo(insn);
+        if (r == AMO_OK) {
+          pc += ilen;
+          continue;
+        }
+        if (r == AMO_ILLEGAL) break;
+        memFault = false;
+        icount = base + n;
+        pc = takeTrap(pendingCause, pendingTval, pc);
+        fva = fetchPageVa;
+        fhost = fetchPageHost;
+        continue;
+      }
+      case 0x73: { // SYSTEM
+        icount = base + n;
+        const r = execSystem(insn, pc);
+        if (r == SYS_NEXT) {
+          pc += ilen;
+          continue;
+        }
+        end = n + 1; // every other outcome may change interrupts or translation
+        if (r == SYS_NEXT_END) pc += ilen;
+        else if (r == SYS_JUMP) pc = sysTarget;
+        else pc = takeTrap(pendingCause, pendingTval, pc);
+        fva = fetchPageVa;
+        fhost = fetchPageHost;
+        continue;
+      }
+    }
+    // Every path that did not `continue` above is an illegal instruction. mtval holds the
+    // instruction as fetched (16 bits for a compressed one), as QEMU reports it.
+    icount = base + n;
+    pc = takeTrap(CAUSE_ILLEGAL_INSTRUCTION, <u64>(ilen == 2 ? raw & 0xffff : raw), pc);
+    fva = fetchPageVa;
+    fhost = fetchPageHost;
+  }
+  hartPc = pc;
+  icount = base + n;
+  return n;
+}

@@ -1,0 +1,101 @@
+// The SYSTEM opcode: Zicsr, ecall/ebreak, mret/sret, wfi, sfence.vma.
+import { REGS_OFFSET } from '../layout';
+import {
+  CAUSE_BREAKPOINT, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_MACHINE_ECALL, CAUSE_SUPERVISOR_ECALL,
+  CAUSE_USER_ECALL, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, PRV_M, PRV_S, PRV_U,
+  mie, mstatus, pendingCause, pendingTval, priv,
+} from './state';
+import { csrIllegal, csrRead, csrWrite, CSR_SATP } from './csr';
+import { mret, sret, effectiveMip } from './trap';
+import { tlbFlush } from './mmu';
+import { requestStop, STOP_WFI } from '../dev/stop';
+
+/** Continue with the next instruction. */
+export const SYS_NEXT: u32 = 0;
+/** Continue with the next instruction, but end the block first (state that affects
+ *  interrupts or translation changed). */
+export const SYS_NEXT_END: u32 = 1;
+/** Raise pendingCause / pendingTval. */
+export const SYS_TRAP: u32 = 2;
+/** Jump to sysTarget and end the block (xRET). */
+export const SYS_JUMP: u32 = 3;
+
+export let sysTarget: u64 = 0;
+
+const ECALL: u32 = 0x00000073;
+const EBREAK: u32 = 0x00100073;
+const SRET: u32 = 0x10200073;
+const MRET: u32 = 0x30200073;
+const WFI: u32 = 0x10500073;
+const SFENCE_VMA_MASK: u32 = 0xfe007fff;
+const SFENCE_VMA: u32 = 0x12000073;
+
+function illegal(insn: u32): u32 {
+  pendingCause = CAUSE_ILLEGAL_INSTRUCTION;
+  pendingTval = <u64>insn;
+  return SYS_TRAP;
+}
+
+export function execSystem(insn: u32, pc: u64): u32 {
+  const f3 = (insn >> 12) & 7;
+  if (f3 == 0) {
+    if (insn == ECALL) {
+      pendingCause = priv == PRV_U ? CAUSE_USER_ECALL : priv == PRV_S ? CAUSE_SUPERVISOR_ECALL : CAUSE_MACHINE_ECALL;
+      pendingTval = 0;
+      return SYS_TRAP;
+    }
+    if (insn == EBREAK) {
+      pendingCause = CAUSE_BREAKPOINT;
+      pendingTval = pc;
+      return SYS_TRAP;
+    }
+    if (insn == MRET) {
+      if (priv != PRV_M) return illegal(insn);
+      sysTarget = mret();
+      return SYS_JUMP;
+    }
+    if (insn == SRET) {
+      if (priv == PRV_U || (priv == PRV_S && (mstatus & MSTATUS_TSR) != 0)) return illegal(insn);
+      sysTarget = sret();
+      return SYS_JUMP;
+    }
+    if (insn == WFI) {
+      if (priv == PRV_U || (priv == PRV_S && (mstatus & MSTATUS_TW) != 0)) return illegal(insn);
+      // Sleep only when nothing is pending; a pending-but-disabled interrupt wakes a WFI.
+      if ((effectiveMip() & mie) == 0) requestStop(STOP_WFI, 0);
+      return SYS_NEXT_END;
+    }
+    if ((insn & SFENCE_VMA_MASK) == SFENCE_VMA) {
+      if (priv == PRV_U || (priv == PRV_S && (mstatus & MSTATUS_TVM) != 0)) return illegal(insn);
+      // XXX: flushes everything; per-address/ASID flushes would keep more entries.
+      tlbFlush();
+      return SYS_NEXT_END;
+    }
+    return illegal(insn);
+  }
+  if (f3 == 4) return illegal(insn);
+
+  const csr = insn >> 20;
+  const rd = (insn >> 7) & 31;
+  const rs1 = (insn >> 15) & 31;
+  const op = f3 & 3; // 1 = RW, 2 = RS, 3 = RC
+  const src: u64 = f3 >= 5 ? <u64>rs1 : load<u64>(REGS_OFFSET + (rs1 << 3));
+  const writes = op == 1 || rs1 != 0;
+  if (((csr >> 8) & 3) > priv) return illegal(insn);
+  if (writes && (csr >> 10) == 3) return illegal(insn);
+  if (csr == CSR_SATP && priv == PRV_S && (mstatus & MSTATUS_TVM) != 0) return illegal(insn);
+
+  csrIllegal = false;
+  // CSRRW with rd = x0 does not read (no read side effects), but the CSR must exist.
+  const old = csrRead(csr);
+  if (csrIllegal) return illegal(insn);
+  let end = false;
+  if (writes) {
+    const v = op == 1 ? src : op == 2 ? old | src : old & ~src;
+    end = csrWrite(csr, v);
+  }
+  if (rd != 0) store<u64>(REGS_OFFSET + (rd << 3), old);
+  return end ? SYS_NEXT_END : SYS_NEXT;
+}
+
+

@@ -1,0 +1,66 @@
+// CLINT (SiFive core-local interruptor) at 0x0200_0000: msip, mtimecmp, mtime.
+//
+// mtime is derived from the instruction count, so that timer interrupts land on exact
+// instruction boundaries: mtime = mtimeBias + icount / INSNS_PER_TICK. In deterministic
+// mode the host never touches the bias; in realtime mode it moves the bias forward to the
+// host clock before each run() (see setRealtime in machine.ts).
+import { icount, mip, MIP_MSIP } from '../cpu/state';
+
+export const CLINT_BASE: u64 = 0x2000000;
+export const CLINT_SIZE: u64 = 0x10000;
+/** 10 MHz timebase (QEMU virt) at a nominal 100 MIPS. */
+export const TIMEBASE_HZ: u64 = 10000000;
+export const INSNS_PER_TICK: u64 = 10;
+
+const MSIP: u32 = 0x0;
+const MTIMECMP: u32 = 0x4000;
+const MTIME: u32 = 0xbff8;
+
+export let mtimeBias: u64 = 0;
+export let mtimecmp: u64 = <u64>-1;
+
+export function mtime(): u64 {
+  return mtimeBias + icount / INSNS_PER_TICK;
+}
+
+export function setMtime(t: u64): void {
+  mtimeBias = t - icount / INSNS_PER_TICK;
+}
+
+/** Instructions to execute before mtime reaches mtimecmp (0 when it already has). */
+export function insnsUntilTimer(): u64 {
+  const now = mtime();
+  if (now >= mtimecmp) return 0;
+  const ticks = mtimecmp - now;
+  if (ticks > (<u64>-1) / (INSNS_PER_TICK * 2)) return <u64>-1 >> 1;
+  // The tick boundary is crossed when icount reaches the next multiple of INSNS_PER_TICK.
+  return ticks * INSNS_PER_TICK - icount % INSNS_PER_TICK;
+}
+
+export function clintRead(offset: u32, size: u32): u64 {
+  if (offset == MSIP) return (mip & MIP_MSIP) != 0 ? 1 : 0;
+  if (offset >= MTIMECMP && offset < MTIMECMP + 8) {
+    return size == 8 ? mtimecmp : (mtimecmp >> (<u64>(offset - MTIMECMP) * 8)) & 0xffffffff;
+  }
+  if (offset >= MTIME && offset < MTIME + 8) {
+    const t = mtime();
+    return size == 8 ? t : (t >> (<u64>(offset - MTIME) * 8)) & 0xffffffff;
+  }
+  return 0;
+}
+
+function merge32(old: u64, byteOffset: u32, value: u64): u64 {
+  const shift = <u64>byteOffset * 8;
+  return (old & ~(<u64>0xffffffff << shift)) | ((value & 0xffffffff) << shift);
+}
+
+export function clintWrite(offset: u32, size: u32, value: u64): void {
+  if (offset == MSIP) {
+    if (value & 1) mip |= MIP_MSIP;
+    else mip &= ~MIP_MSIP;
+  } else if (offset >= MTIMECMP && offset < MTIMECMP + 8) {
+    mtimecmp = size == 8 ? value : merge32(mtimecmp, offset - MTIMECMP, value);
+  } else if (offset >= MTIME && offset < MTIME + 8) {
+    setMtime(size == 8 ? value : merge32(mtime(), offset - MTIME, value));
+  }
+}

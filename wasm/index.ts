@@ -1,0 +1,14 @@
+// The module's exports: the host's whole view of the core (src/machine/Core.ts).
+export {
+  REGS_OFFSET, FREGS_OFFSET, TLB_OFFSET, TLB_ENTRIES, UART_RX_OFFSET, UART_RX_SIZE,
+  UART_TX_OFFSET, UART_TX_SIZE, ROM_OFFSET, ROM_BASE, ROM_END, RAM_OFFSET, RAM_BASE, RAM_GUARD,
+} from './layout';
+export {
+  init, reset, run, skipToTimer, syncTime, timerDistance, getMtime, getMtimecmp, getPc, setPc,
+  getPriv, getIcount, getLastTrapCause, getLastTrapPc, getLastTrapTval, getTrapCount, peekCsr,
+} from './machine';
+export { stopValue } from './dev/stop';
+export { uartPush, uartRxFree, uartTxConsume, txHead, txTail } from './dev/uart16550';
+export { plicSetLevel } from './dev/plic';
+export { setTohost } from './bus';
+export { TIMEBASE_HZ, INSNS_PER_TICK } from './dev/clint';

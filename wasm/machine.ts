@@ -1,0 +1,118 @@
+// One RISC-V machine: reset, run(budget), and the host's handles on time and devices.
+import { REGS_OFFSET, FREGS_OFFSET, ROM_OFFSET, TLB_OFFSET } from './layout';
+import * as st from './cpu/state';
+import { runBlock } from './cpu/run';
+import { pendingInterrupt, takeTrap } from './cpu/trap';
+import { tlbFlush } from './cpu/mmu';
+import { buildExpansionTable } from './cpu/rvc';
+import { csrIllegal, csrRead } from './cpu/csr';
+import { fflags } from './cpu/softfloat';
+import { insnsUntilTimer, mtime, mtimeBias, mtimecmp, setMtime } from './dev/clint';
+import { plicReset } from './dev/plic';
+import { uartReset } from './dev/uart16550';
+import { blockEnd, stopReason, stopRequested, STOP_BUDGET } from './dev/stop';
+import { setRamSize } from './bus';
+
+export const RESET_VECTOR: u64 = 0x1000;
+
+let tableBuilt = false;
+
+/** Sets the RAM size (bytes; the host has sized the memory) and resets the hart. */
+export function init(ramBytes: u64): void {
+  setRamSize(ramBytes);
+  if (!tableBuilt) {
+    buildExpansionTable();
+    tableBuilt = true;
+  }
+  reset();
+}
+
+/** Power-on reset: the hart starts in M-mode at the reset ROM; devices are quiet. */
+export function reset(): void {
+  memory.fill(REGS_OFFSET, 0, 256);
+  memory.fill(FREGS_OFFSET, 0, 256);
+  st.pc = RESET_VECTOR;
+  st.priv = st.PRV_M;
+  st.mstatus = st.MSTATUS_XLEN64;
+  st.mtvec = 0; st.mepc = 0; st.mcause = 0; st.mtval = 0; st.mscratch = 0;
+  st.medeleg = 0; st.mideleg = 0; st.mie = 0; st.mip = 0;
+  st.mcounteren = 0; st.scounteren = 0; st.menvcfg = 0; st.senvcfg = 0; st.mcountinhibit = 0;
+  st.stvec = 0; st.sepc = 0; st.scause = 0; st.stval = 0; st.sscratch = 0; st.satp = 0;
+  st.icount = 0; st.cycleDelta = 0; st.instretDelta = 0;
+  st.frm = 0; fflags = 0;
+  st.reservation = <u64>-1;
+  st.pmpcfg0 = 0; st.pmpcfg2 = 0;
+  st.lastTrapCause = 0; st.lastTrapPc = 0; st.lastTrapTval = 0; st.trapCount = 0;
+  mtimeBias = 0;
+  mtimecmp = <u64>-1;
+  plicReset();
+  uartReset();
+  tlbFlush();
+}
+
+/**
+ * Runs up to `budget` instructions and returns why it stopped (STOP_* in dev/stop.ts).
+ * Interrupts are taken between blocks; a block never runs past the next timer deadline,
+ * so a timer interrupt lands on the same instruction whatever the budget slicing.
+ */
+export function run(budget: u64): u32 {
+  stopRequested = false;
+  stopReason = STOP_BUDGET;
+  blockEnd = false;
+  let done: u64 = 0;
+  while (done < budget) {
+    if (mtime() >= mtimecmp) st.mip |= st.MIP_MTIP;
+    else st.mip &= ~st.MIP_MTIP;
+    const irq = pendingInterrupt();
+    if (irq != 0) st.pc = takeTrap(irq, 0, st.pc);
+    let limit = budget - done;
+    const untilTimer = insnsUntilTimer();
+    if (untilTimer != 0 && untilTimer < limit) limit = untilTimer;
+    done += runBlock(limit);
+    blockEnd = false;
+    if (stopRequested) break;
+  }
+  return stopReason;
+}
+
+/** Deterministic idle: jump time forward to the timer deadline. False if none is set. */
+export function skipToTimer(): bool {
+  if (mtimecmp == <u64>-1) return false;
+  const now = mtime();
+  if (mtimecmp > now) setMtime(mtimecmp);
+  return true;
+}
+
+/** Realtime mode: bring mtime up to the host clock (never backwards). */
+export function syncTime(hostTicks: u64): void {
+  if (hostTicks > mtime()) setMtime(hostTicks);
+}
+
+/** Instructions until the timer fires (0 = pending now, huge = not armed). */
+export function timerDistance(): u64 {
+  return insnsUntilTimer();
+}
+
+export function getMtime(): u64 { return mtime(); }
+export function getMtimecmp(): u64 { return mtimecmp; }
+export function getPc(): u64 { return st.pc; }
+export function setPc(v: u64): void { st.pc = v; }
+export function getPriv(): u32 { return st.priv; }
+export function getIcount(): u64 { return st.icount; }
+export function getLastTrapCause(): u64 { return st.lastTrapCause; }
+export function getLastTrapPc(): u64 { return st.lastTrapPc; }
+export function getLastTrapTval(): u64 { return st.lastTrapTval; }
+export function getTrapCount(): u64 { return st.trapCount; }
+
+/** Reads a CSR for the inspector, without privilege checks; -1 with csrIllegal if absent. */
+export function peekCsr(csr: u32): u64 {
+  const saved = st.priv;
+  st.priv = st.PRV_M;
+  csrIllegal = false;
+  const v = csrRead(csr);
+  st.priv = saved;
+  return csrIllegal ? <u64>-1 : v;
+}
+
+export const romOffset: u32 = ROM_OFFSET;
+export const tlbOffset: u32 = TLB_OFFSET;
