@@ -1,0 +1,51 @@
+// Renders benchmark rows as a fixed-width text table with a geometric-mean row per group.
+import type { BenchRow } from './Types.ts';
+
+function geomean(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  return Math.exp(values.reduce((s, v) => s + Math.log(v), 0) / values.length);
+}
+
+const num = (v: number | undefined, digits: number): string => (v === undefined ? '-' : v.toFixed(digits));
+
+export interface GeomeanRow {
+  group: string;
+  romvisorMips?: number;
+  qemuMips?: number;
+  ratio?: number;
+}
+
+export function geomeans(rows: readonly BenchRow[]): GeomeanRow[] {
+  const groups = [...new Set(rows.map((r) => r.group))];
+  return groups.map((group) => {
+    const complete = rows.filter((r) => r.group === group && r.ratio !== undefined);
+    return {
+      group,
+      romvisorMips: geomean(complete.map((r) => r.romvisorMips!)),
+      qemuMips: geomean(complete.map((r) => r.qemuMips!)),
+      ratio: geomean(complete.map((r) => r.ratio!)),
+    };
+  });
+}
+
+export function formatTable(rows: readonly BenchRow[]): string {
+  const header = ['group', 'program', 'instructions', 'romvisor s', 'qemu s', 'romvisor MIPS', 'qemu MIPS', 'romvisor/qemu', 'same output'];
+  const body = rows.map((r) => [
+    r.group,
+    r.name,
+    r.instructions?.toString() ?? '-',
+    num(r.romvisorSeconds, 3),
+    num(r.qemuSeconds, 3),
+    num(r.romvisorMips, 1),
+    num(r.qemuMips, 1),
+    r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`,
+    r.outputsMatch ? 'yes' : 'NO',
+  ]);
+  for (const g of geomeans(rows)) {
+    body.push([g.group, 'geomean', '', '', '', num(g.romvisorMips, 1), num(g.qemuMips, 1), g.ratio === undefined ? '-' : `${g.ratio.toFixed(2)}x`, '']);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
+  const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const notes = rows.filter((r) => r.note).map((r) => `note: ${r.group}/${r.name}: ${r.note}`);
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line), ...notes].join('\n');
+}

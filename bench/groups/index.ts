@@ -1,0 +1,6 @@
+// Every benchmark group by name, in the order `bench/run.ts` runs them. A new group
+// (Linux boot, disk I/O) is a module in this folder exporting a BenchGroup, listed here.
+import type { BenchGroup } from '../Types.ts';
+import { bareMetalGroup } from './bareMetal.ts';
+
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup];
