@@ -1,0 +1,116 @@
+/**
+ * The device tree of romvisor's machine, generated from the VM's configuration. It
+ * describes the QEMU-virt-compatible map (ARCHITECTURE.md), so Debian's OpenSBI and an
+ * unmodified Linux find their devices as they would under qemu-system-riscv64 -M virt.
+ */
+import { FdtWriter } from './FdtWriter.ts';
+
+export const ISA_STRING = 'rv64imafdc_zicsr_zifencei';
+export const UART_IRQ = 10;
+export const VIRTIO_BASE = 0x1000_1000n;
+export const VIRTIO_STRIDE = 0x1000n;
+export const VIRTIO_SLOTS = 8;
+/** virtio slot n (0-based) interrupts on PLIC source n + 1. */
+export const virtioIrq = (slot: number) => slot + 1;
+
+export interface DeviceTreeConfig {
+  ramBase: bigint;
+  ramBytes: bigint;
+  bootargs: string;
+  timebaseHz: number;
+  initrd?: { start: bigint; end: bigint };
+  /** Populated virtio-mmio slots (0..7); all eight are described either way, as QEMU does. */
+  virtioSlots?: number;
+}
+
+// phandles
+const CPU_INTC = 1;
+const PLIC = 2;
+const TEST = 3;
+
+const hex = (v: bigint | number) => v.toString(16);
+
+export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
+  const c64 = FdtWriter.cells64;
+  const w = new FdtWriter();
+  w.beginNode('')
+    .prop('#address-cells', [2])
+    .prop('#size-cells', [2])
+    .prop('compatible', 'riscv-virtio')
+    .prop('model', 'romvisor,virt');
+
+  w.beginNode('chosen').prop('bootargs', cfg.bootargs).prop('stdout-path', '/soc/serial@10000000');
+  if (cfg.initrd) {
+    w.prop('linux,initrd-start', c64(cfg.initrd.start)).prop('linux,initrd-end', c64(cfg.initrd.end));
+  }
+  w.endNode();
+
+  w.beginNode(`memory@${hex(cfg.ramBase)}`)
+    .prop('device_type', 'memory')
+    .prop('reg', c64(cfg.ramBase, cfg.ramBytes))
+    .endNode();
+
+  w.beginNode('cpus').prop('#address-cells', [1]).prop('#size-cells', [0]).prop('timebase-frequency', [cfg.timebaseHz]);
+  w.beginNode('cpu@0')
+    .prop('device_type', 'cpu')
+    .prop('reg', [0])
+    .prop('status', 'okay')
+    .prop('compatible', 'riscv')
+    .prop('riscv,isa', ISA_STRING)
+    .prop('mmu-type', 'riscv,sv39');
+  w.beginNode('interrupt-controller')
+    .prop('#interrupt-cells', [1])
+    .prop('interrupt-controller')
+    .prop('compatible', 'riscv,cpu-intc')
+    .prop('phandle', [CPU_INTC])
+    .endNode();
+  w.endNode(); // cpu@0
+  w.endNode(); // cpus
+
+  w.beginNode('soc').prop('#address-cells', [2]).prop('#size-cells', [2]).prop('compatible', 'simple-bus').prop('ranges');
+
+  w.beginNode('test@100000')
+    .prop('compatible', ['sifive,test1', 'sifive,test0', 'syscon'])
+    .prop('reg', c64(0x100000n, 0x1000n))
+    .prop('phandle', [TEST])
+    .endNode();
+  w.beginNode('poweroff').prop('compatible', 'syscon-poweroff').prop('regmap', [TEST]).prop('offset', [0]).prop('value', [0x5555]).endNode();
+  w.beginNode('reboot').prop('compatible', 'syscon-reboot').prop('regmap', [TEST]).prop('offset', [0]).prop('value', [0x7777]).endNode();
+
+  // Interrupt numbers on the hart's local controller: 3 = M software, 7 = M timer,
+  // 9 = S external, 11 = M external.
+  w.beginNode('clint@2000000')
+    .prop('compatible', ['sifive,clint0', 'riscv,clint0'])
+    .prop('reg', c64(0x2000000n, 0x10000n))
+    .prop('interrupts-extended', [CPU_INTC, 3, CPU_INTC, 7])
+    .endNode();
+  w.beginNode('plic@c000000')
+    .prop('compatible', ['sifive,plic-1.0.0', 'riscv,plic0'])
+    .prop('reg', c64(0xc000000n, 0x600000n))
+    .prop('#address-cells', [0])
+    .prop('#interrupt-cells', [1])
+    .prop('interrupt-controller')
+    .prop('interrupts-extended', [CPU_INTC, 11, CPU_INTC, 9])
+    .prop('riscv,ndev', [63])
+    .prop('phandle', [PLIC])
+    .endNode();
+  w.beginNode('serial@10000000')
+    .prop('compatible', 'ns16550a')
+    .prop('reg', c64(0x10000000n, 0x100n))
+    .prop('clock-frequency', [3686400])
+    .prop('interrupt-parent', [PLIC])
+    .prop('interrupts', [UART_IRQ])
+    .endNode();
+  for (let slot = VIRTIO_SLOTS - 1; slot >= 0; slot--) {
+    const base = VIRTIO_BASE + BigInt(slot) * VIRTIO_STRIDE;
+    w.beginNode(`virtio_mmio@${hex(base)}`)
+      .prop('compatible', 'virtio,mmio')
+      .prop('reg', c64(base, VIRTIO_STRIDE))
+      .prop('interrupt-parent', [PLIC])
+      .prop('interrupts', [virtioIrq(slot)])
+      .endNode();
+  }
+  w.endNode(); // soc
+  w.endNode(); // root
+  return w.finish();
+}
