@@ -4,6 +4,8 @@
 // explore further (or use `npm run fuzz`).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loadRunBareMetal, type RunBareMetal } from '../isa/romvisorBareMetal.ts';
+import { DUMP_LINES } from './buildFuzzElf.ts';
 import { runDiffFuzz } from './runDiffFuzz.ts';
 
 const seed = Number(process.env.ROMVISOR_FUZZ_SEED ?? 20261125);
@@ -24,5 +26,22 @@ describe('differential fuzzing against QEMU', () => {
           `(ELF kept at ${first.programElf})\n${lines.join('\n')}`,
     );
     assert.ok(r.instructions > BigInt(count) * 1000n, `romvisor ran only ${r.instructions} instructions`);
+  });
+
+  it('names the program and register of the first difference', async () => {
+    // A machine that is romvisor except that program 3's f7 comes out one bit off.
+    const real = await loadRunBareMetal();
+    const corrupt: RunBareMetal = async (elf, o) => {
+      const r = await real(elf, o);
+      const lines = r.uart.split('\n');
+      const at = 3 * DUMP_LINES + 31 + 7;
+      lines[at] = lines[at].slice(0, 15) + (lines[at][15] === '0' ? '1' : '0');
+      return { ...r, uart: lines.join('\n') };
+    };
+    const r = await runDiffFuzz({ count: 5, seed: 1, runner: corrupt });
+    assert.equal(r.mismatches.length, 1);
+    assert.equal(r.mismatches[0].program, 3);
+    assert.equal(r.mismatches[0].register, 'f7');
+    assert.notEqual(r.mismatches[0].qemu, r.mismatches[0].romvisor);
   });
 });

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLimiter } from '../isa/createLimiter.ts';
-import { loadRunBareMetal } from '../isa/romvisorBareMetal.ts';
+import { loadRunBareMetal, type RunBareMetal } from '../isa/romvisorBareMetal.ts';
 import { runQemu } from '../isa/runQemu.ts';
 import { buildFuzzElf, DUMP_LINES, DUMP_NAMES } from './buildFuzzElf.ts';
 import { mix32 } from './Random.ts';
@@ -30,6 +30,8 @@ export interface DiffFuzzOptions {
   log?: (line: string) => void;
   /** Run exactly these program seeds instead of deriving them from `seed` (reproduction). */
   programSeeds?: readonly number[];
+  /** The machine under test; romvisor's runBareMetal unless given (tests of the fuzzer). */
+  runner?: RunBareMetal;
 }
 
 export interface DiffMismatch {
@@ -76,7 +78,7 @@ export async function runDiffFuzz(opts: DiffFuzzOptions): Promise<DiffFuzzResult
   const gen = { length: opts.length ?? 120, misaligned: opts.misaligned ?? true };
   const log = opts.log ?? (() => {});
   const limit = createLimiter(opts.jobs ?? 2);
-  const runBareMetal = await loadRunBareMetal();
+  const runBareMetal = opts.runner ?? (await loadRunBareMetal());
   mkdirSync(FUZZ_DIR, { recursive: true });
 
   const count = opts.programSeeds?.length ?? opts.count;
