@@ -135,10 +135,19 @@ class ProgramGenerator {
     }
   }
 
-  /** An offset from x2 for an access of `size` bytes that stays inside the scratch block. */
+  /** An offset from x2 for an access of `size` bytes inside the scratch block, or, for a
+   *  misaligned plain access, sometimes straddling its last byte: a page crossing into
+   *  the next block (another program's data, the same on both machines), which is where
+   *  a TLB fast path is most likely to be wrong. (The first byte is x2 - 2048, the
+   *  lowest a 12-bit offset reaches, so crossings happen at the top only.) */
   private memOffset(size: number, allowMisaligned: boolean): number {
+    const misaligned = allowMisaligned && this.opts.misaligned && size > 1 && this.rng.chance(0.15);
+    if (misaligned && this.rng.chance(0.25)) {
+      const k = this.rng.range(1, size - 1);
+      return SCRATCH_BYTES - SCRATCH_BIAS - size + k;
+    }
     let off = this.rng.range(-SCRATCH_BIAS, SCRATCH_BYTES - SCRATCH_BIAS - size);
-    if (!(allowMisaligned && this.opts.misaligned && this.rng.chance(0.15))) off -= ((off % size) + size) % size;
+    if (!misaligned) off -= ((off % size) + size) % size;
     return off;
   }
 
