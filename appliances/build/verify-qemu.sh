@@ -2,7 +2,8 @@
 # Boot appliances/boot/{Image.gz,initramfs.cpio.gz} on roms/opensbi/fw_dynamic.bin
 # in QEMU (`-M virt`, the reference for the romvisor machine), drive the console
 # like a user, and check what comes back:
-#   prompt "~ # " -> uname -a -> cat /proc/cpuinfo -> fpcheck -> poweroff -f
+#   prompt "~ # " -> uname -a -> cat /proc/cpuinfo -> fpcheck -> a background
+#   job and ^C on a foreground one (job control) -> poweroff -f
 # Runs two machines: 256 MiB with QEMU's default rv64 hart, and 64 MiB with a
 # hart closer to romvisor's (no H, no Sstc, no Svpbmt, so the kernel has to use
 # the SBI timer). Prints the exact command lines and the time to the first prompt.
@@ -60,11 +61,24 @@ run_machine() { # label, memory, cpu
     wait_count "$PROMPT" $n || status=$?
     local t_prompt=$(( $(now_ms) - t0 ))
     if [ $status = 0 ]; then
-        for line in 'uname -a' 'cat /proc/cpuinfo' 'fpcheck; echo "fpcheck status $?"'; do
+        for line in 'uname -a' 'cat /proc/cpuinfo' 'fpcheck; echo "fpcheck status $?"' \
+                    'sleep 30 & jobs; kill %1'; do
             printf '%s\n' "$line" >&3
             n=$((n + 1))
             wait_count "$PROMPT" $n || { status=$?; break; }
         done
+    fi
+    if [ $status = 0 ]; then
+        # ^C must reach the foreground job: the shell owns the console as its
+        # controlling tty; otherwise the prompt only comes back after 30 s.
+        printf 'sleep 30\n' >&3
+        sleep 0.5
+        printf '\003' >&3
+        n=$((n + 1))
+        local tc; tc=$(now_ms)
+        wait_count "$PROMPT" $n || status=$?
+        if [ $(( $(now_ms) - tc )) -lt 10000 ]; then echo "  ok    ^C stops the foreground job"
+        else echo "  FAIL  ^C did not stop sleep 30"; FAILED_CTRLC=1; fi
     fi
     [ $status = 0 ] && printf 'poweroff -f\n' >&3
     exec 3>&-
@@ -77,7 +91,7 @@ run_machine() { # label, memory, cpu
     wait "$QEMU_PID" 2>/dev/null
     local t_total=$(( $(now_ms) - t0 ))
 
-    FAILED=0
+    FAILED=${FAILED_CTRLC:-0}; FAILED_CTRLC=0
     check "OpenSBI started"            "OpenSBI v"
     check "kernel banner"              "Linux version 6.1"
     check "init banner"                "romvisor initramfs: Linux 6.1"
@@ -85,7 +99,9 @@ run_machine() { # label, memory, cpu
     check "cpuinfo lists the hart"     "hart		: 0"
     check "fpcheck"                    "fpcheck: ok pi=3.14159265358979"
     check "fpcheck exit status"        "fpcheck status 0"
+    check "job control (jobs)"         "Running"
     check "poweroff"                   "reboot: Power down"
+    if grep -aqF "job control turned off" "$LOG"; then echo "  FAIL  shell has no controlling tty"; FAILED=1; fi
     [ $FAILED = 1 ] && [ $status = 0 ] && status=1
     echo "  time to first prompt: ${t_prompt} ms, start to QEMU exit: ${t_total} ms (wall)"
     if [ $status != 0 ] || [ -n "${VERBOSE:-}" ]; then
