@@ -648,6 +648,9 @@ for (const f of [F64, F32]) {
       const tieUp = [n.one | d, n.one | d, BigInt(f.bias - 60) << fb];
       const hand = [[n.oneUlp, n.oneUlp, c], [n.oneUlp ^ signBit(f), n.oneUlp, c ^ signBit(f)], tieUp,
         [tieUp[0], tieUp[1] ^ signBit(f), tieUp[2] ^ signBit(f)],
+        // Exact ties (the f64 fast path's tie branch) and a result rounding to a power of
+        // two, whose rounding interval is lopsided: (1 + u)(1 - u/2) - u/2 = 1 - u^2/2.
+        [n.one, n.one, n.halfUlp], [n.oneUlp, n.one, n.halfUlp], [n.oneUlp, n.one - 1n, n.halfUlp ^ signBit(f)],
         ...pairs(few).flatMap(([a, b]) => few.map((x) => [a, b, x]))];
       const fused = oFma(f, n.oneUlp, n.oneUlp, c, RNE).bits;
       const twice = oAdd(f, oMul(f, n.oneUlp, n.oneUlp, RNE).bits, c, RNE).bits;

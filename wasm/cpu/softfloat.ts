@@ -7,9 +7,11 @@
 // spec exactly: canonical NaNs, tininess detected after rounding, saturating conversions,
 // FMIN/FMAX as in F 2.2. No allocation, no strings, no throw: safe under --runtime stub.
 //
-// Speed: add/sub/mul/div/sqrt (both formats), f32 fma and fcvt.s.d first try the host's
-// own arithmetic when rm is RNE and NX is already set, and keep its result only when it is
-// normal and clear of the underflow boundary; everything else takes the exact integer path.
+// Speed: add/sub/mul/div/sqrt/fma (both formats) and fcvt.s.d first try the host's own
+// arithmetic when rm is RNE and NX is already set, and keep its result only when it is
+// provably the correctly rounded one, normal and clear of the underflow boundary (binary64
+// fma, which WebAssembly lacks, is rebuilt from error-free transformations; see fma.ts).
+// Everything else takes the exact integer path.
 export {
   fflags, FLAG_DZ, FLAG_NV, FLAG_NX, FLAG_OF, FLAG_UF, RM_RDN, RM_RMM, RM_RNE, RM_RTZ, RM_RUP,
 } from './softfloat/flags';

@@ -2,7 +2,7 @@
 // with the sign bits of a and/or c flipped by the caller.
 import { fflags, FLAG_NV, FLAG_NX, RM_RDN, RM_RNE } from './flags';
 import {
-  F32_DEFAULT_NAN, F64_DEFAULT_NAN, hostResultOk32, isInf32, isInf64, isNaN32, isNaN64, isSNaN32,
+  F32_DEFAULT_NAN, F64_DEFAULT_NAN, F64_FRAC, hostResultOk32, hostResultOk64, isInf32, isInf64, isNaN32, isNaN64, isSNaN32,
   isSNaN64, isZero32, isZero64, normalOrZero32, signOf32, signOf64, unpackExp32, unpackExp64,
   unpackSig32, unpackSig64,
 } from './format';
@@ -59,7 +59,69 @@ export function fmaUnpacked(
   return roundPack(sx, ex + 1 - <i32>n, zh | <u64>(zl != 0), rm, dbl);
 }
 
+// ---- binary64 host fast path ------------------------------------------------------------
+//
+// WebAssembly has no fused multiply-add, so the host path rebuilds a*b + c from error-free
+// transformations, all exact in RNE barring over/underflow:
+//   a*b = p + e    (Dekker's product with Veltkamp splitting)
+//   p + c = s + t  (Knuth's TwoSum)
+//   t + e = u + err
+//   s + u = r + w  (r = RN(s + u))
+// so a*b + c = r + (w + err) exactly, and r is the correctly rounded result iff w + err
+// stays inside r's rounding interval. w is at most half an ulp of r and err is some 2^-100
+// of it, so that is decided by comparing |w| with half an ulp, and only the rare cases
+// where err could tip the balance (|w| within |err| of the half ulp) fall back. Powers of
+// two, whose interval is lopsided, fall back too.
+
+// Every operand's unbiased exponent in [-400, 400]: products, their error terms (2^-106
+// below) and any cancellation stay far from the subnormal and overflow ranges, and the
+// Veltkamp split (multiplying by 2^27 + 1) cannot overflow.
+@inline function inHostWindow64(a: u64): bool {
+  return (((a >> 52) & 0x7FF) - (1023 - 400)) < 801;
+}
+
+// Knuth's TwoSum: x + y = sum + twoSumErr exactly, for any order of magnitudes.
+let twoSumErr: f64 = 0;
+@inline function twoSum(x: f64, y: f64): f64 {
+  const sum = x + y;
+  const yv = sum - x;
+  twoSumErr = (x - (sum - yv)) + (y - yv);
+  return sum;
+}
+
+/** Correctly rounded RNE a*b + c as bits, or 0 when this path cannot vouch for it. */
+function fmaHost64(a: f64, b: f64, c: f64): u64 {
+  const SPLIT: f64 = 134217729.0; // 2^27 + 1
+  const ga = a * SPLIT, gb = b * SPLIT;
+  const ah = ga - (ga - a), al = a - ah;
+  const bh = gb - (gb - b), bl = b - bh;
+  const p = a * b;
+  const e = ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+  const s = twoSum(p, c);
+  const t = twoSumErr;
+  const u = twoSum(t, e);
+  const err = twoSumErr;
+  const r = twoSum(s, u);
+  const w = twoSumErr;
+
+  const bits = reinterpret<u64>(r);
+  if (!hostResultOk64(bits) || (bits & F64_FRAC) == 0) return 0;
+  const half = reinterpret<f64>((((bits >> 52) & 0x7FF) - 53) << 52); // ulp(r) / 2
+  const aw = abs<f64>(w);
+  if (aw <= half * 0.5) return abs<f64>(err) < half * 0.5 ? bits : 0; // err is ~2^-52 ulp: passes
+  if (aw < half) return abs<f64>(err) < half - aw ? bits : 0; // half - aw is exact (Sterbenz)
+  return aw == half && err == 0 ? bits : 0; // an exact tie, already rounded to even
+}
+
 export function f64_fma(a: u64, b: u64, c: u64, rm: u32): u64 {
+  if (rm == RM_RNE && (fflags & FLAG_NX) != 0 && inHostWindow64(a) && inHostWindow64(b) && inHostWindow64(c)) {
+    const r = fmaHost64(reinterpret<f64>(a), reinterpret<f64>(b), reinterpret<f64>(c));
+    if (r != 0) return r;
+  }
+  return fma64(a, b, c, rm);
+}
+
+function fma64(a: u64, b: u64, c: u64, rm: u32): u64 {
   if (isNaN64(a) || isNaN64(b) || isNaN64(c)) {
     // The spec requires NV for inf * 0 even when the addend is a quiet NaN.
     if (isSNaN64(a) || isSNaN64(b) || isSNaN64(c) ||
@@ -83,9 +145,6 @@ export function f64_fma(a: u64, b: u64, c: u64, rm: u32): u64 {
   if (isZero64(c)) {
     return mulUnpacked(sp, unpackExp64(a), unpackSig64(a), unpackExp64(b), unpackSig64(b), rm, true);
   }
-  // XXX: no host fast path for binary64: WebAssembly has no fused multiply-add, and an
-  // error-free emulation (two-product plus a correctly rounded three-term sum) costs about
-  // as much as this integer path.
   return fmaUnpacked(
     sp, unpackExp64(a), unpackSig64(a), unpackExp64(b), unpackSig64(b),
     sc, unpackExp64(c), unpackSig64(c), rm, true,

@@ -8,11 +8,12 @@ import { F32_INF, F32_SIGN, F64_INF, F64_SIGN } from './format';
  * last kept unit) rounds the magnitude `kept` up by one unit, in mode `rm`.
  */
 @inline export function roundsUp(rm: u32, sign: bool, kept: u64, rem: u64, half: u64): bool {
+  if (rm == RM_RNE) return rem > half || (rem == half && (kept & 1) != 0);
   if (rm == RM_RTZ) return false;
   if (rm == RM_RDN) return sign && rem != 0;
   if (rm == RM_RUP) return !sign && rem != 0;
   if (rm == RM_RMM) return rem >= half;
-  return rem > half || (rem == half && (kept & 1) != 0); // RNE
+  return rem > half || (rem == half && (kept & 1) != 0); // reserved modes: as RNE
 }
 
 /**
