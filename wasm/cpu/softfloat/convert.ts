@@ -2,7 +2,7 @@
 // chapters, "Conversion and Move Instructions").
 import { fflags, FLAG_NV, FLAG_NX, RM_RNE } from './flags';
 import {
-  F32_DEFAULT_NAN, F32_SIGN, F64_DEFAULT_NAN, F64_SIGN, hostResultOk32, isInf32, isInf64, isNaN32,
+  F32_DEFAULT_NAN, F32_SIGN, F64_DEFAULT_NAN, hostResultOk32, isInf32, isInf64, isNaN32,
   isNaN64, isSNaN32, isSNaN64, isZero32, isZero64, normalOrZero64, signOf32, signOf64,
   unpackExp32, unpackExp64, unpackSig32, unpackSig64,
 } from './format';
