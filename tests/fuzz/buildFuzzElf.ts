@@ -2,10 +2,12 @@
 // one romvisor instantiation) serves many programs. Each program:
 //   1. loads its random start state: x1..x31 (x2 = its scratch pointer), f0..f31, fcsr;
 //   2. runs its generated body;
-//   3. saves every register, fcsr and a checksum of its scratch memory, and prints them
-//      over the UART as DUMP_LINES lines of 16 hex digits (see DUMP_NAMES).
+//   3. saves every register, fcsr, a checksum of its scratch memory and its trap log, and
+//      prints them over the UART as DUMP_LINES lines of 16 hex digits (see DUMP_NAMES).
 // After the last program it prints "DONE" and powers off through the sifive test device.
-// A trap (none is ever intended) prints "TRAP" with mcause, mepc, mtval and fails.
+// Programs trap on purpose (ecall, illegal instructions): the handler folds mcause, mtval
+// and mepc into the program's trap log and resumes after the instruction. More than
+// MAX_TRAPS traps in one program (a runaway) prints "TRAP" with the last cause and fails.
 import { Assembler } from './Assembler.ts';
 import * as E from './encode.ts';
 import { generateProgram, SCRATCH_BIAS, SCRATCH_BYTES, type GeneratorOptions } from './generateProgram.ts';
@@ -23,13 +25,18 @@ export const DUMP_NAMES: readonly string[] = [
   ...Array.from({ length: 32 }, (_, i) => `f${i}`),
   'fcsr',
   'scratch checksum',
+  'trap log',
 ];
 export const DUMP_LINES = DUMP_NAMES.length;
 
 // Per-program start state: x0..x31, f0..f31, fcsr (65 doublewords, 8-byte aligned).
 const INIT_BYTES = 65 * 8;
-// The save area: x1..x31, f0..f31, fcsr, checksum.
-const SAVE_BYTES = DUMP_LINES * 8;
+// The save area: x1..x31, f0..f31, fcsr, checksum, trap log (the handler accumulates it
+// in place); then the handler's own words: the trap count and two saved registers.
+const TRAP_LOG = (DUMP_LINES - 1) * 8;
+const TRAP_COUNT = DUMP_LINES * 8;
+const TRAP_SAVE = TRAP_COUNT + 8;
+const MAX_TRAPS = 100;
 
 const T0 = 5, T1 = 6, T2 = 7, T3 = 28, T4 = 29, T5 = 30, RA = 1;
 
@@ -109,9 +116,44 @@ export function buildFuzzElf(seeds: readonly number[], opts: FuzzElfOptions): Ui
   asm.jal(0, first);
 
   // Everything so far is 32-bit, so the handler is 4-byte aligned as mtvec requires.
+  // log = ((log * 31 + mcause) * 31 + mtval) * 31 + mepc, then mepc moves past the
+  // instruction (2 or 4 bytes, from its low bits).
   asm.bind(trap);
   const trapAddress = asm.pc;
+  const fatal = asm.label();
   csrw(asm, MSCRATCH, T0);
+  asm.la(T0, saveArea);
+  sd(asm, T1, TRAP_SAVE, T0);
+  sd(asm, T2, TRAP_SAVE + 8, T0);
+  ld(asm, T1, TRAP_LOG, T0);
+  for (const csr of [MCAUSE, MTVAL, MEPC]) {
+    asm.emit32(E.iType(5, T1, 1, T2, E.OP_IMM)); // slli t2, t1, 5
+    asm.emit32(E.rType(0x20, T1, T2, 0, T1, E.OP)); // sub t1, t2, t1
+    csrr(asm, T2, csr);
+    asm.emit32(E.rType(0, T2, T1, 0, T1, E.OP)); // add
+  }
+  sd(asm, T1, TRAP_LOG, T0);
+  ld(asm, T1, TRAP_COUNT, T0);
+  addi(asm, T1, T1, 1);
+  sd(asm, T1, TRAP_COUNT, T0);
+  li12(asm, T2, MAX_TRAPS);
+  asm.branch(5, T1, T2, fatal); // bge count, MAX_TRAPS
+  csrr(asm, T1, MEPC);
+  asm.emit32(E.iType(0, T1, 5, T2, E.LOAD)); // lhu t2, 0(t1)
+  asm.emit32(E.iType(3, T2, 7, T2, E.OP_IMM)); // andi t2, t2, 3
+  addi(asm, T1, T1, 2);
+  addi(asm, T2, T2, -3);
+  const short = asm.label();
+  asm.branch(1, T2, 0, short); // bne t2, x0: a 16-bit instruction
+  addi(asm, T1, T1, 2);
+  asm.bind(short);
+  csrw(asm, MEPC, T1);
+  ld(asm, T1, TRAP_SAVE, T0);
+  ld(asm, T2, TRAP_SAVE + 8, T0);
+  csrr(asm, T0, MSCRATCH);
+  asm.emit32(0x30200073); // mret
+
+  asm.bind(fatal);
   asm.la(T0, saveArea);
   csrr(asm, T1, MCAUSE);
   sd(asm, T1, 0, T0);
@@ -132,7 +174,11 @@ export function buildFuzzElf(seeds: readonly number[], opts: FuzzElfOptions): Ui
   seeds.forEach((seed, i) => {
     const init = initBase + i * INIT_BYTES;
     const scratch = scratchBase + i * SCRATCH_BYTES;
-    // Prologue: the start state comes from `init`, addressed through x1 (loaded last).
+    // Prologue: an empty trap log; the start state comes from `init`, addressed through
+    // x1 (loaded last).
+    asm.la(RA, saveArea);
+    sd(asm, 0, TRAP_LOG, RA);
+    sd(asm, 0, TRAP_COUNT, RA);
     asm.la(RA, init);
     for (let r = 0; r < 32; r++) fld(asm, r, (32 + r) * 8, RA);
     ld(asm, T0, 64 * 8, RA);
@@ -165,6 +211,7 @@ export function buildFuzzElf(seeds: readonly number[], opts: FuzzElfOptions): Ui
     addi(asm, T2, T2, -1);
     asm.emit32(E.bType(sum - asm.pc, 0, T2, 1));
     sd(asm, T3, 64 * 8, RA);
+    // The trap log already sits in its dump slot (TRAP_LOG is the last dump line).
     asm.la(T0, saveArea);
     li12(asm, T2, DUMP_LINES);
     asm.jal(RA, hexDump);

@@ -1,4 +1,4 @@
-// The differential fuzz run of `npm test`: 1,000 generated RV64GC programs, each required
+// The differential fuzz run of `npm test`: 2,000 generated RV64GC programs, each required
 // to leave byte-identical register, fcsr and memory dumps on romvisor and on QEMU. The
 // seed is fixed so a failure reproduces; set ROMVISOR_FUZZ_SEED / ROMVISOR_FUZZ_COUNT to
 // explore further (or use `npm run fuzz`).
@@ -9,7 +9,7 @@ import { DUMP_LINES } from './buildFuzzElf.ts';
 import { runDiffFuzz } from './runDiffFuzz.ts';
 
 const seed = Number(process.env.ROMVISOR_FUZZ_SEED ?? 20261125);
-const count = Number(process.env.ROMVISOR_FUZZ_COUNT ?? 1000);
+const count = Number(process.env.ROMVISOR_FUZZ_COUNT ?? 2000);
 
 describe('differential fuzzing against QEMU', () => {
   it(`${count} random programs (seed ${seed}) give the same dumps on romvisor and QEMU`, async () => {

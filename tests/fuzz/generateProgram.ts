@@ -155,7 +155,7 @@ class ProgramGenerator {
   body(): void {
     const end = this.asm.pc + this.opts.length * 4;
     while (this.asm.pc < end) {
-      const kind = this.rng.weighted({ simple: 80, branch: 6, loop: 2, lrsc: 3, sp16: 1, fcsr: 4 });
+      const kind = this.rng.weighted({ simple: 80, branch: 6, loop: 2, lrsc: 3, sp16: 1, fcsr: 4, trap: 1.5 });
       switch (kind) {
         case 'simple':
           this.simple();
@@ -174,6 +174,9 @@ class ProgramGenerator {
           break;
         case 'fcsr':
           this.fcsr();
+          break;
+        case 'trap':
+          this.trap();
           break;
       }
     }
@@ -475,6 +478,54 @@ class ProgramGenerator {
     if (this.rng.chance(0.5)) this.asm.emit16(E.cStoreSp8(7, this.rs(), this.rng.int(64) * 8));
     if (this.rng.chance(0.5)) this.asm.emit16(E.cLoadSp8(3, this.rd(new Set([0])), this.rng.int(64) * 8));
     this.asm.emit16(E.cAddi16sp(d));
+  }
+
+  /** An instruction that must trap (the ELF's handler logs it and skips it). Left out:
+   *  ebreak (mtval may be 0 or the pc) and misaligned AMOs (QEMU 7.2 reports a load
+   *  misalignment, the spec a store/AMO one): both are checked by the ISA tests instead. */
+  private trap(): void {
+    const a = this.asm;
+    const rng = this.rng;
+    switch (rng.int(10)) {
+      case 0:
+        return a.emit32(0x00000073); // ecall
+      case 1:
+        return a.emit32(((rng.next() << 7) | 0x0b) >>> 0); // custom-0: no such instruction
+      case 2: {
+        // A write to a read-only machine information CSR. Not csrrs/csrrc with a register:
+        // the spec makes those writes (so illegal) whenever rs1 is not x0, but QEMU 7.2
+        // traps only when the register's value is nonzero, and that is unknown here.
+        const csr = rng.pick([0xf11, 0xf12, 0xf13, 0xf14]) - 4096;
+        const f3 = rng.pick([1, 5, 6, 7]);
+        const src = f3 === 1 || f3 === 5 ? rng.int(32) : rng.range(1, 31);
+        return a.emit32(E.iType(csr, src, f3, this.rd(), E.SYSTEM));
+      }
+      case 3: // CSRs that RV64 M-mode does not have: custom 0x800, RV32-only cycleh
+        return a.emit32(E.iType(rng.pick([0x800, 0xc80]) - 4096, 0, 2, this.rd(), E.SYSTEM));
+      case 4: // quad-precision (fmt 3) and the reserved static rounding modes 5 and 6
+        return rng.chance(0.5)
+          ? a.emit32(E.rType((rng.int(4) << 2) | 3, this.f(), this.f(), 0, this.f(), E.OP_FP))
+          : a.emit32(E.rType((rng.int(4) << 2) | rng.int(2), this.f(), this.f(), rng.pick([5, 6]), this.f(), E.OP_FP));
+      case 5: {
+        // An invalid frm makes dynamic rounding illegal; restore a valid one after.
+        a.emit32(E.iType(2, rng.range(5, 7), 5, 0, E.SYSTEM)); // csrrwi x0, frm, 5..7
+        a.emit32(E.rType((rng.int(4) << 2) | rng.int(2), this.f(), this.f(), 7, this.f(), E.OP_FP));
+        return a.emit32(E.iType(2, rng.int(5), 5, 0, E.SYSTEM));
+      }
+      case 6: {
+        // A misaligned LR: load address misaligned.
+        const addr = this.rd(new Set([0]));
+        const wide = rng.chance(0.5);
+        a.emit32(E.iType(rng.range(-2040, 2000) | 1, SP, 0, addr, E.OP_IMM));
+        return a.emit32(E.rType((0x02 << 2) | rng.int(4), 0, addr, wide ? 3 : 2, this.rd(), E.AMO));
+      }
+      case 7:
+        return a.emit16(0x0000); // c.unimp
+      case 8: // reserved: c.lui rd, 0; c.addi16sp 0; c.jr x0
+        return a.emit16(rng.pick([0x6001 | (rng.pick([1, 3, 10, 31]) << 7), 0x6101, 0x8002]));
+      default: // reserved: c.lwsp / c.ldsp into x0, any offset
+        return a.emit16(rng.pick([0x4002, 0x6002]) | (rng.int(2) << 12) | (rng.int(32) << 2));
+    }
   }
 
   /** Reads and writes of fflags, frm and fcsr that keep frm a valid rounding mode. */
