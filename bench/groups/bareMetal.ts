@@ -3,7 +3,7 @@
 // so neither competes with the other for the CPU. Start-up is removed by subtracting each
 // side's wall time for the empty program.
 import { readFileSync } from 'node:fs';
-import { loadRunBareMetal } from '../../tests/isa/romvisorBareMetal.ts';
+import { runBareMetal } from '../../tests/isa/romvisorBareMetal.ts';
 import { runQemu } from '../../tests/isa/runQemu.ts';
 import { benchElfPath, benchProgramNames, buildBenchPrograms } from '../buildPrograms.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
@@ -26,7 +26,6 @@ async function onQemu(name: string): Promise<Measured> {
 }
 
 async function onRomvisor(name: string): Promise<Measured> {
-  const runBareMetal = await loadRunBareMetal();
   const elf = new Uint8Array(readFileSync(benchElfPath(name)));
   const start = process.hrtime.bigint();
   const r = await runBareMetal(elf, { maxInstructions: MAX_INSTRUCTIONS });

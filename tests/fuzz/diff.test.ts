@@ -4,7 +4,7 @@
 // explore further (or use `npm run fuzz`).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadRunBareMetal, type RunBareMetal } from '../isa/romvisorBareMetal.ts';
+import { runBareMetal, type RunBareMetal } from '../isa/romvisorBareMetal.ts';
 import { DUMP_LINES } from './buildFuzzElf.ts';
 import { runDiffFuzz } from './runDiffFuzz.ts';
 
@@ -30,9 +30,8 @@ describe('differential fuzzing against QEMU', () => {
 
   it('names the program and register of the first difference', async () => {
     // A machine that is romvisor except that program 3's f7 comes out one bit off.
-    const real = await loadRunBareMetal();
     const corrupt: RunBareMetal = async (elf, o) => {
-      const r = await real(elf, o);
+      const r = await runBareMetal(elf, o);
       const lines = r.uart.split('\n');
       const at = 3 * DUMP_LINES + 31 + 7;
       lines[at] = lines[at].slice(0, 15) + (lines[at][15] === '0' ? '1' : '0');

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLimiter } from '../isa/createLimiter.ts';
-import { loadRunBareMetal, type RunBareMetal } from '../isa/romvisorBareMetal.ts';
+import { runBareMetal as romvisor, type RunBareMetal } from '../isa/romvisorBareMetal.ts';
 import { runQemu } from '../isa/runQemu.ts';
 import { buildFuzzElf, DUMP_LINES, DUMP_NAMES } from './buildFuzzElf.ts';
 import { mix32 } from './Random.ts';
@@ -78,7 +78,7 @@ export async function runDiffFuzz(opts: DiffFuzzOptions): Promise<DiffFuzzResult
   const gen = { length: opts.length ?? 120, misaligned: opts.misaligned ?? true };
   const log = opts.log ?? (() => {});
   const limit = createLimiter(opts.jobs ?? 2);
-  const runBareMetal = opts.runner ?? (await loadRunBareMetal());
+  const runBareMetal = opts.runner ?? romvisor;
   mkdirSync(FUZZ_DIR, { recursive: true });
 
   const count = opts.programSeeds?.length ?? opts.count;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createLimiter } from './createLimiter.ts';
-import { loadRunBareMetal } from './romvisorBareMetal.ts';
+import { runBareMetal } from './romvisorBareMetal.ts';
 import { runQemu } from './runQemu.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -42,10 +42,9 @@ describe('ISA tests', () => {
         assert.equal(r.exitCode, 0);
       });
       it('passes on romvisor', async () => {
-        const runBareMetal = await loadRunBareMetal();
         const elf = new Uint8Array(readFileSync(elfPath(name)));
         const r = await runBareMetal(elf, { maxInstructions: MAX_INSTRUCTIONS });
-        const detail = `${name} on romvisor: outcome ${r.outcome}, failed test ${r.failedTest}, pc 0x${r.pc.toString(16)}, UART ${JSON.stringify(r.uart)}`;
+        const detail = `${name} on romvisor: ${r.message}; UART ${JSON.stringify(r.uart)}`;
         assert.equal(r.outcome, 'pass', detail);
         assert.equal(r.exitCode, 0, detail);
         assert.equal(r.uart, 'PASS\n', detail);
