@@ -1,5 +1,6 @@
 # Misaligned plain loads and stores, including ones that straddle a page boundary. The
-# spec lets an implementation trap or emulate these; QEMU's TCG performs them, and romvisor must run the same programs, so both must succeed.
+# spec lets an implementation trap or emulate these; QEMU's TCG performs them, and
+# romvisor must run the same programs, so both must succeed.
 #include "env/harness.h"
 TEST_BEGIN
   # page_a's last 8 bytes are 0x1716151413121110 and page_b starts 0x2726252423222120.
