@@ -1,12 +1,12 @@
 // The differential fuzzer: generates programs from a seed, runs each batch (one ELF) on
 // QEMU and on romvisor, and requires byte-equal UART dumps. QEMU is the oracle; a program
 // that traps or does not finish on QEMU is a generator bug and is reported as such.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLimiter } from '../isa/createLimiter.ts';
 import { runBareMetal as romvisor, type RunBareMetal } from '../isa/romvisorBareMetal.ts';
-import { runQemu } from '../isa/runQemu.ts';
+import { runQemu, type QemuResult } from '../isa/runQemu.ts';
 import { buildFuzzElf, DUMP_LINES, DUMP_NAMES } from './buildFuzzElf.ts';
 import { mix32 } from './Random.ts';
 
@@ -87,17 +87,30 @@ export async function runDiffFuzz(opts: DiffFuzzOptions): Promise<DiffFuzzResult
   for (let i = 0; i < count; i += batchSize) {
     batches.push(Array.from({ length: Math.min(batchSize, count - i) }, (_, k) => i + k));
   }
-  // Each batch's ELF goes to a file for QEMU; QEMU runs proceed in the background while
-  // romvisor (in this process) works through the batches in order.
-  const prepared = batches.map((indices, b) => {
-    const seeds = indices.map(seedOf);
+  // Each batch's ELF goes to a file for QEMU, which runs a few batches ahead in the
+  // background while romvisor (in this process) works through them in order. A batch's
+  // file is deleted once both machines agree on it, and kept when they don't.
+  interface Prepared {
+    seeds: number[];
+    path: string;
+    qemu: Promise<QemuResult>;
+  }
+  const prepare = (b: number): Prepared => {
+    const seeds = batches[b].map(seedOf);
     const path = join(FUZZ_DIR, `seed-${opts.seed}-batch-${b}.elf`);
     writeFileSync(path, buildFuzzElf(seeds, gen));
-    return { indices, seeds, path, qemu: limit(() => runQemu(path, { timeoutMs: 60_000 })) };
-  });
+    return { seeds, path, qemu: limit(() => runQemu(path, { timeoutMs: 60_000 })) };
+  };
+  const lookahead = 2 * (opts.jobs ?? 2);
+  const pending = new Map<number, Prepared>();
 
   const result: DiffFuzzResult = { seed: opts.seed, programs: count, batches: batches.length, instructions: 0n, mismatches: [], oracleFailures: [] };
-  for (const [b, batch] of prepared.entries()) {
+  for (let b = 0; b < batches.length; b++) {
+    for (let next = b; next < Math.min(batches.length, b + 1 + lookahead); next++) {
+      if (!pending.has(next)) pending.set(next, prepare(next));
+    }
+    const batch = { ...pending.get(b)!, indices: batches[b] };
+    pending.delete(b);
     const q = await batch.qemu;
     if (q.timedOut || q.exitCode !== 0 || !q.uart.endsWith('DONE\n')) {
       result.oracleFailures.push(`batch ${b} (${batch.path}): QEMU exit ${q.exitCode}${q.timedOut ? ' (timed out)' : ''}, output ends ${JSON.stringify(q.uart.slice(-200))}`);
@@ -106,7 +119,10 @@ export async function runDiffFuzz(opts: DiffFuzzOptions): Promise<DiffFuzzResult
     }
     const r = await runBareMetal(new Uint8Array(readFileSync(batch.path)), { maxInstructions: 200_000_000n });
     result.instructions += r.instructions;
-    if (r.uart === q.uart) continue;
+    if (r.uart === q.uart) {
+      rmSync(batch.path);
+      continue;
+    }
 
     const ql = dumpLines(q.uart);
     const rl = dumpLines(r.uart);
