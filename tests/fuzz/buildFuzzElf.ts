@@ -94,9 +94,8 @@ function emitPowerOff(asm: Assembler, value: number): void {
   asm.emit32(E.jType(0, 0)); // j .
 }
 
-export interface FuzzElfOptions extends GeneratorOptions {}
-
-export function buildFuzzElf(seeds: readonly number[], opts: FuzzElfOptions): Uint8Array {
+/** One ELF that runs the programs generated from `seeds` in order (see the top of this file). */
+export function buildFuzzElf(seeds: readonly number[], opts: GeneratorOptions): Uint8Array {
   const asm = new Assembler(CODE_BASE);
   const saveArea = DATA_BASE;
   const initBase = DATA_BASE + 0x1000;

@@ -62,11 +62,6 @@ export function programSeed(seed: number, index: number): number {
   return mix32((seed ^ mix32(index + 0x632be5ab)) >>> 0);
 }
 
-/** The expected shape of a batch's output: DUMP_LINES lines per program, then DONE. */
-function dumpLines(uart: string): string[] {
-  return uart.split('\n');
-}
-
 function describeLine(line: number, programs: number): { program: number; register: string } {
   const program = Math.floor(line / DUMP_LINES);
   if (program >= programs) return { program: programs - 1, register: 'end of run (DONE)' };
@@ -124,8 +119,9 @@ export async function runDiffFuzz(opts: DiffFuzzOptions): Promise<DiffFuzzResult
       continue;
     }
 
-    const ql = dumpLines(q.uart);
-    const rl = dumpLines(r.uart);
+    // A batch prints DUMP_LINES lines per program, then DONE.
+    const ql = q.uart.split('\n');
+    const rl = r.uart.split('\n');
     let line = 0;
     while (line < ql.length && ql[line] === rl[line]) line++;
     const where = describeLine(line, batch.indices.length);
