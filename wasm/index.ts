@@ -8,7 +8,7 @@ export {
   getPriv, getIcount, getLastTrapCause, getLastTrapPc, getLastTrapTval, getTrapCount, peekCsr,
 } from './machine';
 export { stopValue } from './dev/stop';
-export { uartPush, uartRxFree, uartTxConsume, txHead, txTail } from './dev/uart16550';
-export { plicSetLevel } from './dev/plic';
+export { uartPush, uartRxFree, uartRxReady, uartState, uartTxConsume, txHead, txTail } from './dev/uart16550';
+export { plicSetLevel, plicState } from './dev/plic';
 export { setTohost } from './bus';
 export { TIMEBASE_HZ, INSNS_PER_TICK } from './dev/clint';

@@ -44,6 +44,7 @@ interface CoreExports {
   peekCsr(csr: number): bigint;
   uartPush(byte: number): number;
   uartRxFree(): number;
+  uartRxReady(): number;
   uartTxConsume(n: number): void;
   plicSetLevel(irq: number, level: number): void;
   setTohost(pa: bigint): void;
@@ -65,6 +66,9 @@ interface CoreExports {
 }
 
 export const RAM_BASE = 0x8000_0000n;
+
+/** wasm i64 results arrive as signed BigInts; the core's values are unsigned. */
+const u64 = (v: bigint) => BigInt.asUintN(64, v);
 const WASM_PAGE = 65536;
 
 /** No device behind an address: reads as zero, writes vanish (QEMU's unassigned I/O). */
@@ -141,7 +145,7 @@ export class Core {
   }
 
   get pc(): bigint {
-    return this.exports.getPc();
+    return u64(this.exports.getPc());
   }
   set pc(v: bigint) {
     this.exports.setPc(v);
@@ -152,14 +156,14 @@ export class Core {
   }
   /** Instructions executed since reset. */
   get instructions(): bigint {
-    return this.exports.getIcount();
+    return u64(this.exports.getIcount());
   }
   get stopValue(): bigint {
-    return this.exports.stopValue.value as bigint;
+    return u64(this.exports.stopValue.value as bigint);
   }
   get lastTrap(): { cause: bigint; pc: bigint; tval: bigint; count: bigint } {
     const e = this.exports;
-    return { cause: e.getLastTrapCause(), pc: e.getLastTrapPc(), tval: e.getLastTrapTval(), count: e.getTrapCount() };
+    return { cause: u64(e.getLastTrapCause()), pc: u64(e.getLastTrapPc()), tval: u64(e.getLastTrapTval()), count: u64(e.getTrapCount()) };
   }
 
   getX(r: number): bigint {
@@ -173,7 +177,7 @@ export class Core {
   }
   /** A CSR as M-mode would read it, or undefined if the hart has no such CSR. */
   csr(num: number): bigint | undefined {
-    const v = this.exports.peekCsr(num);
+    const v = u64(this.exports.peekCsr(num));
     return v === 0xffff_ffff_ffff_ffffn ? undefined : v;
   }
 
@@ -192,11 +196,11 @@ export class Core {
     this.exports.syncTime(ticks);
   }
   get mtime(): bigint {
-    return this.exports.getMtime();
+    return u64(this.exports.getMtime());
   }
   /** Instructions until the timer interrupt line rises (huge when not armed). */
   get timerDistance(): bigint {
-    return this.exports.timerDistance();
+    return u64(this.exports.timerDistance());
   }
 
   // --- console (UART) ---
@@ -219,8 +223,9 @@ export class Core {
     for (; i < bytes.length; i++) if (!this.exports.uartPush(bytes[i])) break;
     return i;
   }
+  /** Bytes the UART's receive ring can take now: 0 until the guest's driver listens. */
   get consoleRxFree(): number {
-    return this.exports.uartRxFree();
+    return this.exports.uartRxReady() ? this.exports.uartRxFree() : 0;
   }
 
   /** Raises or lowers a PLIC interrupt line (virtio devices). */

@@ -3,9 +3,9 @@ import { REGS_OFFSET } from '../layout';
 import {
   CAUSE_BREAKPOINT, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_MACHINE_ECALL, CAUSE_SUPERVISOR_ECALL,
   CAUSE_USER_ECALL, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, PRV_M, PRV_S, PRV_U,
-  mie, mstatus, pendingCause, pendingTval, priv,
+  MIP_SEIP, mie, mip, mstatus, pendingCause, pendingTval, priv,
 } from './state';
-import { csrIllegal, csrRead, csrWrite, CSR_SATP } from './csr';
+import { csrIllegal, csrRead, csrWrite, CSR_MIP, CSR_SATP } from './csr';
 import { mret, sret, effectiveMip } from './trap';
 import { tlbFlush } from './mmu';
 import { requestStop, STOP_WFI } from '../dev/stop';
@@ -91,7 +91,11 @@ export function execSystem(insn: u32, pc: u64): u32 {
   if (csrIllegal) return illegal(insn);
   let end = false;
   if (writes) {
-    const v = op == 1 ? src : op == 2 ? old | src : old & ~src;
+    // CSRRS/CSRRC on mip modify the software-written SEIP bit only, not the PLIC's line
+    // ORed into reads (privileged spec 3.1.9); else M-mode's timer bookkeeping
+    // (csrs mip, STIP) would latch a passing external interrupt forever.
+    const base = csr == CSR_MIP ? (old & ~MIP_SEIP) | (mip & MIP_SEIP) : old;
+    const v = op == 1 ? src : op == 2 ? base | src : base & ~src;
     end = csrWrite(csr, v);
   }
   if (rd != 0) store<u64>(REGS_OFFSET + (rd << 3), old);

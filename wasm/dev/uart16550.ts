@@ -145,6 +145,12 @@ export function uartPush(byte: u32): bool {
   return true;
 }
 
+/** True once the guest's driver listens for received data (IER.ERBFI set). Before that,
+ *  a driver's start-up (which clears the FIFO) would drop what the host queued. */
+export function uartRxReady(): bool {
+  return (ier & IER_RDA) != 0;
+}
+
 export function uartRxFree(): u32 {
   return UART_RX_SIZE - (rxHead - rxTail);
 }
@@ -164,4 +170,9 @@ export function uartReset(): void {
   dlm = 0;
   threPending = false;
   rxHead = rxTail = txHead = txTail = 0;
+}
+
+/** Register snapshot for crash reports and the inspector: IER | LCR << 8 | FCR << 16 | THRE pending << 24. */
+export function uartState(): u32 {
+  return ier | (lcr << 8) | (fcr << 16) | ((threPending ? 1 : 0) << 24);
 }

@@ -1,0 +1,191 @@
+/**
+ * Console scripts: the one script format of romvisor, used by `romvisor boot --script`
+ * and carried by scenario URLs. A script is a JSON array of steps:
+ *
+ *   { "expect": "text" | { "regex": "...", "flags": "i" }, "timeout": seconds }
+ *   { "send": "text" }        JSON escapes give control keys: "\n", "\u0003" (Ctrl-C)
+ *   { "wait": seconds }
+ *
+ * `expect` matches console output after the previous match; its timeout (default 60 s,
+ * host time) fails the script. `wait` counts guest time, so deterministic runs replay it
+ * on the same instruction.
+ */
+
+export type ConsoleStep =
+  | { expect: string | { regex: string; flags?: string }; timeout?: number }
+  | { send: string }
+  | { wait: number };
+
+export class ScriptError extends Error {
+  readonly code = 'bad-script' as const;
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+    this.name = 'ScriptError';
+  }
+}
+
+export const SCRIPT_LIMITS = { steps: 200, text: 4096, timeout: 3600, wait: 3600 } as const;
+export const DEFAULT_EXPECT_TIMEOUT = 60;
+
+const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"` : typeof v === 'object' ? 'an object' : String(v));
+
+function checkText(v: unknown, path: string): string {
+  if (typeof v !== 'string') throw new ScriptError(path, `must be a string, got ${describe(v)}`);
+  if (v.length > SCRIPT_LIMITS.text) throw new ScriptError(path, `is ${v.length} characters long, the limit is ${SCRIPT_LIMITS.text}`);
+  return v;
+}
+
+function checkSeconds(v: unknown, path: string, max: number): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ScriptError(path, `must be a number of seconds ≥ 0, got ${describe(v)}`);
+  if (v > max) throw new ScriptError(path, `${v} s is above the limit of ${max} s`);
+  return v;
+}
+
+/** Validates untrusted JSON as a console script; throws ScriptError naming the first bad field. */
+export function parseConsoleScript(json: unknown, path = 'script'): ConsoleStep[] {
+  if (!Array.isArray(json)) throw new ScriptError(path, `must be an array of steps, got ${describe(json)}`);
+  if (json.length > SCRIPT_LIMITS.steps) throw new ScriptError(path, `has ${json.length} steps, the limit is ${SCRIPT_LIMITS.steps}`);
+  return json.map((raw, i): ConsoleStep => {
+    const p = `${path}[${i}]`;
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ScriptError(p, `must be an object, got ${describe(raw)}`);
+    const step = raw as Record<string, unknown>;
+    const keys = Object.keys(step);
+    const kind = keys.filter((k) => k === 'expect' || k === 'send' || k === 'wait');
+    if (kind.length !== 1) throw new ScriptError(p, `must have exactly one of "expect", "send", "wait" (has ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'none'})`);
+    const unknown = keys.filter((k) => k !== kind[0] && !(kind[0] === 'expect' && k === 'timeout'));
+    if (unknown.length) throw new ScriptError(`${p}.${unknown[0]}`, `is not a field of a "${kind[0]}" step`);
+    if (kind[0] === 'send') return { send: checkText(step.send, `${p}.send`) };
+    if (kind[0] === 'wait') return { wait: checkSeconds(step.wait, `${p}.wait`, SCRIPT_LIMITS.wait) };
+    const timeout = step.timeout === undefined ? undefined : checkSeconds(step.timeout, `${p}.timeout`, SCRIPT_LIMITS.timeout);
+    const e = step.expect;
+    if (typeof e === 'string') {
+      checkText(e, `${p}.expect`);
+      if (e.length === 0) throw new ScriptError(`${p}.expect`, 'must not be empty');
+      return timeout === undefined ? { expect: e } : { expect: e, timeout };
+    }
+    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new ScriptError(`${p}.expect`, `must be a string or { "regex": ... }, got ${describe(e)}`);
+    const re = e as Record<string, unknown>;
+    const regex = checkText(re.regex, `${p}.expect.regex`);
+    const flags = re.flags === undefined ? undefined : checkText(re.flags, `${p}.expect.flags`);
+    if (flags !== undefined && !/^[ims]*$/.test(flags)) throw new ScriptError(`${p}.expect.flags`, `"${flags}" may only contain i, m, s`);
+    try {
+      new RegExp(regex, flags);
+    } catch (err) {
+      throw new ScriptError(`${p}.expect.regex`, `is not a valid regular expression: ${(err as Error).message}`);
+    }
+    const expect = flags === undefined ? { regex } : { regex, flags };
+    return timeout === undefined ? { expect } : { expect, timeout };
+  });
+}
+
+export interface StepResult {
+  index: number;
+  status: 'passed' | 'failed';
+  /** Host milliseconds from the step's start to its end. */
+  ms: number;
+  detail?: string;
+}
+
+/** How a player talks to the machine it drives. */
+export interface ScriptTarget {
+  send(text: string): void;
+  /** The clock `wait` counts: guest time for deterministic runs. */
+  guestMs(): number;
+  /** Host time, for expect timeouts. */
+  hostMs(): number;
+}
+
+/** Keeps only the tail of the output that an expect may still need. */
+const MAX_BUFFER = 64 * 1024;
+
+export class ConsoleScriptPlayer {
+  private index = 0;
+  private buffer = '';
+  private stepStartHost: number;
+  private waitUntil: number | undefined;
+  readonly results: StepResult[] = [];
+  /** Called when a step ends (for showing progress). */
+  onStep?: (r: StepResult, step: ConsoleStep) => void;
+
+  constructor(
+    readonly steps: ConsoleStep[],
+    private readonly target: ScriptTarget,
+  ) {
+    this.stepStartHost = target.hostMs();
+  }
+
+  get done(): boolean {
+    return this.index >= this.steps.length || this.failed;
+  }
+  get failed(): boolean {
+    return this.results.some((r) => r.status === 'failed');
+  }
+  get currentStep(): number {
+    return this.index;
+  }
+
+  /** Console output from the guest. */
+  feed(text: string): void {
+    this.buffer += text;
+    if (this.buffer.length > MAX_BUFFER) this.buffer = this.buffer.slice(-MAX_BUFFER);
+    this.advance();
+  }
+
+  /** Lets time-based steps progress; call regularly. */
+  poll(): void {
+    this.advance();
+  }
+
+  private finish(status: StepResult['status'], detail?: string): void {
+    const now = this.target.hostMs();
+    const r: StepResult = { index: this.index, status, ms: Math.round(now - this.stepStartHost), detail };
+    this.results.push(r);
+    this.onStep?.(r, this.steps[this.index]);
+    this.index++;
+    this.stepStartHost = now;
+    this.waitUntil = undefined;
+  }
+
+  private advance(): void {
+    while (!this.done) {
+      const step = this.steps[this.index];
+      if ('send' in step) {
+        this.target.send(step.send);
+        this.finish('passed');
+      } else if ('wait' in step) {
+        this.waitUntil ??= this.target.guestMs() + step.wait * 1000;
+        if (this.target.guestMs() < this.waitUntil) return;
+        this.finish('passed');
+      } else {
+        const m = matchExpect(step.expect, this.buffer);
+        if (m >= 0) {
+          this.buffer = this.buffer.slice(m);
+          this.finish('passed');
+          continue;
+        }
+        const timeout = (step.timeout ?? DEFAULT_EXPECT_TIMEOUT) * 1000;
+        if (this.target.hostMs() - this.stepStartHost > timeout) {
+          this.finish('failed', `timed out after ${timeout / 1000} s waiting for ${describeExpect(step.expect)}`);
+        }
+        return;
+      }
+    }
+  }
+}
+
+/** The end offset of the first match in text, or -1. */
+function matchExpect(e: string | { regex: string; flags?: string }, text: string): number {
+  if (typeof e === 'string') {
+    const i = text.indexOf(e);
+    return i < 0 ? -1 : i + e.length;
+  }
+  const m = new RegExp(e.regex, e.flags).exec(text);
+  return m ? m.index + m[0].length : -1;
+}
+
+export function describeExpect(e: string | { regex: string; flags?: string }): string {
+  return typeof e === 'string' ? JSON.stringify(e) : `/${e.regex}/${e.flags ?? ''}`;
+}
