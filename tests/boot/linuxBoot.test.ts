@@ -1,0 +1,101 @@
+// Boots Debian's OpenSBI, the project's Linux 6.1 and the busybox initramfs through the
+// CLI, as a user would, and talks to the shell over the serial console.
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from './runCli.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'romvisor-boot-'));
+function scriptFile(name: string, steps: unknown[]): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(steps));
+  return path;
+}
+
+const shellSession = scriptFile('session.json', [
+  { expect: '~ # ', timeout: 120 },
+  { send: 'uname -a\n' },
+  { expect: 'riscv64 GNU/Linux' },
+  { send: 'cat /proc/cpuinfo\n' },
+  { expect: { regex: 'isa\\s+: rv64imafdc' } },
+  { send: 'fpcheck\n' },
+  { expect: 'fpcheck: ok pi=3.14159265358979' },
+  { send: 'echo status=$?\n' },
+  { expect: 'status=0' },
+  { send: 'poweroff -f\n' },
+  { expect: 'reboot: Power down' },
+]);
+
+describe('Linux boot to a busybox shell', () => {
+  it('runs uname, /proc/cpuinfo and a floating-point program, then powers off with exit 0', async () => {
+    const r = await runCli(['boot', '--time', 'deterministic', '--script', shellSession]);
+    assert.equal(r.code, 0, r.stderr + r.stdout.slice(-1500));
+    assert.match(r.stdout, /OpenSBI v1\.1/);
+    assert.match(r.stdout, /Linux version 6\.1\./);
+    assert.match(r.stdout, /Linux romvisor 6\.1\.\d+ .* riscv64 GNU\/Linux/);
+    assert.match(r.stdout, /mmu\s+: sv39/);
+    assert.match(r.stdout, /fpcheck: ok/);
+  });
+
+  it('prints byte-identical console logs on two deterministic runs', async () => {
+    const a = await runCli(['boot', '--time', 'deterministic', '--script', shellSession]);
+    const b = await runCli(['boot', '--time', 'deterministic', '--script', shellSession]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.ok(a.stdout.length > 5000, 'the log holds the whole boot');
+    assert.equal(a.stdout, b.stdout);
+  });
+
+  it('takes piped stdin as console input, as qemu -nographic does', async () => {
+    const r = await runCli(['boot'], { input: 'uname -m\necho piped-$((6*7))\npoweroff -f\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /piped-42/);
+  });
+
+  it('fails a script step with exit 1 and a timed-out expect with exit 3', async () => {
+    const failing = scriptFile('fails.json', [{ expect: '~ # ', timeout: 120 }, { send: 'poweroff -f\n' }, { expect: 'never printed' }]);
+    const r1 = await runCli(['boot', '--time', 'deterministic', '--script', failing]);
+    assert.equal(r1.code, 1, r1.stderr);
+    assert.match(r1.stderr, /powered off before script step 3/);
+
+    const slow = scriptFile('slow.json', [{ expect: 'this text never appears', timeout: 3 }]);
+    const r3 = await runCli(['boot', '--script', slow]);
+    assert.equal(r3.code, 3, r3.stderr);
+    assert.match(r3.stderr, /step 1 failed: timed out after 3 s/);
+    assert.match(r3.stderr, /pc 0x[0-9a-f]+ in [MSU]-mode after \d+ instructions; last trap/);
+  });
+
+  it('reports a hung guest with pc, privilege and last trap, and exits 3', async () => {
+    // No initrd and no disk: the kernel panics ("Unable to mount root fs") and stops talking.
+    const r = await runCli(['boot', '--initrd', 'none', '--hang-timeout', '4']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.match(r.stdout, /Kernel panic/);
+    assert.match(r.stderr, /no console output for 4 s; the guest looks hung\n {2}pc 0x[0-9a-f]+ in [MSU]-mode/);
+  });
+});
+
+describe('romvisor boot rejects bad input with exit 2', () => {
+  it('names a kernel that is not a RISC-V Image', async () => {
+    const junk = join(dir, 'junk.bin');
+    writeFileSync(junk, Buffer.alloc(4096, 0x5a));
+    const r = await runCli(['boot', '--kernel', junk]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /kernel: no RISC-V Image header \(magic2 at 0x38 is 0x5a5a5a5a/);
+  });
+
+  it('refuses less than the minimum RAM and malformed sizes', async () => {
+    assert.match((await runCli(['boot', '--mem', '32M'])).stderr, /--mem 32M is below the minimum of 64M/);
+    const r = await runCli(['boot', '--mem', 'lots']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /--mem "lots" is not a size/);
+  });
+
+  it('names the bad step of a malformed script', async () => {
+    const bad = scriptFile('bad.json', [{ expect: 'x' }, { send: 5 }]);
+    const r = await runCli(['boot', '--script', bad]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /bad\.json\[1\]\.send: must be a string, got 5/);
+  });
+});
