@@ -1,0 +1,113 @@
+// Linux boot to the busybox prompt: the same OpenSBI fw_dynamic, Image and initramfs
+// booted by romvisor (the Vm class, in this process, realtime and deterministic time) and
+// by `qemu-system-riscv64 -M virt`, timed from start to the first "~ # " on the console.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from '../../src/cli/bootImages.ts';
+import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
+import { Vm, type TimeMode } from '../../src/machine/Vm.ts';
+import type { BenchGroup, BenchRow } from '../Types.ts';
+
+const PROMPT = '~ # ';
+const MEMORY = '256M';
+const RAM_BYTES = 256 << 20;
+const TIMEOUT_MS = 120_000;
+
+interface Boot {
+  seconds: number;
+  instructions?: bigint;
+  ok: boolean;
+  note?: string;
+}
+
+async function bootRomvisor(timeMode: TimeMode): Promise<Boot> {
+  const images = {
+    firmware: new Uint8Array(await readFile(BUILTIN.firmware)),
+    kernel: await readMaybeGzip(BUILTIN.kernel),
+    initrd: new Uint8Array(await readFile(BUILTIN.initrd)),
+    bootargs: DEFAULT_BOOTARGS,
+  };
+  const module = await loadCoreModule();
+  const start = performance.now();
+  const vm = await Vm.create(module, { ramBytes: RAM_BYTES, timeMode, images });
+  let text = '';
+  vm.onConsole((b) => {
+    text += Buffer.from(b).toString('latin1');
+  });
+  while (!text.includes(PROMPT)) {
+    if (performance.now() - start > TIMEOUT_MS) return { seconds: TIMEOUT_MS / 1000, ok: false, note: 'romvisor: no prompt' };
+    const r = vm.run(100);
+    if (r.kind === 'idle') await new Promise((res) => setTimeout(res, Math.min(r.wakeInMs ?? 1, 10)));
+    else if (r.kind !== 'running') return { seconds: 0, ok: false, note: `romvisor: ${r.kind} before the prompt` };
+  }
+  return { seconds: (performance.now() - start) / 1000, instructions: vm.core.instructions, ok: true };
+}
+
+async function bootQemu(kernelPath: string): Promise<Boot> {
+  const args = ['-M', 'virt', '-m', MEMORY, '-nographic', '-bios', BUILTIN.firmware, '-kernel', kernelPath,
+    '-initrd', BUILTIN.initrd, '-append', DEFAULT_BOOTARGS];
+  return new Promise((resolve) => {
+    const start = performance.now();
+    const q = spawn('qemu-system-riscv64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let text = '';
+    const timer = setTimeout(() => {
+      q.kill('SIGKILL');
+      resolve({ seconds: TIMEOUT_MS / 1000, ok: false, note: 'QEMU: no prompt' });
+    }, TIMEOUT_MS);
+    q.stdout.setEncoding('latin1').on('data', (d: string) => {
+      text += d;
+      if (text.includes(PROMPT)) {
+        const seconds = (performance.now() - start) / 1000;
+        clearTimeout(timer);
+        q.kill('SIGKILL');
+        resolve({ seconds, ok: true });
+      }
+    });
+    q.on('error', (e) => resolve({ seconds: 0, ok: false, note: `QEMU: ${e.message}` }));
+  });
+}
+
+export const linuxBootGroup: BenchGroup = {
+  name: 'linux-boot',
+  description: 'OpenSBI + Linux 6.1 + busybox initramfs to the shell prompt, romvisor vs QEMU (same images, -m 256M)',
+  async run(log) {
+    const dir = fileURLToPath(new URL('../../build/bench/', import.meta.url));
+    mkdirSync(dir, { recursive: true });
+    const kernelPath = `${dir}Image`;
+    writeFileSync(kernelPath, await readMaybeGzip(BUILTIN.kernel)); // QEMU 7.2 boots only an uncompressed Image
+    const rows: BenchRow[] = [];
+    // Best of three for each, to keep one-off scheduling noise on this shared machine out.
+    const best = async (f: () => Promise<Boot>) => {
+      let b: Boot | undefined;
+      for (let i = 0; i < 3; i++) {
+        const r = await f();
+        if (!r.ok) return r;
+        if (!b || r.seconds < b.seconds) b = r;
+      }
+      return b!;
+    };
+    log('linux-boot: qemu');
+    const q = await best(() => bootQemu(kernelPath));
+    for (const mode of ['realtime', 'deterministic'] as const) {
+      log(`linux-boot: romvisor (${mode})`);
+      const r = await best(() => bootRomvisor(mode));
+      const row: BenchRow = {
+        group: 'linux-boot',
+        name: `boot-to-shell (${mode})`,
+        qemuSeconds: q.seconds,
+        outputsMatch: q.ok && r.ok,
+        note: q.note ?? r.note,
+      };
+      if (r.ok) {
+        row.instructions = r.instructions;
+        row.romvisorSeconds = r.seconds;
+        row.romvisorMips = Number(r.instructions) / r.seconds / 1e6;
+        row.ratio = r.seconds / q.seconds;
+      }
+      rows.push(row);
+    }
+    return rows;
+  },
+};
