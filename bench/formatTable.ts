@@ -1,9 +1,10 @@
 // Renders benchmark rows as a fixed-width text table with a geometric-mean row per group.
 import type { BenchRow } from './Types.ts';
 
-function geomean(values: number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  return Math.exp(values.reduce((s, v) => s + Math.log(v), 0) / values.length);
+function geomean(values: (number | undefined)[]): number | undefined {
+  // A group that does not measure a quantity (QEMU's MIPS for a boot) has no mean of it.
+  if (values.length === 0 || values.some((v) => v === undefined || !(v > 0))) return undefined;
+  return Math.exp(values.reduce<number>((sum, v) => sum + Math.log(v as number), 0) / values.length);
 }
 
 const num = (v: number | undefined, digits: number): string => (v === undefined ? '-' : v.toFixed(digits));
@@ -21,9 +22,9 @@ export function geomeans(rows: readonly BenchRow[]): GeomeanRow[] {
     const complete = rows.filter((r) => r.group === group && r.ratio !== undefined);
     return {
       group,
-      romvisorMips: geomean(complete.map((r) => r.romvisorMips!)),
-      qemuMips: geomean(complete.map((r) => r.qemuMips!)),
-      ratio: geomean(complete.map((r) => r.ratio!)),
+      romvisorMips: geomean(complete.map((r) => r.romvisorMips)),
+      qemuMips: geomean(complete.map((r) => r.qemuMips)),
+      ratio: geomean(complete.map((r) => r.ratio)),
     };
   });
 }

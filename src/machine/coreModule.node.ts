@@ -18,7 +18,7 @@ export function loadCoreModule(): Promise<WebAssembly.Module> {
     } catch {
       throw new Error(`the wasm core is not built (${path} is missing): run "npm run build:wasm"`);
     }
-    return WebAssembly.compile(bytes);
+    return WebAssembly.compile(new Uint8Array(bytes));
   })();
   return cached;
 }
