@@ -32,53 +32,99 @@ export const DEFAULT_EXPECT_TIMEOUT = 60;
 
 const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"` : typeof v === 'object' ? 'an object' : String(v));
 
-function checkText(v: unknown, path: string): string {
-  if (typeof v !== 'string') throw new ScriptError(path, `must be a string, got ${describe(v)}`);
-  if (v.length > SCRIPT_LIMITS.text) throw new ScriptError(path, `is ${v.length} characters long, the limit is ${SCRIPT_LIMITS.text}`);
+/**
+ * Where validation problems go. parseConsoleScript throws on the first; a scenario collects
+ * them all, so a shared link with three mistakes is fixed in one round, not three.
+ */
+export type ScriptProblemSink = (path: string, message: string) => undefined;
+
+function checkText(v: unknown, path: string, report: ScriptProblemSink): string | undefined {
+  if (typeof v !== 'string') return report(path, `must be a string, got ${describe(v)}`);
+  if (v.length > SCRIPT_LIMITS.text) return report(path, `is ${v.length} characters long, the limit is ${SCRIPT_LIMITS.text}`);
   return v;
 }
 
-function checkSeconds(v: unknown, path: string, max: number): number {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ScriptError(path, `must be a number of seconds ≥ 0, got ${describe(v)}`);
-  if (v > max) throw new ScriptError(path, `${v} s is above the limit of ${max} s`);
+function checkSeconds(v: unknown, path: string, max: number, report: ScriptProblemSink): number | undefined {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) return report(path, `must be a number of seconds ≥ 0, got ${describe(v)}`);
+  if (v > max) return report(path, `${v} s is above the limit of ${max} s`);
   return v;
 }
 
 /** Validates untrusted JSON as a console script; throws ScriptError naming the first bad field. */
 export function parseConsoleScript(json: unknown, path = 'script'): ConsoleStep[] {
-  if (!Array.isArray(json)) throw new ScriptError(path, `must be an array of steps, got ${describe(json)}`);
-  if (json.length > SCRIPT_LIMITS.steps) throw new ScriptError(path, `has ${json.length} steps, the limit is ${SCRIPT_LIMITS.steps}`);
-  return json.map((raw, i): ConsoleStep => {
-    const p = `${path}[${i}]`;
-    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ScriptError(p, `must be an object, got ${describe(raw)}`);
-    const step = raw as Record<string, unknown>;
-    const keys = Object.keys(step);
-    const kind = keys.filter((k) => k === 'expect' || k === 'send' || k === 'wait');
-    if (kind.length !== 1) throw new ScriptError(p, `must have exactly one of "expect", "send", "wait" (has ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'none'})`);
-    const unknown = keys.filter((k) => k !== kind[0] && !(kind[0] === 'expect' && k === 'timeout'));
-    if (unknown.length) throw new ScriptError(`${p}.${unknown[0]}`, `is not a field of a "${kind[0]}" step`);
-    if (kind[0] === 'send') return { send: checkText(step.send, `${p}.send`) };
-    if (kind[0] === 'wait') return { wait: checkSeconds(step.wait, `${p}.wait`, SCRIPT_LIMITS.wait) };
-    const timeout = step.timeout === undefined ? undefined : checkSeconds(step.timeout, `${p}.timeout`, SCRIPT_LIMITS.timeout);
-    const e = step.expect;
-    if (typeof e === 'string') {
-      checkText(e, `${p}.expect`);
-      if (e.length === 0) throw new ScriptError(`${p}.expect`, 'must not be empty');
-      return timeout === undefined ? { expect: e } : { expect: e, timeout };
-    }
-    if (typeof e !== 'object' || e === null || Array.isArray(e)) throw new ScriptError(`${p}.expect`, `must be a string or { "regex": ... }, got ${describe(e)}`);
-    const re = e as Record<string, unknown>;
-    const regex = checkText(re.regex, `${p}.expect.regex`);
-    const flags = re.flags === undefined ? undefined : checkText(re.flags, `${p}.expect.flags`);
-    if (flags !== undefined && !/^[ims]*$/.test(flags)) throw new ScriptError(`${p}.expect.flags`, `"${flags}" may only contain i, m, s`);
-    try {
-      new RegExp(regex, flags);
-    } catch (err) {
-      throw new ScriptError(`${p}.expect.regex`, `is not a valid regular expression: ${(err as Error).message}`);
-    }
-    const expect = flags === undefined ? { regex } : { regex, flags };
-    return timeout === undefined ? { expect } : { expect, timeout };
+  const steps = checkConsoleScript(json, path, (p, message): undefined => {
+    throw new ScriptError(p, message);
   });
+  // Unreachable: the sink above throws on the first problem.
+  if (steps === undefined) throw new ScriptError(path, 'is not a valid script');
+  return steps;
+}
+
+/**
+ * Validates untrusted JSON as a console script, reporting every problem to `report`
+ * (one per step at most). Returns the steps, or undefined if anything was reported.
+ */
+export function checkConsoleScript(json: unknown, path: string, report: ScriptProblemSink): ConsoleStep[] | undefined {
+  if (!Array.isArray(json)) return report(path, `must be an array of steps, got ${describe(json)}`);
+  // Checked before walking the steps, so a huge array costs one message, not a million.
+  if (json.length > SCRIPT_LIMITS.steps) return report(path, `has ${json.length} steps, the limit is ${SCRIPT_LIMITS.steps}`);
+  const steps: ConsoleStep[] = [];
+  let ok = true;
+  for (let i = 0; i < json.length; i++) {
+    const step = checkStep(json[i], `${path}[${i}]`, report);
+    if (step === undefined) ok = false;
+    else steps.push(step);
+  }
+  return ok ? steps : undefined;
+}
+
+function checkStep(raw: unknown, p: string, report: ScriptProblemSink): ConsoleStep | undefined {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return report(p, `must be an object, got ${describe(raw)}`);
+  const step = raw as Record<string, unknown>;
+  const keys = Object.keys(step);
+  const kind = keys.filter((k) => k === 'expect' || k === 'send' || k === 'wait');
+  if (kind.length !== 1) return report(p, `must have exactly one of "expect", "send", "wait" (has ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'none'})`);
+  const unknown = keys.filter((k) => k !== kind[0] && !(kind[0] === 'expect' && k === 'timeout'));
+  if (unknown.length) return report(`${p}.${unknown[0]}`, `is not a field of a "${kind[0]}" step`);
+  if (kind[0] === 'send') {
+    const send = checkText(step.send, `${p}.send`, report);
+    return send === undefined ? undefined : { send };
+  }
+  if (kind[0] === 'wait') {
+    const wait = checkSeconds(step.wait, `${p}.wait`, SCRIPT_LIMITS.wait, report);
+    return wait === undefined ? undefined : { wait };
+  }
+  let timeout: number | undefined;
+  if (step.timeout !== undefined) {
+    timeout = checkSeconds(step.timeout, `${p}.timeout`, SCRIPT_LIMITS.timeout, report);
+    if (timeout === undefined) return undefined;
+  }
+  const e = step.expect;
+  if (typeof e === 'string') {
+    if (checkText(e, `${p}.expect`, report) === undefined) return undefined;
+    if (e.length === 0) return report(`${p}.expect`, 'must not be empty');
+    return timeout === undefined ? { expect: e } : { expect: e, timeout };
+  }
+  if (typeof e !== 'object' || e === null || Array.isArray(e)) return report(`${p}.expect`, `must be a string or { "regex": ... }, got ${describe(e)}`);
+  const re = e as Record<string, unknown>;
+  // A misspelt "flag" would otherwise be dropped and the match silently change meaning.
+  const extra = Object.keys(re).find((k) => k !== 'regex' && k !== 'flags');
+  if (extra !== undefined) return report(`${p}.expect.${extra}`, 'is not a field of a regex (only "regex" and "flags" are)');
+  const regex = checkText(re.regex, `${p}.expect.regex`, report);
+  if (regex === undefined) return undefined;
+  let flags: string | undefined;
+  if (re.flags !== undefined) {
+    flags = checkText(re.flags, `${p}.expect.flags`, report);
+    if (flags === undefined) return undefined;
+    if (!/^[ims]*$/.test(flags)) return report(`${p}.expect.flags`, `"${flags}" may only contain i, m, s`);
+  }
+  try {
+    new RegExp(regex, flags);
+  } catch (err) {
+    return report(`${p}.expect.regex`, `is not a valid regular expression: ${(err as Error).message}`);
+  }
+  const expect = flags === undefined ? { regex } : { regex, flags };
+  return timeout === undefined ? { expect } : { expect, timeout };
 }
 
 export interface StepResult {
