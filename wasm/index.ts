@@ -2,10 +2,12 @@
 export {
   REGS_OFFSET, FREGS_OFFSET, TLB_OFFSET, TLB_ENTRIES, UART_RX_OFFSET, UART_RX_SIZE,
   UART_TX_OFFSET, UART_TX_SIZE, ROM_OFFSET, ROM_BASE, ROM_END, RAM_OFFSET, RAM_BASE, RAM_GUARD,
+  STAGE_OFFSET, STAGE_COUNT, TRAP_COUNT_OFFSET, TRAP_LOG_OFFSET, TRAP_LOG_ENTRIES,
 } from './layout';
 export {
   init, reset, run, skipToTimer, syncTime, timerDistance, getMtime, getMtimecmp, getPc, setPc,
   getPriv, getIcount, getLastTrapCause, getLastTrapPc, getLastTrapTval, getTrapCount, peekCsr,
+  setBreakpoint, resumeFromBreakpoint, setStopOnTrap, setStopOnPrivChange, getTrapLogHead,
 } from './machine';
 export { stopValue } from './dev/stop';
 export { uartPush, uartRxFree, uartRxReady, uartState, uartTxConsume, txHead, txTail } from './dev/uart16550';

@@ -6,10 +6,12 @@
 //   0x01100  floating-point registers f0..f31, raw 64-bit patterns (singles NaN-boxed)
 //   0x01800  PLIC source priorities
 //   0x01900  pmpaddr0..15
+//   0x01a00  boot stages, trap counters by cause
 //   0x02000  TLBs: fetch, load, store; TLB_ENTRIES entries of { tag: u64, addend: u64 }
 //   0x08000  UART receive ring (host -> guest), UART_RX_SIZE bytes
 //   0x10000  UART transmit ring (guest -> host), UART_TX_SIZE bytes
 //   0x20000  boot ROM image, indexed by physical address (0x1000..0x10000 is mapped)
+//   0x30000  trap log ring
 //   0x40000  compressed-instruction expansion table: 65536 x u32
 //   0x80000  AssemblyScript static data (--memoryBase)
 //   0x100000 guest RAM (physical 0x8000_0000), then one guard page
@@ -22,6 +24,12 @@ export const PLIC_PRIORITY_OFFSET: u32 = 0x1800;
 
 /** pmpaddr0..15, u64 each. */
 export const PMP_ADDR_OFFSET: u32 = 0x1900;
+
+/** Boot stages: the instruction count at which each was first reached (u64, -1 = not yet). */
+export const STAGE_OFFSET: u32 = 0x1a00;
+export const STAGE_COUNT: u32 = 8;
+/** Traps taken, by cause: 16 exception counters then 16 interrupt counters (u64). */
+export const TRAP_COUNT_OFFSET: u32 = 0x1a40;
 
 export const TLB_OFFSET: u32 = 0x2000;
 export const TLB_ENTRIES: u32 = 512;
@@ -39,6 +47,10 @@ export const UART_TX_SIZE: u32 = 0x10000;
 export const ROM_OFFSET: u32 = 0x20000;
 export const ROM_BASE: u64 = 0x1000;
 export const ROM_END: u64 = 0x10000;
+
+/** The last TRAP_LOG_ENTRIES traps, a ring of { pc, cause, tval, handler } u64 records. */
+export const TRAP_LOG_OFFSET: u32 = 0x30000;
+export const TRAP_LOG_ENTRIES: u32 = 256;
 
 export const CEXP_OFFSET: u32 = 0x40000;
 

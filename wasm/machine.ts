@@ -1,9 +1,12 @@
 // One RISC-V machine: reset, run(budget), and the host's handles on time and devices.
-import { REGS_OFFSET, FREGS_OFFSET, ROM_OFFSET, TLB_OFFSET } from './layout';
+import { REGS_OFFSET, FREGS_OFFSET } from './layout';
 import * as st from './cpu/state';
 import { runBlock } from './cpu/run';
 import { pendingInterrupt, takeTrap } from './cpu/trap';
-import { tlbFlush } from './cpu/mmu';
+import { breakpointPc, skipBreakpoint, tlbFlush } from './cpu/mmu';
+import { resetStages } from './cpu/bootStages';
+import { resetTrapLog, trapLogHead } from './cpu/trapLog';
+import { stopOnPrivChange, stopOnTrap } from './cpu/trap';
 import { buildExpansionTable } from './cpu/rvc';
 import { csrIllegal, csrRead } from './cpu/csr';
 import { fflags } from './cpu/softfloat';
@@ -47,6 +50,12 @@ export function reset(): void {
   mtimecmp = <u64>-1;
   plicReset();
   uartReset();
+  resetStages();
+  resetTrapLog();
+  breakpointPc = <u64>-1;
+  skipBreakpoint = false;
+  stopOnTrap = false;
+  stopOnPrivChange = false;
   tlbFlush();
 }
 
@@ -64,7 +73,10 @@ export function run(budget: u64): u32 {
     if (mtime() >= mtimecmp) st.mip |= st.MIP_MTIP;
     else st.mip &= ~st.MIP_MTIP;
     const irq = pendingInterrupt();
-    if (irq != 0) st.pc = takeTrap(irq, 0, st.pc);
+    if (irq != 0) {
+      st.pc = takeTrap(irq, 0, st.pc);
+      if (stopRequested) break; // stepping to the next trap: stop at its handler
+    }
     let limit = budget - done;
     const untilTimer = insnsUntilTimer();
     if (untilTimer != 0 && untilTimer < limit) limit = untilTimer;
@@ -114,5 +126,23 @@ export function peekCsr(csr: u32): u64 {
   return csrIllegal ? <u64>-1 : v;
 }
 
-export const romOffset: u32 = ROM_OFFSET;
-export const tlbOffset: u32 = TLB_OFFSET;
+// --- debugger ---
+/** Sets (or with -1 clears) the one pc breakpoint. */
+export function setBreakpoint(pc: u64): void {
+  breakpointPc = pc;
+  skipBreakpoint = false;
+  tlbFlush(); // drops the cached fetch page, which may hold the breakpoint
+}
+/** Resume from a breakpoint stop: the instruction at the breakpoint runs once. */
+export function resumeFromBreakpoint(): void {
+  skipBreakpoint = true;
+}
+export function setStopOnTrap(on: bool): void {
+  stopOnTrap = on;
+}
+export function setStopOnPrivChange(on: bool): void {
+  stopOnPrivChange = on;
+}
+export function getTrapLogHead(): u32 {
+  return trapLogHead;
+}

@@ -18,6 +18,21 @@ export enum StopReason {
   Priv = 9,
 }
 
+/** Boot stages in the order the core records them (wasm/cpu/bootStages.ts). */
+export const BOOT_STAGES = ['power-on', 'firmware', 'kernel', 'paging', 'user', 'shell'] as const;
+export type BootStage = (typeof BOOT_STAGES)[number];
+
+export interface TrapRecord {
+  /** Position in the whole sequence of traps since reset. */
+  seq: number;
+  pc: bigint;
+  /** With bit 63 set for interrupts. */
+  cause: bigint;
+  tval: bigint;
+  /** Where the trap sent the hart (mtvec/stvec, vectored if so). */
+  handler: bigint;
+}
+
 /** Devices the host implements behind MMIO (virtio-mmio), called synchronously. */
 export interface MmioHandler {
   read(pa: bigint, size: number): bigint;
@@ -48,6 +63,18 @@ interface CoreExports {
   uartTxConsume(n: number): void;
   plicSetLevel(irq: number, level: number): void;
   setTohost(pa: bigint): void;
+  setBreakpoint(pc: bigint): void;
+  resumeFromBreakpoint(): void;
+  setStopOnTrap(on: number): void;
+  setStopOnPrivChange(on: number): void;
+  getTrapLogHead(): number;
+  STAGE_OFFSET: WebAssembly.Global;
+  STAGE_COUNT: WebAssembly.Global;
+  TRAP_COUNT_OFFSET: WebAssembly.Global;
+  TRAP_LOG_OFFSET: WebAssembly.Global;
+  TRAP_LOG_ENTRIES: WebAssembly.Global;
+  TLB_OFFSET: WebAssembly.Global;
+  TLB_ENTRIES: WebAssembly.Global;
   txHead: WebAssembly.Global;
   txTail: WebAssembly.Global;
   stopValue: WebAssembly.Global;
@@ -226,6 +253,72 @@ export class Core {
   /** Bytes the UART's receive ring can take now: 0 until the guest's driver listens. */
   get consoleRxFree(): number {
     return this.exports.uartRxReady() ? this.exports.uartRxFree() : 0;
+  }
+
+  // --- what the teaching views read ---
+
+  /** Instruction count at which each boot stage (BootStage order) was first reached. */
+  bootStages(): (bigint | undefined)[] {
+    const e = this.exports;
+    const v = new BigUint64Array(this.memory.buffer, e.STAGE_OFFSET.value, e.STAGE_COUNT.value);
+    return Array.from(v, (x) => (x === 0xffff_ffff_ffff_ffffn ? undefined : x));
+  }
+
+  /** Traps taken since reset, by cause: `exceptions[code]`, `interrupts[code]`. */
+  trapCounts(): { exceptions: bigint[]; interrupts: bigint[] } {
+    const v = new BigUint64Array(this.memory.buffer, this.exports.TRAP_COUNT_OFFSET.value, 32);
+    return { exceptions: Array.from(v.subarray(0, 16)), interrupts: Array.from(v.subarray(16, 32)) };
+  }
+
+  /** The most recent traps, oldest first (at most TRAP_LOG_ENTRIES). */
+  trapLog(max = Infinity): TrapRecord[] {
+    const e = this.exports;
+    const entries = e.TRAP_LOG_ENTRIES.value as number;
+    const head = e.getTrapLogHead() >>> 0;
+    const n = Math.min(head, entries, max);
+    const v = new BigUint64Array(this.memory.buffer, e.TRAP_LOG_OFFSET.value, entries * 4);
+    const out: TrapRecord[] = [];
+    for (let i = head - n; i < head; i++) {
+      const j = (i % entries) * 4;
+      out.push({ seq: i, pc: v[j], cause: v[j + 1], tval: v[j + 2], handler: v[j + 3] });
+    }
+    return out;
+  }
+
+  /** The TLBs' valid entries: virtual page and host address (the core's own view). */
+  tlbEntries(): { tlb: 'fetch' | 'load' | 'store'; vpage: bigint; ramOffset: number | undefined }[] {
+    const e = this.exports;
+    const n = e.TLB_ENTRIES.value as number;
+    const v = new BigUint64Array(this.memory.buffer, e.TLB_OFFSET.value, n * 2 * 3);
+    const ramOffset = BigInt(e.RAM_OFFSET.value);
+    const out: ReturnType<Core['tlbEntries']> = [];
+    (['fetch', 'load', 'store'] as const).forEach((tlb, t) => {
+      for (let i = 0; i < n; i++) {
+        const tag = v[(t * n + i) * 2];
+        if (tag === 0xffff_ffff_ffff_ffffn) continue;
+        const host = BigInt.asUintN(32, tag + v[(t * n + i) * 2 + 1]);
+        out.push({ tlb, vpage: tag, ramOffset: host >= ramOffset ? Number(host - ramOffset) : undefined });
+      }
+    });
+    return out;
+  }
+
+  // --- debugger ---
+  /** Stops run() before the instruction at `pc` (undefined clears it). */
+  setBreakpoint(pc: bigint | undefined): void {
+    this.exports.setBreakpoint(pc ?? 0xffff_ffff_ffff_ffffn);
+  }
+  /** Lets the instruction at the breakpoint run once, to continue past it. */
+  resumeFromBreakpoint(): void {
+    this.exports.resumeFromBreakpoint();
+  }
+  /** run() stops right after the next trap is taken (pc at its handler). */
+  set stopOnTrap(on: boolean) {
+    this.exports.setStopOnTrap(on ? 1 : 0);
+  }
+  /** run() stops right after the next privilege change. */
+  set stopOnPrivChange(on: boolean) {
+    this.exports.setStopOnPrivChange(on ? 1 : 0);
   }
 
   /** Raises or lowers a PLIC interrupt line (virtio devices). */

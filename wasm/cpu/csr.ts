@@ -15,6 +15,7 @@ import { effectiveMip } from './trap';
 import { mtime } from '../dev/clint';
 import { fflags } from './softfloat';
 import { PMP_ADDR_OFFSET } from '../layout';
+import { markStage, STAGE_PAGING } from './bootStages';
 
 export const CSR_FFLAGS: u32 = 0x001;
 export const CSR_FRM: u32 = 0x002;
@@ -201,6 +202,7 @@ export function csrWrite(csr: u32, v: u64): bool {
       const mode = v >> SATP_MODE_SHIFT;
       if (mode != SATP_MODE_BARE && mode != SATP_MODE_SV39) return false;
       satp = (mode << SATP_MODE_SHIFT) | (v & SATP_PPN_MASK);
+      if (mode == SATP_MODE_SV39) markStage(STAGE_PAGING);
       tlbFlush();
       return true;
     }

@@ -13,7 +13,16 @@ import { TLB_ENTRIES, TLB_FETCH, TLB_LOAD, TLB_STORE, TLB_SIZE } from '../layout
 import {
   busFault, loadHost, physRead, physWrite, ramHost, readableHost, storeHost, tohostAddr,
 } from '../bus';
-import { requestStop, STOP_HTIF } from '../dev/stop';
+import { requestStop, STOP_BREAKPOINT, STOP_HTIF } from '../dev/stop';
+import { markStage, STAGE_FIRMWARE } from './bootStages';
+
+/** Debugger breakpoint (-1 = none). Its page is never cached for fetch, so only fetches
+ *  from that one page pay for the check, in this slow path. */
+export let breakpointPc: u64 = <u64>-1;
+/** Set by the host to resume from the breakpoint it stopped at. */
+export let skipBreakpoint: bool = false;
+/** Set when a fetch hit the breakpoint: the instruction must not run. */
+export let breakHit: bool = false;
 
 export const ACCESS_FETCH: u32 = 0;
 export const ACCESS_LOAD: u32 = 1;
@@ -150,6 +159,14 @@ function tlbFill(base: u32, va: u64, host: usize): void {
  * pc's page for the hot loop. On a fault, memFault is set.
  */
 export function fetchSlow(pc: u64): u32 {
+  if (pc == breakpointPc) {
+    if (!skipBreakpoint) {
+      breakHit = true;
+      requestStop(STOP_BREAKPOINT, pc);
+      return 0;
+    }
+    skipBreakpoint = false;
+  }
   const pa = translate(pc, ACCESS_FETCH);
   if (memFault) return 0;
   const host = readableHost(pa);
@@ -157,8 +174,13 @@ export function fetchSlow(pc: u64): u32 {
     raise(CAUSE_FETCH_ACCESS, pc);
     return 0;
   }
-  fetchPageVa = pc & ~<u64>0xfff;
-  fetchPageHost = host & ~<usize>0xfff;
+  if (priv == PRV_M && ramHost(pa) != 0) markStage(STAGE_FIRMWARE);
+  if (((pc ^ breakpointPc) >> 12) != 0) {
+    fetchPageVa = pc & ~<u64>0xfff;
+    fetchPageHost = host & ~<usize>0xfff;
+  } else {
+    fetchPageVa = 1;
+  }
   tlbFill(TLB_FETCH, pc, host);
   const lo = <u32>load<u16>(host);
   if ((lo & 3) != 3 || (pc & 0xfff) != 0xffe) return (<u32>load<u16>(host, 2) << 16) | lo;

@@ -21,7 +21,7 @@ import {
   CAUSE_ILLEGAL_INSTRUCTION, MSTATUS_FS, icount, mstatus, pc as hartPc, pendingCause,
   pendingTval,
 } from './state';
-import { fetchPageHost, fetchPageVa, fetchSlow, loadSlow, memFault, storeSlow, TLB_MASK } from './mmu';
+import { breakHit, fetchPageHost, fetchPageVa, fetchSlow, loadSlow, memFault, storeSlow, TLB_MASK } from './mmu';
 import { takeTrap } from './trap';
 import { div, divu, divuw, divw, mulh, mulhsu, mulhu, rem, remu, remuw, remw } from './rv64m';
 import { AMO_ILLEGAL, AMO_OK, execAmo } from './rv64a';
@@ -67,11 +67,17 @@ export function runBlock(limit: u64): u64 {
     if ((pc & ~<u64>0xfff) == fva && off != 0xffe) {
       insn = load<u32>(fhost + off);
     } else {
+      icount = base + n;
       insn = fetchSlow(pc);
+      if (breakHit) {
+        breakHit = false;
+        break; // stop before the instruction at the breakpoint runs
+      }
       if (memFault) {
         memFault = false;
         icount = base + n;
         pc = takeTrap(pendingCause, pendingTval, pc);
+        if (blockEnd) end = n + 1;
         fva = fetchPageVa;
         fhost = fetchPageHost;
         continue;
@@ -163,6 +169,7 @@ export function runBlock(limit: u64): u64 {
             memFault = false;
             icount = base + n;
             pc = takeTrap(pendingCause, pendingTval, pc);
+            if (blockEnd) end = n + 1;
             fva = fetchPageVa;
             fhost = fetchPageHost;
             continue;
@@ -194,6 +201,7 @@ export function runBlock(limit: u64): u64 {
           if (memFault) {
             memFault = false;
             pc = takeTrap(pendingCause, pendingTval, pc);
+            if (blockEnd) end = n + 1;
             fva = fetchPageVa;
             fhost = fetchPageHost;
             continue;
@@ -322,6 +330,7 @@ export function runBlock(limit: u64): u64 {
             memFault = false;
             icount = base + n;
             pc = takeTrap(pendingCause, pendingTval, pc);
+            if (blockEnd) end = n + 1;
             fva = fetchPageVa;
             fhost = fetchPageHost;
             continue;
@@ -346,6 +355,7 @@ export function runBlock(limit: u64): u64 {
           if (memFault) {
             memFault = false;
             pc = takeTrap(pendingCause, pendingTval, pc);
+            if (blockEnd) end = n + 1;
             fva = fetchPageVa;
             fhost = fetchPageHost;
             continue;
@@ -376,6 +386,7 @@ export function runBlock(limit: u64): u64 {
         memFault = false;
         icount = base + n;
         pc = takeTrap(pendingCause, pendingTval, pc);
+        if (blockEnd) end = n + 1;
         fva = fetchPageVa;
         fhost = fetchPageHost;
         continue;
@@ -391,6 +402,7 @@ export function runBlock(limit: u64): u64 {
         if (r == SYS_NEXT_END) pc += ilen;
         else if (r == SYS_JUMP) pc = sysTarget;
         else pc = takeTrap(pendingCause, pendingTval, pc);
+        if (blockEnd) end = n + 1;
         fva = fetchPageVa;
         fhost = fetchPageHost;
         continue;
@@ -400,6 +412,7 @@ export function runBlock(limit: u64): u64 {
     // instruction as fetched (16 bits for a compressed one), as QEMU reports it.
     icount = base + n;
     pc = takeTrap(CAUSE_ILLEGAL_INSTRUCTION, <u64>(ilen == 2 ? raw & 0xffff : raw), pc);
+    if (blockEnd) end = n + 1;
     fva = fetchPageVa;
     fhost = fetchPageHost;
   }

@@ -9,6 +9,7 @@ import { csrIllegal, csrRead, csrWrite, CSR_MIP, CSR_SATP } from './csr';
 import { mret, sret, effectiveMip } from './trap';
 import { tlbFlush } from './mmu';
 import { requestStop, STOP_WFI } from '../dev/stop';
+import { markStage, stageReached, STAGE_IDLE_USER, STAGE_USER } from './bootStages';
 
 /** Continue with the next instruction. */
 export const SYS_NEXT: u32 = 0;
@@ -63,6 +64,7 @@ export function execSystem(insn: u32, pc: u64): u32 {
       if (priv == PRV_U || (priv == PRV_S && (mstatus & MSTATUS_TW) != 0)) return illegal(insn);
       // Sleep only when nothing is pending; a pending-but-disabled interrupt wakes a WFI.
       if ((effectiveMip() & mie) == 0) requestStop(STOP_WFI, 0);
+      if (stageReached(STAGE_USER)) markStage(STAGE_IDLE_USER);
       return SYS_NEXT_END;
     }
     if ((insn & SFENCE_VMA_MASK) == SFENCE_VMA) {

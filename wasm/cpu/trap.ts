@@ -9,12 +9,22 @@ import {
 } from './state';
 import { tlbFlush } from './mmu';
 import { plicMip } from '../dev/plic';
+import { requestStop, STOP_PRIV, STOP_TRAP } from '../dev/stop';
+import { markStage, STAGE_KERNEL, STAGE_USER } from './bootStages';
+import { logTrap } from './trapLog';
+
+/** Debugger: stop run() after the next trap is taken, or at the next privilege change. */
+export let stopOnTrap: bool = false;
+export let stopOnPrivChange: bool = false;
 
 /** Changes privilege. The TLBs hold translations checked for one privilege: flush them. */
 export function setPriv(p: u32): void {
   if (p != priv) {
     priv = p;
     tlbFlush();
+    if (p == PRV_S) markStage(STAGE_KERNEL);
+    else if (p == PRV_U) markStage(STAGE_USER);
+    if (stopOnPrivChange) requestStop(STOP_PRIV, <u64>p);
   }
 }
 
@@ -51,7 +61,10 @@ export function takeTrap(cause: u64, tval: u64, epc: u64): u64 {
     vector = mtvec;
   }
   const base = vector & ~<u64>3;
-  return interrupt && (vector & 1) != 0 ? base + 4 * code : base;
+  const handler = interrupt && (vector & 1) != 0 ? base + 4 * code : base;
+  logTrap(epc, cause, tval, handler);
+  if (stopOnTrap) requestStop(STOP_TRAP, cause);
+  return handler;
 }
 
 /** mret: returns the new pc. */
