@@ -11,6 +11,8 @@
  * on the same instruction.
  */
 
+import { describeValue, fieldPath } from './fieldPath.ts';
+
 export type ConsoleStep =
   | { expect: string | { regex: string; flags?: string }; timeout?: number }
   | { send: string }
@@ -30,7 +32,8 @@ export class ScriptError extends Error {
 export const SCRIPT_LIMITS = { steps: 200, text: 4096, timeout: 3600, wait: 3600 } as const;
 export const DEFAULT_EXPECT_TIMEOUT = 60;
 
-const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? `"${v.length > 40 ? v.slice(0, 40) + '…' : v}"` : typeof v === 'object' ? 'an object' : String(v));
+// Values are quoted as JSON so a stranger's newlines and escapes never reach a terminal raw.
+const describe = describeValue;
 
 /**
  * Where validation problems go. parseConsoleScript throws on the first; a scenario collects
@@ -83,9 +86,9 @@ function checkStep(raw: unknown, p: string, report: ScriptProblemSink): ConsoleS
   const step = raw as Record<string, unknown>;
   const keys = Object.keys(step);
   const kind = keys.filter((k) => k === 'expect' || k === 'send' || k === 'wait');
-  if (kind.length !== 1) return report(p, `must have exactly one of "expect", "send", "wait" (has ${keys.length ? keys.map((k) => `"${k}"`).join(', ') : 'none'})`);
+  if (kind.length !== 1) return report(p, `must have exactly one of "expect", "send", "wait" (has ${keys.length ? keys.slice(0, 5).map((k) => describeValue(k)).join(', ') : 'none'}${keys.length > 5 ? ', …' : ''})`);
   const unknown = keys.filter((k) => k !== kind[0] && !(kind[0] === 'expect' && k === 'timeout'));
-  if (unknown.length) return report(`${p}.${unknown[0]}`, `is not a field of a "${kind[0]}" step`);
+  if (unknown.length) return report(fieldPath(p, unknown[0]!), `is not a field of a "${kind[0]}" step`);
   if (kind[0] === 'send') {
     const send = checkText(step.send, `${p}.send`, report);
     return send === undefined ? undefined : { send };
@@ -109,14 +112,14 @@ function checkStep(raw: unknown, p: string, report: ScriptProblemSink): ConsoleS
   const re = e as Record<string, unknown>;
   // A misspelt "flag" would otherwise be dropped and the match silently change meaning.
   const extra = Object.keys(re).find((k) => k !== 'regex' && k !== 'flags');
-  if (extra !== undefined) return report(`${p}.expect.${extra}`, 'is not a field of a regex (only "regex" and "flags" are)');
+  if (extra !== undefined) return report(fieldPath(`${p}.expect`, extra), 'is not a field of a regex (only "regex" and "flags" are)');
   const regex = checkText(re.regex, `${p}.expect.regex`, report);
   if (regex === undefined) return undefined;
   let flags: string | undefined;
   if (re.flags !== undefined) {
     flags = checkText(re.flags, `${p}.expect.flags`, report);
     if (flags === undefined) return undefined;
-    if (!/^[ims]*$/.test(flags)) return report(`${p}.expect.flags`, `"${flags}" may only contain i, m, s`);
+    if (!/^[ims]*$/.test(flags)) return report(`${p}.expect.flags`, `${describe(flags)} may only contain i, m, s`);
   }
   try {
     new RegExp(regex, flags);

@@ -1,0 +1,80 @@
+/**
+ * The scenario schema, version 1: what a shared link or a downloaded file describes. A
+ * Scenario value is always the output of validateScenario: plain data, defaults filled in,
+ * every limit checked. Nothing in it is code; it names appliances and console keystrokes.
+ *
+ *   {
+ *     "version": 1,
+ *     "title": "From reset to shell",           plain text, one line
+ *     "notes": "Watch the timeline ...",        plain text, may have line breaks
+ *     "view": ["console", "timeline"],          panels the page opens
+ *     "guests": [{
+ *       "appliance": { "builtin": "base" },     or { "url", "sha256" } or { "local" }
+ *       "memoryMiB": 128,
+ *       "cmdline": "loglevel=8",                appended to the appliance's command line
+ *       "time": "deterministic",
+ *       "script": [{ "expect": "# " }, { "send": "uname -a\n" }]
+ *     }]
+ *   }
+ */
+import type { TimeMode } from '../machine/Vm.ts';
+import type { ConsoleStep } from './consoleScript.ts';
+
+export const SCENARIO_VERSION = 1;
+
+/** Panels of the page a scenario may open; the page decides their layout. */
+export const VIEW_PANELS = ['console', 'timeline', 'traps', 'inspector'] as const;
+export type ViewPanel = (typeof VIEW_PANELS)[number];
+
+export const TIME_MODES = ['realtime', 'deterministic'] as const satisfies readonly TimeMode[];
+
+/** Where a guest's disk image comes from. */
+export type ApplianceRef =
+  /** One shipped with romvisor, by name. */
+  | { builtin: string }
+  /** Fetched over HTTPS; the bytes must hash to `sha256` (lowercase hex) or the boot is refused. */
+  | { url: string; sha256: string }
+  /** An image already in this browser's store, by its catalog id. */
+  | { local: string };
+
+export interface ScenarioGuest {
+  appliance: ApplianceRef;
+  memoryMiB: number;
+  /** Extra kernel arguments, appended after the appliance's own command line. */
+  cmdline: string;
+  time: TimeMode;
+  /** Console steps played once the guest boots; absent means none. */
+  script?: ConsoleStep[];
+}
+
+export interface Scenario {
+  version: typeof SCENARIO_VERSION;
+  title?: string;
+  notes?: string;
+  /** Absent means the page's default panels. */
+  view?: ViewPanel[];
+  guests: ScenarioGuest[];
+}
+
+export const GUEST_DEFAULTS = { memoryMiB: 128, cmdline: '', time: 'realtime' } as const satisfies Partial<ScenarioGuest>;
+
+/**
+ * Caps on everything a stranger's link can make the page hold. The byte caps bound the work
+ * of decoding a link before any field is looked at; the rest bound what validation walks.
+ */
+export const SCENARIO_LIMITS = {
+  guests: 4,
+  memoryMiB: { min: 64, max: 2048 },
+  titleChars: 120,
+  notesChars: 4000,
+  cmdlineChars: 1024,
+  builtinNameChars: 32,
+  localIdChars: 64,
+  urlChars: 2048,
+  /** Problems listed in one error; a scenario with more is hopeless anyway. */
+  problems: 50,
+  /** Characters of base64url after `#s=`: about 6 KiB of deflate, well inside what browsers and chat apps keep. */
+  urlPayloadChars: 8192,
+  /** The JSON text, as a file or inflated from a URL. Checked while inflating. */
+  jsonBytes: 64 * 1024,
+} as const;

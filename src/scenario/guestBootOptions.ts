@@ -1,0 +1,28 @@
+/**
+ * What booting one scenario guest needs, in the units the boot code takes (bytes, one
+ * command line). Resolving the appliance to images is left to the caller: the CLI reads
+ * files, the page fetches or opens its store.
+ */
+import type { TimeMode } from '../machine/Vm.ts';
+import type { ConsoleStep } from './consoleScript.ts';
+import type { ApplianceRef, ScenarioGuest } from './Scenario.ts';
+
+export interface GuestBootOptions {
+  appliance: ApplianceRef;
+  ramBytes: number;
+  timeMode: TimeMode;
+  /** The appliance's command line, then the scenario's extra arguments (later ones win in Linux). */
+  bootargs: string;
+  script?: ConsoleStep[];
+}
+
+export function guestBootOptions(guest: ScenarioGuest, applianceBootargs: string): GuestBootOptions {
+  const opts: GuestBootOptions = {
+    appliance: guest.appliance,
+    ramBytes: guest.memoryMiB * 2 ** 20,
+    timeMode: guest.time,
+    bootargs: [applianceBootargs.trim(), guest.cmdline.trim()].filter((s) => s !== '').join(' '),
+  };
+  if (guest.script !== undefined) opts.script = guest.script;
+  return opts;
+}

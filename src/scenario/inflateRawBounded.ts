@@ -1,0 +1,60 @@
+/**
+ * Raw DEFLATE inflation with a hard output cap enforced while inflating. DEFLATE turns
+ * one input byte into at most 1032 output bytes (a 258-byte match in two bits), so a 6 KiB
+ * link could expand to 6 MB; feeding fflate's stream a few bytes at a time bounds what it
+ * produces per step, and the stream is abandoned as soon as the total passes the cap.
+ */
+import { Inflate } from 'fflate';
+
+/** Input bytes per push: at most 32 × 1032 ≈ 33 KB of output per step beyond the cap. */
+export const INFLATE_INPUT_CHUNK = 32;
+/** The most output fflate can produce in one step, which bounds the overshoot past the cap. */
+export const INFLATE_MAX_STEP_OUTPUT = INFLATE_INPUT_CHUNK * 1032;
+
+export type InflateFailure =
+  | { kind: 'too-large'; producedBytes: number }
+  | { kind: 'corrupt'; message: string };
+
+export class InflateError extends Error {
+  override readonly name = 'InflateError';
+  constructor(readonly failure: InflateFailure) {
+    super(failure.kind === 'too-large' ? `inflates past the cap (${failure.producedBytes} bytes and counting)` : failure.message);
+  }
+}
+
+/**
+ * Inflates `input` (raw DEFLATE, no zlib or gzip header) into at most `maxBytes` bytes.
+ * `onProgress` sees the running total after every step (tests use it to prove the cap holds).
+ */
+export function inflateRawBounded(input: Uint8Array, maxBytes: number, onProgress?: (producedBytes: number) => void): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  let produced = 0;
+  let ended = false;
+  const stream = new Inflate((data, final) => {
+    produced += data.length;
+    onProgress?.(produced);
+    // Past the cap the chunk is dropped, never kept: the caller gets an error, not the bytes.
+    if (produced <= maxBytes) chunks.push(data);
+    if (final) ended = true;
+  });
+  try {
+    for (let at = 0; at < input.length || at === 0; at += INFLATE_INPUT_CHUNK) {
+      const last = at + INFLATE_INPUT_CHUNK >= input.length;
+      stream.push(input.subarray(at, at + INFLATE_INPUT_CHUNK), last);
+      if (produced > maxBytes) throw new InflateError({ kind: 'too-large', producedBytes: produced });
+      if (last) break;
+    }
+  } catch (e) {
+    if (e instanceof InflateError) throw e;
+    // fflate reports corrupt streams as plain Errors with a numeric `code`.
+    throw new InflateError({ kind: 'corrupt', message: (e as Error).message });
+  }
+  if (!ended) throw new InflateError({ kind: 'corrupt', message: 'the stream ends before its last block' });
+  const out = new Uint8Array(produced);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}

@@ -1,0 +1,287 @@
+/**
+ * The one gate between untrusted JSON (a link, a file) and a Scenario. It walks the input
+ * once, collects every problem as "path: message" so a broken link can be fixed in one go,
+ * and builds a fresh object from known fields only: nothing of the input (prototypes,
+ * "__proto__" keys, extra fields) reaches the result.
+ */
+import { checkConsoleScript, type ConsoleStep } from './consoleScript.ts';
+import { describeValue, fieldPath } from './fieldPath.ts';
+import {
+  GUEST_DEFAULTS,
+  SCENARIO_LIMITS,
+  SCENARIO_VERSION,
+  TIME_MODES,
+  VIEW_PANELS,
+  type ApplianceRef,
+  type Scenario,
+  type ScenarioGuest,
+  type ViewPanel,
+} from './Scenario.ts';
+import { ScenarioError } from './ScenarioError.ts';
+
+const SCENARIO_FIELDS = ['version', 'title', 'notes', 'view', 'guests'];
+const GUEST_FIELDS = ['appliance', 'memoryMiB', 'cmdline', 'time', 'script'];
+/** Hosts a plain-http appliance URL may name: a developer serving images from their own machine. */
+const LOOPBACK_HOSTS = ['localhost', '127.0.0.1'];
+const MAX_PROBLEM_CHARS = 300;
+
+/** Collects problems up to the cap, then only counts them. */
+class Problems {
+  readonly list: string[] = [];
+  private dropped = 0;
+
+  /** Returns undefined so a checker can `return problems.add(...)` as its failed value. */
+  add = (path: string, message: string): undefined => {
+    if (this.list.length >= SCENARIO_LIMITS.problems) {
+      this.dropped++;
+      return undefined;
+    }
+    // Regex engine messages quote the pattern raw; keep every line one line, and short.
+    let line = `${path}: ${message}`.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+    if (line.length > MAX_PROBLEM_CHARS) line = `${line.slice(0, MAX_PROBLEM_CHARS)}…`;
+    this.list.push(line);
+    return undefined;
+  };
+
+  get count(): number {
+    return this.list.length + this.dropped;
+  }
+
+  all(): string[] {
+    return this.dropped ? [...this.list, `(${this.dropped} more problems not listed)`] : this.list;
+  }
+}
+
+/** Own data properties of a plain JSON object, or undefined if `v` is not one. */
+function asRecord(v: unknown): Record<string, unknown> | undefined {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return undefined;
+  const proto = Object.getPrototypeOf(v);
+  if (proto !== Object.prototype && proto !== null) return undefined;
+  return v as Record<string, unknown>;
+}
+
+/** Reads only own properties, so a key the input lacks never comes from Object.prototype. */
+function own(o: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(o, key) ? o[key] : undefined;
+}
+
+function checkUnknownFields(o: Record<string, unknown>, path: string, known: readonly string[], what: string, add: Problems['add']): void {
+  for (const key of Object.keys(o)) {
+    if (!known.includes(key)) add(fieldPath(path, key), `is not a field of ${what} (fields: ${known.join(', ')})`);
+  }
+}
+
+/**
+ * Validates untrusted JSON as a scenario and returns it with defaults filled in. Throws
+ * ScenarioError: 'unsupported-version' for a version this reader does not know, else
+ * 'invalid' with every problem in `problems`.
+ */
+export function validateScenario(json: unknown): Scenario {
+  const problems = new Problems();
+  const add = problems.add;
+  const root = asRecord(json);
+  if (root === undefined) {
+    throw invalid([`scenario: must be a JSON object, got ${describeValue(json)}`]);
+  }
+
+  const version = own(root, 'version');
+  if (version === undefined) add('version', `is missing; this romvisor reads scenario version ${SCENARIO_VERSION}`);
+  else if (typeof version === 'number' && version !== SCENARIO_VERSION) {
+    // A newer schema's fields would all look unknown here; one clear refusal beats a list of them.
+    throw new ScenarioError('unsupported-version', `scenario version ${version} is not supported; this romvisor reads version ${SCENARIO_VERSION}`);
+  } else if (version !== SCENARIO_VERSION) add('version', `must be the number ${SCENARIO_VERSION}, got ${describeValue(version)}`);
+
+  checkUnknownFields(root, '', SCENARIO_FIELDS, 'a scenario', add);
+  const title = optional(own(root, 'title'), (v) => checkPlainText(v, 'title', SCENARIO_LIMITS.titleChars, false, add));
+  const notes = optional(own(root, 'notes'), (v) => checkPlainText(v, 'notes', SCENARIO_LIMITS.notesChars, true, add));
+  const view = optional(own(root, 'view'), (v) => checkView(v, add));
+  const guests = checkGuests(own(root, 'guests'), add);
+
+  if (problems.count > 0 || guests === undefined) throw invalid(problems.all());
+  // Fields in schema order, so a decoded link and a downloaded file read the same.
+  const scenario: Scenario = { version: SCENARIO_VERSION, title, notes, view, guests };
+  for (const key of ['title', 'notes', 'view'] as const) if (scenario[key] === undefined) delete scenario[key];
+  return scenario;
+}
+
+function invalid(problems: string[]): ScenarioError {
+  const n = problems.length;
+  const message = n === 1 ? `invalid scenario: ${problems[0]}` : `invalid scenario, ${n} problems: ${problems.join('; ')}`;
+  return new ScenarioError('invalid', message, problems);
+}
+
+/** Absent stays absent; `null` is not a way to say absent (JSON writers that emit it are buggy). */
+function optional<T>(v: unknown, check: (v: unknown) => T | undefined): T | undefined {
+  return v === undefined ? undefined : check(v);
+}
+
+/**
+ * Text a stranger wrote that the page will show. The page renders it as text, never HTML;
+ * this also refuses control characters and bidirectional overrides, which can make a
+ * title read differently from what it says.
+ */
+function checkPlainText(v: unknown, path: string, maxChars: number, multiline: boolean, add: Problems['add']): string | undefined {
+  if (typeof v !== 'string') return add(path, `must be a string, got ${describeValue(v)}`);
+  if (v.length > maxChars) return add(path, `is ${v.length} characters long, the limit is ${maxChars}`);
+  const bad = multiline
+    ? /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+    : /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+  const m = bad.exec(v);
+  if (m) {
+    const what = multiline ? 'control characters other than tab and line breaks' : 'control characters or line breaks';
+    return add(path, `character ${m.index} is ${codePoint(m[0])}; plain text may not contain ${what}, bidirectional overrides or unpaired surrogates`);
+  }
+  return v;
+}
+
+function codePoint(ch: string): string {
+  return `U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+function checkView(v: unknown, add: Problems['add']): ViewPanel[] | undefined {
+  if (!Array.isArray(v)) return add('view', `must be an array of panel names (${VIEW_PANELS.join(', ')}), got ${describeValue(v)}`);
+  if (v.length > VIEW_PANELS.length) return add('view', `has ${v.length} entries, but there are only ${VIEW_PANELS.length} panels (${VIEW_PANELS.join(', ')})`);
+  const out: ViewPanel[] = [];
+  let ok = true;
+  v.forEach((p, i) => {
+    if (typeof p !== 'string' || !(VIEW_PANELS as readonly string[]).includes(p)) {
+      ok = false;
+      add(`view[${i}]`, `${describeValue(p)} is not a panel; panels are ${VIEW_PANELS.join(', ')}`);
+    } else if (out.includes(p as ViewPanel)) {
+      ok = false;
+      add(`view[${i}]`, `"${p}" is listed twice`);
+    } else out.push(p as ViewPanel);
+  });
+  return ok ? out : undefined;
+}
+
+function checkGuests(v: unknown, add: Problems['add']): ScenarioGuest[] | undefined {
+  if (v === undefined) return add('guests', 'is missing; a scenario needs at least one guest');
+  if (!Array.isArray(v)) return add('guests', `must be an array of guests, got ${describeValue(v)}`);
+  if (v.length === 0) return add('guests', 'is empty; a scenario needs at least one guest');
+  // Checked before walking, so a million-entry array costs one message.
+  if (v.length > SCENARIO_LIMITS.guests) return add('guests', `has ${v.length} guests, the limit is ${SCENARIO_LIMITS.guests}`);
+  const out: ScenarioGuest[] = [];
+  let ok = true;
+  // Every guest is checked even after one fails, so all their problems are listed.
+  v.forEach((raw, i) => {
+    const g = checkGuest(raw, `guests[${i}]`, add);
+    if (g === undefined) ok = false;
+    else out.push(g);
+  });
+  return ok ? out : undefined;
+}
+
+function checkGuest(v: unknown, path: string, add: Problems['add']): ScenarioGuest | undefined {
+  const g = asRecord(v);
+  if (g === undefined) return add(path, `must be an object, got ${describeValue(v)}`);
+  let ok = true;
+  const fail = (p: string, m: string): undefined => {
+    ok = false;
+    return add(p, m);
+  };
+  checkUnknownFields(g, path, GUEST_FIELDS, 'a guest', fail);
+  const appliance = checkAppliance(own(g, 'appliance'), `${path}.appliance`, fail);
+  const memoryMiB = optional(own(g, 'memoryMiB'), (m) => checkMemory(m, `${path}.memoryMiB`, fail)) ?? GUEST_DEFAULTS.memoryMiB;
+  const cmdline = optional(own(g, 'cmdline'), (c) => checkCmdline(c, `${path}.cmdline`, fail)) ?? GUEST_DEFAULTS.cmdline;
+  const time = optional(own(g, 'time'), (t) => {
+    if (typeof t === 'string' && (TIME_MODES as readonly string[]).includes(t)) return t as ScenarioGuest['time'];
+    return fail(`${path}.time`, `must be ${TIME_MODES.map((m) => `"${m}"`).join(' or ')}, got ${describeValue(t)}`);
+  }) ?? GUEST_DEFAULTS.time;
+  const script: ConsoleStep[] | undefined = optional(own(g, 'script'), (s) => checkConsoleScript(s, `${path}.script`, fail));
+  if (!ok || appliance === undefined) return undefined;
+  const guest: ScenarioGuest = { appliance, memoryMiB, cmdline, time };
+  if (script !== undefined) guest.script = script;
+  return guest;
+}
+
+function checkMemory(v: unknown, path: string, add: Problems['add']): number | undefined {
+  if (typeof v !== 'number' || !Number.isInteger(v)) return add(path, `must be a whole number of MiB, got ${describeValue(v)}`);
+  const { min, max } = SCENARIO_LIMITS.memoryMiB;
+  if (v < min) return add(path, `${v} MiB is below the minimum of ${min} MiB`);
+  if (v > max) return add(path, `${v} MiB is above the maximum of ${max} MiB`);
+  return v;
+}
+
+function checkCmdline(v: unknown, path: string, add: Problems['add']): string | undefined {
+  if (typeof v !== 'string') return add(path, `must be a string, got ${describeValue(v)}`);
+  const max = SCENARIO_LIMITS.cmdlineChars;
+  if (v.length > max) return add(path, `is ${v.length} characters long, the limit is ${max}`);
+  // The kernel parses its command line as ASCII words; anything else is a mistake or a trick.
+  const m = /[^\x20-\x7e]/.exec(v);
+  if (m) return add(path, `character ${m.index} is ${codePoint(m[0])}; only printable ASCII (space to ~) is allowed`);
+  return v;
+}
+
+const APPLIANCE_FORMS = '{ "builtin": name }, { "url": "https://...", "sha256": hex } or { "local": id }';
+
+function checkAppliance(v: unknown, path: string, add: Problems['add']): ApplianceRef | undefined {
+  if (v === undefined) return add(path, `is missing; it must be ${APPLIANCE_FORMS}`);
+  const a = asRecord(v);
+  if (a === undefined) return add(path, `must be ${APPLIANCE_FORMS}, got ${describeValue(v)}`);
+  const keys = Object.keys(a);
+  const kinds = keys.filter((k) => k === 'builtin' || k === 'url' || k === 'local');
+  if (kinds.length !== 1) {
+    const has = keys.length ? `has ${keys.slice(0, 5).map((k) => describeValue(k)).join(', ')}${keys.length > 5 ? ', …' : ''}` : 'is empty';
+    return add(path, `must be exactly one of ${APPLIANCE_FORMS} (it ${has})`);
+  }
+  const kind = kinds[0]!;
+  const allowed = kind === 'url' ? ['url', 'sha256'] : [kind];
+  let ok = true;
+  for (const key of keys) {
+    if (!allowed.includes(key)) {
+      ok = false;
+      add(fieldPath(path, key), `is not a field of a "${kind}" appliance (fields: ${allowed.join(', ')})`);
+    }
+  }
+  switch (kind) {
+    case 'builtin': {
+      const name = own(a, 'builtin');
+      const max = SCENARIO_LIMITS.builtinNameChars;
+      if (typeof name !== 'string' || name.length === 0 || name.length > max || !/^[a-z0-9-]+$/.test(name)) {
+        return add(`${path}.builtin`, `must be a built-in appliance name (1 to ${max} of a-z, 0-9, -), got ${describeValue(name)}`);
+      }
+      return ok ? { builtin: name } : undefined;
+    }
+    case 'local': {
+      const id = own(a, 'local');
+      const max = SCENARIO_LIMITS.localIdChars;
+      if (typeof id !== 'string' || id.length === 0 || id.length > max || !/^[A-Za-z0-9_-]+$/.test(id)) {
+        return add(`${path}.local`, `must be a local image id (1 to ${max} of A-Z, a-z, 0-9, _, -), got ${describeValue(id)}`);
+      }
+      return ok ? { local: id } : undefined;
+    }
+    default: {
+      const url = checkApplianceUrl(own(a, 'url'), `${path}.url`, add);
+      const sha = own(a, 'sha256');
+      let sha256: string | undefined;
+      if (sha === undefined) add(`${path}.sha256`, 'is missing; an appliance fetched by URL needs its SHA-256 (64 lowercase hex digits)');
+      else if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) add(`${path}.sha256`, `must be 64 lowercase hex digits, got ${describeValue(sha)}`);
+      else sha256 = sha;
+      return ok && url !== undefined && sha256 !== undefined ? { url, sha256 } : undefined;
+    }
+  }
+}
+
+/**
+ * An appliance URL: https only, since the image is fetched by a page a stranger's link
+ * opened; plain http only to this machine, for serving images under development.
+ * Credentials in the URL are refused: a link must not carry someone's password.
+ */
+function checkApplianceUrl(v: unknown, path: string, add: Problems['add']): string | undefined {
+  if (typeof v !== 'string') return add(path, `must be a string, got ${describeValue(v)}`);
+  const max = SCENARIO_LIMITS.urlChars;
+  if (v.length > max) return add(path, `is ${v.length} characters long, the limit is ${max}`);
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    return add(path, `${describeValue(v)} is not an absolute URL`);
+  }
+  const loopback = u.protocol === 'http:' && LOOPBACK_HOSTS.includes(u.hostname);
+  if (u.protocol !== 'https:' && !loopback) {
+    return add(path, `${describeValue(v)} must use https (plain http only to ${LOOPBACK_HOSTS.join(' or ')})`);
+  }
+  if (u.username || u.password) return add(path, `${describeValue(v)} must not carry a user name or password`);
+  return v;
+}
