@@ -18,8 +18,10 @@ export function describeValue(v: unknown): string {
   switch (typeof v) {
     case 'string':
       return JSON.stringify(v.length > MAX_KEY_CHARS ? `${v.slice(0, MAX_KEY_CHARS)}…` : v);
-    case 'object':
-      return 'an object';
+    case 'object': {
+      const proto = Object.getPrototypeOf(v);
+      return proto === Object.prototype || proto === null ? 'an object' : 'an object that is not plain JSON data';
+    }
     case 'number':
     case 'boolean':
     case 'undefined':
