@@ -1,7 +1,9 @@
-// `npm run fuzz -- [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
-// runs the differential fuzzer (tests/fuzz/) with a fresh seed unless one is given;
-// `--program SEED` re-runs one program, e.g. the one a mismatch report names.
+// `npm run fuzz -- [--target isa|vhd|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
+// runs the fuzzers with a fresh seed unless one is given: the differential ISA fuzzer
+// against QEMU (tests/fuzz/) and the VHD mutation fuzzer (tests/disk/vhdFuzz.ts);
+// `--program SEED` re-runs one ISA program, e.g. the one a mismatch report names.
 import { parseArgs } from 'node:util';
+import { fuzzVhd } from './disk/vhdFuzz.ts';
 import { runDiffFuzz } from './fuzz/runDiffFuzz.ts';
 
 const { values } = parseArgs({
@@ -12,8 +14,25 @@ const { values } = parseArgs({
     length: { type: 'string', default: '120' },
     batch: { type: 'string', default: '25' },
     'no-misaligned': { type: 'boolean', default: false },
+    target: { type: 'string', default: 'all' },
   },
 });
+const targets = values.target === 'all' ? ['isa', 'vhd'] : [values.target!];
+if (!targets.every((t) => t === 'isa' || t === 'vhd')) {
+  console.error(`fuzz: --target "${values.target}" must be isa, vhd or all`);
+  process.exit(2);
+}
+let failed = false;
+
+if (targets.includes('vhd')) {
+  const seed = Number(values.seed ?? Date.now() % 0x7fffffff);
+  const t0 = Date.now();
+  const v = await fuzzVhd(Number(values.count), seed);
+  console.log(`fuzz vhd: ${v.cases} mutated images (${v.opened} opened) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
+  for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
+  failed ||= v.failures.length > 0;
+}
+if (!targets.includes('isa')) process.exit(failed ? 1 : 0);
 
 const started = Date.now();
 const opts = {
@@ -30,4 +49,4 @@ console.log(
   `fuzz: ${r.programs} programs in ${r.batches} batches, ${r.instructions} romvisor instructions, ${secs.toFixed(1)} s: ` +
     `${r.mismatches.length} mismatches, ${r.oracleFailures.length} QEMU failures (seed ${r.seed})`,
 );
-process.exitCode = r.mismatches.length === 0 && r.oracleFailures.length === 0 ? 0 : 1;
+process.exitCode = !failed && r.mismatches.length === 0 && r.oracleFailures.length === 0 ? 0 : 1;

@@ -21,11 +21,14 @@ exit codes: 0 success, 1 guest/script failure, 2 bad input, 3 budget/timeout, 4 
 export interface CliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Raw bytes to stdout, for binary output such as `vhd cat` of a kernel. */
+  stdoutBytes?: (b: Uint8Array) => void;
 }
 
 const processIo: CliIo = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
+  stdoutBytes: (b) => process.stdout.write(b),
 };
 
 export async function main(argv: string[], io: CliIo = processIo): Promise<number> {
