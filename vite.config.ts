@@ -1,4 +1,7 @@
-import { defineConfig } from 'vite';
+import { createReadStream, existsSync, mkdirSync, copyFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
 
 // COOP/COEP make the page crossOriginIsolated in dev and preview, so SharedArrayBuffer
 // console rings can be used there; static hosts without these headers fall back to
@@ -8,7 +11,62 @@ const isolation = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+const root = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The boot images and appliances are plain files in the repository (roms/, appliances/),
+ * not modules: the page fetches them by URL and inflates .gz itself with
+ * DecompressionStream. This serves them in dev and copies them into dist/ on build.
+ * Only the shipped artifacts are exposed, never build scripts or sources.
+ */
+const STATIC_DIRS = ['roms/opensbi', 'appliances', 'appliances/boot'];
+const SHIPPED = new Set(['.gz', '.bin', '.json', '.vhd']);
+
+function shippedFiles(): string[] {
+  const out: string[] = [];
+  for (const dir of STATIC_DIRS) {
+    const abs = join(root, dir);
+    if (!existsSync(abs)) continue;
+    for (const name of readdirSync(abs)) {
+      const rel = `${dir}/${name}`;
+      if (SHIPPED.has(extname(name)) && statSync(join(root, rel)).isFile()) out.push(rel);
+    }
+  }
+  return out;
+}
+
+function applianceFiles(): Plugin {
+  return {
+    name: 'romvisor-appliance-files',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const url = decodeURIComponent((req.url ?? '').split('?')[0]!);
+        const rel = normalize(url).replace(/^[/\\]+/, '');
+        const dir = dirname(rel).split(sep).join('/');
+        if (!STATIC_DIRS.includes(dir) || !SHIPPED.has(extname(rel))) return next();
+        const abs = join(root, rel);
+        if (!existsSync(abs) || !statSync(abs).isFile()) return next();
+        // Served as opaque bytes: no Content-Encoding, so the browser hands the page the
+        // gzip stream as it is and the page decompresses it (the same as on a static host).
+        res.setHeader('Content-Type', extname(rel) === '.json' ? 'application/json' : 'application/octet-stream');
+        res.setHeader('Content-Length', String(statSync(abs).size));
+        res.setHeader('Cache-Control', 'no-cache');
+        for (const [k, v] of Object.entries(isolation)) res.setHeader(k, v);
+        createReadStream(abs).pipe(res);
+      });
+    },
+    writeBundle(options) {
+      const outDir = options.dir ?? join(root, 'dist');
+      for (const rel of shippedFiles()) {
+        mkdirSync(join(outDir, dirname(rel)), { recursive: true });
+        copyFileSync(join(root, rel), join(outDir, rel));
+      }
+    },
+  };
+}
+
 export default defineConfig({
+  plugins: [applianceFiles()],
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },

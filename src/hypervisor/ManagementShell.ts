@@ -1,0 +1,448 @@
+/**
+ * The hypervisor's management console: a line editor and a small command language over
+ * the `Hypervisor` API, the same calls the page's buttons make. It knows nothing of
+ * xterm.js: keystrokes come in as strings, text (with ANSI colours) goes out.
+ */
+import { formatBytes } from '../store/index.ts';
+import type { Hypervisor, VmHandle } from './Types.ts';
+
+/** What the shell asks of the page: things only a page can do. */
+export interface ShellHost {
+  write(text: string): void;
+  /** Opens the file picker; resolves with the chosen file, or undefined if cancelled. */
+  pickFile(): Promise<File | undefined>;
+  download(blob: Blob, fileName: string): void;
+  /** Brings a VM's console into view and gives it the keyboard. */
+  focusVm(vm: VmHandle): void;
+}
+
+const PROMPT = '\x1b[1;36mromvisor\x1b[0m> ';
+const DIM = (s: string) => `\x1b[2m${s}\x1b[0m`;
+const BOLD = (s: string) => `\x1b[1m${s}\x1b[0m`;
+const RED = (s: string) => `\x1b[31m${s}\x1b[0m`;
+const GREEN = (s: string) => `\x1b[32m${s}\x1b[0m`;
+
+interface Command {
+  names: string[];
+  usage: string;
+  help: string;
+  run(args: string[]): Promise<void> | void;
+}
+
+export function formatUptime(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+}
+
+export class ManagementShell {
+  private line = '';
+  private cursor = 0;
+  private readonly history: string[] = [];
+  private historyAt = 0;
+  private busy = false;
+  /** A yes/no question waiting for its answer line. */
+  private pendingConfirm: ((yes: boolean) => void) | undefined;
+  private readonly commands: Command[];
+  /** Incomplete escape sequence carried over from the last input. */
+  private escape = '';
+
+  constructor(
+    private readonly hv: Hypervisor,
+    private readonly host: ShellHost,
+  ) {
+    this.commands = this.buildCommands();
+  }
+
+  /** Prints the banner and the first prompt. */
+  start(): void {
+    const f = this.hv.firmware;
+    this.host.write(`${BOLD(`${f.hypervisorName} ${f.hypervisorVersion}`)} management console. Type ${BOLD('help')} for commands.\r\n`);
+    this.prompt();
+  }
+
+  /** Keystrokes from the terminal (as xterm.js's onData delivers them). */
+  input(data: string): void {
+    let s = this.escape + data;
+    this.escape = '';
+    while (s.length) {
+      if (s[0] === '\x1b') {
+        const m = /^\x1b\[[0-9;]*[A-Za-z~]|^\x1bO[A-Za-z]/.exec(s);
+        if (!m) {
+          if (s.length < 6 && /^\x1b(\[[0-9;]*|O)?$/.test(s)) this.escape = s;
+          s = '';
+          break;
+        }
+        this.key(m[0]);
+        s = s.slice(m[0].length);
+        continue;
+      }
+      this.key(s[0]!);
+      s = s.slice(1);
+    }
+  }
+
+  private key(k: string): void {
+    if (this.busy && k !== '\x03') return;
+    switch (k) {
+      case '\r':
+      case '\n':
+        this.host.write('\r\n');
+        void this.submit();
+        return;
+      case '\x7f':
+      case '\b':
+        if (this.cursor > 0) {
+          this.line = this.line.slice(0, this.cursor - 1) + this.line.slice(this.cursor);
+          this.cursor--;
+          this.redraw();
+        }
+        return;
+      case '\x03': // Ctrl-C: drop the line
+        this.host.write('^C\r\n');
+        this.line = '';
+        this.cursor = 0;
+        if (this.pendingConfirm) {
+          const c = this.pendingConfirm;
+          this.pendingConfirm = undefined;
+          c(false);
+          return;
+        }
+        if (!this.busy) this.prompt();
+        return;
+      case '\x0c': // Ctrl-L
+        this.host.write('\x1b[2J\x1b[H');
+        this.redraw();
+        return;
+      case '\x15': // Ctrl-U
+        this.line = this.line.slice(this.cursor);
+        this.cursor = 0;
+        this.redraw();
+        return;
+      case '\x1b[A':
+      case '\x1bOA':
+        return this.recall(-1);
+      case '\x1b[B':
+      case '\x1bOB':
+        return this.recall(1);
+      case '\x1b[C':
+      case '\x1bOC':
+        if (this.cursor < this.line.length) {
+          this.cursor++;
+          this.host.write('\x1b[C');
+        }
+        return;
+      case '\x1b[D':
+      case '\x1bOD':
+        if (this.cursor > 0) {
+          this.cursor--;
+          this.host.write('\x1b[D');
+        }
+        return;
+      case '\t':
+        return this.complete();
+      default:
+        if (k.length === 1 && k >= ' ' && k !== '\x7f') {
+          this.line = this.line.slice(0, this.cursor) + k + this.line.slice(this.cursor);
+          this.cursor++;
+          if (this.cursor === this.line.length) this.host.write(k);
+          else this.redraw();
+        }
+    }
+  }
+
+  private redraw(): void {
+    const prompt = this.pendingConfirm ? '' : PROMPT;
+    this.host.write(`\r\x1b[K${prompt}${this.line}`);
+    const back = this.line.length - this.cursor;
+    if (back > 0) this.host.write(`\x1b[${back}D`);
+  }
+
+  private recall(dir: -1 | 1): void {
+    if (this.history.length === 0) return;
+    this.historyAt = Math.max(0, Math.min(this.history.length, this.historyAt + dir));
+    this.line = this.history[this.historyAt] ?? '';
+    this.cursor = this.line.length;
+    this.redraw();
+  }
+
+  private complete(): void {
+    const words = this.line.slice(0, this.cursor).split(/\s+/);
+    const word = words[words.length - 1] ?? '';
+    const candidates =
+      words.length === 1
+        ? this.commands.flatMap((c) => c.names)
+        : [...this.hv.vms().map((v) => v.record.name), ...this.hv.appliances().map((a) => a.name), 'vms', 'appliances'];
+    const hits = [...new Set(candidates.filter((c) => c.startsWith(word)))];
+    if (hits.length === 1) {
+      const add = hits[0]!.slice(word.length) + ' ';
+      this.line = this.line.slice(0, this.cursor) + add + this.line.slice(this.cursor);
+      this.cursor += add.length;
+      this.redraw();
+    } else if (hits.length > 1) {
+      this.host.write(`\r\n${hits.join('  ')}\r\n`);
+      this.redraw();
+    }
+  }
+
+  private prompt(): void {
+    this.line = '';
+    this.cursor = 0;
+    this.host.write(PROMPT);
+  }
+
+  /** Runs a whole command line; what the Enter key does. */
+  async submit(): Promise<void> {
+    const text = this.line.trim();
+    this.line = '';
+    this.cursor = 0;
+    if (this.pendingConfirm) {
+      const c = this.pendingConfirm;
+      this.pendingConfirm = undefined;
+      c(/^y(es)?$/i.test(text));
+      return;
+    }
+    if (text) {
+      if (this.history[this.history.length - 1] !== text) this.history.push(text);
+    }
+    this.historyAt = this.history.length;
+    if (text) {
+      this.busy = true;
+      try {
+        await this.execute(text);
+      } catch (e) {
+        this.println(RED(`error: ${(e as Error).message}`));
+      } finally {
+        this.busy = false;
+      }
+    }
+    this.prompt();
+  }
+
+  /** Runs one command (also what tests call). */
+  async execute(text: string): Promise<void> {
+    const [name, ...args] = text.split(/\s+/);
+    const cmd = this.commands.find((c) => c.names.includes(name!.toLowerCase()));
+    if (!cmd) {
+      this.println(RED(`unknown command "${name}"; type help`));
+      return;
+    }
+    await cmd.run(args);
+  }
+
+  private println(text = ''): void {
+    this.host.write(`${text}\r\n`);
+  }
+
+  private confirm(question: string): Promise<boolean> {
+    this.host.write(`${question} [y/N] `);
+    return new Promise((resolve) => {
+      this.pendingConfirm = resolve;
+      this.busy = false;
+    }).then((yes) => {
+      this.busy = true;
+      return yes as boolean;
+    });
+  }
+
+  private vmArg(args: string[], usage: string): VmHandle {
+    if (!args[0]) throw new Error(`usage: ${usage}`);
+    const vm = this.hv.vm(args[0]);
+    if (!vm) throw new Error(`no VM "${args[0]}" (try "list vms")`);
+    return vm;
+  }
+
+  private buildCommands(): Command[] {
+    const hv = this.hv;
+    return [
+      {
+        names: ['help', '?'],
+        usage: 'help',
+        help: 'this list',
+        run: () => {
+          for (const c of this.commands) this.println(`  ${BOLD(c.usage.padEnd(30))} ${c.help}`);
+          this.println(DIM('  VMs can be named by name, id or number; Tab completes, ↑/↓ recall.'));
+        },
+      },
+      {
+        names: ['list', 'ls'],
+        usage: 'list appliances|vms',
+        help: 'the catalog, or the VMs and their state',
+        run: (args) => {
+          const what = (args[0] ?? 'vms').toLowerCase();
+          if ('appliances'.startsWith(what) || what === 'catalog') return this.listAppliances();
+          if ('vms'.startsWith(what)) return this.listVms();
+          throw new Error(`usage: list appliances|vms`);
+        },
+      },
+      {
+        names: ['new', 'create'],
+        usage: 'new APPLIANCE [NAME] [MEM_MIB]',
+        help: 'create a VM from an appliance',
+        run: async (args) => {
+          if (!args[0]) throw new Error('usage: new APPLIANCE [NAME] [MEM_MIB]');
+          const mem = args[2] ? Number(args[2]) : undefined;
+          const vm = await hv.createVm(args[0], { name: args[1], memoryMiB: mem });
+          this.println(`created ${BOLD(vm.record.name)} (${vm.record.memoryMiB} MiB) from ${vm.appliance?.title ?? args[0]}`);
+        },
+      },
+      {
+        names: ['start', 'boot'],
+        usage: 'start VM',
+        help: 'power a VM on (a stopped or crashed one)',
+        run: async (args) => {
+          const vm = this.vmArg(args, 'start VM');
+          await vm.start();
+          this.println(`${BOLD(vm.record.name)} is ${vm.state}`);
+        },
+      },
+      {
+        names: ['stop', 'poweroff'],
+        usage: 'stop VM',
+        help: 'power a VM off (committed disk writes stay)',
+        run: async (args) => {
+          const vm = this.vmArg(args, 'stop VM');
+          await vm.stop();
+          this.println(`${BOLD(vm.record.name)} is ${vm.state}`);
+        },
+      },
+      {
+        names: ['reset'],
+        usage: 'reset VM',
+        help: 'hard-reset a running VM',
+        run: async (args) => {
+          const vm = this.vmArg(args, 'reset VM');
+          await vm.reset();
+          this.println(`${BOLD(vm.record.name)} reset`);
+        },
+      },
+      {
+        names: ['pause'],
+        usage: 'pause VM',
+        help: 'freeze a running VM',
+        run: async (args) => {
+          const vm = this.vmArg(args, 'pause VM');
+          await vm.pause();
+          this.println(`${BOLD(vm.record.name)} is ${vm.state}`);
+        },
+      },
+      {
+        names: ['resume', 'cont'],
+        usage: 'resume VM',
+        help: 'let a paused VM run again',
+        run: async (args) => {
+          const vm = this.vmArg(args, 'resume VM');
+          await vm.resume();
+          this.println(`${BOLD(vm.record.name)} is ${vm.state}`);
+        },
+      },
+      {
+        names: ['console', 'attach'],
+        usage: 'console VM',
+        help: "give a VM's console the keyboard",
+        run: (args) => this.host.focusVm(this.vmArg(args, 'console VM')),
+      },
+      {
+        names: ['info', 'inspect'],
+        usage: 'info VM',
+        help: 'state, readout and where the hart is',
+        run: async (args) => {
+          const vm = this.vmArg(args, 'info VM');
+          this.println(`${BOLD(vm.record.name)}: ${vm.state}${vm.stateDetail ? ` (${vm.stateDetail})` : ''}, ${vm.record.memoryMiB} MiB, ${vm.appliance?.title ?? vm.record.applianceId}`);
+          if (vm.stats) this.println(`  ${vm.stats.mips.toFixed(1)} MIPS, up ${formatUptime(vm.stats.uptimeMs)}, ${vm.stats.instructions.toLocaleString('en')} instructions`);
+          if (vm.crash) this.println(RED(`  crashed: ${vm.crash.reason}`));
+          const info = await vm.inspect();
+          if (info) this.println(`  pc ${info.pc} (${info.priv}-mode); last trap: ${info.lastTrap.kind} ${info.lastTrap.cause} at ${info.lastTrap.pc}, tval ${info.lastTrap.tval}`);
+          const disk = await vm.diskState();
+          if (disk) this.println(`  disk: ${disk.modified ? `modified, ${formatBytes(disk.changedBytes)} changed` : 'pristine'}`);
+        },
+      },
+      {
+        names: ['delete', 'rm'],
+        usage: 'delete VM',
+        help: 'remove a stopped VM and its disk',
+        run: async (args) => {
+          const vm = this.vmArg(args, 'delete VM');
+          if (!(await this.confirm(`Delete ${vm.record.name} and its disk?`))) return this.println('kept');
+          await hv.deleteVm(vm.id);
+          this.println(`deleted ${vm.record.name}`);
+        },
+      },
+      {
+        names: ['import'],
+        usage: 'import',
+        help: 'import a VHD file as an appliance (file picker)',
+        run: async () => {
+          this.println(DIM('choose a .vhd file…'));
+          const file = await this.host.pickFile();
+          if (!file) return this.println('cancelled');
+          const a = await hv.importVhd(file, file.name);
+          this.println(GREEN(`imported ${a.name}: ${formatBytes(a.virtualSize ?? 0)} disk`));
+        },
+      },
+      {
+        names: ['export'],
+        usage: 'export VM',
+        help: "download a stopped VM's disk as one VHD",
+        run: async (args) => {
+          const vm = this.vmArg(args, 'export VM');
+          const { blob, fileName } = await hv.exportDisk(vm.id);
+          this.host.download(blob, fileName);
+          this.println(`exported ${fileName} (${formatBytes(blob.size)})`);
+        },
+      },
+      {
+        names: ['reset-disk'],
+        usage: 'reset-disk VM',
+        help: "throw away a stopped VM's changes",
+        run: async (args) => {
+          const vm = this.vmArg(args, 'reset-disk VM');
+          if (!(await this.confirm(`Reset the disk of ${vm.record.name} to its base image? Every change is lost.`))) return this.println('kept');
+          await hv.resetDisk(vm.id);
+          this.println(`${vm.record.name}: disk is pristine again`);
+        },
+      },
+      {
+        names: ['storage', 'df'],
+        usage: 'storage [persist]',
+        help: 'storage use and quota; "persist" asks to keep it',
+        run: async (args) => {
+          if (args[0] === 'persist') {
+            const ok = await hv.requestPersistence();
+            this.println(ok ? GREEN('the browser will keep this storage') : 'the browser did not grant persistent storage');
+          }
+          const u = await hv.storageUse();
+          const pct = u.quota ? ((u.usage / u.quota) * 100).toFixed(1) : '?';
+          this.println(`${formatBytes(u.usage)} used of ${formatBytes(u.quota)} (${pct}%), ${u.persisted ? 'persistent' : 'best-effort (may be evicted)'}`);
+        },
+      },
+      {
+        names: ['clear'],
+        usage: 'clear',
+        help: 'clear the screen',
+        run: () => this.host.write('\x1b[2J\x1b[3J\x1b[H'),
+      },
+    ];
+  }
+
+  private listAppliances(): void {
+    const list = this.hv.appliances();
+    list.forEach((a, i) => {
+      const vms = this.hv.vms().filter((v) => v.record.applianceId === a.id).length;
+      const kind = a.boot === 'ram' ? 'RAM' : a.imageId ? 'disk, stored' : 'disk, not yet fetched';
+      this.println(`${String(i + 1).padStart(2)}  ${BOLD(a.name.padEnd(16))} ${a.title}  ${DIM(`(${kind}, ${formatBytes(a.sizeBytes)}, ${vms} VM${vms === 1 ? '' : 's'})`)}`);
+    });
+  }
+
+  private listVms(): void {
+    const list = this.hv.vms();
+    if (list.length === 0) return this.println(DIM('no VMs yet: new APPLIANCE'));
+    list.forEach((v, i) => {
+      const s = v.stats && v.state === 'running' ? `  ${v.stats.mips.toFixed(1)} MIPS  up ${formatUptime(v.stats.uptimeMs)}` : '';
+      const state = v.state === 'running' ? GREEN(v.state.padEnd(8)) : v.state === 'crashed' ? RED(v.state.padEnd(8)) : v.state.padEnd(8);
+      this.println(`${String(i + 1).padStart(2)}  ${BOLD(v.record.name.padEnd(16))} ${state} ${String(v.record.memoryMiB).padStart(4)} MiB  ${v.appliance?.name ?? v.record.applianceId}${s}`);
+    });
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * The hypervisor "in flash": the VM table, the catalog and the image store, behind the
+ * `Hypervisor` API that the page's buttons and the management console share.
+ */
+import { loadBuiltinBootImages } from './bootImages.ts';
+import { DisposableStore, Emitter } from './Emitter.ts';
+import { HypervisorError } from './HypervisorError.ts';
+import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, VmHandle } from './Types.ts';
+import { vmLockName, WorkerVm } from './WorkerVm.ts';
+import { buildCatalog, ImageStore, loadBuiltinCatalog, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
+import type { VmBootSpec } from '../worker/VmWorkerApi.ts';
+
+export const HYPERVISOR_NAME = 'romvisor';
+export const HYPERVISOR_VERSION = '0.1';
+const MIN_MEMORY_MIB = 64;
+const MAX_MEMORY_MIB = 1024;
+const LOCK_POLL_MS = 1500;
+/** The built-in kernel's command line: the console on the UART. */
+const RAM_BOOTARGS = 'console=ttyS0';
+
+export interface RomHypervisorOptions {
+  /** Where index.html lives; roms/ and appliances/ are below it. */
+  baseUrl: string;
+  /** URL of the compiled wasm core (build/wasm/core.wasm as the bundler emitted it). */
+  coreWasmUrl: string;
+}
+
+export class RomHypervisor implements Hypervisor {
+  readonly firmware: FirmwareInfo;
+  private readonly emitter = new Emitter<HypervisorEvent>();
+  readonly onEvent = this.emitter.event;
+  private readonly disposables = new DisposableStore();
+  private catalog: Appliance[] = [];
+  private readonly table: WorkerVm[] = [];
+  private readonly lockPoll: ReturnType<typeof setInterval>;
+  private module: Promise<WebAssembly.Module> | undefined;
+
+  private constructor(
+    private readonly opts: RomHypervisorOptions,
+    readonly store: ImageStore,
+    private readonly builtins: CatalogSource,
+  ) {
+    const nav = navigator as Navigator & { deviceMemory?: number };
+    this.firmware = {
+      hostMemoryMiB: (nav.deviceMemory ?? 4) * 1024,
+      cores: navigator.hardwareConcurrency ?? 1,
+      hypervisorName: HYPERVISOR_NAME,
+      hypervisorVersion: HYPERVISOR_VERSION,
+      storeReady: true,
+      crossOriginIsolated: globalThis.crossOriginIsolated === true,
+    };
+    this.lockPoll = setInterval(() => void this.pollLocks(), LOCK_POLL_MS);
+    this.disposables.add(this.emitter);
+  }
+
+  /** Opens the store, reads the catalog and the stored VMs. */
+  static async boot(opts: RomHypervisorOptions): Promise<RomHypervisor> {
+    const [store, builtins] = await Promise.all([ImageStore.open(), loadBuiltinCatalog(opts.baseUrl)]);
+    const hv = new RomHypervisor(opts, store, builtins);
+    await hv.refreshCatalog();
+    for (const record of await store.vms()) hv.table.push(hv.makeVm(record));
+    await hv.pollLocks();
+    return hv;
+  }
+
+  dispose(): void {
+    clearInterval(this.lockPoll);
+    for (const vm of this.table) vm.dispose();
+    this.disposables.dispose();
+    this.store.dispose();
+  }
+
+  // ------------------------------------------------------------------ catalog
+
+  appliances(): Appliance[] {
+    return this.catalog;
+  }
+
+  appliance(ref: string): Appliance | undefined {
+    const r = ref.trim().toLowerCase();
+    const n = Number(r);
+    if (Number.isInteger(n) && n >= 1 && n <= this.catalog.length) return this.catalog[n - 1];
+    return this.catalog.find((a) => a.id.toLowerCase() === r || a.name.toLowerCase() === r);
+  }
+
+  private async refreshCatalog(): Promise<void> {
+    this.catalog = buildCatalog(this.builtins.builtins, await this.store.images());
+    this.emitter.fire({ kind: 'catalog-changed' });
+  }
+
+  // ------------------------------------------------------------------ VMs
+
+  vms(): VmHandle[] {
+    return this.table;
+  }
+
+  vm(ref: string): VmHandle | undefined {
+    return this.findVm(ref);
+  }
+
+  private findVm(ref: string): WorkerVm | undefined {
+    const r = ref.trim().toLowerCase();
+    const n = Number(r);
+    if (Number.isInteger(n) && n >= 1 && n <= this.table.length) return this.table[n - 1];
+    return this.table.find((v) => v.id.toLowerCase() === r || v.record.name.toLowerCase() === r);
+  }
+
+  private requireVm(ref: string): WorkerVm {
+    const vm = this.findVm(ref);
+    if (!vm) throw new HypervisorError('not-found', `no VM "${ref}" (try "list vms")`);
+    return vm;
+  }
+
+  async createVm(applianceRef: string, opts: NewVmOptions = {}): Promise<VmHandle> {
+    const appliance = this.appliance(applianceRef);
+    if (!appliance) throw new HypervisorError('not-found', `no appliance "${applianceRef}" (try "list appliances")`);
+    const memoryMiB = opts.memoryMiB ?? appliance.memoryMiB;
+    if (!Number.isInteger(memoryMiB) || memoryMiB < MIN_MEMORY_MIB || memoryMiB > MAX_MEMORY_MIB) {
+      throw new HypervisorError('bad-input', `memory ${memoryMiB} MiB is outside ${MIN_MEMORY_MIB}..${MAX_MEMORY_MIB} MiB`);
+    }
+    const name = opts.name ?? this.freeName(appliance.name);
+    if (this.table.some((v) => v.record.name === name)) throw new HypervisorError('bad-input', `a VM named "${name}" exists already`);
+    if (!/^[\w.-]{1,32}$/.test(name)) throw new HypervisorError('bad-input', `VM name "${name}" may hold only letters, digits, ".", "-" and "_" (at most 32)`);
+    let diskImageId: string | undefined;
+    if (appliance.boot === 'disk') {
+      const baseId = await this.ensureBaseImage(appliance);
+      diskImageId = (await this.store.createChild(baseId)).id;
+    }
+    const record: VmRecord = { id: `vm-${crypto.randomUUID()}`, name, applianceId: appliance.id, memoryMiB, diskImageId, createdAt: Date.now() };
+    await this.store.putVm(record);
+    const vm = this.makeVm(record);
+    this.table.push(vm);
+    this.emitter.fire({ kind: 'vm-added', vm });
+    this.emitter.fire({ kind: 'storage-changed' });
+    return vm;
+  }
+
+  async deleteVm(ref: string): Promise<void> {
+    const vm = this.requireVm(ref);
+    if (vm.isActive || vm.state === 'in-use') throw new HypervisorError('bad-state', `VM ${vm.record.name} is ${vm.state}; stop it first`);
+    await this.store.deleteVm(vm.id);
+    this.table.splice(this.table.indexOf(vm), 1);
+    vm.dispose();
+    this.emitter.fire({ kind: 'vm-removed', vmId: vm.id });
+    this.emitter.fire({ kind: 'storage-changed' });
+  }
+
+  private freeName(base: string): string {
+    for (let i = 1; ; i++) {
+      const name = `${base}-${i}`;
+      if (!this.table.some((v) => v.record.name === name)) return name;
+    }
+  }
+
+  private makeVm(record: VmRecord): WorkerVm {
+    return new WorkerVm(record, {
+      store: this.store,
+      appliance: (id) => this.catalog.find((a) => a.id === id),
+      bootSpec: (vm) => this.bootSpec(vm),
+      changed: (vm, what) => this.emitter.fire(what === 'state' ? { kind: 'vm-state', vm } : { kind: 'vm-stats', vm }),
+    });
+  }
+
+  private coreModule(): Promise<WebAssembly.Module> {
+    this.module ??= WebAssembly.compileStreaming(fetch(this.opts.coreWasmUrl));
+    this.module.catch(() => (this.module = undefined));
+    return this.module;
+  }
+
+  private async bootSpec(vm: WorkerVm): Promise<VmBootSpec> {
+    const appliance = vm.appliance;
+    if (!appliance) throw new HypervisorError('not-found', `VM ${vm.record.name}: its appliance "${vm.record.applianceId}" is no longer in the catalog`);
+    const [module, images] = await Promise.all([this.coreModule(), loadBuiltinBootImages(this.opts.baseUrl)]);
+    return {
+      module,
+      ramBytes: vm.record.memoryMiB * 1024 * 1024,
+      timeMode: 'realtime',
+      images: { ...images, bootargs: appliance.cmdline ?? RAM_BOOTARGS },
+      disk: vm.record.diskImageId ? { childImageId: vm.record.diskImageId } : undefined,
+    };
+  }
+
+  /** Which VMs another tab runs, from the locks it holds. */
+  private async pollLocks(): Promise<void> {
+    if (!navigator.locks?.query) return;
+    const snapshot = await navigator.locks.query();
+    const held = new Set((snapshot.held ?? []).map((l) => l.name));
+    for (const vm of this.table) vm.setHeldElsewhere(!vm.isActive && held.has(vmLockName(vm.id)));
+  }
+
+  // ------------------------------------------------------------------ disks
+
+  /** The stored base image of a disk appliance, downloading a built-in one the first time. */
+  private async ensureBaseImage(appliance: Appliance): Promise<string> {
+    if (appliance.imageId) return appliance.imageId;
+    if (!appliance.source) throw new HypervisorError('no-disk', `appliance ${appliance.name} has no disk image`);
+    const { url, sha256, gzip } = appliance.source;
+    const r = await fetch(url);
+    if (!r.ok || !r.body) throw new HypervisorError('download-failed', `GET ${url}: HTTP ${r.status} ${r.statusText}`);
+    const total = Number(r.headers.get('Content-Length')) || appliance.sizeBytes || undefined;
+    let fetched = 0;
+    const counted = r.body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform: (chunk, ctl) => {
+          fetched += chunk.length;
+          this.emitter.fire({ kind: 'import-progress', name: appliance.title, progress: { bytes: fetched, total } });
+          ctl.enqueue(chunk);
+        },
+      }),
+    );
+    const body = gzip ? counted.pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>) : counted;
+    const record = await this.store.importStream(body, { name: appliance.name, origin: 'builtin', sourceSha256: sha256 });
+    await this.refreshCatalog();
+    return record.id;
+  }
+
+  async importVhd(file: Blob, name: string): Promise<Appliance> {
+    const clean = name.replace(/[^\w.+-]+/g, '_').slice(0, 64) || 'imported.vhd';
+    const record = await this.store.importFile(file, clean, (progress) => this.emitter.fire({ kind: 'import-progress', name: clean, progress }));
+    await this.refreshCatalog();
+    this.emitter.fire({ kind: 'storage-changed' });
+    return this.catalog.find((a) => a.imageId === record.id)!;
+  }
+
+  private stoppedDiskVm(ref: string, what: string): WorkerVm & { record: { diskImageId: string } } {
+    const vm = this.requireVm(ref);
+    if (!vm.record.diskImageId) throw new HypervisorError('no-disk', `VM ${vm.record.name} runs from RAM and has no disk to ${what}`);
+    if (vm.isActive || vm.state === 'in-use') throw new HypervisorError('bad-state', `VM ${vm.record.name} is ${vm.state}; power it off first`);
+    return vm as WorkerVm & { record: { diskImageId: string } };
+  }
+
+  async exportDisk(ref: string): Promise<{ blob: Blob; fileName: string }> {
+    const vm = this.stoppedDiskVm(ref, 'export');
+    const blob = await this.store.exportVhd(vm.record.diskImageId);
+    return { blob, fileName: `${vm.record.name}.vhd` };
+  }
+
+  async resetDisk(ref: string): Promise<void> {
+    const vm = this.stoppedDiskVm(ref, 'reset');
+    await this.store.resetChild(vm.record.diskImageId);
+    this.emitter.fire({ kind: 'vm-state', vm });
+    this.emitter.fire({ kind: 'storage-changed' });
+  }
+
+  storageUse(): Promise<StorageUse> {
+    return this.store.storageUse();
+  }
+
+  async requestPersistence(): Promise<boolean> {
+    const granted = await this.store.requestPersistence();
+    this.emitter.fire({ kind: 'storage-changed' });
+    return granted;
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * The hypervisor's contract. The page's buttons and the management console both drive
+ * this one API; neither does anything the other could not.
+ */
+import type { Appliance, DiskState, ImportProgress, StorageUse, VmRecord } from '../store/index.ts';
+import type { CrashInfo, VmRunStats } from '../worker/VmWorkerApi.ts';
+import type { Disposable, Event } from './Emitter.ts';
+
+/**
+ * A VM's life as the page sees it:
+ *   stopped → starting → running ⇄ paused → stopping → stopped
+ * `crashed`: the emulator faulted, the kernel panicked or the worker stopped answering
+ * (see `VmHandle.crash`). `in-use`: another tab holds this VM's disk.
+ */
+export type VmState = 'stopped' | 'starting' | 'running' | 'paused' | 'stopping' | 'crashed' | 'in-use';
+
+export interface VmCrash {
+  /** Why, in one sentence: the fault message, the panic line, "not responding". */
+  reason: string;
+  /** Where the hart was; undefined when the worker could not be asked. */
+  info?: CrashInfo;
+}
+
+export interface VmHandle {
+  readonly id: string;
+  readonly record: VmRecord;
+  readonly appliance: Appliance | undefined;
+  readonly state: VmState;
+  /** Why the VM is paused or crashed (quota full, fault message), if it says. */
+  readonly stateDetail: string | undefined;
+  readonly stats: VmRunStats | undefined;
+  readonly crash: VmCrash | undefined;
+  /** Console output so far (bounded), so a console opened late can replay it. */
+  readonly consoleHistory: Uint8Array;
+
+  start(): Promise<void>;
+  /** Hard power-off; the disk's committed writes stay. */
+  stop(): Promise<void>;
+  reset(): Promise<void>;
+  pause(): Promise<void>;
+  resume(): Promise<void>;
+  sendInput(bytes: Uint8Array): void;
+  /** Asks the running worker where the hart is now. */
+  inspect(): Promise<CrashInfo | undefined>;
+  diskState(): Promise<DiskState | undefined>;
+  onConsole: Event<Uint8Array>;
+}
+
+export type HypervisorEvent =
+  | { kind: 'catalog-changed' }
+  | { kind: 'vm-added'; vm: VmHandle }
+  | { kind: 'vm-removed'; vmId: string }
+  | { kind: 'vm-state'; vm: VmHandle }
+  | { kind: 'vm-stats'; vm: VmHandle }
+  | { kind: 'import-progress'; name: string; progress: ImportProgress }
+  | { kind: 'storage-changed' }
+  | { kind: 'notice'; level: 'info' | 'error'; text: string };
+
+export interface FirmwareInfo {
+  /** Host RAM the page may hand out to guests (navigator.deviceMemory or a default). */
+  hostMemoryMiB: number;
+  cores: number;
+  hypervisorName: string;
+  hypervisorVersion: string;
+  /** What the image store reached: IndexedDB available, persisted or not. */
+  storeReady: boolean;
+  crossOriginIsolated: boolean;
+}
+
+export interface NewVmOptions {
+  name?: string;
+  memoryMiB?: number;
+}
+
+export interface Hypervisor extends Disposable {
+  readonly firmware: FirmwareInfo;
+  readonly onEvent: Event<HypervisorEvent>;
+
+  appliances(): Appliance[];
+  appliance(idOrName: string): Appliance | undefined;
+  vms(): VmHandle[];
+  /** By id, by name, or by 1-based position in `vms()`. */
+  vm(ref: string): VmHandle | undefined;
+
+  /** Creates a VM record (and its disk, fetching a built-in appliance the first time). */
+  createVm(applianceRef: string, opts?: NewVmOptions): Promise<VmHandle>;
+  deleteVm(vmRef: string): Promise<void>;
+
+  /** Validates and stores a VHD file as a new appliance. */
+  importVhd(file: Blob, name: string): Promise<Appliance>;
+  /** A powered-off VM's disk as one standalone dynamic VHD. */
+  exportDisk(vmRef: string): Promise<{ blob: Blob; fileName: string }>;
+  /** Throws away a powered-off VM's changes. */
+  resetDisk(vmRef: string): Promise<void>;
+  storageUse(): Promise<StorageUse>;
+  requestPersistence(): Promise<boolean>;
+}

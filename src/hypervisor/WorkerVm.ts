@@ -1,0 +1,294 @@
+/**
+ * One VM of the hypervisor: its stored record, and while it runs, its dedicated Web
+ * Worker (wrapped with comlink), the Web Lock on its disk and its console history.
+ */
+import * as Comlink from 'comlink';
+import type { Appliance, DiskState, ImageStore, VmRecord } from '../store/index.ts';
+import type { CrashInfo, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from '../worker/VmWorkerApi.ts';
+import { Emitter } from './Emitter.ts';
+import { HypervisorError } from './HypervisorError.ts';
+import type { VmCrash, VmHandle, VmState } from './Types.ts';
+
+/** Console output a VM keeps for a console that attaches late. */
+const HISTORY_BYTES = 256 * 1024;
+/** A running worker that sends no readout for this long is declared hung. */
+const WATCHDOG_MS = 6000;
+const SHUTDOWN_TIMEOUT_MS = 8000;
+const PANIC = 'Kernel panic - not syncing';
+
+export const vmLockName = (vmId: string) => `romvisor:vm:${vmId}`;
+
+export interface WorkerVmDeps {
+  store: ImageStore;
+  appliance(id: string): Appliance | undefined;
+  /** Boot configuration for this VM's appliance (module, images, disk). */
+  bootSpec(vm: WorkerVm): Promise<VmBootSpec>;
+  /** Called on every state or readout change. */
+  changed(vm: WorkerVm, what: 'state' | 'stats'): void;
+}
+
+export class WorkerVm implements VmHandle {
+  private _state: VmState = 'stopped';
+  private _detail: string | undefined;
+  private _stats: VmRunStats | undefined;
+  private _crash: VmCrash | undefined;
+  private worker: Worker | undefined;
+  private api: Comlink.Remote<VmWorkerApi> | undefined;
+  private releaseLock: (() => void) | undefined;
+  private history: Uint8Array[] = [];
+  private historyBytes = 0;
+  /** The last bytes of output, to spot a kernel panic line split across chunks. */
+  private tail = '';
+  private lastHeard = 0;
+  private watchdog: ReturnType<typeof setInterval> | undefined;
+  private readonly consoleEmitter = new Emitter<Uint8Array>();
+  readonly onConsole = this.consoleEmitter.event;
+
+  constructor(
+    public record: VmRecord,
+    private readonly deps: WorkerVmDeps,
+  ) {}
+
+  get id(): string {
+    return this.record.id;
+  }
+  get appliance(): Appliance | undefined {
+    return this.deps.appliance(this.record.applianceId);
+  }
+  get state(): VmState {
+    return this._state;
+  }
+  get stateDetail(): string | undefined {
+    return this._detail;
+  }
+  get stats(): VmRunStats | undefined {
+    return this._stats;
+  }
+  get crash(): VmCrash | undefined {
+    return this._crash;
+  }
+  get isActive(): boolean {
+    return this.worker !== undefined;
+  }
+
+  get consoleHistory(): Uint8Array {
+    const out = new Uint8Array(this.historyBytes);
+    let n = 0;
+    for (const c of this.history) {
+      out.set(c, n);
+      n += c.length;
+    }
+    return out;
+  }
+
+  /** Another tab's lock status, from the hypervisor's periodic look at navigator.locks. */
+  setHeldElsewhere(held: boolean): void {
+    if (this.worker) return;
+    if (held && this._state === 'stopped') this.setState('in-use', 'running in another tab');
+    else if (!held && this._state === 'in-use') this.setState('stopped');
+  }
+
+  async start(): Promise<void> {
+    if (this.worker || this._state === 'starting') return;
+    this._crash = undefined;
+    this.setState('starting');
+    const locked = await this.acquireLock();
+    if (!locked) {
+      this.setState('in-use', 'running in another tab');
+      throw new HypervisorError('bad-state', `VM ${this.record.name} is running in another tab; its disk can be used by one tab at a time`);
+    }
+    try {
+      const spec = await this.deps.bootSpec(this);
+      this.appendConsole(new TextEncoder().encode(`\x1b[2m[romvisor] powering on ${this.record.name}: ${this.record.memoryMiB} MiB RAM, ${this.appliance?.title ?? this.record.applianceId}\x1b[0m\r\n`));
+      const worker = new Worker(new URL('../worker/vm.worker.ts', import.meta.url), { type: 'module', name: `vm ${this.record.name}` });
+      this.worker = worker;
+      worker.onerror = (e) => this.fail(`the worker failed: ${e.message || 'script error'}`, undefined);
+      this.api = Comlink.wrap<VmWorkerApi>(worker);
+      this.lastHeard = performance.now();
+      await this.api.boot(spec, Comlink.proxy((ev: VmWorkerEvent) => this.onWorkerEvent(ev)));
+      this.watchdog = setInterval(() => this.checkWatchdog(), 1000);
+      this.setState('running');
+    } catch (e) {
+      this.teardown();
+      this.setState('stopped', (e as Error).message);
+      throw e;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (!this.worker) {
+      if (this._state === 'crashed') this.setState('stopped');
+      return;
+    }
+    this.setState('stopping');
+    try {
+      await withTimeout(this.api!.shutdown(), SHUTDOWN_TIMEOUT_MS);
+    } catch (e) {
+      if ((e as Error).name === 'StoreError') {
+        // Storage is full: the worker still holds the unwritten data; keep it alive.
+        this.setState('paused', (e as Error).message);
+        throw e;
+      }
+      // A hung worker: nothing more to save than what is committed.
+    }
+    this.teardown();
+    this.setState('stopped');
+  }
+
+  async reset(): Promise<void> {
+    if (!this.api) return this.start();
+    this._crash = undefined;
+    this.appendConsole(new TextEncoder().encode('\r\n\x1b[2m[romvisor] reset\x1b[0m\r\n'));
+    await this.api.reset();
+    this.setState('running');
+  }
+
+  async pause(): Promise<void> {
+    if (!this.api || this._state !== 'running') return;
+    await this.api.pause();
+    this.setState('paused', 'paused by you');
+  }
+
+  async resume(): Promise<void> {
+    if (!this.api || this._state !== 'paused') return;
+    await this.api.resume();
+    this.setState('running');
+  }
+
+  sendInput(bytes: Uint8Array): void {
+    if (!this.api || this._state === 'stopping') return;
+    void this.api.input(Comlink.transfer(bytes, [bytes.buffer as ArrayBuffer]));
+  }
+
+  async inspect(): Promise<CrashInfo | undefined> {
+    if (!this.api) return this._crash?.info;
+    try {
+      return await withTimeout(this.api.crashReport(), 2000);
+    } catch {
+      return undefined;
+    }
+  }
+
+  async diskState(): Promise<DiskState | undefined> {
+    if (!this.record.diskImageId) return undefined;
+    return this.deps.store.diskState(this.record.diskImageId);
+  }
+
+  /** Stops the worker without saving (page unload) and drops listeners. */
+  dispose(): void {
+    this.teardown();
+    this.consoleEmitter.dispose();
+  }
+
+  private onWorkerEvent(ev: VmWorkerEvent): void {
+    this.lastHeard = performance.now();
+    switch (ev.kind) {
+      case 'console':
+        this.appendConsole(ev.bytes);
+        this.watchForPanic(ev.bytes);
+        break;
+      case 'stats':
+        this._stats = ev.stats;
+        this.deps.changed(this, 'stats');
+        break;
+      case 'stopped':
+        if (ev.cause === 'poweroff') {
+          this.teardown();
+          this.appendConsole(new TextEncoder().encode('\r\n\x1b[2m[romvisor] powered off\x1b[0m\r\n'));
+          this.setState('stopped');
+        } else {
+          this.fail(ev.message, ev.crash);
+        }
+        break;
+      case 'paused':
+        this.setState('paused', ev.message);
+        break;
+      case 'rebooted':
+        this.appendConsole(new TextEncoder().encode('\r\n\x1b[2m[romvisor] the guest rebooted\x1b[0m\r\n'));
+        break;
+    }
+  }
+
+  private watchForPanic(bytes: Uint8Array): void {
+    this.tail = (this.tail + new TextDecoder('latin1').decode(bytes)).slice(-512);
+    const at = this.tail.indexOf(PANIC);
+    if (at < 0 || this._state === 'crashed') return;
+    const line = this.tail.slice(at).split(/\r?\n/)[0]!;
+    this.tail = '';
+    // Let the rest of the panic message arrive, then stop the spinning guest.
+    setTimeout(async () => {
+      const info = await this.inspect();
+      this.fail(line.trim(), info);
+    }, 300);
+  }
+
+  private checkWatchdog(): void {
+    if (this._state !== 'running' && this._state !== 'paused') return;
+    if (performance.now() - this.lastHeard > WATCHDOG_MS) {
+      this.fail(`the VM's worker stopped responding for ${WATCHDOG_MS / 1000} s`, this._crash?.info);
+    }
+  }
+
+  private fail(reason: string, info: CrashInfo | undefined): void {
+    if (this._state === 'crashed') return;
+    this._crash = { reason, info };
+    this.teardown();
+    this.appendConsole(new TextEncoder().encode(`\r\n\x1b[1;31m[romvisor] ${reason}\x1b[0m\r\n`));
+    this.setState('crashed', reason);
+  }
+
+  private teardown(): void {
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.watchdog = undefined;
+    this.api?.[Comlink.releaseProxy]();
+    this.api = undefined;
+    this.worker?.terminate();
+    this.worker = undefined;
+    this.releaseLock?.();
+    this.releaseLock = undefined;
+    this._stats = this._stats ? { ...this._stats, mips: 0, busy: 0 } : undefined;
+  }
+
+  private acquireLock(): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      void navigator.locks.request(vmLockName(this.id), { ifAvailable: true }, (lock) => {
+        if (!lock) {
+          resolve(false);
+          return;
+        }
+        resolve(true);
+        // Held until the VM stops: the lock is the tab's claim on the writable disk.
+        return new Promise<void>((release) => (this.releaseLock = release));
+      });
+    });
+  }
+
+  private appendConsole(bytes: Uint8Array): void {
+    this.history.push(bytes);
+    this.historyBytes += bytes.length;
+    while (this.historyBytes > HISTORY_BYTES && this.history.length > 1) this.historyBytes -= this.history.shift()!.length;
+    this.consoleEmitter.fire(bytes);
+  }
+
+  private setState(state: VmState, detail?: string): void {
+    this._state = state;
+    this._detail = detail;
+    this.deps.changed(this, 'state');
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * The firmware stage the virtual server plays at power-on, before the hypervisor's
+ * console takes over: memory count, the hypervisor found in flash, the image store and
+ * the appliances in it. It runs while the hypervisor itself loads (`ready`).
+ */
+import { formatBytes, type StorageUse } from '../store/index.ts';
+import type { Hypervisor } from './Types.ts';
+
+export interface PostOptions {
+  write(text: string): void;
+  /** Milliseconds between beats; 0 in tests. */
+  beatMs: number;
+  hostMemoryMiB: number;
+  cores: number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const OK = '\x1b[32mOK\x1b[0m';
+
+export async function powerOnSelfTest(ready: Promise<Hypervisor>, o: PostOptions): Promise<Hypervisor> {
+  const w = o.write;
+  w('\x1b[1mromvisor server firmware\x1b[0m  ROM v1.0  (RISC-V RV64GC virtualization host)\r\n');
+  w(`\x1b[2mhost: ${o.cores} core(s); guests: RV64GC harts in WebAssembly\x1b[0m\r\n\r\n`);
+  await sleep(o.beatMs);
+  // Count the memory up, the way a POST screen does.
+  const steps = 8;
+  for (let i = 1; i <= steps; i++) {
+    w(`\rMemory test: ${String(Math.round((o.hostMemoryMiB * i) / steps)).padStart(6)} MiB`);
+    await sleep(o.beatMs / 3);
+  }
+  w(` ${OK}\r\n`);
+  w('Flash: scanning for a hypervisor image ...');
+  let hv: Hypervisor;
+  try {
+    hv = await ready;
+  } catch (e) {
+    w(' \x1b[31mFAILED\x1b[0m\r\n');
+    w(`\x1b[31m${(e as Error).message}\x1b[0m\r\nSystem halted.\r\n`);
+    throw e;
+  }
+  const f = hv.firmware;
+  w(` found "${f.hypervisorName} ${f.hypervisorVersion}" ${OK}\r\n`);
+  await sleep(o.beatMs);
+  let use: StorageUse | undefined;
+  try {
+    use = await hv.storageUse();
+  } catch {
+    use = undefined;
+  }
+  w(`Image store: IndexedDB${use ? `, ${formatBytes(use.usage)} used of ${formatBytes(use.quota)}${use.persisted ? ', persistent' : ''}` : ''} ${OK}\r\n`);
+  await sleep(o.beatMs);
+  const list = hv.appliances();
+  w(`Appliances in the store: ${list.length}\r\n`);
+  for (const a of list) {
+    const where = a.boot === 'ram' ? 'RAM' : a.imageId ? 'stored' : 'fetched on first use';
+    w(`  \x1b[36m${a.name.padEnd(14)}\x1b[0m ${a.title} \x1b[2m(${where}, ${formatBytes(a.sizeBytes)})\x1b[0m\r\n`);
+    await sleep(o.beatMs / 4);
+  }
+  const vms = hv.vms().length;
+  w(`VMs defined: ${vms}\r\n`);
+  w(`Guest consoles: transferable messages${f.crossOriginIsolated ? ', page cross-origin isolated' : ''}\r\n\r\n`);
+  await sleep(o.beatMs);
+  w('Booting hypervisor from flash ...\r\n\r\n');
+  await sleep(o.beatMs);
+  return hv;
+}

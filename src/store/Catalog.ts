@@ -1,0 +1,157 @@
+/**
+ * The appliance catalog: built-in appliances from the manifest served next to the page,
+ * plus every VHD the user imported. Built-in disk appliances come from
+ * appliances/manifest.json; without it, the one built-in is the RAM-only
+ * kernel + initramfs of appliances/boot/manifest.json.
+ */
+import { formatBytes } from './formatBytes.ts';
+import type { ImageRecord } from './imageDb.ts';
+
+export type ApplianceBoot = 'ram' | 'disk';
+
+export interface Appliance {
+  /** 'builtin:<name>' or 'image:<imageId>'. */
+  id: string;
+  name: string;
+  title: string;
+  description: string;
+  origin: 'builtin' | 'imported';
+  /** 'ram': the built-in kernel + initramfs, nothing persists; 'disk': a VHD appliance. */
+  boot: ApplianceBoot;
+  memoryMiB: number;
+  /** What it costs to fetch (built-in, compressed) or what the file was (import). */
+  sizeBytes: number;
+  /** Size of the disk the guest sees (disk appliances). */
+  virtualSize?: number;
+  /** Built-in disk appliance: where its compressed VHD is. */
+  source?: { url: string; sha256?: string; gzip: boolean };
+  /** The stored base image, once downloaded or imported. */
+  imageId?: string;
+  /** Kernel command line for a disk appliance (root= etc.), when the manifest names one. */
+  cmdline?: string;
+}
+
+export const RAM_APPLIANCE_ID = 'builtin:initramfs';
+
+export interface BootManifest {
+  outputs: Record<string, { size: number; gunzipped?: { size: number } }>;
+  boot: { cmdline: string; min_memory_mib: number };
+}
+
+function ramAppliance(boot: BootManifest | undefined): Appliance {
+  const size = boot ? Object.values(boot.outputs).reduce((n, o) => n + o.size, 0) : 0;
+  return {
+    id: RAM_APPLIANCE_ID,
+    name: 'initramfs',
+    title: 'BusyBox Linux (in RAM)',
+    description: 'Linux 6.1 and a BusyBox shell from an initramfs. Boots in seconds; nothing is kept when it stops.',
+    origin: 'builtin',
+    boot: 'ram',
+    memoryMiB: 128,
+    sizeBytes: size,
+  };
+}
+
+/** One built-in disk appliance as appliances/manifest.json lists it (fields we read). */
+interface ManifestAppliance {
+  name?: string;
+  title?: string;
+  description?: string;
+  file?: string;
+  vhd?: string;
+  size?: number;
+  sha256?: string;
+  memory_mib?: number;
+  memory?: number;
+  virtual_size?: number;
+  cmdline?: string;
+}
+
+function fromManifestEntry(key: string, e: ManifestAppliance, baseUrl: string): Appliance | undefined {
+  const file = e.file ?? e.vhd ?? (key.endsWith('.vhd.gz') || key.endsWith('.vhd') ? key : undefined);
+  if (!file) return undefined;
+  const name = e.name ?? file.replace(/\.vhd(\.gz)?$/, '');
+  return {
+    id: `builtin:${name}`,
+    name,
+    title: e.title ?? name,
+    description: e.description ?? '',
+    origin: 'builtin',
+    boot: 'disk',
+    memoryMiB: e.memory_mib ?? e.memory ?? 128,
+    sizeBytes: e.size ?? 0,
+    virtualSize: e.virtual_size,
+    source: { url: `${baseUrl}appliances/${file}`, sha256: e.sha256, gzip: file.endsWith('.gz') },
+    cmdline: e.cmdline,
+  };
+}
+
+/** Built-in disk appliances from appliances/manifest.json, in whatever shape it lists them. */
+export function parseApplianceManifest(json: unknown, baseUrl: string): Appliance[] {
+  const out: Appliance[] = [];
+  const m = json as { appliances?: unknown; outputs?: unknown };
+  if (Array.isArray(m.appliances)) {
+    for (const e of m.appliances as ManifestAppliance[]) {
+      const a = fromManifestEntry(e.file ?? e.vhd ?? '', e, baseUrl);
+      if (a) out.push(a);
+    }
+  } else if (m.appliances && typeof m.appliances === 'object') {
+    for (const [k, e] of Object.entries(m.appliances as Record<string, ManifestAppliance>)) {
+      const a = fromManifestEntry(k, { name: k, ...e }, baseUrl);
+      if (a) out.push(a);
+    }
+  } else if (m.outputs && typeof m.outputs === 'object') {
+    for (const [k, e] of Object.entries(m.outputs as Record<string, ManifestAppliance>)) {
+      const a = fromManifestEntry(k, e, baseUrl);
+      if (a) out.push(a);
+    }
+  }
+  return out;
+}
+
+async function fetchJson(url: string): Promise<unknown | undefined> {
+  try {
+    const r = await fetch(url, { cache: 'no-cache' });
+    if (!r.ok) return undefined;
+    return await r.json();
+  } catch {
+    return undefined;
+  }
+}
+
+export interface CatalogSource {
+  builtins: Appliance[];
+  bootManifest: BootManifest | undefined;
+}
+
+/** Reads the manifests next to the page. */
+export async function loadBuiltinCatalog(baseUrl: string): Promise<CatalogSource> {
+  const [disk, boot] = await Promise.all([fetchJson(`${baseUrl}appliances/manifest.json`), fetchJson(`${baseUrl}appliances/boot/manifest.json`)]);
+  const bootManifest = boot as BootManifest | undefined;
+  const builtins = [ramAppliance(bootManifest), ...(disk ? parseApplianceManifest(disk, baseUrl) : [])];
+  return { builtins, bootManifest };
+}
+
+/** The catalog as the user sees it: built-ins (with their stored image, if any) and imports. */
+export function buildCatalog(builtins: Appliance[], images: ImageRecord[]): Appliance[] {
+  const out: Appliance[] = builtins.map((a) => {
+    const stored = images.find((r) => r.kind === 'base' && r.origin === 'builtin' && r.name === a.name && (!a.source?.sha256 || r.sourceSha256 === a.source.sha256));
+    return stored ? { ...a, imageId: stored.id, virtualSize: stored.virtualSize } : a;
+  });
+  for (const r of images) {
+    if (r.kind !== 'base' || r.origin !== 'imported') continue;
+    out.push({
+      id: `image:${r.id}`,
+      name: r.name,
+      title: r.name,
+      description: `Imported VHD, ${formatBytes(r.virtualSize)} disk`,
+      origin: 'imported',
+      boot: 'disk',
+      memoryMiB: 128,
+      sizeBytes: r.size,
+      virtualSize: r.virtualSize,
+      imageId: r.id,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,359 @@
+/**
+ * The image store: VHD images and VM records in IndexedDB. Base images (built-in
+ * appliances, imports) are stored once and only read; every disk-backed VM writes to its
+ * own differencing child over one of them.
+ */
+import { MemoryBackend, VhdDisk, formatUniqueId, type ParentResolver } from '../disk/index.ts';
+import { BlobBackend } from './BlobBackend.ts';
+import { DEFAULT_CHUNK_SIZE, IdbChunkBackend } from './IdbChunkBackend.ts';
+import { CHUNKS, IMAGES, VMS, chunkKey, imageChunkRange, openImageDb, type ImageOrigin, type ImageRecord, type VmRecord } from './imageDb.ts';
+import { isQuotaError, requestResult, transactionDone } from './idbRequests.ts';
+import { StoreError } from './StoreError.ts';
+
+/** Chunks per import transaction: 4 MiB, so an import's memory stays small. */
+const IMPORT_BATCH_CHUNKS = 64;
+
+export interface ImportProgress {
+  bytes: number;
+  /** Undefined when the length is not known up front (a decompressing stream). */
+  total: number | undefined;
+}
+
+export interface StorageUse {
+  usage: number;
+  quota: number;
+  persisted: boolean;
+}
+
+export interface DiskState {
+  /** Bytes the guest changed relative to its base (sectors present in the child). */
+  changedBytes: number;
+  modified: boolean;
+}
+
+const lockName = (imageId: string) => `romvisor:image:${imageId}`;
+
+function newId(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID()}`;
+}
+
+export class ImageStore {
+  private constructor(readonly db: IDBDatabase) {}
+
+  static async open(dbName?: string): Promise<ImageStore> {
+    const store = new ImageStore(await openImageDb(dbName));
+    await store.removeAbandonedImports();
+    return store;
+  }
+
+  dispose(): void {
+    this.db.close();
+  }
+
+  // ------------------------------------------------------------------ images
+
+  async images(): Promise<ImageRecord[]> {
+    const tx = this.db.transaction(IMAGES, 'readonly');
+    const all = (await requestResult(tx.objectStore(IMAGES).getAll())) as ImageRecord[];
+    return all.filter((r) => r.state === 'ready');
+  }
+
+  async image(id: string): Promise<ImageRecord | undefined> {
+    const tx = this.db.transaction(IMAGES, 'readonly');
+    return (await requestResult(tx.objectStore(IMAGES).get(id))) as ImageRecord | undefined;
+  }
+
+  /** Finds a differencing disk's parent among the stored images, by VHD unique id. */
+  readonly parentResolver: ParentResolver = async (ref) => {
+    const parent = (await this.images()).find((r) => r.vhdUuid === ref.uniqueId);
+    return parent ? IdbChunkBackend.open(this.db, parent.id, { readOnly: true }) : undefined;
+  };
+
+  /** Opens a stored image with its parent chain. The caller disposes the disk. */
+  async openDisk(imageId: string, opts: { readOnly?: boolean } = {}): Promise<VhdDisk> {
+    const backend = await IdbChunkBackend.open(this.db, imageId, { readOnly: opts.readOnly });
+    try {
+      return await VhdDisk.open(backend, { parentResolver: this.parentResolver, readOnly: opts.readOnly });
+    } catch (e) {
+      await backend.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * Imports a VHD file as a read-only base image. The file is validated with
+   * VhdDisk.open first (a bad one throws its VhdError and nothing is written), then
+   * streamed in chunk by chunk.
+   */
+  async importFile(file: Blob, name: string, onProgress?: (p: ImportProgress) => void): Promise<ImageRecord> {
+    const source = new BlobBackend(file);
+    const probe = await VhdDisk.open(source, { readOnly: true, parentResolver: this.parentResolver });
+    const fields = { name, virtualSize: probe.virtualSize, vhdUuid: probe.uuid, parentId: await this.parentIdOf(probe) };
+    await probe.dispose();
+    return this.storeStream(file.stream(), { ...fields, origin: 'imported' }, file.size, onProgress);
+  }
+
+  /**
+   * Stores a stream of VHD bytes whose validity is only known at the end (a built-in
+   * appliance being downloaded and inflated): stored, then opened; if it does not open,
+   * every chunk is removed again and the VhdError is thrown.
+   */
+  async importStream(stream: ReadableStream<Uint8Array>, meta: { name: string; origin: ImageOrigin; sourceSha256?: string; id?: string }, onProgress?: (p: ImportProgress) => void): Promise<ImageRecord> {
+    const stored = await this.storeStream(stream, { ...meta, virtualSize: 0, vhdUuid: '' }, undefined, onProgress);
+    try {
+      const disk = await this.openDisk(stored.id, { readOnly: true });
+      const parentId = await this.parentIdOf(disk);
+      const record: ImageRecord = { ...stored, virtualSize: disk.virtualSize, vhdUuid: disk.uuid, parentId };
+      await disk.dispose();
+      await this.putRecord(record);
+      return record;
+    } catch (e) {
+      await this.deleteImageData(stored.id);
+      throw e;
+    }
+  }
+
+  private async parentIdOf(disk: VhdDisk): Promise<string | undefined> {
+    if (!disk.parent) return undefined;
+    return (await this.images()).find((r) => r.vhdUuid === disk.parent!.uuid)?.id;
+  }
+
+  /** Writes a stream as a new image record ('importing' until complete). */
+  private async storeStream(
+    stream: ReadableStream<Uint8Array>,
+    fields: { name: string; origin: ImageOrigin; virtualSize: number; vhdUuid: string; parentId?: string; sourceSha256?: string; id?: string },
+    total: number | undefined,
+    onProgress?: (p: ImportProgress) => void,
+  ): Promise<ImageRecord> {
+    const cs = DEFAULT_CHUNK_SIZE;
+    const record: ImageRecord = {
+      id: fields.id ?? newId('img'),
+      kind: 'base',
+      origin: fields.origin,
+      name: fields.name,
+      size: 0,
+      chunkSize: cs,
+      virtualSize: fields.virtualSize,
+      vhdUuid: fields.vhdUuid,
+      parentId: fields.parentId,
+      state: 'importing',
+      createdAt: Date.now(),
+      sourceSha256: fields.sourceSha256,
+    };
+    // The lock tells a store opening in another tab that this import is alive.
+    return navigator.locks.request(lockName(record.id), async () => {
+      await this.putRecord(record);
+      try {
+        const reader = stream.getReader();
+        let chunk = new Uint8Array(cs);
+        let fill = 0;
+        let index = 0;
+        let bytes = 0;
+        let batch: [number, Uint8Array][] = [];
+        const commit = async () => {
+          const tx = this.db.transaction([CHUNKS], 'readwrite');
+          const store = tx.objectStore(CHUNKS);
+          for (const [i, c] of batch) store.put(c, chunkKey(record.id, i));
+          batch = [];
+          await transactionDone(tx);
+          onProgress?.({ bytes, total });
+        };
+        const finishChunk = async () => {
+          if (!isZero(chunk)) batch.push([index, chunk]);
+          index++;
+          chunk = new Uint8Array(cs);
+          fill = 0;
+          if (batch.length >= IMPORT_BATCH_CHUNKS) await commit();
+        };
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          let pos = 0;
+          while (pos < value.length) {
+            const n = Math.min(cs - fill, value.length - pos);
+            chunk.set(value.subarray(pos, pos + n), fill);
+            fill += n;
+            pos += n;
+            bytes += n;
+            if (fill === cs) await finishChunk();
+          }
+        }
+        if (fill > 0) {
+          if (!isZero(chunk)) batch.push([index, chunk]);
+        }
+        await commit();
+        const ready: ImageRecord = { ...record, size: bytes, state: 'ready' };
+        await this.putRecord(ready);
+        return ready;
+      } catch (e) {
+        await this.deleteImageData(record.id).catch(() => {});
+        if (isQuotaError(e)) throw new StoreError('quota-exceeded', `storage is full: importing "${record.name}" needs more space than the browser grants this site (nothing was kept)`, { cause: e });
+        throw e;
+      }
+    });
+  }
+
+  /** Creates an empty differencing child over `baseId` for a VM. */
+  async createChild(baseId: string): Promise<ImageRecord> {
+    const base = await this.requireImage(baseId);
+    const id = newId('disk');
+    const uniqueId = newVhdUniqueId();
+    const record: ImageRecord = {
+      id,
+      kind: 'child',
+      origin: 'vm',
+      name: `${base.name} (VM disk)`,
+      size: 0,
+      chunkSize: DEFAULT_CHUNK_SIZE,
+      virtualSize: base.virtualSize,
+      vhdUuid: formatUniqueId(uniqueId),
+      parentId: base.id,
+      state: 'ready',
+      createdAt: Date.now(),
+    };
+    await this.putRecord(record);
+    await this.writeEmptyChild(record, uniqueId);
+    return record;
+  }
+
+  /** Throws away every change in a VM's child: it is empty over its base again. */
+  async resetChild(childId: string): Promise<void> {
+    const record = await this.requireImage(childId);
+    if (record.kind !== 'child' || !record.parentId) throw new StoreError('unsupported', `image ${childId} is not a VM disk over a base image`);
+    const uniqueId = newVhdUniqueId();
+    const fresh: ImageRecord = { ...record, size: 0, vhdUuid: formatUniqueId(uniqueId) };
+    const tx = this.db.transaction([CHUNKS, IMAGES], 'readwrite', { durability: 'strict' });
+    tx.objectStore(CHUNKS).delete(imageChunkRange(childId));
+    tx.objectStore(IMAGES).put(fresh);
+    await transactionDone(tx);
+    await this.writeEmptyChild(fresh, uniqueId);
+  }
+
+  private async writeEmptyChild(record: ImageRecord, uniqueId: Uint8Array): Promise<void> {
+    const parent = await this.openDisk(record.parentId!, { readOnly: true });
+    const backend = await IdbChunkBackend.open(this.db, record.id);
+    const child = await VhdDisk.createDifferencing(backend, parent, { uniqueId, parentName: parent.uuid });
+    await child.flush();
+    await child.dispose();
+  }
+
+  async diskState(childId: string): Promise<DiskState> {
+    const disk = await this.openDisk(childId, { readOnly: true });
+    try {
+      const changedBytes = await disk.changedBytes();
+      return { changedBytes, modified: changedBytes > 0 };
+    } finally {
+      await disk.dispose();
+    }
+  }
+
+  /** Bytes an image occupies in the store (its non-zero chunks). */
+  async storedBytes(imageId: string): Promise<number> {
+    const record = await this.requireImage(imageId);
+    const tx = this.db.transaction(CHUNKS, 'readonly');
+    const n = await requestResult(tx.objectStore(CHUNKS).count(imageChunkRange(imageId)));
+    return n * record.chunkSize;
+  }
+
+  /** The whole chain of `imageId` as one standalone dynamic VHD. */
+  async exportVhd(imageId: string): Promise<Blob> {
+    const disk = await this.openDisk(imageId, { readOnly: true });
+    try {
+      const target = new MemoryBackend(undefined, { maxSize: 2 ** 31 });
+      await disk.exportTo(target, 'dynamic');
+      return new Blob([target.bytes() as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' });
+    } finally {
+      await disk.dispose();
+    }
+  }
+
+  /** Removes an image; refused while a VM or another image depends on it. */
+  async deleteImage(id: string): Promise<void> {
+    const users = (await this.images()).filter((r) => r.parentId === id);
+    if (users.length) throw new StoreError('in-use', `image ${id} is the base of ${users.length} disk(s); delete those VMs first`);
+    await this.deleteImageData(id);
+  }
+
+  private async deleteImageData(id: string): Promise<void> {
+    const tx = this.db.transaction([CHUNKS, IMAGES], 'readwrite');
+    tx.objectStore(CHUNKS).delete(imageChunkRange(id));
+    tx.objectStore(IMAGES).delete(id);
+    await transactionDone(tx);
+  }
+
+  private async requireImage(id: string): Promise<ImageRecord> {
+    const r = await this.image(id);
+    if (!r || r.state !== 'ready') throw new StoreError('not-found', `image store: no image with id "${id}"`);
+    return r;
+  }
+
+  private async putRecord(record: ImageRecord): Promise<void> {
+    const tx = this.db.transaction(IMAGES, 'readwrite');
+    tx.objectStore(IMAGES).put(record);
+    await transactionDone(tx);
+  }
+
+  /** Imports cut short by a closed tab: records still 'importing' whose lock nobody holds. */
+  private async removeAbandonedImports(): Promise<void> {
+    const tx = this.db.transaction(IMAGES, 'readonly');
+    const all = (await requestResult(tx.objectStore(IMAGES).getAll())) as ImageRecord[];
+    for (const r of all.filter((r) => r.state === 'importing')) {
+      await navigator.locks.request(lockName(r.id), { ifAvailable: true }, async (lock) => {
+        if (lock) await this.deleteImageData(r.id);
+      });
+    }
+  }
+
+  // ------------------------------------------------------------------ VMs
+
+  async vms(): Promise<VmRecord[]> {
+    const tx = this.db.transaction(VMS, 'readonly');
+    const all = (await requestResult(tx.objectStore(VMS).getAll())) as VmRecord[];
+    return all.sort((a, b) => a.createdAt - b.createdAt);
+  }
+
+  async putVm(vm: VmRecord): Promise<void> {
+    const tx = this.db.transaction(VMS, 'readwrite');
+    tx.objectStore(VMS).put(vm);
+    await transactionDone(tx);
+  }
+
+  /** Removes a VM record and its disk. */
+  async deleteVm(id: string): Promise<void> {
+    const tx = this.db.transaction(VMS, 'readonly');
+    const vm = (await requestResult(tx.objectStore(VMS).get(id))) as VmRecord | undefined;
+    if (vm?.diskImageId) await this.deleteImageData(vm.diskImageId);
+    const del = this.db.transaction(VMS, 'readwrite');
+    del.objectStore(VMS).delete(id);
+    await transactionDone(del);
+  }
+
+  // ------------------------------------------------------------------ quota
+
+  async storageUse(): Promise<StorageUse> {
+    const est = await navigator.storage.estimate();
+    const persisted = navigator.storage.persisted ? await navigator.storage.persisted() : false;
+    return { usage: est.usage ?? 0, quota: est.quota ?? 0, persisted };
+  }
+
+  /** Asks the browser not to evict the store under storage pressure. */
+  async requestPersistence(): Promise<boolean> {
+    return navigator.storage.persist ? navigator.storage.persist() : false;
+  }
+}
+
+/** A random (version 4) VHD unique id. */
+function newVhdUniqueId(): Uint8Array {
+  const id = crypto.getRandomValues(new Uint8Array(16));
+  id[6] = (id[6]! & 0x0f) | 0x40;
+  id[8] = (id[8]! & 0x3f) | 0x80;
+  return id;
+}
+
+function isZero(b: Uint8Array): boolean {
+  const w = new Uint32Array(b.buffer, b.byteOffset, b.length >> 2);
+  for (let i = 0; i < w.length; i++) if (w[i] !== 0) return false;
+  for (let i = w.length << 2; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+

@@ -1,0 +1,72 @@
+/**
+ * The IndexedDB database behind the image store, one per origin:
+ *   images  image records (keyPath id): base appliances, imports, per-VM children
+ *   chunks  image bytes, key [imageId, chunkIndex]; a missing chunk reads as zeros
+ *   vms     VM records (keyPath id)
+ * The page and every VM worker open their own connection to it.
+ */
+import { requestResult } from './idbRequests.ts';
+
+export const DB_NAME = 'romvisor';
+export const DB_VERSION = 1;
+export const IMAGES = 'images';
+export const CHUNKS = 'chunks';
+export const VMS = 'vms';
+
+export type ImageKind = 'base' | 'child';
+export type ImageOrigin = 'builtin' | 'imported' | 'vm';
+
+export interface ImageRecord {
+  id: string;
+  kind: ImageKind;
+  origin: ImageOrigin;
+  /** File name for imports, appliance name for built-ins. */
+  name: string;
+  /** Bytes of the VHD file (what the backend's `size` is). */
+  size: number;
+  chunkSize: number;
+  /** Size of the disk the guest sees. */
+  virtualSize: number;
+  /** The VHD's unique id, which children name their parent by. */
+  vhdUuid: string;
+  parentId?: string;
+  /** 'importing' until every chunk is in; such records are removed at the next start. */
+  state: 'importing' | 'ready';
+  createdAt: number;
+  /** For built-ins: the manifest's sha256 of the compressed download, to notice updates. */
+  sourceSha256?: string;
+}
+
+export interface VmRecord {
+  id: string;
+  name: string;
+  applianceId: string;
+  memoryMiB: number;
+  /** The VM's differencing child (disk-backed appliances only). */
+  diskImageId?: string;
+  createdAt: number;
+}
+
+export function chunkKey(imageId: string, index: number): [string, number] {
+  return [imageId, index];
+}
+
+/** All chunk keys of one image, for deletes and counts. */
+export function imageChunkRange(imageId: string): IDBKeyRange {
+  return IDBKeyRange.bound([imageId, 0], [imageId, Number.MAX_SAFE_INTEGER]);
+}
+
+export function openImageDb(name = DB_NAME): Promise<IDBDatabase> {
+  const req = indexedDB.open(name, DB_VERSION);
+  req.onupgradeneeded = () => {
+    const db = req.result;
+    if (!db.objectStoreNames.contains(IMAGES)) db.createObjectStore(IMAGES, { keyPath: 'id' });
+    if (!db.objectStoreNames.contains(CHUNKS)) db.createObjectStore(CHUNKS);
+    if (!db.objectStoreNames.contains(VMS)) db.createObjectStore(VMS, { keyPath: 'id' });
+  };
+  return requestResult(req).then((db) => {
+    // Another tab upgrading the schema: step aside instead of blocking it.
+    db.onversionchange = () => db.close();
+    return db;
+  });
+}

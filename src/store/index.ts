@@ -1,0 +1,8 @@
+// The image store's public API: IndexedDB images, VM records, the appliance catalog.
+export { ImageStore, type ImportProgress, type StorageUse, type DiskState } from './ImageStore.ts';
+export { IdbChunkBackend, DEFAULT_CHUNK_SIZE } from './IdbChunkBackend.ts';
+export { BlobBackend } from './BlobBackend.ts';
+export { StoreError, type StoreErrorCode } from './StoreError.ts';
+export { openImageDb, type ImageRecord, type VmRecord, type ImageKind, type ImageOrigin } from './imageDb.ts';
+export { loadBuiltinCatalog, buildCatalog, parseApplianceManifest, RAM_APPLIANCE_ID, type Appliance, type ApplianceBoot, type BootManifest, type CatalogSource } from './Catalog.ts';
+export { formatBytes } from './formatBytes.ts';

@@ -1,0 +1,116 @@
+/**
+ * The appliance catalog: what each appliance is, what it costs, the state of the disks
+ * made from it, a "New VM" button per appliance; and VHD import by file picker or
+ * drag-and-drop with a progress bar.
+ */
+import type { Disposable, Hypervisor } from '../hypervisor/index.ts';
+import { formatBytes, type Appliance } from '../store/index.ts';
+import { h } from './dom.ts';
+
+export interface CatalogActions {
+  run(what: string, action: () => Promise<unknown>): Promise<void>;
+  /** Opens the file picker (the same one the console's `import` uses). */
+  pickFile(): Promise<File | undefined>;
+}
+
+export class CatalogView implements Disposable {
+  readonly el: HTMLElement;
+  private readonly list: HTMLElement;
+  private readonly progress: HTMLProgressElement;
+  private readonly progressLabel: HTMLElement;
+  private readonly progressBox: HTMLElement;
+  private readonly importError: HTMLElement;
+  private renderSerial = 0;
+
+  constructor(
+    private readonly hv: Hypervisor,
+    private readonly actions: CatalogActions,
+  ) {
+    this.list = h('div', { class: 'catalog-list' });
+    this.progress = h('progress', { max: 1, value: 0 });
+    this.progressLabel = h('span', { class: 'muted' });
+    this.progressBox = h('div', { class: 'import-progress', hidden: true }, this.progressLabel, this.progress);
+    this.importError = h('div', { class: 'import-error', role: 'alert', hidden: true });
+    const drop = h(
+      'div',
+      { class: 'dropzone', 'data-dropzone': '' },
+      h('span', {}, 'Drop a .vhd here, or '),
+      h('button', { class: 'btn small', 'data-action': 'import', onclick: () => void this.pickAndImport() }, 'Import VHD…'),
+    );
+    this.el = h('div', { class: 'catalog' }, this.list, drop, this.progressBox, this.importError);
+    for (const type of ['dragenter', 'dragover']) {
+      drop.addEventListener(type, (e) => {
+        e.preventDefault();
+        drop.classList.add('over');
+      });
+    }
+    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+    drop.addEventListener('drop', (e) => {
+      e.preventDefault();
+      drop.classList.remove('over');
+      const file = (e as DragEvent).dataTransfer?.files[0];
+      if (file) void this.importFile(file);
+    });
+    this.render();
+  }
+
+  showProgress(name: string, bytes: number, total: number | undefined): void {
+    this.progressBox.hidden = false;
+    this.progress.max = total ?? bytes * 2 + 1;
+    this.progress.value = bytes;
+    this.progressLabel.textContent = `${name}: ${formatBytes(bytes)}${total ? ` of ${formatBytes(total)}` : ''}`;
+  }
+
+  private async pickAndImport(): Promise<void> {
+    const file = await this.actions.pickFile();
+    if (file) await this.importFile(file);
+  }
+
+  /** The same path the console's `import` takes, with errors shown under the drop zone. */
+  async importFile(file: File): Promise<void> {
+    this.importError.hidden = true;
+    this.showProgress(file.name, 0, file.size);
+    try {
+      const a = await this.hv.importVhd(file, file.name);
+      this.progressLabel.textContent = `Imported ${a.name}`;
+      setTimeout(() => (this.progressBox.hidden = true), 2500);
+    } catch (e) {
+      this.progressBox.hidden = true;
+      const err = e as Error & { code?: string };
+      this.importError.hidden = false;
+      this.importError.replaceChildren(h('strong', {}, `${file.name} was not imported`), h('div', { class: 'mono' }, `${err.name}${err.code ? ` (${err.code})` : ''}: ${err.message}`));
+    }
+  }
+
+  render(): void {
+    const serial = ++this.renderSerial;
+    const cards = this.hv.appliances().map((a) => this.card(a, serial));
+    this.list.replaceChildren(...cards);
+  }
+
+  private card(a: Appliance, serial: number): HTMLElement {
+    const vms = this.hv.vms().filter((v) => v.record.applianceId === a.id);
+    const disks = h('div', { class: 'disk-states' });
+    const kind = a.boot === 'ram' ? 'RAM only' : a.origin === 'imported' ? 'imported VHD' : a.imageId ? 'VHD, stored' : 'VHD, fetched on first use';
+    const size = a.boot === 'ram' ? `${formatBytes(a.sizeBytes)} download` : `${a.virtualSize ? `${formatBytes(a.virtualSize)} disk · ` : ''}${formatBytes(a.sizeBytes)} ${a.origin === 'imported' ? 'file' : 'download'}`;
+    const el = h(
+      'div',
+      { class: 'appliance', 'data-appliance': a.name },
+      h('div', { class: 'appliance-head' }, h('strong', {}, a.title), h('span', { class: 'badge' }, kind)),
+      h('p', { class: 'muted' }, a.description),
+      h('div', { class: 'appliance-foot' }, h('span', { class: 'muted small' }, `${size} · ${a.memoryMiB} MiB · ${vms.length} VM${vms.length === 1 ? '' : 's'}`), h('button', { class: 'btn small primary', 'data-action': 'new-vm', onclick: () => void this.actions.run(`new VM from ${a.name}`, () => this.hv.createVm(a.id)) }, 'New VM')),
+      disks,
+    );
+    if (a.boot === 'disk' && vms.length) {
+      void Promise.all(vms.map(async (v) => [v.record.name, await v.diskState().catch(() => undefined)] as const)).then((states) => {
+        if (serial !== this.renderSerial) return;
+        disks.replaceChildren(...states.map(([name, d]) => h('span', { class: `chip ${d?.modified ? 'modified' : 'pristine'}` }, `${name}: ${d ? (d.modified ? `modified +${formatBytes(d.changedBytes)}` : 'pristine') : '?'}`)));
+      });
+    }
+    return el;
+  }
+
+  dispose(): void {
+    this.el.remove();
+  }
+}

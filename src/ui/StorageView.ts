@@ -1,0 +1,42 @@
+/** Storage use of the image store: a meter of navigator.storage.estimate(), and persist(). */
+import type { Disposable, Hypervisor } from '../hypervisor/index.ts';
+import { formatBytes } from '../store/index.ts';
+import { h } from './dom.ts';
+
+export class StorageView implements Disposable {
+  readonly el: HTMLElement;
+  private readonly meter: HTMLElement;
+  private readonly label: HTMLElement;
+  private readonly persistButton: HTMLButtonElement;
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly hv: Hypervisor,
+    run: (what: string, action: () => Promise<unknown>) => Promise<void>,
+  ) {
+    this.meter = h('div', { class: 'meter-fill' });
+    this.label = h('div', { class: 'muted small', 'data-storage': '' }, 'measuring…');
+    this.persistButton = h('button', { class: 'btn small', 'data-action': 'persist', onclick: () => void run('persist', () => this.hv.requestPersistence().then(() => this.refresh())) }, 'Keep my data');
+    this.el = h('div', { class: 'storage' }, h('div', { class: 'meter' }, this.meter), h('div', { class: 'row between' }, this.label, this.persistButton));
+    this.timer = setInterval(() => void this.refresh(), 10_000);
+    void this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    try {
+      const u = await this.hv.storageUse();
+      const pct = u.quota ? (u.usage / u.quota) * 100 : 0;
+      this.meter.style.width = `${Math.max(0.5, Math.min(100, pct))}%`;
+      this.meter.classList.toggle('high', pct > 85);
+      this.label.textContent = `${formatBytes(u.usage)} of ${formatBytes(u.quota)} (${pct.toFixed(pct < 1 ? 2 : 1)}%) · ${u.persisted ? 'persistent' : 'best-effort'}`;
+      this.persistButton.hidden = u.persisted;
+    } catch (e) {
+      this.label.textContent = `storage estimate unavailable: ${(e as Error).message}`;
+    }
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.el.remove();
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * An xterm.js terminal fitted to its box: copy and paste that do not steal Ctrl-C from
+ * the guest, and the input events phone keyboards send instead of key events.
+ */
+import { FitAddon } from '@xterm/addon-fit';
+import { Terminal, type ITheme } from '@xterm/xterm';
+import type { Disposable } from '../hypervisor/index.ts';
+
+const THEME: ITheme = {
+  background: '#0b0f14',
+  foreground: '#d7dde4',
+  cursor: '#7fd1ff',
+  cursorAccent: '#0b0f14',
+  selectionBackground: '#2b4a66',
+  black: '#0b0f14',
+  brightBlack: '#5c6773',
+  red: '#ff6b6b',
+  green: '#7ee787',
+  yellow: '#f2cc60',
+  blue: '#79b8ff',
+  magenta: '#d2a8ff',
+  cyan: '#7fd1ff',
+  white: '#d7dde4',
+};
+
+export interface TerminalViewOptions {
+  /** Keystrokes and pastes, as the guest should receive them. */
+  onData(data: string): void;
+  rows?: number;
+  fontSize?: number;
+}
+
+export class TerminalView implements Disposable {
+  readonly term: Terminal;
+  private readonly fit = new FitAddon();
+  private readonly resizeObserver: ResizeObserver;
+  private readonly disposables: Disposable[] = [];
+  private fitQueued = false;
+
+  constructor(
+    readonly host: HTMLElement,
+    opts: TerminalViewOptions,
+  ) {
+    this.term = new Terminal({
+      theme: THEME,
+      fontFamily: '"JetBrains Mono", "Cascadia Mono", "DejaVu Sans Mono", Menlo, Consolas, monospace',
+      fontSize: opts.fontSize ?? 13,
+      rows: opts.rows ?? 24,
+      cursorBlink: true,
+      convertEol: false,
+      scrollback: 5000,
+      allowProposedApi: false,
+      macOptionIsMeta: true,
+    });
+    this.term.loadAddon(this.fit);
+    this.term.open(host);
+    this.disposables.push(this.term.onData((d) => opts.onData(d)));
+    this.term.attachCustomKeyEventHandler((e) => this.clipboardKey(e));
+    const ta = this.term.textarea;
+    if (ta) {
+      // Phone keyboards report keydown 229 and say what they did only in input events;
+      // xterm.js handles inserted text, these two it leaves to us.
+      const onBeforeInput = (e: InputEvent) => {
+        if (e.inputType === 'deleteContentBackward') opts.onData('\x7f');
+        else if (e.inputType === 'insertLineBreak' || e.inputType === 'insertParagraph') opts.onData('\r');
+        else return;
+        e.preventDefault();
+      };
+      ta.addEventListener('beforeinput', onBeforeInput);
+      this.disposables.push({ dispose: () => ta.removeEventListener('beforeinput', onBeforeInput) });
+      ta.setAttribute('autocapitalize', 'off');
+      ta.setAttribute('autocorrect', 'off');
+      ta.setAttribute('spellcheck', 'false');
+    }
+    this.resizeObserver = new ResizeObserver(() => this.queueFit());
+    this.resizeObserver.observe(host);
+    this.queueFit();
+  }
+
+  /** Ctrl-Shift-C / Ctrl-Shift-V (and Ctrl-C with a selection) copy and paste. */
+  private clipboardKey(e: KeyboardEvent): boolean {
+    if (e.type !== 'keydown') return true;
+    const key = e.key.toLowerCase();
+    const mod = e.ctrlKey || e.metaKey;
+    if (mod && key === 'c' && (e.shiftKey || e.metaKey || this.term.hasSelection())) {
+      const text = this.term.getSelection();
+      if (text) void navigator.clipboard?.writeText(text).catch(() => {});
+      if (!e.shiftKey && !e.metaKey) this.term.clearSelection();
+      e.preventDefault();
+      return false;
+    }
+    if (mod && key === 'v' && (e.shiftKey || e.metaKey)) {
+      // Let the browser's paste event reach xterm.js, which turns it into onData.
+      return false;
+    }
+    return true;
+  }
+
+  write(data: string | Uint8Array): void {
+    this.term.write(data);
+  }
+
+  focus(): void {
+    this.term.focus();
+  }
+
+  /** The visible text, for tests and for "copy all". */
+  text(): string {
+    const b = this.term.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < b.length; i++) lines.push(b.getLine(i)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  }
+
+  private queueFit(): void {
+    if (this.fitQueued) return;
+    this.fitQueued = true;
+    requestAnimationFrame(() => {
+      this.fitQueued = false;
+      if (!this.host.isConnected || this.host.clientWidth === 0) return;
+      try {
+        this.fit.fit();
+      } catch {
+        // Not laid out yet; the observer calls again.
+      }
+    });
+  }
+
+  dispose(): void {
+    this.resizeObserver.disconnect();
+    for (const d of this.disposables) d.dispose();
+    this.term.dispose();
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * One VM on the page: its header (state, MIPS, uptime, disk), the same actions the
+ * management console has, its console, and why it crashed when it did.
+ */
+import { formatUptime, type Disposable, type Hypervisor, type VmHandle } from '../hypervisor/index.ts';
+import { formatBytes } from '../store/index.ts';
+import { confirmDialog } from './confirmDialog.ts';
+import { download, h } from './dom.ts';
+import { TerminalView } from './TerminalView.ts';
+
+export interface VmCardActions {
+  /** Runs an action, reporting its error to the user. */
+  run(what: string, action: () => Promise<unknown>): Promise<void>;
+}
+
+const STATE_LABEL: Record<VmHandle['state'], string> = {
+  stopped: 'stopped',
+  starting: 'starting…',
+  running: 'running',
+  paused: 'paused',
+  stopping: 'stopping…',
+  crashed: 'crashed',
+  'in-use': 'in use elsewhere',
+};
+
+export class VmCardView implements Disposable {
+  readonly el: HTMLElement;
+  private readonly terminal: TerminalView;
+  private readonly stateBadge: HTMLElement;
+  private readonly readout: HTMLElement;
+  private readonly meta: HTMLElement;
+  private readonly banner: HTMLElement;
+  private readonly buttons: Record<string, HTMLButtonElement> = {};
+  private readonly subscription: Disposable;
+  private diskText = '';
+
+  constructor(
+    readonly vm: VmHandle,
+    private readonly hv: Hypervisor,
+    private readonly actions: VmCardActions,
+  ) {
+    const button = (name: string, label: string, title: string, onclick: () => void, cls = 'btn small') =>
+      (this.buttons[name] = h('button', { class: cls, 'data-action': name, title, onclick }, label));
+    this.stateBadge = h('span', { class: 'badge vm-state' });
+    this.readout = h('span', { class: 'readout' });
+    this.meta = h('div', { class: 'vm-meta' });
+    this.banner = h('div', { class: 'vm-banner', hidden: true });
+    const termHost = h('div', { class: 'term vm-term' });
+    this.el = h(
+      'article',
+      { class: 'vm-card', 'data-vm': vm.record.name, 'data-vm-id': vm.id },
+      h(
+        'header',
+        { class: 'vm-head' },
+        h('div', { class: 'vm-title' }, h('span', { class: 'led' }), h('strong', {}, vm.record.name), this.stateBadge),
+        this.readout,
+        h(
+          'div',
+          { class: 'vm-actions' },
+          button('start', 'Start', 'Power on', () => void this.actions.run(`start ${vm.record.name}`, () => vm.start()), 'btn small primary'),
+          button('pause', 'Pause', 'Freeze the guest', () => void this.actions.run('pause', () => (vm.state === 'paused' ? vm.resume() : vm.pause()))),
+          button('reset', 'Reset', 'Hard reset', () => void this.actions.run('reset', () => vm.reset())),
+          button('stop', 'Stop', 'Power off', () => void this.actions.run('stop', () => vm.stop())),
+          h(
+            'details',
+            { class: 'menu' },
+            h('summary', { class: 'btn small', title: 'More' }, '⋯'),
+            h(
+              'div',
+              { class: 'menu-items' },
+              button('info', 'Where is the hart?', 'pc, privilege, last trap', () => void this.showInfo(), 'menu-item'),
+              button('export', 'Export disk (.vhd)', 'Download the disk as one VHD', () => void this.exportDisk(), 'menu-item'),
+              button('reset-disk', 'Reset disk to base…', 'Throw away every change', () => void this.resetDisk(), 'menu-item'),
+              button('delete', 'Delete VM…', 'Remove the VM and its disk', () => void this.deleteVm(), 'menu-item danger'),
+            ),
+          ),
+        ),
+      ),
+      this.meta,
+      this.banner,
+      termHost,
+    );
+    this.terminal = new TerminalView(termHost, {
+      rows: 20,
+      onData: (d) => vm.sendInput(new TextEncoder().encode(d)),
+    });
+    const history = vm.consoleHistory;
+    if (history.length) this.terminal.write(history);
+    this.subscription = vm.onConsole((bytes) => this.terminal.write(bytes));
+    this.update();
+    void this.refreshDisk();
+  }
+
+  focus(): void {
+    this.el.scrollIntoView({ behavior: 'smooth', block: 'nearest' });
+    this.terminal.focus();
+  }
+
+  /** The console's text (tests read it through the page's debug hook). */
+  consoleText(): string {
+    return this.terminal.text();
+  }
+
+  update(): void {
+    const vm = this.vm;
+    const s = vm.state;
+    this.el.dataset.state = s;
+    this.stateBadge.textContent = STATE_LABEL[s];
+    this.stateBadge.className = `badge vm-state state-${s}`;
+    const live = s === 'running' || s === 'paused' || s === 'stopping';
+    this.buttons.start!.hidden = live || s === 'starting';
+    this.buttons.start!.disabled = s === 'in-use';
+    this.buttons.pause!.hidden = !live;
+    this.buttons.pause!.textContent = s === 'paused' ? 'Resume' : 'Pause';
+    this.buttons.reset!.hidden = !live;
+    this.buttons.stop!.hidden = !live && s !== 'crashed';
+    const hasDisk = vm.record.diskImageId !== undefined;
+    const off = !live && s !== 'starting' && s !== 'in-use';
+    this.buttons.export!.disabled = !hasDisk || !off;
+    this.buttons['reset-disk']!.disabled = !hasDisk || !off;
+    this.buttons.delete!.disabled = !off;
+    this.updateReadout();
+    const a = vm.appliance;
+    this.meta.textContent = `${a?.title ?? vm.record.applianceId} · ${vm.record.memoryMiB} MiB RAM${this.diskText}`;
+    if (s === 'crashed' && vm.crash) {
+      const i = vm.crash.info;
+      this.banner.hidden = false;
+      this.banner.className = 'vm-banner error';
+      this.banner.replaceChildren(
+        h('strong', {}, 'Crashed: '),
+        vm.crash.reason,
+        i ? h('div', { class: 'mono' }, `pc ${i.pc} in ${i.priv}-mode after ${i.instructions.toLocaleString('en')} instructions; last trap: ${i.lastTrap.kind} ${i.lastTrap.cause} at ${i.lastTrap.pc} (tval ${i.lastTrap.tval}), ${i.lastTrap.count} traps`) : h('div', {}, 'The worker could not be asked where the hart was.'),
+      );
+    } else if (s === 'paused' && vm.stateDetail && vm.stateDetail !== 'paused by you') {
+      this.banner.hidden = false;
+      this.banner.className = 'vm-banner warn';
+      this.banner.textContent = vm.stateDetail;
+    } else if ((s === 'in-use' || s === 'stopped') && vm.stateDetail) {
+      this.banner.hidden = false;
+      this.banner.className = 'vm-banner';
+      this.banner.textContent = vm.stateDetail;
+    } else {
+      this.banner.hidden = true;
+    }
+    if (s === 'stopped') void this.refreshDisk();
+  }
+
+  updateReadout(): void {
+    const st = this.vm.stats;
+    const running = this.vm.state === 'running';
+    this.readout.replaceChildren(
+      h('span', { class: 'metric', title: 'million instructions per second' }, h('b', { 'data-metric': 'mips' }, st && running ? st.mips.toFixed(1) : '—'), ' MIPS'),
+      h('span', { class: 'metric', title: 'uptime' }, 'up ', h('b', { 'data-metric': 'uptime' }, st ? formatUptime(st.uptimeMs) : '—')),
+    );
+  }
+
+  private async refreshDisk(): Promise<void> {
+    if (!this.vm.record.diskImageId) {
+      this.diskText = ' · no disk (RAM only)';
+    } else {
+      try {
+        const d = await this.vm.diskState();
+        this.diskText = d ? ` · disk ${d.modified ? `modified (+${formatBytes(d.changedBytes)})` : 'pristine'}` : '';
+      } catch {
+        this.diskText = '';
+      }
+    }
+    const a = this.vm.appliance;
+    this.meta.textContent = `${a?.title ?? this.vm.record.applianceId} · ${this.vm.record.memoryMiB} MiB RAM${this.diskText}`;
+  }
+
+  private async showInfo(): Promise<void> {
+    this.closeMenu();
+    const info = await this.vm.inspect();
+    const text = info
+      ? `pc ${info.pc} in ${info.priv}-mode after ${info.instructions.toLocaleString('en')} instructions; last trap: ${info.lastTrap.kind} ${info.lastTrap.cause} at ${info.lastTrap.pc} (tval ${info.lastTrap.tval})`
+      : 'not running';
+    this.terminal.write(`\r\n\x1b[2m[romvisor] ${text}\x1b[0m\r\n`);
+  }
+
+  private async exportDisk(): Promise<void> {
+    this.closeMenu();
+    await this.actions.run('export', async () => {
+      const { blob, fileName } = await this.hv.exportDisk(this.vm.id);
+      download(blob, fileName);
+    });
+  }
+
+  private async resetDisk(): Promise<void> {
+    this.closeMenu();
+    if (!(await confirmDialog(`Reset ${this.vm.record.name}'s disk?`, 'Every change since the appliance was installed is thrown away. The base image stays.', 'Reset disk'))) return;
+    await this.actions.run('reset disk', () => this.hv.resetDisk(this.vm.id));
+    void this.refreshDisk();
+  }
+
+  private async deleteVm(): Promise<void> {
+    this.closeMenu();
+    if (!(await confirmDialog(`Delete ${this.vm.record.name}?`, 'The VM and its disk are removed from this browser.', 'Delete'))) return;
+    await this.actions.run('delete', () => this.hv.deleteVm(this.vm.id));
+  }
+
+  private closeMenu(): void {
+    this.el.querySelector('details.menu')?.removeAttribute('open');
+  }
+
+  dispose(): void {
+    this.subscription.dispose();
+    this.terminal.dispose();
+    this.el.remove();
+  }
+}

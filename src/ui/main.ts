@@ -1,0 +1,7 @@
+// The page's entry: styles, the wasm core's URL (a build asset), and the playground.
+import '@xterm/xterm/css/xterm.css';
+import './styles.css';
+import coreWasmUrl from '../../build/wasm/core.wasm?url';
+import { PlaygroundPage } from './PlaygroundPage.ts';
+
+new PlaygroundPage(document.getElementById('app')!, { baseUrl: import.meta.env.BASE_URL, coreWasmUrl });

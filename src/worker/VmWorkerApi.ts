@@ -1,0 +1,72 @@
+/**
+ * The contract between the page and one guest's Web Worker. Both sides import this file:
+ * the worker `expose`s a `VmWorkerApi`, the page `wrap`s it with comlink. Control calls go
+ * page → worker; everything the guest does comes back as `VmWorkerEvent`s through one
+ * proxied callback, console bytes as transferred buffers.
+ */
+import type { LinuxBootImages } from '../boot/linuxBoot.ts';
+import type { TimeMode } from '../machine/Vm.ts';
+
+/** Where a guest's disk lives: IndexedDB images of the image store, by id. */
+export interface WorkerDiskSpec {
+  /** The writable differencing child the guest writes to. */
+  childImageId: string;
+}
+
+export interface VmBootSpec {
+  /** The compiled core, compiled once by the page and shared by every worker. */
+  module: WebAssembly.Module;
+  ramBytes: number;
+  timeMode: TimeMode;
+  images: LinuxBootImages;
+  disk?: WorkerDiskSpec;
+}
+
+/** A crash report in plain numbers and strings, as it crosses the worker boundary. */
+export interface CrashInfo {
+  pc: string;
+  priv: 'U' | 'S' | 'M';
+  instructions: number;
+  lastTrap: { cause: string; kind: 'interrupt' | 'exception'; pc: string; tval: string; count: number };
+  /** One line: what `formatCrashReport` prints in the CLI. */
+  summary: string;
+}
+
+export interface VmRunStats {
+  /** Instructions since power-on (all resets included). */
+  instructions: number;
+  /** Millions of instructions per second over the last interval; 0 when idle or paused. */
+  mips: number;
+  /** Wall time the guest has been powered on, pauses excluded. */
+  uptimeMs: number;
+  /** Share of the last interval the guest spent executing (the rest it idled in WFI). */
+  busy: number;
+  pc: string;
+  priv: 'U' | 'S' | 'M';
+}
+
+/** Why a guest stopped on its own. */
+export type VmStopCause = 'poweroff' | 'fault' | 'disk-error';
+
+export type VmWorkerEvent =
+  | { kind: 'console'; bytes: Uint8Array }
+  | { kind: 'stats'; stats: VmRunStats }
+  /** The guest powered itself off (or the emulator faulted); the worker has flushed and is idle. */
+  | { kind: 'stopped'; cause: VmStopCause; message: string; crash?: CrashInfo }
+  /** The worker paused the guest itself, e.g. the disk hit the storage quota. */
+  | { kind: 'paused'; reason: 'quota'; message: string }
+  | { kind: 'rebooted' };
+
+export interface VmWorkerApi {
+  /** Creates the machine and starts running it; events arrive through `events`. */
+  boot(spec: VmBootSpec, events: (event: VmWorkerEvent) => void): Promise<void>;
+  /** Keystrokes for the guest's console. */
+  input(bytes: Uint8Array): void;
+  pause(): void;
+  resume(): void;
+  /** Hard reset: the machine starts again from the reset ROM with the same disk. */
+  reset(): Promise<void>;
+  /** Stops running and makes every disk write durable; the worker can then be terminated. */
+  shutdown(): Promise<void>;
+  crashReport(): CrashInfo;
+}

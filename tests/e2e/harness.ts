@@ -1,0 +1,113 @@
+/**
+ * Shared set-up for the browser tests: a Vite dev server on a free port (the same
+ * config `npm start` uses, COOP/COEP included) and Debian's Chromium through
+ * playwright-core. Screenshots go to test-results/.
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const resultsDir = `${repoRoot}test-results`;
+
+export interface E2eEnv {
+  server: ViteDevServer;
+  browser: Browser;
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startEnv(): Promise<E2eEnv> {
+  mkdirSync(resultsDir, { recursive: true });
+  const server = await createServer({
+    root: repoRoot,
+    configFile: `${repoRoot}vite.config.ts`,
+    logLevel: 'warn',
+    server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
+    clearScreen: false,
+  });
+  await server.listen();
+  const addr = server.httpServer!.address();
+  if (!addr || typeof addr === 'string') throw new Error('vite did not report a port');
+  const url = `http://127.0.0.1:${addr.port}/`;
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+  return {
+    server,
+    browser,
+    url,
+    async close() {
+      await browser.close();
+      await server.close();
+    },
+  };
+}
+
+export async function newPage(env: E2eEnv, context?: BrowserContext, viewport = { width: 1280, height: 800 }): Promise<Page> {
+  const ctx = context ?? (await env.browser.newContext({ viewport, acceptDownloads: true }));
+  const page = await ctx.newPage();
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') console.error(`[console] ${m.text()}`);
+  });
+  await page.goto(env.url);
+  return page;
+}
+
+export function shot(page: Page, name: string, fullPage = false): Promise<Buffer> {
+  return page.screenshot({ path: `${resultsDir}/${name}.png`, fullPage });
+}
+
+/** The text of a VM's console, from the page's debug hook. */
+export function consoleText(page: Page, vm: string): Promise<string> {
+  return page.evaluate((name) => (globalThis as unknown as { __romvisor: { consoleText(n: string): string | undefined } }).__romvisor.consoleText(name) ?? '', vm);
+}
+
+export function hvConsoleText(page: Page): Promise<string> {
+  return page.evaluate(() => (globalThis as unknown as { __romvisor: { hvConsoleText(): string } }).__romvisor.hvConsoleText());
+}
+
+/** Waits until `predicate(text)` holds for a VM's console, or throws with what it shows. */
+export async function waitForConsole(page: Page, vm: string, predicate: (text: string) => boolean, timeoutMs = 30_000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < end) {
+    text = await consoleText(page, vm);
+    if (predicate(text)) return text;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`VM ${vm}: console did not show what was expected within ${timeoutMs} ms; it shows:\n${text.trimEnd().split('\n').slice(-15).join('\n')}`);
+}
+
+export async function waitForHvConsole(page: Page, predicate: (text: string) => boolean, timeoutMs = 15_000): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  let text = '';
+  while (Date.now() < end) {
+    text = await hvConsoleText(page);
+    if (predicate(text)) return text;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`hypervisor console did not show what was expected within ${timeoutMs} ms; it shows:\n${text.trimEnd().split('\n').slice(-15).join('\n')}`);
+}
+
+/** Presses the power button and waits for the management console's prompt. */
+export async function powerOn(page: Page): Promise<void> {
+  await page.click('#power');
+  await waitForHvConsole(page, (t) => t.includes('romvisor>'), 20_000);
+}
+
+/** Types a line into the hypervisor console. */
+export async function hvCommand(page: Page, line: string): Promise<void> {
+  await page.click('#hv-console');
+  await page.keyboard.type(line);
+  await page.keyboard.press('Enter');
+}
+
+/** Types into a VM's console. */
+export async function typeInVm(page: Page, vm: string, text: string): Promise<void> {
+  await page.click(`[data-vm="${vm}"] .vm-term`);
+  await page.keyboard.type(text);
+}
