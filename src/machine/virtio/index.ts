@@ -1,0 +1,37 @@
+// virtio devices over virtio-mmio: the public API of src/machine/virtio/.
+export type { VirtioDevice, VirtioDeviceHost } from './Types.ts';
+export { VirtioError, type VirtioErrorCode } from './VirtioError.ts';
+export { GuestMemory, type RamRange } from './GuestMemory.ts';
+export { Virtqueue, MAX_QUEUE_SIZE, type DescriptorChain, type VirtqueueLayout } from './Virtqueue.ts';
+export {
+  VirtioMmioTransport,
+  VIRTIO_F_VERSION_1,
+  STATUS_ACKNOWLEDGE,
+  STATUS_DRIVER,
+  STATUS_DRIVER_OK,
+  STATUS_FEATURES_OK,
+  STATUS_DEVICE_NEEDS_RESET,
+  STATUS_FAILED,
+  INTERRUPT_USED_BUFFER,
+  INTERRUPT_CONFIG_CHANGE,
+} from './VirtioMmioTransport.ts';
+export { CompletionScheduler, DETERMINISTIC_LATENCY, type WorkOutcome } from './CompletionScheduler.ts';
+export {
+  VirtioBlk,
+  VIRTIO_ID_BLOCK,
+  VIRTIO_BLK_F_SEG_MAX,
+  VIRTIO_BLK_F_RO,
+  VIRTIO_BLK_F_BLK_SIZE,
+  VIRTIO_BLK_F_FLUSH,
+  VIRTIO_BLK_T_IN,
+  VIRTIO_BLK_T_OUT,
+  VIRTIO_BLK_T_FLUSH,
+  VIRTIO_BLK_T_GET_ID,
+  VIRTIO_BLK_S_OK,
+  VIRTIO_BLK_S_IOERR,
+  VIRTIO_BLK_S_UNSUPP,
+  MAX_REQUEST_BYTES,
+  type BlockDevice,
+  type VirtioBlkOptions,
+  type VirtioBlkStats,
+} from './VirtioBlk.ts';
