@@ -7,10 +7,18 @@
  * - deterministic: mtime follows the instruction count; input is delivered only when the
  *   guest is idle (WFI), so it lands on the same instruction on every run; an idle guest
  *   jumps straight to its next timer deadline. The same inputs give the same console bytes.
+ *
+ * Devices with asynchronous work (virtio-blk over a Promise-based disk) never complete
+ * inside run()'s MMIO callbacks: between slices the Vm hands kicked queues to the devices
+ * and applies completions as its CompletionScheduler allows (as soon as settled in
+ * realtime; a fixed instruction count after submission in deterministic mode). run()
+ * stays synchronous; the host awaits `pendingWork()` between calls when the guest idles.
  */
-import { Core, StopReason, type MmioHandler } from './Core.ts';
+import { Core, RAM_BASE, StopReason, type MmioHandler } from './Core.ts';
 import { loadLinuxBoot, type BootLayout, type LinuxBootImages } from '../boot/linuxBoot.ts';
 import { VirtioMmioBus } from './VirtioMmioBus.ts';
+import { VIRTIO_SLOTS, virtioIrq } from './virtDeviceTree.ts';
+import { CompletionScheduler, GuestMemory, VirtioBlk, VirtioMmioTransport, type BlockDevice, type VirtioBlkOptions } from './virtio/index.ts';
 
 export type TimeMode = 'realtime' | 'deterministic';
 
@@ -18,12 +26,23 @@ export interface VmConfig {
   ramBytes: number;
   timeMode: TimeMode;
   images: LinuxBootImages;
+  /** Disks on virtio-blk, in the order Linux names them: /dev/vda, /dev/vdb, ... */
+  disks?: VmDisk[];
+}
+
+/** A disk of the guest. The Vm does not own it: whoever opened it flushes and disposes it, after `vm.dispose()`. */
+export interface VmDisk extends VirtioBlkOptions {
+  disk: BlockDevice;
 }
 
 /** What a call to `run` ended with. */
 export type RunOutcome =
   | { kind: 'running' }
-  /** The guest waits for an interrupt: call again after `wakeInMs` (undefined: only input can wake it). */
+  /**
+   * The guest waits for an interrupt, or (deterministic mode) for device work it must see on
+   * a fixed instruction: call again after `wakeInMs`, on input, or when `pendingWork()`
+   * settles, whichever comes first (undefined: only input or device work can wake it).
+   */
   | { kind: 'idle'; wakeInMs: number | undefined }
   | { kind: 'poweroff' }
   | { kind: 'reboot' };
@@ -36,8 +55,11 @@ export interface CrashReport {
 }
 
 const PRIV = ['U', 'S', '?', 'M'] as const;
-/** Instructions per core.run() call: small enough to keep the host responsive. */
-const SLICE = 2_000_000;
+/**
+ * Instructions per core.run() call: small enough to keep the host responsive, and to pick
+ * up a virtqueue notify soon (the core cannot stop on one, so kicks wait for the slice end).
+ */
+const SLICE = 250_000;
 /** 10 MHz timebase ticks per millisecond. */
 const TICKS_PER_MS = 10_000;
 
@@ -48,20 +70,64 @@ export class Vm {
   private readonly pendingInput: number[] = [];
   private readonly startMs: number;
   private consoleListener: ((bytes: Uint8Array) => void) | undefined;
+  /** When asynchronous device work becomes visible to the guest. */
+  readonly completions: CompletionScheduler;
+  private readonly memory: GuestMemory;
+  private readonly transports: VirtioMmioTransport[] = [];
+  /** virtio-blk devices, in the order of `VmConfig.disks`. */
+  readonly blockDevices: VirtioBlk[] = [];
 
   private constructor(core: Core, layout: BootLayout, cfg: VmConfig, readonly bus: VirtioMmioBus) {
     this.core = core;
     this.layout = layout;
     this.timeMode = cfg.timeMode;
     this.startMs = performance.now();
+    this.completions = new CompletionScheduler(cfg.timeMode);
+    this.memory = new GuestMemory(core.ram, Number(RAM_BASE));
+    for (const d of cfg.disks ?? []) this.addBlockDevice(d);
   }
 
   static async create(module: WebAssembly.Module, cfg: VmConfig): Promise<Vm> {
+    if ((cfg.disks?.length ?? 0) > VIRTIO_SLOTS) throw new RangeError(`${cfg.disks!.length} disks do not fit in ${VIRTIO_SLOTS} virtio slots`);
     const bus = new VirtioMmioBus();
     const mmio: MmioHandler = bus;
     const core = await Core.instantiate(module, { ramBytes: cfg.ramBytes, mmio });
     const layout = loadLinuxBoot(core, cfg.images, core.timebaseHz);
     return new Vm(core, layout, cfg, bus);
+  }
+
+  /**
+   * Puts a disk on the next free virtio slot, counting down from the last: Linux probes the
+   * slots in device-tree order, highest address first, so the first disk becomes /dev/vda
+   * (as under QEMU's virt board). Call before the guest's driver probes (before run()).
+   */
+  addBlockDevice(d: VmDisk): VirtioBlk {
+    const slot = VIRTIO_SLOTS - 1 - this.transports.length;
+    if (slot < 0) throw new RangeError(`no free virtio slot for another disk (all ${VIRTIO_SLOTS} in use)`);
+    const blk = new VirtioBlk(d.disk, this.completions, d);
+    const transport = new VirtioMmioTransport(blk, this.memory, (level) => this.core.setIrq(virtioIrq(slot), level));
+    this.bus.attach(slot, transport);
+    this.transports.push(transport);
+    this.blockDevices.push(blk);
+    return blk;
+  }
+
+  /**
+   * Device work still running on the host (disk reads, writes, flushes): a promise that
+   * resolves when some of it settles, so run() can make progress; undefined when none is
+   * in flight. Never rejects: a failed disk request is an I/O error for the guest.
+   */
+  pendingWork(): Promise<void> | undefined {
+    return this.completions.whenSettled();
+  }
+
+  /**
+   * Waits until no device work is running any more (completions not yet seen by the guest
+   * are dropped with the machine), so the caller can flush and close the disks.
+   */
+  async dispose(): Promise<void> {
+    this.consoleListener = undefined;
+    await this.completions.settleAll();
   }
 
   /** Receives every byte the guest writes to its console. */
@@ -96,20 +162,42 @@ export class Vm {
     if (out.length) this.consoleListener?.(out);
   }
 
+  /** Hands kicked virtqueues to their devices; true if any device was given work. */
+  private serviceDevices(): boolean {
+    if (this.transports.length === 0) return false;
+    const now = this.core.instructions;
+    let started = false;
+    for (const t of this.transports) if (t.service(now)) started = true;
+    return started;
+  }
+
   /**
    * Runs the guest for up to `maxMs` of host time (at least one slice). Returns early when
-   * the guest is idle, powers off or reboots.
+   * the guest is idle, powers off or reboots, and after a slice when device work is in
+   * flight, so the host can let that work progress (it needs the event loop).
    */
   run(maxMs: number): RunOutcome {
     const deadline = performance.now() + maxMs;
     const deterministic = this.timeMode === 'deterministic';
+    const io = this.completions;
     for (;;) {
-      if (!deterministic) {
+      const now = this.core.instructions;
+      if (io.pending > 0) {
+        io.applyDue(now);
+        // The next completion is due here and its work is still running: stop on this instruction.
+        if (io.blockedAt(now)) return { kind: 'idle', wakeInMs: undefined };
+      }
+      let budget = SLICE;
+      if (deterministic) {
+        const due = io.nextDue;
+        if (due !== undefined && due > now && due - now < BigInt(budget)) budget = Number(due - now);
+      } else {
         this.core.syncTime(BigInt(Math.floor((performance.now() - this.startMs) * TICKS_PER_MS)));
         this.deliverInput();
       }
-      const reason = this.core.run(SLICE);
+      const reason = this.core.run(budget);
       this.drain();
+      this.serviceDevices();
       switch (reason) {
         case StopReason.Poweroff:
         case StopReason.Fail:
@@ -119,7 +207,7 @@ export class Vm {
         case StopReason.Wfi:
           if (deterministic) {
             if (this.pendingInput.length > 0) this.deliverInput();
-            else if (!this.core.skipToTimer()) return { kind: 'idle', wakeInMs: undefined };
+            else if (!this.idleUntilCompletion() && !this.core.skipToTimer()) return { kind: 'idle', wakeInMs: undefined };
           } else if (this.pendingInput.length === 0) {
             const d = this.core.timerDistance;
             if (d > 0n) {
@@ -131,8 +219,22 @@ export class Vm {
         default:
           break;
       }
-      if (performance.now() >= deadline) return { kind: 'running' };
+      if (io.pending > 0 || performance.now() >= deadline) return { kind: 'running' };
     }
+  }
+
+  /**
+   * Deterministic idle with a completion due before the next timer interrupt: the hart
+   * would sleep until then, so guest time jumps to the due point and the completion is
+   * applied on this instruction (at the top of the next loop turn). False if none is due first.
+   */
+  private idleUntilCompletion(): boolean {
+    const now = this.core.instructions;
+    const skipped = this.completions.pullIn(now, now + this.core.timerDistance);
+    if (skipped === undefined) return false;
+    const ticks = skipped / BigInt(this.core.insnsPerTick);
+    if (ticks > 0n) this.core.syncTime(this.core.mtime + ticks);
+    return true;
   }
 
   crashReport(): CrashReport {
