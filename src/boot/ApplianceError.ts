@@ -1,0 +1,22 @@
+/** Why a disk image was refused as an appliance; the CLI and UI print `message` as it is. */
+export type ApplianceErrorCode =
+  /** appliance.json is not JSON, or a field has the wrong type or an out-of-range value. */
+  | 'bad-manifest'
+  /** A boot file (Image, appliance.json) is not on the boot partition. */
+  | 'missing-file'
+  /** A .vhd.gz that does not gunzip (truncated, not gzip). */
+  | 'bad-image'
+  /** An overlay whose chain does not lead to the appliance it was given for. */
+  | 'overlay-mismatch';
+
+export class ApplianceError extends Error {
+  override readonly name = 'ApplianceError';
+  constructor(
+    readonly code: ApplianceErrorCode,
+    message: string,
+    /** The file or field at fault, e.g. "appliance.json: memoryMiB". */
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
