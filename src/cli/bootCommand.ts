@@ -1,26 +1,45 @@
 /**
  * `romvisor boot`: boots firmware + Linux with the console on the terminal, QEMU-like.
- *   romvisor boot [--bios FW] [--kernel Image] [--initrd FILE] [--append ARGS] [--mem 256M]
+ *   romvisor boot [base | IMAGE.vhd[.gz]] [--overlay FILE | --snapshot]
+ *                 [--bios FW] [--kernel Image] [--initrd FILE] [--append ARGS] [--mem 256M]
  *                 [--time realtime|deterministic] [--script FILE.json] [--hang-timeout S]
+ * An appliance image boots from its own boot partition on virtio-blk; its writes go to a
+ * differencing overlay (see applianceDisk.node.ts), never into the image.
  * The terminal is in raw mode (Ctrl-A x quits, as in QEMU); piped stdin is console input.
  */
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { ApplianceError } from '../boot/ApplianceError.ts';
+import { readApplianceBoot } from '../boot/applianceBoot.ts';
+import { openApplianceDisk, type ApplianceDisk, type OverlayMode } from '../boot/applianceDisk.node.ts';
 import { BootError } from '../boot/BootError.ts';
 import { MIN_RAM } from '../boot/linuxBoot.ts';
+import { BackendError, Ext2Error, PartitionError, VhdError } from '../disk/index.ts';
 import { loadCoreModule } from '../machine/coreModule.node.ts';
-import { formatCrashReport, Vm, type TimeMode } from '../machine/Vm.ts';
+import { formatCrashReport, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
 import { ConsoleScriptPlayer, parseConsoleScript, ScriptError, type ConsoleStep } from '../scenario/consoleScript.ts';
 import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from './bootImages.ts';
 import { parseSize } from './parseSize.ts';
 import type { CliIo } from './main.ts';
 
-const USAGE = `usage: romvisor boot [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
+const USAGE = `usage: romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz] [--overlay FILE | --snapshot]
+                    [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
                     [--hang-timeout SECONDS]
-With no image options, boots the built-in OpenSBI + Linux 6.1 + busybox initramfs.
-Ctrl-A x quits. Exit codes: 0 powered off, 1 script step failed, 2 bad input,
-3 timeout (script or hang), 4 emulator fault.`;
+An appliance image boots the kernel, initrd and command line on its boot partition
+(--kernel/--initrd replace them, --append adds to the command line, --mem overrides
+its memory). Guest writes go to a differencing overlay: --overlay FILE (created if
+missing), --snapshot (a temporary one, the default with --script), or else a
+persistent one per image under $XDG_DATA_HOME/romvisor (~/.local/share/romvisor).
+With no image argument: "base" (appliances/base.vhd.gz) if it is built and no
+--kernel/--initrd is given; otherwise the built-in OpenSBI + Linux 6.1 + busybox
+initramfs. Ctrl-A x quits. Exit codes: 0 powered off, 1 script step failed,
+2 bad input, 3 timeout (script or hang), 4 emulator fault.`;
+
+/** `romvisor boot base`. */
+export const BASE_APPLIANCE = fileURLToPath(new URL('../../appliances/base.vhd.gz', import.meta.url));
 
 const CTRL_A = 0x01;
 /** wasm32 memory holds the core's tables and RAM below 4 GiB. */
@@ -30,39 +49,62 @@ const SCRIPT_GRACE_MS = 15_000;
 
 class BadInput extends Error {}
 
-export async function bootCommand(argv: string[], io: CliIo): Promise<number> {
-  let opts;
-  try {
-    opts = await parseBootArgs(argv);
-  } catch (e) {
-    if (e instanceof BadInput || e instanceof ScriptError) {
-      io.stderr(`romvisor boot: ${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
-  if (opts === 'help') {
-    io.stdout(USAGE + '\n');
-    return 0;
-  }
+/** Errors that mean the input (arguments, image, script) is bad: one line, exit 2. */
+function isBadInput(e: unknown): e is Error {
+  return [BadInput, ScriptError, BootError, ApplianceError, VhdError, PartitionError, Ext2Error, BackendError].some((c) => e instanceof c);
+}
 
-  let vm: Vm;
+export async function bootCommand(argv: string[], io: CliIo): Promise<number> {
+  let appliance: ApplianceDisk | undefined;
+  let vm: Vm | undefined;
   try {
+    const opts = await parseBootArgs(argv);
+    if (opts === 'help') {
+      io.stdout(USAGE + '\n');
+      return 0;
+    }
+    if (opts.appliance) {
+      appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay });
+      await applyAppliance(opts, appliance);
+    }
     vm = await Vm.create(await loadCoreModule(), opts.config);
+    return await runInteractive(vm, opts, io);
   } catch (e) {
-    if (e instanceof BootError) {
-      io.stderr(`romvisor boot: ${e.message}\n`);
+    if (isBadInput(e)) {
+      io.stderr(`romvisor boot: ${e.message.replace(/\n/g, ' ')}\n`);
+      return 2;
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+      io.stderr(`romvisor boot: ${(e as Error).message}\n`);
       return 2;
     }
     throw e;
+  } finally {
+    // Disk work the guest started finishes before the overlay is flushed and closed.
+    await vm?.dispose();
+    await appliance?.dispose();
   }
-  return runInteractive(vm, opts, io);
 }
 
 interface BootOptions {
-  config: Parameters<typeof Vm.create>[1];
+  config: VmConfig;
+  appliance?: { image: string; overlay: OverlayMode };
+  /** What the command line said explicitly, which wins over the appliance's own files. */
+  explicit: { kernel: boolean; initrd: boolean; mem: boolean; append?: string };
   script?: ConsoleStep[];
   hangMs?: number;
+}
+
+/** Takes kernel, initrd, command line and memory from the appliance's boot partition. */
+async function applyAppliance(opts: BootOptions, appliance: ApplianceDisk): Promise<void> {
+  const boot = await readApplianceBoot(appliance.disk);
+  const images = opts.config.images;
+  if (!opts.explicit.kernel) images.kernel = boot.images.kernel;
+  if (!opts.explicit.initrd) images.initrd = boot.images.initrd;
+  images.bootargs = [boot.manifest.cmdline, opts.explicit.append].filter((a) => a).join(' ');
+  if (!opts.explicit.mem && boot.manifest.memoryMiB !== undefined) opts.config.ramBytes = boot.manifest.memoryMiB * 2 ** 20;
+  opts.config.disks = [{ disk: appliance.disk, serial: boot.manifest.name }];
 }
 
 async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
@@ -80,6 +122,8 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
         time: { type: 'string' },
         script: { type: 'string' },
         'hang-timeout': { type: 'string' },
+        overlay: { type: 'string' },
+        snapshot: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -88,7 +132,13 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   }
   const v = args.values;
   if (v.help) return 'help';
-  if (args.positionals.length) throw new BadInput(`unexpected argument "${args.positionals[0]}"\n${USAGE}`);
+  if (args.positionals.length > 1) throw new BadInput(`unexpected argument "${args.positionals[1]}" (one image at most)`);
+  const image = chooseImage(args.positionals[0], v.kernel !== undefined || v.initrd !== undefined);
+  if (v.overlay !== undefined && v.snapshot) throw new BadInput('--overlay and --snapshot exclude each other');
+  if (!image && (v.overlay !== undefined || v.snapshot)) throw new BadInput(`--${v.snapshot ? 'snapshot' : 'overlay'} needs an appliance image (base or IMAGE.vhd[.gz])`);
+  // Scripts are repeatable runs: unless told where, their writes vanish with them.
+  const overlay: OverlayMode =
+    v.overlay !== undefined ? { kind: 'file', path: v.overlay } : v.snapshot || v.script !== undefined ? { kind: 'snapshot' } : { kind: 'persistent' };
   const mem = v.mem ?? '256M';
   const ramBytes = parseSize(mem);
   if (ramBytes === undefined) throw new BadInput(`--mem "${mem}" is not a size like 256M or 1G`);
@@ -120,20 +170,32 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     }
     script = parseConsoleScript(json, v.script);
   }
+  const firmware = await read('bios', v.bios ?? BUILTIN.firmware, false);
+  const kernel = v.kernel !== undefined || !image ? await read('kernel', v.kernel ?? BUILTIN.kernel, true) : new Uint8Array(0);
+  const initrd = v.initrd === 'none' || (image && v.initrd === undefined) ? undefined : await read('initrd', v.initrd ?? BUILTIN.initrd, false);
   return {
     config: {
       ramBytes,
       timeMode: time as TimeMode,
-      images: {
-        firmware: await read('bios', v.bios ?? BUILTIN.firmware, false),
-        kernel: await read('kernel', v.kernel ?? BUILTIN.kernel, true),
-        initrd: v.initrd === 'none' ? undefined : await read('initrd', v.initrd ?? BUILTIN.initrd, false),
-        bootargs: v.append ?? DEFAULT_BOOTARGS,
-      },
+      images: { firmware, kernel, initrd, bootargs: v.append ?? DEFAULT_BOOTARGS },
     },
+    appliance: image ? { image, overlay } : undefined,
+    explicit: { kernel: v.kernel !== undefined, initrd: v.initrd !== undefined, mem: v.mem !== undefined, append: v.append },
     script,
     hangMs,
   };
+}
+
+/** The appliance image to boot, or undefined for a kernel/initrd boot. */
+function chooseImage(positional: string | undefined, kernelFlags: boolean): string | undefined {
+  if (positional === undefined) return !kernelFlags && existsSync(BASE_APPLIANCE) ? BASE_APPLIANCE : undefined;
+  if (positional === 'base') {
+    if (!existsSync(BASE_APPLIANCE)) throw new BadInput(`the base appliance ${BASE_APPLIANCE} is not built yet (appliances/build)`);
+    return BASE_APPLIANCE;
+  }
+  if (/\.json$/i.test(positional)) throw new BadInput(`${positional}: booting scenario files is not supported yet; pass an appliance image`);
+  if (!/\.vhd(\.gz)?$/i.test(positional)) throw new BadInput(`"${positional}" is not base, IMAGE.vhd or IMAGE.vhd.gz`);
+  return positional;
 }
 
 async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<number> {
@@ -236,7 +298,8 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
         return 3;
       }
       if (outcome.kind === 'idle' && !vm.hasPendingInput) {
-        // Sleep until the guest's timer is due or input arrives (wake), polling the script.
+        // Sleep until the guest's timer is due, input arrives (wake) or disk work the guest
+        // waits for settles, polling the script.
         const ms = Math.min(outcome.wakeInMs ?? 100, 100);
         await new Promise<void>((resolve) => {
           const t = setTimeout(resolve, ms);
@@ -244,6 +307,7 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
             clearTimeout(t);
             resolve();
           };
+          vm.pendingWork()?.then(wake);
         });
         wake = undefined;
       } else {
