@@ -205,7 +205,9 @@ TEST_BEGIN
   # Fetch through a 4 KiB execute-only page.
   CALL_OK 8, PRV_S, VA_XO
 
-  # Invalid and malformed PTEs (10.3.2 steps 3 and 4).
+  # Invalid and malformed PTEs (10.3.2 steps 3 and 4). Check 10 is also the first access
+  # to virtual page 0: it catches a TLB whose never-filled entries (tag 0) still map that
+  # page after reset.
   LOAD_FAULT 10, PRV_S, VA_INVALID + 8
   STORE_FAULT 11, PRV_S, VA_INVALID + 8
   FETCH_FAULT 12, PRV_S, VA_INVALID
