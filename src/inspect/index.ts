@@ -2,4 +2,9 @@
 export { disassemble } from './disassemble.ts';
 export { csrName, csrNumber } from './csrName.ts';
 export { fRegName, xRegName } from './registerNames.ts';
-export type { DisassembleOptions, Disassembly } from './Types.ts';
+export { decodePteFlags, explainTranslation, formatTranslation, pageSizeName, TranslationError } from './pageWalk.ts';
+export type { TranslationErrorCode } from './pageWalk.ts';
+export type {
+  AccessType, DisassembleOptions, Disassembly, Privilege, PteFlags, Translation, TranslationFault,
+  TranslationFaultReason, TranslationMode, TranslationState, WalkLevel,
+} from './Types.ts';
