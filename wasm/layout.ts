@@ -9,6 +9,7 @@
 //   0x01a00  boot stages, trap counters by cause
 //   0x02000  TLBs: fetch, load, store; TLB_ENTRIES entries of { tag: u64, addend: u64 }
 //   0x08000  UART receive ring (host -> guest), UART_RX_SIZE bytes
+//   0x09000  log of filled TLB entries
 //   0x10000  UART transmit ring (guest -> host), UART_TX_SIZE bytes
 //   0x20000  boot ROM image, indexed by physical address (0x1000..0x10000 is mapped)
 //   0x30000  trap log ring
@@ -41,6 +42,11 @@ export const TLB_STORE: u32 = TLB_OFFSET + 2 * TLB_SIZE;
 
 export const UART_RX_OFFSET: u32 = 0x8000;
 export const UART_RX_SIZE: u32 = 0x1000;
+/** Addresses of the TLB entries filled since the last flush (u32 each), so a flush touches
+ *  only those: Linux changes privilege or sstatus.SUM several times per system call. */
+export const TLB_FILL_LOG_OFFSET: u32 = 0x9000;
+export const TLB_FILL_LOG_ENTRIES: u32 = 1024;
+
 export const UART_TX_OFFSET: u32 = 0x10000;
 export const UART_TX_SIZE: u32 = 0x10000;
 

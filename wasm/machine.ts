@@ -3,7 +3,7 @@ import { REGS_OFFSET, FREGS_OFFSET } from './layout';
 import * as st from './cpu/state';
 import { runBlock } from './cpu/run';
 import { pendingInterrupt, takeTrap } from './cpu/trap';
-import { breakpointPc, skipBreakpoint, tlbFlush } from './cpu/mmu';
+import { breakpointPc, skipBreakpoint, tlbFlush, tlbReset } from './cpu/mmu';
 import { resetStages } from './cpu/bootStages';
 import { resetTrapLog, trapLogHead } from './cpu/trapLog';
 import { stopOnPrivChange, stopOnTrap } from './cpu/trap';
@@ -56,7 +56,7 @@ export function reset(): void {
   skipBreakpoint = false;
   stopOnTrap = false;
   stopOnPrivChange = false;
-  tlbFlush();
+  tlbReset();
 }
 
 /**

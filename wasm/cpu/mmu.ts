@@ -9,7 +9,9 @@ import {
   CAUSE_STORE_ACCESS, CAUSE_STORE_PAGE_FAULT, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE,
   PRV_M, PRV_S, PRV_U, mstatus, pendingCause, pendingTval, priv, satp,
 } from './state';
-import { TLB_ENTRIES, TLB_FETCH, TLB_LOAD, TLB_STORE, TLB_SIZE } from '../layout';
+import {
+  TLB_ENTRIES, TLB_FETCH, TLB_FILL_LOG_ENTRIES, TLB_FILL_LOG_OFFSET, TLB_LOAD, TLB_STORE, TLB_SIZE,
+} from '../layout';
 import {
   busFault, loadHost, physRead, physWrite, ramHost, readableHost, storeHost, tohostAddr,
 } from '../bus';
@@ -55,8 +57,23 @@ export let memFault: bool = false;
 export let fetchPageVa: u64 = 1;
 export let fetchPageHost: usize = 0;
 
+/** Entries in the fill log; past its capacity a flush clears every entry. It starts past
+ *  it: before the first flush the TLB memory holds zeros, and tag 0 is virtual page 0. */
+let fillCount: u32 = TLB_FILL_LOG_ENTRIES + 1;
+
+/** Invalidates every entry, whatever the log says (power-on reset). */
+export function tlbReset(): void {
+  fillCount = TLB_FILL_LOG_ENTRIES + 1;
+  tlbFlush();
+}
+
 export function tlbFlush(): void {
-  for (let e: u32 = 0; e < 3 * TLB_SIZE; e += 16) store<u64>(TLB_FETCH + e, TLB_INVALID);
+  if (fillCount <= TLB_FILL_LOG_ENTRIES) {
+    for (let i: u32 = 0; i < fillCount; i++) store<u64>(load<u32>(TLB_FILL_LOG_OFFSET + (i << 2)), TLB_INVALID);
+  } else {
+    for (let e: u32 = 0; e < 3 * TLB_SIZE; e += 16) store<u64>(TLB_FETCH + e, TLB_INVALID);
+  }
+  fillCount = 0;
   fetchPageVa = 1;
 }
 
@@ -148,6 +165,8 @@ export function translate(va: u64, access: u32): u64 {
 
 function tlbFill(base: u32, va: u64, host: usize): void {
   const e = tlbEntry(base, va);
+  if (fillCount < TLB_FILL_LOG_ENTRIES) store<u32>(TLB_FILL_LOG_OFFSET + (fillCount << 2), e);
+  fillCount++;
   const page = va & ~<u64>0xfff;
   store<u64>(e, page);
   store<u64>(e, <u64>(host & ~<usize>0xfff) - page, 8);
@@ -167,21 +186,28 @@ export function fetchSlow(pc: u64): u32 {
     }
     skipBreakpoint = false;
   }
-  const pa = translate(pc, ACCESS_FETCH);
-  if (memFault) return 0;
-  const host = readableHost(pa);
-  if (host == 0) {
-    raise(CAUSE_FETCH_ACCESS, pc);
-    return 0;
+  let host: usize;
+  const e = tlbEntry(TLB_FETCH, pc);
+  if (load<u64>(e) == (pc & ~<u64>0xfff)) {
+    // A page fetched from before (a call or return across pages): no walk needed.
+    host = <usize>(pc + load<u64>(e, 8));
+  } else {
+    const pa = translate(pc, ACCESS_FETCH);
+    if (memFault) return 0;
+    host = readableHost(pa);
+    if (host == 0) {
+      raise(CAUSE_FETCH_ACCESS, pc);
+      return 0;
+    }
+    if (priv == PRV_M && ramHost(pa) != 0) markStage(STAGE_FIRMWARE);
+    tlbFill(TLB_FETCH, pc, host);
   }
-  if (priv == PRV_M && ramHost(pa) != 0) markStage(STAGE_FIRMWARE);
   if (((pc ^ breakpointPc) >> 12) != 0) {
     fetchPageVa = pc & ~<u64>0xfff;
     fetchPageHost = host & ~<usize>0xfff;
   } else {
     fetchPageVa = 1;
   }
-  tlbFill(TLB_FETCH, pc, host);
   const lo = <u32>load<u16>(host);
   if ((lo & 3) != 3 || (pc & 0xfff) != 0xffe) return (<u32>load<u16>(host, 2) << 16) | lo;
   // A 32-bit instruction that straddles two pages: its upper half is fetched on its own.
