@@ -59,10 +59,16 @@ export function randomGuest(r: SeededRandom): ScenarioGuest {
 }
 
 export function randomScenario(r: SeededRandom): Scenario {
-  const s: Scenario = { version: SCENARIO_VERSION, guests: [] };
-  if (r.chance(0.7)) s.title = r.text(r.int(0, 60), PROSE).replace(/[\n\r\t]/g, ' ');
-  if (r.chance(0.6)) s.notes = r.text(r.int(0, 300), `${PROSE}\n\n\t`);
-  if (r.chance(0.6)) s.view = VIEW_PANELS.filter(() => r.chance(0.5));
-  s.guests = Array.from({ length: r.int(1, 4) }, () => randomGuest(r));
-  return s;
+  // Fields in schema order, as validation returns them, so even the JSON text round-trips.
+  const title = r.chance(0.7) ? r.text(r.int(0, 60), PROSE) : undefined;
+  const notes = r.chance(0.6) ? r.text(r.int(0, 300), `${PROSE}\n\n\t`) : undefined;
+  const view = r.chance(0.6) ? VIEW_PANELS.filter(() => r.chance(0.5)) : undefined;
+  const guests = Array.from({ length: r.int(1, 4) }, () => randomGuest(r));
+  return {
+    version: SCENARIO_VERSION,
+    ...(title !== undefined && { title }),
+    ...(notes !== undefined && { notes }),
+    ...(view !== undefined && { view }),
+    guests,
+  };
 }
