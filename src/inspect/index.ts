@@ -8,3 +8,5 @@ export type {
   AccessType, DisassembleOptions, Disassembly, Privilege, PteFlags, Translation, TranslationFault,
   TranslationFaultReason, TranslationMode, TranslationState, WalkLevel,
 } from './Types.ts';
+export { causeName, decodeCsrFields, DECODED_CSRS, formatCsrFields } from './csrFields.ts';
+export type { CsrField, DecodedCsr } from './csrFields.ts';
