@@ -171,12 +171,15 @@ export class RomHypervisor implements Hypervisor {
     const appliance = vm.appliance;
     if (!appliance) throw new HypervisorError('not-found', `VM ${vm.record.name}: its appliance "${vm.record.applianceId}" is no longer in the catalog`);
     const [module, images] = await Promise.all([this.coreModule(), loadBuiltinBootImages(this.opts.baseUrl)]);
+    const disk = vm.record.diskImageId;
     return {
       module,
       ramBytes: vm.record.memoryMiB * 1024 * 1024,
       timeMode: 'realtime',
-      images: { ...images, bootargs: appliance.cmdline ?? RAM_BOOTARGS },
-      disk: vm.record.diskImageId ? { childImageId: vm.record.diskImageId } : undefined,
+      firmware: images.firmware,
+      // A disk appliance's kernel and command line come from its own boot partition.
+      ram: disk ? undefined : { kernel: images.kernel, initrd: images.initrd, bootargs: RAM_BOOTARGS },
+      disk: disk ? { childImageId: disk } : undefined,
     };
   }
 

@@ -19,8 +19,8 @@ const OK = '\x1b[32mOK\x1b[0m';
 
 export async function powerOnSelfTest(ready: Promise<Hypervisor>, o: PostOptions): Promise<Hypervisor> {
   const w = o.write;
-  w('\x1b[1mromvisor server firmware\x1b[0m  ROM v1.0  (RISC-V RV64GC virtualization host)\r\n');
-  w(`\x1b[2mhost: ${o.cores} core(s); guests: RV64GC harts in WebAssembly\x1b[0m\r\n\r\n`);
+  w('\x1b[1mromvisor server firmware\x1b[0m ROM v1.0\r\n');
+  w(`\x1b[2mhost: ${o.cores} core(s) · guests: RV64GC in WebAssembly\x1b[0m\r\n\r\n`);
   await sleep(o.beatMs);
   // Count the memory up, the way a POST screen does.
   const steps = 8;
@@ -29,7 +29,7 @@ export async function powerOnSelfTest(ready: Promise<Hypervisor>, o: PostOptions
     await sleep(o.beatMs / 3);
   }
   w(` ${OK}\r\n`);
-  w('Flash: scanning for a hypervisor image ...');
+  w('Flash: looking for a hypervisor ...');
   let hv: Hypervisor;
   try {
     hv = await ready;
@@ -47,18 +47,18 @@ export async function powerOnSelfTest(ready: Promise<Hypervisor>, o: PostOptions
   } catch {
     use = undefined;
   }
-  w(`Image store: IndexedDB${use ? `, ${formatBytes(use.usage)} used of ${formatBytes(use.quota)}${use.persisted ? ', persistent' : ''}` : ''} ${OK}\r\n`);
+  w(`Image store: IndexedDB${use ? `, ${formatBytes(use.usage)} of ${formatBytes(use.quota)}` : ''} ${OK}\r\n`);
   await sleep(o.beatMs);
   const list = hv.appliances();
   w(`Appliances in the store: ${list.length}\r\n`);
   for (const a of list) {
-    const where = a.boot === 'ram' ? 'RAM' : a.imageId ? 'stored' : 'fetched on first use';
-    w(`  \x1b[36m${a.name.padEnd(14)}\x1b[0m ${a.title} \x1b[2m(${where}, ${formatBytes(a.sizeBytes)})\x1b[0m\r\n`);
+    const where = a.boot === 'ram' ? 'in RAM' : a.imageId ? 'stored' : 'not fetched yet';
+    w(`  \x1b[36m${a.name.padEnd(10)}\x1b[0m ${formatBytes(a.sizeBytes).padStart(8)}  \x1b[2m${where}\x1b[0m\r\n`);
     await sleep(o.beatMs / 4);
   }
   const vms = hv.vms().length;
   w(`VMs defined: ${vms}\r\n`);
-  w(`Guest consoles: transferable messages${f.crossOriginIsolated ? ', page cross-origin isolated' : ''}\r\n\r\n`);
+  w(`Page: ${f.crossOriginIsolated ? 'cross-origin isolated' : 'not isolated'}\r\n\r\n`);
   await sleep(o.beatMs);
   w('Booting hypervisor from flash ...\r\n\r\n');
   await sleep(o.beatMs);

@@ -29,6 +29,8 @@ export interface Appliance {
   imageId?: string;
   /** Kernel command line for a disk appliance (root= etc.), when the manifest names one. */
   cmdline?: string;
+  /** Commands worth trying first, from the manifest. */
+  tryFirst?: string[];
 }
 
 export const RAM_APPLIANCE_ID = 'builtin:initramfs';
@@ -52,25 +54,25 @@ function ramAppliance(boot: BootManifest | undefined): Appliance {
   };
 }
 
-/** One built-in disk appliance as appliances/manifest.json lists it (fields we read). */
+/** One entry of appliances/manifest.json (schema romvisor-appliances/1), the fields we read. */
 interface ManifestAppliance {
   name?: string;
   title?: string;
   description?: string;
+  /** Path of the .vhd.gz from the site root, e.g. "appliances/base.vhd.gz". */
   file?: string;
-  vhd?: string;
-  size?: number;
+  compressedSize?: number;
+  /** sha256 of the compressed file. */
   sha256?: string;
-  memory_mib?: number;
-  memory?: number;
-  virtual_size?: number;
+  memoryMiB?: number;
+  virtualSize?: number;
   cmdline?: string;
+  tryFirst?: string[];
 }
 
 function fromManifestEntry(key: string, e: ManifestAppliance, baseUrl: string): Appliance | undefined {
-  const file = e.file ?? e.vhd ?? (key.endsWith('.vhd.gz') || key.endsWith('.vhd') ? key : undefined);
-  if (!file) return undefined;
-  const name = e.name ?? file.replace(/\.vhd(\.gz)?$/, '');
+  if (typeof e.file !== 'string' || !/\.vhd(\.gz)?$/.test(e.file)) return undefined;
+  const name = typeof e.name === 'string' ? e.name : key;
   return {
     id: `builtin:${name}`,
     name,
@@ -78,33 +80,23 @@ function fromManifestEntry(key: string, e: ManifestAppliance, baseUrl: string): 
     description: e.description ?? '',
     origin: 'builtin',
     boot: 'disk',
-    memoryMiB: e.memory_mib ?? e.memory ?? 128,
-    sizeBytes: e.size ?? 0,
-    virtualSize: e.virtual_size,
-    source: { url: `${baseUrl}appliances/${file}`, sha256: e.sha256, gzip: file.endsWith('.gz') },
+    memoryMiB: typeof e.memoryMiB === 'number' && e.memoryMiB >= 64 ? e.memoryMiB : 64,
+    sizeBytes: e.compressedSize ?? 0,
+    virtualSize: e.virtualSize,
+    source: { url: `${baseUrl}${e.file.replace(/^\/+/, '')}`, sha256: e.sha256, gzip: e.file.endsWith('.gz') },
     cmdline: e.cmdline,
+    tryFirst: Array.isArray(e.tryFirst) ? e.tryFirst.filter((t): t is string => typeof t === 'string') : undefined,
   };
 }
 
-/** Built-in disk appliances from appliances/manifest.json, in whatever shape it lists them. */
+/** Built-in disk appliances from appliances/manifest.json; entries it cannot use are skipped. */
 export function parseApplianceManifest(json: unknown, baseUrl: string): Appliance[] {
+  const m = json as { appliances?: unknown };
+  if (!m || typeof m.appliances !== 'object' || m.appliances === null) return [];
   const out: Appliance[] = [];
-  const m = json as { appliances?: unknown; outputs?: unknown };
-  if (Array.isArray(m.appliances)) {
-    for (const e of m.appliances as ManifestAppliance[]) {
-      const a = fromManifestEntry(e.file ?? e.vhd ?? '', e, baseUrl);
-      if (a) out.push(a);
-    }
-  } else if (m.appliances && typeof m.appliances === 'object') {
-    for (const [k, e] of Object.entries(m.appliances as Record<string, ManifestAppliance>)) {
-      const a = fromManifestEntry(k, { name: k, ...e }, baseUrl);
-      if (a) out.push(a);
-    }
-  } else if (m.outputs && typeof m.outputs === 'object') {
-    for (const [k, e] of Object.entries(m.outputs as Record<string, ManifestAppliance>)) {
-      const a = fromManifestEntry(k, e, baseUrl);
-      if (a) out.push(a);
-    }
+  for (const [k, e] of Object.entries(m.appliances as Record<string, ManifestAppliance>)) {
+    const a = e && typeof e === 'object' ? fromManifestEntry(k, e, baseUrl) : undefined;
+    if (a) out.push(a);
   }
   return out;
 }

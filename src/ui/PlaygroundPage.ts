@@ -81,7 +81,7 @@ export class PlaygroundPage {
       this.toasts,
       this.fileInput,
     );
-    this.hvTerm = new TerminalView(hvHost, { rows: 18, onData: (d) => this.online?.shell.input(d) });
+    this.hvTerm = new TerminalView(hvHost, { rows: 18, fontSize: 12, onData: (d) => this.online?.shell.input(d) });
     this.showOff();
     (globalThis as { __romvisor?: unknown }).__romvisor = {
       hypervisor: () => this.online?.hv,

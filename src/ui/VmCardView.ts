@@ -33,6 +33,7 @@ export class VmCardView implements Disposable {
   private readonly buttons: Record<string, HTMLButtonElement> = {};
   private readonly subscription: Disposable;
   private diskText = '';
+  private readonly diskTimer: ReturnType<typeof setInterval>;
 
   constructor(
     readonly vm: VmHandle,
@@ -77,6 +78,7 @@ export class VmCardView implements Disposable {
         ),
       ),
       this.meta,
+      this.tryFirst(),
       this.banner,
       termHost,
     );
@@ -89,6 +91,28 @@ export class VmCardView implements Disposable {
     this.subscription = vm.onConsole((bytes) => this.terminal.write(bytes));
     this.update();
     void this.refreshDisk();
+    // The disk's committed state while the guest runs (after its syncs).
+    this.diskTimer = setInterval(() => {
+      if (this.vm.state === 'running') void this.refreshDisk();
+    }, 10_000);
+  }
+
+  /** The appliance's suggested commands; a click types one into the running guest. */
+  private tryFirst(): HTMLElement | undefined {
+    const hints = (this.vm.appliance?.tryFirst ?? []).map((t) => t.split(/\s{2,}/)[0]!.trim()).filter((t) => t && t !== 'poweroff');
+    if (hints.length === 0) return undefined;
+    return h(
+      'div',
+      { class: 'try-first' },
+      h('span', { class: 'muted small' }, 'Try'),
+      ...hints.map((cmd) =>
+        h('button', { class: 'chip cmd', title: 'Type this into the console', onclick: () => {
+          if (this.vm.state !== 'running') return;
+          this.vm.sendInput(new TextEncoder().encode(`${cmd}\r`));
+          this.terminal.focus();
+        } }, cmd),
+      ),
+    );
   }
 
   focus(): void {
@@ -204,6 +228,7 @@ export class VmCardView implements Disposable {
   }
 
   dispose(): void {
+    clearInterval(this.diskTimer);
     this.subscription.dispose();
     this.terminal.dispose();
     this.el.remove();

@@ -5,10 +5,19 @@
  * a full quota pauses the guest (the unflushed writes stay in memory), anything else
  * stops it.
  */
-import type { VhdDisk } from '../disk/index.ts';
+import { readPartitionFile, type VhdDisk } from '../disk/index.ts';
 import type { Vm } from '../machine/Vm.ts';
 import { ImageStore, StoreError } from '../store/index.ts';
 import type { WorkerDiskSpec } from './VmWorkerApi.ts';
+
+/** What an appliance's boot partition gives the ROM: the kernel and its command line. */
+export interface DiskBootFiles {
+  kernel: Uint8Array;
+  cmdline: string;
+}
+
+/** The boot partition's /appliance.json can name a kernel up to this size. */
+const MAX_KERNEL_BYTES = 64 * 1024 * 1024;
 
 export interface DiskFailure {
   quota: boolean;
@@ -33,10 +42,28 @@ export class GuestDisk {
     }
   }
 
-  /** Connects the disk to a freshly created machine. */
-  attach(_vm: Vm): void {
-    // XXX: virtio-blk is not in the machine yet; when it lands, this attaches the disk
-    // as /dev/vda and routes its completion errors to `record`.
+  /**
+   * Reads /appliance.json and the kernel it names from partition 1, the way the
+   * server's ROM finds what to boot on an appliance disk.
+   */
+  async readBootFiles(): Promise<DiskBootFiles> {
+    const raw = await readPartitionFile(this.disk, '/appliance.json', { maxBytes: 64 * 1024 });
+    let json: { kernel?: unknown; cmdline?: unknown };
+    try {
+      json = JSON.parse(new TextDecoder().decode(raw));
+    } catch (e) {
+      throw new Error(`boot partition: /appliance.json is not JSON: ${(e as Error).message}`);
+    }
+    const kernelPath = json.kernel ?? 'Image';
+    if (typeof kernelPath !== 'string') throw new Error(`boot partition: /appliance.json "kernel" is ${JSON.stringify(kernelPath)}, expected a file name`);
+    if (typeof json.cmdline !== 'string') throw new Error(`boot partition: /appliance.json "cmdline" is ${JSON.stringify(json.cmdline)}, expected a string`);
+    const kernel = await readPartitionFile(this.disk, `/${kernelPath.replace(/^\/+/, '')}`, { maxBytes: MAX_KERNEL_BYTES });
+    return { kernel, cmdline: json.cmdline };
+  }
+
+  /** Routes the guest's failed disk requests (they reach the guest as I/O errors) here. */
+  attach(vm: Vm): void {
+    for (const blk of vm.blockDevices) blk.onDiskError = (e) => this.record(e);
   }
 
   /** Notes a failed disk operation for the run loop. */

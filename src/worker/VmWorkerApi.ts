@@ -18,7 +18,13 @@ export interface VmBootSpec {
   module: WebAssembly.Module;
   ramBytes: number;
   timeMode: TimeMode;
-  images: LinuxBootImages;
+  /** The firmware in the server's ROM (OpenSBI), whatever the guest. */
+  firmware: Uint8Array;
+  /**
+   * A RAM appliance: the kernel, initrd and command line to boot. Without it the guest
+   * boots what its disk's boot partition holds (/Image and /appliance.json).
+   */
+  ram?: Omit<LinuxBootImages, 'firmware'>;
   disk?: WorkerDiskSpec;
 }
 
@@ -63,7 +69,8 @@ export interface VmWorkerApi {
   /** Keystrokes for the guest's console. */
   input(bytes: Uint8Array): void;
   pause(): void;
-  resume(): void;
+  /** Runs the guest again; after a full quota, only once its held writes are committed. */
+  resume(): Promise<void>;
   /** Hard reset: the machine starts again from the reset ROM with the same disk. */
   reset(): Promise<void>;
   /** Stops running and makes every disk write durable; the worker can then be terminated. */

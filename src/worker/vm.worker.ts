@@ -6,6 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { formatCrashReport, Vm, type CrashReport } from '../machine/Vm.ts';
+import type { LinuxBootImages } from '../boot/linuxBoot.ts';
 import type { CrashInfo, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
 import { GuestDisk } from './GuestDisk.ts';
 
@@ -43,9 +44,11 @@ class VmWorker implements VmWorkerApi {
   private vm: Vm | undefined;
   private spec: VmBootSpec | undefined;
   private disk: GuestDisk | undefined;
+  private bootImages: LinuxBootImages | undefined;
   private emit: (event: VmWorkerEvent) => void = () => {};
   private readonly pendingOutput: Uint8Array[] = [];
   private paused = false;
+  private quotaPaused = false;
   private stopped = false;
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
@@ -81,8 +84,13 @@ class VmWorker implements VmWorkerApi {
     this.pausedAt = performance.now();
   }
 
-  resume(): void {
+  async resume(): Promise<void> {
     if (!this.paused) return;
+    // After a full quota: the writes held in memory go first, or the guest stays paused.
+    if (this.quotaPaused) {
+      await this.disk?.flush();
+      this.quotaPaused = false;
+    }
     this.paused = false;
     if (this.pausedAt !== undefined) this.pausedMs += performance.now() - this.pausedAt;
     this.pausedAt = undefined;
@@ -91,8 +99,10 @@ class VmWorker implements VmWorkerApi {
 
   async reset(): Promise<void> {
     if (!this.vm) return;
-    this.instructionBase += Number(this.vm.core.instructions);
-    await this.disk?.flush();
+    const old = this.vm;
+    this.vm = undefined;
+    this.instructionBase += Number(old.core.instructions);
+    await this.quiesce(old);
     this.vm = await this.createVm();
     this.resume();
     this.wake?.();
@@ -102,6 +112,9 @@ class VmWorker implements VmWorkerApi {
     this.stopped = true;
     this.wake?.();
     await this.loopDone;
+    if (this.vm) await this.vm.dispose();
+    // A flush refused for lack of space rejects here, and the page keeps this worker
+    // (and the writes it holds) alive.
     await this.disk?.flush();
     await this.disk?.dispose();
     this.disk = undefined;
@@ -114,20 +127,40 @@ class VmWorker implements VmWorkerApi {
 
   private async createVm(): Promise<Vm> {
     const spec = this.spec!;
-    const vm = await Vm.create(spec.module, { ramBytes: spec.ramBytes, timeMode: spec.timeMode, images: spec.images });
+    this.bootImages ??= await this.resolveBootImages(spec);
+    const vm = await Vm.create(spec.module, {
+      ramBytes: spec.ramBytes,
+      timeMode: spec.timeMode,
+      images: this.bootImages,
+      disks: this.disk ? [{ disk: this.disk.disk, serial: 'romvisor-disk' }] : undefined,
+    });
     this.disk?.attach(vm);
     vm.onConsole((bytes) => this.pendingOutput.push(bytes));
     return vm;
   }
 
+  /** A RAM appliance brings its images; a disk appliance boots from its boot partition. */
+  private async resolveBootImages(spec: VmBootSpec): Promise<LinuxBootImages> {
+    if (spec.ram) return { firmware: spec.firmware, ...spec.ram };
+    if (!this.disk) throw new Error('a VM needs either RAM boot images or a disk');
+    const boot = await this.disk.readBootFiles();
+    return { firmware: spec.firmware, kernel: boot.kernel, bootargs: boot.cmdline };
+  }
+
+  /** Lets in-flight disk work finish, then commits it: what reset, reboot and power-off share. */
+  private async quiesce(vm: Vm): Promise<void> {
+    await vm.dispose();
+    await this.disk?.flush();
+  }
+
   private async loop(): Promise<void> {
     while (!this.stopped) {
-      if (this.paused) {
+      const vm = this.vm;
+      if (this.paused || !vm) {
         this.postStats(true);
         await this.sleep(STATS_MS);
         continue;
       }
-      const vm = this.vm!;
       const t0 = performance.now();
       let outcome;
       try {
@@ -146,33 +179,46 @@ class VmWorker implements VmWorkerApi {
         case 'running':
           await this.yieldTask();
           break;
-        case 'idle':
-          await this.sleep(Math.min(outcome.wakeInMs ?? STATS_MS, STATS_MS));
+        case 'idle': {
+          // Sleep until the timer is due, a key arrives, or a disk request settles.
+          const work = vm.pendingWork();
+          const nap = this.sleep(Math.min(outcome.wakeInMs ?? STATS_MS, STATS_MS));
+          await (work ? Promise.race([nap, work]) : nap);
+          this.wake?.();
           break;
+        }
         case 'poweroff':
           this.stopped = true;
-          await this.disk?.flush();
-          this.emit({ kind: 'stopped', cause: 'poweroff', message: 'the guest powered off' });
+          try {
+            await this.quiesce(vm);
+            this.emit({ kind: 'stopped', cause: 'poweroff', message: 'the guest powered off' });
+          } catch (e) {
+            this.emit({ kind: 'stopped', cause: 'disk-error', message: `the guest powered off, but its last writes could not be saved: ${(e as Error).message}` });
+          }
           break;
         case 'reboot':
           this.instructionBase += Number(vm.core.instructions);
-          await this.disk?.flush();
+          this.vm = undefined;
+          await this.quiesce(vm).catch(() => {});
           this.vm = await this.createVm();
           this.emit({ kind: 'rebooted' });
           break;
       }
-      // Disk completions the guest waits for (virtio-blk) settle while we await above.
-      if (this.disk?.failure) {
-        const f = this.disk.failure;
-        if (f.quota) {
-          this.pause();
-          this.emit({ kind: 'paused', reason: 'quota', message: f.message });
-        } else {
-          this.stopped = true;
-          this.emit({ kind: 'stopped', cause: 'disk-error', message: f.message, crash: crashInfo(vm.crashReport(), this.instructionBase) });
-        }
-        this.disk.clearFailure();
-      }
+      if (this.disk?.failure) this.onDiskFailure(vm);
+    }
+  }
+
+  /** A failed disk request: a full quota pauses (nothing is lost), anything else stops. */
+  private onDiskFailure(vm: Vm): void {
+    const f = this.disk!.failure!;
+    this.disk!.clearFailure();
+    if (f.quota) {
+      this.pause();
+      this.quotaPaused = true;
+      this.emit({ kind: 'paused', reason: 'quota', message: f.message });
+    } else if (!this.stopped) {
+      this.stopped = true;
+      this.emit({ kind: 'stopped', cause: 'disk-error', message: f.message, crash: crashInfo(vm.crashReport(), this.instructionBase) });
     }
   }
 
@@ -214,7 +260,8 @@ class VmWorker implements VmWorkerApi {
     const dt = now - this.statsAt;
     if (dt < STATS_MS && !force) return;
     if (dt <= 0) return;
-    const vm = this.vm!;
+    const vm = this.vm;
+    if (!vm) return;
     const instructions = this.instructionBase + Number(vm.core.instructions);
     const r = vm.crashReport();
     const stats: VmRunStats = {
