@@ -24,8 +24,8 @@ import {
 import { breakHit, fetchPageHost, fetchPageVa, fetchSlow, loadSlow, memFault, storeSlow, TLB_MASK } from './mmu';
 import { takeTrap } from './trap';
 import { div, divu, divuw, divw, mulh, mulhsu, mulhu, rem, remu, remuw, remw } from './rv64m';
-import { AMO_ILLEGAL, AMO_OK, execAmo } from './rv64a';
-import { execSystem, SYS_JUMP, SYS_NEXT, SYS_NEXT_END, sysTarget } from './system';
+import { AMO_OK, execAmo } from './rv64a';
+import { execSystem, SYS_JUMP, SYS_NEXT, SYS_TRAP, sysTarget } from './system';
 import { execFma, execOpFp, fpEnabled, FP_OK } from './fpu';
 import { blockEnd } from '../dev/stop';
 
@@ -73,15 +73,7 @@ export function runBlock(limit: u64): u64 {
         breakHit = false;
         break; // stop before the instruction at the breakpoint runs
       }
-      if (memFault) {
-        memFault = false;
-        icount = base + n;
-        pc = takeTrap(pendingCause, pendingTval, pc);
-        if (blockEnd) end = n + 1;
-        fva = fetchPageVa;
-        fhost = fetchPageHost;
-        continue;
-      }
+      // On a fetch fault insn is 0, which no case matches: it goes to the trap exit.
       fva = fetchPageVa;
       fhost = fetchPageHost;
     }
@@ -164,16 +156,9 @@ export function runBlock(limit: u64): u64 {
             insn = 0;
             break;
           }
+          icount = base + n;
           v = loadSlow(va, 1 << (f3 & 3));
-          if (memFault) {
-            memFault = false;
-            icount = base + n;
-            pc = takeTrap(pendingCause, pendingTval, pc);
-            if (blockEnd) end = n + 1;
-            fva = fetchPageVa;
-            fhost = fetchPageHost;
-            continue;
-          }
+          if (memFault) break;
           if (f3 == 0) v = <u64><i64><i8>v;
           else if (f3 == 1) v = <u64><i64><i16>v;
           else if (f3 == 2) v = sext32(v);
@@ -198,14 +183,7 @@ export function runBlock(limit: u64): u64 {
         } else {
           icount = base + n;
           storeSlow(va, 1 << f3, v);
-          if (memFault) {
-            memFault = false;
-            pc = takeTrap(pendingCause, pendingTval, pc);
-            if (blockEnd) end = n + 1;
-            fva = fetchPageVa;
-            fhost = fetchPageHost;
-            continue;
-          }
+          if (memFault) break;
           if (blockEnd) {
             blockEnd = false;
             end = n + 1;
@@ -325,16 +303,9 @@ export function runBlock(limit: u64): u64 {
         if (h != 0) {
           v = f3 == 2 ? <u64>load<u32>(h) : load<u64>(h);
         } else {
+          icount = base + n;
           v = loadSlow(va, f3 == 2 ? 4 : 8);
-          if (memFault) {
-            memFault = false;
-            icount = base + n;
-            pc = takeTrap(pendingCause, pendingTval, pc);
-            if (blockEnd) end = n + 1;
-            fva = fetchPageVa;
-            fhost = fetchPageHost;
-            continue;
-          }
+          if (memFault) break;
         }
         store<u64>(FREGS_OFFSET + (rd << 3), f3 == 2 ? v | 0xffffffff00000000 : v);
         mstatus |= MSTATUS_FS;
@@ -352,14 +323,7 @@ export function runBlock(limit: u64): u64 {
         } else {
           icount = base + n;
           storeSlow(va, f3 == 2 ? 4 : 8, v);
-          if (memFault) {
-            memFault = false;
-            pc = takeTrap(pendingCause, pendingTval, pc);
-            if (blockEnd) end = n + 1;
-            fva = fetchPageVa;
-            fhost = fetchPageHost;
-            continue;
-          }
+          if (memFault) break;
           if (blockEnd) {
             blockEnd = false;
             end = n + 1;
@@ -382,14 +346,7 @@ export function runBlock(limit: u64): u64 {
           pc += ilen;
           continue;
         }
-        if (r == AMO_ILLEGAL) break;
-        memFault = false;
-        icount = base + n;
-        pc = takeTrap(pendingCause, pendingTval, pc);
-        if (blockEnd) end = n + 1;
-        fva = fetchPageVa;
-        fhost = fetchPageHost;
-        continue;
+        break; // AMO_ILLEGAL, or a fault with memFault set
       }
       case 0x73: { // SYSTEM
         icount = base + n;
@@ -399,20 +356,29 @@ export function runBlock(limit: u64): u64 {
           continue;
         }
         end = n + 1; // every other outcome may change interrupts or translation
-        if (r == SYS_NEXT_END) pc += ilen;
-        else if (r == SYS_JUMP) pc = sysTarget;
-        else pc = takeTrap(pendingCause, pendingTval, pc);
-        if (blockEnd) end = n + 1;
+        if (r == SYS_TRAP) {
+          memFault = true; // execSystem set pendingCause / pendingTval
+          break;
+        }
+        pc = r == SYS_JUMP ? sysTarget : pc + ilen;
         fva = fetchPageVa;
         fhost = fetchPageHost;
         continue;
       }
     }
-    // Every path that did not `continue` above is an illegal instruction. mtval holds the
-    // instruction as fetched (16 bits for a compressed one), as QEMU reports it.
+    // The one trap exit: every path that did not `continue` above raised an exception.
+    // Without a pending fault it is an illegal instruction; mtval holds the instruction as
+    // fetched (16 bits for a compressed one), as QEMU reports it.
+    let cause = <u64>CAUSE_ILLEGAL_INSTRUCTION;
+    let tval = <u64>(ilen == 2 ? raw & 0xffff : raw);
+    if (memFault) {
+      memFault = false;
+      cause = pendingCause;
+      tval = pendingTval;
+    }
     icount = base + n;
-    pc = takeTrap(CAUSE_ILLEGAL_INSTRUCTION, <u64>(ilen == 2 ? raw & 0xffff : raw), pc);
-    if (blockEnd) end = n + 1;
+    pc = takeTrap(cause, tval, pc);
+    if (blockEnd) end = n + 1; // a debugger asked to stop at this trap
     fva = fetchPageVa;
     fhost = fetchPageHost;
   }
