@@ -2,6 +2,7 @@
 // (Linux boot, disk I/O) is a module in this folder exporting a BenchGroup, listed here.
 import type { BenchGroup } from '../Types.ts';
 import { bareMetalGroup } from './bareMetal.ts';
+import { diskGroup } from './disk.ts';
 import { linuxBootGroup } from './linuxBoot.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, diskGroup];

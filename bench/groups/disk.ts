@@ -1,0 +1,115 @@
+// Disk I/O through virtio-blk: inside the guest, `dd` writes 64 MiB to a file on the
+// ext4 root (conv=fsync, so the time includes getting it to the disk), drops the page
+// cache, and reads it back. The same appliance VHD boots on romvisor (its writes in a
+// differencing snapshot) and on `qemu-system-riscv64 -M virt` with `-drive format=vpc`
+// (a temporary copy of the VHD: QEMU's vpc driver cannot open differencing children).
+// Both run realtime, one after the other; MB/s are what the guest's own dd reports.
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import { buildTestAppliance, PROMPT, TEST_APPLIANCE_CMDLINE } from '../../tests/boot/testAppliance.ts';
+import type { BenchGroup, BenchRow } from '../Types.ts';
+
+const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+const MIB = 64;
+const MEMORY = '256M';
+/** Root partition big enough for the 64 MiB file next to busybox. */
+const ROOT_MIB = 160;
+const COMMANDS =
+  `dd if=/dev/zero of=/root/big bs=1M count=${MIB} conv=fsync; ` +
+  'echo 3 > /proc/sys/vm/drop_caches; ' +
+  'dd if=/root/big of=/dev/null bs=1M; ' +
+  'rm /root/big; sync; mount -o remount,ro /; poweroff -f\n';
+const SESSION_TIMEOUT_MS = 300_000;
+
+interface DdResult {
+  bytes: number;
+  seconds: number;
+}
+
+interface Session {
+  output: string;
+  /** The two dd reports (write, read), when the guest got that far. */
+  dd: DdResult[];
+  error?: string;
+}
+
+/** Boots a guest with its console on stdin/stdout, types COMMANDS at the first prompt, and waits for it to power off. */
+function consoleSession(cmd: string, args: string[]): Promise<Session> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let errors = '';
+    let sent = false;
+    const timer = setTimeout(() => child.kill('SIGKILL'), SESSION_TIMEOUT_MS);
+    child.stdout.setEncoding('latin1').on('data', (d: string) => {
+      output += d;
+      if (!sent && output.includes(PROMPT)) {
+        sent = true;
+        child.stdin.write(COMMANDS);
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (errors += d));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve({ output, dd: [], error: `cannot start ${cmd}: ${e.message}` });
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const dd = [...output.matchAll(/(\d+) bytes \([^)]*\) copied, ([\d.]+) seconds/g)].map((m) => ({ bytes: Number(m[1]), seconds: Number(m[2]) }));
+      const error = dd.length === 2 ? undefined : `${cmd} ended (${signal ?? `exit ${code}`}) with ${dd.length} dd reports: ${(errors || output).trim().slice(-300)}`;
+      resolve({ output, dd, error });
+    });
+  });
+}
+
+const mbps = (r: DdResult) => r.bytes / r.seconds / 1e6;
+
+export const diskGroup: BenchGroup = {
+  name: 'disk',
+  description: `dd ${MIB} MiB write (conv=fsync) and read (cold cache) on ext4 over virtio-blk, romvisor vs QEMU with the same VHD`,
+  async run(log) {
+    const appliance = await buildTestAppliance({ rootMiB: ROOT_MIB });
+    const work = mkdtempSync(join(tmpdir(), 'romvisor-bench-disk-'));
+    try {
+      log('disk: romvisor');
+      const romvisor = await consoleSession(process.execPath, [repo('bin/romvisor.mjs'), 'boot', appliance.path, '--snapshot', '--mem', MEMORY, '--time', 'realtime']);
+
+      log('disk: qemu');
+      const kernel = join(work, 'Image');
+      writeFileSync(kernel, gunzipSync(readFileSync(repo('appliances/boot/Image.gz'))));
+      const copy = join(work, 'disk.vhd');
+      copyFileSync(appliance.path, copy);
+      const qemu = await consoleSession('qemu-system-riscv64', [
+        '-M', 'virt', '-m', MEMORY, '-nographic', '-monitor', 'none',
+        '-bios', repo('roms/opensbi/fw_dynamic.bin'),
+        '-kernel', kernel,
+        '-append', TEST_APPLIANCE_CMDLINE,
+        '-drive', `file=${copy},format=vpc,if=none,id=disk0`,
+        '-device', 'virtio-blk-device,drive=disk0',
+      ]);
+
+      const rows: BenchRow[] = [];
+      for (const [i, name] of [`dd-write-${MIB}MiB`, `dd-read-${MIB}MiB`].entries()) {
+        const r = romvisor.dd[i];
+        const q = qemu.dd[i];
+        const row: BenchRow = { group: 'disk', name, qemuSeconds: q?.seconds ?? Number.NaN, outputsMatch: !!r && !!q && r.bytes === q.bytes && r.bytes === MIB * 2 ** 20 };
+        if (r) row.romvisorSeconds = r.seconds;
+        if (r && q) row.ratio = r.seconds / q.seconds;
+        row.note = [
+          r ? `romvisor ${mbps(r).toFixed(1)} MB/s` : `romvisor: ${romvisor.error}`,
+          q ? `qemu ${mbps(q).toFixed(1)} MB/s` : `qemu: ${qemu.error}`,
+          r && q ? `qemu/romvisor throughput ${(mbps(q) / mbps(r)).toFixed(2)}x` : '',
+        ].filter((s) => s).join(', ');
+        log(`disk: ${name}: ${row.note}`);
+        rows.push(row);
+      }
+      return rows;
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+};
