@@ -11,7 +11,8 @@ export interface BenchRow {
   instructions?: bigint;
   /** Wall seconds with start-up removed (each side minus its empty-program run). */
   romvisorSeconds?: number;
-  qemuSeconds: number;
+  /** Undefined for a figure QEMU has no counterpart of (e.g. decoding a scenario link). */
+  qemuSeconds?: number;
   romvisorMips?: number;
   qemuMips?: number;
   /** romvisorSeconds / qemuSeconds: how many times longer romvisor takes. */

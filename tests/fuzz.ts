@@ -1,9 +1,11 @@
-// `npm run fuzz -- [--target isa|vhd|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
+// `npm run fuzz -- [--target isa|vhd|scenario|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
 // runs the fuzzers with a fresh seed unless one is given: the differential ISA fuzzer
-// against QEMU (tests/fuzz/) and the VHD mutation fuzzer (tests/disk/vhdFuzz.ts);
+// against QEMU (tests/fuzz/), the VHD mutation fuzzer (tests/disk/vhdFuzz.ts) and the
+// scenario-link fuzzer (tests/scenario/scenarioFuzz.ts);
 // `--program SEED` re-runs one ISA program, e.g. the one a mismatch report names.
 import { parseArgs } from 'node:util';
 import { fuzzVhd } from './disk/vhdFuzz.ts';
+import { fuzzScenarios } from './scenario/scenarioFuzz.ts';
 import { runDiffFuzz } from './fuzz/runDiffFuzz.ts';
 
 const { values } = parseArgs({
@@ -17,9 +19,9 @@ const { values } = parseArgs({
     target: { type: 'string', default: 'all' },
   },
 });
-const targets = values.target === 'all' ? ['isa', 'vhd'] : [values.target!];
-if (!targets.every((t) => t === 'isa' || t === 'vhd')) {
-  console.error(`fuzz: --target "${values.target}" must be isa, vhd or all`);
+const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario'] : [values.target!];
+if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario')) {
+  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario or all`);
   process.exit(2);
 }
 let failed = false;
@@ -29,6 +31,14 @@ if (targets.includes('vhd')) {
   const t0 = Date.now();
   const v = await fuzzVhd(Number(values.count), seed);
   console.log(`fuzz vhd: ${v.cases} mutated images (${v.opened} opened) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
+  for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
+  failed ||= v.failures.length > 0;
+}
+if (targets.includes('scenario')) {
+  const seed = Number(values.seed ?? Date.now() % 0x7fffffff);
+  const t0 = Date.now();
+  const v = fuzzScenarios(Number(values.count), seed);
+  console.log(`fuzz scenario: ${v.cases} links (${v.accepted} accepted), peak inflation ${v.peakInflatedBytes} bytes, worst decode ${v.worstMs.toFixed(2)} ms, ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
   for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
   failed ||= v.failures.length > 0;
 }

@@ -4,5 +4,6 @@ import type { BenchGroup } from '../Types.ts';
 import { bareMetalGroup } from './bareMetal.ts';
 import { diskGroup } from './disk.ts';
 import { linuxBootGroup } from './linuxBoot.ts';
+import { scenarioDecodeGroup } from './scenarioDecode.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, diskGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, diskGroup, scenarioDecodeGroup];

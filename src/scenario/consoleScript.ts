@@ -126,8 +126,46 @@ function checkStep(raw: unknown, p: string, report: ScriptProblemSink): ConsoleS
   } catch (err) {
     return report(`${p}.expect.regex`, `is not a valid regular expression: ${(err as Error).message}`);
   }
+  const risk = backtrackingRisk(regex);
+  if (risk) return report(`${p}.expect.regex`, `${risk}; such a pattern can take exponential time on console output`);
   const expect = flags === undefined ? { regex } : { regex, flags };
   return timeout === undefined ? { expect } : { expect, timeout };
+}
+
+/**
+ * Scripts come from shared links, and a JavaScript regex can backtrack exponentially:
+ * /(a+)+$/ on a long console line never finishes. Refuse the two shapes behind that: a
+ * quantified group that itself contains a quantifier, and backreferences. A conservative
+ * check: it may refuse a harmless pattern, never lets a nested quantifier through.
+ */
+export function backtrackingRisk(regex: string): string | undefined {
+  if (/\\[1-9]|\\k</.test(regex)) return 'uses a backreference';
+  // Walk the pattern, tracking for each open group whether a quantifier occurs inside it.
+  const stack: boolean[] = [];
+  let inClass = false;
+  for (let i = 0; i < regex.length; i++) {
+    const c = regex[i];
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') stack.push(false);
+    else if (c === ')') {
+      const quantifiedInside = stack.pop() ?? false;
+      const next = regex[i + 1];
+      const quantifiedGroup = next === '*' || next === '+' || next === '?' || next === '{';
+      if (quantifiedInside && quantifiedGroup && next !== '?') return 'nests a quantifier inside a quantified group';
+      if (stack.length && (quantifiedInside || quantifiedGroup)) stack[stack.length - 1] = true;
+    } else if ((c === '*' || c === '+' || c === '{') && stack.length) {
+      stack[stack.length - 1] = true;
+    }
+  }
+  return undefined;
 }
 
 export interface StepResult {
