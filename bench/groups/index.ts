@@ -3,7 +3,8 @@
 import type { BenchGroup } from '../Types.ts';
 import { bareMetalGroup } from './bareMetal.ts';
 import { diskGroup } from './disk.ts';
+import { inspectorGroup } from './inspector.ts';
 import { linuxBootGroup } from './linuxBoot.ts';
 import { scenarioDecodeGroup } from './scenarioDecode.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, diskGroup, scenarioDecodeGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, diskGroup, inspectorGroup, scenarioDecodeGroup];

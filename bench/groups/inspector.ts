@@ -1,0 +1,106 @@
+// What watching costs: the same deterministic boot to the shell, once with nothing reading
+// the machine and once with the teaching views' reads after every slice (boot stages, trap
+// counters and log, TLB entries, registers, main CSRs), as an open inspector would poll.
+// QEMU's boot of the same images is the peer column.
+import { readFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from '../../src/cli/bootImages.ts';
+import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
+import { Vm } from '../../src/machine/Vm.ts';
+import type { BenchGroup, BenchRow } from '../Types.ts';
+
+const PROMPT = '~ # ';
+const CSRS = [0x300, 0x100, 0x180, 0x344, 0x304, 0x342, 0x142, 0x341, 0x141];
+
+async function boot(watch: boolean): Promise<{ seconds: number; instructions: bigint; reads: number }> {
+  const images = {
+    firmware: new Uint8Array(await readFile(BUILTIN.firmware)),
+    kernel: await readMaybeGzip(BUILTIN.kernel),
+    initrd: new Uint8Array(await readFile(BUILTIN.initrd)),
+    bootargs: DEFAULT_BOOTARGS,
+  };
+  const vm = await Vm.create(await loadCoreModule(), { ramBytes: 256 << 20, timeMode: 'deterministic', images });
+  let text = '';
+  vm.onConsole((b) => (text += Buffer.from(b).toString('latin1')));
+  let reads = 0;
+  const start = performance.now();
+  while (!text.includes(PROMPT)) {
+    // 16 ms slices: what the page's worker runs between two animation frames.
+    const r = vm.run(16);
+    if (r.kind === 'poweroff' || r.kind === 'reboot') throw new Error(`boot ended: ${r.kind}`);
+    if (watch) {
+      const c = vm.core;
+      c.bootStages();
+      c.trapCounts();
+      c.trapLog(64);
+      c.tlbEntries();
+      for (let i = 0; i < 32; i++) c.getX(i);
+      for (const n of CSRS) c.csr(n);
+      reads++;
+    }
+    const work = vm.pendingWork();
+    if (work) await work;
+  }
+  const seconds = (performance.now() - start) / 1000;
+  await vm.dispose();
+  return { seconds, instructions: vm.core.instructions, reads };
+}
+
+function qemuBoot(kernel: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const q = spawn('qemu-system-riscv64', ['-M', 'virt', '-m', '256M', '-nographic', '-bios', BUILTIN.firmware,
+      '-kernel', kernel, '-initrd', BUILTIN.initrd, '-append', DEFAULT_BOOTARGS]);
+    let text = '';
+    q.stdout.setEncoding('latin1').on('data', (d: string) => {
+      text += d;
+      if (text.includes(PROMPT)) {
+        resolve((performance.now() - start) / 1000);
+        q.kill('SIGKILL');
+      }
+    });
+    q.on('error', reject);
+  });
+}
+
+export const inspectorGroup: BenchGroup = {
+  name: 'inspector',
+  description: 'boot to shell with the teaching views reading the machine after every slice vs not (deterministic time)',
+  async run(log) {
+    const dir = fileURLToPath(new URL('../../build/bench/', import.meta.url));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(`${dir}Image`, await readMaybeGzip(BUILTIN.kernel));
+    const q = Math.min(await qemuBoot(`${dir}Image`), await qemuBoot(`${dir}Image`));
+    const rows: BenchRow[] = [];
+    // Alternate off/on three times and keep each one's best: the machine is shared.
+    const best = { off: Infinity, on: Infinity };
+    let insns = 0n;
+    let reads = 0;
+    for (let i = 0; i < 3; i++) {
+      for (const watch of [false, true]) {
+        const r = await boot(watch);
+        log(`inspector: ${watch ? 'on' : 'off'} ${r.seconds.toFixed(3)} s`);
+        const k = watch ? 'on' : 'off';
+        best[k] = Math.min(best[k], r.seconds);
+        insns = r.instructions;
+        if (watch) reads = r.reads;
+      }
+    }
+    for (const k of ['off', 'on'] as const) {
+      rows.push({
+        group: 'inspector',
+        name: `boot, inspector ${k}`,
+        instructions: insns,
+        romvisorSeconds: best[k],
+        romvisorMips: Number(insns) / best[k] / 1e6,
+        qemuSeconds: q,
+        ratio: best[k] / q,
+        outputsMatch: true,
+        note: k === 'on' ? `${reads} polls; cost of watching ${(((best.on - best.off) / best.off) * 100).toFixed(1)}%` : undefined,
+      });
+    }
+    return rows;
+  },
+};
