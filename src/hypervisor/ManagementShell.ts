@@ -43,6 +43,7 @@ export class ManagementShell {
   private readonly history: string[] = [];
   private historyAt = 0;
   private busy = false;
+  private readonly typeAhead: string[] = [];
   /** A yes/no question waiting for its answer line. */
   private pendingConfirm: ((yes: boolean) => void) | undefined;
   private readonly commands: Command[];
@@ -85,7 +86,11 @@ export class ManagementShell {
   }
 
   private key(k: string): void {
-    if (this.busy && k !== '\x03') return;
+    // Typed ahead while a command runs: kept, and replayed at the next prompt.
+    if (this.busy && k !== '\x03') {
+      this.typeAhead.push(k);
+      return;
+    }
     switch (k) {
       case '\r':
       case '\n':
@@ -219,6 +224,7 @@ export class ManagementShell {
       }
     }
     this.prompt();
+    for (const k of this.typeAhead.splice(0)) this.key(k);
   }
 
   /** Runs one command (also what tests call). */

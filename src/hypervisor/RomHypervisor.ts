@@ -200,6 +200,8 @@ export class RomHypervisor implements Hypervisor {
     const { url, sha256, gzip } = appliance.source;
     const r = await fetch(url);
     if (!r.ok || !r.body) throw new HypervisorError('download-failed', `GET ${url}: HTTP ${r.status} ${r.statusText}`);
+    // A static host answers a missing file with its index page; that is not a disk.
+    if (r.headers.get('Content-Type')?.startsWith('text/html')) throw new HypervisorError('download-failed', `GET ${url}: got an HTML page, not the appliance (is the file missing?)`);
     const total = Number(r.headers.get('Content-Length')) || appliance.sizeBytes || undefined;
     let fetched = 0;
     const counted = r.body.pipeThrough(

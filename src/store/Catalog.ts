@@ -59,13 +59,17 @@ interface ManifestAppliance {
   name?: string;
   title?: string;
   description?: string;
-  /** Path of the .vhd.gz from the site root, e.g. "appliances/base.vhd.gz". */
+  /** The .vhd.gz, next to the manifest ("base.vhd.gz") or from the site root ("appliances/base.vhd.gz"). */
   file?: string;
+  /** Bytes of the compressed file (earlier manifests: compressedSize). */
+  size?: number;
   compressedSize?: number;
   /** sha256 of the compressed file. */
   sha256?: string;
   memoryMiB?: number;
+  memory_mib?: number;
   virtualSize?: number;
+  virtual_size?: number;
   cmdline?: string;
   tryFirst?: string[];
 }
@@ -73,6 +77,8 @@ interface ManifestAppliance {
 function fromManifestEntry(key: string, e: ManifestAppliance, baseUrl: string): Appliance | undefined {
   if (typeof e.file !== 'string' || !/\.vhd(\.gz)?$/.test(e.file)) return undefined;
   const name = typeof e.name === 'string' ? e.name : key;
+  const path = e.file.replace(/^\/+/, '');
+  const memoryMiB = e.memoryMiB ?? e.memory_mib;
   return {
     id: `builtin:${name}`,
     name,
@@ -80,10 +86,10 @@ function fromManifestEntry(key: string, e: ManifestAppliance, baseUrl: string): 
     description: e.description ?? '',
     origin: 'builtin',
     boot: 'disk',
-    memoryMiB: typeof e.memoryMiB === 'number' && e.memoryMiB >= 64 ? e.memoryMiB : 64,
-    sizeBytes: e.compressedSize ?? 0,
-    virtualSize: e.virtualSize,
-    source: { url: `${baseUrl}${e.file.replace(/^\/+/, '')}`, sha256: e.sha256, gzip: e.file.endsWith('.gz') },
+    memoryMiB: typeof memoryMiB === 'number' && memoryMiB >= 64 ? memoryMiB : 64,
+    sizeBytes: e.size ?? e.compressedSize ?? 0,
+    virtualSize: e.virtualSize ?? e.virtual_size,
+    source: { url: `${baseUrl}${path.startsWith('appliances/') ? path : `appliances/${path}`}`, sha256: e.sha256, gzip: path.endsWith('.gz') },
     cmdline: e.cmdline,
     tryFirst: Array.isArray(e.tryFirst) ? e.tryFirst.filter((t): t is string => typeof t === 'string') : undefined,
   };
