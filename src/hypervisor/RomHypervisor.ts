@@ -179,6 +179,7 @@ export class RomHypervisor implements Hypervisor {
       firmware: images.firmware,
       // A disk appliance's kernel and command line come from its own boot partition.
       ram: disk ? undefined : { kernel: images.kernel, initrd: images.initrd, bootargs: RAM_BOOTARGS },
+      rescue: disk ? { kernel: images.kernel, initrd: images.initrd, bootargs: RAM_BOOTARGS } : undefined,
       disk: disk ? { childImageId: disk } : undefined,
     };
   }

@@ -8,12 +8,20 @@
  * resolves the data is committed, and a failed flush (e.g. the quota is full) leaves the
  * dirty chunks in memory, nothing lost, ready to be flushed again once space is freed.
  *
- * Chunk size: 64 KiB. Measured in Chromium (tests/e2e/idbChunkSize.measure.ts, 2 cores):
- * per-record overhead dominates below 32 KiB (a 16 MiB sequential write+flush took ~2.5×
- * longer at 4 KiB than at 64 KiB); above 256 KiB a 4 KiB guest write costs a large
- * read-modify-write and flush carries mostly unchanged bytes. 64 KiB is the knee: near the
- * best sequential throughput, small flushes for scattered ext4 metadata writes, and
- * whole-number chunks per 2 MiB VHD block.
+ * Chunk size: 64 KiB, from tests/e2e/idbChunkSize.measure.ts (Chromium, 2 cores, two runs;
+ * ms for 16 MiB sequential write+flush / 1,000 random 4 KiB writes with a flush every 50 /
+ * 16 MiB cold read):
+ *     4 KiB   449–721 /   85–124 / 429–472
+ *    16 KiB   172–185 /  523–539 / 186–197
+ *    64 KiB    89–107 /  756–905 / 144–205
+ *   256 KiB    51–70  / 1555–1746 /  97–99
+ *     1 MiB    73–103 / 2800–3148 /  73–77
+ * Per-record overhead makes small chunks slow to stream (imports, boot reads: 4 KiB is
+ * 5–7× off the best); large chunks make every scattered 4 KiB write a big
+ * read-modify-write and every sync a big transaction (1 MiB: 3 ms a write). 64 KiB sits at
+ * the knee: within 2× of the best at streaming and cold reads, while a scattered 4 KiB
+ * write costs ~0.8 ms (9× a 4 KiB chunk's, a quarter of a 1 MiB chunk's); and it divides
+ * a 2 MiB VHD block evenly.
  */
 import { BackendError, type BlockBackend } from '../disk/index.ts';
 import { CHUNKS, IMAGES, chunkKey, type ImageRecord } from './imageDb.ts';

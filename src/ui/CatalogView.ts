@@ -21,6 +21,7 @@ export class CatalogView implements Disposable {
   private readonly progressBox: HTMLElement;
   private readonly importError: HTMLElement;
   private renderSerial = 0;
+  private progressTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly hv: Hypervisor,
@@ -56,6 +57,9 @@ export class CatalogView implements Disposable {
 
   showProgress(name: string, bytes: number, total: number | undefined): void {
     this.progressBox.hidden = false;
+    // A download that went quiet is over (done or failed; failures are reported elsewhere).
+    clearTimeout(this.progressTimer);
+    this.progressTimer = setTimeout(() => (this.progressBox.hidden = true), 3000);
     this.progress.max = total ?? bytes * 2 + 1;
     this.progress.value = bytes;
     this.progressLabel.textContent = `${name}: ${formatBytes(bytes)}${total ? ` of ${formatBytes(total)}` : ''}`;
@@ -73,8 +77,8 @@ export class CatalogView implements Disposable {
     try {
       const a = await this.hv.importVhd(file, file.name);
       this.progressLabel.textContent = `Imported ${a.name}`;
-      setTimeout(() => (this.progressBox.hidden = true), 2500);
     } catch (e) {
+      clearTimeout(this.progressTimer);
       this.progressBox.hidden = true;
       const err = e as Error & { code?: string };
       this.importError.hidden = false;

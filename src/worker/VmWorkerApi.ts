@@ -25,6 +25,11 @@ export interface VmBootSpec {
    * boots what its disk's boot partition holds (/Image and /appliance.json).
    */
   ram?: Omit<LinuxBootImages, 'firmware'>;
+  /**
+   * A disk with no bootable partition (a blank or foreign VHD) boots these instead, with
+   * the disk still attached as /dev/vda.
+   */
+  rescue?: Omit<LinuxBootImages, 'firmware'>;
   disk?: WorkerDiskSpec;
 }
 

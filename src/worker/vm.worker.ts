@@ -143,8 +143,15 @@ class VmWorker implements VmWorkerApi {
   private async resolveBootImages(spec: VmBootSpec): Promise<LinuxBootImages> {
     if (spec.ram) return { firmware: spec.firmware, ...spec.ram };
     if (!this.disk) throw new Error('a VM needs either RAM boot images or a disk');
-    const boot = await this.disk.readBootFiles();
-    return { firmware: spec.firmware, kernel: boot.kernel, bootargs: boot.cmdline };
+    try {
+      const boot = await this.disk.readBootFiles();
+      return { firmware: spec.firmware, kernel: boot.kernel, bootargs: boot.cmdline };
+    } catch (e) {
+      if (!spec.rescue) throw e;
+      const note = `[romvisor] this disk has nothing to boot (${(e as Error).message}); booting the built-in BusyBox Linux with it as /dev/vda`;
+      this.pendingOutput.push(new TextEncoder().encode(`\x1b[33m${note}\x1b[0m\r\n`));
+      return { firmware: spec.firmware, ...spec.rescue };
+    }
   }
 
   /** Lets in-flight disk work finish, then commits it: what reset, reboot and power-off share. */

@@ -49,6 +49,9 @@ export async function startEnv(): Promise<E2eEnv> {
 export async function newPage(env: E2eEnv, context?: BrowserContext, viewport = { width: 1280, height: 800 }): Promise<Page> {
   const ctx = context ?? (await env.browser.newContext({ viewport, acceptDownloads: true }));
   const page = await ctx.newPage();
+  // tsx compiles test files with esbuild's keepNames, which wraps named functions in
+  // __name(); functions handed to page.evaluate need that helper in the page too.
+  await page.addInitScript('globalThis.__name = (f) => f');
   page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
   page.on('console', (m) => {
     if (m.type() === 'error') console.error(`[console] ${m.text()}`);
