@@ -1,0 +1,227 @@
+/**
+ * The teaching views' contract: what `VmInspector` hands out about a running guest. Every
+ * type here is plain, structured-clone-able data (bigints included), so the same values
+ * cross a Web Worker boundary through comlink unchanged and the page renders them as they
+ * are. The page's worker exposes `VmInspectorApi`; the views in src/ui/teach/ only read
+ * these types.
+ */
+import type { BootStage } from './Core.ts';
+import type { AccessType, CsrField, Privilege, Translation } from '../inspect/index.ts';
+
+export type { AccessType, BootStage, CsrField, Privilege, Translation };
+
+// --- boot timeline ---
+
+export interface TimelineStage {
+  stage: BootStage;
+  /** The privilege the hart runs the stage in (the reset ROM and OpenSBI run in M). */
+  priv: Privilege;
+  /** Instruction count at which the stage was first reached; undefined if not yet. */
+  instructions?: bigint;
+  /**
+   * Host milliseconds from power-on to the stage, interpolated by instruction count
+   * within the slice it was first seen after; undefined if not yet reached.
+   */
+  wallMs?: number;
+}
+
+export interface Timeline {
+  /** Every stage in boot order, reached or not. */
+  stages: TimelineStage[];
+  /** Instructions executed since power-on. */
+  instructions: bigint;
+  /** Host milliseconds from power-on to the latest slice. */
+  wallMs: number;
+}
+
+// --- traps ---
+
+/** A coarse grouping of causes, for colour and for a student's first question ("what is this?"). */
+export type TrapKind =
+  | 'syscall' // ecall: a request to a more privileged layer (U→kernel, S→SBI firmware)
+  | 'page-fault'
+  | 'access-fault'
+  | 'illegal'
+  | 'misaligned'
+  | 'breakpoint'
+  | 'timer'
+  | 'external'
+  | 'software'
+  | 'other';
+
+/** What one cause is called, at two lengths. */
+export interface CauseName {
+  /** mcause/scause as the hart writes it: bit 63 set for interrupts. */
+  cause: bigint;
+  interrupt: boolean;
+  /** Exception or interrupt code (the low bits of the cause). */
+  code: number;
+  /** The privileged spec's name: "Environment call from U-mode". */
+  name: string;
+  /** A short label for a narrow table: "ecall from U". */
+  short: string;
+  kind: TrapKind;
+}
+
+export interface TrapCounter extends CauseName {
+  sinceBoot: number;
+  /** Traps of this cause within the last `TrapStats.windowMs`. */
+  lastSecond: number;
+}
+
+export interface NamedTrap extends CauseName {
+  /** Position in the sequence of all traps since reset. */
+  seq: number;
+  /** Where the trap was taken (mepc/sepc). */
+  pc: bigint;
+  /** mtval/stval: the faulting address, the bad instruction, or 0. */
+  tval: bigint;
+  /** The trap handler's address the hart jumped to. */
+  handler: bigint;
+  /**
+   * Which layer handled it, found by matching `handler` to the current mtvec/stvec
+   * (M: firmware, S: kernel); undefined if neither matches any more.
+   */
+  handledIn?: 'M' | 'S';
+}
+
+export interface TrapStats {
+  priv: Privilege;
+  instructions: bigint;
+  /** Causes seen since boot, exceptions first, each by code. */
+  counters: TrapCounter[];
+  totalSinceBoot: number;
+  totalLastSecond: number;
+  /**
+   * The window the `lastSecond` numbers cover, in host ms: at least 1000 once the guest
+   * has run that long (it ends at the latest slice, so a paused guest keeps its last numbers).
+   */
+  windowMs: number;
+  /** The most recent traps, oldest first. */
+  recent: NamedTrap[];
+}
+
+// --- machine state ---
+
+export interface RegisterValue {
+  /** x0..x31 or f0..f31. */
+  index: number;
+  /** ABI name: zero, ra, sp, ... / ft0, ... */
+  name: string;
+  value: bigint;
+}
+
+export interface FpRegisterValue extends RegisterValue {
+  /** The 64 bits as a double. */
+  double: number;
+  /** The low 32 bits as a float when the value is NaN-boxed (a single-precision value). */
+  single?: number;
+}
+
+export interface CsrView {
+  name: string;
+  number: number;
+  value: bigint;
+  /** Named fields; empty for a CSR that is one address or value (mepc, stval). */
+  fields: CsrField[];
+}
+
+export interface TlbEntryView {
+  tlb: 'fetch' | 'load' | 'store';
+  /** Virtual page address (low 12 bits zero). */
+  vpage: bigint;
+  /** Physical page address it maps to, when that is RAM. */
+  ppage?: bigint;
+}
+
+export interface CodeLine {
+  pc: bigint;
+  /** The instruction's bits (16 of them for a compressed instruction). */
+  bits: number;
+  length: 2 | 4;
+  /** objdump-style text with pseudo-instructions. */
+  text: string;
+}
+
+export interface MachineSnapshot {
+  pc: bigint;
+  priv: Privilege;
+  instructions: bigint;
+  x: RegisterValue[];
+  f: FpRegisterValue[];
+  csrs: CsrView[];
+  tlb: TlbEntryView[];
+  /** The instructions in memory from pc on (straight-line, not following jumps). */
+  code: CodeLine[];
+  breakpoint?: bigint;
+}
+
+/** Where a physical address lands in the machine's memory map. */
+export interface PhysicalRegion {
+  name: string;
+  base: bigint;
+  size: bigint;
+  kind: 'ram' | 'rom' | 'mmio' | 'none';
+}
+
+export interface AddressReport {
+  translation: Translation;
+  /** The physical region the final address is in (when the walk succeeds). */
+  region?: PhysicalRegion;
+  /** The 8 bytes at the final address, little-endian, when it is RAM. */
+  value?: bigint;
+}
+
+// --- control ---
+
+/**
+ * Why a control operation stopped.
+ * - `step`: the one instruction ran (step only).
+ * - `trap`: a trap was taken; pc is at its handler, which has not run yet.
+ * - `priv`: the privilege mode changed (runUntilPrivChange).
+ * - `breakpoint`: pc reached the breakpoint; that instruction has not run.
+ * - `budget`: maxInsns ran without any of the above.
+ * - `wfi`: the hart waits for an interrupt and no timer is armed (only input can wake it).
+ * - `poweroff` / `reboot`: the guest asked the machine to.
+ */
+export type StopName = 'step' | 'trap' | 'priv' | 'breakpoint' | 'budget' | 'wfi' | 'poweroff' | 'reboot';
+
+export interface HartPosition {
+  pc: bigint;
+  priv: Privilege;
+}
+
+export interface ControlResult {
+  stop: StopName;
+  from: HartPosition;
+  to: HartPosition;
+  /** Instructions counted by this operation (a trapping instruction counts; an interrupt taken before any does not). */
+  executed: bigint;
+  instructions: bigint;
+  /** step(): the instruction at `from.pc`, with aliases; undefined if it could not be fetched. */
+  disassembly?: string;
+  /** The trap that ended the operation, or that the step took. */
+  trap?: NamedTrap;
+}
+
+/** What the worker exposes to the page for the teaching views (each method async over comlink). */
+export interface VmInspectorApi {
+  timeline(): Timeline;
+  traps(maxRecent?: number): TrapStats;
+  /** The VM must be paused: no run() between this and the data being used. */
+  snapshot(): MachineSnapshot;
+  /** The page walk for `va` with the hart's current satp, privilege and mstatus (or `priv` instead). */
+  explain(va: bigint, access: AccessType, priv?: Privilege): AddressReport;
+  step(): ControlResult;
+  stepUntilTrap(maxInsns?: number): ControlResult;
+  runUntilPrivChange(maxInsns?: number): ControlResult;
+  /** Stop before the instruction at `pc` (undefined clears it). */
+  setBreakpoint(pc: bigint | undefined): void;
+  /** Lets the instruction at the breakpoint run once, so the next run goes on past it. */
+  continuePastBreakpoint(): void;
+}
+
+/** What `afterSlice` noticed, for the worker to act on (pause on a breakpoint, tell the page). */
+export type InspectorEvent =
+  | { kind: 'stage'; stage: BootStage; instructions: bigint; wallMs: number }
+  | { kind: 'breakpoint'; pc: bigint; priv: Privilege };
