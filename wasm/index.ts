@@ -7,7 +7,7 @@ export {
 export {
   init, reset, run, skipToTimer, syncTime, timerDistance, getMtime, getMtimecmp, getPc, setPc,
   getPriv, getIcount, getLastTrapCause, getLastTrapPc, getLastTrapTval, getTrapCount, peekCsr,
-  setBreakpoint, resumeFromBreakpoint, setStopOnTrap, setStopOnPrivChange, getTrapLogHead,
+  stopSoon, setBreakpoint, resumeFromBreakpoint, setStopOnTrap, setStopOnPrivChange, getTrapLogHead,
 } from './machine';
 export { stopValue } from './dev/stop';
 export { uartPush, uartRxFree, uartRxReady, uartState, uartTxConsume, txHead, txTail } from './dev/uart16550';

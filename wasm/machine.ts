@@ -13,7 +13,7 @@ import { fflags } from './cpu/softfloat';
 import { insnsUntilTimer, mtime, mtimeBias, mtimecmp, setMtime } from './dev/clint';
 import { plicReset } from './dev/plic';
 import { uartReset } from './dev/uart16550';
-import { blockEnd, stopReason, stopRequested, STOP_BUDGET } from './dev/stop';
+import { blockEnd, requestStop, stopReason, stopRequested, STOP_BUDGET, STOP_DEVICE } from './dev/stop';
 import { setRamSize } from './bus';
 
 export const RESET_VECTOR: u64 = 0x1000;
@@ -124,6 +124,11 @@ export function peekCsr(csr: u32): u64 {
   const v = csrRead(csr);
   st.priv = saved;
   return csrIllegal ? <u64>-1 : v;
+}
+
+/** Called by the host from inside an MMIO callback: end run() after this instruction. */
+export function stopSoon(): void {
+  requestStop(STOP_DEVICE, 0);
 }
 
 // --- debugger ---

@@ -16,6 +16,7 @@ export enum StopReason {
   Breakpoint = 7,
   Trap = 8,
   Priv = 9,
+  Device = 10,
 }
 
 /** Boot stages in the order the core records them (wasm/cpu/bootStages.ts). */
@@ -63,6 +64,7 @@ interface CoreExports {
   uartTxConsume(n: number): void;
   plicSetLevel(irq: number, level: number): void;
   setTohost(pa: bigint): void;
+  stopSoon(): void;
   setBreakpoint(pc: bigint): void;
   resumeFromBreakpoint(): void;
   setStopOnTrap(on: number): void;
@@ -206,6 +208,11 @@ export class Core {
   csr(num: number): bigint | undefined {
     const v = u64(this.exports.peekCsr(num));
     return v === 0xffff_ffff_ffff_ffffn ? undefined : v;
+  }
+
+  /** From inside an MMIO callback: end run() after the current instruction (StopReason.Device). */
+  stopSoon(): void {
+    this.exports.stopSoon();
   }
 
   /** Ends a program when it writes its HTIF `tohost` word (0 = no such word). */

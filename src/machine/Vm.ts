@@ -55,6 +55,8 @@ export interface CrashReport {
 }
 
 const PRIV = ['U', 'S', '?', 'M'] as const;
+/** virtio-mmio QueueNotify register offset (virtio 1.x §4.2.2). */
+const QUEUE_NOTIFY = 0x050n;
 /**
  * Instructions per core.run() call: small enough to keep the host responsive, and to pick
  * up a virtqueue notify soon (the core cannot stop on one, so kicks wait for the slice end).
@@ -90,8 +92,18 @@ export class Vm {
   static async create(module: WebAssembly.Module, cfg: VmConfig): Promise<Vm> {
     if ((cfg.disks?.length ?? 0) > VIRTIO_SLOTS) throw new RangeError(`${cfg.disks!.length} disks do not fit in ${VIRTIO_SLOTS} virtio slots`);
     const bus = new VirtioMmioBus();
-    const mmio: MmioHandler = bus;
-    const core = await Core.instantiate(module, { ramBytes: cfg.ramBytes, mmio });
+    let core: Core | undefined;
+    const mmio: MmioHandler = {
+      read: (pa, size) => bus.read(pa, size),
+      write: (pa, size, value) => {
+        bus.write(pa, size, value);
+        // A queue kick: stop the slice after this instruction so the device starts the
+        // request now rather than up to a slice later (the stop lands on the kick, so
+        // deterministic runs stay deterministic).
+        if ((pa & 0xfffn) === QUEUE_NOTIFY) core?.stopSoon();
+      },
+    };
+    core = await Core.instantiate(module, { ramBytes: cfg.ramBytes, mmio });
     const layout = loadLinuxBoot(core, cfg.images, core.timebaseHz);
     return new Vm(core, layout, cfg, bus);
   }

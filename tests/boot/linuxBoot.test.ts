@@ -4,10 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { runCli } from './runCli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'romvisor-boot-'));
+/** These tests boot the kernel and busybox initramfs directly (no appliance disk). */
+const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+const KERNEL = repo('appliances/boot/Image.gz');
+const INITRAMFS = ['--kernel', KERNEL, '--initrd', repo('appliances/boot/initramfs.cpio.gz')];
 function scriptFile(name: string, steps: unknown[]): string {
   const path = join(dir, name);
   writeFileSync(path, JSON.stringify(steps));
@@ -30,7 +35,7 @@ const shellSession = scriptFile('session.json', [
 
 describe('Linux boot to a busybox shell', () => {
   it('runs uname, /proc/cpuinfo and a floating-point program, then powers off with exit 0', async () => {
-    const r = await runCli(['boot', '--time', 'deterministic', '--script', shellSession]);
+    const r = await runCli(['boot', ...INITRAMFS, '--time', 'deterministic', '--script', shellSession]);
     assert.equal(r.code, 0, r.stderr + r.stdout.slice(-1500));
     assert.match(r.stdout, /OpenSBI v1\.1/);
     assert.match(r.stdout, /Linux version 6\.1\./);
@@ -40,8 +45,8 @@ describe('Linux boot to a busybox shell', () => {
   });
 
   it('prints byte-identical console logs on two deterministic runs', async () => {
-    const a = await runCli(['boot', '--time', 'deterministic', '--script', shellSession]);
-    const b = await runCli(['boot', '--time', 'deterministic', '--script', shellSession]);
+    const a = await runCli(['boot', ...INITRAMFS, '--time', 'deterministic', '--script', shellSession]);
+    const b = await runCli(['boot', ...INITRAMFS, '--time', 'deterministic', '--script', shellSession]);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(b.code, 0, b.stderr);
     assert.ok(a.stdout.length > 5000, 'the log holds the whole boot');
@@ -49,19 +54,19 @@ describe('Linux boot to a busybox shell', () => {
   });
 
   it('takes piped stdin as console input, as qemu -nographic does', async () => {
-    const r = await runCli(['boot'], { input: 'uname -m\necho piped-$((6*7))\npoweroff -f\n' });
+    const r = await runCli(['boot', ...INITRAMFS], { input: 'uname -m\necho piped-$((6*7))\npoweroff -f\n' });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /piped-42/);
   });
 
   it('fails a script step with exit 1 and a timed-out expect with exit 3', async () => {
     const failing = scriptFile('fails.json', [{ expect: '~ # ', timeout: 120 }, { send: 'poweroff -f\n' }, { expect: 'never printed' }]);
-    const r1 = await runCli(['boot', '--time', 'deterministic', '--script', failing]);
+    const r1 = await runCli(['boot', ...INITRAMFS, '--time', 'deterministic', '--script', failing]);
     assert.equal(r1.code, 1, r1.stderr);
     assert.match(r1.stderr, /powered off before script step 3/);
 
     const slow = scriptFile('slow.json', [{ expect: 'this text never appears', timeout: 3 }]);
-    const r3 = await runCli(['boot', '--script', slow]);
+    const r3 = await runCli(['boot', ...INITRAMFS, '--script', slow]);
     assert.equal(r3.code, 3, r3.stderr);
     assert.match(r3.stderr, /step 1 failed: timed out after 3 s/);
     assert.match(r3.stderr, /pc 0x[0-9a-f]+ in [MSU]-mode after \d+ instructions; last trap/);
@@ -69,7 +74,7 @@ describe('Linux boot to a busybox shell', () => {
 
   it('reports a hung guest with pc, privilege and last trap, and exits 3', async () => {
     // No initrd and no disk: the kernel panics ("Unable to mount root fs") and stops talking.
-    const r = await runCli(['boot', '--initrd', 'none', '--hang-timeout', '4']);
+    const r = await runCli(['boot', '--kernel', KERNEL, '--initrd', 'none', '--hang-timeout', '4']);
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stdout, /Kernel panic/);
     assert.match(r.stderr, /no console output for 4 s; the guest looks hung\n {2}pc 0x[0-9a-f]+ in [MSU]-mode/);

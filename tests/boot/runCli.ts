@@ -1,8 +1,14 @@
 /** Runs the `romvisor` CLI as a user would, capturing its output and exit code. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROMVISOR = fileURLToPath(new URL('../../bin/romvisor.mjs', import.meta.url));
+
+/** Overlays and caches go to a data directory of the test run's own, never the user's. */
+const DATA_HOME = mkdtempSync(join(tmpdir(), 'romvisor-data-'));
 
 export interface CliRun {
   code: number | null;
@@ -12,7 +18,10 @@ export interface CliRun {
 
 export function runCli(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [ROMVISOR, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [ROMVISOR, ...args], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { ...process.env, XDG_DATA_HOME: DATA_HOME },
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('latin1').on('data', (d: string) => (stdout += d));

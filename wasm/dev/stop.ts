@@ -11,6 +11,7 @@ export const STOP_CONSOLE: u32 = 6; // the UART transmit ring needs draining
 export const STOP_BREAKPOINT: u32 = 7; // pc reached the breakpoint
 export const STOP_TRAP: u32 = 8; // a trap was taken while trap-stepping
 export const STOP_PRIV: u32 = 9; // the privilege mode changed while priv-stepping
+export const STOP_DEVICE: u32 = 10; // a host device asked for service (e.g. a virtqueue kick)
 
 export let stopReason: u32 = STOP_BUDGET;
 export let stopRequested: bool = false;
