@@ -169,7 +169,9 @@ export class VmInspector implements VmInspectorApi {
 
   snapshot(): MachineSnapshot {
     const core = this.core;
-    const x = Array.from({ length: 32 }, (_, i) => ({ index: i, name: xRegName(i), value: core.getX(i) }));
+    // x0's slot can hold what an instruction with rd = 0 just wrote (the core zeroes it before
+    // each instruction instead of guarding every write); architecturally it is always 0.
+    const x = Array.from({ length: 32 }, (_, i) => ({ index: i, name: xRegName(i), value: i === 0 ? 0n : core.getX(i) }));
     const f = Array.from({ length: 32 }, (_, i): FpRegisterValue => {
       const value = core.getF(i);
       const reg: FpRegisterValue = { index: i, name: fRegName(i), value, double: bitsToDouble(value) };
@@ -397,7 +399,7 @@ function stopName(reason: StopReason): StopName {
     case StopReason.Wfi: return 'wfi';
     case StopReason.Poweroff: case StopReason.Fail: case StopReason.Htif: return 'poweroff';
     case StopReason.Reboot: return 'reboot';
-    case StopReason.Budget: case StopReason.Console: return 'budget';
+    default: return 'budget'; // Budget, and Console (the ring was drained; the caller goes on)
   }
 }
 
