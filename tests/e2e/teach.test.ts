@@ -92,6 +92,9 @@ describe('teaching views in the browser', () => {
     for (let i = 1; i < xs.length; i++) assert.ok(xs[i] >= xs[i - 1], `bar ${i} starts after bar ${i - 1}: ${xs}`);
     await page.locator('.teach-timeline').screenshot({ path: `${results}/teach-timeline.png` });
     await page.locator('.teach-traps').screenshot({ path: `${results}/teach-traps.png` });
+    await page.getByRole('button', { name: 'host time' }).click();
+    await page.locator('.teach-timeline').screenshot({ path: `${results}/teach-timeline-time.png` });
+    await page.getByRole('button', { name: 'instructions' }).click();
     const traps = await page.locator('.teach-traps').innerText();
     assert.match(traps, /ecall from U/);
     assert.match(traps, /timer/);
@@ -145,6 +148,10 @@ describe('teaching views in the browser', () => {
     assert.ok(stepped >= 2, 'at most one interrupt was taken in between');
     assert.equal(await page.locator('.teach-code li.current').count(), 1);
     await page.locator('.teach-inspector').screenshot({ path: `${results}/teach-inspector.png` });
+
+    await page.getByRole('button', { name: 'Step to trap' }).click();
+    await waitFor('the trap stop', async () => /^Stopped on a trap/.test(await page.locator('.teach-result').innerText()));
+    assert.match(await page.locator('.teach-result').innerText(), /→ handler 0x[0-9a-f]+ \((S|M)\)/);
 
     await page.getByRole('button', { name: 'Continue ▶' }).click();
     await waitFor('running again', async () => !(await debug(page, (d) => d.paused)));

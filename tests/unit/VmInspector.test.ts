@@ -10,6 +10,7 @@ import { BOOT_STAGES } from '../../src/machine/Core.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import type { InspectorEvent } from '../../src/machine/InspectorTypes.ts';
 import { Vm } from '../../src/machine/Vm.ts';
+import { TrapRateWindow } from '../../src/machine/TrapRateWindow.ts';
 import { VmInspector } from '../../src/machine/VmInspector.ts';
 
 const root = new URL('../../', import.meta.url);
@@ -186,5 +187,24 @@ describe('VmInspector stepping from a breakpoint', () => {
     const e = runUntil(g, (ev) => (ev.kind === 'stage' && ev.stage === 'paging') || ev.kind === 'breakpoint');
     assert.equal(e.kind, 'stage', 'paging is turned on after the kernel entry, with no second stop there');
     assert.ok(g.vm.core.instructions > at + 1n, 'the guest ran on');
+  });
+});
+
+describe('TrapRateWindow', () => {
+  it('subtracts the newest snapshot at least a second old, and reports the window it covers', () => {
+    const w = new TrapRateWindow(0, 2);
+    assert.deepEqual(w.base(500), { counts: [0, 0], windowMs: 500 }, 'younger than a second: since power-on');
+    for (let t = 16; t <= 3000; t += 16) w.record(t, [t, 2 * t]);
+    const b = w.base(3000);
+    assert.ok(b.windowMs >= 1000 && b.windowMs < 1020, `window ${b.windowMs}`);
+    assert.deepEqual(b.counts, [3000 - b.windowMs, 2 * (3000 - b.windowMs)]);
+  });
+
+  it('keeps at most one snapshot per spacing, so bursts of tiny slices do not push the window out', () => {
+    const w = new TrapRateWindow(0, 1, 1000, 8, 10);
+    for (let t = 0.5; t < 1200; t += 0.5) w.record(t, [t]);
+    // Eight slots at 10 ms spacing reach back only 80 ms: the window says so instead of lying.
+    const b = w.base(1199.5);
+    assert.ok(b.windowMs < 1000 && b.windowMs >= 70, `window ${b.windowMs}`);
   });
 });

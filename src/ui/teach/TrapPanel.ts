@@ -58,7 +58,7 @@ export class TrapPanel {
 
     const table = el('table', 'teach-table teach-log-table');
     const lh = table.createTHead().insertRow();
-    lh.append(el('th', 'num', '#'), el('th', '', 'cause'), el('th', '', 'pc'), el('th', '', 'tval'), el('th', '', 'handler'));
+    lh.append(el('th', 'num', '#'), el('th', '', 'cause'), el('th', '', 'pc'), el('th', '', 'tval'), el('th', '', 'handler (mode)'));
     this.logBody = table.createTBody();
     this.log = el('div', 'teach-log');
     this.log.tabIndex = 0;
@@ -106,7 +106,9 @@ export class TrapPanel {
       const bar = el('span', `teach-rate kind-${c.kind}`);
       bar.style.width = `${(c.lastSecond / max) * 100}%`;
       track.append(bar);
-      rate.append(track, el('span', 'rate-n', groupedCount(c.lastSecond)));
+      const inner = el('div', 'rate-cell');
+      inner.append(track, el('span', 'rate-n', groupedCount(c.lastSecond)));
+      rate.append(inner);
       tr.append(name, rate, el('td', 'num', groupedCount(c.sinceBoot)));
       return tr;
     });
