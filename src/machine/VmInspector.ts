@@ -283,7 +283,9 @@ export class VmInspector implements VmInspectorApi {
           }
           continue;
         }
-        if (reason === StopReason.Budget || reason === StopReason.Console) continue;
+        // Console: drained above. Device: a virtqueue kick, which the Vm's next slice hands to
+        // the device; the guest waits for the completion meanwhile, as it would on a slow disk.
+        if (reason === StopReason.Budget || reason === StopReason.Console || reason === StopReason.Device) continue;
         stop = stopName(reason);
         break;
       }
