@@ -234,7 +234,8 @@ export class VmInspector implements VmInspectorApi {
     this.flushConsole();
     const trapped = core.lastTrap.count !== traps;
     let stop: StopName = trapped ? 'trap' : 'step';
-    if (!trapped && reason !== StopReason.Budget) stop = stopName(reason);
+    // Budget, Console and Device all mean the one instruction ran; WFI, poweroff and the like say more.
+    if (!trapped && reason !== StopReason.Budget && reason !== StopReason.Console && reason !== StopReason.Device) stop = stopName(reason);
     const result = this.result(stop, from, before);
     if (disassembly !== undefined) result.disassembly = disassembly;
     return result;
