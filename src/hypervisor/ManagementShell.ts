@@ -285,12 +285,13 @@ export class ManagementShell {
       },
       {
         names: ['new', 'create'],
-        usage: 'new APPLIANCE [NAME] [MEM_MIB]',
-        help: 'create a VM from an appliance',
+        usage: 'new APPLIANCE [NAME] [MEM] [ARGS]',
+        help: 'create a VM (MEM in MiB; ARGS: extra kernel arguments)',
         run: async (args) => {
-          if (!args[0]) throw new Error('usage: new APPLIANCE [NAME] [MEM_MIB]');
+          if (!args[0]) throw new Error('usage: new APPLIANCE [NAME] [MEM_MIB] [KERNEL ARGS...]');
           const mem = args[2] ? Number(args[2]) : undefined;
-          const vm = await hv.createVm(args[0], { name: args[1], memoryMiB: mem });
+          if (mem !== undefined && !Number.isInteger(mem)) throw new Error(`memory "${args[2]}" is not a whole number of MiB`);
+          const vm = await hv.createVm(args[0], { name: args[1], memoryMiB: mem, extraArgs: args.slice(3).join(' ') });
           this.println(`created ${BOLD(vm.record.name)} (${vm.record.memoryMiB} MiB) from ${vm.appliance?.title ?? args[0]}`);
         },
       },

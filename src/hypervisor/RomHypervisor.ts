@@ -126,7 +126,9 @@ export class RomHypervisor implements Hypervisor {
       const baseId = await this.ensureBaseImage(appliance);
       diskImageId = (await this.store.createChild(baseId)).id;
     }
-    const record: VmRecord = { id: `vm-${crypto.randomUUID()}`, name, applianceId: appliance.id, memoryMiB, diskImageId, createdAt: Date.now() };
+    const extraArgs = opts.extraArgs?.trim() || undefined;
+    if (extraArgs && (extraArgs.length > 512 || /[\0\n]/.test(extraArgs))) throw new HypervisorError('bad-input', `kernel arguments "${extraArgs.slice(0, 40)}…" must be one line of at most 512 characters`);
+    const record: VmRecord = { id: `vm-${crypto.randomUUID()}`, name, applianceId: appliance.id, memoryMiB, diskImageId, extraArgs, createdAt: Date.now() };
     await this.store.putVm(record);
     const vm = this.makeVm(record);
     this.table.push(vm);
@@ -181,6 +183,7 @@ export class RomHypervisor implements Hypervisor {
       ram: disk ? undefined : { kernel: images.kernel, initrd: images.initrd, bootargs: RAM_BOOTARGS },
       rescue: disk ? { kernel: images.kernel, initrd: images.initrd, bootargs: RAM_BOOTARGS } : undefined,
       disk: disk ? { childImageId: disk } : undefined,
+      extraBootargs: vm.record.extraArgs,
     };
   }
 

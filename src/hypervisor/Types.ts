@@ -70,6 +70,8 @@ export interface FirmwareInfo {
 export interface NewVmOptions {
   name?: string;
   memoryMiB?: number;
+  /** Kernel arguments appended to the appliance's command line (e.g. "loglevel=3"). */
+  extraArgs?: string;
 }
 
 export interface Hypervisor extends Disposable {

@@ -213,7 +213,8 @@ export class WorkerVm implements VmHandle {
     this.tail = (this.tail + new TextDecoder('latin1').decode(bytes)).slice(-512);
     const at = this.tail.indexOf(PANIC);
     if (at < 0 || this._state === 'crashed') return;
-    const line = this.tail.slice(at).split(/\r?\n/)[0]!;
+    // "Kernel panic - not syncing: <why>", without the "]---" of the closing marker line.
+    const line = this.tail.slice(at).split(/\r?\n/)[0]!.replace(/\s*\]---\s*$/, '');
     this.tail = '';
     // Let the rest of the panic message arrive, then stop the spinning guest.
     setTimeout(async () => {

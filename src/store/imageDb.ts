@@ -44,6 +44,8 @@ export interface VmRecord {
   memoryMiB: number;
   /** The VM's differencing child (disk-backed appliances only). */
   diskImageId?: string;
+  /** Kernel arguments appended to the appliance's command line. */
+  extraArgs?: string;
   createdAt: number;
 }
 

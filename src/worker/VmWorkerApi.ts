@@ -31,6 +31,8 @@ export interface VmBootSpec {
    */
   rescue?: Omit<LinuxBootImages, 'firmware'>;
   disk?: WorkerDiskSpec;
+  /** Appended to whichever kernel command line is booted (the VM's own extra arguments). */
+  extraBootargs?: string;
 }
 
 /** A crash report in plain numbers and strings, as it crosses the worker boundary. */

@@ -141,6 +141,11 @@ class VmWorker implements VmWorkerApi {
 
   /** A RAM appliance brings its images; a disk appliance boots from its boot partition. */
   private async resolveBootImages(spec: VmBootSpec): Promise<LinuxBootImages> {
+    const images = await this.chooseBootImages(spec);
+    return spec.extraBootargs ? { ...images, bootargs: `${images.bootargs} ${spec.extraBootargs}` } : images;
+  }
+
+  private async chooseBootImages(spec: VmBootSpec): Promise<LinuxBootImages> {
     if (spec.ram) return { firmware: spec.firmware, ...spec.ram };
     if (!this.disk) throw new Error('a VM needs either RAM boot images or a disk');
     try {

@@ -134,6 +134,25 @@ describe('the playground page', () => {
     for (const vm of names) await vmState(page, vm, 'stopped');
   });
 
+  test('a crashed guest shows why and the others run on', async () => {
+    // init exits at once: the kernel panics ("Attempted to kill init!").
+    await hvCommand(page, 'new initramfs crashy 64 rdinit=/bin/false');
+    await page.waitForSelector('[data-vm="crashy"]');
+    await page.click('[data-vm="alpha"] [data-action="start"]');
+    await page.click('[data-vm="crashy"] [data-action="start"]');
+    await vmState(page, 'crashy', 'crashed', 60_000);
+    const banner = (await page.textContent('[data-vm="crashy"] .vm-banner')) ?? '';
+    assert.match(banner, /Kernel panic - not syncing: Attempted to kill init!/);
+    assert.match(banner, /pc 0x[0-9a-f]+ in [USM]-mode after [\d,]+ instructions; last trap: (exception|interrupt) \d+ at 0x[0-9a-f]+/);
+    await waitForConsole(page, 'alpha', atPrompt, 60_000);
+    await typeInVm(page, 'alpha', 'echo still-$((3*3))-here\n');
+    await waitForConsole(page, 'alpha', (t) => t.includes('still-9-here'));
+    await page.locator('[data-vm="crashy"]').scrollIntoViewIfNeeded();
+    await shot(page, '08-crashed-guest');
+    await page.click('[data-vm="alpha"] [data-action="stop"]');
+    await vmState(page, 'alpha', 'stopped');
+  });
+
   test('a qemu-img VHD is imported; a corrupt one is refused and changes nothing', async () => {
     const good = join(scratch, 'qemu-made.vhd');
     execFileSync('qemu-img', ['create', '-q', '-f', 'vpc', good, '32M']);
@@ -150,9 +169,18 @@ describe('the playground page', () => {
     await page.waitForSelector('[data-appliance="qemu-made.vhd"]', { timeout: 20_000 });
     const afterGood = await storedImageIds(page);
     assert.equal(afterGood.length, before.length + 1);
-    await shot(page, '08-imported-vhd');
+    // A blank disk has nothing to boot: the built-in BusyBox boots with it as /dev/vda.
+    await page.click('[data-appliance="qemu-made.vhd"] [data-action="new-vm"]');
+    await page.waitForSelector('[data-vm="qemu-made.vhd-1"]');
+    await startAndWaitForShell(page, 'qemu-made.vhd-1');
+    await typeInVm(page, 'qemu-made.vhd-1', 'ls /dev/vda && echo has-$((0+1))-vda\n');
+    await waitForConsole(page, 'qemu-made.vhd-1', (t) => t.includes('has-1-vda'));
+    await shot(page, '09-imported-vhd');
+    await page.click('[data-vm="qemu-made.vhd-1"] [data-action="stop"]');
+    await vmState(page, 'qemu-made.vhd-1', 'stopped');
 
     // The corrupt one arrives by drag and drop.
+    const beforeCorrupt = await storedImageIds(page);
     const data = [...readFileSync(bad)];
     await page.evaluate((arr) => {
       const dt = new DataTransfer();
@@ -165,9 +193,9 @@ describe('the playground page', () => {
     const message = (await err.textContent()) ?? '';
     assert.match(message, /VhdError \((bad-cookie|truncated|bad-checksum)\)/);
     assert.match(message, /cxsparse|conectix/);
-    assert.deepEqual(await storedImageIds(page), afterGood, 'the corrupt import changed the store');
+    assert.deepEqual(await storedImageIds(page), beforeCorrupt, 'the corrupt import changed the store');
     await err.scrollIntoViewIfNeeded();
-    await shot(page, '09-corrupt-vhd-refused');
+    await shot(page, '10-corrupt-vhd-refused');
   });
 
   test('hypervisor console commands do what the buttons do', async () => {
@@ -214,7 +242,7 @@ describe('the playground page', () => {
     await page.keyboard.type('y');
     await page.keyboard.press('Enter');
     await page.waitForSelector('[data-vm="delta"]', { state: 'detached' });
-    await shot(page, '10-console-commands');
+    await shot(page, '11-console-commands');
     const text = await hvConsoleText(page);
     assert.ok(!/error:/.test(text), `the console printed an error:\n${text}`);
   });
@@ -222,13 +250,13 @@ describe('the playground page', () => {
   test('the layout holds at 1280×800 and at 400 px wide', async () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.evaluate(() => window.scrollTo(0, 0));
-    await shot(page, '11-layout-1280');
+    await shot(page, '12-layout-1280');
     await page.setViewportSize({ width: 400, height: 860 });
     await page.waitForTimeout(300);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 1, `the page scrolls sideways by ${overflow} px at 400 px`);
-    await shot(page, '12-layout-400');
-    await shot(page, '13-layout-400-full', true);
+    await shot(page, '13-layout-400');
+    await shot(page, '14-layout-400-full', true);
     const text = await consoleText(page, 'base-1');
     assert.ok(text.length > 0);
   });
