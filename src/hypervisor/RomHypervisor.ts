@@ -3,6 +3,7 @@
  * `Hypervisor` API that the page's buttons and the management console share.
  */
 import { loadBuiltinBootImages } from './bootImages.ts';
+import { gunzipIfCompressed } from './gunzipStream.ts';
 import { DisposableStore, Emitter } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, VmHandle } from './Types.ts';
@@ -217,7 +218,7 @@ export class RomHypervisor implements Hypervisor {
         },
       }),
     );
-    const body = gzip ? counted.pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>) : counted;
+    const body = gzip ? await gunzipIfCompressed(counted) : counted;
     const record = await this.store.importStream(body, { name: appliance.name, origin: 'builtin', sourceSha256: sha256 });
     await this.refreshCatalog();
     return record.id;

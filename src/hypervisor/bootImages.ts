@@ -2,6 +2,7 @@
  * The built-in boot images (OpenSBI, the Linux Image, the initramfs), fetched once per
  * page next to it and inflated with DecompressionStream; every worker gets a copy.
  */
+import { gunzipIfCompressed } from './gunzipStream.ts';
 import { HypervisorError } from './HypervisorError.ts';
 
 export interface BuiltinBootImages {
@@ -14,7 +15,7 @@ export interface BuiltinBootImages {
 export async function fetchBytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
   if (!r.ok || !r.body) throw new HypervisorError('download-failed', `GET ${url}: HTTP ${r.status} ${r.statusText}`);
-  const body = url.endsWith('.gz') ? r.body.pipeThrough(new DecompressionStream('gzip')) : r.body;
+  const body = url.endsWith('.gz') ? await gunzipIfCompressed(r.body) : r.body;
   return new Uint8Array(await new Response(body).arrayBuffer());
 }
 

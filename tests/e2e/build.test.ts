@@ -1,0 +1,55 @@
+/**
+ * The static site as `npm run build` makes it: the wasm core, the worker, the ROM and the
+ * appliances all in dist/, served by `vite preview` (which sends .gz files with
+ * Content-Encoding: gzip, unlike the dev server), and a disk appliance boots from it.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
+import { build, preview, type PreviewServer } from 'vite';
+import { repoRoot, shot, typeInVm, waitForConsole, waitForHvConsole } from './harness.ts';
+
+let outDir: string;
+let server: PreviewServer;
+let browser: Browser;
+
+before(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'romvisor-dist-'));
+  await build({ root: repoRoot, configFile: `${repoRoot}vite.config.ts`, logLevel: 'warn', build: { outDir, emptyOutDir: true } });
+  server = await preview({ root: repoRoot, configFile: `${repoRoot}vite.config.ts`, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port: 0 } });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await new Promise<void>((r) => (server ? server.httpServer.close(() => r()) : r()));
+  rmSync(outDir, { recursive: true, force: true });
+});
+
+test('the built site holds the core, the ROM and the appliances, and boots a disk VM', async () => {
+  assert.ok(readdirSync(join(outDir, 'assets')).some((f) => f.endsWith('.wasm')), 'no wasm core in dist/assets');
+  for (const f of ['roms/opensbi/fw_dynamic.bin', 'appliances/boot/Image.gz', 'appliances/boot/initramfs.cpio.gz', 'appliances/manifest.json', 'appliances/base.vhd.gz']) {
+    assert.ok(existsSync(join(outDir, f)), `dist/${f} is missing`);
+  }
+  const addr = server.httpServer.address();
+  assert.ok(addr && typeof addr === 'object');
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  await page.addInitScript('globalThis.__name = (f) => f');
+  await page.goto(`http://127.0.0.1:${addr.port}/`);
+  await page.click('#power');
+  await waitForHvConsole(page, (t) => t.includes('romvisor>'), 20_000);
+  await page.click('[data-appliance="base"] [data-action="new-vm"]');
+  await page.waitForSelector('[data-vm="base-1"]', { timeout: 60_000 });
+  await page.click('[data-vm="base-1"] [data-action="start"]');
+  await waitForConsole(page, 'base-1', (t) => /(^|\n)~ # ?$/.test(t.trimEnd() + ' '), 60_000);
+  await typeInVm(page, 'base-1', 'uname -m\n');
+  await waitForConsole(page, 'base-1', (t) => /\nriscv64/.test(t));
+  await shot(page, 'build-preview-disk-vm');
+  await page.close();
+});
