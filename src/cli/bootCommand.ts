@@ -1,5 +1,6 @@
 /**
  * `romvisor boot`: boots firmware + Linux with the console on the terminal, QEMU-like.
+ *   romvisor boot SCENARIO.json
  *   romvisor boot [base | IMAGE.vhd[.gz]] [--overlay FILE | --snapshot]
  *                 [--bios FW] [--kernel Image] [--initrd FILE] [--append ARGS] [--mem 256M]
  *                 [--time realtime|deterministic] [--script FILE.json] [--hang-timeout S]
@@ -20,11 +21,13 @@ import { BackendError, Ext2Error, PartitionError, VhdError } from '../disk/index
 import { loadCoreModule } from '../machine/coreModule.node.ts';
 import { formatCrashReport, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
 import { ConsoleScriptPlayer, parseConsoleScript, ScriptError, type ConsoleStep } from '../scenario/consoleScript.ts';
+import { parseScenarioJson, ScenarioError } from '../scenario/index.ts';
 import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from './bootImages.ts';
 import { parseSize } from './parseSize.ts';
 import type { CliIo } from './main.ts';
 
-const USAGE = `usage: romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz] [--overlay FILE | --snapshot]
+const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS]
+       romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz] [--overlay FILE | --snapshot]
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
                     [--hang-timeout SECONDS]
@@ -49,42 +52,117 @@ const SCRIPT_GRACE_MS = 15_000;
 
 class BadInput extends Error {}
 
+const BOOT_OPTIONS = {
+  bios: { type: 'string' },
+  kernel: { type: 'string' },
+  initrd: { type: 'string' },
+  append: { type: 'string' },
+  mem: { type: 'string', short: 'm' },
+  time: { type: 'string' },
+  script: { type: 'string' },
+  'hang-timeout': { type: 'string' },
+  overlay: { type: 'string' },
+  snapshot: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 /** Errors that mean the input (arguments, image, script) is bad: one line, exit 2. */
 function isBadInput(e: unknown): e is Error {
-  return [BadInput, ScriptError, BootError, ApplianceError, VhdError, PartitionError, Ext2Error, BackendError].some((c) => e instanceof c);
+  return [BadInput, ScriptError, ScenarioError, BootError, ApplianceError, VhdError, PartitionError, Ext2Error, BackendError].some((c) => e instanceof c);
 }
 
 export async function bootCommand(argv: string[], io: CliIo): Promise<number> {
-  let appliance: ApplianceDisk | undefined;
-  let vm: Vm | undefined;
   try {
+    let first: string | undefined;
+    try {
+      first = parseArgs({ args: argv, allowPositionals: true, strict: false, options: BOOT_OPTIONS }).positionals[0];
+    } catch {
+      // parseBootArgs below reports malformed options
+    }
+    if (first !== undefined && /\.json$/i.test(first)) return await bootScenario(first, argv.filter((a) => a !== first), io);
     const opts = await parseBootArgs(argv);
     if (opts === 'help') {
       io.stdout(USAGE + '\n');
       return 0;
     }
+    return await bootWith(opts, io);
+  } catch (e) {
+    return reportBootError(e, io);
+  }
+}
+
+/** One line and exit 2 for bad input; anything else is a bug and propagates. */
+function reportBootError(e: unknown, io: CliIo): number {
+  if (isBadInput(e)) {
+    io.stderr(`romvisor boot: ${e.message.replace(/\n/g, ' ')}\n`);
+    return 2;
+  }
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+    io.stderr(`romvisor boot: ${(e as Error).message}\n`);
+    return 2;
+  }
+  throw e;
+}
+
+/** Boots one guest as the options say and runs its console until it ends. */
+async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
+  let appliance: ApplianceDisk | undefined;
+  let vm: Vm | undefined;
+  try {
     if (opts.appliance) {
       appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay });
       await applyAppliance(opts, appliance);
     }
     vm = await Vm.create(await loadCoreModule(), opts.config);
     return await runInteractive(vm, opts, io);
-  } catch (e) {
-    if (isBadInput(e)) {
-      io.stderr(`romvisor boot: ${e.message.replace(/\n/g, ' ')}\n`);
-      return 2;
-    }
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
-      io.stderr(`romvisor boot: ${(e as Error).message}\n`);
-      return 2;
-    }
-    throw e;
   } finally {
     // Disk work the guest started finishes before the overlay is flushed and closed.
     await vm?.dispose();
     await appliance?.dispose();
   }
+}
+
+/**
+ * `romvisor boot SCENARIO.json`: the scenario's guests, one after another, each on a fresh
+ * temporary overlay over its untouched built-in appliance, each playing its console
+ * script. Exits with the first failing guest's code (1 failed step, 3 timeout). This is
+ * how users script CI for their own appliances.
+ */
+async function bootScenario(path: string, flags: string[], io: CliIo): Promise<number> {
+  const extra = flags.filter((f, i) => f !== '--hang-timeout' && flags[i - 1] !== '--hang-timeout');
+  if (extra.length) throw new BadInput(`${path}: with a scenario only --hang-timeout may be given (got ${extra[0]})`);
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new BadInput(`${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const scenario = parseScenarioJson(text, path);
+  if (scenario.title) io.stderr(`romvisor: scenario "${scenario.title}"\n`);
+  for (const [i, guest] of scenario.guests.entries()) {
+    const where = `${path}: guests[${i}].appliance`;
+    const a = guest.appliance;
+    if (!('builtin' in a)) {
+      throw new BadInput(`${where}: the CLI boots built-in appliances only; ${'url' in a ? 'appliances by URL' : 'local images'} open in the page`);
+    }
+    const image = builtinAppliance(a.builtin);
+    if (!existsSync(image)) throw new BadInput(`${where}: there is no built-in appliance "${a.builtin}" (${image} is missing)`);
+    const argv = [image, '--snapshot', '--mem', `${guest.memoryMiB}M`, '--time', guest.time, ...flags];
+    if (guest.cmdline) argv.push('--append', guest.cmdline);
+    const opts = await parseBootArgs(argv);
+    if (opts === 'help') return 0;
+    opts.script = guest.script;
+    if (scenario.guests.length > 1) io.stderr(`romvisor: guest ${i + 1} of ${scenario.guests.length}: ${a.builtin}\n`);
+    const code = await bootWith(opts, io);
+    if (code !== 0) return code;
+  }
+  return 0;
+}
+
+/** The committed image of a built-in appliance, by name (appliances/NAME.vhd.gz). */
+function builtinAppliance(name: string): string {
+  return fileURLToPath(new URL(`../../appliances/${name}.vhd.gz`, import.meta.url));
 }
 
 interface BootOptions {
@@ -113,19 +191,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     args = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: {
-        bios: { type: 'string' },
-        kernel: { type: 'string' },
-        initrd: { type: 'string' },
-        append: { type: 'string' },
-        mem: { type: 'string', short: 'm' },
-        time: { type: 'string' },
-        script: { type: 'string' },
-        'hang-timeout': { type: 'string' },
-        overlay: { type: 'string' },
-        snapshot: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
+      options: BOOT_OPTIONS,
     });
   } catch (e) {
     throw new BadInput((e as Error).message);
@@ -193,7 +259,6 @@ function chooseImage(positional: string | undefined, kernelFlags: boolean): stri
     if (!existsSync(BASE_APPLIANCE)) throw new BadInput(`the base appliance ${BASE_APPLIANCE} is not built yet (appliances/build)`);
     return BASE_APPLIANCE;
   }
-  if (/\.json$/i.test(positional)) throw new BadInput(`${positional}: booting scenario files is not supported yet; pass an appliance image`);
   if (!/\.vhd(\.gz)?$/i.test(positional)) throw new BadInput(`"${positional}" is not base, IMAGE.vhd or IMAGE.vhd.gz`);
   return positional;
 }
@@ -291,6 +356,9 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
       const now = performance.now();
       if (player?.done) {
         scriptDoneAt ??= now;
+        // Done: once the guest has taken all input and waits for more (an idle shell),
+        // or powers off (a final "poweroff" step), or at the latest after the grace time.
+        if (outcome.kind === 'idle' && !vm.hasPendingInput && vm.pendingWork() === undefined) return 0;
         if (now - scriptDoneAt > SCRIPT_GRACE_MS) return 0;
       }
       if (opts.hangMs !== undefined && now - lastOutput > opts.hangMs) {

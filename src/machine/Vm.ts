@@ -45,7 +45,9 @@ export type RunOutcome =
    */
   | { kind: 'idle'; wakeInMs: number | undefined }
   | { kind: 'poweroff' }
-  | { kind: 'reboot' };
+  | { kind: 'reboot' }
+  /** A debugger stop the core was asked for: a breakpoint, a trap or a privilege change. */
+  | { kind: 'debug'; reason: 'breakpoint' | 'trap' | 'priv' };
 
 export interface CrashReport {
   pc: bigint;
@@ -216,10 +218,21 @@ export class Vm {
           return { kind: 'poweroff' };
         case StopReason.Reboot:
           return { kind: 'reboot' };
+        case StopReason.Breakpoint:
+          return { kind: 'debug', reason: 'breakpoint' };
+        case StopReason.Trap:
+          return { kind: 'debug', reason: 'trap' };
+        case StopReason.Priv:
+          return { kind: 'debug', reason: 'priv' };
         case StopReason.Wfi:
           if (deterministic) {
             if (this.pendingInput.length > 0) this.deliverInput();
-            else if (!this.idleUntilCompletion() && !this.core.skipToTimer()) return { kind: 'idle', wakeInMs: undefined };
+            else if (!this.idleUntilCompletion()) {
+              // Idle: guest time jumps to the timer deadline. Return to the host here, at a
+              // point fixed by the guest, so scripts poll (and `wait` steps end) on the same
+              // instruction every run, and a host can tell that the guest went idle.
+              return { kind: 'idle', wakeInMs: this.core.skipToTimer() ? 0 : undefined };
+            }
           } else if (this.pendingInput.length === 0) {
             const d = this.core.timerDistance;
             if (d > 0n) {
