@@ -446,10 +446,11 @@ export class ManagementShell {
   private listVms(): void {
     const list = this.hv.vms();
     if (list.length === 0) return this.println(DIM('no VMs yet: new APPLIANCE'));
+    const w = Math.max(...list.map((v) => v.record.name.length));
     list.forEach((v, i) => {
-      const s = v.stats && v.state === 'running' ? `  ${v.stats.mips.toFixed(1)} MIPS  up ${formatUptime(v.stats.uptimeMs)}` : '';
+      const s = v.stats && v.state === 'running' ? ` ${v.stats.mips.toFixed(0)} MIPS, up ${formatUptime(v.stats.uptimeMs)}` : '';
       const state = v.state === 'running' ? GREEN(v.state.padEnd(8)) : v.state === 'crashed' ? RED(v.state.padEnd(8)) : v.state.padEnd(8);
-      this.println(`${String(i + 1).padStart(2)}  ${BOLD(v.record.name.padEnd(16))} ${state} ${String(v.record.memoryMiB).padStart(4)} MiB  ${v.appliance?.name ?? v.record.applianceId}${s}`);
+      this.println(`${String(i + 1).padStart(2)} ${BOLD(v.record.name.padEnd(w))} ${state} ${String(v.record.memoryMiB).padStart(4)} MiB ${v.appliance?.name ?? v.record.applianceId}${s}`);
     });
   }
 }

@@ -120,6 +120,17 @@ describe('the playground page', () => {
     const b = await waitForConsole(page, 'bravo', (t) => t.includes('from-4-bravo'));
     assert.ok(!a.includes('bravo'), 'alpha saw bravo output');
     assert.ok(!b.includes('alpha'), 'bravo saw alpha output');
+    // A phone keyboard sends input events, not keys: text, a backspace, Enter.
+    await page.evaluate(() => {
+      const ta = document.querySelector('[data-vm="alpha"] textarea') as HTMLTextAreaElement;
+      ta.focus();
+      const send = (type: string, inputType: string, data?: string) => ta.dispatchEvent(new InputEvent(type, { inputType, data, bubbles: true, cancelable: true }));
+      send('input', 'insertText', 'echo phonx');
+      send('beforeinput', 'deleteContentBackward');
+      send('input', 'insertText', 'e-typed');
+      send('beforeinput', 'insertLineBreak');
+    });
+    await waitForConsole(page, 'alpha', (t) => /\nphone-typed/.test(t));
     // Ctrl-C reaches the guest: interrupt a sleep.
     await typeInVm(page, 'charlie', 'sleep 30\n');
     await page.waitForTimeout(300);
