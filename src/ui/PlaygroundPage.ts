@@ -137,7 +137,7 @@ export class PlaygroundPage {
     const run = (what: string, action: () => Promise<unknown>) => this.run(what, action);
     const catalog = new CatalogView(hv, { run, pickFile: () => this.pickFile() });
     const storage = new StorageView(hv, run);
-    const list = new VmListView(hv, (vm) => this.focusVm(vm));
+    const list = new VmListView(hv, (vm) => this.focusVm(vm), run);
     this.catalogSlot.replaceChildren(catalog.el);
     this.storageSlot.replaceChildren(storage.el);
     this.listSlot.replaceChildren(list.el);

@@ -9,6 +9,7 @@ export class VmListView implements Disposable {
   constructor(
     private readonly hv: Hypervisor,
     private readonly focusVm: (vm: VmHandle) => void,
+    private readonly run: (what: string, action: () => Promise<unknown>) => Promise<void>,
   ) {
     this.body = h('tbody');
     this.el = h(
@@ -22,7 +23,20 @@ export class VmListView implements Disposable {
   render(): void {
     const vms = this.hv.vms();
     if (vms.length === 0) {
-      this.body.replaceChildren(h('tr', {}, h('td', { colspan: 5, class: 'muted empty' }, 'No VMs yet. Pick an appliance in the catalog and press “New VM”, or type ', h('code', {}, 'new initramfs'), ' in the console.')));
+      // Quick start: one click makes a VM of an appliance and powers it on.
+      const quick = this.hv.appliances().slice(0, 4).map((a) =>
+        h('button', { class: 'btn small', 'data-quick-start': a.name, onclick: () => void this.run(`quick start ${a.name}`, async () => {
+          const vm = await this.hv.createVm(a.id);
+          await vm.start();
+          this.focusVm(vm);
+        }) }, `▶ ${a.title}`),
+      );
+      this.body.replaceChildren(
+        h('tr', {}, h('td', { colspan: 5, class: 'muted empty' },
+          h('div', {}, 'No VMs yet. Press “New VM” on an appliance, type ', h('code', {}, 'new base'), ' in the console, or start one now:'),
+          h('div', { class: 'quick-start' }, ...quick),
+        )),
+      );
       return;
     }
     this.body.replaceChildren(...vms.map((vm) => this.row(vm)));

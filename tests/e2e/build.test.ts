@@ -44,9 +44,9 @@ test('the built site holds the core, the ROM and the appliances, and boots a dis
   await page.goto(`http://127.0.0.1:${addr.port}/`);
   await page.click('#power');
   await waitForHvConsole(page, (t) => t.includes('romvisor>'), 20_000);
-  await page.click('[data-appliance="base"] [data-action="new-vm"]');
-  await page.waitForSelector('[data-vm="base-1"]', { timeout: 60_000 });
-  await page.click('[data-vm="base-1"] [data-action="start"]');
+  // The empty VM table's quick start: make a VM of the appliance and power it on.
+  await page.click('[data-quick-start="base"]');
+  await page.waitForSelector('[data-vm="base-1"][data-state="running"]', { timeout: 60_000 });
   await waitForConsole(page, 'base-1', (t) => /(^|\n)~ # ?$/.test(t.trimEnd() + ' '), 60_000);
   await typeInVm(page, 'base-1', 'uname -m\n');
   await waitForConsole(page, 'base-1', (t) => /\nriscv64/.test(t));
