@@ -5,13 +5,19 @@
  * proxied callback, console bytes as transferred buffers.
  */
 import type { LinuxBootImages } from '../boot/linuxBoot.ts';
+import type { VmInspectorApi } from '../machine/InspectorTypes.ts';
 import type { TimeMode } from '../machine/Vm.ts';
+import type { ConsoleStep, StepResult } from '../scenario/index.ts';
 
 /** Where a guest's disk lives: IndexedDB images of the image store, by id. */
-export interface WorkerDiskSpec {
+export type WorkerDiskSpec =
   /** The writable differencing child the guest writes to. */
-  childImageId: string;
-}
+  | { childImageId: string }
+  /**
+   * A scenario run: a fresh differencing child in worker memory over this stored base
+   * image, which stays untouched; whatever the guest writes is gone when the worker ends.
+   */
+  | { scratchOverImageId: string };
 
 export interface VmBootSpec {
   /** The compiled core, compiled once by the page and shared by every worker. */
@@ -33,6 +39,28 @@ export interface VmBootSpec {
   disk?: WorkerDiskSpec;
   /** Appended to whichever kernel command line is booted (the VM's own extra arguments). */
   extraBootargs?: string;
+  /**
+   * A console script the worker plays itself, fed on the same instruction as the CLI's
+   * `romvisor boot --script`, so a deterministic run gives the same console bytes.
+   */
+  script?: ConsoleStep[];
+  /** Keep every console byte the guest writes (bounded), for `transcript()`. */
+  keepTranscript?: boolean;
+}
+
+/** How far the worker's console script got. */
+export interface ScriptProgress {
+  results: StepResult[];
+  /** Index of the step being played (= steps.length when all ran). */
+  current: number;
+  done: boolean;
+  failed: boolean;
+}
+
+/** The guest's raw console bytes; `atScriptEnd` is where the CLI would have stopped (once known). */
+export interface ConsoleTranscript {
+  bytes: Uint8Array;
+  atScriptEnd?: number;
 }
 
 /** A crash report in plain numbers and strings, as it crosses the worker boundary. */
@@ -67,12 +95,22 @@ export type VmWorkerEvent =
   /** The guest powered itself off (or the emulator faulted); the worker has flushed and is idle. */
   | { kind: 'stopped'; cause: VmStopCause; message: string; crash?: CrashInfo }
   /** The worker paused the guest itself, e.g. the disk hit the storage quota. */
-  | { kind: 'paused'; reason: 'quota'; message: string }
+  | { kind: 'paused'; reason: 'quota' | 'breakpoint'; message: string }
   | { kind: 'rebooted' };
 
-export interface VmWorkerApi {
-  /** Creates the machine and starts running it; events arrive through `events`. */
-  boot(spec: VmBootSpec, events: (event: VmWorkerEvent) => void): Promise<void>;
+type Async<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<R> | R : never };
+
+/**
+ * The teaching views' calls (VmInspector over comlink). Stepping and walking need the
+ * guest paused (`pause()` first); `resume()` runs on past a breakpoint.
+ */
+export interface VmWorkerApi extends Async<VmInspectorApi> {
+  /**
+   * Creates the machine and starts running it; events arrive through `events`. With
+   * `consoleRing` (a crossOriginIsolated page), console bytes go into that shared ring
+   * (see ConsoleRing) instead of 'console' events.
+   */
+  boot(spec: VmBootSpec, events: (event: VmWorkerEvent) => void, consoleRing?: SharedArrayBuffer): Promise<void>;
   /** Keystrokes for the guest's console. */
   input(bytes: Uint8Array): void;
   pause(): void;
@@ -83,4 +121,8 @@ export interface VmWorkerApi {
   /** Stops running and makes every disk write durable; the worker can then be terminated. */
   shutdown(): Promise<void>;
   crashReport(): CrashInfo;
+  /** The boot spec's console script so far; undefined without one. */
+  scriptProgress(): ScriptProgress | undefined;
+  /** Every console byte so far, when the boot spec asked to keep them. */
+  transcript(): ConsoleTranscript;
 }
