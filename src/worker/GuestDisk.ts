@@ -5,7 +5,7 @@
  * a full quota pauses the guest (the unflushed writes stay in memory), anything else
  * stops it.
  */
-import { readPartitionFile, type VhdDisk } from '../disk/index.ts';
+import { MemoryBackend, readPartitionFile, VhdDisk } from '../disk/index.ts';
 import type { Vm } from '../machine/Vm.ts';
 import { ImageStore, StoreError } from '../store/index.ts';
 import type { WorkerDiskSpec } from './VmWorkerApi.ts';
@@ -35,7 +35,10 @@ export class GuestDisk {
   static async open(spec: WorkerDiskSpec): Promise<GuestDisk> {
     const store = await ImageStore.open();
     try {
-      return new GuestDisk(store, await store.openDisk(spec.childImageId));
+      if ('childImageId' in spec) return new GuestDisk(store, await store.openDisk(spec.childImageId));
+      // A scenario's scratch overlay: the base opens read-only, the child lives in this worker's memory.
+      const base = await store.openDisk(spec.scratchOverImageId, { readOnly: true });
+      return new GuestDisk(store, await VhdDisk.createDifferencing(new MemoryBackend(), base, { parentName: base.uuid }));
     } catch (e) {
       store.dispose();
       throw e;
