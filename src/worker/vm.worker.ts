@@ -7,13 +7,19 @@
 import * as Comlink from 'comlink';
 import { formatCrashReport, Vm, type CrashReport } from '../machine/Vm.ts';
 import type { LinuxBootImages } from '../boot/linuxBoot.ts';
-import type { CrashInfo, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
+import type { AccessType, Privilege } from '../machine/InspectorTypes.ts';
+import { VmInspector } from '../machine/VmInspector.ts';
+import { ConsoleScriptPlayer } from '../scenario/index.ts';
+import type { ConsoleTranscript, CrashInfo, ScriptProgress, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
+import { ConsoleRing } from './ConsoleRing.ts';
 import { GuestDisk } from './GuestDisk.ts';
 
 /** Host time per run() call: one display frame, so keystrokes and output stay snappy. */
 const SLICE_MS = 16;
 /** How often the page hears the MIPS / uptime readout. */
 const STATS_MS = 500;
+/** Console bytes a worker keeps for `transcript()`. */
+const TRANSCRIPT_BYTES = 8 * 1024 * 1024;
 
 const hex = (v: bigint) => `0x${v.toString(16)}`;
 
@@ -44,6 +50,7 @@ class VmWorker implements VmWorkerApi {
   private vm: Vm | undefined;
   private spec: VmBootSpec | undefined;
   private disk: GuestDisk | undefined;
+  private ring: ConsoleRing | undefined;
   private bootImages: LinuxBootImages | undefined;
   private emit: (event: VmWorkerEvent) => void = () => {};
   private readonly pendingOutput: Uint8Array[] = [];
@@ -53,6 +60,12 @@ class VmWorker implements VmWorkerApi {
   private wake: (() => void) | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   private readonly yieldTask = makeYield();
+  /** The teaching views' window into the current Vm (a new one after each reset or reboot). */
+  private inspector: VmInspector | undefined;
+  private player: ConsoleScriptPlayer | undefined;
+  private readonly transcriptChunks: Uint8Array[] = [];
+  private transcriptBytes = 0;
+  private transcriptAtScriptEnd: number | undefined;
 
   // Readout bookkeeping.
   private instructionBase = 0;
@@ -63,12 +76,21 @@ class VmWorker implements VmWorkerApi {
   private statsInstructions = 0;
   private busyMs = 0;
 
-  async boot(spec: VmBootSpec, events: (event: VmWorkerEvent) => void): Promise<void> {
+  async boot(spec: VmBootSpec, events: (event: VmWorkerEvent) => void, consoleRing?: SharedArrayBuffer): Promise<void> {
     if (this.vm) throw new Error('this worker already runs a VM');
     this.spec = spec;
     this.emit = events;
+    if (consoleRing) this.ring = new ConsoleRing(consoleRing);
     if (spec.disk) this.disk = await GuestDisk.open(spec.disk);
     this.vm = await this.createVm();
+    if (spec.script) {
+      // Like `romvisor boot --script`: fed inside the console callback, polled after each run().
+      this.player = new ConsoleScriptPlayer(spec.script, {
+        send: (t) => this.vm?.sendInput(t),
+        guestMs: () => this.vm?.guestMs ?? 0,
+        hostMs: () => performance.now(),
+      });
+    }
     this.poweredOnAt = this.statsAt = performance.now();
     this.loopDone = this.loop();
   }
@@ -94,6 +116,9 @@ class VmWorker implements VmWorkerApi {
     this.paused = false;
     if (this.pausedAt !== undefined) this.pausedMs += performance.now() - this.pausedAt;
     this.pausedAt = undefined;
+    this.inspector?.continuePastBreakpoint();
+    // The pause is not running time on the timeline.
+    this.inspector?.beforeSlice(performance.now());
     this.wake?.();
   }
 
@@ -135,8 +160,61 @@ class VmWorker implements VmWorkerApi {
       disks: this.disk ? [{ disk: this.disk.disk, serial: 'romvisor-disk' }] : undefined,
     });
     this.disk?.attach(vm);
-    vm.onConsole((bytes) => this.pendingOutput.push(bytes));
+    const sink = (bytes: Uint8Array) => this.onGuestOutput(bytes);
+    vm.onConsole(sink);
+    this.inspector?.dispose();
+    this.inspector = new VmInspector(vm.core, { onConsole: sink });
     return vm;
+  }
+
+  private onGuestOutput(bytes: Uint8Array): void {
+    this.pendingOutput.push(bytes);
+    if (this.spec?.keepTranscript && this.transcriptBytes + bytes.length <= TRANSCRIPT_BYTES) {
+      this.transcriptChunks.push(bytes.slice());
+      this.transcriptBytes += bytes.length;
+    }
+    this.player?.feed(new TextDecoder('latin1').decode(bytes));
+  }
+
+  scriptProgress(): ScriptProgress | undefined {
+    const p = this.player;
+    if (!p) return undefined;
+    return { results: [...p.results], current: p.currentStep, done: p.done, failed: p.failed };
+  }
+
+  transcript(): ConsoleTranscript {
+    const bytes = new Uint8Array(this.transcriptBytes);
+    let n = 0;
+    for (const c of this.transcriptChunks) {
+      bytes.set(c, n);
+      n += c.length;
+    }
+    return { bytes, atScriptEnd: this.transcriptAtScriptEnd };
+  }
+
+  // --- the teaching views: VmInspector over comlink ---
+  timeline() { return this.ins().timeline(); }
+  traps(maxRecent?: number) { return this.ins().traps(maxRecent); }
+  snapshot() { return this.ins().snapshot(); }
+  explain(va: bigint, access: AccessType, priv?: Privilege) { return this.ins().explain(va, access, priv); }
+  step() { return this.whilePaused(() => this.ins().step()); }
+  stepUntilTrap(maxInsns?: number) { return this.whilePaused(() => this.ins().stepUntilTrap(maxInsns)); }
+  runUntilPrivChange(maxInsns?: number) { return this.whilePaused(() => this.ins().runUntilPrivChange(maxInsns)); }
+  setBreakpoint(pc: bigint | undefined) { this.ins().setBreakpoint(pc); }
+  continuePastBreakpoint() { this.ins().continuePastBreakpoint(); }
+
+  private ins(): VmInspector {
+    if (!this.inspector) throw new Error('no VM has been booted in this worker');
+    return this.inspector;
+  }
+
+  /** Debugger operations run the hart themselves: the loop is parked first (it only runs between calls). */
+  private whilePaused<T>(op: () => T): T {
+    this.pause();
+    const r = op();
+    this.postConsole();
+    this.postStats(true);
+    return r;
   }
 
   /** A RAM appliance brings its images; a disk appliance boots from its boot partition. */
@@ -174,6 +252,7 @@ class VmWorker implements VmWorkerApi {
         continue;
       }
       const t0 = performance.now();
+      this.inspector?.beforeSlice(t0);
       let outcome;
       try {
         outcome = vm.run(SLICE_MS);
@@ -185,16 +264,30 @@ class VmWorker implements VmWorkerApi {
         break;
       }
       this.busyMs += performance.now() - t0;
+      for (const ev of this.inspector?.afterSlice(performance.now()) ?? []) {
+        if (ev.kind !== 'breakpoint') continue;
+        this.pause();
+        this.emit({ kind: 'paused', reason: 'breakpoint', message: `stopped at the breakpoint ${hex(ev.pc)} (${ev.priv}-mode); that instruction has not run yet` });
+      }
+      this.player?.poll();
+      // Where `romvisor boot SCENARIO.json` stops: the script is done and the guest idles with nothing left to take.
+      if (this.player?.done && this.transcriptAtScriptEnd === undefined && outcome.kind === 'idle' && !vm.hasPendingInput && vm.pendingWork() === undefined) {
+        this.transcriptAtScriptEnd = this.transcriptBytes;
+      }
       this.postConsole();
       this.postStats(false);
       switch (outcome.kind) {
         case 'running':
+        case 'debug':
+          // A debugger stop (breakpoint) pauses above; trap and mode stops are the inspector's own.
           await this.yieldTask();
           break;
         case 'idle': {
           // Sleep until the timer is due, a key arrives, or a disk request settles.
           const work = vm.pendingWork();
-          const nap = this.sleep(Math.min(outcome.wakeInMs ?? STATS_MS, STATS_MS));
+          // Output still waiting for room in the console ring is retried soon.
+          const cap = this.pendingOutput.length ? SLICE_MS : STATS_MS;
+          const nap = this.sleep(Math.min(outcome.wakeInMs ?? cap, cap));
           await (work ? Promise.race([nap, work]) : nap);
           this.wake?.();
           break;
@@ -263,6 +356,12 @@ class VmWorker implements VmWorkerApi {
       }
     }
     this.pendingOutput.length = 0;
+    if (this.ring) {
+      // What does not fit waits here until the page has read the ring.
+      const n = this.ring.write(bytes);
+      if (n < bytes.length) this.pendingOutput.push(bytes.subarray(n));
+      return;
+    }
     // The buffer moves to the page; the worker never touches it again.
     this.emit(Comlink.transfer({ kind: 'console', bytes }, [bytes.buffer as ArrayBuffer]));
   }
