@@ -3,7 +3,8 @@
  * this one API; neither does anything the other could not.
  */
 import type { Appliance, DiskState, ImportProgress, StorageUse, VmRecord } from '../store/index.ts';
-import type { CrashInfo, VmRunStats } from '../worker/VmWorkerApi.ts';
+import type { Remote } from 'comlink';
+import type { CrashInfo, VmRunStats, VmWorkerApi } from '../worker/VmWorkerApi.ts';
 import type { Disposable, Event } from './Emitter.ts';
 
 /**
@@ -32,6 +33,11 @@ export interface VmHandle {
   readonly crash: VmCrash | undefined;
   /** Console output so far (bounded), so a console opened late can replay it. */
   readonly consoleHistory: Uint8Array;
+  /**
+   * The running worker's machine (the teaching views' inspector, a scenario's script
+   * progress and transcript); undefined while the VM is not running.
+   */
+  readonly machine: Remote<VmWorkerApi> | undefined;
 
   start(): Promise<void>;
   /** Hard power-off; the disk's committed writes stay. */

@@ -70,6 +70,9 @@ export class WorkerVm implements VmHandle {
   get isActive(): boolean {
     return this.worker !== undefined;
   }
+  get machine(): Comlink.Remote<VmWorkerApi> | undefined {
+    return this.api;
+  }
 
   get consoleHistory(): Uint8Array {
     const out = new Uint8Array(this.historyBytes);
