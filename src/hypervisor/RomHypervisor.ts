@@ -4,7 +4,7 @@
  */
 import { loadBuiltinBootImages } from './bootImages.ts';
 import { gunzipIfCompressed } from './gunzipStream.ts';
-import { DisposableStore, Emitter } from './Emitter.ts';
+import { DisposableStore, Emitter, type Disposable } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, VmHandle } from './Types.ts';
 import { vmLockName, WorkerVm } from './WorkerVm.ts';
@@ -155,11 +155,21 @@ export class RomHypervisor implements Hypervisor {
     }
   }
 
-  private makeVm(record: VmRecord): WorkerVm {
+  /**
+   * A scenario's guest: never stored and not in the VM table, so nothing of it outlives the
+   * page. Its boot spec is this hypervisor's for `record`, then `customize`d (a scratch
+   * overlay, the time mode, a script). Its events still come through onEvent; the caller
+   * stops and disposes it.
+   */
+  scratchVm(record: VmRecord, customize: (spec: VmBootSpec) => VmBootSpec): VmHandle & Disposable {
+    return this.makeVm(record, customize);
+  }
+
+  private makeVm(record: VmRecord, customize: (spec: VmBootSpec) => VmBootSpec = (s) => s): WorkerVm {
     return new WorkerVm(record, {
       store: this.store,
       appliance: (id) => this.catalog.find((a) => a.id === id),
-      bootSpec: (vm) => this.bootSpec(vm),
+      bootSpec: async (vm) => customize(await this.bootSpec(vm)),
       changed: (vm, what) => this.emitter.fire(what === 'state' ? { kind: 'vm-state', vm } : { kind: 'vm-stats', vm }),
     });
   }
@@ -199,7 +209,7 @@ export class RomHypervisor implements Hypervisor {
   // ------------------------------------------------------------------ disks
 
   /** The stored base image of a disk appliance, downloading a built-in one the first time. */
-  private async ensureBaseImage(appliance: Appliance): Promise<string> {
+  async ensureBaseImage(appliance: Appliance): Promise<string> {
     if (appliance.imageId) return appliance.imageId;
     if (!appliance.source) throw new HypervisorError('no-disk', `appliance ${appliance.name} has no disk image`);
     const { url, sha256, gzip } = appliance.source;
