@@ -4,12 +4,13 @@
  */
 import { loadBuiltinBootImages } from './bootImages.ts';
 import { gunzipIfCompressed } from './gunzipStream.ts';
+import { canWaitAsync } from '../worker/index.ts';
 import { DisposableStore, Emitter, type Disposable } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, VmHandle } from './Types.ts';
 import { vmLockName, WorkerVm } from './WorkerVm.ts';
 import { buildCatalog, ImageStore, loadBuiltinCatalog, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
-import type { VmBootSpec } from '../worker/VmWorkerApi.ts';
+import type { VmBootSpec } from '../worker/index.ts';
 
 export const HYPERVISOR_NAME = 'romvisor';
 export const HYPERVISOR_VERSION = '0.1';
@@ -24,6 +25,8 @@ export interface RomHypervisorOptions {
   baseUrl: string;
   /** URL of the compiled wasm core (build/wasm/core.wasm as the bundler emitted it). */
   coreWasmUrl: string;
+  /** Console bytes as transferred messages even where a shared ring would work. */
+  forceConsoleMessages?: boolean;
 }
 
 export class RomHypervisor implements Hypervisor {
@@ -49,6 +52,7 @@ export class RomHypervisor implements Hypervisor {
       hypervisorVersion: HYPERVISOR_VERSION,
       storeReady: true,
       crossOriginIsolated: globalThis.crossOriginIsolated === true,
+      consoleTransport: globalThis.crossOriginIsolated === true && !opts.forceConsoleMessages && canWaitAsync ? 'shared-ring' : 'messages',
     };
     this.lockPoll = setInterval(() => void this.pollLocks(), LOCK_POLL_MS);
     this.disposables.add(this.emitter);
@@ -171,6 +175,7 @@ export class RomHypervisor implements Hypervisor {
       appliance: (id) => this.catalog.find((a) => a.id === id),
       bootSpec: async (vm) => customize(await this.bootSpec(vm)),
       changed: (vm, what) => this.emitter.fire(what === 'state' ? { kind: 'vm-state', vm } : { kind: 'vm-stats', vm }),
+      useConsoleRing: this.firmware.consoleTransport === 'shared-ring',
     });
   }
 

@@ -4,7 +4,7 @@
  */
 import type { Appliance, DiskState, ImportProgress, StorageUse, VmRecord } from '../store/index.ts';
 import type { Remote } from 'comlink';
-import type { CrashInfo, VmRunStats, VmWorkerApi } from '../worker/VmWorkerApi.ts';
+import type { CrashInfo, VmRunStats, VmWorkerApi } from '../worker/index.ts';
 import type { Disposable, Event } from './Emitter.ts';
 
 /**
@@ -71,6 +71,8 @@ export interface FirmwareInfo {
   /** What the image store reached: IndexedDB available, persisted or not. */
   storeReady: boolean;
   crossOriginIsolated: boolean;
+  /** How guest consoles reach the page: a SharedArrayBuffer ring, or transferred buffers. */
+  consoleTransport: 'shared-ring' | 'messages';
 }
 
 export interface NewVmOptions {

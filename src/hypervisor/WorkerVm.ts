@@ -4,7 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import type { Appliance, DiskState, ImageStore, VmRecord } from '../store/index.ts';
-import type { CrashInfo, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from '../worker/VmWorkerApi.ts';
+import { ConsoleRing, type CrashInfo, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
 import { Emitter } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { VmCrash, VmHandle, VmState } from './Types.ts';
@@ -25,6 +25,8 @@ export interface WorkerVmDeps {
   bootSpec(vm: WorkerVm): Promise<VmBootSpec>;
   /** Called on every state or readout change. */
   changed(vm: WorkerVm, what: 'state' | 'stats'): void;
+  /** Console output through a SharedArrayBuffer ring (crossOriginIsolated pages only). */
+  useConsoleRing: boolean;
 }
 
 export class WorkerVm implements VmHandle {
@@ -41,6 +43,7 @@ export class WorkerVm implements VmHandle {
   private tail = '';
   private lastHeard = 0;
   private watchdog: ReturnType<typeof setInterval> | undefined;
+  private stopRing: (() => void) | undefined;
   private readonly consoleEmitter = new Emitter<Uint8Array>();
   readonly onConsole = this.consoleEmitter.event;
 
@@ -108,7 +111,10 @@ export class WorkerVm implements VmHandle {
       worker.onerror = (e) => this.fail(`the worker failed: ${e.message || 'script error'}`, undefined);
       this.api = Comlink.wrap<VmWorkerApi>(worker);
       this.lastHeard = performance.now();
-      await this.api.boot(spec, Comlink.proxy((ev: VmWorkerEvent) => this.onWorkerEvent(ev)));
+      // Console bytes through shared memory where the page may have it, else as messages.
+      const ring = this.deps.useConsoleRing ? ConsoleRing.create() : undefined;
+      await this.api.boot(spec, Comlink.proxy((ev: VmWorkerEvent) => this.onWorkerEvent(ev)), ring?.buffer);
+      if (ring) void this.pumpRing(ring, worker);
       this.watchdog = setInterval(() => this.checkWatchdog(), 1000);
       this.setState('running');
     } catch (e) {
@@ -212,6 +218,18 @@ export class WorkerVm implements VmHandle {
     }
   }
 
+  /** Reads the console ring while this worker lives. */
+  private async pumpRing(ring: ConsoleRing, worker: Worker): Promise<void> {
+    this.stopRing = () => ring.wake();
+    while (this.worker === worker) {
+      await ring.whenReadable();
+      const bytes = ring.read();
+      if (bytes.length === 0) continue;
+      this.appendConsole(bytes);
+      this.watchForPanic(bytes);
+    }
+  }
+
   private watchForPanic(bytes: Uint8Array): void {
     this.tail = (this.tail + new TextDecoder('latin1').decode(bytes)).slice(-512);
     const at = this.tail.indexOf(PANIC);
@@ -248,6 +266,8 @@ export class WorkerVm implements VmHandle {
     this.api = undefined;
     this.worker?.terminate();
     this.worker = undefined;
+    this.stopRing?.();
+    this.stopRing = undefined;
     this.releaseLock?.();
     this.releaseLock = undefined;
     this._stats = this._stats ? { ...this._stats, mips: 0, busy: 0 } : undefined;

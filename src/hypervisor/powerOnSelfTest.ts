@@ -58,7 +58,7 @@ export async function powerOnSelfTest(ready: Promise<Hypervisor>, o: PostOptions
   }
   const vms = hv.vms().length;
   w(`VMs defined: ${vms}\r\n`);
-  w(`Page: ${f.crossOriginIsolated ? 'cross-origin isolated' : 'not isolated'}\r\n\r\n`);
+  w(`Guest consoles: ${f.consoleTransport === 'shared-ring' ? 'shared-memory rings' : 'transferred messages'}\r\n\r\n`);
   await sleep(o.beatMs);
   w('Booting hypervisor from flash ...\r\n\r\n');
   await sleep(o.beatMs);

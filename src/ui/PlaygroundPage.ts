@@ -18,6 +18,8 @@ const POWER_KEY = 'romvisor.power';
 export interface PlaygroundOptions {
   baseUrl: string;
   coreWasmUrl: string;
+  /** ?console=messages: console bytes as messages even on a crossOriginIsolated page. */
+  forceConsoleMessages?: boolean;
 }
 
 interface OnlineViews {
@@ -109,7 +111,7 @@ export class PlaygroundPage {
     this.chassis.setReadout('POST');
     this.workspace.dataset.power = 'post';
     this.hvTerm.write('\x1b[2J\x1b[3J\x1b[H');
-    const ready = RomHypervisor.boot({ baseUrl: this.opts.baseUrl, coreWasmUrl: this.opts.coreWasmUrl });
+    const ready = RomHypervisor.boot({ baseUrl: this.opts.baseUrl, coreWasmUrl: this.opts.coreWasmUrl, forceConsoleMessages: this.opts.forceConsoleMessages });
     let hv: RomHypervisor;
     try {
       await powerOnSelfTest(ready, {

@@ -4,4 +4,5 @@ import './styles.css';
 import coreWasmUrl from '../../build/wasm/core.wasm?url';
 import { PlaygroundPage } from './PlaygroundPage.ts';
 
-new PlaygroundPage(document.getElementById('app')!, { baseUrl: import.meta.env.BASE_URL, coreWasmUrl });
+const params = new URLSearchParams(location.search);
+new PlaygroundPage(document.getElementById('app')!, { baseUrl: import.meta.env.BASE_URL, coreWasmUrl, forceConsoleMessages: params.get('console') === 'messages' });

@@ -41,9 +41,11 @@ test('the built site holds the core, the ROM and the appliances, and boots a dis
   assert.ok(addr && typeof addr === 'object');
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.addInitScript('globalThis.__name = (f) => f');
-  await page.goto(`http://127.0.0.1:${addr.port}/`);
+  // The other tests use the shared-memory console rings; this one the message path.
+  await page.goto(`http://127.0.0.1:${addr.port}/?console=messages`);
   await page.click('#power');
-  await waitForHvConsole(page, (t) => t.includes('romvisor>'), 20_000);
+  const post = await waitForHvConsole(page, (t) => t.includes('romvisor>'), 20_000);
+  assert.match(post, /Guest consoles: transferred messages/);
   // The empty VM table's quick start: make a VM of the appliance and power it on.
   await page.click('[data-quick-start="base"]');
   await page.waitForSelector('[data-vm="base-1"][data-state="running"]', { timeout: 60_000 });

@@ -67,6 +67,7 @@ describe('the playground page', () => {
     assert.match(text, /found "romvisor [\d.]+"/);
     assert.match(text, /Appliances in the store: \d+/);
     assert.match(text, /initramfs/);
+    assert.match(text, /Guest consoles: shared-memory rings/);
     await page.waitForSelector('[data-appliance="initramfs"]');
     await shot(page, '03-hypervisor-console');
   });
