@@ -1,0 +1,99 @@
+/**
+ * A VM card's teaching panels ("Watch"): the boot timeline, the trap panel and the machine
+ * inspector for that VM, fed from its worker's VmInspector. The timeline and traps are
+ * polled a few times a second while the worker runs; the inspector's buttons pause the VM
+ * through its handle (so the card shows it paused) and step it through the worker.
+ */
+import type { Disposable, VmHandle } from '../hypervisor/index.ts';
+import type { ViewPanel } from '../scenario/index.ts';
+import { BootTimeline, InspectorPanel, TrapPanel, type InspectorControls } from './teach/index.ts';
+import './teach/teach.css';
+import './VmTeachView.css';
+import { h } from './dom.ts';
+
+const POLL_MS = 250;
+/** Recent traps the trap panel's log shows. */
+const RECENT_TRAPS = 64;
+
+/** The panels a card can show; the console is the card's own. */
+export type TeachPanel = Exclude<ViewPanel, 'console'>;
+export const TEACH_PANELS: readonly TeachPanel[] = ['timeline', 'traps', 'inspector'];
+
+export class VmTeachView implements Disposable {
+  readonly el: HTMLElement;
+  private readonly timeline: BootTimeline | undefined;
+  private readonly traps: TrapPanel | undefined;
+  private readonly inspector: InspectorPanel | undefined;
+  private readonly timer: ReturnType<typeof setInterval>;
+  private polling = false;
+  private shownPaused: boolean | undefined;
+
+  constructor(
+    private readonly vm: VmHandle,
+    panels: readonly TeachPanel[] = TEACH_PANELS,
+  ) {
+    const host = (name: TeachPanel) => (panels.includes(name) ? h('div', { class: `vm-teach-${name}` }) : undefined);
+    const timelineHost = host('timeline');
+    const trapsHost = host('traps');
+    const inspectorHost = host('inspector');
+    this.el = h('div', { class: 'vm-teach', 'data-teach': panels.join(' ') }, timelineHost, trapsHost, inspectorHost);
+    if (timelineHost) this.timeline = new BootTimeline(timelineHost);
+    if (trapsHost) this.traps = new TrapPanel(trapsHost);
+    if (inspectorHost) this.inspector = new InspectorPanel(inspectorHost, this.controls());
+    this.timer = setInterval(() => void this.poll(), POLL_MS);
+    this.update();
+    void this.poll();
+  }
+
+  /** The machine behind the inspector's buttons: run control through the VM's handle, the rest through its worker. */
+  private controls(): InspectorControls {
+    const vm = this.vm;
+    const machine = () => {
+      const m = vm.machine;
+      if (!m) throw new Error(`VM ${vm.record.name} is not running`);
+      return m;
+    };
+    return {
+      pause: () => vm.pause(),
+      resume: () => vm.resume(),
+      snapshot: () => machine().snapshot(),
+      step: () => machine().step(),
+      stepUntilTrap: () => machine().stepUntilTrap(),
+      runUntilPrivChange: () => machine().runUntilPrivChange(),
+      setBreakpoint: (pc) => machine().setBreakpoint(pc),
+      explain: (va, access, priv) => machine().explain(va, access, priv),
+    };
+  }
+
+  /** The VM's state changed: tell the inspector whether it may step. */
+  update(): void {
+    const paused = this.vm.state === 'paused';
+    if (paused === this.shownPaused || !this.vm.machine) return;
+    this.shownPaused = paused;
+    const detail = this.vm.stateDetail;
+    this.inspector?.update({ paused, note: paused && detail && detail !== 'paused by you' ? detail : undefined });
+  }
+
+  private async poll(): Promise<void> {
+    const m = this.vm.machine;
+    if (this.polling || !m || !this.el.isConnected) return;
+    this.polling = true;
+    try {
+      const [t, s] = await Promise.all([this.timeline ? m.timeline() : undefined, this.traps ? m.traps(RECENT_TRAPS) : undefined]);
+      if (t) this.timeline?.update(t);
+      if (s) this.traps?.update(s);
+    } catch {
+      // The worker went away between two polls (stop, crash); the next start brings a new one.
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  dispose(): void {
+    clearInterval(this.timer);
+    this.timeline?.dispose();
+    this.traps?.dispose();
+    this.inspector?.dispose();
+    this.el.remove();
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * Scenario links and files in the page. A `#s=` link (or an opened .json file) is decoded
+ * and validated; a broken one shows every problem and the page goes on as usual, a valid
+ * one shows what it will run and waits for Run. Running powers the server on if needed and
+ * boots each guest as a scratch VM (a fresh overlay in its worker's memory over the
+ * untouched base appliance, never stored), its console script played by the worker and its
+ * steps listed beside its console. Everything shown from a scenario is text nodes.
+ */
+import type { Disposable, RomHypervisor, VmHandle } from '../../hypervisor/index.ts';
+import {
+  decodeScenarioUrl, parseScenarioJsonBytes, ScenarioError, scenarioToJson,
+  type Scenario, type ScenarioGuest,
+} from '../../scenario/index.ts';
+import type { VmRecord } from '../../store/index.ts';
+import type { ScriptProgress } from '../../worker/VmWorkerApi.ts';
+import { download, h } from '../dom.ts';
+import { VmCardView } from '../VmCardView.ts';
+import { TEACH_PANELS, type TeachPanel } from '../VmTeachView.ts';
+import { applianceRefText } from './applianceRefText.ts';
+import { describeStep } from './describeStep.ts';
+import { resolveAppliance } from './resolveAppliance.ts';
+import { rememberScenarioGuest } from './scenarioOrigin.ts';
+import { ScenarioStepsView } from './ScenarioStepsView.ts';
+import './scenario.css';
+
+const POLL_MS = 250;
+
+export interface ScenarioPanelHost {
+  /** The running hypervisor, powering the server on first if it is off; undefined if that failed. */
+  ensureOnline(): Promise<RomHypervisor | undefined>;
+  /** Runs an action, reporting its error to the user. */
+  run(what: string, action: () => Promise<unknown>): Promise<void>;
+}
+
+interface ScenarioGuestRun {
+  guest: ScenarioGuest;
+  vm: VmHandle & Disposable;
+  card: VmCardView;
+  steps: ScenarioStepsView;
+  progress?: ScriptProgress;
+}
+
+/** What the test hook reports. */
+export type ScenarioPhase = 'none' | 'error' | 'preview' | 'starting' | 'running' | 'passed' | 'failed';
+
+export class ScenarioPanel implements Disposable {
+  readonly el: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly fileInput: HTMLInputElement;
+  private scenario: Scenario | undefined;
+  private phase: ScenarioPhase = 'none';
+  private runs: ScenarioGuestRun[] = [];
+  private subscription: Disposable | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private readonly onHash = () => this.loadFromUrl();
+
+  constructor(private readonly host: ScenarioPanelHost) {
+    this.fileInput = h('input', { type: 'file', accept: '.json,application/json', hidden: true, 'data-scenario-file': '', onchange: () => void this.openFile() });
+    this.body = h('div', { class: 'scenario-body' });
+    this.el = h(
+      'section',
+      { class: 'panel scenario-panel', 'data-phase': 'none', 'aria-label': 'Scenario' },
+      h(
+        'div',
+        { class: 'scenario-bar' },
+        h('h2', {}, 'Scenario'),
+        h('span', { class: 'muted small' }, 'A boot shared as a link or a file: appliance, memory, time mode and a console script.'),
+        h('button', { class: 'btn small', 'data-action': 'open-scenario', onclick: () => this.fileInput.click() }, 'Open scenario file…'),
+      ),
+      this.body,
+      this.fileInput,
+    );
+    addEventListener('hashchange', this.onHash);
+    (globalThis as { __romvisorScenario?: unknown }).__romvisorScenario = {
+      phase: () => this.phase,
+      progress: () => this.runs.map((r) => r.progress),
+      vmNames: () => this.runs.map((r) => r.vm.record.name),
+      /** The guest's raw console bytes as latin1 text, and where the CLI would have stopped. */
+      transcript: async (i: number) => {
+        const t = await this.runs[i]?.vm.machine?.transcript();
+        return t && { text: latin1(t.bytes), atScriptEnd: t.atScriptEnd };
+      },
+    };
+    this.loadFromUrl();
+  }
+
+  /** Reads `#s=` from the page's address; anything else in the fragment is not ours. */
+  loadFromUrl(): void {
+    if (!location.hash.startsWith('#s=')) return;
+    try {
+      this.showPreview(decodeScenarioUrl(location.href));
+    } catch (e) {
+      this.showError('This scenario link cannot be opened', e);
+    }
+  }
+
+  private async openFile(): Promise<void> {
+    const file = this.fileInput.files?.[0];
+    this.fileInput.value = '';
+    if (!file) return;
+    try {
+      this.showPreview(parseScenarioJsonBytes(new Uint8Array(await file.arrayBuffer()), file.name));
+    } catch (e) {
+      this.showError(`${file.name} cannot be opened`, e);
+    }
+  }
+
+  private setPhase(phase: ScenarioPhase): void {
+    this.phase = phase;
+    this.el.dataset.phase = phase;
+  }
+
+  private showError(title: string, e: unknown): void {
+    if (!(e instanceof ScenarioError)) throw e;
+    this.scenario = undefined;
+    this.setPhase('error');
+    // Every problem at once, so a link with three mistakes is fixed in one round.
+    const list = e.problems.length > 1 || e.problems[0] !== e.message;
+    this.body.replaceChildren(
+      h(
+        'div',
+        { class: 'scenario-error', role: 'alert', 'data-scenario-error': e.code },
+        h('strong', {}, title),
+        h('p', { class: 'scenario-message' }, e.message),
+        list ? h('ul', { class: 'scenario-problems' }, ...e.problems.map((p) => h('li', {}, p))) : undefined,
+        h('div', { class: 'row' }, h('button', { class: 'btn small', 'data-action': 'dismiss-scenario', onclick: () => this.dismiss() }, 'Dismiss')),
+      ),
+    );
+  }
+
+  private showPreview(scenario: Scenario): void {
+    this.scenario = scenario;
+    this.setPhase('preview');
+    const views = scenario.view ?? ['console'];
+    this.body.replaceChildren(
+      h(
+        'div',
+        { class: 'scenario-preview' },
+        h('h3', { class: 'scenario-title', 'data-scenario-title': '' }, scenario.title ?? 'Untitled scenario'),
+        scenario.notes ? h('p', { class: 'scenario-notes' }, scenario.notes) : undefined,
+        h('div', { class: 'scenario-guests' }, ...scenario.guests.map((g, i) => this.guestSummary(g, i, scenario.guests.length))),
+        h('p', { class: 'muted small' }, `Opens: ${views.join(', ')}. Each guest boots on a fresh scratch copy of its appliance; nothing it writes is kept.`),
+        h(
+          'div',
+          { class: 'row' },
+          h('button', { class: 'btn primary', 'data-action': 'run-scenario', onclick: () => void this.run() }, 'Run ▶'),
+          h('button', { class: 'btn', 'data-action': 'download-scenario', onclick: () => this.downloadJson() }, 'Download as JSON'),
+          h('button', { class: 'btn', 'data-action': 'dismiss-scenario', onclick: () => this.dismiss() }, 'Dismiss'),
+        ),
+        h('div', { class: 'scenario-status', 'aria-live': 'polite', 'data-scenario-status': '' }),
+      ),
+      h('div', { class: 'scenario-runs' }),
+    );
+  }
+
+  private guestSummary(g: ScenarioGuest, i: number, n: number): HTMLElement {
+    const row = (k: string, v: string | Node) => [h('dt', {}, k), h('dd', {}, v)];
+    const script = g.script ?? [];
+    return h(
+      'div',
+      { class: 'scenario-guest-summary' },
+      n > 1 ? h('h4', {}, `Guest ${i + 1}`) : undefined,
+      h(
+        'dl',
+        {},
+        ...row('Appliance', applianceRefText(g.appliance)),
+        ...row('Memory', `${g.memoryMiB} MiB`),
+        ...row('Time', g.time === 'deterministic' ? 'deterministic (guest time follows instructions: every run is the same)' : 'realtime'),
+        ...(g.cmdline ? row('Kernel arguments', g.cmdline) : []),
+        ...row(
+          'Script',
+          script.length
+            ? h('ol', { class: 'scenario-script' }, ...script.map((s) => {
+                const d = describeStep(s);
+                return h('li', {}, h('span', { class: 'step-verb' }, d.verb), ' ', h('code', {}, d.text));
+              }))
+            : 'none (just the console)',
+        ),
+      ),
+    );
+  }
+
+  private status(text: string, level: 'info' | 'error' = 'info'): void {
+    const el = this.body.querySelector<HTMLElement>('.scenario-status');
+    if (!el) return;
+    el.textContent = text;
+    el.classList.toggle('error', level === 'error');
+    if (level === 'error') el.setAttribute('role', 'alert');
+  }
+
+  private async run(): Promise<void> {
+    const scenario = this.scenario;
+    if (!scenario || this.phase === 'starting') return;
+    this.setPhase('starting');
+    this.body.querySelector<HTMLButtonElement>('[data-action="run-scenario"]')!.disabled = true;
+    try {
+      this.status('Powering the server on…');
+      const hv = await this.host.ensureOnline();
+      if (!hv) throw new Error('the server did not power on');
+      await this.stopGuests();
+      this.subscription = hv.onEvent((e) => {
+        if (e.kind !== 'vm-state' && e.kind !== 'vm-stats') return;
+        const r = this.runs.find((x) => x.vm === e.vm);
+        if (e.kind === 'vm-state') r?.card.update();
+        else r?.card.updateReadout();
+      });
+      const slot = this.body.querySelector<HTMLElement>('.scenario-runs')!;
+      const teach = (scenario.view ?? []).filter((v): v is TeachPanel => (TEACH_PANELS as readonly string[]).includes(v));
+      for (const [i, guest] of scenario.guests.entries()) {
+        this.status(`Guest ${i + 1}: preparing ${applianceRefText(guest.appliance)}…`);
+        const resolved = await resolveAppliance(hv, guest.appliance, (url, bytes, total) =>
+          this.status(`Guest ${i + 1}: downloading ${url}: ${(bytes / 2 ** 20).toFixed(1)} MiB${total ? ` of ${(total / 2 ** 20).toFixed(1)} MiB` : ''}`),
+        );
+        const record: VmRecord = {
+          id: `scenario-${crypto.randomUUID()}`,
+          name: `scenario-${i + 1}`,
+          applianceId: resolved.appliance.id,
+          memoryMiB: guest.memoryMiB,
+          extraArgs: guest.cmdline.trim() || undefined,
+          createdAt: Date.now(),
+        };
+        const vm = hv.scratchVm(record, (spec) => ({
+          ...spec,
+          timeMode: guest.time,
+          script: guest.script,
+          keepTranscript: true,
+          ...(resolved.baseImageId ? { ram: undefined, rescue: undefined, disk: { scratchOverImageId: resolved.baseImageId } } : {}),
+        }));
+        rememberScenarioGuest(vm, guest);
+        const card = new VmCardView(vm, hv, { run: (what, action) => this.host.run(what, action) });
+        const steps = new ScenarioStepsView(guest.script ?? []);
+        slot.append(h('div', { class: 'scenario-guest', 'data-scenario-guest': i }, card.el, steps.el));
+        if (teach.length) card.showTeaching(teach);
+        this.runs.push({ guest, vm, card, steps });
+        await vm.start();
+      }
+      this.setPhase('running');
+      this.status(`Running ${scenario.guests.length === 1 ? 'the guest' : `${scenario.guests.length} guests`}.`);
+      this.timer = setInterval(() => void this.poll(), POLL_MS);
+    } catch (e) {
+      this.setPhase('failed');
+      this.status(`✗ ${(e as Error).message}`, 'error');
+    } finally {
+      const button = this.body.querySelector<HTMLButtonElement>('[data-action="run-scenario"]');
+      if (button) {
+        button.disabled = false;
+        button.textContent = 'Run again ▶';
+      }
+    }
+  }
+
+  private async poll(): Promise<void> {
+    for (const r of this.runs) {
+      const live = r.vm.state === 'running' || r.vm.state === 'paused';
+      if (live) r.progress = (await r.vm.machine?.scriptProgress().catch(() => undefined)) ?? r.progress;
+      r.steps.update(r.progress, live);
+    }
+    const scripted = this.runs.filter((r) => r.guest.script?.length);
+    if (scripted.some((r) => r.progress?.failed)) this.finish('failed');
+    else if (scripted.every((r) => r.progress?.done)) this.finish('passed');
+  }
+
+  private finish(result: 'passed' | 'failed'): void {
+    if (this.phase === result) return;
+    this.setPhase(result);
+    const failed = this.runs.flatMap((r) => (r.progress?.results ?? []).filter((s) => s.status === 'failed').map((s) => `${r.vm.record.name} step ${s.index + 1}: ${s.detail ?? 'failed'}`));
+    this.status(result === 'passed' ? '✓ Every script step passed. The guests keep running: try the console.' : `✗ ${failed.join('; ')}`, result === 'passed' ? 'info' : 'error');
+  }
+
+  private downloadJson(): void {
+    if (!this.scenario) return;
+    const slug = (this.scenario.title ?? 'scenario').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'scenario';
+    download(new Blob([scenarioToJson(this.scenario)], { type: 'application/json' }), `${slug}.json`);
+  }
+
+  private dismiss(): void {
+    void this.stopGuests();
+    this.scenario = undefined;
+    this.setPhase('none');
+    this.body.replaceChildren();
+    if (location.hash.startsWith('#s=')) history.replaceState(null, '', location.pathname + location.search);
+  }
+
+  /** Stops and forgets the scenario's VMs (before the hypervisor powers off, or before a new run). */
+  async stopGuests(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.subscription?.dispose();
+    this.subscription = undefined;
+    const runs = this.runs;
+    this.runs = [];
+    await Promise.allSettled(runs.map((r) => r.vm.stop()));
+    for (const r of runs) {
+      r.card.dispose();
+      r.steps.el.closest('.scenario-guest')?.remove();
+      r.vm.dispose();
+    }
+  }
+
+  dispose(): void {
+    removeEventListener('hashchange', this.onHash);
+    void this.stopGuests();
+    this.el.remove();
+  }
+}
+
+function latin1(bytes: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  return s;
+}
