@@ -7,6 +7,8 @@ import { formatBytes } from '../store/index.ts';
 import { confirmDialog } from './confirmDialog.ts';
 import { download, h } from './dom.ts';
 import { TerminalView } from './TerminalView.ts';
+import { shareVm } from './scenario/index.ts';
+import { VmTeachView, type TeachPanel } from './VmTeachView.ts';
 
 export interface VmCardActions {
   /** Runs an action, reporting its error to the user. */
@@ -34,6 +36,8 @@ export class VmCardView implements Disposable {
   private readonly subscription: Disposable;
   private diskText = '';
   private readonly diskTimer: ReturnType<typeof setInterval>;
+  private readonly teachSlot: HTMLElement;
+  private teach: VmTeachView | undefined;
 
   constructor(
     readonly vm: VmHandle,
@@ -70,6 +74,7 @@ export class VmCardView implements Disposable {
               'div',
               { class: 'menu-items' },
               button('info', 'Where is the hart?', 'pc, privilege, last trap', () => void this.showInfo(), 'menu-item'),
+              button('share', 'Share as a link…', 'A scenario link that boots the same appliance, memory and command line', () => void this.share(), 'menu-item'),
               button('export', 'Export disk (.vhd)', 'Download the disk as one VHD', () => void this.exportDisk(), 'menu-item'),
               button('reset-disk', 'Reset disk to base…', 'Throw away every change', () => void this.resetDisk(), 'menu-item'),
               button('delete', 'Delete VM…', 'Remove the VM and its disk', () => void this.deleteVm(), 'menu-item danger'),
@@ -81,6 +86,7 @@ export class VmCardView implements Disposable {
       this.tryFirst(),
       this.banner,
       termHost,
+      (this.teachSlot = h('div', { class: 'vm-teach-slot' })),
     );
     this.terminal = new TerminalView(termHost, {
       rows: 20,
@@ -89,6 +95,7 @@ export class VmCardView implements Disposable {
     const history = vm.consoleHistory;
     if (history.length) this.terminal.write(history);
     this.subscription = vm.onConsole((bytes) => this.terminal.write(bytes));
+    this.el.querySelector('.vm-actions')!.prepend(button('watch', 'Watch', 'Boot timeline, traps and the machine inspector', () => this.toggleTeaching()));
     this.update();
     void this.refreshDisk();
     // The disk's committed state while the guest runs (after its syncs).
@@ -144,6 +151,9 @@ export class VmCardView implements Disposable {
     this.buttons['reset-disk']!.disabled = !hasDisk || !off;
     this.buttons.delete!.disabled = !off;
     this.updateReadout();
+    this.buttons.watch!.textContent = this.teach ? 'Hide watch' : 'Watch';
+    this.buttons.watch!.setAttribute('aria-pressed', String(this.teach !== undefined));
+    this.teach?.update();
     const a = vm.appliance;
     this.meta.textContent = `${a?.title ?? vm.record.applianceId} · ${vm.record.memoryMiB} MiB RAM${this.diskText}`;
     if (s === 'crashed' && vm.crash) {
@@ -227,7 +237,25 @@ export class VmCardView implements Disposable {
     this.el.querySelector('details.menu')?.removeAttribute('open');
   }
 
+  /** Opens the teaching panels (all, or the ones a scenario's `view` names); with none, closes them. */
+  showTeaching(panels?: readonly TeachPanel[]): void {
+    this.teach?.dispose();
+    this.teach = panels?.length === 0 ? undefined : new VmTeachView(this.vm, panels);
+    if (this.teach) this.teachSlot.append(this.teach.el);
+    this.update();
+  }
+
+  private toggleTeaching(): void {
+    this.showTeaching(this.teach ? [] : undefined);
+  }
+
+  private async share(): Promise<void> {
+    this.closeMenu();
+    await this.actions.run('share', () => shareVm(this.vm));
+  }
+
   dispose(): void {
+    this.teach?.dispose();
     clearInterval(this.diskTimer);
     this.subscription.dispose();
     this.terminal.dispose();
