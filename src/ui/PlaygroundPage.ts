@@ -12,6 +12,7 @@ import { StorageView } from './StorageView.ts';
 import { TerminalView } from './TerminalView.ts';
 import { VmCardView } from './VmCardView.ts';
 import { VmListView } from './VmListView.ts';
+import { ScenarioPanel } from './scenario/index.ts';
 
 const POWER_KEY = 'romvisor.power';
 
@@ -42,6 +43,7 @@ export class PlaygroundPage {
   private readonly toasts: HTMLElement;
   private readonly fileInput: HTMLInputElement;
   private readonly workspace: HTMLElement;
+  private readonly scenario: ScenarioPanel;
   private online: OnlineViews | undefined;
   private powering = false;
 
@@ -71,6 +73,14 @@ export class PlaygroundPage {
       ),
       h('div', { class: 'col-right' }, panel('Virtual machines', 'vms-panel', this.listSlot), this.grid),
     );
+    this.scenario = new ScenarioPanel({
+      ensureOnline: async () => {
+        if (!this.online && !this.powering) await this.powerOn(true);
+        while (this.powering) await new Promise((r) => setTimeout(r, 100));
+        return this.online?.hv;
+      },
+      run: (what, action) => this.run(what, action),
+    });
     root.replaceChildren(
       h(
         'header',
@@ -79,6 +89,7 @@ export class PlaygroundPage {
         h('div', { class: 'tagline' }, 'A server whose ROM boots a hypervisor — RISC-V virtual appliances in your browser'),
       ),
       this.chassis.el,
+      this.scenario.el,
       this.workspace,
       this.toasts,
       this.fileInput,
@@ -162,7 +173,7 @@ export class PlaygroundPage {
     if (live.length && !(await confirmDialog('Power the server off?', `${live.length} VM(s) are running; they are stopped (committed disk writes are kept).`, 'Power off'))) return;
     this.powering = true;
     this.chassis.setReadout('SHUTDOWN');
-    await Promise.allSettled(live.map((vm) => vm.stop()));
+    await Promise.allSettled([...live.map((vm) => vm.stop()), this.scenario.stopGuests()]);
     v.subscription.dispose();
     for (const c of v.cards.values()) c.dispose();
     v.catalog.dispose();
