@@ -349,6 +349,10 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
         }
         return 0;
       }
+      if (outcome.kind === 'crashed') {
+        io.stderr(`\nromvisor boot: the guest crashed: it is stuck taking exceptions\n  ${formatCrashReport(outcome.report)}\n`);
+        return 1;
+      }
       if (outcome.kind === 'reboot') {
         io.stderr('\nromvisor: the guest rebooted; exiting\n');
         return 0;

@@ -47,7 +47,10 @@ export type RunOutcome =
   | { kind: 'poweroff' }
   | { kind: 'reboot' }
   /** A debugger stop the core was asked for: a breakpoint, a trap or a privilege change. */
-  | { kind: 'debug'; reason: 'breakpoint' | 'trap' | 'priv' };
+  | { kind: 'debug'; reason: 'breakpoint' | 'trap' | 'priv' }
+  /** The guest is stuck in a loop of exceptions (it executes garbage, or its trap handler
+   *  faults): it will never make progress again. */
+  | { kind: 'crashed'; report: CrashReport };
 
 export interface CrashReport {
   pc: bigint;
@@ -57,6 +60,15 @@ export interface CrashReport {
 }
 
 const PRIV = ['U', 'S', '?', 'M'] as const;
+/**
+ * A hart that takes this many identical exceptions in a row (same pc, cause and tval, no
+ * interrupt between) makes no progress: it executes garbage, or its handler faults and
+ * returns to the same fault. Software that works never repeats a fault without fixing its
+ * cause; ecalls and breakpoints are left out, as a loop of system calls is legitimate.
+ */
+const CRASH_REPEATS = 64;
+const CAUSE_BREAKPOINT = 3n;
+const ECALL_CAUSES = [8n, 9n, 11n];
 /** virtio-mmio QueueNotify register offset (virtio 1.x §4.2.2). */
 const QUEUE_NOTIFY = 0x050n;
 /**
@@ -209,9 +221,13 @@ export class Vm {
         this.core.syncTime(BigInt(Math.floor((performance.now() - this.startMs) * TICKS_PER_MS)));
         this.deliverInput();
       }
+      const trapsBefore = this.core.lastTrap.count;
       const reason = this.core.run(budget);
       this.drain();
       this.serviceDevices();
+      if (this.core.lastTrap.count - trapsBefore >= BigInt(CRASH_REPEATS) && this.inExceptionLoop()) {
+        return { kind: 'crashed', report: this.crashReport() };
+      }
       switch (reason) {
         case StopReason.Poweroff:
         case StopReason.Fail:
@@ -260,6 +276,15 @@ export class Vm {
     const ticks = skipped / BigInt(this.core.insnsPerTick);
     if (ticks > 0n) this.core.syncTime(this.core.mtime + ticks);
     return true;
+  }
+
+  /** True when the last CRASH_REPEATS traps were one and the same fault. */
+  private inExceptionLoop(): boolean {
+    const log = this.core.trapLog(CRASH_REPEATS);
+    if (log.length < CRASH_REPEATS) return false;
+    const [first] = log;
+    if (first.cause >> 63n || first.cause === CAUSE_BREAKPOINT || ECALL_CAUSES.includes(first.cause)) return false;
+    return log.every((t) => t.pc === first.pc && t.cause === first.cause && t.tval === first.tval);
   }
 
   crashReport(): CrashReport {

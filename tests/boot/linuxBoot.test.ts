@@ -1,7 +1,8 @@
 // Boots Debian's OpenSBI, the project's Linux 6.1 and the busybox initramfs through the
 // CLI, as a user would, and talks to the shell over the serial console.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -78,6 +79,20 @@ describe('Linux boot to a busybox shell', () => {
     assert.equal(r.code, 3, r.stderr);
     assert.match(r.stdout, /Kernel panic/);
     assert.match(r.stderr, /no console output for 4 s; the guest looks hung\n {2}pc 0x[0-9a-f]+ in [MSU]-mode/);
+  });
+});
+
+describe('a guest that executes garbage', () => {
+  it('is reported as crashed, with pc, privilege and its repeating trap, and exits 1', async () => {
+    // A real Image header (so the boot is accepted) followed by random bytes.
+    const image = gunzipSync(readFileSync(KERNEL));
+    let seed = 7;
+    const junk = Buffer.alloc(64 * 1024, 0).map(() => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 24));
+    const garbage = join(dir, 'garbage-Image');
+    writeFileSync(garbage, Buffer.concat([image.subarray(0, 64), junk]));
+    const r = await runCli(['boot', '--kernel', garbage, '--initrd', 'none']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /the guest crashed: it is stuck taking exceptions\n {2}pc 0x[0-9a-f]+ in [MSU]-mode after \d+ instructions; last trap: exception \d+ at pc 0x[0-9a-f]+/);
   });
 });
 
