@@ -75,6 +75,8 @@ export class ScenarioPanel implements Disposable {
       phase: () => this.phase,
       progress: () => this.runs.map((r) => r.progress),
       vmNames: () => this.runs.map((r) => r.vm.record.name),
+      /** What a guest's console shows (xterm's buffer). */
+      consoleText: (i: number) => this.runs[i]?.card.consoleText(),
       /** The guest's raw console bytes as latin1 text, and where the CLI would have stopped. */
       transcript: async (i: number) => {
         const t = await this.runs[i]?.vm.machine?.transcript();
