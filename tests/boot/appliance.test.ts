@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { VhdDisk } from '../../src/disk/index.ts';
 import { FileBackend, fileParentResolver } from '../../src/disk/node.ts';
 import { sha256, tempDir } from '../disk/diskFixtures.ts';
-import { CLEAN_POWEROFF, romvisor, writeScript } from './runRomvisor.ts';
+import { CLEAN_POWEROFF, runCli as romvisor, writeScript } from './runCli.ts';
 import { buildTestAppliance, PROMPT, type TestAppliance } from './testAppliance.ts';
 
 let appliance: TestAppliance;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { sha256, tempDir } from '../disk/diskFixtures.ts';
-import { romvisor, writeScript } from './runRomvisor.ts';
+import { runCli as romvisor, writeScript } from './runCli.ts';
 
 const BASE = fileURLToPath(new URL('../../appliances/base.vhd.gz', import.meta.url));
 const PROMPT = '~ # ';

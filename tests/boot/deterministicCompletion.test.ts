@@ -11,7 +11,7 @@ import { FileBackend } from '../../src/disk/node.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm } from '../../src/machine/Vm.ts';
 import type { BlockDevice } from '../../src/machine/virtio/index.ts';
-import { CLEAN_POWEROFF } from './runRomvisor.ts';
+import { CLEAN_POWEROFF } from './runCli.ts';
 import { buildTestAppliance, PROMPT, type TestAppliance } from './testAppliance.ts';
 
 const FIRMWARE = fileURLToPath(new URL('../../roms/opensbi/fw_dynamic.bin', import.meta.url));

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { tempDir } from '../disk/diskFixtures.ts';
-import { CLEAN_POWEROFF, romvisor, writeScript } from './runRomvisor.ts';
+import { CLEAN_POWEROFF, runCli as romvisor, writeScript } from './runCli.ts';
 import { buildTestAppliance, PROMPT, type TestAppliance } from './testAppliance.ts';
 
 let appliance: TestAppliance;

@@ -1,9 +1,10 @@
 /** Runs the `romvisor` CLI as a user would, capturing its output and exit code. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ConsoleStep } from '../../src/scenario/consoleScript.ts';
 
 export const ROMVISOR = fileURLToPath(new URL('../../bin/romvisor.mjs', import.meta.url));
 
@@ -16,11 +17,19 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+export interface CliRunOptions {
+  /** Piped to the guest console (stdin); empty by default. */
+  input?: string;
+  timeoutMs?: number;
+  /** Extra environment, e.g. an XDG_DATA_HOME of the test's own. */
+  env?: Record<string, string>;
+}
+
+export function runCli(args: string[], opts: CliRunOptions = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [ROMVISOR, ...args], {
       stdio: ['pipe', 'pipe', 'pipe'],
-      env: { ...process.env, XDG_DATA_HOME: DATA_HOME },
+      env: { ...process.env, XDG_DATA_HOME: DATA_HOME, ...opts.env },
     });
     let stdout = '';
     let stderr = '';
@@ -38,3 +47,13 @@ export function runCli(args: string[], opts: { input?: string; timeoutMs?: numbe
     child.stdin.end(opts.input ?? '');
   });
 }
+
+/** Writes a console script into `dir` and returns its path. */
+export function writeScript(dir: string, name: string, steps: ConsoleStep[]): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(steps));
+  return path;
+}
+
+/** Shell commands that end a session with a clean root file system, then power off. */
+export const CLEAN_POWEROFF = 'sync; mount -o remount,ro /; poweroff -f\n';
