@@ -64,6 +64,7 @@ let env: E2eEnv;
 let context: BrowserContext;
 let scratch: string;
 const pageErrors: string[] = [];
+const cspViolations: string[] = [];
 
 before(async () => {
   env = await startEnv();
@@ -80,6 +81,9 @@ after(async () => {
 async function openPage(hash = ''): Promise<Page> {
   const page = await newPage(env, context);
   page.on('pageerror', (e) => pageErrors.push(e.message));
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text());
+  });
   page.on('dialog', (d) => {
     pageErrors.push(`a dialog opened: ${d.message()}`);
     void d.dismiss();
@@ -204,6 +208,23 @@ describe('scenario links in the page', () => {
       assert.fail(`the consoles differ at byte ${i} of ${cli.length} (page: ${inPage.length}):\n  cli:  ${JSON.stringify(cli.slice(Math.max(0, i - 80), i + 80))}\n  page: ${JSON.stringify(inPage.slice(Math.max(0, i - 80), i + 80))}`);
     }
     assert.equal(inPage.length, cli.length);
+    await page.close();
+  });
+
+  test('the page runs all of the above under its Content-Security-Policy, which forbids inline script', async () => {
+    const page = await openPage();
+    const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    assert.match(csp ?? '', /script-src 'self' 'wasm-unsafe-eval'(;|$)/, `no 'unsafe-inline' for scripts: ${csp}`);
+    // An inline script added now is refused, and says so.
+    const ran = await page.evaluate(() => {
+      const s = document.createElement('script');
+      s.textContent = 'globalThis.__inlineRan = true';
+      document.head.append(s);
+      return (globalThis as { __inlineRan?: boolean }).__inlineRan === true;
+    });
+    assert.equal(ran, false, 'inline script ran');
+    assert.ok(cspViolations.length >= 1, 'the refusal was reported');
+    assert.ok(cspViolations.every((v) => /inline script/i.test(v)), `only the test's own inline script was refused:\n${cspViolations.join('\n')}`);
     await page.close();
   });
 });
