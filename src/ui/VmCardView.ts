@@ -7,7 +7,7 @@ import { formatBytes } from '../store/index.ts';
 import { confirmDialog } from './confirmDialog.ts';
 import { download, h } from './dom.ts';
 import { TerminalView } from './TerminalView.ts';
-import { shareVm } from './scenario/index.ts';
+import { scenarioGuestOf, shareVm } from './scenario/index.ts';
 import { VmTeachView, type TeachPanel } from './VmTeachView.ts';
 
 export interface VmCardActions {
@@ -189,7 +189,9 @@ export class VmCardView implements Disposable {
   }
 
   private async refreshDisk(): Promise<void> {
-    if (!this.vm.record.diskImageId) {
+    if (scenarioGuestOf(this.vm)) {
+      this.diskText = this.vm.appliance?.boot === 'disk' ? ' · scratch disk (nothing is kept)' : ' · RAM only';
+    } else if (!this.vm.record.diskImageId) {
       this.diskText = ' · no disk (RAM only)';
     } else {
       try {
