@@ -178,6 +178,18 @@ describe('scenario links in the page', () => {
     await page.keyboard.type('echo more-$((7*6))\n');
     await waitFor('the console to answer', async () => (await guestConsole(page)).includes('more-42'), 30_000);
 
+    // Share gives the same scenario back, script included, with its length and a warning.
+    await page.click(`[data-vm="${name}"] details.menu summary`);
+    await page.click(`[data-vm="${name}"] [data-action="share"]`);
+    const dialog = page.locator('[data-share-dialog]');
+    await dialog.waitFor();
+    const shared = await dialog.locator('[data-share-url]').inputValue();
+    assert.equal(await dialog.locator('[data-share-length]').innerText(), `${shared.length} characters`);
+    assert.deepEqual(decodeScenarioUrl(shared).guests, WRITE_A_FILE.guests);
+    assert.match(await dialog.locator('.share-warnings').innerText(), /fresh copy of the appliance/);
+    await dialog.screenshot({ path: `${repoRoot}test-results/scenario-share.png` });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
     // Nothing of the run is stored: no VM records, and the only image is the base appliance.
     const stored = await page.evaluate(async () => {
       const hv = (globalThis as any).__romvisor.hypervisor();
