@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { encodeScenarioUrl } from '../../src/scenario/index.ts';
+import { decodeScenarioUrl, encodeScenarioUrl } from '../../src/scenario/index.ts';
 import { consoleText, newPage, powerOn, repoRoot, startEnv, typeInVm, waitForConsole, type E2eEnv } from './harness.ts';
 
 const results = `${repoRoot}test-results`;
@@ -120,6 +120,25 @@ describe('teaching panels in the main page', () => {
     await waitForConsole(page, VM, (t) => t.includes('hello-42'), 30_000);
     await card().screenshot({ path: `${results}/teach-page-card.png` });
     assert.match(await consoleText(page, VM), /hello-42/);
+
+    // Share: the link of what runs, its length, and a warning once the disk differs from the appliance.
+    await typeInVm(page, VM, 'echo kept > /root/note && sync && echo synced-$((6*7))\n');
+    await waitForConsole(page, VM, (t) => t.includes('synced-42'), 30_000);
+    await card().locator('details.menu summary').click();
+    await card().locator('[data-action="share"]').click();
+    const dialog = page.locator('[data-share-dialog]');
+    await dialog.waitFor();
+    const url = await dialog.locator('[data-share-url]').inputValue();
+    assert.equal(await dialog.locator('[data-share-length]').innerText(), `${url.length} characters`);
+    assert.deepEqual(decodeScenarioUrl(url).guests, [{ appliance: { builtin: 'base' }, memoryMiB: 64, cmdline: '', time: 'realtime' }]);
+    await waitFor('the modified-disk warning', async () => {
+      await dialog.getByRole('button', { name: 'Close' }).click();
+      await card().locator('details.menu summary').click();
+      await card().locator('[data-action="share"]').click();
+      return /disk is modified/.test((await dialog.locator('.share-warnings').innerText().catch(() => '')));
+    }, 20_000);
+    await dialog.screenshot({ path: `${results}/teach-page-share.png` });
+    await dialog.getByRole('button', { name: 'Close' }).click();
   });
 
   test("a scenario's view opens the panels it lists", async () => {
