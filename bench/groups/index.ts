@@ -5,6 +5,7 @@ import { bareMetalGroup } from './bareMetal.ts';
 import { diskGroup } from './disk.ts';
 import { inspectorGroup } from './inspector.ts';
 import { linuxBootGroup } from './linuxBoot.ts';
+import { pageGroup } from './page.ts';
 import { scenarioDecodeGroup } from './scenarioDecode.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, diskGroup, inspectorGroup, scenarioDecodeGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, diskGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];

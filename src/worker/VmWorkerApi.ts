@@ -87,7 +87,9 @@ export interface VmRunStats {
 }
 
 /** Why a guest stopped on its own. */
-export type VmStopCause = 'poweroff' | 'fault' | 'disk-error';
+/** Why a VM stopped: it powered off, the emulator faulted, the guest is stuck repeating
+ *  one fault (crashed), or its disk failed. */
+export type VmStopCause = 'poweroff' | 'fault' | 'crashed' | 'disk-error';
 
 export type VmWorkerEvent =
   | { kind: 'console'; bytes: Uint8Array }

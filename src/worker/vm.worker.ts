@@ -301,6 +301,11 @@ class VmWorker implements VmWorkerApi {
             this.emit({ kind: 'stopped', cause: 'disk-error', message: `the guest powered off, but its last writes could not be saved: ${(e as Error).message}` });
           }
           break;
+        case 'crashed':
+          this.stopped = true;
+          await this.quiesce(vm).catch(() => {});
+          this.emit({ kind: 'stopped', cause: 'crashed', message: 'the guest crashed: it is stuck repeating one fault', crash: crashInfo(outcome.report, this.instructionBase) });
+          break;
         case 'reboot':
           this.instructionBase += Number(vm.core.instructions);
           this.vm = undefined;

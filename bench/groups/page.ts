@@ -1,0 +1,146 @@
+// The page as users run it: the base appliance booted to its shell prompt in Chromium (a
+// VM in a Web Worker, disk in IndexedDB) against the same boot in node (the CLI's Vm over
+// the .vhd), with QEMU's boot of the same VHD as the peer; and one VM's MIPS while it runs a
+// shell busy-loop alone, then with three more VMs doing the same on this 2-core machine.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import type { Page } from 'playwright-core';
+import { readApplianceBoot } from '../../src/boot/applianceBoot.ts';
+import { openApplianceDisk } from '../../src/boot/applianceDisk.node.ts';
+import { BUILTIN } from '../../src/cli/bootImages.ts';
+import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
+import { Vm } from '../../src/machine/Vm.ts';
+import { consoleText, hvCommand, newPage, powerOn, startEnv, typeInVm, waitForConsole } from '../../tests/e2e/harness.ts';
+import type { BenchGroup, BenchRow } from '../Types.ts';
+
+const BASE = fileURLToPath(new URL('../../appliances/base.vhd.gz', import.meta.url));
+const PROMPT = /~ # $/;
+const LOOP = 'while :; do :; done\n';
+
+async function bootBaseInNode(): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'romvisor-bench-'));
+  const appliance = await openApplianceDisk({ image: BASE, overlay: { kind: 'snapshot' }, dataDir });
+  try {
+    const boot = await readApplianceBoot(appliance.disk);
+    const firmware = new Uint8Array(await readFile(BUILTIN.firmware));
+    const start = performance.now();
+    const vm = await Vm.create(await loadCoreModule(), {
+      ramBytes: (boot.manifest.memoryMiB ?? 64) * 2 ** 20,
+      timeMode: 'realtime',
+      images: { firmware, ...boot.images },
+      disks: [{ disk: appliance.disk, serial: 'base' }],
+    });
+    let text = '';
+    vm.onConsole((b) => (text += Buffer.from(b).toString('latin1')));
+    while (!PROMPT.test(text)) {
+      const r = vm.run(16);
+      if (r.kind === 'idle') {
+        const work = vm.pendingWork();
+        await (work ?? new Promise((res) => setTimeout(res, Math.min(r.wakeInMs ?? 1, 5))));
+      } else if (r.kind !== 'running') throw new Error(`base ended its boot: ${r.kind}`);
+      else await new Promise((res) => setImmediate(res));
+    }
+    const seconds = (performance.now() - start) / 1000;
+    await vm.dispose();
+    return seconds;
+  } finally {
+    await appliance.dispose();
+  }
+}
+
+async function bootBaseInQemu(): Promise<number> {
+  const dir = fileURLToPath(new URL('../../build/bench/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const vhd = `${dir}base.vhd`;
+  writeFileSync(vhd, gunzipSync(await readFile(BASE)));
+  const boot = await readApplianceBootFromFile(vhd);
+  const kernel = `${dir}base-Image`;
+  writeFileSync(kernel, boot.images.kernel);
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const q = spawn('qemu-system-riscv64', ['-M', 'virt', '-m', `${boot.manifest.memoryMiB ?? 64}M`, '-nographic',
+      '-bios', BUILTIN.firmware, '-kernel', kernel, '-append', boot.images.bootargs, '-snapshot',
+      '-drive', `file=${vhd},format=vpc,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0']);
+    let text = '';
+    q.stdout.setEncoding('latin1').on('data', (d: string) => {
+      text += d;
+      if (PROMPT.test(text)) {
+        resolve((performance.now() - start) / 1000);
+        q.kill('SIGKILL');
+      }
+    });
+    q.on('error', reject);
+  });
+}
+
+async function readApplianceBootFromFile(vhd: string) {
+  const { VhdDisk } = await import('../../src/disk/index.ts');
+  const { FileBackend, fileParentResolver } = await import('../../src/disk/node.ts');
+  const disk = await VhdDisk.open(await FileBackend.open(vhd, { readOnly: true }), { readOnly: true, parentResolver: fileParentResolver() });
+  try {
+    return await readApplianceBoot(disk);
+  } finally {
+    await disk.dispose();
+  }
+}
+
+/** Starts a VM from its card and returns seconds from the click to the shell prompt. */
+async function bootInPage(page: Page, name: string): Promise<number> {
+  const start = performance.now();
+  await page.click(`[data-vm="${name}"] [data-action="start"]`);
+  await waitForConsole(page, name, (t) => PROMPT.test(t.trimEnd() + ' '), 120_000);
+  return (performance.now() - start) / 1000;
+}
+
+async function mipsOf(page: Page, name: string, settleMs: number): Promise<number> {
+  await page.waitForTimeout(settleMs);
+  const samples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    samples.push(Number(await page.textContent(`[data-vm="${name}"] [data-metric="mips"]`)));
+    await page.waitForTimeout(1000);
+  }
+  return samples.reduce((a, b) => a + b, 0) / samples.length;
+}
+
+export const pageGroup: BenchGroup = {
+  name: 'page',
+  description: 'the base appliance booted in Chromium vs in node (QEMU peer), and one VM alone vs with four running',
+  async run(log) {
+    const env = await startEnv();
+    const rows: BenchRow[] = [];
+    try {
+      const page = await newPage(env);
+      await powerOn(page);
+      for (const n of ['w1', 'w2', 'w3', 'w4']) await hvCommand(page, `new base ${n}`);
+      await page.waitForSelector('[data-vm="w4"]');
+      // The first boot also fetches, inflates and stores the image: not part of the figure.
+      await bootInPage(page, 'w4');
+      log('page: boot base in Chromium');
+      const browser = Math.min(await bootInPage(page, 'w1'), await bootInPage(page, 'w2'));
+      log('page: boot base in node');
+      const node = Math.min(await bootBaseInNode(), await bootBaseInNode());
+      log('page: boot base in QEMU');
+      const qemu = Math.min(await bootBaseInQemu(), await bootBaseInQemu());
+      rows.push({ group: 'page', name: 'base boot-to-shell, Chromium', romvisorSeconds: browser, qemuSeconds: qemu, ratio: browser / qemu, outputsMatch: true, note: `Chromium/node ${(browser / node).toFixed(2)}x` });
+      rows.push({ group: 'page', name: 'base boot-to-shell, node', romvisorSeconds: node, qemuSeconds: qemu, ratio: node / qemu, outputsMatch: true });
+
+      log('page: MIPS alone vs four');
+      await bootInPage(page, 'w3');
+      await typeInVm(page, 'w1', LOOP);
+      const alone = await mipsOf(page, 'w1', 3000);
+      for (const n of ['w2', 'w3', 'w4']) await typeInVm(page, n, LOOP);
+      const withFour = await mipsOf(page, 'w1', 3000);
+      const busy = (await consoleText(page, 'w1')).includes('while :');
+      rows.push({ group: 'page', name: 'one VM busy, alone', romvisorMips: alone, outputsMatch: busy, note: 'no QEMU counterpart' });
+      rows.push({ group: 'page', name: 'one VM busy, four busy', romvisorMips: withFour, outputsMatch: busy, note: `alone/four ${(alone / withFour).toFixed(2)}x on ${2} cores` });
+    } finally {
+      await env.close();
+    }
+    return rows;
+  },
+};
