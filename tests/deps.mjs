@@ -10,6 +10,7 @@ export const DEBIAN_PACKAGES = [
   'binutils-riscv64-unknown-elf',
   'opensbi', // firmware reference for the boot tests
   'e2fsprogs', // e2fsck / mke2fs for appliance checks
+  'cpio', // unpacks the initramfs for the test appliance
   'device-tree-compiler', // dtc checks the generated FDT
   'chromium', // browser tests (driven by playwright-core)
 ];
