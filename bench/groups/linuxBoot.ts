@@ -39,8 +39,11 @@ async function bootRomvisor(timeMode: TimeMode): Promise<Boot> {
   while (!text.includes(PROMPT)) {
     if (performance.now() - start > TIMEOUT_MS) return { seconds: TIMEOUT_MS / 1000, ok: false, note: 'romvisor: no prompt' };
     const r = vm.run(100);
-    if (r.kind === 'idle') await new Promise((res) => setTimeout(res, Math.min(r.wakeInMs ?? 1, 10)));
-    else if (r.kind !== 'running') return { seconds: 0, ok: false, note: `romvisor: ${r.kind} before the prompt` };
+    if (r.kind === 'idle') {
+      // Deterministic idle points come back with wakeInMs 0: no need to sleep there.
+      const ms = Math.min(r.wakeInMs ?? 1, 10);
+      await new Promise((res) => (ms > 0 ? setTimeout(res, ms) : setImmediate(res)));
+    } else if (r.kind !== 'running') return { seconds: 0, ok: false, note: `romvisor: ${r.kind} before the prompt` };
   }
   return { seconds: (performance.now() - start) / 1000, instructions: vm.core.instructions, ok: true };
 }

@@ -70,7 +70,7 @@ export function planBootLayout(ramBytes: number, images: LinuxBootImages, fdtSiz
   return { firmware: RAM_BASE, kernel, kernelEnd, initrd, fdt };
 }
 
-/** Loads everything into RAM and sets the hart at the reset vector. */
+/** Loads everything into a new core's RAM and sets the hart at the reset vector. */
 export function loadLinuxBoot(core: Core, images: LinuxBootImages, timebaseHz: number): BootLayout {
   const fdtFor = (initrd?: { start: bigint; end: bigint }) =>
     buildVirtDeviceTree({ ramBase: RAM_BASE, ramBytes: BigInt(core.ramBytes), bootargs: images.bootargs, timebaseHz, initrd });
@@ -79,8 +79,9 @@ export function loadLinuxBoot(core: Core, images: LinuxBootImages, timebaseHz: n
   const layout = planBootLayout(core.ramBytes, images, fdtFor({ start: 0n, end: 0n }).length);
   const fdt = fdtFor(layout.initrd);
 
+  // A new core's RAM is already zero (fresh wasm pages): clearing 256 MiB again would
+  // cost a tenth of the boot. Callers hand in a new core, never a used one.
   core.reset();
-  core.ram.fill(0);
   const at = (pa: bigint) => Number(pa - RAM_BASE);
   core.ram.set(images.firmware, at(layout.firmware));
   core.ram.set(images.kernel, at(layout.kernel));
