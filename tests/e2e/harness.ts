@@ -96,6 +96,17 @@ export async function waitForHvConsole(page: Page, predicate: (text: string) => 
   throw new Error(`hypervisor console did not show what was expected within ${timeoutMs} ms; it shows:\n${text.trimEnd().split('\n').slice(-15).join('\n')}`);
 }
 
+/** Polls `probe` until it gives a truthy value (returned), or throws after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** Presses the power button and waits for the management console's prompt. */
 export async function powerOn(page: Page): Promise<void> {
   await page.click('#power');

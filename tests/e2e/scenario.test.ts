@@ -14,7 +14,7 @@ import { deflateRawSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
 import { decodeScenarioUrl, encodeScenarioUrl, ScenarioError, type Scenario } from '../../src/scenario/index.ts';
-import { hvCommand, newPage, repoRoot, shot, startEnv, waitForHvConsole, type E2eEnv } from './harness.ts';
+import { hvCommand, newPage, repoRoot, shot, startEnv, waitForHvConsole, type E2eEnv, waitFor } from './harness.ts';
 
 /** Boots base, writes a file and reads it back: three steps, deterministic time. */
 const WRITE_A_FILE: Scenario = {
@@ -50,15 +50,6 @@ const guestConsole = (page: Page) => hook(page, (h) => h.consoleText(0) ?? '');
 const hook = <T>(page: Page, f: (h: ScenarioHook) => T | Promise<T>) =>
   page.evaluate(`(${f.toString()})(globalThis.__romvisorScenario)`) as Promise<T>;
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 let env: E2eEnv;
 let context: BrowserContext;

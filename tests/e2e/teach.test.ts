@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
+import { waitFor } from './harness.ts';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const results = `${repo}test-results`;
@@ -19,15 +20,6 @@ interface TeachDebug {
   paused: boolean;
 }
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const debug = <T>(page: Page, f: (d: TeachDebug) => T) =>
   page.evaluate(`(${f.toString()})(globalThis.__teach)`) as Promise<T>;

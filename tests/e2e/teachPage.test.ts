@@ -9,20 +9,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
 import { decodeScenarioUrl, encodeScenarioUrl } from '../../src/scenario/index.ts';
-import { consoleText, newPage, powerOn, repoRoot, startEnv, typeInVm, waitForConsole, type E2eEnv } from './harness.ts';
+import { consoleText, newPage, powerOn, repoRoot, startEnv, typeInVm, waitForConsole, type E2eEnv, waitFor } from './harness.ts';
 
 const results = `${repoRoot}test-results`;
 const VM = 'base-1';
 
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** The instruction count the inspector's status line shows ("paused · … · 78,428,259 instructions"). */
 async function statusInstructions(inspector: Locator): Promise<bigint> {
