@@ -287,7 +287,11 @@ class VmWorker implements VmWorkerApi {
           const work = vm.pendingWork();
           // Output still waiting for room in the console ring is retried soon.
           const cap = this.pendingOutput.length ? SLICE_MS : STATS_MS;
-          const nap = this.sleep(Math.min(outcome.wakeInMs ?? cap, cap));
+          // A deterministic guest's idle point (wakeInMs 0: its time already jumped to the
+          // next deadline) needs no sleep, only a turn of the event loop; a 0 ms timer would
+          // be clamped to 4 ms each time.
+          const ms = Math.min(outcome.wakeInMs ?? cap, cap);
+          const nap = ms > 0 ? this.sleep(ms) : this.yieldTask();
           await (work ? Promise.race([nap, work]) : nap);
           this.wake?.();
           break;
