@@ -260,6 +260,8 @@ function chooseImage(positional: string | undefined, kernelFlags: boolean): stri
     return BASE_APPLIANCE;
   }
   if (!/\.vhd(\.gz)?$/i.test(positional)) throw new BadInput(`"${positional}" is not base, IMAGE.vhd or IMAGE.vhd.gz`);
+  // The appliances are committed compressed: `boot appliances/sqlite.vhd` means the .vhd.gz.
+  if (/\.vhd$/i.test(positional) && !existsSync(positional) && existsSync(`${positional}.gz`)) return `${positional}.gz`;
   return positional;
 }
 

@@ -12,6 +12,8 @@ import { describe, it } from 'node:test';
 import { runCli } from './runCli.ts';
 
 const appliance = (name: string) => fileURLToPath(new URL(`../../appliances/${name}.vhd.gz`, import.meta.url));
+/** What a user types: the .vhd name of a committed .vhd.gz. */
+const asTyped = (name: string) => fileURLToPath(new URL(`../../appliances/${name}.vhd`, import.meta.url));
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 const dir = mkdtempSync(join(tmpdir(), 'romvisor-apps-'));
 const PROMPT = '~ # ';
@@ -52,7 +54,7 @@ for (const app of APPS) {
       const image = appliance(app.name);
       const before = sha(image);
       const overlay = join(dir, `${app.name}.vhd`);
-      const first = await runCli(['boot', image, '--overlay', overlay, '--time', 'deterministic', '--script', script(`${app.name}-1`, [
+      const first = await runCli(['boot', asTyped(app.name), '--overlay', overlay, '--time', 'deterministic', '--script', script(`${app.name}-1`, [
         { expect: PROMPT, timeout: 120 },
         { send: `${app.run}\n` },
         { expect: PROMPT },
