@@ -7,6 +7,7 @@
  */
 import { MemoryBackend, readPartitionFile, VhdDisk } from '../disk/index.ts';
 import type { Vm } from '../machine/Vm.ts';
+import type { VirtioBlk } from '../machine/virtio/index.ts';
 import { ImageStore, StoreError } from '../store/index.ts';
 import type { WorkerDiskSpec } from './VmWorkerApi.ts';
 
@@ -24,8 +25,11 @@ export interface DiskFailure {
   message: string;
 }
 
+const isQuotaError = (e: unknown) => e instanceof StoreError && e.code === 'quota-exceeded';
+
 export class GuestDisk {
   failure: DiskFailure | undefined;
+  private devices: readonly VirtioBlk[] = [];
 
   private constructor(
     private readonly store: ImageStore,
@@ -64,14 +68,28 @@ export class GuestDisk {
     return { kernel, cmdline: json.cmdline };
   }
 
-  /** Routes the guest's failed disk requests (they reach the guest as I/O errors) here. */
+  /**
+   * Routes the guest's failed disk requests here. A full quota does not fail them: they
+   * wait (the run loop pauses the guest) until `retry()` after space was freed; anything
+   * else reaches the guest as an I/O error.
+   */
   attach(vm: Vm): void {
-    for (const blk of vm.blockDevices) blk.onDiskError = (e) => this.record(e);
+    this.devices = vm.blockDevices;
+    for (const blk of vm.blockDevices) {
+      blk.onDiskError = (e) => this.record(e);
+      blk.isRetryable = isQuotaError;
+      blk.onStall = (e) => this.record(e);
+    }
+  }
+
+  /** Tries the requests that waited on a full quota again. */
+  retry(): void {
+    for (const blk of this.devices) blk.retryStalled();
   }
 
   /** Notes a failed disk operation for the run loop. */
   record(e: unknown): void {
-    const quota = e instanceof StoreError && e.code === 'quota-exceeded';
+    const quota = isQuotaError(e);
     this.failure = { quota, message: quota ? `${(e as Error).message}. Free some space (delete VMs or imports), then resume.` : `disk error: ${(e as Error).message}` };
   }
 

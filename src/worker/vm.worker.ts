@@ -112,6 +112,8 @@ class VmWorker implements VmWorkerApi {
     if (this.quotaPaused) {
       await this.disk?.flush();
       this.quotaPaused = false;
+      // The guest's requests that waited on the quota go now (they may stall again).
+      this.disk?.retry();
     }
     this.paused = false;
     if (this.pausedAt !== undefined) this.pausedMs += performance.now() - this.pausedAt;

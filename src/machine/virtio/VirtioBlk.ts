@@ -83,6 +83,14 @@ export class VirtioBlk implements VirtioDevice {
   readonly stats: VirtioBlkStats = { reads: 0, writes: 0, flushes: 0, bytesRead: 0, bytesWritten: 0, errors: 0 };
   /** Called with every error the disk rejected a request with (the guest sees IOERR). */
   onDiskError: ((error: unknown) => void) | undefined;
+  /**
+   * Errors the disk recovers from once the host acts (a full storage quota): a request that
+   * meets one is not failed but waits, `onStall` is told, and `retryStalled()` tries again.
+   * The guest never sees the error, so nothing it wrote is lost.
+   */
+  isRetryable: ((error: unknown) => boolean) | undefined;
+  onStall: ((error: unknown) => void) | undefined;
+  private stalled: (() => void)[] = [];
   private readonly serial: Uint8Array;
   private inflightBytes = 0;
 
@@ -161,7 +169,7 @@ export class VirtioBlk implements VirtioDevice {
         if (offset === undefined || dataOutBytes !== 0) return answer(VIRTIO_BLK_S_IOERR);
         this.inflightBytes += dataInBytes;
         this.stats.reads++;
-        const work = dataInBytes === 0 ? Promise.resolve(new Uint8Array(0)) : this.disk.read(offset, dataInBytes);
+        const work = dataInBytes === 0 ? Promise.resolve(new Uint8Array(0)) : this.persist(() => this.disk.read(offset, dataInBytes));
         this.scheduler.submit(host.now, work, (r) => {
           this.inflightBytes -= dataInBytes;
           if (!r.ok) return this.diskError(r.error, finish);
@@ -180,7 +188,7 @@ export class VirtioBlk implements VirtioDevice {
         const data = mem.gather(chain.readable, HEADER_BYTES, dataOutBytes);
         this.inflightBytes += dataOutBytes;
         this.stats.writes++;
-        const work = dataOutBytes === 0 ? Promise.resolve() : this.disk.write(offset, data);
+        const work = dataOutBytes === 0 ? Promise.resolve() : this.persist(() => this.disk.write(offset, data));
         this.scheduler.submit(host.now, work, (r) => {
           this.inflightBytes -= dataOutBytes;
           if (!r.ok) return this.diskError(r.error, finish);
@@ -191,7 +199,7 @@ export class VirtioBlk implements VirtioDevice {
       }
       case VIRTIO_BLK_T_FLUSH: {
         this.stats.flushes++;
-        this.scheduler.submit(host.now, this.disk.flush(), (r) => (r.ok ? finish(VIRTIO_BLK_S_OK, 0) : this.diskError(r.error, finish)));
+        this.scheduler.submit(host.now, this.persist(() => this.disk.flush()), (r) => (r.ok ? finish(VIRTIO_BLK_S_OK, 0) : this.diskError(r.error, finish)));
         return;
       }
       case VIRTIO_BLK_T_GET_ID: {
@@ -214,6 +222,22 @@ export class VirtioBlk implements VirtioDevice {
     if (bytes % SECTOR !== 0 || bytes > MAX_REQUEST_BYTES) return undefined;
     if (sector > this.capacity || bytes / SECTOR > this.capacity - sector) return undefined;
     return sector * SECTOR;
+  }
+
+  /** Retries every request waiting on a retryable error (after the host freed space). */
+  retryStalled(): void {
+    const waiting = this.stalled;
+    this.stalled = [];
+    for (const go of waiting) go();
+  }
+
+  /** Runs a disk operation; a retryable failure waits for retryStalled() and runs it again. */
+  private persist<T>(op: () => Promise<T>): Promise<T> {
+    return op().catch((e: unknown) => {
+      if (!this.isRetryable?.(e)) throw e;
+      this.onStall?.(e);
+      return new Promise<void>((resume) => this.stalled.push(resume)).then(() => this.persist(op));
+    });
   }
 
   private diskError(error: unknown, finish: (status: number, written: number) => void): void {
