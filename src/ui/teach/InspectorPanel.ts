@@ -334,7 +334,7 @@ export class InspectorPanel {
     const entries = this.snap!.tlb;
     const counts = { fetch: 0, load: 0, store: 0 };
     for (const e of entries) counts[e.tlb]++;
-    this.tlbSummary.textContent = `${entries.length} entries: ${counts.fetch} fetch, ${counts.load} load, ${counts.store} store. Each maps one 4 KiB virtual page to a physical page; a change of privilege or satp empties them.`;
+    this.tlbSummary.textContent = `${entries.length} entries: ${counts.fetch} fetch, ${counts.load} load, ${counts.store} store. Each maps one 4 KiB virtual page to a physical page; a change of privilege, satp or mstatus/sstatus (SUM, MXR, MPRV), or an sfence.vma, empties them.`;
     const table = el('table', 'teach-table');
     const h = table.createTHead().insertRow();
     h.append(el('th', '', 'TLB'), el('th', '', 'virtual page'), el('th', '', ''), el('th', '', 'physical page'));
