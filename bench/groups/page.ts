@@ -21,14 +21,17 @@ import type { BenchGroup, BenchRow } from '../Types.ts';
 const BASE = fileURLToPath(new URL('../../appliances/base.vhd.gz', import.meta.url));
 const PROMPT = /~ # $/;
 const LOOP = 'while :; do :; done\n';
+/** One data directory for the node boots, so the .vhd.gz is unpacked only once. */
+const BENCH_DATA = mkdtempSync(join(tmpdir(), 'romvisor-bench-'));
 
 async function bootBaseInNode(): Promise<number> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'romvisor-bench-'));
-  const appliance = await openApplianceDisk({ image: BASE, overlay: { kind: 'snapshot' }, dataDir });
+  // Timed like the page's click-to-prompt: opening the disk and reading the kernel from its
+  // boot partition count (the .vhd.gz is unpacked into the cache by the first, untimed run).
+  const start = performance.now();
+  const appliance = await openApplianceDisk({ image: BASE, overlay: { kind: 'snapshot' }, dataDir: BENCH_DATA });
   try {
     const boot = await readApplianceBoot(appliance.disk);
     const firmware = new Uint8Array(await readFile(BUILTIN.firmware));
-    const start = performance.now();
     const vm = await Vm.create(await loadCoreModule(), {
       ramBytes: (boot.manifest.memoryMiB ?? 64) * 2 ** 20,
       timeMode: 'realtime',
@@ -123,6 +126,7 @@ export const pageGroup: BenchGroup = {
       log('page: boot base in Chromium');
       const browser = Math.min(await bootInPage(page, 'w1'), await bootInPage(page, 'w2'));
       log('page: boot base in node');
+      await bootBaseInNode(); // unpacks the image into the cache
       const node = Math.min(await bootBaseInNode(), await bootBaseInNode());
       log('page: boot base in QEMU');
       const qemu = Math.min(await bootBaseInQemu(), await bootBaseInQemu());
