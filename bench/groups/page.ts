@@ -1,4 +1,5 @@
-// The page as users run it: the base appliance booted to its shell prompt in Chromium (a
+// The page as users run it (the built site under vite preview): the base appliance booted
+// to its shell prompt in Chromium (a
 // VM in a Web Worker, disk in IndexedDB) against the same boot in node (the CLI's Vm over
 // the .vhd), with QEMU's boot of the same VHD as the peer; and one VM's MIPS while it runs a
 // shell busy-loop alone, then with three more VMs doing the same on this 2-core machine.
@@ -15,7 +16,7 @@ import { openApplianceDisk } from '../../src/boot/applianceDisk.node.ts';
 import { BUILTIN } from '../../src/cli/bootImages.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm } from '../../src/machine/Vm.ts';
-import { consoleText, hvCommand, newPage, powerOn, startEnv, typeInVm, waitForConsole } from '../../tests/e2e/harness.ts';
+import { consoleText, hvCommand, newPage, powerOn, startBuiltEnv, typeInVm, waitForConsole } from '../../tests/e2e/harness.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
 
 const BASE = fileURLToPath(new URL('../../appliances/base.vhd.gz', import.meta.url));
@@ -114,7 +115,9 @@ export const pageGroup: BenchGroup = {
   name: 'page',
   description: 'the base appliance booted in Chromium vs in node (QEMU peer), and one VM alone vs with four running',
   async run(log) {
-    const env = await startEnv();
+    // The built site, as a static host serves it (the dev server would time its on-the-fly
+    // transforms of every worker module too).
+    const env = await startBuiltEnv();
     const rows: BenchRow[] = [];
     try {
       const page = await newPage(env);

@@ -3,19 +3,50 @@
  * config `npm start` uses, COOP/COEP included) and Debian's Chromium through
  * playwright-core. Screenshots go to test-results/.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const resultsDir = `${repoRoot}test-results`;
 
 export interface E2eEnv {
-  server: ViteDevServer;
+  server: ViteDevServer | PreviewServer;
   browser: Browser;
   url: string;
   close(): Promise<void>;
+}
+
+function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+}
+
+/** The site as `npm run build` makes it, served by `vite preview`: what users of a static host get. */
+export async function startBuiltEnv(): Promise<E2eEnv> {
+  mkdirSync(resultsDir, { recursive: true });
+  const outDir = mkdtempSync(join(tmpdir(), 'romvisor-dist-'));
+  const config = { root: repoRoot, configFile: `${repoRoot}vite.config.ts`, logLevel: 'warn' as const };
+  await build({ ...config, build: { outDir, emptyOutDir: true } });
+  const server = await preview({ ...config, build: { outDir }, preview: { host: '127.0.0.1', port: 0 } });
+  const addr = server.httpServer.address();
+  if (!addr || typeof addr === 'string') throw new Error('vite preview did not report a port');
+  const browser = await launchChromium();
+  return {
+    server,
+    browser,
+    url: `http://127.0.0.1:${addr.port}/`,
+    async close() {
+      await browser.close();
+      await new Promise<void>((res) => server.httpServer.close(() => res()));
+      rmSync(outDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function startEnv(): Promise<E2eEnv> {
@@ -31,10 +62,7 @@ export async function startEnv(): Promise<E2eEnv> {
   const addr = server.httpServer!.address();
   if (!addr || typeof addr === 'string') throw new Error('vite did not report a port');
   const url = `http://127.0.0.1:${addr.port}/`;
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  const browser = await launchChromium();
   return {
     server,
     browser,
