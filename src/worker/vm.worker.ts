@@ -112,6 +112,9 @@ class VmWorker implements VmWorkerApi {
     if (this.quotaPaused) {
       await this.disk?.flush();
       this.quotaPaused = false;
+      // Requests that stalled after the pause was decided left their own record of the same
+      // full quota; space is back now, so it must not pause the guest a second time.
+      this.disk?.clearFailure();
       // The guest's requests that waited on the quota go now (they may stall again).
       this.disk?.retry();
     }
