@@ -2,25 +2,20 @@
 // the machine and once with the teaching views' reads after every slice (boot stages, trap
 // counters and log, TLB entries, registers, main CSRs), as an open inspector would poll.
 // QEMU's boot of the same images is the peer column.
-import { readFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from '../../src/cli/bootImages.ts';
+import { BUILTIN, builtinInitramfsImages, readMaybeGzip } from '../../src/cli/bootImages.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm } from '../../src/machine/Vm.ts';
+import { qemuToPrompt } from '../qemuToPrompt.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
+import { qemuInitramfsArgs } from './linuxBoot.ts';
 
 const PROMPT = '~ # ';
 const CSRS = [0x300, 0x100, 0x180, 0x344, 0x304, 0x342, 0x142, 0x341, 0x141];
 
 async function boot(watch: boolean): Promise<{ seconds: number; instructions: bigint; reads: number }> {
-  const images = {
-    firmware: new Uint8Array(await readFile(BUILTIN.firmware)),
-    kernel: await readMaybeGzip(BUILTIN.kernel),
-    initrd: new Uint8Array(await readFile(BUILTIN.initrd)),
-    bootargs: DEFAULT_BOOTARGS,
-  };
+  const images = await builtinInitramfsImages();
   const vm = await Vm.create(await loadCoreModule(), { ramBytes: 256 << 20, timeMode: 'deterministic', images });
   let text = '';
   vm.onConsole((b) => (text += Buffer.from(b).toString('latin1')));
@@ -48,21 +43,10 @@ async function boot(watch: boolean): Promise<{ seconds: number; instructions: bi
   return { seconds, instructions: vm.core.instructions, reads };
 }
 
-function qemuBoot(kernel: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const q = spawn('qemu-system-riscv64', ['-M', 'virt', '-m', '256M', '-nographic', '-bios', BUILTIN.firmware,
-      '-kernel', kernel, '-initrd', BUILTIN.initrd, '-append', DEFAULT_BOOTARGS]);
-    let text = '';
-    q.stdout.setEncoding('latin1').on('data', (d: string) => {
-      text += d;
-      if (text.includes(PROMPT)) {
-        resolve((performance.now() - start) / 1000);
-        q.kill('SIGKILL');
-      }
-    });
-    q.on('error', reject);
-  });
+async function qemuBoot(kernel: string): Promise<number> {
+  const r = await qemuToPrompt(qemuInitramfsArgs(kernel), PROMPT);
+  if (!r.ok) throw new Error(r.note);
+  return r.seconds;
 }
 
 export const inspectorGroup: BenchGroup = {

@@ -1,13 +1,12 @@
 // Linux boot to the busybox prompt: the same OpenSBI fw_dynamic, Image and initramfs
 // booted by romvisor (the Vm class, in this process, realtime and deterministic time) and
 // by `qemu-system-riscv64 -M virt`, timed from start to the first "~ # " on the console.
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from '../../src/cli/bootImages.ts';
+import { BUILTIN, builtinInitramfsImages, DEFAULT_BOOTARGS, readMaybeGzip } from '../../src/cli/bootImages.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm, type TimeMode } from '../../src/machine/Vm.ts';
+import { qemuToPrompt } from '../qemuToPrompt.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
 
 const PROMPT = '~ # ';
@@ -23,12 +22,7 @@ interface Boot {
 }
 
 async function bootRomvisor(timeMode: TimeMode): Promise<Boot> {
-  const images = {
-    firmware: new Uint8Array(await readFile(BUILTIN.firmware)),
-    kernel: await readMaybeGzip(BUILTIN.kernel),
-    initrd: new Uint8Array(await readFile(BUILTIN.initrd)),
-    bootargs: DEFAULT_BOOTARGS,
-  };
+  const images = await builtinInitramfsImages();
   const module = await loadCoreModule();
   const start = performance.now();
   const vm = await Vm.create(module, { ramBytes: RAM_BYTES, timeMode, images });
@@ -48,28 +42,9 @@ async function bootRomvisor(timeMode: TimeMode): Promise<Boot> {
   return { seconds: (performance.now() - start) / 1000, instructions: vm.core.instructions, ok: true };
 }
 
-async function bootQemu(kernelPath: string): Promise<Boot> {
-  const args = ['-M', 'virt', '-m', MEMORY, '-nographic', '-bios', BUILTIN.firmware, '-kernel', kernelPath,
-    '-initrd', BUILTIN.initrd, '-append', DEFAULT_BOOTARGS];
-  return new Promise((resolve) => {
-    const start = performance.now();
-    const q = spawn('qemu-system-riscv64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let text = '';
-    const timer = setTimeout(() => {
-      q.kill('SIGKILL');
-      resolve({ seconds: TIMEOUT_MS / 1000, ok: false, note: 'QEMU: no prompt' });
-    }, TIMEOUT_MS);
-    q.stdout.setEncoding('latin1').on('data', (d: string) => {
-      text += d;
-      if (text.includes(PROMPT)) {
-        const seconds = (performance.now() - start) / 1000;
-        clearTimeout(timer);
-        q.kill('SIGKILL');
-        resolve({ seconds, ok: true });
-      }
-    });
-    q.on('error', (e) => resolve({ seconds: 0, ok: false, note: `QEMU: ${e.message}` }));
-  });
+/** The initramfs boot as QEMU runs it: the same firmware, Image, initrd and command line. */
+export function qemuInitramfsArgs(kernelPath: string, memory = MEMORY): string[] {
+  return ['-M', 'virt', '-m', memory, '-bios', BUILTIN.firmware, '-kernel', kernelPath, '-initrd', BUILTIN.initrd, '-append', DEFAULT_BOOTARGS];
 }
 
 export const linuxBootGroup: BenchGroup = {
@@ -92,7 +67,7 @@ export const linuxBootGroup: BenchGroup = {
       return b!;
     };
     log('linux-boot: qemu');
-    const q = await best(() => bootQemu(kernelPath));
+    const q = await best(() => qemuToPrompt(qemuInitramfsArgs(kernelPath), PROMPT));
     for (const mode of ['realtime', 'deterministic'] as const) {
       log(`linux-boot: romvisor (${mode})`);
       const r = await best(() => bootRomvisor(mode));

@@ -3,7 +3,6 @@
 // VM in a Web Worker, disk in IndexedDB) against the same boot in node (the CLI's Vm over
 // the .vhd), with QEMU's boot of the same VHD as the peer; and one VM's MIPS while it runs a
 // shell busy-loop alone, then with three more VMs doing the same on this 2-core machine.
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +16,7 @@ import { BUILTIN } from '../../src/cli/bootImages.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm } from '../../src/machine/Vm.ts';
 import { consoleText, hvCommand, newPage, powerOn, startBuiltEnv, typeInVm, waitForConsole } from '../../tests/e2e/harness.ts';
+import { qemuToPrompt } from '../qemuToPrompt.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
 
 const BASE = fileURLToPath(new URL('../../appliances/base.vhd.gz', import.meta.url));
@@ -65,21 +65,11 @@ async function bootBaseInQemu(): Promise<number> {
   const boot = await readApplianceBootFromFile(vhd);
   const kernel = `${dir}base-Image`;
   writeFileSync(kernel, boot.images.kernel);
-  return new Promise((resolve, reject) => {
-    const start = performance.now();
-    const q = spawn('qemu-system-riscv64', ['-M', 'virt', '-m', `${boot.manifest.memoryMiB ?? 64}M`, '-nographic',
-      '-bios', BUILTIN.firmware, '-kernel', kernel, '-append', boot.images.bootargs, '-snapshot',
-      '-drive', `file=${vhd},format=vpc,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0']);
-    let text = '';
-    q.stdout.setEncoding('latin1').on('data', (d: string) => {
-      text += d;
-      if (PROMPT.test(text)) {
-        resolve((performance.now() - start) / 1000);
-        q.kill('SIGKILL');
-      }
-    });
-    q.on('error', reject);
-  });
+  const r = await qemuToPrompt(['-M', 'virt', '-m', `${boot.manifest.memoryMiB ?? 64}M`, '-bios', BUILTIN.firmware,
+    '-kernel', kernel, '-append', boot.images.bootargs, '-snapshot',
+    '-drive', `file=${vhd},format=vpc,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0'], PROMPT);
+  if (!r.ok) throw new Error(r.note);
+  return r.seconds;
 }
 
 async function readApplianceBootFromFile(vhd: string) {

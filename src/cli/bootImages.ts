@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
+import type { LinuxBootImages } from '../boot/linuxBoot.ts';
 
 const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 
@@ -12,6 +13,16 @@ export const BUILTIN = {
 };
 
 export const DEFAULT_BOOTARGS = 'console=ttyS0';
+
+/** The built-in firmware, kernel and busybox initramfs, ready for Vm.create. */
+export async function builtinInitramfsImages(): Promise<LinuxBootImages> {
+  return {
+    firmware: new Uint8Array(await readFile(BUILTIN.firmware)),
+    kernel: await readMaybeGzip(BUILTIN.kernel),
+    initrd: new Uint8Array(await readFile(BUILTIN.initrd)),
+    bootargs: DEFAULT_BOOTARGS,
+  };
+}
 
 /** Reads a file, gunzipping it if it is gzip (kernels are shipped as Image.gz). */
 export async function readMaybeGzip(path: string): Promise<Uint8Array> {
