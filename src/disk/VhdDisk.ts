@@ -105,6 +105,22 @@ interface Extent {
 }
 
 /**
+ * Splits the byte range [offset, offset + length) at block boundaries: for each piece, its
+ * block, its offset within the block, and its place [from, to) in the caller's buffer.
+ */
+function* blockSpans(offset: number, length: number, blockSize: number): Generator<{ block: number; within: number; from: number; to: number }> {
+  let done = 0;
+  while (done < length) {
+    const pos = offset + done;
+    const block = Math.floor(pos / blockSize);
+    const within = pos - block * blockSize;
+    const n = Math.min(blockSize - within, length - done);
+    yield { block, within, from: done, to: done + n };
+    done += n;
+  }
+}
+
+/**
  * A VHD (fixed, dynamic or differencing) over a `BlockBackend`: the virtual disk the
  * guest sees. Reads and writes are byte-addressed; unaligned writes are widened to
  * whole sectors by reading the neighbours first.
@@ -481,21 +497,14 @@ export class VhdDisk implements ByteSource {
       out.set(await this.backend.read(offset, out.length));
       return;
     }
-    const bs = this.header.blockSize;
-    let done = 0;
-    while (done < out.length) {
-      const pos = offset + done;
-      const block = Math.floor(pos / bs);
-      const within = pos - block * bs;
-      const n = Math.min(bs - within, out.length - done);
-      const chunk = out.subarray(done, done + n);
+    for (const { block, within, from, to } of blockSpans(offset, out.length, this.header.blockSize)) {
+      const chunk = out.subarray(from, to);
       const entry = this.bat[block]!;
       if (entry === UNALLOCATED) {
-        if (this.parent) await this.parent.readInto(chunk, pos);
+        if (this.parent) await this.parent.readInto(chunk, offset + from);
       } else {
         await this.readAllocated(chunk, block, entry, within);
       }
-      done += n;
     }
   }
 
@@ -561,17 +570,10 @@ export class VhdDisk implements ByteSource {
       await this.backend.write(offset, data);
       return;
     }
-    const bs = this.header.blockSize;
-    let done = 0;
-    while (done < data.length) {
-      const pos = offset + done;
-      const block = Math.floor(pos / bs);
-      const within = pos - block * bs;
-      const n = Math.min(bs - within, data.length - done);
-      const chunk = data.subarray(done, done + n);
+    for (const { block, within, from, to } of blockSpans(offset, data.length, this.header.blockSize)) {
+      const chunk = data.subarray(from, to);
       if (this.bat[block] === UNALLOCATED) await this.allocateBlock(block, within, chunk);
       else await this.writeAllocated(block, within, chunk);
-      done += n;
     }
   }
 
