@@ -10,7 +10,7 @@ export {
   stopSoon, setBreakpoint, resumeFromBreakpoint, setStopOnTrap, setStopOnPrivChange, getTrapLogHead,
 } from './machine';
 export { stopValue } from './dev/stop';
-export { uartPush, uartRxFree, uartRxReady, uartState, uartTxConsume, txHead, txTail } from './dev/uart16550';
-export { plicSetLevel, plicState } from './dev/plic';
+export { uartPush, uartRxFree, uartRxReady, uartTxConsume, txHead, txTail } from './dev/uart16550';
+export { plicSetLevel } from './dev/plic';
 export { setTohost } from './bus';
 export { TIMEBASE_HZ, INSNS_PER_TICK } from './dev/clint';

@@ -153,13 +153,3 @@ export function plicReset(): void {
   memory.fill(PLIC_PRIORITY_OFFSET, 0, SOURCES * 4);
   plicMip = 0;
 }
-
-/** State snapshot for crash reports and the inspector: 0 pending, 1 claimed, 2 levels, 3 S enables, 4 M enables (low 32 bits of each; sources 1..31). */
-export function plicState(which: u32): u32 {
-  if (which == 0) return <u32>pending;
-  if (which == 1) return <u32>claimed;
-  if (which == 2) return <u32>levels;
-  if (which == 3) return <u32>enableS;
-  if (which == 4) return <u32>enableM;
-  return thresholdS | (thresholdM << 8);
-}

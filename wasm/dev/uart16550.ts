@@ -171,8 +171,3 @@ export function uartReset(): void {
   threPending = false;
   rxHead = rxTail = txHead = txTail = 0;
 }
-
-/** Register snapshot for crash reports and the inspector: IER | LCR << 8 | FCR << 16 | THRE pending << 24. */
-export function uartState(): u32 {
-  return ier | (lcr << 8) | (fcr << 16) | ((threPending ? 1 : 0) << 24);
-}
