@@ -13,6 +13,8 @@ import type { Page } from 'playwright-core';
 import { readApplianceBoot } from '../../src/boot/applianceBoot.ts';
 import { openApplianceDisk } from '../../src/boot/applianceDisk.node.ts';
 import { BUILTIN } from '../../src/cli/bootImages.ts';
+import { VhdDisk } from '../../src/disk/index.ts';
+import { FileBackend, fileParentResolver } from '../../src/disk/node.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm } from '../../src/machine/Vm.ts';
 import { consoleText, hvCommand, newPage, powerOn, startBuiltEnv, typeInVm, waitForConsole } from '../../tests/e2e/harness.ts';
@@ -73,8 +75,6 @@ async function bootBaseInQemu(): Promise<number> {
 }
 
 async function readApplianceBootFromFile(vhd: string) {
-  const { VhdDisk } = await import('../../src/disk/index.ts');
-  const { FileBackend, fileParentResolver } = await import('../../src/disk/node.ts');
   const disk = await VhdDisk.open(await FileBackend.open(vhd, { readOnly: true }), { readOnly: true, parentResolver: fileParentResolver() });
   try {
     return await readApplianceBoot(disk);

@@ -41,8 +41,7 @@ With no image argument: "base" (appliances/base.vhd.gz) if it is built and no
 initramfs. Ctrl-A x quits. Exit codes: 0 powered off, 1 script step failed,
 2 bad input, 3 timeout (script or hang), 4 emulator fault.`;
 
-/** `romvisor boot base`. */
-export const BASE_APPLIANCE = fileURLToPath(new URL('../../appliances/base.vhd.gz', import.meta.url));
+
 
 const CTRL_A = 0x01;
 /** wasm32 memory holds the core's tables and RAM below 4 GiB. */
@@ -51,6 +50,14 @@ const MAX_RAM = 2048 * 2 ** 20;
 const SCRIPT_GRACE_MS = 15_000;
 
 class BadInput extends Error {}
+
+/** The committed image of a built-in appliance, by name (appliances/NAME.vhd.gz). */
+function builtinAppliance(name: string): string {
+  return fileURLToPath(new URL(`../../appliances/${name}.vhd.gz`, import.meta.url));
+}
+
+/** `romvisor boot base`, and a bare `romvisor boot`. */
+export const BASE_APPLIANCE = builtinAppliance('base');
 
 const BOOT_OPTIONS = {
   bios: { type: 'string' },
@@ -160,10 +167,6 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
   return 0;
 }
 
-/** The committed image of a built-in appliance, by name (appliances/NAME.vhd.gz). */
-function builtinAppliance(name: string): string {
-  return fileURLToPath(new URL(`../../appliances/${name}.vhd.gz`, import.meta.url));
-}
 
 interface BootOptions {
   config: VmConfig;
