@@ -190,6 +190,10 @@ export class Core {
   get stopValue(): bigint {
     return u64(this.exports.stopValue.value as bigint);
   }
+  /** Traps taken since reset (cheaper than lastTrap when only the count matters). */
+  get trapCount(): bigint {
+    return u64(this.exports.getTrapCount());
+  }
   get lastTrap(): { cause: bigint; pc: bigint; tval: bigint; count: bigint } {
     const e = this.exports;
     return { cause: u64(e.getLastTrapCause()), pc: u64(e.getLastTrapPc()), tval: u64(e.getLastTrapTval()), count: u64(e.getTrapCount()) };

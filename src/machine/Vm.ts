@@ -221,11 +221,11 @@ export class Vm {
         this.core.syncTime(BigInt(Math.floor((performance.now() - this.startMs) * TICKS_PER_MS)));
         this.deliverInput();
       }
-      const trapsBefore = this.core.lastTrap.count;
+      const trapsBefore = this.core.trapCount;
       const reason = this.core.run(budget);
       this.drain();
       this.serviceDevices();
-      if (this.core.lastTrap.count - trapsBefore >= BigInt(CRASH_REPEATS) && this.inExceptionLoop()) {
+      if (this.core.trapCount - trapsBefore >= BigInt(CRASH_REPEATS) && this.inExceptionLoop()) {
         return { kind: 'crashed', report: this.crashReport() };
       }
       switch (reason) {
