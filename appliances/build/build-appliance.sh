@@ -5,8 +5,9 @@
 #   sector 0           MBR
 #   partition 1  1 MiB  7 MiB  ext2 "boot": Image (the flat kernel gunzipped from
 #                               appliances/boot/Image.gz) and appliance.json
-#   partition 2  8 MiB 64 MiB  ext4 "root", no journal: what Linux mounts
-#                               read-write from /dev/vda2
+#   partition 2  8 MiB 64 MiB  ext4 "root" with a 4 MiB journal: what Linux
+#                               mounts read-write from /dev/vda2, replaying the
+#                               journal after a crash (the guest has no fsck)
 # Partition 2 starts on a 2 MiB boundary, the VHD block size, so guest writes to
 # the root file system never land in a block shared with the boot partition.
 #
@@ -27,7 +28,7 @@ BUILD=${ROMVISOR_BUILD_DIR:-/work/build-images}
 CC=riscv64-linux-gnu-gcc
 EPOCH=1672531200   # every timestamp in the image: 2023-01-01 00:00:00 UTC
 export SOURCE_DATE_EPOCH=$EPOCH
-export E2FSPROGS_FAKE_TIME=$EPOCH   # mke2fs: superblock and new-inode times
+export E2FSPROGS_FAKE_TIME=$EPOCH   # mke2fs: superblock, new-inode and journal-inode times
 export MKE2FS_CONFIG=$HERE/mke2fs.conf
 SECTOR=512
 BOOT_START=$((1 * 2048))  BOOT_SECTORS=$((7 * 2048))
@@ -127,6 +128,10 @@ touch -d "@$EPOCH" "$BOOTDIR" "$BOOTDIR"/*
 # profile leaves undefined. 256-byte inodes hold times past 2038; -m 0: no
 # blocks reserved for root, who is the only user.
 mkfs_common=(-q -F -T default -b 4096 -I 256 -m 0)
+# The root's journal (has_journal in mke2fs.conf): 4 MiB, the 1024-block minimum,
+# named here so a newer mke2fs's default size cannot change the image. Its
+# superblock takes the file system UUID, and it holds no times.
+root_journal=(-J size=4)
 # mke2fs -d copies each file's ctime from the host, where it is the time of the
 # build; debugfs sets every inode's ctime to EPOCH like the other times.
 pin_ctimes() { # image, tree it was made from
@@ -140,7 +145,7 @@ pin_ctimes() { # image, tree it was made from
 }
 truncate -s $((ROOT_SECTORS * SECTOR)) "$WORK/root.ext4"
 truncate -s $((BOOT_SECTORS * SECTOR)) "$WORK/boot.ext2"
-mke2fs "${mkfs_common[@]}" -t ext4 -L root -U "$(uuid_for root)" \
+mke2fs "${mkfs_common[@]}" "${root_journal[@]}" -t ext4 -L root -U "$(uuid_for root)" \
     -E "root_owner=0:0,hash_seed=$(uuid_for root-hash),nodiscard" \
     -d "$ROOT" "$WORK/root.ext4" $((ROOT_SECTORS * SECTOR / 4096))
 pin_ctimes "$WORK/root.ext4" "$ROOT"

@@ -18,7 +18,7 @@ BUILD=${ROMVISOR_BUILD_DIR:-/work/build-images}
 BOOT_MANIFEST=$REPO/appliances/boot/manifest.json
 KERNEL_GZ=$REPO/appliances/boot/Image.gz
 
-for tool in jq mke2fs sfdisk qemu-img node gzip sqlite3 tclsh riscv64-linux-gnu-gcc; do
+for tool in jq mke2fs dumpe2fs sfdisk qemu-img node gzip sqlite3 tclsh riscv64-linux-gnu-gcc; do
     command -v "$tool" > /dev/null || { echo "build-appliances: $tool not installed" >&2; exit 2; }
 done
 kernel_sha=$(sha256sum < "$KERNEL_GZ" | cut -d' ' -f1)
@@ -72,6 +72,11 @@ for name in "${names[@]}"; do
     lua)    sources=$(jq --arg v "$lua" '. + {"lua5.4": $v}' <<< "$sources") ;;
     esac
     parts=$(sfdisk --json "$work/disk.raw" | jq -c '[.partitiontable.partitions[] | {start: (.start * 512), size: (.size * 512)}]')
+    # The root's journal as mke2fs made it (has_journal from mke2fs.conf, -J size=).
+    dumpe2fs -h "$work/root.ext4" 2> /dev/null | grep -q '^Filesystem features:.*has_journal' || {
+        echo "build-appliances: $name: the root file system has no journal" >&2; exit 1; }
+    journal_kib=$(dumpe2fs -h "$work/root.ext4" 2> /dev/null | sed -n 's/^Total journal size: *\([0-9]*\)k$/\1/p')
+    [ -n "$journal_kib" ] || { echo "build-appliances: $name: no journal size from dumpe2fs" >&2; exit 1; }
     entries+=("$(jq -n \
         --argjson meta "$(cat "$work/boot/appliance.json")" \
         --arg file "$name.vhd.gz" \
@@ -82,6 +87,7 @@ for name in "${names[@]}"; do
         --argjson virtual "$(stat -c %s "$work/disk.raw")" \
         --arg disksha "$(sha256sum < "$work/disk.raw" | cut -d' ' -f1)" \
         --argjson parts "$parts" \
+        --arg rootfs "ext4 (journal $((journal_kib / 1024)) MiB)" \
         --argjson sources "$sources" \
         '$meta + {
             file: $file, size: $size, sha256: $sha,
@@ -90,7 +96,7 @@ for name in "${names[@]}"; do
             memory_mib: $meta.memoryMiB,
             partitions: [
               ($parts[0] + {number: 1, fs: "ext2", label: "boot", holds: "Image, appliance.json"}),
-              ($parts[1] + {number: 2, fs: "ext4 (no journal)", label: "root", linux: "/dev/vda2"})
+              ($parts[1] + {number: 2, fs: $rootfs, label: "root", linux: "/dev/vda2"})
             ],
             debian_sources: $sources
         }')")
@@ -104,7 +110,7 @@ done
 printf '%s\n' "${entries[@]}" | jq -s -S \
     --arg kernel_sha "$kernel_sha" --argjson toolchain "$toolchain" '{
     schema: "romvisor-appliances/1",
-    what: "Disk appliances: MBR-partitioned dynamic VHDs, gzip -9n. Partition 1 (ext2) holds the flat kernel Image and appliance.json; partition 2 is the root file system. file is relative to this manifest; size and sha256 are of the .vhd.gz, gunzipped of the .vhd, virtual_size and disk_sha256 of the raw disk the VHD holds. Partition start and size in bytes.",
+    what: "Disk appliances: MBR-partitioned dynamic VHDs, gzip -9n. Partition 1 (ext2) holds the flat kernel Image and appliance.json; partition 2 is the root file system, ext4 with a journal that Linux replays at mount after a crash. file is relative to this manifest; size and sha256 are of the .vhd.gz, gunzipped of the .vhd, virtual_size and disk_sha256 of the raw disk the VHD holds. Partition start and size in bytes.",
     built_by: "appliances/build/build-appliances.sh (build-appliance.sh NAME each); checked by verify-appliances.sh",
     kernel: {file: "boot/Image.gz", sha256: $kernel_sha, provenance: "boot/manifest.json"},
     debian_packages: $toolchain,
