@@ -32,11 +32,24 @@ export interface BlockBackend {
    * Stores `data` at `offset`. Writing at or past `size` grows the backend to
    * `offset + data.length`; a gap between the old end and `offset` reads back as
    * zeros. Rejects with a `BackendError` ('read-only') on a read-only backend.
-   * The data is visible to later reads at once but durable only after `flush`.
+   * The data is visible to later reads at once; `settle` and `flush` say when it
+   * outlives this process and the machine.
    */
   write(offset: number, data: Uint8Array): Promise<void>;
 
-  /** Makes every completed write durable (fsync, IndexedDB transaction commit). */
+  /**
+   * Resolves when every write made before the call would survive this process being
+   * killed (a page reload, a closed tab, a SIGKILL): where a write into a file already
+   * sits in the OS's page cache, this is at once; the IndexedDB backend commits what it
+   * buffered. It is the point where a disk may tell the guest "written", as QEMU's
+   * write-back cache does once the data is in the host's page cache.
+   */
+  settle(): Promise<void>;
+
+  /**
+   * Makes every completed write durable against power loss too (fsync, an IndexedDB
+   * transaction with strict durability): the guest's FLUSH.
+   */
   flush(): Promise<void>;
 
   /**

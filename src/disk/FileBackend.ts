@@ -66,6 +66,11 @@ export class FileBackend implements BlockBackend {
     if (offset + data.length > this.length) this.length = offset + data.length;
   }
 
+  /** A completed `write` is in the OS's page cache already: it outlives this process. */
+  async settle(): Promise<void> {
+    this.checkLive();
+  }
+
   async flush(): Promise<void> {
     this.checkLive();
     if (!this.readOnly) await this.handle.sync();

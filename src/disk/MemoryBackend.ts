@@ -60,6 +60,11 @@ export class MemoryBackend implements BlockBackend {
     if (end > this.length) this.length = end;
   }
 
+  /** Memory lives and dies with the process: there is nothing further to hand the data to. */
+  async settle(): Promise<void> {
+    this.checkLive();
+  }
+
   async flush(): Promise<void> {
     this.checkLive();
   }

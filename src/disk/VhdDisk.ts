@@ -544,12 +544,17 @@ export class VhdDisk implements ByteSource {
 
   /**
    * Writes `data` at `offset` of the virtual disk. Differencing disks write only into
-   * this file; the parent is never touched.
+   * this file; the parent is never touched. Resolves once the write would outlive this
+   * process (the backend's `settle`), so a disk that reports it complete to a guest
+   * keeps it across a reload or a kill; durable against power loss after `flush`.
+   *
+   * Writes are laid out one at a time (the queue), but each waits for `settle` outside
+   * the queue: requests in flight together share the backend's commit.
    */
   write(offset: number, data: Uint8Array): Promise<void> {
     const run = this.writeQueue.then(() => this.writeNow(offset, data));
     this.writeQueue = run.catch(() => undefined);
-    return run;
+    return run.then(() => this.backend.settle());
   }
 
   private async writeNow(offset: number, data: Uint8Array): Promise<void> {

@@ -26,6 +26,7 @@ export class BlobBackend implements BlockBackend {
     throw new BackendError('read-only', `file: write at 0x${offset.toString(16)} refused, an import source is read-only`, offset);
   }
 
+  async settle(): Promise<void> {}
   async flush(): Promise<void> {}
 
   async dispose(): Promise<void> {

@@ -3,10 +3,16 @@
  * [imageId, index]. A chunk that was never written (or is all zeros) has no record and
  * reads as zeros, so sparse VHD regions and zero blocks cost nothing.
  *
- * Writes land in memory (dirty chunks) and are visible to reads at once; `flush` writes
- * every dirty chunk and the image's new size in ONE readwrite transaction, so after it
- * resolves the data is committed, and a failed flush (e.g. the quota is full) leaves the
- * dirty chunks in memory, nothing lost, ready to be flushed again once space is freed.
+ * Writes land in memory (dirty chunks) and are visible to reads at once. They leave
+ * memory in commits: one readwrite transaction carrying every dirty chunk and the
+ * image's new size, so the database always holds a prefix of the write sequence.
+ * `settle` commits with relaxed durability (the data is in the browser's storage
+ * service and survives a reload, a closed tab or a killed renderer, as a file write in
+ * the OS's page cache survives a killed process); `flush` commits with strict
+ * durability (fsync'd: survives power loss). Callers that arrive while a commit runs
+ * share the next one (group commit), so a guest with many requests in flight pays for
+ * few transactions. A failed commit (e.g. the quota is full) leaves its chunks dirty,
+ * nothing lost, ready to be committed again once space is freed.
  *
  * Chunk size: 64 KiB, from tests/e2e/idbChunkSize.measure.ts (Chromium, 2 cores, two runs;
  * ms for 16 MiB sequential write+flush / 1,000 random 4 KiB writes with a flush every 50 /
@@ -49,17 +55,27 @@ export interface IdbChunkBackendOptions {
   readOnly?: boolean;
 }
 
+/** A commit not yet started, which callers join until it starts. */
+interface PendingCommit {
+  strict: boolean;
+  done: Promise<void>;
+}
+
 export class IdbChunkBackend implements BlockBackend {
   readonly readOnly: boolean;
   readonly chunkSize: number;
   private length: number;
   private record: ImageRecord;
+  /** Chunks written since the running commit (if any) took its snapshot. */
   private readonly dirty = new Map<number, Uint8Array>();
-  /** Chunks a flush in progress is writing; reads still see them. */
-  private flushing = new Map<number, Uint8Array>();
+  /** Chunks the running commit carries; reads still see them. */
+  private committing = new Map<number, Uint8Array>();
+  /** Clean chunks, most recently used last. */
   private readonly cache = new Map<number, Uint8Array>();
   private disposed = false;
-  private flushChain: Promise<void> = Promise.resolve();
+  /** The latest commit, running or settled, as its callers see it. Commits run one after another. */
+  private last: Promise<void> = Promise.resolve();
+  private pending: PendingCommit | undefined;
 
   private constructor(
     private readonly db: IDBDatabase,
@@ -90,7 +106,7 @@ export class IdbChunkBackend implements BlockBackend {
 
   /** Bytes written but not yet committed. */
   get unflushedBytes(): number {
-    return (this.dirty.size + this.flushing.size) * this.chunkSize;
+    return (this.dirty.size + this.committing.size) * this.chunkSize;
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -103,7 +119,7 @@ export class IdbChunkBackend implements BlockBackend {
     const cs = this.chunkSize;
     const first = Math.floor(offset / cs);
     const last = Math.floor((offset + length - 1) / cs);
-    const chunks = await this.chunks(first, last);
+    const chunks = await this.chunks(range(first, last));
     for (let i = first; i <= last; i++) {
       const chunk = chunks.get(i);
       if (!chunk) continue; // a hole: zeros
@@ -126,17 +142,21 @@ export class IdbChunkBackend implements BlockBackend {
     const end = offset + data.length;
     const first = Math.floor(offset / cs);
     const last = Math.floor((end - 1) / cs);
-    // Chunks only partly covered need their old bytes; whole ones do not.
-    const partial: number[] = [];
-    if (offset % cs !== 0) partial.push(first);
-    if (end % cs !== 0 && (last !== first || partial.length === 0)) partial.push(last);
-    const old = partial.length ? await this.chunks(Math.min(...partial), Math.max(...partial), partial) : new Map<number, Uint8Array>();
+    // Chunks only partly covered need their old bytes; whole ones do not. Fetched first,
+    // so the copy below runs with no await in between: a write is applied to memory in
+    // one piece, in the order the writes were made.
+    const partial = new Set<number>();
+    if (offset % cs !== 0) partial.add(first);
+    if (end % cs !== 0) partial.add(last);
+    const old = partial.size ? await this.chunks(partial) : new Map<number, Uint8Array>();
     for (let i = first; i <= last; i++) {
       const chunkStart = i * cs;
       let chunk = this.dirty.get(i);
       if (!chunk) {
         chunk = new Uint8Array(cs);
-        const prev = this.flushing.get(i) ?? old.get(i);
+        // A partly covered chunk starts from its newest bytes: memory first (a write
+        // may have landed while `old` was fetched), then what was fetched.
+        const prev = partial.has(i) ? (this.inMemory(i) ?? old.get(i)) : undefined;
         if (prev) chunk.set(prev);
         this.dirty.set(i, chunk);
         this.cache.delete(i);
@@ -146,46 +166,78 @@ export class IdbChunkBackend implements BlockBackend {
       chunk.set(data.subarray(from - offset, to - offset), from - chunkStart);
     }
     if (end > this.length) this.length = end;
-    if (this.dirty.size * cs > MAX_DIRTY_BYTES) await this.flush();
+    if (this.dirty.size * cs > MAX_DIRTY_BYTES) await this.settle();
+  }
+
+  /** Commits every write so far with relaxed durability: it outlives the page. */
+  settle(): Promise<void> {
+    this.checkLive();
+    // Nothing new since the latest commit: it carries every write made so far.
+    if (this.readOnly || (this.pending === undefined && this.dirty.size === 0 && this.length === this.record.size)) return this.last;
+    return this.commit(false);
+  }
+
+  /** Commits every write so far with strict durability: it outlives the machine. */
+  flush(): Promise<void> {
+    this.checkLive();
+    if (this.readOnly) return Promise.resolve();
+    return this.commit(true);
   }
 
   /**
-   * Commits every write so far: chunks and the new size in one transaction. Calls run
-   * one after another; a rejected flush keeps its chunks dirty.
+   * Joins the next commit, or schedules one after the running one. The next commit
+   * takes its snapshot of the dirty chunks when it starts, so it carries every write
+   * made before this call.
    */
-  flush(): Promise<void> {
-    this.checkLive();
-    const run = this.flushChain.then(() => this.flushNow());
-    this.flushChain = run.catch(() => {});
-    return run;
+  private commit(strict: boolean): Promise<void> {
+    if (this.pending) {
+      this.pending.strict ||= strict;
+      return this.pending.done;
+    }
+    const pending: PendingCommit = { strict, done: undefined as unknown as Promise<void> };
+    pending.done = this.last
+      .catch(() => {}) // a failed commit put its chunks back: this one carries them
+      .then(() => {
+        this.pending = undefined;
+        return this.commitNow(pending.strict);
+      });
+    this.pending = pending;
+    this.last = pending.done;
+    return pending.done;
   }
 
-  private async flushNow(): Promise<void> {
-    if (this.readOnly || (this.dirty.size === 0 && this.length === this.record.size)) return;
-    this.flushing = new Map(this.dirty);
+  private async commitNow(strict: boolean): Promise<void> {
+    if (!strict && this.dirty.size === 0 && this.length === this.record.size) return;
+    this.committing = new Map(this.dirty);
     this.dirty.clear();
     const record: ImageRecord = { ...this.record, size: this.length };
     try {
-      const tx = this.db.transaction([CHUNKS, IMAGES], 'readwrite', { durability: 'strict' });
+      const tx = this.db.transaction([CHUNKS, IMAGES], 'readwrite', { durability: strict ? 'strict' : 'relaxed' });
+      const done = transactionDone(tx);
       const chunks = tx.objectStore(CHUNKS);
-      for (const [i, chunk] of this.flushing) {
+      for (const [i, chunk] of this.committing) {
         const key = chunkKey(record.id, i);
         if (isAllZero(chunk)) chunks.delete(key);
         else chunks.put(chunk, key);
       }
+      // Written even when only its size is unchanged: a strict commit with nothing else
+      // in it still makes the earlier relaxed ones durable.
       tx.objectStore(IMAGES).put(record);
-      await transactionDone(tx);
+      // Sent to the storage service now rather than when this task ends: a worker
+      // killed after this line cannot take the transaction down with it.
+      tx.commit();
+      await done;
       this.record = record;
-      for (const [i, chunk] of this.flushing) this.remember(i, chunk);
+      for (const [i, chunk] of this.committing) this.remember(i, chunk);
     } catch (e) {
       // Keep what the failed transaction carried, unless a newer write superseded it.
-      for (const [i, chunk] of this.flushing) if (!this.dirty.has(i)) this.dirty.set(i, chunk);
+      for (const [i, chunk] of this.committing) if (!this.dirty.has(i)) this.dirty.set(i, chunk);
       if (isQuotaError(e)) {
         throw new StoreError('quota-exceeded', `storage is full: ${this.unflushedBytes} bytes of image ${this.record.id} are kept in memory until space is freed`, { cause: e });
       }
-      throw new BackendError('io', `IndexedDB image ${this.record.id}: flush failed: ${(e as Error).message}`);
+      throw new BackendError('io', `IndexedDB image ${this.record.id}: commit failed: ${(e as Error).message}`);
     } finally {
-      this.flushing = new Map();
+      this.committing = new Map();
     }
   }
 
@@ -195,14 +247,19 @@ export class IdbChunkBackend implements BlockBackend {
   }
 
   /**
-   * Chunks `first..last` (or just `only`) from memory or the database; holes are absent
-   * from the map. Fetches every missing one in a single transaction.
+   * The chunks `wanted` from memory or the database; holes are absent from the map.
+   * Fetches every missing one in a single transaction.
+   *
+   * A fetched chunk is never older than what the database will hold: IndexedDB starts a
+   * readwrite transaction on the store only after every readonly one begun before it
+   * has finished, and this function's continuation runs before that. It can be older
+   * than memory (a write landed meanwhile), so memory is looked at again.
    */
-  private async chunks(first: number, last: number, only?: number[]): Promise<Map<number, Uint8Array>> {
+  private async chunks(wanted: Iterable<number>): Promise<Map<number, Uint8Array>> {
     const out = new Map<number, Uint8Array>();
     const missing: number[] = [];
-    for (const i of only ?? range(first, last)) {
-      const mem = this.dirty.get(i) ?? this.flushing.get(i) ?? this.cache.get(i);
+    for (const i of wanted) {
+      const mem = this.inMemory(i);
       if (mem) out.set(i, mem);
       else missing.push(i);
     }
@@ -216,9 +273,8 @@ export class IdbChunkBackend implements BlockBackend {
     const store = tx.objectStore(CHUNKS);
     const fetched = await Promise.all(missing.map((i) => requestResult(store.get(chunkKey(this.record.id, i)) as IDBRequest<Uint8Array | ArrayBuffer | undefined>)));
     missing.forEach((i, k) => {
-      // A write that raced this fetch wins.
-      const mem = this.dirty.get(i) ?? this.flushing.get(i);
-      if (mem) return out.set(i, mem);
+      const mem = this.inMemory(i);
+      if (mem) return out.set(i, mem); // a write that raced this fetch wins
       const v = fetched[k];
       if (!v) return;
       const chunk = v instanceof Uint8Array ? v : new Uint8Array(v);
@@ -228,6 +284,9 @@ export class IdbChunkBackend implements BlockBackend {
     return out;
   }
 
+  private inMemory(i: number): Uint8Array | undefined {
+    return this.dirty.get(i) ?? this.committing.get(i) ?? this.cache.get(i);
+  }
   private remember(i: number, chunk: Uint8Array): void {
     this.cache.delete(i);
     this.cache.set(i, chunk);

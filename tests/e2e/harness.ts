@@ -3,7 +3,7 @@
  * config `npm start` uses, COOP/COEP included) and Debian's Chromium through
  * playwright-core. Screenshots go to test-results/.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +20,45 @@ export interface E2eEnv {
   close(): Promise<void>;
 }
 
+const CHROMIUM_PATH = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'];
+
 function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+}
+
+/**
+ * A browser on a profile kept in `userDataDir`, as a user's is: what one run stores in
+ * IndexedDB, the next run on the same directory finds.
+ */
+export function launchPersistent(userDataDir: string): Promise<BrowserContext> {
+  return chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 800 } });
+}
+
+/**
+ * SIGKILLs every process of the Chromium running on `userDataDir` (browser, renderers,
+ * the storage service), as a crash or the OOM killer would: nothing gets to clean up.
+ */
+export function killPersistentChromium(userDataDir: string): number {
+  let killed = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue; // gone already
+    }
+    if (!cmdline.includes(userDataDir)) continue;
+    try {
+      process.kill(Number(pid), 'SIGKILL');
+      killed++;
+    } catch {
+      // exited between the read and the kill
+    }
+  }
+  if (killed === 0) throw new Error(`no Chromium process runs on ${userDataDir}`);
+  return killed;
 }
 
 /** The site as `npm run build` makes it, served by `vite preview`: what users of a static host get. */

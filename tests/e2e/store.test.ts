@@ -43,6 +43,48 @@ test('IdbChunkBackend: writes across chunks read back, holes read as zeros, a fr
   assert.deepEqual(r, { size: 300_000, same: true, zeros: true, readOnlyRefused: true });
 });
 
+test('IdbChunkBackend: settle commits without a flush, and writes in flight together share one transaction', async () => {
+  const r = await page.evaluate(async () => {
+    const { IdbChunkBackend } = await import('/src/store/IdbChunkBackend.ts' as string);
+    const { openImageDb, IMAGES } = await import('/src/store/imageDb.ts' as string);
+    const real: IDBDatabase = await openImageDb('romvisor-store-test-settle');
+    await new Promise<void>((res) => {
+      const tx = real.transaction(IMAGES, 'readwrite');
+      tx.objectStore(IMAGES).put({ id: 's', kind: 'child', origin: 'vm', name: 's', size: 0, chunkSize: 65536, virtualSize: 0, vhdUuid: '', state: 'ready', createdAt: 0 });
+      tx.oncomplete = () => res();
+    });
+    const durabilities: string[] = [];
+    const db = new Proxy(real, {
+      get(target, prop) {
+        if (prop === 'transaction') {
+          return (stores: string | string[], mode?: IDBTransactionMode, opts?: IDBTransactionOptions) => {
+            if (mode === 'readwrite') durabilities.push(opts?.durability ?? 'default');
+            return target.transaction(stores, mode, opts);
+          };
+        }
+        const v = Reflect.get(target, prop);
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const b = await IdbChunkBackend.open(db, 's');
+    // Eight writers, each settling its own write, as eight virtio requests in flight do.
+    await Promise.all([...Array(8).keys()].map(async (k) => {
+      await b.write(k * 65536, new Uint8Array(65536).fill(k + 1));
+      await b.settle();
+    }));
+    const afterSettle = [...durabilities];
+    const fresh = await IdbChunkBackend.open(real, 's', { readOnly: true });
+    const seen = await Promise.all([...Array(8).keys()].map(async (k) => (await fresh.read(k * 65536, 65536)).every((v: number) => v === k + 1)));
+    await b.flush();
+    return { afterSettle, all: durabilities, seen, size: fresh.size };
+  });
+  assert.deepEqual(r.seen, Array(8).fill(true), 'a settled write is not in the database');
+  assert.equal(r.size, 8 * 65536);
+  assert.ok(r.afterSettle.length <= 2, `eight settles took ${r.afterSettle.length} transactions`);
+  assert.ok(r.afterSettle.every((d: string) => d === 'relaxed'));
+  assert.equal(r.all.at(-1), 'strict', 'flush is a strict transaction');
+});
+
 test('IdbChunkBackend: a flush refused for quota keeps every write, and a later flush commits them', async () => {
   const r = await page.evaluate(async () => {
     const { IdbChunkBackend } = await import('/src/store/IdbChunkBackend.ts' as string);

@@ -1,0 +1,152 @@
+/**
+ * The durability contract in Chromium, the way a user meets it: a file the guest was told
+ * is on disk (`sync` returned) keeps its bytes across a reload, a stopped VM, a guest
+ * poweroff, and a browser killed with SIGKILL. Every check reads the file's contents, not
+ * its existence or size: a lost data block reads back as zeros of the right length.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { killPersistentChromium, launchPersistent, newPage, powerOn, startEnv, typeInVm, waitForConsole, waitForHvConsole, type E2eEnv } from './harness.ts';
+
+const PROMPT = /(^|\n)[~/][^\n]* # ?$/;
+const atPrompt = (text: string) => PROMPT.test(text.trimEnd() + ' ');
+
+let env: E2eEnv;
+
+before(async () => {
+  env = await startEnv();
+});
+
+after(async () => {
+  await env?.close();
+});
+
+function vmState(p: Page, vm: string, state: string, timeout = 30_000) {
+  return p.waitForSelector(`[data-vm="${vm}"][data-state="${state}"]`, { timeout });
+}
+
+async function startAndWaitForShell(p: Page, vm: string): Promise<void> {
+  await p.click(`[data-vm="${vm}"] [data-action="start"]`);
+  await vmState(p, vm, 'running');
+  await waitForConsole(p, vm, atPrompt, 60_000);
+}
+
+/** Types a command and waits until its marker line shows, i.e. the command returned. */
+async function run(p: Page, vm: string, command: string, marker: string): Promise<void> {
+  await typeInVm(p, vm, `${command}; echo ${marker}-$((1+1))\n`);
+  await waitForConsole(p, vm, (t) => t.includes(`${marker}-2`), 30_000);
+}
+
+/** `cat`s `path` in the guest between two markers and gives exactly what it printed. */
+async function readBack(p: Page, vm: string, path: string): Promise<string> {
+  const tag = `rb${Math.floor(Math.random() * 1e9)}`;
+  await typeInVm(p, vm, `echo ${tag}-$((0+1)); od -An -c ${path}; echo ${tag}-$((0+2))\n`);
+  const text = await waitForConsole(p, vm, (t) => t.includes(`${tag}-2`), 30_000);
+  const from = text.lastIndexOf(`${tag}-1`);
+  return text.slice(from + `${tag}-1`.length, text.lastIndexOf(`${tag}-2`)).replace(/\s+/g, ' ').trim();
+}
+
+/** Makes a VM of the base appliance and boots it to its shell. */
+async function newBaseVm(p: Page): Promise<string> {
+  const before = await p.evaluate(() => (globalThis as any).__romvisor.hypervisor().vms().map((v: any) => v.record.name) as string[]);
+  await p.click('[data-appliance="base"] [data-action="new-vm"]');
+  const name = await p.waitForFunction((known: string[]) => {
+    const names = (globalThis as any).__romvisor.hypervisor().vms().map((v: any) => v.record.name) as string[];
+    return names.find((n) => !known.includes(n));
+  }, before, { timeout: 60_000 });
+  const vm = (await name.jsonValue()) as string;
+  await p.waitForSelector(`[data-vm="${vm}"]`);
+  await startAndWaitForShell(p, vm);
+  return vm;
+}
+
+/**
+ * After a reload the server powers on by itself; after a killed browser it may not
+ * (localStorage's "it was on" can die with the browser), so the user presses power.
+ */
+async function backToShell(p: Page, vm: string): Promise<void> {
+  const hv = await waitForHvConsole(p, (t) => t.includes('romvisor>') || t.includes('server is off'), 30_000);
+  if (!hv.includes('romvisor>')) await powerOn(p);
+  await vmState(p, vm, 'stopped');
+  await startAndWaitForShell(p, vm);
+}
+
+// `od -c` of "durable-42\n": what the guest must read back.
+const DURABLE_42 = 'd u r a b l e - 4 2 \\n';
+
+describe('what the guest synced survives', () => {
+  let context: BrowserContext;
+  let page: Page;
+
+  before(async () => {
+    context = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await newPage(env, context);
+    await powerOn(page);
+  });
+
+  after(async () => {
+    await context?.close();
+  });
+
+  for (const waitMs of [1_000, 10_000]) {
+    test(`one sync, then a reload ${waitMs / 1000} s later: the file's bytes are there`, async () => {
+      const vm = await newBaseVm(page);
+      await run(page, vm, 'echo durable-$((6*7)) > /root/keep; sync', 'synced');
+      await page.waitForTimeout(waitMs);
+      await page.reload();
+      await backToShell(page, vm);
+      assert.equal(await readBack(page, vm, '/root/keep'), DURABLE_42);
+      await page.click(`[data-vm="${vm}"] [data-action="stop"]`);
+      await vmState(page, vm, 'stopped');
+    });
+  }
+
+  test('a sync, the Stop button, a second sync, a guest poweroff, then a reload: both files are there', async () => {
+    const vm = await newBaseVm(page);
+    await run(page, vm, 'echo durable-$((6*7)) > /root/one; sync', 'one');
+    await page.click(`[data-vm="${vm}"] [data-action="stop"]`);
+    await vmState(page, vm, 'stopped');
+    await startAndWaitForShell(page, vm);
+    await run(page, vm, 'echo durable-$((6*7)) > /root/two; sync', 'two');
+    await typeInVm(page, vm, 'poweroff\n');
+    await vmState(page, vm, 'stopped', 60_000);
+    await page.reload();
+    await backToShell(page, vm);
+    assert.equal(await readBack(page, vm, '/root/one'), DURABLE_42);
+    assert.equal(await readBack(page, vm, '/root/two'), DURABLE_42);
+    await page.click(`[data-vm="${vm}"] [data-action="stop"]`);
+    await vmState(page, vm, 'stopped');
+  });
+});
+
+describe('a browser killed right after sync returns', () => {
+  let profile: string;
+
+  before(() => {
+    profile = mkdtempSync(join(tmpdir(), 'romvisor-profile-'));
+  });
+
+  after(() => {
+    rmSync(profile, { recursive: true, force: true });
+  });
+
+  test('SIGKILL of every Chromium process, a new browser on the same profile: the file\'s bytes are there', async () => {
+    let context = await launchPersistent(profile);
+    let page = await newPage(env, context);
+    await powerOn(page);
+    const vm = await newBaseVm(page);
+    await run(page, vm, 'echo durable-$((6*7)) > /root/keep; sync', 'synced');
+    killPersistentChromium(profile);
+    await context.close().catch(() => {});
+
+    context = await launchPersistent(profile);
+    page = await newPage(env, context);
+    await backToShell(page, vm);
+    assert.equal(await readBack(page, vm, '/root/keep'), DURABLE_42);
+    await context.close();
+  });
+});
