@@ -126,15 +126,10 @@ export class RomHypervisor implements Hypervisor {
     const name = opts.name ?? this.freeName(appliance.name);
     if (this.table.some((v) => v.record.name === name)) throw new HypervisorError('bad-input', `a VM named "${name}" exists already`);
     if (!/^[\w.-]{1,32}$/.test(name)) throw new HypervisorError('bad-input', `VM name "${name}" may hold only letters, digits, ".", "-" and "_" (at most 32)`);
-    let diskImageId: string | undefined;
-    if (appliance.boot === 'disk') {
-      const baseId = await this.ensureBaseImage(appliance);
-      diskImageId = (await this.store.createChild(baseId)).id;
-    }
     const extraArgs = opts.extraArgs?.trim() || undefined;
     if (extraArgs && (extraArgs.length > 512 || /[\0\n]/.test(extraArgs))) throw new HypervisorError('bad-input', `kernel arguments "${extraArgs.slice(0, 40)}…" must be one line of at most 512 characters`);
-    const record: VmRecord = { id: `vm-${crypto.randomUUID()}`, name, applianceId: appliance.id, memoryMiB, diskImageId, extraArgs, createdAt: Date.now() };
-    await this.store.putVm(record);
+    const baseId = appliance.boot === 'disk' ? await this.ensureBaseImage(appliance) : undefined;
+    const record = await this.store.addVm({ id: `vm-${crypto.randomUUID()}`, name, applianceId: appliance.id, memoryMiB, extraArgs, createdAt: Date.now() }, baseId);
     const vm = this.makeVm(record);
     this.table.push(vm);
     this.emitter.fire({ kind: 'vm-added', vm });

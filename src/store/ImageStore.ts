@@ -42,7 +42,7 @@ export class ImageStore {
 
   static async open(dbName?: string): Promise<ImageStore> {
     const store = new ImageStore(await openImageDb(dbName));
-    await store.removeAbandonedImports();
+    await store.removeAbandoned();
     return store;
   }
 
@@ -193,12 +193,23 @@ export class ImageStore {
     });
   }
 
-  /** Creates an empty differencing child over `baseId` for a VM. */
-  async createChild(baseId: string): Promise<ImageRecord> {
+  /**
+   * Stores a new VM, with an empty differencing child over `baseId` as its disk when one
+   * is given. The child is written as 'importing' under its lock, and the VM record and
+   * the child's 'ready' land in one transaction: a tab closed or killed at any point
+   * leaves either the whole VM or nothing (the next start removes the unfinished child).
+   */
+  async addVm(vm: Omit<VmRecord, 'diskImageId'>, baseId?: string): Promise<VmRecord> {
+    if (baseId === undefined) {
+      const tx = this.db.transaction(VMS, 'readwrite');
+      tx.objectStore(VMS).put(vm);
+      await transactionDone(tx);
+      return vm;
+    }
     const base = await this.requireImage(baseId);
     const id = newId('disk');
     const uniqueId = newVhdUniqueId();
-    const record: ImageRecord = {
+    const child: ImageRecord = {
       id,
       kind: 'child',
       origin: 'vm',
@@ -208,12 +219,27 @@ export class ImageStore {
       virtualSize: base.virtualSize,
       vhdUuid: formatUniqueId(uniqueId),
       parentId: base.id,
-      state: 'ready',
+      state: 'importing',
       createdAt: Date.now(),
     };
-    await this.putRecord(record);
-    await this.writeEmptyChild(record, uniqueId);
-    return record;
+    const record: VmRecord = { ...vm, diskImageId: id };
+    return navigator.locks.request(lockName(id), async () => {
+      await this.putRecord(child);
+      try {
+        await this.writeEmptyChild(child, uniqueId);
+        const tx = this.db.transaction([IMAGES, VMS], 'readwrite', { durability: 'strict' });
+        // writeEmptyChild's commits updated the record's size: keep it, mark it ready.
+        const images = tx.objectStore(IMAGES);
+        const written = (await requestResult(images.get(id))) as ImageRecord;
+        images.put({ ...written, state: 'ready' });
+        tx.objectStore(VMS).put(record);
+        await transactionDone(tx);
+      } catch (e) {
+        await this.deleteImageData(id).catch(() => {});
+        throw e;
+      }
+      return record;
+    });
   }
 
   /** Throws away every change in a VM's child: it is empty over its base again. */
@@ -293,14 +319,23 @@ export class ImageStore {
     await transactionDone(tx);
   }
 
-  /** Imports cut short by a closed tab: records still 'importing' whose lock nobody holds. */
-  private async removeAbandonedImports(): Promise<void> {
-    const tx = this.db.transaction(IMAGES, 'readonly');
+  /**
+   * What a closed or killed tab left half made: records still 'importing' (imports, new
+   * VM disks) whose lock nobody holds, and VM disks no VM record names (left by versions
+   * that stored a VM in two steps).
+   */
+  private async removeAbandoned(): Promise<void> {
+    const tx = this.db.transaction([IMAGES, VMS], 'readonly');
     const all = (await requestResult(tx.objectStore(IMAGES).getAll())) as ImageRecord[];
+    const vms = (await requestResult(tx.objectStore(VMS).getAll())) as VmRecord[];
+    const used = new Set(vms.map((v) => v.diskImageId));
     for (const r of all.filter((r) => r.state === 'importing')) {
       await navigator.locks.request(lockName(r.id), { ifAvailable: true }, async (lock) => {
         if (lock) await this.deleteImageData(r.id);
       });
+    }
+    for (const r of all.filter((r) => r.state === 'ready' && r.kind === 'child' && r.origin === 'vm' && !used.has(r.id))) {
+      await this.deleteImageData(r.id);
     }
   }
 
@@ -318,14 +353,17 @@ export class ImageStore {
     await transactionDone(tx);
   }
 
-  /** Removes a VM record and its disk. */
+  /** Removes a VM record and its disk, in one transaction: never one without the other. */
   async deleteVm(id: string): Promise<void> {
-    const tx = this.db.transaction(VMS, 'readonly');
-    const vm = (await requestResult(tx.objectStore(VMS).get(id))) as VmRecord | undefined;
-    if (vm?.diskImageId) await this.deleteImageData(vm.diskImageId);
-    const del = this.db.transaction(VMS, 'readwrite');
-    del.objectStore(VMS).delete(id);
-    await transactionDone(del);
+    const tx = this.db.transaction([VMS, IMAGES, CHUNKS], 'readwrite', { durability: 'strict' });
+    const vms = tx.objectStore(VMS);
+    const vm = (await requestResult(vms.get(id))) as VmRecord | undefined;
+    if (vm?.diskImageId) {
+      tx.objectStore(CHUNKS).delete(imageChunkRange(vm.diskImageId));
+      tx.objectStore(IMAGES).delete(vm.diskImageId);
+    }
+    vms.delete(id);
+    await transactionDone(tx);
   }
 
   // ------------------------------------------------------------------ quota

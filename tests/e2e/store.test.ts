@@ -128,3 +128,104 @@ test('IdbChunkBackend: a flush refused for quota keeps every write, and a later 
   assert.ok(r.committed, 'the retried flush did not commit');
   assert.equal(r.size, 70_000);
 });
+
+/** In the page: a store on database `dbName` holding one small imported base image. */
+const withBase = async (p: Page, dbName: string) =>
+  p.evaluate(async (name) => {
+    const { ImageStore } = await import('/src/store/ImageStore.ts' as string);
+    const { MemoryBackend, VhdDisk } = await import('/src/disk/index.ts' as string);
+    const mem = new MemoryBackend();
+    const disk = await VhdDisk.createDynamic(mem, 4 * 1024 * 1024);
+    await disk.write(0, new Uint8Array(4096).fill(9));
+    await disk.flush();
+    const store = await ImageStore.open(name);
+    const base = await store.importFile(new Blob([mem.bytes()]), 'tiny.vhd');
+    store.dispose();
+    return base.id as string;
+  }, dbName);
+
+/** Every VM's disk exists and opens, and every VM disk belongs to a VM. */
+const storeInvariants = async (p: Page, dbName: string) =>
+  p.evaluate(async (name) => {
+    const { ImageStore } = await import('/src/store/ImageStore.ts' as string);
+    const store = await ImageStore.open(name);
+    const vms = await store.vms();
+    const all = await new Promise<any[]>((res) => {
+      const req = store.db.transaction('images').objectStore('images').getAll();
+      req.onsuccess = () => res(req.result);
+    });
+    const children = all.filter((r) => r.kind === 'child');
+    const problems: string[] = [];
+    for (const c of children) if (!vms.some((v: any) => v.diskImageId === c.id)) problems.push(`disk ${c.id} (${c.state}) belongs to no VM`);
+    for (const v of vms) {
+      try {
+        const d = await store.openDisk(v.diskImageId);
+        const first = await d.read(0, 1);
+        if (first[0] !== 9) problems.push(`VM ${v.name}: its disk does not read its base`);
+        await d.dispose();
+      } catch (e) {
+        problems.push(`VM ${v.name}: its disk does not open: ${(e as Error).message}`);
+      }
+    }
+    store.dispose();
+    return { vms: vms.length, children: children.length, problems };
+  }, dbName);
+
+test('ImageStore: the store removes a half-made VM disk and a disk no VM names when it opens, and keeps whole VMs', async () => {
+  const baseId = await withBase(page, 'romvisor-store-test-orphans');
+  const r = await page.evaluate(async ({ baseId }) => {
+    const { ImageStore } = await import('/src/store/ImageStore.ts' as string);
+    const store = await ImageStore.open('romvisor-store-test-orphans');
+    await store.addVm({ id: 'vm-kept', name: 'kept', applianceId: 'x', memoryMiB: 64, createdAt: 1 }, baseId);
+    // What a tab killed during New VM left: an unfinished disk (its lock died with the
+    // tab), and, from the old two-step New VM, a finished disk whose VM record never came.
+    const tx = store.db.transaction(['images', 'chunks'], 'readwrite');
+    const base = { kind: 'child', origin: 'vm', name: 'x (VM disk)', size: 512, chunkSize: 65536, virtualSize: 4194304, vhdUuid: '', parentId: baseId, createdAt: 2 };
+    tx.objectStore('images').put({ ...base, id: 'disk-half', state: 'importing' });
+    tx.objectStore('images').put({ ...base, id: 'disk-lost', state: 'ready' });
+    tx.objectStore('chunks').put(new Uint8Array(65536).fill(1), ['disk-half', 0]);
+    await new Promise((res) => (tx.oncomplete = res));
+    store.dispose();
+    const again = await ImageStore.open('romvisor-store-test-orphans');
+    const ids = (await new Promise<any[]>((res) => {
+      const req = again.db.transaction('images').objectStore('images').getAll();
+      req.onsuccess = () => res(req.result);
+    })).map((x) => x.id);
+    const chunks = await new Promise<number>((res) => {
+      const req = again.db.transaction('chunks').objectStore('chunks').count(IDBKeyRange.bound(['disk-half', 0], ['disk-half', Infinity]));
+      req.onsuccess = () => res(req.result);
+    });
+    again.dispose();
+    return { ids, chunks };
+  }, { baseId });
+  assert.ok(!r.ids.includes('disk-half'), 'the half-made disk is still there');
+  assert.ok(!r.ids.includes('disk-lost'), 'the disk no VM names is still there');
+  assert.equal(r.chunks, 0);
+  assert.deepEqual(await storeInvariants(page, 'romvisor-store-test-orphans'), { vms: 1, children: 1, problems: [] });
+});
+
+test('ImageStore: tabs closed at random moments of New VM and Delete VM leave whole VMs or nothing', async () => {
+  const db = 'romvisor-store-test-kills';
+  await withBase(page, db);
+  const ctx = page.context();
+  for (let round = 0; round < 6; round++) {
+    const tab = await ctx.newPage();
+    await tab.addInitScript('globalThis.__name = (f) => f');
+    await tab.goto(env.url);
+    // Keeps making and deleting VMs until the tab is closed under it.
+    void tab.evaluate(async (name) => {
+      const { ImageStore } = await import('/src/store/ImageStore.ts' as string);
+      const store = await ImageStore.open(name);
+      const base = (await store.images()).find((r: any) => r.kind === 'base')!;
+      for (let i = 0; ; i++) {
+        const vm = await store.addVm({ id: `vm-${crypto.randomUUID()}`, name: `v${i}`, applianceId: 'x', memoryMiB: 64, createdAt: i }, base.id);
+        if (i % 2) await store.deleteVm(vm.id);
+      }
+    }, db).catch(() => {});
+    await tab.waitForTimeout(150 + round * 97);
+    await tab.close();
+  }
+  const r = await storeInvariants(page, db);
+  assert.deepEqual(r.problems, []);
+  assert.ok(r.vms > 0, 'no VM was made: the test did not exercise New VM');
+});
