@@ -2,3 +2,5 @@
 // bundle never imports `fs`. Node code (CLI, tests, benchmarks) imports both.
 export { FileBackend } from './FileBackend.ts';
 export { fileParentResolver, parentCandidates } from './fileParentResolver.ts';
+export { DiskLock, DiskLockError, DiskLockSet, type DiskLockErrorCode, type DiskLockMode } from './DiskLock.ts';
+export { chainFiles, fileIdentity, findSameFile, resolveLinks } from './sameFile.ts';
