@@ -1,5 +1,5 @@
 // `romvisor vhd info|check|create|convert|export|cat`: the disk layer from the command line.
-// Exit codes follow the CLI table: 0 ok, 1 check found problems, 2 bad input.
+// Exit codes follow the CLI table: 0 ok, 2 bad input (a damaged image for `check`).
 import { basename, dirname, relative, resolve } from 'node:path';
 import {
   BackendError,
@@ -27,6 +27,7 @@ export interface VhdCommandIo {
 const USAGE = `usage: romvisor vhd <command> ...
   info FILE                                   type, size, creator, uuid, parent, allocation
   check FILE                                  structural check of the image and its chain
+                                              (exit 0 sound, maybe with warnings; 2 damaged)
   create FILE SIZE [--type dynamic|fixed]     new empty image (SIZE like 64M, 1G, 512K, bytes)
   create FILE [SIZE] --parent BASE.vhd        new differencing image over BASE
   convert IN OUT [--type dynamic|fixed]       raw or VHD to a standalone VHD
@@ -150,15 +151,23 @@ function chainWarnings(disk: VhdDisk): string[] {
   return out;
 }
 
+/**
+ * Exit 0 for a sound image (warnings, such as a parent time stamp that moved or sector
+ * bitmap bits past the end of the disk as qemu writes them, are printed but change no
+ * data); exit 2 for a damaged one: it does not open, or open had to work around damage.
+ */
 async function check(path: string, io: VhdCommandIo): Promise<number> {
   const report = await checkVhd(await FileBackend.open(path, { readOnly: true }), { parentResolver: fileParentResolver() });
+  const warnings = report.warnings.map((w) => `${path}: warning: ${w}\n`).join('');
   if (report.problems.length === 0) {
     const chain = report.chain.map((c) => `${c.type} ${c.uuid}`).join(' -> ');
-    io.stdout(`${path}: no problems found (${chain})\n`);
+    io.stdout(`${path}: no problems found (${chain})\n${warnings}`);
     return 0;
   }
-  io.stdout(report.problems.map((p) => `${path}: ${p}`).join('\n') + '\n');
-  return 1;
+  io.stdout(report.problems.map((p) => `${path}: ${p}\n`).join('') + warnings);
+  const n = report.problems.length;
+  io.stderr(`romvisor vhd check: ${path} is damaged (${n} problem${n === 1 ? '' : 's'})\n`);
+  return 2;
 }
 
 async function create(p: Parsed, io: VhdCommandIo): Promise<number> {

@@ -128,6 +128,12 @@ function* blockSpans(offset: number, length: number, blockSize: number): Generat
 export class VhdDisk implements ByteSource {
   /** Non-fatal findings from open (e.g. a damaged footer replaced by its copy at 0). */
   readonly warnings: string[];
+  /**
+   * Those of `warnings` that are damage to the file, which open worked around (a broken
+   * tail footer, a broken footer copy at 0x0), as opposed to oddities that damage
+   * nothing (a parent time stamp that moved, a footer copy that differs but is valid).
+   */
+  readonly damage: string[];
   /** The next disk in the chain, for differencing disks; owned by this one. */
   readonly parent: VhdDisk | undefined;
   readonly footer: VhdFooter;
@@ -155,6 +161,7 @@ export class VhdDisk implements ByteSource {
     parent: VhdDisk | undefined,
     parentReference: ParentReference | undefined,
     warnings: string[],
+    damage: string[],
     readOnly: boolean,
   ) {
     this.footer = footer;
@@ -164,6 +171,7 @@ export class VhdDisk implements ByteSource {
     this.parent = parent;
     this.parentReference = parentReference;
     this.warnings = warnings;
+    this.damage = damage;
     this.forcedReadOnly = readOnly;
     this.bitmapBytes = header ? bitmapSize(header.blockSize) : 0;
   }
@@ -238,14 +246,16 @@ export class VhdDisk implements ByteSource {
   /**
    * Deeper checks than open does (open already guarantees safe access): BAT entries
    * past the end of the disk, and bitmap bits for sectors past the end. For `vhd check`.
+   * Neither changes what any sector reads, and qemu itself sets the bitmap bits of a
+   * partial last block, so they are warnings, not damage.
    */
-  async structuralProblems(): Promise<string[]> {
-    const problems: string[] = [];
-    if (!this.header) return problems;
+  async layoutWarnings(): Promise<string[]> {
+    const found: string[] = [];
+    if (!this.header) return found;
     const { blockSize, tableOffset, maxTableEntries } = this.header;
     for (let i = this.blockCount; i < maxTableEntries; i++) {
       if (this.bat[i] !== UNALLOCATED) {
-        problems.push(`VHD BAT entry ${i} at ${hex(tableOffset + i * 4)}: block is allocated, but the disk has only ${this.blockCount} blocks`);
+        found.push(`VHD BAT entry ${i} at ${hex(tableOffset + i * 4)}: block is allocated, but the disk has only ${this.blockCount} blocks`);
       }
     }
     const last = this.blockCount - 1;
@@ -254,12 +264,12 @@ export class VhdDisk implements ByteSource {
       const bitmap = await this.bitmap(last);
       for (let s = tailSectors; s < blockSize / SECTOR_SIZE; s++) {
         if (isSectorPresent(bitmap, s)) {
-          problems.push(`VHD sector bitmap of block ${last} at ${hex(this.bat[last]! * SECTOR_SIZE)}: sector ${s} is marked present but lies past the end of the disk`);
+          found.push(`VHD sector bitmap of block ${last} at ${hex(this.bat[last]! * SECTOR_SIZE)}: sector ${s} is marked present but lies past the end of the disk`);
           break;
         }
       }
     }
-    return problems;
+    return found;
   }
 
   // ---------------------------------------------------------------- open
@@ -278,6 +288,7 @@ export class VhdDisk implements ByteSource {
       throw new VhdError('truncated', `VHD file is ${fileSize} bytes, too short for the ${FOOTER_SIZE}-byte footer`, 0);
     }
     const warnings: string[] = [];
+    const damage: string[] = [];
     const tailAt = fileSize - FOOTER_SIZE;
     const tail = await backend.read(tailAt, FOOTER_SIZE);
     let footer: VhdFooter;
@@ -296,21 +307,28 @@ export class VhdDisk implements ByteSource {
       }
       if (copy.type === 'fixed') throw tailError;
       footer = copy;
-      warnings.push(`${tailError.message}; opened from the footer copy at 0x0`);
+      damage.push(`${tailError.message}; opened from the footer copy at 0x0`);
     }
-    if (footer.type !== 'fixed' && warnings.length === 0 && tailAt >= FOOTER_SIZE) {
+    if (footer.type !== 'fixed' && damage.length === 0 && tailAt >= FOOTER_SIZE) {
       const copy = await backend.read(0, FOOTER_SIZE);
       if (!copy.every((b, i) => b === tail[i])) {
-        warnings.push(`VHD footer copy at 0x0 differs from the footer at ${hex(tailAt)}`);
+        try {
+          parseFooter(copy, 0);
+          warnings.push(`VHD footer copy at 0x0 differs from the footer at ${hex(tailAt)}`);
+        } catch (copyError) {
+          if (!(copyError instanceof VhdError)) throw copyError;
+          damage.push(`${copyError.message}; the footer at ${hex(tailAt)} is intact and used`);
+        }
       }
     }
+    warnings.unshift(...damage);
     const virtualSize = footerVirtualSize(footer);
 
     if (footer.type === 'fixed') {
       if (virtualSize > tailAt) {
         throw new VhdError('truncated', `VHD fixed disk: footer at ${hex(tailAt)} says the disk is ${virtualSize} bytes, but only ${tailAt} bytes of data precede it`, tailAt);
       }
-      return new VhdDisk(backend, footer, footerRaw, undefined, new Uint32Array(0), tailAt, undefined, undefined, warnings, opts.readOnly ?? false);
+      return new VhdDisk(backend, footer, footerRaw, undefined, new Uint32Array(0), tailAt, undefined, undefined, warnings, damage, opts.readOnly ?? false);
     }
 
     const headerAt = footer.dataOffset!;
@@ -393,7 +411,7 @@ export class VhdDisk implements ByteSource {
         warnings.push(`VHD dynamic header at ${hex(headerAt)}: parent time stamp is ${header.parentTimeStamp}, but the parent's footer says ${parent.footer.timeStamp} (parent changed since the child was made?)`);
       }
     }
-    return new VhdDisk(backend, footer, footerRaw, header, bat, tailAt, parent, parentReference, warnings, opts.readOnly ?? false);
+    return new VhdDisk(backend, footer, footerRaw, header, bat, tailAt, parent, parentReference, warnings, damage, opts.readOnly ?? false);
   }
 
   private static async openParent(

@@ -3,8 +3,17 @@ import { VhdDisk, type VhdOpenOptions } from './VhdDisk.ts';
 import { VhdError } from './VhdError.ts';
 
 export interface VhdCheckReport {
-  /** Everything wrong, one line each, in the typed errors' wording. Empty means clean. */
+  /**
+   * Damage, one line each, in the typed errors' wording: what makes the image refuse to
+   * open, or what open had to work around (a broken footer). Empty means the image is sound.
+   */
   problems: string[];
+  /**
+   * Findings that damage nothing: every sector reads as written (a parent time stamp
+   * that moved, a footer copy that differs but is valid, sector bitmap bits past the end
+   * of the disk as qemu writes them, a stray block past the end of the disk).
+   */
+  warnings: string[];
   /** The chain as far as it opened, child first. */
   chain: { uuid: string; type: string; virtualSize: number; allocatedBlocks: number; blockCount: number }[];
 }
@@ -12,11 +21,11 @@ export interface VhdCheckReport {
 /**
  * The full structural check behind `romvisor vhd check` (qemu-img check does not do
  * VHD): opens the image and its chain read-only, which validates every structure, then
- * adds what open tolerates (warnings, stray BAT entries, bitmap bits past the end).
- * Takes ownership of `backend` and disposes the chain.
+ * adds what open tolerates (damage it worked around, warnings, stray BAT entries, bitmap
+ * bits past the end). Takes ownership of `backend` and disposes the chain.
  */
 export async function checkVhd(backend: BlockBackend, opts: VhdOpenOptions = {}): Promise<VhdCheckReport> {
-  const report: VhdCheckReport = { problems: [], chain: [] };
+  const report: VhdCheckReport = { problems: [], warnings: [], chain: [] };
   let disk: VhdDisk;
   try {
     disk = await VhdDisk.open(backend, { ...opts, readOnly: true });
@@ -30,8 +39,8 @@ export async function checkVhd(backend: BlockBackend, opts: VhdOpenOptions = {})
     for (let d: VhdDisk | undefined = disk, depth = 0; d; d = d.parent, depth++) {
       const prefix = depth === 0 ? '' : `parent ${d.uuid}: `;
       report.chain.push({ uuid: d.uuid, type: d.type, virtualSize: d.virtualSize, allocatedBlocks: d.allocatedBlocks, blockCount: d.blockCount });
-      for (const w of d.warnings) report.problems.push(prefix + w);
-      for (const p of await d.structuralProblems()) report.problems.push(prefix + p);
+      for (const w of d.warnings) (d.damage.includes(w) ? report.problems : report.warnings).push(prefix + w);
+      for (const w of await d.layoutWarnings()) report.warnings.push(prefix + w);
     }
   } finally {
     await disk.dispose();

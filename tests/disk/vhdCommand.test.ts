@@ -73,15 +73,16 @@ describe('romvisor vhd commands', () => {
     qemuImg('compare', '-f', 'vpc', '-F', 'raw', flat, raw);
   });
 
-  it('exits 1 from check on a damaged image and 2 from info on a non-image', async () => {
+  it('exits 2 from check on a damaged image and from info on a non-image', async () => {
     const path = join(dir, 'damaged.vhd');
     await cli('create', path, '4M');
     const bytes = readFileSync(path);
     bytes[bytes.length - 512 + 1] ^= 0x20; // tail cookie; the copy at 0 is intact
     writeFileSync(path, bytes);
     const c = await cli('check', path);
-    assert.equal(c.code, 1);
+    assert.equal(c.code, 2);
     assert.match(c.out, /cookie is "cOnectix", expected "conectix"; opened from the footer copy/);
+    assert.equal(c.err, `romvisor vhd check: ${path} is damaged (1 problem)\n`);
     const junk = join(dir, 'junk.bin');
     writeFileSync(junk, new Uint8Array(4096).fill(7));
     const i = await cli('info', junk);
@@ -118,3 +119,59 @@ describe('romvisor vhd commands', () => {
     assert.match(missing.err, /"\/nope" not found/);
   });
 });
+
+describe('romvisor vhd check: damaged (exit 2) or sound (exit 0)', () => {
+  it('passes a sound image, and one whose warnings damage nothing', async () => {
+    const path = join(dir, 'sound.vhd');
+    await cli('convert', writeRaw('sound.raw', 3 * MiB, 20), path);
+    const c = await cli('check', path);
+    assert.equal(c.code, 0, c.out + c.err);
+    assert.match(c.out, /no problems found \(dynamic /);
+    // qemu marks a whole bitmap present, also the sectors of a last block past the end of
+    // a disk whose size is not a whole number of blocks: not damage.
+    const q = join(dir, 'qemu.vhd');
+    qemuImg('create', '-f', 'vpc', q, '5M');
+    run('qemu-io', ['-f', 'vpc', '-c', 'write -P 0x55 4M 512', q]);
+    const qc = await cli('check', q);
+    assert.equal(qc.code, 0, qc.out + qc.err);
+    assert.match(qc.out, /warning: VHD sector bitmap of block 2 .* past the end of the disk/);
+  });
+
+  it('fails an image with overlapping BAT entries or a bad footer checksum', async () => {
+    const good = readFileSync((await convertPattern('overlap', 4 * MiB, 21)).vhd);
+    const overlap = Buffer.from(good);
+    overlap.copy(overlap, 1536 + 4, 1536, 1540); // BAT entry 1 := BAT entry 0
+    const bat = join(dir, 'overlap.vhd');
+    writeFileSync(bat, overlap);
+    const c = await cli('check', bat);
+    assert.equal(c.code, 2);
+    assert.match(c.out, /VHD block 1 \(BAT entry at 0x604\) at 0x800 overlaps block 0/);
+    assert.match(c.err, /^romvisor vhd check: .*overlap\.vhd is damaged \(1 problem\)\n$/);
+
+    for (const [name, at] of [['tail', good.length - 512 + 70], ['copy', 70]] as const) {
+      const bytes = Buffer.from(good);
+      bytes[at]! ^= 1; // inside the unique id: the checksum no longer matches
+      const path = join(dir, `checksum-${name}.vhd`);
+      writeFileSync(path, bytes);
+      const r = await cli('check', path);
+      assert.equal(r.code, 2, `${name}: ${r.out}`);
+      assert.match(r.out, /checksum is 0x[0-9a-f]+, expected 0x/);
+    }
+  });
+});
+
+/** A raw file of `size` pattern bytes in the test directory. */
+function writeRaw(name: string, size: number, seed: number): string {
+  const path = join(dir, name);
+  writeFileSync(path, pattern(size, seed));
+  return path;
+}
+
+/** NAME.raw of pattern bytes, converted to a dynamic NAME.vhd. */
+async function convertPattern(name: string, size: number, seed: number): Promise<{ raw: string; vhd: string }> {
+  const raw = writeRaw(`${name}.raw`, size, seed);
+  const vhd = join(dir, `${name}.vhd`);
+  const r = await cli('convert', raw, vhd);
+  assert.equal(r.code, 0, r.err);
+  return { raw, vhd };
+}

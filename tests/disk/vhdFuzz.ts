@@ -220,7 +220,7 @@ async function exercise(bytes: Uint8Array, seed: Seed, all: Seed[], rnd: () => n
       await disk.read(at, Math.min(4096, size - at));
     }
     await disk.changedBytes();
-    await disk.structuralProblems();
+    await disk.layoutWarnings();
     // Writes allocate up to one block; skip them for the (legal) giant block sizes.
     if (disk.blockSize <= 8 * MiB || disk.type === 'fixed') {
       for (let i = 0; i < 3; i++) {
