@@ -1,5 +1,9 @@
 // `romvisor vhd info|check|create|convert|export|cat`: the disk layer from the command line.
-// Exit codes follow the CLI table: 0 ok, 2 bad input (a damaged image for `check`).
+// Exit codes follow the CLI table: 0 ok, 2 bad input (a damaged image for `check`, a
+// disk in use by another romvisor process, an output that is one of the inputs).
+// Commands that write never touch their inputs and replace their output only once it is
+// complete (see writeOutput).
+import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
 import {
   BackendError,
@@ -15,7 +19,7 @@ import {
   writeVhdImage,
   type BlockBackend,
 } from '../disk/index.ts';
-import { FileBackend, fileParentResolver } from '../disk/node.ts';
+import { chainFiles, DiskLockError, DiskLockSet, FileBackend, fileParentResolver, findSameFile, resolveLinks } from '../disk/node.ts';
 
 export interface VhdCommandIo {
   stdout: (s: string) => void;
@@ -170,42 +174,108 @@ async function check(path: string, io: VhdCommandIo): Promise<number> {
   return 2;
 }
 
+/** A file a command reads, and how to name it in a message. */
+interface Input {
+  path: string;
+  what: string;
+}
+
+/**
+ * Writes a command's output without ever destroying an input or a half-written result:
+ * refuses an output that is the same file as one of `inputs` (device and inode, so a
+ * symlink or hard link to an input counts), locks it for writing, fills a temporary file
+ * beside it (through symlinks: beside the file they name) and renames that into place
+ * only when `write` succeeds. On failure the old file is untouched and the temporary one
+ * removed. `write` may wrap the backend in a VhdDisk and dispose it.
+ */
+async function writeOutput<T>(output: string, inputs: readonly Input[], locks: DiskLockSet, write: (backend: FileBackend, target: string) => Promise<T>): Promise<T> {
+  const same = findSameFile(output, inputs);
+  if (same) throw new UsageError(`${output} is the same file as ${same.what}; refusing to overwrite an input`);
+  await locks.add(output, 'write');
+  const target = resolveLinks(output);
+  const temp = `${target}.${process.pid}.tmp`;
+  const backend = await FileBackend.create(temp);
+  try {
+    const result = await write(backend, target);
+    await backend.dispose();
+    await rename(temp, target);
+    await syncDirectory(dirname(target));
+    return result;
+  } catch (e) {
+    await backend.dispose();
+    await rm(temp, { force: true });
+    throw e;
+  }
+}
+
+/** Makes a rename durable; best effort (some file systems refuse fsync on a directory). */
+async function syncDirectory(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // The rename itself has happened; only its durability across a power cut is unsure.
+  }
+}
+
+/** Takes shared locks on every file of a chain (or a raw input): read while others may read. */
+async function lockInputs(inputs: readonly Input[], locks: DiskLockSet): Promise<void> {
+  for (const i of inputs) await locks.add(i.path, 'read');
+}
+
 async function create(p: Parsed, io: VhdCommandIo): Promise<number> {
   const parentPath = p.options.get('parent');
   expectArgs(p, parentPath ? 1 : 2, 2, parentPath ? 'FILE [SIZE] --parent BASE.vhd' : 'FILE SIZE');
   const [file, sizeText] = p.positional as [string, string | undefined];
-  if (parentPath) {
-    if (p.options.has('type')) throw new UsageError('--type does not apply with --parent (the new image is differencing)');
-    const parent = await openVhd(parentPath, true);
-    if (sizeText !== undefined && parseSize(sizeText) !== parent.virtualSize) {
-      await parent.dispose();
-      throw new UsageError(`size ${sizeText} differs from the parent's ${parent.virtualSize} bytes; a differencing disk has its parent's size`);
+  const locks = new DiskLockSet();
+  try {
+    if (parentPath) {
+      if (p.options.has('type')) throw new UsageError('--type does not apply with --parent (the new image is differencing)');
+      const parent = await openVhd(parentPath, true);
+      // The new child owns `parent` once created; until then it is disposed here.
+      let owned = false;
+      try {
+        if (sizeText !== undefined && parseSize(sizeText) !== parent.virtualSize) {
+          throw new UsageError(`size ${sizeText} differs from the parent's ${parent.virtualSize} bytes; a differencing disk has its parent's size`);
+        }
+        const inputs = chainFiles(parent);
+        await lockInputs(inputs, locks);
+        const uuid = await writeOutput(file, inputs, locks, async (backend, target) => {
+          const rel = relative(dirname(target), resolve(parentPath));
+          const child = await VhdDisk.createDifferencing(backend, parent, {
+            parentRelativePath: rel.startsWith('.') ? rel : `./${rel}`,
+            parentAbsolutePath: resolve(parentPath),
+            parentName: basename(parentPath),
+          });
+          owned = true;
+          await child.flush();
+          const id = child.uuid;
+          await child.dispose();
+          return id;
+        });
+        io.stdout(`${file}: differencing, ${formatBytes(parent.virtualSize)}, uuid ${uuid}, parent ${parent.uuid}\n`);
+      } finally {
+        if (!owned) await parent.dispose();
+      }
+      return 0;
     }
-    const rel = relative(dirname(resolve(file)), resolve(parentPath));
-    const backend = await FileBackend.create(file);
-    let child: VhdDisk;
-    try {
-      child = await VhdDisk.createDifferencing(backend, parent, {
-        parentRelativePath: rel.startsWith('.') ? rel : `./${rel}`,
-        parentAbsolutePath: resolve(parentPath),
-        parentName: basename(parentPath),
-      });
-    } catch (e) {
-      await backend.dispose();
-      await parent.dispose();
-      throw e;
-    }
-    io.stdout(`${file}: differencing, ${formatBytes(child.virtualSize)}, uuid ${child.uuid}, parent ${parent.uuid}\n`);
-    await child.dispose();
+    const size = parseSize(sizeText!);
+    const type = typeOption(p);
+    const uuid = await writeOutput(file, [], locks, async (backend) => {
+      const disk = type === 'fixed' ? await VhdDisk.createFixed(backend, size) : await VhdDisk.createDynamic(backend, size);
+      const id = disk.uuid;
+      await disk.dispose();
+      return id;
+    });
+    io.stdout(`${file}: ${type}, ${formatBytes(size)}, uuid ${uuid}, creator ${JSON.stringify(CREATOR_APPLICATION)}\n`);
     return 0;
+  } finally {
+    locks.release();
   }
-  const size = parseSize(sizeText!);
-  const type = typeOption(p);
-  const backend = await FileBackend.create(file);
-  const disk = type === 'fixed' ? await VhdDisk.createFixed(backend, size) : await VhdDisk.createDynamic(backend, size);
-  io.stdout(`${file}: ${type}, ${formatBytes(size)}, uuid ${disk.uuid}, creator ${JSON.stringify(CREATOR_APPLICATION)}\n`);
-  await disk.dispose();
-  return 0;
 }
 
 /** A raw file is any file without a VHD cookie at its start or end. */
@@ -218,54 +288,56 @@ async function looksLikeVhd(b: BlockBackend): Promise<boolean> {
 async function convert(p: Parsed, io: VhdCommandIo): Promise<number> {
   expectArgs(p, 2, 2, 'IN OUT');
   const [input, output] = p.positional as [string, string];
-  if (resolve(input) === resolve(output)) throw new UsageError('IN and OUT are the same file');
   const type = typeOption(p);
-  const inBackend = await FileBackend.open(input, { readOnly: true });
-  if (await looksLikeVhd(inBackend)) {
-    await inBackend.dispose();
-    const disk = await openVhd(input, true);
+  const locks = new DiskLockSet();
+  try {
+    const inBackend = await FileBackend.open(input, { readOnly: true });
+    if (await looksLikeVhd(inBackend)) {
+      await inBackend.dispose();
+      const disk = await openVhd(input, true);
+      try {
+        const inputs = chainFiles(disk);
+        await lockInputs(inputs, locks);
+        await writeOutput(output, inputs, locks, (out) => writeVhdImage(disk, out, type));
+        io.stdout(`${output}: ${type}, ${formatBytes(disk.virtualSize)} from VHD ${input}\n`);
+      } finally {
+        await disk.dispose();
+      }
+      return 0;
+    }
     try {
-      await writeOut(disk, output, type);
-      io.stdout(`${output}: ${type}, ${formatBytes(disk.virtualSize)} from VHD ${input}\n`);
+      if (inBackend.size % 512 !== 0 || inBackend.size === 0) {
+        throw new UsageError(`${input}: raw image of ${inBackend.size} bytes is not a positive multiple of 512`);
+      }
+      const inputs = [{ path: input, what: input }];
+      await lockInputs(inputs, locks);
+      await writeOutput(output, inputs, locks, (out) => writeVhdImage(inBackend, out, type));
+      io.stdout(`${output}: ${type}, ${formatBytes(inBackend.size)} from raw ${input}\n`);
     } finally {
-      await disk.dispose();
+      await inBackend.dispose();
     }
     return 0;
-  }
-  try {
-    if (inBackend.size % 512 !== 0 || inBackend.size === 0) {
-      throw new UsageError(`${input}: raw image of ${inBackend.size} bytes is not a positive multiple of 512`);
-    }
-    await writeOut(inBackend, output, type);
-    io.stdout(`${output}: ${type}, ${formatBytes(inBackend.size)} from raw ${input}\n`);
   } finally {
-    await inBackend.dispose();
-  }
-  return 0;
-}
-
-async function writeOut(source: VhdDisk | BlockBackend, output: string, type: 'dynamic' | 'fixed'): Promise<void> {
-  const out = await FileBackend.create(output);
-  try {
-    await writeVhdImage(source, out, type);
-  } finally {
-    await out.dispose();
+    locks.release();
   }
 }
 
 async function exportChain(p: Parsed, io: VhdCommandIo): Promise<number> {
   expectArgs(p, 2, 2, 'CHILD.vhd OUT.vhd');
   const [input, output] = p.positional as [string, string];
-  if (resolve(input) === resolve(output)) throw new UsageError('CHILD and OUT are the same file');
   const type = typeOption(p);
+  const locks = new DiskLockSet();
   const disk = await openVhd(input, true);
   try {
-    await writeOut(disk, output, type);
+    const inputs = chainFiles(disk);
+    await lockInputs(inputs, locks);
+    await writeOutput(output, inputs, locks, (out) => writeVhdImage(disk, out, type));
     let depth = 0;
     for (let d = disk.parent; d; d = d.parent) depth++;
     io.stdout(`${output}: ${type}, ${formatBytes(disk.virtualSize)}, flattened from ${depth + 1} disk(s)\n`);
   } finally {
     await disk.dispose();
+    locks.release();
   }
   return 0;
 }
@@ -288,7 +360,7 @@ async function cat(p: Parsed, io: VhdCommandIo): Promise<number> {
 }
 
 function isBadInput(e: unknown): e is Error {
-  if (e instanceof VhdError || e instanceof Ext2Error || e instanceof PartitionError || e instanceof BackendError || e instanceof SliceError || e instanceof UsageError) return true;
+  if ([VhdError, Ext2Error, PartitionError, BackendError, SliceError, UsageError, DiskLockError].some((c) => e instanceof c)) return true;
   // File-system errors (ENOENT, EACCES, EISDIR) are bad input too: a wrong path.
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall !== undefined;
 }

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseSize, vhdCommand } from '../../src/cli/vhdCommand.ts';
-import { MBR_TYPE_LINUX, MbrPartitionTable } from '../../src/disk/index.ts';
-import { pattern, qemuImg, qemuVirtualSize, run, tempDir, waitForQemuImg } from './diskFixtures.ts';
+import { MBR_TYPE_LINUX, MbrPartitionTable, VhdDisk } from '../../src/disk/index.ts';
+import { FileBackend, fileParentResolver } from '../../src/disk/node.ts';
+import { pattern, qemuImg, qemuVirtualSize, run, sha256, tempDir, waitForQemuImg } from './diskFixtures.ts';
+import { holdDiskLock } from './diskLockHolder.ts';
 
 const MiB = 1024 * 1024;
 let dir: string;
@@ -175,3 +177,122 @@ async function convertPattern(name: string, size: number, seed: number): Promise
   assert.equal(r.code, 0, r.err);
   return { raw, vhd };
 }
+
+const fileSha = (path: string): string => sha256(readFileSync(path));
+
+describe('romvisor vhd never destroys its input', () => {
+  /** base.vhd (pattern data) and child.vhd over it with data of its own, in a fresh directory. */
+  async function chain(name: string): Promise<{ base: string; child: string; sums: () => string[] }> {
+    mkdirSync(join(dir, name));
+    const { vhd: base } = await convertPattern(`${name}/base`, 4 * MiB, 30);
+    const child = join(dir, name, 'child.vhd');
+    assert.equal((await cli('create', child, '--parent', base)).code, 0);
+    const disk = await VhdDisk.open(await FileBackend.open(child), { parentResolver: fileParentResolver() });
+    await disk.write(MiB, pattern(64 * 1024, 31));
+    await disk.dispose();
+    return { base, child, sums: () => [fileSha(base), fileSha(child)] };
+  }
+
+  function refused(r: { code: number; err: string }, pattern: RegExp): void {
+    assert.equal(r.code, 2, r.err);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    assert.match(r.err, pattern);
+  }
+
+  it('refuses to export a child over its own parent, or over itself', async () => {
+    const { base, child, sums } = await chain('over-parent');
+    const before = sums();
+    refused(await cli('export', child, base), /is the same file as .*base\.vhd, the parent of .*child\.vhd; refusing to overwrite an input/);
+    refused(await cli('export', child, child), /is the same file as .*child\.vhd/);
+    assert.deepEqual(sums(), before, 'base and child are byte-for-byte unchanged');
+    assert.equal((await cli('check', child)).code, 0);
+  });
+
+  it('sees through a symlink or a hard link to an input (export, convert, create)', async () => {
+    const { base, child, sums } = await chain('links');
+    const before = sums();
+    const links = join(dir, 'links');
+    symlinkSync('child.vhd', join(links, 'sym-child.vhd'));
+    linkSync(child, join(links, 'hard-child.vhd'));
+    symlinkSync(base, join(links, 'sym-base.vhd'));
+    linkSync(base, join(links, 'hard-base.vhd'));
+    for (const out of ['sym-child.vhd', 'hard-child.vhd', 'sym-base.vhd', 'hard-base.vhd']) {
+      refused(await cli('export', child, join(links, out)), /is the same file as/);
+      refused(await cli('convert', child, join(links, out)), /is the same file as/);
+    }
+    for (const out of ['sym-base.vhd', 'hard-base.vhd']) {
+      refused(await cli('convert', base, join(links, out)), /is the same file as .*base\.vhd/);
+      refused(await cli('create', join(links, out), '--parent', base), /is the same file as .*base\.vhd/);
+    }
+    // A raw input too.
+    const raw = writeRaw('links/disk.raw', MiB, 32);
+    const rawSum = fileSha(raw);
+    symlinkSync('disk.raw', join(links, 'sym-raw.vhd'));
+    refused(await cli('convert', raw, join(links, 'sym-raw.vhd')), /is the same file as .*disk\.raw/);
+    assert.equal(fileSha(raw), rawSum);
+    assert.deepEqual(sums(), before);
+  });
+
+  it('writes through a symlink to a file that does not exist yet, and keeps the link', async () => {
+    const { child } = await chain('dangling');
+    const link = join(dir, 'dangling', 'out-link.vhd');
+    symlinkSync('flat/out.vhd', link);
+    mkdirSync(join(dir, 'dangling', 'flat'));
+    const r = await cli('export', child, link);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(lstatSync(link).isSymbolicLink());
+    assert.ok(lstatSync(join(dir, 'dangling', 'flat', 'out.vhd')).isFile());
+    assert.equal((await cli('check', link)).code, 0);
+    assert.deepEqual(readdirSync(join(dir, 'dangling', 'flat')), ['out.vhd'], 'no temporary or lock file is left');
+  });
+
+  it('leaves the old output as it was, and no temporary file, when an export fails', async () => {
+    const { child } = await chain('failing');
+    const out = join(dir, 'failing', 'out.vhd');
+    writeFileSync(out, 'the previous export\n');
+    const listing = readdirSync(join(dir, 'failing')).sort();
+    // The disk fills up half way through writing the new image.
+    const write = FileBackend.prototype.write;
+    let writes = 0;
+    FileBackend.prototype.write = function (this: FileBackend, offset: number, data: Uint8Array) {
+      if (this.path.endsWith('.tmp') && ++writes > 1) {
+        return Promise.reject(Object.assign(new Error(`ENOSPC: no space left on device, write`), { code: 'ENOSPC', syscall: 'write' }));
+      }
+      return write.call(this, offset, data);
+    };
+    let r;
+    try {
+      r = await cli('export', child, out);
+    } finally {
+      FileBackend.prototype.write = write;
+    }
+    refused(r, /ENOSPC/);
+    assert.ok(writes > 1, 'the failure came while writing the new image');
+    assert.equal(readFileSync(out, 'utf8'), 'the previous export\n');
+    assert.deepEqual(readdirSync(join(dir, 'failing')).sort(), listing);
+    // The same export succeeds afterwards and replaces the file.
+    assert.equal((await cli('export', child, out)).code, 0);
+    assert.equal((await cli('check', out)).code, 0);
+  });
+
+  it('refuses a disk another process writes, and shares one that others read', async () => {
+    const { base, child } = await chain('locked');
+    const writer = await holdDiskLock(child, 'write');
+    try {
+      refused(await cli('export', child, join(dir, 'locked', 'out.vhd')), new RegExp(`: ${child} is in use by process ${writer.child.pid}\\n$`));
+      refused(await cli('create', child, '4M'), new RegExp(`is in use by process ${writer.child.pid}`));
+    } finally {
+      await writer.stop();
+    }
+    assert.ok(!existsSync(join(dir, 'locked', 'out.vhd')));
+    const reader = await holdDiskLock(base, 'read');
+    try {
+      const r = await cli('export', child, join(dir, 'locked', 'out.vhd'));
+      assert.equal(r.code, 0, r.err);
+      refused(await cli('convert', child, base), /is the same file as/);
+      refused(await cli('create', base, '4M'), new RegExp(`: ${base} is in use by process ${reader.child.pid}\\n$`));
+    } finally {
+      await reader.stop();
+    }
+  });
+});
