@@ -19,7 +19,7 @@ import {
   writeVhdImage,
   type BlockBackend,
 } from '../disk/index.ts';
-import { chainFiles, DiskLockError, DiskLockSet, FileBackend, fileParentResolver, findSameFile, resolveLinks } from '../disk/node.ts';
+import { chainFiles, DiskLockError, DiskLockSet, FileBackend, fileParentResolver, findSameFile } from '../disk/node.ts';
 
 export interface VhdCommandIo {
   stdout: (s: string) => void;
@@ -191,9 +191,9 @@ interface Input {
 async function writeOutput<T>(output: string, inputs: readonly Input[], locks: DiskLockSet, write: (backend: FileBackend, target: string) => Promise<T>): Promise<T> {
   const same = findSameFile(output, inputs);
   if (same) throw new UsageError(`${output} is the same file as ${same.what}; refusing to overwrite an input`);
-  await locks.add(output, 'write');
-  const target = resolveLinks(output);
-  const temp = `${target}.${process.pid}.tmp`;
+  const lock = await locks.add(output, 'write');
+  const target = lock.target;
+  const temp = lock.temporaryPath();
   const backend = await FileBackend.create(temp);
   try {
     const result = await write(backend, target);

@@ -9,7 +9,7 @@
 // (process.kill(pid, 0) fails with ESRCH: a run that was SIGKILLed) are removed on sight.
 // Locks are released on dispose, on process exit and on SIGINT/SIGTERM/SIGHUP.
 import { lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { resolveLinks } from './sameFile.ts';
 
 export type DiskLockMode = 'read' | 'write';
@@ -63,6 +63,8 @@ export class DiskLock {
   private constructor(
     /** The disk file, as the caller named it. */
     readonly path: string,
+    /** The file `path` names, symlinks resolved (where the lock directory sits beside). */
+    readonly target: string,
     readonly mode: DiskLockMode,
     /** The lock directory, or undefined for a read lock where none can be made. */
     private readonly dir: string | undefined,
@@ -77,14 +79,14 @@ export class DiskLock {
    * read-only mount) is granted without a lock file: nobody can write-lock it there either.
    */
   static async acquire(path: string, mode: DiskLockMode): Promise<DiskLock> {
-    let dir: string;
+    let target: string;
     try {
-      dir = `${resolveLinks(path)}.lock`;
+      target = resolveLinks(path);
     } catch (e) {
       throw new DiskLockError('unlockable', `cannot lock ${path}: ${(e as Error).message}`, path);
     }
     for (let attempt = 1; ; attempt++) {
-      const result = DiskLock.tryAcquire(path, mode, dir);
+      const result = DiskLock.tryAcquire(path, target, mode);
       if (result instanceof DiskLock) return result;
       if (attempt === ATTEMPTS) throw new DiskLockError('in-use', `${path} is in use by process ${result}`, path, result);
       await new Promise((r) => setTimeout(r, 10 + Math.random() * 40));
@@ -97,12 +99,13 @@ export class DiskLock {
   }
 
   /** The lock, or the PID of a process holding a conflicting one. */
-  private static tryAcquire(path: string, mode: DiskLockMode, dir: string): DiskLock | number {
+  private static tryAcquire(path: string, target: string, mode: DiskLockMode): DiskLock | number {
+    const dir = `${target}.lock`;
     let created: { entry: string } | { pid: number };
     try {
       created = DiskLock.createEntry(mode, dir);
     } catch (e) {
-      if (mode === 'read' && NOT_WRITABLE.has(errorCode(e) ?? '')) return DiskLock.hold(new DiskLock(path, mode, undefined, ''));
+      if (mode === 'read' && NOT_WRITABLE.has(errorCode(e) ?? '')) return DiskLock.hold(new DiskLock(path, target, mode, undefined, ''));
       throw new DiskLockError('unlockable', `cannot lock ${path}: ${(e as Error).message}`, path);
     }
     if ('pid' in created) return created.pid;
@@ -121,7 +124,7 @@ export class DiskLock {
         return pid;
       }
     }
-    return DiskLock.hold(new DiskLock(path, mode, dir, mine));
+    return DiskLock.hold(new DiskLock(path, target, mode, dir, mine));
   }
 
   /**
@@ -177,6 +180,22 @@ export class DiskLock {
     return lock;
   }
 
+  /**
+   * Where the holder of a write lock builds the file's new contents, to rename them over
+   * the file once complete: `FILE.PID.tmp` beside it. Temporary files that writers killed
+   * half way left there are removed: a live writer of this file would hold the lock.
+   */
+  temporaryPath(): string {
+    if (this.mode !== 'write' || this.released) throw new Error(`${this.path}: a temporary file needs a held write lock`);
+    const dir = dirname(this.target);
+    const prefix = `${basename(this.target)}.`;
+    for (const name of readdirSync(dir)) {
+      const pid = name.startsWith(prefix) && name.endsWith('.tmp') ? name.slice(prefix.length, -'.tmp'.length) : '';
+      if (/^\d+$/.test(pid) && Number(pid) !== process.pid && !isAlive(Number(pid))) rmSync(join(dir, name), { force: true });
+    }
+    return join(dir, `${prefix}${process.pid}.tmp`);
+  }
+
   /** Removes this holder's entry, and the lock directory if it was the last. Idempotent. */
   release(): void {
     if (this.released) return;
@@ -201,9 +220,11 @@ export class DiskLock {
 export class DiskLockSet {
   private readonly locks: DiskLock[] = [];
 
-  async add(path: string, mode: DiskLockMode): Promise<void> {
+  async add(path: string, mode: DiskLockMode): Promise<DiskLock> {
     try {
-      this.locks.push(await DiskLock.acquire(path, mode));
+      const lock = await DiskLock.acquire(path, mode);
+      this.locks.push(lock);
+      return lock;
     } catch (e) {
       this.release();
       throw e;

@@ -110,6 +110,20 @@ describe('DiskLock', () => {
     assert.ok(!existsSync(`${disk}.lock`));
   });
 
+  it('gives a writer a temporary file beside the disk, removing those of killed writers', async () => {
+    const disk = join(dir, 'temp.vhd');
+    const dead = deadPid();
+    const { child } = await holder(join(dir, 'other.vhd'), 'read');
+    writeFileSync(`${disk}.${dead}.tmp`, 'half an image');
+    writeFileSync(`${disk}.${child.pid}.tmp`, 'not ours to judge');
+    const lock = await DiskLock.acquire(disk, 'write');
+    assert.equal(lock.temporaryPath(), `${disk}.${process.pid}.tmp`);
+    assert.ok(!existsSync(`${disk}.${dead}.tmp`), "a dead writer's temporary file is removed");
+    assert.ok(existsSync(`${disk}.${child.pid}.tmp`), "a live process's is left alone");
+    lock.release();
+    assert.throws(() => lock.temporaryPath(), /needs a held write lock/);
+  });
+
   it('locks the file a symlink names, not the link', async () => {
     const disk = join(dir, 'real.vhd');
     writeFileSync(disk, '');
