@@ -7,7 +7,9 @@ export type ApplianceErrorCode =
   /** A .vhd.gz that does not gunzip (truncated, not gzip). */
   | 'bad-image'
   /** An overlay whose chain does not lead to the appliance it was given for. */
-  | 'overlay-mismatch';
+  | 'overlay-mismatch'
+  /** An overlay that is the image itself, or a disk of its chain, under another name. */
+  | 'overlay-is-image';
 
 export class ApplianceError extends Error {
   override readonly name = 'ApplianceError';

@@ -7,6 +7,9 @@
  *   - a temporary snapshot child, deleted by dispose(),
  *   - or by default a persistent child per base image in the user's data directory
  *     ($XDG_DATA_HOME/romvisor or ~/.local/share/romvisor), never next to the image.
+ *
+ * The overlay is locked for writing and every disk below it for reading (DiskLock) until
+ * dispose(): a second run on the same overlay is refused, while runs over one base share it.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -16,7 +19,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { VhdDisk, type ParentResolver } from '../disk/index.ts';
-import { FileBackend, fileParentResolver } from '../disk/node.ts';
+import { chainFiles, DiskLockSet, FileBackend, fileParentResolver, findSameFile, resolveLinks, type DiskLock } from '../disk/node.ts';
 import { ApplianceError } from './ApplianceError.ts';
 
 export type OverlayMode = { kind: 'persistent' } | { kind: 'file'; path: string } | { kind: 'snapshot' };
@@ -57,6 +60,8 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
   const image = resolve(opts.image);
   const basePath = /\.gz$/i.test(image) ? await unpackVhdGz(image, join(dataDir, 'cache')) : image;
   const base = await VhdDisk.open(await FileBackend.open(basePath, { readOnly: true }), { readOnly: true, parentResolver: fileParentResolver() });
+  const locks = new DiskLockSet();
+  let overlayLock: DiskLock;
   let overlayPath: string;
   let temporary = false;
   let tempDir: string | undefined;
@@ -74,15 +79,36 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
         overlayPath = join(dataDir, 'overlays', `${applianceName(image)}-${base.uuid}.vhd`);
         break;
     }
+    // Writes go to the overlay only: an overlay that is the image (or a disk below it) by
+    // another name would take them straight into the image.
+    const same = findSameFile(overlayPath, [{ path: image, what: image }, ...chainFiles(base)]);
+    if (same) throw new ApplianceError('overlay-is-image', `overlay ${overlayPath} is the same file as ${same.what}; guest writes never go into the image`, overlayPath);
+    // Other runs may read the same base at once, but only this one writes its overlay.
+    await mkdir(dirname(overlayPath), { recursive: true });
+    for (const f of chainFiles(base)) await locks.add(f.path, 'read');
+    overlayLock = await locks.add(overlayPath, 'write');
   } catch (e) {
+    locks.release();
     await base.dispose();
+    if (tempDir) await rm(tempDir, { recursive: true, force: true });
     throw e;
   }
 
   let disk: VhdDisk;
   try {
-    disk = (await exists(overlayPath)) ? await openOverlay(overlayPath, base, basePath) : await createOverlay(overlayPath, base, basePath);
+    const temp = overlayLock.temporaryPath();
+    disk = (await exists(overlayPath)) ? await openOverlay(overlayPath, base, basePath) : await createOverlay(overlayPath, overlayLock.target, temp, base, basePath);
+    // An existing overlay may sit on disks between it and the base; they are read too.
+    const locked = new Set([basePath, overlayPath, ...chainFiles(base).map((f) => f.path)].map(resolveLinks));
+    try {
+      for (const f of chainFiles(disk).slice(1)) if (!locked.has(resolveLinks(f.path))) await locks.add(f.path, 'read');
+    } catch (e) {
+      await disk.dispose();
+      throw e;
+    }
   } catch (e) {
+    await base.dispose(); // idempotent: the overlay's chain may have disposed it already
+    locks.release();
     if (tempDir) await rm(tempDir, { recursive: true, force: true });
     throw e;
   }
@@ -99,24 +125,36 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
         if (!temporary) await disk.flush();
         await disk.dispose();
       } finally {
+        locks.release();
         if (tempDir) await rm(tempDir, { recursive: true, force: true });
       }
     },
   };
 }
 
-async function createOverlay(path: string, base: VhdDisk, basePath: string): Promise<VhdDisk> {
-  await mkdir(dirname(path), { recursive: true });
+/**
+ * Creates the overlay over `base` (which it takes over) under the temporary name `temp`,
+ * renames it to `target` (the file `path` names) once complete, and opens it: a run
+ * killed half way leaves no overlay that would not open next time, only a temporary
+ * file that the next run removes (DiskLock.temporaryPath).
+ */
+async function createOverlay(path: string, target: string, temp: string, base: VhdDisk, basePath: string): Promise<VhdDisk> {
+  const backend = await FileBackend.create(temp);
   try {
-    return await VhdDisk.createDifferencing(await FileBackend.create(path), base, {
+    const created = await VhdDisk.createDifferencing(backend, base, {
       parentAbsolutePath: basePath,
-      parentRelativePath: relative(dirname(path), basePath) || basename(basePath),
+      parentRelativePath: relative(dirname(target), basePath) || basename(basePath),
     });
+    await created.flush();
+    await created.dispose();
+    await rename(temp, target);
   } catch (e) {
+    await backend.dispose();
     await base.dispose();
-    await rm(path, { force: true });
+    await rm(temp, { force: true });
     throw e;
   }
+  return openOverlay(path, base, basePath);
 }
 
 /**

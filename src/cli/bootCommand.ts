@@ -18,6 +18,7 @@ import { openApplianceDisk, type ApplianceDisk, type OverlayMode } from '../boot
 import { BootError } from '../boot/BootError.ts';
 import { MIN_RAM } from '../boot/linuxBoot.ts';
 import { BackendError, Ext2Error, PartitionError, VhdError } from '../disk/index.ts';
+import { DiskLockError } from '../disk/node.ts';
 import { loadCoreModule } from '../machine/coreModule.node.ts';
 import { formatCrashReport, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
 import { ConsoleScriptPlayer, parseConsoleScript, ScriptError, type ConsoleStep } from '../scenario/consoleScript.ts';
@@ -36,6 +37,8 @@ An appliance image boots the kernel, initrd and command line on its boot partiti
 its memory). Guest writes go to a differencing overlay: --overlay FILE (created if
 missing), --snapshot (a temporary one, the default with --script), or else a
 persistent one per image under $XDG_DATA_HOME/romvisor (~/.local/share/romvisor).
+An overlay serves one run at a time: one in use by another romvisor process is
+refused (exit 2), as is an overlay that is the image itself.
 With no image argument: "base" (appliances/base.vhd.gz) if it is built and no
 --kernel/--initrd is given; otherwise the built-in OpenSBI + Linux 6.1 + busybox
 initramfs. Ctrl-A x quits. Exit codes: 0 powered off, 1 script step failed,
@@ -75,7 +78,7 @@ const BOOT_OPTIONS = {
 
 /** Errors that mean the input (arguments, image, script) is bad: one line, exit 2. */
 function isBadInput(e: unknown): e is Error {
-  return [BadInput, ScriptError, ScenarioError, BootError, ApplianceError, VhdError, PartitionError, Ext2Error, BackendError].some((c) => e instanceof c);
+  return [BadInput, ScriptError, ScenarioError, BootError, ApplianceError, VhdError, PartitionError, Ext2Error, BackendError, DiskLockError].some((c) => e instanceof c);
 }
 
 export async function bootCommand(argv: string[], io: CliIo): Promise<number> {
