@@ -41,14 +41,23 @@ const NOT_WRITABLE = new Set(['EACCES', 'EPERM', 'EROFS']);
 const held = new Map<string, DiskLock>();
 let sequence = 0;
 
-/** Whether a process exists; EPERM means it does, under another user. */
+/**
+ * Whether a process runs; EPERM means it does, under another user. A zombie (killed, not
+ * yet reaped by its parent) answers kill(pid, 0) too, but holds nothing: on Linux its
+ * state in /proc says so.
+ */
 function isAlive(pid: number): boolean {
   if (!(pid > 0)) return false;
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc (not Linux), or the process just ended: ask again next time
   }
 }
 

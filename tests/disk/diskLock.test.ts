@@ -1,8 +1,8 @@
 // DiskLock across processes: one writer or many readers per disk file, stale locks of
 // dead processes taken over, locks released on exit and on SIGTERM.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { DiskLock, DiskLockError } from '../../src/disk/node.ts';
@@ -94,6 +94,24 @@ describe('DiskLock', () => {
     const { child } = await holder(join(dir, 'unrelated.vhd'), 'read');
     writeFileSync(`${disk}.lock`, `${child.pid}\n`);
     await assert.rejects(DiskLock.acquire(disk, 'write'), inUseBy(child.pid!, disk));
+  });
+
+  it('takes over the lock of a killed process that its parent has not reaped yet (a zombie)', async () => {
+    if (process.platform !== 'linux') return;
+    // sh forks a child that exits at once, then becomes sleep, which never reaps it.
+    const parent = spawn('sh', ['-c', '(exit 0) & echo $!; exec sleep 30']);
+    try {
+      const zombie = await new Promise<number>((resolve) => parent.stdout.setEncoding('utf8').once('data', (d: string) => resolve(Number(d.trim()))));
+      const until = Date.now() + 5000;
+      while (!/\) Z /.test(readFileSync(`/proc/${zombie}/stat`, 'latin1')) && Date.now() < until) await new Promise((r) => setTimeout(r, 10));
+      const disk = join(dir, 'zombie.vhd');
+      mkdirSync(`${disk}.lock`);
+      writeFileSync(join(`${disk}.lock`, `write-${zombie}-1`), `${zombie}\n`);
+      (await DiskLock.acquire(disk, 'write')).release();
+      assert.ok(!existsSync(`${disk}.lock`));
+    } finally {
+      parent.kill('SIGKILL');
+    }
   });
 
   it('is not left behind by SIGTERM, and a SIGKILLed holder does not block the next one', async () => {
