@@ -1,9 +1,12 @@
-// `npm run fuzz -- [--target isa|vhd|scenario|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
+// `npm run fuzz -- [--target isa|vhd|scenario|crash|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
 // runs the fuzzers with a fresh seed unless one is given: the differential ISA fuzzer
-// against QEMU (tests/fuzz/), the VHD mutation fuzzer (tests/disk/vhdFuzz.ts) and the
-// scenario-link fuzzer (tests/scenario/scenarioFuzz.ts);
+// against QEMU (tests/fuzz/), the VHD mutation fuzzer (tests/disk/vhdFuzz.ts), the
+// scenario-link fuzzer (tests/scenario/scenarioFuzz.ts), and the crash test
+// (tests/crash/: N SIGKILLs of the CLI and N of Chromium during a guest's write-and-sync
+// loop; not part of `all`, each kill takes seconds);
 // `--program SEED` re-runs one ISA program, e.g. the one a mismatch report names.
 import { parseArgs } from 'node:util';
+import { fuzzCrashes } from './crash/fuzzCrashes.ts';
 import { fuzzVhd } from './disk/vhdFuzz.ts';
 import { fuzzScenarios } from './scenario/scenarioFuzz.ts';
 import { runDiffFuzz } from './fuzz/runDiffFuzz.ts';
@@ -20,11 +23,19 @@ const { values } = parseArgs({
   },
 });
 const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario'] : [values.target!];
-if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario')) {
-  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario or all`);
+if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'crash')) {
+  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, crash or all`);
   process.exit(2);
 }
 let failed = false;
+
+if (targets.includes('crash')) {
+  const seed = Number(values.seed ?? Date.now() % 0x7fffffff);
+  const r = await fuzzCrashes(Number(values.count), seed, (line) => console.log(line));
+  console.log(`fuzz crash: ${r.kills} kills (CLI and Chromium), ${r.confirmed} files confirmed, ${r.intact} intact, ${r.cleanFsck} clean e2fsck, ${r.failures.length} failures (seed ${seed})`);
+  for (const f of r.failures.slice(0, 20)) console.log(`  ${f}`);
+  failed ||= r.failures.length > 0;
+}
 
 if (targets.includes('vhd')) {
   const seed = Number(values.seed ?? Date.now() % 0x7fffffff);

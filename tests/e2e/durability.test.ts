@@ -10,10 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { killPersistentChromium, launchPersistent, newPage, powerOn, startEnv, typeInVm, waitForConsole, waitForHvConsole, type E2eEnv } from './harness.ts';
-
-const PROMPT = /(^|\n)[~/][^\n]* # ?$/;
-const atPrompt = (text: string) => PROMPT.test(text.trimEnd() + ' ');
+import { backToShell, killPersistentChromium, launchPersistent, newPage, newVmAtShell, powerOn, startAndWaitForShell, startEnv, typeInVm, vmState, waitForConsole, type E2eEnv } from './harness.ts';
 
 let env: E2eEnv;
 
@@ -24,16 +21,6 @@ before(async () => {
 after(async () => {
   await env?.close();
 });
-
-function vmState(p: Page, vm: string, state: string, timeout = 30_000) {
-  return p.waitForSelector(`[data-vm="${vm}"][data-state="${state}"]`, { timeout });
-}
-
-async function startAndWaitForShell(p: Page, vm: string): Promise<void> {
-  await p.click(`[data-vm="${vm}"] [data-action="start"]`);
-  await vmState(p, vm, 'running');
-  await waitForConsole(p, vm, atPrompt, 60_000);
-}
 
 /** Types a command and waits until its marker line shows, i.e. the command returned. */
 async function run(p: Page, vm: string, command: string, marker: string): Promise<void> {
@@ -48,31 +35,6 @@ async function readBack(p: Page, vm: string, path: string): Promise<string> {
   const text = await waitForConsole(p, vm, (t) => t.includes(`${tag}-2`), 30_000);
   const from = text.lastIndexOf(`${tag}-1`);
   return text.slice(from + `${tag}-1`.length, text.lastIndexOf(`${tag}-2`)).replace(/\s+/g, ' ').trim();
-}
-
-/** Makes a VM of the base appliance and boots it to its shell. */
-async function newBaseVm(p: Page): Promise<string> {
-  const before = await p.evaluate(() => (globalThis as any).__romvisor.hypervisor().vms().map((v: any) => v.record.name) as string[]);
-  await p.click('[data-appliance="base"] [data-action="new-vm"]');
-  const name = await p.waitForFunction((known: string[]) => {
-    const names = (globalThis as any).__romvisor.hypervisor().vms().map((v: any) => v.record.name) as string[];
-    return names.find((n) => !known.includes(n));
-  }, before, { timeout: 60_000 });
-  const vm = (await name.jsonValue()) as string;
-  await p.waitForSelector(`[data-vm="${vm}"]`);
-  await startAndWaitForShell(p, vm);
-  return vm;
-}
-
-/**
- * After a reload the server powers on by itself; after a killed browser it may not
- * (localStorage's "it was on" can die with the browser), so the user presses power.
- */
-async function backToShell(p: Page, vm: string): Promise<void> {
-  const hv = await waitForHvConsole(p, (t) => t.includes('romvisor>') || t.includes('server is off'), 30_000);
-  if (!hv.includes('romvisor>')) await powerOn(p);
-  await vmState(p, vm, 'stopped');
-  await startAndWaitForShell(p, vm);
 }
 
 // `od -c` of "durable-42\n": what the guest must read back.
@@ -94,7 +56,7 @@ describe('what the guest synced survives', () => {
 
   for (const waitMs of [1_000, 10_000]) {
     test(`one sync, then a reload ${waitMs / 1000} s later: the file's bytes are there`, async () => {
-      const vm = await newBaseVm(page);
+      const vm = await newVmAtShell(page);
       await run(page, vm, 'echo durable-$((6*7)) > /root/keep; sync', 'synced');
       await page.waitForTimeout(waitMs);
       await page.reload();
@@ -106,7 +68,7 @@ describe('what the guest synced survives', () => {
   }
 
   test('a sync, the Stop button, a second sync, a guest poweroff, then a reload: both files are there', async () => {
-    const vm = await newBaseVm(page);
+    const vm = await newVmAtShell(page);
     await run(page, vm, 'echo durable-$((6*7)) > /root/one; sync', 'one');
     await page.click(`[data-vm="${vm}"] [data-action="stop"]`);
     await vmState(page, vm, 'stopped');
@@ -138,7 +100,7 @@ describe('a browser killed right after sync returns', () => {
     let context = await launchPersistent(profile);
     let page = await newPage(env, context);
     await powerOn(page);
-    const vm = await newBaseVm(page);
+    const vm = await newVmAtShell(page);
     await run(page, vm, 'echo durable-$((6*7)) > /root/keep; sync', 'synced');
     killPersistentChromium(profile);
     await context.close().catch(() => {});

@@ -187,3 +187,42 @@ export async function typeInVm(page: Page, vm: string, text: string): Promise<vo
   await page.click(`[data-vm="${vm}"] .vm-term`);
   await page.keyboard.type(text);
 }
+
+/** A guest shell waiting at its prompt (`~ # `, `/ # `) as the last thing on its console. */
+export const atPrompt = (text: string) => /(^|\n)[~/][^\n]* # ?$/.test(text.trimEnd() + ' ');
+
+/** Waits for a VM card to show `state` (stopped, running, in-use, ...). */
+export function vmState(p: Page, vm: string, state: string, timeout = 30_000) {
+  return p.waitForSelector(`[data-vm="${vm}"][data-state="${state}"]`, { timeout });
+}
+
+/** Boots a VM from its card's Start button and waits for the shell prompt. */
+export async function startAndWaitForShell(p: Page, vm: string): Promise<void> {
+  await p.click(`[data-vm="${vm}"] [data-action="start"]`);
+  await vmState(p, vm, 'running');
+  await waitForConsole(p, vm, atPrompt, 60_000);
+}
+
+/** Makes a VM of `appliance` with its catalog card's New VM button, boots it to its shell, gives its name. */
+export async function newVmAtShell(p: Page, appliance = 'base'): Promise<string> {
+  const vmNames = () => (globalThis as any).__romvisor.hypervisor().vms().map((v: any) => v.record.name) as string[];
+  const known = await p.evaluate(vmNames);
+  await p.click(`[data-appliance="${appliance}"] [data-action="new-vm"]`);
+  const handle = await p.waitForFunction((k: string[]) => ((globalThis as any).__romvisor.hypervisor().vms().map((v: any) => v.record.name) as string[]).find((n) => !k.includes(n)), known, { timeout: 60_000 });
+  const vm = (await handle.jsonValue()) as string;
+  await p.waitForSelector(`[data-vm="${vm}"]`);
+  await startAndWaitForShell(p, vm);
+  return vm;
+}
+
+/**
+ * After a reload the server powers on by itself; after a killed browser it may not
+ * (localStorage's "it was on" can die with the browser), so then the user presses power.
+ * Then `vm`, stopped, boots to its shell.
+ */
+export async function backToShell(p: Page, vm: string): Promise<void> {
+  const hv = await waitForHvConsole(p, (t) => t.includes('romvisor>') || t.includes('server is off'), 30_000);
+  if (!hv.includes('romvisor>')) await powerOn(p);
+  await vmState(p, vm, 'stopped');
+  await startAndWaitForShell(p, vm);
+}

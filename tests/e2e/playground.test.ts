@@ -11,10 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { consoleText, hvCommand, hvConsoleText, newPage, powerOn, shot, startEnv, typeInVm, waitForConsole, waitForHvConsole, type E2eEnv } from './harness.ts';
+import { atPrompt, consoleText, hvCommand, hvConsoleText, newPage, powerOn, shot, startAndWaitForShell, startEnv, typeInVm, vmState, waitForConsole, waitForHvConsole, type E2eEnv } from './harness.ts';
 
-const PROMPT = /(^|\n)[~/][^\n]* # ?$/;
-const atPrompt = (text: string) => PROMPT.test(text.trimEnd() + ' ');
 
 let env: E2eEnv;
 let context: BrowserContext;
@@ -33,10 +31,6 @@ after(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-function vmState(p: Page, vm: string, state: string, timeout = 30_000) {
-  return p.waitForSelector(`[data-vm="${vm}"][data-state="${state}"]`, { timeout });
-}
-
 async function storedImageIds(p: Page): Promise<string[]> {
   return p.evaluate(async () => {
     const hv = (globalThis as any).__romvisor.hypervisor();
@@ -46,13 +40,6 @@ async function storedImageIds(p: Page): Promise<string[]> {
 
 async function vmCount(p: Page): Promise<number> {
   return p.evaluate(() => (globalThis as any).__romvisor.hypervisor().vms().length);
-}
-
-/** Boots a VM from its card's Start button and waits for the shell prompt. */
-async function startAndWaitForShell(p: Page, vm: string): Promise<void> {
-  await p.click(`[data-vm="${vm}"] [data-action="start"]`);
-  await vmState(p, vm, 'running');
-  await waitForConsole(p, vm, atPrompt, 60_000);
 }
 
 describe('the playground page', () => {
