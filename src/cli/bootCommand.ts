@@ -25,7 +25,7 @@ import { ConsoleScriptPlayer, parseConsoleScript, ScriptError, type ConsoleStep 
 import { parseScenarioJson, ScenarioError } from '../scenario/index.ts';
 import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from './bootImages.ts';
 import { parseSize } from './parseSize.ts';
-import type { CliIo } from './main.ts';
+import { EXIT, type CliIo } from './CliIo.ts';
 
 const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS]
        romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz] [--overlay FILE | --snapshot]
@@ -93,7 +93,7 @@ export async function bootCommand(argv: string[], io: CliIo): Promise<number> {
     const opts = await parseBootArgs(argv);
     if (opts === 'help') {
       io.stdout(USAGE + '\n');
-      return 0;
+      return EXIT.ok;
     }
     return await bootWith(opts, io);
   } catch (e) {
@@ -105,12 +105,12 @@ export async function bootCommand(argv: string[], io: CliIo): Promise<number> {
 function reportBootError(e: unknown, io: CliIo): number {
   if (isBadInput(e)) {
     io.stderr(`romvisor boot: ${e.message.replace(/\n/g, ' ')}\n`);
-    return 2;
+    return EXIT.badInput;
   }
   const code = (e as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
     io.stderr(`romvisor boot: ${(e as Error).message}\n`);
-    return 2;
+    return EXIT.badInput;
   }
   throw e;
 }
@@ -161,13 +161,13 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
     const argv = [image, '--snapshot', '--mem', `${guest.memoryMiB}M`, '--time', guest.time, ...flags];
     if (guest.cmdline) argv.push('--append', guest.cmdline);
     const opts = await parseBootArgs(argv);
-    if (opts === 'help') return 0;
+    if (opts === 'help') return EXIT.ok;
     opts.script = guest.script;
     if (scenario.guests.length > 1) io.stderr(`romvisor: guest ${i + 1} of ${scenario.guests.length}: ${a.builtin}\n`);
     const code = await bootWith(opts, io);
-    if (code !== 0) return code;
+    if (code !== EXIT.ok) return code;
   }
-  return 0;
+  return EXIT.ok;
 }
 
 
@@ -335,47 +335,47 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
     for (;;) {
       if (quit) {
         io.stderr('\nromvisor: quit (Ctrl-A x)\n');
-        return 0;
+        return EXIT.ok;
       }
       let outcome;
       try {
         outcome = vm.run(50);
       } catch (e) {
         io.stderr(`\nromvisor boot: emulator fault: ${(e as Error).message}\n  ${formatCrashReport(vm.crashReport())}\n`);
-        return 4;
+        return EXIT.fault;
       }
       player?.poll();
       if (player?.failed) {
         io.stderr(`  ${formatCrashReport(vm.crashReport())}\n`);
         const timedOut = player.results.some((r) => r.status === 'failed' && r.detail?.startsWith('timed out'));
-        return timedOut ? 3 : 1;
+        return timedOut ? EXIT.timeout : EXIT.failed;
       }
       if (outcome.kind === 'poweroff') {
         if (player && !player.done) {
           io.stderr(`\nromvisor boot: the guest powered off before script step ${player.currentStep + 1}\n`);
-          return 1;
+          return EXIT.failed;
         }
-        return 0;
+        return EXIT.ok;
       }
       if (outcome.kind === 'crashed') {
         io.stderr(`\nromvisor boot: the guest crashed: it is stuck taking exceptions\n  ${formatCrashReport(outcome.report)}\n`);
-        return 1;
+        return EXIT.failed;
       }
       if (outcome.kind === 'reboot') {
         io.stderr('\nromvisor: the guest rebooted; exiting\n');
-        return 0;
+        return EXIT.ok;
       }
       const now = performance.now();
       if (player?.done) {
         scriptDoneAt ??= now;
         // Done: once the guest has taken all input and waits for more (an idle shell),
         // or powers off (a final "poweroff" step), or at the latest after the grace time.
-        if (outcome.kind === 'idle' && !vm.hasPendingInput && vm.pendingWork() === undefined) return 0;
-        if (now - scriptDoneAt > SCRIPT_GRACE_MS) return 0;
+        if (outcome.kind === 'idle' && !vm.hasPendingInput && vm.pendingWork() === undefined) return EXIT.ok;
+        if (now - scriptDoneAt > SCRIPT_GRACE_MS) return EXIT.ok;
       }
       if (opts.hangMs !== undefined && now - lastOutput > opts.hangMs) {
         io.stderr(`\nromvisor boot: no console output for ${opts.hangMs / 1000} s; the guest looks hung\n  ${formatCrashReport(vm.crashReport())}\n`);
-        return 3;
+        return EXIT.timeout;
       }
       if (outcome.kind === 'idle' && !vm.hasPendingInput) {
         // Sleep until the guest's timer is due, input arrives (wake) or disk work the guest

@@ -1,12 +1,6 @@
-/**
- * The `romvisor` command. One exit-code table for every subcommand:
- *   0 success (pass, or a guest that powered off)   1 the guest or a script step failed
- *   2 bad input                                      3 budget or timeout (hung guest)
- *   4 emulator fault
- */
+/** The `romvisor` command. The exit-code table every subcommand uses is in CliIo.ts. */
+import { EXIT, type CliIo } from './CliIo.ts';
 import { runElfCommand } from './runElfCommand.ts';
-
-export const EXIT = { ok: 0, failed: 1, badInput: 2, timeout: 3, fault: 4 } as const;
 
 const USAGE = `usage: romvisor <command> [options]
 
@@ -17,13 +11,6 @@ commands:
   scenario encode|decode                       scenario files and URLs
 
 exit codes: 0 success, 1 guest/script failure, 2 bad input, 3 budget/timeout, 4 emulator fault`;
-
-export interface CliIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  /** Raw bytes to stdout, for binary output such as `vhd cat` of a kernel. */
-  stdoutBytes?: (b: Uint8Array) => void;
-}
 
 const processIo: CliIo = {
   stdout: (s) => process.stdout.write(s),

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { runBareMetal } from '../boot/bareMetal.ts';
 import { ElfError } from '../boot/ElfImage.ts';
-import type { CliIo } from './main.ts';
+import { EXIT, type CliIo } from './CliIo.ts';
 
 export async function runElfCommand(argv: string[], io: CliIo): Promise<number> {
   let args;
@@ -15,19 +15,19 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
     });
   } catch (e) {
     io.stderr(`romvisor run-elf: ${(e as Error).message}\n`);
-    return 2;
+    return EXIT.badInput;
   }
   const [file, ...extra] = args.positionals;
   if (!file || extra.length) {
     io.stderr('usage: romvisor run-elf FILE.elf [--max-insns N] [--trace]\n');
-    return 2;
+    return EXIT.badInput;
   }
   let maxInstructions: bigint | undefined;
   const max = args.values['max-insns'];
   if (max !== undefined) {
     if (!/^\d+$/.test(max) || BigInt(max) === 0n) {
       io.stderr(`romvisor run-elf: --max-insns "${max}" is not a positive whole number\n`);
-      return 2;
+      return EXIT.badInput;
     }
     maxInstructions = BigInt(max);
   }
@@ -36,7 +36,7 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
     bytes = await readFile(file);
   } catch (e) {
     io.stderr(`romvisor run-elf: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}\n`);
-    return 2;
+    return EXIT.badInput;
   }
   try {
     const trace = args.values.trace;
@@ -53,7 +53,7 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
   } catch (e) {
     if (e instanceof ElfError) {
       io.stderr(`romvisor run-elf: ${file}: ${e.message}\n`);
-      return 2;
+      return EXIT.badInput;
     }
     throw e;
   }

@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { decodeScenarioUrl, encodeScenarioUrl, parseScenarioJsonBytes, SCENARIO_LIMITS, ScenarioError, scenarioToJson } from '../scenario/index.ts';
-import type { CliIo } from './main.ts';
+import { EXIT, type CliIo } from './CliIo.ts';
 
 const USAGE = `usage: romvisor scenario encode FILE.json [--base URL]   print the scenario's link
        romvisor scenario decode URL                        print the link's scenario as JSON
@@ -25,15 +25,15 @@ export async function scenarioCommand(argv: string[], io: CliIo): Promise<number
     switch (sub) {
       case 'encode':
         io.stdout(`${await encode(rest)}\n`);
-        return 0;
+        return EXIT.ok;
       case 'decode':
         io.stdout(decode(rest));
-        return 0;
+        return EXIT.ok;
       case 'help':
       case '--help':
       case '-h':
         io.stdout(`${USAGE}\n`);
-        return 0;
+        return EXIT.ok;
       case undefined:
         throw new UsageError('a subcommand is needed: encode or decode');
       default:
@@ -42,7 +42,7 @@ export async function scenarioCommand(argv: string[], io: CliIo): Promise<number
   } catch (e) {
     if (e instanceof ScenarioError || e instanceof UsageError) {
       io.stderr(`romvisor scenario: ${e.message}\n`);
-      return 2;
+      return EXIT.badInput;
     }
     throw e;
   }

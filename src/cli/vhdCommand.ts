@@ -20,13 +20,7 @@ import {
   type BlockBackend,
 } from '../disk/index.ts';
 import { chainFiles, DiskLockError, DiskLockSet, FileBackend, fileParentResolver, findSameFile } from '../disk/node.ts';
-
-export interface VhdCommandIo {
-  stdout: (s: string) => void;
-  stderr: (s: string) => void;
-  /** Raw bytes to stdout (for `cat` of binary files); text is decoded as UTF-8 without it. */
-  stdoutBytes?: (b: Uint8Array) => void;
-}
+import { EXIT, type CliIo } from './CliIo.ts';
 
 const USAGE = `usage: romvisor vhd <command> ...
   info FILE                                   type, size, creator, uuid, parent, allocation
@@ -114,7 +108,7 @@ async function openVhd(path: string, readOnly: boolean): Promise<VhdDisk> {
   }
 }
 
-async function info(path: string, io: VhdCommandIo): Promise<number> {
+async function info(path: string, io: CliIo): Promise<number> {
   const disk = await openVhd(path, true);
   try {
     const f = disk.footer;
@@ -143,7 +137,7 @@ async function info(path: string, io: VhdCommandIo): Promise<number> {
     const warnings = chainWarnings(disk);
     for (const w of warnings) lines.push(`warning:       ${w}`);
     io.stdout(lines.join('\n') + '\n');
-    return 0;
+    return EXIT.ok;
   } finally {
     await disk.dispose();
   }
@@ -160,18 +154,18 @@ function chainWarnings(disk: VhdDisk): string[] {
  * bitmap bits past the end of the disk as qemu writes them, are printed but change no
  * data); exit 2 for a damaged one: it does not open, or open had to work around damage.
  */
-async function check(path: string, io: VhdCommandIo): Promise<number> {
+async function check(path: string, io: CliIo): Promise<number> {
   const report = await checkVhd(await FileBackend.open(path, { readOnly: true }), { parentResolver: fileParentResolver() });
   const warnings = report.warnings.map((w) => `${path}: warning: ${w}\n`).join('');
   if (report.problems.length === 0) {
     const chain = report.chain.map((c) => `${c.type} ${c.uuid}`).join(' -> ');
     io.stdout(`${path}: no problems found (${chain})\n${warnings}`);
-    return 0;
+    return EXIT.ok;
   }
   io.stdout(report.problems.map((p) => `${path}: ${p}\n`).join('') + warnings);
   const n = report.problems.length;
   io.stderr(`romvisor vhd check: ${path} is damaged (${n} problem${n === 1 ? '' : 's'})\n`);
-  return 2;
+  return EXIT.badInput;
 }
 
 /** A file a command reads, and how to name it in a message. */
@@ -227,7 +221,7 @@ async function lockInputs(inputs: readonly Input[], locks: DiskLockSet): Promise
   for (const i of inputs) await locks.add(i.path, 'read');
 }
 
-async function create(p: Parsed, io: VhdCommandIo): Promise<number> {
+async function create(p: Parsed, io: CliIo): Promise<number> {
   const parentPath = p.options.get('parent');
   expectArgs(p, parentPath ? 1 : 2, 2, parentPath ? 'FILE [SIZE] --parent BASE.vhd' : 'FILE SIZE');
   const [file, sizeText] = p.positional as [string, string | undefined];
@@ -261,7 +255,7 @@ async function create(p: Parsed, io: VhdCommandIo): Promise<number> {
       } finally {
         if (!owned) await parent.dispose();
       }
-      return 0;
+      return EXIT.ok;
     }
     const size = parseSize(sizeText!);
     const type = typeOption(p);
@@ -272,7 +266,7 @@ async function create(p: Parsed, io: VhdCommandIo): Promise<number> {
       return id;
     });
     io.stdout(`${file}: ${type}, ${formatBytes(size)}, uuid ${uuid}, creator ${JSON.stringify(CREATOR_APPLICATION)}\n`);
-    return 0;
+    return EXIT.ok;
   } finally {
     locks.release();
   }
@@ -285,7 +279,7 @@ async function looksLikeVhd(b: BlockBackend): Promise<boolean> {
   return cookie(await b.read(b.size - 512, 512)) || cookie(await b.read(0, 512));
 }
 
-async function convert(p: Parsed, io: VhdCommandIo): Promise<number> {
+async function convert(p: Parsed, io: CliIo): Promise<number> {
   expectArgs(p, 2, 2, 'IN OUT');
   const [input, output] = p.positional as [string, string];
   const type = typeOption(p);
@@ -303,7 +297,7 @@ async function convert(p: Parsed, io: VhdCommandIo): Promise<number> {
       } finally {
         await disk.dispose();
       }
-      return 0;
+      return EXIT.ok;
     }
     try {
       if (inBackend.size % 512 !== 0 || inBackend.size === 0) {
@@ -316,13 +310,13 @@ async function convert(p: Parsed, io: VhdCommandIo): Promise<number> {
     } finally {
       await inBackend.dispose();
     }
-    return 0;
+    return EXIT.ok;
   } finally {
     locks.release();
   }
 }
 
-async function exportChain(p: Parsed, io: VhdCommandIo): Promise<number> {
+async function exportChain(p: Parsed, io: CliIo): Promise<number> {
   expectArgs(p, 2, 2, 'CHILD.vhd OUT.vhd');
   const [input, output] = p.positional as [string, string];
   const type = typeOption(p);
@@ -339,10 +333,10 @@ async function exportChain(p: Parsed, io: VhdCommandIo): Promise<number> {
     await disk.dispose();
     locks.release();
   }
-  return 0;
+  return EXIT.ok;
 }
 
-async function cat(p: Parsed, io: VhdCommandIo): Promise<number> {
+async function cat(p: Parsed, io: CliIo): Promise<number> {
   expectArgs(p, 2, 2, 'FILE.vhd PATH');
   const [file, path] = p.positional as [string, string];
   const partText = p.options.get('partition') ?? '1';
@@ -356,7 +350,7 @@ async function cat(p: Parsed, io: VhdCommandIo): Promise<number> {
   } finally {
     await disk.dispose();
   }
-  return 0;
+  return EXIT.ok;
 }
 
 function isBadInput(e: unknown): e is Error {
@@ -365,7 +359,7 @@ function isBadInput(e: unknown): e is Error {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall !== undefined;
 }
 
-export async function vhdCommand(argv: string[], io: VhdCommandIo): Promise<number> {
+export async function vhdCommand(argv: string[], io: CliIo): Promise<number> {
   const [sub, ...rest] = argv;
   try {
     switch (sub) {
@@ -391,13 +385,13 @@ export async function vhdCommand(argv: string[], io: VhdCommandIo): Promise<numb
       case 'help':
       case '--help':
         io.stdout(USAGE + '\n');
-        return sub === undefined ? 2 : 0;
+        return sub === undefined ? EXIT.badInput : EXIT.ok;
       default:
         throw new UsageError(`unknown vhd command ${JSON.stringify(sub)}; try: info, check, create, convert, export, cat`);
     }
   } catch (e) {
     if (!isBadInput(e)) throw e;
     io.stderr(`romvisor vhd ${sub}: ${e.message.split('\n')[0]}\n`);
-    return 2;
+    return EXIT.badInput;
   }
 }
