@@ -6,6 +6,10 @@ export type ApplianceErrorCode =
   | 'missing-file'
   /** A .vhd.gz that does not gunzip (truncated, not gzip). */
   | 'bad-image'
+  /** A gzipped kernel that does not gunzip (truncated, corrupt). */
+  | 'bad-kernel'
+  /** A boot file bigger than romvisor loads (or a gzipped kernel that unpacks to more). */
+  | 'too-large'
   /** An overlay whose chain does not lead to the appliance it was given for. */
   | 'overlay-mismatch'
   /** An overlay that is the image itself, or a disk of its chain, under another name. */

@@ -4,9 +4,10 @@
  *
  *   { "name": "base", "title": "romvisor base", "description": "...", "version": "1.0.0",
  *     "cmdline": "console=ttyS0 root=/dev/vda2 rw rootwait", "memoryMiB": 64,
- *     "tryFirst": ["pagefault-demo", "poweroff"] }
+ *     "tryFirst": ["pagefault-demo", "poweroff"], "kernel": "Image" }
  *
- * name and cmdline are required; unknown fields are ignored so older romvisors boot newer
+ * name and cmdline are required; `kernel` names the kernel's file on the boot partition
+ * (default: Image, else Image.gz; the appliances this repository builds say "Image"); unknown fields are ignored so older romvisors boot newer
  * appliances. The file comes from a disk image anyone can make, so every field is checked.
  */
 import { ApplianceError } from './ApplianceError.ts';
@@ -23,6 +24,8 @@ export interface ApplianceManifest {
   memoryMiB?: number;
   /** Commands worth typing first, shown to the user. */
   tryFirst: string[];
+  /** The kernel's file name in the boot partition's root directory, when the manifest names one. */
+  kernel?: string;
 }
 
 export const MANIFEST_LIMITS = { name: 32, text: 4096, cmdline: 1024, tryFirst: 32, memoryMiB: { min: 64, max: 2048 } } as const;
@@ -69,6 +72,8 @@ export function parseApplianceManifest(bytes: Uint8Array, where = 'appliance.jso
     }
     tryFirst = o.tryFirst as string[];
   }
+  const kernel = text('kernel', MANIFEST_LIMITS.name, false);
+  if (kernel !== undefined && !/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(kernel)) bad('kernel', 'must be a file name in the partition\'s root directory');
   return {
     name,
     title: text('title', MANIFEST_LIMITS.text, false),
@@ -77,5 +82,6 @@ export function parseApplianceManifest(bytes: Uint8Array, where = 'appliance.jso
     cmdline,
     memoryMiB,
     tryFirst,
+    kernel,
   };
 }
