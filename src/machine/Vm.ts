@@ -19,8 +19,9 @@ import { loadLinuxBoot, type BootLayout, type LinuxBootImages } from '../boot/li
 import { VirtioMmioBus } from './VirtioMmioBus.ts';
 import { VIRTIO_SLOTS, virtioIrq } from './virtDeviceTree.ts';
 import { CompletionScheduler, GuestMemory, VirtioBlk, VirtioMmioTransport, type BlockDevice, type VirtioBlkOptions } from './virtio/index.ts';
+import type { TimeMode } from './TimeMode.ts';
 
-export type TimeMode = 'realtime' | 'deterministic';
+export type { TimeMode } from './TimeMode.ts';
 
 export interface VmConfig {
   ramBytes: number;

@@ -17,7 +17,7 @@
  *     }]
  *   }
  */
-import type { TimeMode } from '../machine/Vm.ts';
+import type { TimeMode } from '../machine/TimeMode.ts';
 import type { ConsoleStep } from './consoleScript.ts';
 
 export const SCENARIO_VERSION = 1;
@@ -26,7 +26,7 @@ export const SCENARIO_VERSION = 1;
 export const VIEW_PANELS = ['console', 'timeline', 'traps', 'inspector'] as const;
 export type ViewPanel = (typeof VIEW_PANELS)[number];
 
-export const TIME_MODES = ['realtime', 'deterministic'] as const satisfies readonly TimeMode[];
+export { TIME_MODES } from '../machine/TimeMode.ts';
 
 /** Where a guest's disk image comes from. */
 export type ApplianceRef =

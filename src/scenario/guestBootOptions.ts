@@ -3,7 +3,7 @@
  * command line). Resolving the appliance to images is left to the caller: the CLI reads
  * files, the page fetches or opens its store.
  */
-import type { TimeMode } from '../machine/Vm.ts';
+import type { TimeMode } from '../machine/TimeMode.ts';
 import type { ConsoleStep } from './consoleScript.ts';
 import type { ApplianceRef, ScenarioGuest } from './Scenario.ts';
 

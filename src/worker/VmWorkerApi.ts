@@ -6,7 +6,7 @@
  */
 import type { LinuxBootImages } from '../boot/linuxBoot.ts';
 import type { VmInspectorApi } from '../machine/InspectorTypes.ts';
-import type { TimeMode } from '../machine/Vm.ts';
+import type { TimeMode } from '../machine/TimeMode.ts';
 import type { ConsoleStep, StepResult } from '../scenario/index.ts';
 
 /** Where a guest's disk lives: IndexedDB images of the image store, by id. */

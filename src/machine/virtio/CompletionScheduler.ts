@@ -10,7 +10,7 @@
  *   settled by then, the machine must not run past that point (`blockedAt`), so the guest
  *   sees the same completion on the same instruction on every run, however slow the host.
  */
-import type { TimeMode } from '../Vm.ts';
+import type { TimeMode } from '../TimeMode.ts';
 
 /** What the work ended with: its value, or the error it was rejected with. */
 export type WorkOutcome<T> = { ok: true; value: T } | { ok: false; error: unknown };

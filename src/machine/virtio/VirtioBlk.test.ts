@@ -24,7 +24,7 @@ import {
   VirtioMmioTransport,
   type BlockDevice,
 } from './index.ts';
-import type { TimeMode } from '../Vm.ts';
+import type { TimeMode } from '../TimeMode.ts';
 
 const BASE = 0x8000_0000;
 const RAM = 1 << 20;
