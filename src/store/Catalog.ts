@@ -34,6 +34,8 @@ export interface Appliance {
 }
 
 export const RAM_APPLIANCE_ID = 'builtin:initramfs';
+/** Memory of an imported disk whose appliance.json asks for none (or that has none). */
+const IMPORTED_MEMORY_MIB = 128;
 
 export interface BootManifest {
   outputs: Record<string, { size: number; gunzipped?: { size: number } }>;
@@ -138,17 +140,21 @@ export function buildCatalog(builtins: Appliance[], images: ImageRecord[]): Appl
   });
   for (const r of images) {
     if (r.kind !== 'base' || r.origin !== 'imported') continue;
+    // An imported appliance is shown as its appliance.json describes it; a plain disk by its file name.
+    const m = r.appliance;
     out.push({
       id: `image:${r.id}`,
       name: r.name,
-      title: r.name,
-      description: `Imported VHD, ${formatBytes(r.virtualSize)} disk`,
+      title: m ? (m.title ?? m.name) : r.name,
+      description: m?.description ?? `Imported VHD, ${formatBytes(r.virtualSize)} disk`,
       origin: 'imported',
       boot: 'disk',
-      memoryMiB: 128,
+      memoryMiB: m?.memoryMiB ?? IMPORTED_MEMORY_MIB,
       sizeBytes: r.size,
       virtualSize: r.virtualSize,
       imageId: r.id,
+      cmdline: m?.cmdline,
+      tryFirst: m && m.tryFirst.length ? m.tryFirst : undefined,
     });
   }
   return out;

@@ -3,12 +3,30 @@
  * appliances, imports) are stored once and only read; every disk-backed VM writes to its
  * own differencing child over one of them.
  */
+import { ApplianceError } from '../boot/ApplianceError.ts';
+import type { ApplianceManifest } from '../boot/ApplianceManifest.ts';
+import { readApplianceManifest } from '../boot/applianceBoot.ts';
 import { MemoryBackend, VhdDisk, formatUniqueId, type ParentResolver } from '../disk/index.ts';
 import { BlobBackend } from './BlobBackend.ts';
 import { DEFAULT_CHUNK_SIZE, IdbChunkBackend } from './IdbChunkBackend.ts';
 import { CHUNKS, IMAGES, VMS, chunkKey, imageChunkRange, openImageDb, type ImageOrigin, type ImageRecord, type VmRecord } from './imageDb.ts';
 import { isQuotaError, requestResult, transactionDone } from './idbRequests.ts';
 import { StoreError } from './StoreError.ts';
+
+/**
+ * The appliance.json of a disk being imported, read and checked as `romvisor boot` does.
+ * A disk without one (no MBR, no ext2 boot partition, no file: a blank or foreign disk) is
+ * imported as a plain disk; a disk whose appliance.json is wrong is refused with the
+ * reader's ApplianceError, since it would not boot either.
+ */
+async function applianceOf(disk: VhdDisk): Promise<ApplianceManifest | undefined> {
+  try {
+    return await readApplianceManifest(disk);
+  } catch (e) {
+    if (e instanceof ApplianceError && e.code !== 'missing-file') throw e;
+    return undefined;
+  }
+}
 
 /** Chunks per import transaction: 4 MiB, so an import's memory stays small. */
 const IMPORT_BATCH_CHUNKS = 64;
@@ -88,8 +106,12 @@ export class ImageStore {
   async importFile(file: Blob, name: string, onProgress?: (p: ImportProgress) => void): Promise<ImageRecord> {
     const source = new BlobBackend(file);
     const probe = await VhdDisk.open(source, { readOnly: true, parentResolver: this.parentResolver });
-    const fields = { name, virtualSize: probe.virtualSize, vhdUuid: probe.uuid, parentId: await this.parentIdOf(probe) };
-    await probe.dispose();
+    let fields;
+    try {
+      fields = { name, virtualSize: probe.virtualSize, vhdUuid: probe.uuid, parentId: await this.parentIdOf(probe), appliance: await applianceOf(probe) };
+    } finally {
+      await probe.dispose();
+    }
     return this.storeStream(file.stream(), { ...fields, origin: 'imported' }, file.size, onProgress);
   }
 
@@ -121,7 +143,7 @@ export class ImageStore {
   /** Writes a stream as a new image record ('importing' until complete). */
   private async storeStream(
     stream: ReadableStream<Uint8Array>,
-    fields: { name: string; origin: ImageOrigin; virtualSize: number; vhdUuid: string; parentId?: string; sourceSha256?: string; id?: string },
+    fields: { name: string; origin: ImageOrigin; virtualSize: number; vhdUuid: string; parentId?: string; sourceSha256?: string; id?: string; appliance?: ApplianceManifest },
     total: number | undefined,
     onProgress?: (p: ImportProgress) => void,
   ): Promise<ImageRecord> {
@@ -139,6 +161,7 @@ export class ImageStore {
       state: 'importing',
       createdAt: Date.now(),
       sourceSha256: fields.sourceSha256,
+      appliance: fields.appliance,
     };
     // The lock tells a store opening in another tab that this import is alive.
     return navigator.locks.request(lockName(record.id), async () => {

@@ -5,6 +5,7 @@
  *   vms     VM records (keyPath id)
  * The page and every VM worker open their own connection to it.
  */
+import type { ApplianceManifest } from '../boot/ApplianceManifest.ts';
 import { requestResult } from './idbRequests.ts';
 
 export const DB_NAME = 'romvisor';
@@ -35,6 +36,8 @@ export interface ImageRecord {
   createdAt: number;
   /** For built-ins: the manifest's sha256 of the compressed download, to notice updates. */
   sourceSha256?: string;
+  /** For imports: the disk's appliance.json, when its boot partition has one (what the catalog shows). */
+  appliance?: ApplianceManifest;
 }
 
 export interface VmRecord {

@@ -5,20 +5,11 @@
  * a full quota pauses the guest (the unflushed writes stay in memory), anything else
  * stops it.
  */
-import { MemoryBackend, readPartitionFile, VhdDisk } from '../disk/index.ts';
+import { MemoryBackend, VhdDisk } from '../disk/index.ts';
 import type { Vm } from '../machine/Vm.ts';
 import type { VirtioBlk } from '../machine/virtio/index.ts';
 import { ImageStore, StoreError } from '../store/index.ts';
 import type { WorkerDiskSpec } from './VmWorkerApi.ts';
-
-/** What an appliance's boot partition gives the ROM: the kernel and its command line. */
-export interface DiskBootFiles {
-  kernel: Uint8Array;
-  cmdline: string;
-}
-
-/** The boot partition's /appliance.json can name a kernel up to this size. */
-const MAX_KERNEL_BYTES = 64 * 1024 * 1024;
 
 export interface DiskFailure {
   quota: boolean;
@@ -47,25 +38,6 @@ export class GuestDisk {
       store.dispose();
       throw e;
     }
-  }
-
-  /**
-   * Reads /appliance.json and the kernel it names from partition 1, the way the
-   * server's ROM finds what to boot on an appliance disk.
-   */
-  async readBootFiles(): Promise<DiskBootFiles> {
-    const raw = await readPartitionFile(this.disk, '/appliance.json', { maxBytes: 64 * 1024 });
-    let json: { kernel?: unknown; cmdline?: unknown };
-    try {
-      json = JSON.parse(new TextDecoder().decode(raw));
-    } catch (e) {
-      throw new Error(`boot partition: /appliance.json is not JSON: ${(e as Error).message}`);
-    }
-    const kernelPath = json.kernel ?? 'Image';
-    if (typeof kernelPath !== 'string') throw new Error(`boot partition: /appliance.json "kernel" is ${JSON.stringify(kernelPath)}, expected a file name`);
-    if (typeof json.cmdline !== 'string') throw new Error(`boot partition: /appliance.json "cmdline" is ${JSON.stringify(json.cmdline)}, expected a string`);
-    const kernel = await readPartitionFile(this.disk, `/${kernelPath.replace(/^\/+/, '')}`, { maxBytes: MAX_KERNEL_BYTES });
-    return { kernel, cmdline: json.cmdline };
   }
 
   /**

@@ -7,6 +7,7 @@
 import * as Comlink from 'comlink';
 import { formatCrashReport, Vm, type CrashReport } from '../machine/Vm.ts';
 import type { LinuxBootImages } from '../boot/linuxBoot.ts';
+import { readApplianceBoot } from '../boot/applianceBoot.ts';
 import type { AccessType, Privilege } from '../machine/InspectorTypes.ts';
 import { VmInspector } from '../machine/VmInspector.ts';
 import { ConsoleScriptPlayer } from '../scenario/index.ts';
@@ -50,6 +51,8 @@ class VmWorker implements VmWorkerApi {
   private vm: Vm | undefined;
   private spec: VmBootSpec | undefined;
   private disk: GuestDisk | undefined;
+  /** The disk's virtio serial: the appliance's name, as the CLI gives it. */
+  private diskSerial = 'romvisor-disk';
   private ring: ConsoleRing | undefined;
   private bootImages: LinuxBootImages | undefined;
   private emit: (event: VmWorkerEvent) => void = () => {};
@@ -162,7 +165,7 @@ class VmWorker implements VmWorkerApi {
       ramBytes: spec.ramBytes,
       timeMode: spec.timeMode,
       images: this.bootImages,
-      disks: this.disk ? [{ disk: this.disk.disk, serial: 'romvisor-disk' }] : undefined,
+      disks: this.disk ? [{ disk: this.disk.disk, serial: this.diskSerial }] : undefined,
     });
     this.disk?.attach(vm);
     const sink = (bytes: Uint8Array) => this.onGuestOutput(bytes);
@@ -232,8 +235,10 @@ class VmWorker implements VmWorkerApi {
     if (spec.ram) return { firmware: spec.firmware, ...spec.ram };
     if (!this.disk) throw new Error('a VM needs either RAM boot images or a disk');
     try {
-      const boot = await this.disk.readBootFiles();
-      return { firmware: spec.firmware, kernel: boot.kernel, bootargs: boot.cmdline };
+      // The same reader, checks and errors as `romvisor boot IMAGE`.
+      const boot = await readApplianceBoot(this.disk.disk);
+      this.diskSerial = boot.manifest.name;
+      return { firmware: spec.firmware, ...boot.images };
     } catch (e) {
       if (!spec.rescue) throw e;
       const note = `[romvisor] this disk has nothing to boot (${(e as Error).message}); booting the built-in BusyBox Linux with it as /dev/vda`;

@@ -1,5 +1,6 @@
 // The one reader of an appliance's boot files (src/boot/applianceBoot.ts): what it gives
 // for good boot partitions, and the ApplianceError it throws for each kind of bad one.
+// The catalog shows an imported appliance as its manifest says.
 // Each case is a small MBR disk in memory whose partition 1 is made by `mke2fs -d`.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,6 +11,8 @@ import { gzipSync } from 'node:zlib';
 import { ApplianceError, type ApplianceErrorCode } from '../../src/boot/ApplianceError.ts';
 import { BOOT_FILE_LIMITS, readApplianceBoot, readApplianceManifest } from '../../src/boot/applianceBoot.ts';
 import { MBR_TYPE_LINUX, MbrPartitionTable, MemoryBackend } from '../../src/disk/index.ts';
+import { buildCatalog } from '../../src/store/Catalog.ts';
+import type { ImageRecord } from '../../src/store/imageDb.ts';
 import { tempDir } from '../disk/diskFixtures.ts';
 
 const BOOT_LBA = 2048;
@@ -115,5 +118,26 @@ describe('readApplianceBoot', () => {
     const corrupt = Uint8Array.from(gz);
     corrupt.fill(0xff, 20, 200);
     await refused(bootDisk({ 'appliance.json': json(MANIFEST), Image: corrupt }), 'bad-kernel', /gzip data does not unpack/);
+  });
+});
+
+describe('an imported appliance in the catalog', () => {
+  const record = (appliance?: ImageRecord['appliance']): ImageRecord => ({
+    id: 'img-1', kind: 'base', origin: 'imported', name: 'mine.vhd', size: 1 << 20, chunkSize: 1 << 16, virtualSize: 64 << 20, vhdUuid: 'u', state: 'ready', createdAt: 0, appliance,
+  });
+
+  it("shows appliance.json's title, description and memory", () => {
+    const [a] = buildCatalog([], [record({ ...MANIFEST, description: 'made by hand' })]);
+    assert.equal(a!.name, 'mine.vhd', 'VM names still come from the file name');
+    assert.equal(a!.title, 'My appliance');
+    assert.equal(a!.description, 'made by hand');
+    assert.equal(a!.memoryMiB, 96);
+    assert.equal(a!.cmdline, MANIFEST.cmdline);
+  });
+
+  it('shows a plain disk by its file name with the default memory', () => {
+    const [a] = buildCatalog([], [record()]);
+    assert.equal(a!.title, 'mine.vhd');
+    assert.equal(a!.memoryMiB, 128);
   });
 });
