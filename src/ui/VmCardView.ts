@@ -7,7 +7,9 @@ import { formatBytes } from '../store/index.ts';
 import { confirmDialog } from './confirmDialog.ts';
 import { download, h } from './dom.ts';
 import { TerminalView } from './TerminalView.ts';
-import { scenarioGuestOf, shareVm } from './scenario/index.ts';
+// The helpers directly, not the scenario/ index: its ScenarioPanel builds VmCardViews.
+import { scenarioGuestOf } from './scenario/scenarioOrigin.ts';
+import { shareVm } from './scenario/shareVm.ts';
 import { VmTeachView, type TeachPanel } from './VmTeachView.ts';
 
 export interface VmCardActions {
