@@ -1,18 +1,16 @@
-// Physical address space of the QEMU-virt-compatible machine (ARCHITECTURE.md):
-//   0x0000_1000 reset ROM       0x0010_0000 sifive test    0x0200_0000 CLINT
-//   0x0C00_0000 PLIC            0x1000_0000 UART           0x1000_1000 virtio-mmio x8 (host)
-//   0x8000_0000 RAM
+// The physical address space: the ranges are machineMap.ts's (QEMU virt).
 // RAM and ROM accesses normally never get here: the TLBs map them straight to linear
 // memory. This is the slow path for devices, page-table walks and TLB misses.
-import { RAM_BASE, RAM_OFFSET, ROM_BASE, ROM_END, ROM_OFFSET } from './layout';
-import { CLINT_BASE, CLINT_SIZE, clintRead, clintWrite } from './dev/clint';
-import { PLIC_BASE, PLIC_SIZE, plicRead, plicWrite } from './dev/plic';
-import { SYSCON_BASE, SYSCON_SIZE, sysconWrite } from './dev/syscon';
-import { UART_BASE, UART_SIZE, uartRead, uartWrite } from './dev/uart16550';
+import { RAM_OFFSET, ROM_OFFSET } from './layout';
+import {
+  CLINT_BASE, CLINT_SIZE, PLIC_BASE, PLIC_SIZE, RAM_BASE, ROM_BASE, ROM_END, TEST_BASE, TEST_SIZE,
+  UART_BASE, UART_SIZE, VIRTIO_BASE, VIRTIO_SIZE,
+} from './machineMap';
+import { clintRead, clintWrite } from './dev/clint';
+import { plicRead, plicWrite } from './dev/plic';
+import { sysconWrite } from './dev/syscon';
+import { uartRead, uartWrite } from './dev/uart16550';
 import { blockEnd } from './dev/stop';
-
-export const VIRTIO_BASE: u64 = 0x10001000;
-export const VIRTIO_END: u64 = 0x10009000;
 
 /** Guest RAM size in bytes, set by the host before reset. */
 export let ramSize: u64 = 0;
@@ -69,8 +67,8 @@ export function physRead(pa: u64, size: u32): u64 {
   if (pa - UART_BASE < UART_SIZE) return <u64>uartRead(<u32>(pa - UART_BASE));
   if (pa - CLINT_BASE < CLINT_SIZE) return clintRead(<u32>(pa - CLINT_BASE), size);
   if (pa - PLIC_BASE < PLIC_SIZE) return <u64>plicRead(<u32>(pa - PLIC_BASE));
-  if (pa - VIRTIO_BASE < VIRTIO_END - VIRTIO_BASE) return hostMmioRead(pa, size);
-  if (pa - SYSCON_BASE < SYSCON_SIZE) return 0;
+  if (pa - VIRTIO_BASE < VIRTIO_SIZE) return hostMmioRead(pa, size);
+  if (pa - TEST_BASE < TEST_SIZE) return 0;
   busFault = true;
   return 0;
 }
@@ -85,8 +83,8 @@ export function physWrite(pa: u64, size: u32, value: u64): void {
   if (pa - UART_BASE < UART_SIZE) uartWrite(<u32>(pa - UART_BASE), <u32>value);
   else if (pa - CLINT_BASE < CLINT_SIZE) clintWrite(<u32>(pa - CLINT_BASE), size, value);
   else if (pa - PLIC_BASE < PLIC_SIZE) plicWrite(<u32>(pa - PLIC_BASE), <u32>value);
-  else if (pa - VIRTIO_BASE < VIRTIO_END - VIRTIO_BASE) hostMmioWrite(pa, size, value);
-  else if (pa - SYSCON_BASE < SYSCON_SIZE) sysconWrite(<u32>(pa - SYSCON_BASE), value);
+  else if (pa - VIRTIO_BASE < VIRTIO_SIZE) hostMmioWrite(pa, size, value);
+  else if (pa - TEST_BASE < TEST_SIZE) sysconWrite(<u32>(pa - TEST_BASE), value);
   else busFault = true;
 }
 

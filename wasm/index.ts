@@ -1,7 +1,7 @@
 // The module's exports: the host's whole view of the core (src/machine/Core.ts).
 export {
   REGS_OFFSET, FREGS_OFFSET, TLB_OFFSET, TLB_ENTRIES, UART_RX_OFFSET, UART_RX_SIZE,
-  UART_TX_OFFSET, UART_TX_SIZE, ROM_OFFSET, ROM_BASE, ROM_END, RAM_OFFSET, RAM_BASE, RAM_GUARD,
+  UART_TX_OFFSET, UART_TX_SIZE, ROM_OFFSET, RAM_OFFSET, RAM_GUARD,
   STAGE_OFFSET, STAGE_COUNT, TRAP_COUNT_OFFSET, TRAP_LOG_OFFSET, TRAP_LOG_ENTRIES,
 } from './layout';
 export {
@@ -13,4 +13,4 @@ export { stopValue } from './dev/stop';
 export { uartPush, uartRxFree, uartRxReady, uartTxConsume, txHead, txTail } from './dev/uart16550';
 export { plicSetLevel } from './dev/plic';
 export { setTohost } from './bus';
-export { TIMEBASE_HZ, INSNS_PER_TICK } from './dev/clint';
+export { ROM_BASE, ROM_END, RAM_BASE, TIMEBASE_HZ, INSNS_PER_TICK } from './machineMap';

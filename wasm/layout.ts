@@ -50,18 +50,17 @@ export const TLB_FILL_LOG_ENTRIES: u32 = 1024;
 export const UART_TX_OFFSET: u32 = 0x10000;
 export const UART_TX_SIZE: u32 = 0x10000;
 
+/** The reset ROM, indexed by physical address: ROM_OFFSET + pa for ROM_BASE <= pa < ROM_END. */
 export const ROM_OFFSET: u32 = 0x20000;
-export const ROM_BASE: u64 = 0x1000;
-export const ROM_END: u64 = 0x10000;
 
-/** The last TRAP_LOG_ENTRIES traps, a ring of { pc, cause, tval, handler } u64 records. */
+/** The last TRAP_LOG_ENTRIES traps, a ring of TRAP_RECORD_SIZE records (machineMap.ts). */
 export const TRAP_LOG_OFFSET: u32 = 0x30000;
 export const TRAP_LOG_ENTRIES: u32 = 256;
 
 export const CEXP_OFFSET: u32 = 0x40000;
 
+/** Guest RAM: RAM_OFFSET + (pa - RAM_BASE). */
 export const RAM_OFFSET: u32 = 0x100000;
-export const RAM_BASE: u64 = 0x80000000;
 /** Bytes past the end of RAM that are mapped but never used, so a 4-byte fetch of a
  *  2-byte instruction in RAM's last bytes stays inside the wasm memory. */
 export const RAM_GUARD: u32 = 0x10000;

@@ -1,27 +1,26 @@
 /**
  * The TypeScript side of the wasm core: instantiates it with a memory sized for the
  * guest's RAM, and wraps its exports in a typed API. The layout numbers (register file,
- * rings, RAM offset) come from the module's own exported globals, never from a copy.
+ * rings, RAM offset) come from the module's own exported globals, never from a copy; the
+ * machine's map and run() protocol come from wasm/machineMap.ts, which the core compiles too.
  */
+import { BootStageId, RAM_BASE as RAM_BASE_NUMBER, StopReason, TRAP_RECORD_WORDS } from '../../wasm/machineMap.ts';
 
-/** Why `run()` returned; mirrors STOP_* in wasm/dev/stop.ts. */
-export enum StopReason {
-  Budget = 0,
-  Wfi = 1,
-  Poweroff = 2,
-  Reboot = 3,
-  Fail = 4,
-  Htif = 5,
-  Console = 6,
-  Breakpoint = 7,
-  Trap = 8,
-  Priv = 9,
-  Device = 10,
-}
+export { StopReason };
 
-/** Boot stages in the order the core records them (wasm/cpu/bootStages.ts). */
-export const BOOT_STAGES = ['power-on', 'firmware', 'kernel', 'paging', 'user', 'shell'] as const;
-export type BootStage = (typeof BOOT_STAGES)[number];
+/** The host's names of the boot stages; the compiler checks there is one per BootStageId. */
+const STAGE_NAMES = {
+  [BootStageId.PowerOn]: 'power-on',
+  [BootStageId.Firmware]: 'firmware',
+  [BootStageId.Kernel]: 'kernel',
+  [BootStageId.Paging]: 'paging',
+  [BootStageId.User]: 'user',
+  [BootStageId.IdleUser]: 'shell',
+} as const satisfies Record<BootStageId, string>;
+export type BootStage = (typeof STAGE_NAMES)[BootStageId];
+/** Boot stages in the order the core records them, indexed by BootStageId (an object's
+ *  integer keys enumerate in ascending order). */
+export const BOOT_STAGES: readonly BootStage[] = Object.values(STAGE_NAMES);
 
 export interface TrapRecord {
   /** Position in the whole sequence of traps since reset. */
@@ -94,7 +93,7 @@ interface CoreExports {
   INSNS_PER_TICK: WebAssembly.Global;
 }
 
-export const RAM_BASE = 0x8000_0000n;
+export const RAM_BASE = BigInt(RAM_BASE_NUMBER);
 
 /** wasm i64 results arrive as signed BigInts; the core's values are unsigned. */
 const u64 = (v: bigint) => BigInt.asUintN(64, v);
@@ -287,10 +286,10 @@ export class Core {
     const entries = e.TRAP_LOG_ENTRIES.value as number;
     const head = e.getTrapLogHead() >>> 0;
     const n = Math.min(head, entries, max);
-    const v = new BigUint64Array(this.memory.buffer, e.TRAP_LOG_OFFSET.value, entries * 4);
+    const v = new BigUint64Array(this.memory.buffer, e.TRAP_LOG_OFFSET.value, entries * TRAP_RECORD_WORDS);
     const out: TrapRecord[] = [];
     for (let i = head - n; i < head; i++) {
-      const j = (i % entries) * 4;
+      const j = (i % entries) * TRAP_RECORD_WORDS;
       out.push({ seq: i, pc: v[j], cause: v[j + 1], tval: v[j + 2], handler: v[j + 3] });
     }
     return out;

@@ -4,7 +4,7 @@
  * Devices are attached per slot and see offsets within their slot.
  */
 import type { MmioHandler } from './Core.ts';
-import { VIRTIO_BASE, VIRTIO_SLOTS, VIRTIO_STRIDE } from './virtDeviceTree.ts';
+import { VIRTIO_BASE, VIRTIO_SLOTS, VIRTIO_STRIDE } from './physicalMap.ts';
 
 export const VIRTIO_MAGIC = 0x74726976n; // "virt"
 export const VIRTIO_VENDOR = 0x554d4551n; // "QEMU", what Linux expects nothing special of

@@ -17,7 +17,8 @@
 import { Core, RAM_BASE, StopReason, type MmioHandler } from './Core.ts';
 import { loadLinuxBoot, type BootLayout, type LinuxBootImages } from '../boot/linuxBoot.ts';
 import { VirtioMmioBus } from './VirtioMmioBus.ts';
-import { VIRTIO_SLOTS, virtioIrq } from './virtDeviceTree.ts';
+import { VIRTIO_SLOTS, virtioIrq } from './physicalMap.ts';
+import { TIMEBASE_HZ } from '../../wasm/machineMap.ts';
 import { CompletionScheduler, GuestMemory, VirtioBlk, VirtioMmioTransport, type BlockDevice, type VirtioBlkOptions } from './virtio/index.ts';
 import type { TimeMode } from './TimeMode.ts';
 
@@ -77,8 +78,8 @@ const QUEUE_NOTIFY = 0x050n;
  * up a virtqueue notify soon (the core cannot stop on one, so kicks wait for the slice end).
  */
 const SLICE = 250_000;
-/** 10 MHz timebase ticks per millisecond. */
-const TICKS_PER_MS = 10_000;
+/** Timebase ticks per millisecond. */
+const TICKS_PER_MS = TIMEBASE_HZ / 1000;
 
 export class Vm {
   readonly core: Core;

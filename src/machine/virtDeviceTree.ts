@@ -1,17 +1,16 @@
 /**
  * The device tree of romvisor's machine, generated from the VM's configuration. It
- * describes the QEMU-virt-compatible map (ARCHITECTURE.md), so Debian's OpenSBI and an
- * unmodified Linux find their devices as they would under qemu-system-riscv64 -M virt.
+ * describes the QEMU-virt-compatible map of physicalMap.ts (the numbers the core's bus
+ * decodes), so Debian's OpenSBI and an unmodified Linux find their devices as they would
+ * under qemu-system-riscv64 -M virt.
  */
 import { FdtWriter } from './FdtWriter.ts';
+import {
+  CLINT_BASE, CLINT_SIZE, PLIC_BASE, PLIC_NDEV, PLIC_SIZE, TEST_BASE, TEST_SIZE, UART_BASE, UART_CLOCK_HZ,
+  UART_IRQ, UART_SIZE, VIRTIO_SLOTS, VIRTIO_STRIDE, virtioBase, virtioIrq,
+} from './physicalMap.ts';
 
 export const ISA_STRING = 'rv64imafdc_zicsr_zifencei';
-export const UART_IRQ = 10;
-export const VIRTIO_BASE = 0x1000_1000n;
-export const VIRTIO_STRIDE = 0x1000n;
-export const VIRTIO_SLOTS = 8;
-/** virtio slot n (0-based) interrupts on PLIC source n + 1. */
-export const virtioIrq = (slot: number) => slot + 1;
 
 export interface DeviceTreeConfig {
   ramBase: bigint;
@@ -19,7 +18,7 @@ export interface DeviceTreeConfig {
   bootargs: string;
   timebaseHz: number;
   initrd?: { start: bigint; end: bigint };
-  /** Populated virtio-mmio slots (0..7); all eight are described either way, as QEMU does. */
+  /** Populated virtio-mmio slots; all VIRTIO_SLOTS are described either way, as QEMU does. */
   virtioSlots?: number;
 }
 
@@ -39,7 +38,7 @@ export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
     .prop('compatible', 'riscv-virtio')
     .prop('model', 'romvisor,virt');
 
-  w.beginNode('chosen').prop('bootargs', cfg.bootargs).prop('stdout-path', '/soc/serial@10000000');
+  w.beginNode('chosen').prop('bootargs', cfg.bootargs).prop('stdout-path', `/soc/serial@${hex(UART_BASE)}`);
   if (cfg.initrd) {
     w.prop('linux,initrd-start', c64(cfg.initrd.start)).prop('linux,initrd-end', c64(cfg.initrd.end));
   }
@@ -69,9 +68,9 @@ export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
 
   w.beginNode('soc').prop('#address-cells', [2]).prop('#size-cells', [2]).prop('compatible', 'simple-bus').prop('ranges');
 
-  w.beginNode('test@100000')
+  w.beginNode(`test@${hex(TEST_BASE)}`)
     .prop('compatible', ['sifive,test1', 'sifive,test0', 'syscon'])
-    .prop('reg', c64(0x100000n, 0x1000n))
+    .prop('reg', c64(TEST_BASE, TEST_SIZE))
     .prop('phandle', [TEST])
     .endNode();
   w.beginNode('poweroff').prop('compatible', 'syscon-poweroff').prop('regmap', [TEST]).prop('offset', [0]).prop('value', [0x5555]).endNode();
@@ -79,30 +78,30 @@ export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
 
   // Interrupt numbers on the hart's local controller: 3 = M software, 7 = M timer,
   // 9 = S external, 11 = M external.
-  w.beginNode('clint@2000000')
+  w.beginNode(`clint@${hex(CLINT_BASE)}`)
     .prop('compatible', ['sifive,clint0', 'riscv,clint0'])
-    .prop('reg', c64(0x2000000n, 0x10000n))
+    .prop('reg', c64(CLINT_BASE, CLINT_SIZE))
     .prop('interrupts-extended', [CPU_INTC, 3, CPU_INTC, 7])
     .endNode();
-  w.beginNode('plic@c000000')
+  w.beginNode(`plic@${hex(PLIC_BASE)}`)
     .prop('compatible', ['sifive,plic-1.0.0', 'riscv,plic0'])
-    .prop('reg', c64(0xc000000n, 0x600000n))
+    .prop('reg', c64(PLIC_BASE, PLIC_SIZE))
     .prop('#address-cells', [0])
     .prop('#interrupt-cells', [1])
     .prop('interrupt-controller')
     .prop('interrupts-extended', [CPU_INTC, 11, CPU_INTC, 9])
-    .prop('riscv,ndev', [63])
+    .prop('riscv,ndev', [PLIC_NDEV])
     .prop('phandle', [PLIC])
     .endNode();
-  w.beginNode('serial@10000000')
+  w.beginNode(`serial@${hex(UART_BASE)}`)
     .prop('compatible', 'ns16550a')
-    .prop('reg', c64(0x10000000n, 0x100n))
-    .prop('clock-frequency', [3686400])
+    .prop('reg', c64(UART_BASE, UART_SIZE))
+    .prop('clock-frequency', [UART_CLOCK_HZ])
     .prop('interrupt-parent', [PLIC])
     .prop('interrupts', [UART_IRQ])
     .endNode();
   for (let slot = VIRTIO_SLOTS - 1; slot >= 0; slot--) {
-    const base = VIRTIO_BASE + BigInt(slot) * VIRTIO_STRIDE;
+    const base = virtioBase(slot);
     w.beginNode(`virtio_mmio@${hex(base)}`)
       .prop('compatible', 'virtio,mmio')
       .prop('reg', c64(base, VIRTIO_STRIDE))

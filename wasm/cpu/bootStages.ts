@@ -3,14 +3,15 @@
 // (never from console text). All hooks sit on slow paths: a privilege change, a fetch-page
 // refill, a satp write, a WFI.
 import { STAGE_COUNT, STAGE_OFFSET } from '../layout';
+import { BootStageId } from '../machineMap';
 import { icount } from './state';
 
-export const STAGE_POWER_ON: u32 = 0; // reset: the first instruction, in the reset ROM
-export const STAGE_FIRMWARE: u32 = 1; // the first instruction fetched from RAM (M-mode firmware)
-export const STAGE_KERNEL: u32 = 2; // the first S-mode instruction
-export const STAGE_PAGING: u32 = 3; // the first satp write that turns translation on
-export const STAGE_USER: u32 = 4; // the first U-mode instruction (init)
-export const STAGE_IDLE_USER: u32 = 5; // the first WFI after user mode started (the shell waits for input)
+export const STAGE_POWER_ON: u32 = BootStageId.PowerOn; // reset: the first instruction, in the reset ROM
+export const STAGE_FIRMWARE: u32 = BootStageId.Firmware; // the first instruction fetched from RAM (M-mode firmware)
+export const STAGE_KERNEL: u32 = BootStageId.Kernel; // the first S-mode instruction
+export const STAGE_PAGING: u32 = BootStageId.Paging; // the first satp write that turns translation on
+export const STAGE_USER: u32 = BootStageId.User; // the first U-mode instruction (init)
+export const STAGE_IDLE_USER: u32 = BootStageId.IdleUser; // the first WFI after user mode started (the shell waits for input)
 
 /** Stages not yet reached, as a bit mask, so a hook costs one test once all are in. */
 export let stagesPending: u32 = 0;

@@ -1,20 +1,17 @@
-// CLINT (SiFive core-local interruptor) at 0x0200_0000: msip, mtimecmp, mtime.
+// CLINT (SiFive core-local interruptor) at CLINT_BASE (machineMap.ts): msip, mtimecmp, mtime,
+// for hart 0 (the register offsets for N harts are in machineMap.ts).
 //
 // mtime is derived from the instruction count, so that timer interrupts land on exact
 // instruction boundaries: mtime = mtimeBias + icount / INSNS_PER_TICK. In deterministic
 // mode the host never touches the bias; in realtime mode it moves the bias forward to the
 // host clock before each run() (see setRealtime in machine.ts).
 import { icount, mip, MIP_MSIP } from '../cpu/state';
+import { CLINT_MSIP, CLINT_MTIME, CLINT_MTIMECMP, INSNS_PER_TICK } from '../machineMap';
 
-export const CLINT_BASE: u64 = 0x2000000;
-export const CLINT_SIZE: u64 = 0x10000;
-/** 10 MHz timebase (QEMU virt) at a nominal 100 MIPS. */
-export const TIMEBASE_HZ: u64 = 10000000;
-export const INSNS_PER_TICK: u64 = 10;
 
-const MSIP: u32 = 0x0;
-const MTIMECMP: u32 = 0x4000;
-const MTIME: u32 = 0xbff8;
+const MSIP: u32 = CLINT_MSIP;
+const MTIMECMP: u32 = CLINT_MTIMECMP;
+const MTIME: u32 = CLINT_MTIME;
 
 export let mtimeBias: u64 = 0;
 export let mtimecmp: u64 = <u64>-1;

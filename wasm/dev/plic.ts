@@ -1,20 +1,22 @@
-// PLIC at 0x0C00_0000, laid out as QEMU virt's: sources 1..63 here (virtio 1..8,
-// UART 10), two contexts for hart 0: context 0 = M-mode (MEIP), context 1 = S-mode (SEIP).
+// PLIC at PLIC_BASE, laid out as QEMU virt's (machineMap.ts): sources 1..63 (virtio from
+// VIRTIO_IRQ, UART at UART_IRQ), two contexts for hart 0: context 0 = M-mode (MEIP),
+// context 1 = S-mode (SEIP). The contexts of further harts decode but read as zero.
 // Sources are level-triggered: a claimed source is not pending again until completed,
 // and a completed source whose line is still high becomes pending again.
 import { MIP_MEIP, MIP_SEIP } from '../cpu/state';
 import { PLIC_PRIORITY_OFFSET } from '../layout';
+import {
+  PLIC_CONTEXT, PLIC_CONTEXT_STRIDE, PLIC_ENABLE, PLIC_ENABLE_STRIDE, PLIC_PENDING, PLIC_PRIORITY,
+  PLIC_SOURCES,
+} from '../machineMap';
 
-export const PLIC_BASE: u64 = 0xc000000;
-export const PLIC_SIZE: u64 = 0x4000000;
-const SOURCES: u32 = 64;
-
-const PRIORITY_BASE: u32 = 0x0;
-const PENDING_BASE: u32 = 0x1000;
-const ENABLE_BASE: u32 = 0x2000;
-const ENABLE_STRIDE: u32 = 0x80;
-const CONTEXT_BASE: u32 = 0x200000;
-const CONTEXT_STRIDE: u32 = 0x1000;
+const SOURCES: u32 = PLIC_SOURCES;
+const PRIORITY_BASE: u32 = PLIC_PRIORITY;
+const PENDING_BASE: u32 = PLIC_PENDING;
+const ENABLE_BASE: u32 = PLIC_ENABLE;
+const ENABLE_STRIDE: u32 = PLIC_ENABLE_STRIDE;
+const CONTEXT_BASE: u32 = PLIC_CONTEXT;
+const CONTEXT_STRIDE: u32 = PLIC_CONTEXT_STRIDE;
 
 let levels: u64 = 0;
 let pending: u64 = 0;

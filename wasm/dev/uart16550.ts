@@ -1,14 +1,12 @@
-// NS16550A UART at 0x1000_0000 (QEMU virt), PLIC source 10. Byte-wide registers.
+// NS16550A UART at UART_BASE, PLIC source UART_IRQ (machineMap.ts). Byte-wide registers.
 // Transmission is instantaneous: a THR write lands in the TX ring that the host drains,
 // so THR is always empty and the THRE interrupt fires after every write once enabled.
 // Received bytes come from the RX ring that the host fills (uartPush in machine.ts).
 import { UART_RX_OFFSET, UART_RX_SIZE, UART_TX_OFFSET, UART_TX_SIZE } from '../layout';
+import { UART_IRQ } from '../machineMap';
 import { plicSetLevel } from './plic';
 import { requestStop, STOP_CONSOLE } from './stop';
 
-export const UART_BASE: u64 = 0x10000000;
-export const UART_SIZE: u64 = 0x100;
-export const UART_IRQ: u32 = 10;
 
 const RBR_THR: u32 = 0; // DLL when LCR.DLAB
 const IER: u32 = 1; // DLM when LCR.DLAB

@@ -1,0 +1,117 @@
+// The machine, declared once: where each device sits in the physical address space, how
+// big it is, which PLIC source it raises, and the protocol between run() and the host
+// (stop reasons, boot stages, record sizes). The wasm bus and devices decode these ranges;
+// the host's device tree (src/machine/virtDeviceTree.ts) and region names
+// (src/machine/physicalMap.ts) are built from them. Nothing else may write a base or size.
+//
+// This file compiles as AssemblyScript and as TypeScript (the host imports it directly;
+// src/machine/asTypes.d.ts gives TypeScript the u32/u64 names as `number`), so it holds only
+// typed constants and numeric enums: no `as const`, no objects, no BigInt literals.
+//
+// The map is QEMU's `virt` machine (hw/riscv/virt.c), so OpenSBI and an unmodified Linux
+// find their devices where they would under qemu-system-riscv64 -M virt:
+//   0x0000_1000 reset ROM       0x0010_0000 sifive test    0x0200_0000 CLINT
+//   0x0C00_0000 PLIC            0x1000_0000 UART           0x1000_1000 virtio-mmio slots
+//   0x8000_0000 RAM
+
+/** Harts the machine has today. The CLINT and PLIC below are laid out for MAX_HARTS. */
+export const HARTS: u32 = 1;
+/** QEMU virt's VIRT_CPUS_MAX: the CLINT and PLIC windows are sized for this many harts. */
+export const MAX_HARTS: u32 = 512;
+
+/** Reset ROM: the first instructions after power-on, and firmware tables. */
+export const ROM_BASE: u64 = 0x1000;
+export const ROM_END: u64 = 0x10000;
+export const ROM_SIZE: u64 = ROM_END - ROM_BASE;
+
+/** The "sifive,test" finisher: poweroff, reboot, fail with a code. */
+export const TEST_BASE: u64 = 0x10_0000;
+export const TEST_SIZE: u64 = 0x1000;
+
+/** CLINT (SiFive core-local interruptor): per hart an msip word and an mtimecmp; one mtime. */
+export const CLINT_BASE: u64 = 0x200_0000;
+export const CLINT_SIZE: u64 = 0x1_0000;
+export const CLINT_MSIP: u32 = 0x0; // + 4 * hart
+export const CLINT_MSIP_STRIDE: u32 = 4;
+export const CLINT_MTIMECMP: u32 = 0x4000; // + 8 * hart
+export const CLINT_MTIMECMP_STRIDE: u32 = 8;
+export const CLINT_MTIME: u32 = 0xbff8;
+
+/** PLIC: source priorities, pending bits, then per context an enable block and a
+ *  threshold/claim page. Each hart has two contexts: 2 * hart = M-mode, 2 * hart + 1 = S-mode. */
+export const PLIC_BASE: u64 = 0xc00_0000;
+export const PLIC_SOURCES: u32 = 64; // source 0 does not exist; Linux's riscv,ndev = 63
+export const PLIC_PRIORITY: u32 = 0x0;
+export const PLIC_PENDING: u32 = 0x1000;
+export const PLIC_ENABLE: u32 = 0x2000;
+export const PLIC_ENABLE_STRIDE: u32 = 0x80;
+export const PLIC_CONTEXT: u32 = 0x20_0000;
+export const PLIC_CONTEXT_STRIDE: u32 = 0x1000;
+export const PLIC_CONTEXTS_PER_HART: u32 = 2;
+/** QEMU's VIRT_PLIC_SIZE(VIRT_CPUS_MAX * 2) = 0x600000: what Linux sees in the device tree. */
+export const PLIC_SIZE: u64 = <u64>PLIC_CONTEXT + <u64>(MAX_HARTS * PLIC_CONTEXTS_PER_HART * PLIC_CONTEXT_STRIDE);
+
+/** NS16550A console UART, byte-wide registers. */
+export const UART_BASE: u64 = 0x1000_0000;
+export const UART_SIZE: u64 = 0x100;
+export const UART_IRQ: u32 = 10;
+export const UART_CLOCK_HZ: u32 = 3686400;
+
+/** virtio-mmio slots, implemented by the host; slot n raises PLIC source VIRTIO_IRQ + n.
+ *  QEMU virt has eight; more slots (network, 9p) extend the window, not the code. */
+export const VIRTIO_BASE: u64 = 0x1000_1000;
+export const VIRTIO_STRIDE: u64 = 0x1000;
+export const VIRTIO_SLOTS: u32 = 8;
+export const VIRTIO_SIZE: u64 = VIRTIO_STRIDE * <u64>VIRTIO_SLOTS;
+export const VIRTIO_IRQ: u32 = 1;
+
+/** Guest RAM starts here; its size is the VM's. */
+export const RAM_BASE: u64 = 0x8000_0000;
+
+/** mtime's frequency: 10 MHz, as QEMU virt. mtime advances one tick per INSNS_PER_TICK
+ *  instructions (a nominal 100 MIPS), so time is a function of the instruction count. */
+export const TIMEBASE_HZ: u64 = 10_000_000;
+export const INSNS_PER_TICK: u64 = 10;
+
+/** Why run() returned. */
+export enum StopReason {
+  /** The instruction budget is spent. */
+  Budget = 0,
+  /** The hart waits for an interrupt and none is pending. */
+  Wfi = 1,
+  /** sifive test device: pass / poweroff. */
+  Poweroff = 2,
+  /** sifive test device: reset. */
+  Reboot = 3,
+  /** sifive test device: fail with a code (stopValue). */
+  Fail = 4,
+  /** The program wrote its tohost word (stopValue). */
+  Htif = 5,
+  /** The UART transmit ring needs draining. */
+  Console = 6,
+  /** pc reached the breakpoint. */
+  Breakpoint = 7,
+  /** A trap was taken while trap-stepping. */
+  Trap = 8,
+  /** The privilege mode changed while priv-stepping. */
+  Priv = 9,
+  /** A host device asked for service (e.g. a virtqueue kick). */
+  Device = 10,
+}
+
+/** Boot stages, each recorded once at the instruction count where it is first reached
+ *  (wasm/cpu/bootStages.ts says which event marks each). The host's names for them are
+ *  BOOT_STAGES in src/machine/Core.ts, checked against this enum by the compiler. */
+export enum BootStageId {
+  PowerOn = 0,
+  Firmware = 1,
+  Kernel = 2,
+  Paging = 3,
+  User = 4,
+  /** The first WFI after user mode started: the shell waits for input. */
+  IdleUser = 5,
+}
+
+/** A trap-log record: { pc, cause, tval, handler }, u64 each. */
+export const TRAP_RECORD_WORDS: u32 = 4;
+export const TRAP_RECORD_SIZE: u32 = TRAP_RECORD_WORDS * 8;
