@@ -1,5 +1,7 @@
 // The core's linear-memory layout, declared once. The host reads these numbers from the
-// module's exports (see src/machine/Core.ts), never from a copy.
+// module's exports (see src/machine/Core.ts), never from a copy. tests/unit/machineMap.test.ts
+// fails when two regions overlap (raising TLB_ENTRIES to 1024 would run the store TLB into
+// the UART ring). Only typed constants here: the test imports this file as TypeScript.
 //
 //   0x00000  unused (a null page)
 //   0x01000  integer registers x0..x31, u64 each
@@ -58,6 +60,11 @@ export const TRAP_LOG_OFFSET: u32 = 0x30000;
 export const TRAP_LOG_ENTRIES: u32 = 256;
 
 export const CEXP_OFFSET: u32 = 0x40000;
+export const CEXP_SIZE: u32 = 0x10000 * 4;
+
+/** AssemblyScript's static data (lookup tables) starts here: wasm/build.mjs passes this
+ *  number as --memoryBase, and tests/unit/machineMap.test.ts checks it ends below RAM. */
+export const STATIC_OFFSET: u32 = 0x80000;
 
 /** Guest RAM: RAM_OFFSET + (pa - RAM_BASE). */
 export const RAM_OFFSET: u32 = 0x100000;
