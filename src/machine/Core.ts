@@ -39,7 +39,11 @@ export interface MmioHandler {
   write(pa: bigint, size: number, value: bigint): void;
 }
 
-interface CoreExports {
+/**
+ * The core module's exports (wasm/index.ts) as the host calls them. tests/unit/coreExports.test.ts
+ * fails when this list and the built module disagree: a name, a kind or a parameter count.
+ */
+export interface CoreExports {
   init(ramBytes: bigint): void;
   reset(): void;
   run(budget: bigint): number;
@@ -81,6 +85,8 @@ interface CoreExports {
   stopValue: WebAssembly.Global;
   REGS_OFFSET: WebAssembly.Global;
   FREGS_OFFSET: WebAssembly.Global;
+  UART_RX_OFFSET: WebAssembly.Global;
+  UART_RX_SIZE: WebAssembly.Global;
   UART_TX_OFFSET: WebAssembly.Global;
   UART_TX_SIZE: WebAssembly.Global;
   ROM_OFFSET: WebAssembly.Global;
