@@ -1,3 +1,5 @@
+import { CodedError } from '../errors/CodedError.ts';
+
 /** Why a disk image was refused as an appliance; the CLI and UI print `message` as it is. */
 export type ApplianceErrorCode =
   /** appliance.json is not JSON, or a field has the wrong type or an out-of-range value. */
@@ -15,14 +17,14 @@ export type ApplianceErrorCode =
   /** An overlay that is the image itself, or a disk of its chain, under another name. */
   | 'overlay-is-image';
 
-export class ApplianceError extends Error {
+export class ApplianceError extends CodedError<ApplianceErrorCode> {
   override readonly name = 'ApplianceError';
   constructor(
-    readonly code: ApplianceErrorCode,
+    code: ApplianceErrorCode,
     message: string,
     /** The file or field at fault, e.g. "appliance.json: memoryMiB". */
     readonly field?: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }

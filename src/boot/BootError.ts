@@ -1,12 +1,14 @@
+import { CodedError } from '../errors/CodedError.ts';
+
 /** Errors in what a boot was given: images that are not what they claim, RAM too small. */
 export type BootErrorCode = 'not-kernel-image' | 'ram-too-small' | 'bad-memory-size' | 'missing-image';
 
-export class BootError extends Error {
+export class BootError extends CodedError<BootErrorCode> {
   constructor(
-    readonly code: BootErrorCode,
+    code: BootErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
     this.name = 'BootError';
   }
 }

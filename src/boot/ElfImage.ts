@@ -1,3 +1,5 @@
+import { CodedError } from '../errors/CodedError.ts';
+
 /**
  * ELF64 RISC-V executables: the loadable segments and the symbols a bare-metal run needs
  * (`tohost`). Every field that could send a read out of bounds is checked first.
@@ -5,12 +7,12 @@
 
 export type ElfErrorCode = 'not-elf' | 'not-elf64' | 'not-riscv' | 'not-executable' | 'truncated' | 'bad-segment';
 
-export class ElfError extends Error {
+export class ElfError extends CodedError<ElfErrorCode> {
   constructor(
-    readonly code: ElfErrorCode,
+    code: ElfErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
     this.name = 'ElfError';
   }
 }

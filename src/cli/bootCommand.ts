@@ -12,17 +12,14 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ApplianceError } from '../boot/ApplianceError.ts';
 import { readApplianceBoot } from '../boot/applianceBoot.ts';
 import { openApplianceDisk, type ApplianceDisk, type OverlayMode } from '../boot/applianceDisk.node.ts';
-import { BootError } from '../boot/BootError.ts';
 import { MIN_RAM } from '../boot/linuxBoot.ts';
-import { BackendError, Ext2Error, PartitionError, VhdError } from '../disk/index.ts';
-import { DiskLockError } from '../disk/node.ts';
+import { CodedError } from '../errors/CodedError.ts';
 import { loadCoreModule } from '../machine/coreModule.node.ts';
 import { formatCrashReport, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
-import { ConsoleScriptPlayer, parseConsoleScript, ScriptError, type ConsoleStep } from '../scenario/consoleScript.ts';
-import { parseScenarioJson, ScenarioError } from '../scenario/index.ts';
+import { ConsoleScriptPlayer, parseConsoleScript, type ConsoleStep } from '../scenario/consoleScript.ts';
+import { parseScenarioJson } from '../scenario/index.ts';
 import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from './bootImages.ts';
 import { parseSize } from './parseSize.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
@@ -52,7 +49,13 @@ const MAX_RAM = 2048 * 2 ** 20;
 /** After a script's last step, how long the guest may take to power off. */
 const SCRIPT_GRACE_MS = 15_000;
 
-class BadInput extends Error {}
+/** A command line or scenario file the boot command cannot use. */
+class BadInput extends CodedError<'usage'> {
+  override readonly name = 'BadInput';
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
 
 /** The committed image of a built-in appliance, by name (appliances/NAME.vhd.gz). */
 function builtinAppliance(name: string): string {
@@ -76,9 +79,9 @@ const BOOT_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** Errors that mean the input (arguments, image, script) is bad: one line, exit 2. */
+/** Errors that mean the input (arguments, image, script, disk) is bad, one line and exit 2: every CodedError. */
 function isBadInput(e: unknown): e is Error {
-  return [BadInput, ScriptError, ScenarioError, BootError, ApplianceError, VhdError, PartitionError, Ext2Error, BackendError, DiskLockError].some((c) => e instanceof c);
+  return e instanceof CodedError;
 }
 
 export async function bootCommand(argv: string[], io: CliIo): Promise<number> {

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { runBareMetal } from '../boot/bareMetal.ts';
-import { ElfError } from '../boot/ElfImage.ts';
+import { CodedError } from '../errors/CodedError.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
 
 export async function runElfCommand(argv: string[], io: CliIo): Promise<number> {
@@ -51,7 +51,7 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
     if (result.exitCode !== 0) io.stderr(`romvisor run-elf: ${result.message}\n`);
     return result.exitCode;
   } catch (e) {
-    if (e instanceof ElfError) {
+    if (e instanceof CodedError) {
       io.stderr(`romvisor run-elf: ${file}: ${e.message}\n`);
       return EXIT.badInput;
     }

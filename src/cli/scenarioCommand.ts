@@ -6,6 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { decodeScenarioUrl, encodeScenarioUrl, parseScenarioJsonBytes, SCENARIO_LIMITS, ScenarioError, scenarioToJson } from '../scenario/index.ts';
+import { CodedError } from '../errors/CodedError.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
 
 const USAGE = `usage: romvisor scenario encode FILE.json [--base URL]   print the scenario's link
@@ -14,9 +15,11 @@ URL may be a whole link, its fragment (#s=...), or the s=... part.
 Exit codes: 0 ok, 2 bad input.`;
 
 /** Bad command-line input, as opposed to a bad scenario (ScenarioError). */
-class UsageError extends Error {
+class UsageError extends CodedError<'usage'> {
   override readonly name = 'UsageError';
-  readonly code = 'usage' as const;
+  constructor(message: string) {
+    super('usage', message);
+  }
 }
 
 export async function scenarioCommand(argv: string[], io: CliIo): Promise<number> {
@@ -40,7 +43,7 @@ export async function scenarioCommand(argv: string[], io: CliIo): Promise<number
         throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; it is encode or decode`);
     }
   } catch (e) {
-    if (e instanceof ScenarioError || e instanceof UsageError) {
+    if (e instanceof CodedError) {
       io.stderr(`romvisor scenario: ${e.message}\n`);
       return EXIT.badInput;
     }

@@ -6,20 +6,16 @@
 import { open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, relative, resolve } from 'node:path';
 import {
-  BackendError,
   checkVhd,
   CREATOR_APPLICATION,
-  Ext2Error,
-  PartitionError,
   readPartitionFile,
-  SliceError,
   vhdTimeToDate,
   VhdDisk,
-  VhdError,
   writeVhdImage,
   type BlockBackend,
 } from '../disk/index.ts';
-import { chainFiles, DiskLockError, DiskLockSet, FileBackend, fileParentResolver, findSameFile } from '../disk/node.ts';
+import { chainFiles, DiskLockSet, FileBackend, fileParentResolver, findSameFile } from '../disk/node.ts';
+import { CodedError } from '../errors/CodedError.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
 
 const USAGE = `usage: romvisor vhd <command> ...
@@ -33,9 +29,11 @@ const USAGE = `usage: romvisor vhd <command> ...
   cat FILE.vhd PATH [--partition N]           print a file from an ext2/3/4 partition (default 1)`;
 
 /** Bad command-line input (as opposed to a bad image, which has its own error types). */
-export class UsageError extends Error {
+export class UsageError extends CodedError<'usage'> {
   override readonly name = 'UsageError';
-  readonly code = 'usage' as const;
+  constructor(message: string) {
+    super('usage', message);
+  }
 }
 
 const SUFFIX: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
@@ -354,7 +352,7 @@ async function cat(p: Parsed, io: CliIo): Promise<number> {
 }
 
 function isBadInput(e: unknown): e is Error {
-  if ([VhdError, Ext2Error, PartitionError, BackendError, SliceError, UsageError, DiskLockError].some((c) => e instanceof c)) return true;
+  if (e instanceof CodedError) return true;
   // File-system errors (ENOENT, EACCES, EISDIR) are bad input too: a wrong path.
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall !== undefined;
 }

@@ -1,3 +1,4 @@
+import { CodedError } from '../errors/CodedError.ts';
 import type { ByteSource } from './ByteSource.ts';
 
 /**
@@ -24,10 +25,9 @@ export class ByteSlice implements ByteSource {
   }
 }
 
-export class SliceError extends Error {
+export class SliceError extends CodedError<'out-of-range'> {
   override readonly name = 'SliceError';
-  readonly code = 'out-of-range' as const;
   constructor(message: string, readonly offset: number) {
-    super(message);
+    super('out-of-range', message);
   }
 }

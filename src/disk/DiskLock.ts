@@ -11,23 +11,24 @@
 import { lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { resolveLinks } from './sameFile.ts';
+import { CodedError } from '../errors/CodedError.ts';
 
 export type DiskLockMode = 'read' | 'write';
 
 /** 'in-use': another process (`pid`) holds a conflicting lock. 'unlockable': no lock could be made. */
 export type DiskLockErrorCode = 'in-use' | 'unlockable';
 
-export class DiskLockError extends Error {
+export class DiskLockError extends CodedError<DiskLockErrorCode> {
   override readonly name = 'DiskLockError';
   constructor(
-    readonly code: DiskLockErrorCode,
+    code: DiskLockErrorCode,
     message: string,
     /** The disk file, as the caller named it. */
     readonly path: string,
     /** The process holding the conflicting lock, for 'in-use'. */
     readonly pid?: number,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

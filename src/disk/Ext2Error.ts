@@ -1,3 +1,5 @@
+import { CodedError } from '../errors/CodedError.ts';
+
 export type Ext2ErrorCode =
   | 'bad-magic'
   | 'bad-superblock'
@@ -12,14 +14,14 @@ export type Ext2ErrorCode =
   | 'too-large'
   | 'symlink-loop';
 
-export class Ext2Error extends Error {
+export class Ext2Error extends CodedError<Ext2ErrorCode> {
   override readonly name = 'Ext2Error';
   constructor(
-    readonly code: Ext2ErrorCode,
+    code: Ext2ErrorCode,
     message: string,
     /** Byte offset in the file system of the field at fault, when there is one. */
     readonly offset?: number,
   ) {
-    super(message);
+    super(code, message);
   }
 }

@@ -1,3 +1,5 @@
+import { CodedError } from '../errors/CodedError.ts';
+
 /** Every way a VHD can be refused; the CLI and UI print `message` as it is. */
 export type VhdErrorCode =
   | 'bad-cookie'
@@ -18,15 +20,15 @@ export type VhdErrorCode =
   | 'out-of-range'
   | 'read-only';
 
-export class VhdError extends Error {
+export class VhdError extends CodedError<VhdErrorCode> {
   override readonly name = 'VhdError';
   constructor(
-    readonly code: VhdErrorCode,
+    code: VhdErrorCode,
     message: string,
     /** Byte offset in the image file (or in the virtual disk for 'out-of-range'). */
     readonly offset?: number,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

@@ -1,12 +1,14 @@
+import { CodedError } from '../errors/CodedError.ts';
+
 /** Why the hypervisor refused a request; the page and the console print `message` as it is. */
 export type HypervisorErrorCode = 'not-found' | 'bad-state' | 'no-disk' | 'bad-input' | 'download-failed';
 
-export class HypervisorError extends Error {
+export class HypervisorError extends CodedError<HypervisorErrorCode> {
   override readonly name = 'HypervisorError';
   constructor(
-    readonly code: HypervisorErrorCode,
+    code: HypervisorErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }

@@ -7,13 +7,14 @@ import type {
   AccessType, Privilege, PteFlags, Translation, TranslationFault, TranslationFaultReason,
   TranslationMode, TranslationState, WalkLevel,
 } from './Types.ts';
+import { CodedError } from '../errors/CodedError.ts';
 
 export type TranslationErrorCode = 'bad-satp-mode';
 
 /** A state the hart can never be in (so there is nothing to explain). */
-export class TranslationError extends Error {
-  constructor(readonly code: TranslationErrorCode, message: string) {
-    super(message);
+export class TranslationError extends CodedError<TranslationErrorCode> {
+  constructor(code: TranslationErrorCode, message: string) {
+    super(code, message);
     this.name = 'TranslationError';
   }
 }

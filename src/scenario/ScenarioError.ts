@@ -1,3 +1,5 @@
+import { CodedError } from '../errors/CodedError.ts';
+
 /**
  * Every way a scenario (a URL, a JSON file, or an object) can be refused. The page and the
  * CLI print `message` as it is; `problems` lists each schema problem as "path: what is wrong".
@@ -18,14 +20,14 @@ export type ScenarioErrorCode =
   /** The text is not UTF-8 JSON. */
   | 'bad-json';
 
-export class ScenarioError extends Error {
+export class ScenarioError extends CodedError<ScenarioErrorCode> {
   override readonly name = 'ScenarioError';
   constructor(
-    readonly code: ScenarioErrorCode,
+    code: ScenarioErrorCode,
     message: string,
     /** For 'invalid': every problem found, each "path: message". Otherwise one line, the message. */
     readonly problems: readonly string[] = [message],
   ) {
-    super(message);
+    super(code, message);
   }
 }

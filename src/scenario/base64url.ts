@@ -3,20 +3,21 @@
  * chat apps and mail clients unescaped. Written out rather than via atob/Buffer so that it
  * is the same strict decoder in the page and in node.
  */
+import { CodedError } from '../errors/CodedError.ts';
+
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 /** Char code → 6-bit value, or 0xff for a character outside the alphabet. */
 const VALUE = new Uint8Array(128).fill(0xff);
 for (let i = 0; i < ALPHABET.length; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
 
-export class Base64urlError extends Error {
+export class Base64urlError extends CodedError<'bad-base64'> {
   override readonly name = 'Base64urlError';
-  readonly code = 'bad-base64' as const;
   constructor(
     message: string,
     /** Character offset of the problem in the text. */
     readonly offset: number,
   ) {
-    super(message);
+    super('bad-base64', message);
   }
 }
 

@@ -11,6 +11,7 @@
  * on the same instruction.
  */
 
+import { CodedError } from '../errors/CodedError.ts';
 import { describeValue, fieldPath } from './fieldPath.ts';
 
 export type ConsoleStep =
@@ -18,13 +19,12 @@ export type ConsoleStep =
   | { send: string }
   | { wait: number };
 
-export class ScriptError extends Error {
-  readonly code = 'bad-script' as const;
+export class ScriptError extends CodedError<'bad-script'> {
   constructor(
     readonly path: string,
     message: string,
   ) {
-    super(`${path}: ${message}`);
+    super('bad-script', `${path}: ${message}`);
     this.name = 'ScriptError';
   }
 }

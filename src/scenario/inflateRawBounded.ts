@@ -5,6 +5,7 @@
  * produces per step, and the stream is abandoned as soon as the total passes the cap.
  */
 import { Inflate } from 'fflate';
+import { CodedError } from '../errors/CodedError.ts';
 
 /**
  * Input bytes per push: at most 64 × 1032 ≈ 66 KB of output per step, so a bomb is dropped
@@ -19,10 +20,10 @@ export type InflateFailure =
   | { kind: 'too-large'; producedBytes: number }
   | { kind: 'corrupt'; message: string };
 
-export class InflateError extends Error {
+export class InflateError extends CodedError<InflateFailure['kind']> {
   override readonly name = 'InflateError';
   constructor(readonly failure: InflateFailure) {
-    super(failure.kind === 'too-large' ? `inflates past the cap (${failure.producedBytes} bytes and counting)` : failure.message);
+    super(failure.kind, failure.kind === 'too-large' ? `inflates past the cap (${failure.producedBytes} bytes and counting)` : failure.message);
   }
 }
 

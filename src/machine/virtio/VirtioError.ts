@@ -1,3 +1,5 @@
+import { CodedError } from '../../errors/CodedError.ts';
+
 /**
  * Why a virtio device stopped trusting its driver. Raised while reading a virtqueue or a
  * request the guest wrote; the transport answers it by setting DEVICE_NEEDS_RESET
@@ -13,15 +15,15 @@ export type VirtioErrorCode =
   /** A request without a device-writable status byte, so it cannot even be failed. */
   | 'no-status';
 
-export class VirtioError extends Error {
+export class VirtioError extends CodedError<VirtioErrorCode> {
   override readonly name = 'VirtioError';
   constructor(
-    readonly code: VirtioErrorCode,
+    code: VirtioErrorCode,
     message: string,
     /** Guest physical address of the field at fault, when there is one. */
     readonly address?: number,
   ) {
-    super(message);
+    super(code, message);
   }
 }
 

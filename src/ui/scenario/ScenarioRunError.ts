@@ -1,3 +1,5 @@
+import { CodedError } from '../../errors/CodedError.ts';
+
 /** Why a valid scenario could not be run here; the panel shows `message` as it is. */
 export type ScenarioRunErrorCode =
   /** No appliance by that built-in name or local id in this browser. */
@@ -9,12 +11,12 @@ export type ScenarioRunErrorCode =
   /** The download is larger than the page will hold. */
   | 'too-large';
 
-export class ScenarioRunError extends Error {
+export class ScenarioRunError extends CodedError<ScenarioRunErrorCode> {
   override readonly name = 'ScenarioRunError';
   constructor(
-    readonly code: ScenarioRunErrorCode,
+    code: ScenarioRunErrorCode,
     message: string,
   ) {
-    super(message);
+    super(code, message);
   }
 }
