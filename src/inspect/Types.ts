@@ -129,3 +129,32 @@ export interface Translation {
   setsD?: boolean;
   fault?: TranslationFault;
 }
+
+// --- trap causes ---
+
+/** A coarse grouping of causes, for colour and for a student's first question ("what is this?"). */
+export type TrapKind =
+  | 'syscall' // ecall: a request to a more privileged layer (U→kernel, S→SBI firmware)
+  | 'page-fault'
+  | 'access-fault'
+  | 'illegal'
+  | 'misaligned'
+  | 'breakpoint'
+  | 'timer'
+  | 'external'
+  | 'software'
+  | 'other';
+
+/** What one cause is called, at two lengths. */
+export interface CauseName {
+  /** mcause/scause as the hart writes it: bit 63 set for interrupts. */
+  cause: bigint;
+  interrupt: boolean;
+  /** Exception or interrupt code (the low bits of the cause). */
+  code: number;
+  /** The privileged spec's name: "Environment call from U-mode". */
+  name: string;
+  /** A short label for a narrow table: "ecall from U". */
+  short: string;
+  kind: TrapKind;
+}

@@ -2,6 +2,8 @@
 // RV64 layouts of the privileged spec (mstatus/sstatus, satp, mip/mie/sip/sie,
 // mcause/scause and the exception/interrupt code table, medeleg/mideleg).
 import { csrName, csrNumber } from './csrName.ts';
+import { privilegeOf } from './privilege.ts';
+import { causeName, EXCEPTION_CAUSES } from './trapCauses.ts';
 
 /** One field of a CSR value. */
 export interface CsrField {
@@ -29,10 +31,9 @@ interface FieldSpec {
   meaning?: (v: bigint) => string | undefined;
 }
 
-const PRIV_NAMES = ['U', 'S', undefined, 'M'];
 const CONTEXT_STATUS = ['Off', 'Initial', 'Clean', 'Dirty'];
 const XLEN_NAMES = [undefined, '32', '64', '128'];
-const priv = (v: bigint): string | undefined => PRIV_NAMES[Number(v)] ?? 'reserved';
+const priv = (v: bigint): string => privilegeOf(v) ?? 'reserved';
 const contextStatus = (v: bigint): string => CONTEXT_STATUS[Number(v)];
 const xlen = (v: bigint): string | undefined => XLEN_NAMES[Number(v)] ?? 'reserved';
 
@@ -70,29 +71,6 @@ const S_INTERRUPTS = M_INTERRUPTS.filter((f) => S_INTERRUPT_NAMES.has(f.name));
 /** mie/sie name the same bits ...IE instead of ...IP. */
 const enableBits = (bits: FieldSpec[]): FieldSpec[] => bits.map((f) => ({ ...f, name: `${f.name.slice(0, -1)}E` }));
 
-/** Exception codes (Interrupt = 0), privileged spec "Machine cause register" table. */
-const EXCEPTIONS = new Map<number, string>([
-  [0, 'Instruction address misaligned'], [1, 'Instruction access fault'], [2, 'Illegal instruction'],
-  [3, 'Breakpoint'], [4, 'Load address misaligned'], [5, 'Load access fault'],
-  [6, 'Store/AMO address misaligned'], [7, 'Store/AMO access fault'], [8, 'Environment call from U-mode'],
-  [9, 'Environment call from S-mode'], [11, 'Environment call from M-mode'], [12, 'Instruction page fault'],
-  [13, 'Load page fault'], [15, 'Store/AMO page fault'], [18, 'Software check'], [19, 'Hardware error'],
-]);
-/** Interrupt codes (Interrupt = 1). */
-const INTERRUPTS = new Map<number, string>([
-  [1, 'Supervisor software interrupt'], [3, 'Machine software interrupt'], [5, 'Supervisor timer interrupt'],
-  [7, 'Machine timer interrupt'], [9, 'Supervisor external interrupt'], [11, 'Machine external interrupt'],
-  [13, 'Counter-overflow interrupt'],
-]);
-
-/** The cause's name for an mcause/scause value, e.g. "Load page fault". */
-export function causeName(cause: bigint): string {
-  const interrupt = (cause >> 63n) & 1n;
-  const code = Number(cause & ((1n << 63n) - 1n));
-  const name = (interrupt ? INTERRUPTS : EXCEPTIONS).get(code);
-  return name ?? `${interrupt ? 'interrupt' : 'exception'} ${code} (reserved or custom)`;
-}
-
 function causeFields(value: bigint): FieldSpec[] {
   return [
     { name: 'Interrupt', hi: 63, lo: 63 },
@@ -101,7 +79,7 @@ function causeFields(value: bigint): FieldSpec[] {
 }
 
 /** medeleg: bit n delegates exception code n. ECALL from M-mode (11) is read-only zero. */
-const MEDELEG: FieldSpec[] = [...EXCEPTIONS].filter(([c]) => c !== 11).map(([c, name]) => bit(name, c));
+const MEDELEG: FieldSpec[] = [...EXCEPTION_CAUSES].filter(([c]) => c !== 11).map(([c, { name }]) => bit(name, c));
 /** mideleg: bit n delegates interrupt code n (named like mip's bits). */
 const MIDELEG: FieldSpec[] = M_INTERRUPTS;
 

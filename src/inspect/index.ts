@@ -2,11 +2,13 @@
 export { disassemble } from './disassemble.ts';
 export { csrName, csrNumber } from './csrName.ts';
 export { fRegName, xRegName } from './registerNames.ts';
+export { privilegeOf } from './privilege.ts';
 export { decodePteFlags, explainTranslation, formatTranslation, pageSizeName, TranslationError } from './pageWalk.ts';
 export type { TranslationErrorCode } from './pageWalk.ts';
 export type {
-  AccessType, DisassembleOptions, Disassembly, Privilege, PteFlags, Translation, TranslationFault,
-  TranslationFaultReason, TranslationMode, TranslationState, WalkLevel,
+  AccessType, CauseName, DisassembleOptions, Disassembly, Privilege, PteFlags, Translation, TranslationFault,
+  TranslationFaultReason, TranslationMode, TranslationState, TrapKind, WalkLevel,
 } from './Types.ts';
-export { causeName, decodeCsrFields, DECODED_CSRS, formatCsrFields } from './csrFields.ts';
+export { decodeCsrFields, DECODED_CSRS, formatCsrFields } from './csrFields.ts';
+export { causeName, causeOfCounter, nameCause } from './trapCauses.ts';
 export type { CsrField, DecodedCsr } from './csrFields.ts';

@@ -8,6 +8,8 @@ import type {
   TranslationMode, TranslationState, WalkLevel,
 } from './Types.ts';
 import { CodedError } from '../errors/CodedError.ts';
+import { privilegeOf } from './privilege.ts';
+import { causeName } from './trapCauses.ts';
 
 export type TranslationErrorCode = 'bad-satp-mode';
 
@@ -55,13 +57,18 @@ const MODES = new Map<bigint, { mode: TranslationMode; levels: number; vaBits: b
   [10n, { mode: 'Sv57', levels: 5, vaBits: 57n }],
 ]);
 
-const PRIV_BY_MPP: (Privilege | undefined)[] = ['U', 'S', undefined, 'M'];
-
+/** The page-fault and access-fault cause of each access type. */
 const CAUSES = {
-  fetch: { page: 12, access: 1, pageName: 'instruction page fault', accessName: 'instruction access fault' },
-  load: { page: 13, access: 5, pageName: 'load page fault', accessName: 'load access fault' },
-  store: { page: 15, access: 7, pageName: 'store/AMO page fault', accessName: 'store/AMO access fault' },
+  fetch: { page: 12, access: 1 },
+  load: { page: 13, access: 5 },
+  store: { page: 15, access: 7 },
 } as const;
+
+/** The spec's cause name as it reads mid-sentence: "load page fault". */
+const faultName = (cause: number): string => {
+  const name = causeName(BigInt(cause));
+  return name[0]!.toLowerCase() + name.slice(1);
+};
 
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
@@ -103,7 +110,7 @@ export function explainTranslation(
   let effectivePriv: Privilege = state.priv;
   let mprvNote = '';
   if (access !== 'fetch' && state.priv === 'M' && (mstatus & MSTATUS_MPRV) !== 0n) {
-    effectivePriv = PRIV_BY_MPP[Number((mstatus >> MSTATUS_MPP_SHIFT) & 3n)] ?? 'U';
+    effectivePriv = privilegeOf((mstatus >> MSTATUS_MPP_SHIFT) & 3n) ?? 'U';
     mprvNote = ` (mstatus.MPRV = 1: as MPP = ${effectivePriv})`;
   }
   const modeField = (state.satp >> SATP_MODE_SHIFT) & 15n;
@@ -129,7 +136,7 @@ export function explainTranslation(
     const isAccess = reason === 'pte-access-fault';
     const f: TranslationFault = {
       cause: isAccess ? cause.access : cause.page,
-      causeName: isAccess ? cause.accessName : cause.pageName,
+      causeName: faultName(isAccess ? cause.access : cause.page),
       reason,
       level,
       step,

@@ -6,9 +6,9 @@
  * these types.
  */
 import type { BootStage } from './Core.ts';
-import type { AccessType, CsrField, Privilege, Translation } from '../inspect/index.ts';
+import type { AccessType, CauseName, CsrField, Privilege, Translation, TrapKind } from '../inspect/index.ts';
 
-export type { AccessType, BootStage, CsrField, Privilege, Translation };
+export type { AccessType, BootStage, CauseName, CsrField, Privilege, Translation, TrapKind };
 
 // --- boot timeline ---
 
@@ -35,33 +35,6 @@ export interface Timeline {
 }
 
 // --- traps ---
-
-/** A coarse grouping of causes, for colour and for a student's first question ("what is this?"). */
-export type TrapKind =
-  | 'syscall' // ecall: a request to a more privileged layer (U→kernel, S→SBI firmware)
-  | 'page-fault'
-  | 'access-fault'
-  | 'illegal'
-  | 'misaligned'
-  | 'breakpoint'
-  | 'timer'
-  | 'external'
-  | 'software'
-  | 'other';
-
-/** What one cause is called, at two lengths. */
-export interface CauseName {
-  /** mcause/scause as the hart writes it: bit 63 set for interrupts. */
-  cause: bigint;
-  interrupt: boolean;
-  /** Exception or interrupt code (the low bits of the cause). */
-  code: number;
-  /** The privileged spec's name: "Environment call from U-mode". */
-  name: string;
-  /** A short label for a narrow table: "ecall from U". */
-  short: string;
-  kind: TrapKind;
-}
 
 export interface TrapCounter extends CauseName {
   sinceBoot: number;

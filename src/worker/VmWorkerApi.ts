@@ -5,7 +5,7 @@
  * proxied callback, console bytes as transferred buffers.
  */
 import type { LinuxBootImages } from '../boot/linuxBoot.ts';
-import type { VmInspectorApi } from '../machine/InspectorTypes.ts';
+import type { Privilege, VmInspectorApi } from '../machine/InspectorTypes.ts';
 import type { TimeMode } from '../machine/TimeMode.ts';
 import type { ConsoleStep, StepResult } from '../scenario/index.ts';
 
@@ -66,7 +66,7 @@ export interface ConsoleTranscript {
 /** A crash report in plain numbers and strings, as it crosses the worker boundary. */
 export interface CrashInfo {
   pc: string;
-  priv: 'U' | 'S' | 'M';
+  priv: Privilege;
   instructions: number;
   lastTrap: { cause: string; kind: 'interrupt' | 'exception'; pc: string; tval: string; count: number };
   /** One line: what `formatCrashReport` prints in the CLI. */
@@ -83,7 +83,7 @@ export interface VmRunStats {
   /** Share of the last interval the guest spent executing (the rest it idled in WFI). */
   busy: number;
   pc: string;
-  priv: 'U' | 'S' | 'M';
+  priv: Privilege;
 }
 
 /** Why a guest stopped on its own. */
