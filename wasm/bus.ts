@@ -10,7 +10,7 @@ import { clintRead, clintWrite } from './dev/clint';
 import { plicRead, plicWrite } from './dev/plic';
 import { sysconWrite } from './dev/syscon';
 import { uartRead, uartWrite } from './dev/uart16550';
-import { blockEnd } from './dev/stop';
+import { blockEnd } from './stop';
 
 /** Guest RAM size in bytes, set by the host before reset. */
 export let ramSize: u64 = 0;

@@ -9,7 +9,7 @@ export {
   getPriv, getIcount, getLastTrapCause, getLastTrapPc, getLastTrapTval, getTrapCount, peekCsr,
   stopSoon, setBreakpoint, resumeFromBreakpoint, setStopOnTrap, setStopOnPrivChange, getTrapLogHead,
 } from './machine';
-export { stopValue } from './dev/stop';
+export { stopValue } from './stop';
 export { uartPush, uartRxFree, uartRxReady, uartTxConsume, txHead, txTail } from './dev/uart16550';
 export { plicSetLevel } from './dev/plic';
 export { setTohost } from './bus';

@@ -13,7 +13,7 @@ import { fflags } from './cpu/softfloat';
 import { insnsUntilTimer, mtime, mtimeBias, mtimecmp, setMtime } from './dev/clint';
 import { plicReset } from './dev/plic';
 import { uartReset } from './dev/uart16550';
-import { blockEnd, requestStop, stopReason, stopRequested, STOP_BUDGET, STOP_DEVICE } from './dev/stop';
+import { blockEnd, requestStop, stopReason, stopRequested, STOP_BUDGET, STOP_DEVICE } from './stop';
 import { setRamSize } from './bus';
 
 export const RESET_VECTOR: u64 = 0x1000;
@@ -60,7 +60,7 @@ export function reset(): void {
 }
 
 /**
- * Runs up to `budget` instructions and returns why it stopped (STOP_* in dev/stop.ts).
+ * Runs up to `budget` instructions and returns why it stopped (STOP_* in stop.ts).
  * Interrupts are taken between blocks; a block never runs past the next timer deadline,
  * so a timer interrupt lands on the same instruction whatever the budget slicing.
  */

@@ -15,7 +15,7 @@ import {
 import {
   busFault, loadHost, physRead, physWrite, ramHost, readableHost, storeHost, tohostAddr,
 } from '../bus';
-import { requestStop, STOP_BREAKPOINT, STOP_HTIF } from '../dev/stop';
+import { requestStop, STOP_BREAKPOINT, STOP_HTIF } from '../stop';
 import { markStage, STAGE_FIRMWARE } from './bootStages';
 
 /** Debugger breakpoint (-1 = none). Its page is never cached for fetch, so only fetches

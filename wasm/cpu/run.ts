@@ -27,7 +27,7 @@ import { div, divu, divuw, divw, mulh, mulhsu, mulhu, rem, remu, remuw, remw } f
 import { AMO_OK, execAmo } from './rv64a';
 import { execSystem, SYS_JUMP, SYS_NEXT, SYS_TRAP, sysTarget } from './system';
 import { execFma, execOpFp, fpEnabled, FP_OK } from './fpu';
-import { blockEnd } from '../dev/stop';
+import { blockEnd } from '../stop';
 
 @inline function X(r: u32): u64 {
   return load<u64>(REGS_OFFSET + (r << 3));

@@ -8,7 +8,7 @@ import {
 import { csrIllegal, csrRead, csrWrite, CSR_MIP, CSR_SATP } from './csr';
 import { mret, sret, effectiveMip } from './trap';
 import { tlbFlush } from './mmu';
-import { requestStop, STOP_WFI } from '../dev/stop';
+import { requestStop, STOP_WFI } from '../stop';
 import { markStage, stageReached, STAGE_IDLE_USER, STAGE_USER } from './bootStages';
 
 /** Continue with the next instruction. */

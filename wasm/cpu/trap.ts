@@ -9,7 +9,7 @@ import {
 } from './state';
 import { tlbFlush } from './mmu';
 import { plicMip } from '../dev/plic';
-import { requestStop, STOP_PRIV, STOP_TRAP } from '../dev/stop';
+import { requestStop, STOP_PRIV, STOP_TRAP } from '../stop';
 import { markStage, STAGE_KERNEL, STAGE_USER } from './bootStages';
 import { logTrap } from './trapLog';
 

@@ -1,6 +1,6 @@
 // The "sifive,test" finisher at TEST_BASE (machineMap.ts): one 32-bit register. Writing
 // 0x5555 powers off (pass), 0x7777 resets, (code << 16) | 0x3333 powers off with a failure.
-import { requestStop, STOP_FAIL, STOP_POWEROFF, STOP_REBOOT } from './stop';
+import { requestStop, STOP_FAIL, STOP_POWEROFF, STOP_REBOOT } from '../stop';
 
 const FINISHER_FAIL: u32 = 0x3333;
 const FINISHER_PASS: u32 = 0x5555;

@@ -5,7 +5,7 @@
 import { UART_RX_OFFSET, UART_RX_SIZE, UART_TX_OFFSET, UART_TX_SIZE } from '../layout';
 import { UART_IRQ } from '../machineMap';
 import { plicSetLevel } from './plic';
-import { requestStop, STOP_CONSOLE } from './stop';
+import { requestStop, STOP_CONSOLE } from '../stop';
 
 
 const RBR_THR: u32 = 0; // DLL when LCR.DLAB

@@ -2,7 +2,7 @@
 // out-of-line MMIO access that caused it, so the check costs nothing on the fast path.
 
 // The reasons are StopReason in machineMap.ts, which the host imports too.
-import { StopReason } from '../machineMap';
+import { StopReason } from './machineMap';
 
 export const STOP_BUDGET: u32 = StopReason.Budget;
 export const STOP_WFI: u32 = StopReason.Wfi;
