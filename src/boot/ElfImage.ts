@@ -1,4 +1,5 @@
 import { CodedError } from '../errors/CodedError.ts';
+import { hex } from '../format/hex.ts';
 
 /**
  * ELF64 RISC-V executables: the loadable segments and the symbols a bare-metal run needs
@@ -30,7 +31,6 @@ const ET_EXEC = 2;
 const PT_LOAD = 1;
 const SHT_SYMTAB = 2;
 
-const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 
 export class ElfImage {
   private constructor(

@@ -16,6 +16,8 @@ import {
 } from '../disk/index.ts';
 import { chainFiles, DiskLockSet, FileBackend, fileParentResolver, findSameFile } from '../disk/node.ts';
 import { CodedError } from '../errors/CodedError.ts';
+import { formatBytes } from '../format/formatBytes.ts';
+import { parseSize } from './parseSize.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
 
 const USAGE = `usage: romvisor vhd <command> ...
@@ -36,14 +38,11 @@ export class UsageError extends CodedError<'usage'> {
   }
 }
 
-const SUFFIX: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
-
-/** "64M", "1G", "512K", "1048576" → bytes (binary units); must be whole sectors. */
-export function parseSize(text: string): number {
-  const m = /^(\d+)\s*([KMGT]?)(?:i?B)?$/i.exec(text.trim());
-  if (!m) throw new UsageError(`size ${JSON.stringify(text)} is not a number with an optional K/M/G/T suffix`);
-  const bytes = Number(m[1]) * SUFFIX[m[2]!.toUpperCase()]!;
-  if (!Number.isSafeInteger(bytes) || bytes <= 0 || bytes % 512 !== 0) {
+/** A disk size: "64M", "1G", "512K", "1048576" → bytes (binary units); must be whole sectors. */
+export function parseDiskSize(text: string): number {
+  const bytes = parseSize(text);
+  if (bytes === undefined) throw new UsageError(`size ${JSON.stringify(text)} is not a number with an optional K/M/G/T suffix`);
+  if (bytes <= 0 || bytes % 512 !== 0) {
     throw new UsageError(`size ${JSON.stringify(text)} = ${bytes} bytes is not a positive multiple of 512`);
   }
   return bytes;
@@ -84,15 +83,9 @@ function typeOption(p: Parsed): 'dynamic' | 'fixed' {
   return t;
 }
 
-function formatBytes(n: number): string {
-  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} bytes` : `${n} bytes (${Number.isInteger(v) ? v : v.toFixed(2)} ${units[u]})`;
+/** "67108864 bytes (64 MiB)": the exact count a script compares, and the size a person reads. */
+function bytesExact(n: number): string {
+  return n < 1024 ? `${n} bytes` : `${n} bytes (${formatBytes(n)})`;
 }
 
 /** Opens a VHD file and its chain; on failure the file is closed again. */
@@ -113,15 +106,15 @@ async function info(path: string, io: CliIo): Promise<number> {
     const lines = [
       `file:          ${path}`,
       `type:          ${disk.type}`,
-      `virtual size:  ${formatBytes(disk.virtualSize)}`,
+      `virtual size:  ${bytesExact(disk.virtualSize)}`,
       `current size:  ${f.currentSize}; geometry ${f.geometry.cylinders}/${f.geometry.heads}/${f.geometry.sectorsPerTrack} (C/H/S)`,
       `creator:       ${JSON.stringify(f.creatorApplication)} version ${f.creatorVersion >>> 16}.${f.creatorVersion & 0xffff}`,
       `created:       ${vhdTimeToDate(f.timeStamp).toISOString()}`,
       `uuid:          ${disk.uuid}`,
     ];
     if (disk.header) {
-      lines.push(`block size:    ${formatBytes(disk.header.blockSize)}`);
-      lines.push(`allocated:     ${disk.allocatedBlocks} of ${disk.blockCount} blocks (${formatBytes(disk.allocatedBytes)}); ${formatBytes(await disk.changedBytes())} in written sectors`);
+      lines.push(`block size:    ${bytesExact(disk.header.blockSize)}`);
+      lines.push(`allocated:     ${disk.allocatedBlocks} of ${disk.blockCount} blocks (${bytesExact(disk.allocatedBytes)}); ${bytesExact(await disk.changedBytes())} in written sectors`);
     }
     const ref = disk.parentReference;
     if (ref && disk.parent) {
@@ -231,7 +224,7 @@ async function create(p: Parsed, io: CliIo): Promise<number> {
       // The new child owns `parent` once created; until then it is disposed here.
       let owned = false;
       try {
-        if (sizeText !== undefined && parseSize(sizeText) !== parent.virtualSize) {
+        if (sizeText !== undefined && parseDiskSize(sizeText) !== parent.virtualSize) {
           throw new UsageError(`size ${sizeText} differs from the parent's ${parent.virtualSize} bytes; a differencing disk has its parent's size`);
         }
         const inputs = chainFiles(parent);
@@ -249,13 +242,13 @@ async function create(p: Parsed, io: CliIo): Promise<number> {
           await child.dispose();
           return id;
         });
-        io.stdout(`${file}: differencing, ${formatBytes(parent.virtualSize)}, uuid ${uuid}, parent ${parent.uuid}\n`);
+        io.stdout(`${file}: differencing, ${bytesExact(parent.virtualSize)}, uuid ${uuid}, parent ${parent.uuid}\n`);
       } finally {
         if (!owned) await parent.dispose();
       }
       return EXIT.ok;
     }
-    const size = parseSize(sizeText!);
+    const size = parseDiskSize(sizeText!);
     const type = typeOption(p);
     const uuid = await writeOutput(file, [], locks, async (backend) => {
       const disk = type === 'fixed' ? await VhdDisk.createFixed(backend, size) : await VhdDisk.createDynamic(backend, size);
@@ -263,7 +256,7 @@ async function create(p: Parsed, io: CliIo): Promise<number> {
       await disk.dispose();
       return id;
     });
-    io.stdout(`${file}: ${type}, ${formatBytes(size)}, uuid ${uuid}, creator ${JSON.stringify(CREATOR_APPLICATION)}\n`);
+    io.stdout(`${file}: ${type}, ${bytesExact(size)}, uuid ${uuid}, creator ${JSON.stringify(CREATOR_APPLICATION)}\n`);
     return EXIT.ok;
   } finally {
     locks.release();
@@ -291,7 +284,7 @@ async function convert(p: Parsed, io: CliIo): Promise<number> {
         const inputs = chainFiles(disk);
         await lockInputs(inputs, locks);
         await writeOutput(output, inputs, locks, (out) => writeVhdImage(disk, out, type));
-        io.stdout(`${output}: ${type}, ${formatBytes(disk.virtualSize)} from VHD ${input}\n`);
+        io.stdout(`${output}: ${type}, ${bytesExact(disk.virtualSize)} from VHD ${input}\n`);
       } finally {
         await disk.dispose();
       }
@@ -304,7 +297,7 @@ async function convert(p: Parsed, io: CliIo): Promise<number> {
       const inputs = [{ path: input, what: input }];
       await lockInputs(inputs, locks);
       await writeOutput(output, inputs, locks, (out) => writeVhdImage(inBackend, out, type));
-      io.stdout(`${output}: ${type}, ${formatBytes(inBackend.size)} from raw ${input}\n`);
+      io.stdout(`${output}: ${type}, ${bytesExact(inBackend.size)} from raw ${input}\n`);
     } finally {
       await inBackend.dispose();
     }
@@ -326,7 +319,7 @@ async function exportChain(p: Parsed, io: CliIo): Promise<number> {
     await writeOutput(output, inputs, locks, (out) => writeVhdImage(disk, out, type));
     let depth = 0;
     for (let d = disk.parent; d; d = d.parent) depth++;
-    io.stdout(`${output}: ${type}, ${formatBytes(disk.virtualSize)}, flattened from ${depth + 1} disk(s)\n`);
+    io.stdout(`${output}: ${type}, ${bytesExact(disk.virtualSize)}, flattened from ${depth + 1} disk(s)\n`);
   } finally {
     await disk.dispose();
     locks.release();

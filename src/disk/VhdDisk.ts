@@ -28,7 +28,8 @@ import {
   type VhdFooter,
   type VhdType,
 } from './VhdFooter.ts';
-import { hex, VhdError } from './VhdError.ts';
+import { hex } from '../format/hex.ts';
+import { VhdError } from './VhdError.ts';
 import { writeVhdImage } from './writeVhdImage.ts';
 import { isSectorPresent, setSectors } from './sectorBitmap.ts';
 

@@ -1,6 +1,7 @@
 import { readU64, writeU64, quoteField, SECTOR_SIZE } from './VhdFooter.ts';
 import { vhdChecksum } from './vhdChecksum.ts';
-import { hex, VhdError } from './VhdError.ts';
+import { hex } from '../format/hex.ts';
+import { VhdError } from './VhdError.ts';
 
 /*
  * The 1024-byte dynamic disk header (dynamic and differencing disks), big-endian:

@@ -31,8 +31,3 @@ export class VhdError extends CodedError<VhdErrorCode> {
     super(code, message);
   }
 }
-
-/** `0x3fffe00`, the way offsets appear in every VHD message. */
-export function hex(n: number): string {
-  return `0x${n.toString(16)}`;
-}

@@ -1,6 +1,7 @@
 import { chsGeometry, chsSectors, MAX_CHS_SECTORS, type ChsGeometry } from './chsGeometry.ts';
 import { vhdChecksum } from './vhdChecksum.ts';
-import { hex, VhdError } from './VhdError.ts';
+import { hex } from '../format/hex.ts';
+import { VhdError } from './VhdError.ts';
 
 /*
  * The 512-byte hard disk footer, all fields big-endian:

@@ -3,7 +3,7 @@
  * the `Hypervisor` API, the same calls the page's buttons make. It knows nothing of
  * xterm.js: keystrokes come in as strings, text (with ANSI colours) goes out.
  */
-import { formatBytes } from '../store/index.ts';
+import { formatBytes } from '../format/formatBytes.ts';
 import type { Hypervisor, VmHandle } from './Types.ts';
 
 /** What the shell asks of the page: things only a page can do. */

@@ -3,7 +3,8 @@
  * console takes over: memory count, the hypervisor found in flash, the image store and
  * the appliances in it. It runs while the hypervisor itself loads (`ready`).
  */
-import { formatBytes, type StorageUse } from '../store/index.ts';
+import { formatBytes } from '../format/formatBytes.ts';
+import type { StorageUse } from '../store/index.ts';
 import type { Hypervisor } from './Types.ts';
 
 export interface PostOptions {

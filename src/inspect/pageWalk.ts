@@ -8,6 +8,7 @@ import type {
   TranslationMode, TranslationState, WalkLevel,
 } from './Types.ts';
 import { CodedError } from '../errors/CodedError.ts';
+import { hex } from '../format/hex.ts';
 import { privilegeOf } from './privilege.ts';
 import { causeName } from './trapCauses.ts';
 
@@ -69,8 +70,6 @@ const faultName = (cause: number): string => {
   const name = causeName(BigInt(cause));
   return name[0]!.toLowerCase() + name.slice(1);
 };
-
-const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
 /** Size of the page a leaf at `level` maps: 4 KiB << 9·level. */
 function pageSizeAt(level: number): bigint {

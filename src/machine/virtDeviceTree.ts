@@ -27,7 +27,8 @@ const CPU_INTC = 1;
 const PLIC = 2;
 const TEST = 3;
 
-const hex = (v: bigint | number) => v.toString(16);
+/** A devicetree unit address: the node's base in hex without `0x` (`serial@10000000`). */
+const unitAddress = (v: bigint | number) => v.toString(16);
 
 export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
   const c64 = FdtWriter.cells64;
@@ -38,13 +39,13 @@ export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
     .prop('compatible', 'riscv-virtio')
     .prop('model', 'romvisor,virt');
 
-  w.beginNode('chosen').prop('bootargs', cfg.bootargs).prop('stdout-path', `/soc/serial@${hex(UART_BASE)}`);
+  w.beginNode('chosen').prop('bootargs', cfg.bootargs).prop('stdout-path', `/soc/serial@${unitAddress(UART_BASE)}`);
   if (cfg.initrd) {
     w.prop('linux,initrd-start', c64(cfg.initrd.start)).prop('linux,initrd-end', c64(cfg.initrd.end));
   }
   w.endNode();
 
-  w.beginNode(`memory@${hex(cfg.ramBase)}`)
+  w.beginNode(`memory@${unitAddress(cfg.ramBase)}`)
     .prop('device_type', 'memory')
     .prop('reg', c64(cfg.ramBase, cfg.ramBytes))
     .endNode();
@@ -68,7 +69,7 @@ export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
 
   w.beginNode('soc').prop('#address-cells', [2]).prop('#size-cells', [2]).prop('compatible', 'simple-bus').prop('ranges');
 
-  w.beginNode(`test@${hex(TEST_BASE)}`)
+  w.beginNode(`test@${unitAddress(TEST_BASE)}`)
     .prop('compatible', ['sifive,test1', 'sifive,test0', 'syscon'])
     .prop('reg', c64(TEST_BASE, TEST_SIZE))
     .prop('phandle', [TEST])
@@ -78,12 +79,12 @@ export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
 
   // Interrupt numbers on the hart's local controller: 3 = M software, 7 = M timer,
   // 9 = S external, 11 = M external.
-  w.beginNode(`clint@${hex(CLINT_BASE)}`)
+  w.beginNode(`clint@${unitAddress(CLINT_BASE)}`)
     .prop('compatible', ['sifive,clint0', 'riscv,clint0'])
     .prop('reg', c64(CLINT_BASE, CLINT_SIZE))
     .prop('interrupts-extended', [CPU_INTC, 3, CPU_INTC, 7])
     .endNode();
-  w.beginNode(`plic@${hex(PLIC_BASE)}`)
+  w.beginNode(`plic@${unitAddress(PLIC_BASE)}`)
     .prop('compatible', ['sifive,plic-1.0.0', 'riscv,plic0'])
     .prop('reg', c64(PLIC_BASE, PLIC_SIZE))
     .prop('#address-cells', [0])
@@ -93,7 +94,7 @@ export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
     .prop('riscv,ndev', [PLIC_NDEV])
     .prop('phandle', [PLIC])
     .endNode();
-  w.beginNode(`serial@${hex(UART_BASE)}`)
+  w.beginNode(`serial@${unitAddress(UART_BASE)}`)
     .prop('compatible', 'ns16550a')
     .prop('reg', c64(UART_BASE, UART_SIZE))
     .prop('clock-frequency', [UART_CLOCK_HZ])
@@ -102,7 +103,7 @@ export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
     .endNode();
   for (let slot = VIRTIO_SLOTS - 1; slot >= 0; slot--) {
     const base = virtioBase(slot);
-    w.beginNode(`virtio_mmio@${hex(base)}`)
+    w.beginNode(`virtio_mmio@${unitAddress(base)}`)
       .prop('compatible', 'virtio,mmio')
       .prop('reg', c64(base, VIRTIO_STRIDE))
       .prop('interrupt-parent', [PLIC])

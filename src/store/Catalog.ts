@@ -4,7 +4,7 @@
  * appliances/manifest.json; without it, the one built-in is the RAM-only
  * kernel + initramfs of appliances/boot/manifest.json.
  */
-import { formatBytes } from './formatBytes.ts';
+import { formatBytes } from '../format/formatBytes.ts';
 import type { ImageRecord } from './imageDb.ts';
 
 export type ApplianceBoot = 'ram' | 'disk';

@@ -5,4 +5,3 @@ export { BlobBackend } from './BlobBackend.ts';
 export { StoreError, type StoreErrorCode } from './StoreError.ts';
 export { openImageDb, type ImageRecord, type VmRecord, type ImageKind, type ImageOrigin } from './imageDb.ts';
 export { loadBuiltinCatalog, buildCatalog, parseApplianceManifest, RAM_APPLIANCE_ID, type Appliance, type ApplianceBoot, type BootManifest, type CatalogSource } from './Catalog.ts';
-export { formatBytes } from './formatBytes.ts';

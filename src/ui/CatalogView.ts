@@ -4,7 +4,8 @@
  * drag-and-drop with a progress bar.
  */
 import type { Disposable, Hypervisor } from '../hypervisor/index.ts';
-import { formatBytes, type Appliance } from '../store/index.ts';
+import { formatBytes } from '../format/formatBytes.ts';
+import type { Appliance } from '../store/index.ts';
 import { h } from './dom.ts';
 
 export interface CatalogActions {

@@ -1,6 +1,6 @@
 /** Storage use of the image store: a meter of navigator.storage.estimate(), and persist(). */
 import type { Disposable, Hypervisor } from '../hypervisor/index.ts';
-import { formatBytes } from '../store/index.ts';
+import { formatBytes } from '../format/formatBytes.ts';
 import { h } from './dom.ts';
 
 export class StorageView implements Disposable {

@@ -3,7 +3,7 @@
  * management console has, its console, and why it crashed when it did.
  */
 import { formatUptime, type Disposable, type Hypervisor, type VmHandle } from '../hypervisor/index.ts';
-import { formatBytes } from '../store/index.ts';
+import { formatBytes } from '../format/formatBytes.ts';
 import { confirmDialog } from './confirmDialog.ts';
 import { download, h } from './dom.ts';
 import { TerminalView } from './TerminalView.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, linkSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseSize, vhdCommand } from '../../src/cli/vhdCommand.ts';
+import { parseDiskSize, vhdCommand } from '../../src/cli/vhdCommand.ts';
 import { MBR_TYPE_LINUX, MbrPartitionTable, VhdDisk } from '../../src/disk/index.ts';
 import { FileBackend, fileParentResolver } from '../../src/disk/node.ts';
 import { pattern, qemuImg, qemuVirtualSize, run, sha256, tempDir, waitForQemuImg } from './diskFixtures.ts';
@@ -27,12 +27,12 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 
 describe('romvisor vhd sizes', () => {
   it('parses binary suffixes and refuses partial sectors', () => {
-    assert.equal(parseSize('64M'), 64 * MiB);
-    assert.equal(parseSize('1G'), 1024 * MiB);
-    assert.equal(parseSize('512k'), 512 * 1024);
-    assert.equal(parseSize('1048576'), MiB);
-    assert.throws(() => parseSize('1000'), /not a positive multiple of 512/);
-    assert.throws(() => parseSize('lots'), /not a number/);
+    assert.equal(parseDiskSize('64M'), 64 * MiB);
+    assert.equal(parseDiskSize('1G'), 1024 * MiB);
+    assert.equal(parseDiskSize('512k'), 512 * 1024);
+    assert.equal(parseDiskSize('1048576'), MiB);
+    assert.throws(() => parseDiskSize('1000'), /not a positive multiple of 512/);
+    assert.throws(() => parseDiskSize('lots'), /not a number/);
   });
 });
 

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import * as layout from '../../wasm/layout.ts';
 import * as map from '../../wasm/machineMap.ts';
+import { hex } from '../../src/format/hex.ts';
 import { Core } from '../../src/machine/Core.ts';
 import { coreWasmPath, loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { DEVICE_REGIONS, physicalRegions, RAM_BASE } from '../../src/machine/physicalMap.ts';
@@ -16,8 +17,6 @@ interface Region {
   base: bigint;
   size: bigint;
 }
-
-const hex = (v: bigint) => `0x${v.toString(16)}`;
 
 /** Fails naming both regions when any two overlap. */
 function assertDisjoint(regions: readonly Region[]): void {

@@ -14,6 +14,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hex } from '../../src/format/hex.ts';
 
 // ---- build the entry -------------------------------------------------------------------
 
@@ -412,8 +413,8 @@ function fromWasm(kind: ResKind, v: unknown): bigint {
   return BigInt.asUintN(64, v as bigint);
 }
 
-const hex = (v: bigint, kind: ArgKind | ResKind): string =>
-  '0x' + v.toString(16).padStart(kind === 'f32' ? 8 : kind === 'bool' ? 1 : 16, '0');
+/** A value zero-padded to its kind's width. */
+const hexOf = (v: bigint, kind: ArgKind | ResKind): string => hex(v, kind === 'f32' ? 8 : kind === 'bool' ? 1 : 16);
 
 interface Failure { text: string }
 
@@ -436,9 +437,9 @@ function check(op: Op, cases: bigint[][]): { runs: number; failures: Failure[] }
         if (got !== want.bits || flags !== (want.flags | preset)) {
           if (failures.length < 12) {
             failures.push({
-              text: `${op.name}(${args.map((v, i) => hex(v, op.args[i])).join(', ')})` +
-                `${op.rounds ? ' ' + MODE_NAMES[rm] : ''} preset=${preset}: got ${hex(got, op.result)} ` +
-                `flags ${flags.toString(2)}, expected ${hex(want.bits, op.result)} flags ` +
+              text: `${op.name}(${args.map((v, i) => hexOf(v, op.args[i])).join(', ')})` +
+                `${op.rounds ? ' ' + MODE_NAMES[rm] : ''} preset=${preset}: got ${hexOf(got, op.result)} ` +
+                `flags ${flags.toString(2)}, expected ${hexOf(want.bits, op.result)} flags ` +
                 `${(want.flags | preset).toString(2)}`,
             });
           }

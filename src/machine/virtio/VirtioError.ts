@@ -26,8 +26,3 @@ export class VirtioError extends CodedError<VirtioErrorCode> {
     super(code, message);
   }
 }
-
-/** `0x80001000`, the way guest addresses appear in every virtio message. */
-export function hexAddress(a: number): string {
-  return `0x${a.toString(16)}`;
-}

@@ -10,7 +10,8 @@
  *   used ring         6 + 8 × size, 4-aligned:     flags u16, idx u16, ring[size] {id u32, len u32}, avail_event u16
  */
 import type { GuestMemory, RamRange } from './GuestMemory.ts';
-import { hexAddress as hex, VirtioError } from './VirtioError.ts';
+import { hex } from '../../format/hex.ts';
+import { VirtioError } from './VirtioError.ts';
 
 const DESC_SIZE = 16;
 const VIRTQ_DESC_F_NEXT = 1;

@@ -6,7 +6,7 @@
  */
 import type { VmHandle } from '../../hypervisor/index.ts';
 import { encodeScenarioUrl, SCENARIO_VERSION, type Scenario, type ScenarioGuest } from '../../scenario/index.ts';
-import { formatBytes } from '../../store/index.ts';
+import { formatBytes } from '../../format/formatBytes.ts';
 import { h } from '../dom.ts';
 import { scenarioGuestOf } from './scenarioOrigin.ts';
 
