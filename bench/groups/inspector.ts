@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BUILTIN, builtinInitramfsImages, readMaybeGzip } from '../../src/cli/bootImages.ts';
+import { linuxLoader } from '../../src/boot/linuxBoot.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm } from '../../src/machine/Vm.ts';
 import { qemuToPrompt } from '../qemuToPrompt.ts';
@@ -16,7 +17,7 @@ const CSRS = [0x300, 0x100, 0x180, 0x344, 0x304, 0x342, 0x142, 0x341, 0x141];
 
 async function boot(watch: boolean): Promise<{ seconds: number; instructions: bigint; reads: number }> {
   const images = await builtinInitramfsImages();
-  const vm = await Vm.create(await loadCoreModule(), { ramBytes: 256 << 20, timeMode: 'deterministic', images });
+  const vm = await Vm.create(await loadCoreModule(), { ramBytes: 256 << 20, timeMode: 'deterministic', boot: linuxLoader(images) });
   let text = '';
   vm.onConsole((b) => (text += Buffer.from(b).toString('latin1')));
   let reads = 0;

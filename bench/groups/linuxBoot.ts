@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BUILTIN, builtinInitramfsImages, DEFAULT_BOOTARGS, readMaybeGzip } from '../../src/cli/bootImages.ts';
+import { linuxLoader } from '../../src/boot/linuxBoot.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm, type TimeMode } from '../../src/machine/Vm.ts';
 import { qemuToPrompt } from '../qemuToPrompt.ts';
@@ -25,7 +26,7 @@ async function bootRomvisor(timeMode: TimeMode): Promise<Boot> {
   const images = await builtinInitramfsImages();
   const module = await loadCoreModule();
   const start = performance.now();
-  const vm = await Vm.create(module, { ramBytes: RAM_BYTES, timeMode, images });
+  const vm = await Vm.create(module, { ramBytes: RAM_BYTES, timeMode, boot: linuxLoader(images) });
   let text = '';
   vm.onConsole((b) => {
     text += Buffer.from(b).toString('latin1');

@@ -15,6 +15,7 @@ import { openApplianceDisk } from '../../src/boot/applianceDisk.node.ts';
 import { BUILTIN } from '../../src/cli/bootImages.ts';
 import { VhdDisk } from '../../src/disk/index.ts';
 import { FileBackend, fileParentResolver } from '../../src/disk/node.ts';
+import { linuxLoader } from '../../src/boot/linuxBoot.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm } from '../../src/machine/Vm.ts';
 import { consoleText, hvCommand, newPage, powerOn, startBuiltEnv, typeInVm, waitForConsole } from '../../tests/e2e/harness.ts';
@@ -38,7 +39,7 @@ async function bootBaseInNode(): Promise<number> {
     const vm = await Vm.create(await loadCoreModule(), {
       ramBytes: (boot.manifest.memoryMiB ?? 64) * 2 ** 20,
       timeMode: 'realtime',
-      images: { firmware, ...boot.images },
+      boot: linuxLoader({ firmware, ...boot.images }),
       disks: [{ disk: appliance.disk, serial: 'base' }],
     });
     let text = '';

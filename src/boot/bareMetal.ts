@@ -3,8 +3,10 @@
  * machine map as QEMU's `virt` with `-bios none`. It ends through HTIF (`tohost`), the
  * sifive test device, or the instruction budget.
  */
-import { Core, RAM_BASE, StopReason } from '../machine/Core.ts';
+import { RAM_BASE, type Core } from '../machine/Core.ts';
 import { loadCoreModule } from '../machine/coreModule.node.ts';
+import type { GuestLoader } from '../machine/GuestLoader.ts';
+import { Vm } from '../machine/Vm.ts';
 import { ElfError, ElfImage } from './ElfImage.ts';
 
 export interface BareMetalResult {
@@ -59,26 +61,38 @@ export function loadElfIntoRam(core: Core, elf: ElfImage): void {
   }
 }
 
+/** A Vm's loader for a bare-metal ELF program: its segments in RAM, pc at its entry, HTIF at its `tohost`. */
+export function elfLoader(elf: ElfImage): GuestLoader {
+  return {
+    load(core) {
+      loadElfIntoRam(core, elf);
+      const tohost = elf.symbols.get('tohost');
+      if (tohost !== undefined) core.setTohost(tohost);
+      core.pc = elf.entry;
+    },
+  };
+}
+
 export async function runBareMetal(elfBytes: Uint8Array, opts: BareMetalOptions = {}): Promise<BareMetalResult> {
   const elf = ElfImage.parse(elfBytes);
-  const core = await Core.instantiate(await loadCoreModule(), { ramBytes: opts.ramBytes ?? DEFAULT_RAM });
-  loadElfIntoRam(core, elf);
-  const tohost = elf.symbols.get('tohost');
-  if (tohost !== undefined) core.setTohost(tohost);
-  core.pc = elf.entry;
+  // Guest time follows the instruction count and an idle hart skips to its timer, as the
+  // loop always did here; a program that loops on a fault runs to its budget, as under QEMU.
+  const vm = await Vm.create(await loadCoreModule(), {
+    ramBytes: opts.ramBytes ?? DEFAULT_RAM,
+    timeMode: 'deterministic',
+    boot: elfLoader(elf),
+    detectCrash: false,
+  });
+  const core = vm.core;
 
   const budget = opts.maxInstructions ?? DEFAULT_BUDGET;
   const out: Uint8Array[] = [];
-  const drain = () => {
-    const b = core.drainConsole();
-    if (b.length) {
-      out.push(b);
-      opts.onConsole?.(b);
-    }
-  };
+  vm.onConsole((b) => {
+    out.push(b);
+    opts.onConsole?.(b);
+  });
   const chunk = BigInt(opts.chunk ?? CHUNK);
   const result = (outcome: BareMetalResult['outcome'], exitCode: number, message: string, failedTest?: number): BareMetalResult => {
-    drain();
     return { outcome, exitCode, failedTest, uart: latin1(out), instructions: core.instructions, pc: core.pc, message };
   };
 
@@ -89,34 +103,30 @@ export async function runBareMetal(elfBytes: Uint8Array, opts: BareMetalOptions 
         return result('budget', 3, `budget of ${budget} instructions spent at pc 0x${core.pc.toString(16)} (${PRIV_NAMES[core.priv]}-mode)`);
       }
       opts.trace?.(core);
-      const reason = core.run(left < chunk ? left : chunk);
-      drain();
-      switch (reason) {
-        case StopReason.Htif: {
-          const v = core.stopValue;
-          if (v === 1n) return result('pass', 0, 'pass (tohost = 1)');
-          const n = Number(v >> 1n);
+      // Idle: jump to the next timer interrupt; with none armed the program waits forever,
+      // which the budget ends.
+      const o = vm.runUntil({ maxInsns: left < chunk ? left : chunk, maxMs: Infinity, idle: 'skip' });
+      if (o.kind === 'reboot') return result('poweroff', 0, 'the program powered off');
+      if (o.kind !== 'poweroff') continue;
+      switch (o.by) {
+        case 'htif': {
+          if (o.value === 1n) return result('pass', 0, 'pass (tohost = 1)');
+          const n = Number(o.value >> 1n);
           return result('fail', 1, `FAIL: test ${n}`, n);
         }
-        case StopReason.Poweroff:
-        case StopReason.Reboot:
+        case 'poweroff':
           return result('poweroff', 0, 'the program powered off');
-        case StopReason.Fail: {
-          const n = Number(core.stopValue);
+        case 'fail': {
+          const n = Number(o.value);
           return result('fail', 1, `FAIL: test device code ${n}`, n);
         }
-        case StopReason.Wfi:
-          // Idle: jump to the next timer interrupt; with none armed the program waits
-          // forever, which the budget ends.
-          core.skipToTimer();
-          break;
-        default:
-          break;
       }
     }
   } catch (e) {
     if (e instanceof ElfError) throw e;
     const msg = e instanceof Error ? e.message : String(e);
     return result('fault', 4, `emulator fault at pc 0x${core.pc.toString(16)}: ${msg}`);
+  } finally {
+    await vm.dispose();
   }
 }

@@ -10,6 +10,7 @@
  *   top - 1 MiB            device tree, with room above it for OpenSBI's fix-ups
  */
 import { Core, RAM_BASE } from '../machine/Core.ts';
+import type { GuestLoader } from '../machine/GuestLoader.ts';
 import { buildVirtDeviceTree } from '../machine/virtDeviceTree.ts';
 import { BootError } from './BootError.ts';
 import { buildResetRom, RESET_ROM_BASE } from './resetRom.ts';
@@ -93,4 +94,9 @@ export function loadLinuxBoot(core: Core, images: LinuxBootImages, timebaseHz: n
   core.rom.set(rom, Number(RESET_ROM_BASE));
   core.pc = RESET_ROM_BASE;
   return layout;
+}
+
+/** A Vm's loader for Linux behind the reset ROM and the firmware: `Vm.create(module, { boot: linuxLoader(images), ... })`. */
+export function linuxLoader(images: LinuxBootImages): GuestLoader {
+  return { load: (core) => void loadLinuxBoot(core, images, core.timebaseHz) };
 }

@@ -14,9 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readApplianceBoot } from '../boot/applianceBoot.ts';
 import { openApplianceDisk, type ApplianceDisk, type OverlayMode } from '../boot/applianceDisk.node.ts';
-import { MIN_RAM } from '../boot/linuxBoot.ts';
+import { linuxLoader, MIN_RAM, type LinuxBootImages } from '../boot/linuxBoot.ts';
 import { CodedError } from '../errors/CodedError.ts';
 import { loadCoreModule } from '../machine/coreModule.node.ts';
+import { GuestLoop } from '../machine/GuestLoop.ts';
 import { formatCrashReport, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
 import { ConsoleScriptPlayer, parseConsoleScript, type ConsoleStep } from '../scenario/consoleScript.ts';
 import { parseScenarioJson } from '../scenario/index.ts';
@@ -127,7 +128,8 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
       appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay });
       await applyAppliance(opts, appliance);
     }
-    vm = await Vm.create(await loadCoreModule(), opts.config);
+    const { images, ...config } = opts.config;
+    vm = await Vm.create(await loadCoreModule(), { ...config, boot: linuxLoader(images) });
     return await runInteractive(vm, opts, io);
   } finally {
     // Disk work the guest started finishes before the overlay is flushed and closed.
@@ -175,7 +177,8 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
 
 
 interface BootOptions {
-  config: VmConfig;
+  /** The Vm's configuration, with the Linux images its loader gets. */
+  config: Omit<VmConfig, 'boot'> & { images: LinuxBootImages };
   appliance?: { image: string; overlay: OverlayMode };
   /** What the command line said explicitly, which wins over the appliance's own files. */
   explicit: { kernel: boolean; initrd: boolean; mem: boolean; append?: string };
@@ -280,7 +283,7 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
   let quit = false;
   let lastOutput = performance.now();
   let scriptDoneAt: number | undefined;
-  let wake: (() => void) | undefined;
+  const loop = new GuestLoop();
 
   const player = opts.script
     ? new ConsoleScriptPlayer(opts.script, {
@@ -321,7 +324,7 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
       }
       if (out.length) vm.sendInput(Uint8Array.from(out));
     }
-    wake?.();
+    loop.wake();
   };
   if (!player || !tty) {
     if (tty) stdin.setRawMode(true);
@@ -373,29 +376,16 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
         scriptDoneAt ??= now;
         // Done: once the guest has taken all input and waits for more (an idle shell),
         // or powers off (a final "poweroff" step), or at the latest after the grace time.
-        if (outcome.kind === 'idle' && !vm.hasPendingInput && vm.pendingWork() === undefined) return EXIT.ok;
+        if (GuestLoop.settled(vm, outcome)) return EXIT.ok;
         if (now - scriptDoneAt > SCRIPT_GRACE_MS) return EXIT.ok;
       }
       if (opts.hangMs !== undefined && now - lastOutput > opts.hangMs) {
         io.stderr(`\nromvisor boot: no console output for ${opts.hangMs / 1000} s; the guest looks hung\n  ${formatCrashReport(vm.crashReport())}\n`);
         return EXIT.timeout;
       }
-      if (outcome.kind === 'idle' && !vm.hasPendingInput) {
-        // Sleep until the guest's timer is due, input arrives (wake) or disk work the guest
-        // waits for settles, polling the script.
-        const ms = Math.min(outcome.wakeInMs ?? 100, 100);
-        await new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, ms);
-          wake = () => {
-            clearTimeout(t);
-            resolve();
-          };
-          vm.pendingWork()?.then(wake);
-        });
-        wake = undefined;
-      } else {
-        await new Promise((r) => setImmediate(r));
-      }
+      // Sleep while idle until the guest's timer is due, input arrives or disk work the
+      // guest waits for settles (at most 100 ms, to poll the script's timeouts).
+      await loop.rest(vm, outcome, 100);
     }
   } finally {
     restore();

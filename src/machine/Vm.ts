@@ -9,13 +9,18 @@
  *   jumps straight to its next timer deadline. The same inputs give the same console bytes.
  *
  * Devices with asynchronous work (virtio-blk over a Promise-based disk) never complete
- * inside run()'s MMIO callbacks: between slices the Vm hands kicked queues to the devices
+ * inside the core's MMIO callbacks: between slices the Vm hands kicked queues to the devices
  * and applies completions as its CompletionScheduler allows (as soon as settled in
- * realtime; a fixed instruction count after submission in deterministic mode). run()
- * stays synchronous; the host awaits `pendingWork()` between calls when the guest idles.
+ * realtime; a fixed instruction count after submission in deterministic mode). runUntil()
+ * stays synchronous; the host awaits `pendingWork()` between calls when the guest idles
+ * (GuestLoop does that for the page's worker and the CLI).
+ *
+ * `runUntil` is the one run loop: the page's worker, `romvisor boot`, `romvisor run-elf` and
+ * the debugger (VmInspector) all run the guest through it, so slices, idle points, device
+ * work and debugger stops behave the same everywhere.
  */
 import { Core, RAM_BASE, StopReason, type MmioHandler } from './Core.ts';
-import { loadLinuxBoot, type BootLayout, type LinuxBootImages } from '../boot/linuxBoot.ts';
+import type { GuestLoader } from './GuestLoader.ts';
 import { VirtioMmioBus } from './VirtioMmioBus.ts';
 import { VIRTIO_SLOTS, virtioIrq } from './physicalMap.ts';
 import { TIMEBASE_HZ } from '../../wasm/machineMap.ts';
@@ -27,9 +32,15 @@ export type { TimeMode } from './TimeMode.ts';
 export interface VmConfig {
   ramBytes: number;
   timeMode: TimeMode;
-  images: LinuxBootImages;
+  /** Puts the guest into the new machine: Linux, a bare-metal program, ... (see GuestLoader). */
+  boot: GuestLoader;
   /** Disks on virtio-blk, in the order Linux names them: /dev/vda, /dev/vdb, ... */
   disks?: VmDisk[];
+  /**
+   * Ends a run with 'crashed' when the hart repeats one exception (default true). Off for
+   * bare-metal programs, which may loop on a fault until their budget, as under QEMU.
+   */
+  detectCrash?: boolean;
 }
 
 /** A disk of the guest. The Vm does not own it: whoever opened it flushes and disposes it, after `vm.dispose()`. */
@@ -37,16 +48,38 @@ export interface VmDisk extends VirtioBlkOptions {
   disk: BlockDevice;
 }
 
-/** What a call to `run` ended with. */
+/** What `runUntil` may stop on besides its limits. */
+export interface RunOptions {
+  /** Host time to run for, in ms: at least one slice (default 0: one slice). */
+  maxMs?: number;
+  /** Instructions to run at most; the last slice is shortened to end exactly there. */
+  maxInsns?: bigint;
+  /** A debugger stop besides the breakpoint: right after a trap is taken, or after the privilege mode changes. */
+  stopOn?: 'trap' | 'priv';
+  /**
+   * What an idle hart (WFI) does. 'return' (default): the run returns as the time mode says.
+   * 'skip': guest time jumps to the next timer deadline and the run goes on in either time
+   * mode (a debugger or a bare-metal program does not wait on the host clock); it still
+   * returns idle when nothing can wake the hart, when the hart waits for device work still
+   * running on the host, or when `maxInsns` ends on the WFI.
+   */
+  idle?: 'return' | 'skip';
+}
+
+/** What a call to `runUntil` ended with. */
 export type RunOutcome =
+  /** `maxMs` is over, or a slice ended with device work in flight (the host should let it progress). */
   | { kind: 'running' }
+  /** `maxInsns` instructions ran. */
+  | { kind: 'budget' }
   /**
    * The guest waits for an interrupt, or (deterministic mode) for device work it must see on
    * a fixed instruction: call again after `wakeInMs`, on input, or when `pendingWork()`
    * settles, whichever comes first (undefined: only input or device work can wake it).
    */
   | { kind: 'idle'; wakeInMs: number | undefined }
-  | { kind: 'poweroff' }
+  /** The guest ended: the test device's poweroff or fail (with its code), or a bare-metal program's `tohost` word. */
+  | { kind: 'poweroff'; by: 'poweroff' | 'fail' | 'htif'; value: bigint }
   | { kind: 'reboot' }
   /** A debugger stop the core was asked for: a breakpoint, a trap or a privilege change. */
   | { kind: 'debug'; reason: 'breakpoint' | 'trap' | 'priv' }
@@ -83,8 +116,8 @@ const TICKS_PER_MS = TIMEBASE_HZ / 1000;
 
 export class Vm {
   readonly core: Core;
-  readonly layout: BootLayout;
   readonly timeMode: TimeMode;
+  private readonly detectCrash: boolean;
   private readonly pendingInput: number[] = [];
   private readonly startMs: number;
   private consoleListener: ((bytes: Uint8Array) => void) | undefined;
@@ -95,10 +128,10 @@ export class Vm {
   /** virtio-blk devices, in the order of `VmConfig.disks`. */
   readonly blockDevices: VirtioBlk[] = [];
 
-  private constructor(core: Core, layout: BootLayout, cfg: VmConfig, readonly bus: VirtioMmioBus) {
+  private constructor(core: Core, cfg: VmConfig, readonly bus: VirtioMmioBus) {
     this.core = core;
-    this.layout = layout;
     this.timeMode = cfg.timeMode;
+    this.detectCrash = cfg.detectCrash ?? true;
     this.startMs = performance.now();
     this.completions = new CompletionScheduler(cfg.timeMode);
     this.memory = new GuestMemory(core.ram, Number(RAM_BASE));
@@ -120,8 +153,8 @@ export class Vm {
       },
     };
     core = await Core.instantiate(module, { ramBytes: cfg.ramBytes, mmio });
-    const layout = loadLinuxBoot(core, cfg.images, core.timebaseHz);
-    return new Vm(core, layout, cfg, bus);
+    cfg.boot.load(core);
+    return new Vm(core, cfg, bus);
   }
 
   /**
@@ -199,41 +232,70 @@ export class Vm {
     return started;
   }
 
+  /** Runs the guest for up to `maxMs` of host time: `runUntil({ maxMs })`. */
+  run(maxMs: number): RunOutcome {
+    return this.runUntil({ maxMs });
+  }
+
   /**
-   * Runs the guest for up to `maxMs` of host time (at least one slice). Returns early when
-   * the guest is idle, powers off or reboots, and after a slice when device work is in
+   * Runs the guest in slices until `maxMs` of host time (at least one slice) or `maxInsns`
+   * instructions. Returns early when the guest is idle (see RunOptions.idle), ends (poweroff,
+   * reboot, crash) or hits a debugger stop, and after a slice when device work is in
    * flight, so the host can let that work progress (it needs the event loop).
    */
-  run(maxMs: number): RunOutcome {
-    const deadline = performance.now() + maxMs;
+  runUntil(opts: RunOptions = {}): RunOutcome {
+    const core = this.core;
+    const deadline = performance.now() + (opts.maxMs ?? 0);
+    const limit = opts.maxInsns === undefined ? undefined : core.instructions + opts.maxInsns;
+    const skipIdle = opts.idle === 'skip';
+    const stopOn = opts.stopOn;
+    if (stopOn === 'trap') core.stopOnTrap = true;
+    else if (stopOn === 'priv') core.stopOnPrivChange = true;
+    try {
+      return this.slices(deadline, limit, skipIdle);
+    } finally {
+      if (stopOn === 'trap') core.stopOnTrap = false;
+      else if (stopOn === 'priv') core.stopOnPrivChange = false;
+    }
+  }
+
+  private slices(deadline: number, limit: bigint | undefined, skipIdle: boolean): RunOutcome {
     const deterministic = this.timeMode === 'deterministic';
     const io = this.completions;
+    const core = this.core;
     for (;;) {
-      const now = this.core.instructions;
+      const now = core.instructions;
       if (io.pending > 0) {
         io.applyDue(now);
         // The next completion is due here and its work is still running: stop on this instruction.
         if (io.blockedAt(now)) return { kind: 'idle', wakeInMs: undefined };
       }
       let budget = SLICE;
+      if (limit !== undefined) {
+        if (now >= limit) return { kind: 'budget' };
+        if (limit - now < BigInt(budget)) budget = Number(limit - now);
+      }
       if (deterministic) {
         const due = io.nextDue;
         if (due !== undefined && due > now && due - now < BigInt(budget)) budget = Number(due - now);
       } else {
-        this.core.syncTime(BigInt(Math.floor((performance.now() - this.startMs) * TICKS_PER_MS)));
+        core.syncTime(BigInt(Math.floor((performance.now() - this.startMs) * TICKS_PER_MS)));
         this.deliverInput();
       }
-      const trapsBefore = this.core.trapCount;
-      const reason = this.core.run(budget);
+      const trapsBefore = core.trapCount;
+      const reason = core.run(budget);
       this.drain();
       this.serviceDevices();
-      if (this.core.trapCount - trapsBefore >= BigInt(CRASH_REPEATS) && this.inExceptionLoop()) {
+      if (this.detectCrash && core.trapCount - trapsBefore >= BigInt(CRASH_REPEATS) && this.inExceptionLoop()) {
         return { kind: 'crashed', report: this.crashReport() };
       }
       switch (reason) {
         case StopReason.Poweroff:
+          return { kind: 'poweroff', by: 'poweroff', value: core.stopValue };
         case StopReason.Fail:
-          return { kind: 'poweroff' };
+          return { kind: 'poweroff', by: 'fail', value: core.stopValue };
+        case StopReason.Htif:
+          return { kind: 'poweroff', by: 'htif', value: core.stopValue };
         case StopReason.Reboot:
           return { kind: 'reboot' };
         case StopReason.Breakpoint:
@@ -243,18 +305,21 @@ export class Vm {
         case StopReason.Priv:
           return { kind: 'debug', reason: 'priv' };
         case StopReason.Wfi:
-          if (deterministic) {
+          if (skipIdle) {
+            const idle = this.skipIdle(limit);
+            if (idle) return idle;
+          } else if (deterministic) {
             if (this.pendingInput.length > 0) this.deliverInput();
             else if (!this.idleUntilCompletion()) {
               // Idle: guest time jumps to the timer deadline. Return to the host here, at a
               // point fixed by the guest, so scripts poll (and `wait` steps end) on the same
               // instruction every run, and a host can tell that the guest went idle.
-              return { kind: 'idle', wakeInMs: this.core.skipToTimer() ? 0 : undefined };
+              return { kind: 'idle', wakeInMs: core.skipToTimer() ? 0 : undefined };
             }
           } else if (this.pendingInput.length === 0) {
-            const d = this.core.timerDistance;
+            const d = core.timerDistance;
             if (d > 0n) {
-              const ms = Number(d / BigInt(this.core.insnsPerTick)) / TICKS_PER_MS;
+              const ms = Number(d / BigInt(core.insnsPerTick)) / TICKS_PER_MS;
               return { kind: 'idle', wakeInMs: ms > 1e9 ? undefined : ms };
             }
           }
@@ -262,8 +327,26 @@ export class Vm {
         default:
           break;
       }
+      if (limit !== undefined && core.instructions >= limit) return { kind: 'budget' };
       if (io.pending > 0 || performance.now() >= deadline) return { kind: 'running' };
     }
+  }
+
+  /**
+   * RunOptions.idle 'skip' at a WFI: takes waiting input, a completion due before the timer,
+   * or jumps to the timer deadline and goes on (undefined); idle when it cannot go on.
+   */
+  private skipIdle(limit: bigint | undefined): RunOutcome | undefined {
+    const core = this.core;
+    if (this.pendingInput.length > 0) {
+      this.deliverInput();
+      return undefined;
+    }
+    if (this.idleUntilCompletion()) return undefined;
+    // Waiting for a disk the host is still reading: the host must let that work settle.
+    if (this.completions.pending > 0) return { kind: 'idle', wakeInMs: undefined };
+    if (!core.skipToTimer()) return { kind: 'idle', wakeInMs: undefined };
+    return limit !== undefined && core.instructions >= limit ? { kind: 'idle', wakeInMs: 0 } : undefined;
   }
 
   /**

@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { formatCrashReport, Vm, type CrashReport } from '../machine/Vm.ts';
-import type { LinuxBootImages } from '../boot/linuxBoot.ts';
+import { linuxLoader, type LinuxBootImages } from '../boot/linuxBoot.ts';
 import { readApplianceBoot } from '../boot/applianceBoot.ts';
 import type { AccessType, Privilege } from '../machine/InspectorTypes.ts';
 import { VmInspector } from '../machine/VmInspector.ts';
@@ -164,7 +164,7 @@ class VmWorker implements VmWorkerApi {
     const vm = await Vm.create(spec.module, {
       ramBytes: spec.ramBytes,
       timeMode: spec.timeMode,
-      images: this.bootImages,
+      boot: linuxLoader(this.bootImages),
       disks: this.disk ? [{ disk: this.disk.disk, serial: this.diskSerial }] : undefined,
     });
     this.disk?.attach(vm);

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { before, describe, it } from 'node:test';
 import { readApplianceBoot } from '../../src/boot/applianceBoot.ts';
+import { linuxLoader } from '../../src/boot/linuxBoot.ts';
 import { MemoryBackend, VhdDisk } from '../../src/disk/index.ts';
 import { FileBackend } from '../../src/disk/node.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
@@ -50,7 +51,7 @@ async function session(appliance: TestAppliance, wrap: (d: VhdDisk) => BlockDevi
   const vm = await Vm.create(await loadCoreModule(), {
     ramBytes: 64 << 20,
     timeMode: 'deterministic',
-    images: { ...boot.images, firmware: new Uint8Array(readFileSync(FIRMWARE)) },
+    boot: linuxLoader({ ...boot.images, firmware: new Uint8Array(readFileSync(FIRMWARE)) }),
     disks: [{ disk: wrap(disk) }],
   });
   let out = '';

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { before, describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
+import { linuxLoader } from '../../src/boot/linuxBoot.ts';
 import { formatTranslation } from '../../src/inspect/index.ts';
 import { BOOT_STAGES } from '../../src/machine/Core.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
@@ -28,7 +29,7 @@ interface Guest {
 }
 
 async function newGuest(): Promise<Guest> {
-  const vm = await Vm.create(await loadCoreModule(), { ramBytes: 128 << 20, timeMode: 'deterministic', images });
+  const vm = await Vm.create(await loadCoreModule(), { ramBytes: 128 << 20, timeMode: 'deterministic', boot: linuxLoader(images) });
   let text = '';
   const sink = (b: Uint8Array) => (text += Buffer.from(b).toString('latin1'));
   vm.onConsole(sink);

@@ -7,6 +7,7 @@
 import * as Comlink from 'comlink';
 import type { AccessType, Privilege } from '../../machine/InspectorTypes.ts';
 import { Vm } from '../../machine/Vm.ts';
+import { linuxLoader } from '../../boot/linuxBoot.ts';
 import { VmInspector } from '../../machine/VmInspector.ts';
 import type { TeachDemoApi, TeachDemoBoot, TeachDemoEvent } from './TeachDemoApi.ts';
 
@@ -39,7 +40,7 @@ class TeachDemoWorker implements TeachDemoApi {
     const vm = await Vm.create(spec.module, {
       ramBytes: spec.ramBytes,
       timeMode: 'realtime',
-      images: { firmware: spec.firmware, kernel: spec.kernel, initrd: spec.initrd, bootargs: spec.bootargs },
+      boot: linuxLoader({ firmware: spec.firmware, kernel: spec.kernel, initrd: spec.initrd, bootargs: spec.bootargs }),
     });
     const sink = (b: Uint8Array) => this.output.push(b);
     vm.onConsole(sink);

@@ -1,0 +1,72 @@
+/**
+ * What a host does between two `vm.runUntil()` calls, written once for the page's worker
+ * and `romvisor boot`: while the guest runs, give the event loop one turn (input, comlink
+ * calls, disk promises); while it idles, sleep until its timer is due, input arrives
+ * (`wake()`), or device work it waits for settles. And when a console script counts as
+ * finished: the guest has taken all input and waits for more, with no device work running.
+ */
+import type { RunOutcome, Vm } from './Vm.ts';
+
+export class GuestLoop {
+  private wakeUp: (() => void) | undefined;
+  private readonly yieldTurn = makeYield();
+
+  /** Ends the current rest or sleep now: input arrived, the host resumed, or it shuts down. */
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  /**
+   * Waits as `outcome` asks before the next run: one turn of the event loop, or, idle with
+   * no input waiting, until the guest's timer is due (at most `maxNapMs`), `wake()`, or
+   * device work settles.
+   */
+  async rest(vm: Vm, outcome: RunOutcome, maxNapMs: number): Promise<void> {
+    if (outcome.kind !== 'idle' || vm.hasPendingInput) {
+      await this.yieldTurn();
+      return;
+    }
+    // A deterministic guest's idle point (wakeInMs 0: its time already jumped to the next
+    // deadline) needs no sleep, only a turn of the event loop; a 0 ms timer would be
+    // clamped to 4 ms each time in a browser.
+    const ms = Math.min(outcome.wakeInMs ?? maxNapMs, maxNapMs);
+    const nap = ms > 0 ? this.sleep(ms) : this.yieldTurn();
+    const work = vm.pendingWork();
+    await (work ? Promise.race([nap, work]) : nap);
+    this.wake();
+  }
+
+  /** Sleeps `ms`, or until `wake()`. */
+  sleep(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        if (this.wakeUp === done) this.wakeUp = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wakeUp = done;
+    });
+  }
+
+  /** Where a finished console script ends the run: idle, all input taken, no device work in flight. */
+  static settled(vm: Vm, outcome: RunOutcome): boolean {
+    return outcome.kind === 'idle' && !vm.hasPendingInput && vm.pendingWork() === undefined;
+  }
+}
+
+/**
+ * A zero-delay turn of the event loop: setImmediate in node; in a browser a MessageChannel
+ * message, which is not clamped like nested setTimeout(0) is.
+ */
+function makeYield(): () => Promise<void> {
+  if (typeof setImmediate === 'function') return () => new Promise<void>((r) => setImmediate(r));
+  const channel = new MessageChannel();
+  let resolve: (() => void) | undefined;
+  channel.port1.onmessage = () => resolve?.();
+  return () =>
+    new Promise<void>((r) => {
+      resolve = r;
+      channel.port2.postMessage(0);
+    });
+}
