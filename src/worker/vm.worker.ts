@@ -1,10 +1,11 @@
 /**
  * One guest VM in its own Web Worker: the same `Vm` the CLI runs, exposed to the page
- * with comlink as a `VmWorkerApi`. The loop runs the guest in ~16 ms slices, hands the
- * console output to the page after each slice, and sleeps (no busy loop) while the guest
- * waits for an interrupt, until its timer is due or a keystroke arrives.
+ * with comlink as a `VmWorkerApi`. The loop runs the guest in ~16 ms runs of
+ * `Vm.runUntil`, hands the console output to the page after each, and rests between them
+ * as GuestLoop says (no busy loop while the guest waits for an interrupt).
  */
 import * as Comlink from 'comlink';
+import { GuestLoop } from '../machine/GuestLoop.ts';
 import { formatCrashReport, Vm, type CrashReport } from '../machine/Vm.ts';
 import { linuxLoader, type LinuxBootImages } from '../boot/linuxBoot.ts';
 import { readApplianceBoot } from '../boot/applianceBoot.ts';
@@ -35,18 +36,6 @@ function crashInfo(r: CrashReport, instructionBase: number): CrashInfo {
   };
 }
 
-/** A zero-delay yield that is not clamped like nested setTimeout(0) is. */
-function makeYield(): () => Promise<void> {
-  const channel = new MessageChannel();
-  let resolve: (() => void) | undefined;
-  channel.port1.onmessage = () => resolve?.();
-  return () =>
-    new Promise<void>((r) => {
-      resolve = r;
-      channel.port2.postMessage(0);
-    });
-}
-
 class VmWorker implements VmWorkerApi {
   private vm: Vm | undefined;
   private spec: VmBootSpec | undefined;
@@ -60,9 +49,8 @@ class VmWorker implements VmWorkerApi {
   private paused = false;
   private quotaPaused = false;
   private stopped = false;
-  private wake: (() => void) | undefined;
+  private readonly guestLoop = new GuestLoop();
   private loopDone: Promise<void> = Promise.resolve();
-  private readonly yieldTask = makeYield();
   /** The teaching views' window into the current Vm (a new one after each reset or reboot). */
   private inspector: VmInspector | undefined;
   private player: ConsoleScriptPlayer | undefined;
@@ -100,7 +88,7 @@ class VmWorker implements VmWorkerApi {
 
   input(bytes: Uint8Array): void {
     this.vm?.sendInput(bytes);
-    this.wake?.();
+    this.guestLoop.wake();
   }
 
   pause(): void {
@@ -127,7 +115,7 @@ class VmWorker implements VmWorkerApi {
     this.inspector?.continuePastBreakpoint();
     // The pause is not running time on the timeline.
     this.inspector?.beforeSlice(performance.now());
-    this.wake?.();
+    this.guestLoop.wake();
   }
 
   async reset(): Promise<void> {
@@ -138,12 +126,12 @@ class VmWorker implements VmWorkerApi {
     await this.quiesce(old);
     this.vm = await this.createVm();
     this.resume();
-    this.wake?.();
+    this.guestLoop.wake();
   }
 
   async shutdown(): Promise<void> {
     this.stopped = true;
-    this.wake?.();
+    this.guestLoop.wake();
     await this.loopDone;
     if (this.vm) await this.vm.dispose();
     // A flush refused for lack of space rejects here, and the page keeps this worker
@@ -258,7 +246,7 @@ class VmWorker implements VmWorkerApi {
       const vm = this.vm;
       if (this.paused || !vm) {
         this.postStats(true);
-        await this.sleep(STATS_MS);
+        await this.guestLoop.sleep(STATS_MS);
         continue;
       }
       const t0 = performance.now();
@@ -281,31 +269,21 @@ class VmWorker implements VmWorkerApi {
       }
       this.player?.poll();
       // Where `romvisor boot SCENARIO.json` stops: the script is done and the guest idles with nothing left to take.
-      if (this.player?.done && this.transcriptAtScriptEnd === undefined && outcome.kind === 'idle' && !vm.hasPendingInput && vm.pendingWork() === undefined) {
+      if (this.player?.done && this.transcriptAtScriptEnd === undefined && GuestLoop.settled(vm, outcome)) {
         this.transcriptAtScriptEnd = this.transcriptBytes;
       }
       this.postConsole();
       this.postStats(false);
       switch (outcome.kind) {
         case 'running':
+        case 'budget':
         case 'debug':
+        case 'idle':
           // A debugger stop (breakpoint) pauses above; trap and mode stops are the inspector's own.
-          await this.yieldTask();
+          // Idle: sleep until the timer is due, a key arrives, or a disk request settles;
+          // output still waiting for room in the console ring is retried soon.
+          await this.guestLoop.rest(vm, outcome, this.pendingOutput.length ? SLICE_MS : STATS_MS);
           break;
-        case 'idle': {
-          // Sleep until the timer is due, a key arrives, or a disk request settles.
-          const work = vm.pendingWork();
-          // Output still waiting for room in the console ring is retried soon.
-          const cap = this.pendingOutput.length ? SLICE_MS : STATS_MS;
-          // A deterministic guest's idle point (wakeInMs 0: its time already jumped to the
-          // next deadline) needs no sleep, only a turn of the event loop; a 0 ms timer would
-          // be clamped to 4 ms each time.
-          const ms = Math.min(outcome.wakeInMs ?? cap, cap);
-          const nap = ms > 0 ? this.sleep(ms) : this.yieldTask();
-          await (work ? Promise.race([nap, work]) : nap);
-          this.wake?.();
-          break;
-        }
         case 'poweroff':
           this.stopped = true;
           try {
@@ -344,19 +322,6 @@ class VmWorker implements VmWorkerApi {
       this.stopped = true;
       this.emit({ kind: 'stopped', cause: 'disk-error', message: f.message, crash: crashInfo(vm.crashReport(), this.instructionBase) });
     }
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms);
-      const self = this;
-      function done() {
-        clearTimeout(t);
-        self.wake = undefined;
-        resolve();
-      }
-      this.wake = done;
-    });
   }
 
   private postConsole(): void {
