@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { backToShell, consoleText, killPersistentChromium, launchPersistent, newPage, newVmAtShell, powerOn, typeInVm, vmState, type E2eEnv } from '../e2e/harness.ts';
-import type { SeededRandom } from '../scenario/SeededRandom.ts';
+import type { SeededRandom } from '../SeededRandom.ts';
 import { checkCrashedDisk, confirmedFiles, GUEST_LOOP, type CrashVerdict } from './crashCheck.ts';
 
 export interface BrowserCrashRound extends CrashVerdict {

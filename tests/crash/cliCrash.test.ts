@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { SeededRandom } from '../scenario/SeededRandom.ts';
+import { SeededRandom } from '../SeededRandom.ts';
 import { cliCrashRound } from './cliCrash.ts';
 import { describeVerdict } from './crashCheck.ts';
 

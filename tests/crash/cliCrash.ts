@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ROMVISOR, runCli } from '../boot/runCli.ts';
-import type { SeededRandom } from '../scenario/SeededRandom.ts';
+import type { SeededRandom } from '../SeededRandom.ts';
 import { checkCrashedDisk, confirmedFiles, GUEST_LOOP, type CrashVerdict } from './crashCheck.ts';
 
 const BASE = fileURLToPath(new URL('../../appliances/base.vhd.gz', import.meta.url));

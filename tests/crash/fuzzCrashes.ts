@@ -1,6 +1,6 @@
 /** `npm run fuzz -- --target crash --count N`: N kills of the CLI and N of Chromium, each checked. */
 import { startEnv } from '../e2e/harness.ts';
-import { SeededRandom } from '../scenario/SeededRandom.ts';
+import { SeededRandom } from '../SeededRandom.ts';
 import { browserCrashRound } from './browserCrash.ts';
 import { cliCrashRound } from './cliCrash.ts';
 import { describeVerdict, type CrashVerdict } from './crashCheck.ts';

@@ -98,8 +98,9 @@ describe('DiskLock', () => {
 
   it('takes over the lock of a killed process that its parent has not reaped yet (a zombie)', async () => {
     if (process.platform !== 'linux') return;
-    // sh forks a child that exits at once, then becomes sleep, which never reaps it.
-    const parent = spawn('sh', ['-c', '(exit 0) & echo $!; exec sleep 30']);
+    // sh forks a child that exits a moment later, after sh has become sleep, which never
+    // reaps it. (A child that exited at once could be reaped by sh before its exec.)
+    const parent = spawn('sh', ['-c', 'sleep 0.3 & echo $!; exec sleep 30']);
     try {
       const zombie = await new Promise<number>((resolve) => parent.stdout.setEncoding('utf8').once('data', (d: string) => resolve(Number(d.trim()))));
       const until = Date.now() + 5000;

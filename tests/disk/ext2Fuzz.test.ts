@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ext2Error, Ext2Reader, MemoryBackend } from '../../src/disk/index.ts';
 import { pattern, run, tempDir } from './diskFixtures.ts';
+import { SeededRandom } from '../SeededRandom.ts';
 
 let dir: string;
 let cleanup: () => void;
@@ -41,13 +42,8 @@ describe('damaged ext2/ext4 file systems', () => {
   for (const fsType of ['ext2', 'ext4']) {
     it(`${fsType}: 300 seeded mutations end in success or an Ext2Error`, async () => {
       const base = images.get(fsType)!;
-      let x = 12345;
-      const rnd = (): number => {
-        x ^= x << 13;
-        x ^= x >>> 17;
-        x ^= x << 5;
-        return (x >>> 0) / 4294967296;
-      };
+      const random = new SeededRandom(12345);
+      const rnd = (): number => random.next();
       let ok = 0;
       const failures: string[] = [];
       for (let i = 0; i < 300; i++) {

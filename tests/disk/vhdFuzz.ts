@@ -2,6 +2,7 @@
 // never another exception, a hang or an unbounded allocation. `fuzzVhd(count, seed)` is
 // what `npm run fuzz` calls for long runs; vhdFuzz.test.ts runs 1,000 cases.
 import { checkVhd, MemoryBackend, VhdDisk, VhdError, type ParentResolver } from '../../src/disk/index.ts';
+import { SeededRandom } from '../SeededRandom.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -17,18 +18,6 @@ export interface FuzzStats {
   rejected: Record<string, number>;
   /** One line per case that ended in anything but success or a VhdError. */
   failures: string[];
-}
-
-/** mulberry32: small, seedable, good enough to pick mutations reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Field {
@@ -241,7 +230,8 @@ async function exercise(bytes: Uint8Array, seed: Seed, all: Seed[], rnd: () => n
 /** Runs `count` mutated images through open, read, write, export and check. */
 export async function fuzzVhd(count: number, seedValue: number): Promise<FuzzStats> {
   const seeds = await buildSeeds();
-  const rnd = prng(seedValue);
+  const random = new SeededRandom(seedValue);
+  const rnd = (): number => random.next();
   const stats: FuzzStats = { cases: 0, opened: 0, rejected: {}, failures: [] };
   const note = (e: unknown, label: string): void => {
     if (e instanceof VhdError) stats.rejected[e.code] = (stats.rejected[e.code] ?? 0) + 1;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { browserCrashRound } from '../crash/browserCrash.ts';
 import { describeVerdict } from '../crash/crashCheck.ts';
-import { SeededRandom } from '../scenario/SeededRandom.ts';
+import { SeededRandom } from '../SeededRandom.ts';
 import { startEnv, type E2eEnv } from './harness.ts';
 
 const KILLS = 5;

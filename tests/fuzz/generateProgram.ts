@@ -9,7 +9,7 @@
 // game. The start state of every register, fcsr and the scratch memory is random too.
 import { Assembler, type Label } from './Assembler.ts';
 import * as E from './encode.ts';
-import { Random } from './Random.ts';
+import { SeededRandom } from '../SeededRandom.ts';
 
 export const SCRATCH_BYTES = 4096;
 /** x2 points here inside the scratch block, so offsets -2048..2047 stay inside it. */
@@ -52,37 +52,37 @@ const SINGLE_SPECIALS = [
   0x33800000, 0x3f800001, 0x40200000, 0xc0200000, 0x3dcccccd,
 ];
 
-export function randomInt64(rng: Random): bigint {
-  switch (rng.int(5)) {
+export function randomInt64(rng: SeededRandom): bigint {
+  switch (rng.below(5)) {
     case 0:
       return rng.pick(INT_SPECIALS);
     case 1:
-      return BigInt.asUintN(64, BigInt(rng.range(-300, 300)));
+      return BigInt.asUintN(64, BigInt(rng.int(-300, 300)));
     case 2:
-      return BigInt.asUintN(64, BigInt(rng.next() | 0));
+      return BigInt.asUintN(64, BigInt(rng.u32() | 0));
     default:
       return rng.u64();
   }
 }
 
-export function randomFpBits(rng: Random): bigint {
+export function randomFpBits(rng: SeededRandom): bigint {
   const boxed = (s: number): bigint => 0xffffffff00000000n | BigInt(s >>> 0);
-  switch (rng.int(8)) {
+  switch (rng.below(8)) {
     case 0:
     case 1:
       return rng.pick(DOUBLE_SPECIALS);
     case 2:
       return boxed(rng.pick(SINGLE_SPECIALS));
     case 3:
-      return boxed(rng.next());
+      return boxed(rng.u32());
     case 4: {
       // A double near 1 with random low bits: arithmetic on these rounds.
-      const exp = BigInt(rng.range(1000, 1050));
-      return (BigInt(rng.int(2)) << 63n) | (exp << 52n) | (rng.u64() & 0xfffffffffffffn);
+      const exp = BigInt(rng.int(1000, 1050));
+      return (BigInt(rng.below(2)) << 63n) | (exp << 52n) | (rng.u64() & 0xfffffffffffffn);
     }
     case 5: {
-      const exp = rng.range(110, 145);
-      return boxed((rng.int(2) << 31) | (exp << 23) | (rng.next() & 0x7fffff));
+      const exp = rng.int(110, 145);
+      return boxed((rng.below(2) << 31) | (exp << 23) | (rng.u32() & 0x7fffff));
     }
     case 6:
       // Not NaN-boxed: single-precision operations must read these as the canonical NaN.
@@ -96,42 +96,42 @@ export function randomFpBits(rng: Random): bigint {
 class ProgramGenerator {
   constructor(
     private readonly asm: Assembler,
-    private readonly rng: Random,
+    private readonly rng: SeededRandom,
     private readonly opts: GeneratorOptions,
   ) {}
 
   /** A destination: any register but x2 and those in `avoid`; x0 now and then. */
   private rd(avoid?: ReadonlySet<number>): number {
     for (;;) {
-      const r = this.rng.chance(0.03) ? 0 : this.rng.range(1, 31);
+      const r = this.rng.chance(0.03) ? 0 : this.rng.int(1, 31);
       if (r !== SP && !avoid?.has(r)) return r;
     }
   }
 
   private rs(): number {
-    return this.rng.int(32);
+    return this.rng.below(32);
   }
 
   /** A destination among x8..x15 (the compressed register set). */
   private rdc(avoid?: ReadonlySet<number>): number {
     for (;;) {
-      const r = this.rng.range(8, 15);
+      const r = this.rng.int(8, 15);
       if (!avoid?.has(r)) return r;
     }
   }
 
   private f(): number {
-    return this.rng.int(32);
+    return this.rng.below(32);
   }
 
   private imm12(): number {
-    switch (this.rng.int(4)) {
+    switch (this.rng.below(4)) {
       case 0:
         return this.rng.pick([0, 1, -1, 2047, -2048, 31, 32, 63]);
       case 1:
-        return this.rng.range(-16, 16);
+        return this.rng.int(-16, 16);
       default:
-        return this.rng.range(-2048, 2047);
+        return this.rng.int(-2048, 2047);
     }
   }
 
@@ -143,10 +143,10 @@ class ProgramGenerator {
   private memOffset(size: number, allowMisaligned: boolean): number {
     const misaligned = allowMisaligned && this.opts.misaligned && size > 1 && this.rng.chance(0.15);
     if (misaligned && this.rng.chance(0.25)) {
-      const k = this.rng.range(1, size - 1);
+      const k = this.rng.int(1, size - 1);
       return SCRATCH_BYTES - SCRATCH_BIAS - size + k;
     }
-    let off = this.rng.range(-SCRATCH_BIAS, SCRATCH_BYTES - SCRATCH_BIAS - size);
+    let off = this.rng.int(-SCRATCH_BIAS, SCRATCH_BYTES - SCRATCH_BIAS - size);
     if (!misaligned) off -= ((off % size) + size) % size;
     return off;
   }
@@ -191,7 +191,7 @@ class ProgramGenerator {
       case 'opImm':
         return this.opImm(avoid);
       case 'upper':
-        return this.asm.emit32(E.uType(this.rng.next() & 0xfffff, this.rd(avoid), this.rng.chance(0.5) ? E.LUI : E.AUIPC));
+        return this.asm.emit32(E.uType(this.rng.u32() & 0xfffff, this.rd(avoid), this.rng.chance(0.5) ? E.LUI : E.AUIPC));
       case 'load':
         return this.load(avoid);
       case 'store':
@@ -228,18 +228,18 @@ class ProgramGenerator {
   private opImm(avoid?: ReadonlySet<number>): void {
     const rd = this.rd(avoid);
     const rs1 = this.rs();
-    switch (this.rng.int(4)) {
+    switch (this.rng.below(4)) {
       case 0:
       case 1:
         return this.asm.emit32(E.iType(this.imm12(), rs1, this.rng.pick([0, 2, 3, 4, 6, 7]), rd, E.OP_IMM));
       case 2: {
-        const shamt = this.rng.chance(0.4) ? this.rng.pick([0, 1, 31, 32, 63]) : this.rng.int(64);
+        const shamt = this.rng.chance(0.4) ? this.rng.pick([0, 1, 31, 32, 63]) : this.rng.below(64);
         const [f3, hi] = this.rng.pick([[1, 0], [5, 0], [5, 0x400]]);
         return this.asm.emit32(E.iType(hi | shamt, rs1, f3, rd, E.OP_IMM));
       }
       default: {
         if (this.rng.chance(0.5)) return this.asm.emit32(E.iType(this.imm12(), rs1, 0, rd, E.OP_IMM_32));
-        const shamt = this.rng.chance(0.4) ? this.rng.pick([0, 1, 31]) : this.rng.int(32);
+        const shamt = this.rng.chance(0.4) ? this.rng.pick([0, 1, 31]) : this.rng.below(32);
         const [f3, hi] = this.rng.pick([[1, 0], [5, 0], [5, 0x400]]);
         return this.asm.emit32(E.iType(hi | shamt, rs1, f3, rd, E.OP_IMM_32));
       }
@@ -247,13 +247,13 @@ class ProgramGenerator {
   }
 
   private load(avoid?: ReadonlySet<number>): void {
-    const f3 = this.rng.int(7); // lb lh lw ld lbu lhu lwu
+    const f3 = this.rng.below(7); // lb lh lw ld lbu lhu lwu
     const size = 1 << (f3 & 3);
     this.asm.emit32(E.iType(this.memOffset(size, true), SP, f3, this.rd(avoid), E.LOAD));
   }
 
   private store(): void {
-    const f3 = this.rng.int(4);
+    const f3 = this.rng.below(4);
     this.asm.emit32(E.sType(this.memOffset(1 << f3, true), this.rs(), SP, f3, E.STORE));
   }
 
@@ -263,7 +263,7 @@ class ProgramGenerator {
     const addr = this.rd(new Set([0, ...(avoid ?? [])]));
     this.asm.emit32(E.iType(this.memOffset(wide ? 8 : 4, false), SP, 0, addr, E.OP_IMM));
     const funct5 = this.rng.pick([0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c]);
-    const f7 = (funct5 << 2) | this.rng.int(4); // aq, rl
+    const f7 = (funct5 << 2) | this.rng.below(4); // aq, rl
     this.asm.emit32(E.rType(f7, this.rs(), addr, wide ? 3 : 2, this.rd(avoid), E.AMO));
   }
 
@@ -276,24 +276,24 @@ class ProgramGenerator {
       // No reservation is held between programs or after an SC: this one fails.
       const addr = this.rd(new Set([0]));
       this.asm.emit32(E.iType(this.memOffset(size, false), SP, 0, addr, E.OP_IMM));
-      this.asm.emit32(E.rType((0x03 << 2) | this.rng.int(4), this.rs(), addr, f3, this.rd(), E.AMO));
+      this.asm.emit32(E.rType((0x03 << 2) | this.rng.below(4), this.rs(), addr, f3, this.rd(), E.AMO));
       return;
     }
     const addr = this.rd(new Set([0]));
     this.asm.emit32(E.iType(this.memOffset(size, false), SP, 0, addr, E.OP_IMM));
-    this.asm.emit32(E.rType((0x02 << 2) | this.rng.int(4), 0, addr, f3, this.rd(new Set([addr])), E.AMO));
+    this.asm.emit32(E.rType((0x02 << 2) | this.rng.below(4), 0, addr, f3, this.rd(new Set([addr])), E.AMO));
     const keep = new Set([addr]);
-    for (let n = this.rng.int(4); n > 0; n--) this.op(keep);
+    for (let n = this.rng.below(4); n > 0; n--) this.op(keep);
     let scAddr = addr;
     if (this.rng.chance(0.15)) {
       scAddr = this.rd(new Set([0, addr]));
       this.asm.emit32(E.iType(this.memOffset(size, false), SP, 0, scAddr, E.OP_IMM));
     }
-    this.asm.emit32(E.rType((0x03 << 2) | this.rng.int(4), this.rs(), scAddr, f3, this.rd(), E.AMO));
+    this.asm.emit32(E.rType((0x03 << 2) | this.rng.below(4), this.rs(), scAddr, f3, this.rd(), E.AMO));
   }
 
   private fpArith(): void {
-    const fmt = this.rng.int(2);
+    const fmt = this.rng.below(2);
     const rm = this.rng.pick(RM_ALL);
     const funct5 = this.rng.pick([0x00, 0x01, 0x02, 0x03, 0x0b]); // add sub mul div sqrt
     const rs2 = funct5 === 0x0b ? 0 : this.f();
@@ -301,23 +301,23 @@ class ProgramGenerator {
   }
 
   private fpMisc(avoid?: ReadonlySet<number>): void {
-    const fmt = this.rng.int(2);
+    const fmt = this.rng.below(2);
     const rm = this.rng.pick(RM_ALL);
-    switch (this.rng.int(9)) {
+    switch (this.rng.below(9)) {
       case 0: // fsgnj, fsgnjn, fsgnjx
-        return this.asm.emit32(E.rType((0x04 << 2) | fmt, this.f(), this.f(), this.rng.int(3), this.f(), E.OP_FP));
+        return this.asm.emit32(E.rType((0x04 << 2) | fmt, this.f(), this.f(), this.rng.below(3), this.f(), E.OP_FP));
       case 1: // fmin, fmax
-        return this.asm.emit32(E.rType((0x05 << 2) | fmt, this.f(), this.f(), this.rng.int(2), this.f(), E.OP_FP));
+        return this.asm.emit32(E.rType((0x05 << 2) | fmt, this.f(), this.f(), this.rng.below(2), this.f(), E.OP_FP));
       case 2: // fcvt.{w,wu,l,lu}.fmt
-        return this.asm.emit32(E.rType((0x18 << 2) | fmt, this.rng.int(4), this.f(), rm, this.rd(avoid), E.OP_FP));
+        return this.asm.emit32(E.rType((0x18 << 2) | fmt, this.rng.below(4), this.f(), rm, this.rd(avoid), E.OP_FP));
       case 3: // fcvt.fmt.{w,wu,l,lu}
-        return this.asm.emit32(E.rType((0x1a << 2) | fmt, this.rng.int(4), this.rs(), rm, this.f(), E.OP_FP));
+        return this.asm.emit32(E.rType((0x1a << 2) | fmt, this.rng.below(4), this.rs(), rm, this.f(), E.OP_FP));
       case 4: // fcvt.s.d, fcvt.d.s
         return this.asm.emit32(E.rType((0x08 << 2) | fmt, 1 - fmt, this.f(), rm, this.f(), E.OP_FP));
       case 5: // feq, flt, fle
-        return this.asm.emit32(E.rType((0x14 << 2) | fmt, this.f(), this.f(), this.rng.int(3), this.rd(avoid), E.OP_FP));
+        return this.asm.emit32(E.rType((0x14 << 2) | fmt, this.f(), this.f(), this.rng.below(3), this.rd(avoid), E.OP_FP));
       case 6: // fmv.x.w/d, fclass
-        return this.asm.emit32(E.rType((0x1c << 2) | fmt, 0, this.f(), this.rng.int(2), this.rd(avoid), E.OP_FP));
+        return this.asm.emit32(E.rType((0x1c << 2) | fmt, 0, this.f(), this.rng.below(2), this.rd(avoid), E.OP_FP));
       case 7: // fmv.w.x / fmv.d.x
         return this.asm.emit32(E.rType((0x1e << 2) | fmt, 0, this.rs(), 0, this.f(), E.OP_FP));
       default: // fmv.d.x of a register, then a single-precision op: exercises NaN boxing
@@ -328,7 +328,7 @@ class ProgramGenerator {
 
   private fma(): void {
     const op = this.rng.pick([E.MADD, E.MSUB, E.NMSUB, E.NMADD]);
-    this.asm.emit32(E.r4Type(this.f(), this.rng.int(2), this.f(), this.f(), this.rng.pick(RM_ALL), this.f(), op));
+    this.asm.emit32(E.r4Type(this.f(), this.rng.below(2), this.f(), this.f(), this.rng.pick(RM_ALL), this.f(), op));
   }
 
   private fpMem(): void {
@@ -341,7 +341,7 @@ class ProgramGenerator {
 
   private nz(lo: number, hi: number): number {
     for (;;) {
-      const v = this.rng.range(lo, hi);
+      const v = this.rng.int(lo, hi);
       if (v !== 0) return v;
     }
   }
@@ -351,64 +351,64 @@ class ProgramGenerator {
     const a = this.asm;
     const rng = this.rng;
     const nonzero = new Set([0, ...(avoid ?? [])]);
-    switch (rng.int(22)) {
+    switch (rng.below(22)) {
       case 0:
-        return a.emit16(E.cAddi4spn(this.rdc(avoid), rng.range(1, 255) * 4));
+        return a.emit16(E.cAddi4spn(this.rdc(avoid), rng.int(1, 255) * 4));
       case 1:
         return a.emit16(E.cImm6(0, this.rd(nonzero), this.nz(-32, 31))); // c.addi
       case 2:
-        return a.emit16(E.cImm6(1, this.rd(nonzero), rng.range(-32, 31))); // c.addiw
+        return a.emit16(E.cImm6(1, this.rd(nonzero), rng.int(-32, 31))); // c.addiw
       case 3:
-        return a.emit16(E.cImm6(2, this.rd(nonzero), rng.range(-32, 31))); // c.li
+        return a.emit16(E.cImm6(2, this.rd(nonzero), rng.int(-32, 31))); // c.li
       case 4:
         return a.emit16(E.cLui(this.rd(nonzero), this.nz(-32, 31)));
       case 5:
-        return a.emit16(E.cAluImm(rng.int(2) as 0 | 1, this.rdc(avoid), rng.range(1, 63)));
+        return a.emit16(E.cAluImm(rng.below(2) as 0 | 1, this.rdc(avoid), rng.int(1, 63)));
       case 6:
-        return a.emit16(E.cAluImm(2, this.rdc(avoid), rng.range(-32, 31)));
+        return a.emit16(E.cAluImm(2, this.rdc(avoid), rng.int(-32, 31)));
       case 7:
-        return a.emit16(E.cAluReg(rng.int(6), this.rdc(avoid), rng.range(8, 15)));
+        return a.emit16(E.cAluReg(rng.below(6), this.rdc(avoid), rng.int(8, 15)));
       case 8:
-        return a.emit16(E.cSlli(this.rd(nonzero), rng.range(1, 63)));
+        return a.emit16(E.cSlli(this.rd(nonzero), rng.int(1, 63)));
       case 9:
         return a.emit16(E.cCr(0, this.rd(nonzero), this.nz(1, 31))); // c.mv
       case 10:
         return a.emit16(E.cCr(1, this.rd(nonzero), this.nz(1, 31))); // c.add
       case 11:
-        return a.emit16(E.cLoadSp8(3, this.rd(nonzero), rng.int(64) * 8)); // c.ldsp
+        return a.emit16(E.cLoadSp8(3, this.rd(nonzero), rng.below(64) * 8)); // c.ldsp
       case 12:
-        return a.emit16(E.cLwsp(this.rd(nonzero), rng.int(64) * 4));
+        return a.emit16(E.cLwsp(this.rd(nonzero), rng.below(64) * 4));
       case 13:
-        return a.emit16(E.cLoadSp8(1, this.f(), rng.int(64) * 8)); // c.fldsp
+        return a.emit16(E.cLoadSp8(1, this.f(), rng.below(64) * 8)); // c.fldsp
       case 14:
-        return a.emit16(E.cStoreSp8(rng.chance(0.5) ? 7 : 5, rng.int(32), rng.int(64) * 8)); // c.sdsp / c.fsdsp
+        return a.emit16(E.cStoreSp8(rng.chance(0.5) ? 7 : 5, rng.below(32), rng.below(64) * 8)); // c.sdsp / c.fsdsp
       case 15:
-        return a.emit16(E.cSwsp(this.rs(), rng.int(64) * 4));
+        return a.emit16(E.cSwsp(this.rs(), rng.below(64) * 4));
       case 16:
         return a.emit16(0x0001); // c.nop
       default: {
         // c.ld/c.sd/c.fld/c.fsd/c.lw/c.sw need a base in x8..x15: set one up first.
         const base = this.rdc(avoid);
-        const kind = rng.int(6);
+        const kind = rng.below(6);
         const wide = kind < 4;
-        const uimm = wide ? rng.int(32) * 8 : rng.int(32) * 4;
+        const uimm = wide ? rng.below(32) * 8 : rng.below(32) * 4;
         const lo = -SCRATCH_BIAS;
         const hi = SCRATCH_BYTES - SCRATCH_BIAS - 8 - uimm;
-        a.emit32(E.iType(rng.range(lo, hi) & ~(wide ? 7 : 3), SP, 0, base, E.OP_IMM));
+        a.emit32(E.iType(rng.int(lo, hi) & ~(wide ? 7 : 3), SP, 0, base, E.OP_IMM));
         const loadRd = this.rdc(avoid);
         switch (kind) {
           case 0:
             return a.emit16(E.cMem8(3, loadRd, base, uimm)); // c.ld
           case 1:
-            return a.emit16(E.cMem8(7, rng.range(8, 15), base, uimm)); // c.sd
+            return a.emit16(E.cMem8(7, rng.int(8, 15), base, uimm)); // c.sd
           case 2:
-            return a.emit16(E.cMem8(1, rng.range(8, 15), base, uimm)); // c.fld
+            return a.emit16(E.cMem8(1, rng.int(8, 15), base, uimm)); // c.fld
           case 3:
-            return a.emit16(E.cMem8(5, rng.range(8, 15), base, uimm)); // c.fsd
+            return a.emit16(E.cMem8(5, rng.int(8, 15), base, uimm)); // c.fsd
           case 4:
             return a.emit16(E.cMem4(2, loadRd, base, uimm)); // c.lw
           default:
-            return a.emit16(E.cMem4(6, rng.range(8, 15), base, uimm)); // c.sw
+            return a.emit16(E.cMem4(6, rng.int(8, 15), base, uimm)); // c.sw
         }
       }
     }
@@ -416,20 +416,20 @@ class ProgramGenerator {
 
   /** A short block of simple instructions (the body of a branch or loop). */
   private block(avoid?: ReadonlySet<number>): void {
-    for (let n = this.rng.range(1, 5); n > 0; n--) this.simple(avoid);
+    for (let n = this.rng.int(1, 5); n > 0; n--) this.simple(avoid);
   }
 
   /** A forward branch or jump over a block, in one of its many encodings. */
   private forwardJump(): void {
     const a = this.asm;
     const skip: Label = a.label();
-    switch (this.rng.int(7)) {
+    switch (this.rng.below(7)) {
       case 0:
       case 1:
         a.branch(this.rng.pick([0, 1, 4, 5, 6, 7]), this.rs(), this.rs(), skip);
         break;
       case 2:
-        a.cBranch(this.rng.chance(0.5) ? 6 : 7, this.rng.range(8, 15), skip);
+        a.cBranch(this.rng.chance(0.5) ? 6 : 7, this.rng.int(8, 15), skip);
         break;
       case 3:
         a.jal(this.rng.chance(0.3) ? 0 : this.rd(), skip);
@@ -452,7 +452,7 @@ class ProgramGenerator {
         const origin = a.pc;
         a.emit32(E.uType(0, t, E.AUIPC));
         a.pcrelLow(origin, skip, (off) => E.iType(off, t, 0, t, E.OP_IMM));
-        a.emit16(E.cCr(this.rng.int(2) as 0 | 1, t, 0));
+        a.emit16(E.cCr(this.rng.below(2) as 0 | 1, t, 0));
         break;
       }
     }
@@ -464,7 +464,7 @@ class ProgramGenerator {
   private loop(): void {
     const a = this.asm;
     const counter = this.rd(new Set([0]));
-    a.emit32(E.iType(this.rng.range(1, 4), 0, 0, counter, E.OP_IMM));
+    a.emit32(E.iType(this.rng.int(1, 4), 0, 0, counter, E.OP_IMM));
     const top = a.pc;
     this.block(new Set([counter]));
     a.emit32(E.iType(-1, counter, 0, counter, E.OP_IMM));
@@ -473,10 +473,10 @@ class ProgramGenerator {
 
   /** c.addi16sp down and back up, maybe with an sp-relative access in between. */
   private addi16spPair(): void {
-    const d = this.rng.range(1, 31) * 16;
+    const d = this.rng.int(1, 31) * 16;
     this.asm.emit16(E.cAddi16sp(-d));
-    if (this.rng.chance(0.5)) this.asm.emit16(E.cStoreSp8(7, this.rs(), this.rng.int(64) * 8));
-    if (this.rng.chance(0.5)) this.asm.emit16(E.cLoadSp8(3, this.rd(new Set([0])), this.rng.int(64) * 8));
+    if (this.rng.chance(0.5)) this.asm.emit16(E.cStoreSp8(7, this.rs(), this.rng.below(64) * 8));
+    if (this.rng.chance(0.5)) this.asm.emit16(E.cLoadSp8(3, this.rd(new Set([0])), this.rng.below(64) * 8));
     this.asm.emit16(E.cAddi16sp(d));
   }
 
@@ -486,45 +486,45 @@ class ProgramGenerator {
   private trap(): void {
     const a = this.asm;
     const rng = this.rng;
-    switch (rng.int(10)) {
+    switch (rng.below(10)) {
       case 0:
         return a.emit32(0x00000073); // ecall
       case 1:
-        return a.emit32(((rng.next() << 7) | 0x0b) >>> 0); // custom-0: no such instruction
+        return a.emit32(((rng.u32() << 7) | 0x0b) >>> 0); // custom-0: no such instruction
       case 2: {
         // A write to a read-only machine information CSR. Not csrrs/csrrc with a register:
         // the spec makes those writes (so illegal) whenever rs1 is not x0, but QEMU 7.2
         // traps only when the register's value is nonzero, and that is unknown here.
         const csr = rng.pick([0xf11, 0xf12, 0xf13, 0xf14]) - 4096;
         const f3 = rng.pick([1, 5, 6, 7]);
-        const src = f3 === 1 || f3 === 5 ? rng.int(32) : rng.range(1, 31);
+        const src = f3 === 1 || f3 === 5 ? rng.below(32) : rng.int(1, 31);
         return a.emit32(E.iType(csr, src, f3, this.rd(), E.SYSTEM));
       }
       case 3: // CSRs that RV64 M-mode does not have: custom 0x800, RV32-only cycleh
         return a.emit32(E.iType(rng.pick([0x800, 0xc80]) - 4096, 0, 2, this.rd(), E.SYSTEM));
       case 4: // quad-precision (fmt 3) and the reserved static rounding modes 5 and 6
         return rng.chance(0.5)
-          ? a.emit32(E.rType((rng.int(4) << 2) | 3, this.f(), this.f(), 0, this.f(), E.OP_FP))
-          : a.emit32(E.rType((rng.int(4) << 2) | rng.int(2), this.f(), this.f(), rng.pick([5, 6]), this.f(), E.OP_FP));
+          ? a.emit32(E.rType((rng.below(4) << 2) | 3, this.f(), this.f(), 0, this.f(), E.OP_FP))
+          : a.emit32(E.rType((rng.below(4) << 2) | rng.below(2), this.f(), this.f(), rng.pick([5, 6]), this.f(), E.OP_FP));
       case 5: {
         // An invalid frm makes dynamic rounding illegal; restore a valid one after.
-        a.emit32(E.iType(2, rng.range(5, 7), 5, 0, E.SYSTEM)); // csrrwi x0, frm, 5..7
-        a.emit32(E.rType((rng.int(4) << 2) | rng.int(2), this.f(), this.f(), 7, this.f(), E.OP_FP));
-        return a.emit32(E.iType(2, rng.int(5), 5, 0, E.SYSTEM));
+        a.emit32(E.iType(2, rng.int(5, 7), 5, 0, E.SYSTEM)); // csrrwi x0, frm, 5..7
+        a.emit32(E.rType((rng.below(4) << 2) | rng.below(2), this.f(), this.f(), 7, this.f(), E.OP_FP));
+        return a.emit32(E.iType(2, rng.below(5), 5, 0, E.SYSTEM));
       }
       case 6: {
         // A misaligned LR: load address misaligned.
         const addr = this.rd(new Set([0]));
         const wide = rng.chance(0.5);
-        a.emit32(E.iType(rng.range(-2040, 2000) | 1, SP, 0, addr, E.OP_IMM));
-        return a.emit32(E.rType((0x02 << 2) | rng.int(4), 0, addr, wide ? 3 : 2, this.rd(), E.AMO));
+        a.emit32(E.iType(rng.int(-2040, 2000) | 1, SP, 0, addr, E.OP_IMM));
+        return a.emit32(E.rType((0x02 << 2) | rng.below(4), 0, addr, wide ? 3 : 2, this.rd(), E.AMO));
       }
       case 7:
         return a.emit16(0x0000); // c.unimp
       case 8: // reserved: c.lui rd, 0; c.addi16sp 0; c.jr x0
         return a.emit16(rng.pick([0x6001 | (rng.pick([1, 3, 10, 31]) << 7), 0x6101, 0x8002]));
       default: // reserved: c.lwsp / c.ldsp into x0, any offset
-        return a.emit16(rng.pick([0x4002, 0x6002]) | (rng.int(2) << 12) | (rng.int(32) << 2));
+        return a.emit16(rng.pick([0x4002, 0x6002]) | (rng.below(2) << 12) | (rng.below(32) << 2));
     }
   }
 
@@ -539,25 +539,25 @@ class ProgramGenerator {
       a.emit32(E.iType(value, 0, 0, t, E.OP_IMM));
       return t;
     };
-    switch (this.rng.int(10)) {
+    switch (this.rng.below(10)) {
       case 0:
         return csr(FFLAGS, this.rng.pick([1, 2, 3]), this.rs()); // csrrw/csrrs/csrrc fflags
       case 1:
-        return csr(FFLAGS, this.rng.pick([5, 6, 7]), this.rng.int(32)); // csrr*i fflags
+        return csr(FFLAGS, this.rng.pick([5, 6, 7]), this.rng.below(32)); // csrr*i fflags
       case 2:
-        return csr(FRM, 5, this.rng.int(5)); // csrrwi frm, 0..4
+        return csr(FRM, 5, this.rng.below(5)); // csrrwi frm, 0..4
       case 3:
-        return csr(FRM, 1, setTmp(this.rng.int(5))); // csrrw frm
+        return csr(FRM, 1, setTmp(this.rng.below(5))); // csrrw frm
       case 4:
-        return csr(FRM, this.rng.pick([3, 7]), this.rng.chance(0.5) ? this.rs() : this.rng.int(32)); // clearing keeps frm <= 4
+        return csr(FRM, this.rng.pick([3, 7]), this.rng.chance(0.5) ? this.rs() : this.rng.below(32)); // clearing keeps frm <= 4
       case 5:
-        return csr(FCSR, 1, setTmp((this.rng.int(5) << 5) | this.rng.int(32))); // csrrw fcsr
+        return csr(FCSR, 1, setTmp((this.rng.below(5) << 5) | this.rng.below(32))); // csrrw fcsr
       case 6:
-        return csr(FCSR, 2, setTmp(this.rng.int(32))); // csrrs fcsr, flags only
+        return csr(FCSR, 2, setTmp(this.rng.below(32))); // csrrs fcsr, flags only
       case 7:
         return csr(FCSR, 3, this.rs()); // csrrc fcsr
       case 8:
-        return csr(FCSR, this.rng.pick([5, 6, 7]), this.rng.int(32));
+        return csr(FCSR, this.rng.pick([5, 6, 7]), this.rng.below(32));
       default:
         return csr(this.rng.pick([FFLAGS, FRM, FCSR]), 2, 0); // plain read
     }
@@ -566,10 +566,10 @@ class ProgramGenerator {
 
 /** Emits the body of the program for `seed` at the assembler's pc; returns its start state. */
 export function generateProgram(seed: number, asm: Assembler, opts: GeneratorOptions): ProgramState {
-  const rng = new Random(seed);
+  const rng = new SeededRandom(seed);
   const x = Array.from({ length: 32 }, () => randomInt64(rng));
   const f = Array.from({ length: 32 }, () => randomFpBits(rng));
-  const fcsr = (rng.int(5) << 5) | rng.int(32);
+  const fcsr = (rng.below(5) << 5) | rng.below(32);
   const scratch = new Uint8Array(SCRATCH_BYTES);
   for (let i = 0; i < SCRATCH_BYTES; i += 8) {
     const v = rng.chance(0.3) ? randomFpBits(rng) : randomInt64(rng);

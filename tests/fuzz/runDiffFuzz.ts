@@ -8,7 +8,7 @@ import { createLimiter } from '../isa/createLimiter.ts';
 import { runBareMetal as romvisor, type RunBareMetal } from '../isa/romvisorBareMetal.ts';
 import { runQemu, type QemuResult } from '../isa/runQemu.ts';
 import { buildFuzzElf, DUMP_LINES, DUMP_NAMES } from './buildFuzzElf.ts';
-import { mix32 } from './Random.ts';
+import { mix32 } from '../SeededRandom.ts';
 
 export const FUZZ_DIR = fileURLToPath(new URL('../../build/fuzz/', import.meta.url));
 

@@ -4,7 +4,7 @@
  * Sizes stay modest so every one fits in a link; the tests cover the limits separately.
  */
 import { SCENARIO_VERSION, TIME_MODES, VIEW_PANELS, type ApplianceRef, type ConsoleStep, type Scenario, type ScenarioGuest } from '../../src/scenario/index.ts';
-import type { SeededRandom } from './SeededRandom.ts';
+import type { SeededRandom } from '../SeededRandom.ts';
 
 const WORDS = 'abcdefghijklmnopqrstuvwxyz ABCXYZ0123456789.,;:!?\'"<>&/\\-_()[]{}';
 /** Plain text a person might write: accents, CJK, an emoji (a surrogate pair: two of the 120-unit title limit), markup look-alikes. */

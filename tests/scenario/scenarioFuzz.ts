@@ -8,7 +8,7 @@ import { encodeBase64url } from '../../src/scenario/base64url.ts';
 import { INFLATE_MAX_STEP_OUTPUT } from '../../src/scenario/inflateRawBounded.ts';
 import { decodeScenarioUrl, encodeScenarioUrl, SCENARIO_LIMITS, ScenarioError, validateScenario, type Scenario } from '../../src/scenario/index.ts';
 import { randomScenario } from './randomScenario.ts';
-import { SeededRandom } from './SeededRandom.ts';
+import { SeededRandom } from '../SeededRandom.ts';
 
 export interface ScenarioFuzzStats {
   cases: number;

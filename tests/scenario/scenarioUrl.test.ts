@@ -15,7 +15,7 @@ import {
   type ScenarioErrorCode,
 } from '../../src/scenario/index.ts';
 import { randomScenario } from './randomScenario.ts';
-import { SeededRandom } from './SeededRandom.ts';
+import { SeededRandom } from '../SeededRandom.ts';
 
 const BASIC: Scenario = { version: 1, guests: [{ appliance: { builtin: 'base' }, memoryMiB: 128, cmdline: '', time: 'realtime' }] };
 

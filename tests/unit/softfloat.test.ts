@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { hex } from '../../src/format/hex.ts';
+import { SeededRandom } from '../SeededRandom.ts';
 
 // ---- build the entry -------------------------------------------------------------------
 
@@ -458,38 +459,18 @@ function assertOp(op: Op, cases: bigint[][]): void {
 
 // ---- operands --------------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so failures reproduce. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Gen {
-  readonly next: () => number;
-  constructor(seed: number) { this.next = prng(seed); }
-  int(n: number): number { return Math.floor(this.next() * n); }
-  bits(n: number): bigint {
-    let v = 0n;
-    for (let i = 0; i < n; i += 32) v = (v << 32n) | BigInt(Math.floor(this.next() * 4294967296));
-    return BigInt.asUintN(n, v);
-  }
-  pick<T>(xs: T[]): T { return xs[this.int(xs.length)]; }
+/** Operands biased toward what stresses rounding, from the tests' seeded random source. */
+class Gen extends SeededRandom {
 
   /** A fraction field, biased toward patterns that stress rounding. */
   frac(f: Fmt): bigint {
     const n = Number(fracBits(f));
-    switch (this.int(8)) {
+    switch (this.below(8)) {
       case 0: return 0n;
       case 1: return (1n << BigInt(n)) - 1n;
-      case 2: return 1n << BigInt(this.int(n));
+      case 2: return 1n << BigInt(this.below(n));
       case 3: return this.bits(n) & this.bits(n) & this.bits(n); // sparse
-      case 4: return ((1n << BigInt(n)) - 1n) ^ (1n << BigInt(this.int(n))); // dense
+      case 4: return ((1n << BigInt(n)) - 1n) ^ (1n << BigInt(this.below(n))); // dense
       default: return this.bits(n);
     }
   }
@@ -497,21 +478,21 @@ class Gen {
   float(f: Fmt): bigint {
     const max = Number(expMask(f));
     let field: number;
-    switch (this.int(10)) {
+    switch (this.below(10)) {
       case 0: field = 0; break; // zero, subnormal
       case 1: field = this.pick([1, 2, max - 1, max - 2]); break; // edges of the normal range
       case 2: field = max; break; // inf, NaN
-      case 3: field = this.pick([1, 1 + this.int(f.p + 2), max - 1 - this.int(f.p + 2)]); break;
-      case 4: case 5: case 6: field = f.bias - 4 + this.int(9); break; // around 1.0
-      default: field = 1 + this.int(max - 1);
+      case 3: field = this.pick([1, 1 + this.below(f.p + 2), max - 1 - this.below(f.p + 2)]); break;
+      case 4: case 5: case 6: field = f.bias - 4 + this.below(9); break; // around 1.0
+      default: field = 1 + this.below(max - 1);
     }
-    const sign = BigInt(this.int(2)) << BigInt(f.width - 1);
+    const sign = BigInt(this.below(2)) << BigInt(f.width - 1);
     return sign | (BigInt(field) << fracBits(f)) | this.frac(f);
   }
   /** A finite float with this exponent field (clamped into the finite range). */
   withField(f: Fmt, field: number): bigint {
     const nf = Math.min(Number(expMask(f)) - 1, Math.max(0, field));
-    const sign = BigInt(this.int(2)) << BigInt(f.width - 1);
+    const sign = BigInt(this.below(2)) << BigInt(f.width - 1);
     return sign | (BigInt(nf) << fracBits(f)) | this.frac(f);
   }
   /** A finite float whose exponent field is `delta` away from x's. */
@@ -587,10 +568,10 @@ for (const f of [F64, F32]) {
       const cases: bigint[][] = [];
       for (let i = 0; i < RANDOM; i++) {
         const a = g.float(f);
-        const r = g.int(4);
-        const b = r === 0 ? g.near(f, a, g.int(5) - 2) // cancellation
-          : r === 1 ? g.near(f, a, -(f.p - 3 + g.int(6))) // aligned around the rounding bits
-          : r === 2 ? (a ^ signBit(f)) + BigInt(g.int(5)) - 2n
+        const r = g.below(4);
+        const b = r === 0 ? g.near(f, a, g.below(5) - 2) // cancellation
+          : r === 1 ? g.near(f, a, -(f.p - 3 + g.below(6))) // aligned around the rounding bits
+          : r === 2 ? (a ^ signBit(f)) + BigInt(g.below(5)) - 2n
           : g.float(f);
         cases.push([a, b]);
       }
@@ -606,11 +587,11 @@ for (const f of [F64, F32]) {
         const a = g.float(f);
         // Exponents that sum near the bottom or top of the range stress UF/OF.
         const fa = Number((a >> fb) & expMask(f));
-        const b = g.int(3) === 0
-          ? g.withField(f, (g.int(2) ? 3 * f.bias : f.bias + 1) - fa + g.int(5) - 2)
+        const b = g.below(3) === 0
+          ? g.withField(f, (g.below(2) ? 3 * f.bias : f.bias + 1) - fa + g.below(5) - 2)
           : g.float(f);
         cases.push([a, b]);
-        if (g.int(3) === 0) cases.push([a, (BigInt(g.int(f.p + 3)) << fb) | g.frac(f)]);
+        if (g.below(3) === 0) cases.push([a, (BigInt(g.below(f.p + 3)) << fb) | g.frac(f)]);
       }
       assertOp(ops.mul, cases);
     });
@@ -630,7 +611,7 @@ for (const f of [F64, F32]) {
       }
       // Squares of short significands have exact roots.
       for (let i = 0; i < 200; i++) {
-        const m = BigInt(1 + g.int(1 << Math.min(20, (f.p >> 1) - 1)));
+        const m = BigInt(1 + g.below(1 << Math.min(20, (f.p >> 1) - 1)));
         const sq = oMul(f, fromInt(f, m), fromInt(f, m), RNE).bits;
         cases.push([sq], [sq + 1n], [sq - 1n]);
       }
@@ -663,7 +644,7 @@ for (const f of [F64, F32]) {
       const cases: bigint[][] = [];
       for (let i = 0; i < RANDOM; i++) {
         let a = g.float(f), b = g.float(f);
-        const r = g.int(4);
+        const r = g.below(4);
         if (r === 3) {
           // Short significands: the product has about p + 1 bits, often a midpoint, and the
           // addend sits far below it, so only an exact sum rounds it correctly.
@@ -673,13 +654,13 @@ for (const f of [F64, F32]) {
         }
         let c: bigint;
         if (r === 0) {
-          const p = oMul(f, a, b, g.int(5)).bits; // -(a*b) rounded, nudged by a few ulps
-          c = (p ^ signBit(f)) + BigInt(g.int(7)) - 3n;
+          const p = oMul(f, a, b, g.below(5)).bits; // -(a*b) rounded, nudged by a few ulps
+          c = (p ^ signBit(f)) + BigInt(g.below(7)) - 3n;
           if (decode(c, f).kind === 'nan') c = g.float(f);
         } else if (r === 1) {
-          c = g.near(f, oMul(f, a, b, RNE).bits, g.int(2 * f.p) - f.p);
+          c = g.near(f, oMul(f, a, b, RNE).bits, g.below(2 * f.p) - f.p);
         } else if (r === 3) {
-          c = g.near(f, oMul(f, a, b, RNE).bits, -(f.p + 2 + g.int(2 * f.p)));
+          c = g.near(f, oMul(f, a, b, RNE).bits, -(f.p + 2 + g.below(2 * f.p)));
         } else {
           c = g.float(f);
         }
@@ -695,7 +676,7 @@ for (const f of [F64, F32]) {
     const cases = pairs(sp);
     for (let i = 0; i < RANDOM; i++) {
       const a = g.float(f);
-      cases.push([a, g.int(2) ? g.float(f) : g.near(f, a, 0)]);
+      cases.push([a, g.below(2) ? g.float(f) : g.near(f, a, 0)]);
     }
     it('compares quietly (eq) and signalingly (lt, le)', () => {
       assertOp({ name: `${f.name}_eq`, args: [k, k], rounds: false, result: 'bool', oracle: ([a, b]) => oEq(f, a, b) }, cases);
@@ -730,8 +711,8 @@ for (const f of [F64, F32]) {
     const cases = [...sp, ...edges].map((a) => [a]);
     for (let i = 0; i < RANDOM; i++) {
       // Exponents spread over the whole integer range, plus general values.
-      const e = g.int(70) - 3;
-      cases.push([g.int(4) === 0 ? g.float(f) : (BigInt(g.int(2)) << BigInt(f.width - 1)) | (BigInt(e + f.bias) << fb) | g.frac(f)]);
+      const e = g.below(70) - 3;
+      cases.push([g.below(4) === 0 ? g.float(f) : (BigInt(g.below(2)) << BigInt(f.width - 1)) | (BigInt(e + f.bias) << fb) | g.frac(f)]);
     }
     for (const [t, tn] of [[I32, 'i32'], [U32, 'u32'], [I64, 'i64'], [U64, 'u64']] as const) {
       it(`converts ${f.name} to ${tn}`, () => {
@@ -743,9 +724,9 @@ for (const f of [F64, F32]) {
       (1n << 31n) - 1n, -(1n << 31n), (1n << 32n) - 1n, (1n << 63n) - 1n, -(1n << 63n), (1n << 64n) - 1n,
       (1n << 64n) - 1024n, (1n << 64n) - 1025n]) ints.push([BigInt.asUintN(64, v)]);
     for (let i = 0; i < RANDOM; i++) {
-      const len = 1 + g.int(64);
+      const len = 1 + g.below(64);
       const v = g.bits(64) >> BigInt(64 - len);
-      ints.push([g.int(2) ? v : BigInt.asUintN(64, -v)]);
+      ints.push([g.below(2) ? v : BigInt.asUintN(64, -v)]);
     }
     for (const [t, tn] of [[I32, 'i32'], [U32, 'u32'], [I64, 'i64'], [U64, 'u64']] as const) {
       it(`converts ${tn} to ${f.name}`, () => {
@@ -761,8 +742,8 @@ describe('conversions between f64 and f32 match the exact oracle', () => {
     const cases = specials(F64).map((a) => [a]);
     for (let i = 0; i < RANDOM * 2; i++) {
       // Exponents around binary32's range and its subnormals.
-      const e = g.int(340) - 170;
-      cases.push([g.int(4) === 0 ? g.float(F64) : (BigInt(g.int(2)) << 63n) | (BigInt(e + 1023) << 52n) | g.frac(F64)]);
+      const e = g.below(340) - 170;
+      cases.push([g.below(4) === 0 ? g.float(F64) : (BigInt(g.below(2)) << 63n) | (BigInt(e + 1023) << 52n) | g.frac(F64)]);
     }
     assertOp({ name: 'f64_to_f32', args: ['f64'], rounds: true, result: 'f32', oracle: ([a], rm) => oConvertFloat(F64, F32, a, rm) }, cases);
   });
