@@ -1,9 +1,10 @@
 // The F and D extensions' register-to-register instructions (unprivileged spec ch. 11-12):
 // decoding, rounding-mode resolution, NaN-boxing, and the sign-injection and move
 // instructions. The arithmetic itself is in softfloat.ts, IEEE-exact in every mode.
-import { FREGS_OFFSET, REGS_OFFSET } from '../layout';
 import { CAUSE_ILLEGAL_INSTRUCTION, MSTATUS_FS, frm, mstatus, pendingCause, pendingTval } from './state';
 import * as sf from './softfloat';
+import { fmt as fmtOf, funct3, funct7, rd as rdOf, rm as rmOf, rs1 as rs1Of, rs2 as rs2Of, rs3 as rs3Of } from './fields';
+import { getF, getX, setF, setX } from './regs';
 
 export const FP_OK: u32 = 0;
 export const FP_ILLEGAL: u32 = 1;
@@ -15,12 +16,6 @@ const SIGN_S: u32 = 0x80000000;
 const SIGN_D: u64 = 0x8000000000000000;
 const RM_DYN: u32 = 7;
 
-@inline function getF(r: u32): u64 {
-  return load<u64>(FREGS_OFFSET + (r << 3));
-}
-@inline function setF(r: u32, v: u64): void {
-  store<u64>(FREGS_OFFSET + (r << 3), v);
-}
 /** The single held in f[r]; an improperly boxed value reads as the canonical NaN. */
 @inline function getS(r: u32): u32 {
   const v = getF(r);
@@ -28,12 +23,6 @@ const RM_DYN: u32 = 7;
 }
 @inline function setS(r: u32, v: u32): void {
   setF(r, BOX | <u64>v);
-}
-@inline function setX(r: u32, v: u64): void {
-  if (r != 0) store<u64>(REGS_OFFSET + (r << 3), v);
-}
-@inline function getX(r: u32): u64 {
-  return load<u64>(REGS_OFFSET + (r << 3));
 }
 
 @inline export function fpEnabled(): bool {
@@ -48,7 +37,7 @@ function illegal(insn: u32): u32 {
 
 /** The instruction's rounding mode, with DYN resolved through frm; 5..7 are invalid. */
 @inline function roundingMode(insn: u32): u32 {
-  const rm = (insn >> 12) & 7;
+  const rm = rmOf(insn);
   return rm == RM_DYN ? frm : rm;
 }
 
@@ -56,9 +45,9 @@ function illegal(insn: u32): u32 {
 export function execFma(insn: u32): u32 {
   if (!fpEnabled()) return illegal(insn);
   const rm = roundingMode(insn);
-  const fmt = (insn >> 25) & 3;
+  const fmt = fmtOf(insn);
   if (rm > 4 || fmt > 1) return illegal(insn);
-  const rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31, rs3 = insn >> 27;
+  const rd = rdOf(insn), rs1 = rs1Of(insn), rs2 = rs2Of(insn), rs3 = rs3Of(insn);
   const op = (insn >> 2) & 3; // 0 fmadd, 1 fmsub, 2 fnmsub, 3 fnmadd
   // fmsub negates the addend, fnmsub the product, fnmadd both (negating a negates a*b).
   const negProduct = op >= 2;
@@ -81,9 +70,9 @@ export function execFma(insn: u32): u32 {
 /** OP-FP (opcode 0x53). */
 export function execOpFp(insn: u32): u32 {
   if (!fpEnabled()) return illegal(insn);
-  const f7 = insn >> 25;
-  const rd = (insn >> 7) & 31, rs1 = (insn >> 15) & 31, rs2 = (insn >> 20) & 31;
-  const f3 = (insn >> 12) & 7;
+  const f7 = funct7(insn);
+  const rd = rdOf(insn), rs1 = rs1Of(insn), rs2 = rs2Of(insn);
+  const f3 = funct3(insn);
   const rm = roundingMode(insn);
   // Instructions whose f3 is a rounding mode must have a valid one.
   const rounds = f7 < 0x10 || f7 == 0x2c || f7 == 0x2d || f7 == 0x20 || f7 == 0x21 ||

@@ -16,6 +16,7 @@ import {
   busFault, loadHost, physRead, physWrite, ramHost, readableHost, storeHost, tohostAddr,
 } from '../bus';
 import { requestStop, STOP_BREAKPOINT, STOP_HTIF } from '../stop';
+import { ILLEGAL } from './fields';
 import { markStage, STAGE_FIRMWARE } from './bootStages';
 
 /** Debugger breakpoint (-1 = none). Its page is never cached for fetch, so only fetches
@@ -175,14 +176,14 @@ function tlbFill(base: u32, va: u64, host: usize): void {
 /**
  * Fetches the instruction at pc: returns its bits (a compressed instruction in the low
  * 16 bits, with garbage above only if it is the last halfword of a page), and caches
- * pc's page for the hot loop. On a fault, memFault is set.
+ * pc's page for the hot loop. On a fault, memFault is set and the result is ILLEGAL.
  */
 export function fetchSlow(pc: u64): u32 {
   if (pc == breakpointPc) {
     if (!skipBreakpoint) {
       breakHit = true;
       requestStop(STOP_BREAKPOINT, pc);
-      return 0;
+      return ILLEGAL;
     }
     skipBreakpoint = false;
   }
@@ -193,11 +194,11 @@ export function fetchSlow(pc: u64): u32 {
     host = <usize>(pc + load<u64>(e, 8));
   } else {
     const pa = translate(pc, ACCESS_FETCH);
-    if (memFault) return 0;
+    if (memFault) return ILLEGAL;
     host = readableHost(pa);
     if (host == 0) {
       raise(CAUSE_FETCH_ACCESS, pc);
-      return 0;
+      return ILLEGAL;
     }
     if (priv == PRV_M && ramHost(pa) != 0) markStage(STAGE_FIRMWARE);
     tlbFill(TLB_FETCH, pc, host);
@@ -213,11 +214,11 @@ export function fetchSlow(pc: u64): u32 {
   // A 32-bit instruction that straddles two pages: its upper half is fetched on its own.
   const pc2 = pc + 2;
   const pa2 = translate(pc2, ACCESS_FETCH);
-  if (memFault) return 0;
+  if (memFault) return ILLEGAL;
   const host2 = readableHost(pa2);
   if (host2 == 0) {
     raise(CAUSE_FETCH_ACCESS, pc2);
-    return 0;
+    return ILLEGAL;
   }
   return (<u32>load<u16>(host2) << 16) | lo;
 }

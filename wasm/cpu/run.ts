@@ -9,14 +9,15 @@
 //   a compare and a load. Any call that may change translation reloads them.
 // - Loads and stores go through the TLB inline (see mmu.ts for the tag trick); a miss,
 //   a device, a fault or a misaligned access goes to the slow path.
-// - x0 is written like any register and zeroed again before every instruction, which is
-//   cheaper than testing rd on every write.
+// - x0 is written like any register (setXAny) and zeroed again before every instruction,
+//   which is cheaper than testing rd on every write.
+// - Fields are extracted with the accessors of fields.ts, which the JIT shares.
 // - The budget and interrupts are checked per block, not per instruction: a block ends at
 //   the budget, at the next timer deadline, or after any instruction that may change
 //   interrupt state (machine.ts runs blocks).
 // - A fault never unwinds: the slow path sets pendingCause/pendingTval and returns, and the
 //   loop takes the trap and continues at the handler.
-import { CEXP_OFFSET, FREGS_OFFSET, REGS_OFFSET, TLB_LOAD, TLB_STORE } from '../layout';
+import { TLB_LOAD, TLB_STORE } from '../layout';
 import {
   CAUSE_ILLEGAL_INSTRUCTION, MSTATUS_FS, icount, mstatus, pc as hartPc, pendingCause,
   pendingTval,
@@ -28,13 +29,13 @@ import { AMO_OK, execAmo } from './rv64a';
 import { execSystem, SYS_JUMP, SYS_NEXT, SYS_TRAP, sysTarget } from './system';
 import { execFma, execOpFp, fpEnabled, FP_OK } from './fpu';
 import { blockEnd } from '../stop';
+import {
+  funct3, funct6, funct7, ILLEGAL, immB, immI, immJ, immS, immU, opcode, rd as rdOf, rs1 as rs1Of,
+  rs2 as rs2Of, shamt, shamtW,
+} from './fields';
+import { clearX0, getF, getX, setF, setXAny } from './regs';
+import { expanded } from './rvc';
 
-@inline function X(r: u32): u64 {
-  return load<u64>(REGS_OFFSET + (r << 3));
-}
-@inline function setX(r: u32, v: u64): void {
-  store<u64>(REGS_OFFSET + (r << 3), v);
-}
 @inline function sext32(v: u64): u64 {
   return <u64><i64><i32>v;
 }
@@ -59,7 +60,7 @@ export function runBlock(limit: u64): u64 {
   let end = limit;
   let n: u64 = 0;
   for (; n < end; n++) {
-    store<u64>(REGS_OFFSET, 0);
+    clearX0();
 
     // --- fetch ---
     let insn: u32;
@@ -73,49 +74,46 @@ export function runBlock(limit: u64): u64 {
         breakHit = false;
         break; // stop before the instruction at the breakpoint runs
       }
-      // On a fetch fault insn is 0, which no case matches: it goes to the trap exit.
+      // On a fetch fault insn is ILLEGAL, which no case matches: it goes to the trap exit.
       fva = fetchPageVa;
       fhost = fetchPageHost;
     }
     let ilen: u64 = 4;
     const raw = insn;
     if ((insn & 3) != 3) {
-      insn = load<u32>(CEXP_OFFSET + ((insn & 0xffff) << 2));
+      insn = expanded(insn);
       ilen = 2;
     }
 
     // --- decode: fields every format shares ---
-    const rd = (insn >> 7) & 31;
-    const rs1 = (insn >> 15) & 31;
-    const rs2 = (insn >> 20) & 31;
-    const f3 = (insn >> 12) & 7;
-    const immI = <u64>(<i64>(<i32>insn >> 20));
+    const rd = rdOf(insn);
+    const rs1 = rs1Of(insn);
+    const rs2 = rs2Of(insn);
+    const f3 = funct3(insn);
+    const iImm = <u64>immI(insn);
 
-    switch (insn & 0x7f) {
+    switch (opcode(insn)) {
       case 0x37: // LUI
-        setX(rd, <u64><i64><i32>(insn & 0xfffff000));
+        setXAny(rd, <u64>immU(insn));
         pc += ilen;
         continue;
       case 0x17: // AUIPC
-        setX(rd, pc + <u64><i64><i32>(insn & 0xfffff000));
+        setXAny(rd, pc + <u64>immU(insn));
         pc += ilen;
         continue;
-      case 0x6f: { // JAL
-        const imm = (<i32>(insn & 0x80000000) >> 11) | <i32>(insn & 0xff000) |
-          <i32>((insn >> 9) & 0x800) | <i32>((insn >> 20) & 0x7fe);
-        setX(rd, pc + ilen);
-        pc += <u64><i64>imm;
+      case 0x6f: // JAL
+        setXAny(rd, pc + ilen);
+        pc += <u64>immJ(insn);
         continue;
-      }
       case 0x67: { // JALR
         if (f3 != 0) break; // falls to illegal below
-        const target = (X(rs1) + immI) & ~<u64>1;
-        setX(rd, pc + ilen);
+        const target = (getX(rs1) + iImm) & ~<u64>1;
+        setXAny(rd, pc + ilen);
         pc = target;
         continue;
       }
       case 0x63: { // BRANCH
-        const a = X(rs1), b = X(rs2);
+        const a = getX(rs1), b = getX(rs2);
         let taken: bool;
         switch (f3) {
           case 0: taken = a == b; break; // BEQ
@@ -124,20 +122,18 @@ export function runBlock(limit: u64): u64 {
           case 5: taken = <i64>a >= <i64>b; break; // BGE
           case 6: taken = a < b; break; // BLTU
           case 7: taken = a >= b; break; // BGEU
-          default: insn = 0; taken = false; // reserved: illegal below
+          default: insn = ILLEGAL; taken = false; // reserved: illegal below
         }
-        if (insn == 0) break;
+        if (insn == ILLEGAL) break;
         if (taken) {
-          const imm = (<i32>(insn & 0x80000000) >> 19) | <i32>((insn << 4) & 0x800) |
-            <i32>((insn >> 20) & 0x7e0) | <i32>((insn >> 7) & 0x1e);
-          pc += <u64><i64>imm;
+          pc += <u64>immB(insn);
           continue;
         }
         pc += ilen;
         continue;
       }
       case 0x03: { // LOAD
-        const va = X(rs1) + immI;
+        const va = getX(rs1) + iImm;
         let v: u64;
         const h = tlbHit(TLB_LOAD, va, (<u64>1 << (f3 & 3)) - 1);
         if (h != 0) {
@@ -149,11 +145,11 @@ export function runBlock(limit: u64): u64 {
             case 4: v = <u64>load<u8>(h); break; // LBU
             case 5: v = <u64>load<u16>(h); break; // LHU
             case 6: v = <u64>load<u32>(h); break; // LWU
-            default: insn = 0; v = 0;
+            default: insn = ILLEGAL; v = 0;
           }
         } else {
           if (f3 == 7) {
-            insn = 0;
+            insn = ILLEGAL;
             break;
           }
           icount = base + n;
@@ -163,15 +159,15 @@ export function runBlock(limit: u64): u64 {
           else if (f3 == 1) v = <u64><i64><i16>v;
           else if (f3 == 2) v = sext32(v);
         }
-        if (insn == 0) break;
-        setX(rd, v);
+        if (insn == ILLEGAL) break;
+        setXAny(rd, v);
         pc += ilen;
         continue;
       }
       case 0x23: { // STORE
         if (f3 > 3) break;
-        const va = X(rs1) + <u64><i64>((<i32>(insn & 0xfe000000) >> 20) | <i32>rd);
-        const v = X(rs2);
+        const va = getX(rs1) + <u64>immS(insn);
+        const v = getX(rs2);
         const h = tlbHit(TLB_STORE, va, (<u64>1 << f3) - 1);
         if (h != 0) {
           switch (f3) {
@@ -193,44 +189,44 @@ export function runBlock(limit: u64): u64 {
         continue;
       }
       case 0x13: { // OP-IMM
-        const a = X(rs1);
+        const a = getX(rs1);
         switch (f3) {
-          case 0: setX(rd, a + immI); break; // ADDI
-          case 2: setX(rd, <i64>a < <i64>immI ? 1 : 0); break; // SLTI
-          case 3: setX(rd, a < immI ? 1 : 0); break; // SLTIU
-          case 4: setX(rd, a ^ immI); break; // XORI
-          case 6: setX(rd, a | immI); break; // ORI
-          case 7: setX(rd, a & immI); break; // ANDI
+          case 0: setXAny(rd, a + iImm); break; // ADDI
+          case 2: setXAny(rd, <i64>a < <i64>iImm ? 1 : 0); break; // SLTI
+          case 3: setXAny(rd, a < iImm ? 1 : 0); break; // SLTIU
+          case 4: setXAny(rd, a ^ iImm); break; // XORI
+          case 6: setXAny(rd, a | iImm); break; // ORI
+          case 7: setXAny(rd, a & iImm); break; // ANDI
           case 1: // SLLI
-            if ((insn >> 26) != 0) { insn = 0; break; }
-            setX(rd, a << (immI & 63));
+            if (funct6(insn) != 0) { insn = ILLEGAL; break; }
+            setXAny(rd, a << shamt(insn));
             break;
           default: { // SRLI / SRAI
-            const f6 = insn >> 26;
-            if (f6 == 0) setX(rd, a >> (immI & 63));
-            else if (f6 == 0x10) setX(rd, <u64>(<i64>a >> <i64>(immI & 63)));
-            else insn = 0;
+            const f6 = funct6(insn);
+            if (f6 == 0) setXAny(rd, a >> shamt(insn));
+            else if (f6 == 0x10) setXAny(rd, <u64>(<i64>a >> <i64>shamt(insn)));
+            else insn = ILLEGAL;
           }
         }
-        if (insn == 0) break;
+        if (insn == ILLEGAL) break;
         pc += ilen;
         continue;
       }
       case 0x1b: { // OP-IMM-32
-        const a = X(rs1);
-        const sh = <u32>rs2;
-        const f7 = insn >> 25;
-        if (f3 == 0) setX(rd, sext32(a + immI)); // ADDIW
-        else if (f3 == 1 && f7 == 0) setX(rd, sext32(a << sh)); // SLLIW
-        else if (f3 == 5 && f7 == 0) setX(rd, <u64><i64><i32>(<u32>a >> sh)); // SRLIW
-        else if (f3 == 5 && f7 == 0x20) setX(rd, <u64><i64>(<i32>a >> sh)); // SRAIW
+        const a = getX(rs1);
+        const sh = shamtW(insn);
+        const f7 = funct7(insn);
+        if (f3 == 0) setXAny(rd, sext32(a + iImm)); // ADDIW
+        else if (f3 == 1 && f7 == 0) setXAny(rd, sext32(a << sh)); // SLLIW
+        else if (f3 == 5 && f7 == 0) setXAny(rd, <u64><i64><i32>(<u32>a >> sh)); // SRLIW
+        else if (f3 == 5 && f7 == 0x20) setXAny(rd, <u64><i64>(<i32>a >> sh)); // SRAIW
         else break;
         pc += ilen;
         continue;
       }
       case 0x33: { // OP
-        const a = X(rs1), b = X(rs2);
-        const f7 = insn >> 25;
+        const a = getX(rs1), b = getX(rs2);
+        const f7 = funct7(insn);
         let v: u64 = 0;
         if (f7 == 0) {
           switch (f3) {
@@ -259,13 +255,13 @@ export function runBlock(limit: u64): u64 {
             default: v = remu(a, b); // REMU
           }
         } else break;
-        setX(rd, v);
+        setXAny(rd, v);
         pc += ilen;
         continue;
       }
       case 0x3b: { // OP-32
-        const a = X(rs1), b = X(rs2);
-        const f7 = insn >> 25;
+        const a = getX(rs1), b = getX(rs2);
+        const f7 = funct7(insn);
         let v: u64 = 0;
         if (f7 == 0) {
           if (f3 == 0) v = sext32(a + b); // ADDW
@@ -283,11 +279,11 @@ export function runBlock(limit: u64): u64 {
             case 5: v = divuw(a, b); break; // DIVUW
             case 6: v = remw(a, b); break; // REMW
             case 7: v = remuw(a, b); break; // REMUW
-            default: insn = 0; v = 0;
+            default: insn = ILLEGAL; v = 0;
           }
-          if (insn == 0) break;
+          if (insn == ILLEGAL) break;
         } else break;
-        setX(rd, v);
+        setXAny(rd, v);
         pc += ilen;
         continue;
       }
@@ -297,7 +293,7 @@ export function runBlock(limit: u64): u64 {
         continue;
       case 0x07: { // LOAD-FP: FLW, FLD
         if ((f3 != 2 && f3 != 3) || !fpEnabled()) break;
-        const va = X(rs1) + immI;
+        const va = getX(rs1) + iImm;
         let v: u64;
         const h = tlbHit(TLB_LOAD, va, f3 == 2 ? 3 : 7);
         if (h != 0) {
@@ -307,15 +303,15 @@ export function runBlock(limit: u64): u64 {
           v = loadSlow(va, f3 == 2 ? 4 : 8);
           if (memFault) break;
         }
-        store<u64>(FREGS_OFFSET + (rd << 3), f3 == 2 ? v | 0xffffffff00000000 : v);
+        setF(rd, f3 == 2 ? v | 0xffffffff00000000 : v);
         mstatus |= MSTATUS_FS;
         pc += ilen;
         continue;
       }
       case 0x27: { // STORE-FP: FSW, FSD
         if ((f3 != 2 && f3 != 3) || !fpEnabled()) break;
-        const va = X(rs1) + <u64><i64>((<i32>(insn & 0xfe000000) >> 20) | <i32>rd);
-        const v = load<u64>(FREGS_OFFSET + (rs2 << 3));
+        const va = getX(rs1) + <u64>immS(insn);
+        const v = getF(rs2);
         const h = tlbHit(TLB_STORE, va, f3 == 2 ? 3 : 7);
         if (h != 0) {
           if (f3 == 2) store<u32>(h, <u32>v);

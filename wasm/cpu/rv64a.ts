@@ -1,9 +1,10 @@
 // RV64A (unprivileged spec ch. 8): LR/SC with a reservation, and the AMOs. Atomics must be
 // naturally aligned and in RAM (mmu.ts atomicHost). One hart, so every AMO is trivially
 // atomic; the aq/rl bits need no action.
-import { REGS_OFFSET } from '../layout';
 import { reservation, reservationValue } from './state';
 import { atomicHost, memFault } from './mmu';
+import { funct3, funct5, rd as rdOf, rs1, rs2 as rs2Of } from './fields';
+import { getX, setX } from './regs';
 
 const LR: u32 = 0x02;
 const SC: u32 = 0x03;
@@ -20,13 +21,6 @@ const AMOMAXU: u32 = 0x1c;
 export const AMO_OK: u32 = 0;
 export const AMO_TRAP: u32 = 1;
 export const AMO_ILLEGAL: u32 = 2;
-
-@inline function reg(r: u32): u64 {
-  return load<u64>(REGS_OFFSET + (r << 3));
-}
-@inline function setReg(r: u32, v: u64): void {
-  if (r != 0) store<u64>(REGS_OFFSET + (r << 3), v);
-}
 
 function amoOp(f5: u32, old: u64, src: u64, word: bool): u64 {
   // For .W forms old and src arrive sign-extended from 32 bits, so signed and unsigned
@@ -46,14 +40,14 @@ function amoOp(f5: u32, old: u64, src: u64, word: bool): u64 {
 }
 
 export function execAmo(insn: u32): u32 {
-  const f3 = (insn >> 12) & 7;
+  const f3 = funct3(insn);
   if (f3 != 2 && f3 != 3) return AMO_ILLEGAL;
   const word = f3 == 2;
   const size: u32 = word ? 4 : 8;
-  const f5 = insn >> 27;
-  const rd = (insn >> 7) & 31;
-  const va = reg((insn >> 15) & 31);
-  const rs2 = (insn >> 20) & 31;
+  const f5 = funct5(insn);
+  const rd = rdOf(insn);
+  const va = getX(rs1(insn));
+  const rs2 = rs2Of(insn);
 
   if (f5 == LR) {
     if (rs2 != 0) return AMO_ILLEGAL;
@@ -62,7 +56,7 @@ export function execAmo(insn: u32): u32 {
     const v = word ? <u64><i64>load<i32>(h) : load<u64>(h);
     reservation = va;
     reservationValue = v;
-    setReg(rd, v);
+    setX(rd, v);
     return AMO_OK;
   }
   if (f5 == SC) {
@@ -70,7 +64,7 @@ export function execAmo(insn: u32): u32 {
     // the value the LR read. A failed SC performs no access, so it cannot fault.
     if (va != reservation) {
       reservation = <u64>-1;
-      setReg(rd, 1);
+      setX(rd, 1);
       return AMO_OK;
     }
     const h = atomicHost(va, size, false);
@@ -78,12 +72,12 @@ export function execAmo(insn: u32): u32 {
     const cur = word ? <u64><i64>load<i32>(h) : load<u64>(h);
     reservation = <u64>-1;
     if (cur != reservationValue) {
-      setReg(rd, 1);
+      setX(rd, 1);
       return AMO_OK;
     }
-    if (word) store<u32>(h, <u32>reg(rs2));
-    else store<u64>(h, reg(rs2));
-    setReg(rd, 0);
+    if (word) store<u32>(h, <u32>getX(rs2));
+    else store<u64>(h, getX(rs2));
+    setX(rd, 0);
     return AMO_OK;
   }
   switch (f5) {
@@ -95,11 +89,11 @@ export function execAmo(insn: u32): u32 {
   }
   const h = atomicHost(va, size, false);
   if (memFault) return AMO_TRAP;
-  const src = word ? <u64><i64><i32>reg(rs2) : reg(rs2);
+  const src = word ? <u64><i64><i32>getX(rs2) : getX(rs2);
   const old = word ? <u64><i64>load<i32>(h) : load<u64>(h);
   const v = amoOp(f5, old, src, word);
   if (word) store<u32>(h, <u32>v);
   else store<u64>(h, v);
-  setReg(rd, old);
+  setX(rd, old);
   return AMO_OK;
 }

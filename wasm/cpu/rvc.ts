@@ -1,8 +1,9 @@
 // The C extension (unprivileged spec ch. 16) by expansion: every 16-bit encoding is mapped
 // once, at reset, to the 32-bit instruction it stands for, in a 64K-entry table. The hot
 // loop then runs one decoder for both lengths, at the cost of one table load. Reserved
-// encodings map to 0, which the decoder treats as illegal.
+// encodings map to ILLEGAL.
 import { CEXP_OFFSET } from '../layout';
+import { ILLEGAL } from './fields';
 
 @inline function bits(c: u32, hi: u32, lo: u32): u32 {
   return (c >> lo) & ((1 << (hi - lo + 1)) - 1);
@@ -50,7 +51,7 @@ const OP_32: u32 = 0x3b;
 const OP_JALR: u32 = 0x67;
 const EBREAK: u32 = 0x00100073;
 
-/** The 32-bit equivalent of compressed instruction c, or 0 if c is reserved/illegal. */
+/** The 32-bit equivalent of compressed instruction c, or ILLEGAL if c is reserved. */
 export function expand(c: u32): u32 {
   const f3 = bits(c, 15, 13);
   const rdp = bits(c, 4, 2) + 8; // rd' / rs2'
@@ -65,7 +66,7 @@ export function expand(c: u32): u32 {
       switch (f3) {
         case 0: { // C.ADDI4SPN
           const imm = (bits(c, 12, 11) << 4) | (bits(c, 10, 7) << 6) | (bits(c, 6, 6) << 2) | (bits(c, 5, 5) << 3);
-          return imm == 0 ? 0 : iType(OP_IMM, rdp, 0, 2, imm);
+          return imm == 0 ? ILLEGAL : iType(OP_IMM, rdp, 0, 2, imm);
         }
         case 1: return iType(OP_LOAD_FP, rdp, 3, rs1p, off8); // C.FLD
         case 2: return iType(OP_LOAD, rdp, 2, rs1p, off4); // C.LW
@@ -74,22 +75,22 @@ export function expand(c: u32): u32 {
         case 6: return sType(OP_STORE, 2, rs1p, rdp, off4); // C.SW
         case 7: return sType(OP_STORE, 3, rs1p, rdp, off8); // C.SD
       }
-      return 0;
+      return ILLEGAL;
     }
     case 1: {
       const imm6 = sext((bits(c, 12, 12) << 5) | rs2, 6);
       switch (f3) {
         case 0: return iType(OP_IMM, rd, 0, rd, imm6); // C.ADDI (C.NOP and hints when rd = 0 / imm = 0)
-        case 1: return rd == 0 ? 0 : iType(OP_IMM_32, rd, 0, rd, imm6); // C.ADDIW
+        case 1: return rd == 0 ? ILLEGAL : iType(OP_IMM_32, rd, 0, rd, imm6); // C.ADDIW
         case 2: return iType(OP_IMM, rd, 0, 0, imm6); // C.LI
         case 3: {
           if (rd == 2) { // C.ADDI16SP
             const imm = sext((bits(c, 12, 12) << 9) | (bits(c, 6, 6) << 4) | (bits(c, 5, 5) << 6) |
               (bits(c, 4, 3) << 7) | (bits(c, 2, 2) << 5), 10);
-            return imm == 0 ? 0 : iType(OP_IMM, 2, 0, 2, imm);
+            return imm == 0 ? ILLEGAL : iType(OP_IMM, 2, 0, 2, imm);
           }
           // C.LUI: nzimm[17:12]
-          if (imm6 == 0) return 0;
+          if (imm6 == 0) return ILLEGAL;
           return ((<u32>imm6 & 0xfffff) << 12) | (rd << 7) | OP_LUI;
         }
         case 4: {
@@ -108,7 +109,7 @@ export function expand(c: u32): u32 {
           }
           if (op2 == 0) return rType(OP_32, rs1p, 0, rs1p, rdp, 0x20); // C.SUBW
           if (op2 == 1) return rType(OP_32, rs1p, 0, rs1p, rdp, 0); // C.ADDW
-          return 0;
+          return ILLEGAL;
         }
         case 5: { // C.J
           const imm = sext((bits(c, 12, 12) << 11) | (bits(c, 11, 11) << 4) | (bits(c, 10, 9) << 8) |
@@ -131,11 +132,11 @@ export function expand(c: u32): u32 {
       switch (f3) {
         case 0: return iType(OP_IMM, rd, 1, rd, (bits(c, 12, 12) << 5) | rs2); // C.SLLI
         case 1: return iType(OP_LOAD_FP, rd, 3, 2, sp8); // C.FLDSP
-        case 2: return rd == 0 ? 0 : iType(OP_LOAD, rd, 2, 2, sp4); // C.LWSP
-        case 3: return rd == 0 ? 0 : iType(OP_LOAD, rd, 3, 2, sp8); // C.LDSP
+        case 2: return rd == 0 ? ILLEGAL : iType(OP_LOAD, rd, 2, 2, sp4); // C.LWSP
+        case 3: return rd == 0 ? ILLEGAL : iType(OP_LOAD, rd, 3, 2, sp8); // C.LDSP
         case 4: {
           if (bits(c, 12, 12) == 0) {
-            if (rs2 == 0) return rd == 0 ? 0 : iType(OP_JALR, 0, 0, rd, 0); // C.JR
+            if (rs2 == 0) return rd == 0 ? ILLEGAL : iType(OP_JALR, 0, 0, rd, 0); // C.JR
             return rType(OP, rd, 0, 0, rs2, 0); // C.MV
           }
           if (rs2 == 0) return rd == 0 ? EBREAK : iType(OP_JALR, 1, 0, rd, 0); // C.EBREAK, C.JALR
@@ -147,11 +148,16 @@ export function expand(c: u32): u32 {
       }
     }
   }
-  return 0;
+  return ILLEGAL;
 }
 
 export function buildExpansionTable(): void {
   for (let c: u32 = 0; c < 0x10000; c++) {
-    store<u32>(CEXP_OFFSET + (c << 2), (c & 3) == 3 ? 0 : expand(c));
+    store<u32>(CEXP_OFFSET + (c << 2), (c & 3) == 3 ? ILLEGAL : expand(c));
   }
+}
+
+/** The expansion of the compressed instruction in the low 16 bits of parcel (from the table). */
+@inline export function expanded(parcel: u32): u32 {
+  return load<u32>(CEXP_OFFSET + ((parcel & 0xffff) << 2));
 }

@@ -1,5 +1,4 @@
 // The SYSTEM opcode: Zicsr, ecall/ebreak, mret/sret, wfi, sfence.vma.
-import { REGS_OFFSET } from '../layout';
 import {
   CAUSE_BREAKPOINT, CAUSE_ILLEGAL_INSTRUCTION, CAUSE_MACHINE_ECALL, CAUSE_SUPERVISOR_ECALL,
   CAUSE_USER_ECALL, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, PRV_M, PRV_S, PRV_U,
@@ -10,6 +9,8 @@ import { mret, sret, effectiveMip } from './trap';
 import { tlbFlush } from './mmu';
 import { requestStop, STOP_WFI } from '../stop';
 import { markStage, stageReached, STAGE_IDLE_USER, STAGE_USER } from './bootStages';
+import { csr as csrOf, funct3, rd as rdOf, rs1 as rs1Of } from './fields';
+import { getX, setX } from './regs';
 
 /** Continue with the next instruction. */
 export const SYS_NEXT: u32 = 0;
@@ -38,7 +39,7 @@ function illegal(insn: u32): u32 {
 }
 
 export function execSystem(insn: u32, pc: u64): u32 {
-  const f3 = (insn >> 12) & 7;
+  const f3 = funct3(insn);
   if (f3 == 0) {
     if (insn == ECALL) {
       pendingCause = priv == PRV_U ? CAUSE_USER_ECALL : priv == PRV_S ? CAUSE_SUPERVISOR_ECALL : CAUSE_MACHINE_ECALL;
@@ -77,11 +78,11 @@ export function execSystem(insn: u32, pc: u64): u32 {
   }
   if (f3 == 4) return illegal(insn);
 
-  const csr = insn >> 20;
-  const rd = (insn >> 7) & 31;
-  const rs1 = (insn >> 15) & 31;
+  const csr = csrOf(insn);
+  const rd = rdOf(insn);
+  const rs1 = rs1Of(insn);
   const op = f3 & 3; // 1 = RW, 2 = RS, 3 = RC
-  const src: u64 = f3 >= 5 ? <u64>rs1 : load<u64>(REGS_OFFSET + (rs1 << 3));
+  const src: u64 = f3 >= 5 ? <u64>rs1 : getX(rs1); // the *I forms: rs1 is a 5-bit uimm
   const writes = op == 1 || rs1 != 0;
   if (((csr >> 8) & 3) > priv) return illegal(insn);
   if (writes && (csr >> 10) == 3) return illegal(insn);
@@ -100,7 +101,7 @@ export function execSystem(insn: u32, pc: u64): u32 {
     const v = op == 1 ? src : op == 2 ? base | src : base & ~src;
     end = csrWrite(csr, v);
   }
-  if (rd != 0) store<u64>(REGS_OFFSET + (rd << 3), old);
+  setX(rd, old);
   return end ? SYS_NEXT_END : SYS_NEXT;
 }
 
