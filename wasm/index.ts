@@ -14,3 +14,4 @@ export { uartPush, uartRxFree, uartRxReady, uartTxConsume, txHead, txTail } from
 export { plicSetLevel } from './dev/plic';
 export { setTohost } from './bus';
 export { ROM_BASE, ROM_END, RAM_BASE, TIMEBASE_HZ, INSNS_PER_TICK } from './machineMap';
+export { decodeFieldsForTest, decodedRd, decodedRs1, decodedRs2, decodedRs3, decodedImm } from './cpu/decodeForTest';

@@ -73,6 +73,13 @@ export interface CoreExports {
   setStopOnTrap(on: number): void;
   setStopOnPrivChange(on: number): void;
   getTrapLogHead(): number;
+  /** Debug only (tests/inspect/coreDecoder.test.ts): decodes into the decoded* globals. */
+  decodeFieldsForTest(parcel: number): number;
+  decodedRd: WebAssembly.Global;
+  decodedRs1: WebAssembly.Global;
+  decodedRs2: WebAssembly.Global;
+  decodedRs3: WebAssembly.Global;
+  decodedImm: WebAssembly.Global;
   STAGE_OFFSET: WebAssembly.Global;
   STAGE_COUNT: WebAssembly.Global;
   TRAP_COUNT_OFFSET: WebAssembly.Global;
