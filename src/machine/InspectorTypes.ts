@@ -185,9 +185,9 @@ export interface VmInspectorApi {
   snapshot(): MachineSnapshot;
   /** The page walk for `va` with the hart's current satp, privilege and mstatus (or `priv` instead). */
   explain(va: bigint, access: AccessType, priv?: Privilege): AddressReport;
-  step(): ControlResult;
-  stepUntilTrap(maxInsns?: number): ControlResult;
-  runUntilPrivChange(maxInsns?: number): ControlResult;
+  step(): Promise<ControlResult>;
+  stepUntilTrap(maxInsns?: number): Promise<ControlResult>;
+  runUntilPrivChange(maxInsns?: number): Promise<ControlResult>;
   /** Stop before the instruction at `pc` (undefined clears it). */
   setBreakpoint(pc: bigint | undefined): void;
   /** Lets the instruction at the breakpoint run once, so the next run goes on past it. */

@@ -9,10 +9,12 @@
  * pauses between slices, `beforeSlice(now)` before the next), and a stage first seen after
  * a slice gets a time interpolated by instruction count between the slice's start and end.
  *
- * The inspector assumes it is the only user of the core's debugger switches (stopOnTrap,
- * stopOnPrivChange, the breakpoint): it sets them for an operation and clears them after.
+ * The debugger's operations run the guest through the Vm's own run loop (`Vm.runUntil`), so
+ * console output goes to the Vm's listener and a disk request the guest makes while it is
+ * stepped is served and completes; they are asynchronous because that work needs the
+ * event loop. The inspector assumes it is the only user of the breakpoint.
  */
-import { BOOT_STAGES, RAM_BASE, StopReason, type Core } from './Core.ts';
+import { BOOT_STAGES, RAM_BASE, type Core } from './Core.ts';
 import {
   csrNumber, decodeCsrFields, disassemble, explainTranslation, fRegName, xRegName,
   type AccessType, type CsrField, type Privilege, type TranslationState,
@@ -24,17 +26,13 @@ import type {
 import { causeOfCounter, nameCause } from './nameCause.ts';
 import { physicalRegion } from './physicalRegion.ts';
 import { TrapRateWindow } from './TrapRateWindow.ts';
+import type { RunOutcome, Vm } from './Vm.ts';
 
 export interface VmInspectorOptions {
   /** Host time of power-on, in ms (default: `clock()` now). Create the inspector before the first run. */
   startMs?: number;
   /** The host clock for stages and trap windows reached while the inspector itself runs the hart. */
   clock?: () => number;
-  /**
-   * Receives console bytes the guest prints while the inspector runs it (stepping to a trap
-   * can run millions of instructions): give it the sink that `vm.onConsole` feeds.
-   */
-  onConsole?: (bytes: Uint8Array) => void;
 }
 
 /** core.priv is the mode's encoding: 0 U, 1 S, 3 M. */
@@ -65,7 +63,7 @@ interface Mark {
 export class VmInspector implements VmInspectorApi {
   private readonly clock: () => number;
   private readonly startMs: number;
-  private readonly onConsole: ((bytes: Uint8Array) => void) | undefined;
+  private readonly core: Core;
   /** Host time (ms since power-on) at which each stage was first seen. */
   private readonly stageMs: (number | undefined)[] = BOOT_STAGES.map(() => undefined);
   private sliceStart: Mark;
@@ -73,12 +71,12 @@ export class VmInspector implements VmInspectorApi {
   private readonly window: TrapRateWindow;
   private breakpoint: bigint | undefined;
   private readonly ramView: DataView;
-  private disposed = false;
 
-  constructor(private readonly core: Core, options: VmInspectorOptions = {}) {
+  constructor(private readonly vm: Vm, options: VmInspectorOptions = {}) {
+    const core = vm.core;
+    this.core = core;
     this.clock = options.clock ?? (() => performance.now());
     this.startMs = options.startMs ?? this.clock();
-    this.onConsole = options.onConsole;
     this.sliceStart = { ms: this.startMs, insns: core.instructions };
     this.lastMs = this.startMs;
     this.window = new TrapRateWindow(this.startMs, 32);
@@ -87,9 +85,9 @@ export class VmInspector implements VmInspectorApi {
     this.afterSlice(this.startMs);
   }
 
-  /** Drops the references to the host's callbacks; the core is the Vm's, not ours. */
+  /** Clears the breakpoint; the Vm is its owner's, not ours. */
   dispose(): void {
-    this.disposed = true;
+    if (this.breakpoint !== undefined) this.setBreakpoint(undefined);
   }
 
   // --- slice bookkeeping (called by the host's run loop, not over comlink) ---
@@ -216,39 +214,26 @@ export class VmInspector implements VmInspectorApi {
    * An interrupt pending before it is taken first and nothing else runs (stop = 'trap',
    * executed = 0): stepping again runs the handler's first instruction.
    */
-  step(): ControlResult {
+  async step(): Promise<ControlResult> {
     const core = this.core;
-    this.beforeSlice(this.clock());
-    const from = this.position();
-    const disassembly = this.codeAt(from.pc, 1)[0]?.text;
+    const disassembly = this.codeAt(core.pc, 1)[0]?.text;
     const traps = core.lastTrap.count;
-    const before = core.instructions;
-    if (from.pc === this.breakpoint) core.resumeFromBreakpoint();
-    core.stopOnTrap = true;
-    let reason: StopReason;
-    try {
-      reason = core.run(1);
-    } finally {
-      core.stopOnTrap = false;
-    }
-    this.flushConsole();
-    const trapped = core.lastTrap.count !== traps;
-    let stop: StopName = trapped ? 'trap' : 'step';
-    // Budget, Console and Device all mean the one instruction ran; WFI, poweroff and the like say more.
-    if (!trapped && reason !== StopReason.Budget && reason !== StopReason.Console && reason !== StopReason.Device) stop = stopName(reason);
-    const result = this.result(stop, from, before);
+    const result = await this.runFor(1n, 'trap');
+    if (core.lastTrap.count !== traps) result.stop = 'trap';
+    else if (result.stop === 'budget') result.stop = 'step';
+    this.describeTrap(result);
     if (disassembly !== undefined) result.disassembly = disassembly;
     return result;
   }
 
   /** Runs until a trap is taken (pc at its handler), the breakpoint, or `maxInsns`; WFI jumps to the timer. */
-  stepUntilTrap(maxInsns = DEFAULT_MAX_INSNS): ControlResult {
-    return this.runWith((on) => (this.core.stopOnTrap = on), maxInsns);
+  async stepUntilTrap(maxInsns = DEFAULT_MAX_INSNS): Promise<ControlResult> {
+    return this.describeTrap(await this.runFor(insnBudget(maxInsns), 'trap'));
   }
 
   /** Runs until the privilege mode changes (by a trap or an xRET), the breakpoint, or `maxInsns`. */
-  runUntilPrivChange(maxInsns = DEFAULT_MAX_INSNS): ControlResult {
-    return this.runWith((on) => (this.core.stopOnPrivChange = on), maxInsns);
+  async runUntilPrivChange(maxInsns = DEFAULT_MAX_INSNS): Promise<ControlResult> {
+    return this.describeTrap(await this.runFor(insnBudget(maxInsns), 'priv'));
   }
 
   setBreakpoint(pc: bigint | undefined): void {
@@ -262,49 +247,44 @@ export class VmInspector implements VmInspectorApi {
 
   // --- internals ---
 
-  private runWith(stopOn: (on: boolean) => void, maxInsns: number): ControlResult {
+  /**
+   * Runs up to `maxInsns` instructions through the Vm, stopping on `stopOn`, the breakpoint
+   * or the guest's end; an idle hart jumps to its timer, as in deterministic time, so
+   * stepping does not wait on the host clock. Device work the guest started (a disk read)
+   * is awaited whenever it is in flight, so the guest sees it complete as it would running.
+   */
+  private async runFor(maxInsns: bigint, stopOn: 'trap' | 'priv'): Promise<ControlResult> {
+    const vm = this.vm;
     const core = this.core;
     this.beforeSlice(this.clock());
     const from = this.position();
     const before = core.instructions;
-    const limit = before + BigInt(Math.max(0, Math.floor(maxInsns)));
+    const limit = before + maxInsns;
     if (from.pc === this.breakpoint) core.resumeFromBreakpoint();
-    let stop: StopName = 'budget';
-    stopOn(true);
-    try {
-      while (core.instructions < limit) {
-        const reason = core.run(limit - core.instructions);
-        this.flushConsole();
-        if (reason === StopReason.Wfi) {
-          // The hart sleeps until an interrupt: move guest time to the timer deadline, as
-          // the deterministic mode does, so stepping does not wait on the host clock.
-          if (!core.skipToTimer()) {
-            stop = 'wfi';
-            break;
-          }
-          continue;
-        }
-        // Console: drained above. Device: a virtqueue kick, which the Vm's next slice hands to
-        // the device; the guest waits for the completion meanwhile, as it would on a slow disk.
-        if (reason === StopReason.Budget || reason === StopReason.Console || reason === StopReason.Device) continue;
-        stop = stopName(reason);
+    let stop: StopName | undefined;
+    while (stop === undefined) {
+      const left = limit - core.instructions;
+      if (left <= 0n) {
+        stop = 'budget';
         break;
       }
-    } finally {
-      stopOn(false);
+      const o = vm.runUntil({ maxInsns: left, maxMs: Infinity, stopOn, idle: 'skip' });
+      if (o.kind === 'running' || (o.kind === 'idle' && vm.completions.pending > 0)) {
+        // Device work in flight: let it settle, and go on (the guest sees it complete).
+        await vm.pendingWork();
+        continue;
+      }
+      stop = stopName(o);
     }
-    return this.result(stop, from, before);
-  }
-
-  private result(stop: StopName, from: HartPosition, before: bigint): ControlResult {
-    const core = this.core;
     // Stages reached and traps taken while stepping get host times too (the operation was the slice).
     this.afterSlice(this.clock());
-    const result: ControlResult = {
-      stop, from, to: this.position(), executed: core.instructions - before, instructions: core.instructions,
-    };
-    if (stop === 'trap') {
-      const t = core.trapLog(1)[0];
+    return { stop, from, to: this.position(), executed: core.instructions - before, instructions: core.instructions };
+  }
+
+  /** A trap stop names the trap it stopped at. */
+  private describeTrap(result: ControlResult): ControlResult {
+    if (result.stop === 'trap') {
+      const t = this.core.trapLog(1)[0];
       if (t !== undefined) result.trap = this.nameTrap(t);
     }
     return result;
@@ -312,11 +292,6 @@ export class VmInspector implements VmInspectorApi {
 
   private position(): HartPosition {
     return { pc: this.core.pc, priv: privName(this.core.priv) };
-  }
-
-  private flushConsole(): void {
-    const bytes = this.core.drainConsole();
-    if (bytes.length > 0 && !this.disposed) this.onConsole?.(bytes);
   }
 
   private nameTrap(t: { seq: number; pc: bigint; cause: bigint; tval: bigint; handler: bigint }): NamedTrap {
@@ -394,16 +369,22 @@ function interpolate(start: Mark, end: Mark, at: bigint): number {
   return start.ms + (Number(at - start.insns) / Number(span)) * (end.ms - start.ms);
 }
 
-function stopName(reason: StopReason): StopName {
-  switch (reason) {
-    case StopReason.Trap: return 'trap';
-    case StopReason.Priv: return 'priv';
-    case StopReason.Breakpoint: return 'breakpoint';
-    case StopReason.Wfi: return 'wfi';
-    case StopReason.Poweroff: case StopReason.Fail: case StopReason.Htif: return 'poweroff';
-    case StopReason.Reboot: return 'reboot';
-    default: return 'budget'; // Budget, and Console (the ring was drained; the caller goes on)
+/** The debugger's name for why a run through the Vm ended. */
+function stopName(o: Exclude<RunOutcome, { kind: 'running' }>): StopName {
+  switch (o.kind) {
+    case 'budget': return 'budget';
+    case 'debug': return o.reason;
+    case 'idle': return 'wfi'; // nothing can wake the hart, or a step ended on its WFI
+    case 'poweroff': return 'poweroff';
+    case 'reboot': return 'reboot';
+    // XXX: a hart repeating one fault shows as a stop at that trap; a full version would name it.
+    case 'crashed': return 'trap';
   }
+}
+
+/** A debugger budget as an instruction count (negative and fractional counts clamped). */
+function insnBudget(maxInsns: number): bigint {
+  return BigInt(Math.max(0, Math.floor(maxInsns)));
 }
 
 /** Fields of a CSR: the inspector's layouts, plus the trap vectors' BASE and MODE. */

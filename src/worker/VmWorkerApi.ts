@@ -100,7 +100,7 @@ export type VmWorkerEvent =
   | { kind: 'paused'; reason: 'quota' | 'breakpoint'; message: string }
   | { kind: 'rebooted' };
 
-type Async<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<R> | R : never };
+type Async<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> | Awaited<R> : never };
 
 /**
  * The teaching views' calls (VmInspector over comlink). Stepping and walking need the

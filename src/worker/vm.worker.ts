@@ -159,7 +159,7 @@ class VmWorker implements VmWorkerApi {
     const sink = (bytes: Uint8Array) => this.onGuestOutput(bytes);
     vm.onConsole(sink);
     this.inspector?.dispose();
-    this.inspector = new VmInspector(vm.core, { onConsole: sink });
+    this.inspector = new VmInspector(vm);
     return vm;
   }
 
@@ -204,10 +204,10 @@ class VmWorker implements VmWorkerApi {
     return this.inspector;
   }
 
-  /** Debugger operations run the hart themselves: the loop is parked first (it only runs between calls). */
-  private whilePaused<T>(op: () => T): T {
+  /** Debugger operations run the guest themselves: the loop is parked first (it only runs between calls). */
+  private async whilePaused<T>(op: () => Promise<T>): Promise<T> {
     this.pause();
-    const r = op();
+    const r = await op();
     this.postConsole();
     this.postStats(true);
     return r;

@@ -33,7 +33,7 @@ async function newGuest(): Promise<Guest> {
   let text = '';
   const sink = (b: Uint8Array) => (text += Buffer.from(b).toString('latin1'));
   vm.onConsole(sink);
-  const inspector = new VmInspector(vm.core, { onConsole: sink });
+  const inspector = new VmInspector(vm);
   return { vm, inspector, console: () => text };
 }
 
@@ -138,13 +138,13 @@ describe('VmInspector on a booted Linux guest', () => {
     assert.equal(store.translation.fault?.cause, 15);
   });
 
-  it('runs to the next trap and stops at its handler, and to the next privilege change', () => {
-    const r = g.inspector.stepUntilTrap();
+  it('runs to the next trap and stops at its handler, and to the next privilege change', async () => {
+    const r = await g.inspector.stepUntilTrap();
     assert.equal(r.stop, 'trap');
     assert.ok(r.trap, 'the trap is reported');
     assert.equal(r.to.pc, r.trap!.handler, 'stopped at the handler, before it runs');
     assert.equal(g.vm.core.pc, r.trap!.handler);
-    const p = g.inspector.runUntilPrivChange();
+    const p = await g.inspector.runUntilPrivChange();
     assert.equal(p.stop, 'priv');
     assert.notEqual(p.to.priv, p.from.priv);
     assert.equal(p.instructions, g.vm.core.instructions);
@@ -162,7 +162,7 @@ describe('VmInspector stepping from a breakpoint', () => {
     assert.equal(snap.code[0].pc, 0x8020_0000n);
 
     const start = g.vm.core.instructions;
-    const steps = [g.inspector.step(), g.inspector.step(), g.inspector.step()];
+    const steps = [await g.inspector.step(), await g.inspector.step(), await g.inspector.step()];
     assert.equal(g.vm.core.instructions, start + 3n);
     for (const [i, s] of steps.entries()) {
       assert.equal(s.stop, 'step', `step ${i}: ${s.stop}`);

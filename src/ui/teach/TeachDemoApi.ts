@@ -22,7 +22,7 @@ export type TeachDemoEvent =
   | { kind: 'resumed' }
   | { kind: 'stopped'; reason: 'poweroff' | 'reboot' | 'fault'; message: string };
 
-type Async<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<R> : never };
+type Async<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never };
 
 export interface TeachDemoApi extends Async<VmInspectorApi> {
   boot(spec: TeachDemoBoot, events: (e: TeachDemoEvent) => void): Promise<void>;

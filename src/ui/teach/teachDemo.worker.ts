@@ -45,7 +45,7 @@ class TeachDemoWorker implements TeachDemoApi {
     const sink = (b: Uint8Array) => this.output.push(b);
     vm.onConsole(sink);
     this.vm = vm;
-    this.inspector = new VmInspector(vm.core, { onConsole: sink });
+    this.inspector = new VmInspector(vm);
     void this.loop();
   }
 
@@ -87,9 +87,9 @@ class TeachDemoWorker implements TeachDemoApi {
   }
 
   /** Debugger operations run the hart themselves: the loop must be parked first. */
-  private whilePaused<T>(op: () => T): T {
+  private async whilePaused<T>(op: () => Promise<T>): Promise<T> {
     this.setPaused(true, 'request');
-    const r = op();
+    const r = await op();
     this.flushConsole();
     return r;
   }
