@@ -16,6 +16,22 @@ describe('layers import one way', () => {
   });
 });
 
+describe('the machine is told how to boot, it does not reach up', () => {
+  // src/machine/ runs a guest anywhere (worker, CLI, tests): it takes its boot loader, its
+  // disks and its host loop from its callers, and imports none of their layers.
+  const ABOVE = ['src/boot/', 'src/cli/', 'src/ui/', 'src/worker/', 'src/store/', 'src/hypervisor/'];
+  it('no module in src/machine/ imports boot, cli, ui, worker, store or hypervisor, type-only imports included', () => {
+    const graph = importGraph(root, ['src']);
+    const bad: string[] = [];
+    for (const [from, deps] of graph) {
+      if (!from.startsWith('src/machine/')) continue;
+      for (const to of deps) if (ABOVE.some((layer) => to.startsWith(layer))) bad.push(`${from} → ${to}`);
+    }
+    assert.ok([...graph.keys()].some((f) => f.startsWith('src/machine/')), 'src/machine/ found');
+    assert.deepEqual(bad, [], `src/machine/ imports a layer above it:\n${bad.join('\n')}`);
+  });
+});
+
 describe('the cycle finder', () => {
   const fixture = (files: Record<string, string>) => {
     const dir = mkdtempSync(join(tmpdir(), 'romvisor-cycles-'));
