@@ -93,7 +93,6 @@ for name in "${names[@]}"; do
             file: $file, size: $size, sha256: $sha,
             gunzipped: {format: "vhd (dynamic)", size: $vhdsize, sha256: $vhdsha},
             virtual_size: $virtual, disk_sha256: $disksha,
-            memory_mib: $meta.memoryMiB,
             partitions: [
               ($parts[0] + {number: 1, fs: "ext2", label: "boot", holds: "Image, appliance.json"}),
               ($parts[1] + {number: 2, fs: $rootfs, label: "root", linux: "/dev/vda2"})
@@ -106,7 +105,8 @@ done
 # (name ... cmdline, memoryMiB, tryFirst, kernel, as the boot sequence reads them);
 # the rest follows appliances/boot/manifest.json (size, sha256, gunzipped, snake
 # case), which is also what src/store/Catalog.ts looks for (file relative to
-# appliances/, size, memory_mib, virtual_size).
+# appliances/, size, memoryMiB, virtual_size). One key per field: memoryMiB comes from
+# appliance.json only.
 printf '%s\n' "${entries[@]}" | jq -s -S \
     --arg kernel_sha "$kernel_sha" --argjson toolchain "$toolchain" '{
     schema: "romvisor-appliances/1",

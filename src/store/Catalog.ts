@@ -7,7 +7,8 @@
 import { formatBytes } from '../format/formatBytes.ts';
 import type { ImageRecord } from './imageDb.ts';
 
-export type ApplianceBoot = 'ram' | 'disk';
+/** What a catalog entry boots from: the RAM appliance's kernel and initrd, or a VHD disk. */
+export type ApplianceBootKind = 'ram' | 'disk';
 
 export interface Appliance {
   /** 'builtin:<name>' or 'image:<imageId>'. */
@@ -17,7 +18,7 @@ export interface Appliance {
   description: string;
   origin: 'builtin' | 'imported';
   /** 'ram': the built-in kernel + initramfs, nothing persists; 'disk': a VHD appliance. */
-  boot: ApplianceBoot;
+  boot: ApplianceBootKind;
   memoryMiB: number;
   /** What it costs to fetch (built-in, compressed) or what the file was (import). */
   sizeBytes: number;
@@ -63,14 +64,11 @@ interface ManifestAppliance {
   description?: string;
   /** The .vhd.gz, next to the manifest ("base.vhd.gz") or from the site root ("appliances/base.vhd.gz"). */
   file?: string;
-  /** Bytes of the compressed file (earlier manifests: compressedSize). */
+  /** Bytes of the compressed file. */
   size?: number;
-  compressedSize?: number;
   /** sha256 of the compressed file. */
   sha256?: string;
   memoryMiB?: number;
-  memory_mib?: number;
-  virtualSize?: number;
   virtual_size?: number;
   cmdline?: string;
   tryFirst?: string[];
@@ -80,7 +78,7 @@ function fromManifestEntry(key: string, e: ManifestAppliance, baseUrl: string): 
   if (typeof e.file !== 'string' || !/\.vhd(\.gz)?$/.test(e.file)) return undefined;
   const name = typeof e.name === 'string' ? e.name : key;
   const path = e.file.replace(/^\/+/, '');
-  const memoryMiB = e.memoryMiB ?? e.memory_mib;
+  const memoryMiB = e.memoryMiB;
   return {
     id: `builtin:${name}`,
     name,
@@ -89,8 +87,8 @@ function fromManifestEntry(key: string, e: ManifestAppliance, baseUrl: string): 
     origin: 'builtin',
     boot: 'disk',
     memoryMiB: typeof memoryMiB === 'number' && memoryMiB >= 64 ? memoryMiB : 64,
-    sizeBytes: e.size ?? e.compressedSize ?? 0,
-    virtualSize: e.virtualSize ?? e.virtual_size,
+    sizeBytes: e.size ?? 0,
+    virtualSize: e.virtual_size,
     source: { url: `${baseUrl}${path.startsWith('appliances/') ? path : `appliances/${path}`}`, sha256: e.sha256, gzip: path.endsWith('.gz') },
     cmdline: e.cmdline,
     tryFirst: Array.isArray(e.tryFirst) ? e.tryFirst.filter((t): t is string => typeof t === 'string') : undefined,
@@ -98,7 +96,7 @@ function fromManifestEntry(key: string, e: ManifestAppliance, baseUrl: string): 
 }
 
 /** Built-in disk appliances from appliances/manifest.json; entries it cannot use are skipped. */
-export function parseApplianceManifest(json: unknown, baseUrl: string): Appliance[] {
+export function parseCatalogManifest(json: unknown, baseUrl: string): Appliance[] {
   const m = json as { appliances?: unknown };
   if (!m || typeof m.appliances !== 'object' || m.appliances === null) return [];
   const out: Appliance[] = [];
@@ -128,7 +126,7 @@ export interface CatalogSource {
 export async function loadBuiltinCatalog(baseUrl: string): Promise<CatalogSource> {
   const [disk, boot] = await Promise.all([fetchJson(`${baseUrl}appliances/manifest.json`), fetchJson(`${baseUrl}appliances/boot/manifest.json`)]);
   const bootManifest = boot as BootManifest | undefined;
-  const builtins = [ramAppliance(bootManifest), ...(disk ? parseApplianceManifest(disk, baseUrl) : [])];
+  const builtins = [ramAppliance(bootManifest), ...(disk ? parseCatalogManifest(disk, baseUrl) : [])];
   return { builtins, bootManifest };
 }
 

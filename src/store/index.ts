@@ -4,4 +4,4 @@ export { IdbChunkBackend, DEFAULT_CHUNK_SIZE } from './IdbChunkBackend.ts';
 export { BlobBackend } from './BlobBackend.ts';
 export { StoreError, type StoreErrorCode } from './StoreError.ts';
 export { openImageDb, type ImageRecord, type VmRecord, type ImageKind, type ImageOrigin } from './imageDb.ts';
-export { loadBuiltinCatalog, buildCatalog, parseApplianceManifest, RAM_APPLIANCE_ID, type Appliance, type ApplianceBoot, type BootManifest, type CatalogSource } from './Catalog.ts';
+export { loadBuiltinCatalog, buildCatalog, parseCatalogManifest, RAM_APPLIANCE_ID, type Appliance, type ApplianceBootKind, type BootManifest, type CatalogSource } from './Catalog.ts';
