@@ -53,8 +53,17 @@ describe('teaching panels in the main page', () => {
     await waitFor('six reached stages on the chart', async () => (await rows.count()) === 6);
     assert.deepEqual(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-stage'))), ['power-on', 'firmware', 'kernel', 'paging', 'user', 'shell']);
     const xs = await card().locator('.teach-timeline .tl-bar').evaluateAll((els) => els.map((e) => Number(e.getAttribute('x'))));
+    assert.equal(xs.length, 6);
     for (let i = 1; i < xs.length; i++) assert.ok(xs[i]! >= xs[i - 1]!, `bar ${i} starts after bar ${i - 1}: ${xs}`);
+    const chart = await card().locator('.teach-timeline').innerText();
+    for (const label of ['Reset ROM', 'Firmware · OpenSBI', 'Linux kernel', 'Paging on', 'First user process', 'Shell prompt']) {
+      assert.ok(chart.includes(label), `the chart names "${label}"`);
+    }
+    await card().getByRole('button', { name: 'host time' }).click();
+    await card().locator('.teach-timeline').screenshot({ path: `${results}/teach-page-timeline-time.png` });
+    await card().getByRole('button', { name: 'instructions' }).click();
     await waitFor('the trap counters', async () => /ecall from U/.test(await card().locator('.teach-traps').innerText()));
+    assert.match(await card().locator('.teach-traps').innerText(), /timer/);
     await card().locator('.teach-timeline').screenshot({ path: `${results}/teach-page-timeline.png` });
     await card().locator('.teach-traps').screenshot({ path: `${results}/teach-page-traps.png` });
   });
@@ -74,6 +83,7 @@ describe('teaching panels in the main page', () => {
     await pa.waitFor();
     assert.match(await pa.innerText(), /physical 0x80200000/);
     assert.match(await pa.innerText(), /RAM/);
+    assert.ok((await card().locator('.teach-walk .teach-level').count()) >= 1, 'the walk shows its page-table levels');
     await card().locator('.teach-walk-card').screenshot({ path: `${results}/teach-page-walk-kernel.png` });
 
     await form.locator('input[name="va"]').fill('0x10');
@@ -105,6 +115,10 @@ describe('teaching panels in the main page', () => {
     assert.equal(await inspector().locator('.teach-code li.current').count(), 1);
     await inspector().screenshot({ path: `${results}/teach-page-inspector.png` });
 
+    await inspector().getByRole('button', { name: 'Step to trap' }).click();
+    await waitFor('the trap stop', async () => /^Stopped on a trap/.test(await result.innerText()));
+    assert.match(await result.innerText(), /→ handler 0x[0-9a-f]+ \((S|M)\)/);
+
     await inspector().getByRole('button', { name: 'Continue ▶' }).click();
     await page.waitForSelector(`[data-vm="${VM}"][data-state="running"]`);
     await typeInVm(page, VM, 'echo hello-$((6*7))\n');
@@ -130,6 +144,19 @@ describe('teaching panels in the main page', () => {
     }, 20_000);
     await dialog.screenshot({ path: `${results}/teach-page-share.png` });
     await dialog.getByRole('button', { name: 'Close' }).click();
+  });
+
+  test('the panels stay readable at 400 px wide', async () => {
+    await page.setViewportSize({ width: 400, height: 900 });
+    try {
+      await page.waitForTimeout(600);
+      const width = await card().locator('.teach-timeline svg').evaluate((e) => e.getBoundingClientRect().width);
+      assert.ok(width <= 400 && width > 300, `the chart fits: ${width}px`);
+      await card().locator('.teach-timeline').screenshot({ path: `${results}/teach-page-timeline-400.png` });
+      await card().locator('.teach-traps').screenshot({ path: `${results}/teach-page-traps-400.png` });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 
   test("a scenario's view opens the panels it lists", async () => {
