@@ -5,6 +5,8 @@
  * machine's map and run() protocol come from wasm/machineMap.ts, which the core compiles too.
  */
 import { BootStageId, RAM_BASE as RAM_BASE_NUMBER, StopReason, TRAP_RECORD_WORDS } from '../../wasm/machineMap.ts';
+// Generated from the core by wasm/build.mjs (asc's bindings), never typed by hand.
+import type { CoreExports } from './CoreExports.ts';
 
 export { StopReason };
 
@@ -39,72 +41,7 @@ export interface MmioHandler {
   write(pa: bigint, size: number, value: bigint): void;
 }
 
-/**
- * The core module's exports (wasm/index.ts) as the host calls them. tests/unit/coreExports.test.ts
- * fails when this list and the built module disagree: a name, a kind or a parameter count.
- */
-export interface CoreExports {
-  init(ramBytes: bigint): void;
-  reset(): void;
-  run(budget: bigint): number;
-  skipToTimer(): number;
-  syncTime(ticks: bigint): void;
-  timerDistance(): bigint;
-  getMtime(): bigint;
-  getMtimecmp(): bigint;
-  getPc(): bigint;
-  setPc(pc: bigint): void;
-  getPriv(): number;
-  getIcount(): bigint;
-  getLastTrapCause(): bigint;
-  getLastTrapPc(): bigint;
-  getLastTrapTval(): bigint;
-  getTrapCount(): bigint;
-  peekCsr(csr: number): bigint;
-  uartPush(byte: number): number;
-  uartRxFree(): number;
-  uartRxReady(): number;
-  uartTxConsume(n: number): void;
-  plicSetLevel(irq: number, level: number): void;
-  setTohost(pa: bigint): void;
-  stopSoon(): void;
-  setBreakpoint(pc: bigint): void;
-  resumeFromBreakpoint(): void;
-  setStopOnTrap(on: number): void;
-  setStopOnPrivChange(on: number): void;
-  getTrapLogHead(): number;
-  /** Debug only (tests/inspect/coreDecoder.test.ts): decodes into the decoded* globals. */
-  decodeFieldsForTest(parcel: number): number;
-  decodedRd: WebAssembly.Global;
-  decodedRs1: WebAssembly.Global;
-  decodedRs2: WebAssembly.Global;
-  decodedRs3: WebAssembly.Global;
-  decodedImm: WebAssembly.Global;
-  STAGE_OFFSET: WebAssembly.Global;
-  STAGE_COUNT: WebAssembly.Global;
-  TRAP_COUNT_OFFSET: WebAssembly.Global;
-  TRAP_LOG_OFFSET: WebAssembly.Global;
-  TRAP_LOG_ENTRIES: WebAssembly.Global;
-  TLB_OFFSET: WebAssembly.Global;
-  TLB_ENTRIES: WebAssembly.Global;
-  txHead: WebAssembly.Global;
-  txTail: WebAssembly.Global;
-  stopValue: WebAssembly.Global;
-  REGS_OFFSET: WebAssembly.Global;
-  FREGS_OFFSET: WebAssembly.Global;
-  UART_RX_OFFSET: WebAssembly.Global;
-  UART_RX_SIZE: WebAssembly.Global;
-  UART_TX_OFFSET: WebAssembly.Global;
-  UART_TX_SIZE: WebAssembly.Global;
-  ROM_OFFSET: WebAssembly.Global;
-  ROM_BASE: WebAssembly.Global;
-  ROM_END: WebAssembly.Global;
-  RAM_OFFSET: WebAssembly.Global;
-  RAM_BASE: WebAssembly.Global;
-  RAM_GUARD: WebAssembly.Global;
-  TIMEBASE_HZ: WebAssembly.Global;
-  INSNS_PER_TICK: WebAssembly.Global;
-}
+export type { CoreExports };
 
 export const RAM_BASE = BigInt(RAM_BASE_NUMBER);
 
