@@ -8,6 +8,7 @@ import { loadCoreModule } from '../machine/coreModule.node.ts';
 import type { GuestLoader } from '../machine/GuestLoader.ts';
 import { Vm } from '../machine/Vm.ts';
 import { ElfError, ElfImage } from './ElfImage.ts';
+import { privilegeOf } from '../inspect/privilege.ts';
 
 export interface BareMetalResult {
   outcome: 'pass' | 'fail' | 'poweroff' | 'budget' | 'fault';
@@ -37,7 +38,6 @@ export interface BareMetalOptions {
 const DEFAULT_RAM = 128 << 20; // QEMU virt's default
 const DEFAULT_BUDGET = 10_000_000_000n;
 const CHUNK = 20_000_000;
-const PRIV_NAMES = ['U', 'S', '?', 'M'];
 
 function latin1(chunks: Uint8Array[]): string {
   let s = '';
@@ -100,7 +100,7 @@ export async function runBareMetal(elfBytes: Uint8Array, opts: BareMetalOptions 
     for (;;) {
       const left = budget - core.instructions;
       if (left <= 0n) {
-        return result('budget', 3, `budget of ${budget} instructions spent at pc 0x${core.pc.toString(16)} (${PRIV_NAMES[core.priv]}-mode)`);
+        return result('budget', 3, `budget of ${budget} instructions spent at pc 0x${core.pc.toString(16)} (${privilegeOf(core.priv) ?? '?'}-mode)`);
       }
       opts.trace?.(core);
       // Idle: jump to the next timer interrupt; with none armed the program waits forever,

@@ -26,6 +26,8 @@ import { VIRTIO_SLOTS, virtioIrq } from './physicalMap.ts';
 import { TIMEBASE_HZ } from '../../wasm/machineMap.ts';
 import { CompletionScheduler, GuestMemory, VirtioBlk, VirtioMmioTransport, type BlockDevice, type VirtioBlkOptions } from './virtio/index.ts';
 import type { TimeMode } from './TimeMode.ts';
+import { hex } from '../format/hex.ts';
+import { privilegeOf } from '../inspect/privilege.ts';
 
 export type { TimeMode } from './TimeMode.ts';
 
@@ -94,7 +96,6 @@ export interface CrashReport {
   lastTrap: { cause: bigint; pc: bigint; tval: bigint; count: bigint };
 }
 
-const PRIV = ['U', 'S', '?', 'M'] as const;
 /**
  * A hart that takes this many identical exceptions in a row (same pc, cause and tval, no
  * interrupt between) makes no progress: it executes garbage, or its handler faults and
@@ -374,13 +375,12 @@ export class Vm {
 
   crashReport(): CrashReport {
     const c = this.core;
-    return { pc: c.pc, priv: PRIV[c.priv] as CrashReport['priv'], instructions: c.instructions, lastTrap: c.lastTrap };
+    return { pc: c.pc, priv: privilegeOf(c.priv)!, instructions: c.instructions, lastTrap: c.lastTrap };
   }
 }
 
 export function formatCrashReport(r: CrashReport): string {
-  const h = (v: bigint) => `0x${v.toString(16)}`;
   const t = r.lastTrap;
   const kind = t.cause >> 63n ? 'interrupt' : 'exception';
-  return `pc ${h(r.pc)} in ${r.priv}-mode after ${r.instructions} instructions; last trap: ${kind} ${t.cause & 0xffn} at pc ${h(t.pc)} (tval ${h(t.tval)}), ${t.count} traps in all`;
+  return `pc ${hex(r.pc)} in ${r.priv}-mode after ${r.instructions} instructions; last trap: ${kind} ${t.cause & 0xffn} at pc ${hex(t.pc)} (tval ${hex(t.tval)}), ${t.count} traps in all`;
 }

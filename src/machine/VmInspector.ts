@@ -23,7 +23,8 @@ import type {
   AddressReport, CodeLine, ControlResult, CsrView, FpRegisterValue, HartPosition, InspectorEvent,
   MachineSnapshot, NamedTrap, StopName, Timeline, TimelineStage, TrapCounter, TrapStats, VmInspectorApi,
 } from './InspectorTypes.ts';
-import { causeOfCounter, nameCause } from './nameCause.ts';
+import { causeOfCounter, nameCause } from '../inspect/index.ts';
+import { privilegeOf } from '../inspect/privilege.ts';
 import { physicalRegion } from './physicalRegion.ts';
 import { TrapRateWindow } from './TrapRateWindow.ts';
 import type { RunOutcome, Vm } from './Vm.ts';
@@ -36,7 +37,8 @@ export interface VmInspectorOptions {
 }
 
 /** core.priv is the mode's encoding: 0 U, 1 S, 3 M. */
-const privName = (p: number): Privilege => (p === 0 ? 'U' : p === 1 ? 'S' : 'M');
+/** The core's privilege as a letter; the hart never holds the reserved level 2. */
+const privName = (p: number): Privilege => privilegeOf(p)!;
 
 /** The privilege each boot stage runs in: the reset ROM and OpenSBI in M, Linux in S, init and the shell in U. */
 const STAGE_PRIV: Record<(typeof BOOT_STAGES)[number], Privilege> = {

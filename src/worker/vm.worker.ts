@@ -15,6 +15,7 @@ import { ConsoleScriptPlayer } from '../scenario/index.ts';
 import type { ConsoleTranscript, CrashInfo, ScriptProgress, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
 import { ConsoleRing } from './ConsoleRing.ts';
 import { GuestDisk } from './GuestDisk.ts';
+import { hex } from '../format/hex.ts';
 
 /** Host time per run() call: one display frame, so keystrokes and output stay snappy. */
 const SLICE_MS = 16;
@@ -23,7 +24,6 @@ const STATS_MS = 500;
 /** Console bytes a worker keeps for `transcript()`. */
 const TRANSCRIPT_BYTES = 8 * 1024 * 1024;
 
-const hex = (v: bigint) => `0x${v.toString(16)}`;
 
 function crashInfo(r: CrashReport, instructionBase: number): CrashInfo {
   const t = r.lastTrap;

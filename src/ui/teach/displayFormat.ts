@@ -4,11 +4,7 @@
  * student reads at a glance.
  */
 
-/** `0x80200000`; with `digits`, zero-padded (registers read better aligned). */
-export function hex(v: bigint | number, digits = 0): string {
-  const n = typeof v === 'bigint' ? BigInt.asUintN(64, v) : BigInt(v >>> 0);
-  return `0x${n.toString(16).padStart(digits, '0')}`;
-}
+export { hex } from '../../format/hex.ts';
 
 /** 64-bit values as 16 hex digits with a thin gap in the middle, so they can be read. */
 export function hex64(v: bigint): string {
