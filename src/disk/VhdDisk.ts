@@ -3,40 +3,23 @@ import type { ByteSource } from './ByteSource.ts';
 import {
   bitmapSize,
   decodeLocatorPath,
-  DEFAULT_BLOCK_SIZE,
-  encodeLocatorPath,
+  HEADER_FIELD,
   HEADER_SIZE,
+  LOCATOR_ENTRY_SIZE,
   MAX_LOCATOR_LENGTH,
   parseDynamicHeader,
   platformName,
-  PLATFORM_W2KU,
-  PLATFORM_W2RU,
-  serializeDynamicHeader,
-  type ParentLocatorEntry,
   type VhdDynamicHeader,
 } from './VhdDynamicHeader.ts';
-import {
-  FOOTER_SIZE,
-  footerVirtualSize,
-  formatUniqueId,
-  MAX_VIRTUAL_SIZE,
-  parseFooter,
-  randomUniqueId,
-  SECTOR_SIZE,
-  serializeFooter,
-  vhdTimeNow,
-  type VhdFooter,
-  type VhdType,
-} from './VhdFooter.ts';
+import { FOOTER_SIZE, footerVirtualSize, formatUniqueId, MAX_VIRTUAL_SIZE, parseFooter, SECTOR_SIZE, type VhdFooter, type VhdType } from './VhdFooter.ts';
 import { hex } from '../format/hex.ts';
 import { VhdError } from './VhdError.ts';
 import { writeVhdImage } from './writeVhdImage.ts';
 import { isSectorPresent, setSectors } from './sectorBitmap.ts';
+import { writeEmptyVhd, type VhdCreateOptions, type VhdDifferencingOptions } from './writeEmptyVhd.ts';
 
 /** BAT value of a block that has no data in this file. */
 const UNALLOCATED = 0xffffffff;
-/** Where the BAT starts in images romvisor writes: after the footer copy and the header. */
-const TABLE_OFFSET = FOOTER_SIZE + HEADER_SIZE;
 /**
  * Ceiling on the BAT we read into memory at open. 64 MiB of entries covers the largest
  * legal disk with 2 MiB blocks many times over; a header asking for more is corrupt.
@@ -73,23 +56,6 @@ export interface VhdOpenOptions {
   parentResolver?: ParentResolver;
   /** Refuse writes even if the backend allows them. Parents are always opened this way. */
   readOnly?: boolean;
-}
-
-export interface VhdCreateOptions {
-  uniqueId?: Uint8Array;
-  /** Footer time stamp (seconds since 2000); fixed values make images reproducible. */
-  timeStamp?: number;
-  /** Dynamic and differencing block size, a power of two (default 2 MiB). */
-  blockSize?: number;
-}
-
-export interface VhdDifferencingOptions extends VhdCreateOptions {
-  /** Stored in the W2ku locator: where the parent lives, absolute. */
-  parentAbsolutePath?: string;
-  /** Stored in the W2ru locator: the parent relative to the child, e.g. "./base.vhd". */
-  parentRelativePath?: string;
-  /** Stored as the parent unicode name (default: the base name of a locator path). */
-  parentName?: string;
 }
 
 interface OpenState {
@@ -340,14 +306,14 @@ export class VhdDisk implements ByteSource {
     const { blockSize, maxTableEntries, tableOffset } = header;
     const blocksNeeded = Math.ceil(virtualSize / blockSize);
     if (maxTableEntries < blocksNeeded) {
-      throw new VhdError('bat-out-of-range', `VHD dynamic header at ${hex(headerAt)}: max table entries is ${maxTableEntries}, but a disk of ${virtualSize} bytes in ${blockSize}-byte blocks needs ${blocksNeeded}`, headerAt + 28);
+      throw new VhdError('bat-out-of-range', `VHD dynamic header at ${hex(headerAt)}: max table entries is ${maxTableEntries}, but a disk of ${virtualSize} bytes in ${blockSize}-byte blocks needs ${blocksNeeded}`, headerAt + HEADER_FIELD.maxTableEntries);
     }
     const batBytes = maxTableEntries * 4;
     if (batBytes > MAX_BAT_BYTES || maxTableEntries > Math.ceil(MAX_VIRTUAL_SIZE / blockSize) + 1) {
-      throw new VhdError('bat-out-of-range', `VHD dynamic header at ${hex(headerAt)}: max table entries is ${maxTableEntries}, more than any disk up to ${MAX_VIRTUAL_SIZE} bytes needs`, headerAt + 28);
+      throw new VhdError('bat-out-of-range', `VHD dynamic header at ${hex(headerAt)}: max table entries is ${maxTableEntries}, more than any disk up to ${MAX_VIRTUAL_SIZE} bytes needs`, headerAt + HEADER_FIELD.maxTableEntries);
     }
     if (tableOffset < FOOTER_SIZE || tableOffset + batBytes > tailAt) {
-      throw new VhdError('bat-out-of-range', `VHD dynamic header at ${hex(headerAt)}: table offset is ${hex(tableOffset)}, but the ${batBytes}-byte BAT must lie between the footer copy and the footer at ${hex(tailAt)}`, headerAt + 16);
+      throw new VhdError('bat-out-of-range', `VHD dynamic header at ${hex(headerAt)}: table offset is ${hex(tableOffset)}, but the ${batBytes}-byte BAT must lie between the footer copy and the footer at ${hex(tailAt)}`, headerAt + HEADER_FIELD.tableOffset);
     }
     const batRaw = await backend.read(tableOffset, batBytes);
     const batView = new DataView(batRaw.buffer, batRaw.byteOffset, batRaw.byteLength);
@@ -367,7 +333,7 @@ export class VhdDisk implements ByteSource {
       for (let i = 0; i < header.locators.length; i++) {
         const l = header.locators[i]!;
         if (l.platformCode === 0) continue;
-        const entryAt = headerAt + 576 + i * 24;
+        const entryAt = headerAt + HEADER_FIELD.locators + i * LOCATOR_ENTRY_SIZE;
         if (l.dataLength > MAX_LOCATOR_LENGTH || !Number.isFinite(l.dataOffset) || l.dataOffset + l.dataLength > tailAt || l.dataOffset < FOOTER_SIZE) {
           throw new VhdError('locator-out-of-range', `VHD dynamic header at ${hex(headerAt)}: parent locator ${i} (${JSON.stringify(platformName(l.platformCode))}) has ${l.dataLength} bytes at ${Number.isFinite(l.dataOffset) ? hex(l.dataOffset) : 'beyond 2^53'}, outside the file before the footer at ${hex(tailAt)}`, entryAt);
         }
@@ -427,10 +393,10 @@ export class VhdDisk implements ByteSource {
     const self = formatUniqueId(footer.uniqueId);
     const descendants = [...state.descendants, self];
     if (descendants.includes(ref.uniqueId)) {
-      throw new VhdError('parent-loop', `VHD dynamic header at ${hex(headerAt)}: parent unique id ${ref.uniqueId} is already in the chain (${descendants.join(' -> ')})`, headerAt + 40);
+      throw new VhdError('parent-loop', `VHD dynamic header at ${hex(headerAt)}: parent unique id ${ref.uniqueId} is already in the chain (${descendants.join(' -> ')})`, headerAt + HEADER_FIELD.parentUniqueId);
     }
     if (descendants.length > MAX_CHAIN_DEPTH) {
-      throw new VhdError('parent-loop', `VHD chain is deeper than ${MAX_CHAIN_DEPTH} disks at ${self}; treating it as a loop`, headerAt + 40);
+      throw new VhdError('parent-loop', `VHD chain is deeper than ${MAX_CHAIN_DEPTH} disks at ${self}; treating it as a loop`, headerAt + HEADER_FIELD.parentUniqueId);
     }
     const where = ref.locators.map((l) => `${l.platform} ${JSON.stringify(l.path)}`).join(', ') || 'no locators';
     let parent: VhdDisk;
@@ -438,11 +404,11 @@ export class VhdDisk implements ByteSource {
       parent = state.parentDisk;
     } else {
       if (!opts.parentResolver) {
-        throw new VhdError('parent-missing', `VHD differencing disk ${self} needs parent ${ref.uniqueId} (${JSON.stringify(ref.unicodeName)}; ${where}) but no parent resolver was given`, headerAt + 40);
+        throw new VhdError('parent-missing', `VHD differencing disk ${self} needs parent ${ref.uniqueId} (${JSON.stringify(ref.unicodeName)}; ${where}) but no parent resolver was given`, headerAt + HEADER_FIELD.parentUniqueId);
       }
       const backend = await opts.parentResolver(ref, child);
       if (!backend) {
-        throw new VhdError('parent-missing', `VHD differencing disk ${self}: parent ${ref.uniqueId} not found (${JSON.stringify(ref.unicodeName)}; ${where})`, headerAt + 40);
+        throw new VhdError('parent-missing', `VHD differencing disk ${self}: parent ${ref.uniqueId} not found (${JSON.stringify(ref.unicodeName)}; ${where})`, headerAt + HEADER_FIELD.parentUniqueId);
       }
       try {
         parent = await VhdDisk.openWith(backend, { ...opts, readOnly: true }, { descendants });
@@ -453,7 +419,7 @@ export class VhdDisk implements ByteSource {
     }
     const fail = async (message: string): Promise<never> => {
       if (!state.parentDisk) await parent.dispose();
-      throw new VhdError('parent-mismatch', message, headerAt + 40);
+      throw new VhdError('parent-mismatch', message, headerAt + HEADER_FIELD.parentUniqueId);
     };
     if (parent.uuid !== ref.uniqueId) {
       await fail(`VHD dynamic header at ${hex(headerAt)}: parent unique id is ${ref.uniqueId}, but the parent found (${where}) has ${parent.uuid}`);
@@ -468,17 +434,13 @@ export class VhdDisk implements ByteSource {
 
   /** Writes a fixed VHD of `size` bytes (data, then the footer) and opens it. */
   static async createFixed(backend: BlockBackend, size: number, opts: VhdCreateOptions = {}): Promise<VhdDisk> {
-    checkNewSize(size);
-    // Writing just the footer grows the backend; the data area in front reads as zeros.
-    await backend.write(size, serializeFooter({ type: 'fixed', size, timeStamp: opts.timeStamp ?? vhdTimeNow(), uniqueId: opts.uniqueId ?? randomUniqueId() }));
-    await backend.flush();
+    await writeEmptyVhd(backend, { type: 'fixed', size, opts });
     return VhdDisk.open(backend);
   }
 
-  /** Writes an empty dynamic VHD (footer copy, header, BAT of unallocated blocks, footer). */
+  /** Writes an empty dynamic VHD (footer copy, header, BAT of unallocated blocks, footer) and opens it. */
   static async createDynamic(backend: BlockBackend, size: number, opts: VhdCreateOptions = {}): Promise<VhdDisk> {
-    checkNewSize(size);
-    await writeSparseLayout(backend, 'dynamic', size, opts, {});
+    await writeEmptyVhd(backend, { type: 'dynamic', size, opts });
     return VhdDisk.open(backend);
   }
 
@@ -487,16 +449,7 @@ export class VhdDisk implements ByteSource {
    * attached. The new disk takes ownership of `parent` (disposing the child disposes it).
    */
   static async createDifferencing(backend: BlockBackend, parent: VhdDisk, opts: VhdDifferencingOptions = {}): Promise<VhdDisk> {
-    const locatorPaths: [number, string][] = [];
-    if (opts.parentRelativePath) locatorPaths.push([PLATFORM_W2RU, opts.parentRelativePath]);
-    if (opts.parentAbsolutePath) locatorPaths.push([PLATFORM_W2KU, opts.parentAbsolutePath]);
-    const name = opts.parentName ?? baseName(opts.parentRelativePath ?? opts.parentAbsolutePath ?? '');
-    await writeSparseLayout(backend, 'differencing', parent.virtualSize, { blockSize: parent.header?.blockSize, ...opts }, {
-      parentUniqueId: parent.footer.uniqueId,
-      parentTimeStamp: parent.footer.timeStamp,
-      parentUnicodeName: name,
-      locatorPaths,
-    });
+    await writeEmptyVhd(backend, { type: 'differencing', parent, opts });
     return VhdDisk.openWith(backend, {}, { descendants: [], parentDisk: parent });
   }
 
@@ -686,70 +639,4 @@ function checkNoOverlap(extents: Extent[], code: 'bad-offset' | 'bat-overlap'): 
       throw new VhdError(code, `VHD ${cur.what} at ${hex(cur.start)} overlaps ${prev.what} at ${hex(prev.start)}..${hex(prev.end)}`, cur.start);
     }
   }
-}
-
-function checkNewSize(size: number): void {
-  if (!Number.isSafeInteger(size) || size <= 0 || size % SECTOR_SIZE !== 0 || size > MAX_VIRTUAL_SIZE) {
-    throw new VhdError('bad-size', `VHD size ${size} is not a positive multiple of 512 up to ${MAX_VIRTUAL_SIZE}`);
-  }
-}
-
-function checkBlockSize(bs: number): void {
-  if (!Number.isSafeInteger(bs) || bs < SECTOR_SIZE || bs > 256 * 1024 * 1024 || (bs & (bs - 1)) !== 0) {
-    throw new VhdError('bad-block-size', `VHD block size ${bs} is not a power of two from 512 to 256 MiB`);
-  }
-}
-
-function baseName(path: string): string {
-  return path.split(/[\\/]/).pop() ?? '';
-}
-
-interface SparseParentFields {
-  parentUniqueId?: Uint8Array;
-  parentTimeStamp?: number;
-  parentUnicodeName?: string;
-  locatorPaths?: [number, string][];
-}
-
-/** Lays out an empty dynamic or differencing image: copy, header, BAT, locators, footer. */
-async function writeSparseLayout(backend: BlockBackend, type: 'dynamic' | 'differencing', size: number, opts: VhdCreateOptions, parentFields: SparseParentFields): Promise<void> {
-  const blockSize = opts.blockSize ?? DEFAULT_BLOCK_SIZE;
-  checkBlockSize(blockSize);
-  const entries = Math.ceil(size / blockSize);
-  const batBytes = Math.ceil((entries * 4) / SECTOR_SIZE) * SECTOR_SIZE;
-  let at = TABLE_OFFSET + batBytes;
-  const locators: ParentLocatorEntry[] = [];
-  for (const [code, path] of parentFields.locatorPaths ?? []) {
-    const data = encodeLocatorPath(path);
-    const space = Math.ceil(data.length / SECTOR_SIZE) * SECTOR_SIZE;
-    // Platform data space in sectors, as the spec defines it.
-    locators.push({ platformCode: code, dataSpace: space / SECTOR_SIZE, dataLength: data.length, dataOffset: at });
-    const padded = new Uint8Array(space);
-    padded.set(data);
-    await backend.write(at, padded);
-    at += space;
-  }
-  const footer = serializeFooter({
-    type,
-    size,
-    dataOffset: FOOTER_SIZE,
-    timeStamp: opts.timeStamp ?? vhdTimeNow(),
-    uniqueId: opts.uniqueId ?? randomUniqueId(),
-  });
-  await backend.write(TABLE_OFFSET, new Uint8Array(batBytes).fill(0xff));
-  await backend.write(
-    FOOTER_SIZE,
-    serializeDynamicHeader({
-      tableOffset: TABLE_OFFSET,
-      maxTableEntries: entries,
-      blockSize,
-      parentUniqueId: parentFields.parentUniqueId,
-      parentTimeStamp: parentFields.parentTimeStamp,
-      parentUnicodeName: parentFields.parentUnicodeName,
-      locators,
-    }),
-  );
-  await backend.write(at, footer);
-  await backend.write(0, footer);
-  await backend.flush();
 }

@@ -17,11 +17,27 @@ import { VhdError } from './VhdError.ts';
  * 768 reserved (256 bytes)
  */
 export const HEADER_SIZE = 1024;
+/** Byte offsets of the header's fields, as in the table above; error offsets point at them. */
+export const HEADER_FIELD = {
+  cookie: 0,
+  dataOffset: 8,
+  tableOffset: 16,
+  headerVersion: 24,
+  maxTableEntries: 28,
+  blockSize: 32,
+  checksum: 36,
+  parentUniqueId: 40,
+  parentTimeStamp: 56,
+  parentUnicodeName: 64,
+  locators: 576,
+} as const;
+/** Bytes of one parent locator entry in the table at `HEADER_FIELD.locators`. */
+export const LOCATOR_ENTRY_SIZE = 24;
+const PARENT_UNIQUE_ID_SIZE = 16;
+const PARENT_UNICODE_NAME_SIZE = 512;
 const COOKIE = 'cxsparse';
-const CHECKSUM_OFFSET = 36;
+const CHECKSUM_OFFSET = HEADER_FIELD.checksum;
 const HEADER_VERSION = 0x00010000;
-const LOCATOR_TABLE = 576;
-const LOCATOR_ENTRY = 24;
 export const LOCATOR_COUNT = 8;
 export const DEFAULT_BLOCK_SIZE = 2 * 1024 * 1024;
 /**
@@ -73,7 +89,7 @@ export function parseDynamicHeader(bytes: Uint8Array, at: number): VhdDynamicHea
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
   let cookie = '';
-  for (let i = 0; i < 8; i++) cookie += String.fromCharCode(bytes[i]!);
+  for (let i = 0; i < COOKIE.length; i++) cookie += String.fromCharCode(bytes[HEADER_FIELD.cookie + i]!);
   if (cookie !== COOKIE) {
     throw new VhdError('bad-cookie', `VHD dynamic header at ${hex(at)}: cookie is ${quoteField(cookie)}, expected "${COOKIE}"`, at);
   }
@@ -82,19 +98,19 @@ export function parseDynamicHeader(bytes: Uint8Array, at: number): VhdDynamicHea
   if (checksum !== expected) {
     throw new VhdError('bad-checksum', `VHD dynamic header at ${hex(at)}: checksum is ${hex(checksum)}, expected ${hex(expected)}`, at + CHECKSUM_OFFSET);
   }
-  const headerVersion = view.getUint32(24);
+  const headerVersion = view.getUint32(HEADER_FIELD.headerVersion);
   if (headerVersion >>> 16 !== 1) {
-    throw new VhdError('bad-version', `VHD dynamic header at ${hex(at)}: header version is ${hex(headerVersion)}, expected 0x10000`, at + 24);
+    throw new VhdError('bad-version', `VHD dynamic header at ${hex(at)}: header version is ${hex(headerVersion)}, expected 0x10000`, at + HEADER_FIELD.headerVersion);
   }
-  const blockSize = view.getUint32(32);
+  const blockSize = view.getUint32(HEADER_FIELD.blockSize);
   if (blockSize < SECTOR_SIZE || blockSize > MAX_BLOCK_SIZE || (blockSize & (blockSize - 1)) !== 0) {
-    throw new VhdError('bad-block-size', `VHD dynamic header at ${hex(at)}: block size is ${blockSize}, expected a power of two from 512 to ${MAX_BLOCK_SIZE}`, at + 32);
+    throw new VhdError('bad-block-size', `VHD dynamic header at ${hex(at)}: block size is ${blockSize}, expected a power of two from 512 to ${MAX_BLOCK_SIZE}`, at + HEADER_FIELD.blockSize);
   }
-  const tableOffset = readU64(view, 16);
+  const tableOffset = readU64(view, HEADER_FIELD.tableOffset);
   if (!Number.isFinite(tableOffset) || tableOffset % SECTOR_SIZE !== 0) {
-    throw new VhdError('bad-offset', `VHD dynamic header at ${hex(at)}: table offset is ${Number.isFinite(tableOffset) ? hex(tableOffset) : 'beyond 2^53'}, expected a 512-aligned offset`, at + 16);
+    throw new VhdError('bad-offset', `VHD dynamic header at ${hex(at)}: table offset is ${Number.isFinite(tableOffset) ? hex(tableOffset) : 'beyond 2^53'}, expected a 512-aligned offset`, at + HEADER_FIELD.tableOffset);
   }
-  const nameBytes = bytes.subarray(64, 576);
+  const nameBytes = bytes.subarray(HEADER_FIELD.parentUnicodeName, HEADER_FIELD.parentUnicodeName + PARENT_UNICODE_NAME_SIZE);
   let parentUnicodeName = '';
   for (let i = 0; i < nameBytes.length; i += 2) {
     const unit = (nameBytes[i]! << 8) | nameBytes[i + 1]!;
@@ -103,7 +119,7 @@ export function parseDynamicHeader(bytes: Uint8Array, at: number): VhdDynamicHea
   }
   const locators: ParentLocatorEntry[] = [];
   for (let i = 0; i < LOCATOR_COUNT; i++) {
-    const e = LOCATOR_TABLE + i * LOCATOR_ENTRY;
+    const e = HEADER_FIELD.locators + i * LOCATOR_ENTRY_SIZE;
     locators.push({
       platformCode: view.getUint32(e),
       dataSpace: view.getUint32(e + 4),
@@ -114,11 +130,11 @@ export function parseDynamicHeader(bytes: Uint8Array, at: number): VhdDynamicHea
   return {
     tableOffset,
     headerVersion,
-    maxTableEntries: view.getUint32(28),
+    maxTableEntries: view.getUint32(HEADER_FIELD.maxTableEntries),
     blockSize,
     checksum,
-    parentUniqueId: bytes.slice(40, 56),
-    parentTimeStamp: view.getUint32(56),
+    parentUniqueId: bytes.slice(HEADER_FIELD.parentUniqueId, HEADER_FIELD.parentUniqueId + PARENT_UNIQUE_ID_SIZE),
+    parentTimeStamp: view.getUint32(HEADER_FIELD.parentTimeStamp),
     parentUnicodeName,
     locators,
   };
@@ -137,20 +153,20 @@ export interface NewDynamicHeader {
 export function serializeDynamicHeader(h: NewDynamicHeader): Uint8Array {
   const bytes = new Uint8Array(HEADER_SIZE);
   const view = new DataView(bytes.buffer);
-  for (let i = 0; i < 8; i++) bytes[i] = COOKIE.charCodeAt(i);
+  for (let i = 0; i < COOKIE.length; i++) bytes[HEADER_FIELD.cookie + i] = COOKIE.charCodeAt(i);
   // The spec shows 0xFFFFFFFF for this unused field, but Microsoft's tools expect all 64 bits set.
-  view.setUint32(8, 0xffffffff);
-  view.setUint32(12, 0xffffffff);
-  writeU64(view, 16, h.tableOffset);
-  view.setUint32(24, HEADER_VERSION);
-  view.setUint32(28, h.maxTableEntries);
-  view.setUint32(32, h.blockSize);
-  if (h.parentUniqueId) bytes.set(h.parentUniqueId.subarray(0, 16), 40);
-  view.setUint32(56, (h.parentTimeStamp ?? 0) >>> 0);
+  view.setUint32(HEADER_FIELD.dataOffset, 0xffffffff);
+  view.setUint32(HEADER_FIELD.dataOffset + 4, 0xffffffff);
+  writeU64(view, HEADER_FIELD.tableOffset, h.tableOffset);
+  view.setUint32(HEADER_FIELD.headerVersion, HEADER_VERSION);
+  view.setUint32(HEADER_FIELD.maxTableEntries, h.maxTableEntries);
+  view.setUint32(HEADER_FIELD.blockSize, h.blockSize);
+  if (h.parentUniqueId) bytes.set(h.parentUniqueId.subarray(0, PARENT_UNIQUE_ID_SIZE), HEADER_FIELD.parentUniqueId);
+  view.setUint32(HEADER_FIELD.parentTimeStamp, (h.parentTimeStamp ?? 0) >>> 0);
   const name = h.parentUnicodeName ?? '';
-  for (let i = 0; i < Math.min(name.length, 256); i++) view.setUint16(64 + i * 2, name.charCodeAt(i));
+  for (let i = 0; i < Math.min(name.length, PARENT_UNICODE_NAME_SIZE / 2); i++) view.setUint16(HEADER_FIELD.parentUnicodeName + i * 2, name.charCodeAt(i));
   (h.locators ?? []).slice(0, LOCATOR_COUNT).forEach((l, i) => {
-    const e = LOCATOR_TABLE + i * LOCATOR_ENTRY;
+    const e = HEADER_FIELD.locators + i * LOCATOR_ENTRY_SIZE;
     view.setUint32(e, l.platformCode);
     view.setUint32(e + 4, l.dataSpace);
     view.setUint32(e + 8, l.dataLength);

@@ -14,9 +14,8 @@ export {
   type ParentReference,
   type ParentResolver,
   type VhdOpenOptions,
-  type VhdCreateOptions,
-  type VhdDifferencingOptions,
 } from './VhdDisk.ts';
+export { writeEmptyVhd, type EmptyVhdSpec, type VhdCreateOptions, type VhdDifferencingOptions, type VhdParentIdentity } from './writeEmptyVhd.ts';
 export { checkVhd, type VhdCheckReport } from './checkVhd.ts';
 export { PartitionError, type PartitionErrorCode } from './PartitionError.ts';
 export { MbrPartitionTable, MBR_TYPE_LINUX, MBR_TYPE_FAT32_LBA, type MbrPartition, type NewMbrPartition } from './MbrPartitionTable.ts';
