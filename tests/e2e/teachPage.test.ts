@@ -149,8 +149,14 @@ describe('teaching panels in the main page', () => {
   test('the panels stay readable at 400 px wide', async () => {
     await page.setViewportSize({ width: 400, height: 900 });
     try {
-      await page.waitForTimeout(600);
-      const width = await card().locator('.teach-timeline svg').evaluate((e) => e.getBoundingClientRect().width);
+      // The chart is redrawn at its new width by a ResizeObserver and the next poll; on a
+      // loaded machine that can take more than a frame or two, so wait for it (10 s at most).
+      const chartWidth = () => card().locator('.teach-timeline svg').evaluate((e) => e.getBoundingClientRect().width);
+      let width = 0;
+      for (const end = Date.now() + 10_000; Date.now() < end; await page.waitForTimeout(100)) {
+        width = await chartWidth();
+        if (width <= 400 && width > 300) break;
+      }
       assert.ok(width <= 400 && width > 300, `the chart fits: ${width}px`);
       await card().locator('.teach-timeline').screenshot({ path: `${results}/teach-page-timeline-400.png` });
       await card().locator('.teach-traps').screenshot({ path: `${results}/teach-page-traps-400.png` });
