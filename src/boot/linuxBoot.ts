@@ -9,9 +9,7 @@
  *   top - 1 MiB - initrd   initrd, page aligned
  *   top - 1 MiB            device tree, with room above it for OpenSBI's fix-ups
  */
-import { Core, RAM_BASE } from '../machine/Core.ts';
-import type { GuestLoader } from '../machine/GuestLoader.ts';
-import { buildVirtDeviceTree } from '../machine/virtDeviceTree.ts';
+import { buildVirtDeviceTree, Core, RAM_BASE, type GuestLoader } from '../machine/index.ts';
 import { BootError } from './BootError.ts';
 import { buildResetRom, RESET_ROM_BASE } from './resetRom.ts';
 

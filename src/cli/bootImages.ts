@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
-import type { LinuxBootImages } from '../boot/linuxBoot.ts';
+import type { LinuxBootImages } from '../boot/index.ts';
 
 const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 

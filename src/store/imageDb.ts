@@ -5,7 +5,7 @@
  *   vms     VM records (keyPath id)
  * The page and every VM worker open their own connection to it.
  */
-import type { ApplianceManifest } from '../boot/ApplianceManifest.ts';
+import type { ApplianceManifest } from '../boot/index.ts';
 import { requestResult } from './idbRequests.ts';
 
 export const DB_NAME = 'romvisor';

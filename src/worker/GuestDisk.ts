@@ -6,7 +6,7 @@
  * stops it.
  */
 import { MemoryBackend, VhdDisk } from '../disk/index.ts';
-import type { Vm } from '../machine/Vm.ts';
+import type { Vm } from '../machine/index.ts';
 import type { VirtioBlk } from '../machine/virtio/index.ts';
 import { ImageStore, StoreError } from '../store/index.ts';
 import type { WorkerDiskSpec } from './VmWorkerApi.ts';

@@ -4,9 +4,8 @@
  * page → worker; everything the guest does comes back as `VmWorkerEvent`s through one
  * proxied callback, console bytes as transferred buffers.
  */
-import type { LinuxBootImages } from '../boot/linuxBoot.ts';
-import type { Privilege, VmInspectorApi } from '../machine/InspectorTypes.ts';
-import type { TimeMode } from '../machine/TimeMode.ts';
+import type { LinuxBootImages } from '../boot/index.ts';
+import type { Privilege, TimeMode, VmInspectorApi } from '../machine/index.ts';
 import type { ConsoleStep, StepResult } from '../scenario/index.ts';
 
 /** Where a guest's disk lives: IndexedDB images of the image store, by id. */

@@ -8,7 +8,7 @@
  * than scaled from a fixed viewBox, so the text stays readable from 400 to 1280+ pixels:
  * below NARROW_PX the labels move above their bars.
  */
-import type { BootStage, Timeline, TimelineStage } from '../../machine/InspectorTypes.ts';
+import type { BootStage, Timeline, TimelineStage } from '../../machine/index.ts';
 import { createSvg } from './createSvg.ts';
 import { duration, groupedCount, shortCount, tickCount } from './displayFormat.ts';
 import { PRIVILEGE_NAMES } from './privilegeNames.ts';

@@ -3,7 +3,7 @@
  * comlink proxy (the demo does so in demo.ts). Every call is asynchronous because the
  * machine lives in another thread; the panel waits for one call before allowing the next.
  */
-import type { AccessType, AddressReport, ControlResult, MachineSnapshot, Privilege } from '../../machine/InspectorTypes.ts';
+import type { AccessType, AddressReport, ControlResult, MachineSnapshot, Privilege } from '../../machine/index.ts';
 
 export interface InspectorControls {
   /** Stops the guest between two slices. */

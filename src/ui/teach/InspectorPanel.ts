@@ -10,7 +10,7 @@
  */
 import type {
   AccessType, AddressReport, ControlResult, CsrView, MachineSnapshot, Privilege, RegisterValue, TlbEntryView, Translation,
-} from '../../machine/InspectorTypes.ts';
+} from '../../machine/index.ts';
 import { createHtml as el } from './createHtml.ts';
 import { groupedCount, hex, hex64, parseAddress } from './displayFormat.ts';
 import type { InspectorControls } from './InspectorControls.ts';

@@ -4,7 +4,7 @@
  * why, the faulting value, and which handler took it). The log scrolls like a console;
  * "Freeze" holds it still so a student can read a burst while the counters stay live.
  */
-import type { NamedTrap, TrapCounter, TrapStats } from '../../machine/InspectorTypes.ts';
+import type { NamedTrap, TrapCounter, TrapStats } from '../../machine/index.ts';
 import { duration, groupedCount, hex } from './displayFormat.ts';
 import { PRIVILEGE_NAMES } from './privilegeNames.ts';
 import { createHtml as el } from './createHtml.ts';
