@@ -13,9 +13,7 @@ const MAGIC = 0xef53;
 
 export const INCOMPAT_FILETYPE = 0x2;
 export const INCOMPAT_RECOVER = 0x4;
-export const INCOMPAT_EXTENTS = 0x40;
-export const INCOMPAT_64BIT = 0x80;
-export const INCOMPAT_INLINE_DATA = 0x8000;
+const INCOMPAT_64BIT = 0x80;
 /**
  * Incompat features a read-only reader can ignore or handles: filetype, recover (journal
  * not replayed: we warn), extents, 64bit, mmp, flex_bg, ea_inode, csum_seed, largedir,

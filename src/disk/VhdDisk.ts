@@ -28,7 +28,7 @@ const MAX_BAT_BYTES = 64 * 1024 * 1024;
 /** Longest parent chain we follow; deeper than this is treated like a loop. */
 export const MAX_CHAIN_DEPTH = 32;
 /** One read or write may move at most this much, so a caller bug cannot allocate gigabytes. */
-export const MAX_IO_BYTES = 256 * 1024 * 1024;
+const MAX_IO_BYTES = 256 * 1024 * 1024;
 /** Bitmaps kept in memory; 4096 × 512 bytes for 2 MiB blocks = 2 MiB of cache. */
 const BITMAP_CACHE_ENTRIES = 4096;
 

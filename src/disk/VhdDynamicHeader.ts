@@ -38,7 +38,7 @@ const PARENT_UNICODE_NAME_SIZE = 512;
 const COOKIE = 'cxsparse';
 const CHECKSUM_OFFSET = HEADER_FIELD.checksum;
 const HEADER_VERSION = 0x00010000;
-export const LOCATOR_COUNT = 8;
+const LOCATOR_COUNT = 8;
 export const DEFAULT_BLOCK_SIZE = 2 * 1024 * 1024;
 /**
  * Largest block size we accept. The spec allows any, but each allocated block costs a
@@ -53,9 +53,9 @@ export const MAX_LOCATOR_LENGTH = 64 * 1024;
 export const PLATFORM_W2KU = 0x57326b75;
 export const PLATFORM_W2RU = 0x57327275;
 /** Older codes, read but not written: Wi2k/Wi2r (deprecated), Mac, MacX (UTF-8 URL). */
-export const PLATFORM_WI2K = 0x5769326b;
-export const PLATFORM_WI2R = 0x57693272;
-export const PLATFORM_MACX = 0x4d616358;
+const PLATFORM_WI2K = 0x5769326b;
+const PLATFORM_WI2R = 0x57693272;
+const PLATFORM_MACX = 0x4d616358;
 
 export interface ParentLocatorEntry {
   platformCode: number;
@@ -140,7 +140,7 @@ export function parseDynamicHeader(bytes: Uint8Array, at: number): VhdDynamicHea
   };
 }
 
-export interface NewDynamicHeader {
+interface NewDynamicHeader {
   tableOffset: number;
   maxTableEntries: number;
   blockSize: number;

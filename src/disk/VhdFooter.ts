@@ -21,7 +21,7 @@ const CHECKSUM_OFFSET = 64;
 const FEATURES_RESERVED = 0x2;
 const FORMAT_VERSION = 0x00010000;
 /** Seconds between the Unix epoch and the VHD epoch, 2000-01-01T00:00:00Z. */
-export const VHD_EPOCH_UNIX_SECONDS = 946684800;
+const VHD_EPOCH_UNIX_SECONDS = 946684800;
 
 /**
  * Creator application written into every footer romvisor makes: "win ".
@@ -38,8 +38,8 @@ export const VHD_EPOCH_UNIX_SECONDS = 946684800;
  */
 export const CREATOR_APPLICATION = 'win ';
 /** Creator version 0.1 (major in the high 16 bits, as the spec lays it out). */
-export const CREATOR_VERSION = 0x00000001;
-export const CREATOR_HOST_OS_WINDOWS = 0x5769326b; // "Wi2k"
+const CREATOR_VERSION = 0x00000001;
+const CREATOR_HOST_OS_WINDOWS = 0x5769326b; // "Wi2k"
 
 /** qemu refuses VHDs above 2040 GiB (0xff000000 sectors); so do we. */
 export const MAX_VIRTUAL_SIZE = 0xff000000 * SECTOR_SIZE;
@@ -160,7 +160,7 @@ export function footerVirtualSize(f: VhdFooter): number {
   return Math.min(chs * SECTOR_SIZE, f.currentSize);
 }
 
-export interface NewFooter {
+interface NewFooter {
   type: VhdType;
   size: number;
   dataOffset?: number;

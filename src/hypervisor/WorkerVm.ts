@@ -18,7 +18,7 @@ const PANIC = 'Kernel panic - not syncing';
 
 export const vmLockName = (vmId: string) => `romvisor:vm:${vmId}`;
 
-export interface WorkerVmDeps {
+interface WorkerVmDeps {
   store: ImageStore;
   appliance(id: string): Appliance | undefined;
   /** Boot configuration for this VM's appliance (module, images, disk). */

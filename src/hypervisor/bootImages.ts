@@ -5,14 +5,14 @@
 import { gunzipIfCompressed } from './gunzipStream.ts';
 import { HypervisorError } from './HypervisorError.ts';
 
-export interface BuiltinBootImages {
+interface BuiltinBootImages {
   firmware: Uint8Array;
   kernel: Uint8Array;
   initrd: Uint8Array;
 }
 
 /** The response body, gunzipped when the URL ends in .gz. */
-export async function fetchBytes(url: string): Promise<Uint8Array> {
+async function fetchBytes(url: string): Promise<Uint8Array> {
   const r = await fetch(url);
   if (!r.ok || !r.body) throw new HypervisorError('download-failed', `GET ${url}: HTTP ${r.status} ${r.statusText}`);
   const body = url.endsWith('.gz') ? await gunzipIfCompressed(r.body) : r.body;

@@ -5,7 +5,7 @@
 import { branchTarget } from './decodeBase.ts';
 import type { DecodedInsn, Operand } from './Types.ts';
 
-export interface DecodedCompressed {
+interface DecodedCompressed {
   /** The c.* form. */
   insn: DecodedInsn;
   /** The equivalent base instruction (what the hart executes). */

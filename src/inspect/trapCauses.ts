@@ -34,7 +34,7 @@ export const EXCEPTION_CAUSES: ReadonlyMap<number, CauseEntry> = new Map([
 ]);
 
 /** Interrupt codes (Interrupt = 1); the code is also the interrupt's bit in mip/mie. */
-export const INTERRUPT_CAUSES: ReadonlyMap<number, CauseEntry> = new Map([
+const INTERRUPT_CAUSES: ReadonlyMap<number, CauseEntry> = new Map([
   [1, entry('Supervisor software interrupt', 'S software', 'software')],
   [3, entry('Machine software interrupt', 'M software', 'software')],
   [5, entry('Supervisor timer interrupt', 'S timer', 'timer')],

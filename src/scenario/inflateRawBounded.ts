@@ -12,11 +12,11 @@ import { CodedError } from '../errors/CodedError.ts';
  * before 64 KiB + 66 KB. Each push costs fflate a fresh 160 KB output buffer, so halving
  * this doubles the cost of every legitimate link (a 60 KB scenario takes ~1.4 ms at 64).
  */
-export const INFLATE_INPUT_CHUNK = 64;
+const INFLATE_INPUT_CHUNK = 64;
 /** The most output fflate can produce in one step, which bounds the overshoot past the cap. */
 export const INFLATE_MAX_STEP_OUTPUT = INFLATE_INPUT_CHUNK * 1032;
 
-export type InflateFailure =
+type InflateFailure =
   | { kind: 'too-large'; producedBytes: number }
   | { kind: 'corrupt'; message: string };
 

@@ -51,7 +51,7 @@ function isAllZero(b: Uint8Array): boolean {
   return true;
 }
 
-export interface IdbChunkBackendOptions {
+interface IdbChunkBackendOptions {
   readOnly?: boolean;
 }
 

@@ -8,8 +8,8 @@
 import type { ApplianceManifest } from '../boot/index.ts';
 import { requestResult } from './idbRequests.ts';
 
-export const DB_NAME = 'romvisor';
-export const DB_VERSION = 1;
+const DB_NAME = 'romvisor';
+const DB_VERSION = 1;
 export const IMAGES = 'images';
 export const CHUNKS = 'chunks';
 export const VMS = 'vms';

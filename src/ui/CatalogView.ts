@@ -8,7 +8,7 @@ import { formatBytes } from '../format/formatBytes.ts';
 import type { Appliance } from '../store/index.ts';
 import { h } from './dom.ts';
 
-export interface CatalogActions {
+interface CatalogActions {
   run(what: string, action: () => Promise<unknown>): Promise<void>;
   /** Opens the file picker (the same one the console's `import` uses). */
   pickFile(): Promise<File | undefined>;

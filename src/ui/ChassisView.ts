@@ -2,7 +2,7 @@
 import type { Disposable } from '../hypervisor/index.ts';
 import { h } from './dom.ts';
 
-export type PowerState = 'off' | 'post' | 'on' | 'halted';
+type PowerState = 'off' | 'post' | 'on' | 'halted';
 
 export class ChassisView implements Disposable {
   readonly el: HTMLElement;

@@ -16,7 +16,7 @@ import { ScenarioPanel } from './scenario/index.ts';
 
 const POWER_KEY = 'romvisor.power';
 
-export interface PlaygroundOptions {
+interface PlaygroundOptions {
   baseUrl: string;
   coreWasmUrl: string;
   /** ?console=messages: console bytes as messages even on a crossOriginIsolated page. */

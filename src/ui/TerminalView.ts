@@ -23,7 +23,7 @@ const THEME: ITheme = {
   white: '#d7dde4',
 };
 
-export interface TerminalViewOptions {
+interface TerminalViewOptions {
   /** Keystrokes and pastes, as the guest should receive them. */
   onData(data: string): void;
   rows?: number;

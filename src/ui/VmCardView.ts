@@ -12,7 +12,7 @@ import { scenarioGuestOf } from './scenario/scenarioOrigin.ts';
 import { shareVm } from './scenario/shareVm.ts';
 import { VmTeachView, type TeachPanel } from './VmTeachView.ts';
 
-export interface VmCardActions {
+interface VmCardActions {
   /** Runs an action, reporting its error to the user. */
   run(what: string, action: () => Promise<unknown>): Promise<void>;
 }

@@ -11,7 +11,7 @@ import type { VirtioBlk } from '../machine/virtio/index.ts';
 import { ImageStore, StoreError } from '../store/index.ts';
 import type { WorkerDiskSpec } from './VmWorkerApi.ts';
 
-export interface DiskFailure {
+interface DiskFailure {
   quota: boolean;
   message: string;
 }

@@ -1,7 +1,7 @@
 import { CodedError } from '../../errors/CodedError.ts';
 
 /** Why a valid scenario could not be run here; the panel shows `message` as it is. */
-export type ScenarioRunErrorCode =
+type ScenarioRunErrorCode =
   /** No appliance by that built-in name or local id in this browser. */
   | 'no-appliance'
   /** The appliance URL could not be fetched. */

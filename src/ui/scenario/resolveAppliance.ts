@@ -12,13 +12,13 @@ import { ScenarioRunError } from './ScenarioRunError.ts';
 /** A URL appliance is held in memory while it is hashed. */
 const MAX_URL_APPLIANCE_BYTES = 1024 * 1024 * 1024;
 
-export interface ResolvedAppliance {
+interface ResolvedAppliance {
   appliance: Appliance;
   /** The stored base image to overlay; undefined for an appliance that boots from RAM. */
   baseImageId?: string;
 }
 
-export type DownloadProgress = (what: string, bytes: number, total: number | undefined) => void;
+type DownloadProgress = (what: string, bytes: number, total: number | undefined) => void;
 
 export async function resolveAppliance(hv: RomHypervisor, ref: ApplianceRef, progress: DownloadProgress): Promise<ResolvedAppliance> {
   let appliance: Appliance | undefined;
