@@ -28,4 +28,5 @@ export {
   type BootLayout,
   type LinuxBootImages,
 } from './linuxBoot.ts';
+export { findPanicLine, PANIC_MARKER, PanicWatch } from './linuxPanic.ts';
 export { buildResetRom, NEXT_MODE_S, RESET_ROM_BASE, type ResetRomConfig } from './resetRom.ts';

@@ -7,12 +7,15 @@
  * An appliance image boots from its own boot partition on virtio-blk; its writes go to a
  * differencing overlay (see applianceDisk.node.ts), never into the image.
  * The terminal is in raw mode (Ctrl-A x quits, as in QEMU); piped stdin is console input.
+ * A kernel panic or a fault loop ends the run (exit 1), as in the page; a silent guest
+ * ends it (exit 3) after --hang-timeout, or by default after SCRIPT_HANG_MS while a script plays.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readApplianceBoot } from '../boot/applianceBoot.ts';
+import { PanicWatch } from '../boot/linuxPanic.ts';
 import { openApplianceDisk, type ApplianceDisk, type OverlayMode } from '../boot/applianceDisk.node.ts';
 import { linuxLoader, MIN_RAM, type LinuxBootImages } from '../boot/linuxBoot.ts';
 import { CodedError } from '../errors/CodedError.ts';
@@ -39,8 +42,15 @@ An overlay serves one run at a time: one in use by another romvisor process is
 refused (exit 2), as is an overlay that is the image itself.
 With no image argument: "base" (appliances/base.vhd.gz) if it is built and no
 --kernel/--initrd is given; otherwise the built-in OpenSBI + Linux 6.1 + busybox
-initramfs. Ctrl-A x quits. Exit codes: 0 powered off, 1 script step failed,
-2 bad input, 3 timeout (script or hang), 4 emulator fault.`;
+initramfs. Ctrl-A x quits.
+A guest that panics ("Kernel panic - not syncing: ...") or is stuck repeating one
+fault ends the run with exit 1 and that line. --hang-timeout ends a run whose guest
+prints nothing for SECONDS (exit 3); while a script (--script, a scenario) plays, a
+guest that prints nothing and passes no step for 60 s is hung unless --hang-timeout
+says otherwise (seconds of guest time with --time deterministic). Without a script
+there is no hang timeout unless given. Exit codes: 0 powered off, 1 the guest
+panicked or crashed or a script step failed, 2 bad input, 3 timeout (script or
+hang), 4 emulator fault.`;
 
 
 
@@ -49,6 +59,20 @@ const CTRL_A = 0x01;
 const MAX_RAM = 2048 * 2 ** 20;
 /** After a script's last step, how long the guest may take to power off. */
 const SCRIPT_GRACE_MS = 15_000;
+/**
+ * While a console script plays, a guest that prints nothing and passes no step for this
+ * long is hung (exit 3), unless --hang-timeout says otherwise. Host time in realtime,
+ * guest time in deterministic time (where it is a fixed instruction count, so the run
+ * ends on the same instruction every time). Not applied once the script has ended.
+ */
+export const SCRIPT_HANG_MS = 60_000;
+/**
+ * After a kernel panic line arrives, the kernel's time to finish printing its panic before
+ * the run ends: host time in realtime (as the page), and in deterministic time a fixed
+ * instruction count (300 ms of guest time), so the console output stays byte-identical.
+ */
+const PANIC_GRACE_MS = 300;
+const PANIC_GRACE_INSNS = 30_000_000n;
 
 /** A command line or scenario file the boot command cannot use. */
 class BadInput extends CodedError<'usage'> {
@@ -281,9 +305,22 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
   const stdin = process.stdin;
   const tty = stdin.isTTY === true;
   let quit = false;
-  let lastOutput = performance.now();
   let scriptDoneAt: number | undefined;
   const loop = new GuestLoop();
+  const deterministic = vm.timeMode === 'deterministic';
+
+  // A kernel panic ends the run once the kernel has had a moment to finish printing it:
+  // at this host time (realtime) or instruction count (deterministic).
+  const panic = new PanicWatch();
+  let panicEnd: { hostMs: number } | { insns: bigint } | undefined;
+
+  // The hang watchdog counts host time, or guest time in deterministic mode, since the last
+  // console output or script step. A deterministic guest idle with nothing to wake it has a
+  // clock that stands still: then host time counts (`frozenSince`).
+  const hangMs = opts.hangMs ?? (opts.script ? SCRIPT_HANG_MS : undefined);
+  const clock = () => (deterministic ? vm.guestMs : performance.now());
+  let lastProgress = clock();
+  let frozenSince: number | undefined;
 
   const player = opts.script
     ? new ConsoleScriptPlayer(opts.script, {
@@ -296,13 +333,19 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
     player.onStep = (r, step) => {
       if (r.status === 'failed') io.stderr(`\nromvisor boot: script step ${r.index + 1} failed: ${r.detail}\n`);
       else if (process.env.ROMVISOR_SCRIPT_VERBOSE) io.stderr(`[step ${r.index + 1} ok ${r.ms} ms ${JSON.stringify(step)}]\n`);
+      lastProgress = clock();
     };
   }
 
   vm.onConsole((bytes) => {
-    lastOutput = performance.now();
-    io.stdout(Buffer.from(bytes).toString('latin1'));
-    player?.feed(Buffer.from(bytes).toString('latin1'));
+    lastProgress = clock();
+    const text = Buffer.from(bytes).toString('latin1');
+    io.stdout(text);
+    panic.feed(text);
+    if (panic.seen && !panicEnd) {
+      panicEnd = deterministic ? { insns: vm.core.instructions + PANIC_GRACE_INSNS } : { hostMs: performance.now() + PANIC_GRACE_MS };
+    }
+    if (!panicEnd) player?.feed(text);
   });
 
   // Console input: a raw terminal (Ctrl-A x quits), or whatever is piped in.
@@ -345,10 +388,23 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
       }
       let outcome;
       try {
-        outcome = vm.run(50);
+        // After a panic, a deterministic run stops exactly at the end of the grace count.
+        const maxInsns = panicEnd && 'insns' in panicEnd ? panicEnd.insns - vm.core.instructions : undefined;
+        outcome = vm.runUntil({ maxMs: 50, maxInsns: maxInsns !== undefined && maxInsns < 0n ? 0n : maxInsns });
       } catch (e) {
         io.stderr(`\nromvisor boot: emulator fault: ${(e as Error).message}\n  ${formatCrashReport(vm.crashReport())}\n`);
         return EXIT.fault;
+      }
+      if (panicEnd) {
+        const over = 'insns' in panicEnd ? vm.core.instructions >= panicEnd.insns : performance.now() >= panicEnd.hostMs;
+        const ended = outcome.kind === 'poweroff' || outcome.kind === 'reboot' || outcome.kind === 'crashed';
+        if (over || ended) {
+          io.stderr(`\nromvisor boot: the guest panicked: ${panic.line}\n`);
+          return EXIT.failed;
+        }
+        // The script and the hang watchdog wait: the panic decides how this run ends.
+        await loop.rest(vm, outcome, 100);
+        continue;
       }
       player?.poll();
       if (player?.failed) {
@@ -379,9 +435,20 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
         if (GuestLoop.settled(vm, outcome)) return EXIT.ok;
         if (now - scriptDoneAt > SCRIPT_GRACE_MS) return EXIT.ok;
       }
-      if (opts.hangMs !== undefined && now - lastOutput > opts.hangMs) {
-        io.stderr(`\nromvisor boot: no console output for ${opts.hangMs / 1000} s; the guest looks hung\n  ${formatCrashReport(vm.crashReport())}\n`);
-        return EXIT.timeout;
+      // The default watchdog is the script's: a guest whose script has ended is not watched.
+      if (hangMs !== undefined && (opts.hangMs !== undefined || !player?.done)) {
+        const frozen = deterministic && outcome.kind === 'idle' && outcome.wakeInMs === undefined && !vm.hasPendingInput && vm.pendingWork() === undefined;
+        frozenSince = frozen ? (frozenSince ?? now) : undefined;
+        // A `wait` step is progress too: its length is added to the allowance.
+        const step = player && !player.done ? player.steps[player.currentStep] : undefined;
+        const allowance = hangMs + (step && 'wait' in step ? step.wait * 1000 : 0);
+        const silent = Math.max(clock() - lastProgress, frozenSince === undefined ? 0 : now - frozenSince);
+        if (silent > allowance) {
+          const what = player ? 'no console output and no script step passed' : 'no console output';
+          const why = opts.hangMs === undefined ? ' (the default while a script plays; --hang-timeout SECONDS changes it)' : '';
+          io.stderr(`\nromvisor boot: ${what} for ${hangMs / 1000} s${deterministic ? ' of guest time' : ''}; the guest looks hung${why}\n  ${formatCrashReport(vm.crashReport())}\n`);
+          return EXIT.timeout;
+        }
       }
       // Sleep while idle until the guest's timer is due, input arrives or disk work the
       // guest waits for settles (at most 100 ms, to poll the script's timeouts).

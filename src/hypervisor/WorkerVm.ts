@@ -3,6 +3,7 @@
  * Worker (wrapped with comlink), the Web Lock on its disk and its console history.
  */
 import * as Comlink from 'comlink';
+import { findPanicLine } from '../boot/index.ts';
 import type { Appliance, DiskState, ImageStore, VmRecord } from '../store/index.ts';
 import { ConsoleRing, type CrashInfo, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
 import { Emitter } from './Emitter.ts';
@@ -14,7 +15,6 @@ const HISTORY_BYTES = 256 * 1024;
 /** A running worker that sends no readout for this long is declared hung. */
 const WATCHDOG_MS = 6000;
 const SHUTDOWN_TIMEOUT_MS = 8000;
-const PANIC = 'Kernel panic - not syncing';
 
 export const vmLockName = (vmId: string) => `romvisor:vm:${vmId}`;
 
@@ -232,15 +232,14 @@ export class WorkerVm implements VmHandle {
 
   private watchForPanic(bytes: Uint8Array): void {
     this.tail = (this.tail + new TextDecoder('latin1').decode(bytes)).slice(-512);
-    const at = this.tail.indexOf(PANIC);
-    if (at < 0 || this._state === 'crashed') return;
-    // "Kernel panic - not syncing: <why>", without the "]---" of the closing marker line.
-    const line = this.tail.slice(at).split(/\r?\n/)[0]!.replace(/\s*\]---\s*$/, '');
+    // "Kernel panic - not syncing: <why>", found as `romvisor boot` finds it.
+    const line = findPanicLine(this.tail);
+    if (line === undefined || this._state === 'crashed') return;
     this.tail = '';
     // Let the rest of the panic message arrive, then stop the spinning guest.
     setTimeout(async () => {
       const info = await this.inspect();
-      this.fail(line.trim(), info);
+      this.fail(line, info);
     }, 300);
   }
 

@@ -74,11 +74,18 @@ describe('Linux boot to a busybox shell', () => {
   });
 
   it('reports a hung guest with pc, privilege and last trap, and exits 3', async () => {
-    // No initrd and no disk: the kernel panics ("Unable to mount root fs") and stops talking.
-    const r = await runCli(['boot', '--kernel', KERNEL, '--initrd', 'none', '--hang-timeout', '4']);
+    // init is a sleep: the guest idles, silent, and nothing else ends the run.
+    const r = await runCli(['boot', ...INITRAMFS, '--append', 'console=ttyS0 rdinit=/bin/sleep -- 86400', '--hang-timeout', '4']);
     assert.equal(r.code, 3, r.stderr);
-    assert.match(r.stdout, /Kernel panic/);
+    assert.match(r.stdout, /Run \/bin\/sleep as init process/);
     assert.match(r.stderr, /no console output for 4 s; the guest looks hung\n {2}pc 0x[0-9a-f]+ in [MSU]-mode/);
+  });
+
+  it('ends a guest whose kernel panics with exit 1 and the panic line, with no --hang-timeout', async () => {
+    // No initrd and no disk: the kernel panics ("Unable to mount root fs").
+    const r = await runCli(['boot', '--kernel', KERNEL, '--initrd', 'none'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /the guest panicked: Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block\(0,0\)\n$/);
   });
 });
 
