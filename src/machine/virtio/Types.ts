@@ -1,6 +1,6 @@
 /**
  * The contracts between the virtio-mmio transport and the device types behind it
- * (virtio-blk now; console, net, rng later).
+ * (virtio-blk, virtio-console).
  */
 import type { GuestMemory } from './GuestMemory.ts';
 import type { Virtqueue } from './Virtqueue.ts';
@@ -25,6 +25,11 @@ export interface VirtioDevice {
   process(index: number, queue: Virtqueue, host: VirtioDeviceHost): boolean;
   /** The driver reset the device. Work still in flight must not touch guest memory afterwards. */
   reset(): void;
+  /**
+   * Called once by the transport it sits behind, for devices that act on their own (console
+   * input, a configuration change) rather than only when the driver kicks a queue.
+   */
+  attach?(host: VirtioDeviceHost): void;
 }
 
 /** What the transport gives a device while it processes and completes requests. */
@@ -41,4 +46,11 @@ export interface VirtioDeviceHost {
   putUsed(queue: number, head: number, written: number, epoch: number): boolean;
   /** Marks the device DEVICE_NEEDS_RESET and tells the driver (configuration change). */
   fail(error: Error): void;
+  /**
+   * Queue `index` while the device is live (DRIVER_OK, not DEVICE_NEEDS_RESET, the queue
+   * ready), for a device that fills buffers when it has data rather than when kicked.
+   */
+  liveQueue(index: number): Virtqueue | undefined;
+  /** The configuration space changed: moves the generation and, once DRIVER_OK, interrupts. */
+  configChanged(): void;
 }

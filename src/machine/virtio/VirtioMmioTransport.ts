@@ -82,6 +82,7 @@ export class VirtioMmioTransport implements VirtioMmioDevice, VirtioDeviceHost {
   private queues: QueueRegisters[];
   private currentEpoch = 0;
   private instructions = 0n;
+  private configGeneration = 0;
   /** The error that put the device in DEVICE_NEEDS_RESET, for diagnostics. */
   lastError: Error | undefined;
   /** Called when the device stops trusting its driver (DEVICE_NEEDS_RESET). */
@@ -94,6 +95,7 @@ export class VirtioMmioTransport implements VirtioMmioDevice, VirtioDeviceHost {
     private readonly setIrq: (level: boolean) => void,
   ) {
     this.queues = this.freshQueues();
+    device.attach?.(this);
   }
 
   private freshQueues(): QueueRegisters[] {
@@ -132,14 +134,14 @@ export class VirtioMmioTransport implements VirtioMmioDevice, VirtioDeviceHost {
       case SHM_BASE_LOW:
       case SHM_BASE_HIGH:
         return 0xffff_ffff;
-      // The configuration space never changes, so its generation never moves.
-      case CONFIG_GENERATION: return 0;
+      // Moves at every change of the configuration space (a console resize).
+      case CONFIG_GENERATION: return this.configGeneration;
       default: return 0;
     }
   }
 
   write(offset: number, size: number, value: number): void {
-    if (offset >= CONFIG) return; // virtio-blk has no writable field we offer (CONFIG_WCE is not offered)
+    if (offset >= CONFIG) return; // no device offers a writable field (virtio-blk CONFIG_WCE, console EMERG_WRITE are not offered)
     if (size !== 4) return;
     value >>>= 0;
     const q = this.queues[this.queueSel];
@@ -269,6 +271,16 @@ export class VirtioMmioTransport implements VirtioMmioDevice, VirtioDeviceHost {
     q.queue.pushUsed(head, written);
     if (!q.queue.interruptSuppressed) this.raise(INTERRUPT_USED_BUFFER);
     return true;
+  }
+
+  liveQueue(index: number): Virtqueue | undefined {
+    if ((this.status & (STATUS_DRIVER_OK | STATUS_DEVICE_NEEDS_RESET)) !== STATUS_DRIVER_OK) return undefined;
+    return this.queues[index]?.queue;
+  }
+
+  configChanged(): void {
+    this.configGeneration = (this.configGeneration + 1) >>> 0;
+    if ((this.status & (STATUS_DRIVER_OK | STATUS_DEVICE_NEEDS_RESET)) === STATUS_DRIVER_OK) this.raise(INTERRUPT_CONFIG_CHANGE);
   }
 
   fail(error: Error): void {

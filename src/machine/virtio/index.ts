@@ -35,3 +35,14 @@ export {
   type VirtioBlkOptions,
   type VirtioBlkStats,
 } from './VirtioBlk.ts';
+export {
+  VirtioConsole,
+  VIRTIO_ID_CONSOLE,
+  VIRTIO_CONSOLE_F_SIZE,
+  CONSOLE_RECEIVEQ,
+  CONSOLE_TRANSMITQ,
+  MAX_TRANSMIT_BYTES,
+  DEFAULT_CONSOLE_SIZE,
+  type ConsoleSize,
+  type VirtioConsoleStats,
+} from './VirtioConsole.ts';
