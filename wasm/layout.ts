@@ -57,7 +57,7 @@ export const ROM_OFFSET: u32 = 0x20000;
 
 /** The last TRAP_LOG_ENTRIES traps, a ring of TRAP_RECORD_SIZE records (machineMap.ts). */
 export const TRAP_LOG_OFFSET: u32 = 0x30000;
-export const TRAP_LOG_ENTRIES: u32 = 256;
+export const TRAP_LOG_ENTRIES: u32 = 512;
 
 export const CEXP_OFFSET: u32 = 0x40000;
 export const CEXP_SIZE: u32 = 0x10000 * 4;

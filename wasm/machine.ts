@@ -5,7 +5,7 @@ import { runBlock } from './cpu/run';
 import { pendingInterrupt, takeTrap } from './cpu/trap';
 import { breakpointPc, skipBreakpoint, tlbFlush, tlbReset } from './cpu/mmu';
 import { resetStages } from './cpu/bootStages';
-import { resetTrapLog, trapLogHead } from './cpu/trapLog';
+import { resetTrapLog, setTrapReturnMask as setReturnMask, trapLogHead } from './cpu/trapLog';
 import { stopOnPrivChange, stopOnTrap } from './cpu/trap';
 import { buildExpansionTable } from './cpu/rvc';
 import { csrIllegal, csrRead } from './cpu/csr';
@@ -150,4 +150,8 @@ export function setStopOnPrivChange(on: bool): void {
 }
 export function getTrapLogHead(): u32 {
   return trapLogHead;
+}
+/** Follow the traps whose exception code has its bit set to their return (wasm/cpu/trapLog.ts). */
+export function setTrapReturnMask(mask: u32): void {
+  setReturnMask(mask);
 }

@@ -112,6 +112,31 @@ export enum BootStageId {
   IdleUser = 5,
 }
 
-/** A trap-log record: { pc, cause, tval, handler }, u64 each. */
-export const TRAP_RECORD_WORDS: u32 = 4;
+/** A trap-log record's u64 words (wasm/cpu/trapLog.ts writes them). */
+export enum TrapRecordWord {
+  /** A trap: where it was taken (mepc/sepc). A return: the xRET's own pc. */
+  Pc = 0,
+  /** With bit 63 for interrupts; 0 in a return. */
+  Cause = 1,
+  /** A trap: mtval/stval. A return: a0 as the return leaves it (a system call's result). */
+  Tval = 2,
+  /** A trap: the handler the hart jumped to. A return: where it resumes (sepc/mepc). */
+  Handler = 3,
+  /** The trap's number since reset (a return has its latest trap's). */
+  Seq = 4,
+  /** Privileges and flags: TRAP_INFO_*. */
+  Info = 5,
+  /** a7 when the record was written: a system call's number at an ecall. */
+  A7 = 6,
+  /** A page fault's walk snapshot: satp, then the PTEs read (top level first) and their addresses. */
+  Satp = 7,
+  Pte0 = 8,
+  PteAddr0 = 11,
+}
+/** Info: the privilege the hart came from (bits 0-1), went to (8-9), a return (bit 16), PTEs in the walk snapshot (24-25). */
+export const TRAP_INFO_FROM_SHIFT: u64 = 0;
+export const TRAP_INFO_TO_SHIFT: u64 = 8;
+export const TRAP_INFO_RETURN: u64 = 1 << 16;
+export const TRAP_INFO_WALK_SHIFT: u64 = 24;
+export const TRAP_RECORD_WORDS: u32 = 16;
 export const TRAP_RECORD_SIZE: u32 = TRAP_RECORD_WORDS * 8;

@@ -12,3 +12,7 @@ export type {
 export { decodeCsrFields, DECODED_CSRS, formatCsrFields } from './csrFields.ts';
 export { causeName, causeOfCounter, nameCause } from './trapCauses.ts';
 export type { CsrField, DecodedCsr } from './csrFields.ts';
+export {
+  checkTrapLogFilter, DEFAULT_TRAP_LOG_FILTER, isDefaultFilter, keepsTrap, parseTrapLogFilter, PRIVILEGES,
+  returnMaskFor, sameFilter, TRAP_KINDS, TRAP_LOG_FILTER_FIELDS, type TrapLogFilter,
+} from './trapLogFilter.ts';

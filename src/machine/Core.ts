@@ -4,7 +4,10 @@
  * rings, RAM offset) come from the module's own exported globals, never from a copy; the
  * machine's map and run() protocol come from wasm/machineMap.ts, which the core compiles too.
  */
-import { BootStageId, RAM_BASE as RAM_BASE_NUMBER, StopReason, TRAP_RECORD_WORDS } from '../../wasm/machineMap.ts';
+import {
+  BootStageId, RAM_BASE as RAM_BASE_NUMBER, StopReason, TRAP_INFO_FROM_SHIFT, TRAP_INFO_RETURN, TRAP_INFO_TO_SHIFT,
+  TRAP_INFO_WALK_SHIFT, TRAP_RECORD_WORDS, TrapRecordWord as W,
+} from '../../wasm/machineMap.ts';
 // Generated from the core by wasm/build.mjs (asc's bindings), never typed by hand.
 import type { CoreExports } from './CoreExports.ts';
 
@@ -33,6 +36,30 @@ export interface TrapRecord {
   tval: bigint;
   /** Where the trap sent the hart (mtvec/stvec, vectored if so). */
   handler: bigint;
+}
+
+/** A page walk as the core read it at an event: satp and the PTEs, top level first. */
+export interface WalkSnapshot {
+  satp: bigint;
+  ptes: { addr: bigint; value: bigint }[];
+}
+
+/**
+ * One record of the core's trap log. A trap, or (`isReturn`) the xRET back to the privilege
+ * a followed trap came from: then `pc` is the xRET's, `handler` where it resumes, `tval`
+ * a0 (a system call's result) and `seq` the latest trap's number.
+ */
+export interface TrapEvent extends TrapRecord {
+  /** Ring position (free-running). */
+  index: number;
+  /** Privilege encodings (0 U, 1 S, 3 M): before and after. */
+  from: number;
+  to: number;
+  isReturn: boolean;
+  /** a7 at the event: the system call's number at a U-mode ecall. */
+  a7: bigint;
+  /** A page fault's walk of its address (a return's: of its fault's address), as it was then. */
+  walk?: WalkSnapshot;
 }
 
 /** Devices the host implements behind MMIO (virtio-mmio), called synchronously. */
@@ -230,19 +257,53 @@ export class Core {
     return { exceptions: Array.from(v.subarray(0, 16)), interrupts: Array.from(v.subarray(16, 32)) };
   }
 
-  /** The most recent traps, oldest first (at most TRAP_LOG_ENTRIES). */
-  trapLog(max = Infinity): TrapRecord[] {
+  /** The most recent traps, oldest first (at most TRAP_LOG_ENTRIES; the returns the ring also holds are left out). */
+  trapLog(max = Infinity): TrapEvent[] {
+    const { events } = this.trapEvents(0);
+    const traps = events.filter((t) => !t.isReturn);
+    return traps.slice(Math.max(0, traps.length - max));
+  }
+
+  /**
+   * The trap log's events (traps, and the returns `setTrapReturnMask` follows) written since
+   * ring position `since`, oldest first; `next` is the position to pass next time and
+   * `lost` how many were overwritten before they could be read.
+   */
+  trapEvents(since: number): { events: TrapEvent[]; next: number; lost: number } {
     const e = this.exports;
     const entries = e.TRAP_LOG_ENTRIES.value as number;
     const head = e.getTrapLogHead() >>> 0;
-    const n = Math.min(head, entries, max);
+    const from = Math.max(since, head - entries, 0);
     const v = new BigUint64Array(this.memory.buffer, e.TRAP_LOG_OFFSET.value, entries * TRAP_RECORD_WORDS);
-    const out: TrapRecord[] = [];
-    for (let i = head - n; i < head; i++) {
+    const events: TrapEvent[] = [];
+    for (let i = from; i < head; i++) {
       const j = (i % entries) * TRAP_RECORD_WORDS;
-      out.push({ seq: i, pc: v[j], cause: v[j + 1], tval: v[j + 2], handler: v[j + 3] });
+      const info = v[j + W.Info];
+      const walkLength = Number((info >> BigInt(TRAP_INFO_WALK_SHIFT)) & 3n);
+      const ev: TrapEvent = {
+        index: i,
+        seq: Number(v[j + W.Seq]),
+        pc: v[j + W.Pc],
+        cause: v[j + W.Cause],
+        tval: v[j + W.Tval],
+        handler: v[j + W.Handler],
+        from: Number((info >> BigInt(TRAP_INFO_FROM_SHIFT)) & 3n),
+        to: Number((info >> BigInt(TRAP_INFO_TO_SHIFT)) & 3n),
+        isReturn: (info & BigInt(TRAP_INFO_RETURN)) !== 0n,
+        a7: v[j + W.A7],
+      };
+      if (walkLength > 0) {
+        ev.walk = { satp: v[j + W.Satp], ptes: [] };
+        for (let k = 0; k < walkLength; k++) ev.walk.ptes.push({ addr: v[j + W.PteAddr0 + k], value: v[j + W.Pte0 + k] });
+      }
+      events.push(ev);
     }
-    return out;
+    return { events, next: head, lost: from - Math.min(since, from) };
+  }
+
+  /** Exception codes (bit n = code n) whose return the trap log records, with a page fault's walk then. */
+  setTrapReturnMask(mask: number): void {
+    this.exports.setTrapReturnMask(mask >>> 0);
   }
 
   /** The TLBs' valid entries: virtual page and host address (the core's own view). */

@@ -58,6 +58,7 @@ export interface CoreExports {
   setStopOnTrap(on: number): void;
   setStopOnPrivChange(on: number): void;
   getTrapLogHead(): number;
+  setTrapReturnMask(mask: number): void;
   /** `u64` */
   stopValue: WebAssembly.Global;
   uartPush(byte: number): number;

@@ -6,9 +6,9 @@
  * these types.
  */
 import type { BootStage } from './Core.ts';
-import type { AccessType, CauseName, CsrField, Privilege, Translation, TrapKind } from '../inspect/index.ts';
+import type { AccessType, CauseName, CsrField, Privilege, Translation, TrapKind, TrapLogFilter } from '../inspect/index.ts';
 
-export type { AccessType, BootStage, CauseName, CsrField, Privilege, Translation, TrapKind };
+export type { AccessType, BootStage, CauseName, CsrField, Privilege, Translation, TrapKind, TrapLogFilter };
 
 // --- boot timeline ---
 
@@ -56,6 +56,22 @@ export interface NamedTrap extends CauseName {
    * (M: firmware, S: kernel); undefined if neither matches any more.
    */
   handledIn?: 'M' | 'S';
+  /** The privilege the trap was taken from. */
+  from: Privilege;
+  /**
+   * Present on a return record: the xRET back to `from`'s privilege after a followed system
+   * call or page fault (the filter's `returns`). Then `pc` is the xRET's address, `handler`
+   * where the hart resumes and `tval` a0 as the return leaves it (a system call's result);
+   * `seq` is the latest trap's.
+   */
+  returnTo?: Privilege;
+  /** a7 at an ecall: the system call's number. */
+  a7?: bigint;
+  /**
+   * A page fault's walk of its address as it was when the fault was taken; on its return,
+   * the walk as it is once the kernel has handled it.
+   */
+  walk?: Translation;
 }
 
 export interface TrapStats {
@@ -70,8 +86,12 @@ export interface TrapStats {
    * has run that long (it ends at the latest slice, so a paused guest keeps its last numbers).
    */
   windowMs: number;
-  /** The most recent traps, oldest first. */
+  /** The most recent traps the filter kept (and their returns), oldest first. */
   recent: NamedTrap[];
+  /** The filter the log was collected with (it applies as records are collected, not only when shown). */
+  filter: TrapLogFilter;
+  /** Records the core wrote faster than they were collected (lost before the filter saw them). */
+  lost: number;
 }
 
 // --- machine state ---
@@ -192,6 +212,8 @@ export interface VmInspectorApi {
   setBreakpoint(pc: bigint | undefined): void;
   /** Lets the instruction at the breakpoint run once, so the next run goes on past it. */
   continuePastBreakpoint(): void;
+  /** Which traps the log collects from now on (those it holds that the new filter drops go too). */
+  setTrapLogFilter(filter: TrapLogFilter): void;
 }
 
 /** What `afterSlice` noticed, for the worker to act on (pause on a breakpoint, tell the page). */

@@ -14,16 +14,18 @@
  * stepped is served and completes; they are asynchronous because that work needs the
  * event loop. The inspector assumes it is the only user of the breakpoint.
  */
-import { BOOT_STAGES, RAM_BASE, type Core } from './Core.ts';
+import { BOOT_STAGES, RAM_BASE, type Core, type TrapEvent } from './Core.ts';
 import {
   csrNumber, decodeCsrFields, disassemble, explainTranslation, fRegName, xRegName,
-  type AccessType, type CsrField, type Privilege, type TranslationState,
+  type AccessType, type CsrField, type Privilege, type Translation, type TranslationState,
 } from '../inspect/index.ts';
 import type {
   AddressReport, CodeLine, ControlResult, CsrView, FpRegisterValue, HartPosition, InspectorEvent,
   MachineSnapshot, NamedTrap, StopName, Timeline, TimelineStage, TrapCounter, TrapStats, VmInspectorApi,
 } from './InspectorTypes.ts';
-import { causeOfCounter, nameCause } from '../inspect/index.ts';
+import {
+  causeOfCounter, DEFAULT_TRAP_LOG_FILTER, keepsTrap, nameCause, returnMaskFor, type TrapLogFilter,
+} from '../inspect/index.ts';
 import { privilegeOf } from '../inspect/privilege.ts';
 import { physicalRegion } from './physicalRegion.ts';
 import { TrapRateWindow } from './TrapRateWindow.ts';
@@ -53,6 +55,11 @@ const SNAPSHOT_CSRS = [
 
 /** How many instructions the snapshot's code listing shows from pc on. */
 const CODE_LINES = 8;
+/** How many filtered trap-log entries the inspector keeps (the panel shows up to this many). */
+const KEPT_TRAPS = 64;
+/** The access a page fault's code names. */
+const FAULT_ACCESS: Record<number, AccessType> = { 12: 'fetch', 13: 'load', 15: 'store' };
+
 /** Default budget of stepUntilTrap / runUntilPrivChange: a few host seconds at most. */
 const DEFAULT_MAX_INSNS = 200_000_000;
 
@@ -73,6 +80,14 @@ export class VmInspector implements VmInspectorApi {
   private readonly window: TrapRateWindow;
   private breakpoint: bigint | undefined;
   private readonly ramView: DataView;
+  private filter: TrapLogFilter = { ...DEFAULT_TRAP_LOG_FILTER };
+  /** The trap log as the filter kept it, oldest first (at most KEPT_TRAPS). */
+  private kept: NamedTrap[] = [];
+  /** The core's trap-log position collected up to, and records lost before collection. */
+  private logNext = 0;
+  private lost = 0;
+  /** By privilege: whether the latest followed trap from it was kept (so its return is). */
+  private readonly awaitingReturn = new Map<Privilege, boolean>();
 
   constructor(private readonly vm: Vm, options: VmInspectorOptions = {}) {
     const core = vm.core;
@@ -119,6 +134,7 @@ export class VmInspector implements VmInspectorApi {
     }
     const counts = core.trapCounts();
     this.window.record(nowMs, [...counts.exceptions, ...counts.interrupts].map(Number));
+    this.collectTraps();
     this.sliceStart = end;
     this.lastMs = nowMs;
     if (this.breakpoint !== undefined && core.pc === this.breakpoint) {
@@ -155,7 +171,8 @@ export class VmInspector implements VmInspectorApi {
       totalSinceBoot += now[i];
       totalLastSecond += lastSecond;
     }
-    const recent = core.trapLog(maxRecent).map((t) => this.nameTrap(t));
+    this.collectTraps();
+    const recent = this.kept.slice(Math.max(0, this.kept.length - maxRecent)).map((t) => this.withHandler(t));
     return {
       priv: privName(core.priv),
       instructions: core.instructions,
@@ -164,6 +181,8 @@ export class VmInspector implements VmInspectorApi {
       totalLastSecond,
       windowMs: base.windowMs,
       recent,
+      filter: { ...this.filter, kinds: [...this.filter.kinds], from: [...this.filter.from] },
+      lost: this.lost,
     };
   }
 
@@ -247,7 +266,91 @@ export class VmInspector implements VmInspectorApi {
     if (this.breakpoint !== undefined && this.core.pc === this.breakpoint) this.core.resumeFromBreakpoint();
   }
 
+  setTrapLogFilter(filter: TrapLogFilter): void {
+    this.collectTraps(); // what ran so far is collected under the old filter
+    this.filter = { ...filter, kinds: [...filter.kinds], from: [...filter.from] };
+    this.core.setTrapReturnMask(returnMaskFor(this.filter));
+    this.awaitingReturn.clear();
+    this.kept = this.kept.filter((t) => (t.returnTo !== undefined ? this.filter.returns : keepsTrap(this.filter, t.kind, t.from)));
+  }
+
   // --- internals ---
+
+  /**
+   * Moves the core's new trap-log records through the filter into `kept`. The core's ring
+   * holds TRAP_LOG_ENTRIES records, many slices' worth; a record overwritten before this
+   * runs is counted in `lost`.
+   */
+  private collectTraps(): void {
+    const { events, next, lost } = this.core.trapEvents(this.logNext);
+    this.logNext = next;
+    this.lost += lost;
+    for (const ev of events) {
+      const t = this.keepEvent(ev);
+      if (t !== undefined) this.kept.push(t);
+    }
+    if (this.kept.length > KEPT_TRAPS) this.kept.splice(0, this.kept.length - KEPT_TRAPS);
+  }
+
+  private keepEvent(ev: TrapEvent): NamedTrap | undefined {
+    const from = privName(ev.from);
+    if (ev.isReturn) {
+      // The core logs the return of every followed trap; keep those whose trap was kept.
+      const to = privName(ev.to);
+      if (!this.filter.returns || this.awaitingReturn.get(to) !== true) return undefined;
+      this.awaitingReturn.delete(to);
+      const named: NamedTrap = { ...nameCause(ev.cause), seq: ev.seq, pc: ev.pc, tval: ev.tval, handler: ev.handler, from, returnTo: to };
+      named.short = `${from === 'M' ? 'mret' : 'sret'} to ${to}`;
+      named.name = `Return from the trap to ${to}-mode (${from === 'M' ? 'mret' : 'sret'}), a0 = ${ev.tval}`;
+      const walk = this.replayWalk(ev, this.lastFaultAccess.get(to), to);
+      if (walk) named.walk = walk;
+      return named;
+    }
+    const named: NamedTrap = { ...nameCause(ev.cause), seq: ev.seq, pc: ev.pc, tval: ev.tval, handler: ev.handler, from };
+    const followed = !named.interrupt && ((returnMaskFor(this.filter) >>> named.code) & 1) === 1;
+    const keep = keepsTrap(this.filter, named.kind, from);
+    if (followed) this.awaitingReturn.set(from, keep);
+    if (!keep) return undefined;
+    if (named.kind === 'syscall') named.a7 = ev.a7;
+    const access = named.interrupt ? undefined : FAULT_ACCESS[named.code];
+    if (access) {
+      this.lastFaultAccess.set(from, access);
+      const walk = this.replayWalk(ev, access, from);
+      if (walk) named.walk = walk;
+    }
+    return named;
+  }
+
+  /** The access of the latest page fault from each privilege, for its return's walk. */
+  private readonly lastFaultAccess = new Map<Privilege, AccessType>();
+
+  /** A page fault's (or its return's) walk of the faulting address, over the PTEs the core read then. */
+  private replayWalk(ev: TrapEvent, access: AccessType | undefined, priv: Privilege): Translation | undefined {
+    if (ev.walk === undefined || access === undefined) return undefined;
+    const ptes = new Map(ev.walk.ptes.map((p) => [p.addr, p.value]));
+    // A return's tval is a0; the fault's address is the walk's: the kept fault's tval.
+    const va = ev.isReturn ? this.faultAddress(priv) : ev.tval;
+    if (va === undefined) return undefined;
+    // mstatus 0: SUM and MXR clear, as for a user access; the walk reads only the snapshot.
+    return explainTranslation(va, access, { satp: ev.walk.satp, priv, mstatus: 0n }, (pa) => ptes.get(pa));
+  }
+
+  /** The address of the latest kept page fault from `priv`. */
+  private faultAddress(priv: Privilege): bigint | undefined {
+    for (let i = this.kept.length - 1; i >= 0; i--) {
+      const t = this.kept[i];
+      if (t.returnTo === undefined && t.from === priv && t.kind === 'page-fault') return t.tval;
+    }
+    return undefined;
+  }
+
+  /** Names the layer that handled a trap by today's trap vectors (they can change, so not at collection). */
+  private withHandler(t: NamedTrap): NamedTrap {
+    if (t.returnTo !== undefined) return t;
+    const layer = this.handlerLayer(t.handler, t.interrupt, t.code);
+    if (layer === undefined) return t;
+    return { ...t, handledIn: layer };
+  }
 
   /**
    * Runs up to `maxInsns` instructions through the Vm, stopping on `stopOn`, the breakpoint
@@ -296,8 +399,8 @@ export class VmInspector implements VmInspectorApi {
     return { pc: this.core.pc, priv: privName(this.core.priv) };
   }
 
-  private nameTrap(t: { seq: number; pc: bigint; cause: bigint; tval: bigint; handler: bigint }): NamedTrap {
-    const named: NamedTrap = { ...nameCause(t.cause), seq: t.seq, pc: t.pc, tval: t.tval, handler: t.handler };
+  private nameTrap(t: TrapEvent): NamedTrap {
+    const named: NamedTrap = { ...nameCause(t.cause), seq: t.seq, pc: t.pc, tval: t.tval, handler: t.handler, from: privName(t.from) };
     const layer = this.handlerLayer(t.handler, named.interrupt, named.code);
     if (layer !== undefined) named.handledIn = layer;
     return named;

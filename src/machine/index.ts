@@ -32,6 +32,7 @@ export type {
   Translation,
   TrapCounter,
   TrapKind,
+  TrapLogFilter,
   TrapStats,
   VmInspectorApi,
 } from './InspectorTypes.ts';

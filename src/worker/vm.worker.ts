@@ -9,7 +9,7 @@ import { GuestLoop } from '../machine/GuestLoop.ts';
 import { formatCrashReport, Vm, type CrashReport } from '../machine/Vm.ts';
 import { linuxLoader, type LinuxBootImages } from '../boot/linuxBoot.ts';
 import { readApplianceBoot } from '../boot/applianceBoot.ts';
-import type { AccessType, Privilege } from '../machine/InspectorTypes.ts';
+import type { AccessType, Privilege, TrapLogFilter } from '../machine/InspectorTypes.ts';
 import { VmInspector } from '../machine/VmInspector.ts';
 import { ConsoleScriptPlayer } from '../scenario/index.ts';
 import type { ConsoleTranscript, CrashInfo, ScriptProgress, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
@@ -198,6 +198,7 @@ class VmWorker implements VmWorkerApi {
   runUntilPrivChange(maxInsns?: number) { return this.whilePaused(() => this.ins().runUntilPrivChange(maxInsns)); }
   setBreakpoint(pc: bigint | undefined) { this.ins().setBreakpoint(pc); }
   continuePastBreakpoint() { this.ins().continuePastBreakpoint(); }
+  setTrapLogFilter(filter: TrapLogFilter) { this.ins().setTrapLogFilter(filter); }
 
   private ins(): VmInspector {
     if (!this.inspector) throw new Error('no VM has been booted in this worker');

@@ -151,6 +151,40 @@ describe('VmInspector on a booted Linux guest', () => {
   });
 });
 
+describe('VmInspector trap-log filter', () => {
+  it('keeps a U-mode ecall and its return, and a page fault with its walk before and after, however many kernel traps come between', async () => {
+    const g = await newGuest();
+    runUntil(g, (e) => e.kind === 'stage' && e.stage === 'shell');
+    for (let i = 0; i < 50 && !g.console().includes('~ # '); i++) g.vm.run(16);
+    g.inspector.setTrapLogFilter({ kinds: ['syscall', 'page-fault'], from: ['U'], hideTimer: true, returns: true });
+    const start = g.console().length;
+    g.vm.sendInput('echo hi\n');
+    for (let i = 0; i < 400 && !/hi\r?\n[^]*# $/.test(g.console().slice(start)); i++) {
+      g.inspector.beforeSlice(performance.now());
+      g.vm.run(16);
+      g.inspector.afterSlice(performance.now());
+    }
+    const s = g.inspector.traps(64);
+    assert.deepEqual(s.filter.from, ['U']);
+    assert.ok(s.recent.length > 0);
+    assert.ok(s.recent.every((t) => t.from === 'U' || t.returnTo === 'U'), 'only traps from U and returns to U');
+    assert.ok(s.recent.every((t) => t.kind === 'syscall' || t.kind === 'page-fault' || t.returnTo !== undefined));
+    const write = s.recent.findIndex((t) => t.short === 'ecall from U' && t.a7 === 64n);
+    assert.ok(write >= 0, 'the shell\'s write() is in the log');
+    const ret = s.recent[write + 1];
+    assert.equal(ret?.returnTo, 'U', 'followed by its return');
+    assert.equal(ret.handler, s.recent[write].pc + 4n, 'sret resumes after the ecall');
+    const fault = s.recent.findIndex((t) => t.kind === 'page-fault' && t.returnTo === undefined);
+    assert.ok(fault >= 0, 'running echo in a new process faults pages in');
+    const before = s.recent[fault].walk;
+    const after = s.recent[fault + 1]?.walk;
+    assert.ok(before?.fault, 'the walk at the fault fails');
+    assert.equal(s.recent[fault + 1].returnTo, 'U');
+    assert.ok(after && after.fault === undefined && after.pa !== undefined, formatTranslation(after!));
+    structuredClone(s);
+  });
+});
+
 describe('VmInspector stepping from a breakpoint', () => {
   it('stops the run loop at the kernel entry and single-steps exactly three instructions', async () => {
     const g = await newGuest();

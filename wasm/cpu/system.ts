@@ -6,6 +6,7 @@ import {
 } from './state';
 import { csrIllegal, csrRead, csrWrite, CSR_MIP, CSR_SATP } from './csr';
 import { mret, sret, effectiveMip } from './trap';
+import { noteReturn } from './trapLog';
 import { tlbFlush } from './mmu';
 import { requestStop, STOP_WFI } from '../stop';
 import { markStage, stageReached, STAGE_IDLE_USER, STAGE_USER } from './bootStages';
@@ -54,11 +55,14 @@ export function execSystem(insn: u32, pc: u64): u32 {
     if (insn == MRET) {
       if (priv != PRV_M) return illegal(insn);
       sysTarget = mret();
+      noteReturn(pc, PRV_M, priv, sysTarget);
       return SYS_JUMP;
     }
     if (insn == SRET) {
       if (priv == PRV_U || (priv == PRV_S && (mstatus & MSTATUS_TSR) != 0)) return illegal(insn);
+      const from = priv;
       sysTarget = sret();
+      noteReturn(pc, from, priv, sysTarget);
       return SYS_JUMP;
     }
     if (insn == WFI) {

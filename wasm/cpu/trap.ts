@@ -33,6 +33,7 @@ export function takeTrap(cause: u64, tval: u64, epc: u64): u64 {
   const interrupt = (cause & CAUSE_INTERRUPT) != 0;
   const code = cause & 63;
   const deleg = interrupt ? mideleg : medeleg;
+  const from = priv;
   lastTrapCause = cause;
   lastTrapPc = epc;
   lastTrapTval = tval;
@@ -62,7 +63,7 @@ export function takeTrap(cause: u64, tval: u64, epc: u64): u64 {
   }
   const base = vector & ~<u64>3;
   const handler = interrupt && (vector & 1) != 0 ? base + 4 * code : base;
-  logTrap(epc, cause, tval, handler);
+  logTrap(epc, cause, tval, handler, from, priv);
   if (stopOnTrap) requestStop(STOP_TRAP, cause);
   return handler;
 }
