@@ -1,4 +1,5 @@
 /** The `romvisor` command. The exit-code table every subcommand uses is in CliIo.ts. */
+import { escapeControl } from '../format/escapeControl.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
 import { runElfCommand } from './runElfCommand.ts';
 
@@ -14,7 +15,9 @@ exit codes: 0 success, 1 guest/script failure, 2 bad input, 3 budget/timeout, 4 
 
 const processIo: CliIo = {
   stdout: (s) => process.stdout.write(s),
-  stderr: (s) => process.stderr.write(s),
+  // Every stderr line is a message the CLI composed, often around a file's bytes, a path,
+  // a scenario title or a guest's panic line: no control byte in it reaches the terminal.
+  stderr: (s) => process.stderr.write(escapeControl(s, { keepNewlines: true })),
   stdoutBytes: (b) => process.stdout.write(b),
 };
 

@@ -8,6 +8,7 @@ import { basename, dirname, relative, resolve } from 'node:path';
 import {
   checkVhd,
   CREATOR_APPLICATION,
+  quoteField,
   readPartitionFile,
   vhdTimeToDate,
   VhdDisk,
@@ -16,6 +17,7 @@ import {
 } from '../disk/index.ts';
 import { chainFiles, DiskLockSet, FileBackend, fileParentResolver, findSameFile } from '../disk/node.ts';
 import { CodedError } from '../errors/CodedError.ts';
+import { escapeControl } from '../format/escapeControl.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import { parseSize } from './parseSize.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
@@ -104,11 +106,11 @@ async function info(path: string, io: CliIo): Promise<number> {
   try {
     const f = disk.footer;
     const lines = [
-      `file:          ${path}`,
+      `file:          ${escapeControl(path)}`,
       `type:          ${disk.type}`,
       `virtual size:  ${bytesExact(disk.virtualSize)}`,
       `current size:  ${f.currentSize}; geometry ${f.geometry.cylinders}/${f.geometry.heads}/${f.geometry.sectorsPerTrack} (C/H/S)`,
-      `creator:       ${JSON.stringify(f.creatorApplication)} version ${f.creatorVersion >>> 16}.${f.creatorVersion & 0xffff}`,
+      `creator:       ${quoteField(f.creatorApplication)} version ${f.creatorVersion >>> 16}.${f.creatorVersion & 0xffff}`,
       `created:       ${vhdTimeToDate(f.timeStamp).toISOString()}`,
       `uuid:          ${disk.uuid}`,
     ];
@@ -118,15 +120,15 @@ async function info(path: string, io: CliIo): Promise<number> {
     }
     const ref = disk.parentReference;
     if (ref && disk.parent) {
-      lines.push(`parent:        ${ref.uniqueId} ${JSON.stringify(ref.unicodeName)}`);
-      for (const l of ref.locators) lines.push(`  locator:     ${l.platform} ${l.path}`);
+      lines.push(`parent:        ${ref.uniqueId} ${quoteField(ref.unicodeName)}`);
+      for (const l of ref.locators) lines.push(`  locator:     ${escapeControl(l.platform)} ${escapeControl(l.path)}`);
       for (let p: VhdDisk | undefined = disk.parent, depth = 1; p; p = p.parent, depth++) {
         const where = p.backend instanceof FileBackend ? p.backend.path : '';
-        lines.push(`  chain ${depth}:     ${p.type} ${p.uuid} ${where}`);
+        lines.push(`  chain ${depth}:     ${p.type} ${p.uuid} ${escapeControl(where)}`);
       }
     }
     const warnings = chainWarnings(disk);
-    for (const w of warnings) lines.push(`warning:       ${w}`);
+    for (const w of warnings) lines.push(`warning:       ${escapeControl(w)}`);
     io.stdout(lines.join('\n') + '\n');
     return EXIT.ok;
   } finally {
@@ -147,15 +149,16 @@ function chainWarnings(disk: VhdDisk): string[] {
  */
 async function check(path: string, io: CliIo): Promise<number> {
   const report = await checkVhd(await FileBackend.open(path, { readOnly: true }), { parentResolver: fileParentResolver() });
-  const warnings = report.warnings.map((w) => `${path}: warning: ${w}\n`).join('');
+  const shown = escapeControl(path);
+  const warnings = report.warnings.map((w) => `${shown}: warning: ${escapeControl(w)}\n`).join('');
   if (report.problems.length === 0) {
     const chain = report.chain.map((c) => `${c.type} ${c.uuid}`).join(' -> ');
-    io.stdout(`${path}: no problems found (${chain})\n${warnings}`);
+    io.stdout(`${shown}: no problems found (${chain})\n${warnings}`);
     return EXIT.ok;
   }
-  io.stdout(report.problems.map((p) => `${path}: ${p}\n`).join('') + warnings);
+  io.stdout(report.problems.map((p) => `${shown}: ${escapeControl(p)}\n`).join('') + warnings);
   const n = report.problems.length;
-  io.stderr(`romvisor vhd check: ${path} is damaged (${n} problem${n === 1 ? '' : 's'})\n`);
+  io.stderr(`romvisor vhd check: ${shown} is damaged (${n} problem${n === 1 ? '' : 's'})\n`);
   return EXIT.badInput;
 }
 
@@ -242,7 +245,7 @@ async function create(p: Parsed, io: CliIo): Promise<number> {
           await child.dispose();
           return id;
         });
-        io.stdout(`${file}: differencing, ${bytesExact(parent.virtualSize)}, uuid ${uuid}, parent ${parent.uuid}\n`);
+        io.stdout(`${escapeControl(file)}: differencing, ${bytesExact(parent.virtualSize)}, uuid ${uuid}, parent ${parent.uuid}\n`);
       } finally {
         if (!owned) await parent.dispose();
       }
@@ -256,7 +259,7 @@ async function create(p: Parsed, io: CliIo): Promise<number> {
       await disk.dispose();
       return id;
     });
-    io.stdout(`${file}: ${type}, ${bytesExact(size)}, uuid ${uuid}, creator ${JSON.stringify(CREATOR_APPLICATION)}\n`);
+    io.stdout(`${escapeControl(file)}: ${type}, ${bytesExact(size)}, uuid ${uuid}, creator ${JSON.stringify(CREATOR_APPLICATION)}\n`);
     return EXIT.ok;
   } finally {
     locks.release();
@@ -284,7 +287,7 @@ async function convert(p: Parsed, io: CliIo): Promise<number> {
         const inputs = chainFiles(disk);
         await lockInputs(inputs, locks);
         await writeOutput(output, inputs, locks, (out) => writeVhdImage(disk, out, type));
-        io.stdout(`${output}: ${type}, ${bytesExact(disk.virtualSize)} from VHD ${input}\n`);
+        io.stdout(`${escapeControl(output)}: ${type}, ${bytesExact(disk.virtualSize)} from VHD ${escapeControl(input)}\n`);
       } finally {
         await disk.dispose();
       }
@@ -297,7 +300,7 @@ async function convert(p: Parsed, io: CliIo): Promise<number> {
       const inputs = [{ path: input, what: input }];
       await lockInputs(inputs, locks);
       await writeOutput(output, inputs, locks, (out) => writeVhdImage(inBackend, out, type));
-      io.stdout(`${output}: ${type}, ${bytesExact(inBackend.size)} from raw ${input}\n`);
+      io.stdout(`${escapeControl(output)}: ${type}, ${bytesExact(inBackend.size)} from raw ${escapeControl(input)}\n`);
     } finally {
       await inBackend.dispose();
     }
@@ -319,7 +322,7 @@ async function exportChain(p: Parsed, io: CliIo): Promise<number> {
     await writeOutput(output, inputs, locks, (out) => writeVhdImage(disk, out, type));
     let depth = 0;
     for (let d = disk.parent; d; d = d.parent) depth++;
-    io.stdout(`${output}: ${type}, ${bytesExact(disk.virtualSize)}, flattened from ${depth + 1} disk(s)\n`);
+    io.stdout(`${escapeControl(output)}: ${type}, ${bytesExact(disk.virtualSize)}, flattened from ${depth + 1} disk(s)\n`);
   } finally {
     await disk.dispose();
     locks.release();

@@ -1,5 +1,6 @@
 import { chsGeometry, chsSectors, MAX_CHS_SECTORS, type ChsGeometry } from './chsGeometry.ts';
 import { vhdChecksum } from './vhdChecksum.ts';
+import { escapeControl } from '../format/escapeControl.ts';
 import { hex } from '../format/hex.ts';
 import { VhdError } from './VhdError.ts';
 
@@ -71,9 +72,12 @@ function ascii(bytes: Uint8Array, start: number, len: number): string {
   return s;
 }
 
-/** Printable form of a 4- or 8-char field for messages, escaping NULs and binary. */
+/**
+ * Printable form of a 4- or 8-char field for messages: quoted, every control byte (C1
+ * too: JSON.stringify passes 0x80–0x9f, and a 0x9d starts an OSC in a terminal) as \xNN.
+ */
 export function quoteField(s: string): string {
-  return JSON.stringify(s);
+  return `"${escapeControl(s).replace(/"/g, '\\"')}"`;
 }
 
 /** Reads a big-endian u64 that must fit a JS number exactly, or reports the field. */

@@ -6,7 +6,7 @@ export { ByteSlice, SliceError } from './ByteSlice.ts';
 export { MemoryBackend } from './MemoryBackend.ts';
 export { VhdError, type VhdErrorCode } from './VhdError.ts';
 export { chsGeometry, type ChsGeometry } from './chsGeometry.ts';
-export { formatUniqueId, MAX_VIRTUAL_SIZE, CREATOR_APPLICATION, vhdTimeToDate, type VhdFooter, type VhdType } from './VhdFooter.ts';
+export { formatUniqueId, MAX_VIRTUAL_SIZE, CREATOR_APPLICATION, vhdTimeToDate, quoteField, type VhdFooter, type VhdType } from './VhdFooter.ts';
 export { DEFAULT_BLOCK_SIZE, type VhdDynamicHeader } from './VhdDynamicHeader.ts';
 export {
   VhdDisk,

@@ -49,8 +49,15 @@ export class TerminalView implements Disposable {
       cursorBlink: true,
       convertEol: false,
       scrollback: 5000,
-      allowProposedApi: false,
       macOptionIsMeta: true,
+      // The guest's bytes reach this terminal as they are, so what a sequence may do beyond
+      // the screen is off: no proposed APIs; OSC 8 hyperlinks are shown but a click opens
+      // nothing (without a handler xterm.js would offer to navigate); no window reports or
+      // manipulation (CSI t). OSC 52 (write the clipboard) does nothing, as no
+      // ClipboardAddon is loaded: keep it that way. Title changes (OSC 0/2) are not listened to.
+      allowProposedApi: false,
+      linkHandler: { activate: () => {}, allowNonHttpProtocols: false },
+      windowOptions: {},
     });
     this.term.loadAddon(this.fit);
     this.term.open(host);

@@ -90,7 +90,7 @@ describe('romvisor vhd commands', () => {
     const i = await cli('info', junk);
     assert.equal(i.code, 2);
     assert.equal(i.err.trim().split('\n').length, 1);
-    assert.match(i.err, /VHD footer at 0xe00: cookie is "\\u0007/);
+    assert.match(i.err, /VHD footer at 0xe00: cookie is "\\x07\\x07/);
     assert.equal((await cli('info', join(dir, 'missing.vhd'))).code, 2);
     assert.equal((await cli('create', join(dir, 'x.vhd'), '12345')).code, 2);
     assert.equal((await cli('frobnicate')).code, 2);
