@@ -12,7 +12,7 @@
  * chain). Every refusal of the files is an ApplianceError; a disk without an MBR or
  * ext2 boot partition throws the disk layer's PartitionError / Ext2Error.
  */
-import { Gunzip } from 'fflate';
+import { inflateBounded, InflateError } from '../compress/inflateBounded.ts';
 import { Ext2Error, openPartitionFileSystem, type ByteSource, type Ext2Reader } from '../disk/index.ts';
 import { ApplianceError } from './ApplianceError.ts';
 import { parseApplianceManifest, type ApplianceManifest } from './ApplianceManifest.ts';
@@ -104,34 +104,16 @@ async function readBootFile(fs: Ext2Reader, path: string, maxBytes: number, opti
 
 /**
  * Unpacks gzip data, refusing to produce more than `maxBytes` (a small file can unpack to
- * gigabytes). fflate rather than DecompressionStream: the same code and errors in every host.
+ * gigabytes), with the appliance's own errors.
  */
 export function gunzipBounded(bytes: Uint8Array, maxBytes: number, where: string): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let ended = false;
-  const inflater = new Gunzip((chunk, final) => {
-    total += chunk.length;
-    if (total > maxBytes) {
-      throw new ApplianceError('too-large', `${where}: unpacks to more than romvisor's ${maxBytes / 2 ** 20} MiB limit`, where);
-    }
-    chunks.push(chunk);
-    if (final) ended = true;
-  });
   try {
-    for (let at = 0; at < bytes.length; at += INFLATE_PIECE) {
-      inflater.push(bytes.subarray(at, at + INFLATE_PIECE), at + INFLATE_PIECE >= bytes.length);
-    }
+    return inflateBounded(bytes, { format: 'gzip', maxBytes, pieceBytes: INFLATE_PIECE });
   } catch (e) {
-    if (e instanceof ApplianceError) throw e;
-    throw new ApplianceError('bad-kernel', `${where}: gzip data does not unpack: ${(e as Error).message}`, where);
+    if (!(e instanceof InflateError)) throw e;
+    const f = e.failure;
+    if (f.kind === 'too-large') throw new ApplianceError('too-large', `${where}: unpacks to more than romvisor's ${maxBytes / 2 ** 20} MiB limit`, where);
+    if (f.kind === 'truncated') throw new ApplianceError('bad-kernel', `${where}: gzip data ends early (truncated file)`, where);
+    throw new ApplianceError('bad-kernel', `${where}: gzip data does not unpack: ${f.message}`, where);
   }
-  if (!ended) throw new ApplianceError('bad-kernel', `${where}: gzip data ends early (truncated file)`, where);
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }

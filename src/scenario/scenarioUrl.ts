@@ -7,7 +7,17 @@
  */
 import { deflateSync } from 'fflate';
 import { Base64urlError, decodeBase64url, encodeBase64url } from './base64url.ts';
-import { InflateError, inflateRawBounded } from './inflateRawBounded.ts';
+import { inflateBounded, InflateError, inflateOvershoot } from '../compress/inflateBounded.ts';
+
+/**
+ * A link is inflated 64 input bytes at a time: at most 64 × 1032 ≈ 66 KB of output per
+ * step, so a bomb is dropped before the cap + 66 KB. Each step costs fflate a fresh 160 KB
+ * output buffer, so halving this doubles the cost of every legitimate link (a 60 KB
+ * scenario takes ~1.4 ms at 64).
+ */
+const LINK_INFLATE_PIECE = 64;
+/** The most a link can inflate past the cap before it is stopped. */
+export const INFLATE_MAX_STEP_OUTPUT = inflateOvershoot(LINK_INFLATE_PIECE);
 import { SCENARIO_LIMITS, type Scenario } from './Scenario.ts';
 import { parseScenarioJsonBytes } from './scenarioJson.ts';
 import { ScenarioError } from './ScenarioError.ts';
@@ -70,7 +80,7 @@ export function decodeScenarioUrl(urlOrHash: string, options: DecodeScenarioOpti
 
   let bytes: Uint8Array;
   try {
-    bytes = inflateRawBounded(deflated, SCENARIO_LIMITS.jsonBytes, options.onInflate);
+    bytes = inflateBounded(deflated, { format: 'raw', maxBytes: SCENARIO_LIMITS.jsonBytes, pieceBytes: LINK_INFLATE_PIECE, onProgress: options.onInflate });
   } catch (e) {
     if (!(e instanceof InflateError)) throw e;
     if (e.failure.kind === 'too-large') {

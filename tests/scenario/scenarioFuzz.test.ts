@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { INFLATE_MAX_STEP_OUTPUT } from '../../src/scenario/inflateRawBounded.ts';
+import { INFLATE_MAX_STEP_OUTPUT } from '../../src/scenario/scenarioUrl.ts';
 import { SCENARIO_LIMITS } from '../../src/scenario/index.ts';
 import { fuzzScenarios, worstDecodeMs } from './scenarioFuzz.ts';
 

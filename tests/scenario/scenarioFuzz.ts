@@ -5,7 +5,7 @@
 // `worstDecodeMs(count)` times the slowest links known, for the benchmarks.
 import { deflateSync } from 'fflate';
 import { encodeBase64url } from '../../src/scenario/base64url.ts';
-import { INFLATE_MAX_STEP_OUTPUT } from '../../src/scenario/inflateRawBounded.ts';
+import { INFLATE_MAX_STEP_OUTPUT } from '../../src/scenario/scenarioUrl.ts';
 import { decodeScenarioUrl, encodeScenarioUrl, SCENARIO_LIMITS, ScenarioError, validateScenario, type Scenario } from '../../src/scenario/index.ts';
 import { randomScenario } from './randomScenario.ts';
 import { SeededRandom } from '../SeededRandom.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deflateSync } from 'fflate';
 import { encodeBase64url } from '../../src/scenario/base64url.ts';
-import { INFLATE_MAX_STEP_OUTPUT } from '../../src/scenario/inflateRawBounded.ts';
+import { INFLATE_MAX_STEP_OUTPUT } from '../../src/scenario/scenarioUrl.ts';
 import {
   decodeScenarioUrl,
   encodeScenarioUrl,

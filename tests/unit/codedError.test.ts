@@ -15,7 +15,7 @@ import { TranslationError } from '../../src/inspect/pageWalk.ts';
 import { VirtioError } from '../../src/machine/virtio/VirtioError.ts';
 import { Base64urlError } from '../../src/scenario/base64url.ts';
 import { ScriptError } from '../../src/scenario/consoleScript.ts';
-import { InflateError } from '../../src/scenario/inflateRawBounded.ts';
+import { InflateError } from '../../src/compress/inflateBounded.ts';
 import { ScenarioError } from '../../src/scenario/ScenarioError.ts';
 import { StoreError } from '../../src/store/StoreError.ts';
 import { ScenarioRunError } from '../../src/ui/scenario/ScenarioRunError.ts';
