@@ -13,6 +13,8 @@ import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm } from '../../src/machine/Vm.ts';
 import type { BlockDevice } from '../../src/machine/virtio/index.ts';
 import { CLEAN_POWEROFF } from './runCli.ts';
+import { SeededRandom } from '../SeededRandom.ts';
+import { delayedDisk } from './delayedDisk.ts';
 import { buildTestAppliance, PROMPT, type TestAppliance } from './testAppliance.ts';
 
 const FIRMWARE = fileURLToPath(new URL('../../roms/opensbi/fw_dynamic.bin', import.meta.url));
@@ -20,28 +22,8 @@ const COMMANDS = 'dd if=/dev/zero of=/root/z bs=4k count=256; sync; echo 3 > /pr
 
 /** Delays every request by 0..maxMs (seeded), so completions settle at random host times. */
 function jittery(disk: VhdDisk, seed: number, maxMs: number): BlockDevice {
-  let x = seed;
-  const delay = () => new Promise<void>((r) => setTimeout(r, ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) % (maxMs + 1))));
-  return {
-    get size() {
-      return disk.size;
-    },
-    get readOnly() {
-      return disk.readOnly;
-    },
-    read: async (o, l) => {
-      await delay();
-      return disk.read(o, l);
-    },
-    write: async (o, d) => {
-      await delay();
-      return disk.write(o, d);
-    },
-    flush: async () => {
-      await delay();
-      return disk.flush();
-    },
-  };
+  const rng = new SeededRandom(seed);
+  return delayedDisk(disk, () => rng.int(0, maxMs));
 }
 
 async function session(appliance: TestAppliance, wrap: (d: VhdDisk) => BlockDevice): Promise<{ console: string; instructions: bigint }> {

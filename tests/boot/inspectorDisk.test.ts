@@ -13,35 +13,12 @@ import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm } from '../../src/machine/Vm.ts';
 import { VmInspector } from '../../src/machine/VmInspector.ts';
 import type { BlockDevice } from '../../src/machine/virtio/index.ts';
+import { delayedDisk } from './delayedDisk.ts';
 import { buildTestAppliance, PROMPT, type TestAppliance } from './testAppliance.ts';
 
 const FIRMWARE = fileURLToPath(new URL('../../roms/opensbi/fw_dynamic.bin', import.meta.url));
 /** Reads the whole busybox binary from the disk (the page cache dropped first). */
 const COMMAND = 'echo 3 > /proc/sys/vm/drop_caches; md5sum /bin/busybox; echo STEPPED-$((6*7))\n';
-
-/** A disk whose every request takes a few ms of host time, so requests are in flight while the guest is stepped. */
-function slow(disk: VhdDisk, counter: { completed: number }): BlockDevice {
-  const later = () => new Promise<void>((r) => setTimeout(r, 2));
-  return {
-    get size() {
-      return disk.size;
-    },
-    get readOnly() {
-      return disk.readOnly;
-    },
-    read: async (o, l) => {
-      await later();
-      const data = await disk.read(o, l);
-      counter.completed++;
-      return data;
-    },
-    write: async (o, d) => {
-      await later();
-      return disk.write(o, d);
-    },
-    flush: () => disk.flush(),
-  };
-}
 
 describe('a guest driven only by the debugger', () => {
   let appliance: TestAppliance;
@@ -59,7 +36,7 @@ describe('a guest driven only by the debugger', () => {
         ramBytes: 64 << 20,
         timeMode,
         boot: linuxLoader({ ...boot.images, firmware: new Uint8Array(readFileSync(FIRMWARE)) }),
-        disks: [{ disk: slow(disk, reads) }],
+        disks: [{ disk: delayedDisk(disk, () => 2, () => reads.completed++) }],
       });
       let out = '';
       vm.onConsole((b) => (out += Buffer.from(b).toString('latin1')));
