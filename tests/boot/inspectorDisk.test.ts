@@ -12,7 +12,6 @@ import { FileBackend } from '../../src/disk/node.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm } from '../../src/machine/Vm.ts';
 import { VmInspector } from '../../src/machine/VmInspector.ts';
-import type { BlockDevice } from '../../src/machine/virtio/index.ts';
 import { delayedDisk } from './delayedDisk.ts';
 import { buildTestAppliance, PROMPT, type TestAppliance } from './testAppliance.ts';
 
