@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ManagementShell } from './ManagementShell.ts';
+import { ManagementShell, wrapWords } from './ManagementShell.ts';
 import type { Hypervisor, NewVmOptions, VmHandle } from './Types.ts';
 
 /** Just enough of a hypervisor to watch what the shell asks of it. */
@@ -110,5 +110,62 @@ describe('the management console', () => {
     await tick();
     await tick();
     assert.deepEqual(fake.calls, ['start web', 'stop web']);
+  });
+
+  test("a file's bytes, a name or an error's text never reach the terminal as control characters", async () => {
+    const fake = fakeHypervisor();
+    const hostile = 'evil\x1b[2J\x1b]0;pwned\x07\x9d8;;https://x/\x9c\x9b31m';
+    (fake.hv as unknown as { importVhd: unknown }).importVhd = async () => {
+      // What VhdError said before: the cookie's bytes as they are.
+      throw new Error(`VHD footer at 0x0: cookie is "${hostile}", expected "conectix"`);
+    };
+    (fake.hv as unknown as { appliances: unknown }).appliances = () => [{ id: 'x', name: hostile, title: hostile, boot: 'disk', sizeBytes: 1 }];
+    let out = '';
+    const sh = new ManagementShell(fake.hv, { write: (t) => (out += t), pickFile: async () => new File([hostile], hostile), download: () => {}, focusVm: () => {} });
+    sh.start();
+    sh.input('import\r');
+    await tick();
+    await tick();
+    sh.input('list appliances\r');
+    await tick();
+    sh.input(`start ${hostile}\r`);
+    await tick();
+    // Only what the shell writes itself is left: its colours (SGR), CR and LF, its erase-line.
+    const rest = out.replace(/\x1b\[[0-9;]*[mK]/g, '').replace(/\r\n/g, '\n').replace(/\r/g, '');
+    assert.ok(!/[\x00-\x09\x0b-\x1f\x7f-\x9f]/.test(rest), `a control character reached the terminal: ${JSON.stringify(rest)}`);
+    assert.match(rest, /error: VHD footer at 0x0: cookie is "evil\\x1b\[2J\\x1b\]0;pwned\\x07\\x9d8;;https:\/\/x\/\\x9c\\x9b31m"/);
+    assert.match(rest, /evil\\x1b\[2J/); // the appliance list
+  });
+
+  test('typed or pasted C1 controls are not echoed', async () => {
+    const { sh } = shell();
+    let out = '';
+    const sh2 = new ManagementShell(fakeHypervisor().hv, { write: (t) => (out += t), pickFile: async () => undefined, download: () => {}, focusVm: () => {} });
+    sh2.input('ab\x9b2Jc\x9d0;x\x07');
+    assert.ok(!/[\x7f-\x9f\x07]/.test(out), JSON.stringify(out));
+    assert.match(out, /ab2Jc0;x/);
+    void sh;
+  });
+
+  test('help wraps at word boundaries for the terminal width', async () => {
+    for (const cols of [80, 60, 40, 24]) {
+      let out = '';
+      const sh = new ManagementShell(fakeHypervisor().hv, { write: (t) => (out += t), pickFile: async () => undefined, download: () => {}, focusVm: () => {}, columns: () => cols });
+      sh.input('help\r');
+      await tick();
+      const lines = out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split('\r\n');
+      for (const l of lines) assert.ok(l.length < cols, `${cols} columns: "${l}" is ${l.length} long`);
+      const text = lines.join(' ').replace(/\s+/g, ' ');
+      // Every help text is still there, whole words in order: nothing was cut mid-word.
+      for (const phrase of ['the catalog, or the VMs and their state', 'create a VM (MEM in MiB; ARGS: extra kernel arguments)', "download a stopped VM's disk as one VHD", 'Tab completes, ↑/↓ recall.']) {
+        assert.ok(text.includes(phrase), `${cols} columns: "${phrase}" is not whole in\n${lines.join('\n')}`);
+      }
+    }
+  });
+
+  test('wrapWords breaks at spaces and cuts only words longer than a line', () => {
+    assert.deepEqual(wrapWords('power a VM off (committed disk writes stay)', 16), ['power a VM off', '(committed disk', 'writes stay)']);
+    assert.deepEqual(wrapWords('abcdefghij kl', 4), ['abcd', 'efgh', 'ij', 'kl']);
+    assert.deepEqual(wrapWords('', 10), ['']);
   });
 });

@@ -1,8 +1,11 @@
 /**
  * The hypervisor's management console: a line editor and a small command language over
  * the `Hypervisor` API, the same calls the page's buttons make. It knows nothing of
- * xterm.js: keystrokes come in as strings, text (with ANSI colours) goes out.
+ * xterm.js: keystrokes come in as strings, text (with ANSI colours) goes out. Every value
+ * it did not write itself (names, titles, file names, error messages) goes through
+ * `escapeControl` (imported as `esc`), so a hostile name cannot drive the terminal.
  */
+import { escapeControl as esc } from '../format/escapeControl.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import type { Hypervisor, VmHandle } from './Types.ts';
 
@@ -14,6 +17,8 @@ export interface ShellHost {
   download(blob: Blob, fileName: string): void;
   /** Brings a VM's console into view and gives it the keyboard. */
   focusVm(vm: VmHandle): void;
+  /** The terminal's width in columns, for wrapping long lines at word boundaries (80 if absent). */
+  columns?(): number;
 }
 
 const PROMPT = '\x1b[1;36mromvisor\x1b[0m> ';
@@ -27,6 +32,28 @@ interface Command {
   usage: string;
   help: string;
   run(args: string[]): Promise<void> | void;
+}
+
+/**
+ * Splits `text` into lines of at most `width` columns, breaking at spaces (a word longer
+ * than a line is cut only then). Plain text only: wrap before adding colours.
+ */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (let word of text.split(/ +/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = '';
+    }
+    while (word.length > width) {
+      lines.push(word.slice(0, width));
+      word = word.slice(width);
+    }
+    line = line ? `${line} ${word}` : word;
+  }
+  if (line || lines.length === 0) lines.push(line);
+  return lines;
 }
 
 export function formatUptime(ms: number): string {
@@ -149,7 +176,8 @@ export class ManagementShell {
       case '\t':
         return this.complete();
       default:
-        if (k.length === 1 && k >= ' ' && k !== '\x7f') {
+        // Printable only: C1 controls (0x80–0x9f) are >= ' ' but a terminal obeys them.
+        if (k.length === 1 && k >= ' ' && !(k >= '\x7f' && k <= '\x9f')) {
           this.line = this.line.slice(0, this.cursor) + k + this.line.slice(this.cursor);
           this.cursor++;
           if (this.cursor === this.line.length) this.host.write(k);
@@ -187,7 +215,7 @@ export class ManagementShell {
       this.cursor += add.length;
       this.redraw();
     } else if (hits.length > 1) {
-      this.host.write(`\r\n${hits.join('  ')}\r\n`);
+      this.host.write(`\r\n${esc(hits.join('  '))}\r\n`);
       this.redraw();
     }
   }
@@ -218,7 +246,7 @@ export class ManagementShell {
       try {
         await this.execute(text);
       } catch (e) {
-        this.println(RED(`error: ${(e as Error).message}`));
+        this.println(RED(`error: ${esc((e as Error).message)}`));
       } finally {
         this.busy = false;
       }
@@ -232,7 +260,7 @@ export class ManagementShell {
     const [name, ...args] = text.split(/\s+/);
     const cmd = this.commands.find((c) => c.names.includes(name!.toLowerCase()));
     if (!cmd) {
-      this.println(RED(`unknown command "${name}"; type help`));
+      this.println(RED(`unknown command "${esc(name!)}"; type help`));
       return;
     }
     await cmd.run(args);
@@ -268,8 +296,19 @@ export class ManagementShell {
         usage: 'help',
         help: 'this list',
         run: () => {
-          for (const c of this.commands) this.println(`  ${BOLD(c.usage.padEnd(30))} ${c.help}`);
-          this.println(DIM('  VMs can be named by name, id or number; Tab completes, ↑/↓ recall.'));
+          // Wrapped at word boundaries for the terminal's width: beside the usage column when
+          // there is room for it, on its own indented lines below the usage when not.
+          const cols = Math.max(20, this.host.columns?.() ?? 80);
+          const usageWidth = Math.max(...this.commands.map((c) => c.usage.length));
+          const beside = cols - (usageWidth + 3) >= 24;
+          const indent = beside ? usageWidth + 3 : 4;
+          for (const c of this.commands) {
+            const lines = wrapWords(c.help, cols - indent - 1);
+            if (beside) this.println(`  ${BOLD(c.usage.padEnd(usageWidth))} ${lines.shift()}`);
+            else for (const u of wrapWords(c.usage, cols - 3)) this.println(`  ${BOLD(u)}`);
+            for (const l of lines) this.println(`${' '.repeat(indent)}${l}`);
+          }
+          for (const l of wrapWords('VMs can be named by name, id or number; Tab completes, ↑/↓ recall.', cols - 3)) this.println(DIM(`  ${l}`));
         },
       },
       {
@@ -292,7 +331,7 @@ export class ManagementShell {
           const mem = args[2] ? Number(args[2]) : undefined;
           if (mem !== undefined && !Number.isInteger(mem)) throw new Error(`memory "${args[2]}" is not a whole number of MiB`);
           const vm = await hv.createVm(args[0], { name: args[1], memoryMiB: mem, extraArgs: args.slice(3).join(' ') });
-          this.println(`created ${BOLD(vm.record.name)} (${vm.record.memoryMiB} MiB) from ${vm.appliance?.title ?? args[0]}`);
+          this.println(`created ${BOLD(esc(vm.record.name))} (${vm.record.memoryMiB} MiB) from ${esc(vm.appliance?.title ?? args[0])}`);
         },
       },
       {
@@ -302,7 +341,7 @@ export class ManagementShell {
         run: async (args) => {
           const vm = this.vmArg(args, 'start VM');
           await vm.start();
-          this.println(`${BOLD(vm.record.name)} is ${vm.state}`);
+          this.println(`${BOLD(esc(vm.record.name))} is ${vm.state}`);
         },
       },
       {
@@ -312,7 +351,7 @@ export class ManagementShell {
         run: async (args) => {
           const vm = this.vmArg(args, 'stop VM');
           await vm.stop();
-          this.println(`${BOLD(vm.record.name)} is ${vm.state}`);
+          this.println(`${BOLD(esc(vm.record.name))} is ${vm.state}`);
         },
       },
       {
@@ -322,7 +361,7 @@ export class ManagementShell {
         run: async (args) => {
           const vm = this.vmArg(args, 'reset VM');
           await vm.reset();
-          this.println(`${BOLD(vm.record.name)} reset`);
+          this.println(`${BOLD(esc(vm.record.name))} reset`);
         },
       },
       {
@@ -332,7 +371,7 @@ export class ManagementShell {
         run: async (args) => {
           const vm = this.vmArg(args, 'pause VM');
           await vm.pause();
-          this.println(`${BOLD(vm.record.name)} is ${vm.state}`);
+          this.println(`${BOLD(esc(vm.record.name))} is ${vm.state}`);
         },
       },
       {
@@ -342,7 +381,7 @@ export class ManagementShell {
         run: async (args) => {
           const vm = this.vmArg(args, 'resume VM');
           await vm.resume();
-          this.println(`${BOLD(vm.record.name)} is ${vm.state}`);
+          this.println(`${BOLD(esc(vm.record.name))} is ${vm.state}`);
         },
       },
       {
@@ -357,9 +396,10 @@ export class ManagementShell {
         help: 'state, readout and where the hart is',
         run: async (args) => {
           const vm = this.vmArg(args, 'info VM');
-          this.println(`${BOLD(vm.record.name)}: ${vm.state}${vm.stateDetail ? ` (${vm.stateDetail})` : ''}, ${vm.record.memoryMiB} MiB, ${vm.appliance?.title ?? vm.record.applianceId}`);
-          if (vm.stats) this.println(`  ${vm.stats.mips.toFixed(1)} MIPS, up ${formatUptime(vm.stats.uptimeMs)}, ${vm.stats.instructions.toLocaleString('en')} instructions`);
-          if (vm.crash) this.println(RED(`  crashed: ${vm.crash.reason}`));
+          this.println(`${BOLD(esc(vm.record.name))}: ${vm.state}${vm.stateDetail ? ` (${esc(vm.stateDetail)})` : ''}, ${vm.record.memoryMiB} MiB, ${esc(vm.appliance?.title ?? vm.record.applianceId)}`);
+          const live = vm.state === 'running' || vm.state === 'paused' || vm.state === 'stopping';
+          if (vm.stats) this.println(`  ${live ? `${vm.stats.mips.toFixed(1)} MIPS, up` : 'last run lasted'} ${formatUptime(vm.stats.uptimeMs)}, ${vm.stats.instructions.toLocaleString('en')} instructions`);
+          if (vm.crash) this.println(RED(`  crashed: ${esc(vm.crash.reason)}`));
           const info = await vm.inspect();
           if (info) this.println(`  pc ${info.pc} (${info.priv}-mode); last trap: ${info.lastTrap.kind} ${info.lastTrap.cause} at ${info.lastTrap.pc}, tval ${info.lastTrap.tval}`);
           const disk = await vm.diskState();
@@ -372,9 +412,9 @@ export class ManagementShell {
         help: 'remove a stopped VM and its disk',
         run: async (args) => {
           const vm = this.vmArg(args, 'delete VM');
-          if (!(await this.confirm(`Delete ${vm.record.name} and its disk?`))) return this.println('kept');
+          if (!(await this.confirm(`Delete ${esc(vm.record.name)} and its disk?`))) return this.println('kept');
           await hv.deleteVm(vm.id);
-          this.println(`deleted ${vm.record.name}`);
+          this.println(`deleted ${esc(vm.record.name)}`);
         },
       },
       {
@@ -386,7 +426,7 @@ export class ManagementShell {
           const file = await this.host.pickFile();
           if (!file) return this.println('cancelled');
           const a = await hv.importVhd(file, file.name);
-          this.println(GREEN(`imported ${a.name}: ${formatBytes(a.virtualSize ?? 0)} disk`));
+          this.println(GREEN(`imported ${esc(a.name)}: ${formatBytes(a.virtualSize ?? 0)} disk`));
         },
       },
       {
@@ -397,7 +437,7 @@ export class ManagementShell {
           const vm = this.vmArg(args, 'export VM');
           const { blob, fileName } = await hv.exportDisk(vm.id);
           this.host.download(blob, fileName);
-          this.println(`exported ${fileName} (${formatBytes(blob.size)})`);
+          this.println(`exported ${esc(fileName)} (${formatBytes(blob.size)})`);
         },
       },
       {
@@ -406,9 +446,9 @@ export class ManagementShell {
         help: "throw away a stopped VM's changes",
         run: async (args) => {
           const vm = this.vmArg(args, 'reset-disk VM');
-          if (!(await this.confirm(`Reset the disk of ${vm.record.name} to its base image? Every change is lost.`))) return this.println('kept');
+          if (!(await this.confirm(`Reset the disk of ${esc(vm.record.name)} to its base image? Every change is lost.`))) return this.println('kept');
           await hv.resetDisk(vm.id);
-          this.println(`${vm.record.name}: disk is pristine again`);
+          this.println(`${esc(vm.record.name)}: disk is pristine again`);
         },
       },
       {
@@ -439,18 +479,18 @@ export class ManagementShell {
     list.forEach((a, i) => {
       const vms = this.hv.vms().filter((v) => v.record.applianceId === a.id).length;
       const kind = a.boot === 'ram' ? 'RAM' : a.imageId ? 'disk, stored' : 'disk, not yet fetched';
-      this.println(`${String(i + 1).padStart(2)}  ${BOLD(a.name.padEnd(16))} ${a.title}  ${DIM(`(${kind}, ${formatBytes(a.sizeBytes)}, ${vms} VM${vms === 1 ? '' : 's'})`)}`);
+      this.println(`${String(i + 1).padStart(2)}  ${BOLD(esc(a.name).padEnd(16))} ${esc(a.title)}  ${DIM(`(${kind}, ${formatBytes(a.sizeBytes)}, ${vms} VM${vms === 1 ? '' : 's'})`)}`);
     });
   }
 
   private listVms(): void {
     const list = this.hv.vms();
     if (list.length === 0) return this.println(DIM('no VMs yet: new APPLIANCE'));
-    const w = Math.max(...list.map((v) => v.record.name.length));
+    const w = Math.max(...list.map((v) => esc(v.record.name).length));
     list.forEach((v, i) => {
       const s = v.stats && v.state === 'running' ? ` ${v.stats.mips.toFixed(0)} MIPS, up ${formatUptime(v.stats.uptimeMs)}` : '';
       const state = v.state === 'running' ? GREEN(v.state.padEnd(8)) : v.state === 'crashed' ? RED(v.state.padEnd(8)) : v.state.padEnd(8);
-      this.println(`${String(i + 1).padStart(2)} ${BOLD(v.record.name.padEnd(w))} ${state} ${String(v.record.memoryMiB).padStart(4)} MiB ${v.appliance?.name ?? v.record.applianceId}${s}`);
+      this.println(`${String(i + 1).padStart(2)} ${BOLD(esc(v.record.name).padEnd(w))} ${state} ${String(v.record.memoryMiB).padStart(4)} MiB ${esc(v.appliance?.name ?? v.record.applianceId)}${s}`);
     });
   }
 }

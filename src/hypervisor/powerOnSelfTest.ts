@@ -1,8 +1,10 @@
 /**
  * The firmware stage the virtual server plays at power-on, before the hypervisor's
- * console takes over: memory count, the hypervisor found in flash, the image store and
- * the appliances in it. It runs while the hypervisor itself loads (`ready`).
+ * console takes over: host memory as the browser reports it, the hypervisor found in
+ * flash, the image store, the appliances in it and the RAM the VMs ask for. It runs
+ * while the hypervisor itself loads (`ready`).
  */
+import { escapeControl } from '../format/escapeControl.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import type { StorageUse } from '../store/index.ts';
 import type { Hypervisor } from './Types.ts';
@@ -11,7 +13,8 @@ export interface PostOptions {
   write(text: string): void;
   /** Milliseconds between beats; 0 in tests. */
   beatMs: number;
-  hostMemoryMiB: number;
+  /** navigator.deviceMemory: the browser's rounded (and capped) GiB figure; undefined where it has none. */
+  deviceMemoryGiB: number | undefined;
   cores: number;
 }
 
@@ -23,20 +26,20 @@ export async function powerOnSelfTest(ready: Promise<Hypervisor>, o: PostOptions
   w('\x1b[1mromvisor server firmware\x1b[0m ROM v1.0\r\n');
   w(`\x1b[2mhost: ${o.cores} core(s) · guests: RV64GC in WebAssembly\x1b[0m\r\n\r\n`);
   await sleep(o.beatMs);
-  // Count the memory up, the way a POST screen does.
-  const steps = 8;
-  for (let i = 1; i <= steps; i++) {
-    w(`\rMemory test: ${String(Math.round((o.hostMemoryMiB * i) / steps)).padStart(6)} MiB`);
-    await sleep(o.beatMs / 3);
-  }
-  w(` ${OK}\r\n`);
+  // Only figures a user can check: the browser's own (rounded) device-memory figure, and
+  // below, the RAM the defined VMs ask for. The page cannot measure or test host memory.
+  w(
+    o.deviceMemoryGiB
+      ? `Host memory: about ${o.deviceMemoryGiB} GiB \x1b[2m(the browser's rounded figure)\x1b[0m\r\n`
+      : 'Host memory: not reported by this browser\r\n',
+  );
   w('Flash: looking for a hypervisor ...');
   let hv: Hypervisor;
   try {
     hv = await ready;
   } catch (e) {
     w(' \x1b[31mFAILED\x1b[0m\r\n');
-    w(`\x1b[31m${(e as Error).message}\x1b[0m\r\nSystem halted.\r\n`);
+    w(`\x1b[31m${escapeControl((e as Error).message)}\x1b[0m\r\nSystem halted.\r\n`);
     throw e;
   }
   const f = hv.firmware;
@@ -54,11 +57,12 @@ export async function powerOnSelfTest(ready: Promise<Hypervisor>, o: PostOptions
   w(`Appliances in the store: ${list.length}\r\n`);
   for (const a of list) {
     const where = a.boot === 'ram' ? 'in RAM' : a.imageId ? 'stored' : 'not fetched yet';
-    w(`  \x1b[36m${a.name.padEnd(10)}\x1b[0m ${formatBytes(a.sizeBytes).padStart(8)}  \x1b[2m${where}\x1b[0m\r\n`);
+    w(`  \x1b[36m${escapeControl(a.name).padEnd(10)}\x1b[0m ${formatBytes(a.sizeBytes).padStart(8)}  \x1b[2m${where}\x1b[0m\r\n`);
     await sleep(o.beatMs / 4);
   }
-  const vms = hv.vms().length;
-  w(`VMs defined: ${vms}\r\n`);
+  const vms = hv.vms();
+  const ram = vms.reduce((n, v) => n + v.record.memoryMiB, 0);
+  w(`VMs defined: ${vms.length}${vms.length ? `, ${ram} MiB of guest RAM between them` : ''}\r\n`);
   w(`Guest consoles: ${f.consoleTransport === 'shared-ring' ? 'shared-memory rings' : 'transferred messages'}\r\n\r\n`);
   await sleep(o.beatMs);
   w('Booting hypervisor from flash ...\r\n\r\n');

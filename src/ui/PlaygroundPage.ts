@@ -128,7 +128,7 @@ export class PlaygroundPage {
       await powerOnSelfTest(ready, {
         write: (t) => this.hvTerm.write(t),
         beatMs: quick ? 40 : 160,
-        hostMemoryMiB: ((navigator as Navigator & { deviceMemory?: number }).deviceMemory ?? 4) * 1024,
+        deviceMemoryGiB: (navigator as Navigator & { deviceMemory?: number }).deviceMemory,
         cores: navigator.hardwareConcurrency ?? 1,
       });
       hv = await ready;
@@ -146,6 +146,7 @@ export class PlaygroundPage {
       pickFile: () => this.pickFile(),
       download,
       focusVm: (vm) => this.focusVm(vm),
+      columns: () => this.hvTerm.term.cols,
     });
     const run = (what: string, action: () => Promise<unknown>) => this.run(what, action);
     const catalog = new CatalogView(hv, { run, pickFile: () => this.pickFile() });
@@ -225,7 +226,10 @@ export class PlaygroundPage {
         this.chassis.diskActivity();
         break;
       case 'storage-changed':
+        // A disk reset or deleted from the console as from a card: every card reads its
+        // disk again, and a card whose state changed has the catalog redrawn.
         void v.storage.refresh();
+        for (const c of v.cards.values()) void c.refreshDisk();
         break;
       case 'notice':
         this.toast(e.level, e.text);
@@ -236,7 +240,9 @@ export class PlaygroundPage {
   private addCard(vm: VmHandle): void {
     const v = this.online!;
     if (v.cards.has(vm.id)) return;
-    const card = new VmCardView(vm, v.hv, { run: (what, action) => this.run(what, action) });
+    // The disk's state is read from the store by the card; when it changes, the catalog's
+    // line for the VM is read again too, so the two never disagree for long.
+    const card = new VmCardView(vm, v.hv, { run: (what, action) => this.run(what, action), diskChanged: () => this.online?.catalog.render() });
     v.cards.set(vm.id, card);
     this.grid.append(card.el);
   }
@@ -248,7 +254,8 @@ export class PlaygroundPage {
   private updateChassis(): void {
     const v = this.online;
     if (!v) return;
-    const running = v.hv.vms().filter((vm) => vm.state === 'running');
+    // Scenario guests are VMs on this server too, though not in its table.
+    const running = [...v.hv.vms(), ...this.scenario.liveGuests()].filter((vm) => vm.state === 'running');
     const mips = running.reduce((n, vm) => n + (vm.stats?.mips ?? 0), 0);
     this.chassis.setRunning(running.length);
     this.chassis.setReadout(`${running.length} VM${running.length === 1 ? '' : 'S'} · ${mips.toFixed(0)} MIPS`);

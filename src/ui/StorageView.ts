@@ -8,6 +8,7 @@ export class StorageView implements Disposable {
   private readonly meter: HTMLElement;
   private readonly label: HTMLElement;
   private readonly persistButton: HTMLButtonElement;
+  private readonly persistResult: HTMLElement;
   private readonly timer: ReturnType<typeof setInterval>;
 
   constructor(
@@ -16,10 +17,32 @@ export class StorageView implements Disposable {
   ) {
     this.meter = h('div', { class: 'meter-fill' });
     this.label = h('div', { class: 'muted small', 'data-storage': '' }, 'measuring…');
-    this.persistButton = h('button', { class: 'btn small', 'data-action': 'persist', onclick: () => void run('persist', () => this.hv.requestPersistence().then(() => this.refresh())) }, 'Keep my data');
-    this.el = h('div', { class: 'storage' }, h('div', { class: 'meter' }, this.meter), h('div', { class: 'row between' }, this.label, this.persistButton));
+    this.persistButton = h('button', { class: 'btn small', 'data-action': 'persist', onclick: () => void run('persist', () => this.persist()) }, 'Keep my data');
+    this.persistResult = h('div', { class: 'muted small', 'data-persist-result': '', role: 'status', hidden: true });
+    this.el = h('div', { class: 'storage' }, h('div', { class: 'meter' }, this.meter), h('div', { class: 'row between' }, this.label, this.persistButton), this.persistResult);
     this.timer = setInterval(() => void this.refresh(), 10_000);
     void this.refresh();
+  }
+
+  /** Asks navigator.storage.persist() and says what came of it, and why when it is a no. */
+  private async persist(): Promise<void> {
+    const show = (result: 'granted' | 'denied' | 'unsupported', text: string) => {
+      this.persistResult.hidden = false;
+      this.persistResult.dataset.persistResult = result;
+      this.persistResult.textContent = text;
+    };
+    if (!navigator.storage?.persist) {
+      show('unsupported', 'This browser cannot be asked to keep site data (no navigator.storage.persist). Export a disk (.vhd) to keep a copy.');
+      return;
+    }
+    const granted = await this.hv.requestPersistence();
+    if (granted) show('granted', 'Granted: the browser keeps this data even when space runs low; only you can clear it.');
+    else
+      show(
+        'denied',
+        'Not granted: the browser decides by itself (Chrome by how you use the site: bookmarked, installed or often visited; Firefox asks you, and a dismissed prompt is a no; Safari by recent use). The data stays, but best-effort: it may be evicted when the disk is nearly full. Export a disk (.vhd) to keep a copy.',
+      );
+    await this.refresh();
   }
 
   async refresh(): Promise<void> {

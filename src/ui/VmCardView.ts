@@ -10,11 +10,13 @@ import { TerminalView } from './TerminalView.ts';
 // The helpers directly, not the scenario/ index: its ScenarioPanel builds VmCardViews.
 import { scenarioGuestOf } from './scenario/scenarioOrigin.ts';
 import { shareVm } from './scenario/shareVm.ts';
-import { VmTeachView, type TeachPanel } from './VmTeachView.ts';
+import { VmTeachView, type TeachPanel, type TrapLogSettings } from './VmTeachView.ts';
 
 interface VmCardActions {
   /** Runs an action, reporting its error to the user. */
   run(what: string, action: () => Promise<unknown>): Promise<void>;
+  /** The disk's state read anew differs from what the card showed (the catalog shows it too). */
+  diskChanged?(): void;
 }
 
 const STATE_LABEL: Record<VmHandle['state'], string> = {
@@ -64,7 +66,11 @@ export class VmCardView implements Disposable {
         h(
           'div',
           { class: 'vm-actions' },
-          button('start', 'Start', 'Power on', () => void this.actions.run(`start ${vm.record.name}`, () => vm.start()), 'btn small primary'),
+          button('start', 'Start', 'Power on', () => {
+            // The keyboard goes to the console at once: what is typed while it boots is kept.
+            this.terminal.focus();
+            void this.actions.run(`start ${vm.record.name}`, () => vm.start());
+          }, 'btn small primary'),
           button('pause', 'Pause', 'Freeze the guest', () => void this.actions.run('pause', () => (vm.state === 'paused' ? vm.resume() : vm.pause()))),
           button('reset', 'Reset', 'Hard reset', () => void this.actions.run('reset', () => vm.reset())),
           button('stop', 'Stop', 'Power off', () => void this.actions.run('stop', () => vm.stop())),
@@ -183,14 +189,19 @@ export class VmCardView implements Disposable {
 
   updateReadout(): void {
     const st = this.vm.stats;
-    const running = this.vm.state === 'running';
+    const s = this.vm.state;
+    const running = s === 'running';
+    // Uptime counts only while the VM is powered on; once off, the last run's length, as "ran".
+    const live = running || s === 'paused' || s === 'stopping';
     this.readout.replaceChildren(
       h('span', { class: 'metric', title: 'million instructions per second' }, h('b', { 'data-metric': 'mips' }, st && running ? st.mips.toFixed(1) : '—'), ' MIPS'),
-      h('span', { class: 'metric', title: 'uptime' }, 'up ', h('b', { 'data-metric': 'uptime' }, st ? formatUptime(st.uptimeMs) : '—')),
+      h('span', { class: 'metric', title: live ? 'uptime' : 'how long the last run lasted' }, live || !st ? 'up ' : 'ran ', h('b', { 'data-metric': 'uptime' }, st && (live || s === 'stopped' || s === 'crashed') ? formatUptime(st.uptimeMs) : '—')),
     );
   }
 
-  private async refreshDisk(): Promise<void> {
+  /** Reads the disk's committed state anew (also after a change made elsewhere, e.g. the console's reset-disk). */
+  async refreshDisk(): Promise<void> {
+    const before = this.diskText;
     if (scenarioGuestOf(this.vm)) {
       this.diskText = this.vm.appliance?.boot === 'disk' ? ' · scratch disk (nothing is kept)' : ' · RAM only';
     } else if (!this.vm.record.diskImageId) {
@@ -205,6 +216,7 @@ export class VmCardView implements Disposable {
     }
     const a = this.vm.appliance;
     this.meta.textContent = `${a?.title ?? this.vm.record.applianceId} · ${this.vm.record.memoryMiB} MiB RAM${this.diskText}`;
+    if (this.diskText !== before) this.actions.diskChanged?.();
   }
 
   private async showInfo(): Promise<void> {
@@ -242,9 +254,9 @@ export class VmCardView implements Disposable {
   }
 
   /** Opens the teaching panels (all, or the ones a scenario's `view` names); with none, closes them. */
-  showTeaching(panels?: readonly TeachPanel[]): void {
+  showTeaching(panels?: readonly TeachPanel[], trapLog?: TrapLogSettings): void {
     this.teach?.dispose();
-    this.teach = panels?.length === 0 ? undefined : new VmTeachView(this.vm, panels);
+    this.teach = panels?.length === 0 ? undefined : new VmTeachView(this.vm, panels, trapLog);
     if (this.teach) this.teachSlot.append(this.teach.el);
     this.update();
   }

@@ -100,8 +100,11 @@ describe('scenario links in the page', () => {
     const panel = page.locator('.scenario-error');
     await panel.waitFor();
     assert.equal(await panel.getAttribute('role'), 'alert');
-    assert.equal(await panel.locator('.scenario-message').innerText(), expected.message);
+    // Each problem is listed once: the line above the list counts them, it does not repeat them.
+    assert.equal(await panel.locator('.scenario-message').innerText(), `The scenario breaks the schema in ${expected.problems.length} places:`);
     assert.deepEqual(await panel.locator('.scenario-problems li').allInnerTexts(), [...expected.problems]);
+    const panelText = await panel.innerText();
+    for (const p of expected.problems) assert.equal(panelText.split(p).length - 1, 1, `"${p}" is shown once`);
     await shot(page, 'scenario-broken-link');
 
     // A damaged payload: one message, exactly as the decoder words it.
@@ -158,6 +161,8 @@ describe('scenario links in the page', () => {
     assert.equal(await steps.count(), 3);
     assert.deepEqual(await steps.evaluateAll((els) => els.map((e) => e.getAttribute('data-status'))), ['passed', 'passed', 'passed']);
     for (const t of await page.locator('.scenario-steps .step-time').allInnerTexts()) assert.match(t, /^\d+\.\d+ s$/);
+    // The front panel counts the scenario's guest with the server's VMs.
+    await waitFor('the front panel to count the guest', async () => /^1 VM · /.test((await page.locator('.chassis .lcd').innerText()).trim()), 10_000);
     const name = (await hook(page, (h) => h.vmNames()))[0]!;
     const text = await guestConsole(page);
     assert.match(text, /note-42/);

@@ -10,6 +10,8 @@ import type { Disposable, RomHypervisor, VmHandle } from '../../hypervisor/index
 import {
   decodeScenarioUrl, parseScenarioJsonBytes, ScenarioError, scenarioToJson,
   type Scenario, type ScenarioGuest,
+  viewPanels,
+  viewTrapLog,
 } from '../../scenario/index.ts';
 import type { VmRecord } from '../../store/index.ts';
 import type { ScriptProgress } from '../../worker/VmWorkerApi.ts';
@@ -116,14 +118,17 @@ export class ScenarioPanel implements Disposable {
     if (!(e instanceof ScenarioError)) throw e;
     this.scenario = undefined;
     this.setPhase('error');
-    // Every problem at once, so a link with three mistakes is fixed in one round.
+    // Every problem at once, so a link with three mistakes is fixed in one round; each
+    // once: with a list, the message above it is a count, not the problems joined again.
     const list = e.problems.length > 1 || e.problems[0] !== e.message;
+    const n = e.problems.length;
+    const message = !list ? e.message : e.code === 'invalid' ? `The scenario breaks the schema in ${n} place${n === 1 ? '' : 's'}:` : `${n} problem${n === 1 ? '' : 's'}:`;
     this.body.replaceChildren(
       h(
         'div',
         { class: 'scenario-error', role: 'alert', 'data-scenario-error': e.code },
         h('strong', {}, title),
-        h('p', { class: 'scenario-message' }, e.message),
+        h('p', { class: 'scenario-message' }, message),
         list ? h('ul', { class: 'scenario-problems' }, ...e.problems.map((p) => h('li', {}, p))) : undefined,
         h('div', { class: 'row' }, h('button', { class: 'btn small', 'data-action': 'dismiss-scenario', onclick: () => this.dismiss() }, 'Dismiss')),
       ),
@@ -133,7 +138,7 @@ export class ScenarioPanel implements Disposable {
   private showPreview(scenario: Scenario): void {
     this.scenario = scenario;
     this.setPhase('preview');
-    const views = scenario.view ?? ['console'];
+    const views = viewPanels(scenario) ?? ['console'];
     this.body.replaceChildren(
       h(
         'div',
@@ -207,7 +212,7 @@ export class ScenarioPanel implements Disposable {
         else r?.card.updateReadout();
       });
       const slot = this.body.querySelector<HTMLElement>('.scenario-runs')!;
-      const teach = (scenario.view ?? []).filter((v): v is TeachPanel => (TEACH_PANELS as readonly string[]).includes(v));
+      const teach = (viewPanels(scenario) ?? []).filter((v): v is TeachPanel => (TEACH_PANELS as readonly string[]).includes(v));
       for (const [i, guest] of scenario.guests.entries()) {
         this.status(`Guest ${i + 1}: preparing ${applianceRefText(guest.appliance)}…`);
         const resolved = await resolveAppliance(hv, guest.appliance, (url, bytes, total) =>
@@ -232,7 +237,8 @@ export class ScenarioPanel implements Disposable {
         const card = new VmCardView(vm, hv, { run: (what, action) => this.host.run(what, action) });
         const steps = new ScenarioStepsView(guest.script ?? []);
         slot.append(h('div', { class: 'scenario-guest', 'data-scenario-guest': i }, card.el, steps.el));
-        if (teach.length) card.showTeaching(teach);
+        // The trap log's filter is remembered per scenario (by title), preset by its view.
+        if (teach.length) card.showTeaching(teach, { key: `scenario:${scenario.title ?? 'untitled'}`, preset: viewTrapLog(scenario) });
         this.runs.push({ guest, vm, card, steps });
         await vm.start();
       }
@@ -281,6 +287,11 @@ export class ScenarioPanel implements Disposable {
     this.setPhase('none');
     this.body.replaceChildren();
     if (location.hash.startsWith('#s=')) history.replaceState(null, '', location.pathname + location.search);
+  }
+
+  /** The scenario's guests that are powered on (the front panel counts them with the VMs). */
+  liveGuests(): VmHandle[] {
+    return this.runs.map((r) => r.vm).filter((vm) => vm.state === 'running' || vm.state === 'paused');
   }
 
   /** Stops and forgets the scenario's VMs (before the hypervisor powers off, or before a new run). */
