@@ -5,7 +5,7 @@ import { runBlock } from './cpu/run';
 import { pendingInterrupt, takeTrap } from './cpu/trap';
 import { breakpointPc, skipBreakpoint, tlbFlush, tlbReset } from './cpu/mmu';
 import { resetStages } from './cpu/bootStages';
-import { resetTrapLog, setTrapReturnMask as setReturnMask, trapLogHead } from './cpu/trapLog';
+import { resetTrapLog, setTrapReturnMask as setReturnMask, setTrapRingMask as setRingMask, trapLogHead } from './cpu/trapLog';
 import { stopOnPrivChange, stopOnTrap } from './cpu/trap';
 import { buildExpansionTable } from './cpu/rvc';
 import { csrIllegal, csrRead } from './cpu/csr';
@@ -154,4 +154,8 @@ export function getTrapLogHead(): u32 {
 /** Follow the traps whose exception code has its bit set to their return (wasm/cpu/trapLog.ts). */
 export function setTrapReturnMask(mask: u32): void {
   setReturnMask(mask);
+}
+/** Which interrupts and ecalls the trap log records, by privilege trapped from (wasm/cpu/trapLog.ts). */
+export function setTrapRingMask(u: u32, s: u32, m: u32): void {
+  setRingMask(u, s, m);
 }

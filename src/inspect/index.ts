@@ -14,5 +14,5 @@ export { causeName, causeOfCounter, nameCause } from './trapCauses.ts';
 export type { CsrField, DecodedCsr } from './csrFields.ts';
 export {
   checkTrapLogFilter, DEFAULT_TRAP_LOG_FILTER, isDefaultFilter, keepsTrap, parseTrapLogFilter, PRIVILEGES,
-  returnMaskFor, sameFilter, TRAP_KINDS, TRAP_LOG_FILTER_FIELDS, type TrapLogFilter,
+  returnMaskFor, ringMasksFor, sameFilter, TRAP_KINDS, TRAP_LOG_FILTER_FIELDS, type TrapLogFilter,
 } from './trapLogFilter.ts';

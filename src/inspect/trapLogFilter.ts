@@ -4,6 +4,7 @@
 // (so a flood of kernel traps cannot push a user program's ecall out of the log); the
 // page remembers it per view; a scenario may preset it (its `view.trapLog`).
 import type { Privilege, TrapKind } from './Types.ts';
+import { causeOfCounter, nameCause } from './trapCauses.ts';
 
 export const TRAP_KINDS: readonly TrapKind[] = [
   'syscall', 'page-fault', 'access-fault', 'illegal', 'misaligned', 'breakpoint', 'timer', 'external', 'software', 'other',
@@ -47,6 +48,19 @@ export function returnMaskFor(filter: TrapLogFilter): number {
     mask |= (1 << 12) | (1 << 13) | (1 << 15);
   }
   return mask >>> 0;
+}
+
+/**
+ * The core's ring masks for `filter`, by privilege trapped from [U, S, M]: bit i set when a
+ * trap of counter index i (exceptions 0..15, interrupts 16..31) is kept. The core applies
+ * them to interrupts and ecalls only (the floods), so its ring keeps room for what is kept.
+ */
+export function ringMasksFor(filter: TrapLogFilter): [number, number, number] {
+  return (['U', 'S', 'M'] as const).map((from) => {
+    let mask = 0;
+    for (let i = 0; i < 32; i++) if (keepsTrap(filter, nameCause(causeOfCounter(i)).kind, from)) mask |= 1 << i;
+    return mask >>> 0;
+  }) as [number, number, number];
 }
 
 /** True when the filter keeps everything (and logs no returns): the log as the core writes it. */

@@ -301,6 +301,14 @@ export class Core {
     return { events, next: head, lost: from - Math.min(since, from) };
   }
 
+  /**
+   * Which interrupts and ecalls the trap log records, by the privilege trapped from: bit n
+   * for exception code n, 16 + n for interrupt n (other exceptions are always recorded).
+   */
+  setTrapRingMask(u: number, s: number, m: number): void {
+    this.exports.setTrapRingMask(u >>> 0, s >>> 0, m >>> 0);
+  }
+
   /** Exception codes (bit n = code n) whose return the trap log records, with a page fault's walk then. */
   setTrapReturnMask(mask: number): void {
     this.exports.setTrapReturnMask(mask >>> 0);

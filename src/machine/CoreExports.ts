@@ -59,6 +59,7 @@ export interface CoreExports {
   setStopOnPrivChange(on: number): void;
   getTrapLogHead(): number;
   setTrapReturnMask(mask: number): void;
+  setTrapRingMask(u: number, s: number, m: number): void;
   /** `u64` */
   stopValue: WebAssembly.Global;
   uartPush(byte: number): number;

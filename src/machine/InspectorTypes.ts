@@ -62,7 +62,7 @@ export interface NamedTrap extends CauseName {
    * Present on a return record: the xRET back to `from`'s privilege after a followed system
    * call or page fault (the filter's `returns`). Then `pc` is the xRET's address, `handler`
    * where the hart resumes and `tval` a0 as the return leaves it (a system call's result);
-   * `seq` is the latest trap's.
+   * `seq` is the latest trap's, and the cause fields are those of the trap it returns from.
    */
   returnTo?: Privilege;
   /** a7 at an ecall: the system call's number. */
@@ -90,7 +90,7 @@ export interface TrapStats {
   recent: NamedTrap[];
   /** The filter the log was collected with (it applies as records are collected, not only when shown). */
   filter: TrapLogFilter;
-  /** Records the core wrote faster than they were collected (lost before the filter saw them). */
+  /** Records the core wrote faster than they were collected since the filter was set (lost before it saw them). */
   lost: number;
 }
 

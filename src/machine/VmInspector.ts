@@ -24,7 +24,7 @@ import type {
   MachineSnapshot, NamedTrap, StopName, Timeline, TimelineStage, TrapCounter, TrapStats, VmInspectorApi,
 } from './InspectorTypes.ts';
 import {
-  causeOfCounter, DEFAULT_TRAP_LOG_FILTER, keepsTrap, nameCause, returnMaskFor, type TrapLogFilter,
+  causeOfCounter, DEFAULT_TRAP_LOG_FILTER, keepsTrap, nameCause, returnMaskFor, ringMasksFor, type TrapLogFilter,
 } from '../inspect/index.ts';
 import { privilegeOf } from '../inspect/privilege.ts';
 import { physicalRegion } from './physicalRegion.ts';
@@ -87,7 +87,7 @@ export class VmInspector implements VmInspectorApi {
   private logNext = 0;
   private lost = 0;
   /** By privilege: whether the latest followed trap from it was kept (so its return is). */
-  private readonly awaitingReturn = new Map<Privilege, boolean>();
+  private readonly awaitingReturn = new Map<Privilege, NamedTrap | undefined>();
 
   constructor(private readonly vm: Vm, options: VmInspectorOptions = {}) {
     const core = vm.core;
@@ -270,7 +270,9 @@ export class VmInspector implements VmInspectorApi {
     this.collectTraps(); // what ran so far is collected under the old filter
     this.filter = { ...filter, kinds: [...filter.kinds], from: [...filter.from] };
     this.core.setTrapReturnMask(returnMaskFor(this.filter));
+    this.core.setTrapRingMask(...ringMasksFor(this.filter));
     this.awaitingReturn.clear();
+    this.lost = 0; // counted from here: what the new filter could not see
     this.kept = this.kept.filter((t) => (t.returnTo !== undefined ? this.filter.returns : keepsTrap(this.filter, t.kind, t.from)));
   }
 
@@ -297,9 +299,11 @@ export class VmInspector implements VmInspectorApi {
     if (ev.isReturn) {
       // The core logs the return of every followed trap; keep those whose trap was kept.
       const to = privName(ev.to);
-      if (!this.filter.returns || this.awaitingReturn.get(to) !== true) return undefined;
+      const trap = this.awaitingReturn.get(to);
+      if (!this.filter.returns || trap === undefined) return undefined;
       this.awaitingReturn.delete(to);
-      const named: NamedTrap = { ...nameCause(ev.cause), seq: ev.seq, pc: ev.pc, tval: ev.tval, handler: ev.handler, from, returnTo: to };
+      // Named as the trap it returns from (kind, cause), so views can tell a system call's result.
+      const named: NamedTrap = { ...nameCause(trap.cause), seq: ev.seq, pc: ev.pc, tval: ev.tval, handler: ev.handler, from, returnTo: to };
       named.short = `${from === 'M' ? 'mret' : 'sret'} to ${to}`;
       named.name = `Return from the trap to ${to}-mode (${from === 'M' ? 'mret' : 'sret'}), a0 = ${ev.tval}`;
       const walk = this.replayWalk(ev, this.lastFaultAccess.get(to), to);
@@ -309,7 +313,7 @@ export class VmInspector implements VmInspectorApi {
     const named: NamedTrap = { ...nameCause(ev.cause), seq: ev.seq, pc: ev.pc, tval: ev.tval, handler: ev.handler, from };
     const followed = !named.interrupt && ((returnMaskFor(this.filter) >>> named.code) & 1) === 1;
     const keep = keepsTrap(this.filter, named.kind, from);
-    if (followed) this.awaitingReturn.set(from, keep);
+    if (followed) this.awaitingReturn.set(from, keep ? named : undefined);
     if (!keep) return undefined;
     if (named.kind === 'syscall') named.a7 = ev.a7;
     const access = named.interrupt ? undefined : FAULT_ACCESS[named.code];

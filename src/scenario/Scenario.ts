@@ -7,7 +7,8 @@
  *     "version": 1,
  *     "title": "From reset to shell",           plain text, one line
  *     "notes": "Watch the timeline ...",        plain text, may have line breaks
- *     "view": ["console", "timeline"],          panels the page opens
+ *     "view": ["console", "timeline"],          panels the page opens, or with presets:
+ *             { "panels": ["console", "traps"], "trapLog": { "from": ["U"], "returns": true } }
  *     "guests": [{
  *       "appliance": { "builtin": "base" },     or { "url", "sha256" } or { "local" }
  *       "memoryMiB": 128,
@@ -18,6 +19,7 @@
  *   }
  */
 import type { TimeMode } from '../machine/TimeMode.ts';
+import type { TrapLogFilter } from '../inspect/trapLogFilter.ts';
 import type { ConsoleStep } from './consoleScript.ts';
 
 export const SCENARIO_VERSION = 1;
@@ -51,9 +53,27 @@ export interface Scenario {
   version: typeof SCENARIO_VERSION;
   title?: string;
   notes?: string;
-  /** Absent means the page's default panels. */
-  view?: ViewPanel[];
+  /** Absent means the page's default panels. The object form also presets the panels (version 1 readers since the trap-log filter). */
+  view?: ViewPanel[] | ScenarioView;
   guests: ScenarioGuest[];
+}
+
+/** A view with presets: the panels, and the trap log's filter (fields absent: that field's default). */
+export interface ScenarioView {
+  panels: ViewPanel[];
+  trapLog?: TrapLogFilter;
+}
+
+/** The panels a scenario opens (undefined: the page's default). */
+export function viewPanels(scenario: Scenario): ViewPanel[] | undefined {
+  const v = scenario.view;
+  return v === undefined || Array.isArray(v) ? v : v.panels;
+}
+
+/** The trap-log filter a scenario presets, if any. */
+export function viewTrapLog(scenario: Scenario): TrapLogFilter | undefined {
+  const v = scenario.view;
+  return v === undefined || Array.isArray(v) ? undefined : v.trapLog;
 }
 
 export const GUEST_DEFAULTS = { memoryMiB: 128, cmdline: '', time: 'realtime' } as const satisfies Partial<ScenarioGuest>;

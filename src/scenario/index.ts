@@ -9,6 +9,9 @@ export {
   type ScenarioGuest,
   type ApplianceRef,
   type ViewPanel,
+  type ScenarioView,
+  viewPanels,
+  viewTrapLog,
 } from './Scenario.ts';
 export { ScenarioError, type ScenarioErrorCode } from './ScenarioError.ts';
 export { validateScenario } from './validateScenario.ts';

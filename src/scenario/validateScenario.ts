@@ -18,6 +18,7 @@ import {
   type ViewPanel,
 } from './Scenario.ts';
 import { ScenarioError } from './ScenarioError.ts';
+import { checkTrapLogFilter } from '../inspect/trapLogFilter.ts';
 
 const SCENARIO_FIELDS = ['version', 'title', 'notes', 'view', 'guests'];
 const GUEST_FIELDS = ['appliance', 'memoryMiB', 'cmdline', 'time', 'script'];
@@ -138,18 +139,32 @@ function codePoint(ch: string): string {
   return `U+${ch.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
-function checkView(v: unknown, add: Problems['add']): ViewPanel[] | undefined {
-  if (!Array.isArray(v)) return add('view', `must be an array of panel names (${VIEW_PANELS.join(', ')}), got ${describeValue(v)}`);
-  if (v.length > VIEW_PANELS.length) return add('view', `has ${v.length} entries, but there are only ${VIEW_PANELS.length} panels (${VIEW_PANELS.join(', ')})`);
+const VIEW_FIELDS = ['panels', 'trapLog'];
+
+/** `view`: an array of panels, or { panels, trapLog } (a trap-log filter preset). */
+function checkView(v: unknown, add: Problems['add']): Scenario['view'] {
+  const o = asRecord(v);
+  if (o === undefined) return checkPanels(v, 'view', add);
+  checkUnknownFields(o, 'view', VIEW_FIELDS, 'a view', add);
+  const raw = own(o, 'panels');
+  const panels = raw === undefined ? add('view.panels', 'is missing; it lists the panels the page opens') : checkPanels(raw, 'view.panels', add);
+  const trapLog = optional(own(o, 'trapLog'), (t) => checkTrapLogFilter(t, 'view.trapLog', add));
+  if (panels === undefined) return undefined;
+  return trapLog === undefined ? { panels } : { panels, trapLog };
+}
+
+function checkPanels(v: unknown, path: string, add: Problems['add']): ViewPanel[] | undefined {
+  if (!Array.isArray(v)) return add(path, `must be an array of panel names (${VIEW_PANELS.join(', ')}), got ${describeValue(v)}`);
+  if (v.length > VIEW_PANELS.length) return add(path, `has ${v.length} entries, but there are only ${VIEW_PANELS.length} panels (${VIEW_PANELS.join(', ')})`);
   const out: ViewPanel[] = [];
   let ok = true;
   v.forEach((p, i) => {
     if (typeof p !== 'string' || !(VIEW_PANELS as readonly string[]).includes(p)) {
       ok = false;
-      add(`view[${i}]`, `${describeValue(p)} is not a panel; panels are ${VIEW_PANELS.join(', ')}`);
+      add(`${path}[${i}]`, `${describeValue(p)} is not a panel; panels are ${VIEW_PANELS.join(', ')}`);
     } else if (out.includes(p as ViewPanel)) {
       ok = false;
-      add(`view[${i}]`, `"${p}" is listed twice`);
+      add(`${path}[${i}]`, `"${p}" is listed twice`);
     } else out.push(p as ViewPanel);
   });
   return ok ? out : undefined;

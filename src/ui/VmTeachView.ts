@@ -6,6 +6,7 @@
  */
 import type { Disposable, VmHandle } from '../hypervisor/index.ts';
 import type { ViewPanel } from '../scenario/index.ts';
+import type { TrapLogFilter } from '../machine/index.ts';
 import { BootTimeline, InspectorPanel, TrapPanel, type InspectorControls } from './teach/index.ts';
 import './teach/teach.css';
 import './VmTeachView.css';
@@ -14,6 +15,15 @@ import { h } from './dom.ts';
 const POLL_MS = 250;
 /** Recent traps the trap panel's log shows. */
 const RECENT_TRAPS = 64;
+
+/**
+ * Where the trap log's filter is remembered (localStorage, under `key`: one per VM or
+ * scenario), and the filter a scenario presets for a view the user has not changed.
+ */
+export interface TrapLogSettings {
+  key: string;
+  preset?: TrapLogFilter;
+}
 
 /** The panels a card can show; the console is the card's own. */
 export type TeachPanel = Exclude<ViewPanel, 'console'>;
@@ -31,6 +41,7 @@ export class VmTeachView implements Disposable {
   constructor(
     private readonly vm: VmHandle,
     panels: readonly TeachPanel[] = TEACH_PANELS,
+    trapLog: TrapLogSettings = { key: `vm:${vm.record.name}` },
   ) {
     const host = (name: TeachPanel) => (panels.includes(name) ? h('div', { class: `vm-teach-${name}` }) : undefined);
     const timelineHost = host('timeline');
@@ -38,7 +49,9 @@ export class VmTeachView implements Disposable {
     const inspectorHost = host('inspector');
     this.el = h('div', { class: 'vm-teach', 'data-teach': panels.join(' ') }, timelineHost, trapsHost, inspectorHost);
     if (timelineHost) this.timeline = new BootTimeline(timelineHost);
-    if (trapsHost) this.traps = new TrapPanel(trapsHost);
+    if (trapsHost) {
+      this.traps = new TrapPanel(trapsHost, { ...trapLog, apply: (f) => this.vm.machine?.setTrapLogFilter(f) });
+    }
     if (inspectorHost) this.inspector = new InspectorPanel(inspectorHost, this.controls());
     this.timer = setInterval(() => void this.poll(), POLL_MS);
     this.update();
@@ -79,6 +92,11 @@ export class VmTeachView implements Disposable {
     if (this.polling || !m || !this.el.isConnected) return;
     this.polling = true;
     try {
+      // A worker started after the panel (or restarted) collects with the default filter: give it the panel's.
+      if (this.traps?.needsApply(m)) {
+        await m.setTrapLogFilter(this.traps.filter); // throws until the worker has booted its VM: tried again next poll
+        this.traps.applied(m);
+      }
       const [t, s] = await Promise.all([this.timeline ? m.timeline() : undefined, this.traps ? m.traps(RECENT_TRAPS) : undefined]);
       if (t) this.timeline?.update(t);
       if (s) this.traps?.update(s);

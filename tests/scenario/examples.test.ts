@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { decodeScenarioUrl, encodeScenarioUrl, guestBootOptions, parseScenarioJson, scenarioToJson } from '../../src/scenario/index.ts';
+import { decodeScenarioUrl, encodeScenarioUrl, guestBootOptions, parseScenarioJson, scenarioToJson, viewPanels } from '../../src/scenario/index.ts';
 
 const dir = new URL('../../src/scenario/examples/', import.meta.url);
 const examples = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
@@ -17,7 +17,7 @@ describe('the example scenarios', () => {
       const s = parseScenarioJson(text, name);
       // Stored exactly as "Download" would write it, so the files and the page never drift.
       assert.equal(scenarioToJson(s).replace(/\s+/g, ''), text.replace(/\s+/g, ''));
-      assert.ok(s.title && s.notes && s.view?.includes('console'), 'title, notes and a view with the console');
+      assert.ok(s.title && s.notes && viewPanels(s)?.includes('console'), 'title, notes and a view with the console');
       assert.match(s.notes!, /[Ww]atch the/);
       assert.deepEqual(s.guests.map((g) => g.appliance), [{ builtin: 'base' }]);
       assert.deepEqual(decodeScenarioUrl(encodeScenarioUrl(s, 'https://romvisor.example/')), s);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  checkTrapLogFilter, DEFAULT_TRAP_LOG_FILTER, isDefaultFilter, keepsTrap, parseTrapLogFilter, returnMaskFor, type TrapLogFilter,
+  checkTrapLogFilter, DEFAULT_TRAP_LOG_FILTER, isDefaultFilter, keepsTrap, parseTrapLogFilter, returnMaskFor, ringMasksFor, type TrapLogFilter,
 } from '../../src/inspect/index.ts';
 
 const f = (over: Partial<TrapLogFilter>): TrapLogFilter => ({ ...DEFAULT_TRAP_LOG_FILTER, ...over });
@@ -50,5 +50,17 @@ describe('trap-log filter', () => {
     assert.equal(parseTrapLogFilter('{"from":"U"}'), undefined);
     assert.equal(parseTrapLogFilter('not json'), undefined);
     assert.equal(parseTrapLogFilter(null), undefined);
+  });
+});
+
+describe('the core ring masks', () => {
+  it('keep, per privilege trapped from, the counter indexes the filter keeps', () => {
+    const [u, s, m] = ringMasksFor({ ...DEFAULT_TRAP_LOG_FILTER, kinds: ['syscall'], from: ['U'] });
+    assert.equal(u, (1 << 8) | (1 << 9) | (1 << 11), 'ecall codes from U (only 8 happens there)');
+    assert.equal(s, 0);
+    assert.equal(m, 0);
+    const [, sTimers] = ringMasksFor({ ...DEFAULT_TRAP_LOG_FILTER, hideTimer: true });
+    assert.equal(sTimers & (1 << (16 + 5)), 0, 'S timer dropped');
+    assert.notEqual(sTimers & (1 << (16 + 9)), 0, 'S external kept');
   });
 });

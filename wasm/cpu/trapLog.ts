@@ -29,12 +29,30 @@ let returnVa: u64 = 0;
 
 const PAGE_FAULTS: u32 = (1 << 12) | (1 << 13) | (1 << 15);
 
+/**
+ * Interrupts and ecalls the ring records, by the privilege they are taken from (U, S, M):
+ * bit n for exception code n, bit 16 + n for interrupt n. They are the floods (timer ticks,
+ * SBI calls); every other exception is always recorded, so the host still sees a hart
+ * repeating one fault. All ones by default.
+ */
+let ringMaskU: u32 = 0xffffffff;
+let ringMaskS: u32 = 0xffffffff;
+let ringMaskM: u32 = 0xffffffff;
+const ECALLS: u32 = (1 << 8) | (1 << 9) | (1 << 11);
+
 export function resetTrapLog(): void {
   memory.fill(TRAP_COUNT_OFFSET, 0, 32 * 8);
   memory.fill(TRAP_LOG_OFFSET, 0, TRAP_LOG_ENTRIES * TRAP_RECORD_SIZE);
   trapLogHead = 0;
   returnMask = 0;
   returnPending = false;
+  ringMaskU = ringMaskS = ringMaskM = 0xffffffff;
+}
+
+export function setTrapRingMask(u: u32, s: u32, m: u32): void {
+  ringMaskU = u;
+  ringMaskS = s;
+  ringMaskM = m;
 }
 
 export function setTrapReturnMask(mask: u32): void {
@@ -46,9 +64,17 @@ export function setTrapReturnMask(mask: u32): void {
 export function logTrap(pc: u64, cause: u64, tval: u64, handler: u64, from: u32, to: u32): void {
   const counter = TRAP_COUNT_OFFSET + ((<u32>(cause >> 63) << 4) + (<u32>cause & 15)) * 8;
   store<u64>(counter, load<u64>(counter) + 1);
-  const e = nextRecord(pc, cause, tval, handler, from, to, 0);
   const exception = (cause >> 63) == 0 && cause < 32;
   const bit: u32 = exception ? <u32>1 << <u32>cause : 0;
+  if (!exception || (bit & ECALLS) != 0) {
+    const mask = from == 0 ? ringMaskU : from == 1 ? ringMaskS : ringMaskM;
+    const index: u32 = exception ? <u32>cause : 16 + (<u32>cause & 15);
+    if (((mask >> index) & 1) == 0) {
+      if ((bit & returnMask) != 0) returnPending = false; // a dropped ecall's return is not followed
+      return;
+    }
+  }
+  const e = nextRecord(pc, cause, tval, handler, from, to, 0);
   if ((bit & PAGE_FAULTS) != 0) snapshotWalk(e, tval);
   if ((bit & returnMask) != 0 && to > from) {
     returnPending = true;
