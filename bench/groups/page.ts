@@ -69,7 +69,8 @@ async function bootBaseInQemu(): Promise<number> {
   const kernel = `${dir}base-Image`;
   writeFileSync(kernel, boot.images.kernel);
   const r = await qemuToPrompt(['-M', 'virt', '-m', `${boot.manifest.memoryMiB ?? 64}M`, '-bios', BUILTIN.firmware,
-    '-kernel', kernel, '-append', boot.images.bootargs, '-snapshot',
+    // The appliance's console is the virtio console (hvc1); QEMU's stdio is its serial port.
+    '-kernel', kernel, '-append', boot.images.bootargs.replace(/\bconsole=hvc1\b/, 'console=ttyS0').replace(/ keep_bootcon\b/, ''), '-snapshot',
     '-drive', `file=${vhd},format=vpc,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0'], PROMPT);
   if (!r.ok) throw new Error(r.note);
   return r.seconds;

@@ -22,6 +22,7 @@ import { CodedError } from '../errors/CodedError.ts';
 import { loadCoreModule } from '../machine/coreModule.node.ts';
 import { GuestLoop } from '../machine/GuestLoop.ts';
 import { formatCrashReport, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
+import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
 import { ConsoleScriptPlayer, parseConsoleScript, type ConsoleStep } from '../scenario/consoleScript.ts';
 import { parseScenarioJson } from '../scenario/index.ts';
 import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from './bootImages.ts';
@@ -32,7 +33,7 @@ const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS]
        romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz] [--overlay FILE | --snapshot]
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
-                    [--hang-timeout SECONDS]
+                    [--hang-timeout SECONDS] [--console-size COLSxROWS]
 An appliance image boots the kernel, initrd and command line on its boot partition
 (--kernel/--initrd replace them, --append adds to the command line, --mem overrides
 its memory). Guest writes go to a differencing overlay: --overlay FILE (created if
@@ -43,6 +44,9 @@ refused (exit 2), as is an overlay that is the image itself.
 With no image argument: "base" (appliances/base.vhd.gz) if it is built and no
 --kernel/--initrd is given; otherwise the built-in OpenSBI + Linux 6.1 + busybox
 initramfs. Ctrl-A x quits.
+The guest's console (virtio-console, hvc0) has the terminal's size and follows its
+resizes; with --time deterministic, or when stdout is not a terminal, it is 80x24
+unless --console-size (or a scenario's consoleSize) says otherwise.
 A guest that panics ("Kernel panic - not syncing: ...") or is stuck repeating one
 fault ends the run with exit 1 and that line. --hang-timeout ends a run whose guest
 prints nothing for SECONDS (exit 3); while a script (--script, a scenario) plays, a
@@ -99,6 +103,7 @@ const BOOT_OPTIONS = {
   time: { type: 'string' },
   script: { type: 'string' },
   'hang-timeout': { type: 'string' },
+  'console-size': { type: 'string' },
   overlay: { type: 'string' },
   snapshot: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -189,6 +194,7 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
     if (!existsSync(image)) throw new BadInput(`${where}: there is no built-in appliance "${a.builtin}" (${image} is missing)`);
     const argv = [image, '--snapshot', '--mem', `${guest.memoryMiB}M`, '--time', guest.time, ...flags];
     if (guest.cmdline) argv.push('--append', guest.cmdline);
+    if (guest.consoleSize) argv.push('--console-size', `${guest.consoleSize.cols}x${guest.consoleSize.rows}`);
     const opts = await parseBootArgs(argv);
     if (opts === 'help') return EXIT.ok;
     opts.script = guest.script;
@@ -208,6 +214,8 @@ interface BootOptions {
   explicit: { kernel: boolean; initrd: boolean; mem: boolean; append?: string };
   script?: ConsoleStep[];
   hangMs?: number;
+  /** The console follows the terminal's size (no --console-size given). */
+  followTerminal?: boolean;
 }
 
 /** Takes kernel, initrd, command line and memory from the appliance's boot partition. */
@@ -272,6 +280,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     }
     script = parseConsoleScript(json, v.script);
   }
+  const consoleSize = chooseConsoleSize(v['console-size'], time === 'deterministic');
   const firmware = await read('bios', v.bios ?? BUILTIN.firmware, false);
   const kernel = v.kernel !== undefined || !image ? await read('kernel', v.kernel ?? BUILTIN.kernel, true) : new Uint8Array(0);
   const initrd = v.initrd === 'none' || (image && v.initrd === undefined) ? undefined : await read('initrd', v.initrd ?? BUILTIN.initrd, false);
@@ -279,13 +288,36 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     config: {
       ramBytes,
       timeMode: time as TimeMode,
+      console: consoleSize,
       images: { firmware, kernel, initrd, bootargs: v.append ?? DEFAULT_BOOTARGS },
     },
     appliance: image ? { image, overlay } : undefined,
     explicit: { kernel: v.kernel !== undefined, initrd: v.initrd !== undefined, mem: v.mem !== undefined, append: v.append },
     script,
     hangMs,
+    followTerminal: v['console-size'] === undefined,
   };
+}
+
+/**
+ * The guest console's size: --console-size, else the terminal's (realtime, stdout a
+ * terminal), else 80x24, so a deterministic run prints the same bytes in any window.
+ */
+function chooseConsoleSize(flag: string | undefined, deterministic: boolean): ConsoleSize {
+  if (flag !== undefined) {
+    const m = /^(\d{1,5})x(\d{1,5})$/.exec(flag);
+    const size = m && { cols: Number(m[1]), rows: Number(m[2]) };
+    if (!size || size.cols < 1 || size.rows < 1 || size.cols > 0xffff || size.rows > 0xffff) {
+      throw new BadInput(`--console-size "${flag}" is not COLSxROWS like 80x24`);
+    }
+    return size;
+  }
+  return deterministic ? { ...DEFAULT_CONSOLE_SIZE } : terminalSize();
+}
+
+function terminalSize(): ConsoleSize {
+  const out = process.stdout;
+  return out.isTTY && out.columns > 0 && out.rows > 0 ? { cols: out.columns, rows: out.rows } : { ...DEFAULT_CONSOLE_SIZE };
 }
 
 /** The appliance image to boot, or undefined for a kernel/initrd boot. */
@@ -374,7 +406,15 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
     stdin.on('data', onData);
     stdin.resume();
   }
+  // The terminal's resizes (SIGWINCH) reach the guest's console; a deterministic Vm ignores them.
+  const followSize = !deterministic && opts.followTerminal === true && process.stdout.isTTY === true;
+  const onResize = () => {
+    vm.resizeConsole(terminalSize());
+    loop.wake();
+  };
+  if (followSize) process.stdout.on('resize', onResize);
   const restore = () => {
+    if (followSize) process.stdout.off('resize', onResize);
     stdin.off('data', onData);
     if (tty) stdin.setRawMode(false);
     stdin.pause();

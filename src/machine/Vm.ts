@@ -24,7 +24,7 @@ import type { GuestLoader } from './GuestLoader.ts';
 import { VirtioMmioBus } from './VirtioMmioBus.ts';
 import { VIRTIO_SLOTS, virtioIrq } from './physicalMap.ts';
 import { TIMEBASE_HZ } from '../../wasm/machineMap.ts';
-import { CompletionScheduler, GuestMemory, VirtioBlk, VirtioMmioTransport, type BlockDevice, type VirtioBlkOptions } from './virtio/index.ts';
+import { CompletionScheduler, GuestMemory, VirtioBlk, VirtioConsole, VirtioMmioTransport, type BlockDevice, type ConsoleSize, type VirtioBlkOptions } from './virtio/index.ts';
 import type { TimeMode } from './TimeMode.ts';
 import { hex } from '../format/hex.ts';
 import { privilegeOf } from '../inspect/privilege.ts';
@@ -38,6 +38,12 @@ export interface VmConfig {
   boot: GuestLoader;
   /** Disks on virtio-blk, in the order Linux names them: /dev/vda, /dev/vdb, ... */
   disks?: VmDisk[];
+  /**
+   * A virtio-console of this size (columns, rows) on virtio slot 0, the guest's hvc0: a
+   * guest booted with `console=hvc0` knows its terminal's size and follows `resizeConsole`.
+   * Its output joins the UART's; input goes to it once the guest has written to it.
+   */
+  console?: ConsoleSize;
   /**
    * Ends a run with 'crashed' when the hart repeats one exception (default true). Off for
    * bare-metal programs, which may loop on a fault until their budget, as under QEMU.
@@ -105,6 +111,8 @@ export interface CrashReport {
 const CRASH_REPEATS = 64;
 const CAUSE_BREAKPOINT = 3n;
 const ECALL_CAUSES = [8n, 9n, 11n];
+/** The virtio slot of the console: the lowest, as disks take slots from the highest down. */
+const CONSOLE_SLOT = 0;
 /** virtio-mmio QueueNotify register offset (virtio 1.x §4.2.2). */
 const QUEUE_NOTIFY = 0x050n;
 /**
@@ -128,6 +136,9 @@ export class Vm {
   private readonly transports: VirtioMmioTransport[] = [];
   /** virtio-blk devices, in the order of `VmConfig.disks`. */
   readonly blockDevices: VirtioBlk[] = [];
+  /** The virtio-console on slot 0, when `VmConfig.console` asked for one. */
+  readonly consoleDevice: VirtioConsole | undefined;
+  private readonly consoleTransport: VirtioMmioTransport | undefined;
 
   private constructor(core: Core, cfg: VmConfig, readonly bus: VirtioMmioBus) {
     this.core = core;
@@ -136,11 +147,20 @@ export class Vm {
     this.startMs = performance.now();
     this.completions = new CompletionScheduler(cfg.timeMode);
     this.memory = new GuestMemory(core.ram, Number(RAM_BASE));
+    if (cfg.console) {
+      const con = new VirtioConsole(cfg.console);
+      con.onOutput = (bytes) => this.consoleListener?.(bytes);
+      const transport = new VirtioMmioTransport(con, this.memory, (level) => this.core.setIrq(virtioIrq(CONSOLE_SLOT), level));
+      bus.attach(CONSOLE_SLOT, transport);
+      this.consoleDevice = con;
+      this.consoleTransport = transport;
+    }
     for (const d of cfg.disks ?? []) this.addBlockDevice(d);
   }
 
   static async create(module: WebAssembly.Module, cfg: VmConfig): Promise<Vm> {
-    if ((cfg.disks?.length ?? 0) > VIRTIO_SLOTS) throw new RangeError(`${cfg.disks!.length} disks do not fit in ${VIRTIO_SLOTS} virtio slots`);
+    const slots = VIRTIO_SLOTS - (cfg.console ? 1 : 0);
+    if ((cfg.disks?.length ?? 0) > slots) throw new RangeError(`${cfg.disks!.length} disks do not fit in ${slots} virtio slots`);
     const bus = new VirtioMmioBus();
     let core: Core | undefined;
     const mmio: MmioHandler = {
@@ -165,7 +185,7 @@ export class Vm {
    */
   addBlockDevice(d: VmDisk): VirtioBlk {
     const slot = VIRTIO_SLOTS - 1 - this.transports.length;
-    if (slot < 0) throw new RangeError(`no free virtio slot for another disk (all ${VIRTIO_SLOTS} in use)`);
+    if (slot < (this.consoleDevice ? CONSOLE_SLOT + 1 : 0)) throw new RangeError(`no free virtio slot for another disk (all ${VIRTIO_SLOTS} in use)`);
     const blk = new VirtioBlk(d.disk, this.completions, d);
     const transport = new VirtioMmioTransport(blk, this.memory, (level) => this.core.setIrq(virtioIrq(slot), level));
     this.bus.attach(slot, transport);
@@ -203,6 +223,16 @@ export class Vm {
     for (const x of b) this.pendingInput.push(x);
   }
 
+  /**
+   * The terminal's new size, for the guest's virtio-console (a configuration-change
+   * interrupt). Ignored in deterministic time, where the size stays what the VM was created
+   * with, so that the same inputs still give the same bytes.
+   */
+  resizeConsole(size: ConsoleSize): void {
+    if (this.timeMode === 'deterministic') return;
+    this.consoleDevice?.resize(size);
+  }
+
   get hasPendingInput(): boolean {
     return this.pendingInput.length > 0;
   }
@@ -214,6 +244,12 @@ export class Vm {
 
   private deliverInput(): void {
     if (this.pendingInput.length === 0) return;
+    const con = this.consoleDevice;
+    if (con?.inUse) {
+      const n = con.input(Uint8Array.from(this.pendingInput));
+      this.pendingInput.splice(0, n);
+      return;
+    }
     const n = Math.min(this.pendingInput.length, this.core.consoleRxFree);
     if (n === 0) return;
     this.core.sendConsole(Uint8Array.from(this.pendingInput.splice(0, n)));
@@ -221,14 +257,21 @@ export class Vm {
 
   private drain(): void {
     const out = this.core.drainConsole();
-    if (out.length) this.consoleListener?.(out);
+    if (out.length === 0) return;
+    // While the guest's console is the virtio console, what reaches the UART is the kernel's
+    // boot console kept alive (`earlycon keep_bootcon`): copies of lines hvc already showed.
+    // It speaks again when the virtio console is gone (reset at poweroff: "Power down").
+    if (this.consoleDevice?.inUse) return;
+    this.consoleListener?.(out);
   }
 
   /** Hands kicked virtqueues to their devices; true if any device was given work. */
   private serviceDevices(): boolean {
-    if (this.transports.length === 0) return false;
+    const con = this.consoleTransport;
+    if (this.transports.length === 0 && !con) return false;
     const now = this.core.instructions;
     let started = false;
+    if (con?.service(now)) started = true;
     for (const t of this.transports) if (t.service(now)) started = true;
     return started;
   }
@@ -285,8 +328,9 @@ export class Vm {
       }
       const trapsBefore = core.trapCount;
       const reason = core.run(budget);
-      this.drain();
+      // Devices first: a console that starts being used in this slice mutes the UART's copy.
       this.serviceDevices();
+      this.drain();
       if (this.detectCrash && core.trapCount - trapsBefore >= BigInt(CRASH_REPEATS) && this.inExceptionLoop()) {
         return { kind: 'crashed', report: this.crashReport() };
       }

@@ -14,6 +14,7 @@
  *       "memoryMiB": 128,
  *       "cmdline": "loglevel=8",                appended to the appliance's command line
  *       "time": "deterministic",
+ *       "consoleSize": { "cols": 80, "rows": 24 }, the guest console's size (optional)
  *       "script": [{ "expect": "# " }, { "send": "uname -a\n" }]
  *     }]
  *   }
@@ -45,6 +46,11 @@ export interface ScenarioGuest {
   /** Extra kernel arguments, appended after the appliance's own command line. */
   cmdline: string;
   time: TimeMode;
+  /**
+   * The guest console's columns and rows. Absent: the terminal's own size in realtime, and
+   * 80x24 in deterministic time, so that the page and the CLI print the same bytes.
+   */
+  consoleSize?: { cols: number; rows: number };
   /** Console steps played once the guest boots; absent means none. */
   script?: ConsoleStep[];
 }
@@ -88,6 +94,9 @@ export const SCENARIO_LIMITS = {
   titleChars: 120,
   notesChars: 4000,
   cmdlineChars: 1024,
+  /** The guest console's size: columns and rows (a terminal, not a poster). */
+  consoleCols: { min: 20, max: 1000 },
+  consoleRows: { min: 5, max: 1000 },
   builtinNameChars: 32,
   localIdChars: 64,
   urlChars: 2048,

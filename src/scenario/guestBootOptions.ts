@@ -13,6 +13,8 @@ export interface GuestBootOptions {
   timeMode: TimeMode;
   /** The appliance's command line, then the scenario's extra arguments (later ones win in Linux). */
   bootargs: string;
+  /** The guest console's size, when the scenario fixes it. */
+  consoleSize?: { cols: number; rows: number };
   script?: ConsoleStep[];
 }
 
@@ -23,6 +25,7 @@ export function guestBootOptions(guest: ScenarioGuest, applianceBootargs: string
     timeMode: guest.time,
     bootargs: [applianceBootargs.trim(), guest.cmdline.trim()].filter((s) => s !== '').join(' '),
   };
+  if (guest.consoleSize !== undefined) opts.consoleSize = { ...guest.consoleSize };
   if (guest.script !== undefined) opts.script = guest.script;
   return opts;
 }

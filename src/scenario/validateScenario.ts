@@ -21,7 +21,7 @@ import { ScenarioError } from './ScenarioError.ts';
 import { checkTrapLogFilter } from '../inspect/trapLogFilter.ts';
 
 const SCENARIO_FIELDS = ['version', 'title', 'notes', 'view', 'guests'];
-const GUEST_FIELDS = ['appliance', 'memoryMiB', 'cmdline', 'time', 'script'];
+const GUEST_FIELDS = ['appliance', 'memoryMiB', 'cmdline', 'time', 'consoleSize', 'script'];
 /** Hosts a plain-http appliance URL may name: a developer serving images from their own machine. */
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1'];
 const MAX_PROBLEM_CHARS = 300;
@@ -203,9 +203,11 @@ function checkGuest(v: unknown, path: string, add: Problems['add']): ScenarioGue
     if (typeof t === 'string' && (TIME_MODES as readonly string[]).includes(t)) return t as ScenarioGuest['time'];
     return fail(`${path}.time`, `must be ${TIME_MODES.map((m) => `"${m}"`).join(' or ')}, got ${describeValue(t)}`);
   }) ?? GUEST_DEFAULTS.time;
+  const consoleSize = optional(own(g, 'consoleSize'), (c) => checkConsoleSize(c, `${path}.consoleSize`, fail));
   const script: ConsoleStep[] | undefined = optional(own(g, 'script'), (s) => checkConsoleScript(s, `${path}.script`, fail));
   if (!ok || appliance === undefined) return undefined;
   const guest: ScenarioGuest = { appliance, memoryMiB, cmdline, time };
+  if (consoleSize !== undefined) guest.consoleSize = consoleSize;
   if (script !== undefined) guest.script = script;
   return guest;
 }
@@ -216,6 +218,28 @@ function checkMemory(v: unknown, path: string, add: Problems['add']): number | u
   if (v < min) return add(path, `${v} MiB is below the minimum of ${min} MiB`);
   if (v > max) return add(path, `${v} MiB is above the maximum of ${max} MiB`);
   return v;
+}
+
+function checkConsoleSize(v: unknown, path: string, add: Problems['add']): ScenarioGuest['consoleSize'] {
+  const c = asRecord(v);
+  if (c === undefined) return add(path, `must be { "cols": number, "rows": number }, got ${describeValue(v)}`);
+  let ok = true;
+  const fail = (p: string, m: string): undefined => {
+    ok = false;
+    return add(p, m);
+  };
+  checkUnknownFields(c, path, ['cols', 'rows'], 'a console size', fail);
+  const dim = (key: 'cols' | 'rows', { min, max }: { min: number; max: number }) => {
+    const n = own(c, key);
+    if (n === undefined) return fail(`${path}.${key}`, 'is missing');
+    if (typeof n !== 'number' || !Number.isInteger(n)) return fail(`${path}.${key}`, `must be a whole number, got ${describeValue(n)}`);
+    if (n < min || n > max) return fail(`${path}.${key}`, `${n} is outside ${min}..${max}`);
+    return n;
+  };
+  const cols = dim('cols', SCENARIO_LIMITS.consoleCols);
+  const rows = dim('rows', SCENARIO_LIMITS.consoleRows);
+  if (!ok || cols === undefined || rows === undefined) return undefined;
+  return { cols, rows };
 }
 
 function checkCmdline(v: unknown, path: string, add: Problems['add']): string | undefined {

@@ -6,6 +6,7 @@
  */
 import type { LinuxBootImages } from '../boot/index.ts';
 import type { Privilege, TimeMode, VmInspectorApi } from '../machine/index.ts';
+import type { ConsoleSize } from '../machine/virtio/index.ts';
 import type { ConsoleStep, StepResult } from '../scenario/index.ts';
 
 /** Where a guest's disk lives: IndexedDB images of the image store, by id. */
@@ -45,6 +46,14 @@ export interface VmBootSpec {
   script?: ConsoleStep[];
   /** Keep every console byte the guest writes (bounded), for `transcript()`. */
   keepTranscript?: boolean;
+  /**
+   * The guest console's size, fixed (a scenario's `consoleSize`): resizes are ignored. In
+   * deterministic time it is this or 80x24, whatever the terminal, so the page and the CLI
+   * print the same bytes.
+   */
+  consoleSize?: ConsoleSize;
+  /** The page's terminal size at boot (realtime, no fixed size): `resize()` follows it after. */
+  terminalSize?: ConsoleSize;
 }
 
 /** How far the worker's console script got. */
@@ -114,6 +123,8 @@ export interface VmWorkerApi extends Async<VmInspectorApi> {
   boot(spec: VmBootSpec, events: (event: VmWorkerEvent) => void, consoleRing?: SharedArrayBuffer): Promise<void>;
   /** Keystrokes for the guest's console. */
   input(bytes: Uint8Array): void;
+  /** The page's terminal has a new size (columns, rows): the guest's console follows it. */
+  resize(size: ConsoleSize): void;
   pause(): void;
   /** Runs the guest again; after a full quota, only once its held writes are committed. */
   resume(): Promise<void>;

@@ -16,6 +16,10 @@ import type { ConsoleTranscript, CrashInfo, ScriptProgress, VmBootSpec, VmRunSta
 import { ConsoleRing } from './ConsoleRing.ts';
 import { GuestDisk } from './GuestDisk.ts';
 import { hex } from '../format/hex.ts';
+import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
+
+/** A size the virtio-console can carry (the page sends what xterm.js measured). */
+const validSize = (s: ConsoleSize) => [s.cols, s.rows].every((n) => Number.isInteger(n) && n >= 1 && n <= 0xffff);
 
 /** Host time per run() call: one display frame, so keystrokes and output stay snappy. */
 const SLICE_MS = 16;
@@ -54,6 +58,8 @@ class VmWorker implements VmWorkerApi {
   /** The teaching views' window into the current Vm (a new one after each reset or reboot). */
   private inspector: VmInspector | undefined;
   private player: ConsoleScriptPlayer | undefined;
+  /** The page terminal's latest size (realtime guests follow it, across resets too). */
+  private terminalSize: ConsoleSize | undefined;
   private readonly transcriptChunks: Uint8Array[] = [];
   private transcriptBytes = 0;
   private transcriptAtScriptEnd: number | undefined;
@@ -89,6 +95,23 @@ class VmWorker implements VmWorkerApi {
   input(bytes: Uint8Array): void {
     this.vm?.sendInput(bytes);
     this.guestLoop.wake();
+  }
+
+  resize(size: ConsoleSize): void {
+    if (!validSize(size)) return;
+    this.terminalSize = { cols: size.cols, rows: size.rows };
+    if (this.spec?.consoleSize) return;
+    // A deterministic Vm ignores it; a realtime guest is interrupted and resizes its tty.
+    this.vm?.resizeConsole(this.terminalSize);
+    this.guestLoop.wake();
+  }
+
+  /** The console size a new Vm starts with: fixed, 80x24 in deterministic time, or the terminal's. */
+  private consoleSize(spec: VmBootSpec): ConsoleSize {
+    if (spec.consoleSize && validSize(spec.consoleSize)) return spec.consoleSize;
+    if (spec.timeMode === 'deterministic') return { ...DEFAULT_CONSOLE_SIZE };
+    const t = this.terminalSize ?? spec.terminalSize;
+    return t && validSize(t) ? t : { ...DEFAULT_CONSOLE_SIZE };
   }
 
   pause(): void {
@@ -153,6 +176,7 @@ class VmWorker implements VmWorkerApi {
       ramBytes: spec.ramBytes,
       timeMode: spec.timeMode,
       boot: linuxLoader(this.bootImages),
+      console: this.consoleSize(spec),
       disks: this.disk ? [{ disk: this.disk.disk, serial: this.diskSerial }] : undefined,
     });
     this.disk?.attach(vm);

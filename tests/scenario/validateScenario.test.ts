@@ -154,7 +154,17 @@ describe('guests', () => {
 
   it('are objects with known fields', () => {
     problems(scenario({}, [guest(), 'base']), ['guests[1]: must be an object, got "base"']);
-    guestProblem({ memory: 128 }, 'guests[0].memory: is not a field of a guest (fields: appliance, memoryMiB, cmdline, time, script)');
+    guestProblem({ memory: 128 }, 'guests[0].memory: is not a field of a guest (fields: appliance, memoryMiB, cmdline, time, consoleSize, script)');
+  });
+
+  it('may fix the console size: whole columns 20..1000 and rows 5..1000', () => {
+    const s = validateScenario(scenario({}, [guest({ consoleSize: { rows: 30, cols: 100 } })]));
+    assert.deepEqual(s.guests[0]!.consoleSize, { cols: 100, rows: 30 });
+    guestProblem({ consoleSize: '80x24' }, 'guests[0].consoleSize: must be { "cols": number, "rows": number }, got "80x24"');
+    guestProblem({ consoleSize: { cols: 10, rows: 24 } }, 'guests[0].consoleSize.cols: 10 is outside 20..1000');
+    guestProblem({ consoleSize: { cols: 80, rows: 2.5 } }, 'guests[0].consoleSize.rows: must be a whole number, got 2.5');
+    guestProblem({ consoleSize: { cols: 80 } }, 'guests[0].consoleSize.rows: is missing');
+    guestProblem({ consoleSize: { cols: 80, rows: 24, x: 1 } }, /^guests\[0\]\.consoleSize\.x: is not a field of a console size/);
   });
 
   it('have memory in whole MiB between 64 and 2048', () => {
@@ -232,7 +242,7 @@ describe('hostile JSON', () => {
     assert.deepEqual(e.problems, [
       '__proto__: is not a field of a scenario (fields: version, title, notes, view, guests)',
       'constructor: is not a field of a scenario (fields: version, title, notes, view, guests)',
-      'guests[0].__proto__: is not a field of a guest (fields: appliance, memoryMiB, cmdline, time, script)',
+      'guests[0].__proto__: is not a field of a guest (fields: appliance, memoryMiB, cmdline, time, consoleSize, script)',
       'guests[0].appliance.__proto__: is not a field of a "builtin" appliance (fields: builtin)',
     ]);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);

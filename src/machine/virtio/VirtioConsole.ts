@@ -131,6 +131,14 @@ export class VirtioConsole implements VirtioDevice {
   }
 
   /**
+   * Whether the guest uses this console: it is live and has written to it since the last
+   * reset (a guest with another console leaves it alone, and its input goes elsewhere).
+   */
+  get inUse(): boolean {
+    return this.announced && this.ready;
+  }
+
+  /**
    * Copies `bytes` into the receive buffers the driver made available and returns how many
    * fitted (0 when the driver is not ready or has left no buffer).
    */
