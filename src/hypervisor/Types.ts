@@ -46,6 +46,8 @@ export interface VmHandle {
   pause(): Promise<void>;
   resume(): Promise<void>;
   sendInput(bytes: Uint8Array): void;
+  /** The terminal showing the console has this many columns and rows: the guest follows (realtime). */
+  resizeConsole(size: { cols: number; rows: number }): void;
   /** Asks the running worker where the hart is now. */
   inspect(): Promise<CrashInfo | undefined>;
   diskState(): Promise<DiskState | undefined>;

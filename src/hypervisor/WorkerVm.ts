@@ -44,6 +44,8 @@ export class WorkerVm implements VmHandle {
   private lastHeard = 0;
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private stopRing: (() => void) | undefined;
+  /** The size of the terminal showing this console, as its view last measured it. */
+  private terminalSize: { cols: number; rows: number } | undefined;
   private readonly consoleEmitter = new Emitter<Uint8Array>();
   readonly onConsole = this.consoleEmitter.event;
 
@@ -105,6 +107,8 @@ export class WorkerVm implements VmHandle {
     }
     try {
       const spec = await this.deps.bootSpec(this);
+      // The guest console starts at the terminal's size; `resizeConsole` follows it after.
+      if (this.terminalSize) spec.terminalSize = { ...this.terminalSize };
       this.appendConsole(new TextEncoder().encode(`\x1b[2m[romvisor] powering on ${this.record.name}: ${this.record.memoryMiB} MiB RAM, ${this.appliance?.title ?? this.record.applianceId}\x1b[0m\r\n`));
       const worker = new Worker(new URL('../worker/vm.worker.ts', import.meta.url), { type: 'module', name: `vm ${this.record.name}` });
       this.worker = worker;
@@ -162,6 +166,12 @@ export class WorkerVm implements VmHandle {
     if (!this.api || this._state !== 'paused') return;
     await this.api.resume();
     this.setState('running');
+  }
+
+  resizeConsole(size: { cols: number; rows: number }): void {
+    this.terminalSize = { cols: size.cols, rows: size.rows };
+    if (!this.api || this._state === 'stopping') return;
+    void this.api.resize(this.terminalSize);
   }
 
   sendInput(bytes: Uint8Array): void {

@@ -26,6 +26,8 @@ const THEME: ITheme = {
 interface TerminalViewOptions {
   /** Keystrokes and pastes, as the guest should receive them. */
   onData(data: string): void;
+  /** The terminal has a new size (fitted to its box): columns and rows, for the guest's console. */
+  onResize?(size: { cols: number; rows: number }): void;
   rows?: number;
   fontSize?: number;
 }
@@ -62,6 +64,8 @@ export class TerminalView implements Disposable {
     this.term.loadAddon(this.fit);
     this.term.open(host);
     this.disposables.push(this.term.onData((d) => opts.onData(d)));
+    const onResize = opts.onResize;
+    if (onResize) this.disposables.push(this.term.onResize(({ cols, rows }) => onResize({ cols, rows })));
     this.term.attachCustomKeyEventHandler((e) => this.clipboardKey(e));
     const ta = this.term.textarea;
     if (ta) {
@@ -111,6 +115,11 @@ export class TerminalView implements Disposable {
     this.term.focus();
   }
 
+  /** Columns and rows now. */
+  get size(): { cols: number; rows: number } {
+    return { cols: this.term.cols, rows: this.term.rows };
+  }
+
   /** The visible text, for tests and for "copy all". */
   text(): string {
     const b = this.term.buffer.active;
@@ -127,6 +136,8 @@ export class TerminalView implements Disposable {
       if (!this.host.isConnected || this.host.clientWidth === 0) return;
       try {
         this.fit.fit();
+        // A narrower or shorter terminal rewraps: keep the newest line (the prompt) in view.
+        this.term.scrollToBottom();
       } catch {
         // Not laid out yet; the observer calls again.
       }

@@ -99,7 +99,10 @@ export class VmCardView implements Disposable {
     this.terminal = new TerminalView(termHost, {
       rows: 20,
       onData: (d) => vm.sendInput(new TextEncoder().encode(d)),
+      onResize: (size) => vm.resizeConsole(size),
     });
+    // The guest's console starts at this size; the fit to the card's width follows.
+    vm.resizeConsole(this.terminal.size);
     const history = vm.consoleHistory;
     if (history.length) this.terminal.write(history);
     this.subscription = vm.onConsole((bytes) => this.terminal.write(bytes));

@@ -229,6 +229,8 @@ export class ScenarioPanel implements Disposable {
         const vm = hv.scratchVm(record, (spec) => ({
           ...spec,
           timeMode: guest.time,
+          // Fixed when the scenario says; else the terminal's (realtime) or 80x24 (deterministic).
+          consoleSize: guest.consoleSize,
           script: guest.script,
           keepTranscript: true,
           ...(resolved.baseImageId ? { ram: undefined, rescue: undefined, disk: { scratchOverImageId: resolved.baseImageId } } : {}),
