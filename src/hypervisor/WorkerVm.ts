@@ -228,11 +228,21 @@ export class WorkerVm implements VmHandle {
     }
   }
 
-  /** Reads the console ring while this worker lives. */
+  /**
+   * Reads the console ring while this worker lives. When the worker goes (poweroff, Stop,
+   * a crash), `stopRing` first takes what is still in the ring, synchronously: the guest's
+   * last lines ("reboot: Power down") come before the page's own "[romvisor] powered off",
+   * never after it or not at all.
+   */
   private async pumpRing(ring: ConsoleRing, worker: Worker): Promise<void> {
-    this.stopRing = () => ring.wake();
+    this.stopRing = () => {
+      const last = ring.read();
+      if (last.length > 0) this.appendConsole(last);
+      ring.wake();
+    };
     while (this.worker === worker) {
       await ring.whenReadable();
+      if (this.worker !== worker) break; // stopRing took the rest
       const bytes = ring.read();
       if (bytes.length === 0) continue;
       this.appendConsole(bytes);
