@@ -21,7 +21,7 @@ import { linuxLoader, MIN_RAM, type LinuxBootImages } from '../boot/linuxBoot.ts
 import { CodedError } from '../errors/CodedError.ts';
 import { loadCoreModule } from '../machine/coreModule.node.ts';
 import { GuestLoop } from '../machine/GuestLoop.ts';
-import { formatCrashReport, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
+import { formatCrashReport, guestConsoleOf, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
 import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
 import { ConsoleScriptPlayer, parseConsoleScript, type ConsoleStep } from '../scenario/consoleScript.ts';
 import { parseScenarioJson } from '../scenario/index.ts';
@@ -158,7 +158,7 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
       await applyAppliance(opts, appliance);
     }
     const { images, ...config } = opts.config;
-    vm = await Vm.create(await loadCoreModule(), { ...config, boot: linuxLoader(images) });
+    vm = await Vm.create(await loadCoreModule(), { ...config, guestConsole: guestConsoleOf(images.bootargs), boot: linuxLoader(images) });
     return await runInteractive(vm, opts, io);
   } finally {
     // Disk work the guest started finishes before the overlay is flushed and closed.

@@ -39,11 +39,18 @@ export interface VmConfig {
   /** Disks on virtio-blk, in the order Linux names them: /dev/vda, /dev/vdb, ... */
   disks?: VmDisk[];
   /**
-   * A virtio-console of this size (columns, rows) on virtio slot 0, the guest's hvc0: a
-   * guest booted with `console=hvc0` knows its terminal's size and follows `resizeConsole`.
-   * Its output joins the UART's; input goes to it once the guest has written to it.
+   * A virtio-console of this size (columns, rows) on virtio slot 0, Linux's hvc1 (the SBI
+   * console is hvc0): a guest booted with `console=hvc1` knows its terminal's size and
+   * follows `resizeConsole`. Its output joins the UART's; input goes to it once the guest
+   * has written to it, or from the start with `guestConsole: 'virtio'`.
    */
   console?: ConsoleSize;
+  /**
+   * The console the guest's shell uses, when its command line says (`guestConsoleOf`):
+   * 'virtio' holds input typed during boot until the virtio console can take it, instead
+   * of handing it to a UART nobody will read.
+   */
+  guestConsole?: 'virtio' | 'uart';
   /**
    * Ends a run with 'crashed' when the hart repeats one exception (default true). Off for
    * bare-metal programs, which may loop on a fault until their budget, as under QEMU.
@@ -111,6 +118,19 @@ export interface CrashReport {
 const CRASH_REPEATS = 64;
 const CAUSE_BREAKPOINT = 3n;
 const ECALL_CAUSES = [8n, 9n, 11n];
+/**
+ * Which console a Linux command line makes the guest's /dev/console (its last `console=`):
+ * 'virtio' for hvc1 (the virtio console; hvc0 is the SBI console), 'uart' for ttyS0.
+ */
+export function guestConsoleOf(bootargs: string): 'virtio' | 'uart' | undefined {
+  const all = [...bootargs.matchAll(/(?:^|\s)console=(\S+)/g)].map((m) => m[1]!);
+  const last = all[all.length - 1];
+  if (last === undefined) return undefined;
+  if (/^hvc1(,|$)/.test(last)) return 'virtio';
+  if (/^ttyS0(,|$)/.test(last)) return 'uart';
+  return undefined;
+}
+
 /** The virtio slot of the console: the lowest, as disks take slots from the highest down. */
 const CONSOLE_SLOT = 0;
 /** virtio-mmio QueueNotify register offset (virtio 1.x §4.2.2). */
@@ -139,6 +159,13 @@ export class Vm {
   /** The virtio-console on slot 0, when `VmConfig.console` asked for one. */
   readonly consoleDevice: VirtioConsole | undefined;
   private readonly consoleTransport: VirtioMmioTransport | undefined;
+  /** Input waits for the virtio console rather than going to the UART. */
+  private readonly inputToVirtio: boolean;
+  /**
+   * The virtio console is in use and the hart has since been idle: its driver finished
+   * setting the port up (Linux drops input that arrives before), so input may go to it.
+   */
+  private consoleSettled = false;
 
   private constructor(core: Core, cfg: VmConfig, readonly bus: VirtioMmioBus) {
     this.core = core;
@@ -147,6 +174,7 @@ export class Vm {
     this.startMs = performance.now();
     this.completions = new CompletionScheduler(cfg.timeMode);
     this.memory = new GuestMemory(core.ram, Number(RAM_BASE));
+    this.inputToVirtio = cfg.console !== undefined && cfg.guestConsole === 'virtio';
     if (cfg.console) {
       const con = new VirtioConsole(cfg.console);
       con.onOutput = (bytes) => this.consoleListener?.(bytes);
@@ -242,17 +270,21 @@ export class Vm {
     return Number(this.core.mtime) / TICKS_PER_MS;
   }
 
-  private deliverInput(): void {
-    if (this.pendingInput.length === 0) return;
+  /** Hands waiting input to the guest's console; false if none of it could be taken now. */
+  private deliverInput(): boolean {
+    if (this.pendingInput.length === 0) return false;
     const con = this.consoleDevice;
-    if (con?.inUse) {
+    if (con && (con.inUse || this.inputToVirtio)) {
+      if (!con.inUse) this.consoleSettled = false;
+      if (!this.consoleSettled) return false;
       const n = con.input(Uint8Array.from(this.pendingInput));
       this.pendingInput.splice(0, n);
-      return;
+      return n > 0;
     }
     const n = Math.min(this.pendingInput.length, this.core.consoleRxFree);
-    if (n === 0) return;
+    if (n === 0) return false;
     this.core.sendConsole(Uint8Array.from(this.pendingInput.splice(0, n)));
+    return true;
   }
 
   private drain(): void {
@@ -350,18 +382,21 @@ export class Vm {
         case StopReason.Priv:
           return { kind: 'debug', reason: 'priv' };
         case StopReason.Wfi:
+          if (!this.consoleSettled && this.consoleDevice?.inUse) this.consoleSettled = true;
           if (skipIdle) {
             const idle = this.skipIdle(limit);
             if (idle) return idle;
           } else if (deterministic) {
-            if (this.pendingInput.length > 0) this.deliverInput();
-            else if (!this.idleUntilCompletion()) {
+            // Input the console cannot take yet (its driver is not up) waits; the guest idles.
+            if (this.deliverInput()) {
+              // taken: the guest runs on with it
+            } else if (!this.idleUntilCompletion()) {
               // Idle: guest time jumps to the timer deadline. Return to the host here, at a
               // point fixed by the guest, so scripts poll (and `wait` steps end) on the same
               // instruction every run, and a host can tell that the guest went idle.
               return { kind: 'idle', wakeInMs: core.skipToTimer() ? 0 : undefined };
             }
-          } else if (this.pendingInput.length === 0) {
+          } else if (this.pendingInput.length === 0 || !this.deliverInput()) {
             const d = core.timerDistance;
             if (d > 0n) {
               const ms = Number(d / BigInt(core.insnsPerTick)) / TICKS_PER_MS;
@@ -383,10 +418,7 @@ export class Vm {
    */
   private skipIdle(limit: bigint | undefined): RunOutcome | undefined {
     const core = this.core;
-    if (this.pendingInput.length > 0) {
-      this.deliverInput();
-      return undefined;
-    }
+    if (this.deliverInput()) return undefined;
     if (this.idleUntilCompletion()) return undefined;
     // Waiting for a disk the host is still reading: the host must let that work settle.
     if (this.completions.pending > 0) return { kind: 'idle', wakeInMs: undefined };

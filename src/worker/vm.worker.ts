@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { GuestLoop } from '../machine/GuestLoop.ts';
-import { formatCrashReport, Vm, type CrashReport } from '../machine/Vm.ts';
+import { formatCrashReport, guestConsoleOf, Vm, type CrashReport } from '../machine/Vm.ts';
 import { linuxLoader, type LinuxBootImages } from '../boot/linuxBoot.ts';
 import { readApplianceBoot } from '../boot/applianceBoot.ts';
 import type { AccessType, Privilege, TrapLogFilter } from '../machine/InspectorTypes.ts';
@@ -177,6 +177,7 @@ class VmWorker implements VmWorkerApi {
       timeMode: spec.timeMode,
       boot: linuxLoader(this.bootImages),
       console: this.consoleSize(spec),
+      guestConsole: guestConsoleOf(this.bootImages.bootargs),
       disks: this.disk ? [{ disk: this.disk.disk, serial: this.diskSerial }] : undefined,
     });
     this.disk?.attach(vm);

@@ -6,6 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { guestConsoleOf } from '../../src/machine/Vm.ts';
 import { runCli, writeScript } from './runCli.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'romvisor-console-size-'));
@@ -35,6 +36,21 @@ describe('the guest console knows its size (virtio-console)', () => {
     const s = await runCli(['boot', scenario], TIMEOUT);
     assert.equal(s.code, 0, s.stderr);
     assert.match(s.stdout, /size=30 100 term=xterm-256color/);
+  });
+
+  it('keeps input typed during boot for the virtio console (piped stdin, realtime)', async () => {
+    const r = await runCli(['boot', 'base', '--snapshot', '--hang-timeout', '120'], { ...TIMEOUT, input: 'echo piped-$((6*7)) $(stty size)\npoweroff\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\npiped-42 24 80\r?\n/);
+    assert.match(r.stdout, /reboot: Power down/);
+  });
+
+  it('reads which console the guest uses from its command line (the last console=)', () => {
+    assert.equal(guestConsoleOf('console=hvc1 earlycon=sbi keep_bootcon root=/dev/vda2'), 'virtio');
+    assert.equal(guestConsoleOf('console=hvc1 root=/dev/vda2 console=ttyS0,115200'), 'uart');
+    assert.equal(guestConsoleOf('console=ttyS0 console=hvc1'), 'virtio');
+    assert.equal(guestConsoleOf('root=/dev/vda2'), undefined);
+    assert.equal(guestConsoleOf('console=hvc0'), undefined);
   });
 
   it('refuses a malformed --console-size', async () => {
