@@ -118,6 +118,8 @@ export class WorkerVm implements VmHandle {
       // Console bytes through shared memory where the page may have it, else as messages.
       const ring = this.deps.useConsoleRing ? ConsoleRing.create() : undefined;
       await this.api.boot(spec, Comlink.proxy((ev: VmWorkerEvent) => this.onWorkerEvent(ev)), ring?.buffer);
+      // Stopped (or crashed) while the worker booted: that outcome stands.
+      if (this.worker !== worker) return;
       if (ring) void this.pumpRing(ring, worker);
       this.watchdog = setInterval(() => this.checkWatchdog(), 1000);
       this.setState('running');
