@@ -3,7 +3,7 @@
  * a base VM's `stty size` is the panel's rows and columns (a line of exactly that many
  * characters fills one terminal row), a narrower page gives a narrower guest console at
  * once (the resize reaches the running guest), the terminal then shows its newest line,
- * and TERM is what xterm.js emulates. Screenshots: test-results/console-size-*.png.
+ * and TERM is what xterm.js emulates; the same for the BusyBox RAM appliance. Screenshots: test-results/console-size-*.png.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -87,5 +87,15 @@ describe('the guest console follows the page terminal (virtio-console)', () => {
     assert.ok(atBottom, 'the console is scrolled to its newest line');
     assert.ok(atPrompt(await consoleText(page, vm)));
     await shot(page, 'console-size-narrow');
+  });
+
+  test('the BusyBox RAM appliance too: its size is the panel\'s and TERM is xterm-256color', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    const vm = await newVmAtShell(page, 'initramfs');
+    const size = await sttySize(vm);
+    assert.equal(size.rows, await panelRows(vm));
+    await fillsOneRow(vm, size.cols);
+    await typeInVm(page, vm, 'echo term=$TERM\n');
+    await waitForConsole(page, vm, (t) => /\nterm=xterm-256color\n/.test(t), 20_000);
   });
 });
