@@ -5,11 +5,9 @@ import { describe, it } from 'node:test';
 import { MemoryBackend } from '../../disk/index.ts';
 import {
   CompletionScheduler,
-  GuestMemory,
   INTERRUPT_CONFIG_CHANGE,
   INTERRUPT_USED_BUFFER,
   STATUS_DEVICE_NEEDS_RESET,
-  STATUS_FEATURES_OK,
   VIRTIO_BLK_F_FLUSH,
   VIRTIO_BLK_F_RO,
   VIRTIO_BLK_S_IOERR,
@@ -21,103 +19,35 @@ import {
   VIRTIO_BLK_T_OUT,
   VIRTIO_F_VERSION_1,
   VirtioBlk,
-  VirtioMmioTransport,
   type BlockDevice,
 } from './index.ts';
 import type { TimeMode } from '../TimeMode.ts';
+import { DEFAULT_BASE as BASE, FakeVirtioDriver, REG, type Buf } from '../../../tests/virtio/FakeVirtioDriver.ts';
 
-const BASE = 0x8000_0000;
 const RAM = 1 << 20;
 const QSIZE = 8;
-// Ring and buffer placement in RAM (offsets).
-const DESC = 0x1000;
-const AVAIL = 0x2000;
-const USED = 0x3000;
+/** Request buffers (a RAM offset), past the rings. */
 const BUF = 0x10000;
-const REG = { features: 0x010, featuresSel: 0x014, driverFeatures: 0x020, driverFeaturesSel: 0x024, queueSel: 0x030, queueNumMax: 0x034, queueNum: 0x038, queueReady: 0x044, notify: 0x050, isr: 0x060, ack: 0x064, status: 0x070, descLo: 0x080, descHi: 0x084, availLo: 0x090, availHi: 0x094, usedLo: 0x0a0, usedHi: 0x0a4, config: 0x100 };
 
-interface Buf {
-  addr: number;
-  len: number;
-  write?: boolean;
-  /** Raw flags/next override, for hostile chains. */
-  flags?: number;
-  next?: number;
-}
-
-class FakeGuest {
-  readonly ram = new Uint8Array(RAM);
-  readonly mem = new GuestMemory(this.ram, BASE);
-  readonly view = new DataView(this.ram.buffer);
-  irq = false;
+/** The fake driver with virtio-blk behind it, and what the machine does between slices. */
+class FakeGuest extends FakeVirtioDriver<VirtioBlk> {
+  readonly disk: BlockDevice;
   readonly scheduler: CompletionScheduler;
-  readonly blk: VirtioBlk;
-  readonly t: VirtioMmioTransport;
   now = 0n;
-  private availIdx = 0;
-  private nextDesc = 0;
 
-  constructor(readonly disk: BlockDevice, mode: TimeMode = 'realtime', opts: { readOnly?: boolean } = {}) {
-    this.scheduler = new CompletionScheduler(mode, 1000n);
-    this.blk = new VirtioBlk(disk, this.scheduler, { serial: 'fake-serial', queueSize: QSIZE, readOnly: opts.readOnly });
-    this.t = new VirtioMmioTransport(this.blk, this.mem, (level) => (this.irq = level));
+  constructor(disk: BlockDevice, mode: TimeMode = 'realtime', opts: { readOnly?: boolean } = {}) {
+    const scheduler = new CompletionScheduler(mode, 1000n);
+    super(new VirtioBlk(disk, scheduler, { serial: 'fake-serial', queueSize: QSIZE, readOnly: opts.readOnly }), { base: BASE, ramSize: RAM, queueSize: QSIZE });
+    this.disk = disk;
+    this.scheduler = scheduler;
   }
 
-  reg(offset: number): number {
-    return this.t.read(offset, 4);
-  }
-  set(offset: number, v: number): void {
-    this.t.write(offset, 4, v);
+  get blk(): VirtioBlk {
+    return this.device;
   }
 
-  /** Feature negotiation as §3.1.1 orders it; returns whether FEATURES_OK stuck. */
-  negotiate(features = VIRTIO_F_VERSION_1 | VIRTIO_BLK_F_FLUSH): boolean {
-    this.set(REG.status, 1);
-    this.set(REG.status, 3);
-    this.set(REG.driverFeaturesSel, 0);
-    this.set(REG.driverFeatures, Number(features & 0xffff_ffffn));
-    this.set(REG.driverFeaturesSel, 1);
-    this.set(REG.driverFeatures, Number(features >> 32n));
-    this.set(REG.status, 3 | STATUS_FEATURES_OK);
-    return (this.reg(REG.status) & STATUS_FEATURES_OK) !== 0;
-  }
-
-  setupQueue(size = QSIZE, desc = BASE + DESC, avail = BASE + AVAIL, used = BASE + USED): void {
-    this.set(REG.queueSel, 0);
-    this.set(REG.queueNum, size);
-    this.set(REG.descLo, desc % 2 ** 32);
-    this.set(REG.descHi, Math.floor(desc / 2 ** 32));
-    this.set(REG.availLo, avail % 2 ** 32);
-    this.set(REG.availHi, Math.floor(avail / 2 ** 32));
-    this.set(REG.usedLo, used % 2 ** 32);
-    this.set(REG.usedHi, Math.floor(used / 2 ** 32));
-    this.set(REG.queueReady, 1);
-    this.set(REG.status, 15);
-  }
-
-  start(): void {
-    assert.ok(this.negotiate());
-    this.setupQueue();
-  }
-
-  /** Writes a chain into the descriptor table and makes it available; returns its head. */
-  submit(bufs: Buf[], notify = true): number {
-    const head = this.nextDesc % QSIZE;
-    bufs.forEach((b, i) => {
-      const idx = (head + i) % QSIZE;
-      const d = DESC + 16 * idx;
-      this.view.setBigUint64(d, BigInt(b.addr), true);
-      this.view.setUint32(d + 8, b.len, true);
-      const last = i === bufs.length - 1;
-      this.view.setUint16(d + 12, b.flags ?? ((last ? 0 : 1) | (b.write ? 2 : 0)), true);
-      this.view.setUint16(d + 14, b.next ?? (head + i + 1) % QSIZE, true);
-    });
-    this.nextDesc += bufs.length;
-    this.view.setUint16(AVAIL + 4 + 2 * (this.availIdx % QSIZE), head, true);
-    this.availIdx = (this.availIdx + 1) & 0xffff;
-    this.view.setUint16(AVAIL + 2, this.availIdx, true);
-    if (notify) this.set(REG.notify, 0);
-    return head;
+  override negotiate(features = VIRTIO_F_VERSION_1 | VIRTIO_BLK_F_FLUSH): boolean {
+    return super.negotiate(features);
   }
 
   /** A block request: header at BUF, data at BUF+0x100, status at BUF+0xff. */
@@ -129,17 +59,11 @@ class FakeGuest {
     const bufs: Buf[] = [{ addr: BASE + BUF, len: 16 }];
     if (dataLen) bufs.push({ addr: BASE + BUF + 0x100, len: dataLen, write: dataWritable });
     bufs.push({ addr: BASE + BUF + 0xff, len: 1, write: true });
-    return this.submit(bufs);
+    return this.submit(0, bufs);
   }
 
   get status(): number {
     return this.ram[BUF + 0xff]!;
-  }
-  get usedIdx(): number {
-    return this.view.getUint16(USED + 2, true);
-  }
-  usedEntry(i: number): { id: number; len: number } {
-    return { id: this.view.getUint32(USED + 4 + 8 * i, true), len: this.view.getUint32(USED + 8 + 8 * i, true) };
   }
 
   /** What the machine does between slices: service kicked queues, let work settle, apply. */
@@ -212,7 +136,7 @@ describe('virtio-blk requests', () => {
     const head = g.request(VIRTIO_BLK_T_OUT, 3, 1024, false);
     await g.step();
     assert.equal(g.status, VIRTIO_BLK_S_OK);
-    assert.deepEqual(g.usedEntry(0), { id: head, len: 1 });
+    assert.deepEqual(g.usedEntry(0, 0), { id: head, len: 1 });
     assert.deepEqual((await disk.read(3 * 512, 1024)).subarray(0, 4), Uint8Array.from([0, 7, 14, 21]));
     assert.equal(g.irq, true);
     assert.equal(g.reg(REG.isr), INTERRUPT_USED_BUFFER);
@@ -223,9 +147,9 @@ describe('virtio-blk requests', () => {
     g.request(VIRTIO_BLK_T_IN, 3, 1024, true);
     await g.step();
     assert.equal(g.status, VIRTIO_BLK_S_OK);
-    assert.equal(g.usedEntry(1).len, 1025);
+    assert.equal(g.usedEntry(0, 1).len, 1025);
     assert.equal(g.ram[BUF + 0x100 + 3], 21);
-    assert.equal(g.usedIdx, 2);
+    assert.equal(g.usedIdx(0), 2);
   });
 
   it('answers GET_ID, FLUSH, unknown types and bad ranges', async () => {
@@ -283,12 +207,12 @@ describe('asynchronous completion', () => {
     assert.equal(disk.calls, 1);
     await new Promise((r) => setImmediate(r));
     g.scheduler.applyDue(0n);
-    assert.equal(g.usedIdx, 0);
+    assert.equal(g.usedIdx(0), 0);
     assert.equal(g.irq, false);
     disk.gates.shift()!();
     await g.scheduler.whenSettled();
     g.scheduler.applyDue(0n);
-    assert.equal(g.usedIdx, 1);
+    assert.equal(g.usedIdx(0), 1);
     assert.equal(g.irq, true);
   });
 
@@ -304,9 +228,9 @@ describe('asynchronous completion', () => {
     disk.gates.shift()!();
     await g.scheduler.whenSettled();
     g.scheduler.applyDue(5999n);
-    assert.equal(g.usedIdx, 0, 'settled early, but not visible before it is due');
+    assert.equal(g.usedIdx(0), 0, 'settled early, but not visible before it is due');
     g.scheduler.applyDue(6000n);
-    assert.equal(g.usedIdx, 1);
+    assert.equal(g.usedIdx(0), 1);
   });
 
   it('drops completions of requests that were in flight when the driver reset the device', async () => {
@@ -316,12 +240,12 @@ describe('asynchronous completion', () => {
     g.request(VIRTIO_BLK_T_IN, 0, 512, true);
     g.t.service(0n);
     g.set(REG.status, 0);
-    g.view.setUint16(USED + 2, 0x1234, true);
+    g.view.setUint16(g.ring(0).used + 2, 0x1234, true);
     disk.gates.shift()!();
     await g.scheduler.settleAll();
     await new Promise((r) => setImmediate(r));
     g.scheduler.applyDue(0n);
-    assert.equal(g.view.getUint16(USED + 2, true), 0x1234, 'the used ring of the old queue is untouched');
+    assert.equal(g.usedIdx(0), 0x1234, 'the used ring of the old queue is untouched');
     assert.equal(g.status, 0xee);
   });
 });
@@ -329,22 +253,22 @@ describe('asynchronous completion', () => {
 describe('a hostile driver', () => {
   const hostile: [string, (g: FakeGuest) => void][] = [
     ['a head index beyond the queue size', (g) => {
-      g.view.setUint16(AVAIL + 4, QSIZE + 3, true);
-      g.view.setUint16(AVAIL + 2, 1, true);
-      g.set(REG.notify, 0);
+      g.setAvailEntry(0, 0, QSIZE + 3);
+      g.setAvailIdx(0, 1);
+      g.kick(0);
     }],
-    ['a descriptor loop', (g) => g.submit([{ addr: BASE + BUF, len: 16, flags: 1, next: 0 }])],
+    ['a descriptor loop', (g) => g.submit(0, [{ addr: BASE + BUF, len: 16, flags: 1, next: 0 }])],
     ['an available index far ahead', (g) => {
-      g.view.setUint16(AVAIL + 2, QSIZE + 1, true);
-      g.set(REG.notify, 0);
+      g.setAvailIdx(0, QSIZE + 1);
+      g.kick(0);
     }],
-    ['a buffer outside RAM', (g) => g.submit([{ addr: BASE + RAM - 8, len: 16 }, { addr: BASE + BUF, len: 1, write: true }])],
-    ['a buffer below RAM', (g) => g.submit([{ addr: 0x1000, len: 16 }, { addr: BASE + BUF, len: 1, write: true }])],
-    ['an address past 2^64 - 1 when added to its length', (g) => g.submit([{ addr: 0xffff_ffff_ffff_f000, len: 0x2000 }, { addr: BASE + BUF, len: 1, write: true }])],
-    ['a readable buffer after a writable one', (g) => g.submit([{ addr: BASE + BUF, len: 16, write: true }, { addr: BASE + BUF, len: 16 }])],
-    ['an indirect descriptor', (g) => g.submit([{ addr: BASE + BUF, len: 16, flags: 4 }])],
-    ['no status byte', (g) => g.submit([{ addr: BASE + BUF, len: 16 }])],
-    ['a zero-length status buffer', (g) => g.submit([{ addr: BASE + BUF, len: 16 }, { addr: BASE + BUF, len: 0, write: true }])],
+    ['a buffer outside RAM', (g) => g.submit(0, [{ addr: BASE + RAM - 8, len: 16 }, { addr: BASE + BUF, len: 1, write: true }])],
+    ['a buffer below RAM', (g) => g.submit(0, [{ addr: 0x1000, len: 16 }, { addr: BASE + BUF, len: 1, write: true }])],
+    ['an address past 2^64 - 1 when added to its length', (g) => g.submit(0, [{ addr: 0xffff_ffff_ffff_f000, len: 0x2000 }, { addr: BASE + BUF, len: 1, write: true }])],
+    ['a readable buffer after a writable one', (g) => g.submit(0, [{ addr: BASE + BUF, len: 16, write: true }, { addr: BASE + BUF, len: 16 }])],
+    ['an indirect descriptor', (g) => g.submit(0, [{ addr: BASE + BUF, len: 16, flags: 4 }])],
+    ['no status byte', (g) => g.submit(0, [{ addr: BASE + BUF, len: 16 }])],
+    ['a zero-length status buffer', (g) => g.submit(0, [{ addr: BASE + BUF, len: 16 }, { addr: BASE + BUF, len: 0, write: true }])],
   ];
   for (const [what, act] of hostile) {
     it(`gets DEVICE_NEEDS_RESET and a configuration interrupt for ${what}`, async () => {
@@ -365,9 +289,18 @@ describe('a hostile driver', () => {
   }
 
   for (const [what, setup] of [
-    ['a queue size that is not a power of two', (g: FakeGuest) => g.setupQueue(6)],
-    ['a misaligned descriptor table', (g: FakeGuest) => g.setupQueue(QSIZE, BASE + DESC + 8)],
-    ['a used ring outside RAM', (g: FakeGuest) => g.setupQueue(QSIZE, BASE + DESC, BASE + AVAIL, BASE + RAM - 16)],
+    ['a queue size that is not a power of two', (g: FakeGuest) => {
+      g.setupQueue(0, { size: 6 });
+      g.driverOk();
+    }],
+    ['a misaligned descriptor table', (g: FakeGuest) => {
+      g.setupQueue(0, { desc: g.addr(g.ring(0).desc + 8) });
+      g.driverOk();
+    }],
+    ['a used ring outside RAM', (g: FakeGuest) => {
+      g.setupQueue(0, { used: BASE + RAM - 16 });
+      g.driverOk();
+    }],
   ] as const) {
     it(`refuses ${what} with DEVICE_NEEDS_RESET`, () => {
       const g = new FakeGuest(new MemoryBackend(512));
@@ -383,13 +316,14 @@ describe('a hostile driver', () => {
     for (let n = 0; n < 2000; n++) {
       const g = new FakeGuest(new MemoryBackend(64 * 512));
       g.start();
+      const { desc: DESC, avail: AVAIL } = g.ring(0);
       for (let i = 0; i < 16 * QSIZE; i++) g.ram[DESC + i] = rand() < 0.5 ? (rand() * 256) | 0 : 0;
       // Mostly plausible addresses, so some requests get as far as the disk.
       for (let d = 0; d < QSIZE; d++) if (rand() < 0.7) g.view.setBigUint64(DESC + 16 * d, BigInt(BASE + BUF + ((rand() * 0x1000) | 0)), true);
       for (let i = 0; i < 2 * QSIZE; i++) g.ram[AVAIL + 4 + i] = (rand() * 12) | 0;
       for (let i = 0; i < 64; i++) g.ram[BUF + i] = rand() < 0.5 ? (rand() * 10) | 0 : 0;
-      g.view.setUint16(AVAIL + 2, (rand() * (QSIZE + 3)) | 0, true);
-      g.set(REG.notify, 0);
+      g.setAvailIdx(0, (rand() * (QSIZE + 3)) | 0);
+      g.kick(0);
       await g.step();
     }
   });

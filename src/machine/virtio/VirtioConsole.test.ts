@@ -5,108 +5,38 @@ import { describe, it } from 'node:test';
 import {
   CONSOLE_RECEIVEQ,
   CONSOLE_TRANSMITQ,
-  GuestMemory,
   INTERRUPT_CONFIG_CHANGE,
   INTERRUPT_USED_BUFFER,
   MAX_TRANSMIT_BYTES,
   STATUS_DEVICE_NEEDS_RESET,
-  STATUS_FEATURES_OK,
   VIRTIO_CONSOLE_F_SIZE,
   VIRTIO_F_VERSION_1,
   VirtioConsole,
-  VirtioMmioTransport,
 } from './index.ts';
+import { DEFAULT_BASE as BASE, FakeVirtioDriver, REG, type Buf } from '../../../tests/virtio/FakeVirtioDriver.ts';
 
-const BASE = 0x8000_0000;
 const RAM = 4 << 20;
 const QSIZE = 8;
+/** Buffers (a RAM offset), past the rings. */
 const BUF = 0x10000;
-const REG = { features: 0x010, featuresSel: 0x014, driverFeatures: 0x020, driverFeaturesSel: 0x024, queueSel: 0x030, queueNumMax: 0x034, queueNum: 0x038, queueReady: 0x044, notify: 0x050, isr: 0x060, ack: 0x064, status: 0x070, descLo: 0x080, descHi: 0x084, availLo: 0x090, availHi: 0x094, usedLo: 0x0a0, usedHi: 0x0a4, generation: 0x0fc, config: 0x100 };
 
-interface Buf {
-  addr: number;
-  len: number;
-  write?: boolean;
-  flags?: number;
-  next?: number;
-}
-
-/** Ring placement of queue q: descriptors, available ring, used ring. */
-const ring = (q: number) => ({ desc: 0x1000 + q * 0x3000, avail: 0x2000 + q * 0x3000, used: 0x3000 + q * 0x3000 });
-
-class FakeDriver {
-  readonly ram = new Uint8Array(RAM);
-  readonly mem = new GuestMemory(this.ram, BASE);
-  readonly view = new DataView(this.ram.buffer);
-  irq = false;
-  readonly con: VirtioConsole;
-  readonly t: VirtioMmioTransport;
+/** The fake driver with virtio-console behind it, collecting what the console outputs. */
+class FakeDriver extends FakeVirtioDriver<VirtioConsole> {
   readonly out: number[] = [];
-  private availIdx = [0, 0];
-  private nextDesc = [0, 0];
-  failures: Error[] = [];
 
   constructor(size = { cols: 80, rows: 24 }) {
-    this.con = new VirtioConsole(size, { queueSize: QSIZE });
+    super(new VirtioConsole(size, { queueSize: QSIZE }), { base: BASE, ramSize: RAM, queueSize: QSIZE });
     this.con.onOutput = (b) => {
       for (const x of b) this.out.push(x);
     };
-    this.t = new VirtioMmioTransport(this.con, this.mem, (level) => (this.irq = level));
-    this.t.onFailure = (e) => this.failures.push(e);
   }
 
-  reg(offset: number, size = 4): number {
-    return this.t.read(offset, size);
-  }
-  set(offset: number, v: number): void {
-    this.t.write(offset, 4, v);
+  get con(): VirtioConsole {
+    return this.device;
   }
 
-  negotiate(features = VIRTIO_F_VERSION_1 | VIRTIO_CONSOLE_F_SIZE): boolean {
-    this.set(REG.status, 1);
-    this.set(REG.status, 3);
-    this.set(REG.driverFeaturesSel, 0);
-    this.set(REG.driverFeatures, Number(features & 0xffff_ffffn));
-    this.set(REG.driverFeaturesSel, 1);
-    this.set(REG.driverFeatures, Number(features >> 32n));
-    this.set(REG.status, 3 | STATUS_FEATURES_OK);
-    return (this.reg(REG.status) & STATUS_FEATURES_OK) !== 0;
-  }
-
-  start(): void {
-    assert.ok(this.negotiate());
-    for (const q of [0, 1]) {
-      const r = ring(q);
-      this.set(REG.queueSel, q);
-      this.set(REG.queueNum, QSIZE);
-      this.set(REG.descLo, BASE + r.desc);
-      this.set(REG.descHi, 0);
-      this.set(REG.availLo, BASE + r.avail);
-      this.set(REG.availHi, 0);
-      this.set(REG.usedLo, BASE + r.used);
-      this.set(REG.usedHi, 0);
-      this.set(REG.queueReady, 1);
-    }
-    this.set(REG.status, 15);
-  }
-
-  submit(q: number, bufs: Buf[], notify = true): number {
-    const r = ring(q);
-    const head = this.nextDesc[q]! % QSIZE;
-    bufs.forEach((b, i) => {
-      const d = r.desc + 16 * ((head + i) % QSIZE);
-      this.view.setBigUint64(d, BigInt(b.addr), true);
-      this.view.setUint32(d + 8, b.len, true);
-      const last = i === bufs.length - 1;
-      this.view.setUint16(d + 12, b.flags ?? ((last ? 0 : 1) | (b.write ? 2 : 0)), true);
-      this.view.setUint16(d + 14, b.next ?? (head + i + 1) % QSIZE, true);
-    });
-    this.nextDesc[q]! += bufs.length;
-    this.view.setUint16(r.avail + 4 + 2 * (this.availIdx[q]! % QSIZE), head, true);
-    this.availIdx[q] = (this.availIdx[q]! + 1) & 0xffff;
-    this.view.setUint16(r.avail + 2, this.availIdx[q]!, true);
-    if (notify) this.set(REG.notify, q);
-    return head;
+  override negotiate(features = VIRTIO_F_VERSION_1 | VIRTIO_CONSOLE_F_SIZE): boolean {
+    return super.negotiate(features);
   }
 
   /** Sends text on the transmitq from RAM at `at`. */
@@ -116,18 +46,6 @@ class FakeDriver {
     return this.submit(CONSOLE_TRANSMITQ, [{ addr: BASE + at, len: b.length }]);
   }
 
-  usedIdx(q: number): number {
-    return this.view.getUint16(ring(q).used + 2, true);
-  }
-  usedEntry(q: number, i: number): { id: number; len: number } {
-    const u = ring(q).used;
-    return { id: this.view.getUint32(u + 4 + 8 * i, true), len: this.view.getUint32(u + 8 + 8 * i, true) };
-  }
-  ack(): number {
-    const isr = this.reg(REG.isr);
-    this.set(REG.ack, isr);
-    return isr;
-  }
   get text(): string {
     return new TextDecoder().decode(Uint8Array.from(this.out));
   }
@@ -323,7 +241,7 @@ describe('virtio-console: a hostile driver gets DEVICE_NEEDS_RESET', () => {
   it('an available index more than the queue size ahead', () => {
     const d = new FakeDriver();
     d.start();
-    d.view.setUint16(ring(CONSOLE_RECEIVEQ).avail + 2, QSIZE + 1, true);
+    d.setAvailIdx(CONSOLE_RECEIVEQ, QSIZE + 1);
     assert.equal(d.con.input(new Uint8Array([0x41])), 0);
     needsReset(d);
   });
