@@ -37,6 +37,12 @@ export class WorkerVm implements VmHandle {
   private worker: Worker | undefined;
   private api: Comlink.Remote<VmWorkerApi> | undefined;
   private releaseLock: (() => void) | undefined;
+  /**
+   * Settles once this tab's last claim on the VM's lock is let go. Releasing is
+   * asynchronous: a Start right after a Stop waits for it, or it would find its own old
+   * claim and be refused as "running in another tab".
+   */
+  private lockGone: Promise<unknown> = Promise.resolve();
   private history: Uint8Array[] = [];
   private historyBytes = 0;
   /** The last bytes of output, to spot a kernel panic line split across chunks. */
@@ -100,6 +106,7 @@ export class WorkerVm implements VmHandle {
     if (this.worker || this._state === 'starting') return;
     this._crash = undefined;
     this.setState('starting');
+    await this.lockGone.catch(() => {});
     const locked = await this.acquireLock();
     if (!locked) {
       this.setState('in-use', 'running in another tab');
@@ -296,7 +303,7 @@ export class WorkerVm implements VmHandle {
 
   private acquireLock(): Promise<boolean> {
     return new Promise<boolean>((resolve) => {
-      void navigator.locks.request(vmLockName(this.id), { ifAvailable: true }, (lock) => {
+      this.lockGone = navigator.locks.request(vmLockName(this.id), { ifAvailable: true }, (lock) => {
         if (!lock) {
           resolve(false);
           return;
