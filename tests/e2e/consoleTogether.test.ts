@@ -66,7 +66,10 @@ async function waitForPrompts(p: Page, names: string[], round: number): Promise<
     await p.evaluate((n) => (globalThis as any).__romvisor.hypervisor().vm(n).sendInput(new TextEncoder().encode('\r')), vm);
     await p.waitForTimeout(3000);
     const afterEnter = await thisRound(p, vm, round);
-    const state = await p.evaluate((n) => (globalThis as any).__romvisor.hypervisor().vm(n).state, vm);
+    const state = await p.evaluate((n) => {
+      const h = (globalThis as any).__romvisor.hypervisor().vm(n);
+      return h.stateDetail ? `${h.state}: ${h.stateDetail}` : h.state;
+    }, vm);
     const tail = (t: string) => t.trimEnd().split('\n').slice(-6).join('\n');
     report.push(`${vm} (${state}): shows\n${tail(before)}\n-- after Enter:\n${tail(afterEnter.slice(before.trimEnd().length))}`);
   }
