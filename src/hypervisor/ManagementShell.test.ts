@@ -163,6 +163,24 @@ describe('the management console', () => {
     }
   });
 
+  test('list appliances wraps at word boundaries on a narrow terminal, and stays one line per appliance on a wide one', async () => {
+    for (const cols of [120, 40, 24]) {
+      let out = '';
+      const fake = fakeHypervisor();
+      (fake.hv as any).appliances = () => [{ id: 'builtin:sqlite', name: 'sqlite', title: 'romvisor sqlite: SQLite 3.40 on a writable disk', boot: 'disk', sizeBytes: 4_238_395 }];
+      const sh = new ManagementShell(fake.hv, { write: (t) => (out += t), pickFile: async () => undefined, download: () => {}, focusVm: () => {}, columns: () => cols });
+      sh.input('list appliances\r');
+      await tick();
+      const lines = out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split('\r\n').filter((l) => l.trim() && !l.includes('list appliances') && !l.includes('romvisor>'));
+      for (const l of lines) assert.ok(l.length < cols, `${cols} columns: "${l}" is ${l.length} long`);
+      const text = lines.join(' ').replace(/\s+/g, ' ');
+      for (const phrase of ['SQLite 3.40 on a writable disk', '(disk, not yet fetched, 4.0 MiB, 0 VMs)']) {
+        assert.ok(text.includes(phrase), `${cols} columns: "${phrase}" is not whole in\n${lines.join('\n')}`);
+      }
+      if (cols === 120) assert.equal(lines.length, 1, lines.join('\n'));
+    }
+  });
+
   test('wrapWords breaks at spaces and cuts only words longer than a line', () => {
     assert.deepEqual(wrapWords('power a VM off (committed disk writes stay)', 16), ['power a VM off', '(committed disk', 'writes stay)']);
     assert.deepEqual(wrapWords('abcdefghij kl', 4), ['abcd', 'efgh', 'ij', 'kl']);

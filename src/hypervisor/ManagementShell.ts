@@ -474,12 +474,27 @@ export class ManagementShell {
     ];
   }
 
+  /**
+   * One entry per appliance: number and name, then its title and what it is, wrapped at
+   * word boundaries under the name when the terminal is narrow (a phone's panel).
+   */
   private listAppliances(): void {
+    const cols = Math.max(20, this.host.columns?.() ?? 80);
     const list = this.hv.appliances();
     list.forEach((a, i) => {
       const vms = this.hv.vms().filter((v) => v.record.applianceId === a.id).length;
       const kind = a.boot === 'ram' ? 'RAM' : a.imageId ? 'disk, stored' : 'disk, not yet fetched';
-      this.println(`${String(i + 1).padStart(2)}  ${BOLD(esc(a.name).padEnd(16))} ${esc(a.title)}  ${DIM(`(${kind}, ${formatBytes(a.sizeBytes)}, ${vms} VM${vms === 1 ? '' : 's'})`)}`);
+      const name = esc(a.name);
+      const title = esc(a.title);
+      const facts = `(${kind}, ${formatBytes(a.sizeBytes)}, ${vms} VM${vms === 1 ? '' : 's'})`;
+      const oneLine = `${String(i + 1).padStart(2)}  ${name.padEnd(16)} ${title}  ${facts}`;
+      if (oneLine.length <= cols) {
+        this.println(`${String(i + 1).padStart(2)}  ${BOLD(name.padEnd(16))} ${title}  ${DIM(facts)}`);
+        return;
+      }
+      this.println(`${String(i + 1).padStart(2)}  ${BOLD(name)}`);
+      for (const l of wrapWords(title, cols - 5)) this.println(`    ${l}`);
+      for (const l of wrapWords(facts, cols - 5)) this.println(`    ${DIM(l)}`);
     });
   }
 
