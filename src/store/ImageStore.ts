@@ -58,9 +58,14 @@ function newId(prefix: string): string {
 export class ImageStore {
   private constructor(readonly db: IDBDatabase) {}
 
-  static async open(dbName?: string): Promise<ImageStore> {
+  /**
+   * Opens the store. The page's opening also removes what closed tabs left half made;
+   * a VM's worker, which only opens its own disk, passes `removeAbandoned: false` so that
+   * starting a VM does not scan every image again.
+   */
+  static async open(dbName?: string, opts: { removeAbandoned?: boolean } = {}): Promise<ImageStore> {
     const store = new ImageStore(await openImageDb(dbName));
-    await store.removeAbandoned();
+    if (opts.removeAbandoned ?? true) await store.removeAbandoned();
     return store;
   }
 

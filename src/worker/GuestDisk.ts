@@ -28,7 +28,7 @@ export class GuestDisk {
   ) {}
 
   static async open(spec: WorkerDiskSpec): Promise<GuestDisk> {
-    const store = await ImageStore.open();
+    const store = await ImageStore.open(undefined, { removeAbandoned: false });
     try {
       if ('childImageId' in spec) return new GuestDisk(store, await store.openDisk(spec.childImageId));
       // A scenario's scratch overlay: the base opens read-only, the child lives in this worker's memory.
