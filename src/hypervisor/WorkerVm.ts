@@ -3,7 +3,7 @@
  * Worker (wrapped with comlink), the Web Lock on its disk and its console history.
  */
 import * as Comlink from 'comlink';
-import { findPanicLine } from '../boot/index.ts';
+import { PANIC_MARKER, PanicWatch } from '../boot/index.ts';
 import type { Appliance, DiskState, ImageStore, VmRecord } from '../store/index.ts';
 import { ConsoleRing, type CrashInfo, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
 import { Emitter } from './Emitter.ts';
@@ -46,7 +46,8 @@ export class WorkerVm implements VmHandle {
   private history: Uint8Array[] = [];
   private historyBytes = 0;
   /** The last bytes of output, to spot a kernel panic line split across chunks. */
-  private tail = '';
+  /** This run's console, watched for a kernel panic (a new watch at every start). */
+  private panic = new PanicWatch();
   private lastHeard = 0;
   private watchdog: ReturnType<typeof setInterval> | undefined;
   private stopRing: (() => void) | undefined;
@@ -105,6 +106,7 @@ export class WorkerVm implements VmHandle {
   async start(): Promise<void> {
     if (this.worker || this._state === 'starting') return;
     this._crash = undefined;
+    this.panic = new PanicWatch();
     this.setState('starting');
     await this.lockGone.catch(() => {});
     const locked = await this.acquireLock();
@@ -260,15 +262,15 @@ export class WorkerVm implements VmHandle {
   }
 
   private watchForPanic(bytes: Uint8Array): void {
-    this.tail = (this.tail + new TextDecoder('latin1').decode(bytes)).slice(-512);
+    if (this.panic.seen) return;
     // "Kernel panic - not syncing: <why>", found as `romvisor boot` finds it.
-    const line = findPanicLine(this.tail);
-    if (line === undefined || this._state === 'crashed') return;
-    this.tail = '';
-    // Let the rest of the panic message arrive, then stop the spinning guest.
+    this.panic.feed(new TextDecoder('latin1').decode(bytes));
+    if (!this.panic.seen || this._state === 'crashed') return;
+    const watch = this.panic;
+    // Let the rest of the panic line arrive, then stop the spinning guest.
     setTimeout(async () => {
       const info = await this.inspect();
-      this.fail(line, info);
+      this.fail(watch.line ?? PANIC_MARKER, info);
     }, 300);
   }
 
