@@ -17,7 +17,7 @@ import { VhdDisk } from '../../src/disk/index.ts';
 import { FileBackend, fileParentResolver } from '../../src/disk/node.ts';
 import { linuxLoader } from '../../src/boot/linuxBoot.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
-import { Vm } from '../../src/machine/Vm.ts';
+import { guestConsoleOf, Vm } from '../../src/machine/Vm.ts';
 import { consoleText, hvCommand, newPage, powerOn, startBuiltEnv, typeInVm, waitForConsole } from '../../tests/e2e/harness.ts';
 import { qemuToPrompt } from '../qemuToPrompt.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
@@ -41,6 +41,9 @@ async function bootBaseInNode(): Promise<number> {
       timeMode: 'realtime',
       boot: linuxLoader({ firmware, ...boot.images }),
       disks: [{ disk: appliance.disk, serial: 'base' }],
+      // As `romvisor boot` and the page's worker attach it: the appliance's shell is on hvc1.
+      console: { cols: 80, rows: 24 },
+      guestConsole: guestConsoleOf(boot.images.bootargs),
     });
     let text = '';
     vm.onConsole((b) => (text += Buffer.from(b).toString('latin1')));
