@@ -10,7 +10,7 @@ import { stopOnPrivChange, stopOnTrap } from './cpu/trap';
 import { buildExpansionTable } from './cpu/rvc';
 import { csrIllegal, csrRead } from './cpu/csr';
 import { fflags } from './cpu/softfloat';
-import { insnsUntilTimer, mtime, mtimeBias, mtimecmp, setMtime } from './dev/clint';
+import { insnsUntilTimer, mtime, mtimeBias, mtimecmp, setMtime, timerDeadline, updateTimerLines } from './dev/clint';
 import { plicReset } from './dev/plic';
 import { uartReset } from './dev/uart16550';
 import { blockEnd, requestStop, stopReason, stopRequested, STOP_BUDGET, STOP_DEVICE } from './stop';
@@ -39,7 +39,7 @@ export function reset(): void {
   st.mstatus = st.MSTATUS_XLEN64;
   st.mtvec = 0; st.mepc = 0; st.mcause = 0; st.mtval = 0; st.mscratch = 0;
   st.medeleg = 0; st.mideleg = 0; st.mie = 0; st.mip = 0;
-  st.mcounteren = 0; st.scounteren = 0; st.menvcfg = 0; st.senvcfg = 0; st.mcountinhibit = 0;
+  st.mcounteren = 0; st.scounteren = 0; st.menvcfg = 0; st.stimecmp = <u64>-1; st.senvcfg = 0; st.mcountinhibit = 0;
   st.stvec = 0; st.sepc = 0; st.scause = 0; st.stval = 0; st.sscratch = 0; st.satp = 0;
   st.icount = 0; st.cycleDelta = 0; st.instretDelta = 0;
   st.frm = 0; fflags = 0;
@@ -70,8 +70,7 @@ export function run(budget: u64): u32 {
   blockEnd = false;
   let done: u64 = 0;
   while (done < budget) {
-    if (mtime() >= mtimecmp) st.mip |= st.MIP_MTIP;
-    else st.mip &= ~st.MIP_MTIP;
+    updateTimerLines();
     const irq = pendingInterrupt();
     if (irq != 0) {
       st.pc = takeTrap(irq, 0, st.pc);
@@ -89,9 +88,10 @@ export function run(budget: u64): u32 {
 
 /** Deterministic idle: jump time forward to the timer deadline. False if none is set. */
 export function skipToTimer(): bool {
-  if (mtimecmp == <u64>-1) return false;
+  const deadline = timerDeadline();
+  if (deadline == <u64>-1) return false;
   const now = mtime();
-  if (mtimecmp > now) setMtime(mtimecmp);
+  if (deadline > now) setMtime(deadline);
   return true;
 }
 

@@ -10,7 +10,7 @@ import {
   UART_IRQ, UART_SIZE, VIRTIO_SLOTS, VIRTIO_STRIDE, virtioBase, virtioIrq,
 } from './physicalMap.ts';
 
-export const ISA_STRING = 'rv64imafdc_zicsr_zifencei';
+export const ISA_STRING = 'rv64imafdc_zicsr_zifencei_sstc';
 
 export interface DeviceTreeConfig {
   ramBase: bigint;

@@ -19,7 +19,7 @@ describe('the generated device tree', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'romvisor-fdt-')), 'virt.dtb');
     writeFileSync(file, dtb);
     const dts = execFileSync('dtc', ['-I', 'dtb', '-O', 'dts', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    assert.match(dts, /riscv,isa = "rv64imafdc_zicsr_zifencei"/);
+    assert.match(dts, /riscv,isa = "rv64imafdc_zicsr_zifencei_sstc"/);
     assert.match(dts, /mmu-type = "riscv,sv39"/);
     assert.match(dts, /bootargs = "console=ttyS0 root=\/dev\/vda2"/);
     assert.match(dts, /reg = <0x00 0x80000000 0x00 0x10000000>/);

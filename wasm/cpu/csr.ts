@@ -8,11 +8,12 @@ import {
   SSTATUS_VISIBLE,
   cycleDelta, frm, icount, instretDelta, mcause, mcounteren, mcountinhibit, medeleg,
   menvcfg, mepc, mideleg, mie, mip, mscratch, mstatus, mtval, mtvec, pmpcfg0, pmpcfg2,
-  priv, satp, scause, scounteren, senvcfg, sepc, sscratch, stval, stvec,
+  priv, satp, scause, scounteren, senvcfg, sepc, sscratch, stimecmp, stval, stvec,
+  ENVCFG_FIOM, MENVCFG_STCE, MIP_STIP,
 } from './state';
 import { SATP_MODE_BARE, SATP_MODE_SHIFT, SATP_MODE_SV39, SATP_PPN_MASK, tlbFlush } from './mmu';
 import { effectiveMip } from './trap';
-import { mtime } from '../dev/clint';
+import { mtime, updateStip } from '../dev/clint';
 import { fflags } from './softfloat';
 import { PMP_ADDR_OFFSET } from '../layout';
 import { markStage, STAGE_PAGING } from './bootStages';
@@ -30,6 +31,7 @@ export const CSR_SEPC: u32 = 0x141;
 export const CSR_SCAUSE: u32 = 0x142;
 export const CSR_STVAL: u32 = 0x143;
 export const CSR_SIP: u32 = 0x144;
+export const CSR_STIMECMP: u32 = 0x14d;
 export const CSR_SATP: u32 = 0x180;
 export const CSR_MSTATUS: u32 = 0x300;
 export const CSR_MISA: u32 = 0x301;
@@ -71,8 +73,12 @@ const PMP_ENTRIES: u32 = 16;
 /** pmpaddr holds bits 55:2 of a physical address (3.7.1). */
 const PMP_ADDR_MASK: u64 = (<u64>1 << 54) - 1;
 const SSTATUS_WRITABLE: u64 = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR;
-/** menvcfg/senvcfg: only FIOM; CBIE/CBCFE/CBZE/PBMTE/STCE belong to absent extensions. */
-const ENVCFG_WRITABLE: u64 = 1;
+/** senvcfg: only FIOM; CBIE/CBCFE/CBZE belong to absent extensions. */
+const SENVCFG_WRITABLE: u64 = ENVCFG_FIOM;
+/** menvcfg: FIOM and Sstc's STCE; PBMTE and the CBO fields belong to absent extensions. */
+const MENVCFG_WRITABLE: u64 = ENVCFG_FIOM | MENVCFG_STCE;
+/** mcounteren/scounteren.TM: time, and with Sstc stimecmp, below M. */
+const COUNTEREN_TM: u32 = 1 << 1;
 
 /** Set by csrRead/csrWrite when the CSR does not exist or may not be accessed. */
 export let csrIllegal: bool = false;
@@ -91,6 +97,12 @@ function counterAllowed(csr: u32): bool {
   if (priv < PRV_M && (mcounteren & bit) == 0) return false;
   if (priv == PRV_U && (scounteren & bit) == 0) return false;
   return true;
+}
+
+/** Sstc: stimecmp is M's alone unless menvcfg.STCE, and S's only with mcounteren.TM. */
+function stimecmpAllowed(): bool {
+  if (priv == PRV_M) return true;
+  return (menvcfg & MENVCFG_STCE) != 0 && (mcounteren & COUNTEREN_TM) != 0;
 }
 
 function illegal(): u64 {
@@ -113,6 +125,7 @@ export function csrRead(csr: u32): u64 {
     case CSR_SCAUSE: return scause;
     case CSR_STVAL: return stval;
     case CSR_SIP: return effectiveMip() & mideleg;
+    case CSR_STIMECMP: return stimecmpAllowed() ? stimecmp : illegal();
     case CSR_SATP: return satp;
     case CSR_MSTATUS: return statusRead();
     case CSR_MISA: return MISA_VALUE;
@@ -186,7 +199,7 @@ export function csrWrite(csr: u32, v: u64): bool {
       return true;
     case CSR_STVEC: stvec = legalTvec(v); return false;
     case CSR_SCOUNTEREN: scounteren = <u32>v; return false;
-    case CSR_SENVCFG: senvcfg = v & ENVCFG_WRITABLE; return false;
+    case CSR_SENVCFG: senvcfg = v & SENVCFG_WRITABLE; return false;
     case CSR_SSCRATCH: sscratch = v; return false;
     case CSR_SEPC: sepc = v & ~<u64>1; return false;
     case CSR_SCAUSE: scause = v; return false;
@@ -220,16 +233,26 @@ export function csrWrite(csr: u32, v: u64): bool {
     case CSR_MIE: mie = v & MIP_ALL; return true;
     case CSR_MTVEC: mtvec = legalTvec(v); return false;
     case CSR_MCOUNTEREN: mcounteren = <u32>v; return false;
-    case CSR_MENVCFG: menvcfg = v & ENVCFG_WRITABLE; return false;
+    case CSR_MENVCFG:
+      menvcfg = v & MENVCFG_WRITABLE;
+      updateStip();
+      return true;
+    case CSR_STIMECMP:
+      stimecmp = v;
+      updateStip();
+      return true;
     case CSR_MCOUNTINHIBIT: mcountinhibit = <u32>v & ~<u32>2; return false;
     case CSR_MSCRATCH: mscratch = v; return false;
     case CSR_MEPC: mepc = v & ~<u64>1; return false;
     case CSR_MCAUSE: mcause = v; return false;
     case CSR_MTVAL: mtval = v; return false;
-    case CSR_MIP:
-      // MTIP, MSIP and MEIP are driven by the CLINT and PLIC; STIP, SSIP, SEIP by M-mode.
-      mip = (mip & ~MIP_S_MASK) | (v & MIP_S_MASK);
+    case CSR_MIP: {
+      // MTIP, MSIP and MEIP are driven by the CLINT and PLIC; STIP, SSIP, SEIP by M-mode,
+      // except that with menvcfg.STCE STIP follows stimecmp and is read-only (Sstc).
+      const mask = (menvcfg & MENVCFG_STCE) != 0 ? MIP_S_MASK & ~MIP_STIP : MIP_S_MASK;
+      mip = (mip & ~mask) | (v & mask);
       return true;
+    }
     case CSR_PMPCFG0: pmpcfg0 = v; return false;
     case CSR_PMPCFG2: pmpcfg2 = v; return false;
     // The write takes effect after this instruction retires, which counts it (3.3.1).

@@ -34,6 +34,11 @@ export const SSTATUS_VISIBLE: u64 =
   MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_FS | MSTATUS_SUM | MSTATUS_MXR |
   MSTATUS_UXL | MSTATUS_SD;
 
+/** menvcfg.STCE (Sstc): stimecmp exists below M and drives mip.STIP. */
+export const MENVCFG_STCE: u64 = <u64>1 << 63;
+/** menvcfg.FIOM, the one field senvcfg has too. */
+export const ENVCFG_FIOM: u64 = 1;
+
 // Interrupt bits of mip / mie, also the interrupt cause numbers.
 export const IRQ_S_SOFT: u32 = 1;
 export const IRQ_M_SOFT: u32 = 3;
@@ -91,6 +96,8 @@ export let mip: u64 = 0;
 export let mcounteren: u32 = 0;
 export let scounteren: u32 = 0;
 export let menvcfg: u64 = 0;
+/** Sstc: the supervisor timer compare; with menvcfg.STCE, mip.STIP is time >= stimecmp. */
+export let stimecmp: u64 = <u64>-1;
 export let senvcfg: u64 = 0;
 export let mcountinhibit: u32 = 0;
 

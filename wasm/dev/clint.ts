@@ -5,7 +5,7 @@
 // instruction boundaries: mtime = mtimeBias + icount / INSNS_PER_TICK. In deterministic
 // mode the host never touches the bias; in realtime mode it moves the bias forward to the
 // host clock before each run() (see setRealtime in machine.ts).
-import { icount, mip, MIP_MSIP } from '../cpu/state';
+import { icount, menvcfg, mip, MENVCFG_STCE, MIP_MSIP, MIP_MTIP, MIP_STIP, stimecmp } from '../cpu/state';
 import { CLINT_MSIP, CLINT_MTIME, CLINT_MTIMECMP, INSNS_PER_TICK } from '../machineMap';
 
 
@@ -24,11 +24,36 @@ export function setMtime(t: u64): void {
   mtimeBias = t - icount / INSNS_PER_TICK;
 }
 
-/** Instructions to execute before mtime reaches mtimecmp (0 when it already has). */
+/** The next time a timer line rises: mtimecmp, or with Sstc on, stimecmp if earlier. */
+export function timerDeadline(): u64 {
+  if ((menvcfg & MENVCFG_STCE) != 0 && stimecmp < mtimecmp) return stimecmp;
+  return mtimecmp;
+}
+
+/** Sets mip.MTIP and (Sstc on) mip.STIP from mtime; the run loop calls it between blocks. */
+export function updateTimerLines(): void {
+  const now = mtime();
+  if (now >= mtimecmp) mip |= MIP_MTIP;
+  else mip &= ~MIP_MTIP;
+  if ((menvcfg & MENVCFG_STCE) != 0) {
+    if (now >= stimecmp) mip |= MIP_STIP;
+    else mip &= ~MIP_STIP;
+  }
+}
+
+/** After a write to stimecmp or menvcfg: STIP follows stimecmp at once when STCE is on. */
+export function updateStip(): void {
+  if ((menvcfg & MENVCFG_STCE) == 0) return;
+  if (mtime() >= stimecmp) mip |= MIP_STIP;
+  else mip &= ~MIP_STIP;
+}
+
+/** Instructions to execute before mtime reaches the next timer deadline (0 when it already has). */
 export function insnsUntilTimer(): u64 {
   const now = mtime();
-  if (now >= mtimecmp) return 0;
-  const ticks = mtimecmp - now;
+  const deadline = timerDeadline();
+  if (now >= deadline) return 0;
+  const ticks = deadline - now;
   if (ticks > (<u64>-1) / (INSNS_PER_TICK * 2)) return <u64>-1 >> 1;
   // The tick boundary is crossed when icount reaches the next multiple of INSNS_PER_TICK.
   return ticks * INSNS_PER_TICK - icount % INSNS_PER_TICK;
