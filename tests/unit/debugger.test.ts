@@ -52,7 +52,9 @@ describe('trap accounting', () => {
     const counts = core.trapCounts();
     assert.ok(counts.exceptions[9] > 0n, 'ecalls from S-mode (SBI calls)');
     assert.ok(counts.exceptions[8] > 0n, 'ecalls from U-mode (system calls)');
-    assert.ok(counts.interrupts[7] > 0n, 'machine timer interrupts');
+    // Linux 6.1 programs its tick through Sstc's stimecmp: supervisor timer interrupts,
+    // taken in S without a detour through the firmware.
+    assert.ok(counts.interrupts[5] > 0n, 'supervisor timer interrupts');
     const total = [...counts.exceptions, ...counts.interrupts].reduce((a, b) => a + b, 0n);
     assert.equal(total, core.lastTrap.count);
     const log = core.trapLog(16);
