@@ -1,7 +1,9 @@
 // `npm run fuzz -- [--target isa|vhd|scenario|crash|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
 // runs the fuzzers with a fresh seed unless one is given: the differential ISA fuzzer
 // against QEMU (tests/fuzz/), the VHD mutation fuzzer (tests/disk/vhdFuzz.ts), the
-// scenario-link fuzzer (tests/scenario/scenarioFuzz.ts), and the crash test
+// scenario-link fuzzer (tests/scenario/scenarioFuzz.ts), the network fuzzers (virtio-net
+// descriptor chains, tests/virtio/virtioNetFuzz.ts; guest frames to the switch and its
+// services, tests/net/netFrameFuzz.ts; `--target net`, 10,000 of each by default), and the crash test
 // (tests/crash/: N SIGKILLs of the CLI and N of Chromium during a guest's write-and-sync
 // loop; not part of `all`, each kill takes seconds);
 // `--program SEED` re-runs one ISA program, e.g. the one a mismatch report names.
@@ -9,11 +11,13 @@ import { parseArgs } from 'node:util';
 import { fuzzCrashes } from './crash/fuzzCrashes.ts';
 import { fuzzVhd } from './disk/vhdFuzz.ts';
 import { fuzzScenarios } from './scenario/scenarioFuzz.ts';
+import { fuzzVirtioNet } from './virtio/virtioNetFuzz.ts';
+import { fuzzNetFrames } from './net/netFrameFuzz.ts';
 import { runDiffFuzz } from './fuzz/runDiffFuzz.ts';
 
 const { values } = parseArgs({
   options: {
-    count: { type: 'string', default: '1000' },
+    count: { type: 'string' },
     seed: { type: 'string' },
     program: { type: 'string' },
     length: { type: 'string', default: '120' },
@@ -22,16 +26,16 @@ const { values } = parseArgs({
     target: { type: 'string', default: 'all' },
   },
 });
-const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario'] : [values.target!];
-if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'crash')) {
-  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, crash or all`);
+const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario', 'net'] : [values.target!];
+if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'net' || t === 'crash')) {
+  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, net, crash or all`);
   process.exit(2);
 }
 let failed = false;
 
 if (targets.includes('crash')) {
   const seed = Number(values.seed ?? Date.now() % 0x7fffffff);
-  const r = await fuzzCrashes(Number(values.count), seed, (line) => console.log(line));
+  const r = await fuzzCrashes(Number(values.count ?? 1000), seed, (line) => console.log(line));
   console.log(`fuzz crash: ${r.kills} kills (CLI and Chromium), ${r.confirmed} files confirmed, ${r.intact} intact, ${r.cleanFsck} clean e2fsck, ${r.failures.length} failures (seed ${seed})`);
   for (const f of r.failures.slice(0, 20)) console.log(`  ${f}`);
   failed ||= r.failures.length > 0;
@@ -40,7 +44,7 @@ if (targets.includes('crash')) {
 if (targets.includes('vhd')) {
   const seed = Number(values.seed ?? Date.now() % 0x7fffffff);
   const t0 = Date.now();
-  const v = await fuzzVhd(Number(values.count), seed);
+  const v = await fuzzVhd(Number(values.count ?? 1000), seed);
   console.log(`fuzz vhd: ${v.cases} mutated images (${v.opened} opened) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
   for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
   failed ||= v.failures.length > 0;
@@ -48,10 +52,21 @@ if (targets.includes('vhd')) {
 if (targets.includes('scenario')) {
   const seed = Number(values.seed ?? Date.now() % 0x7fffffff);
   const t0 = Date.now();
-  const v = fuzzScenarios(Number(values.count), seed);
+  const v = fuzzScenarios(Number(values.count ?? 1000), seed);
   console.log(`fuzz scenario: ${v.cases} links (${v.accepted} accepted), peak inflation ${v.peakInflatedBytes} bytes, worst decode ${v.worstMs.toFixed(2)} ms, ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
   for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
   failed ||= v.failures.length > 0;
+}
+if (targets.includes('net')) {
+  const seed = Number(values.seed ?? Date.now() % 0x7fffffff);
+  const count = Number(values.count ?? 10_000);
+  const t0 = Date.now();
+  const d = fuzzVirtioNet(count, seed);
+  console.log(`fuzz net: ${d.cases} virtio-net drivers (${d.needsReset} ended in NEEDS_RESET, ${d.framesSent} frames sent, ${d.framesReceived} received), ${((Date.now() - t0) / 1000).toFixed(1)} s, ${d.failures.length} failures (seed ${seed})`);
+  const f = fuzzNetFrames(count, seed);
+  console.log(`fuzz net: ${f.cases} guest frames to the switch (${f.malformed} malformed, ${f.replies} replies checked), ${f.failures.length} failures (seed ${seed})`);
+  for (const x of [...d.failures, ...f.failures].slice(0, 20)) console.log(`  ${x}`);
+  failed ||= d.failures.length + f.failures.length > 0;
 }
 if (!targets.includes('isa')) process.exit(failed ? 1 : 0);
 
@@ -64,7 +79,7 @@ const opts = {
 };
 const r = values.program !== undefined
   ? await runDiffFuzz({ ...opts, count: 1, seed: 0, programSeeds: [Number(values.program)] })
-  : await runDiffFuzz({ ...opts, count: Number(values.count), seed: Number(values.seed ?? (Date.now() % 0x7fffffff)) });
+  : await runDiffFuzz({ ...opts, count: Number(values.count ?? 1000), seed: Number(values.seed ?? (Date.now() % 0x7fffffff)) });
 const secs = (Date.now() - started) / 1000;
 console.log(
   `fuzz: ${r.programs} programs in ${r.batches} batches, ${r.instructions} romvisor instructions, ${secs.toFixed(1)} s: ` +

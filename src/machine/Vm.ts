@@ -24,7 +24,7 @@ import type { GuestLoader } from './GuestLoader.ts';
 import { VirtioMmioBus } from './VirtioMmioBus.ts';
 import { VIRTIO_SLOTS, virtioIrq } from './physicalMap.ts';
 import { TIMEBASE_HZ } from '../../wasm/machineMap.ts';
-import { CompletionScheduler, GuestMemory, VirtioBlk, VirtioConsole, VirtioMmioTransport, type BlockDevice, type ConsoleSize, type VirtioBlkOptions } from './virtio/index.ts';
+import { CompletionScheduler, GuestMemory, VirtioBlk, VirtioConsole, VirtioMmioTransport, VirtioNet, type BlockDevice, type ConsoleSize, type VirtioBlkOptions } from './virtio/index.ts';
 import type { TimeMode } from './TimeMode.ts';
 import { hex } from '../format/hex.ts';
 import { privilegeOf } from '../inspect/privilege.ts';
@@ -51,6 +51,12 @@ export interface VmConfig {
    * of handing it to a UART nobody will read.
    */
   guestConsole?: 'virtio' | 'uart';
+  /**
+   * A virtio-net card with this MAC on virtio slot 1 (Linux's eth0). The host connects it:
+   * `netDevice.onTransmit` takes the guest's frames, `netDevice.receive` (between runs) gives
+   * it frames.
+   */
+  net?: { mac: Uint8Array };
   /**
    * Ends a run with 'crashed' when the hart repeats one exception (default true). Off for
    * bare-metal programs, which may loop on a fault until their budget, as under QEMU.
@@ -79,6 +85,12 @@ export interface RunOptions {
    * running on the host, or when `maxInsns` ends on the WFI.
    */
   idle?: 'return' | 'skip';
+  /**
+   * Deterministic time: the guest time (mtime, timebase ticks) an idle hart jumps to at
+   * most. An idle hart whose timer is due later stops there and the run returns idle with
+   * `wakeInMs` 0: guests in lockstep (a network) wait for each other at quantum ends.
+   */
+  timeLimit?: bigint;
 }
 
 /** What a call to `runUntil` ended with. */
@@ -133,6 +145,8 @@ export function guestConsoleOf(bootargs: string): 'virtio' | 'uart' | undefined 
 
 /** The virtio slot of the console: the lowest, as disks take slots from the highest down. */
 const CONSOLE_SLOT = 0;
+/** The network card's slot, next to the console's. */
+const NET_SLOT = 1;
 /** virtio-mmio QueueNotify register offset (virtio 1.x §4.2.2). */
 const QUEUE_NOTIFY = 0x050n;
 /**
@@ -159,6 +173,9 @@ export class Vm {
   /** The virtio-console on slot 0, when `VmConfig.console` asked for one. */
   readonly consoleDevice: VirtioConsole | undefined;
   private readonly consoleTransport: VirtioMmioTransport | undefined;
+  /** The virtio-net card on slot 1, when `VmConfig.net` asked for one. */
+  readonly netDevice: VirtioNet | undefined;
+  private readonly netTransport: VirtioMmioTransport | undefined;
   /** Input waits for the virtio console rather than going to the UART. */
   private readonly inputToVirtio: boolean;
   /**
@@ -183,11 +200,18 @@ export class Vm {
       this.consoleDevice = con;
       this.consoleTransport = transport;
     }
+    if (cfg.net) {
+      const net = new VirtioNet(cfg.net.mac);
+      const transport = new VirtioMmioTransport(net, this.memory, (level) => this.core.setIrq(virtioIrq(NET_SLOT), level));
+      bus.attach(NET_SLOT, transport);
+      this.netDevice = net;
+      this.netTransport = transport;
+    }
     for (const d of cfg.disks ?? []) this.addBlockDevice(d);
   }
 
   static async create(module: WebAssembly.Module, cfg: VmConfig): Promise<Vm> {
-    const slots = VIRTIO_SLOTS - (cfg.console ? 1 : 0);
+    const slots = VIRTIO_SLOTS - (cfg.console || cfg.net ? 1 : 0) - (cfg.net ? 1 : 0);
     if ((cfg.disks?.length ?? 0) > slots) throw new RangeError(`${cfg.disks!.length} disks do not fit in ${slots} virtio slots`);
     const bus = new VirtioMmioBus();
     let core: Core | undefined;
@@ -213,7 +237,7 @@ export class Vm {
    */
   addBlockDevice(d: VmDisk): VirtioBlk {
     const slot = VIRTIO_SLOTS - 1 - this.transports.length;
-    if (slot < (this.consoleDevice ? CONSOLE_SLOT + 1 : 0)) throw new RangeError(`no free virtio slot for another disk (all ${VIRTIO_SLOTS} in use)`);
+    if (slot < (this.netDevice ? NET_SLOT + 1 : this.consoleDevice ? CONSOLE_SLOT + 1 : 0)) throw new RangeError(`no free virtio slot for another disk (all ${VIRTIO_SLOTS} in use)`);
     const blk = new VirtioBlk(d.disk, this.completions, d);
     const transport = new VirtioMmioTransport(blk, this.memory, (level) => this.core.setIrq(virtioIrq(slot), level));
     this.bus.attach(slot, transport);
@@ -300,10 +324,12 @@ export class Vm {
   /** Hands kicked virtqueues to their devices; true if any device was given work. */
   private serviceDevices(): boolean {
     const con = this.consoleTransport;
-    if (this.transports.length === 0 && !con) return false;
+    const net = this.netTransport;
+    if (this.transports.length === 0 && !con && !net) return false;
     const now = this.core.instructions;
     let started = false;
     if (con?.service(now)) started = true;
+    if (net?.service(now)) started = true;
     for (const t of this.transports) if (t.service(now)) started = true;
     return started;
   }
@@ -328,14 +354,14 @@ export class Vm {
     if (stopOn === 'trap') core.stopOnTrap = true;
     else if (stopOn === 'priv') core.stopOnPrivChange = true;
     try {
-      return this.slices(deadline, limit, skipIdle);
+      return this.slices(deadline, limit, skipIdle, opts.timeLimit);
     } finally {
       if (stopOn === 'trap') core.stopOnTrap = false;
       else if (stopOn === 'priv') core.stopOnPrivChange = false;
     }
   }
 
-  private slices(deadline: number, limit: bigint | undefined, skipIdle: boolean): RunOutcome {
+  private slices(deadline: number, limit: bigint | undefined, skipIdle: boolean, timeLimit: bigint | undefined): RunOutcome {
     const deterministic = this.timeMode === 'deterministic';
     const io = this.completions;
     const core = this.core;
@@ -394,7 +420,7 @@ export class Vm {
               // Idle: guest time jumps to the timer deadline. Return to the host here, at a
               // point fixed by the guest, so scripts poll (and `wait` steps end) on the same
               // instruction every run, and a host can tell that the guest went idle.
-              return { kind: 'idle', wakeInMs: core.skipToTimer() ? 0 : undefined };
+              return { kind: 'idle', wakeInMs: this.skipTime(timeLimit) ? 0 : undefined };
             }
           } else if (this.pendingInput.length === 0 || !this.deliverInput()) {
             const d = core.timerDistance;
@@ -410,6 +436,22 @@ export class Vm {
       if (limit !== undefined && core.instructions >= limit) return { kind: 'budget' };
       if (io.pending > 0 || performance.now() >= deadline) return { kind: 'running' };
     }
+  }
+
+  /**
+   * Deterministic idle: guest time jumps to the timer deadline, or to `timeLimit` when that
+   * comes first; false when nothing can wake the hart (no timer armed, no limit).
+   */
+  private skipTime(timeLimit: bigint | undefined): boolean {
+    const core = this.core;
+    if (timeLimit !== undefined) {
+      const ticksToTimer = (core.timerDistance + BigInt(core.insnsPerTick) - 1n) / BigInt(core.insnsPerTick);
+      if (core.mtime + ticksToTimer > timeLimit) {
+        core.syncTime(timeLimit);
+        return true;
+      }
+    }
+    return core.skipToTimer();
   }
 
   /**

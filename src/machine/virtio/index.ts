@@ -46,3 +46,18 @@ export {
   type ConsoleSize,
   type VirtioConsoleStats,
 } from './VirtioConsole.ts';
+export {
+  VirtioNet,
+  VIRTIO_ID_NET,
+  VIRTIO_NET_F_MAC,
+  VIRTIO_NET_F_STATUS,
+  VIRTIO_NET_S_LINK_UP,
+  NET_RECEIVEQ,
+  NET_TRANSMITQ,
+  NET_HDR_BYTES,
+  ETHERNET_HEADER_BYTES,
+  MAX_FRAME_BYTES,
+  RX_QUEUE_FRAMES,
+  type VirtioNetOptions,
+  type VirtioNetStats,
+} from './VirtioNet.ts';
