@@ -8,7 +8,7 @@ export {
   init, reset, run, skipToTimer, syncTime, timerDistance, getMtime, getMtimecmp, getPc, setPc,
   getPriv, getIcount, getLastTrapCause, getLastTrapPc, getLastTrapTval, getTrapCount, peekCsr,
   stopSoon, setBreakpoint, resumeFromBreakpoint, setStopOnTrap, setStopOnPrivChange, getTrapLogHead,
-  setTrapReturnMask, setTrapRingMask,
+  setTrapReturnMask, setTrapRingMask, setHostTrigger,
 } from './machine';
 export { stopValue } from './stop';
 export { uartPush, uartRxFree, uartRxReady, uartTxConsume, txHead, txTail } from './dev/uart16550';

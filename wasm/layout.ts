@@ -8,7 +8,9 @@
 //   0x01100  floating-point registers f0..f31, raw 64-bit patterns (singles NaN-boxed)
 //   0x01800  PLIC source priorities
 //   0x01900  pmpaddr0..15
+//   0x01980  trigger CSRs: tdata1, tdata2 of each guest trigger
 //   0x01a00  boot stages, trap counters by cause
+//   0x01c00  triggers decoded for matching (guest, then host)
 //   0x02000  TLBs: fetch, load, store; TLB_ENTRIES entries of { tag: u64, addend: u64 }
 //   0x08000  UART receive ring (host -> guest), UART_RX_SIZE bytes
 //   0x09000  log of filled TLB entries
@@ -27,6 +29,13 @@ export const PLIC_PRIORITY_OFFSET: u32 = 0x1800;
 
 /** pmpaddr0..15, u64 each. */
 export const PMP_ADDR_OFFSET: u32 = 0x1900;
+
+/** The guest triggers' tdata1 (u64 each), then their tdata2 (wasm/cpu/triggers.ts). */
+export const TRIGGER_CSR_OFFSET: u32 = 0x1980;
+export const TRIGGER_CSR_SIZE: u32 = 0x40;
+/** Every trigger, guest and host, decoded into a byte range to match (wasm/cpu/triggers.ts). */
+export const TRIGGER_DECODED_OFFSET: u32 = 0x1c00;
+export const TRIGGER_DECODED_SIZE: u32 = 0xc0;
 
 /** Boot stages: the instruction count at which each was first reached (u64, -1 = not yet). */
 export const STAGE_OFFSET: u32 = 0x1a00;

@@ -15,6 +15,10 @@ import { plicReset } from './dev/plic';
 import { uartReset } from './dev/uart16550';
 import { blockEnd, requestStop, stopReason, stopRequested, STOP_BUDGET, STOP_DEVICE } from './stop';
 import { setRamSize } from './bus';
+import {
+  armedKinds, fetchTrigger, quietHostTriggersOnce, setHostTrigger as setHostTriggerSlot, triggersReset, TRIG_EXEC,
+  TRIGGER_HOST,
+} from './cpu/triggers';
 
 export const RESET_VECTOR: u64 = 0x1000;
 
@@ -54,6 +58,7 @@ export function reset(): void {
   resetTrapLog();
   breakpointPc = <u64>-1;
   skipBreakpoint = false;
+  triggersReset();
   stopOnTrap = false;
   stopOnPrivChange = false;
   tlbReset();
@@ -138,9 +143,22 @@ export function setBreakpoint(pc: u64): void {
   skipBreakpoint = false;
   tlbFlush(); // drops the cached fetch page, which may hold the breakpoint
 }
-/** Resume from a breakpoint stop: the instruction at the breakpoint runs once. */
+/** Resume from a breakpoint or watchpoint stop: the instruction stopped at runs once. */
 export function resumeFromBreakpoint(): void {
-  skipBreakpoint = true;
+  // Only when stopped at one: a stale skip would let the next breakpoint pass.
+  if (st.pc == breakpointPc || ((armedKinds & TRIG_EXEC) != 0 && fetchTrigger(st.pc) == TRIGGER_HOST)) skipBreakpoint = true;
+  quietHostTriggersOnce();
+}
+/**
+ * A debugger's hardware breakpoint or watchpoint: host trigger `slot` (0..3) matches
+ * `kinds` (1 load, 2 store, 4 execute; 0 clears the slot) over the bytes lo..hi, in every
+ * privilege mode, and stops run() before the instruction (STOP_BREAKPOINT) or the access
+ * (STOP_WATCHPOINT, stopValue = its address). The guest's own triggers are untouched.
+ */
+export function setHostTrigger(slot: u32, kinds: u32, lo: u64, hi: u64): bool {
+  const ok = setHostTriggerSlot(slot, kinds, lo, hi);
+  tlbFlush(); // pages the new trigger covers must leave the TLBs
+  return ok;
 }
 export function setStopOnTrap(on: bool): void {
   stopOnTrap = on;

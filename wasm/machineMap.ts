@@ -73,6 +73,16 @@ export const RAM_BASE: u64 = 0x8000_0000;
 export const TIMEBASE_HZ: u64 = 10_000_000;
 export const INSNS_PER_TICK: u64 = 10;
 
+/** Triggers (Sdtrig): the guest's, through tselect, and the host debugger's slots. */
+export const GUEST_TRIGGERS: u32 = 4;
+export const HOST_TRIGGERS: u32 = 4;
+/** A host trigger's kinds (wasm setHostTrigger): bits as in mcontrol. */
+export enum TriggerKind {
+  Load = 1,
+  Store = 2,
+  Execute = 4,
+}
+
 /** Why run() returned. */
 export enum StopReason {
   /** The instruction budget is spent. */
@@ -97,6 +107,8 @@ export enum StopReason {
   Priv = 9,
   /** A host device asked for service (e.g. a virtqueue kick). */
   Device = 10,
+  /** A host data trigger (watchpoint) matched, before the access (stopValue = its address). */
+  Watchpoint = 11,
 }
 
 /** Boot stages, each recorded once at the instruction count where it is first reached

@@ -15,6 +15,7 @@ export const STOP_BREAKPOINT: u32 = StopReason.Breakpoint;
 export const STOP_TRAP: u32 = StopReason.Trap;
 export const STOP_PRIV: u32 = StopReason.Priv;
 export const STOP_DEVICE: u32 = StopReason.Device;
+export const STOP_WATCHPOINT: u32 = StopReason.Watchpoint;
 
 export let stopReason: u32 = STOP_BUDGET;
 export let stopRequested: bool = false;

@@ -5,13 +5,25 @@
  * machine's map and run() protocol come from wasm/machineMap.ts, which the core compiles too.
  */
 import {
-  BootStageId, RAM_BASE as RAM_BASE_NUMBER, StopReason, TRAP_INFO_FROM_SHIFT, TRAP_INFO_RETURN, TRAP_INFO_TO_SHIFT,
+  BootStageId, HOST_TRIGGERS, RAM_BASE as RAM_BASE_NUMBER, StopReason, TriggerKind, TRAP_INFO_FROM_SHIFT, TRAP_INFO_RETURN, TRAP_INFO_TO_SHIFT,
   TRAP_INFO_WALK_SHIFT, TRAP_RECORD_WORDS, TrapRecordWord as W,
 } from '../../wasm/machineMap.ts';
 // Generated from the core by wasm/build.mjs (asc's bindings), never typed by hand.
 import type { CoreExports } from './CoreExports.ts';
 
-export { StopReason };
+export { StopReason, HOST_TRIGGERS };
+
+/**
+ * A debugger's hardware breakpoint or watchpoint (a host trigger): which accesses match,
+ * over the bytes address .. address + length - 1 (length 1 by default), in every mode.
+ */
+export interface HostTrigger {
+  execute?: boolean;
+  load?: boolean;
+  store?: boolean;
+  address: bigint;
+  length?: number;
+}
 
 /** The host's names of the boot stages; the compiler checks there is one per BootStageId. */
 const STAGE_NAMES = {
@@ -337,9 +349,33 @@ export class Core {
   setBreakpoint(pc: bigint | undefined): void {
     this.exports.setBreakpoint(pc ?? 0xffff_ffff_ffff_ffffn);
   }
-  /** Lets the instruction at the breakpoint run once, to continue past it. */
+  /**
+   * Lets the instruction stopped at (a breakpoint, a hardware breakpoint or a watchpoint)
+   * run once, to continue past it; without such a stop it changes nothing.
+   */
   resumeFromBreakpoint(): void {
     this.exports.resumeFromBreakpoint();
+  }
+  /**
+   * Sets host trigger `slot` (0 .. HOST_TRIGGERS - 1), or clears it with undefined. An
+   * execute trigger stops run() before the instruction (StopReason.Breakpoint), a load or
+   * store trigger before the access (StopReason.Watchpoint, `stopValue` = the accessed
+   * address). The guest's own triggers (tselect/tdata) are separate and unaffected.
+   */
+  setHostTrigger(slot: number, t: HostTrigger | undefined): void {
+    if (!Number.isInteger(slot) || slot < 0 || slot >= HOST_TRIGGERS) throw new RangeError(`host trigger slot ${slot} is not 0..${HOST_TRIGGERS - 1}`);
+    let kinds = 0;
+    let lo = 0n;
+    let hi = 0n;
+    if (t) {
+      const length = t.length ?? 1;
+      if (!Number.isInteger(length) || length < 1) throw new RangeError(`host trigger length ${length} is not a positive whole number`);
+      kinds = (t.load ? TriggerKind.Load : 0) | (t.store ? TriggerKind.Store : 0) | (t.execute ? TriggerKind.Execute : 0);
+      lo = BigInt.asUintN(64, t.address);
+      hi = BigInt.asUintN(64, lo + BigInt(length) - 1n);
+      if (hi < lo) hi = 0xffff_ffff_ffff_ffffn; // clamped at the top of the address space
+    }
+    this.exports.setHostTrigger(slot, kinds, lo, hi);
   }
   /** run() stops right after the next trap is taken (pc at its handler). */
   set stopOnTrap(on: boolean) {

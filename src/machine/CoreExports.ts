@@ -60,6 +60,7 @@ export interface CoreExports {
   getTrapLogHead(): number;
   setTrapReturnMask(mask: number): void;
   setTrapRingMask(u: number, s: number, m: number): void;
+  setHostTrigger(slot: number, kinds: number, lo: bigint, hi: bigint): number;
   /** `u64` */
   stopValue: WebAssembly.Global;
   uartPush(byte: number): number;

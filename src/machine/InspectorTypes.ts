@@ -172,12 +172,13 @@ export interface AddressReport {
  * - `step`: the one instruction ran (step only).
  * - `trap`: a trap was taken; pc is at its handler, which has not run yet.
  * - `priv`: the privilege mode changed (runUntilPrivChange).
- * - `breakpoint`: pc reached the breakpoint; that instruction has not run.
+ * - `breakpoint`: pc reached the breakpoint (or a hardware breakpoint); that instruction has not run.
+ * - `watchpoint`: an access matched a watchpoint (`watchAddress`); it has not happened yet.
  * - `budget`: maxInsns ran without any of the above.
  * - `wfi`: the hart waits for an interrupt and no timer is armed (only input can wake it).
  * - `poweroff` / `reboot`: the guest asked the machine to.
  */
-export type StopName = 'step' | 'trap' | 'priv' | 'breakpoint' | 'budget' | 'wfi' | 'poweroff' | 'reboot';
+export type StopName = 'step' | 'trap' | 'priv' | 'breakpoint' | 'watchpoint' | 'budget' | 'wfi' | 'poweroff' | 'reboot';
 
 export interface HartPosition {
   pc: bigint;
@@ -195,6 +196,8 @@ export interface ControlResult {
   disassembly?: string;
   /** The trap that ended the operation, or that the step took. */
   trap?: NamedTrap;
+  /** A watchpoint stop: the address the access would have touched. */
+  watchAddress?: bigint;
 }
 
 /** What the worker exposes to the page for the teaching views (each method async over comlink). */

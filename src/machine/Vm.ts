@@ -110,6 +110,8 @@ export type RunOutcome =
   | { kind: 'reboot' }
   /** A debugger stop the core was asked for: a breakpoint, a trap or a privilege change. */
   | { kind: 'debug'; reason: 'breakpoint' | 'trap' | 'priv' }
+  /** A host watchpoint (Core.setHostTrigger) matched `address`, before the access: it has not happened. */
+  | { kind: 'debug'; reason: 'watchpoint'; address: bigint }
   /** The guest is stuck in a loop of exceptions (it executes garbage, or its trap handler
    *  faults): it will never make progress again. */
   | { kind: 'crashed'; report: CrashReport };
@@ -407,6 +409,8 @@ export class Vm {
           return { kind: 'debug', reason: 'trap' };
         case StopReason.Priv:
           return { kind: 'debug', reason: 'priv' };
+        case StopReason.Watchpoint:
+          return { kind: 'debug', reason: 'watchpoint', address: core.stopValue };
         case StopReason.Wfi:
           if (!this.consoleSettled && this.consoleDevice?.inUse) this.consoleSettled = true;
           if (skipIdle) {

@@ -14,7 +14,7 @@
  * stepped is served and completes; they are asynchronous because that work needs the
  * event loop. The inspector assumes it is the only user of the breakpoint.
  */
-import { BOOT_STAGES, RAM_BASE, type Core, type TrapEvent } from './Core.ts';
+import { BOOT_STAGES, RAM_BASE, type Core, type HostTrigger, type TrapEvent } from './Core.ts';
 import {
   csrNumber, decodeCsrFields, disassemble, explainTranslation, fRegName, xRegName,
   type AccessType, type CsrField, type Privilege, type Translation, type TranslationState,
@@ -79,6 +79,8 @@ export class VmInspector implements VmInspectorApi {
   private lastMs: number;
   private readonly window: TrapRateWindow;
   private breakpoint: bigint | undefined;
+  /** The last run stopped before an instruction or access that must now run once. */
+  private stoppedBefore = false;
   private readonly ramView: DataView;
   private filter: TrapLogFilter = { ...DEFAULT_TRAP_LOG_FILTER };
   /** The trap log as the filter kept it, oldest first (at most KEPT_TRAPS). */
@@ -263,7 +265,13 @@ export class VmInspector implements VmInspectorApi {
   }
 
   continuePastBreakpoint(): void {
-    if (this.breakpoint !== undefined && this.core.pc === this.breakpoint) this.core.resumeFromBreakpoint();
+    if (this.stoppedBefore || (this.breakpoint !== undefined && this.core.pc === this.breakpoint)) this.core.resumeFromBreakpoint();
+    this.stoppedBefore = false;
+  }
+
+  /** A hardware breakpoint or watchpoint in host trigger `slot` (undefined clears it): see Core.setHostTrigger. */
+  setHostTrigger(slot: number, trigger: HostTrigger | undefined): void {
+    this.core.setHostTrigger(slot, trigger);
   }
 
   setTrapLogFilter(filter: TrapLogFilter): void {
@@ -369,8 +377,10 @@ export class VmInspector implements VmInspectorApi {
     const from = this.position();
     const before = core.instructions;
     const limit = before + maxInsns;
-    if (from.pc === this.breakpoint) core.resumeFromBreakpoint();
+    if (this.stoppedBefore || from.pc === this.breakpoint) core.resumeFromBreakpoint();
+    this.stoppedBefore = false;
     let stop: StopName | undefined;
+    let watchAddress: bigint | undefined;
     while (stop === undefined) {
       const left = limit - core.instructions;
       if (left <= 0n) {
@@ -384,10 +394,14 @@ export class VmInspector implements VmInspectorApi {
         continue;
       }
       stop = stopName(o);
+      if (o.kind === 'debug' && o.reason === 'watchpoint') watchAddress = o.address;
     }
+    this.stoppedBefore = stop === 'breakpoint' || stop === 'watchpoint';
     // Stages reached and traps taken while stepping get host times too (the operation was the slice).
     this.afterSlice(this.clock());
-    return { stop, from, to: this.position(), executed: core.instructions - before, instructions: core.instructions };
+    const result: ControlResult = { stop, from, to: this.position(), executed: core.instructions - before, instructions: core.instructions };
+    if (watchAddress !== undefined) result.watchAddress = watchAddress;
+    return result;
   }
 
   /** A trap stop names the trap it stopped at. */

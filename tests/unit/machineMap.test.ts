@@ -89,6 +89,8 @@ describe('the linear-memory layout', () => {
     { name: 'floating-point registers', base: BigInt(L.FREGS_OFFSET), size: 32n * 8n },
     { name: 'PLIC priorities', base: BigInt(L.PLIC_PRIORITY_OFFSET), size: BigInt(map.PLIC_SOURCES * 4) },
     { name: 'pmpaddr', base: BigInt(L.PMP_ADDR_OFFSET), size: 16n * 8n },
+    { name: 'trigger CSRs', base: BigInt(L.TRIGGER_CSR_OFFSET), size: BigInt(L.TRIGGER_CSR_SIZE) },
+    { name: 'decoded triggers', base: BigInt(L.TRIGGER_DECODED_OFFSET), size: BigInt(L.TRIGGER_DECODED_SIZE) },
     { name: 'boot stages', base: BigInt(L.STAGE_OFFSET), size: BigInt(L.STAGE_COUNT * 8) },
     { name: 'trap counters', base: BigInt(L.TRAP_COUNT_OFFSET), size: 32n * 8n },
     { name: 'TLBs (fetch, load, store)', base: BigInt(L.TLB_OFFSET), size: BigInt(3 * L.TLB_SIZE) },

@@ -7,7 +7,7 @@ import {
   MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_MXR, MSTATUS_SUM,
   CAUSE_FETCH_ACCESS, CAUSE_FETCH_PAGE_FAULT, CAUSE_LOAD_ACCESS, CAUSE_LOAD_PAGE_FAULT,
   CAUSE_STORE_ACCESS, CAUSE_STORE_PAGE_FAULT, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE,
-  PRV_M, PRV_S, PRV_U, mstatus, pendingCause, pendingTval, priv, satp,
+  CAUSE_BREAKPOINT, CAUSE_HOST_STOP, PRV_M, PRV_S, PRV_U, mstatus, pendingCause, pendingTval, priv, satp,
 } from './state';
 import {
   TLB_ENTRIES, TLB_FETCH, TLB_FILL_LOG_ENTRIES, TLB_FILL_LOG_OFFSET, TLB_LOAD, TLB_STORE, TLB_SIZE,
@@ -18,6 +18,10 @@ import {
 import { requestStop, STOP_BREAKPOINT, STOP_HTIF } from '../stop';
 import { ILLEGAL } from './fields';
 import { markStage, STAGE_FIRMWARE } from './bootStages';
+import {
+  armedKinds, dataTrigger, fetchTrigger, pageHasTrigger, TRIG_EXEC, TRIG_LOAD, TRIG_STORE, TRIGGER_GUEST,
+  TRIGGER_HOST, TRIGGER_NONE,
+} from './triggers';
 
 /** Debugger breakpoint (-1 = none). Its page is never cached for fetch, so only fetches
  *  from that one page pay for the check, in this slow path. */
@@ -179,13 +183,18 @@ function tlbFill(base: u32, va: u64, host: usize): void {
  * pc's page for the hot loop. On a fault, memFault is set and the result is ILLEGAL.
  */
 export function fetchSlow(pc: u64): u32 {
-  if (pc == breakpointPc) {
+  const trig = (armedKinds & TRIG_EXEC) != 0 ? fetchTrigger(pc) : TRIGGER_NONE;
+  if (pc == breakpointPc || trig == TRIGGER_HOST) {
     if (!skipBreakpoint) {
       breakHit = true;
       requestStop(STOP_BREAKPOINT, pc);
       return ILLEGAL;
     }
     skipBreakpoint = false;
+  }
+  if (trig == TRIGGER_GUEST) {
+    raise(CAUSE_BREAKPOINT, pc); // an execute trigger: before the instruction (Sdtrig)
+    return ILLEGAL;
   }
   let host: usize;
   const e = tlbEntry(TLB_FETCH, pc);
@@ -203,7 +212,7 @@ export function fetchSlow(pc: u64): u32 {
     if (priv == PRV_M && ramHost(pa) != 0) markStage(STAGE_FIRMWARE);
     tlbFill(TLB_FETCH, pc, host);
   }
-  if (((pc ^ breakpointPc) >> 12) != 0) {
+  if (((pc ^ breakpointPc) >> 12) != 0 && ((armedKinds & TRIG_EXEC) == 0 || !pageHasTrigger(pc, TRIG_EXEC))) {
     fetchPageVa = pc & ~<u64>0xfff;
     fetchPageHost = host & ~<usize>0xfff;
   } else {
@@ -223,8 +232,17 @@ export function fetchSlow(pc: u64): u32 {
   return (<u32>load<u16>(host2) << 16) | lo;
 }
 
+/** A load or store trigger that matches the access raises its exception (or a host stop). */
+function dataTriggered(va: u64, size: u32, kind: u32): bool {
+  const t = dataTrigger(va, size, kind);
+  if (t == TRIGGER_NONE) return false;
+  raise(t == TRIGGER_GUEST ? CAUSE_BREAKPOINT : CAUSE_HOST_STOP, va);
+  return true;
+}
+
 /** Loads size bytes at va, zero-extended. Misaligned accesses are done in "hardware". */
 export function loadSlow(va: u64, size: u32): u64 {
+  if ((armedKinds & TRIG_LOAD) != 0 && dataTriggered(va, size, TRIG_LOAD)) return 0;
   if ((va & 0xfff) + <u64>size > 0x1000) {
     // Straddles a page: byte by byte, each through its own translation.
     let v: u64 = 0;
@@ -238,7 +256,7 @@ export function loadSlow(va: u64, size: u32): u64 {
   if (memFault) return 0;
   const host = readableHost(pa);
   if (host != 0) {
-    tlbFill(TLB_LOAD, va, host);
+    if ((armedKinds & TRIG_LOAD) == 0 || !pageHasTrigger(va, TRIG_LOAD)) tlbFill(TLB_LOAD, va, host);
     return loadHost(host, size);
   }
   if ((va & (<u64>size - 1)) != 0) {
@@ -255,6 +273,7 @@ export function loadSlow(va: u64, size: u32): u64 {
 }
 
 export function storeSlow(va: u64, size: u32, value: u64): void {
+  if ((armedKinds & TRIG_STORE) != 0 && dataTriggered(va, size, TRIG_STORE)) return;
   if ((va & 0xfff) + <u64>size > 0x1000) {
     for (let i: u32 = 0; i < size; i++) {
       storeSlow(va + <u64>i, 1, value >> (<u64>i * 8));
@@ -270,7 +289,7 @@ export function storeSlow(va: u64, size: u32, value: u64): void {
     if (tohostAddr != 0 && (pa ^ tohostAddr) < 0x1000) {
       // The tohost page never enters the store TLB, so every write to it comes here.
       if (pa == tohostAddr && value != 0) requestStop(STOP_HTIF, value);
-    } else {
+    } else if ((armedKinds & TRIG_STORE) == 0 || !pageHasTrigger(va, TRIG_STORE)) {
       tlbFill(TLB_STORE, va, host);
     }
     return;
@@ -291,6 +310,8 @@ export function storeSlow(va: u64, size: u32, value: u64): void {
  * must be naturally aligned and in RAM; otherwise the fault is raised and 0 returned.
  */
 export function atomicHost(va: u64, size: u32, isLoad: bool): usize {
+  const kind = isLoad ? TRIG_LOAD : TRIG_STORE;
+  if ((armedKinds & kind) != 0 && dataTriggered(va, size, kind)) return 0;
   if ((va & (<u64>size - 1)) != 0) {
     raise(isLoad ? CAUSE_MISALIGNED_LOAD : CAUSE_MISALIGNED_STORE, va);
     return 0;

@@ -71,6 +71,9 @@ export const CAUSE_FETCH_PAGE_FAULT: u32 = 12;
 export const CAUSE_LOAD_PAGE_FAULT: u32 = 13;
 export const CAUSE_STORE_PAGE_FAULT: u32 = 15;
 export const CAUSE_INTERRUPT: u64 = <u64>1 << 63;
+/** Not an exception: a host trigger matched an access, which must not happen; takeTrap
+ *  leaves the hart where it is (run() stops with STOP_WATCHPOINT). */
+export const CAUSE_HOST_STOP: u32 = 0xffff;
 /** Exceptions that medeleg can hand to S-mode: all but ecall-from-M and the reserved ones. */
 export const MEDELEG_WRITABLE: u64 = 0xb3ff;
 

@@ -1,7 +1,7 @@
 // Traps (privileged spec 3.1.6-3.1.9, 3.3.2, 4.1.1): taking exceptions and interrupts with
 // medeleg/mideleg delegation, the xRET instructions, and which interrupt wins.
 import {
-  CAUSE_INTERRUPT, IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER,
+  CAUSE_HOST_STOP, CAUSE_INTERRUPT, IRQ_M_EXT, IRQ_M_SOFT, IRQ_M_TIMER, IRQ_S_EXT, IRQ_S_SOFT, IRQ_S_TIMER,
   MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPP_SHIFT, MSTATUS_MPRV, MSTATUS_SIE,
   MSTATUS_SPIE, MSTATUS_SPP, PRV_M, PRV_S, PRV_U,
   lastTrapCause, lastTrapPc, lastTrapTval, medeleg, mepc, mcause, mideleg, mie, mip,
@@ -30,6 +30,7 @@ export function setPriv(p: u32): void {
 
 /** Takes a trap at epc; returns the handler's address. cause has bit 63 for interrupts. */
 export function takeTrap(cause: u64, tval: u64, epc: u64): u64 {
+  if (cause == <u64>CAUSE_HOST_STOP) return epc; // a debugger's watchpoint: stop before the access
   const interrupt = (cause & CAUSE_INTERRUPT) != 0;
   const code = cause & 63;
   const deleg = interrupt ? mideleg : medeleg;

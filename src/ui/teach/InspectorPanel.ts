@@ -504,6 +504,8 @@ function describeResult(r: ControlResult): string {
       return `Stopped: privilege ${r.from.priv} → ${r.to.priv} after ${groupedCount(r.executed)} instructions, now at ${at(r.to)}.`;
     case 'breakpoint':
       return `Stopped at the breakpoint ${at(r.to)} after ${groupedCount(r.executed)} instructions (it has not run yet).`;
+    case 'watchpoint':
+      return `Stopped before an access to the watched address ${r.watchAddress === undefined ? '?' : hex(r.watchAddress)} at ${at(r.to)} after ${groupedCount(r.executed)} instructions (it has not happened yet).`;
     case 'budget':
       return `Ran ${groupedCount(r.executed)} instructions without stopping; now at ${at(r.to)}.`;
     case 'wfi':
