@@ -24,7 +24,7 @@ import type { GuestLoader } from './GuestLoader.ts';
 import { VirtioMmioBus } from './VirtioMmioBus.ts';
 import { VIRTIO_SLOTS, virtioIrq } from './physicalMap.ts';
 import { TIMEBASE_HZ } from '../../wasm/machineMap.ts';
-import { CompletionScheduler, GuestMemory, VirtioBlk, VirtioConsole, VirtioMmioTransport, VirtioNet, type BlockDevice, type ConsoleSize, type VirtioBlkOptions } from './virtio/index.ts';
+import { CompletionScheduler, GuestMemory, Virtio9p, VirtioBlk, VirtioConsole, VirtioMmioTransport, VirtioNet, type BlockDevice, type ConsoleSize, type NinePHandler, type VirtioBlkOptions } from './virtio/index.ts';
 import type { TimeMode } from './TimeMode.ts';
 import { hex } from '../format/hex.ts';
 import { privilegeOf } from '../inspect/privilege.ts';
@@ -57,6 +57,12 @@ export interface VmConfig {
    * it frames.
    */
   net?: { mac: Uint8Array };
+  /**
+   * A shared folder on virtio-9p with the mount tag `host` (the appliances mount it at
+   * /mnt/host): the 9P server that answers for it (NinePServer over a ShareBackend). The
+   * device exists only when this is given. The Vm does not own it.
+   */
+  share?: NinePHandler;
   /**
    * Ends a run with 'crashed' when the hart repeats one exception (default true). Off for
    * bare-metal programs, which may loop on a fault until their budget, as under QEMU.
@@ -172,6 +178,8 @@ export class Vm {
   private readonly transports: VirtioMmioTransport[] = [];
   /** virtio-blk devices, in the order of `VmConfig.disks`. */
   readonly blockDevices: VirtioBlk[] = [];
+  /** The virtio-9p device of `VmConfig.share`. */
+  readonly shareDevice: Virtio9p | undefined;
   /** The virtio-console on slot 0, when `VmConfig.console` asked for one. */
   readonly consoleDevice: VirtioConsole | undefined;
   private readonly consoleTransport: VirtioMmioTransport | undefined;
@@ -210,10 +218,28 @@ export class Vm {
       this.netTransport = transport;
     }
     for (const d of cfg.disks ?? []) this.addBlockDevice(d);
+    if (cfg.share) {
+      const slot = this.freeSlot('a shared folder');
+      this.shareDevice = new Virtio9p(cfg.share, this.completions);
+      this.attachTransport(slot, this.shareDevice);
+    }
+  }
+
+  /** The next free virtio slot, counting down from the last (see addBlockDevice). */
+  private freeSlot(what: string): number {
+    const slot = VIRTIO_SLOTS - 1 - this.transports.length;
+    if (slot < (this.netDevice ? NET_SLOT + 1 : this.consoleDevice ? CONSOLE_SLOT + 1 : 0)) throw new RangeError(`no free virtio slot for ${what} (all ${VIRTIO_SLOTS} in use)`);
+    return slot;
+  }
+
+  private attachTransport(slot: number, device: VirtioBlk | Virtio9p): void {
+    const transport = new VirtioMmioTransport(device, this.memory, (level) => this.core.setIrq(virtioIrq(slot), level));
+    this.bus.attach(slot, transport);
+    this.transports.push(transport);
   }
 
   static async create(module: WebAssembly.Module, cfg: VmConfig): Promise<Vm> {
-    const slots = VIRTIO_SLOTS - (cfg.console || cfg.net ? 1 : 0) - (cfg.net ? 1 : 0);
+    const slots = VIRTIO_SLOTS - (cfg.console || cfg.net ? 1 : 0) - (cfg.net ? 1 : 0) - (cfg.share ? 1 : 0);
     if ((cfg.disks?.length ?? 0) > slots) throw new RangeError(`${cfg.disks!.length} disks do not fit in ${slots} virtio slots`);
     const bus = new VirtioMmioBus();
     let core: Core | undefined;
@@ -238,12 +264,9 @@ export class Vm {
    * (as under QEMU's virt board). Call before the guest's driver probes (before run()).
    */
   addBlockDevice(d: VmDisk): VirtioBlk {
-    const slot = VIRTIO_SLOTS - 1 - this.transports.length;
-    if (slot < (this.netDevice ? NET_SLOT + 1 : this.consoleDevice ? CONSOLE_SLOT + 1 : 0)) throw new RangeError(`no free virtio slot for another disk (all ${VIRTIO_SLOTS} in use)`);
+    const slot = this.freeSlot('another disk');
     const blk = new VirtioBlk(d.disk, this.completions, d);
-    const transport = new VirtioMmioTransport(blk, this.memory, (level) => this.core.setIrq(virtioIrq(slot), level));
-    this.bus.attach(slot, transport);
-    this.transports.push(transport);
+    this.attachTransport(slot, blk);
     this.blockDevices.push(blk);
     return blk;
   }

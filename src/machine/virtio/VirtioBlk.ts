@@ -126,12 +126,7 @@ export class VirtioBlk implements VirtioDevice {
   }
 
   process(index: number, queue: Virtqueue, host: VirtioDeviceHost): boolean {
-    for (;;) {
-      if (this.inflightBytes >= MAX_INFLIGHT_BYTES) return queue.availableCount > 0;
-      const chain = queue.pop();
-      if (!chain) return false;
-      this.start(index, chain, host);
-    }
+    return queue.takeWhile(() => this.inflightBytes >= MAX_INFLIGHT_BYTES, (chain) => this.start(index, chain, host));
   }
 
   private start(queueIndex: number, chain: DescriptorChain, host: VirtioDeviceHost): void {

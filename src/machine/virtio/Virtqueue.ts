@@ -133,6 +133,20 @@ export class Virtqueue {
     }
   }
 
+  /**
+   * Takes chains and hands each to `start` until the ring is empty or `full()` says the
+   * device has enough in flight; returns true when chains were left in the ring (what a
+   * device's `process` returns, so the transport calls again after later completions).
+   */
+  takeWhile(full: () => boolean, start: (chain: DescriptorChain) => void): boolean {
+    for (;;) {
+      if (full()) return this.availableCount > 0;
+      const chain = this.pop();
+      if (!chain) return false;
+      start(chain);
+    }
+  }
+
   /** Hands a chain back: `written` is how many bytes the device wrote into it. */
   pushUsed(head: number, written: number): void {
     const slot = this.used + 4 + 8 * (this.usedIdx % this.size);

@@ -61,3 +61,11 @@ export {
   type VirtioNetOptions,
   type VirtioNetStats,
 } from './VirtioNet.ts';
+export {
+  Virtio9p,
+  VIRTIO_ID_9P,
+  VIRTIO_9P_MOUNT_TAG,
+  DEFAULT_MOUNT_TAG,
+  type NinePHandler,
+  type Virtio9pStats,
+} from './Virtio9p.ts';

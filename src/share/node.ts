@@ -1,0 +1,2 @@
+// Node-only shared-folder backends.
+export { HostDirShare, type HostDirShareOptions } from './HostDirShare.node.ts';
