@@ -3,11 +3,14 @@
  * machine map as QEMU's `virt` with `-bios none`. It ends through HTIF (`tohost`), the
  * sifive test device, or the instruction budget.
  */
-import { RAM_BASE, type Core } from '../machine/Core.ts';
+import type { Core } from '../machine/Core.ts';
 import { loadCoreModule } from '../machine/coreModule.node.ts';
 import type { GuestLoader } from '../machine/GuestLoader.ts';
 import { Vm } from '../machine/Vm.ts';
 import { ElfError, ElfImage } from './ElfImage.ts';
+import { loadElfIntoRam } from './elfRam.ts';
+
+export { loadElfIntoRam };
 import { privilegeOf } from '../inspect/privilege.ts';
 
 export interface BareMetalResult {
@@ -43,22 +46,6 @@ function latin1(chunks: Uint8Array[]): string {
   let s = '';
   for (const c of chunks) for (let i = 0; i < c.length; i++) s += String.fromCharCode(c[i]);
   return s;
-}
-
-export function loadElfIntoRam(core: Core, elf: ElfImage): void {
-  const ramEnd = RAM_BASE + BigInt(core.ramBytes);
-  for (const seg of elf.segments) {
-    if (seg.memSize === 0n) continue;
-    if (seg.paddr < RAM_BASE || seg.paddr + seg.memSize > ramEnd) {
-      throw new ElfError(
-        'bad-segment',
-        `segment at 0x${seg.paddr.toString(16)} (0x${seg.memSize.toString(16)} bytes) is outside RAM 0x${RAM_BASE.toString(16)}..0x${ramEnd.toString(16)}`,
-      );
-    }
-    const off = Number(seg.paddr - RAM_BASE);
-    core.ram.fill(0, off, off + Number(seg.memSize));
-    core.ram.set(seg.data, off);
-  }
 }
 
 /** A Vm's loader for a bare-metal ELF program: its segments in RAM, pc at its entry, HTIF at its `tohost`. */

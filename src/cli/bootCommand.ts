@@ -28,12 +28,33 @@ import { parseScenarioJson } from '../scenario/index.ts';
 import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from './bootImages.ts';
 import { parseSize } from './parseSize.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
+import { translateQemuArgs, QEMU_FLAGS } from './qemuArgs.ts';
+import { parseDriveSpecs, type DriveSpec } from './driveSpec.ts';
+import { openDrives, type OpenDrives } from './openDrives.ts';
+import { bareKernelLoader } from '../boot/bareKernel.ts';
+import { ElfImage } from '../boot/ElfImage.ts';
+import { VIRTIO_SLOTS } from '../machine/physicalMap.ts';
+
+const QEMU_FLAGS_TEXT = QEMU_FLAGS.join(' ');
 
 const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS]
        romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz] [--overlay FILE | --snapshot]
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
                     [--hang-timeout SECONDS] [--console-size COLSxROWS]
+       romvisor boot --bios none --kernel KERNEL.elf [--drive FILE[,format=raw|vhd][,readonly]]...
+                    [--mem 128M] [--append "ARGS"] [--snapshot] [--gdb tcp::PORT] [--wait-debugger]
+       romvisor boot -machine virt -bios none -kernel KERNEL.elf -m 128M -smp 1 -nographic
+                    -global virtio-mmio.force-legacy=false
+                    -drive file=fs.img,if=none,format=raw,id=x0
+                    -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0 [-s] [-S]
+--bios none starts an ELF kernel as QEMU's virt board does: its segments at their
+physical addresses, the hart in M-mode at 0x80000000 with a0 = hartid and a1 = the
+device tree, the UART at 0x10000000. --drive disks go on virtio-mmio (modern, as QEMU
+with force-legacy=false) from 0x10001000 (IRQ 1) up, in order; a -device without bus=
+takes the highest free slot, as under QEMU. Raw drives are written in place and
+locked against other runs; --snapshot keeps writes in memory, readonly refuses them.
+QEMU flags accepted: ${QEMU_FLAGS_TEXT}; any other single-dash flag is refused by name.
 An appliance image boots the kernel, initrd and command line on its boot partition
 (--kernel/--initrd replace them, --append adds to the command line, --mem overrides
 its memory). Guest writes go to a differencing overlay: --overlay FILE (created if
@@ -61,6 +82,8 @@ hang), 4 emulator fault.`;
 const CTRL_A = 0x01;
 /** wasm32 memory holds the core's tables and RAM below 4 GiB. */
 const MAX_RAM = 2048 * 2 ** 20;
+/** A bare kernel's RAM must hold it and the device tree below the top. */
+const MIN_BARE_RAM = 2 * 2 ** 20;
 /** After a script's last step, how long the guest may take to power off. */
 const SCRIPT_GRACE_MS = 15_000;
 /**
@@ -106,16 +129,25 @@ const BOOT_OPTIONS = {
   'console-size': { type: 'string' },
   overlay: { type: 'string' },
   snapshot: { type: 'boolean' },
+  drive: { type: 'string', multiple: true },
+  device: { type: 'string', multiple: true },
+  smp: { type: 'string' },
+  gdb: { type: 'string' },
+  'wait-debugger': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** romvisor's options that take a value: what follows them is never read as a QEMU flag. */
+const VALUE_OPTIONS = new Set(Object.entries(BOOT_OPTIONS).filter(([, o]) => o.type === 'string').map(([name]) => name));
 
 /** Errors that mean the input (arguments, image, script, disk) is bad, one line and exit 2: every CodedError. */
 function isBadInput(e: unknown): e is Error {
   return e instanceof CodedError;
 }
 
-export async function bootCommand(argv: string[], io: CliIo): Promise<number> {
+export async function bootCommand(qemuArgv: string[], io: CliIo): Promise<number> {
   try {
+    const argv = translateQemuArgs(qemuArgv, VALUE_OPTIONS);
     let first: string | undefined;
     try {
       first = parseArgs({ args: argv, allowPositionals: true, strict: false, options: BOOT_OPTIONS }).positionals[0];
@@ -151,18 +183,25 @@ function reportBootError(e: unknown, io: CliIo): number {
 /** Boots one guest as the options say and runs its console until it ends. */
 async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
   let appliance: ApplianceDisk | undefined;
+  let drives: OpenDrives | undefined;
   let vm: Vm | undefined;
   try {
     if (opts.appliance) {
       appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay });
       await applyAppliance(opts, appliance);
     }
+    drives = await openDrives(opts.drives, opts.snapshot);
     const { images, ...config } = opts.config;
-    vm = await Vm.create(await loadCoreModule(), { ...config, guestConsole: guestConsoleOf(images.bootargs), boot: linuxLoader(images) });
+    const disks = [...(config.disks ?? []), ...drives.disks];
+    const boot = opts.bareKernel
+      ? { boot: bareKernelLoader(opts.bareKernel, { bootargs: images.bootargs }) }
+      : { boot: linuxLoader(images), guestConsole: guestConsoleOf(images.bootargs) };
+    vm = await Vm.create(await loadCoreModule(), { ...config, disks, ...boot });
     return await runInteractive(vm, opts, io);
   } finally {
     // Disk work the guest started finishes before the overlay is flushed and closed.
     await vm?.dispose();
+    await drives?.dispose();
     await appliance?.dispose();
   }
 }
@@ -209,6 +248,12 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
 interface BootOptions {
   /** The Vm's configuration, with the Linux images its loader gets. */
   config: Omit<VmConfig, 'boot'> & { images: LinuxBootImages };
+  /** `--bios none`: this ELF kernel starts in M-mode at 0x8000_0000 instead of Linux behind OpenSBI. */
+  bareKernel?: ElfImage;
+  /** `--drive` disks, with their virtio-mmio slots. */
+  drives: DriveSpec[];
+  /** `--snapshot`: drives are not written (writes stay in memory). */
+  snapshot: boolean;
   appliance?: { image: string; overlay: OverlayMode };
   /** What the command line said explicitly, which wins over the appliance's own files. */
   explicit: { kernel: boolean; initrd: boolean; mem: boolean; append?: string };
@@ -243,17 +288,35 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   const v = args.values;
   if (v.help) return 'help';
   if (args.positionals.length > 1) throw new BadInput(`unexpected argument "${args.positionals[1]}" (one image at most)`);
-  const image = chooseImage(args.positionals[0], v.kernel !== undefined || v.initrd !== undefined);
+  if (v.gdb !== undefined || v['wait-debugger']) throw new BadInput('--gdb / -s / -S: the gdb stub is not built yet');
+  const bare = v.bios === 'none';
+  if (bare) {
+    if (v.kernel === undefined) throw new BadInput('--bios none needs --kernel ELF (the kernel starts in M-mode at 0x80000000)');
+    if (args.positionals.length > 0) throw new BadInput(`--bios none boots --kernel, not the image "${args.positionals[0]}" (give disks with --drive)`);
+    if (v.initrd !== undefined) throw new BadInput('--initrd is not supported with --bios none');
+    if (v.overlay !== undefined) throw new BadInput('--overlay is for appliance images; --drive disks are written in place unless --snapshot');
+  }
+  const image = bare ? undefined : chooseImage(args.positionals[0], v.kernel !== undefined || v.initrd !== undefined);
   if (v.overlay !== undefined && v.snapshot) throw new BadInput('--overlay and --snapshot exclude each other');
-  if (!image && (v.overlay !== undefined || v.snapshot)) throw new BadInput(`--${v.snapshot ? 'snapshot' : 'overlay'} needs an appliance image (base or IMAGE.vhd[.gz])`);
+  if (!image && (v.overlay !== undefined || (v.snapshot && !v.drive))) throw new BadInput(`--${v.snapshot ? 'snapshot' : 'overlay'} needs an appliance image (base or IMAGE.vhd[.gz]) or a --drive`);
   // Scripts are repeatable runs: unless told where, their writes vanish with them.
   const overlay: OverlayMode =
     v.overlay !== undefined ? { kind: 'file', path: v.overlay } : v.snapshot || v.script !== undefined ? { kind: 'snapshot' } : { kind: 'persistent' };
-  const mem = v.mem ?? '256M';
+  // QEMU's default memory for a bare kernel; Linux needs more.
+  const mem = v.mem ?? (bare ? '128M' : '256M');
   const ramBytes = parseSize(mem);
+  const minRam = bare ? MIN_BARE_RAM : MIN_RAM;
   if (ramBytes === undefined) throw new BadInput(`--mem "${mem}" is not a size like 256M or 1G`);
-  if (ramBytes < MIN_RAM) throw new BadInput(`--mem ${mem} is below the minimum of ${MIN_RAM >> 20}M`);
+  if (ramBytes < minRam) throw new BadInput(`--mem ${mem} is below the minimum of ${minRam >> 20}M`);
   if (ramBytes > MAX_RAM) throw new BadInput(`--mem ${mem} is above the maximum of ${MAX_RAM / 2 ** 20}M`);
+  if (v.smp !== undefined) {
+    const n = Number(v.smp);
+    if (!Number.isInteger(n) || n < 1 || n > 8) throw new BadInput(`--smp "${v.smp}" is not a number of harts from 1 to 8`);
+    if (n > 1) throw new BadInput(`--smp ${n}: this romvisor runs one hart (several harts are not built yet)`);
+  }
+  // The virtio console sits on slot 0 beside Linux, an appliance's disk on the last slot.
+  const reserved = bare ? [] : image ? [0, VIRTIO_SLOTS - 1] : [0];
+  const drives = parseDriveSpecs(v.drive ?? [], v.device ?? [], VIRTIO_SLOTS, reserved);
   const time = v.time ?? 'realtime';
   if (time !== 'realtime' && time !== 'deterministic') throw new BadInput(`--time "${time}" must be realtime or deterministic`);
   let hangMs: number | undefined;
@@ -280,6 +343,20 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     }
     script = parseConsoleScript(json, v.script);
   }
+  if (bare) {
+    if (v['console-size'] !== undefined) throw new BadInput('--console-size is for Linux guests; a bare kernel has the UART only');
+    const bytes = await read('kernel', v.kernel!, false);
+    return {
+      config: { ramBytes, timeMode: time as TimeMode, images: { firmware: new Uint8Array(0), kernel: bytes, bootargs: v.append ?? '' } },
+      bareKernel: ElfImage.parse(bytes, `--kernel ${v.kernel}`),
+      drives,
+      snapshot: v.snapshot === true,
+      explicit: { kernel: true, initrd: false, mem: v.mem !== undefined, append: v.append },
+      script,
+      hangMs,
+      followTerminal: false,
+    };
+  }
   const consoleSize = chooseConsoleSize(v['console-size'], time === 'deterministic');
   const firmware = await read('bios', v.bios ?? BUILTIN.firmware, false);
   const kernel = v.kernel !== undefined || !image ? await read('kernel', v.kernel ?? BUILTIN.kernel, true) : new Uint8Array(0);
@@ -291,6 +368,8 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
       console: consoleSize,
       images: { firmware, kernel, initrd, bootargs: v.append ?? DEFAULT_BOOTARGS },
     },
+    drives,
+    snapshot: v.snapshot === true,
     appliance: image ? { image, overlay } : undefined,
     explicit: { kernel: v.kernel !== undefined, initrd: v.initrd !== undefined, mem: v.mem !== undefined, append: v.append },
     script,
@@ -453,6 +532,11 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
         return timedOut ? EXIT.timeout : EXIT.failed;
       }
       if (outcome.kind === 'poweroff') {
+        // The test device's FAIL (a bare kernel's panic, as QEMU exits with its code).
+        if (outcome.by === 'fail') {
+          io.stderr(`\nromvisor boot: the guest powered off with failure code ${outcome.value}\n`);
+          return EXIT.failed;
+        }
         if (player && !player.done) {
           io.stderr(`\nromvisor boot: the guest powered off before script step ${player.currentStep + 1}\n`);
           return EXIT.failed;

@@ -4,6 +4,7 @@ export { BackendError, type BackendErrorCode } from './BackendError.ts';
 export type { ByteSource } from './ByteSource.ts';
 export { ByteSlice, SliceError } from './ByteSlice.ts';
 export { MemoryBackend } from './MemoryBackend.ts';
+export { CopyOnWriteDisk, type ReadableDisk } from './CopyOnWriteDisk.ts';
 export { VhdError, type VhdErrorCode } from './VhdError.ts';
 export { chsGeometry, type ChsGeometry } from './chsGeometry.ts';
 export { formatUniqueId, MAX_VIRTUAL_SIZE, CREATOR_APPLICATION, vhdTimeToDate, quoteField, type VhdFooter, type VhdType } from './VhdFooter.ts';

@@ -73,6 +73,11 @@ export interface VmConfig {
 /** A disk of the guest. The Vm does not own it: whoever opened it flushes and disposes it, after `vm.dispose()`. */
 export interface VmDisk extends VirtioBlkOptions {
   disk: BlockDevice;
+  /**
+   * The virtio-mmio slot (0 = 0x1000_1000 on IRQ 1, as QEMU's `bus=virtio-mmio-bus.0`);
+   * by default the highest free one, where Linux looks first.
+   */
+  slot?: number;
 }
 
 /** What `runUntil` may stop on besides its limits. */
@@ -176,6 +181,7 @@ export class Vm {
   readonly completions: CompletionScheduler;
   private readonly memory: GuestMemory;
   private readonly transports: VirtioMmioTransport[] = [];
+  private readonly usedSlots = new Set<number>();
   /** virtio-blk devices, in the order of `VmConfig.disks`. */
   readonly blockDevices: VirtioBlk[] = [];
   /** The virtio-9p device of `VmConfig.share`. */
@@ -226,16 +232,29 @@ export class Vm {
   }
 
   /** The next free virtio slot, counting down from the last (see addBlockDevice). */
-  private freeSlot(what: string): number {
-    const slot = VIRTIO_SLOTS - 1 - this.transports.length;
-    if (slot < (this.netDevice ? NET_SLOT + 1 : this.consoleDevice ? CONSOLE_SLOT + 1 : 0)) throw new RangeError(`no free virtio slot for ${what} (all ${VIRTIO_SLOTS} in use)`);
-    return slot;
+  /**
+   * The slot `wanted`, if it is free, or else the highest free slot above the console's and
+   * the network's (Linux probes the highest address first).
+   */
+  private freeSlot(what: string, wanted?: number): number {
+    const used = (s: number) =>
+      this.usedSlots.has(s) || (this.consoleDevice !== undefined && s === CONSOLE_SLOT) || (this.netDevice !== undefined && s === NET_SLOT);
+    if (wanted !== undefined) {
+      if (!(Number.isInteger(wanted) && wanted >= 0 && wanted < VIRTIO_SLOTS) || used(wanted)) {
+        throw new RangeError(`virtio slot ${wanted} for ${what} is taken or does not exist (0..${VIRTIO_SLOTS - 1})`);
+      }
+      return wanted;
+    }
+    const floor = this.netDevice ? NET_SLOT + 1 : this.consoleDevice ? CONSOLE_SLOT + 1 : 0;
+    for (let slot = VIRTIO_SLOTS - 1; slot >= floor; slot--) if (!used(slot)) return slot;
+    throw new RangeError(`no free virtio slot for ${what} (all ${VIRTIO_SLOTS} in use)`);
   }
 
   private attachTransport(slot: number, device: VirtioBlk | Virtio9p): void {
     const transport = new VirtioMmioTransport(device, this.memory, (level) => this.core.setIrq(virtioIrq(slot), level));
     this.bus.attach(slot, transport);
     this.transports.push(transport);
+    this.usedSlots.add(slot);
   }
 
   static async create(module: WebAssembly.Module, cfg: VmConfig): Promise<Vm> {
@@ -264,7 +283,7 @@ export class Vm {
    * (as under QEMU's virt board). Call before the guest's driver probes (before run()).
    */
   addBlockDevice(d: VmDisk): VirtioBlk {
-    const slot = this.freeSlot('another disk');
+    const slot = this.freeSlot('another disk', d.slot);
     const blk = new VirtioBlk(d.disk, this.completions, d);
     this.attachTransport(slot, blk);
     this.blockDevices.push(blk);
