@@ -196,7 +196,13 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
     const boot = opts.bareKernel
       ? { boot: bareKernelLoader(opts.bareKernel, { bootargs: images.bootargs }) }
       : { boot: linuxLoader(images), guestConsole: guestConsoleOf(images.bootargs) };
-    vm = await Vm.create(await loadCoreModule(), { ...config, disks, ...boot });
+    try {
+      vm = await Vm.create(await loadCoreModule(), { ...config, disks, ...boot });
+    } catch (e) {
+      // --drive slots that other devices (console, network, shared folder) hold already.
+      if (e instanceof RangeError && /virtio slot/.test(e.message)) throw new BadInput(e.message);
+      throw e;
+    }
     return await runInteractive(vm, opts, io);
   } finally {
     // Disk work the guest started finishes before the overlay is flushed and closed.
