@@ -1,7 +1,9 @@
-// `npm run fuzz -- [--target isa|vhd|scenario|crash|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
+// `npm run fuzz -- [--target isa|vhd|scenario|9p|crash|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
 // runs the fuzzers with a fresh seed unless one is given: the differential ISA fuzzer
 // against QEMU (tests/fuzz/), the VHD mutation fuzzer (tests/disk/vhdFuzz.ts), the
-// scenario-link fuzzer (tests/scenario/scenarioFuzz.ts), the network fuzzers (virtio-net
+// scenario-link fuzzer (tests/scenario/scenarioFuzz.ts), the 9P message fuzzer (mutated
+// messages against a shared folder with a canary beside it, tests/share/ninePFuzz.ts;
+// `--target 9p`, 10,000 by default), the network fuzzers (virtio-net
 // descriptor chains, tests/virtio/virtioNetFuzz.ts; guest frames to the switch and its
 // services, tests/net/netFrameFuzz.ts; `--target net`, 10,000 of each by default), and the crash test
 // (tests/crash/: N SIGKILLs of the CLI and N of Chromium during a guest's write-and-sync
@@ -11,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { fuzzCrashes } from './crash/fuzzCrashes.ts';
 import { fuzzVhd } from './disk/vhdFuzz.ts';
 import { fuzzScenarios } from './scenario/scenarioFuzz.ts';
+import { fuzzNineP } from './share/ninePFuzz.ts';
 import { fuzzVirtioNet } from './virtio/virtioNetFuzz.ts';
 import { fuzzNetFrames } from './net/netFrameFuzz.ts';
 import { runDiffFuzz } from './fuzz/runDiffFuzz.ts';
@@ -26,9 +29,9 @@ const { values } = parseArgs({
     target: { type: 'string', default: 'all' },
   },
 });
-const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario', 'net'] : [values.target!];
-if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'net' || t === 'crash')) {
-  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, net, crash or all`);
+const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario', 'net', '9p'] : [values.target!];
+if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'net' || t === '9p' || t === 'crash')) {
+  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, net, 9p, crash or all`);
   process.exit(2);
 }
 let failed = false;
@@ -67,6 +70,15 @@ if (targets.includes('net')) {
   console.log(`fuzz net: ${f.cases} guest frames to the switch (${f.malformed} malformed, ${f.replies} replies checked), ${f.failures.length} failures (seed ${seed})`);
   for (const x of [...d.failures, ...f.failures].slice(0, 20)) console.log(`  ${x}`);
   failed ||= d.failures.length + f.failures.length > 0;
+}
+if (targets.includes('9p')) {
+  const seed = Number(values.seed ?? Date.now() % 0x7fffffff);
+  const t0 = Date.now();
+  const v = await fuzzNineP(Number(values.count ?? 10_000), seed);
+  const errnos = [...v.errnos].sort((a, b) => b[1] - a[1]).map(([e, n]) => `${e}:${n}`).join(' ');
+  console.log(`fuzz 9p: ${v.cases} mutated messages (${v.accepted} accepted; errnos ${errnos}) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
+  for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
+  failed ||= v.failures.length > 0;
 }
 if (!targets.includes('isa')) process.exit(failed ? 1 : 0);
 

@@ -4,6 +4,7 @@
  *   romvisor boot [base | IMAGE.vhd[.gz]] [--overlay FILE | --snapshot]
  *                 [--bios FW] [--kernel Image] [--initrd FILE] [--append ARGS] [--mem 256M]
  *                 [--time realtime|deterministic] [--script FILE.json] [--hang-timeout S]
+ *                 [--share DIR]
  * An appliance image boots from its own boot partition on virtio-blk; its writes go to a
  * differencing overlay (see applianceDisk.node.ts), never into the image.
  * The terminal is in raw mode (Ctrl-A x quits, as in QEMU); piped stdin is console input.
@@ -34,6 +35,8 @@ import { openDrives, type OpenDrives } from './openDrives.ts';
 import { bareKernelLoader } from '../boot/bareKernel.ts';
 import { ElfImage } from '../boot/ElfImage.ts';
 import { VIRTIO_SLOTS } from '../machine/physicalMap.ts';
+import { NinePServer } from '../share/index.ts';
+import { HostDirShare } from '../share/node.ts';
 
 const QEMU_FLAGS_TEXT = QEMU_FLAGS.join(' ');
 
@@ -41,7 +44,7 @@ const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS]
        romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz] [--overlay FILE | --snapshot]
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
-                    [--hang-timeout SECONDS] [--console-size COLSxROWS]
+                    [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR]
        romvisor boot --bios none --kernel KERNEL.elf [--drive FILE[,format=raw|vhd][,readonly]]...
                     [--mem 128M] [--append "ARGS"] [--snapshot] [--gdb tcp::PORT] [--wait-debugger]
        romvisor boot -machine virt -bios none -kernel KERNEL.elf -m 128M -smp 1 -nographic
@@ -73,7 +76,11 @@ fault ends the run with exit 1 and that line. --hang-timeout ends a run whose gu
 prints nothing for SECONDS (exit 3); while a script (--script, a scenario) plays, a
 guest that prints nothing and passes no step for 60 s is hung unless --hang-timeout
 says otherwise (seconds of guest time with --time deterministic). Without a script
-there is no hang timeout unless given. Exit codes: 0 powered off, 1 the guest
+there is no hang timeout unless given. --share DIR shares a host directory with
+the guest read-write over virtio-9p (like QEMU's -virtfs local,security_model=none,
+mount tag "host"; the appliances mount it at /mnt/host): the guest cannot reach
+outside DIR, and host symbolic links in it are shown as links, never followed.
+Exit codes: 0 powered off, 1 the guest
 panicked or crashed or a script step failed, 2 bad input, 3 timeout (script or
 hang), 4 emulator fault.`;
 
@@ -134,6 +141,7 @@ const BOOT_OPTIONS = {
   smp: { type: 'string' },
   gdb: { type: 'string' },
   'wait-debugger': { type: 'boolean' },
+  share: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -185,7 +193,12 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
   let appliance: ApplianceDisk | undefined;
   let drives: OpenDrives | undefined;
   let vm: Vm | undefined;
+  let share: NinePServer | undefined;
   try {
+    if (opts.share !== undefined) {
+      share = new NinePServer(await HostDirShare.open(opts.share));
+      share.onUnexpectedError = (e) => io.stderr(`romvisor boot: --share ${opts.share}: ${(e as Error).message ?? String(e)}\n`);
+    }
     if (opts.appliance) {
       appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay });
       await applyAppliance(opts, appliance);
@@ -197,7 +210,7 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
       ? { boot: bareKernelLoader(opts.bareKernel, { bootargs: images.bootargs }) }
       : { boot: linuxLoader(images), guestConsole: guestConsoleOf(images.bootargs) };
     try {
-      vm = await Vm.create(await loadCoreModule(), { ...config, disks, ...boot });
+      vm = await Vm.create(await loadCoreModule(), { ...config, disks, share, ...boot });
     } catch (e) {
       // --drive slots that other devices (console, network, shared folder) hold already.
       if (e instanceof RangeError && /virtio slot/.test(e.message)) throw new BadInput(e.message);
@@ -209,6 +222,7 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
     await vm?.dispose();
     await drives?.dispose();
     await appliance?.dispose();
+    await share?.reset();
   }
 }
 
@@ -267,6 +281,8 @@ interface BootOptions {
   hangMs?: number;
   /** The console follows the terminal's size (no --console-size given). */
   followTerminal?: boolean;
+  /** --share DIR. */
+  share?: string;
 }
 
 /** Takes kernel, initrd, command line and memory from the appliance's boot partition. */
@@ -381,6 +397,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     script,
     hangMs,
     followTerminal: v['console-size'] === undefined,
+    share: v.share,
   };
 }
 
