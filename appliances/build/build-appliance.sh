@@ -81,6 +81,12 @@ while IFS= read -r applet; do
 done < "$BB/busybox.links"
 cp -R "$HERE/disks/base/root/." .
 install -m 0644 "$HERE/rootfs/etc/passwd" "$HERE/rootfs/etc/group" "$HERE/rootfs/etc/hostname" etc/
+# Network and shared folder, as in the initramfs (rootfs/etc/init.d/hostlinks, sourced
+# by rcS): resolv.conf is this boot's, in /run (tmpfs), never written to the disk.
+install -m 0644 "$HERE/rootfs/etc/init.d/hostlinks" etc/init.d/hostlinks
+install -D -m 0755 "$HERE/rootfs/usr/share/udhcpc/default.script" usr/share/udhcpc/default.script
+ln -s /run/resolv.conf etc/resolv.conf
+mkdir -p mnt/host
 "$CC" -O2 -static -Wall -Wextra -Werror -o bin/fpcheck "$HERE/src/fpcheck.c" -lm
 "$CC" -O2 -static -Wall -Wextra -Werror -o bin/pagefault-demo "$HERE/src/pagefault-demo.c"
 riscv64-linux-gnu-strip bin/fpcheck bin/pagefault-demo

@@ -33,6 +33,12 @@ done < "$BB/busybox.links"
 install -m 0755 "$HERE/rootfs/init" init
 install -m 0644 "$HERE/rootfs/etc/passwd" "$HERE/rootfs/etc/group" \
     "$HERE/rootfs/etc/profile" "$HERE/rootfs/etc/hostname" etc/
+# Network and shared folder (see rootfs/etc/init.d/hostlinks): the lease's resolver
+# configuration lives in /run (tmpfs); /mnt/host is where the share is mounted.
+install -D -m 0644 "$HERE/rootfs/etc/init.d/hostlinks" etc/init.d/hostlinks
+install -D -m 0755 "$HERE/rootfs/usr/share/udhcpc/default.script" usr/share/udhcpc/default.script
+ln -s /run/resolv.conf etc/resolv.conf
+mkdir -p mnt/host
 
 "$CC" -O2 -static -Wall -Wextra -Werror -o bin/fpcheck "$HERE/src/fpcheck.c" -lm
 riscv64-linux-gnu-strip bin/fpcheck

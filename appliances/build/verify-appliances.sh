@@ -152,10 +152,10 @@ for NAME in "${names[@]}"; do
     fi
     rm -f "$RAW" "$WORK/p1"
     CMDLINE=$(jq -r .cmdline "$WORK/appliance.json")
-    # romvisor gives the guest a virtio console (console=hvc1, with the terminal's size;
+    # romvisor gives the guest a virtio console (console=hvc0, with the terminal's size;
     # the SBI boot console kept for the last words after the virtio console is reset at
     # poweroff); here QEMU's stdio is the serial port, so the same image boots on ttyS0.
-    CMDLINE=${CMDLINE/console=hvc1/console=ttyS0}; CMDLINE=${CMDLINE/ keep_bootcon/}
+    CMDLINE=${CMDLINE/console=hvc0/console=ttyS0}; CMDLINE=${CMDLINE/ keep_bootcon/}
     MEM=$(jq -r .memoryMiB "$WORK/appliance.json")M
 
     # 1. First boot: the application, a file written, ^C, poweroff.

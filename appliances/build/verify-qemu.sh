@@ -4,9 +4,15 @@
 # like a user, and check what comes back:
 #   prompt "~ # " -> uname -a -> cat /proc/cpuinfo -> fpcheck -> a background
 #   job and ^C on a foreground one (job control) -> poweroff -f
-# Runs two machines: 256 MiB with QEMU's default rv64 hart, and 64 MiB with a
+# Runs three machines: 256 MiB with QEMU's default rv64 hart, and 64 MiB with a
 # hart closer to romvisor's (no H, no Sstc, no Svpbmt, so the kernel has to use
-# the SBI timer). Prints the exact command lines and the time to the first prompt.
+# the SBI timer), both without network or share (init must skip them silently);
+# then 64 MiB with what a romvisor machine may add: virtio-net on QEMU's user
+# network (its DHCP server hands out 10.0.2.15, DNS 10.0.2.3 and, with hostname=,
+# option 12) and a virtio-9p share with mount tag "host": the init's DHCP client
+# sets the hostname and /etc/resolv.conf, /mnt/host reads and writes the host's
+# directory; the goldfish RTC sets the clock.
+# Prints the exact command lines and the time to the first prompt.
 # Exit status: 0 all passed, 1 a check failed, 3 timeout.
 set -uo pipefail
 
@@ -43,12 +49,29 @@ wait_count() {
 check() { # name, fixed string that must be in the log
     if grep -aqF -- "$2" "$LOG"; then echo "  ok    $1"; else echo "  FAIL  $1: no \"$2\" on the console"; FAILED=1; fi
 }
+check_line() { # name, a whole console line (an output line of a typed command)
+    if tr -d '\r' < "$LOG" | grep -aqxF -- "$2"; then echo "  ok    $1"; else echo "  FAIL  $1: no line \"$2\" on the console"; FAILED=1; fi
+}
 
-run_machine() { # label, memory, cpu
-    local label=$1 mem=$2 cpu=$3 status
+SHARE=$WORK/share
+mkdir -p "$SHARE"
+echo "written on the host $$" > "$SHARE/from-host.txt"
+DEVICES=(-netdev user,id=n0,hostname=qemu-guest -device virtio-net-device,netdev=n0
+         -fsdev "local,id=s0,path=$SHARE,security_model=none" -device virtio-9p-device,fsdev=s0,mount_tag=host)
+# Typed on the machine with devices, after the common lines.
+DEVICE_LINES=('hostname' 'cat /etc/resolv.conf' 'ip -4 addr show dev eth0' 'ip route'
+              'cat /mnt/host/from-host.txt' 'echo "written in the guest" > /mnt/host/from-guest.txt'
+              'date +%Y')
+# Typed on the machines without: nothing attached, nothing configured.
+BARE_LINES=('hostname' 'echo $(ls /sys/class/net)' 'mountpoint /mnt/host' 'ls -l /etc/resolv.conf')
+
+run_machine() { # label, memory, cpu, with-devices (0/1)
+    local label=$1 mem=$2 cpu=$3 devices=$4 status
     LOG=$WORK/$label.log
     local cmd=(qemu-system-riscv64 -M virt -cpu "$cpu" -m "$mem" -nographic
                -bios "$BIOS" -kernel "$KERNEL" -initrd "$INITRD" -append "$APPEND")
+    local extra_lines=("${BARE_LINES[@]}")
+    if [ "$devices" = 1 ]; then cmd+=("${DEVICES[@]}"); extra_lines=("${DEVICE_LINES[@]}"); fi
     echo "== $label: ${cmd[*]}"
     rm -f "$WORK/in"; mkfifo "$WORK/in"
     local t0; t0=$(now_ms)
@@ -62,7 +85,7 @@ run_machine() { # label, memory, cpu
     local t_prompt=$(( $(now_ms) - t0 ))
     if [ $status = 0 ]; then
         for line in 'uname -a' 'cat /proc/cpuinfo' 'fpcheck; echo "fpcheck status $?"' \
-                    'sleep 30 & jobs; kill %1'; do
+                    'sleep 30 & jobs; kill %1' "${extra_lines[@]}"; do
             printf '%s\n' "$line" >&3
             n=$((n + 1))
             wait_count "$PROMPT" $n || { status=$?; break; }
@@ -102,6 +125,22 @@ run_machine() { # label, memory, cpu
     check "job control (jobs)"         "Running"
     check "poweroff"                   "reboot: Power down"
     if grep -aqF "job control turned off" "$LOG"; then echo "  FAIL  shell has no controlling tty"; FAILED=1; fi
+    if [ "$devices" = 1 ]; then
+        check "DHCP lease on eth0"         "net: eth0 10.0.2.15, hostname qemu-guest, gateway 10.0.2.2"
+        check_line "hostname from option 12" "qemu-guest"
+        check "resolv.conf from the lease" "nameserver 10.0.2.3"
+        check "eth0 address"               "inet 10.0.2.15/24"
+        check "default route"              "default via 10.0.2.2 dev eth0"
+        check "share read in the guest"    "written on the host $$"
+        if [ "$(cat "$SHARE/from-guest.txt" 2>/dev/null)" = "written in the guest" ]; then
+            echo "  ok    share written by the guest"; else echo "  FAIL  $SHARE/from-guest.txt not written"; FAILED=1; fi
+        check_line "clock from the goldfish RTC" "$(date -u +%Y)"
+    else
+        check_line "default hostname"      "romvisor"
+        check_line "no network interface but lo" "lo"
+        check "no share mounted"           "/mnt/host is not a mountpoint"
+        if grep -aqE '^(net|share): ' "$LOG"; then echo "  FAIL  init spoke of a device the machine lacks"; FAILED=1; fi
+    fi
     [ $FAILED = 1 ] && [ $status = 0 ] && status=1
     echo "  time to first prompt: ${t_prompt} ms, start to QEMU exit: ${t_total} ms (wall)"
     if [ $status != 0 ] || [ -n "${VERBOSE:-}" ]; then
@@ -114,7 +153,8 @@ run_machine() { # label, memory, cpu
 }
 
 overall=0
-run_machine qemu-default-256M 256M rv64 || overall=$?
-run_machine romvisor-like-64M 64M rv64,h=false,sstc=false,svpbmt=false || { s=$?; [ $overall = 0 ] && overall=$s; }
+run_machine qemu-default-256M 256M rv64 0 || overall=$?
+run_machine romvisor-like-64M 64M rv64,h=false,sstc=false,svpbmt=false 0 || { s=$?; [ $overall = 0 ] && overall=$s; }
+run_machine net-9p-64M 64M rv64,h=false,sstc=false,svpbmt=false 1 || { s=$?; [ $overall = 0 ] && overall=$s; }
 echo "verify-qemu: $([ $overall = 0 ] && echo PASS || echo "FAIL ($overall)")"
 exit $overall

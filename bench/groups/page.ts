@@ -41,7 +41,7 @@ async function bootBaseInNode(): Promise<number> {
       timeMode: 'realtime',
       boot: linuxLoader({ firmware, ...boot.images }),
       disks: [{ disk: appliance.disk, serial: 'base' }],
-      // As `romvisor boot` and the page's worker attach it: the appliance's shell is on hvc1.
+      // As `romvisor boot` and the page's worker attach it: the appliance's shell is on hvc0.
       console: { cols: 80, rows: 24 },
       guestConsole: guestConsoleOf(boot.images.bootargs),
     });
@@ -72,8 +72,8 @@ async function bootBaseInQemu(): Promise<number> {
   const kernel = `${dir}base-Image`;
   writeFileSync(kernel, boot.images.kernel);
   const r = await qemuToPrompt(['-M', 'virt', '-m', `${boot.manifest.memoryMiB ?? 64}M`, '-bios', BUILTIN.firmware,
-    // The appliance's console is the virtio console (hvc1); QEMU's stdio is its serial port.
-    '-kernel', kernel, '-append', boot.images.bootargs.replace(/\bconsole=hvc1\b/, 'console=ttyS0').replace(/ keep_bootcon\b/, ''), '-snapshot',
+    // The appliance's console is the virtio console (hvc0); QEMU's stdio is its serial port.
+    '-kernel', kernel, '-append', boot.images.bootargs.replace(/\bconsole=hvc0\b/, 'console=ttyS0').replace(/ keep_bootcon\b/, ''), '-snapshot',
     '-drive', `file=${vhd},format=vpc,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0'], PROMPT);
   if (!r.ok) throw new Error(r.note);
   return r.seconds;

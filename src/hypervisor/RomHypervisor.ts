@@ -18,12 +18,12 @@ const MIN_MEMORY_MIB = 64;
 const MAX_MEMORY_MIB = 1024;
 const LOCK_POLL_MS = 1500;
 /**
- * The built-in kernel's command line: the console on the virtio console (hvc1; hvc0 is the
- * SBI console), which has the terminal's size; the SBI boot console shows the kernel until
+ * The built-in kernel's command line: the console on the virtio console (hvc0), which has
+ * the terminal's size; the SBI boot console shows the kernel until
  * then and is kept for its last words at poweroff (see appliances/build/README.md). TERM
  * reaches init's environment: what xterm.js emulates.
  */
-const RAM_BOOTARGS = 'console=hvc1 earlycon=sbi keep_bootcon TERM=xterm-256color';
+const RAM_BOOTARGS = 'console=hvc0 earlycon=sbi keep_bootcon TERM=xterm-256color';
 
 export interface RomHypervisorOptions {
   /** Where index.html lives; roms/ and appliances/ are below it. */

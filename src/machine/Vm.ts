@@ -39,8 +39,8 @@ export interface VmConfig {
   /** Disks on virtio-blk, in the order Linux names them: /dev/vda, /dev/vdb, ... */
   disks?: VmDisk[];
   /**
-   * A virtio-console of this size (columns, rows) on virtio slot 0, Linux's hvc1 (the SBI
-   * console is hvc0): a guest booted with `console=hvc1` knows its terminal's size and
+   * A virtio-console of this size (columns, rows) on virtio slot 0, Linux's hvc0: a guest
+   * booted with `console=hvc0` knows its terminal's size and
    * follows `resizeConsole`. Its output joins the UART's; input goes to it once the guest
    * has written to it, or from the start with `guestConsole: 'virtio'`.
    */
@@ -145,13 +145,15 @@ const CAUSE_BREAKPOINT = 3n;
 const ECALL_CAUSES = [8n, 9n, 11n];
 /**
  * Which console a Linux command line makes the guest's /dev/console (its last `console=`):
- * 'virtio' for hvc1 (the virtio console; hvc0 is the SBI console), 'uart' for ttyS0.
+ * 'virtio' for the virtio console, 'uart' for ttyS0. The virtio console is hvc0 on the
+ * appliance kernel (built without the SBI hvc console); hvc1 on the kernel of appliances
+ * made before that, where the SBI console took hvc0 (their disks keep that kernel).
  */
 export function guestConsoleOf(bootargs: string): 'virtio' | 'uart' | undefined {
   const all = [...bootargs.matchAll(/(?:^|\s)console=(\S+)/g)].map((m) => m[1]!);
   const last = all[all.length - 1];
   if (last === undefined) return undefined;
-  if (/^hvc1(,|$)/.test(last)) return 'virtio';
+  if (/^hvc[01](,|$)/.test(last)) return 'virtio';
   if (/^ttyS0(,|$)/.test(last)) return 'uart';
   return undefined;
 }

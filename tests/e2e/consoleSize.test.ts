@@ -1,5 +1,5 @@
 /**
- * The guest's console knows the page terminal's size (virtio-console, hvc1) in Chromium:
+ * The guest's console knows the page terminal's size (virtio-console, hvc0) in Chromium:
  * a base VM's `stty size` is the panel's rows and columns (a line of exactly that many
  * characters fills one terminal row), a narrower page gives a narrower guest console at
  * once (the resize reaches the running guest), the terminal then shows its newest line,
