@@ -13,6 +13,7 @@ export const DEBIAN_PACKAGES = [
   'cpio', // unpacks the initramfs for the test appliance
   'device-tree-compiler', // dtc checks the generated FDT
   'chromium', // browser tests (driven by playwright-core)
+  'gdb-multiarch', // drives the gdb stub in the boot tests
   'tcpdump', // reads the switch's --pcap captures
 ];
 

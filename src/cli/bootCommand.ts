@@ -35,6 +35,7 @@ import { openDrives, type OpenDrives } from './openDrives.ts';
 import { bareKernelLoader } from '../boot/bareKernel.ts';
 import { ElfImage } from '../boot/ElfImage.ts';
 import { VIRTIO_SLOTS } from '../machine/physicalMap.ts';
+import { GdbServer, parseGdbAddress, type GdbAddress } from '../gdb/GdbServer.node.ts';
 import { NinePServer } from '../share/index.ts';
 import { HostDirShare } from '../share/node.ts';
 
@@ -193,6 +194,7 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
   let appliance: ApplianceDisk | undefined;
   let drives: OpenDrives | undefined;
   let vm: Vm | undefined;
+  let gdb: GdbServer | undefined;
   let share: NinePServer | undefined;
   try {
     if (opts.share !== undefined) {
@@ -216,8 +218,14 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
       if (e instanceof RangeError && /virtio slot/.test(e.message)) throw new BadInput(e.message);
       throw e;
     }
-    return await runInteractive(vm, opts, io);
+    if (opts.gdb) {
+      gdb = await GdbServer.listen(vm, opts.gdb.address, opts.gdb.wait);
+      const where = `tcp:${opts.gdb.address.host}:${gdb.port}`;
+      io.stderr(opts.gdb.wait ? `romvisor: waiting for gdb on ${where} (target remote ${opts.gdb.address.host}:${gdb.port})\n` : `romvisor: gdb stub on ${where}\n`);
+    }
+    return await runInteractive(vm, opts, io, gdb);
   } finally {
+    await gdb?.dispose();
     // Disk work the guest started finishes before the overlay is flushed and closed.
     await vm?.dispose();
     await drives?.dispose();
@@ -283,6 +291,8 @@ interface BootOptions {
   followTerminal?: boolean;
   /** --share DIR. */
   share?: string;
+  /** `--gdb` (QEMU's -gdb, -s) and `--wait-debugger` (-S): the gdb stub. */
+  gdb?: { address: GdbAddress; wait: boolean };
 }
 
 /** Takes kernel, initrd, command line and memory from the appliance's boot partition. */
@@ -310,7 +320,8 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   const v = args.values;
   if (v.help) return 'help';
   if (args.positionals.length > 1) throw new BadInput(`unexpected argument "${args.positionals[1]}" (one image at most)`);
-  if (v.gdb !== undefined || v['wait-debugger']) throw new BadInput('--gdb / -s / -S: the gdb stub is not built yet');
+  if (v['wait-debugger'] && v.gdb === undefined) throw new BadInput('--wait-debugger (-S) waits for gdb: give --gdb tcp::PORT (or -s) too');
+  const gdb = v.gdb === undefined ? undefined : { address: parseGdbAddress(v.gdb), wait: v['wait-debugger'] === true };
   const bare = v.bios === 'none';
   if (bare) {
     if (v.kernel === undefined) throw new BadInput('--bios none needs --kernel ELF (the kernel starts in M-mode at 0x80000000)');
@@ -373,6 +384,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
       bareKernel: ElfImage.parse(bytes, `--kernel ${v.kernel}`),
       drives,
       snapshot: v.snapshot === true,
+      gdb,
       explicit: { kernel: true, initrd: false, mem: v.mem !== undefined, append: v.append },
       script,
       hangMs,
@@ -392,6 +404,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     },
     drives,
     snapshot: v.snapshot === true,
+      gdb,
     appliance: image ? { image, overlay } : undefined,
     explicit: { kernel: v.kernel !== undefined, initrd: v.initrd !== undefined, mem: v.mem !== undefined, append: v.append },
     script,
@@ -435,7 +448,7 @@ function chooseImage(positional: string | undefined, kernelFlags: boolean): stri
   return positional;
 }
 
-async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<number> {
+async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb?: GdbServer): Promise<number> {
   const stdin = process.stdin;
   const tty = stdin.isTTY === true;
   let quit = false;
@@ -528,6 +541,17 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
         io.stderr('\nromvisor: quit (Ctrl-A x)\n');
         return EXIT.ok;
       }
+      if (gdb?.killed) {
+        io.stderr('\nromvisor: killed by gdb\n');
+        return EXIT.ok;
+      }
+      if (gdb?.stub.halted) {
+        // Stopped for the debugger: its packets arrive between these naps; a stopped guest
+        // is not hung.
+        await loop.sleep(20);
+        lastProgress = clock();
+        continue;
+      }
       let outcome;
       try {
         // After a panic, a deterministic run stops exactly at the end of the grace count.
@@ -537,6 +561,7 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo): Promise<num
         io.stderr(`\nromvisor boot: emulator fault: ${(e as Error).message}\n  ${formatCrashReport(vm.crashReport())}\n`);
         return EXIT.fault;
       }
+      if (gdb?.stub.afterRun(outcome)) continue;
       if (panicEnd) {
         const over = 'insns' in panicEnd ? vm.core.instructions >= panicEnd.insns : performance.now() >= panicEnd.hostMs;
         const ended = outcome.kind === 'poweroff' || outcome.kind === 'reboot' || outcome.kind === 'crashed';

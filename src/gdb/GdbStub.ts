@@ -1,0 +1,404 @@
+/**
+ * A GDB remote-protocol stub for one Vm (gdb manual, "Remote Protocol"): what QEMU's
+ * `-gdb tcp::1234` offers a kernel developer, over any byte transport (GdbServer.node.ts
+ * gives it TCP). It answers gdb's packets, halts and resumes the guest, and reports why it
+ * stopped. The host's run loop keeps running the guest while it is not halted and hands
+ * every outcome to `afterRun`, so breakpoints, watchpoints and Ctrl-C stop it there.
+ *
+ * - Registers: `g`/`G` carry x0..x31 and pc; `p`/`P` any register of the target
+ *   description (FP registers, CSRs, priv; FP and CSR writes are refused, E02: the core
+ *   has no host write for them).
+ * - Memory `m`/`M` by virtual address, through the hart's current translation walked on the
+ *   host (DebugMemory): the guest's TLBs, A/D bits and registers stay untouched.
+ * - Breakpoints: `Z0` (software) and `Z1` (hardware) both become execute matches in the
+ *   core (its pc breakpoint and host triggers), so guest memory is never patched; `Z2`..`Z4`
+ *   watchpoints are load/store host triggers, which stop before the access (gdb's RISC-V
+ *   watchpoints are non-steppable: it steps over the access itself).
+ * - Each hart is a thread (one until several harts land): `qfThreadInfo`, `qC`, `H`, `T`.
+ */
+import { HOST_TRIGGERS, type Core } from '../machine/Core.ts';
+import type { RunOutcome, Vm } from '../machine/Vm.ts';
+import { privilegeOf } from '../inspect/privilege.ts';
+import { DebugMemory } from './DebugMemory.ts';
+import { framePacket, MAX_PACKET, RspFraming } from './RspFraming.ts';
+import {
+  DEBUG_CSRS, FIRST_CSR_REGNUM, FIRST_FP_REGNUM, FP_CSRS, PC_REGNUM, PRIV_REGNUM, riscvTargetXml,
+} from './riscvTargetDescription.ts';
+
+/** Signal numbers gdb knows stops by. */
+const SIGINT = 2;
+const SIGTRAP = 5;
+
+/** How the stub ends a session it cannot go on with. */
+export interface GdbStubHost {
+  /** Bytes for gdb. */
+  send(bytes: Uint8Array): void;
+  /** gdb asked to kill the target (`k`, `vKill`): the run ends. */
+  kill(): void;
+}
+
+type Breakpoint = { kind: 'exec'; address: bigint; slot: number | 'pc' } | { kind: 'watch'; type: 2 | 3 | 4; address: bigint; length: number; slot: number };
+
+const hex64 = (v: bigint) => {
+  let s = '';
+  for (let i = 0; i < 8; i++) s += Number((v >> BigInt(8 * i)) & 0xffn).toString(16).padStart(2, '0');
+  return s;
+};
+const hexLe = (v: bigint, bytes: number) => hex64(v).slice(0, bytes * 2);
+const parseLe = (s: string): bigint => {
+  let v = 0n;
+  for (let i = s.length - 2; i >= 0; i -= 2) v = (v << 8n) | BigInt(parseInt(s.slice(i, i + 2), 16));
+  return v;
+};
+const toHex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+const ERR_BAD = 'E01';
+const ERR_REGISTER = 'E02';
+const ERR_MEMORY = 'E14';
+const ERR_NO_SLOT = 'E28';
+
+export class GdbStub {
+  /** The guest is stopped for the debugger; the host must not run it. */
+  halted: boolean;
+  /** gdb is connected (between attach and detach). */
+  attached = false;
+  private readonly framing = new RspFraming();
+  private noAck = false;
+  private interruptRequested = false;
+  private readonly breakpoints: Breakpoint[] = [];
+  private readonly csrs: [string, number][];
+  private readonly xml: string;
+  private readonly memory: DebugMemory;
+  private readonly core: Core;
+
+  constructor(
+    private readonly vm: Vm,
+    private readonly host: GdbStubHost,
+    /** QEMU's `-S`: start halted, waiting for gdb's continue. */
+    opts: { startHalted?: boolean } = {},
+  ) {
+    this.core = vm.core;
+    this.halted = opts.startHalted ?? false;
+    this.csrs = DEBUG_CSRS.filter(([, n]) => this.core.csr(n) !== undefined);
+    this.xml = riscvTargetXml(this.csrs);
+    this.memory = new DebugMemory(this.core);
+  }
+
+  /** A debugger connected: the guest halts, as under QEMU, until gdb continues it. */
+  attach(): void {
+    this.attached = true;
+    this.noAck = false;
+    this.halted = true;
+  }
+
+  /** The connection ended (detach or lost): breakpoints go and the guest runs on. */
+  detach(): void {
+    this.attached = false;
+    this.clearBreakpoints();
+    this.core.resumeFromBreakpoint();
+    this.halted = false;
+  }
+
+  /** Bytes from gdb. */
+  receive(bytes: Uint8Array): void {
+    for (const ev of this.framing.feed(bytes)) {
+      switch (ev.kind) {
+        case 'interrupt':
+          // Ctrl-C: the run loop stops the guest after its current slice.
+          if (!this.halted) this.interruptRequested = true;
+          break;
+        case 'bad-checksum':
+          if (!this.noAck) this.host.send(Uint8Array.of(0x2d)); // '-'
+          break;
+        case 'packet': {
+          if (!this.noAck) this.host.send(Uint8Array.of(0x2b)); // '+'
+          const reply = this.handle(ev.data);
+          if (reply !== undefined) this.reply(reply);
+          break;
+        }
+      }
+    }
+  }
+
+  /**
+   * The host ran the guest and got `outcome`: true if the guest is now halted for the
+   * debugger (a breakpoint, a watchpoint, Ctrl-C), after telling gdb why. A guest that
+   * powered off ends the session with gdb's exit reply.
+   */
+  afterRun(outcome: RunOutcome): boolean {
+    if (!this.attached) return false;
+    if (outcome.kind === 'debug') {
+      this.stop(outcome.reason === 'watchpoint' ? this.watchReply(outcome.address) : this.stopReply(SIGTRAP));
+      return true;
+    }
+    if (outcome.kind === 'poweroff' || outcome.kind === 'reboot') {
+      this.reply(outcome.kind === 'poweroff' && outcome.by === 'fail' ? `W${(Number(outcome.value) & 0xff).toString(16).padStart(2, '0')}` : 'W00');
+      return false;
+    }
+    if (this.interruptRequested) {
+      this.interruptRequested = false;
+      this.stop(this.stopReply(SIGINT));
+      return true;
+    }
+    return false;
+  }
+
+  private stop(reply: string): void {
+    this.halted = true;
+    this.reply(reply);
+  }
+
+  private reply(data: string): void {
+    this.host.send(framePacket(data));
+  }
+
+  private stopReply(signal: number): string {
+    return `T${signal.toString(16).padStart(2, '0')}thread:1;`;
+  }
+
+  private watchReply(address: bigint): string {
+    const w = this.breakpoints.find((b) => b.kind === 'watch' && address >= b.address && address < b.address + BigInt(b.length));
+    const name = w?.kind === 'watch' ? (w.type === 2 ? 'watch' : w.type === 3 ? 'rwatch' : 'awatch') : 'awatch';
+    return `T05${name}:${address.toString(16)};thread:1;`;
+  }
+
+  /** The reply to one packet, or undefined when the reply comes later (continue). */
+  private handle(p: string): string | undefined {
+    switch (p[0]) {
+      case '?':
+        this.halted = true;
+        return this.stopReply(SIGTRAP);
+      case 'q':
+        return this.query(p);
+      case 'Q':
+        if (p === 'QStartNoAckMode') {
+          // The OK still goes out acked-for; gdb stops acking after it.
+          this.reply('OK');
+          this.noAck = true;
+          return undefined;
+        }
+        return '';
+      case 'H':
+        return 'OK';
+      case 'T':
+        return p === 'T1' || p === 'Tp1.1' || p === 'T01' ? 'OK' : ERR_BAD;
+      case 'g':
+        return this.readAllRegisters();
+      case 'G':
+        return this.writeAllRegisters(p.slice(1));
+      case 'p':
+        return this.readRegister(parseInt(p.slice(1), 16));
+      case 'P': {
+        const [n, v] = p.slice(1).split('=');
+        return this.writeRegister(parseInt(n!, 16), v ?? '');
+      }
+      case 'm':
+        return this.readMemory(p.slice(1));
+      case 'M':
+        return this.writeMemory(p.slice(1));
+      case 'Z':
+      case 'z':
+        return this.breakpoint(p[0] === 'Z', p.slice(1));
+      case 'c':
+        return this.resume(false, p.slice(1));
+      case 's':
+        return this.resume(true, p.slice(1));
+      case 'v':
+        return this.vPacket(p);
+      case 'D':
+        this.reply('OK');
+        this.detach();
+        return undefined;
+      case 'k':
+        this.host.kill();
+        return undefined;
+      default:
+        return '';
+    }
+  }
+
+  private query(p: string): string {
+    if (p.startsWith('qSupported')) {
+      return `PacketSize=${MAX_PACKET.toString(16)};qXfer:features:read+;QStartNoAckMode+;vContSupported+`;
+    }
+    if (p.startsWith('qXfer:features:read:')) {
+      const m = /^qXfer:features:read:([^:]*):([0-9a-f]+),([0-9a-f]+)$/i.exec(p);
+      if (!m) return ERR_BAD;
+      if (m[1] !== 'target.xml') return 'E00';
+      const off = parseInt(m[2]!, 16);
+      const len = parseInt(m[3]!, 16);
+      const chunk = this.xml.slice(off, off + len);
+      return (off + len >= this.xml.length ? 'l' : 'm') + chunk;
+    }
+    switch (p) {
+      case 'qAttached':
+        return '1';
+      case 'qC':
+        return 'QC1';
+      case 'qfThreadInfo':
+        return 'm1';
+      case 'qsThreadInfo':
+        return 'l';
+      case 'qSymbol::':
+        return 'OK';
+      default:
+        if (p.startsWith('qThreadExtraInfo')) return toHex(new TextEncoder().encode(`hart 0, ${privilegeOf(this.core.priv) ?? '?'}-mode`));
+        return '';
+    }
+  }
+
+  private vPacket(p: string): string | undefined {
+    if (p === 'vCont?') return 'vCont;c;C;s;S';
+    if (p.startsWith('vCont;')) {
+      // One thread: the first action is the one for it (c, Cxx, s, Sxx, with or without :tid).
+      const action = p.slice(6).split(';')[0]!.split(':')[0]!;
+      if (action[0] === 'c' || action[0] === 'C') return this.resume(false, '');
+      if (action[0] === 's' || action[0] === 'S') return this.resume(true, '');
+      return ERR_BAD;
+    }
+    if (p === 'vKill' || p.startsWith('vKill;')) {
+      this.reply('OK');
+      this.host.kill();
+      return undefined;
+    }
+    if (p === 'vMustReplyEmpty') return '';
+    return '';
+  }
+
+  /** `c`/`s` (with an optional resume address): run on, or one instruction. */
+  private resume(step: boolean, addr: string): string | undefined {
+    if (addr !== '') this.core.pc = BigInt(`0x${addr}`);
+    // Past the breakpoint or watchpoint the guest stopped at, if it did.
+    this.core.resumeFromBreakpoint();
+    if (step) {
+      const o = this.vm.runUntil({ maxInsns: 1n, maxMs: Infinity, idle: 'skip' });
+      if (o.kind === 'poweroff' || o.kind === 'reboot') {
+        this.afterRun(o);
+        this.halted = false;
+        return undefined;
+      }
+      return o.kind === 'debug' && o.reason === 'watchpoint' ? this.watchReply(o.address) : this.stopReply(SIGTRAP);
+    }
+    this.halted = false;
+    return undefined;
+  }
+
+  // ------------------------------------------------------------------ registers
+
+  private readAllRegisters(): string {
+    let s = '';
+    for (let r = 0; r < 32; r++) s += hex64(this.core.getX(r));
+    return s + hex64(this.core.pc);
+  }
+
+  private writeAllRegisters(data: string): string {
+    if (data.length < 33 * 16 || !/^[0-9a-f]*$/i.test(data)) return ERR_BAD;
+    for (let r = 1; r < 32; r++) this.core.setX(r, parseLe(data.slice(r * 16, r * 16 + 16)));
+    this.core.pc = parseLe(data.slice(32 * 16, 33 * 16));
+    return 'OK';
+  }
+
+  private readRegister(n: number): string {
+    const c = this.core;
+    if (n >= 0 && n < 32) return hex64(c.getX(n));
+    if (n === PC_REGNUM) return hex64(c.pc);
+    if (n >= FIRST_FP_REGNUM && n < FIRST_FP_REGNUM + 32) return hex64(c.getF(n - FIRST_FP_REGNUM));
+    if (n === PRIV_REGNUM) return hex64(BigInt(c.priv));
+    const csr = n - FIRST_CSR_REGNUM;
+    const fp = FP_CSRS.find(([, num]) => num === csr);
+    if (fp || this.csrs.some(([, num]) => num === csr)) {
+      const v = c.csr(csr);
+      const bytes = fp ? 4 : 8;
+      // Unreadable now (the FP CSRs while mstatus.FS is Off): "unavailable" in the protocol.
+      if (v === undefined) return 'xx'.repeat(bytes);
+      return hexLe(v, bytes);
+    }
+    return ERR_REGISTER;
+  }
+
+  private writeRegister(n: number, value: string): string {
+    if (!/^[0-9a-f]{16}$/i.test(value)) return ERR_BAD;
+    const v = parseLe(value);
+    if (n >= 0 && n < 32) {
+      this.core.setX(n, v);
+      return 'OK';
+    }
+    if (n === PC_REGNUM) {
+      this.core.pc = v;
+      return 'OK';
+    }
+    // XXX: FP registers, CSRs and priv need host writes in the core; until then they are read-only.
+    return ERR_REGISTER;
+  }
+
+  // ------------------------------------------------------------------ memory
+
+  private readMemory(args: string): string {
+    const m = /^([0-9a-f]+),([0-9a-f]+)$/i.exec(args);
+    if (!m) return ERR_BAD;
+    const len = Math.min(parseInt(m[2]!, 16), MAX_PACKET / 2 - 8);
+    const bytes = this.memory.read(BigInt(`0x${m[1]}`), len);
+    return bytes.length === 0 && len > 0 ? ERR_MEMORY : toHex(bytes);
+  }
+
+  private writeMemory(args: string): string {
+    const m = /^([0-9a-f]+),([0-9a-f]+):([0-9a-f]*)$/i.exec(args);
+    if (!m) return ERR_BAD;
+    const len = parseInt(m[2]!, 16);
+    if (m[3]!.length !== len * 2) return ERR_BAD;
+    const data = Uint8Array.from({ length: len }, (_, i) => parseInt(m[3]!.slice(2 * i, 2 * i + 2), 16));
+    return this.memory.write(BigInt(`0x${m[1]}`), data) ? 'OK' : ERR_MEMORY;
+  }
+
+  // ------------------------------------------------------------------ breakpoints
+
+  /** `Ztype,addr,kind` / `ztype,addr,kind`. */
+  private breakpoint(insert: boolean, args: string): string {
+    const m = /^([0-4]),([0-9a-f]+),([0-9a-f]+)/i.exec(args);
+    if (!m) return ERR_BAD;
+    const type = Number(m[1]);
+    const address = BigInt(`0x${m[2]}`);
+    const length = parseInt(m[3]!, 16);
+    if (type <= 1) {
+      const at = this.breakpoints.findIndex((b) => b.kind === 'exec' && b.address === address);
+      if (!insert) {
+        if (at >= 0) this.release(this.breakpoints.splice(at, 1)[0]!);
+        return 'OK';
+      }
+      if (at >= 0) return 'OK';
+      // The core's pc breakpoint first, then the host triggers.
+      const slot = this.breakpoints.some((b) => b.kind === 'exec' && b.slot === 'pc') ? this.freeTrigger() : 'pc';
+      if (slot === undefined) return ERR_NO_SLOT;
+      if (slot === 'pc') this.core.setBreakpoint(address);
+      else this.core.setHostTrigger(slot, { execute: true, address });
+      this.breakpoints.push({ kind: 'exec', address, slot });
+      return 'OK';
+    }
+    const watchType = type as 2 | 3 | 4;
+    if (!(length >= 1 && length <= 8)) return ERR_BAD;
+    const at = this.breakpoints.findIndex((b) => b.kind === 'watch' && b.address === address && b.type === watchType && b.length === length);
+    if (!insert) {
+      if (at >= 0) this.release(this.breakpoints.splice(at, 1)[0]!);
+      return 'OK';
+    }
+    if (at >= 0) return 'OK';
+    const slot = this.freeTrigger();
+    if (slot === undefined) return ERR_NO_SLOT;
+    this.core.setHostTrigger(slot, { address, length, store: watchType !== 3, load: watchType !== 2 });
+    this.breakpoints.push({ kind: 'watch', type: watchType, address, length, slot });
+    return 'OK';
+  }
+
+  private freeTrigger(): number | undefined {
+    for (let s = 0; s < HOST_TRIGGERS; s++) if (!this.breakpoints.some((b) => b.slot === s)) return s;
+    return undefined;
+  }
+
+  private release(b: Breakpoint): void {
+    if (b.slot === 'pc') this.core.setBreakpoint(undefined);
+    else this.core.setHostTrigger(b.slot, undefined);
+  }
+
+  private clearBreakpoints(): void {
+    for (const b of this.breakpoints.splice(0)) this.release(b);
+  }
+}

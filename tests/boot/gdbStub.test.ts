@@ -1,0 +1,136 @@
+// gdb attaches to romvisor as to QEMU: `romvisor boot -bios none -kernel K -S -gdb tcp::PORT`
+// with the teaching kernel (tests/boot/teachkernel), driven by Debian's `gdb-multiarch
+// -batch` as a student would type it. gdb must see the kernel stopped at the reset vector,
+// break on a kernel function, read registers, CSRs and a variable, step, catch a write with
+// a hardware watchpoint, read memory, and detach; the kernel then runs to its end as if
+// nobody had looked (its counter adds up, its disk is written).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ElfImage } from '../../src/boot/ElfImage.ts';
+import { tempDir } from '../disk/diskFixtures.ts';
+import { ROMVISOR } from './runCli.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const KERNEL = join(here, '..', '..', 'build', 'teachkernel', 'kernel.elf');
+
+let dir: string;
+let cleanup: () => void;
+before(() => {
+  execFileSync('node', [join(here, 'build.mjs')], { stdio: 'inherit' });
+  ({ dir, cleanup } = tempDir('gdb'));
+});
+after(() => cleanup());
+
+interface Session {
+  gdb: string;
+  console: string;
+  stderr: string;
+  code: number | null;
+}
+
+/** Boots the kernel halted (-S) on an ephemeral port, runs gdb's `commands` against it, then waits for the run to end. */
+async function debugSession(commands: string[], extraArgs: string[] = []): Promise<Session> {
+  const child = spawn(process.execPath, [ROMVISOR, 'boot', '-machine', 'virt', '-bios', 'none', '-kernel', KERNEL, '-nographic', '-S', '-gdb', 'tcp::0', ...extraArgs], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  child.stdin.end();
+  let console = '';
+  let stderr = '';
+  child.stdout.setEncoding('latin1').on('data', (d: string) => (console += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no gdb port announced: ${stderr}`)), 30_000);
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      const m = /waiting for gdb on tcp:127\.0\.0\.1:(\d+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    });
+  });
+  const script = join(dir, `gdb-${port}.cmd`);
+  writeFileSync(script, ['set pagination off', 'set confirm off', `target remote 127.0.0.1:${port}`, ...commands, ''].join('\n'));
+  let gdb: string;
+  try {
+    gdb = execFileSync('gdb-multiarch', ['-batch', '-nx', '-x', script, KERNEL], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000 });
+  } catch (e) {
+    child.kill('SIGKILL');
+    const err = e as { stdout?: string; stderr?: string };
+    throw new Error(`gdb failed:\n${err.stdout}\n${err.stderr}\nromvisor: ${stderr}`);
+  }
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (c) => {
+      clearTimeout(timer);
+      resolve(c);
+    });
+  });
+  return { gdb, console, stderr, code };
+}
+
+describe('the gdb stub (-S -gdb tcp::PORT) with gdb-multiarch', () => {
+  it('breaks on a kernel function, reads registers and a variable, steps, watches a write, reads memory, detaches', async () => {
+    const disk = join(dir, 'fs.img');
+    writeFileSync(disk, new Uint8Array(64 * 1024));
+    const s = await debugSession(
+      [
+        'info registers pc',
+        'break count_up',
+        'continue',
+        'print counter',
+        'print times',
+        'info registers mhartid',
+        'info registers mstatus',
+        'info registers priv',
+        'stepi',
+        'info registers pc',
+        'next',
+        'watch counter',
+        'continue',
+        'delete',
+        'print/x *(unsigned int *)0x80000000',
+        'info threads',
+        'detach',
+      ],
+      ['-drive', `file=${disk},format=raw`],
+    );
+    const g = s.gdb;
+    // Halted at the reset vector, where QEMU's virt board starts a hart.
+    assert.match(g, /^pc\s+0x1000\s/m);
+    assert.match(g, /Breakpoint 1, count_up \(times=times@entry=1000\) at .*kernel\.c:\d+/);
+    assert.match(g, /^\$1 = 0$/m, 'the counter before any hart added to it');
+    assert.match(g, /^\$2 = 1000$/m, "count_up's argument");
+    assert.match(g, /^mhartid\s+0x0\s+0$/m);
+    assert.match(g, /^mstatus\s+0x[0-9a-f]+/m);
+    assert.match(g, /^priv\s+0x3\s+prv:3 \[Machine\]$/m);
+    const bp = /Breakpoint 1 at (0x[0-9a-f]+)/.exec(g)?.[1];
+    const stepped = /^pc\s+(0x[0-9a-f]+)\s/m.exec(g.slice(g.indexOf('$2 = 1000')))?.[1];
+    assert.ok(bp && stepped, g);
+    assert.ok(BigInt(stepped) > BigInt(bp) && BigInt(stepped) <= BigInt(bp) + 4n, `stepi moved from ${bp} to ${stepped}`);
+    assert.match(g, /Hardware watchpoint 2: counter\s+Old value = 0\s+New value = 1/);
+    // The first word of the kernel, read through the stub, is the ELF's.
+    const elf = ElfImage.parse(new Uint8Array(readFileSync(KERNEL)));
+    const text = elf.segments.find((seg) => seg.paddr === 0x8000_0000n)!;
+    const word = new DataView(text.data.buffer, text.data.byteOffset).getUint32(0, true);
+    assert.match(g, new RegExp(`^\\$3 = 0x${word.toString(16)}$`, 'm'));
+    assert.match(g, /\* 1\s+Thread 1 \(hart 0, M-mode\)/);
+    assert.match(g, /Inferior 1 \(Remote target\) detached/);
+    // Left alone, the kernel finishes as it would have without the debugger.
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.console, /counter: 1000 \(as expected\)\n/);
+    assert.match(s.console, /disk: boot count 1 written\n/);
+    assert.equal(new DataView(readFileSync(disk).buffer).getUint32(1024, true), 1);
+  });
+
+  it('ends the run when gdb kills the target', async () => {
+    const s = await debugSession(['break start', 'continue', 'kill']);
+    assert.match(s.gdb, /Breakpoint 1, start \(hart=0/);
+    assert.equal(s.code, 0);
+    assert.match(s.stderr, /killed by gdb/);
+    assert.doesNotMatch(s.console, /teaching kernel done/);
+  });
+});

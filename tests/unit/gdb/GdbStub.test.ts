@@ -1,0 +1,152 @@
+// The gdb stub's protocol, packet by packet, on a guest that loops forever: framing and
+// acks, the target description, registers, memory through the stub, breakpoints up to the
+// core's slots, Ctrl-C while the guest runs, and what it refuses.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GdbStub } from '../../../src/gdb/GdbStub.ts';
+import { framePacket, RspFraming } from '../../../src/gdb/RspFraming.ts';
+import { loadCoreModule } from '../../../src/machine/coreModule.node.ts';
+import { RAM_BASE } from '../../../src/machine/Core.ts';
+import { Vm } from '../../../src/machine/Vm.ts';
+
+// 1: addi a0, a0, 1; addi a1, a1, 2; sw a0, 256(t0); j 1b  (t0 = the start of RAM)
+const PROGRAM = [0x00150513, 0x00258593, 0x10a2a023, 0xff5ff06f];
+
+async function setup() {
+  const vm = await Vm.create(await loadCoreModule(), {
+    ramBytes: 4 << 20,
+    timeMode: 'deterministic',
+    detectCrash: false,
+    boot: {
+      load(core) {
+        const dv = new DataView(core.ram.buffer, core.ram.byteOffset);
+        PROGRAM.forEach((w, i) => dv.setUint32(i * 4, w, true));
+        core.pc = RAM_BASE;
+        core.setX(5, RAM_BASE); // t0: the store's base
+      },
+    },
+  });
+  const sent: string[] = [];
+  let killed = false;
+  const stub = new GdbStub(vm, { send: (b) => sent.push(Buffer.from(b).toString('latin1')), kill: () => (killed = true) }, { startHalted: true });
+  stub.attach();
+  /** Sends one packet, returns the stub's replies (packet bodies, acks dropped). */
+  const ask = (data: string): string[] => {
+    sent.length = 0;
+    stub.receive(framePacket(data));
+    return sent.filter((s) => s !== '+').map((s) => new RspFraming().feed(Buffer.from(s, 'latin1')).map((e) => (e.kind === 'packet' ? e.data : `<${e.kind}>`)).join(''));
+  };
+  /** The host's run loop, for a few slices: returns the stub's replies. */
+  const runHost = (slices = 4): string[] => {
+    sent.length = 0;
+    for (let i = 0; i < slices && !stub.halted; i++) stub.afterRun(vm.runUntil({ maxInsns: 1000n, maxMs: Infinity }));
+    return sent.map((s) => new RspFraming().feed(Buffer.from(s, 'latin1')).map((e) => (e.kind === 'packet' ? e.data : '')).join(''));
+  };
+  return { vm, stub, ask, runHost, sent, isKilled: () => killed };
+}
+
+const le64 = (v: bigint) => Buffer.from(new BigUint64Array([v]).buffer).toString('hex');
+
+describe('GdbStub', () => {
+  it('acks packets, asks for a resend on a bad checksum, and stops acking in no-ack mode', async () => {
+    const { stub, sent } = await setup();
+    stub.receive(Buffer.from('$qC#00', 'latin1'));
+    assert.deepEqual(sent, ['-']);
+    sent.length = 0;
+    stub.receive(framePacket('QStartNoAckMode'));
+    assert.equal(sent[0], '+');
+    sent.length = 0;
+    stub.receive(framePacket('qC'));
+    assert.deepEqual(sent, [Buffer.from(framePacket('QC1')).toString('latin1')]);
+  });
+
+  it('serves riscv:rv64 target.xml in chunks, with the CSRs the hart has', async () => {
+    const { ask } = await setup();
+    assert.match(ask('qSupported:multiprocess+;swbreak+')[0]!, /qXfer:features:read\+/);
+    let xml = '';
+    for (let off = 0; ; off += 100) {
+      const [r] = ask(`qXfer:features:read:target.xml:${off.toString(16)},64`);
+      xml += r!.slice(1);
+      if (r![0] === 'l') break;
+      assert.equal(r![0], 'm');
+    }
+    assert.match(xml, /<architecture>riscv:rv64<\/architecture>/);
+    assert.match(xml, /<reg name="mstatus" bitsize="64" regnum="833"/); // 65 + 0x300
+    assert.match(xml, /<reg name="fcsr" bitsize="32" regnum="68"/);
+    assert.match(xml, /<reg name="pc" bitsize="64" regnum="32" type="code_ptr"\/>/);
+    assert.ok(xml.endsWith('</target>'));
+    assert.deepEqual(ask('qXfer:features:read:other.xml:0,10'), ['E00']);
+  });
+
+  it('reads and writes registers, refuses FP and CSR writes, and reads memory by address', async () => {
+    const { vm, ask } = await setup();
+    const g = ask('g')[0]!;
+    assert.equal(g.length, 33 * 16);
+    assert.equal(g.slice(32 * 16), le64(RAM_BASE));
+    assert.deepEqual(ask(`P${(10).toString(16)}=${le64(41n)}`), ['OK']);
+    assert.equal(vm.core.getX(10), 41n);
+    assert.deepEqual(ask('p20'), [le64(RAM_BASE)]); // pc
+    assert.deepEqual(ask(`p${(65 + 0xf14).toString(16)}`), [le64(0n)]); // mhartid
+    assert.deepEqual(ask(`p${(33).toString(16)}`), [le64(0n)]); // f0
+    assert.deepEqual(ask(`P${(33).toString(16)}=${le64(1n)}`), ['E02']);
+    assert.deepEqual(ask(`p${(65 + 0x7ff).toString(16)}`), ['E02']); // no such CSR in the description
+    assert.deepEqual(ask(`m${RAM_BASE.toString(16)},8`), ['13051500' + '93852500']);
+    assert.deepEqual(ask(`M${(RAM_BASE + 0x200n).toString(16)},2:abcd`), ['OK']);
+    assert.equal(vm.core.ram[0x200], 0xab);
+    assert.deepEqual(ask('m10000000,4'), ['E14'], 'the UART is a device: not read');
+    assert.deepEqual(ask('m1000,4').map((r) => r.length), [8], 'the reset ROM is');
+  });
+
+  it('continues, stops at breakpoints (the pc one and four triggers) and refuses a sixth', async () => {
+    const { vm, ask, runHost } = await setup();
+    const at = (i: number) => (RAM_BASE + BigInt(4 * i)).toString(16);
+    assert.deepEqual(ask(`Z0,${at(2)},4`), ['OK']);
+    assert.deepEqual(ask('c'), []);
+    assert.deepEqual(runHost(), ['T05thread:1;']);
+    assert.equal(vm.core.pc, RAM_BASE + 8n);
+    for (const i of [1, 3, 4, 5]) assert.deepEqual(ask(`Z1,${at(i)},4`), ['OK']);
+    assert.deepEqual(ask(`Z0,${at(6)},4`), ['E28']);
+    assert.deepEqual(ask('c'), []);
+    assert.deepEqual(runHost(), ['T05thread:1;']);
+    assert.equal(vm.core.pc, RAM_BASE + 12n);
+    assert.deepEqual(ask(`z1,${at(3)},4`), ['OK']);
+    assert.deepEqual(ask(`z0,${at(2)},4`), ['OK']);
+    assert.deepEqual(ask('vCont;c'), []);
+    assert.deepEqual(runHost(), ['T05thread:1;']);
+    assert.equal(vm.core.pc, RAM_BASE + 4n);
+    const a0 = vm.core.getX(10);
+    assert.deepEqual(ask('s'), ['T05thread:1;']);
+    assert.equal(vm.core.pc, RAM_BASE + 8n);
+    assert.equal(vm.core.getX(10), a0, 'the step ran addi a1, not addi a0 again');
+  });
+
+  it('stops before a watched store with the address, and on Ctrl-C while running', async () => {
+    const { vm, stub, ask, runHost } = await setup();
+    const word = RAM_BASE + 0x100n;
+    assert.deepEqual(ask(`Z2,${word.toString(16)},4`), ['OK']);
+    ask('c');
+    assert.deepEqual(runHost(), [`T05watch:${word.toString(16)};thread:1;`]);
+    assert.equal(vm.core.pc, RAM_BASE + 8n, 'at the store, which has not run');
+    assert.deepEqual(ask(`z2,${word.toString(16)},4`), ['OK']);
+    ask('c');
+    assert.deepEqual(runHost(2), [], 'runs on: nothing to stop it');
+    assert.equal(stub.halted, false);
+    stub.receive(Uint8Array.of(0x03));
+    assert.deepEqual(runHost(1), ['T02thread:1;']);
+    assert.equal(stub.halted, true);
+  });
+
+  it('detaches (the guest runs on without breakpoints) and kills', async () => {
+    const { vm, stub, ask, runHost, isKilled } = await setup();
+    ask(`Z0,${(RAM_BASE + 4n).toString(16)},4`);
+    assert.deepEqual(ask('D'), ['OK']);
+    assert.equal(stub.halted, false);
+    assert.equal(stub.attached, false);
+    const before = vm.core.instructions;
+    assert.deepEqual(runHost(2), []);
+    assert.ok(vm.core.instructions > before + 100n);
+    stub.attach();
+    ask('k');
+    assert.ok(isKilled());
+  });
+});
