@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { atPrompt, consoleText, newPage, powerOn, startBuiltEnv, startEnv, type E2eEnv } from './harness.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
@@ -28,6 +28,24 @@ after(async () => {
 });
 
 const POWER_ON = '[romvisor] powering on';
+/** A round is found by counting "powering on" lines, and a terminal keeps 5,000 lines
+ *  (~130 a boot): after this many rounds the test moves to a fresh page. */
+const ROUNDS_PER_PAGE = 15;
+
+/** The playground powered on, with every VM state change logged (with its time) for the report of a miss. */
+async function openServer(ctx: BrowserContext, transport: 'shared-ring' | 'messages'): Promise<Page> {
+  const page = await newPage(env, ctx);
+  if (transport === 'messages') await page.goto(`${env.url}?console=messages`);
+  await powerOn(page);
+  await page.evaluate(() => {
+    const log: string[] = ((globalThis as any).__stateLog = []);
+    const t0 = performance.now();
+    (globalThis as any).__romvisor.hypervisor().onEvent((e: any) => {
+      if (e.kind === 'vm-state') log.push(`${(performance.now() - t0).toFixed(0)}ms ${e.vm.record.name} ${e.vm.state}${e.vm.stateDetail ? ` (${e.vm.stateDetail})` : ''}`);
+    });
+  });
+  return page;
+}
 
 /** The console from round `round`'s "powering on" line (empty until it is there). */
 async function thisRound(p: Page, vm: string, round: number): Promise<string> {
@@ -68,7 +86,8 @@ async function waitForPrompts(p: Page, names: string[], round: number): Promise<
     const afterEnter = await thisRound(p, vm, round);
     const state = await p.evaluate((n) => {
       const h = (globalThis as any).__romvisor.hypervisor().vm(n);
-      return h.stateDetail ? `${h.state}: ${h.stateDetail}` : h.state;
+      const history = ((globalThis as any).__stateLog ?? []).filter((e: string) => e.includes(` ${n} `)).slice(-8).join('; ');
+      return `${h.stateDetail ? `${h.state}: ${h.stateDetail}` : h.state}; transitions: ${history}`;
     }, vm);
     const tail = (t: string) => t.trimEnd().split('\n').slice(-6).join('\n');
     report.push(`${vm} (${state}): shows\n${tail(before)}\n-- after Enter:\n${tail(afterEnter.slice(before.trimEnd().length))}`);
@@ -83,9 +102,7 @@ for (const transport of ['shared-ring', 'messages'] as const) {
 
     test('the consoles are of the transport under test', async () => {
       const ctx = await env.browser.newContext({ viewport: { width: 1280, height: 800 } });
-      page = await newPage(env, ctx);
-      if (transport === 'messages') await page.goto(`${env.url}?console=messages`);
-      await powerOn(page);
+      page = await openServer(ctx, transport);
       const firmware = await page.evaluate(() => (globalThis as any).__romvisor.hypervisor().firmware.consoleTransport);
       assert.equal(firmware, transport);
       for (const a of APPLIANCES) {
@@ -94,10 +111,17 @@ for (const transport of ['shared-ring', 'messages'] as const) {
     });
 
     test(`every console shows its prompt, ${ROUNDS} rounds`, async () => {
-      for (let round = 1; round <= ROUNDS; round++) {
+      for (let round = 1, onPage = 1; round <= ROUNDS; round++, onPage++) {
+        if (onPage > ROUNDS_PER_PAGE) {
+          // A fresh page (same browser profile, same VMs): the terminals start empty.
+          const ctx = page.context();
+          await page.close();
+          page = await openServer(ctx, transport);
+          onPage = 1;
+        }
         const t0 = Date.now();
         await startTogether(page, names);
-        await waitForPrompts(page, names, round);
+        await waitForPrompts(page, names, onPage);
         console.log(`${transport}: round ${round}: four prompts in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         await stopAll(page, names);
       }
