@@ -4,7 +4,6 @@
 // differencing snapshot) and on `qemu-system-riscv64 -M virt` with `-drive format=vpc`
 // (a temporary copy of the VHD: QEMU's vpc driver cannot open differencing children).
 // Both run realtime, one after the other; MB/s are what the guest's own dd reports.
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { buildTestAppliance, PROMPT, TEST_APPLIANCE_CMDLINE } from '../../tests/boot/testAppliance.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
+import { ddSession, mbps } from '../ddSession.ts';
 
 const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 const MIB = 64;
@@ -25,49 +25,6 @@ const COMMANDS =
   'rm /root/big; sync; mount -o remount,ro /; poweroff -f\n';
 const SESSION_TIMEOUT_MS = 300_000;
 
-interface DdResult {
-  bytes: number;
-  seconds: number;
-}
-
-interface Session {
-  output: string;
-  /** The two dd reports (write, read), when the guest got that far. */
-  dd: DdResult[];
-  error?: string;
-}
-
-/** Boots a guest with its console on stdin/stdout, types COMMANDS at the first prompt, and waits for it to power off. */
-function consoleSession(cmd: string, args: string[]): Promise<Session> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    let errors = '';
-    let sent = false;
-    const timer = setTimeout(() => child.kill('SIGKILL'), SESSION_TIMEOUT_MS);
-    child.stdout.setEncoding('latin1').on('data', (d: string) => {
-      output += d;
-      if (!sent && output.includes(PROMPT)) {
-        sent = true;
-        child.stdin.write(COMMANDS);
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (errors += d));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve({ output, dd: [], error: `cannot start ${cmd}: ${e.message}` });
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const dd = [...output.matchAll(/(\d+) bytes \([^)]*\) copied, ([\d.]+) seconds/g)].map((m) => ({ bytes: Number(m[1]), seconds: Number(m[2]) }));
-      const error = dd.length === 2 ? undefined : `${cmd} ended (${signal ?? `exit ${code}`}) with ${dd.length} dd reports: ${(errors || output).trim().slice(-300)}`;
-      resolve({ output, dd, error });
-    });
-  });
-}
-
-const mbps = (r: DdResult) => r.bytes / r.seconds / 1e6;
-
 export const diskGroup: BenchGroup = {
   name: 'disk',
   description: `dd ${MIB} MiB write (conv=fsync) and read (cold cache) on ext4 over virtio-blk, romvisor vs QEMU with the same VHD`,
@@ -76,21 +33,22 @@ export const diskGroup: BenchGroup = {
     const work = mkdtempSync(join(tmpdir(), 'romvisor-bench-disk-'));
     try {
       log('disk: romvisor');
-      const romvisor = await consoleSession(process.execPath, [repo('bin/romvisor.mjs'), 'boot', appliance.path, '--snapshot', '--mem', MEMORY, '--time', 'realtime']);
+      const session = { prompt: PROMPT, commands: COMMANDS, reports: 2, timeoutMs: SESSION_TIMEOUT_MS };
+      const romvisor = await ddSession(process.execPath, [repo('bin/romvisor.mjs'), 'boot', appliance.path, '--snapshot', '--mem', MEMORY, '--time', 'realtime'], session);
 
       log('disk: qemu');
       const kernel = join(work, 'Image');
       writeFileSync(kernel, gunzipSync(readFileSync(repo('appliances/boot/Image.gz'))));
       const copy = join(work, 'disk.vhd');
       copyFileSync(appliance.path, copy);
-      const qemu = await consoleSession('qemu-system-riscv64', [
+      const qemu = await ddSession('qemu-system-riscv64', [
         '-M', 'virt', '-m', MEMORY, '-nographic', '-monitor', 'none',
         '-bios', repo('roms/opensbi/fw_dynamic.bin'),
         '-kernel', kernel,
         '-append', TEST_APPLIANCE_CMDLINE,
         '-drive', `file=${copy},format=vpc,if=none,id=disk0`,
         '-device', 'virtio-blk-device,drive=disk0',
-      ]);
+      ], session);
 
       const rows: BenchRow[] = [];
       for (const [i, name] of [`dd-write-${MIB}MiB`, `dd-read-${MIB}MiB`].entries()) {

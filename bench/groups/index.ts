@@ -7,5 +7,6 @@ import { inspectorGroup } from './inspector.ts';
 import { linuxBootGroup } from './linuxBoot.ts';
 import { pageGroup } from './page.ts';
 import { scenarioDecodeGroup } from './scenarioDecode.ts';
+import { share9pGroup } from './share9p.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, diskGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, diskGroup, share9pGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];
