@@ -8,7 +8,8 @@ export {
   init, reset, run, skipToTimer, syncTime, timerDistance, getMtime, getMtimecmp, getPc, setPc,
   getPriv, getIcount, getLastTrapCause, getLastTrapPc, getLastTrapTval, getTrapCount, peekCsr,
   stopSoon, setBreakpoint, resumeFromBreakpoint, setStopOnTrap, setStopOnPrivChange, getTrapLogHead,
-  setTrapReturnMask, setTrapRingMask, setHostTrigger,
+  setTrapReturnMask, setTrapRingMask, setHostTrigger, getHartCount, getCurrentHart, getHartPc, getHartPriv,
+  isHartSleeping, setHartPc, setHartX,
 } from './machine';
 export { stopValue } from './stop';
 export { uartPush, uartRxFree, uartRxReady, uartTxConsume, txHead, txTail } from './dev/uart16550';

@@ -11,9 +11,12 @@
 //   0x01980  trigger CSRs: tdata1, tdata2 of each guest trigger
 //   0x01a00  boot stages, trap counters by cause
 //   0x01c00  triggers decoded for matching (guest, then host)
+//   0x01d00  PLIC per context: enable bits, thresholds; per hart: its interrupt lines
+//   0x01e00  CLINT per hart: mtimecmp, msip
 //   0x02000  TLBs: fetch, load, store; TLB_ENTRIES entries of { tag: u64, addend: u64 }
 //   0x08000  UART receive ring (host -> guest), UART_RX_SIZE bytes
 //   0x09000  log of filled TLB entries
+//   0x0a000  save areas of the harts that are not running, HART_SAVE_SIZE each
 //   0x10000  UART transmit ring (guest -> host), UART_TX_SIZE bytes
 //   0x20000  boot ROM image, indexed by physical address (0x1000..0x10000 is mapped)
 //   0x30000  trap log ring
@@ -22,6 +25,7 @@
 //   0x100000 guest RAM (physical 0x8000_0000), then one guard page
 
 export const REGS_OFFSET: u32 = 0x1000;
+/** Right after the integer registers: a hart switch copies both files in one go. */
 export const FREGS_OFFSET: u32 = 0x1100;
 
 /** PLIC source priorities, u32 each (64 sources). */
@@ -36,6 +40,16 @@ export const TRIGGER_CSR_SIZE: u32 = 0x40;
 /** Every trigger, guest and host, decoded into a byte range to match (wasm/cpu/triggers.ts). */
 export const TRIGGER_DECODED_OFFSET: u32 = 0x1c00;
 export const TRIGGER_DECODED_SIZE: u32 = 0xc0;
+
+/** PLIC state per context (16 = 8 harts x M, S): enable bits (u64), then thresholds (u32). */
+export const PLIC_CONTEXT_STATE_OFFSET: u32 = 0x1d00;
+export const PLIC_CONTEXT_STATE_SIZE: u32 = 0xc0;
+/** Each hart's external-interrupt lines (MEIP, SEIP as mip bits, u64 per hart). */
+export const PLIC_HART_MIP_OFFSET: u32 = 0x1dc0;
+export const PLIC_HART_MIP_SIZE: u32 = 0x40;
+/** CLINT per hart: mtimecmp (u64 each, 8 harts), then msip (u32 each). */
+export const CLINT_STATE_OFFSET: u32 = 0x1e00;
+export const CLINT_STATE_SIZE: u32 = 0x60;
 
 /** Boot stages: the instruction count at which each was first reached (u64, -1 = not yet). */
 export const STAGE_OFFSET: u32 = 0x1a00;
@@ -57,6 +71,11 @@ export const UART_RX_SIZE: u32 = 0x1000;
  *  only those: Linux changes privilege or sstatus.SUM several times per system call. */
 export const TLB_FILL_LOG_OFFSET: u32 = 0x9000;
 export const TLB_FILL_LOG_ENTRIES: u32 = 1024;
+
+/** A hart's registers, CSRs and pmpaddr while another hart runs (wasm/cpu/harts.ts). */
+export const HART_SAVE_OFFSET: u32 = 0xa000;
+export const HART_SAVE_SIZE: u32 = 0x800;
+export const HART_SAVE_COUNT: u32 = 8;
 
 export const UART_TX_OFFSET: u32 = 0x10000;
 export const UART_TX_SIZE: u32 = 0x10000;

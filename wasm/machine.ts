@@ -2,7 +2,7 @@
 import { REGS_OFFSET, FREGS_OFFSET } from './layout';
 import * as st from './cpu/state';
 import { runBlock } from './cpu/run';
-import { pendingInterrupt, takeTrap } from './cpu/trap';
+import { effectiveMip, pendingInterrupt, takeTrap } from './cpu/trap';
 import { breakpointPc, skipBreakpoint, tlbFlush, tlbReset } from './cpu/mmu';
 import { resetStages } from './cpu/bootStages';
 import { resetTrapLog, setTrapReturnMask as setReturnMask, setTrapRingMask as setRingMask, trapLogHead } from './cpu/trapLog';
@@ -10,11 +10,16 @@ import { stopOnPrivChange, stopOnTrap } from './cpu/trap';
 import { buildExpansionTable } from './cpu/rvc';
 import { csrIllegal, csrRead } from './cpu/csr';
 import { fflags } from './cpu/softfloat';
-import { insnsUntilTimer, mtime, mtimeBias, mtimecmp, setMtime, timerDeadline, updateTimerLines } from './dev/clint';
+import { clintReset, insnsUntil, insnsUntilTimer, mtime, mtimecmp, setMtime, timerDeadline, updateTimerLines } from './dev/clint';
 import { plicReset } from './dev/plic';
 import { uartReset } from './dev/uart16550';
-import { blockEnd, requestStop, stopReason, stopRequested, STOP_BUDGET, STOP_DEVICE } from './stop';
+import { blockEnd, requestStop, stopReason, stopRequested, STOP_BUDGET, STOP_DEVICE, STOP_WFI } from './stop';
 import { setRamSize } from './bus';
+import { SMP_MAX_HARTS } from './machineMap';
+import {
+  currentHart, earliestSavedDeadline, hartCount, hartPc, hartPriv, hartsReset, isSleeping, quantumLeft, setHartPc as setPcOf,
+  setHartX as setXOf, sleepCurrent, switchHart, wakeCurrent,
+} from './cpu/harts';
 import {
   armedKinds, fetchTrigger, quietHostTriggersOnce, setHostTrigger as setHostTriggerSlot, triggersReset, TRIG_EXEC,
   TRIGGER_HOST,
@@ -23,10 +28,12 @@ import {
 export const RESET_VECTOR: u64 = 0x1000;
 
 let tableBuilt = false;
+let hartsWanted: u32 = 1;
 
-/** Sets the RAM size (bytes; the host has sized the memory) and resets the hart. */
-export function init(ramBytes: u64): void {
+/** Sets the RAM size (bytes; the host has sized the memory) and the harts (1..SMP_MAX_HARTS), and resets. */
+export function init(ramBytes: u64, harts: u32): void {
   setRamSize(ramBytes);
+  hartsWanted = harts < 1 ? 1 : harts > SMP_MAX_HARTS ? SMP_MAX_HARTS : harts;
   if (!tableBuilt) {
     buildExpansionTable();
     tableBuilt = true;
@@ -34,7 +41,7 @@ export function init(ramBytes: u64): void {
   reset();
 }
 
-/** Power-on reset: the hart starts in M-mode at the reset ROM; devices are quiet. */
+/** Power-on reset: every hart starts in M-mode at the reset ROM; devices are quiet. */
 export function reset(): void {
   memory.fill(REGS_OFFSET, 0, 256);
   memory.fill(FREGS_OFFSET, 0, 256);
@@ -50,8 +57,7 @@ export function reset(): void {
   st.reservation = <u64>-1;
   st.pmpcfg0 = 0; st.pmpcfg2 = 0;
   st.lastTrapCause = 0; st.lastTrapPc = 0; st.lastTrapTval = 0; st.trapCount = 0;
-  mtimeBias = 0;
-  mtimecmp = <u64>-1;
+  clintReset();
   plicReset();
   uartReset();
   resetStages();
@@ -62,17 +68,27 @@ export function reset(): void {
   stopOnTrap = false;
   stopOnPrivChange = false;
   tlbReset();
+  hartsReset(hartsWanted); // every hart from this state; hart 0 live
 }
 
 /**
  * Runs up to `budget` instructions and returns why it stopped (STOP_* in stop.ts).
  * Interrupts are taken between blocks; a block never runs past the next timer deadline,
  * so a timer interrupt lands on the same instruction whatever the budget slicing.
+ * With several harts, a block also never runs past the hart's quantum (cpu/harts.ts): the
+ * harts take turns at fixed instruction counts, whatever the slicing too.
  */
 export function run(budget: u64): u32 {
   stopRequested = false;
   stopReason = STOP_BUDGET;
   blockEnd = false;
+  const smp = hartCount > 1;
+  if (smp && isSleeping(currentHart)) {
+    // Idle machine resumed by the host: a hart with a wake-up pending runs; if none has
+    // one, the current hart goes on as a single hart does (WFI may return at any time).
+    updateTimerLines();
+    if ((effectiveMip() & st.mie) != 0 || !switchHart()) wakeCurrent();
+  }
   let done: u64 = 0;
   while (done < budget) {
     updateTimerLines();
@@ -84,16 +100,40 @@ export function run(budget: u64): u32 {
     let limit = budget - done;
     const untilTimer = insnsUntilTimer();
     if (untilTimer != 0 && untilTimer < limit) limit = untilTimer;
-    done += runBlock(limit);
+    if (smp && quantumLeft < limit) limit = quantumLeft;
+    const n = runBlock(limit);
+    done += n;
     blockEnd = false;
+    if (smp) {
+      quantumLeft -= n;
+      if (stopRequested && stopReason == STOP_WFI) {
+        // This hart sleeps; another that can run takes over, or the whole machine idles.
+        sleepCurrent();
+        if (!switchHart()) break;
+        stopRequested = false;
+        stopReason = STOP_BUDGET;
+        continue;
+      }
+      if (stopRequested) break;
+      if (quantumLeft == 0) switchHart();
+      continue;
+    }
     if (stopRequested) break;
   }
   return stopReason;
 }
 
+/** The earliest timer deadline of the machine: the live hart's and every saved hart's. */
+function machineDeadline(): u64 {
+  const own = timerDeadline();
+  if (hartCount == 1) return own;
+  const others = earliestSavedDeadline();
+  return others < own ? others : own;
+}
+
 /** Deterministic idle: jump time forward to the timer deadline. False if none is set. */
 export function skipToTimer(): bool {
-  const deadline = timerDeadline();
+  const deadline = machineDeadline();
   if (deadline == <u64>-1) return false;
   const now = mtime();
   if (deadline > now) setMtime(deadline);
@@ -105,10 +145,21 @@ export function syncTime(hostTicks: u64): void {
   if (hostTicks > mtime()) setMtime(hostTicks);
 }
 
-/** Instructions until the timer fires (0 = pending now, huge = not armed). */
+/** Instructions until a timer of any hart fires (0 = pending now, huge = not armed). */
 export function timerDistance(): u64 {
-  return insnsUntilTimer();
+  return insnsUntil(machineDeadline());
 }
+
+// --- harts ---
+export function getHartCount(): u32 { return hartCount; }
+/** The hart whose state the register and CSR accessors show (the one running last). */
+export function getCurrentHart(): u32 { return currentHart; }
+export function getHartPc(h: u32): u64 { return hartPc(h); }
+export function getHartPriv(h: u32): u32 { return hartPriv(h); }
+export function isHartSleeping(h: u32): bool { return isSleeping(h); }
+/** Loaders: where hart h starts, and its integer registers (a0 = hartid, a1 = the device tree). */
+export function setHartPc(h: u32, pc: u64): void { setPcOf(h, pc); }
+export function setHartX(h: u32, r: u32, v: u64): void { setXOf(h, r, v); }
 
 export function getMtime(): u64 { return mtime(); }
 export function getMtimecmp(): u64 { return mtimecmp; }

@@ -14,8 +14,8 @@
 //   0x0C00_0000 PLIC            0x1000_0000 UART           0x1000_1000 virtio-mmio slots
 //   0x8000_0000 RAM
 
-/** Harts the machine has today. The CLINT and PLIC below are laid out for MAX_HARTS. */
-export const HARTS: u32 = 1;
+/** The most harts a machine may have (--smp 1..8); the CLINT and PLIC windows are laid out for MAX_HARTS. */
+export const SMP_MAX_HARTS: u32 = 8;
 /** QEMU virt's VIRT_CPUS_MAX: the CLINT and PLIC windows are sized for this many harts. */
 export const MAX_HARTS: u32 = 512;
 

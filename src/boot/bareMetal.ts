@@ -30,6 +30,8 @@ export interface BareMetalResult {
 export interface BareMetalOptions {
   maxInstructions?: bigint;
   ramBytes?: number;
+  /** Harts (default 1), each starting at the entry with a0 = its id. */
+  harts?: number;
   /** Called with console bytes as they are produced. */
   onConsole?: (bytes: Uint8Array) => void;
   /** Called before each chunk with the pc, for tracing. */
@@ -55,7 +57,11 @@ export function elfLoader(elf: ElfImage): GuestLoader {
       loadElfIntoRam(core, elf);
       const tohost = elf.symbols.get('tohost');
       if (tohost !== undefined) core.setTohost(tohost);
-      core.pc = elf.entry;
+      // Every hart starts at the entry with a0 = its hart id, as QEMU's virt with -bios none.
+      for (let h = 0; h < core.harts; h++) {
+        core.setHartPc(h, elf.entry);
+        core.setHartX(h, 10, BigInt(h));
+      }
     },
   };
 }
@@ -66,6 +72,7 @@ export async function runBareMetal(elfBytes: Uint8Array, opts: BareMetalOptions 
   // loop always did here; a program that loops on a fault runs to its budget, as under QEMU.
   const vm = await Vm.create(await loadCoreModule(), {
     ramBytes: opts.ramBytes ?? DEFAULT_RAM,
+    harts: opts.harts,
     timeMode: 'deterministic',
     boot: elfLoader(elf),
     detectCrash: false,

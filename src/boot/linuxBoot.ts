@@ -72,7 +72,7 @@ export function planBootLayout(ramBytes: number, images: LinuxBootImages, fdtSiz
 /** Loads everything into a new core's RAM and sets the hart at the reset vector. */
 export function loadLinuxBoot(core: Core, images: LinuxBootImages, timebaseHz: number): BootLayout {
   const fdtFor = (initrd?: { start: bigint; end: bigint }) =>
-    buildVirtDeviceTree({ ramBase: RAM_BASE, ramBytes: BigInt(core.ramBytes), bootargs: images.bootargs, timebaseHz, initrd });
+    buildVirtDeviceTree({ ramBase: RAM_BASE, ramBytes: BigInt(core.ramBytes), bootargs: images.bootargs, timebaseHz, initrd, harts: core.harts });
   // The initrd range is part of the tree, and the tree's size decides nothing about the
   // initrd's place (it sits below a fixed FDT window), so plan with a first draft.
   const layout = planBootLayout(core.ramBytes, images, fdtFor({ start: 0n, end: 0n }).length);
@@ -90,7 +90,9 @@ export function loadLinuxBoot(core: Core, images: LinuxBootImages, timebaseHz: n
   const rom = buildResetRom({ firmwareAddr: layout.firmware, fdtAddr: layout.fdt, nextAddr: layout.kernel });
   core.rom.fill(0);
   core.rom.set(rom, Number(RESET_ROM_BASE));
-  core.pc = RESET_ROM_BASE;
+  // Every hart starts in the ROM, as on QEMU's virt: OpenSBI's fw_dynamic keeps the others
+  // parked (HSM) until the kernel starts them.
+  for (let h = 0; h < core.harts; h++) core.setHartPc(h, RESET_ROM_BASE);
   return layout;
 }
 

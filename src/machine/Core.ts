@@ -5,13 +5,23 @@
  * machine's map and run() protocol come from wasm/machineMap.ts, which the core compiles too.
  */
 import {
-  BootStageId, HOST_TRIGGERS, RAM_BASE as RAM_BASE_NUMBER, StopReason, TriggerKind, TRAP_INFO_FROM_SHIFT, TRAP_INFO_RETURN, TRAP_INFO_TO_SHIFT,
+  BootStageId, HOST_TRIGGERS, RAM_BASE as RAM_BASE_NUMBER, SMP_MAX_HARTS, StopReason, TriggerKind, TRAP_INFO_FROM_SHIFT, TRAP_INFO_RETURN, TRAP_INFO_TO_SHIFT,
   TRAP_INFO_WALK_SHIFT, TRAP_RECORD_WORDS, TrapRecordWord as W,
 } from '../../wasm/machineMap.ts';
 // Generated from the core by wasm/build.mjs (asc's bindings), never typed by hand.
 import type { CoreExports } from './CoreExports.ts';
 
-export { StopReason, HOST_TRIGGERS };
+export { StopReason, HOST_TRIGGERS, SMP_MAX_HARTS };
+
+/** One hart as the teaching views and a debugger see it. */
+export interface HartState {
+  id: number;
+  pc: bigint;
+  /** 0 = U, 1 = S, 3 = M. */
+  priv: number;
+  /** Asleep in WFI, waiting for an interrupt it enables. */
+  sleeping: boolean;
+}
 
 /**
  * A debugger's hardware breakpoint or watchpoint (a host trigger): which accesses match,
@@ -93,6 +103,8 @@ const NO_MMIO: MmioHandler = { read: () => 0n, write: () => {} };
 
 export interface CoreOptions {
   ramBytes: number;
+  /** Harts, 1..SMP_MAX_HARTS (default 1), interleaved on the one core (wasm/cpu/harts.ts). */
+  harts?: number;
   mmio?: MmioHandler;
 }
 
@@ -131,6 +143,10 @@ export class Core {
     if (!Number.isInteger(ramBytes) || ramBytes < 1 << 20 || ramBytes % 4096 !== 0) {
       throw new RangeError(`RAM size ${ramBytes} must be a whole number of 4 KiB pages, at least 1 MiB`);
     }
+    const harts = options.harts ?? 1;
+    if (!Number.isInteger(harts) || harts < 1 || harts > SMP_MAX_HARTS) {
+      throw new RangeError(`${harts} harts: a machine has 1 to ${SMP_MAX_HARTS}`);
+    }
     const mmio = options.mmio ?? NO_MMIO;
     const memory = new WebAssembly.Memory({ initial: 16 });
     const instance = await WebAssembly.instantiate(module, {
@@ -148,7 +164,7 @@ export class Core {
     const pages = Math.ceil(needed / WASM_PAGE);
     const have = memory.buffer.byteLength / WASM_PAGE;
     if (pages > have) memory.grow(pages - have);
-    e.init(BigInt(ramBytes));
+    e.init(BigInt(ramBytes), harts);
     return new Core(e, memory, ramBytes);
   }
 
@@ -161,6 +177,7 @@ export class Core {
     return this.exports.run(BigInt(budget)) as StopReason;
   }
 
+  /** The pc of the live hart (the one that ran last; see `currentHart`). */
   get pc(): bigint {
     return u64(this.exports.getPc());
   }
@@ -171,7 +188,30 @@ export class Core {
   get priv(): number {
     return this.exports.getPriv();
   }
-  /** Instructions executed since reset. */
+  /** How many harts the machine has. */
+  get harts(): number {
+    return this.exports.getHartCount();
+  }
+  /** The hart whose registers and CSRs `pc`, `getX`, `csr` show: the one that ran last. */
+  get currentHart(): number {
+    return this.exports.getCurrentHart();
+  }
+  /** Every hart's pc, privilege and sleep state. */
+  hartStates(): HartState[] {
+    const e = this.exports;
+    return Array.from({ length: e.getHartCount() }, (_, id) => ({
+      id, pc: u64(e.getHartPc(id)), priv: e.getHartPriv(id), sleeping: e.isHartSleeping(id) !== 0,
+    }));
+  }
+  /** A loader starts hart `h` at `pc` (QEMU's virt starts every hart alike). */
+  setHartPc(h: number, pc: bigint): void {
+    this.exports.setHartPc(h, pc);
+  }
+  /** A loader sets integer register `r` of hart `h` (a0 = hartid, a1 = device tree, ...). */
+  setHartX(h: number, r: number, v: bigint): void {
+    this.exports.setHartX(h, r, BigInt.asUintN(64, v));
+  }
+  /** Instructions executed since reset, by all harts together (mtime follows this count). */
   get instructions(): bigint {
     return u64(this.exports.getIcount());
   }

@@ -35,7 +35,7 @@ export interface CoreExports {
   TRAP_LOG_OFFSET: WebAssembly.Global;
   /** `u32` */
   TRAP_LOG_ENTRIES: WebAssembly.Global;
-  init(ramBytes: bigint): void;
+  init(ramBytes: bigint, harts: number): void;
   reset(): void;
   run(budget: bigint): number;
   skipToTimer(): number;
@@ -61,6 +61,13 @@ export interface CoreExports {
   setTrapReturnMask(mask: number): void;
   setTrapRingMask(u: number, s: number, m: number): void;
   setHostTrigger(slot: number, kinds: number, lo: bigint, hi: bigint): number;
+  getHartCount(): number;
+  getCurrentHart(): number;
+  getHartPc(h: number): bigint;
+  getHartPriv(h: number): number;
+  isHartSleeping(h: number): number;
+  setHartPc(h: number, pc: bigint): void;
+  setHartX(h: number, r: number, v: bigint): void;
   /** `u64` */
   stopValue: WebAssembly.Global;
   uartPush(byte: number): number;

@@ -33,6 +33,8 @@ export type { TimeMode } from './TimeMode.ts';
 
 export interface VmConfig {
   ramBytes: number;
+  /** Harts, 1..8 (default 1): one core runs them in turns (wasm/cpu/harts.ts). */
+  harts?: number;
   timeMode: TimeMode;
   /** Puts the guest into the new machine: Linux, a bare-metal program, ... (see GuestLoader). */
   boot: GuestLoader;
@@ -274,7 +276,7 @@ export class Vm {
         if ((pa & 0xfffn) === QUEUE_NOTIFY) core?.stopSoon();
       },
     };
-    core = await Core.instantiate(module, { ramBytes: cfg.ramBytes, mmio });
+    core = await Core.instantiate(module, { ramBytes: cfg.ramBytes, harts: cfg.harts, mmio });
     cfg.boot.load(core);
     return new Vm(core, cfg, bus);
   }

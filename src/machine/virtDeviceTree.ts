@@ -20,12 +20,14 @@ export interface DeviceTreeConfig {
   initrd?: { start: bigint; end: bigint };
   /** Populated virtio-mmio slots; all VIRTIO_SLOTS are described either way, as QEMU does. */
   virtioSlots?: number;
+  /** Harts (default 1): a cpu node each, with its interrupt controller. */
+  harts?: number;
 }
 
-// phandles
-const CPU_INTC = 1;
-const PLIC = 2;
-const TEST = 3;
+// phandles: hart h's interrupt controller is CPU_INTC + h.
+const PLIC = 1;
+const TEST = 2;
+const CPU_INTC = 3;
 
 /** A devicetree unit address: the node's base in hex without `0x` (`serial@10000000`). */
 const unitAddress = (v: bigint | number) => v.toString(16);
@@ -50,21 +52,25 @@ export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
     .prop('reg', c64(cfg.ramBase, cfg.ramBytes))
     .endNode();
 
+  const harts = cfg.harts ?? 1;
+  const intc = (h: number) => CPU_INTC + h;
   w.beginNode('cpus').prop('#address-cells', [1]).prop('#size-cells', [0]).prop('timebase-frequency', [cfg.timebaseHz]);
-  w.beginNode('cpu@0')
-    .prop('device_type', 'cpu')
-    .prop('reg', [0])
-    .prop('status', 'okay')
-    .prop('compatible', 'riscv')
-    .prop('riscv,isa', ISA_STRING)
-    .prop('mmu-type', 'riscv,sv39');
-  w.beginNode('interrupt-controller')
-    .prop('#interrupt-cells', [1])
-    .prop('interrupt-controller')
-    .prop('compatible', 'riscv,cpu-intc')
-    .prop('phandle', [CPU_INTC])
-    .endNode();
-  w.endNode(); // cpu@0
+  for (let h = 0; h < harts; h++) {
+    w.beginNode(`cpu@${h}`)
+      .prop('device_type', 'cpu')
+      .prop('reg', [h])
+      .prop('status', 'okay')
+      .prop('compatible', 'riscv')
+      .prop('riscv,isa', ISA_STRING)
+      .prop('mmu-type', 'riscv,sv39');
+    w.beginNode('interrupt-controller')
+      .prop('#interrupt-cells', [1])
+      .prop('interrupt-controller')
+      .prop('compatible', 'riscv,cpu-intc')
+      .prop('phandle', [intc(h)])
+      .endNode();
+    w.endNode(); // cpu@h
+  }
   w.endNode(); // cpus
 
   w.beginNode('soc').prop('#address-cells', [2]).prop('#size-cells', [2]).prop('compatible', 'simple-bus').prop('ranges');
@@ -77,12 +83,14 @@ export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
   w.beginNode('poweroff').prop('compatible', 'syscon-poweroff').prop('regmap', [TEST]).prop('offset', [0]).prop('value', [0x5555]).endNode();
   w.beginNode('reboot').prop('compatible', 'syscon-reboot').prop('regmap', [TEST]).prop('offset', [0]).prop('value', [0x7777]).endNode();
 
-  // Interrupt numbers on the hart's local controller: 3 = M software, 7 = M timer,
-  // 9 = S external, 11 = M external.
+  // Interrupt numbers on a hart's local controller: 3 = M software, 7 = M timer,
+  // 9 = S external, 11 = M external. The CLINT and the PLIC list every hart in order, so
+  // PLIC context 2h is hart h's M-mode and 2h + 1 its S-mode, as QEMU's virt numbers them.
+  const perHart = (a: number, b: number) => Array.from({ length: harts }, (_, h) => [intc(h), a, intc(h), b]).flat();
   w.beginNode(`clint@${unitAddress(CLINT_BASE)}`)
     .prop('compatible', ['sifive,clint0', 'riscv,clint0'])
     .prop('reg', c64(CLINT_BASE, CLINT_SIZE))
-    .prop('interrupts-extended', [CPU_INTC, 3, CPU_INTC, 7])
+    .prop('interrupts-extended', perHart(3, 7))
     .endNode();
   w.beginNode(`plic@${unitAddress(PLIC_BASE)}`)
     .prop('compatible', ['sifive,plic-1.0.0', 'riscv,plic0'])
@@ -90,7 +98,7 @@ export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
     .prop('#address-cells', [0])
     .prop('#interrupt-cells', [1])
     .prop('interrupt-controller')
-    .prop('interrupts-extended', [CPU_INTC, 11, CPU_INTC, 9])
+    .prop('interrupts-extended', perHart(11, 9))
     .prop('riscv,ndev', [PLIC_NDEV])
     .prop('phandle', [PLIC])
     .endNode();

@@ -20,6 +20,8 @@ export interface QemuResult {
 export interface QemuOptions {
   /** Kill QEMU after this long (a program that never powers off). Default 60 s. */
   timeoutMs?: number;
+  /** Harts (-smp), default 1. */
+  harts?: number;
 }
 
 export const QEMU = 'qemu-system-riscv64';
@@ -31,6 +33,7 @@ export function runQemu(elfPath: string, opts: QemuOptions = {}): Promise<QemuRe
   const dir = mkdtempSync(join(tmpdir(), 'romvisor-qemu-'));
   const uartFile = join(dir, 'uart');
   const args = ['-M', 'virt', '-bios', 'none', '-display', 'none', '-serial', `file:${uartFile}`, '-monitor', 'none', '-kernel', elfPath];
+  if (opts.harts !== undefined) args.push('-smp', String(opts.harts));
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const child = spawn(QEMU, args, { stdio: ['ignore', 'pipe', 'pipe'] });

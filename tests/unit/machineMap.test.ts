@@ -90,6 +90,10 @@ describe('the linear-memory layout', () => {
     { name: 'PLIC priorities', base: BigInt(L.PLIC_PRIORITY_OFFSET), size: BigInt(map.PLIC_SOURCES * 4) },
     { name: 'pmpaddr', base: BigInt(L.PMP_ADDR_OFFSET), size: 16n * 8n },
     { name: 'trigger CSRs', base: BigInt(L.TRIGGER_CSR_OFFSET), size: BigInt(L.TRIGGER_CSR_SIZE) },
+    { name: 'PLIC contexts', base: BigInt(L.PLIC_CONTEXT_STATE_OFFSET), size: BigInt(L.PLIC_CONTEXT_STATE_SIZE) },
+    { name: 'PLIC lines per hart', base: BigInt(L.PLIC_HART_MIP_OFFSET), size: BigInt(L.PLIC_HART_MIP_SIZE) },
+    { name: 'CLINT per hart', base: BigInt(L.CLINT_STATE_OFFSET), size: BigInt(L.CLINT_STATE_SIZE) },
+    { name: 'hart save areas', base: BigInt(L.HART_SAVE_OFFSET), size: BigInt(L.HART_SAVE_SIZE * L.HART_SAVE_COUNT) },
     { name: 'decoded triggers', base: BigInt(L.TRIGGER_DECODED_OFFSET), size: BigInt(L.TRIGGER_DECODED_SIZE) },
     { name: 'boot stages', base: BigInt(L.STAGE_OFFSET), size: BigInt(L.STAGE_COUNT * 8) },
     { name: 'trap counters', base: BigInt(L.TRAP_COUNT_OFFSET), size: 32n * 8n },
@@ -112,6 +116,10 @@ describe('the linear-memory layout', () => {
   it('has the boot stages and the TLB sizes its readers assume', () => {
     assert.ok(Object.keys(map.BootStageId).length / 2 <= L.STAGE_COUNT, 'every BootStageId has a slot');
     assert.equal(L.TLB_SIZE, L.TLB_ENTRIES * L.TLB_ENTRY_SIZE);
+    assert.equal(L.FREGS_OFFSET, L.REGS_OFFSET + 256, 'a hart switch copies both register files at once');
+    assert.ok(L.HART_SAVE_COUNT >= map.SMP_MAX_HARTS, 'a save area for every hart');
+    assert.equal(L.PLIC_CONTEXT_STATE_SIZE, map.SMP_MAX_HARTS * map.PLIC_CONTEXTS_PER_HART * 12);
+    assert.equal(L.CLINT_STATE_SIZE, map.SMP_MAX_HARTS * 12);
     assert.equal(L.TLB_ENTRIES & (L.TLB_ENTRIES - 1), 0, 'TLB_ENTRIES is a power of two');
     assert.equal(L.TRAP_LOG_ENTRIES & (L.TRAP_LOG_ENTRIES - 1), 0, 'TRAP_LOG_ENTRIES is a power of two');
   });

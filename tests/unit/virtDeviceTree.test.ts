@@ -30,6 +30,28 @@ describe('the generated device tree', () => {
     assert.match(dts, /compatible = "syscon-poweroff"/);
   });
 
+  it('lists every hart with its interrupt controller, and the CLINT and PLIC lines of each in hart order', () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'romvisor-fdt-')), 'smp.dtb');
+    writeFileSync(file, buildVirtDeviceTree({ ramBase: 0x8000_0000n, ramBytes: 128n << 20n, bootargs: '', timebaseHz: 10_000_000, harts: 3 }));
+    const dts = execFileSync('dtc', ['-I', 'dtb', '-O', 'dts', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const phandles: number[] = [];
+    for (let h = 0; h < 3; h++) {
+      const cpu = new RegExp(`cpu@${h} \\{.*?reg = <0x0?${h}>.*?interrupt-controller \\{[^}]*phandle = <(0x[0-9a-f]+)>`, 's').exec(dts);
+      assert.ok(cpu, `cpu@${h} with its interrupt controller`);
+      phandles.push(Number(cpu[1]));
+    }
+    assert.doesNotMatch(dts, /cpu@3/);
+    assert.equal(new Set(phandles).size, 3, 'one controller per hart');
+    const cells = (node: string) => {
+      const m = new RegExp(`${node}@[0-9a-f]+ \\{[^}]*interrupts-extended = <([^>]*)>`, 's').exec(dts);
+      assert.ok(m, `${node} has interrupts-extended`);
+      return m[1].trim().split(/\s+/).map(Number);
+    };
+    // QEMU virt's order: context 2h = hart h's M-mode (11), 2h + 1 = its S-mode (9).
+    assert.deepEqual(cells('plic'), phandles.flatMap((p) => [p, 11, p, 9]));
+    assert.deepEqual(cells('clint'), phandles.flatMap((p) => [p, 3, p, 7]));
+  });
+
   it('starts with the FDT magic and a version-17 header', () => {
     const dv = new DataView(dtb.buffer, dtb.byteOffset);
     assert.equal(dv.getUint32(0), 0xd00dfeed);

@@ -8,7 +8,7 @@ import {
   SSTATUS_VISIBLE,
   cycleDelta, frm, icount, instretDelta, mcause, mcounteren, mcountinhibit, medeleg,
   menvcfg, mepc, mideleg, mie, mip, mscratch, mstatus, mtval, mtvec, pmpcfg0, pmpcfg2,
-  priv, satp, scause, scounteren, senvcfg, sepc, sscratch, stimecmp, stval, stvec,
+  priv, satp, scause, scounteren, senvcfg, sepc, sscratch, stimecmp, stval, stvec, currentHart,
   ENVCFG_FIOM, MENVCFG_STCE, MIP_STIP,
 } from './state';
 import { SATP_MODE_BARE, SATP_MODE_SHIFT, SATP_MODE_SV39, SATP_PPN_MASK, tlbFlush } from './mmu';
@@ -159,10 +159,10 @@ export function csrRead(csr: u32): u64 {
     case CSR_CYCLE: return counterAllowed(csr) ? icount + cycleDelta : illegal();
     case CSR_TIME: return counterAllowed(csr) ? mtime() : illegal();
     case CSR_INSTRET: return counterAllowed(csr) ? icount + instretDelta : illegal();
+    case CSR_MHARTID: return <u64>currentHart;
     case CSR_MVENDORID:
     case CSR_MARCHID:
     case CSR_MIMPID:
-    case CSR_MHARTID:
     case CSR_MCONFIGPTR:
       return 0;
   }

@@ -82,6 +82,11 @@ export const MISA_VALUE: u64 = (<u64>2 << 62) | 0x14112d;
 
 // --- the hart ---------------------------------------------------------------------------
 
+/** Harts this machine has (1..SMP_MAX_HARTS) and the one whose state is live (mhartid);
+ *  cpu/harts.ts switches them. Here, below every device, so the CLINT and PLIC can index by hart. */
+export let hartCount: u32 = 1;
+export let currentHart: u32 = 0;
+
 export let pc: u64 = 0;
 export let priv: u32 = PRV_M;
 

@@ -1,12 +1,18 @@
-// CLINT (SiFive core-local interruptor) at CLINT_BASE (machineMap.ts): msip, mtimecmp, mtime,
-// for hart 0 (the register offsets for N harts are in machineMap.ts).
+// CLINT (SiFive core-local interruptor) at CLINT_BASE (machineMap.ts): per hart an msip word
+// and an mtimecmp (CLINT_STATE_OFFSET), and one mtime. The live hart's mtimecmp is also in
+// `mtimecmp` and its msip in mip.MSIP, where the run loop reads them; clintSwitchHart moves
+// them when cpu/harts.ts switches harts.
 //
 // mtime is derived from the instruction count, so that timer interrupts land on exact
 // instruction boundaries: mtime = mtimeBias + icount / INSNS_PER_TICK. In deterministic
 // mode the host never touches the bias; in realtime mode it moves the bias forward to the
 // host clock before each run() (see setRealtime in machine.ts).
-import { icount, menvcfg, mip, MENVCFG_STCE, MIP_MSIP, MIP_MTIP, MIP_STIP, stimecmp } from '../cpu/state';
-import { CLINT_MSIP, CLINT_MTIME, CLINT_MTIMECMP, INSNS_PER_TICK } from '../machineMap';
+import { currentHart, hartCount, icount, menvcfg, mip, MENVCFG_STCE, MIP_MSIP, MIP_MTIP, MIP_STIP, stimecmp } from '../cpu/state';
+import { CLINT_STATE_OFFSET } from '../layout';
+import {
+  CLINT_MSIP, CLINT_MSIP_STRIDE, CLINT_MTIME, CLINT_MTIMECMP, CLINT_MTIMECMP_STRIDE, INSNS_PER_TICK,
+} from '../machineMap';
+import { SMP_MAX_HARTS } from '../machineMap';
 
 
 const MSIP: u32 = CLINT_MSIP;
@@ -14,7 +20,50 @@ const MTIMECMP: u32 = CLINT_MTIMECMP;
 const MTIME: u32 = CLINT_MTIME;
 
 export let mtimeBias: u64 = 0;
+/** The live hart's mtimecmp (its slot in the table is stale while it runs). */
 export let mtimecmp: u64 = <u64>-1;
+
+const MSIP_TABLE: u32 = CLINT_STATE_OFFSET + SMP_MAX_HARTS * 8;
+
+/** mtimecmp of hart h. */
+export function hartMtimecmp(h: u32): u64 {
+  return h == currentHart ? mtimecmp : load<u64>(CLINT_STATE_OFFSET + (h << 3));
+}
+
+function setHartMtimecmp(h: u32, v: u64): void {
+  if (h == currentHart) mtimecmp = v;
+  else store<u64>(CLINT_STATE_OFFSET + (h << 3), v);
+}
+
+/** msip of hart h (an IPI waiting for it). */
+export function hartMsip(h: u32): bool {
+  return load<u32>(MSIP_TABLE + (h << 2)) != 0;
+}
+
+function setHartMsip(h: u32, on: bool): void {
+  store<u32>(MSIP_TABLE + (h << 2), on ? 1 : 0);
+  if (h != currentHart) return;
+  if (on) mip |= MIP_MSIP;
+  else mip &= ~MIP_MSIP;
+}
+
+/** The live hart changes from `from` to `to` (cpu/harts.ts; currentHart is already `to`). */
+export function clintSwitchHart(from: u32, to: u32): void {
+  store<u64>(CLINT_STATE_OFFSET + (from << 3), mtimecmp);
+  mtimecmp = load<u64>(CLINT_STATE_OFFSET + (to << 3));
+  if (hartMsip(to)) mip |= MIP_MSIP;
+  else mip &= ~MIP_MSIP;
+}
+
+/** Power-on: no timer armed, no IPI, on any hart. */
+export function clintReset(): void {
+  mtimeBias = 0;
+  mtimecmp = <u64>-1;
+  for (let h: u32 = 0; h < SMP_MAX_HARTS; h++) {
+    store<u64>(CLINT_STATE_OFFSET + (h << 3), <u64>-1);
+    store<u32>(MSIP_TABLE + (h << 2), 0);
+  }
+}
 
 export function mtime(): u64 {
   return mtimeBias + icount / INSNS_PER_TICK;
@@ -48,10 +97,9 @@ export function updateStip(): void {
   else mip &= ~MIP_STIP;
 }
 
-/** Instructions to execute before mtime reaches the next timer deadline (0 when it already has). */
-export function insnsUntilTimer(): u64 {
+/** Instructions to execute before mtime reaches `deadline` (0 when it already has). */
+export function insnsUntil(deadline: u64): u64 {
   const now = mtime();
-  const deadline = timerDeadline();
   if (now >= deadline) return 0;
   const ticks = deadline - now;
   if (ticks > (<u64>-1) / (INSNS_PER_TICK * 2)) return <u64>-1 >> 1;
@@ -59,10 +107,21 @@ export function insnsUntilTimer(): u64 {
   return ticks * INSNS_PER_TICK - icount % INSNS_PER_TICK;
 }
 
+/** Instructions to execute before mtime reaches the live hart's next timer deadline. */
+export function insnsUntilTimer(): u64 {
+  return insnsUntil(timerDeadline());
+}
+
 export function clintRead(offset: u32, size: u32): u64 {
-  if (offset == MSIP) return (mip & MIP_MSIP) != 0 ? 1 : 0;
-  if (offset >= MTIMECMP && offset < MTIMECMP + 8) {
-    return size == 8 ? mtimecmp : (mtimecmp >> (<u64>(offset - MTIMECMP) * 8)) & 0xffffffff;
+  if (offset < MSIP + hartCount * CLINT_MSIP_STRIDE) {
+    if ((offset & (CLINT_MSIP_STRIDE - 1)) != 0) return 0;
+    return hartMsip((offset - MSIP) / CLINT_MSIP_STRIDE) ? 1 : 0;
+  }
+  if (offset >= MTIMECMP && offset < MTIMECMP + hartCount * CLINT_MTIMECMP_STRIDE) {
+    const h = (offset - MTIMECMP) / CLINT_MTIMECMP_STRIDE;
+    const cmp = hartMtimecmp(h);
+    const byte = (offset - MTIMECMP) % CLINT_MTIMECMP_STRIDE;
+    return size == 8 ? cmp : (cmp >> (<u64>byte * 8)) & 0xffffffff;
   }
   if (offset >= MTIME && offset < MTIME + 8) {
     const t = mtime();
@@ -77,11 +136,13 @@ function merge32(old: u64, byteOffset: u32, value: u64): u64 {
 }
 
 export function clintWrite(offset: u32, size: u32, value: u64): void {
-  if (offset == MSIP) {
-    if (value & 1) mip |= MIP_MSIP;
-    else mip &= ~MIP_MSIP;
-  } else if (offset >= MTIMECMP && offset < MTIMECMP + 8) {
-    mtimecmp = size == 8 ? value : merge32(mtimecmp, offset - MTIMECMP, value);
+  if (offset < MSIP + hartCount * CLINT_MSIP_STRIDE) {
+    // An IPI: another hart sees it when it next runs (cpu/harts.ts), or wakes for it.
+    if ((offset & (CLINT_MSIP_STRIDE - 1)) == 0) setHartMsip((offset - MSIP) / CLINT_MSIP_STRIDE, (value & 1) != 0);
+  } else if (offset >= MTIMECMP && offset < MTIMECMP + hartCount * CLINT_MTIMECMP_STRIDE) {
+    const h = (offset - MTIMECMP) / CLINT_MTIMECMP_STRIDE;
+    const byte = (offset - MTIMECMP) % CLINT_MTIMECMP_STRIDE;
+    setHartMtimecmp(h, size == 8 ? value : merge32(hartMtimecmp(h), byte, value));
   } else if (offset >= MTIME && offset < MTIME + 8) {
     setMtime(size == 8 ? value : merge32(mtime(), offset - MTIME, value));
   }

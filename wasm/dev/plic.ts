@@ -1,10 +1,12 @@
 // PLIC at PLIC_BASE, laid out as QEMU virt's (machineMap.ts): sources 1..63 (virtio from
-// VIRTIO_IRQ, UART at UART_IRQ), two contexts for hart 0: context 0 = M-mode (MEIP),
-// context 1 = S-mode (SEIP). The contexts of further harts decode but read as zero.
+// VIRTIO_IRQ, UART at UART_IRQ), two contexts per hart: context 2h = hart h's M-mode
+// (MEIP), 2h + 1 = its S-mode (SEIP). Contexts past the last hart decode but read as zero.
+// Each hart's lines are kept (PLIC_HART_MIP_OFFSET); `plicMip` is the live hart's.
 // Sources are level-triggered: a claimed source is not pending again until completed,
 // and a completed source whose line is still high becomes pending again.
-import { MIP_MEIP, MIP_SEIP } from '../cpu/state';
-import { PLIC_PRIORITY_OFFSET } from '../layout';
+import { currentHart, hartCount, MIP_MEIP, MIP_SEIP } from '../cpu/state';
+import { PLIC_CONTEXT_STATE_OFFSET, PLIC_HART_MIP_OFFSET, PLIC_PRIORITY_OFFSET } from '../layout';
+import { PLIC_CONTEXTS_PER_HART, SMP_MAX_HARTS } from '../machineMap';
 import {
   PLIC_CONTEXT, PLIC_CONTEXT_STRIDE, PLIC_ENABLE, PLIC_ENABLE_STRIDE, PLIC_PENDING, PLIC_PRIORITY,
   PLIC_SOURCES,
@@ -21,10 +23,16 @@ const CONTEXT_STRIDE: u32 = PLIC_CONTEXT_STRIDE;
 let levels: u64 = 0;
 let pending: u64 = 0;
 let claimed: u64 = 0;
-let enableM: u64 = 0;
-let enableS: u64 = 0;
-let thresholdM: u32 = 0;
-let thresholdS: u32 = 0;
+const MAX_CONTEXTS: u32 = SMP_MAX_HARTS * PLIC_CONTEXTS_PER_HART;
+// Per context: the enable bits (u64) at PLIC_CONTEXT_STATE_OFFSET, then the thresholds (u32).
+const THRESHOLD_OFFSET: u32 = PLIC_CONTEXT_STATE_OFFSET + MAX_CONTEXTS * 8;
+
+@inline function enableOf(ctx: u32): u64 {
+  return load<u64>(PLIC_CONTEXT_STATE_OFFSET + (ctx << 3));
+}
+@inline function thresholdOf(ctx: u32): u32 {
+  return load<u32>(THRESHOLD_OFFSET + (ctx << 2));
+}
 // Source priorities live in linear memory (u32 each); 3 bits are implemented (WARL).
 @inline function getPriority(id: u32): u32 {
   return load<u32>(PLIC_PRIORITY_OFFSET + (id << 2));
@@ -50,9 +58,29 @@ function best(enable: u64, threshold: u32): u32 {
 }
 
 function update(): void {
-  plicMip = 0;
-  if (best(enableM, thresholdM) != 0) plicMip |= MIP_MEIP;
-  if (best(enableS, thresholdS) != 0) plicMip |= MIP_SEIP;
+  for (let h: u32 = 0; h < hartCount; h++) {
+    let lines: u64 = 0;
+    const m = h * PLIC_CONTEXTS_PER_HART;
+    if (best(enableOf(m), thresholdOf(m)) != 0) lines |= MIP_MEIP;
+    if (best(enableOf(m + 1), thresholdOf(m + 1)) != 0) lines |= MIP_SEIP;
+    store<u64>(PLIC_HART_MIP_OFFSET + (h << 3), lines);
+  }
+  plicMip = load<u64>(PLIC_HART_MIP_OFFSET + (currentHart << 3));
+}
+
+/** Hart h's external-interrupt lines (MEIP, SEIP). */
+export function plicHartMip(h: u32): u64 {
+  return load<u64>(PLIC_HART_MIP_OFFSET + (h << 3));
+}
+
+/** The live hart changed (cpu/harts.ts): its lines become `plicMip`. */
+export function plicSwitchHart(): void {
+  plicMip = plicHartMip(currentHart);
+}
+
+/** Contexts that exist: two per hart. */
+@inline function contexts(): u32 {
+  return hartCount * PLIC_CONTEXTS_PER_HART;
 }
 
 /** A device raises (level = true) or lowers its interrupt line. */
@@ -69,8 +97,8 @@ export function plicSetLevel(irq: u32, level: bool): void {
   update();
 }
 
-function claim(enable: u64, threshold: u32): u32 {
-  const id = best(enable, threshold);
+function claim(ctx: u32): u32 {
+  const id = best(enableOf(ctx), thresholdOf(ctx));
   if (id != 0) {
     const bit = <u64>1 << id;
     pending &= ~bit;
@@ -100,16 +128,13 @@ export function plicRead(offset: u32): u32 {
   if (offset < CONTEXT_BASE) {
     const ctx = (offset - ENABLE_BASE) / ENABLE_STRIDE;
     const word = ((offset - ENABLE_BASE) % ENABLE_STRIDE) >> 2;
-    if (word >= 2) return 0;
-    if (ctx == 0) return <u32>(enableM >> (<u64>word * 32));
-    if (ctx == 1) return <u32>(enableS >> (<u64>word * 32));
-    return 0;
+    if (word >= 2 || ctx >= contexts()) return 0;
+    return <u32>(enableOf(ctx) >> (<u64>word * 32));
   }
   const ctx = (offset - CONTEXT_BASE) / CONTEXT_STRIDE;
   const reg = (offset - CONTEXT_BASE) % CONTEXT_STRIDE;
-  if (ctx == 0) return reg == 0 ? thresholdM : reg == 4 ? claim(enableM, thresholdM) : 0;
-  if (ctx == 1) return reg == 0 ? thresholdS : reg == 4 ? claim(enableS, thresholdS) : 0;
-  return 0;
+  if (ctx >= contexts()) return 0;
+  return reg == 0 ? thresholdOf(ctx) : reg == 4 ? claim(ctx) : 0;
 }
 
 export function plicWrite(offset: u32, value: u32): void {
@@ -123,24 +148,23 @@ export function plicWrite(offset: u32, value: u32): void {
   if (offset < CONTEXT_BASE) {
     const ctx = (offset - ENABLE_BASE) / ENABLE_STRIDE;
     const word = ((offset - ENABLE_BASE) % ENABLE_STRIDE) >> 2;
-    if (word >= 2) return;
+    if (word >= 2 || ctx >= contexts()) return;
     const shift = <u64>word * 32;
     const mask = <u64>0xffffffff << shift;
     // Source 0 does not exist: its enable bit is hardwired to zero.
     const bits = ((<u64>value << shift) & mask) & ~<u64>1;
-    if (ctx == 0) enableM = (enableM & ~mask) | bits;
-    else if (ctx == 1) enableS = (enableS & ~mask) | bits;
+    store<u64>(PLIC_CONTEXT_STATE_OFFSET + (ctx << 3), (enableOf(ctx) & ~mask) | bits);
     update();
     return;
   }
   const ctx = (offset - CONTEXT_BASE) / CONTEXT_STRIDE;
   const reg = (offset - CONTEXT_BASE) % CONTEXT_STRIDE;
+  if (ctx >= contexts()) return;
   if (reg == 0) {
-    if (ctx == 0) thresholdM = value & 7;
-    else if (ctx == 1) thresholdS = value & 7;
+    store<u32>(THRESHOLD_OFFSET + (ctx << 2), value & 7);
     update();
   } else if (reg == 4) {
-    if (ctx < 2) complete(value);
+    complete(value);
   }
 }
 
@@ -148,10 +172,8 @@ export function plicReset(): void {
   levels = 0;
   pending = 0;
   claimed = 0;
-  enableM = 0;
-  enableS = 0;
-  thresholdM = 0;
-  thresholdS = 0;
+  memory.fill(PLIC_CONTEXT_STATE_OFFSET, 0, MAX_CONTEXTS * 12);
+  memory.fill(PLIC_HART_MIP_OFFSET, 0, SMP_MAX_HARTS * 8);
   memory.fill(PLIC_PRIORITY_OFFSET, 0, SOURCES * 4);
   plicMip = 0;
 }
