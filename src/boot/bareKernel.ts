@@ -37,7 +37,7 @@ export function bareKernelFdtAddress(ramBytes: number): bigint {
 
 /** Loads the ELF and the device tree into a fresh core and points the hart at the reset ROM. */
 export function loadBareKernel(core: Core, elf: ElfImage, opts: BareKernelOptions = {}): bigint {
-  const fdt = buildVirtDeviceTree({ ramBase: RAM_BASE, ramBytes: BigInt(core.ramBytes), bootargs: opts.bootargs ?? '', timebaseHz: core.timebaseHz });
+  const fdt = buildVirtDeviceTree({ ramBase: RAM_BASE, ramBytes: BigInt(core.ramBytes), bootargs: opts.bootargs ?? '', timebaseHz: core.timebaseHz, harts: core.harts });
   const fdtAt = bareKernelFdtAddress(core.ramBytes);
   if (fdtAt < RAM_BASE) throw new BootError('ram-too-small', `memory: ${core.ramBytes >> 20} MiB leaves no room for the device tree`);
   const fdtEnd = fdtAt + BigInt(fdt.length);
@@ -56,7 +56,8 @@ export function loadBareKernel(core: Core, elf: ElfImage, opts: BareKernelOption
   const rom = buildResetRom({ firmwareAddr: RAM_BASE, fdtAddr: fdtAt, nextAddr: elf.entry });
   core.rom.fill(0);
   core.rom.set(rom, Number(RESET_ROM_BASE));
-  core.pc = RESET_ROM_BASE;
+  // Every hart starts in the ROM (a0 = its mhartid), as on QEMU's virt.
+  for (let h = 0; h < core.harts; h++) core.setHartPc(h, RESET_ROM_BASE);
   return fdtAt;
 }
 

@@ -21,6 +21,7 @@ import { openApplianceDisk, type ApplianceDisk, type OverlayMode } from '../boot
 import { linuxLoader, MIN_RAM, type LinuxBootImages } from '../boot/linuxBoot.ts';
 import { CodedError } from '../errors/CodedError.ts';
 import { loadCoreModule } from '../machine/coreModule.node.ts';
+import { SMP_MAX_HARTS } from '../machine/Core.ts';
 import { GuestLoop } from '../machine/GuestLoop.ts';
 import { formatCrashReport, guestConsoleOf, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
 import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
@@ -45,16 +46,17 @@ const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS]
        romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz] [--overlay FILE | --snapshot]
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
-                    [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR]
+                    [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR] [--smp N]
        romvisor boot --bios none --kernel KERNEL.elf [--drive FILE[,format=raw|vhd][,readonly]]...
-                    [--mem 128M] [--append "ARGS"] [--snapshot] [--gdb tcp::PORT] [--wait-debugger]
+                    [--mem 128M] [--smp N] [--append "ARGS"] [--snapshot] [--gdb tcp::PORT] [--wait-debugger]
        romvisor boot -machine virt -bios none -kernel KERNEL.elf -m 128M -smp 1 -nographic
                     -global virtio-mmio.force-legacy=false
                     -drive file=fs.img,if=none,format=raw,id=x0
                     -device virtio-blk-device,drive=x0,bus=virtio-mmio-bus.0 [-s] [-S]
 --bios none starts an ELF kernel as QEMU's virt board does: its segments at their
-physical addresses, the hart in M-mode at 0x80000000 with a0 = hartid and a1 = the
-device tree, the UART at 0x10000000. --drive disks go on virtio-mmio (modern, as QEMU
+physical addresses, every hart in M-mode at 0x80000000 with a0 = hartid and a1 = the
+device tree, the UART at 0x10000000. --smp N (1-8, QEMU's -smp) gives the machine N
+harts, interleaved on one core in fixed turns; with Linux, OpenSBI starts the others. --drive disks go on virtio-mmio (modern, as QEMU
 with force-legacy=false) from 0x10001000 (IRQ 1) up, in order; a -device without bus=
 takes the highest free slot, as under QEMU. Raw drives are written in place and
 locked against other runs; --snapshot keeps writes in memory, readonly refuses them.
@@ -259,7 +261,7 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
     }
     const image = builtinAppliance(a.builtin);
     if (!existsSync(image)) throw new BadInput(`${where}: there is no built-in appliance "${a.builtin}" (${image} is missing)`);
-    const argv = [image, '--snapshot', '--mem', `${guest.memoryMiB}M`, '--time', guest.time, ...flags];
+    const argv = [image, '--snapshot', '--mem', `${guest.memoryMiB}M`, '--smp', String(guest.harts ?? 1), '--time', guest.time, ...flags];
     if (guest.cmdline) argv.push('--append', guest.cmdline);
     if (guest.consoleSize) argv.push('--console-size', `${guest.consoleSize.cols}x${guest.consoleSize.rows}`);
     const opts = await parseBootArgs(argv);
@@ -342,10 +344,10 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   if (ramBytes === undefined) throw new BadInput(`--mem "${mem}" is not a size like 256M or 1G`);
   if (ramBytes < minRam) throw new BadInput(`--mem ${mem} is below the minimum of ${minRam >> 20}M`);
   if (ramBytes > MAX_RAM) throw new BadInput(`--mem ${mem} is above the maximum of ${MAX_RAM / 2 ** 20}M`);
+  let harts = 1;
   if (v.smp !== undefined) {
-    const n = Number(v.smp);
-    if (!Number.isInteger(n) || n < 1 || n > 8) throw new BadInput(`--smp "${v.smp}" is not a number of harts from 1 to 8`);
-    if (n > 1) throw new BadInput(`--smp ${n}: this romvisor runs one hart (several harts are not built yet)`);
+    harts = Number(v.smp);
+    if (!Number.isInteger(harts) || harts < 1 || harts > SMP_MAX_HARTS) throw new BadInput(`--smp "${v.smp}" is not a number of harts from 1 to ${SMP_MAX_HARTS}`);
   }
   // The virtio console sits on slot 0 beside Linux, an appliance's disk on the last slot.
   const reserved = bare ? [] : image ? [0, VIRTIO_SLOTS - 1] : [0];
@@ -380,7 +382,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     if (v['console-size'] !== undefined) throw new BadInput('--console-size is for Linux guests; a bare kernel has the UART only');
     const bytes = await read('kernel', v.kernel!, false);
     return {
-      config: { ramBytes, timeMode: time as TimeMode, images: { firmware: new Uint8Array(0), kernel: bytes, bootargs: v.append ?? '' } },
+      config: { ramBytes, harts, timeMode: time as TimeMode, images: { firmware: new Uint8Array(0), kernel: bytes, bootargs: v.append ?? '' } },
       bareKernel: ElfImage.parse(bytes, `--kernel ${v.kernel}`),
       drives,
       snapshot: v.snapshot === true,
@@ -398,6 +400,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   return {
     config: {
       ramBytes,
+      harts,
       timeMode: time as TimeMode,
       console: consoleSize,
       images: { firmware, kernel, initrd, bootargs: v.append ?? DEFAULT_BOOTARGS },

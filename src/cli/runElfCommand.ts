@@ -1,7 +1,8 @@
-/** `romvisor run-elf FILE.elf [--max-insns N] [--trace]` */
+/** `romvisor run-elf FILE.elf [--max-insns N] [--smp N] [--trace]` */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { runBareMetal } from '../boot/bareMetal.ts';
+import { SMP_MAX_HARTS } from '../machine/Core.ts';
 import { CodedError } from '../errors/CodedError.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
 
@@ -11,7 +12,7 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
     args = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { 'max-insns': { type: 'string' }, trace: { type: 'boolean' } },
+      options: { 'max-insns': { type: 'string' }, smp: { type: 'string' }, trace: { type: 'boolean' } },
     });
   } catch (e) {
     io.stderr(`romvisor run-elf: ${(e as Error).message}\n`);
@@ -19,7 +20,7 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
   }
   const [file, ...extra] = args.positionals;
   if (!file || extra.length) {
-    io.stderr('usage: romvisor run-elf FILE.elf [--max-insns N] [--trace]\n');
+    io.stderr('usage: romvisor run-elf FILE.elf [--max-insns N] [--smp N] [--trace]\n');
     return EXIT.badInput;
   }
   let maxInstructions: bigint | undefined;
@@ -30,6 +31,15 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
       return EXIT.badInput;
     }
     maxInstructions = BigInt(max);
+  }
+  let harts: number | undefined;
+  const smp = args.values.smp;
+  if (smp !== undefined) {
+    harts = Number(smp);
+    if (!/^\d+$/.test(smp) || harts < 1 || harts > SMP_MAX_HARTS) {
+      io.stderr(`romvisor run-elf: --smp "${smp}" is not a number of harts from 1 to ${SMP_MAX_HARTS}\n`);
+      return EXIT.badInput;
+    }
   }
   let bytes: Uint8Array;
   try {
@@ -42,6 +52,7 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
     const trace = args.values.trace;
     const result = await runBareMetal(bytes, {
       maxInstructions,
+      harts,
       onConsole: (b) => io.stdout(Buffer.from(b).toString('latin1')),
       chunk: trace ? 1 : undefined,
       trace: trace

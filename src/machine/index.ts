@@ -2,7 +2,7 @@
 // physical map and the device tree. Node-only pieces (reading core.wasm from disk) are in
 // ./node.ts, so the browser bundle never imports `fs`. Modules inside src/machine/ import
 // each other directly, never this file.
-export { Core, BOOT_STAGES, HOST_TRIGGERS, RAM_BASE, StopReason, type BootStage, type HostTrigger, type CoreExports, type CoreOptions, type MmioHandler, type TrapRecord } from './Core.ts';
+export { Core, BOOT_STAGES, HOST_TRIGGERS, RAM_BASE, SMP_MAX_HARTS, StopReason, type BootStage, type HartState, type HostTrigger, type CoreExports, type CoreOptions, type MmioHandler, type TrapRecord } from './Core.ts';
 export type { GuestLoader } from './GuestLoader.ts';
 export { Vm, formatCrashReport, type CrashReport, type RunOptions, type RunOutcome, type VmConfig, type VmDisk } from './Vm.ts';
 export { GuestLoop } from './GuestLoop.ts';

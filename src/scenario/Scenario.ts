@@ -12,6 +12,7 @@
  *     "guests": [{
  *       "appliance": { "builtin": "base" },     or { "url", "sha256" } or { "local" }
  *       "memoryMiB": 128,
+ *       "harts": 2,                             1..8 (default 1)
  *       "cmdline": "loglevel=8",                appended to the appliance's command line
  *       "time": "deterministic",
  *       "consoleSize": { "cols": 80, "rows": 24 }, the guest console's size (optional)
@@ -43,6 +44,8 @@ export type ApplianceRef =
 export interface ScenarioGuest {
   appliance: ApplianceRef;
   memoryMiB: number;
+  /** Harts of the guest's machine (QEMU's -smp); absent means 1. */
+  harts?: number;
   /** Extra kernel arguments, appended after the appliance's own command line. */
   cmdline: string;
   time: TimeMode;
@@ -91,6 +94,7 @@ export const GUEST_DEFAULTS = { memoryMiB: 128, cmdline: '', time: 'realtime' } 
 export const SCENARIO_LIMITS = {
   guests: 4,
   memoryMiB: { min: 64, max: 2048 },
+  harts: { min: 1, max: 8 },
   titleChars: 120,
   notesChars: 4000,
   cmdlineChars: 1024,

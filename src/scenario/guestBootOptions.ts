@@ -10,6 +10,7 @@ import type { ApplianceRef, ScenarioGuest } from './Scenario.ts';
 export interface GuestBootOptions {
   appliance: ApplianceRef;
   ramBytes: number;
+  harts: number;
   timeMode: TimeMode;
   /** The appliance's command line, then the scenario's extra arguments (later ones win in Linux). */
   bootargs: string;
@@ -22,6 +23,7 @@ export function guestBootOptions(guest: ScenarioGuest, applianceBootargs: string
   const opts: GuestBootOptions = {
     appliance: guest.appliance,
     ramBytes: guest.memoryMiB * 2 ** 20,
+    harts: guest.harts ?? 1,
     timeMode: guest.time,
     bootargs: [applianceBootargs.trim(), guest.cmdline.trim()].filter((s) => s !== '').join(' '),
   };

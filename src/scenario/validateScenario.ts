@@ -21,7 +21,7 @@ import { ScenarioError } from './ScenarioError.ts';
 import { checkTrapLogFilter } from '../inspect/trapLogFilter.ts';
 
 const SCENARIO_FIELDS = ['version', 'title', 'notes', 'view', 'guests'];
-const GUEST_FIELDS = ['appliance', 'memoryMiB', 'cmdline', 'time', 'consoleSize', 'script'];
+const GUEST_FIELDS = ['appliance', 'memoryMiB', 'harts', 'cmdline', 'time', 'consoleSize', 'script'];
 /** Hosts a plain-http appliance URL may name: a developer serving images from their own machine. */
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1'];
 const MAX_PROBLEM_CHARS = 300;
@@ -198,6 +198,11 @@ function checkGuest(v: unknown, path: string, add: Problems['add']): ScenarioGue
   checkUnknownFields(g, path, GUEST_FIELDS, 'a guest', fail);
   const appliance = checkAppliance(own(g, 'appliance'), `${path}.appliance`, fail);
   const memoryMiB = optional(own(g, 'memoryMiB'), (m) => checkMemory(m, `${path}.memoryMiB`, fail)) ?? GUEST_DEFAULTS.memoryMiB;
+  const harts = optional(own(g, 'harts'), (h) => {
+    const { min, max } = SCENARIO_LIMITS.harts;
+    if (typeof h === 'number' && Number.isInteger(h) && h >= min && h <= max) return h;
+    return fail(`${path}.harts`, `must be a whole number of harts from ${min} to ${max}, got ${describeValue(h)}`);
+  });
   const cmdline = optional(own(g, 'cmdline'), (c) => checkCmdline(c, `${path}.cmdline`, fail)) ?? GUEST_DEFAULTS.cmdline;
   const time = optional(own(g, 'time'), (t) => {
     if (typeof t === 'string' && (TIME_MODES as readonly string[]).includes(t)) return t as ScenarioGuest['time'];
@@ -207,6 +212,7 @@ function checkGuest(v: unknown, path: string, add: Problems['add']): ScenarioGue
   const script: ConsoleStep[] | undefined = optional(own(g, 'script'), (s) => checkConsoleScript(s, `${path}.script`, fail));
   if (!ok || appliance === undefined) return undefined;
   const guest: ScenarioGuest = { appliance, memoryMiB, cmdline, time };
+  if (harts !== undefined) guest.harts = harts;
   if (consoleSize !== undefined) guest.consoleSize = consoleSize;
   if (script !== undefined) guest.script = script;
   return guest;

@@ -152,7 +152,7 @@ describe('the core decoder agrees with the disassembler', () => {
     const ram = 1 << 20;
     const needed = core.RAM_OFFSET.value + ram + core.RAM_GUARD.value;
     memory.grow(Math.ceil(needed / 65536) - memory.buffer.byteLength / 65536);
-    core.init(BigInt(ram)); // builds the compressed expansion table
+    core.init(BigInt(ram), 1); // builds the compressed expansion table
   });
 
   it('on 32-bit encodings of every major opcode and encoding class', () => {

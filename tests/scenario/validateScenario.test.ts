@@ -154,7 +154,7 @@ describe('guests', () => {
 
   it('are objects with known fields', () => {
     problems(scenario({}, [guest(), 'base']), ['guests[1]: must be an object, got "base"']);
-    guestProblem({ memory: 128 }, 'guests[0].memory: is not a field of a guest (fields: appliance, memoryMiB, cmdline, time, consoleSize, script)');
+    guestProblem({ memory: 128 }, 'guests[0].memory: is not a field of a guest (fields: appliance, memoryMiB, harts, cmdline, time, consoleSize, script)');
   });
 
   it('may fix the console size: whole columns 20..1000 and rows 5..1000', () => {
@@ -165,6 +165,14 @@ describe('guests', () => {
     guestProblem({ consoleSize: { cols: 80, rows: 2.5 } }, 'guests[0].consoleSize.rows: must be a whole number, got 2.5');
     guestProblem({ consoleSize: { cols: 80 } }, 'guests[0].consoleSize.rows: is missing');
     guestProblem({ consoleSize: { cols: 80, rows: 24, x: 1 } }, /^guests\[0\]\.consoleSize\.x: is not a field of a console size/);
+  });
+
+  it('may have 1 to 8 harts (absent: one)', () => {
+    assert.equal(validateScenario(scenario({}, [guest({ harts: 4 })])).guests[0]!.harts, 4);
+    assert.equal(validateScenario(scenario({}, [guest()])).guests[0]!.harts, undefined);
+    guestProblem({ harts: 0 }, 'guests[0].harts: must be a whole number of harts from 1 to 8, got 0');
+    guestProblem({ harts: 9 }, 'guests[0].harts: must be a whole number of harts from 1 to 8, got 9');
+    guestProblem({ harts: 1.5 }, 'guests[0].harts: must be a whole number of harts from 1 to 8, got 1.5');
   });
 
   it('have memory in whole MiB between 64 and 2048', () => {
@@ -242,7 +250,7 @@ describe('hostile JSON', () => {
     assert.deepEqual(e.problems, [
       '__proto__: is not a field of a scenario (fields: version, title, notes, view, guests)',
       'constructor: is not a field of a scenario (fields: version, title, notes, view, guests)',
-      'guests[0].__proto__: is not a field of a guest (fields: appliance, memoryMiB, cmdline, time, consoleSize, script)',
+      'guests[0].__proto__: is not a field of a guest (fields: appliance, memoryMiB, harts, cmdline, time, consoleSize, script)',
       'guests[0].appliance.__proto__: is not a field of a "builtin" appliance (fields: builtin)',
     ]);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
