@@ -8,5 +8,6 @@ import { linuxBootGroup } from './linuxBoot.ts';
 import { pageGroup } from './page.ts';
 import { scenarioDecodeGroup } from './scenarioDecode.ts';
 import { share9pGroup } from './share9p.ts';
+import { smpBootGroup } from './smpBoot.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, diskGroup, share9pGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, smpBootGroup, diskGroup, share9pGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];

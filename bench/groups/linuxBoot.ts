@@ -15,18 +15,19 @@ const MEMORY = '256M';
 const RAM_BYTES = 256 << 20;
 const TIMEOUT_MS = 120_000;
 
-interface Boot {
+export interface Boot {
   seconds: number;
   instructions?: bigint;
   ok: boolean;
   note?: string;
 }
 
-async function bootRomvisor(timeMode: TimeMode): Promise<Boot> {
+/** Boots the built-in images on romvisor to the prompt; `harts` as --smp. */
+export async function bootRomvisor(timeMode: TimeMode, harts = 1): Promise<Boot> {
   const images = await builtinInitramfsImages();
   const module = await loadCoreModule();
   const start = performance.now();
-  const vm = await Vm.create(module, { ramBytes: RAM_BYTES, timeMode, boot: linuxLoader(images) });
+  const vm = await Vm.create(module, { ramBytes: RAM_BYTES, harts, timeMode, boot: linuxLoader(images) });
   let text = '';
   vm.onConsole((b) => {
     text += Buffer.from(b).toString('latin1');
@@ -48,25 +49,33 @@ export function qemuInitramfsArgs(kernelPath: string, memory = MEMORY): string[]
   return ['-M', 'virt', '-m', memory, '-bios', BUILTIN.firmware, '-kernel', kernelPath, '-initrd', BUILTIN.initrd, '-append', DEFAULT_BOOTARGS];
 }
 
+/** Best of three runs, to keep one-off scheduling noise on a shared machine out. */
+export async function bestOfThree(f: () => Promise<Boot>): Promise<Boot> {
+  let b: Boot | undefined;
+  for (let i = 0; i < 3; i++) {
+    const r = await f();
+    if (!r.ok) return r;
+    if (!b || r.seconds < b.seconds) b = r;
+  }
+  return b!;
+}
+
+/** The uncompressed Image in build/bench/ (QEMU 7.2 boots only that), written once per run. */
+export async function benchKernelPath(): Promise<string> {
+  const dir = fileURLToPath(new URL('../../build/bench/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const kernelPath = `${dir}Image`;
+  writeFileSync(kernelPath, await readMaybeGzip(BUILTIN.kernel));
+  return kernelPath;
+}
+
 export const linuxBootGroup: BenchGroup = {
   name: 'linux-boot',
   description: 'OpenSBI + Linux 6.1 + busybox initramfs to the shell prompt, romvisor vs QEMU (same images, -m 256M)',
   async run(log) {
-    const dir = fileURLToPath(new URL('../../build/bench/', import.meta.url));
-    mkdirSync(dir, { recursive: true });
-    const kernelPath = `${dir}Image`;
-    writeFileSync(kernelPath, await readMaybeGzip(BUILTIN.kernel)); // QEMU 7.2 boots only an uncompressed Image
+    const kernelPath = await benchKernelPath();
     const rows: BenchRow[] = [];
-    // Best of three for each, to keep one-off scheduling noise on this shared machine out.
-    const best = async (f: () => Promise<Boot>) => {
-      let b: Boot | undefined;
-      for (let i = 0; i < 3; i++) {
-        const r = await f();
-        if (!r.ok) return r;
-        if (!b || r.seconds < b.seconds) b = r;
-      }
-      return b!;
-    };
+    const best = bestOfThree;
     log('linux-boot: qemu');
     const q = await best(() => qemuToPrompt(qemuInitramfsArgs(kernelPath), PROMPT));
     for (const mode of ['realtime', 'deterministic'] as const) {

@@ -136,10 +136,23 @@ export interface CodeLine {
   text: string;
 }
 
+/** One hart of a machine with several: where it is and in which mode. */
+export interface HartView {
+  id: number;
+  pc: bigint;
+  priv: Privilege;
+  /** Asleep in WFI until an interrupt it enables. */
+  sleeping: boolean;
+}
+
 export interface MachineSnapshot {
+  /** pc, priv, registers, CSRs and TLB are those of hart `hart` (the one that ran last). */
   pc: bigint;
   priv: Privilege;
   instructions: bigint;
+  hart: number;
+  /** Every hart (one entry on a single-hart machine). */
+  harts: HartView[];
   x: RegisterValue[];
   f: FpRegisterValue[];
   csrs: CsrView[];

@@ -212,8 +212,10 @@ export class VmInspector implements VmInspectorApi {
       if (e.ramOffset !== undefined) v.ppage = RAM_BASE + BigInt(e.ramOffset);
       return v;
     });
+    const harts = core.hartStates().map((h) => ({ id: h.id, pc: h.pc, priv: privName(h.priv), sleeping: h.sleeping }));
     const snap: MachineSnapshot = {
-      pc: core.pc, priv: privName(core.priv), instructions: core.instructions, x, f, csrs, tlb, code: this.codeAt(core.pc, CODE_LINES),
+      pc: core.pc, priv: privName(core.priv), instructions: core.instructions, hart: core.currentHart, harts,
+      x, f, csrs, tlb, code: this.codeAt(core.pc, CODE_LINES),
     };
     if (this.breakpoint !== undefined) snap.breakpoint = this.breakpoint;
     return snap;

@@ -9,6 +9,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runBareMetal } from '../isa/romvisorBareMetal.ts';
+import { elfLoader } from '../../src/boot/bareMetal.ts';
+import { ElfImage } from '../../src/boot/ElfImage.ts';
+import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
+import { Vm } from '../../src/machine/Vm.ts';
+import { VmInspector } from '../../src/machine/VmInspector.ts';
 import { runQemu } from '../isa/runQemu.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -44,6 +49,22 @@ describe('SMP bare metal: AMO, LR/SC and spinlock counters, IPIs', () => {
       assert.equal(b.instructions, a.instructions, 'a fixed interleaving: the same instruction count');
     });
   }
+
+  it("shows each hart's privilege and pc in the inspector, and which hart mhartid names", async () => {
+    const elf = ElfImage.parse(new Uint8Array(readFileSync(build('smp_atomics', 2))));
+    const vm = await Vm.create(await loadCoreModule(), { ramBytes: 16 << 20, harts: 2, timeMode: 'deterministic', boot: elfLoader(elf), detectCrash: false });
+    const inspector = new VmInspector(vm);
+    let s = inspector.snapshot();
+    assert.deepEqual(s.harts.map((h) => [h.id, h.priv, h.pc, h.sleeping]), [[0, 'M', elf.entry, false], [1, 'M', elf.entry, false]]);
+    // Both harts start alike except a0 = hart id (QEMU's virt with -bios none).
+    assert.equal(s.x[10].value, 0n);
+    vm.runUntil({ maxInsns: 5000n, maxMs: Infinity });
+    s = inspector.snapshot();
+    assert.equal(s.hart, 1, 'after one quantum hart 1 runs');
+    assert.equal(vm.core.csr(0xf14), 1n, 'mhartid of the live hart');
+    assert.ok(s.harts.every((h) => h.priv === 'M' && h.pc >= elf.entry));
+    await vm.dispose();
+  });
 
   it('waits forever with fewer harts than the program needs (the harts really are separate)', async () => {
     const r = await runBareMetal(new Uint8Array(readFileSync(build('smp_atomics', 2))), { harts: 1, maxInstructions: 2_000_000n });

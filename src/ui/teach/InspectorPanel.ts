@@ -268,7 +268,9 @@ export class InspectorPanel {
     this.root.classList.toggle('busy', this.busy);
     const s = this.snap;
     if (this.paused && s) {
-      this.status.textContent = `paused · ${s.priv}-mode (${PRIVILEGE_NAMES[s.priv].mode}) · pc ${hex(s.pc)} · ${groupedCount(s.instructions)} instructions`;
+      // Several harts: each one's mode, the shown one (whose registers follow) marked.
+      const harts = s.harts.length > 1 ? ` · harts ${s.harts.map((h) => `${h.id === s.hart ? '*' : ''}${h.id}:${h.priv}${h.sleeping ? ' (wfi)' : ''}`).join(' ')}` : '';
+      this.status.textContent = `paused · ${s.priv}-mode (${PRIVILEGE_NAMES[s.priv].mode}) · pc ${hex(s.pc)} · ${groupedCount(s.instructions)} instructions${harts}`;
     } else {
       this.status.textContent = this.paused ? 'paused' : 'running — pause to read registers';
     }
