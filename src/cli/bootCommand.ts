@@ -12,7 +12,9 @@
  * ends it (exit 3) after --hang-timeout, or by default after SCRIPT_HANG_MS while a script plays.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readApplianceBoot } from '../boot/applianceBoot.ts';
@@ -26,7 +28,8 @@ import { GuestLoop } from '../machine/GuestLoop.ts';
 import { formatCrashReport, guestConsoleOf, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
 import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
 import { ConsoleScriptPlayer, parseConsoleScript, type ConsoleStep } from '../scenario/consoleScript.ts';
-import { parseScenarioJson } from '../scenario/index.ts';
+import { parseScenarioJson, type ScenarioGuest } from '../scenario/index.ts';
+import { fetchVerified } from './fetchVerified.ts';
 import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from './bootImages.ts';
 import { parseSize } from './parseSize.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
@@ -254,8 +257,13 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
   const scenario = parseScenarioJson(text, path);
   if (scenario.title) io.stderr(`romvisor: scenario "${scenario.title}"\n`);
   for (const [i, guest] of scenario.guests.entries()) {
+    if (guest.kernel) {
+      const code = await bootKernelGuest(guest, flags, `guest ${i + 1} of ${scenario.guests.length}`, scenario.guests.length > 1, io);
+      if (code !== EXIT.ok) return code;
+      continue;
+    }
     const where = `${path}: guests[${i}].appliance`;
-    const a = guest.appliance;
+    const a = guest.appliance!;
     if (!('builtin' in a)) {
       throw new BadInput(`${where}: the CLI boots built-in appliances only; ${'url' in a ? 'appliances by URL' : 'local images'} open in the page`);
     }
@@ -274,6 +282,36 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
   return EXIT.ok;
 }
 
+/** What a scenario may make the CLI download for one kernel guest. */
+const MAX_KERNEL_BYTES = 64 * 2 ** 20;
+const MAX_DRIVE_BYTES = 1024 * 2 ** 20;
+
+/**
+ * A scenario's kernel guest: its kernel and drives downloaded (each checked against its
+ * sha256) into a temporary directory, then booted as `--bios none` with the drives on a
+ * snapshot, so a scenario never writes anything that outlives its run.
+ */
+async function bootKernelGuest(guest: ScenarioGuest, flags: string[], name: string, announce: boolean, io: CliIo): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'romvisor-kernel-'));
+  try {
+    const kernel = join(dir, 'kernel.elf');
+    await fetchVerified(guest.kernel!, kernel, MAX_KERNEL_BYTES, `${name}: kernel`);
+    const argv = ['--bios', 'none', '--kernel', kernel, '--snapshot', '--mem', `${guest.memoryMiB}M`, '--smp', String(guest.harts ?? 1), '--time', guest.time, ...flags];
+    for (const [d, drive] of (guest.drives ?? []).entries()) {
+      const file = join(dir, `drive${d}.${drive.format === 'vhd' ? 'vhd' : 'img'}`);
+      await fetchVerified(drive, file, MAX_DRIVE_BYTES, `${name}: drive ${d + 1}`);
+      argv.push('--drive', `${file},format=${drive.format}${drive.readonly ? ',readonly' : ''}`);
+    }
+    if (guest.cmdline) argv.push('--append', guest.cmdline);
+    const opts = await parseBootArgs(argv);
+    if (opts === 'help') return EXIT.ok;
+    opts.script = guest.script;
+    if (announce) io.stderr(`romvisor: ${name}: kernel ${guest.kernel!.url}\n`);
+    return await bootWith(opts, io);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 interface BootOptions {
   /** The Vm's configuration, with the Linux images its loader gets. */

@@ -17,6 +17,10 @@
  *       "time": "deterministic",
  *       "consoleSize": { "cols": 80, "rows": 24 }, the guest console's size (optional)
  *       "script": [{ "expect": "# " }, { "send": "uname -a\n" }]
+ *     }, {
+ *       "kernel": { "url": "https://...", "sha256": hex },   instead of "appliance": a bare
+ *       "bios": "none",                          kernel (an ELF) as with qemu -bios none
+ *       "drives": [{ "url", "sha256", "format": "raw", "readonly": false }]
  *     }]
  *   }
  */
@@ -41,8 +45,27 @@ export type ApplianceRef =
   /** An image already in this browser's store, by its catalog id. */
   | { local: string };
 
+/** A file fetched over HTTPS whose bytes must hash to `sha256` (lowercase hex). */
+export interface FetchedFile {
+  url: string;
+  sha256: string;
+}
+
+/** A disk of a kernel guest, on virtio-blk in order from 0x1000_1000. */
+export interface ScenarioDrive extends FetchedFile {
+  format: 'raw' | 'vhd';
+  readonly: boolean;
+}
+
 export interface ScenarioGuest {
-  appliance: ApplianceRef;
+  /** What the guest boots: an appliance, or (exactly one of the two) a bare kernel. */
+  appliance?: ApplianceRef;
+  /** An ELF kernel started as QEMU's `-bios none -kernel` does (`bios` is "none"). */
+  kernel?: FetchedFile;
+  /** With a kernel: the firmware, "none" only (QEMU's bare-kernel boot). */
+  bios?: 'none';
+  /** With a kernel: its disks. */
+  drives?: ScenarioDrive[];
   memoryMiB: number;
   /** Harts of the guest's machine (QEMU's -smp); absent means 1. */
   harts?: number;
@@ -104,6 +127,8 @@ export const SCENARIO_LIMITS = {
   builtinNameChars: 32,
   localIdChars: 64,
   urlChars: 2048,
+  /** A kernel guest's disks: the virtio-mmio slots. */
+  drives: 8,
   /** Problems listed in one error; a scenario with more is hopeless anyway. */
   problems: 50,
   /** Characters of base64url after `#s=`: about 6 KiB of deflate, well inside what browsers and chat apps keep. */

@@ -19,7 +19,9 @@ export interface GuestBootOptions {
   script?: ConsoleStep[];
 }
 
+/** For an appliance guest (a kernel guest has no appliance: it throws RangeError). */
 export function guestBootOptions(guest: ScenarioGuest, applianceBootargs: string): GuestBootOptions {
+  if (guest.appliance === undefined) throw new RangeError('guestBootOptions: a kernel guest has no appliance');
   const opts: GuestBootOptions = {
     appliance: guest.appliance,
     ramBytes: guest.memoryMiB * 2 ** 20,

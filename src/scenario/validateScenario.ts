@@ -13,7 +13,9 @@ import {
   TIME_MODES,
   VIEW_PANELS,
   type ApplianceRef,
+  type FetchedFile,
   type Scenario,
+  type ScenarioDrive,
   type ScenarioGuest,
   type ViewPanel,
 } from './Scenario.ts';
@@ -21,7 +23,8 @@ import { ScenarioError } from './ScenarioError.ts';
 import { checkTrapLogFilter } from '../inspect/trapLogFilter.ts';
 
 const SCENARIO_FIELDS = ['version', 'title', 'notes', 'view', 'guests'];
-const GUEST_FIELDS = ['appliance', 'memoryMiB', 'harts', 'cmdline', 'time', 'consoleSize', 'script'];
+const GUEST_FIELDS = ['appliance', 'kernel', 'bios', 'drives', 'memoryMiB', 'harts', 'cmdline', 'time', 'consoleSize', 'script'];
+const DRIVE_FIELDS = ['url', 'sha256', 'format', 'readonly'];
 /** Hosts a plain-http appliance URL may name: a developer serving images from their own machine. */
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1'];
 const MAX_PROBLEM_CHARS = 300;
@@ -196,7 +199,18 @@ function checkGuest(v: unknown, path: string, add: Problems['add']): ScenarioGue
     return add(p, m);
   };
   checkUnknownFields(g, path, GUEST_FIELDS, 'a guest', fail);
-  const appliance = checkAppliance(own(g, 'appliance'), `${path}.appliance`, fail);
+  const rawKernel = own(g, 'kernel');
+  // A guest boots an appliance or a bare kernel: exactly one of the two.
+  if (rawKernel !== undefined && own(g, 'appliance') !== undefined) fail(`${path}.kernel`, 'and appliance exclude each other: a guest boots one of them');
+  const kernelGuest = rawKernel !== undefined;
+  const appliance = kernelGuest ? undefined : checkAppliance(own(g, 'appliance'), `${path}.appliance`, fail);
+  const kernel = kernelGuest ? checkFetchedFile(rawKernel, `${path}.kernel`, ['url', 'sha256'], fail) : undefined;
+  const bios = optional(own(g, 'bios'), (b) => {
+    if (!kernelGuest) return fail(`${path}.bios`, 'is for a kernel guest (with "kernel"); an appliance brings its own firmware');
+    return b === 'none' ? ('none' as const) : fail(`${path}.bios`, `must be "none" (the kernel starts in M-mode without firmware), got ${describeValue(b)}`);
+  });
+  const drives = optional(own(g, 'drives'), (d) => (kernelGuest ? checkDrives(d, `${path}.drives`, fail) : fail(`${path}.drives`, 'is for a kernel guest (with "kernel"); an appliance is its own disk')));
+  if (kernelGuest && own(g, 'consoleSize') !== undefined) fail(`${path}.consoleSize`, 'is for appliance guests; a bare kernel has the UART only');
   const memoryMiB = optional(own(g, 'memoryMiB'), (m) => checkMemory(m, `${path}.memoryMiB`, fail)) ?? GUEST_DEFAULTS.memoryMiB;
   const harts = optional(own(g, 'harts'), (h) => {
     const { min, max } = SCENARIO_LIMITS.harts;
@@ -210,8 +224,8 @@ function checkGuest(v: unknown, path: string, add: Problems['add']): ScenarioGue
   }) ?? GUEST_DEFAULTS.time;
   const consoleSize = optional(own(g, 'consoleSize'), (c) => checkConsoleSize(c, `${path}.consoleSize`, fail));
   const script: ConsoleStep[] | undefined = optional(own(g, 'script'), (s) => checkConsoleScript(s, `${path}.script`, fail));
-  if (!ok || appliance === undefined) return undefined;
-  const guest: ScenarioGuest = { appliance, memoryMiB, cmdline, time };
+  if (!ok || (appliance === undefined && kernel === undefined)) return undefined;
+  const guest: ScenarioGuest = kernel ? { kernel, bios: bios ?? 'none', drives: drives ?? [], memoryMiB, cmdline, time } : { appliance, memoryMiB, cmdline, time };
   if (harts !== undefined) guest.harts = harts;
   if (consoleSize !== undefined) guest.consoleSize = consoleSize;
   if (script !== undefined) guest.script = script;
@@ -306,6 +320,37 @@ function checkAppliance(v: unknown, path: string, add: Problems['add']): Applian
       return ok && url !== undefined && sha256 !== undefined ? { url, sha256 } : undefined;
     }
   }
+}
+
+/** `{ "url", "sha256" }` (and `extra` fields the caller checks): a file fetched by URL. */
+function checkFetchedFile(v: unknown, path: string, fields: readonly string[], add: Problems['add']): FetchedFile | undefined {
+  const o = asRecord(v);
+  if (o === undefined) return add(path, `must be { "url": "https://...", "sha256": hex }, got ${describeValue(v)}`);
+  checkUnknownFields(o, path, fields, path.endsWith('kernel') ? 'a kernel' : 'a drive', add);
+  const url = checkApplianceUrl(own(o, 'url'), `${path}.url`, add);
+  const sha = own(o, 'sha256');
+  if (sha === undefined) return add(`${path}.sha256`, 'is missing; a file fetched by URL needs its SHA-256 (64 lowercase hex digits)');
+  if (typeof sha !== 'string' || !/^[0-9a-f]{64}$/.test(sha)) return add(`${path}.sha256`, `must be 64 lowercase hex digits, got ${describeValue(sha)}`);
+  return url === undefined ? undefined : { url, sha256: sha };
+}
+
+function checkDrives(v: unknown, path: string, add: Problems['add']): ScenarioDrive[] | undefined {
+  if (!Array.isArray(v)) return add(path, `must be an array of drives, got ${describeValue(v)}`);
+  if (v.length > SCENARIO_LIMITS.drives) return add(path, `has ${v.length} drives, the limit is ${SCENARIO_LIMITS.drives} (the virtio-mmio slots)`);
+  const out: ScenarioDrive[] = [];
+  let ok = true;
+  v.forEach((raw, i) => {
+    const at = `${path}[${i}]`;
+    const file = checkFetchedFile(raw, at, DRIVE_FIELDS, add);
+    const o = asRecord(raw);
+    const format = o === undefined ? undefined : own(o, 'format') ?? 'raw';
+    const readonly = o === undefined ? undefined : own(o, 'readonly') ?? false;
+    if (format !== undefined && format !== 'raw' && format !== 'vhd') add(`${at}.format`, `must be "raw" or "vhd", got ${describeValue(format)}`);
+    if (readonly !== undefined && typeof readonly !== 'boolean') add(`${at}.readonly`, `must be true or false, got ${describeValue(readonly)}`);
+    if (file === undefined || (format !== 'raw' && format !== 'vhd') || typeof readonly !== 'boolean') ok = false;
+    else out.push({ ...file, format, readonly });
+  });
+  return ok ? out : undefined;
 }
 
 /**

@@ -154,7 +154,7 @@ describe('guests', () => {
 
   it('are objects with known fields', () => {
     problems(scenario({}, [guest(), 'base']), ['guests[1]: must be an object, got "base"']);
-    guestProblem({ memory: 128 }, 'guests[0].memory: is not a field of a guest (fields: appliance, memoryMiB, harts, cmdline, time, consoleSize, script)');
+    guestProblem({ memory: 128 }, 'guests[0].memory: is not a field of a guest (fields: appliance, kernel, bios, drives, memoryMiB, harts, cmdline, time, consoleSize, script)');
   });
 
   it('may fix the console size: whole columns 20..1000 and rows 5..1000', () => {
@@ -250,7 +250,7 @@ describe('hostile JSON', () => {
     assert.deepEqual(e.problems, [
       '__proto__: is not a field of a scenario (fields: version, title, notes, view, guests)',
       'constructor: is not a field of a scenario (fields: version, title, notes, view, guests)',
-      'guests[0].__proto__: is not a field of a guest (fields: appliance, memoryMiB, harts, cmdline, time, consoleSize, script)',
+      'guests[0].__proto__: is not a field of a guest (fields: appliance, kernel, bios, drives, memoryMiB, harts, cmdline, time, consoleSize, script)',
       'guests[0].appliance.__proto__: is not a field of a "builtin" appliance (fields: builtin)',
     ]);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -261,5 +261,36 @@ describe('hostile JSON', () => {
     problems(inherited, ['scenario: must be a JSON object, got an object that is not plain JSON data']);
     const nullProto = Object.assign(Object.create(null) as object, { version: 1, guests: [guest()] });
     assert.equal(Object.getPrototypeOf(validateScenario(nullProto)), Object.prototype);
+  });
+});
+
+describe('a kernel guest (bios none)', () => {
+  const kernel = { url: 'https://example.org/kernel', sha256: SHA };
+  const kernelGuest = (extra: Record<string, unknown> = {}) => ({ kernel, ...extra });
+  const kernelProblem = (extra: Record<string, unknown>, ...expected: (string | RegExp)[]) => problems(scenario({}, [kernelGuest(extra)]), expected);
+
+  it('comes back with bios "none", its drives (format raw, writable by default) and the guest defaults', () => {
+    const s = validateScenario(scenario({}, [kernelGuest({ drives: [{ url: 'http://127.0.0.1:8000/fs.img', sha256: SHA }, { url: 'https://example.org/d.vhd', sha256: SHA, format: 'vhd', readonly: true }] })]));
+    assert.deepEqual(s.guests[0], {
+      kernel,
+      bios: 'none',
+      drives: [
+        { url: 'http://127.0.0.1:8000/fs.img', sha256: SHA, format: 'raw', readonly: false },
+        { url: 'https://example.org/d.vhd', sha256: SHA, format: 'vhd', readonly: true },
+      ],
+      ...GUEST_DEFAULTS,
+    });
+  });
+
+  it('names every problem: both appliance and kernel, firmware, drives, a console size, bad files', () => {
+    problems(scenario({}, [{ kernel, appliance: { builtin: 'base' } }]), [/guests\[0\]\.kernel: and appliance exclude each other/]);
+    kernelProblem({ bios: 'opensbi' }, /guests\[0\]\.bios: must be "none"/);
+    kernelProblem({ consoleSize: { cols: 80, rows: 24 } }, /consoleSize: is for appliance guests/);
+    kernelProblem({ drives: [{ url: 'ftp://x/y', sha256: SHA, format: 'qcow2' }] }, /drives\[0\]\.url: .*must use https/, /drives\[0\]\.format: must be "raw" or "vhd"/);
+    kernelProblem({ drives: Array.from({ length: 9 }, () => ({ url: 'https://e.org/d', sha256: SHA })) }, /drives: has 9 drives, the limit is 8/);
+    kernelProblem({ drives: [{ url: 'https://e.org/d', sha256: 'AB', readonly: 'yes', extra: 1 }] }, /drives\[0\]\.extra: is not a field of a drive/, /sha256: must be 64 lowercase hex digits/, /readonly: must be true or false/);
+    problems(scenario({}, [{ kernel: { url: 'https://e.org/k' } }]), [/guests\[0\]\.kernel\.sha256: is missing/]);
+    guestProblem({ bios: 'none' }, /guests\[0\]\.bios: is for a kernel guest/);
+    guestProblem({ drives: [] }, /guests\[0\]\.drives: is for a kernel guest/);
   });
 });
