@@ -76,19 +76,21 @@ const sectorText = (path: string, sector: number) => {
 };
 
 describe('romvisor boot -bios none runs a teaching kernel as qemu-system-riscv64 does', () => {
-  it('prints the same and leaves the same disk bytes, with the flags of a course Makefile', async () => {
-    const qemuDisk = diskCopy('qemu.img');
-    const ourDisk = diskCopy('romvisor.img');
-    const [qemu, ours] = await Promise.all([runQemu(courseFlags(qemuDisk)), runCli(['boot', ...courseFlags(ourDisk)], { timeoutMs: 120_000 })]);
+  for (const harts of [1, 3]) it(`prints the same and leaves the same disk bytes on ${harts} hart${harts > 1 ? 's' : ''}, with the flags of a course Makefile`, async () => {
+    const qemuDisk = diskCopy(`qemu-${harts}.img`);
+    const ourDisk = diskCopy(`romvisor-${harts}.img`);
+    const flags = (disk: string) => courseFlags(disk, { smp: harts });
+    const [qemu, ours] = await Promise.all([runQemu(flags(qemuDisk)), runCli(['boot', ...flags(ourDisk)], { timeoutMs: 120_000 })]);
     assert.equal(qemu.code, 0, `qemu: ${qemu.stderr}`);
     assert.equal(ours.code, 0, `romvisor: ${ours.stderr}\n${ours.stdout}`);
     // What the kernel did, in its own words: each part of it ran.
+    const perHart = Array.from({ length: harts }, (_, h) => h);
     for (const line of [
       'romvisor teaching kernel',
-      'device tree: 1 hart',
-      'hart 0 up',
-      'hart 0: 3 timer interrupts, 1 IPI',
-      'counter: 1000 (as expected)',
+      `device tree: ${harts} hart${harts > 1 ? 's' : ''}`,
+      ...perHart.map((h) => `hart ${h} up`),
+      ...perHart.map((h) => `hart ${h}: 3 timer interrupts, 1 IPI`),
+      `counter: ${1000 * harts} (as expected)`,
       'disk: virtio-blk at 0x10001000, IRQ 1',
       `disk: ${DISK_BYTES / SECTOR} sectors`,
       'disk: sector 0 says: ROMVISOR TEACHING DISK',
@@ -103,7 +105,7 @@ describe('romvisor boot -bios none runs a teaching kernel as qemu-system-riscv64
     assert.match(sectorText(ourDisk, 1), /^written by the romvisor teaching kernel, sector 0 sum [0-9a-f]{8}\n$/);
     assert.equal(ourBytes.readUInt32LE(2 * SECTOR), 1);
     // The raw image is written in place: a second boot counts on.
-    const again = await runCli(['boot', ...courseFlags(ourDisk)], { timeoutMs: 120_000 });
+    const again = await runCli(['boot', ...flags(ourDisk)], { timeoutMs: 120_000 });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /disk: boot count 2 written\n/);
   });
