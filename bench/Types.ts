@@ -1,5 +1,6 @@
 // The shape every benchmark group returns, so bench/run.ts can print one table and one
 // JSON document for bare-metal programs, Linux boots, disk I/O and whatever comes next.
+import type { JitStats } from '../src/jit/Jit.ts';
 
 /** One measured workload, run on romvisor and on its peer (QEMU) in the same run. */
 export interface BenchRow {
@@ -17,6 +18,12 @@ export interface BenchRow {
   qemuMips?: number;
   /** romvisorSeconds / qemuSeconds: how many times longer romvisor takes. */
   ratio?: number;
+  /** The same workload with the JIT tier (--jit auto): seconds, MIPS, seconds / QEMU's. */
+  jitSeconds?: number;
+  jitMips?: number;
+  jitRatio?: number;
+  /** The JIT's counters after that run (compiles, code cache, compile ms, ...). */
+  jit?: JitStats;
   /** False when the two printed different results (a correctness bug, not a speed one). */
   outputsMatch: boolean;
   /** Why a row is incomplete, if it is. */

@@ -14,23 +14,32 @@ export interface GeomeanRow {
   romvisorMips?: number;
   qemuMips?: number;
   ratio?: number;
+  jitMips?: number;
+  jitRatio?: number;
 }
 
 export function geomeans(rows: readonly BenchRow[]): GeomeanRow[] {
   const groups = [...new Set(rows.map((r) => r.group))];
   return groups.map((group) => {
     const complete = rows.filter((r) => r.group === group && r.ratio !== undefined);
+    const withJit = rows.filter((r) => r.group === group && r.jitRatio !== undefined);
     return {
       group,
       romvisorMips: geomean(complete.map((r) => r.romvisorMips)),
       qemuMips: geomean(complete.map((r) => r.qemuMips)),
       ratio: geomean(complete.map((r) => r.ratio)),
+      jitMips: geomean(withJit.map((r) => r.jitMips)),
+      jitRatio: geomean(withJit.map((r) => r.jitRatio)),
     };
   });
 }
 
 export function formatTable(rows: readonly BenchRow[]): string {
-  const header = ['group', 'program', 'instructions', 'romvisor s', 'qemu s', 'romvisor MIPS', 'qemu MIPS', 'romvisor/qemu', 'same output'];
+  const header = [
+    'group', 'program', 'instructions', 'romvisor s', 'qemu s', 'romvisor MIPS', 'qemu MIPS', 'romvisor/qemu',
+    'jit s', 'jit MIPS', 'jit/qemu', 'same output',
+  ];
+  const times = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
   const body = rows.map((r) => [
     r.group,
     r.name,
@@ -39,11 +48,14 @@ export function formatTable(rows: readonly BenchRow[]): string {
     num(r.qemuSeconds, 3),
     num(r.romvisorMips, 1),
     num(r.qemuMips, 1),
-    r.ratio === undefined ? '-' : `${r.ratio.toFixed(2)}x`,
+    times(r.ratio),
+    num(r.jitSeconds, 3),
+    num(r.jitMips, 1),
+    times(r.jitRatio),
     r.outputsMatch ? 'yes' : 'NO',
   ]);
   for (const g of geomeans(rows)) {
-    body.push([g.group, 'geomean', '', '', '', num(g.romvisorMips, 1), num(g.qemuMips, 1), g.ratio === undefined ? '-' : `${g.ratio.toFixed(2)}x`, '']);
+    body.push([g.group, 'geomean', '', '', '', num(g.romvisorMips, 1), num(g.qemuMips, 1), times(g.ratio), '', num(g.jitMips, 1), times(g.jitRatio), '']);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

@@ -88,6 +88,7 @@ const opts = {
   batchSize: Number(values.batch),
   misaligned: !values['no-misaligned'],
   log: (line: string) => console.log(line),
+  jits: ['off', 'eager'] as const,
 };
 const r = values.program !== undefined
   ? await runDiffFuzz({ ...opts, count: 1, seed: 0, programSeeds: [Number(values.program)] })

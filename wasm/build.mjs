@@ -25,6 +25,9 @@ const common = [
   '--memoryBase', String(Number(staticOffset)),
   '--exportStart', '_start',
   '--enable', 'bulk-memory',
+  // The function table is the host's (growable): the JIT installs compiled pages in it and
+  // the run loop calls them with call_indirect (wasm/cpu/jit.ts).
+  '--importTable',
 ];
 
 const builds = [

@@ -17,3 +17,14 @@ export { plicSetLevel } from './dev/plic';
 export { setTohost } from './bus';
 export { ROM_BASE, ROM_END, RAM_BASE, TIMEBASE_HZ, INSNS_PER_TICK } from './machineMap';
 export { decodeFieldsForTest, decodedRd, decodedRs1, decodedRs2, decodedRs3, decodedImm } from './cpu/decodeForTest';
+// The JIT tier (wasm/cpu/jit.ts): the host's controls, and what compiled modules import.
+export { JIT_PAGE_RECORD } from './layout';
+export {
+  jitConfigure, jitRecordBytes, jitInvalidateRange, jitForgetAll, jitPageSlot, jitEntries, jitInsns,
+  jitInvalidations, jitExit,
+} from './cpu/jit';
+export { pc as hartPc, icount as hartIcount } from './cpu/state';
+export { memFault, loadSlow, storeSlow } from './cpu/mmu';
+export { jitStep } from './cpu/run';
+export { blockEnd } from './stop';
+export { mulh, mulhsu, mulhu, div, divu, rem, remu, divw, divuw, remw, remuw } from './cpu/rv64m';

@@ -22,7 +22,8 @@
 //   0x30000  trap log ring
 //   0x40000  compressed-instruction expansion table: 65536 x u32
 //   0x80000  AssemblyScript static data (--memoryBase)
-//   0x100000 guest RAM (physical 0x8000_0000), then one guard page
+//   0x100000 guest RAM (physical 0x8000_0000), then one guard page (RAM_GUARD)
+//   then     the JIT's page records, JIT_PAGE_RECORD bytes per 4 KiB page of RAM (cpu/jit.ts)
 
 export const REGS_OFFSET: u32 = 0x1000;
 /** Right after the integer registers: a hart switch copies both files in one go. */
@@ -99,3 +100,6 @@ export const RAM_OFFSET: u32 = 0x100000;
 /** Bytes past the end of RAM that are mapped but never used, so a 4-byte fetch of a
  *  2-byte instruction in RAM's last bytes stays inside the wasm memory. */
 export const RAM_GUARD: u32 = 0x10000;
+
+/** Bytes per RAM page of the JIT's page records, after RAM and its guard (cpu/jit.ts). */
+export const JIT_PAGE_RECORD: u32 = 8;

@@ -24,6 +24,7 @@ import {
   armedKinds, fetchTrigger, quietHostTriggersOnce, setHostTrigger as setHostTriggerSlot, triggersReset, TRIG_EXEC,
   TRIGGER_HOST,
 } from './cpu/triggers';
+import { jitReset } from './cpu/jit';
 
 export const RESET_VECTOR: u64 = 0x1000;
 
@@ -69,6 +70,7 @@ export function reset(): void {
   stopOnPrivChange = false;
   tlbReset();
   hartsReset(hartsWanted); // every hart from this state; hart 0 live
+  jitReset();
 }
 
 /**

@@ -7,6 +7,7 @@ import { runBareMetal } from '../../tests/isa/romvisorBareMetal.ts';
 import { runQemu } from '../../tests/isa/runQemu.ts';
 import { benchElfPath, benchProgramNames, buildBenchPrograms } from '../buildPrograms.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
+import type { JitMode, JitStats } from '../../src/jit/Jit.ts';
 
 const BASELINE = 'empty';
 /** Far beyond any program here (~1e9 instructions); a hang ends as 'budget'. */
@@ -18,6 +19,7 @@ interface Measured {
   ok: boolean;
   instructions?: bigint;
   note?: string;
+  jit?: JitStats;
 }
 
 async function onQemu(name: string): Promise<Measured> {
@@ -25,26 +27,29 @@ async function onQemu(name: string): Promise<Measured> {
   return { uart: r.uart, seconds: r.wallSeconds, ok: r.exitCode === 0 && !r.timedOut, note: r.timedOut ? 'QEMU timed out' : undefined };
 }
 
-async function onRomvisor(name: string): Promise<Measured> {
+async function onRomvisor(name: string, jit: JitMode = 'off'): Promise<Measured> {
   const elf = new Uint8Array(readFileSync(benchElfPath(name)));
   const start = process.hrtime.bigint();
-  const r = await runBareMetal(elf, { maxInstructions: MAX_INSTRUCTIONS });
+  const r = await runBareMetal(elf, { maxInstructions: MAX_INSTRUCTIONS, jit });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   const ok = r.exitCode === 0;
-  return { uart: r.uart, seconds, ok, instructions: r.instructions, note: ok ? undefined : `romvisor: ${r.outcome} at pc 0x${r.pc.toString(16)}` };
+  const note = ok ? undefined : `romvisor${jit === 'off' ? '' : ` --jit ${jit}`}: ${r.outcome} at pc 0x${r.pc.toString(16)}`;
+  return { uart: r.uart, seconds, ok, instructions: r.instructions, note, jit: r.jit };
 }
 
 export const bareMetalGroup: BenchGroup = {
   name: 'bare-metal',
-  description: 'bare-metal C programs (-O2, rv64gc) in M-mode, romvisor vs QEMU TCG',
+  description: 'bare-metal C programs (-O2, rv64gc) in M-mode, romvisor (interpreter, and --jit auto) vs QEMU TCG',
   async run(log) {
     await buildBenchPrograms();
     const names = benchProgramNames().filter((n) => n !== BASELINE);
     const qBase = await onQemu(BASELINE);
     let rBase: Measured | undefined;
+    let jBase: Measured | undefined;
     let romvisorError: string | undefined;
     try {
       rBase = await onRomvisor(BASELINE);
+      jBase = await onRomvisor(BASELINE, 'auto');
     } catch (e) {
       romvisorError = e instanceof Error ? e.message : String(e);
       log(`bare-metal: romvisor unavailable: ${romvisorError}`);
@@ -76,6 +81,14 @@ export const bareMetalGroup: BenchGroup = {
               qemuMips: insns / qemuSeconds / 1e6,
               ratio: romvisorSeconds / qemuSeconds,
             });
+          }
+          // The JIT tier on the same program, start-up removed the same way.
+          const j = await onRomvisor(name, 'auto');
+          if (j.uart !== q.uart) row.outputsMatch = false;
+          if (j.note) row.note = j.note;
+          if (j.ok && jBase && j.instructions !== undefined) {
+            const jitSeconds = Math.max(j.seconds - jBase.seconds, 1e-6);
+            Object.assign(row, { jitSeconds, jitMips: Number(j.instructions) / jitSeconds / 1e6, jitRatio: jitSeconds / qemuSeconds, jit: j.jit });
           }
         }
       } else {

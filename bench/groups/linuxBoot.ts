@@ -9,6 +9,7 @@ import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm, type TimeMode } from '../../src/machine/Vm.ts';
 import { qemuToPrompt } from '../qemuToPrompt.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
+import type { JitMode, JitStats } from '../../src/jit/Jit.ts';
 
 const PROMPT = '~ # ';
 const MEMORY = '256M';
@@ -20,14 +21,15 @@ export interface Boot {
   instructions?: bigint;
   ok: boolean;
   note?: string;
+  jit?: JitStats;
 }
 
-/** Boots the built-in images on romvisor to the prompt; `harts` as --smp. */
-export async function bootRomvisor(timeMode: TimeMode, harts = 1): Promise<Boot> {
+/** Boots the built-in images on romvisor to the prompt; `harts` as --smp, `jit` as --jit. */
+export async function bootRomvisor(timeMode: TimeMode, harts = 1, jit: JitMode = 'off'): Promise<Boot> {
   const images = await builtinInitramfsImages();
   const module = await loadCoreModule();
   const start = performance.now();
-  const vm = await Vm.create(module, { ramBytes: RAM_BYTES, harts, timeMode, boot: linuxLoader(images) });
+  const vm = await Vm.create(module, { ramBytes: RAM_BYTES, harts, timeMode, boot: linuxLoader(images), jit });
   let text = '';
   vm.onConsole((b) => {
     text += Buffer.from(b).toString('latin1');
@@ -41,7 +43,7 @@ export async function bootRomvisor(timeMode: TimeMode, harts = 1): Promise<Boot>
       await new Promise((res) => (ms > 0 ? setTimeout(res, ms) : setImmediate(res)));
     } else if (r.kind !== 'running') return { seconds: 0, ok: false, note: `romvisor: ${r.kind} before the prompt` };
   }
-  return { seconds: (performance.now() - start) / 1000, instructions: vm.core.instructions, ok: true };
+  return { seconds: (performance.now() - start) / 1000, instructions: vm.core.instructions, ok: true, jit: vm.core.jitStats() };
 }
 
 /** The initramfs boot as QEMU runs it: the same firmware, Image, initrd and command line. */
@@ -71,7 +73,7 @@ export async function benchKernelPath(): Promise<string> {
 
 export const linuxBootGroup: BenchGroup = {
   name: 'linux-boot',
-  description: 'OpenSBI + Linux 6.1 + busybox initramfs to the shell prompt, romvisor vs QEMU (same images, -m 256M)',
+  description: 'OpenSBI + Linux 6.1 + busybox initramfs to the shell prompt, romvisor (interpreter, and --jit auto) vs QEMU (same images, -m 256M)',
   async run(log) {
     const kernelPath = await benchKernelPath();
     const rows: BenchRow[] = [];
@@ -93,6 +95,16 @@ export const linuxBootGroup: BenchGroup = {
         row.romvisorSeconds = r.seconds;
         row.romvisorMips = Number(r.instructions) / r.seconds / 1e6;
         row.ratio = r.seconds / q.seconds;
+      }
+      log(`linux-boot: romvisor --jit auto (${mode})`);
+      const j = await best(() => bootRomvisor(mode, 1, 'auto'));
+      if (!j.ok) row.note ??= j.note;
+      row.outputsMatch &&= j.ok;
+      if (j.ok) {
+        row.jitSeconds = j.seconds;
+        row.jitMips = Number(j.instructions) / j.seconds / 1e6;
+        row.jitRatio = j.seconds / q.seconds;
+        row.jit = j.jit;
       }
       rows.push(row);
     }

@@ -12,6 +12,7 @@ import { loadElfIntoRam } from './elfRam.ts';
 
 export { loadElfIntoRam };
 import { privilegeOf } from '../inspect/privilege.ts';
+import type { JitMode, JitStats } from '../jit/Jit.ts';
 
 export interface BareMetalResult {
   outcome: 'pass' | 'fail' | 'poweroff' | 'budget' | 'fault';
@@ -25,6 +26,8 @@ export interface BareMetalResult {
   pc: bigint;
   /** A one-line description for the CLI (why it stopped, with pc and privilege). */
   message: string;
+  /** The JIT's counters at the end. */
+  jit: JitStats;
 }
 
 export interface BareMetalOptions {
@@ -38,6 +41,8 @@ export interface BareMetalOptions {
   trace?: (core: Core) => void;
   /** Instructions per chunk between console drains (1 with trace for per-instruction). */
   chunk?: number;
+  /** The JIT tier (default off). */
+  jit?: JitMode;
 }
 
 const DEFAULT_RAM = 128 << 20; // QEMU virt's default
@@ -76,6 +81,7 @@ export async function runBareMetal(elfBytes: Uint8Array, opts: BareMetalOptions 
     timeMode: 'deterministic',
     boot: elfLoader(elf),
     detectCrash: false,
+    jit: opts.jit,
   });
   const core = vm.core;
 
@@ -87,7 +93,7 @@ export async function runBareMetal(elfBytes: Uint8Array, opts: BareMetalOptions 
   });
   const chunk = BigInt(opts.chunk ?? CHUNK);
   const result = (outcome: BareMetalResult['outcome'], exitCode: number, message: string, failedTest?: number): BareMetalResult => {
-    return { outcome, exitCode, failedTest, uart: latin1(out), instructions: core.instructions, pc: core.pc, message };
+    return { outcome, exitCode, failedTest, uart: latin1(out), instructions: core.instructions, pc: core.pc, message, jit: core.jitStats() };
   };
 
   try {

@@ -20,5 +20,6 @@ export function loadElfIntoRam(core: Core, elf: ElfImage): void {
     const off = Number(seg.paddr - RAM_BASE);
     core.ram.fill(0, off, off + Number(seg.memSize));
     core.ram.set(seg.data, off);
+    core.ramWritten(off, Number(seg.memSize));
   }
 }

@@ -86,6 +86,7 @@ export function loadLinuxBoot(core: Core, images: LinuxBootImages, timebaseHz: n
   core.ram.set(images.kernel, at(layout.kernel));
   if (images.initrd && layout.initrd) core.ram.set(images.initrd, at(layout.initrd.start));
   core.ram.set(fdt, at(layout.fdt));
+  core.ramWritten(0, core.ramBytes); // nothing is compiled yet after the reset; stay safe if that changes
 
   const rom = buildResetRom({ firmwareAddr: layout.firmware, fdtAddr: layout.fdt, nextAddr: layout.kernel });
   core.rom.fill(0);

@@ -44,12 +44,14 @@ import { NinePServer } from '../share/index.ts';
 import { HostDirShare } from '../share/node.ts';
 
 const QEMU_FLAGS_TEXT = QEMU_FLAGS.join(' ');
+import { parseJitMode } from '../jit/Jit.ts';
 
 const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS]
        romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz] [--overlay FILE | --snapshot]
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
                     [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR] [--smp N]
+                    [--jit off|auto|eager]
        romvisor boot --bios none --kernel KERNEL.elf [--drive FILE[,format=raw|vhd][,readonly]]...
                     [--mem 128M] [--smp N] [--append "ARGS"] [--snapshot] [--gdb tcp::PORT] [--wait-debugger]
        romvisor boot -machine virt -bios none -kernel KERNEL.elf -m 128M -smp 1 -nographic
@@ -86,7 +88,9 @@ there is no hang timeout unless given. --share DIR shares a host directory with
 the guest read-write over virtio-9p (like QEMU's -virtfs local,security_model=none,
 mount tag "host"; the appliances mount it at /mnt/host): the guest cannot reach
 outside DIR, and host symbolic links in it are shown as links, never followed.
-Exit codes: 0 powered off, 1 the guest
+--jit auto translates hot guest code to WebAssembly, eager translates every page
+it runs (default off); the guest's behaviour is the same, instruction for
+instruction. Exit codes: 0 powered off, 1 the guest
 panicked or crashed or a script step failed, 2 bad input, 3 timeout (script or
 hang), 4 emulator fault.`;
 
@@ -148,6 +152,7 @@ const BOOT_OPTIONS = {
   gdb: { type: 'string' },
   'wait-debugger': { type: 'boolean' },
   share: { type: 'string' },
+  jit: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -246,8 +251,9 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
  * how users script CI for their own appliances.
  */
 async function bootScenario(path: string, flags: string[], io: CliIo): Promise<number> {
-  const extra = flags.filter((f, i) => f !== '--hang-timeout' && flags[i - 1] !== '--hang-timeout');
-  if (extra.length) throw new BadInput(`${path}: with a scenario only --hang-timeout may be given (got ${extra[0]})`);
+  const allowed = ['--hang-timeout', '--jit'];
+  const extra = flags.filter((f, i) => !allowed.includes(f) && !allowed.includes(flags[i - 1]!));
+  if (extra.length) throw new BadInput(`${path}: with a scenario only --hang-timeout and --jit may be given (got ${extra[0]})`);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -392,6 +398,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   const drives = parseDriveSpecs(v.drive ?? [], v.device ?? [], VIRTIO_SLOTS, reserved);
   const time = v.time ?? 'realtime';
   if (time !== 'realtime' && time !== 'deterministic') throw new BadInput(`--time "${time}" must be realtime or deterministic`);
+  const jit = parseJitMode(v.jit ?? 'off', '--jit');
   let hangMs: number | undefined;
   if (v['hang-timeout'] !== undefined) {
     const s = Number(v['hang-timeout']);
@@ -441,6 +448,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
       harts,
       timeMode: time as TimeMode,
       console: consoleSize,
+      jit,
       images: { firmware, kernel, initrd, bootargs: v.append ?? DEFAULT_BOOTARGS },
     },
     drives,

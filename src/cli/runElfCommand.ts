@@ -1,10 +1,11 @@
-/** `romvisor run-elf FILE.elf [--max-insns N] [--smp N] [--trace]` */
+/** `romvisor run-elf FILE.elf [--max-insns N] [--smp N] [--trace] [--jit off|auto|eager]` */
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { runBareMetal } from '../boot/bareMetal.ts';
 import { SMP_MAX_HARTS } from '../machine/Core.ts';
 import { CodedError } from '../errors/CodedError.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
+import { parseJitMode, type JitMode } from '../jit/Jit.ts';
 
 export async function runElfCommand(argv: string[], io: CliIo): Promise<number> {
   let args;
@@ -12,7 +13,7 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
     args = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { 'max-insns': { type: 'string' }, smp: { type: 'string' }, trace: { type: 'boolean' } },
+      options: { 'max-insns': { type: 'string' }, smp: { type: 'string' }, trace: { type: 'boolean' }, jit: { type: 'string' } },
     });
   } catch (e) {
     io.stderr(`romvisor run-elf: ${(e as Error).message}\n`);
@@ -20,7 +21,7 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
   }
   const [file, ...extra] = args.positionals;
   if (!file || extra.length) {
-    io.stderr('usage: romvisor run-elf FILE.elf [--max-insns N] [--smp N] [--trace]\n');
+    io.stderr('usage: romvisor run-elf FILE.elf [--max-insns N] [--smp N] [--trace] [--jit off|auto|eager]\n');
     return EXIT.badInput;
   }
   let maxInstructions: bigint | undefined;
@@ -41,6 +42,13 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
       return EXIT.badInput;
     }
   }
+  let jit: JitMode;
+  try {
+    jit = parseJitMode(args.values.jit ?? 'off', '--jit');
+  } catch (e) {
+    io.stderr(`romvisor run-elf: ${(e as Error).message}\n`);
+    return EXIT.badInput;
+  }
   let bytes: Uint8Array;
   try {
     bytes = await readFile(file);
@@ -55,6 +63,7 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
       harts,
       onConsole: (b) => io.stdout(Buffer.from(b).toString('latin1')),
       chunk: trace ? 1 : undefined,
+      jit,
       trace: trace
         ? (core) => io.stderr(`${core.instructions} pc=0x${core.pc.toString(16)} priv=${core.priv}\n`)
         : undefined,

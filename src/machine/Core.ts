@@ -10,6 +10,7 @@ import {
 } from '../../wasm/machineMap.ts';
 // Generated from the core by wasm/build.mjs (asc's bindings), never typed by hand.
 import type { CoreExports } from './CoreExports.ts';
+import { Jit, type JitMode, type JitStats } from '../jit/Jit.ts';
 
 export { StopReason, HOST_TRIGGERS, SMP_MAX_HARTS };
 
@@ -106,6 +107,8 @@ export interface CoreOptions {
   /** Harts, 1..SMP_MAX_HARTS (default 1), interleaved on the one core (wasm/cpu/harts.ts). */
   harts?: number;
   mmio?: MmioHandler;
+  /** The JIT tier (src/jit): off (default), auto (hot pages), eager (every page on first run). */
+  jit?: JitMode;
 }
 
 export class Core {
@@ -124,6 +127,8 @@ export class Core {
     private readonly exports: CoreExports,
     readonly memory: WebAssembly.Memory,
     ramBytes: number,
+    /** The JIT tier's host side (its mode may be 'off'). */
+    readonly jit: Jit,
   ) {
     const e = exports;
     const buf = memory.buffer;
@@ -149,27 +154,51 @@ export class Core {
     }
     const mmio = options.mmio ?? NO_MMIO;
     const memory = new WebAssembly.Memory({ initial: 16 });
-    const instance = await WebAssembly.instantiate(module, {
+    // The core's function table: compiled pages are installed in it (src/jit/Jit.ts).
+    const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
+    const jit = new Jit(options.jit ?? 'off', memory, table);
+    const imports: WebAssembly.Imports = {
       env: {
         memory,
+        table,
+        jitCompile: (page: number, off: number) => jit.compile(page, off),
         mmioRead: (pa: bigint, size: number) => BigInt.asUintN(64, mmio.read(pa, size)),
         mmioWrite: (pa: bigint, size: number, value: bigint) => mmio.write(pa, size, value),
         abort: (_msg: number, _file: number, line: number, col: number) => {
           throw new Error(`wasm core assertion failed at line ${line}:${col}`);
         },
       },
-    });
+    };
+    // Synchronously where allowed (node, a worker): after compiled JIT code has run, V8
+    // resolves an async instantiate only once its background compile queue drains, seconds
+    // later. A page's main thread must use the async form.
+    const instance = typeof document === 'undefined' ? new WebAssembly.Instance(module, imports) : await WebAssembly.instantiate(module, imports);
     const e = instance.exports as unknown as CoreExports;
-    const needed = e.RAM_OFFSET.value + ramBytes + e.RAM_GUARD.value;
+    const needed = e.RAM_OFFSET.value + ramBytes + e.RAM_GUARD.value + e.jitRecordBytes(BigInt(ramBytes));
     const pages = Math.ceil(needed / WASM_PAGE);
     const have = memory.buffer.byteLength / WASM_PAGE;
     if (pages > have) memory.grow(pages - have);
     e.init(BigInt(ramBytes), harts);
-    return new Core(e, memory, ramBytes);
+    jit.attach(e);
+    return new Core(e, memory, ramBytes, jit);
   }
 
   reset(): void {
     this.exports.reset();
+    this.jit.reset();
+  }
+
+  /**
+   * The host wrote guest RAM at byte offsets [offset, offset + length) behind the hart's
+   * back (virtio DMA, a loader): compiled code translated from those bytes must go.
+   */
+  ramWritten(offset: number, length: number): void {
+    this.jit.invalidate(offset, length);
+  }
+
+  /** The JIT's counters (compiles, code cache, entries, ...). */
+  jitStats(): JitStats {
+    return this.jit.stats();
   }
 
   /** Runs at most `budget` instructions; see StopReason for why it returned. */

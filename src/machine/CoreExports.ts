@@ -101,4 +101,41 @@ export interface CoreExports {
   decodedRs3: WebAssembly.Global;
   /** `i64` */
   decodedImm: WebAssembly.Global;
+  /** `u32` */
+  JIT_PAGE_RECORD: WebAssembly.Global;
+  jitConfigure(on: number, threshold: number): void;
+  jitRecordBytes(ramBytes: bigint): number;
+  jitInvalidateRange(ramOff: bigint, length: bigint): void;
+  jitForgetAll(): void;
+  jitPageSlot(page: number): number;
+  /** `u64` */
+  jitEntries: WebAssembly.Global;
+  /** `u64` */
+  jitInsns: WebAssembly.Global;
+  /** `u64` */
+  jitInvalidations: WebAssembly.Global;
+  /** `u32` */
+  jitExit: WebAssembly.Global;
+  /** `u64` */
+  hartPc: WebAssembly.Global;
+  /** `u64` */
+  hartIcount: WebAssembly.Global;
+  /** `bool` */
+  memFault: WebAssembly.Global;
+  loadSlow(va: bigint, size: number): bigint;
+  storeSlow(va: bigint, size: number, value: bigint): void;
+  jitStep(pc: bigint): number;
+  /** `bool` */
+  blockEnd: WebAssembly.Global;
+  mulh(a: bigint, b: bigint): bigint;
+  mulhsu(a: bigint, b: bigint): bigint;
+  mulhu(a: bigint, b: bigint): bigint;
+  div(a: bigint, b: bigint): bigint;
+  divu(a: bigint, b: bigint): bigint;
+  rem(a: bigint, b: bigint): bigint;
+  remu(a: bigint, b: bigint): bigint;
+  divw(a: bigint, b: bigint): bigint;
+  divuw(a: bigint, b: bigint): bigint;
+  remw(a: bigint, b: bigint): bigint;
+  remuw(a: bigint, b: bigint): bigint;
 }

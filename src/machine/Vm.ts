@@ -28,6 +28,7 @@ import { CompletionScheduler, GuestMemory, Virtio9p, VirtioBlk, VirtioConsole, V
 import type { TimeMode } from './TimeMode.ts';
 import { hex } from '../format/hex.ts';
 import { privilegeOf } from '../inspect/privilege.ts';
+import type { JitMode } from '../jit/Jit.ts';
 
 export type { TimeMode } from './TimeMode.ts';
 
@@ -70,6 +71,8 @@ export interface VmConfig {
    * bare-metal programs, which may loop on a fault until their budget, as under QEMU.
    */
   detectCrash?: boolean;
+  /** The JIT tier: 'off' (default), 'auto' or 'eager' (src/jit/Jit.ts). */
+  jit?: JitMode;
 }
 
 /** A disk of the guest. The Vm does not own it: whoever opened it flushes and disposes it, after `vm.dispose()`. */
@@ -210,7 +213,8 @@ export class Vm {
     this.detectCrash = cfg.detectCrash ?? true;
     this.startMs = performance.now();
     this.completions = new CompletionScheduler(cfg.timeMode);
-    this.memory = new GuestMemory(core.ram, Number(RAM_BASE));
+    // Device writes into RAM discard compiled code translated from those bytes.
+    this.memory = new GuestMemory(core.ram, Number(RAM_BASE), (offset, length) => core.ramWritten(offset, length));
     this.inputToVirtio = cfg.console !== undefined && cfg.guestConsole === 'virtio';
     if (cfg.console) {
       const con = new VirtioConsole(cfg.console);
@@ -276,7 +280,7 @@ export class Vm {
         if ((pa & 0xfffn) === QUEUE_NOTIFY) core?.stopSoon();
       },
     };
-    core = await Core.instantiate(module, { ramBytes: cfg.ramBytes, harts: cfg.harts, mmio });
+    core = await Core.instantiate(module, { ramBytes: cfg.ramBytes, harts: cfg.harts, mmio, jit: cfg.jit });
     cfg.boot.load(core);
     return new Vm(core, cfg, bus);
   }

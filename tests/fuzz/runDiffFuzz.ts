@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createLimiter } from '../isa/createLimiter.ts';
 import { runBareMetal as romvisor, type RunBareMetal } from '../isa/romvisorBareMetal.ts';
+import type { JitMode } from '../../src/jit/Jit.ts';
 import { runQemu, type QemuResult } from '../isa/runQemu.ts';
 import { buildFuzzElf, DUMP_LINES, DUMP_NAMES } from './buildFuzzElf.ts';
 import { mix32 } from '../SeededRandom.ts';
@@ -32,6 +33,8 @@ export interface DiffFuzzOptions {
   programSeeds?: readonly number[];
   /** The machine under test; romvisor's runBareMetal unless given (tests of the fuzzer). */
   runner?: RunBareMetal;
+  /** romvisor runs every batch once per JIT mode here (default: off only), each against QEMU. */
+  jits?: readonly JitMode[];
 }
 
 export interface DiffMismatch {
@@ -43,6 +46,8 @@ export interface DiffMismatch {
   register: string;
   qemu: string;
   romvisor: string;
+  /** The JIT mode romvisor ran with. */
+  jit: JitMode;
   /** The batch ELF and a one-program ELF for this seed, kept for reproduction. */
   batchElf: string;
   programElf: string;
@@ -112,37 +117,40 @@ export async function runDiffFuzz(opts: DiffFuzzOptions): Promise<DiffFuzzResult
       log(result.oracleFailures[result.oracleFailures.length - 1]);
       continue;
     }
-    const r = await runBareMetal(new Uint8Array(readFileSync(batch.path)), { maxInstructions: 200_000_000n });
-    result.instructions += r.instructions;
-    if (r.uart === q.uart) {
-      rmSync(batch.path);
-      continue;
-    }
+    let agreed = true;
+    for (const jit of opts.jits ?? ['off']) {
+      const r = await runBareMetal(new Uint8Array(readFileSync(batch.path)), { maxInstructions: 200_000_000n, jit });
+      result.instructions += r.instructions;
+      if (r.uart === q.uart) continue;
+      agreed = false;
 
-    // A batch prints DUMP_LINES lines per program, then DONE.
-    const ql = q.uart.split('\n');
-    const rl = r.uart.split('\n');
-    let line = 0;
-    while (line < ql.length && ql[line] === rl[line]) line++;
-    const where = describeLine(line, batch.indices.length);
-    const programIndex = batch.indices[where.program];
-    const seed = batch.seeds[where.program];
-    const programElf = join(FUZZ_DIR, `program-${seed}.elf`);
-    writeFileSync(programElf, buildFuzzElf([seed], gen));
-    const mismatch: DiffMismatch = {
-      programSeed: seed,
-      program: programIndex,
-      register: rl[line]?.startsWith('TRAP') ? `${where.register} (romvisor trapped: ${rl.slice(line, line + 4).join(' ')})` : where.register,
-      qemu: ql[line] ?? '(nothing)',
-      romvisor: rl[line] ?? `(nothing; romvisor stopped: ${r.outcome} at pc 0x${r.pc.toString(16)})`,
-      batchElf: batch.path,
-      programElf,
-    };
-    result.mismatches.push(mismatch);
-    log(
-      `MISMATCH: master seed ${opts.seed}, program ${programIndex} (program seed ${seed}): first difference in ${mismatch.register}: ` +
-        `qemu ${mismatch.qemu}, romvisor ${mismatch.romvisor}\n  reproduce: npm run fuzz -- --program ${seed}   (ELF: ${programElf})`,
-    );
+      // A batch prints DUMP_LINES lines per program, then DONE.
+      const ql = q.uart.split('\n');
+      const rl = r.uart.split('\n');
+      let line = 0;
+      while (line < ql.length && ql[line] === rl[line]) line++;
+      const where = describeLine(line, batch.indices.length);
+      const programIndex = batch.indices[where.program];
+      const seed = batch.seeds[where.program];
+      const programElf = join(FUZZ_DIR, `program-${seed}.elf`);
+      writeFileSync(programElf, buildFuzzElf([seed], gen));
+      const mismatch: DiffMismatch = {
+        programSeed: seed,
+        program: programIndex,
+        register: rl[line]?.startsWith('TRAP') ? `${where.register} (romvisor trapped: ${rl.slice(line, line + 4).join(' ')})` : where.register,
+        qemu: ql[line] ?? '(nothing)',
+        romvisor: rl[line] ?? `(nothing; romvisor stopped: ${r.outcome} at pc 0x${r.pc.toString(16)})`,
+        jit,
+        batchElf: batch.path,
+        programElf,
+      };
+      result.mismatches.push(mismatch);
+      log(
+        `MISMATCH (--jit ${jit}): master seed ${opts.seed}, program ${programIndex} (program seed ${seed}): first difference in ${mismatch.register}: ` +
+          `qemu ${mismatch.qemu}, romvisor ${mismatch.romvisor}\n  reproduce: npm run fuzz -- --program ${seed}   (ELF: ${programElf})`,
+      );
+    }
+    if (agreed) rmSync(batch.path);
   }
   return result;
 }

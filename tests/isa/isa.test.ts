@@ -41,14 +41,18 @@ describe('ISA tests', () => {
         assert.equal(r.uart, 'PASS\n', `${name} on QEMU printed ${JSON.stringify(r.uart)}`);
         assert.equal(r.exitCode, 0);
       });
-      it('passes on romvisor', async () => {
-        const elf = new Uint8Array(readFileSync(elfPath(name)));
-        const r = await runBareMetal(elf, { maxInstructions: MAX_INSTRUCTIONS });
-        const detail = `${name} on romvisor: ${r.message}; UART ${JSON.stringify(r.uart)}`;
-        assert.equal(r.outcome, 'pass', detail);
-        assert.equal(r.exitCode, 0, detail);
-        assert.equal(r.uart, 'PASS\n', detail);
-      });
+      for (const jit of ['off', 'eager'] as const) {
+        it(`passes on romvisor --jit ${jit}`, async () => {
+          const elf = new Uint8Array(readFileSync(elfPath(name)));
+          const r = await runBareMetal(elf, { maxInstructions: MAX_INSTRUCTIONS, jit });
+          const detail = `${name} on romvisor --jit ${jit}: ${r.message}; UART ${JSON.stringify(r.uart)}`;
+          assert.equal(r.outcome, 'pass', detail);
+          assert.equal(r.exitCode, 0, detail);
+          assert.equal(r.uart, 'PASS\n', detail);
+          // eager translated the program's pages and ran some of it compiled.
+          if (jit === 'eager') assert.ok(r.jit.compiles > 0 && r.jit.jitInsns > 0, `${detail}; JIT ${JSON.stringify(r.jit)}`);
+        });
+      }
     });
   }
 });

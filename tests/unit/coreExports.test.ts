@@ -32,7 +32,10 @@ describe('CoreExports', () => {
     const module = await loadCoreModule();
     const memory = new WebAssembly.Memory({ initial: 32 });
     const instance = await WebAssembly.instantiate(module, {
-      env: { memory, mmioRead: () => 0n, mmioWrite: () => {}, abort: () => {} },
+      env: {
+        memory, mmioRead: () => 0n, mmioWrite: () => {}, abort: () => {},
+        table: new WebAssembly.Table({ element: 'anyfunc', initial: 1 }), jitCompile: () => 0,
+      },
     });
     const actual = new Map<string, 'global' | number>();
     for (const { name, kind } of WebAssembly.Module.exports(module)) {

@@ -22,6 +22,8 @@ import {
   armedKinds, dataTrigger, fetchTrigger, pageHasTrigger, TRIG_EXEC, TRIG_LOAD, TRIG_STORE, TRIGGER_GUEST,
   TRIGGER_HOST, TRIGGER_NONE,
 } from './triggers';
+import { isCodePage, jitInvalidatePage, jitOn } from './jit';
+import { RAM_OFFSET } from '../layout';
 
 /** Debugger breakpoint (-1 = none). Its page is never cached for fetch, so only fetches
  *  from that one page pay for the check, in this slow path. */
@@ -159,7 +161,11 @@ export function translate(va: u64, access: u32): u64 {
   }
   // Hardware A/D update (Svadu behaviour, as QEMU does).
   const want = PTE_A | (access == ACCESS_STORE ? PTE_D : 0);
-  if ((pte & want) != want) store<u64>(ramHost(pteAddr), pte | want);
+  if ((pte & want) != want) {
+    const h = ramHost(pteAddr);
+    store<u64>(h, pte | want);
+    if (jitOn) jitInvalidatePage(<u64>(h - RAM_OFFSET));
+  }
 
   return (((ppn & ~superMask) | ((va >> 12) & superMask)) << 12) | (va & 0xfff);
 }
@@ -289,6 +295,10 @@ export function storeSlow(va: u64, size: u32, value: u64): void {
     if (tohostAddr != 0 && (pa ^ tohostAddr) < 0x1000) {
       // The tohost page never enters the store TLB, so every write to it comes here.
       if (pa == tohostAddr && value != 0) requestStop(STOP_HTIF, value);
+    } else if (jitOn && isCodePage(<u64>(host - RAM_OFFSET))) {
+      // A page with compiled code never enters the store TLB either: this store discards
+      // the code (and ends the block, which may be running it).
+      jitInvalidatePage(<u64>(host - RAM_OFFSET));
     } else if ((armedKinds & TRIG_STORE) == 0 || !pageHasTrigger(va, TRIG_STORE)) {
       tlbFill(TLB_STORE, va, host);
     }
@@ -323,5 +333,7 @@ export function atomicHost(va: u64, size: u32, isLoad: bool): usize {
     raise(isLoad ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS, va);
     return 0;
   }
+  // An SC or AMO may write a page with compiled code.
+  if (jitOn && !isLoad) jitInvalidatePage(<u64>(host - RAM_OFFSET));
   return host;
 }

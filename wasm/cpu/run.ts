@@ -17,12 +17,18 @@
 //   interrupt state (machine.ts runs blocks).
 // - A fault never unwinds: the slow path sets pendingCause/pendingTval and returns, and the
 //   loop takes the trap and continues at the handler.
+// - With the JIT on (jit.ts), runBlock alternates between compiled code and the
+//   interpreter within one block: the interpreter stops after a taken jump into a page that
+//   has code (or just became hot), compiled code returns where it cannot go on. With the
+//   JIT off, runBlock is the interpreter alone and the only cost is one test of a global
+//   per taken jump.
 import { TLB_LOAD, TLB_STORE } from '../layout';
 import {
   CAUSE_ILLEGAL_INSTRUCTION, MSTATUS_FS, icount, mstatus, pc as hartPc, pendingCause,
   pendingTval,
 } from './state';
-import { breakHit, fetchPageHost, fetchPageVa, fetchSlow, loadSlow, memFault, storeSlow, TLB_MASK } from './mmu';
+import { JIT_ENDED, JIT_TRAP, jitEnter, jitExit, jitOn, jitWants, jitYielded } from './jit';
+import { breakHit, breakpointPc, fetchPageHost, fetchPageVa, fetchSlow, loadSlow, memFault, storeSlow, TLB_MASK } from './mmu';
 import { takeTrap } from './trap';
 import { div, divu, divuw, divw, mulh, mulhsu, mulhu, rem, remu, remuw, remw } from './rv64m';
 import { AMO_OK, execAmo } from './rv64a';
@@ -53,6 +59,52 @@ import { expanded } from './rvc';
  * whether it retired or trapped) and leaves hartPc and icount up to date.
  */
 export function runBlock(limit: u64): u64 {
+  if (!jitOn) return interpret(limit);
+  let n: u64 = 0;
+  // The breakpoint's page never runs compiled code: its fetches must reach fetchSlow.
+  const bpPage = breakpointPc >> 12;
+  while (true) {
+    const base = icount;
+    const k = jitEnter(limit - n, bpPage);
+    n += k;
+    icount = base + k;
+    if (jitExit == JIT_TRAP) {
+      // As the interpreter's trap exit: the faulting instruction counts.
+      memFault = false;
+      hartPc = takeTrap(pendingCause, pendingTval, hartPc);
+      n++;
+      icount = base + k + 1;
+      if (blockEnd) break;
+    } else if (jitExit == JIT_ENDED) {
+      break;
+    }
+    if (n >= limit) break;
+    jitYielded = false;
+    n += interpret(limit - n);
+    if (!jitYielded || n >= limit) break;
+  }
+  return n;
+}
+
+/** Set where the interpreter ends its block after an instruction (a store that set
+ *  blockEnd, SYSTEM): jitStep tells compiled code to end its block there too. */
+let stepEnded: bool = false;
+
+/**
+ * Compiled code hands the one instruction at pc that it does not translate (A, F/D, SYSTEM)
+ * to the interpreter. The caller has set icount and written its registers back. Returns
+ * 1 if the block ends after it, as the interpreter's would; hartPc is where to go on.
+ */
+export function jitStep(pc: u64): u32 {
+  hartPc = pc;
+  stepEnded = false;
+  interpret(1);
+  return stepEnded || blockEnd ? 1 : 0;
+}
+
+/** The interpreter: runBlock's contract. With the JIT on it also stops (jitYielded) after
+ *  a taken jump to code that compiled code should run. */
+function interpret(limit: u64): u64 {
   let pc = hartPc;
   let fva = fetchPageVa;
   let fhost = fetchPageHost;
@@ -104,12 +156,14 @@ export function runBlock(limit: u64): u64 {
       case 0x6f: // JAL
         setXAny(rd, pc + ilen);
         pc += <u64>immJ(insn);
+        if (jitOn && jitWants(pc, breakpointPc >> 12)) { jitYielded = true; end = n + 1; }
         continue;
       case 0x67: { // JALR
         if (f3 != 0) break; // falls to illegal below
         const target = (getX(rs1) + iImm) & ~<u64>1;
         setXAny(rd, pc + ilen);
         pc = target;
+        if (jitOn && jitWants(pc, breakpointPc >> 12)) { jitYielded = true; end = n + 1; }
         continue;
       }
       case 0x63: { // BRANCH
@@ -127,6 +181,7 @@ export function runBlock(limit: u64): u64 {
         if (insn == ILLEGAL) break;
         if (taken) {
           pc += <u64>immB(insn);
+          if (jitOn && jitWants(pc, breakpointPc >> 12)) { jitYielded = true; end = n + 1; }
           continue;
         }
         pc += ilen;
@@ -183,6 +238,7 @@ export function runBlock(limit: u64): u64 {
           if (blockEnd) {
             blockEnd = false;
             end = n + 1;
+            stepEnded = true;
           }
         }
         pc += ilen;
@@ -323,6 +379,7 @@ export function runBlock(limit: u64): u64 {
           if (blockEnd) {
             blockEnd = false;
             end = n + 1;
+            stepEnded = true;
           }
         }
         pc += ilen;
@@ -352,6 +409,7 @@ export function runBlock(limit: u64): u64 {
           continue;
         }
         end = n + 1; // every other outcome may change interrupts or translation
+        stepEnded = true;
         if (r == SYS_TRAP) {
           memFault = true; // execSystem set pendingCause / pendingTval
           break;

@@ -14,9 +14,11 @@ export class GuestMemory {
   private readonly view: DataView;
 
   constructor(
-    /** Guest RAM; byte 0 is physical address `base`. */
+    /** Guest RAM; byte 0 is physical address `base`. Write it only through the methods
+     *  below, which tell `onWrite` (the JIT drops code translated from written bytes). */
     readonly ram: Uint8Array,
     readonly base: number,
+    private readonly onWrite: (offset: number, length: number) => void = () => {},
   ) {
     this.view = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
   }
@@ -42,11 +44,17 @@ export class GuestMemory {
   u64(offset: number): number {
     return this.view.getUint32(offset + 4, true) * 0x1_0000_0000 + this.view.getUint32(offset, true);
   }
+  setU8(offset: number, v: number): void {
+    this.ram[offset] = v;
+    this.onWrite(offset, 1);
+  }
   setU16(offset: number, v: number): void {
     this.view.setUint16(offset, v, true);
+    this.onWrite(offset, 2);
   }
   setU32(offset: number, v: number): void {
     this.view.setUint32(offset, v, true);
+    this.onWrite(offset, 4);
   }
 
   /** Copies `length` bytes out of `ranges`, starting `skip` bytes into them. */
@@ -74,6 +82,7 @@ export class GuestMemory {
       if (done === data.length) break;
       const n = Math.min(r.length, data.length - done);
       this.ram.set(data.subarray(done, done + n), r.offset);
+      this.onWrite(r.offset, n);
       done += n;
     }
     return done;

@@ -145,7 +145,7 @@ export class VirtioBlk implements VirtioDevice {
     const finish = (status: number, written: number) => {
       if (status !== VIRTIO_BLK_S_OK) this.stats.errors++;
       if (epoch !== host.epoch) return;
-      mem.ram[statusAt] = status;
+      mem.setU8(statusAt, status);
       host.putUsed(queueIndex, chain.head, written + 1, epoch);
     };
     // Requests that need no disk still complete through the scheduler, in order with the rest.

@@ -1,0 +1,500 @@
+/**
+ * The translator: one 4 KiB page of guest code (RV64IMC; everything else stays with the
+ * interpreter) to one WebAssembly module exporting `run(vbase, off, limit) -> executed`,
+ * the contract wasm/cpu/jit.ts states. Decoding is the inspector's decoder (src/inspect),
+ * the one TypeScript decoder; the core's interpreter is the reference for every semantic.
+ *
+ * Shape of `run`: a dispatch loop around a br_table on the entry offset, one basic block
+ * per known entry (entries, in-page branch targets, fall-throughs of branches, return
+ * sites after calls). A jump to a block of the page goes back to the dispatch, so loops
+ * stay inside the module; anything else returns with the hart's pc set.
+ *
+ * Exactness: a block runs only if its whole length fits in what is left of `limit`
+ * (otherwise `run` returns and the interpreter goes on from there). A slow path that
+ * faults returns JIT_TRAP at the faulting instruction, uncounted; a slow store that set
+ * blockEnd returns JIT_ENDED after it. Instructions the translator does not handle (A, F/D,
+ * SYSTEM, reserved encodings, a 32-bit instruction straddling the page end) end the block
+ * before them, so the interpreter executes them.
+ *
+ * Speed: x registers live in wasm locals within a block (loaded on first use, written back
+ * before any call out and at every exit); loads and stores probe the core's TLB inline.
+ */
+import { decodeBase } from '../inspect/decodeBase.ts';
+import { decodeCompressed } from '../inspect/decodeCompressed.ts';
+import type { DecodedInsn, Operand } from '../inspect/Types.ts';
+import { I32, I64, Op, VOID, WasmEmitter } from './WasmEmitter.ts';
+
+export const PAGE_SIZE = 4096;
+
+/** Functions every compiled module imports from the core (module "core"), in this order. */
+export const CORE_FUNCTIONS = [
+  'loadSlow', 'storeSlow', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', 'divw', 'divuw', 'remw', 'remuw',
+  'jitStep',
+] as const;
+/** Mutable globals every compiled module imports from the core, in this order. */
+export const CORE_GLOBALS = [['hartPc', I64], ['hartIcount', I64], ['memFault', I32], ['blockEnd', I32], ['jitExit', I32]] as const;
+
+const F_LOAD_SLOW = 0;
+const F_STORE_SLOW = 1;
+const F_STEP = CORE_FUNCTIONS.indexOf('jitStep');
+const M_CALLS: Record<string, number> = Object.fromEntries(CORE_FUNCTIONS.map((n, i) => [n, i]).slice(2, F_STEP));
+const G_PC = 0, G_ICOUNT = 1, G_MEMFAULT = 2, G_BLOCKEND = 3, G_EXIT = 4;
+/** jitExit values (wasm/cpu/jit.ts). */
+const EXIT_CONTINUE = 0, EXIT_ENDED = 1, EXIT_TRAP = 2, EXIT_UNKNOWN = 3;
+
+// Locals of `run`: its parameters, then scratch, then x1..x31.
+const L_VBASE = 0, L_OFF = 1, L_LIMIT = 2, L_N = 3, L_CUR = 4, L_VA = 5, L_E = 6, L_T = 7, L_IC0 = 8;
+const xLocal = (r: number) => 8 + r;
+
+/** Where the core keeps what compiled code touches (from the core's exports). */
+export interface CoreLayout {
+  regsOffset: number;
+  tlbLoad: number;
+  tlbStore: number;
+  tlbEntries: number;
+}
+
+export interface TranslatedPage {
+  bytes: Uint8Array;
+  /** Offsets of the blocks the module dispatches to. */
+  blocks: number[];
+  /** Guest instructions translated. */
+  instructions: number;
+}
+
+interface Insn {
+  off: number;
+  len: number;
+  d: DecodedInsn;
+  /** Valid, but run by the interpreter (jitStep): A, F/D, SYSTEM. */
+  step: boolean;
+}
+
+const LOADS: Record<string, [size: number, fast: number, ext: number | undefined]> = {
+  lb: [1, Op.i64Load8S, Op.i64Extend8S], lh: [2, Op.i64Load16S, Op.i64Extend16S], lw: [4, Op.i64Load32S, Op.i64Extend32S],
+  ld: [8, Op.i64Load, undefined], lbu: [1, Op.i64Load8U, undefined], lhu: [2, Op.i64Load16U, undefined],
+  lwu: [4, Op.i64Load32U, undefined],
+};
+const STORES: Record<string, [size: number, op: number]> = {
+  sb: [1, Op.i64Store8], sh: [2, Op.i64Store16], sw: [4, Op.i64Store32], sd: [8, Op.i64Store],
+};
+const BRANCHES: Record<string, number> = {
+  beq: Op.i64Eq, bne: Op.i64Ne, blt: Op.i64LtS, bge: Op.i64GeS, bltu: Op.i64LtU, bgeu: Op.i64GeU,
+};
+const OP_IMM: Record<string, number> = {
+  addi: Op.i64Add, xori: Op.i64Xor, ori: Op.i64Or, andi: Op.i64And, slli: Op.i64Shl, srli: Op.i64ShrU, srai: Op.i64ShrS,
+};
+const OP_REG: Record<string, number> = {
+  add: Op.i64Add, sub: Op.i64Sub, sll: Op.i64Shl, srl: Op.i64ShrU, sra: Op.i64ShrS, xor: Op.i64Xor, or: Op.i64Or,
+  and: Op.i64And, mul: Op.i64Mul,
+};
+const OP_W: Record<string, number> = { sllw: Op.i32Shl, srlw: Op.i32ShrU, sraw: Op.i32ShrS };
+const OP_IMM_W: Record<string, number> = { slliw: Op.i32Shl, srliw: Op.i32ShrU, sraiw: Op.i32ShrS };
+const NOPS = new Set(['fence', 'fence.tso', 'fence.i']);
+
+/** The instruction at `off`, or undefined when the block must end before it (a reserved
+ *  encoding: the interpreter raises its exception; a 32-bit one straddling the page end). */
+export function decodeAt(code: Uint8Array, off: number): Insn | undefined {
+  if (off + 2 > PAGE_SIZE) return undefined;
+  const lo = code[off]! | (code[off + 1]! << 8);
+  let d: DecodedInsn | undefined;
+  let len: number;
+  if ((lo & 3) !== 3) {
+    d = decodeCompressed(lo, BigInt(off))?.expanded;
+    len = 2;
+  } else {
+    if (off + 4 > PAGE_SIZE) return undefined; // straddles the page end: the interpreter fetches it
+    d = decodeBase(lo | (code[off + 2]! << 16) | (code[off + 3]! << 24), BigInt(off));
+    len = 4;
+  }
+  if (d === undefined) return undefined;
+  return { off, len, d, step: !handled(d.mnemonic) };
+}
+
+const HANDLED = new Set([
+  ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(BRANCHES), ...Object.keys(OP_IMM), ...Object.keys(OP_REG),
+  ...Object.keys(OP_W), ...Object.keys(OP_IMM_W), ...Object.keys(M_CALLS), ...NOPS,
+  'lui', 'auipc', 'jal', 'jalr', 'slti', 'sltiu', 'slt', 'sltu', 'addiw', 'addw', 'subw', 'mulw',
+]);
+const handled = (m: string): boolean => HANDLED.has(m);
+
+/** Target of a branch or jal as an offset from the page base (may lie outside the page). */
+function targetOf(op: Operand | undefined): number {
+  if (op?.kind !== 'target') throw new Error('translator: a branch without a target operand');
+  return Number(BigInt.asIntN(64, op.address));
+}
+const reg = (op: Operand | undefined): number => {
+  if (op?.kind !== 'x') throw new Error('translator: expected an x register operand');
+  return op.reg;
+};
+const immOf = (op: Operand | undefined): number => {
+  if (op?.kind !== 'imm') throw new Error('translator: expected an immediate operand');
+  return op.value;
+};
+const memOf = (op: Operand | undefined): { base: number; offset: number } => {
+  if (op?.kind !== 'mem') throw new Error('translator: expected a memory operand');
+  return { base: op.base, offset: op.offset ?? 0 };
+};
+
+const inPage = (t: number) => t >= 0 && t < PAGE_SIZE;
+const ends = (m: string) => m in BRANCHES || m === 'jal' || m === 'jalr';
+
+/** Decodes each offset of one page once per translation. */
+type Decoder = (off: number) => Insn | undefined;
+function decoderFor(code: Uint8Array): Decoder {
+  const seen = new Map<number, Insn | undefined>();
+  return (off) => {
+    if (seen.has(off)) return seen.get(off);
+    const i = decodeAt(code, off);
+    seen.set(off, i);
+    return i;
+  };
+}
+
+/** Every block start reachable inside the page from `entries`. */
+function discover(decode: Decoder, entries: Iterable<number>): number[] {
+  const starts = new Set<number>();
+  const work = [...entries];
+  const add = (t: number) => {
+    if (inPage(t) && !starts.has(t)) work.push(t);
+  };
+  while (work.length > 0) {
+    const s = work.pop()!;
+    if (starts.has(s)) continue;
+    starts.add(s);
+    for (let off = s; ;) {
+      const i = decode(off);
+      if (!i) break;
+      const m = i.d.mnemonic;
+      if (m in BRANCHES) {
+        add(targetOf(i.d.operands[2]));
+        add(off + i.len);
+        break;
+      }
+      if (m === 'jal' || m === 'jalr') {
+        if (m === 'jal') add(targetOf(i.d.operands[1]));
+        // After a call its return lands; after a jump or return, usually the next
+        // function begins, which another page may call: both are likely entries.
+        add(off + i.len);
+        break;
+      }
+      off += i.len;
+      if (starts.has(off) || off >= PAGE_SIZE) break;
+    }
+  }
+  return [...starts].sort((a, b) => a - b);
+}
+
+/** Translates one page. `code` is its 4096 bytes; `entries` the offsets execution entered at. */
+export function translatePage(code: Uint8Array, entries: Iterable<number>, layout: CoreLayout): TranslatedPage {
+  const decode = decoderFor(code);
+  const starts = discover(decode, entries);
+  const startSet = new Set(starts);
+  const f = new WasmEmitter();
+  const K = starts.length;
+  let instructions = 0;
+
+  // --- body ---
+  f.op(Op.globalGet).u32(G_ICOUNT).set(L_IC0);
+  f.get(L_OFF).set(L_CUR);
+  f.op(Op.loop).byte(VOID);
+  f.op(Op.block).byte(VOID); // $unknown
+  for (let i = K - 1; i >= 0; i--) f.op(Op.block).byte(VOID);
+  // Dispatch on cur / 2: block i is at depth i, $unknown at depth K.
+  const maxStart = K > 0 ? starts[K - 1]! : 0;
+  const table = new Array<number>((maxStart >> 1) + 1).fill(K);
+  starts.forEach((s, i) => (table[s >> 1] = i));
+  f.get(L_CUR).i32(1).op(Op.i32ShrU).op(Op.brTable).u32(table.length);
+  for (const t of table) f.u32(t);
+  f.u32(K);
+
+  for (let b = 0; b < K; b++) {
+    f.op(Op.end); // closes block b: its code follows, inside blocks b+1..K-1, $unknown and the loop
+    instructions += emitBlock(f, decode, starts[b]!, startSet, K - b, layout);
+  }
+  f.op(Op.end); // $unknown
+  exit(f, () => f.get(L_VBASE).get(L_CUR).op(Op.i64ExtendI32U).op(Op.i64Add), EXIT_UNKNOWN, () => f.get(L_N));
+  f.op(Op.end); // loop
+  f.op(Op.unreachable);
+  f.op(Op.end);
+
+  return { bytes: wrapModule(f), blocks: starts, instructions };
+}
+
+/** Sets pc and jitExit, and returns the count `n` pushes. */
+function exit(f: WasmEmitter, pc: (() => void) | undefined, status: number, n: () => void): void {
+  if (pc) {
+    pc();
+    f.op(Op.globalSet).u32(G_PC);
+  }
+  f.i32(status).op(Op.globalSet).u32(G_EXIT);
+  n();
+  f.op(Op.return);
+}
+
+/**
+ * Emits the block at `start`; `loopDepth` is the br depth of the dispatch loop from the
+ * block's top level. Returns how many instructions it holds.
+ */
+function emitBlock(f: WasmEmitter, decode: Decoder, start: number, starts: Set<number>, loopDepth: number, layout: CoreLayout): number {
+  const insns: Insn[] = [];
+  let next = start;
+  for (;;) {
+    const i = decode(next);
+    if (!i) break;
+    insns.push(i);
+    next += i.len;
+    if (ends(i.d.mnemonic) || next >= PAGE_SIZE || starts.has(next)) break;
+  }
+  const L = insns.length;
+  // x registers: read once per block into locals, written through to memory at once, so
+  // every exit and call out finds memory up to date and needs no write-back code (which
+  // made modules several times larger: a flush at each of the many exits).
+  const cached = new Set<number>();
+  let depth = 0; // ifs opened around the current code
+
+  const readX = (r: number) => {
+    if (r === 0) f.i64(0);
+    else if (cached.has(r)) f.get(xLocal(r));
+    else {
+      f.i32(0).mem(Op.i64Load, layout.regsOffset + 8 * r).tee(xLocal(r));
+      cached.add(r);
+    }
+  };
+  /** Pops the value on the stack into x[r]. */
+  const writeX = (r: number) => {
+    if (r === 0) f.op(Op.drop);
+    else {
+      f.set(xLocal(r));
+      f.i32(0).get(xLocal(r)).mem(Op.i64Store, layout.regsOffset + 8 * r);
+      cached.add(r);
+    }
+  };
+  const vpc = (off: number) => () => f.get(L_VBASE).i64(off).op(Op.i64Add);
+  /** n after `done` instructions of this block (n already counts all L). */
+  const nAfter = (done: number) => () => {
+    f.get(L_N);
+    if (done !== L) f.i64(L - done).op(Op.i64Sub);
+  };
+  const setIcount = (done: number) => {
+    f.get(L_IC0);
+    nAfter(done)();
+    f.op(Op.i64Add).op(Op.globalSet).u32(G_ICOUNT);
+  };
+  /** Continues at page offset t after the block: the dispatch if t is a block, else a return. */
+  const goTo = (t: number) => {
+    if (starts.has(t)) {
+      f.i32(t).set(L_CUR).op(Op.br).u32(loopDepth + depth);
+    } else {
+      exit(f, vpc(t), EXIT_CONTINUE, nAfter(L));
+    }
+  };
+
+  if (L === 0) {
+    // The entry is something only the interpreter runs.
+    exit(f, vpc(start), EXIT_CONTINUE, () => f.get(L_N));
+    return 0;
+  }
+  // Runs only if it fits: otherwise back to the interpreter, which goes on from here.
+  f.get(L_N).i64(L).op(Op.i64Add).get(L_LIMIT).op(Op.i64GtU).op(Op.if).byte(VOID);
+  exit(f, vpc(start), EXIT_CONTINUE, () => f.get(L_N));
+  f.op(Op.end);
+  f.get(L_N).i64(L).op(Op.i64Add).set(L_N);
+
+  for (let j = 0; j < L; j++) {
+    const { off, len, d, step } = insns[j]!;
+    const m = d.mnemonic;
+    const o = d.operands;
+    if (step) {
+      // The interpreter runs it (memory holds every register); they are reloaded after.
+      setIcount(j);
+      vpc(off)();
+      f.op(Op.call).u32(F_STEP).op(Op.if).byte(VOID);
+      exit(f, undefined, EXIT_ENDED, nAfter(j + 1));
+      f.op(Op.end);
+      f.op(Op.globalGet).u32(G_PC);
+      vpc(off + len)();
+      f.op(Op.i64Ne).op(Op.if).byte(VOID);
+      exit(f, undefined, EXIT_CONTINUE, nAfter(j + 1));
+      f.op(Op.end);
+      cached.clear();
+      continue;
+    }
+    if (m in LOADS || m in STORES) {
+      const isLoad = m in LOADS;
+      const [size] = isLoad ? LOADS[m]! : STORES[m]!;
+      const { base, offset } = memOf(o[1]);
+      readX(base);
+      f.i64(offset).op(Op.i64Add).set(L_VA);
+      if (!isLoad) {
+        readX(reg(o[0]));
+        f.set(L_T);
+      }
+      const tlb = isLoad ? layout.tlbLoad : layout.tlbStore;
+      // The core's TLB probe (mmu.ts): tag == va with in-page bits cleared except those below the size.
+      f.get(L_VA).i64(12).op(Op.i64ShrU).op(Op.i32WrapI64).i32(layout.tlbEntries - 1).op(Op.i32And).i32(4).op(Op.i32Shl).tee(L_E);
+      f.mem(Op.i64Load, tlb);
+      f.get(L_VA).i64(~BigInt(0xfff ^ (size - 1))).op(Op.i64And).op(Op.i64Eq);
+      f.op(Op.if).byte(isLoad ? I64 : VOID);
+      depth++;
+      f.get(L_VA).get(L_E).mem(Op.i64Load, tlb + 8).op(Op.i64Add).op(Op.i32WrapI64);
+      if (isLoad) f.mem(LOADS[m]![1], 0);
+      else f.get(L_T).mem(STORES[m]![1], 0);
+      f.op(Op.else);
+      setIcount(j);
+      if (isLoad) {
+        f.get(L_VA).i32(size).op(Op.call).u32(F_LOAD_SLOW);
+        const ext = LOADS[m]![2];
+        if (ext !== undefined) f.op(ext);
+      } else {
+        f.get(L_VA).i32(size).get(L_T).op(Op.call).u32(F_STORE_SLOW);
+      }
+      f.op(Op.globalGet).u32(G_MEMFAULT).op(Op.if).byte(VOID);
+      exit(f, vpc(off), EXIT_TRAP, nAfter(j));
+      f.op(Op.end);
+      if (!isLoad) {
+        // A device write, a stop request or a store into a page with code ends the block here.
+        f.op(Op.globalGet).u32(G_BLOCKEND).op(Op.if).byte(VOID);
+        f.i32(0).op(Op.globalSet).u32(G_BLOCKEND);
+        exit(f, vpc(off + len), EXIT_ENDED, nAfter(j + 1));
+        f.op(Op.end);
+      }
+      f.op(Op.end);
+      depth--;
+      if (isLoad) writeX(reg(o[0]));
+      continue;
+    }
+    if (m in BRANCHES) {
+      readX(reg(o[0]));
+      readX(reg(o[1]));
+      f.op(BRANCHES[m]!);
+      f.op(Op.if).byte(VOID);
+      depth++;
+      goTo(targetOf(o[2]));
+      f.op(Op.end);
+      depth--;
+      goTo(off + len);
+      return L;
+    }
+    switch (m) {
+      case 'lui':
+        f.i64((immOf(o[1]) << 12) | 0);
+        writeX(reg(o[0]));
+        break;
+      case 'auipc':
+        f.get(L_VBASE).i64(off + ((immOf(o[1]) << 12) | 0)).op(Op.i64Add);
+        writeX(reg(o[0]));
+        break;
+      case 'jal':
+        f.get(L_VBASE).i64(off + len).op(Op.i64Add);
+        writeX(reg(o[0]));
+        goTo(targetOf(o[1]));
+        return L;
+      case 'jalr': {
+        const { base, offset } = memOf(o[1]);
+        readX(base);
+        f.i64(offset).op(Op.i64Add).i64(-2).op(Op.i64And).set(L_T);
+        f.get(L_VBASE).i64(off + len).op(Op.i64Add);
+        writeX(reg(o[0]));
+        // A target in this page goes back to the dispatch; an unknown one exits there.
+        f.get(L_T).get(L_VBASE).op(Op.i64Sub).i64(PAGE_SIZE).op(Op.i64LtU).op(Op.if).byte(VOID);
+        f.get(L_T).get(L_VBASE).op(Op.i64Sub).op(Op.i32WrapI64).set(L_CUR).op(Op.br).u32(loopDepth + depth + 1);
+        f.op(Op.end);
+        exit(f, () => f.get(L_T), EXIT_CONTINUE, nAfter(L));
+        return L;
+      }
+      case 'slti':
+      case 'sltiu':
+        readX(reg(o[1]));
+        f.i64(immOf(o[2])).op(m === 'slti' ? Op.i64LtS : Op.i64LtU).op(Op.i64ExtendI32U);
+        writeX(reg(o[0]));
+        break;
+      case 'slt':
+      case 'sltu':
+        readX(reg(o[1]));
+        readX(reg(o[2]));
+        f.op(m === 'slt' ? Op.i64LtS : Op.i64LtU).op(Op.i64ExtendI32U);
+        writeX(reg(o[0]));
+        break;
+      case 'addiw':
+        readX(reg(o[1]));
+        f.i64(immOf(o[2])).op(Op.i64Add).op(Op.i64Extend32S);
+        writeX(reg(o[0]));
+        break;
+      case 'addw':
+      case 'subw':
+      case 'mulw':
+        readX(reg(o[1]));
+        readX(reg(o[2]));
+        f.op(m === 'addw' ? Op.i64Add : m === 'subw' ? Op.i64Sub : Op.i64Mul).op(Op.i64Extend32S);
+        writeX(reg(o[0]));
+        break;
+      default:
+        if (m in OP_IMM) {
+          readX(reg(o[1]));
+          f.i64(immOf(o[2])).op(OP_IMM[m]!);
+          writeX(reg(o[0]));
+        } else if (m in OP_REG) {
+          readX(reg(o[1]));
+          readX(reg(o[2]));
+          f.op(OP_REG[m]!);
+          writeX(reg(o[0]));
+        } else if (m in OP_IMM_W) {
+          readX(reg(o[1]));
+          f.op(Op.i32WrapI64).i32(immOf(o[2])).op(OP_IMM_W[m]!).op(Op.i64ExtendI32S);
+          writeX(reg(o[0]));
+        } else if (m in OP_W) {
+          readX(reg(o[1]));
+          f.op(Op.i32WrapI64);
+          readX(reg(o[2]));
+          f.op(Op.i32WrapI64).op(OP_W[m]!).op(Op.i64ExtendI32S);
+          writeX(reg(o[0]));
+        } else if (m in M_CALLS) {
+          readX(reg(o[1]));
+          readX(reg(o[2]));
+          f.op(Op.call).u32(M_CALLS[m]!);
+          writeX(reg(o[0]));
+        } else if (!NOPS.has(m)) {
+          throw new Error(`translator: no translation for ${m}`);
+        }
+    }
+  }
+  // Straight-line end: the next block, or back to the interpreter before what it must run.
+  goTo(next);
+  return L;
+}
+
+/** Everything before the code section is the same for every page: built once. */
+const MODULE_HEAD = (() => {
+  const m = new WasmEmitter();
+  m.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+  // Types: 0 run, 1 loadSlow, 2 storeSlow, 3 the M helpers, 4 jitStep.
+  const types = new WasmEmitter().u32(5);
+  types.byte(0x60).u32(3).bytes([I64, I32, I64]).u32(1).byte(I64);
+  types.byte(0x60).u32(2).bytes([I64, I32]).u32(1).byte(I64);
+  types.byte(0x60).u32(3).bytes([I64, I32, I64]).u32(0);
+  types.byte(0x60).u32(2).bytes([I64, I64]).u32(1).byte(I64);
+  types.byte(0x60).u32(1).byte(I64).u32(1).byte(I32);
+  m.section(1, types);
+  const imports = new WasmEmitter().u32(1 + CORE_FUNCTIONS.length + CORE_GLOBALS.length);
+  imports.name('env').name('memory').byte(0x02).byte(0x00).u32(0);
+  CORE_FUNCTIONS.forEach((n, i) => imports.name('core').name(n).byte(0x00).u32(i === 0 ? 1 : i === 1 ? 2 : i === F_STEP ? 4 : 3));
+  for (const [n, t] of CORE_GLOBALS) imports.name('core').name(n).byte(0x03).byte(t).byte(0x01);
+  m.section(2, imports);
+  m.section(3, new WasmEmitter().u32(1).u32(0));
+  m.section(7, new WasmEmitter().u32(1).name('run').byte(0x00).u32(CORE_FUNCTIONS.length));
+  return m.finish();
+})();
+
+/** The module around `run`'s body: imports, one function, its export. */
+function wrapModule(body: WasmEmitter): Uint8Array {
+  const m = new WasmEmitter();
+  m.bytes(MODULE_HEAD);
+  const fn = new WasmEmitter();
+  // Locals after the 3 parameters: n, cur, va, e, t, ic0, x1..x31.
+  fn.u32(6).u32(1).byte(I64).u32(1).byte(I32).u32(1).byte(I64).u32(1).byte(I32).u32(1).byte(I64).u32(32).byte(I64);
+  fn.bytes(body.finish());
+  const code = new WasmEmitter().u32(1).u32(fn.length).bytes(fn.finish());
+  m.section(10, code);
+  return m.finish();
+}

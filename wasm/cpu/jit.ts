@@ -1,0 +1,196 @@
+// The core's side of the JIT tier (the translator is TypeScript: src/jit/). Compiled code
+// is found by PHYSICAL page, through the fetch TLB, so a satp write or an sfence.vma never
+// runs code for the wrong mapping and a TLB flush discards nothing: one record per 4 KiB
+// page of RAM, after RAM and its guard page in linear memory, { u32 table slot (0 = no
+// code), u32 heat }. A page's code is one wasm function in the shared function table:
+//
+//   run(vbase: i64, off: i32, limit: i64) -> i64 executed
+//
+// vbase is the virtual page the hart runs it at (code is position-independent: auipc, jal
+// and branch targets add to vbase), off the entry's offset, limit how many instructions it
+// may run. It sets the hart's pc and jitExit before it returns. It runs a block only if
+// the block fits in the limit, so run(budget) stays exact; it never takes a trap itself
+// (JIT_TRAP: pendingCause/Tval are set, pc is the faulting instruction's, not counted),
+// and it returns JIT_ENDED after a store that set blockEnd, as the interpreter ends its
+// block there. Pages with code never enter the store TLB (mmu.ts), so every store to them
+// comes through storeSlow, which discards the page's code (jitInvalidatePage).
+import { RAM_GUARD, RAM_OFFSET, TLB_FETCH, TLB_STORE, TLB_ENTRIES, JIT_PAGE_RECORD } from '../layout';
+import { ramSize } from '../bus';
+import { blockEnd } from '../stop';
+import { pc as hartPc } from './state';
+import { armedKinds, pageHasTrigger, TRIG_EXEC } from './triggers';
+
+/** Asks the host to translate physical page `page` (RAM offset / 4096), adding entry
+ *  offset `off` to its known entries; returns the table slot of its function, 0 if none. */
+@external('env', 'jitCompile')
+declare function hostCompile(page: u32, off: u32): u32;
+
+export const JIT_CONTINUE: u32 = 0;
+export const JIT_ENDED: u32 = 1;
+export const JIT_TRAP: u32 = 2;
+/** The entry (or an in-page indirect jump's target) is not one the function knows. */
+export const JIT_UNKNOWN: u32 = 3;
+
+/** Set by the host: compiled code may run (off: the interpreter alone, as before). */
+export let jitOn: bool = false;
+/** Taken jumps into a page (or entries into one with unknown targets) before it is translated. */
+export let jitThreshold: u32 = 1000;
+/** Written by compiled code before it returns (JIT_*). */
+export let jitExit: u32 = JIT_CONTINUE;
+/** Set by the interpreter when it stopped to let compiled code run (not a block end). */
+export let jitYielded: bool = false;
+
+// Counters for the host (bench JSON, inspector).
+export let jitEntries: u64 = 0;
+export let jitInsns: u64 = 0;
+export let jitInvalidations: u64 = 0;
+
+/** Unknown entries into a translated page before it is translated again. */
+const RECOMPILE_MIN: u32 = 8;
+
+let records: usize = 0;
+let pageCount: u32 = 0;
+
+/** Where the page records go for `ramBytes` of RAM, and how many bytes they take (the host
+ *  sizes the memory to RAM_OFFSET + ramBytes + RAM_GUARD + jitRecordBytes(ramBytes)). */
+export function jitRecordBytes(ramBytes: u64): u32 {
+  return <u32>(ramBytes >> 12) * JIT_PAGE_RECORD;
+}
+
+export function jitReset(): void {
+  records = <usize>(RAM_OFFSET + <u32>ramSize + RAM_GUARD);
+  pageCount = <u32>(ramSize >> 12);
+  memory.fill(records, 0, pageCount * JIT_PAGE_RECORD);
+  jitExit = JIT_CONTINUE;
+  jitYielded = false;
+}
+
+export function jitConfigure(on: bool, threshold: u32): void {
+  jitOn = on;
+  jitThreshold = threshold == 0 ? 1 : threshold;
+}
+
+/** The RAM page that the fetch TLB maps pc to, or -1 (not cached, not RAM, or a page with
+ *  an execute trigger, whose fetches must all reach fetchSlow as the breakpoint's do). */
+@inline function fetchPage(pc: u64): i32 {
+  const e = TLB_FETCH + ((<u32>(pc >> 12) & (TLB_ENTRIES - 1)) << 4);
+  if (load<u64>(e) != (pc & ~<u64>0xfff)) return -1;
+  if ((armedKinds & TRIG_EXEC) != 0 && pageHasTrigger(pc, TRIG_EXEC)) return -1;
+  const off = <u32>(pc + load<u64>(e, 8)) - RAM_OFFSET;
+  if (off >= <u32>ramSize) return -1;
+  return <i32>(off >> 12);
+}
+
+/** Whether a store to RAM offset `ramOff` must go slow (its page holds code). */
+@inline export function isCodePage(ramOff: u64): bool {
+  return load<u32>(records + (<usize>(ramOff >> 12) * JIT_PAGE_RECORD)) != 0;
+}
+
+/**
+ * The interpreter asks after every taken jump (with the JIT on): should it stop so that
+ * compiled code runs from pc? Yes if pc's page has code, or has just become hot.
+ */
+export function jitWants(pc: u64, breakpointPage: u64): bool {
+  if ((pc >> 12) == breakpointPage) return false;
+  const p = fetchPage(pc);
+  if (p < 0) return false;
+  const rec = records + <usize>p * JIT_PAGE_RECORD;
+  if (load<u32>(rec) != 0) return true;
+  const heat = load<u32>(rec, 4) + 1;
+  store<u32>(rec, heat, 4);
+  return heat >= jitThreshold;
+}
+
+function compile(p: u32, off: u32): u32 {
+  const rec = records + <usize>p * JIT_PAGE_RECORD;
+  store<u32>(rec, 0, 4);
+  const slot = hostCompile(p, off);
+  store<u32>(rec, slot);
+  if (slot != 0) {
+    // Stores to the page must take the slow path from now on: drop its store-TLB entries.
+    for (let e: u32 = TLB_STORE; e < TLB_STORE + TLB_ENTRIES * 16; e += 16) {
+      const tag = load<u64>(e);
+      if (tag == <u64>-1) continue;
+      if (((<u32>(tag + load<u64>(e, 8)) - RAM_OFFSET) >> 12) == p) store<u64>(e, <u64>-1);
+    }
+  }
+  return slot;
+}
+
+/**
+ * Runs compiled code from the hart's pc, at most `limit` instructions; returns how many
+ * ran (0 when pc's page has none: the interpreter goes on). jitExit says how it ended.
+ */
+export function jitEnter(limit: u64, breakpointPage: u64): u64 {
+  jitExit = JIT_CONTINUE;
+  const pc = hartPc;
+  if ((pc >> 12) == breakpointPage) return 0;
+  const p = fetchPage(pc);
+  if (p < 0) return 0;
+  const rec = records + <usize>p * JIT_PAGE_RECORD;
+  let slot = load<u32>(rec);
+  if (slot == 0) {
+    const heat = load<u32>(rec, 4) + 1;
+    store<u32>(rec, heat, 4);
+    if (heat < jitThreshold) return 0;
+    slot = compile(<u32>p, <u32>pc & 0xfff);
+    if (slot == 0) return 0;
+  }
+  jitEntries++;
+  let n = call_indirect<u64>(slot, pc & ~<u64>0xfff, <u32>pc & 0xfff, limit);
+  if (jitExit == JIT_UNKNOWN) {
+    // A new entry: translate the page again with it once it is hot enough (at least a few
+    // times even when eager: code that traps a lot enters its pages at many places once).
+    jitExit = JIT_CONTINUE;
+    const heat = load<u32>(rec, 4) + 1;
+    store<u32>(rec, heat, 4);
+    if (heat >= (jitThreshold < RECOMPILE_MIN ? RECOMPILE_MIN : jitThreshold) && n < limit) {
+      const at = hartPc;
+      if (fetchPage(at) == p) {
+        slot = compile(<u32>p, <u32>at & 0xfff);
+        if (slot != 0) {
+          n += call_indirect<u64>(slot, at & ~<u64>0xfff, <u32>at & 0xfff, limit - n);
+          if (jitExit == JIT_UNKNOWN) jitExit = JIT_CONTINUE;
+        }
+      }
+    }
+  }
+  jitInsns += n;
+  return n;
+}
+
+/** A store (or a DMA write) touched RAM offset `ramOff`: forget its page's code. */
+export function jitInvalidatePage(ramOff: u64): void {
+  const rec = records + <usize>(ramOff >> 12) * JIT_PAGE_RECORD;
+  if (load<u32>(rec) == 0) return;
+  store<u32>(rec, 0);
+  store<u32>(rec, 0, 4);
+  jitInvalidations++;
+  // The running block ends after this store (as after a device write), so code compiled
+  // from the old bytes never runs past it.
+  blockEnd = true;
+}
+
+/** The host wrote RAM [ramOff, ramOff + length) (DMA, loaders): forget the code there. */
+export function jitInvalidateRange(ramOff: u64, length: u64): void {
+  if (length == 0 || ramOff >= ramSize) return;
+  let end = ramOff + length;
+  if (end > ramSize) end = ramSize;
+  for (let p = ramOff >> 12; p <= (end - 1) >> 12; p++) {
+    const rec = records + <usize>p * JIT_PAGE_RECORD;
+    if (load<u32>(rec) == 0) continue;
+    store<u32>(rec, 0);
+    store<u32>(rec, 0, 4);
+    jitInvalidations++;
+  }
+}
+
+/** The host dropped every compiled function (its code cache was full): forget all slots. */
+export function jitForgetAll(): void {
+  for (let p: u32 = 0; p < pageCount; p++) store<u32>(records + <usize>p * JIT_PAGE_RECORD, 0);
+}
+
+/** The table slot of RAM page `page`'s code (0 = none), for the inspector. */
+export function jitPageSlot(page: u32): u32 {
+  return page < pageCount ? load<u32>(records + <usize>page * JIT_PAGE_RECORD) : 0;
+}
