@@ -69,6 +69,8 @@ export class GdbStub {
   private readonly xml: string;
   private readonly memory: DebugMemory;
   private readonly core: Core;
+  /** The hart `Hg` chose for register packets (undefined: the one that ran last). */
+  private selected: number | undefined;
 
   constructor(
     private readonly vm: Vm,
@@ -152,13 +154,29 @@ export class GdbStub {
   }
 
   private stopReply(signal: number): string {
-    return `T${signal.toString(16).padStart(2, '0')}thread:1;`;
+    return `T${signal.toString(16).padStart(2, '0')}thread:${this.core.currentHart + 1};`;
   }
 
   private watchReply(address: bigint): string {
     const w = this.breakpoints.find((b) => b.kind === 'watch' && address >= b.address && address < b.address + BigInt(b.length));
     const name = w?.kind === 'watch' ? (w.type === 2 ? 'watch' : w.type === 3 ? 'rwatch' : 'awatch') : 'awatch';
-    return `T05${name}:${address.toString(16)};thread:1;`;
+    return `T05${name}:${address.toString(16)};thread:${this.core.currentHart + 1};`;
+  }
+
+  /**
+   * A thread id (hex; thread n is hart n - 1) as a hart number; 0 and -1 ("any", "all")
+   * mean the current hart's; undefined for a hart the machine does not have.
+   */
+  private thread(id: string): number | undefined {
+    if (id === '0' || id === '-1' || id === '') return this.core.currentHart;
+    const n = parseInt(id.replace(/^p1\./, ''), 16);
+    return Number.isInteger(n) && n >= 1 && n <= this.core.harts ? n - 1 : undefined;
+  }
+
+  /** The hart register packets read: the selected one, if it is not the live one. */
+  private otherHart(): number | undefined {
+    const h = this.selected;
+    return h === undefined || h === this.core.currentHart ? undefined : h;
   }
 
   /** The reply to one packet, or undefined when the reply comes later (continue). */
@@ -177,10 +195,19 @@ export class GdbStub {
           return undefined;
         }
         return '';
-      case 'H':
+      case 'H': {
+        // Hg selects the hart whose registers g/p/G/P mean; Hc has nothing to choose in
+        // all-stop mode, where every hart runs and stops together.
+        if (p[1] === 'g') {
+          const id = p.slice(2);
+          const t = this.thread(id);
+          if (t === undefined) return ERR_BAD;
+          this.selected = id === '0' || id === '-1' ? undefined : t;
+        }
         return 'OK';
+      }
       case 'T':
-        return p === 'T1' || p === 'Tp1.1' || p === 'T01' ? 'OK' : ERR_BAD;
+        return this.thread(p.slice(1)) !== undefined && p.slice(1) !== '0' && p.slice(1) !== '-1' ? 'OK' : ERR_BAD;
       case 'g':
         return this.readAllRegisters();
       case 'G':
@@ -233,15 +260,20 @@ export class GdbStub {
       case 'qAttached':
         return '1';
       case 'qC':
-        return 'QC1';
+        return `QC${this.core.currentHart + 1}`;
       case 'qfThreadInfo':
-        return 'm1';
+        return `m${Array.from({ length: this.core.harts }, (_, h) => (h + 1).toString(16)).join(',')}`;
       case 'qsThreadInfo':
         return 'l';
       case 'qSymbol::':
         return 'OK';
       default:
-        if (p.startsWith('qThreadExtraInfo')) return toHex(new TextEncoder().encode(`hart 0, ${privilegeOf(this.core.priv) ?? '?'}-mode`));
+        if (p.startsWith('qThreadExtraInfo,')) {
+          const t = this.thread(p.slice('qThreadExtraInfo,'.length));
+          const hart = t === undefined ? undefined : this.core.hartStates()[t];
+          if (!hart) return ERR_BAD;
+          return toHex(new TextEncoder().encode(`hart ${hart.id}, ${privilegeOf(hart.priv) ?? '?'}-mode${hart.sleeping ? ', in WFI' : ''}`));
+        }
         return '';
     }
   }
@@ -285,6 +317,9 @@ export class GdbStub {
   // ------------------------------------------------------------------ registers
 
   private readAllRegisters(): string {
+    const other = this.otherHart();
+    // XXX: another hart's saved registers are not readable from the host yet; its pc is.
+    if (other !== undefined) return 'xx'.repeat(8 * 32) + hex64(this.core.hartStates()[other]!.pc);
     let s = '';
     for (let r = 0; r < 32; r++) s += hex64(this.core.getX(r));
     return s + hex64(this.core.pc);
@@ -292,6 +327,12 @@ export class GdbStub {
 
   private writeAllRegisters(data: string): string {
     if (data.length < 33 * 16 || !/^[0-9a-f]*$/i.test(data)) return ERR_BAD;
+    const other = this.otherHart();
+    if (other !== undefined) {
+      for (let r = 1; r < 32; r++) this.core.setHartX(other, r, parseLe(data.slice(r * 16, r * 16 + 16)));
+      this.core.setHartPc(other, parseLe(data.slice(32 * 16, 33 * 16)));
+      return 'OK';
+    }
     for (let r = 1; r < 32; r++) this.core.setX(r, parseLe(data.slice(r * 16, r * 16 + 16)));
     this.core.pc = parseLe(data.slice(32 * 16, 33 * 16));
     return 'OK';
@@ -299,6 +340,13 @@ export class GdbStub {
 
   private readRegister(n: number): string {
     const c = this.core;
+    const other = this.otherHart();
+    if (other !== undefined) {
+      const hart = c.hartStates()[other]!;
+      if (n === PC_REGNUM) return hex64(hart.pc);
+      if (n === PRIV_REGNUM) return hex64(BigInt(hart.priv));
+      return n === FIRST_CSR_REGNUM + 0xf14 ? hex64(BigInt(other)) : 'xx'.repeat(FP_CSRS.some(([, num]) => FIRST_CSR_REGNUM + num === n) ? 4 : 8);
+    }
     if (n >= 0 && n < 32) return hex64(c.getX(n));
     if (n === PC_REGNUM) return hex64(c.pc);
     if (n >= FIRST_FP_REGNUM && n < FIRST_FP_REGNUM + 32) return hex64(c.getF(n - FIRST_FP_REGNUM));
@@ -318,6 +366,13 @@ export class GdbStub {
   private writeRegister(n: number, value: string): string {
     if (!/^[0-9a-f]{16}$/i.test(value)) return ERR_BAD;
     const v = parseLe(value);
+    const other = this.otherHart();
+    if (other !== undefined) {
+      if (n > 0 && n < 32) this.core.setHartX(other, n, v);
+      else if (n === PC_REGNUM) this.core.setHartPc(other, v);
+      else return n === 0 ? 'OK' : ERR_REGISTER;
+      return 'OK';
+    }
     if (n >= 0 && n < 32) {
       this.core.setX(n, v);
       return 'OK';

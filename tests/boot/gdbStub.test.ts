@@ -126,6 +126,18 @@ describe('the gdb stub (-S -gdb tcp::PORT) with gdb-multiarch', () => {
     assert.equal(new DataView(readFileSync(disk).buffer).getUint32(1024, true), 1);
   });
 
+  it('shows each hart as a thread (-smp 3): their ids, modes and pcs', async () => {
+    const s = await debugSession(['info threads', 'break count_up', 'continue', 'info threads', 'thread 2', 'info registers pc', 'print $mhartid', 'thread 1', 'print counter', 'delete', 'detach'], ['-smp', '3']);
+    const g = s.gdb;
+    for (const h of [0, 1, 2]) assert.match(g, new RegExp(`${h + 1}\\s+Thread ${h + 1} \\(hart ${h}, M-mode\\) 0x0000000000001000 in \\?\\? \\(\\)`), 'every hart starts at the reset vector');
+    assert.match(g, /Thread (\d) hit Breakpoint 1, count_up/);
+    assert.match(g, /\[Switching to thread 2 \(Thread 2\)\]/);
+    assert.match(g, /^\$1 = 1$/m, "thread 2's mhartid");
+    assert.match(g, /^pc\s+0x8[0-9a-f]{7}\s/m);
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.console, /counter: 3000 \(as expected\)\n/);
+  });
+
   it('ends the run when gdb kills the target', async () => {
     const s = await debugSession(['break start', 'continue', 'kill']);
     assert.match(s.gdb, /Breakpoint 1, start \(hart=0/);
