@@ -139,6 +139,36 @@ TEST_BEGIN
   CHECK_BITS a0, MIP_STIP, 0
   csrw mcounteren, zero
   csrw scounteren, zero
+
+  # The interrupt also comes while S is busy (no WFI): it arrives between two instructions
+  # of the loop, wherever time reaches stimecmp.
+  li gp, 12
+  li t0, MENVCFG_STCE
+  csrs menvcfg, t0
+  li t0, COUNTEREN_TM
+  csrw mcounteren, t0
+  li t0, MIP_STIP
+  csrw mideleg, t0
+  csrw mie, t0
+  ENTER PRV_S, 1f
+  rdtime t1
+  addi t1, t1, 300
+  csrw CSR_STIMECMP, t1
+  csrsi sstatus, MSTATUS_SIE
+  li a0, 0
+2:
+  addi a0, a0, 1
+  j 2b
+1:
+  CHECK_REC REC_SCAUSE, IRQ_S_TIMER
+  CHECK_REC REC_MCAUSE, CAUSE_SUPERVISOR_ECALL
+  li gp, 13
+  beqz a0, fail
+  li t0, -1
+  csrw CSR_STIMECMP, t0
+  csrw mie, zero
+  csrw mideleg, zero
+  csrw mcounteren, zero
 TEST_END
 
 PRIV_HANDLERS
