@@ -70,5 +70,9 @@ export default defineConfig({
   server: { headers: isolation },
   preview: { headers: isolation },
   worker: { format: 'es' },
+  // Named up front: the dev server's scan starts at index.html and does not follow the VM
+  // worker (new Worker(new URL(...))), so it would find comlink and fflate only when a VM
+  // starts, re-bundle, and reload the page under the user.
+  optimizeDeps: { include: ['comlink', 'fflate', '@xterm/xterm', '@xterm/addon-fit'] },
   build: { target: 'es2022', sourcemap: true },
 });

@@ -85,9 +85,14 @@ export async function startBuiltEnv(): Promise<E2eEnv> {
 
 export async function startEnv(): Promise<E2eEnv> {
   mkdirSync(resultsDir, { recursive: true });
+  // Each server bundles dependencies into its own cache: test files run two at a time, and
+  // two dev servers sharing node_modules/.vite re-optimize under each other's pages ("504
+  // Outdated Optimize Dep" and a page that never loads).
+  const cacheDir = mkdtempSync(join(tmpdir(), 'romvisor-vite-'));
   const server = await createServer({
     root: repoRoot,
     configFile: `${repoRoot}vite.config.ts`,
+    cacheDir,
     logLevel: 'warn',
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false },
     clearScreen: false,
@@ -104,6 +109,7 @@ export async function startEnv(): Promise<E2eEnv> {
     async close() {
       await browser.close();
       await server.close();
+      rmSync(cacheDir, { recursive: true, force: true });
     },
   };
 }
