@@ -51,6 +51,8 @@ describe('ISA tests', () => {
           assert.equal(r.uart, 'PASS\n', detail);
           // eager translated the program's pages and ran some of it compiled.
           if (jit === 'eager') assert.ok(r.jit.compiles > 0 && r.jit.jitInsns > 0, `${detail}; JIT ${JSON.stringify(r.jit)}`);
+          // Its self-modifying loops must have gone through the JIT's invalidation.
+          if (jit === 'eager' && name === 'jit_translate') assert.ok(r.jit.invalidations > 0, `${detail}; JIT ${JSON.stringify(r.jit)}`);
         });
       }
     });
