@@ -2,6 +2,7 @@
  * The hypervisor "in flash": the VM table, the catalog and the image store, behind the
  * `Hypervisor` API that the page's buttons and the management console share.
  */
+import type { JitMode } from '../jit/Jit.ts';
 import { loadBuiltinBootImages } from './bootImages.ts';
 import { gunzipIfCompressed } from './gunzipStream.ts';
 import { canWaitAsync } from '../worker/index.ts';
@@ -32,6 +33,8 @@ export interface RomHypervisorOptions {
   coreWasmUrl: string;
   /** Console bytes as transferred messages even where a shared ring would work. */
   forceConsoleMessages?: boolean;
+  /** The JIT tier in every VM's worker (default off): `?jit=` on the page. */
+  jit?: JitMode;
 }
 
 export class RomHypervisor implements Hypervisor {
@@ -194,6 +197,7 @@ export class RomHypervisor implements Hypervisor {
       module,
       ramBytes: vm.record.memoryMiB * 1024 * 1024,
       timeMode: 'realtime',
+      jit: this.opts.jit,
       firmware: images.firmware,
       // A disk appliance's kernel and command line come from its own boot partition.
       ram: disk ? undefined : { kernel: images.kernel, initrd: images.initrd, bootargs: RAM_BOOTARGS },

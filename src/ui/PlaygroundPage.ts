@@ -3,6 +3,7 @@
  * hypervisor console, which then becomes the management console; the catalog, the VM
  * table and a console per VM are the same hypervisor's API as buttons.
  */
+import type { JitMode } from '../jit/Jit.ts';
 import { ManagementShell, powerOnSelfTest, RomHypervisor, type Disposable, type Hypervisor, type HypervisorEvent, type VmHandle } from '../hypervisor/index.ts';
 import { CatalogView } from './CatalogView.ts';
 import { ChassisView } from './ChassisView.ts';
@@ -21,6 +22,8 @@ interface PlaygroundOptions {
   coreWasmUrl: string;
   /** ?console=messages: console bytes as messages even on a crossOriginIsolated page. */
   forceConsoleMessages?: boolean;
+  /** ?jit=off|auto|eager: the JIT tier in every VM's worker. */
+  jit?: JitMode;
 }
 
 interface OnlineViews {
@@ -122,7 +125,7 @@ export class PlaygroundPage {
     this.chassis.setReadout('POST');
     this.workspace.dataset.power = 'post';
     this.hvTerm.write('\x1b[2J\x1b[3J\x1b[H');
-    const ready = RomHypervisor.boot({ baseUrl: this.opts.baseUrl, coreWasmUrl: this.opts.coreWasmUrl, forceConsoleMessages: this.opts.forceConsoleMessages });
+    const ready = RomHypervisor.boot({ baseUrl: this.opts.baseUrl, coreWasmUrl: this.opts.coreWasmUrl, forceConsoleMessages: this.opts.forceConsoleMessages, jit: this.opts.jit });
     let hv: RomHypervisor;
     try {
       await powerOnSelfTest(ready, {

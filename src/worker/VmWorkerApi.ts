@@ -4,6 +4,7 @@
  * page → worker; everything the guest does comes back as `VmWorkerEvent`s through one
  * proxied callback, console bytes as transferred buffers.
  */
+import type { JitMode } from '../jit/Jit.ts';
 import type { LinuxBootImages } from '../boot/index.ts';
 import type { Privilege, TimeMode, VmInspectorApi } from '../machine/index.ts';
 import type { ConsoleSize } from '../machine/virtio/index.ts';
@@ -24,6 +25,8 @@ export interface VmBootSpec {
   module: WebAssembly.Module;
   ramBytes: number;
   timeMode: TimeMode;
+  /** The JIT tier (src/jit): off unless the page asked (`?jit=auto|eager`). */
+  jit?: JitMode;
   /** The firmware in the server's ROM (OpenSBI), whatever the guest. */
   firmware: Uint8Array;
   /**

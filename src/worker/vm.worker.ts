@@ -175,6 +175,7 @@ class VmWorker implements VmWorkerApi {
     const vm = await Vm.create(spec.module, {
       ramBytes: spec.ramBytes,
       timeMode: spec.timeMode,
+      jit: spec.jit,
       boot: linuxLoader(this.bootImages),
       console: this.consoleSize(spec),
       guestConsole: guestConsoleOf(this.bootImages.bootargs),
