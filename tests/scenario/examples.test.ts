@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { decodeScenarioUrl, encodeScenarioUrl, guestBootOptions, parseScenarioJson, scenarioToJson, viewPanels } from '../../src/scenario/index.ts';
+import { decodeScenarioUrl, encodeScenarioUrl, guestBootOptions, parseScenarioJson, scenarioToJson, validateScenario, viewPanels } from '../../src/scenario/index.ts';
 
 const dir = new URL('../../src/scenario/examples/', import.meta.url);
 const examples = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
@@ -36,6 +36,7 @@ describe('the example scenarios', () => {
     assert.deepEqual(guestBootOptions(g, 'console=ttyS0'), {
       appliance: { builtin: 'base' },
       ramBytes: 128 * 2 ** 20,
+      harts: 1,
       timeMode: 'deterministic',
       bootargs: 'console=ttyS0',
       script: g.script,
@@ -51,7 +52,12 @@ describe('the example scenarios', () => {
 describe('guest boot options', () => {
   it('append the scenario command line to the appliance one', () => {
     const g = { appliance: { local: 'x' }, memoryMiB: 64, cmdline: ' loglevel=8 ', time: 'realtime' as const };
-    assert.deepEqual(guestBootOptions(g, 'console=ttyS0'), { appliance: { local: 'x' }, ramBytes: 64 * 2 ** 20, timeMode: 'realtime', bootargs: 'console=ttyS0 loglevel=8' });
+    assert.deepEqual(guestBootOptions(g, 'console=ttyS0'), { appliance: { local: 'x' }, ramBytes: 64 * 2 ** 20, harts: 1, timeMode: 'realtime', bootargs: 'console=ttyS0 loglevel=8' });
     assert.equal(guestBootOptions(g, '').bootargs, 'loglevel=8');
+  });
+
+  it('has no appliance to boot for a kernel guest', () => {
+    const g = validateScenario({ version: 1, guests: [{ kernel: { url: 'https://example.org/k', sha256: 'ab'.repeat(32) } }] }).guests[0]!;
+    assert.throws(() => guestBootOptions(g, ''), /a kernel guest has no appliance/);
   });
 });
