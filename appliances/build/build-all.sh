@@ -9,6 +9,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+. "$HERE/lib.sh"
 BUILD=${ROMVISOR_BUILD_DIR:-/work/build-images}
 BOOT=$REPO/appliances/boot
 export CLEAN=1
@@ -29,19 +30,10 @@ dsc=$(ls "$BUILD"/busybox_*.dsc | sort -V | tail -n 1)
 busybox_version=$(sed -n 's/^Version: //p' "$dsc")
 kernel_release=$(cat "$BUILD/linux-build/include/config/kernel.release")
 
-# describe FILE: size and sha256 of the file and of its gunzipped content.
-describe() {
-    local file=$1
-    jq -n --arg sha "$(sha256sum < "$file" | cut -d' ' -f1)" --argjson size "$(stat -c %s "$file")" \
-          --arg rawsha "$(gzip -dc "$file" | sha256sum | cut -d' ' -f1)" \
-          --argjson rawsize "$(gzip -dc "$file" | wc -c)" \
-          '{sha256: $sha, size: $size, gunzipped: {sha256: $rawsha, size: $rawsize}}'
-}
-
 fw=$REPO/roms/opensbi/fw_dynamic.bin
 jq -n \
-  --argjson kernel "$(describe "$BOOT/Image.gz")" \
-  --argjson initramfs "$(describe "$BOOT/initramfs.cpio.gz")" \
+  --argjson kernel "$(describe_gz "$BOOT/Image.gz")" \
+  --argjson initramfs "$(describe_gz "$BOOT/initramfs.cpio.gz")" \
   --arg fwsha "$(sha256sum < "$fw" | cut -d' ' -f1)" --argjson fwsize "$(stat -c %s "$fw")" \
   --arg release "$kernel_release" \
   --arg linux_source "$(deb_version linux-source-6.1)" \

@@ -24,6 +24,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+. "$HERE/lib.sh"
 BUILD=${ROMVISOR_BUILD_DIR:-/work/build-images}
 CC=riscv64-linux-gnu-gcc
 EPOCH=1672531200   # every timestamp in the image: 2023-01-01 00:00:00 UTC
@@ -73,12 +74,7 @@ cd "$ROOT"
 mkdir -p bin sbin usr/bin usr/sbin etc/init.d dev proc sys tmp root mnt run var/log
 chmod 1777 tmp
 chmod 0700 root
-install -m 0755 "$BB/busybox" bin/busybox
-# busybox.links lists each applet's install path (/bin/ls, /sbin/init, ...).
-while IFS= read -r applet; do
-    [ "$applet" = /bin/busybox ] && continue
-    ln -sf /bin/busybox ".${applet}"
-done < "$BB/busybox.links"
+busybox_tree "$ROOT" "$BB"
 cp -R "$HERE/disks/base/root/." .
 install -m 0644 "$HERE/rootfs/etc/passwd" "$HERE/rootfs/etc/group" "$HERE/rootfs/etc/hostname" etc/
 # Network and shared folder, as in the initramfs (rootfs/etc/init.d/hostlinks, sourced
@@ -90,10 +86,7 @@ mkdir -p mnt/host
 "$CC" -O2 -static -Wall -Wextra -Werror -o bin/fpcheck "$HERE/src/fpcheck.c" -lm
 "$CC" -O2 -static -Wall -Wextra -Werror -o bin/pagefault-demo "$HERE/src/pagefault-demo.c"
 riscv64-linux-gnu-strip bin/fpcheck bin/pagefault-demo
-# The kernel mounts devtmpfs over /dev, but a shell started before that (or a
-# root without devtmpfs) still finds these.
-mknod -m 0600 dev/console c 5 1
-mknod -m 0666 dev/null c 1 3
+console_nodes "$ROOT"
 
 case "$NAME" in
 base) ;;

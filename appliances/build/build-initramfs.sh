@@ -6,6 +6,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+. "$HERE/lib.sh"
 BUILD=${ROMVISOR_BUILD_DIR:-/work/build-images}
 BB=$BUILD/busybox-build
 ROOT=$BUILD/initramfs-root
@@ -23,12 +24,7 @@ mkdir -p bin sbin usr/bin usr/sbin etc dev proc sys tmp root mnt run var/log
 chmod 1777 tmp
 chmod 0700 root
 
-install -m 0755 "$BB/busybox" bin/busybox
-# busybox.links lists each applet's install path (/bin/ls, /usr/sbin/httpd, ...).
-while IFS= read -r applet; do
-    [ "$applet" = /bin/busybox ] && continue
-    ln -sf /bin/busybox ".${applet}"
-done < "$BB/busybox.links"
+busybox_tree "$ROOT" "$BB"
 
 install -m 0755 "$HERE/rootfs/init" init
 install -m 0644 "$HERE/rootfs/etc/passwd" "$HERE/rootfs/etc/group" \
@@ -43,14 +39,6 @@ mkdir -p mnt/host
 "$CC" -O2 -static -Wall -Wextra -Werror -o bin/fpcheck "$HERE/src/fpcheck.c" -lm
 riscv64-linux-gnu-strip bin/fpcheck
 
-# The kernel opens /dev/console for init before anything is mounted, so the
-# node has to be in the archive itself (devtmpfs is only automounted on a real root).
-mknod -m 0600 dev/console c 5 1
-mknod -m 0666 dev/null c 1 3
-
-find . -exec touch -h -d "@$EPOCH" {} +
-mkdir -p "$REPO/appliances/boot"
-find . -mindepth 1 -printf '%P\n' | LC_ALL=C sort |
-    cpio -o -H newc -R 0:0 --reproducible --quiet |
-    gzip -9n > "$REPO/appliances/boot/initramfs.cpio.gz"
+console_nodes "$ROOT"
+pack_initramfs "$ROOT" "$REPO/appliances/boot/initramfs.cpio.gz" "$EPOCH"
 ls -l "$REPO/appliances/boot/initramfs.cpio.gz"

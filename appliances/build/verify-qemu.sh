@@ -18,6 +18,7 @@ set -uo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+. "$HERE/lib.sh"
 BIOS=$REPO/roms/opensbi/fw_dynamic.bin
 INITRD=$REPO/appliances/boot/initramfs.cpio.gz
 APPEND=${APPEND:-console=ttyS0 earlycon=sbi}
@@ -29,29 +30,6 @@ trap 'rm -rf "$WORK"' EXIT
 # QEMU 7.2 cannot load a gzipped RISC-V kernel itself; neither can OpenSBI.
 zcat "$REPO/appliances/boot/Image.gz" > "$WORK/Image"
 KERNEL=$WORK/Image
-
-now_ms() { date +%s%3N; }
-
-# Waits until the console log holds at least $2 occurrences of $1.
-wait_count() {
-    local text=$1 want=$2 deadline=$(( $(now_ms) + TIMEOUT * 1000 ))
-    while [ "$(grep -aoF -- "$text" "$LOG" | wc -l)" -lt "$want" ]; do
-        if ! kill -0 "$QEMU_PID" 2>/dev/null; then
-            echo "verify: QEMU exited while waiting for \"$text\" #$want" >&2; return 1
-        fi
-        if [ "$(now_ms)" -gt "$deadline" ]; then
-            echo "verify: timeout (${TIMEOUT}s) waiting for \"$text\" #$want" >&2; return 3
-        fi
-        sleep 0.02
-    done
-}
-
-check() { # name, fixed string that must be in the log
-    if grep -aqF -- "$2" "$LOG"; then echo "  ok    $1"; else echo "  FAIL  $1: no \"$2\" on the console"; FAILED=1; fi
-}
-check_line() { # name, a whole console line (an output line of a typed command)
-    if tr -d '\r' < "$LOG" | grep -aqxF -- "$2"; then echo "  ok    $1"; else echo "  FAIL  $1: no line \"$2\" on the console"; FAILED=1; fi
-}
 
 SHARE=$WORK/share
 mkdir -p "$SHARE"
@@ -73,11 +51,8 @@ run_machine() { # label, memory, cpu, with-devices (0/1)
     local extra_lines=("${BARE_LINES[@]}")
     if [ "$devices" = 1 ]; then cmd+=("${DEVICES[@]}"); extra_lines=("${DEVICE_LINES[@]}"); fi
     echo "== $label: ${cmd[*]}"
-    rm -f "$WORK/in"; mkfifo "$WORK/in"
-    local t0; t0=$(now_ms)
-    "${cmd[@]}" < "$WORK/in" > "$LOG" 2>&1 &
-    QEMU_PID=$!
-    exec 3> "$WORK/in"
+    qemu_start "$WORK" "$LOG" "${cmd[@]}"
+    local t0=$QEMU_T0
 
     status=0
     local n=1
@@ -104,14 +79,10 @@ run_machine() { # label, memory, cpu, with-devices (0/1)
         else echo "  FAIL  ^C did not stop sleep 30"; FAILED_CTRLC=1; fi
     fi
     [ $status = 0 ] && printf 'poweroff -f\n' >&3
-    exec 3>&-
     # poweroff must end QEMU through the sifive,test device (via SBI SRST).
-    local deadline=$(( $(now_ms) + TIMEOUT * 1000 ))
-    while kill -0 "$QEMU_PID" 2>/dev/null && [ "$(now_ms)" -lt "$deadline" ]; do sleep 0.02; done
-    if kill -0 "$QEMU_PID" 2>/dev/null; then
-        kill "$QEMU_PID"; echo "  FAIL  QEMU still running after poweroff -f"; [ $status = 0 ] && status=3
+    if ! qemu_wait_exit; then
+        echo "  FAIL  QEMU still running after poweroff -f"; [ $status = 0 ] && status=3
     fi
-    wait "$QEMU_PID" 2>/dev/null
     local t_total=$(( $(now_ms) - t0 ))
 
     FAILED=${FAILED_CTRLC:-0}; FAILED_CTRLC=0
