@@ -1,14 +1,23 @@
 #!/bin/bash
-# Cross-build a static riscv64 busybox from Debian's busybox source package
-# with the committed appliances/build/busybox.config.
-# Output: $ROMVISOR_BUILD_DIR/busybox-build/busybox (default /work/build-images).
+# build-busybox.sh [stock]: cross-build a static riscv64 busybox from Debian's busybox
+# source package
+#   (default) with the committed appliances/build/busybox.config
+#             -> $ROMVISOR_BUILD_DIR/busybox-build/busybox (default /work/build-images)
+#   stock     with busybox's own `make defconfig`, changed only to build static and
+#             for riscv64 (the JIT benchmark's stock initramfs)
+#             -> .../busybox-build-stock/busybox
 # CLEAN=1 builds from an empty output directory.
 # Needs a deb-src line for bookworm main the first time (apt-get source busybox).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=${ROMVISOR_BUILD_DIR:-/work/build-images}
-OUT=$BUILD/busybox-build
+VARIANT=${1:-appliance}
+case "$VARIANT" in
+appliance) OUT=$BUILD/busybox-build ;;
+stock)     OUT=$BUILD/busybox-build-stock ;;
+*) echo "usage: build-busybox.sh [stock]" >&2; exit 2 ;;
+esac
 JOBS=${JOBS:-2}
 export SOURCE_DATE_EPOCH=1672531200   # 2023-01-01: fixed timestamps in the binary
 export KCONFIG_NOTIMESTAMP=1
@@ -31,16 +40,26 @@ echo "build-busybox: busybox $version from $dsc"
 
 [ "${CLEAN:-0}" = 1 ] && rm -rf "$OUT"
 mkdir -p "$OUT"
-cp "$HERE/busybox.config" "$OUT/.config"
-# oldconfig must not change anything: a change means the committed config is
-# stale for this source, and should be regenerated and reviewed.
-make -s -C "$SRC" O="$OUT" oldconfig < /dev/null > /dev/null
-if ! diff -q <(grep -v '^#  *Busybox version' "$HERE/busybox.config") \
-             <(grep -v '^#  *Busybox version' "$OUT/.config") > /dev/null; then
-    echo "build-busybox: oldconfig changed busybox.config:" >&2
-    diff <(grep -v '^#  *Busybox version' "$HERE/busybox.config") \
-         <(grep -v '^#  *Busybox version' "$OUT/.config") >&2 || true
-    exit 1
+if [ "$VARIANT" = stock ]; then
+    make -s -C "$SRC" O="$OUT" defconfig > /dev/null
+    sed -i -e 's/^# CONFIG_STATIC is not set$/CONFIG_STATIC=y/' \
+           -e 's/^CONFIG_CROSS_COMPILER_PREFIX=""$/CONFIG_CROSS_COMPILER_PREFIX="riscv64-linux-gnu-"/' "$OUT/.config"
+    make -s -C "$SRC" O="$OUT" oldconfig < /dev/null > /dev/null
+    for want in 'CONFIG_STATIC=y' 'CONFIG_CROSS_COMPILER_PREFIX="riscv64-linux-gnu-"'; do
+        grep -qxF "$want" "$OUT/.config" || { echo "build-busybox: defconfig did not take $want" >&2; exit 1; }
+    done
+else
+    cp "$HERE/busybox.config" "$OUT/.config"
+    # oldconfig must not change anything: a change means the committed config is
+    # stale for this source, and should be regenerated and reviewed.
+    make -s -C "$SRC" O="$OUT" oldconfig < /dev/null > /dev/null
+    if ! diff -q <(grep -v '^#  *Busybox version' "$HERE/busybox.config") \
+                 <(grep -v '^#  *Busybox version' "$OUT/.config") > /dev/null; then
+        echo "build-busybox: oldconfig changed busybox.config:" >&2
+        diff <(grep -v '^#  *Busybox version' "$HERE/busybox.config") \
+             <(grep -v '^#  *Busybox version' "$OUT/.config") >&2 || true
+        exit 1
+    fi
 fi
 
 make -s -C "$OUT" -j"$JOBS" BB_EXTRA_VERSION=" (Debian $version, romvisor)" busybox busybox.links

@@ -1,9 +1,12 @@
 #!/bin/bash
-# Build the romvisor guest kernel from Debian's linux-source-6.1:
-#   tinyconfig + appliances/build/linux.config -> Image -> appliances/boot/Image.gz
+# build-kernel.sh [--config-only] [stock]: build a kernel from Debian's linux-source-6.1:
+#   (default) the appliance kernel: tinyconfig + appliances/build/linux.config
+#             -> Image -> appliances/boot/Image.gz
+#   stock     the JIT benchmark's stock kernel: tinyconfig + linux-stock.config
+#             -> Image -> appliances/stock/Image.gz
 # The source is unpacked and built outside the repo ($ROMVISOR_BUILD_DIR,
-# default /work/build-images). `--config-only` stops after the .config check;
-# CLEAN=1 builds from an empty output directory.
+# default /work/build-images; one output directory per kernel). `--config-only` stops
+# after the .config check; CLEAN=1 builds from an empty output directory.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -11,11 +14,20 @@ REPO=$(cd "$HERE/../.." && pwd)
 BUILD=${ROMVISOR_BUILD_DIR:-/work/build-images}
 TARBALL=/usr/src/linux-source-6.1.tar.xz
 SRC=$BUILD/linux-source-6.1
-OUT=$BUILD/linux-build
-FRAGMENT=$HERE/linux.config
 JOBS=${JOBS:-2}
 CONFIG_ONLY=0
-[ "${1:-}" = "--config-only" ] && CONFIG_ONLY=1
+VARIANT=appliance
+for arg in "$@"; do
+    case "$arg" in
+    --config-only) CONFIG_ONLY=1 ;;
+    stock) VARIANT=stock ;;
+    *) echo "usage: build-kernel.sh [--config-only] [stock]" >&2; exit 2 ;;
+    esac
+done
+case "$VARIANT" in
+appliance) OUT=$BUILD/linux-build;       FRAGMENT=$HERE/linux.config;       DEST=$REPO/appliances/boot ;;
+stock)     OUT=$BUILD/linux-build-stock; FRAGMENT=$HERE/linux-stock.config; DEST=$REPO/appliances/stock ;;
+esac
 
 # Fixed build identity so that two builds of the same inputs give the same Image.
 export KBUILD_BUILD_TIMESTAMP='2023-01-01 00:00:00 UTC'
@@ -31,7 +43,7 @@ mkdir -p "$BUILD"
 STAMP="$(stat -c '%s %Y' "$TARBALL")"
 if [ ! -f "$SRC/.romvisor-unpacked" ] || [ "$(cat "$SRC/.romvisor-unpacked")" != "$STAMP" ]; then
     echo "build-kernel: unpacking $TARBALL into $BUILD"
-    rm -rf "$SRC" "$OUT"
+    rm -rf "$SRC" "$BUILD/linux-build" "$BUILD/linux-build-stock"
     tar -C "$BUILD" -xf "$TARBALL"
     echo "$STAMP" > "$SRC/.romvisor-unpacked"
 fi
@@ -61,11 +73,11 @@ while IFS= read -r line; do
         fi ;;
     esac
 done < "$FRAGMENT"
-[ "$bad" = 0 ] || { echo "build-kernel: .config does not match linux.config" >&2; exit 1; }
-echo "build-kernel: .config matches every line of linux.config"
+[ "$bad" = 0 ] || { echo "build-kernel: .config does not match ${FRAGMENT##*/}" >&2; exit 1; }
+echo "build-kernel: .config matches every line of ${FRAGMENT##*/}"
 [ "$CONFIG_ONLY" = 1 ] && exit 0
 
 make -s -C "$SRC" O="$OUT" -j"$JOBS" Image
-mkdir -p "$REPO/appliances/boot"
-gzip -9n -c "$OUT/arch/riscv/boot/Image" > "$REPO/appliances/boot/Image.gz"
-ls -l "$OUT/arch/riscv/boot/Image" "$REPO/appliances/boot/Image.gz"
+mkdir -p "$DEST"
+gzip -9n -c "$OUT/arch/riscv/boot/Image" > "$DEST/Image.gz"
+ls -l "$OUT/arch/riscv/boot/Image" "$DEST/Image.gz"
