@@ -1,4 +1,4 @@
-// `npm run fuzz -- [--target isa|vhd|scenario|9p|crash|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
+// `npm run fuzz -- [--target isa|vhd|scenario|9p|gdb|crash|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
 // runs the fuzzers with a fresh seed unless one is given: the differential ISA fuzzer
 // against QEMU (tests/fuzz/), the VHD mutation fuzzer (tests/disk/vhdFuzz.ts), the
 // scenario-link fuzzer (tests/scenario/scenarioFuzz.ts), the 9P message fuzzer (mutated
@@ -7,7 +7,8 @@
 // descriptor chains, tests/virtio/virtioNetFuzz.ts; guest frames to the switch and its
 // services, tests/net/netFrameFuzz.ts; `--target net`, 10,000 of each by default), and the crash test
 // (tests/crash/: N SIGKILLs of the CLI and N of Chromium during a guest's write-and-sync
-// loop; not part of `all`, each kill takes seconds);
+// loop; not part of `all`, each kill takes seconds), and the gdb remote-protocol fuzzer
+// (random and damaged packets to the gdb stub, tests/gdb/gdbFuzz.ts; `--target gdb`);
 // `--program SEED` re-runs one ISA program, e.g. the one a mismatch report names.
 import { parseArgs } from 'node:util';
 import { fuzzCrashes } from './crash/fuzzCrashes.ts';
@@ -17,6 +18,7 @@ import { fuzzNineP } from './share/ninePFuzz.ts';
 import { fuzzVirtioNet } from './virtio/virtioNetFuzz.ts';
 import { fuzzNetFrames } from './net/netFrameFuzz.ts';
 import { runDiffFuzz } from './fuzz/runDiffFuzz.ts';
+import { fuzzGdbPackets } from './gdb/gdbFuzz.ts';
 
 const { values } = parseArgs({
   options: {
@@ -29,9 +31,9 @@ const { values } = parseArgs({
     target: { type: 'string', default: 'all' },
   },
 });
-const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario', 'net', '9p'] : [values.target!];
-if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'net' || t === '9p' || t === 'crash')) {
-  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, net, 9p, crash or all`);
+const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario', 'net', '9p', 'gdb'] : [values.target!];
+if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'net' || t === '9p' || t === 'gdb' || t === 'crash')) {
+  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, net, 9p, gdb, crash or all`);
   process.exit(2);
 }
 let failed = false;
@@ -49,6 +51,14 @@ if (targets.includes('vhd')) {
   const t0 = Date.now();
   const v = await fuzzVhd(Number(values.count ?? 1000), seed);
   console.log(`fuzz vhd: ${v.cases} mutated images (${v.opened} opened) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
+  for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
+  failed ||= v.failures.length > 0;
+}
+if (targets.includes('gdb')) {
+  const seed = Number(values.seed ?? Date.now() % 0x7fffffff);
+  const t0 = Date.now();
+  const v = await fuzzGdbPackets(Number(values.count ?? 10_000), seed);
+  console.log(`fuzz gdb: ${v.cases} packet streams (${v.replies} replies, ${v.stops} stops) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
   for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
   failed ||= v.failures.length > 0;
 }

@@ -298,7 +298,10 @@ export class GdbStub {
 
   /** `c`/`s` (with an optional resume address): run on, or one instruction. */
   private resume(step: boolean, addr: string): string | undefined {
-    if (addr !== '') this.core.pc = BigInt(`0x${addr}`);
+    if (addr !== '') {
+      if (!/^[0-9a-f]{1,16}$/i.test(addr)) return ERR_BAD;
+      this.core.pc = BigInt(`0x${addr}`);
+    }
     // Past the breakpoint or watchpoint the guest stopped at, if it did.
     this.core.resumeFromBreakpoint();
     if (step) {
