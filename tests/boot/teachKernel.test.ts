@@ -138,6 +138,22 @@ describe('romvisor boot -bios none runs a teaching kernel as qemu-system-riscv64
     assert.equal(readFileSync(disk).readUInt32LE(2 * SECTOR), 1);
   });
 
+  it('writes a VHD drive in place that qemu-img then reads, and leaves it alone with --snapshot', async () => {
+    const vhd = join(dir, 'fs.vhd');
+    execFileSync('qemu-img', ['convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=dynamic', pristine, vhd]);
+    const snap = await runCli(['boot', '--bios', 'none', '--kernel', kernel, '--drive', `${vhd},format=vhd`, '--snapshot'], { timeoutMs: 120_000 });
+    assert.equal(snap.code, 0, snap.stderr);
+    assert.match(snap.stdout, /disk: boot count 1 written\n/);
+    const ours = await runCli(['boot', '--bios', 'none', '--kernel', kernel, '--drive', vhd], { timeoutMs: 120_000 });
+    assert.equal(ours.code, 0, ours.stderr);
+    assert.match(ours.stdout, /disk: boot count 1 written\n/, 'the snapshot run left nothing behind');
+    const raw = join(dir, 'fs-from-vhd.img');
+    execFileSync('qemu-img', ['convert', '-f', 'vpc', '-O', 'raw', vhd, raw]);
+    const bytes = readFileSync(raw);
+    assert.equal(bytes.readUInt32LE(2 * SECTOR), 1);
+    assert.match(sectorText(raw, 1), /^written by the romvisor teaching kernel/);
+  });
+
   it('puts a -device without bus= on the highest slot, as QEMU does', async () => {
     const disk = diskCopy('nobus.img');
     const args = ['-bios', 'none', '-kernel', kernel, '-global', 'virtio-mmio.force-legacy=false', '-snapshot',
