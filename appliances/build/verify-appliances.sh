@@ -9,8 +9,12 @@
 #   1. boot 1 (256 MiB, QEMU's default rv64 hart): prompt, the application's
 #      checks, a file written to /root and synced, ^C stops a foreground job,
 #      `poweroff` (busybox init runs rcK, which remounts / read-only).
+#      No network or share is attached: rcS must configure and print nothing for them.
 #   2. boot 2 (the appliance's memoryMiB, a hart like romvisor's: no H, Sstc,
-#      Svpbmt): the file from boot 1 reads back; poweroff.
+#      Svpbmt) with what a romvisor machine may add: virtio-net on QEMU's user network
+#      (DHCP with hostname= and domainname=) and a virtio-9p share tagged "host": the
+#      file from boot 1 reads back; the lease set the hostname and resolv.conf; a host
+#      file reads in /mnt/host and a guest file lands in the host directory; poweroff.
 #   3. e2fsck -fn on partition 2 as the VHD holds it after the poweroff: clean.
 # QEMU cannot read the kernel from the VHD, so it gets appliances/boot/Image.gz
 # gunzipped (the same bytes as the VHD's /Image, checked in step 0).
@@ -61,7 +65,8 @@ boot() {
     local icount=(); [ "${ICOUNT:-0}" = 1 ] && icount=(-icount shift=0)
     local cmd=(qemu-system-riscv64 -M virt -cpu "$cpu" -m "$mem" "${icount[@]}" -nographic -bios "$BIOS"
                -kernel "$KERNEL" -append "$CMDLINE"
-               -drive "file=$VHD,format=vpc,if=none,id=d0" -device virtio-blk-device,drive=d0)
+               -drive "file=$VHD,format=vpc,if=none,id=d0" -device virtio-blk-device,drive=d0
+               "${DEVICE_ARGS[@]}")
     echo "  -- $label: $(printf '%q ' "${cmd[@]}")"
     rm -f "$WORK/in"; mkfifo "$WORK/in"
     local t0; t0=$(now_ms)
@@ -160,8 +165,11 @@ for NAME in "${names[@]}"; do
 
     # 1. First boot: the application, a file written, ^C, poweroff.
     t1=-; t2=-; u1=-; u2=-
+    DEVICE_ARGS=()
     if boot boot1-256M 256M rv64; then
         t1=$T_PROMPT; u1=$UPTIME
+        if grep -aqE '^(net|share): ' "$LOG"; then fail "rcS spoke of a network or share the machine lacks"
+        else pass "no network or share attached: rcS printed nothing for them"; fi
         expect "banner names the appliance" "appliance $NAME "
         expect "banner says what to try" "try: "
         if app_checks && type_line "echo $MARK > /root/verify.txt; sync; cat /root/verify.txt"; then
@@ -176,13 +184,28 @@ for NAME in "${names[@]}"; do
     else abandon; fi
     [ $FAILED = 1 ] && show_log
 
-    # 2. Second boot on the same disk: the file is still there.
+    # 2. Second boot on the same disk, with a network and a share: the file is still there.
     if [ $FAILED = 0 ]; then
-        if boot "boot2-$MEM-romvisor-like" "$MEM" rv64,h=false,sstc=false,svpbmt=false; then
+        SHARE=$WORK/share-$NAME
+        mkdir -p "$SHARE"
+        echo "host file for $MARK" > "$SHARE/from-host.txt"
+        DEVICE_ARGS=(-netdev "user,id=n0,hostname=$NAME-qemu,domainname=romvisor" -device virtio-net-device,netdev=n0
+                     -fsdev "local,id=s0,path=$SHARE,security_model=none" -device virtio-9p-device,fsdev=s0,mount_tag=host)
+        if boot "boot2-$MEM-romvisor-like-net-9p" "$MEM" rv64,h=false,sstc=false,svpbmt=false; then
             t2=$T_PROMPT; u2=$UPTIME
-            if type_line 'cat /root/verify.txt'; then
+            if type_line 'cat /root/verify.txt' &&
+               type_line 'hostname; cat /etc/resolv.conf; cat /mnt/host/from-host.txt; echo "guest file for $(hostname)" > /mnt/host/from-guest.txt'; then
                 expect "the file written in boot 1 reads back" "$MARK"
+                expect "DHCP lease on eth0 at boot" "net: eth0 10.0.2.15, hostname $NAME-qemu, gateway 10.0.2.2"
+                if tr -d '\r' < "$LOG" | grep -aqxF -- "$NAME-qemu"; then pass "hostname from DHCP option 12"
+                else fail "hostname from DHCP option 12: no line \"$NAME-qemu\""; fi
+                expect "resolv.conf: domain from option 15" "search romvisor"
+                expect "resolv.conf: DNS server from option 6" "nameserver 10.0.2.3"
+                expect "a host file reads in /mnt/host" "host file for $MARK"
                 power_off
+                if [ "$(cat "$SHARE/from-guest.txt" 2>/dev/null)" = "guest file for $NAME-qemu" ]; then
+                    pass "a guest file lands in the shared host directory"
+                else fail "the guest's /mnt/host/from-guest.txt is not in $SHARE"; fi
             else abandon; fi
         else abandon; fi
         [ $FAILED = 1 ] && show_log
