@@ -18,21 +18,24 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readApplianceBoot } from '../boot/applianceBoot.ts';
-import { PanicWatch } from '../boot/linuxPanic.ts';
 import { openApplianceDisk, type ApplianceDisk, type OverlayMode } from '../boot/applianceDisk.node.ts';
 import { linuxLoader, MIN_RAM, type LinuxBootImages } from '../boot/linuxBoot.ts';
 import { CodedError } from '../errors/CodedError.ts';
 import { loadCoreModule } from '../machine/coreModule.node.ts';
 import { SMP_MAX_HARTS } from '../machine/Core.ts';
 import { GuestLoop } from '../machine/GuestLoop.ts';
-import { formatCrashReport, guestConsoleOf, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
+import { guestConsoleOf, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
 import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
-import { ConsoleScriptPlayer, parseConsoleScript, type ConsoleStep } from '../scenario/consoleScript.ts';
-import { parseScenarioJson, type ScenarioGuest } from '../scenario/index.ts';
+import { parseConsoleScript, type ConsoleStep } from '../scenario/consoleScript.ts';
+import { guestName, parseScenarioJson, type ScenarioGuest } from '../scenario/index.ts';
 import { fetchVerified } from './fetchVerified.ts';
 import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from './bootImages.ts';
 import { parseSize } from './parseSize.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
+import { GuestSession } from './GuestSession.ts';
+import { ConsoleLogs, ConsolePrefixer, connectGuest, runGuests, runSwitch, type NetGuest } from './runGuests.ts';
+import { captureToFile } from './pcapFile.ts';
+import { macFromName, VM_NAME_PATTERN, type EthernetSwitch } from '../net/index.ts';
 import { translateQemuArgs, QEMU_FLAGS } from './qemuArgs.ts';
 import { parseDriveSpecs, type DriveSpec } from './driveSpec.ts';
 import { openDrives, type OpenDrives } from './openDrives.ts';
@@ -46,12 +49,12 @@ import { HostDirShare } from '../share/node.ts';
 const QEMU_FLAGS_TEXT = QEMU_FLAGS.join(' ');
 import { parseJitMode } from '../jit/Jit.ts';
 
-const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS]
+const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS] [--console-log DIR] [--pcap FILE]
        romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz] [--overlay FILE | --snapshot]
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
                     [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR] [--smp N]
-                    [--jit off|auto|eager]
+                    [--jit off|auto|eager] [--name NAME] [--pcap FILE] [--console-log DIR]
        romvisor boot --bios none --kernel KERNEL.elf [--drive FILE[,format=raw|vhd][,readonly]]...
                     [--mem 128M] [--smp N] [--append "ARGS"] [--snapshot] [--gdb tcp::PORT] [--wait-debugger]
        romvisor boot -machine virt -bios none -kernel KERNEL.elf -m 128M -smp 1 -nographic
@@ -90,7 +93,15 @@ mount tag "host"; the appliances mount it at /mnt/host): the guest cannot reach
 outside DIR, and host symbolic links in it are shown as links, never followed.
 --jit auto translates hot guest code to WebAssembly, eager translates every page
 it runs (default off); the guest's behaviour is the same, instruction for
-instruction. Exit codes: 0 powered off, 1 the guest
+instruction.
+A Linux guest has a network card (eth0) on a switch of its own run: DHCP gives it
+10.0.2.15 and up (fixed by its --name, default the appliance's name or romvisor),
+gateway 10.0.2.2, DNS 10.0.2.3; a scenario's guests share one switch, run at once and
+reach each other
+by name (in lockstep with --time deterministic, so their consoles replay exactly);
+their console lines start with [name]. --pcap FILE captures what the switch carries
+(tcpdump -r FILE); --console-log DIR writes each guest's console to DIR/NAME.log.
+Exit codes: 0 powered off, 1 the guest
 panicked or crashed or a script step failed, 2 bad input, 3 timeout (script or
 hang), 4 emulator fault.`;
 
@@ -101,23 +112,6 @@ const CTRL_A = 0x01;
 const MAX_RAM = 2048 * 2 ** 20;
 /** A bare kernel's RAM must hold it and the device tree below the top. */
 const MIN_BARE_RAM = 2 * 2 ** 20;
-/** After a script's last step, how long the guest may take to power off. */
-const SCRIPT_GRACE_MS = 15_000;
-/**
- * While a console script plays, a guest that prints nothing and passes no step for this
- * long is hung (exit 3), unless --hang-timeout says otherwise. Host time in realtime,
- * guest time in deterministic time (where it is a fixed instruction count, so the run
- * ends on the same instruction every time). Not applied once the script has ended.
- */
-export const SCRIPT_HANG_MS = 60_000;
-/**
- * After a kernel panic line arrives, the kernel's time to finish printing its panic before
- * the run ends: host time in realtime (as the page), and in deterministic time a fixed
- * instruction count (300 ms of guest time), so the console output stays byte-identical.
- */
-const PANIC_GRACE_MS = 300;
-const PANIC_GRACE_INSNS = 30_000_000n;
-
 /** A command line or scenario file the boot command cannot use. */
 class BadInput extends CodedError<'usage'> {
   override readonly name = 'BadInput';
@@ -153,8 +147,14 @@ const BOOT_OPTIONS = {
   'wait-debugger': { type: 'boolean' },
   share: { type: 'string' },
   jit: { type: 'string' },
+  name: { type: 'string' },
+  pcap: { type: 'string' },
+  'console-log': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
+
+/** What `romvisor boot SCENARIO.json` takes besides the file: the rest comes from the scenario. */
+const SCENARIO_FLAGS = ['hang-timeout', 'jit', 'console-log', 'pcap'];
 
 /** romvisor's options that take a value: what follows them is never read as a QEMU flag. */
 const VALUE_OPTIONS = new Set(Object.entries(BOOT_OPTIONS).filter(([, o]) => o.type === 'string').map(([name]) => name));
@@ -206,6 +206,8 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
   let vm: Vm | undefined;
   let gdb: GdbServer | undefined;
   let share: NinePServer | undefined;
+  let stopCapture: (() => void) | undefined;
+  const logs = opts.consoleLog !== undefined ? new ConsoleLogs(opts.consoleLog) : undefined;
   try {
     if (opts.share !== undefined) {
       share = new NinePServer(await HostDirShare.open(opts.share));
@@ -218,9 +220,11 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
     drives = await openDrives(opts.drives, opts.snapshot);
     const { images, ...config } = opts.config;
     const disks = [...(config.disks ?? []), ...drives.disks];
+    const name = opts.name ?? 'romvisor';
+    // Linux gets a network card (eth0); a bare kernel has the UART only, as under QEMU.
     const boot = opts.bareKernel
       ? { boot: bareKernelLoader(opts.bareKernel, { bootargs: images.bootargs }) }
-      : { boot: linuxLoader(images), guestConsole: guestConsoleOf(images.bootargs) };
+      : { boot: linuxLoader(images), guestConsole: guestConsoleOf(images.bootargs), net: { mac: macFromName(name) } };
     try {
       vm = await Vm.create(await loadCoreModule(), { ...config, disks, share, ...boot });
     } catch (e) {
@@ -233,8 +237,14 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
       const where = `tcp:${opts.gdb.address.host}:${gdb.port}`;
       io.stderr(opts.gdb.wait ? `romvisor: waiting for gdb on ${where} (target remote ${opts.gdb.address.host}:${gdb.port})\n` : `romvisor: gdb stub on ${where}\n`);
     }
-    return await runInteractive(vm, opts, io, gdb);
+    // One guest still has its switch: DHCP, DNS and --pcap work as with several.
+    const created = vm;
+    const sw = vm.netDevice ? runSwitch(vm.timeMode === 'deterministic', () => created.core.mtime) : undefined;
+    if (sw && opts.pcap !== undefined) stopCapture = captureToFile(sw, opts.pcap);
+    return await runInteractive(vm, opts, io, gdb, sw && { sw, name }, logs?.open(name));
   } finally {
+    stopCapture?.();
+    logs?.close();
     await gdb?.dispose();
     // Disk work the guest started finishes before the overlay is flushed and closed.
     await vm?.dispose();
@@ -245,15 +255,28 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
 }
 
 /**
- * `romvisor boot SCENARIO.json`: the scenario's guests, one after another, each on a fresh
- * temporary overlay over its untouched built-in appliance, each playing its console
- * script. Exits with the first failing guest's code (1 failed step, 3 timeout). This is
- * how users script CI for their own appliances.
+ * `romvisor boot SCENARIO.json`: the scenario's guests, each on a fresh temporary overlay
+ * over its untouched built-in appliance, each playing its console script. Several
+ * appliance guests run at once on one switch (runGuests), their console lines behind
+ * `[name] `; one guest, or a scenario with bare-kernel guests, runs one guest after
+ * another as `romvisor boot IMAGE` does. Exits 0 when every script passed, else with the
+ * first failing guest's code (1 failed step, 3 timeout). This is how users script CI for
+ * their own appliances.
  */
 async function bootScenario(path: string, flags: string[], io: CliIo): Promise<number> {
-  const allowed = ['--hang-timeout', '--jit'];
-  const extra = flags.filter((f, i) => !allowed.includes(f) && !allowed.includes(flags[i - 1]!));
-  if (extra.length) throw new BadInput(`${path}: with a scenario only --hang-timeout and --jit may be given (got ${extra[0]})`);
+  let values: { 'hang-timeout'?: string; jit?: string; 'console-log'?: string; pcap?: string };
+  try {
+    values = parseArgs({
+      args: flags,
+      strict: true,
+      options: { 'hang-timeout': { type: 'string' }, jit: { type: 'string' }, 'console-log': { type: 'string' }, pcap: { type: 'string' } },
+    }).values;
+  } catch {
+    const extra = flags.find((f) => f.startsWith('-') && !SCENARIO_FLAGS.includes(f.replace(/^--?/, '').replace(/=.*/, ''))) ?? flags[0];
+    throw new BadInput(`${path}: with a scenario only ${SCENARIO_FLAGS.map((f) => `--${f}`).join(', ')} may be given (got ${extra})`);
+  }
+  // What every guest's own boot takes from the command line.
+  const passed = [...(values['hang-timeout'] !== undefined ? ['--hang-timeout', values['hang-timeout']] : []), ...(values.jit !== undefined ? ['--jit', values.jit] : [])];
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -262,9 +285,12 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
   }
   const scenario = parseScenarioJson(text, path);
   if (scenario.title) io.stderr(`romvisor: scenario "${scenario.title}"\n`);
+  const count = scenario.guests.length;
+  const together = count > 1 && scenario.guests.every((g) => !g.kernel);
+  const plans: BootOptions[] = [];
   for (const [i, guest] of scenario.guests.entries()) {
     if (guest.kernel) {
-      const code = await bootKernelGuest(guest, flags, `guest ${i + 1} of ${scenario.guests.length}`, scenario.guests.length > 1, io);
+      const code = await bootKernelGuest(guest, passed, `guest ${i + 1} of ${count}`, count > 1, io);
       if (code !== EXIT.ok) return code;
       continue;
     }
@@ -275,17 +301,60 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
     }
     const image = builtinAppliance(a.builtin);
     if (!existsSync(image)) throw new BadInput(`${where}: there is no built-in appliance "${a.builtin}" (${image} is missing)`);
-    const argv = [image, '--snapshot', '--mem', `${guest.memoryMiB}M`, '--smp', String(guest.harts ?? 1), '--time', guest.time, ...flags];
+    const argv = [image, '--snapshot', '--mem', `${guest.memoryMiB}M`, '--smp', String(guest.harts ?? 1), '--time', guest.time, ...passed];
     if (guest.cmdline) argv.push('--append', guest.cmdline);
     if (guest.consoleSize) argv.push('--console-size', `${guest.consoleSize.cols}x${guest.consoleSize.rows}`);
     const opts = await parseBootArgs(argv);
     if (opts === 'help') return EXIT.ok;
     opts.script = guest.script;
-    if (scenario.guests.length > 1) io.stderr(`romvisor: guest ${i + 1} of ${scenario.guests.length}: ${a.builtin}\n`);
-    const code = await bootWith(opts, io);
+    opts.name = guestName(scenario.guests, i);
+    if (together) {
+      plans.push(opts);
+      continue;
+    }
+    if (count > 1) io.stderr(`romvisor: guest ${i + 1} of ${count}: ${opts.name}\n`);
+    const code = await bootWith({ ...opts, pcap: values.pcap, consoleLog: values['console-log'] }, io);
     if (code !== EXIT.ok) return code;
   }
-  return EXIT.ok;
+  return together ? bootGuests(plans, io, values.pcap, values['console-log']) : EXIT.ok;
+}
+
+/** A scenario's guests at once on one switch (see runGuests). */
+async function bootGuests(plans: BootOptions[], io: CliIo, pcap: string | undefined, consoleLog: string | undefined): Promise<number> {
+  const appliances: ApplianceDisk[] = [];
+  const vms: Vm[] = [];
+  const prefixers: ConsolePrefixer[] = [];
+  const logs = consoleLog !== undefined ? new ConsoleLogs(consoleLog) : undefined;
+  try {
+    const guests: NetGuest[] = [];
+    for (const opts of plans) {
+      const name = opts.name!;
+      if (opts.appliance) {
+        const appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay });
+        appliances.push(appliance);
+        await applyAppliance(opts, appliance);
+      }
+      const { images, ...config } = opts.config;
+      const vm = await Vm.create(await loadCoreModule(), { ...config, guestConsole: guestConsoleOf(images.bootargs), boot: linuxLoader(images), net: { mac: macFromName(name) } });
+      vms.push(vm);
+      const prefixer = new ConsolePrefixer(`[${name}] `, io.stdout);
+      prefixers.push(prefixer);
+      const log = logs?.open(name);
+      const output = (t: string) => {
+        prefixer.write(t);
+        log?.(t);
+      };
+      io.stderr(`romvisor: guest ${guests.length + 1} of ${plans.length}: ${name}\n`);
+      guests.push({ name, vm, session: new GuestSession(vm, { io, output, script: opts.script, hangMs: opts.hangMs, label: `[${name}] ` }) });
+    }
+    const deterministic = plans[0]!.config.timeMode === 'deterministic';
+    return await runGuests(guests, deterministic, pcap === undefined ? undefined : (sw) => captureToFile(sw, pcap));
+  } finally {
+    for (const p of prefixers) p.flush();
+    logs?.close();
+    for (const vm of vms) await vm.dispose();
+    for (const a of appliances) await a.dispose();
+  }
 }
 
 /** What a scenario may make the CLI download for one kernel guest. */
@@ -339,6 +408,12 @@ interface BootOptions {
   share?: string;
   /** `--gdb` (QEMU's -gdb, -s) and `--wait-debugger` (-S): the gdb stub. */
   gdb?: { address: GdbAddress; wait: boolean };
+  /** The VM's name on its switch: hostname, DNS name, MAC (--name, a scenario guest's name). */
+  name?: string;
+  /** --pcap FILE: capture the switch. */
+  pcap?: string;
+  /** --console-log DIR: the guest's console bytes into DIR/NAME.log. */
+  consoleLog?: string;
 }
 
 /** Takes kernel, initrd, command line and memory from the appliance's boot partition. */
@@ -350,6 +425,7 @@ async function applyAppliance(opts: BootOptions, appliance: ApplianceDisk): Prom
   images.bootargs = [boot.manifest.cmdline, opts.explicit.append].filter((a) => a).join(' ');
   if (!opts.explicit.mem && boot.manifest.memoryMiB !== undefined) opts.config.ramBytes = boot.manifest.memoryMiB * 2 ** 20;
   opts.config.disks = [{ disk: appliance.disk, serial: boot.manifest.name }];
+  if (opts.name === undefined && VM_NAME_PATTERN.test(boot.manifest.name)) opts.name = boot.manifest.name;
 }
 
 async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
@@ -394,8 +470,11 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     if (!Number.isInteger(harts) || harts < 1 || harts > SMP_MAX_HARTS) throw new BadInput(`--smp "${v.smp}" is not a number of harts from 1 to ${SMP_MAX_HARTS}`);
   }
   // The virtio console sits on slot 0 beside Linux, an appliance's disk on the last slot.
-  const reserved = bare ? [] : image ? [0, VIRTIO_SLOTS - 1] : [0];
+  // The network card sits on slot 1 beside Linux.
+  const reserved = bare ? [] : image ? [0, 1, VIRTIO_SLOTS - 1] : [0, 1];
   const drives = parseDriveSpecs(v.drive ?? [], v.device ?? [], VIRTIO_SLOTS, reserved);
+  if (v.name !== undefined && !VM_NAME_PATTERN.test(v.name)) throw new BadInput(`--name "${v.name}" is not a host name (letters, digits and inner hyphens, at most 63)`);
+  if (bare && (v.pcap !== undefined || v.name !== undefined)) throw new BadInput('--pcap and --name are for Linux guests; a bare kernel has no network card');
   const time = v.time ?? 'realtime';
   if (time !== 'realtime' && time !== 'deterministic') throw new BadInput(`--time "${time}" must be realtime or deterministic`);
   const jit = parseJitMode(v.jit ?? 'off', '--jit');
@@ -460,6 +539,9 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     hangMs,
     followTerminal: v['console-size'] === undefined,
     share: v.share,
+    name: v.name,
+    pcap: v.pcap,
+    consoleLog: v['console-log'],
   };
 }
 
@@ -497,52 +579,20 @@ function chooseImage(positional: string | undefined, kernelFlags: boolean): stri
   return positional;
 }
 
-async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb?: GdbServer): Promise<number> {
+async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb: GdbServer | undefined, net: { sw: EthernetSwitch; name: string } | undefined, log?: (text: string) => void): Promise<number> {
   const stdin = process.stdin;
   const tty = stdin.isTTY === true;
   let quit = false;
-  let scriptDoneAt: number | undefined;
   const loop = new GuestLoop();
   const deterministic = vm.timeMode === 'deterministic';
-
-  // A kernel panic ends the run once the kernel has had a moment to finish printing it:
-  // at this host time (realtime) or instruction count (deterministic).
-  const panic = new PanicWatch();
-  let panicEnd: { hostMs: number } | { insns: bigint } | undefined;
-
-  // The hang watchdog counts host time, or guest time in deterministic mode, since the last
-  // console output or script step. A deterministic guest idle with nothing to wake it has a
-  // clock that stands still: then host time counts (`frozenSince`).
-  const hangMs = opts.hangMs ?? (opts.script ? SCRIPT_HANG_MS : undefined);
-  const clock = () => (deterministic ? vm.guestMs : performance.now());
-  let lastProgress = clock();
-  let frozenSince: number | undefined;
-
-  const player = opts.script
-    ? new ConsoleScriptPlayer(opts.script, {
-        send: (t) => vm.sendInput(t),
-        guestMs: () => vm.guestMs,
-        hostMs: () => performance.now(),
-      })
-    : undefined;
-  if (player) {
-    player.onStep = (r, step) => {
-      if (r.status === 'failed') io.stderr(`\nromvisor boot: script step ${r.index + 1} failed: ${r.detail}\n`);
-      else if (process.env.ROMVISOR_SCRIPT_VERBOSE) io.stderr(`[step ${r.index + 1} ok ${r.ms} ms ${JSON.stringify(step)}]\n`);
-      lastProgress = clock();
-    };
-  }
-
-  vm.onConsole((bytes) => {
-    lastProgress = clock();
-    const text = Buffer.from(bytes).toString('latin1');
-    io.stdout(text);
-    panic.feed(text);
-    if (panic.seen && !panicEnd) {
-      panicEnd = deterministic ? { insns: vm.core.instructions + PANIC_GRACE_INSNS } : { hostMs: performance.now() + PANIC_GRACE_MS };
-    }
-    if (!panicEnd) player?.feed(text);
-  });
+  const output = (t: string) => {
+    io.stdout(t);
+    log?.(t);
+  };
+  const session = new GuestSession(vm, { io, output, script: opts.script, hangMs: opts.hangMs });
+  // A frame for the guest wakes it from its idle sleep (realtime).
+  const sw = net?.sw;
+  const port = net && connectGuest(net.sw, net.name, vm, () => loop.wake());
 
   // Console input: a raw terminal (Ctrl-A x quits), or whatever is piped in.
   let escape = false;
@@ -565,7 +615,7 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb?: GdbSer
     }
     loop.wake();
   };
-  if (!player || !tty) {
+  if (!session.player || !tty) {
     if (tty) stdin.setRawMode(true);
     stdin.on('data', onData);
     stdin.resume();
@@ -578,6 +628,7 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb?: GdbSer
   };
   if (followSize) process.stdout.on('resize', onResize);
   const restore = () => {
+    port?.detach();
     if (followSize) process.stdout.off('resize', onResize);
     stdin.off('data', onData);
     if (tty) stdin.setRawMode(false);
@@ -598,79 +649,18 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb?: GdbSer
         // Stopped for the debugger: its packets arrive between these naps; a stopped guest
         // is not hung.
         await loop.sleep(20);
-        lastProgress = clock();
+        session.progressed();
         continue;
       }
-      let outcome;
-      try {
-        // After a panic, a deterministic run stops exactly at the end of the grace count.
-        const maxInsns = panicEnd && 'insns' in panicEnd ? panicEnd.insns - vm.core.instructions : undefined;
-        outcome = vm.runUntil({ maxMs: 50, maxInsns: maxInsns !== undefined && maxInsns < 0n ? 0n : maxInsns });
-      } catch (e) {
-        io.stderr(`\nromvisor boot: emulator fault: ${(e as Error).message}\n  ${formatCrashReport(vm.crashReport())}\n`);
-        return EXIT.fault;
-      }
+      const outcome = session.run({ maxMs: 50 });
+      if (typeof outcome === 'number') return outcome;
       if (gdb?.stub.afterRun(outcome)) continue;
-      if (panicEnd) {
-        const over = 'insns' in panicEnd ? vm.core.instructions >= panicEnd.insns : performance.now() >= panicEnd.hostMs;
-        const ended = outcome.kind === 'poweroff' || outcome.kind === 'reboot' || outcome.kind === 'crashed';
-        if (over || ended) {
-          io.stderr(`\nromvisor boot: the guest panicked: ${panic.line}\n`);
-          return EXIT.failed;
-        }
-        // The script and the hang watchdog wait: the panic decides how this run ends.
-        await loop.rest(vm, outcome, 100);
-        continue;
-      }
-      player?.poll();
-      if (player?.failed) {
-        io.stderr(`  ${formatCrashReport(vm.crashReport())}\n`);
-        const timedOut = player.results.some((r) => r.status === 'failed' && r.detail?.startsWith('timed out'));
-        return timedOut ? EXIT.timeout : EXIT.failed;
-      }
-      if (outcome.kind === 'poweroff') {
-        // The test device's FAIL (a bare kernel's panic, as QEMU exits with its code).
-        if (outcome.by === 'fail') {
-          io.stderr(`\nromvisor boot: the guest powered off with failure code ${outcome.value}\n`);
-          return EXIT.failed;
-        }
-        if (player && !player.done) {
-          io.stderr(`\nromvisor boot: the guest powered off before script step ${player.currentStep + 1}\n`);
-          return EXIT.failed;
-        }
-        return EXIT.ok;
-      }
-      if (outcome.kind === 'crashed') {
-        io.stderr(`\nromvisor boot: the guest crashed: it is stuck taking exceptions\n  ${formatCrashReport(outcome.report)}\n`);
-        return EXIT.failed;
-      }
-      if (outcome.kind === 'reboot') {
-        io.stderr('\nromvisor: the guest rebooted; exiting\n');
-        return EXIT.ok;
-      }
-      const now = performance.now();
-      if (player?.done) {
-        scriptDoneAt ??= now;
-        // Done: once the guest has taken all input and waits for more (an idle shell),
-        // or powers off (a final "poweroff" step), or at the latest after the grace time.
-        if (GuestLoop.settled(vm, outcome)) return EXIT.ok;
-        if (now - scriptDoneAt > SCRIPT_GRACE_MS) return EXIT.ok;
-      }
-      // The default watchdog is the script's: a guest whose script has ended is not watched.
-      if (hangMs !== undefined && (opts.hangMs !== undefined || !player?.done)) {
-        const frozen = deterministic && outcome.kind === 'idle' && outcome.wakeInMs === undefined && !vm.hasPendingInput && vm.pendingWork() === undefined;
-        frozenSince = frozen ? (frozenSince ?? now) : undefined;
-        // A `wait` step is progress too: its length is added to the allowance.
-        const step = player && !player.done ? player.steps[player.currentStep] : undefined;
-        const allowance = hangMs + (step && 'wait' in step ? step.wait * 1000 : 0);
-        const silent = Math.max(clock() - lastProgress, frozenSince === undefined ? 0 : now - frozenSince);
-        if (silent > allowance) {
-          const what = player ? 'no console output and no script step passed' : 'no console output';
-          const why = opts.hangMs === undefined ? ' (the default while a script plays; --hang-timeout SECONDS changes it)' : '';
-          io.stderr(`\nromvisor boot: ${what} for ${hangMs / 1000} s${deterministic ? ' of guest time' : ''}; the guest looks hung${why}\n  ${formatCrashReport(vm.crashReport())}\n`);
-          return EXIT.timeout;
-        }
-      }
+      // Deterministic time: frames cross the switch where the guest went idle, a point the
+      // guest fixes, so they reach it on the same instruction every run.
+      if (sw?.delivery === 'manual' && outcome.kind === 'idle') sw.pump();
+      const verdict = session.judge(outcome);
+      if (verdict === 'done') return EXIT.ok;
+      if (verdict !== undefined) return verdict;
       // Sleep while idle until the guest's timer is due, input arrives or disk work the
       // guest waits for settles (at most 100 ms, to poll the script's timeouts).
       await loop.rest(vm, outcome, 100);

@@ -10,11 +10,12 @@
  *     "view": ["console", "timeline"],          panels the page opens, or with presets:
  *             { "panels": ["console", "traps"], "trapLog": { "from": ["U"], "returns": true } }
  *     "guests": [{
+ *       "name": "web",                          its hostname and DNS name (default base-1, ...)
  *       "appliance": { "builtin": "base" },     or { "url", "sha256" } or { "local" }
  *       "memoryMiB": 128,
  *       "harts": 2,                             1..8 (default 1)
  *       "cmdline": "loglevel=8",                appended to the appliance's command line
- *       "time": "deterministic",
+ *       "time": "deterministic",              the same for every guest of a scenario
  *       "consoleSize": { "cols": 80, "rows": 24 }, the guest console's size (optional)
  *       "script": [{ "expect": "# " }, { "send": "uname -a\n" }]
  *     }, {
@@ -58,6 +59,11 @@ export interface ScenarioDrive extends FetchedFile {
 }
 
 export interface ScenarioGuest {
+  /**
+   * The guest's name on the scenario's network: its hostname and DNS name, the `[name] `
+   * before its console lines. Absent: `guestName` gives `<appliance>-<n>`.
+   */
+  name?: string;
   /** What the guest boots: an appliance, or (exactly one of the two) a bare kernel. */
   appliance?: ApplianceRef;
   /** An ELF kernel started as QEMU's `-bios none -kernel` does (`bios` is "none"). */
@@ -106,6 +112,17 @@ export function viewPanels(scenario: Scenario): ViewPanel[] | undefined {
 export function viewTrapLog(scenario: Scenario): TrapLogFilter | undefined {
   const v = scenario.view;
   return v === undefined || Array.isArray(v) ? undefined : v.trapLog;
+}
+
+/**
+ * The name of guest `index` (0-based): its own, or `<appliance>-<n>` with n counting from 1
+ * (`base-1`); appliances by URL or from the local store are `vm-<n>`, bare kernels `kernel-<n>`.
+ */
+export function guestName(guests: readonly ScenarioGuest[], index: number): string {
+  const g = guests[index]!;
+  if (g.name !== undefined) return g.name;
+  const base = g.appliance === undefined ? 'kernel' : 'builtin' in g.appliance ? g.appliance.builtin : 'vm';
+  return `${base}-${index + 1}`;
 }
 
 export const GUEST_DEFAULTS = { memoryMiB: 128, cmdline: '', time: 'realtime' } as const satisfies Partial<ScenarioGuest>;

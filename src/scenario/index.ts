@@ -12,6 +12,7 @@ export {
   type ScenarioView,
   viewPanels,
   viewTrapLog,
+  guestName,
 } from './Scenario.ts';
 export { ScenarioError, type ScenarioErrorCode } from './ScenarioError.ts';
 export { validateScenario } from './validateScenario.ts';

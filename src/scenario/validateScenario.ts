@@ -18,12 +18,14 @@ import {
   type ScenarioDrive,
   type ScenarioGuest,
   type ViewPanel,
+  guestName,
 } from './Scenario.ts';
+import { VM_NAME_PATTERN } from '../net/netContract.ts';
 import { ScenarioError } from './ScenarioError.ts';
 import { checkTrapLogFilter } from '../inspect/trapLogFilter.ts';
 
 const SCENARIO_FIELDS = ['version', 'title', 'notes', 'view', 'guests'];
-const GUEST_FIELDS = ['appliance', 'kernel', 'bios', 'drives', 'memoryMiB', 'harts', 'cmdline', 'time', 'consoleSize', 'script'];
+const GUEST_FIELDS = ['name', 'appliance', 'kernel', 'bios', 'drives', 'memoryMiB', 'harts', 'cmdline', 'time', 'consoleSize', 'script'];
 const DRIVE_FIELDS = ['url', 'sha256', 'format', 'readonly'];
 /** Hosts a plain-http appliance URL may name: a developer serving images from their own machine. */
 const LOOPBACK_HOSTS = ['localhost', '127.0.0.1'];
@@ -187,6 +189,23 @@ function checkGuests(v: unknown, add: Problems['add']): ScenarioGuest[] | undefi
     if (g === undefined) ok = false;
     else out.push(g);
   });
+  if (!ok) return undefined;
+  // Names are hostnames on one network, so no two may be the same (defaults included).
+  const seen = new Map<string, number>();
+  out.forEach((_, i) => {
+    const name = guestName(out, i).toLowerCase();
+    const first = seen.get(name);
+    if (first !== undefined) {
+      add(`guests[${i}].name`, `"${guestName(out, i)}" is also the name of guests[${first}]; every guest needs its own name`);
+      ok = false;
+    } else seen.set(name, i);
+  });
+  // One network, one clock: guests in lockstep cannot mix with guests on the host's time.
+  out.forEach((g, i) => {
+    if (g.time === out[0]!.time) return;
+    add(`guests[${i}].time`, `is "${g.time}" but guests[0] runs "${out[0]!.time}"; all guests of a scenario share one time mode`);
+    ok = false;
+  });
   return ok ? out : undefined;
 }
 
@@ -199,6 +218,10 @@ function checkGuest(v: unknown, path: string, add: Problems['add']): ScenarioGue
     return add(p, m);
   };
   checkUnknownFields(g, path, GUEST_FIELDS, 'a guest', fail);
+  const name = optional(own(g, 'name'), (n) => {
+    if (typeof n === 'string' && VM_NAME_PATTERN.test(n)) return n;
+    return fail(`${path}.name`, `must be a host name (1 to 63 letters, digits and inner hyphens), got ${describeValue(n)}`);
+  });
   const rawKernel = own(g, 'kernel');
   // A guest boots an appliance or a bare kernel: exactly one of the two.
   if (rawKernel !== undefined && own(g, 'appliance') !== undefined) fail(`${path}.kernel`, 'and appliance exclude each other: a guest boots one of them');
@@ -225,7 +248,7 @@ function checkGuest(v: unknown, path: string, add: Problems['add']): ScenarioGue
   const consoleSize = optional(own(g, 'consoleSize'), (c) => checkConsoleSize(c, `${path}.consoleSize`, fail));
   const script: ConsoleStep[] | undefined = optional(own(g, 'script'), (s) => checkConsoleScript(s, `${path}.script`, fail));
   if (!ok || (appliance === undefined && kernel === undefined)) return undefined;
-  const guest: ScenarioGuest = kernel ? { kernel, bios: bios ?? 'none', drives: drives ?? [], memoryMiB, cmdline, time } : { appliance, memoryMiB, cmdline, time };
+  const guest: ScenarioGuest = kernel ? { ...(name !== undefined && { name }), kernel, bios: bios ?? 'none', drives: drives ?? [], memoryMiB, cmdline, time } : { ...(name !== undefined && { name }), appliance, memoryMiB, cmdline, time };
   if (harts !== undefined) guest.harts = harts;
   if (consoleSize !== undefined) guest.consoleSize = consoleSize;
   if (script !== undefined) guest.script = script;

@@ -63,7 +63,12 @@ export function randomScenario(r: SeededRandom): Scenario {
   const title = r.chance(0.7) ? r.text(r.int(0, 60), PROSE) : undefined;
   const notes = r.chance(0.6) ? r.text(r.int(0, 300), `${PROSE}\n\n\t`) : undefined;
   const view = r.chance(0.6) ? VIEW_PANELS.filter(() => r.chance(0.5)) : undefined;
-  const guests = Array.from({ length: r.int(1, 4) }, () => randomGuest(r));
+  // One time mode for all guests, as validation asks; names unique when given.
+  const time = r.pick(TIME_MODES);
+  const guests = Array.from({ length: r.int(1, 4) }, (_, i) => {
+    const g = { ...randomGuest(r), time };
+    return r.chance(0.3) ? { name: `guest${i}${r.text(r.int(0, 8), 'abcxyz019')}`, ...g } : g;
+  });
   return {
     version: SCENARIO_VERSION,
     ...(title !== undefined && { title }),

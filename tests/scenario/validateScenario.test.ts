@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { GUEST_DEFAULTS, SCENARIO_LIMITS, ScenarioError, validateScenario, type Scenario } from '../../src/scenario/index.ts';
+import { GUEST_DEFAULTS, SCENARIO_LIMITS, guestName, ScenarioError, validateScenario, type Scenario } from '../../src/scenario/index.ts';
 
 const SHA = 'ab'.repeat(32);
 const guest = (extra: Record<string, unknown> = {}) => ({ appliance: { builtin: 'base' }, ...extra });
@@ -44,7 +44,7 @@ describe('a valid scenario', () => {
       view: ['traps', 'console'],
       guests: [
         { appliance: { url: 'https://example.org/a.vhd', sha256: SHA }, memoryMiB: 64, cmdline: 'loglevel=8 quiet', time: 'deterministic', script: [{ expect: '# ' }, { send: 'ls\n' }] },
-        { appliance: { local: 'My_image-2' }, memoryMiB: 2048, cmdline: '', time: 'realtime' },
+        { appliance: { local: 'My_image-2' }, memoryMiB: 2048, cmdline: '', time: 'deterministic' },
       ],
     };
     const shuffled = { guests: full.guests, view: full.view, notes: full.notes, title: full.title, version: 1 };
@@ -154,7 +154,7 @@ describe('guests', () => {
 
   it('are objects with known fields', () => {
     problems(scenario({}, [guest(), 'base']), ['guests[1]: must be an object, got "base"']);
-    guestProblem({ memory: 128 }, 'guests[0].memory: is not a field of a guest (fields: appliance, kernel, bios, drives, memoryMiB, harts, cmdline, time, consoleSize, script)');
+    guestProblem({ memory: 128 }, 'guests[0].memory: is not a field of a guest (fields: name, appliance, kernel, bios, drives, memoryMiB, harts, cmdline, time, consoleSize, script)');
   });
 
   it('may fix the console size: whole columns 20..1000 and rows 5..1000', () => {
@@ -190,6 +190,24 @@ describe('guests', () => {
 
   it('have a time mode of realtime or deterministic', () => {
     guestProblem({ time: 1 }, 'guests[0].time: must be "realtime" or "deterministic", got 1');
+  });
+
+  it('may have a name that is a host name, unique among the guests with the defaults counted', () => {
+    const s = validateScenario(scenario({}, [guest({ name: 'web' }), guest({}), guest({ name: 'client' })]));
+    assert.deepEqual([0, 1, 2].map((i) => guestName(s.guests, i)), ['web', 'base-2', 'client']);
+    assert.equal(s.guests[0]!.name, 'web');
+    assert.equal('name' in s.guests[1]!, false, 'a default name is not written into the scenario');
+    guestProblem({ name: 'no_underscore' }, 'guests[0].name: must be a host name (1 to 63 letters, digits and inner hyphens), got "no_underscore"');
+    guestProblem({ name: '' }, 'guests[0].name: must be a host name (1 to 63 letters, digits and inner hyphens), got ""');
+    guestProblem({ name: 7 }, 'guests[0].name: must be a host name (1 to 63 letters, digits and inner hyphens), got 7');
+    problems(scenario({}, [guest({ name: 'Web' }), guest({ name: 'web' })]), ['guests[1].name: "web" is also the name of guests[0]; every guest needs its own name']);
+    problems(scenario({}, [guest({ name: 'base-2' }), guest({})]), ['guests[1].name: "base-2" is also the name of guests[0]; every guest needs its own name']);
+  });
+
+  it('share one time mode', () => {
+    problems(scenario({}, [guest({ time: 'deterministic' }), guest({ time: 'realtime' })]), [
+      'guests[1].time: is "realtime" but guests[0] runs "deterministic"; all guests of a scenario share one time mode',
+    ]);
   });
 
   it('carry console scripts whose problems are all listed under the guest', () => {
@@ -250,7 +268,7 @@ describe('hostile JSON', () => {
     assert.deepEqual(e.problems, [
       '__proto__: is not a field of a scenario (fields: version, title, notes, view, guests)',
       'constructor: is not a field of a scenario (fields: version, title, notes, view, guests)',
-      'guests[0].__proto__: is not a field of a guest (fields: appliance, kernel, bios, drives, memoryMiB, harts, cmdline, time, consoleSize, script)',
+      'guests[0].__proto__: is not a field of a guest (fields: name, appliance, kernel, bios, drives, memoryMiB, harts, cmdline, time, consoleSize, script)',
       'guests[0].appliance.__proto__: is not a field of a "builtin" appliance (fields: builtin)',
     ]);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);

@@ -1,0 +1,252 @@
+/**
+ * Several guests of one `romvisor boot SCENARIO.json` run at once, on one switch, in one
+ * thread: each guest's card is a port, what it transmits goes to the switch and what the
+ * switch forwards to it goes into its receive queue.
+ *
+ * - deterministic: lockstep. Guest time is cut into quanta of QUANTUM_TICKS; every guest
+ *   runs to the end of the quantum (an idle guest's time jumps there, no further), in the
+ *   scenario's order, and only then does the switch move the frames sent during it. Each
+ *   guest sees each frame at a guest time fixed by the run, so every console replays byte
+ *   for byte, whatever the host's speed.
+ * - realtime: each guest runs a slice in turn; the switch moves frames a microtask after
+ *   they are sent and wakes the guest they are for; idle guests sleep until their timer.
+ *
+ * A guest whose script has ended keeps running (it may serve the others) until every
+ * guest's script has ended; the run then exits 0. A guest that fails (a script step, a
+ * panic, a hang) ends the run with its exit code. Without scripts the run ends when every
+ * guest has powered off.
+ */
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { GuestLoop } from '../machine/GuestLoop.ts';
+import type { RunOutcome, Vm } from '../machine/Vm.ts';
+import { EthernetSwitch, type SwitchPort } from '../net/index.ts';
+import { EXIT } from './CliIo.ts';
+import type { GuestSession } from './GuestSession.ts';
+
+/** One lockstep quantum: 1 ms of guest time (10,000 ticks of the 10 MHz timebase). */
+export const QUANTUM_TICKS = 10_000n;
+/** Timebase ticks per microsecond, for capture timestamps in guest time. */
+const TICKS_PER_US = 10n;
+/** Realtime: host time one guest runs before the next gets its turn. */
+const SLICE_MS = 20;
+
+export interface NetGuest {
+  name: string;
+  vm: Vm;
+  session: GuestSession;
+}
+
+/**
+ * Connects `vm`'s network card to a new port of `sw` named `name`. `onFrame` is told when a
+ * frame went into the guest (to wake it in realtime).
+ */
+export function connectGuest(sw: EthernetSwitch, name: string, vm: Vm, onFrame: () => void = () => {}): SwitchPort {
+  const nic = vm.netDevice;
+  if (!nic) throw new RangeError(`${name}: the VM has no network card`);
+  const port = sw.attach('vm', name, (frame) => {
+    nic.receive(frame);
+    onFrame();
+  });
+  nic.onTransmit = (frame) => port.send(frame);
+  return port;
+}
+
+/** Guest time (timebase ticks) as the switch's clock: microseconds, for capture timestamps. */
+export function ticksToUs(ticks: bigint): number {
+  return Number(ticks / TICKS_PER_US);
+}
+
+/** Host wall-clock time in microseconds: the switch's clock in realtime. */
+export function hostClockUs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/**
+ * The switch of a `romvisor boot` run: frames move at once in realtime; in deterministic
+ * time only when the run loop pumps, stamped with the guest time `guestTicks` gives.
+ */
+export function runSwitch(deterministic: boolean, guestTicks: () => bigint): EthernetSwitch {
+  return deterministic
+    ? new EthernetSwitch({ delivery: 'manual', clockUs: () => ticksToUs(guestTicks()) })
+    : new EthernetSwitch({ delivery: 'immediate', clockUs: hostClockUs });
+}
+
+/**
+ * Console output of several guests on one terminal: whole lines, each behind `[name] `.
+ * A line still open when the run ends is flushed with a newline.
+ */
+export class ConsolePrefixer {
+  private partial = '';
+  constructor(
+    private readonly prefix: string,
+    private readonly out: (s: string) => void,
+  ) {}
+
+  write(text: string): void {
+    const lines = (this.partial + text).split('\n');
+    this.partial = lines.pop()!;
+    if (lines.length) this.out(lines.map((l) => `${this.prefix}${l}\n`).join(''));
+  }
+
+  flush(): void {
+    if (this.partial) this.out(`${this.prefix}${this.partial}\n`);
+    this.partial = '';
+  }
+}
+
+/** `--console-log DIR`: DIR/NAME.log per guest, that guest's console bytes only. */
+export class ConsoleLogs {
+  private readonly fds = new Map<string, number>();
+
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** A writer for guest `name`'s file (created, or emptied if it exists). */
+  open(name: string): (text: string) => void {
+    const fd = openSync(join(this.dir, `${name}.log`), 'w');
+    this.fds.set(name, fd);
+    return (text) => writeSync(fd, Buffer.from(text, 'latin1'));
+  }
+
+  close(): void {
+    for (const fd of this.fds.values()) closeSync(fd);
+    this.fds.clear();
+  }
+}
+
+interface GuestState {
+  g: NetGuest;
+  port: SwitchPort;
+  /** The script has ended and the guest settled: it runs on only to serve the others. */
+  done: boolean;
+  /** Powered off (or rebooted) without failing: no longer run. */
+  ended: boolean;
+  /** Realtime: host time before which an idle guest need not run, unless woken. */
+  sleepUntil: number;
+}
+
+/** Settled after its script, judged at a lockstep boundary: nothing here depends on host timing. */
+function settledAtBoundary(vm: Vm, outcome: RunOutcome): boolean {
+  return outcome.kind === 'idle' && !vm.hasPendingInput && vm.completions.pending === 0;
+}
+
+/** A zero-delay turn of node's event loop (stdout drains, disk promises settle). */
+const turn = () => new Promise<void>((r) => setImmediate(r));
+
+/**
+ * Puts every guest on a new switch and runs them all until the run ends; returns its exit
+ * code. `capture` is told the switch first (to tap it for --pcap); it returns its closer.
+ */
+export async function runGuests(guests: NetGuest[], deterministic: boolean, capture?: (sw: EthernetSwitch) => () => void): Promise<number> {
+  const loop = new GuestLoop();
+  const clock = { boundary: 0n };
+  const sw = runSwitch(deterministic, () => clock.boundary);
+  const stopCapture = capture?.(sw);
+  const states: GuestState[] = guests.map((g) => {
+    const s = { g, done: false, ended: false, sleepUntil: 0 } as GuestState;
+    // Realtime: a frame for an idle guest wakes it now rather than at its next timer.
+    s.port = connectGuest(sw, g.name, g.vm, () => {
+      s.sleepUntil = 0;
+      loop.wake();
+    });
+    return s;
+  });
+  const scripted = states.filter((s) => s.g.session.player !== undefined);
+  const finished = () => (scripted.length > 0 ? scripted.every((s) => s.done || s.ended) : states.every((s) => s.ended));
+  /** Applies a verdict; returns an exit code when it ends the whole run. */
+  const apply = (s: GuestState, v: ReturnType<GuestSession['judge']> | number): number | undefined => {
+    if (v === 'done') s.done = true;
+    else if (typeof v === 'number') {
+      if (v !== EXIT.ok) return v;
+      s.ended = true;
+      s.port.detach();
+    }
+    return undefined;
+  };
+  try {
+    if (deterministic) return await lockstep(states, sw, clock, apply, finished);
+    return await realtime(states, apply, finished, loop);
+  } finally {
+    for (const s of states) s.port.detach();
+    stopCapture?.();
+  }
+}
+
+type Apply = (s: GuestState, v: ReturnType<GuestSession['judge']> | number) => number | undefined;
+
+async function lockstep(states: GuestState[], sw: EthernetSwitch, clock: { boundary: bigint }, apply: Apply, finished: () => boolean): Promise<number> {
+  let boundary = 0n;
+  for (const s of states) if (s.g.vm.core.mtime > boundary) boundary = s.g.vm.core.mtime;
+  for (;;) {
+    boundary += QUANTUM_TICKS;
+    clock.boundary = boundary;
+    for (const s of states) {
+      if (s.ended) continue;
+      const code = await toBoundary(s, boundary, apply);
+      if (code !== undefined) return code;
+    }
+    // Frames sent during the quantum cross the switch now, at its end, in port order.
+    sw.pump();
+    if (finished()) return EXIT.ok;
+    await turn();
+  }
+}
+
+/** Runs one guest until its guest time reaches `boundary`. */
+async function toBoundary(s: GuestState, boundary: bigint, apply: Apply): Promise<number | undefined> {
+  const { vm, session } = s.g;
+  const core = vm.core;
+  const perTick = BigInt(core.insnsPerTick);
+  while (!s.ended && core.mtime < boundary) {
+    const maxInsns = (boundary - core.mtime) * perTick - (core.instructions % perTick);
+    const outcome = session.run({ maxInsns, timeLimit: boundary });
+    if (typeof outcome === 'number') return outcome;
+    const code = apply(s, session.judge(outcome, settledAtBoundary(vm, outcome)));
+    if (code !== undefined) return code;
+    if (outcome.kind === 'idle' && outcome.wakeInMs === undefined) {
+      // Waiting for disk work due on this instruction: let the host finish it.
+      const work = vm.pendingWork();
+      if (work) await work;
+      // Nothing armed can wake the hart: its time moves on with the others'.
+      else core.syncTime(boundary);
+    } else if (outcome.kind === 'running' && vm.completions.pending > 0) {
+      await turn();
+    }
+  }
+  return undefined;
+}
+
+async function realtime(states: GuestState[], apply: Apply, finished: () => boolean, loop: GuestLoop): Promise<number> {
+  for (;;) {
+    const now = performance.now();
+    let busy = false;
+    for (const s of states) {
+      if (s.ended) continue;
+      if (s.sleepUntil > now && !s.g.vm.hasPendingInput) continue;
+      const outcome = s.g.session.run({ maxMs: SLICE_MS });
+      if (typeof outcome === 'number') return outcome;
+      const code = apply(s, s.g.session.judge(outcome));
+      if (code !== undefined) return code;
+      if (outcome.kind === 'idle' && !s.g.vm.hasPendingInput) {
+        s.sleepUntil = performance.now() + Math.min(outcome.wakeInMs ?? 100, 100);
+      } else {
+        s.sleepUntil = 0;
+        busy = true;
+      }
+    }
+    if (finished()) return EXIT.ok;
+    if (busy) {
+      await turn();
+      continue;
+    }
+    // Everyone idle: sleep until the first timer, a frame for someone (wake), or disk work.
+    const live = states.filter((s) => !s.ended);
+    const until = Math.min(...live.map((s) => s.sleepUntil));
+    const work = live.map((s) => s.g.vm.pendingWork()).filter((w) => w !== undefined);
+    const nap = loop.sleep(Math.max(0, until - performance.now()));
+    await (work.length ? Promise.race([nap, ...work]) : nap);
+    loop.wake();
+  }
+}
