@@ -5,9 +5,10 @@ import { bareMetalGroup } from './bareMetal.ts';
 import { diskGroup } from './disk.ts';
 import { inspectorGroup } from './inspector.ts';
 import { linuxBootGroup } from './linuxBoot.ts';
+import { networkGroup } from './network.ts';
 import { pageGroup } from './page.ts';
 import { scenarioDecodeGroup } from './scenarioDecode.ts';
 import { share9pGroup } from './share9p.ts';
 import { smpBootGroup } from './smpBoot.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, smpBootGroup, diskGroup, share9pGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, smpBootGroup, diskGroup, share9pGroup, networkGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];

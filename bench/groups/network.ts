@@ -1,0 +1,212 @@
+// Guest to guest over the network: two base appliances, `web` and `client`, each on its
+// own machine. The client pings web 20 times (0.2 s apart; the average RTT is ping's own)
+// and then pushes 32 MiB of zeros with `dd | nc` to `nc -l` on web; the seconds are the
+// client's /proc/uptime around the pipeline (nc ends once web has all of it and closes).
+// romvisor runs the two as a realtime scenario on its switch (`romvisor boot
+// SCENARIO.json`); QEMU runs two qemu-system-riscv64 processes with the same kernel and
+// disk image, their virtio-net cards joined by `-netdev dgram` (UDP between the two
+// processes on 127.0.0.1), addresses set by hand as QEMU has no DHCP on that link.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import type { BenchGroup, BenchRow } from '../Types.ts';
+
+const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+const MIB = 32;
+const PINGS = 20;
+const PROMPT = '~ # ';
+const TIMEOUT_MS = 600_000;
+const PORT = 5001;
+/** QEMU's link has no DHCP server: fixed addresses in the same /24 the switch uses. */
+const QEMU_WEB_IP = '10.0.2.200';
+const QEMU_CLIENT_IP = '10.0.2.201';
+
+/** What the client types: ping, then the timed push; `target` is web's name or address. */
+function clientCommands(target: string): string {
+  return (
+    `ping -c ${PINGS} -i 0.2 ${target} | tail -1; ` +
+    "a=$(cut -d' ' -f1 /proc/uptime); " +
+    `dd if=/dev/zero bs=1M count=${MIB} 2>/dev/null | nc ${target} ${PORT}; ` +
+    "b=$(cut -d' ' -f1 /proc/uptime); " +
+    'echo "xfer $a $b"; echo bench-$((1+1))\n'
+  );
+}
+// stdin from /dev/null: BusyBox nc keeps running after the peer closes while its stdin is open.
+const SERVER_COMMANDS = `nc -l -p ${PORT} < /dev/null | wc -c; echo rx-$((2+3))\n`;
+
+interface NetFigures {
+  rttMs?: number;
+  seconds?: number;
+  /** Bytes web counted (wc -c): the whole 32 MiB arrived. */
+  received?: number;
+  error?: string;
+}
+
+function figures(client: string, web: string): NetFigures {
+  const rtt = /round-trip min\/avg\/max = [\d.]+\/([\d.]+)\/[\d.]+ ms/.exec(client);
+  const xfer = /xfer ([\d.]+) ([\d.]+)/.exec(client);
+  const rx = /^(\d+)\s*$/m.exec(web.split('rx-5')[0]!.split('\n').slice(-3).join('\n'));
+  const f: NetFigures = {};
+  if (rtt) f.rttMs = Number(rtt[1]);
+  if (xfer) f.seconds = Number(xfer[2]) - Number(xfer[1]);
+  if (rx) f.received = Number(rx[1]);
+  if (!rtt || !xfer) f.error = `no figures in the client's output: ${client.trim().slice(-300)}`;
+  return f;
+}
+
+/** romvisor: the two guests as a realtime scenario; their console lines come back behind [name]. */
+async function romvisorRun(work: string): Promise<NetFigures> {
+  const scenario = join(work, 'net.json');
+  writeFileSync(
+    scenario,
+    JSON.stringify({
+      version: 1,
+      guests: [
+        { name: 'web', appliance: { builtin: 'base' }, time: 'realtime', script: [{ expect: PROMPT, timeout: 300 }, { send: SERVER_COMMANDS }, { expect: 'rx-5', timeout: 600 }] },
+        {
+          name: 'client',
+          appliance: { builtin: 'base' },
+          time: 'realtime',
+          // web's prompt comes at about the same time; a second lets its nc listen first.
+          script: [{ expect: PROMPT, timeout: 300 }, { wait: 2 }, { send: clientCommands('web') }, { expect: 'bench-2', timeout: 600 }],
+        },
+      ],
+    }),
+  );
+  const out = await capture(process.execPath, [repo('bin/romvisor.mjs'), 'boot', scenario, '--hang-timeout', '600']);
+  const lines = (name: string) => out.split('\n').filter((l) => l.startsWith(`[${name}] `)).map((l) => l.slice(name.length + 3)).join('\n');
+  return figures(lines('client'), lines('web'));
+}
+
+function capture(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
+    child.stdout.setEncoding('latin1').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      resolve(`${out}\ncannot start ${cmd}: ${e.message}`);
+    });
+  });
+}
+
+/** One QEMU guest with its console on pipes; `type` sends a line once its prompt is up. */
+class QemuGuest {
+  output = '';
+  private readonly child;
+  private prompted: () => void = () => {};
+  readonly atPrompt: Promise<void>;
+
+  constructor(args: string[]) {
+    this.atPrompt = new Promise((r) => (this.prompted = r));
+    this.child = spawn('qemu-system-riscv64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout.setEncoding('latin1').on('data', (d: string) => {
+      this.output += d;
+      if (this.output.includes(PROMPT)) this.prompted();
+    });
+    this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.output += d));
+  }
+
+  type(text: string): void {
+    this.child.stdin.write(text);
+  }
+
+  until(text: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      const started = Date.now();
+      const poll = setInterval(() => {
+        if (this.output.includes(text) || Date.now() - started > TIMEOUT_MS) {
+          clearInterval(poll);
+          resolve(this.output.includes(text));
+        }
+      }, 100);
+    });
+  }
+
+  kill(): void {
+    this.child.kill('SIGKILL');
+  }
+}
+
+async function qemuRun(work: string): Promise<NetFigures> {
+  const kernel = join(work, 'Image');
+  writeFileSync(kernel, gunzipSync(readFileSync(repo('appliances/boot/Image.gz'))));
+  const disk = join(work, 'base.vhd');
+  writeFileSync(disk, gunzipSync(readFileSync(repo('appliances/base.vhd.gz'))));
+  const ports = [41000 + (process.pid % 1000) * 2, 41001 + (process.pid % 1000) * 2];
+  const guest = (i: 0 | 1, mac: string) =>
+    new QemuGuest([
+      '-M', 'virt', '-m', '256M', '-nographic', '-monitor', 'none',
+      '-bios', repo('roms/opensbi/fw_dynamic.bin'),
+      '-kernel', kernel,
+      '-append', 'console=ttyS0 root=/dev/vda2 rw rootwait',
+      // Both read one image; snapshot=on keeps each one's writes in its own temporary file.
+      '-drive', `file=${disk},format=vpc,if=none,id=d0,snapshot=on`,
+      '-device', 'virtio-blk-device,drive=d0',
+      '-netdev', `dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=${ports[i]},remote.type=inet,remote.host=127.0.0.1,remote.port=${ports[1 - i]}`,
+      '-device', `virtio-net-device,netdev=n0,mac=${mac}`,
+    ]);
+  const web = guest(0, '52:54:00:00:00:0a');
+  const client = guest(1, '52:54:00:00:00:0b');
+  try {
+    await Promise.all([web.atPrompt, client.atPrompt]);
+    // The init's udhcpc keeps asking in the background; it must not undo the fixed address.
+    const setup = (ip: string) => `killall udhcpc 2>/dev/null; ip link set eth0 up; ip addr flush dev eth0; ip addr add ${ip}/24 dev eth0; echo up-$((3+4))\n`;
+    web.type(setup(QEMU_WEB_IP));
+    client.type(setup(QEMU_CLIENT_IP));
+    await Promise.all([web.until('up-7'), client.until('up-7')]);
+    web.type(SERVER_COMMANDS);
+    await new Promise((r) => setTimeout(r, 2000));
+    client.type(clientCommands(QEMU_WEB_IP));
+    await Promise.all([client.until('bench-2'), web.until('rx-5')]);
+    return figures(client.output, web.output);
+  } finally {
+    web.kill();
+    client.kill();
+  }
+}
+
+export const networkGroup: BenchGroup = {
+  name: 'network',
+  description: `guest to guest: ping RTT (${PINGS} pings) and ${MIB} MiB over nc, romvisor's switch (two guests, one scenario) vs two QEMUs on -netdev dgram`,
+  async run(log) {
+    const work = mkdtempSync(join(tmpdir(), 'romvisor-bench-net-'));
+    try {
+      log('network: romvisor');
+      const r = await romvisorRun(work);
+      log('network: qemu');
+      const q = await qemuRun(work);
+      const whole = (f: NetFigures) => f.received === MIB * 2 ** 20;
+      const rows: BenchRow[] = [];
+      const push: BenchRow = { group: 'network', name: `nc-${MIB}MiB`, outputsMatch: whole(r) && whole(q) };
+      if (r.seconds !== undefined) push.romvisorSeconds = r.seconds;
+      if (q.seconds !== undefined) push.qemuSeconds = q.seconds;
+      if (r.seconds !== undefined && q.seconds !== undefined) push.ratio = r.seconds / q.seconds;
+      const mbps = (s: number | undefined) => (s === undefined ? 'n/a' : `${((MIB * 2 ** 20) / s / 1e6).toFixed(1)} MB/s`);
+      push.note = [`romvisor ${mbps(r.seconds)}`, `qemu ${mbps(q.seconds)}`, r.error && `romvisor: ${r.error}`, q.error && `qemu: ${q.error}`, !whole(r) && `romvisor's web got ${r.received} bytes`, !whole(q) && `qemu's web got ${q.received} bytes`]
+        .filter((s) => s)
+        .join(', ');
+      rows.push(push);
+      const ping: BenchRow = { group: 'network', name: `ping-rtt-avg`, outputsMatch: r.rttMs !== undefined && q.rttMs !== undefined };
+      // Seconds of one round trip, so the table's ratio reads as for the other rows.
+      if (r.rttMs !== undefined) ping.romvisorSeconds = r.rttMs / 1000;
+      if (q.rttMs !== undefined) ping.qemuSeconds = q.rttMs / 1000;
+      if (r.rttMs !== undefined && q.rttMs !== undefined) ping.ratio = r.rttMs / q.rttMs;
+      ping.note = `romvisor ${r.rttMs ?? 'n/a'} ms, qemu ${q.rttMs ?? 'n/a'} ms (average of ${PINGS})`;
+      rows.push(ping);
+      for (const row of rows) log(`network: ${row.name}: ${row.note}`);
+      return rows;
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  },
+};
