@@ -10,7 +10,7 @@ import { DisposableStore, Emitter, type Disposable } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, VmHandle } from './Types.ts';
 import { vmLockName, WorkerVm } from './WorkerVm.ts';
-import { buildCatalog, ImageStore, loadBuiltinCatalog, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
+import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
 import type { VmBootSpec } from '../worker/index.ts';
 
 export const HYPERVISOR_NAME = 'romvisor';
@@ -46,6 +46,7 @@ export class RomHypervisor implements Hypervisor {
   private readonly table: WorkerVm[] = [];
   private readonly lockPoll: ReturnType<typeof setInterval>;
   private module: Promise<WebAssembly.Module> | undefined;
+  private shareStore: Promise<ShareStore> | undefined;
 
   private constructor(
     private readonly opts: RomHypervisorOptions,
@@ -81,6 +82,7 @@ export class RomHypervisor implements Hypervisor {
     for (const vm of this.table) vm.dispose();
     this.disposables.dispose();
     this.store.dispose();
+    void this.shareStore?.then((s) => s.dispose(), () => {});
   }
 
   // ------------------------------------------------------------------ catalog
@@ -149,6 +151,7 @@ export class RomHypervisor implements Hypervisor {
     const vm = this.requireVm(ref);
     if (vm.isActive || vm.state === 'in-use') throw new HypervisorError('bad-state', `VM ${vm.record.name} is ${vm.state}; stop it first`);
     await this.store.deleteVm(vm.id);
+    await (await this.shares()).remove(vm.id);
     this.table.splice(this.table.indexOf(vm), 1);
     vm.dispose();
     this.emitter.fire({ kind: 'vm-removed', vmId: vm.id });
@@ -175,11 +178,18 @@ export class RomHypervisor implements Hypervisor {
   private makeVm(record: VmRecord, customize: (spec: VmBootSpec) => VmBootSpec = (s) => s): WorkerVm {
     return new WorkerVm(record, {
       store: this.store,
+      shares: () => this.shares(),
       appliance: (id) => this.catalog.find((a) => a.id === id),
       bootSpec: async (vm) => customize(await this.bootSpec(vm)),
       changed: (vm, what) => this.emitter.fire(what === 'state' ? { kind: 'vm-state', vm } : { kind: 'vm-stats', vm }),
       useConsoleRing: this.firmware.consoleTransport === 'shared-ring',
     });
+  }
+
+  private shares(): Promise<ShareStore> {
+    this.shareStore ??= ShareStore.open();
+    this.shareStore.catch(() => (this.shareStore = undefined));
+    return this.shareStore;
   }
 
   private coreModule(): Promise<WebAssembly.Module> {
@@ -204,6 +214,8 @@ export class RomHypervisor implements Hypervisor {
       rescue: disk ? { kernel: images.kernel, initrd: images.initrd, bootargs: RAM_BOOTARGS } : undefined,
       disk: disk ? { childImageId: disk } : undefined,
       extraBootargs: vm.record.extraArgs,
+      // A VM of the table keeps a shared folder; a scenario's scratch guest has none.
+      share: this.table.includes(vm) ? { vmId: vm.id } : undefined,
     };
   }
 

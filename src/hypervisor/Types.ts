@@ -4,7 +4,7 @@
  */
 import type { Appliance, DiskState, ImportProgress, StorageUse, VmRecord } from '../store/index.ts';
 import type { Remote } from 'comlink';
-import type { CrashInfo, VmRunStats, VmWorkerApi } from '../worker/index.ts';
+import type { CrashInfo, SharedFileInfo, SharedFileUpload, SharedFolderState, VmRunStats, VmWorkerApi } from '../worker/index.ts';
 import type { Disposable, Event } from './Emitter.ts';
 
 /**
@@ -52,6 +52,18 @@ export interface VmHandle {
   inspect(): Promise<CrashInfo | undefined>;
   diskState(): Promise<DiskState | undefined>;
   onConsole: Event<Uint8Array>;
+  /**
+   * The VM's shared folder, the guest's /mnt/host (kept in IndexedDB with the VM): its
+   * objects, from the running worker or, while the VM is off, from the store.
+   */
+  sharedFiles(): Promise<SharedFileInfo[]>;
+  readSharedFile(path: string): Promise<Uint8Array>;
+  /** Puts files into the folder (all or none, within its bounds); the running guest sees them at once. */
+  addSharedFiles(files: SharedFileUpload[]): Promise<void>;
+  /** The folder's latest save while the VM runs: sizes, and why changes are only in memory (full quota). */
+  readonly shareState: SharedFolderState | undefined;
+  /** The folder changed (saved by the worker, or files added). */
+  onShareChanged: Event<void>;
 }
 
 export type HypervisorEvent =

@@ -4,8 +4,9 @@
  */
 import * as Comlink from 'comlink';
 import { PANIC_MARKER, PanicWatch } from '../boot/index.ts';
-import type { Appliance, DiskState, ImageStore, VmRecord } from '../store/index.ts';
-import { ConsoleRing, type CrashInfo, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
+import type { Appliance, DiskState, ImageStore, ShareStore, VmRecord } from '../store/index.ts';
+import { MemoryShare } from '../share/index.ts';
+import { ConsoleRing, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS, type CrashInfo, type SharedFileInfo, type SharedFileUpload, type SharedFolderState, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
 import { Emitter } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { VmCrash, VmHandle, VmState } from './Types.ts';
@@ -20,6 +21,8 @@ export const vmLockName = (vmId: string) => `romvisor:vm:${vmId}`;
 
 interface WorkerVmDeps {
   store: ImageStore;
+  /** The shared folders' store, opened on first use. */
+  shares(): Promise<ShareStore>;
   appliance(id: string): Appliance | undefined;
   /** Boot configuration for this VM's appliance (module, images, disk). */
   bootSpec(vm: WorkerVm): Promise<VmBootSpec>;
@@ -54,6 +57,9 @@ export class WorkerVm implements VmHandle {
   /** The size of the terminal showing this console, as its view last measured it. */
   private terminalSize: { cols: number; rows: number } | undefined;
   private readonly consoleEmitter = new Emitter<Uint8Array>();
+  private readonly shareEmitter = new Emitter<void>();
+  readonly onShareChanged = this.shareEmitter.event;
+  private _shareState: SharedFolderState | undefined;
   readonly onConsole = this.consoleEmitter.event;
 
   constructor(
@@ -204,10 +210,44 @@ export class WorkerVm implements VmHandle {
     return this.deps.store.diskState(this.record.diskImageId);
   }
 
+  get shareState(): SharedFolderState | undefined {
+    return this._shareState;
+  }
+
+  async sharedFiles(): Promise<SharedFileInfo[]> {
+    if (this.api) return this.api.shareFiles();
+    return (await this.storedShare()).summary();
+  }
+
+  async readSharedFile(path: string): Promise<Uint8Array> {
+    if (this.api) return this.api.shareRead(path);
+    return (await this.storedShare()).readFile(path);
+  }
+
+  async addSharedFiles(files: SharedFileUpload[]): Promise<void> {
+    if (this._state === 'in-use') throw new HypervisorError('bad-state', `VM ${this.record.name} is running in another tab; its shared folder is changed there`);
+    if (this.api) {
+      this._shareState = await this.api.shareAdd(files);
+    } else {
+      const share = await this.storedShare();
+      for (const f of files) share.putFile(f.path, f.data);
+      await (await this.deps.shares()).save(this.id, share.entries());
+    }
+    this.shareEmitter.fire();
+  }
+
+  /** The folder as last saved, for a VM that is off (the running worker holds the live one). */
+  private async storedShare(): Promise<MemoryShare> {
+    const share = new MemoryShare({ maxBytes: SHARE_MAX_BYTES, maxObjects: SHARE_MAX_OBJECTS });
+    share.load(await (await this.deps.shares()).load(this.id));
+    return share;
+  }
+
   /** Stops the worker without saving (page unload) and drops listeners. */
   dispose(): void {
     this.teardown();
     this.consoleEmitter.dispose();
+    this.shareEmitter.dispose();
   }
 
   private onWorkerEvent(ev: VmWorkerEvent): void {
@@ -235,6 +275,10 @@ export class WorkerVm implements VmHandle {
         break;
       case 'rebooted':
         this.appendConsole(new TextEncoder().encode('\r\n\x1b[2m[romvisor] the guest rebooted\x1b[0m\r\n'));
+        break;
+      case 'share':
+        this._shareState = ev.state;
+        this.shareEmitter.fire();
         break;
     }
   }

@@ -48,6 +48,15 @@ export interface MemoryShareEntry {
 
 const BLOCK = 4096;
 
+/** A `/`-separated path of file names (EINVAL for an empty name, `.`, `..` or NUL). */
+function splitPath(path: string): string[] {
+  const names = path.split('/');
+  for (const name of names) {
+    if (name === '' || name === '.' || name === '..' || name.includes('\0')) throw new ShareError('EINVAL', `"${path}" is not a path of file names`);
+  }
+  return names;
+}
+
 export class MemoryShare implements ShareBackend {
   readonly readOnly: boolean;
   readonly maxBytes: number;
@@ -354,6 +363,51 @@ export class MemoryShare implements ShareBackend {
     return out;
   }
 
+  /** Files and links with their sizes, directories too, without their bytes: what a page lists. */
+  summary(): { path: string; kind: MemoryShareEntry['kind']; size: number }[] {
+    return this.entries().map((e) => ({ path: e.path, kind: e.kind, size: e.data?.length ?? 0 }));
+  }
+
+  /** A file's bytes by `/`-separated path (ENOENT, EISDIR, ELOOP as for the guest). */
+  readFile(path: string): Uint8Array {
+    const n = this.lookup(splitPath(path), `read "${path}"`);
+    if (n.kind !== 'file') throw new ShareError(n.kind === 'dir' ? 'EISDIR' : 'ELOOP', `read "${path}": not a regular file`);
+    return n.data.slice(0, n.size);
+  }
+
+  /**
+   * Puts a file at `/`-separated `path` (a file dropped on the page): its directories are made
+   * as needed and a file already there is replaced. Limits apply (ENOSPC); nothing changes then.
+   */
+  putFile(path: string, data: Uint8Array, mtimeNs = this.now()): void {
+    this.writable('put');
+    const names = splitPath(path);
+    const [dir, name, parent] = this.makeParents(names, path);
+    const old = dir.get(name);
+    if (old && old.kind !== 'file') throw new ShareError('EEXIST', `put "${path}": a ${old.kind === 'dir' ? 'directory' : 'symbolic link'} is there`);
+    const grow = data.length - (old?.size ?? 0);
+    if (grow > 0 && this.bytes + grow > this.maxBytes) throw new ShareError('ENOSPC', `put "${path}": ${data.length} bytes do not fit (${this.bytes} of ${this.maxBytes} used)`);
+    const n = old ?? this.node('file', 0o644);
+    if (!old) this.link(dir, name, n, parent);
+    this.resize(n, data.length);
+    n.data.set(data);
+    n.mtimeNs = mtimeNs;
+  }
+
+  private makeParents(names: string[], path: string): [Map<string, Node>, string, Node] {
+    let dir = this.root;
+    for (const name of names.slice(0, -1)) {
+      let next = dir.children!.get(name);
+      if (!next) {
+        next = this.node('dir', 0o755);
+        this.link(dir.children!, name, next, dir);
+      }
+      if (next.kind !== 'dir') throw new ShareError('ENOTDIR', `put "${path}": "${name}" is not a directory`);
+      dir = next;
+    }
+    return [dir.children!, names[names.length - 1]!, dir];
+  }
+
   /**
    * Adds `entries` (parents before children, as `entries()` gives them) to the share: how a
    * saved folder is restored and how the page adds dropped files. Names are checked as the
@@ -361,10 +415,7 @@ export class MemoryShare implements ShareBackend {
    */
   load(entries: readonly MemoryShareEntry[]): void {
     for (const e of entries) {
-      const path = e.path.split('/');
-      for (const name of path) {
-        if (name === '' || name === '.' || name === '..' || name.includes('\0')) throw new ShareError('EINVAL', `load: "${e.path}" is not a path of file names`);
-      }
+      const path = splitPath(e.path);
       const [dir, name, parent] = this.parent(path, `load "${e.path}"`);
       if (dir.has(name)) throw new ShareError('EEXIST', `load: "${e.path}" exists`);
       const n = this.node(e.kind, e.mode & 0o7777);

@@ -5,3 +5,4 @@ export { BlobBackend } from './BlobBackend.ts';
 export { StoreError, type StoreErrorCode } from './StoreError.ts';
 export { openImageDb, type ImageRecord, type VmRecord, type ImageKind, type ImageOrigin } from './imageDb.ts';
 export { loadBuiltinCatalog, buildCatalog, parseCatalogManifest, RAM_APPLIANCE_ID, type Appliance, type ApplianceBootKind, type BootManifest, type CatalogSource } from './Catalog.ts';
+export { ShareStore } from './ShareStore.ts';

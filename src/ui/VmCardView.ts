@@ -7,6 +7,7 @@ import { formatBytes } from '../format/formatBytes.ts';
 import { confirmDialog } from './confirmDialog.ts';
 import { download, h } from './dom.ts';
 import { TerminalView } from './TerminalView.ts';
+import { SharedFolderView } from './SharedFolderView.ts';
 // The helpers directly, not the scenario/ index: its ScenarioPanel builds VmCardViews.
 import { scenarioGuestOf } from './scenario/scenarioOrigin.ts';
 import { shareVm } from './scenario/shareVm.ts';
@@ -42,6 +43,8 @@ export class VmCardView implements Disposable {
   private readonly diskTimer: ReturnType<typeof setInterval>;
   private readonly teachSlot: HTMLElement;
   private teach: VmTeachView | undefined;
+  /** A scenario's scratch guest has no shared folder: nothing of it outlives the page. */
+  private readonly shareView: SharedFolderView | undefined;
 
   constructor(
     readonly vm: VmHandle,
@@ -96,6 +99,10 @@ export class VmCardView implements Disposable {
       termHost,
       (this.teachSlot = h('div', { class: 'vm-teach-slot' })),
     );
+    if (!scenarioGuestOf(vm)) {
+      this.shareView = new SharedFolderView(vm, (what, action) => this.actions.run(what, action), this.el);
+      termHost.after(this.shareView.el);
+    }
     this.terminal = new TerminalView(termHost, {
       rows: 20,
       onData: (d) => vm.sendInput(new TextEncoder().encode(d)),
@@ -188,6 +195,8 @@ export class VmCardView implements Disposable {
       this.banner.hidden = true;
     }
     if (s === 'stopped') void this.refreshDisk();
+    // The live folder is the worker's while it runs, the store's once it is off.
+    if (s === 'running' || s === 'stopped') void this.shareView?.refresh();
   }
 
   updateReadout(): void {
@@ -274,6 +283,7 @@ export class VmCardView implements Disposable {
   }
 
   dispose(): void {
+    this.shareView?.dispose();
     this.teach?.dispose();
     clearInterval(this.diskTimer);
     this.subscription.dispose();

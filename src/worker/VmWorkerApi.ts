@@ -57,6 +57,29 @@ export interface VmBootSpec {
   consoleSize?: ConsoleSize;
   /** The page's terminal size at boot (realtime, no fixed size): `resize()` follows it after. */
   terminalSize?: ConsoleSize;
+  /** The VM's shared folder (ShareStore, by VM id) on virtio-9p: the guest's /mnt/host. */
+  share?: { vmId: string };
+}
+
+/** One object of a shared folder as the page lists it. */
+export interface SharedFileInfo {
+  /** `/`-separated path under the folder. */
+  path: string;
+  kind: 'file' | 'dir' | 'symlink';
+  size: number;
+}
+
+/** A file the page puts into a shared folder (dropped on the VM's card). */
+export interface SharedFileUpload {
+  path: string;
+  data: Uint8Array;
+}
+
+/** A shared folder's size, and why its latest changes are only in memory (a full quota), if they are. */
+export interface SharedFolderState {
+  files: number;
+  bytes: number;
+  unsaved?: string;
 }
 
 /** How far the worker's console script got. */
@@ -109,7 +132,9 @@ export type VmWorkerEvent =
   | { kind: 'stopped'; cause: VmStopCause; message: string; crash?: CrashInfo }
   /** The worker paused the guest itself, e.g. the disk hit the storage quota. */
   | { kind: 'paused'; reason: 'quota' | 'breakpoint'; message: string }
-  | { kind: 'rebooted' };
+  | { kind: 'rebooted' }
+  /** The shared folder was saved (or could not be: `state.unsaved`); its listing may have changed. */
+  | { kind: 'share'; state: SharedFolderState };
 
 type Async<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> | Awaited<R> : never };
 
@@ -140,4 +165,10 @@ export interface VmWorkerApi extends Async<VmInspectorApi> {
   scriptProgress(): ScriptProgress | undefined;
   /** Every console byte so far, when the boot spec asked to keep them. */
   transcript(): ConsoleTranscript;
+  /** The shared folder's objects (none without a share). */
+  shareFiles(): SharedFileInfo[];
+  /** A file of the shared folder. */
+  shareRead(path: string): Uint8Array;
+  /** Puts files into the shared folder (replacing files of the same path) and saves it. */
+  shareAdd(files: SharedFileUpload[]): Promise<SharedFolderState>;
 }

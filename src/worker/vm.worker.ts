@@ -12,7 +12,9 @@ import { readApplianceBoot } from '../boot/applianceBoot.ts';
 import type { AccessType, Privilege, TrapLogFilter } from '../machine/InspectorTypes.ts';
 import { VmInspector } from '../machine/VmInspector.ts';
 import { ConsoleScriptPlayer } from '../scenario/index.ts';
-import type { ConsoleTranscript, CrashInfo, ScriptProgress, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
+import type { ConsoleTranscript, CrashInfo, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
+import { SharedFolder, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS } from './SharedFolder.ts';
+import { MemoryShare } from '../share/index.ts';
 import { ConsoleRing } from './ConsoleRing.ts';
 import { GuestDisk } from './GuestDisk.ts';
 import { hex } from '../format/hex.ts';
@@ -44,6 +46,7 @@ class VmWorker implements VmWorkerApi {
   private vm: Vm | undefined;
   private spec: VmBootSpec | undefined;
   private disk: GuestDisk | undefined;
+  private folder: SharedFolder | undefined;
   /** The disk's virtio serial: the appliance's name, as the CLI gives it. */
   private diskSerial = 'romvisor-disk';
   private ring: ConsoleRing | undefined;
@@ -79,6 +82,7 @@ class VmWorker implements VmWorkerApi {
     this.emit = events;
     if (consoleRing) this.ring = new ConsoleRing(consoleRing);
     if (spec.disk) this.disk = await GuestDisk.open(spec.disk);
+    if (spec.share) this.folder = await SharedFolder.open(spec.share.vmId, (state) => this.emit({ kind: 'share', state }));
     this.vm = await this.createVm();
     if (spec.script) {
       // Like `romvisor boot --script`: fed inside the console callback, polled after each run().
@@ -162,6 +166,30 @@ class VmWorker implements VmWorkerApi {
     await this.disk?.flush();
     await this.disk?.dispose();
     this.disk = undefined;
+    // Refused for lack of space like the disk: the page keeps the worker and the folder.
+    await this.folder?.flush();
+    this.folder?.dispose();
+    this.folder = undefined;
+  }
+
+  shareFiles(): SharedFileInfo[] {
+    return this.folder?.share.summary() ?? [];
+  }
+
+  shareRead(path: string): Uint8Array {
+    if (!this.folder) throw new Error('this VM has no shared folder');
+    return this.folder.share.readFile(path);
+  }
+
+  async shareAdd(files: SharedFileUpload[]): Promise<SharedFolderState> {
+    if (!this.folder) throw new Error('this VM has no shared folder');
+    // All or nothing: the bounds are checked on a copy first, so a refused drop leaves no half.
+    const trial = new MemoryShare({ maxBytes: SHARE_MAX_BYTES, maxObjects: SHARE_MAX_OBJECTS });
+    trial.load(this.folder.share.entries());
+    for (const f of files) trial.putFile(f.path, f.data);
+    for (const f of files) this.folder.share.putFile(f.path, f.data);
+    await this.folder.flush().catch(() => {});
+    return this.folder.state;
   }
 
   crashReport(): CrashInfo {
@@ -180,6 +208,7 @@ class VmWorker implements VmWorkerApi {
       console: this.consoleSize(spec),
       guestConsole: guestConsoleOf(this.bootImages.bootargs),
       disks: this.disk ? [{ disk: this.disk.disk, serial: this.diskSerial }] : undefined,
+      share: this.folder?.server,
     });
     this.disk?.attach(vm);
     const sink = (bytes: Uint8Array) => this.onGuestOutput(bytes);
@@ -266,6 +295,9 @@ class VmWorker implements VmWorkerApi {
   private async quiesce(vm: Vm): Promise<void> {
     await vm.dispose();
     await this.disk?.flush();
+    // The next machine's guest starts a new 9P session.
+    await this.folder?.server.reset();
+    await this.folder?.flush().catch(() => {});
   }
 
   private async loop(): Promise<void> {
@@ -295,6 +327,7 @@ class VmWorker implements VmWorkerApi {
         this.emit({ kind: 'paused', reason: 'breakpoint', message: `stopped at the breakpoint ${hex(ev.pc)} (${ev.priv}-mode); that instruction has not run yet` });
       }
       this.player?.poll();
+      this.folder?.tick(performance.now());
       // Where `romvisor boot SCENARIO.json` stops: the script is done and the guest idles with nothing left to take.
       if (this.player?.done && this.transcriptAtScriptEnd === undefined && GuestLoop.settled(vm, outcome)) {
         this.transcriptAtScriptEnd = this.transcriptBytes;
