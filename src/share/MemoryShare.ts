@@ -414,6 +414,8 @@ export class MemoryShare implements ShareBackend {
    * server checks a guest's; limits apply (ENOSPC).
    */
   load(entries: readonly MemoryShareEntry[]): void {
+    // Times are set after every entry is in: adding a child moves its directory's mtime.
+    const times: [Node, bigint][] = [];
     for (const e of entries) {
       const path = splitPath(e.path);
       const [dir, name, parent] = this.parent(path, `load "${e.path}"`);
@@ -425,7 +427,8 @@ export class MemoryShare implements ShareBackend {
         this.resize(n, e.data.length);
         n.data.set(e.data);
       }
-      n.mtimeNs = e.mtimeNs;
+      times.push([n, e.mtimeNs]);
     }
+    for (const [n, t] of times) n.mtimeNs = t;
   }
 }
