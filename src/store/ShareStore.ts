@@ -56,11 +56,12 @@ export class ShareStore {
    * storage is full (StoreError 'quota-exceeded'), none of it, and the last save stays.
    */
   async save(vmId: string, entries: readonly MemoryShareEntry[]): Promise<void> {
-    const tx = this.db.transaction(FILES, 'readwrite');
-    const store = tx.objectStore(FILES);
-    store.delete(folderRange(vmId));
-    for (const { path, ...record } of entries) store.put(record, [vmId, path]);
     try {
+      // Opening the transaction may already be refused (storage full), as may any put.
+      const tx = this.db.transaction(FILES, 'readwrite');
+      const store = tx.objectStore(FILES);
+      store.delete(folderRange(vmId));
+      for (const { path, ...record } of entries) store.put(record, [vmId, path]);
       await transactionDone(tx);
     } catch (e) {
       if (isQuotaError(e)) {
