@@ -47,7 +47,11 @@ export class DebugMemory {
       pieces.push([data.subarray(done, done + n), Number(pa - RAM_BASE)]);
       done += n;
     }
-    for (const [bytes, off] of pieces) this.core.ram.set(bytes, off);
+    for (const [bytes, off] of pieces) {
+      this.core.ram.set(bytes, off);
+      // Code the JIT translated from these bytes is stale now (gdb patching an instruction).
+      this.core.ramWritten(off, bytes.length);
+    }
     return true;
   }
 

@@ -12,8 +12,9 @@ import { Vm } from '../../../src/machine/Vm.ts';
 // 1: addi a0, a0, 1; addi a1, a1, 2; sw a0, 256(t0); j 1b  (t0 = the start of RAM)
 const PROGRAM = [0x00150513, 0x00258593, 0x10a2a023, 0xff5ff06f];
 
-async function setup() {
+async function setup(jit: 'off' | 'eager' = 'off') {
   const vm = await Vm.create(await loadCoreModule(), {
+    jit,
     ramBytes: 4 << 20,
     timeMode: 'deterministic',
     detectCrash: false,
@@ -134,6 +135,30 @@ describe('GdbStub', () => {
     stub.receive(Uint8Array.of(0x03));
     assert.deepEqual(runHost(1), ['T02thread:1;']);
     assert.equal(stub.halted, true);
+  });
+
+  it('patches code that the JIT has translated: the guest then runs the new instruction', async () => {
+    const { vm, stub, ask, runHost } = await setup('eager');
+    // The loop's store goes to another page, or it would keep its own page from being translated.
+    assert.deepEqual(ask(`P5=${le64(RAM_BASE + 0x10000n)}`), ['OK']);
+    ask('c');
+    runHost(3);
+    stub.receive(Uint8Array.of(0x03));
+    assert.deepEqual(runHost(1), ['T02thread:1;']);
+    assert.ok(vm.core.jitStats().compiles > 0, 'the loop was translated');
+    // addi a1, a1, 5 in place of addi a1, a1, 2 (little-endian bytes of 0x00558593)
+    assert.deepEqual(ask(`M${(RAM_BASE + 4n).toString(16)},4:93855500`), ['OK']);
+    // No breakpoint (a page with one is never translated): run, stop with Ctrl-C, compare.
+    const a0 = vm.core.getX(10);
+    const a1 = vm.core.getX(11);
+    ask('c');
+    runHost(3);
+    stub.receive(Uint8Array.of(0x03));
+    assert.deepEqual(runHost(1), ['T02thread:1;']);
+    const loops = vm.core.getX(10) - a0;
+    assert.ok(loops > 100n, `${loops} loops ran`);
+    const added = vm.core.getX(11) - a1;
+    assert.ok(added >= 5n * loops - 5n && added <= 5n * loops + 5n, `a1 grew by ${added} in ${loops} loops: by 5 each, as patched`);
   });
 
   it('detaches (the guest runs on without breakpoints) and kills', async () => {
