@@ -17,7 +17,7 @@ import { blockEnd, requestStop, stopReason, stopRequested, STOP_BUDGET, STOP_DEV
 import { setRamSize } from './bus';
 import { SMP_MAX_HARTS } from './machineMap';
 import {
-  currentHart, earliestSavedDeadline, hartCount, hartPc, hartPriv, hartsReset, isSleeping, quantumLeft, setHartPc as setPcOf,
+  currentHart, earliestSavedDeadline, hartCount, hartIdled, hartPc, hartPriv, hartsReset, isSleeping, quantumLeft, setHartPc as setPcOf,
   setHartX as setXOf, sleepCurrent, switchHart, wakeCurrent,
 } from './cpu/harts';
 import {
@@ -159,6 +159,12 @@ export function getCurrentHart(): u32 { return currentHart; }
 export function getHartPc(h: u32): u64 { return hartPc(h); }
 export function getHartPriv(h: u32): u32 { return hartPriv(h); }
 export function isHartSleeping(h: u32): bool { return isSleeping(h); }
+/** Whether some hart went to sleep in WFI since the last call (several harts only). */
+export function takeHartIdled(): bool {
+  const was = hartIdled;
+  hartIdled = false;
+  return was;
+}
 /** Loaders: where hart h starts, and its integer registers (a0 = hartid, a1 = the device tree). */
 export function setHartPc(h: u32, pc: u64): void { setPcOf(h, pc); }
 export function setHartX(h: u32, r: u32, v: u64): void { setXOf(h, r, v); }

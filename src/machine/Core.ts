@@ -232,6 +232,14 @@ export class Core {
       id, pc: u64(e.getHartPc(id)), priv: e.getHartPriv(id), sleeping: e.isHartSleeping(id) !== 0,
     }));
   }
+  /**
+   * Whether some hart went to sleep in WFI since the last call. With several harts run()
+   * reports StopReason.Wfi only when all sleep; one hart idling already says the guest
+   * is waiting (for input, say) while another keeps running.
+   */
+  takeHartIdled(): boolean {
+    return this.exports.takeHartIdled() !== 0;
+  }
   /** A loader starts hart `h` at `pc` (QEMU's virt starts every hart alike). */
   setHartPc(h: number, pc: bigint): void {
     this.exports.setHartPc(h, pc);

@@ -68,6 +68,7 @@ export interface CoreExports {
   isHartSleeping(h: number): number;
   setHartPc(h: number, pc: bigint): void;
   setHartX(h: number, r: number, v: bigint): void;
+  takeHartIdled(): number;
   /** `u64` */
   stopValue: WebAssembly.Global;
   uartPush(byte: number): number;

@@ -441,6 +441,9 @@ export class Vm {
       // Devices first: a console that starts being used in this slice mutes the UART's copy.
       this.serviceDevices();
       this.drain();
+      // Several harts: one that idled settles the console even while another hart runs on
+      // (a hart parked in the firmware may never let the whole machine idle).
+      if (!this.consoleSettled && core.takeHartIdled() && this.consoleDevice?.inUse) this.consoleSettled = true;
       if (this.detectCrash && core.trapCount - trapsBefore >= BigInt(CRASH_REPEATS) && this.inExceptionLoop()) {
         return { kind: 'crashed', report: this.crashReport() };
       }

@@ -8,6 +8,7 @@ import { builtinInitramfsImages } from '../../src/cli/bootImages.ts';
 import { linuxLoader } from '../../src/boot/linuxBoot.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm } from '../../src/machine/Vm.ts';
+import { runCli } from './runCli.ts';
 
 const PROMPT = '~ # ';
 const MAX_INSNS = 4_000_000_000n;
@@ -36,6 +37,15 @@ describe('OpenSBI + Linux with several harts', () => {
     assert.equal(harts.length, 4);
     assert.ok(harts.slice(1).every((h) => h.priv === 3 && h.pc >= 0x8000_0000n && h.pc < 0x8020_0000n), 'harts 1-3 wait in OpenSBI (M-mode)');
     await vm.dispose();
+  });
+
+  it('take console input in realtime while a hart the kernel never starts spins in the firmware', async () => {
+    // The built-in kernel runs one hart; OpenSBI keeps hart 1 in its HSM wait, where a
+    // pending IPI makes its WFI return at once (as under QEMU). Hart 0 idling is enough
+    // for the console to take input.
+    const r = await runCli(['boot', '--smp', '2'], { input: 'echo hello-$((6*7))\npoweroff -f\n', timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr + r.stdout.slice(-1500));
+    assert.match(r.stdout, /hello-42/);
   });
 
   it('replays a deterministic 2-hart boot byte for byte, on the same instruction', async () => {

@@ -174,6 +174,7 @@ export function hartsReset(count: u32): void {
   for (let h: u32 = 0; h < count; h++) save(h);
   currentHart = 0;
   sleeping = 0;
+  hartIdled = false;
   quantumLeft = QUANTUM;
   hartSwitches = 0;
 }
@@ -224,9 +225,14 @@ export function switchHart(): bool {
   return (sleeping & (1 << currentHart)) == 0;
 }
 
+/** Set when any hart goes to sleep in WFI (the host's sign that a guest driver settled,
+ *  even while another hart keeps the machine busy); cleared by the host reading it. */
+export let hartIdled: bool = false;
+
 /** The current hart executed WFI with nothing pending: it sleeps. */
 export function sleepCurrent(): void {
   sleeping |= 1 << currentHart;
+  hartIdled = true;
 }
 
 /** The current hart runs again (an interrupt woke it, or the host resumes an idle machine). */
