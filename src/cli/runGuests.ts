@@ -28,8 +28,9 @@ import type { GuestSession } from './GuestSession.ts';
 export const QUANTUM_TICKS = 10_000n;
 /** Timebase ticks per microsecond, for capture timestamps in guest time. */
 const TICKS_PER_US = 10n;
-/** Realtime: host time one guest runs before the next gets its turn. */
-const SLICE_MS = 20;
+/** Realtime: host time one guest runs before the next gets its turn (short: frames cross
+ *  only between turns, so this is added to every round trip). */
+const SLICE_MS = 5;
 
 export interface NetGuest {
   name: string;

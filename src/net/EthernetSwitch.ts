@@ -21,8 +21,11 @@ import { NetServices } from './NetServices.ts';
 import { VM_NAME_PATTERN } from './netContract.ts';
 import type { PortKind, PortSink, PortStats, SwitchDelivery, SwitchPort } from './Types.ts';
 
-/** Frames a port's inbound or outbound queue holds before dropping: about 380 KiB of full frames. */
-export const PORT_QUEUE_FRAMES = 256;
+/**
+ * Frames a port's inbound or outbound queue holds before dropping: about 1.5 MiB of full
+ * frames, enough for what a guest sends in one realtime slice at TCP's full window.
+ */
+export const PORT_QUEUE_FRAMES = 1024;
 /** Rounds of forwarding and delivering in one pump: replies of the services to replies... bounded. */
 const PUMP_ROUNDS = 8;
 

@@ -43,7 +43,7 @@ export const MAX_FRAME_BYTES = 1518;
  * Frames waiting for receive buffers, at most. A guest that stops reading (or a flood
  * from another) cannot make the host hold more than this many per card.
  */
-export const RX_QUEUE_FRAMES = 256;
+export const RX_QUEUE_FRAMES = 1024;
 
 /**
  * Configuration space (§5.1.4) up to the fields offered: mac[6] @0, status u16 @6.
