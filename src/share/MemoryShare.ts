@@ -68,6 +68,11 @@ export class MemoryShare implements ShareBackend {
   private readonly root: Node;
   /** Bumped by every change, so a saver knows when there is something new. */
   generation = 0;
+  /**
+   * What a file's sync (the guest's fsync) waits for: the page's folder saves itself here, so
+   * an fsync returns once the folder is in IndexedDB. Rejecting fails the fsync.
+   */
+  onSync: (() => Promise<void>) | undefined;
 
   constructor(opts: MemoryShareOptions = {}) {
     this.readOnly = opts.readOnly ?? false;
@@ -214,7 +219,10 @@ export class MemoryShare implements ShareBackend {
         this.resize(n, size);
       },
       stat: async () => this.statOf(n),
-      sync: async () => live('sync'),
+      sync: async () => {
+        live('sync');
+        await this.onSync?.();
+      },
       close: async () => {
         closed = true;
         this.release(n);

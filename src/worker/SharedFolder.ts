@@ -1,15 +1,16 @@
 /**
  * The worker's side of a VM's shared folder (the page's /mnt/host): loaded from the
  * ShareStore into a MemoryShare when the VM starts, served to the guest by a NinePServer,
- * and saved back whole once the guest has left it alone for a moment, and at shutdown.
+ * and saved back whole once the guest has left it alone for a moment, when the guest
+ * fsyncs a file in it (the fsync returns after the save), and at shutdown.
  *
  * A save that meets a full quota changes nothing stored (one transaction): the folder stays
  * in memory, `unsaved` says why, and the next change or `flush()` tries again, so nothing
  * the guest wrote is lost while the VM runs; shutdown refuses (as for the disk) until it
  * could be saved.
  */
-import { MemoryShare, NinePServer } from '../share/index.ts';
-import { ShareStore } from '../store/index.ts';
+import { MemoryShare, NinePServer, ShareError } from '../share/index.ts';
+import { ShareStore, StoreError } from '../store/index.ts';
 import type { SharedFolderState } from './VmWorkerApi.ts';
 
 /** Bounds of a page's folder: what one IndexedDB transaction comfortably saves. */
@@ -44,6 +45,13 @@ export class SharedFolder {
   ) {
     this.server = new NinePServer(share);
     this.savedGeneration = this.seenGeneration = share.generation;
+    // The guest's fsync returns once the folder is saved: ENOSPC when storage is full (the
+    // folder stays in memory), EIO when the store fails otherwise.
+    share.onSync = () =>
+      this.flush().catch((e: unknown) => {
+        const full = e instanceof StoreError && e.code === 'quota-exceeded';
+        throw new ShareError(full ? 'ENOSPC' : 'EIO', `fsync: ${(e as Error).message}`);
+      });
   }
 
   static async open(vmId: string, onState: (state: SharedFolderState) => void): Promise<SharedFolder> {
