@@ -3,6 +3,10 @@
 // HSM wait, as under QEMU), the boot reaches the shell, and in deterministic time a
 // 2-hart boot replays byte for byte on the same instruction.
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { builtinInitramfsImages } from '../../src/cli/bootImages.ts';
 import { linuxLoader } from '../../src/boot/linuxBoot.ts';
@@ -37,6 +41,26 @@ describe('OpenSBI + Linux with several harts', () => {
     assert.equal(harts.length, 4);
     assert.ok(harts.slice(1).every((h) => h.priv === 3 && h.pc >= 0x8000_0000n && h.pc < 0x8020_0000n), 'harts 1-3 wait in OpenSBI (M-mode)');
     await vm.dispose();
+  });
+
+  it('bring four harts up in Linux: the kernel starts them and /proc/cpuinfo lists four', async () => {
+    // The appliance kernel is built without SMP (one hart boots it faster); the stock
+    // kernel (appliances/stock, tinyconfig + SMP, as a user would bring it) starts every
+    // hart through OpenSBI's HSM.
+    const stock = (f: string) => fileURLToPath(new URL(`../../appliances/stock/${f}`, import.meta.url));
+    const script = join(mkdtempSync(join(tmpdir(), 'romvisor-smp-')), 'cpus.json');
+    writeFileSync(script, JSON.stringify([
+      { expect: '# ', timeout: 300 },
+      { send: 'echo cpus=$(grep -c ^processor /proc/cpuinfo) harts=$(grep ^hart /proc/cpuinfo | tr -dc 0-9)\n' },
+      { expect: { regex: 'cpus=\\d+ harts=\\d*\\r' } },
+      { send: 'poweroff -f\n' },
+      { expect: 'reboot: Power down' },
+    ]));
+    const r = await runCli(['boot', '--kernel', stock('Image.gz'), '--initrd', stock('initramfs.cpio.gz'), '--append', 'console=ttyS0',
+      '--smp', '4', '--time', 'deterministic', '--script', script], { timeoutMs: 600_000 });
+    assert.equal(r.code, 0, r.stderr + r.stdout.slice(-2000));
+    assert.match(r.stdout, /smp: Brought up 1 node, 4 CPUs/);
+    assert.match(r.stdout, /cpus=4 harts=0123\r/);
   });
 
   it('take console input in realtime while a hart the kernel never starts spins in the firmware', async () => {
