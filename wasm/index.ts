@@ -25,6 +25,6 @@ export {
 } from './cpu/jit';
 export { pc as hartPc, icount as hartIcount } from './cpu/state';
 export { memFault, loadSlow, storeSlow } from './cpu/mmu';
-export { jitStep } from './cpu/run';
+export { jitStep, jitFp } from './cpu/run';
 export { blockEnd } from './stop';
 export { mulh, mulhsu, mulhu, div, divu, rem, remu, divw, divuw, remw, remuw } from './cpu/rv64m';

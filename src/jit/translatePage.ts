@@ -29,7 +29,7 @@ export const PAGE_SIZE = 4096;
 /** Functions every compiled module imports from the core (module "core"), in this order. */
 export const CORE_FUNCTIONS = [
   'loadSlow', 'storeSlow', 'mulh', 'mulhsu', 'mulhu', 'div', 'divu', 'rem', 'remu', 'divw', 'divuw', 'remw', 'remuw',
-  'jitStep',
+  'jitStep', 'jitFp',
 ] as const;
 /** Mutable globals every compiled module imports from the core, in this order. */
 export const CORE_GLOBALS = [['hartPc', I64], ['hartIcount', I64], ['memFault', I32], ['blockEnd', I32], ['jitExit', I32]] as const;
@@ -37,6 +37,7 @@ export const CORE_GLOBALS = [['hartPc', I64], ['hartIcount', I64], ['memFault', 
 const F_LOAD_SLOW = 0;
 const F_STORE_SLOW = 1;
 const F_STEP = CORE_FUNCTIONS.indexOf('jitStep');
+const F_FP = CORE_FUNCTIONS.indexOf('jitFp');
 const M_CALLS: Record<string, number> = Object.fromEntries(CORE_FUNCTIONS.map((n, i) => [n, i]).slice(2, F_STEP));
 const G_PC = 0, G_ICOUNT = 1, G_MEMFAULT = 2, G_BLOCKEND = 3, G_EXIT = 4;
 /** jitExit values (wasm/cpu/jit.ts). */
@@ -66,8 +67,12 @@ interface Insn {
   off: number;
   len: number;
   d: DecodedInsn;
-  /** Valid, but run by the interpreter (jitStep): A, F/D, SYSTEM. */
+  /** Valid, but run by the interpreter (jitStep): A, FP loads and stores, SYSTEM. */
   step: boolean;
+  /** OP-FP or a fused multiply-add: the core's FP code runs it (jitFp). */
+  fp: boolean;
+  /** The 32-bit encoding (0 for a compressed instruction). */
+  raw: number;
 }
 
 const LOADS: Record<string, [size: number, fast: number, ext: number | undefined]> = {
@@ -99,16 +104,20 @@ export function decodeAt(code: Uint8Array, off: number): Insn | undefined {
   const lo = code[off]! | (code[off + 1]! << 8);
   let d: DecodedInsn | undefined;
   let len: number;
+  let raw = 0;
   if ((lo & 3) !== 3) {
     d = decodeCompressed(lo, BigInt(off))?.expanded;
     len = 2;
   } else {
     if (off + 4 > PAGE_SIZE) return undefined; // straddles the page end: the interpreter fetches it
-    d = decodeBase(lo | (code[off + 2]! << 16) | (code[off + 3]! << 24), BigInt(off));
+    raw = (lo | (code[off + 2]! << 16) | (code[off + 3]! << 24)) >>> 0;
+    d = decodeBase(raw | 0, BigInt(off));
     len = 4;
   }
   if (d === undefined) return undefined;
-  return { off, len, d, step: !handled(d.mnemonic) };
+  const op = raw & 0x7f;
+  const fp = raw !== 0 && (op === 0x53 || op === 0x43 || op === 0x47 || op === 0x4b || op === 0x4f);
+  return { off, len, d, step: !fp && !handled(d.mnemonic), fp, raw };
 }
 
 const HANDLED = new Set([
@@ -173,9 +182,9 @@ function discover(decode: Decoder, entries: Iterable<number>): number[] {
       }
       if (m === 'jal' || m === 'jalr') {
         if (m === 'jal') add(targetOf(i.d.operands[1]));
-        // After a call its return lands; after a jump or return, usually the next
-        // function begins, which another page may call: both are likely entries.
-        add(off + i.len);
+        // After a call its return lands. (Not after a plain jump: blocks there made
+        // pages' modules five times larger, and V8's compile time follows the size.)
+        if (reg(i.d.operands[0]) !== 0) add(off + i.len);
         break;
       }
       off += i.len;
@@ -189,6 +198,8 @@ function discover(decode: Decoder, entries: Iterable<number>): number[] {
 export function translatePage(code: Uint8Array, entries: Iterable<number>, layout: CoreLayout): TranslatedPage {
   const decode = decoderFor(code);
   const starts = discover(decode, entries);
+  const blocks = starts.map((st) => blockAt(decode, st, new Set(starts)));
+  const maxLen = Math.max(1, ...blocks.map((b) => b.length));
   const startSet = new Set(starts);
   const f = new WasmEmitter();
   const K = starts.length;
@@ -198,6 +209,12 @@ export function translatePage(code: Uint8Array, entries: Iterable<number>, layou
   f.op(Op.globalGet).u32(G_ICOUNT).set(L_IC0);
   f.get(L_OFF).set(L_CUR);
   f.op(Op.loop).byte(VOID);
+  // Exactness, checked once per dispatch: the next block runs only if the longest block of
+  // the page still fits in the limit; otherwise back to the interpreter, which runs the
+  // last few instructions (a per-block check made every block larger).
+  f.get(L_N).i64(maxLen).op(Op.i64Add).get(L_LIMIT).op(Op.i64GtU).op(Op.if).byte(VOID);
+  exit(f, () => f.get(L_VBASE).get(L_CUR).op(Op.i64ExtendI32U).op(Op.i64Add), EXIT_CONTINUE, () => f.get(L_N));
+  f.op(Op.end);
   f.op(Op.block).byte(VOID); // $unknown
   for (let i = K - 1; i >= 0; i--) f.op(Op.block).byte(VOID);
   // Dispatch on cur / 2: block i is at depth i, $unknown at depth K.
@@ -210,7 +227,7 @@ export function translatePage(code: Uint8Array, entries: Iterable<number>, layou
 
   for (let b = 0; b < K; b++) {
     f.op(Op.end); // closes block b: its code follows, inside blocks b+1..K-1, $unknown and the loop
-    instructions += emitBlock(f, decode, starts[b]!, startSet, K - b, layout);
+    instructions += emitBlock(f, blocks[b]!, starts[b]!, startSet, K - b, layout);
   }
   f.op(Op.end); // $unknown
   exit(f, () => f.get(L_VBASE).get(L_CUR).op(Op.i64ExtendI32U).op(Op.i64Add), EXIT_UNKNOWN, () => f.get(L_N));
@@ -232,11 +249,9 @@ function exit(f: WasmEmitter, pc: (() => void) | undefined, status: number, n: (
   f.op(Op.return);
 }
 
-/**
- * Emits the block at `start`; `loopDepth` is the br depth of the dispatch loop from the
- * block's top level. Returns how many instructions it holds.
- */
-function emitBlock(f: WasmEmitter, decode: Decoder, start: number, starts: Set<number>, loopDepth: number, layout: CoreLayout): number {
+/** The instructions of the block at `start`: to a jump, the page end, the next block, or
+ *  what only the interpreter may start (a reserved encoding, a straddling instruction). */
+function blockAt(decode: Decoder, start: number, starts: Set<number>): Insn[] {
   const insns: Insn[] = [];
   let next = start;
   for (;;) {
@@ -246,6 +261,16 @@ function emitBlock(f: WasmEmitter, decode: Decoder, start: number, starts: Set<n
     next += i.len;
     if (ends(i.d.mnemonic) || next >= PAGE_SIZE || starts.has(next)) break;
   }
+  return insns;
+}
+
+/**
+ * Emits the block at `start`; `loopDepth` is the br depth of the dispatch loop from the
+ * block's top level. Returns how many instructions it holds.
+ */
+function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<number>, loopDepth: number, layout: CoreLayout): number {
+  const last = insns[insns.length - 1];
+  const next = last ? last.off + last.len : start;
   const L = insns.length;
   // x registers: read once per block into locals, written through to memory at once, so
   // every exit and call out finds memory up to date and needs no write-back code (which
@@ -295,16 +320,21 @@ function emitBlock(f: WasmEmitter, decode: Decoder, start: number, starts: Set<n
     exit(f, vpc(start), EXIT_CONTINUE, () => f.get(L_N));
     return 0;
   }
-  // Runs only if it fits: otherwise back to the interpreter, which goes on from here.
-  f.get(L_N).i64(L).op(Op.i64Add).get(L_LIMIT).op(Op.i64GtU).op(Op.if).byte(VOID);
-  exit(f, vpc(start), EXIT_CONTINUE, () => f.get(L_N));
-  f.op(Op.end);
+  // (The dispatch checked that it fits.)
   f.get(L_N).i64(L).op(Op.i64Add).set(L_N);
 
   for (let j = 0; j < L; j++) {
-    const { off, len, d, step } = insns[j]!;
+    const { off, len, d, step, fp, raw } = insns[j]!;
     const m = d.mnemonic;
     const o = d.operands;
+    if (fp) {
+      // FP arithmetic in the core's softfloat; it may read or write an x register.
+      f.i32(raw | 0).op(Op.call).u32(F_FP).op(Op.i32Eqz).op(Op.if).byte(VOID);
+      exit(f, vpc(off), EXIT_CONTINUE, nAfter(j));
+      f.op(Op.end);
+      cached.clear();
+      continue;
+    }
     if (step) {
       // The interpreter runs it (memory holds every register); they are reloaded after.
       setIcount(j);
@@ -468,17 +498,18 @@ function emitBlock(f: WasmEmitter, decode: Decoder, start: number, starts: Set<n
 const MODULE_HEAD = (() => {
   const m = new WasmEmitter();
   m.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  // Types: 0 run, 1 loadSlow, 2 storeSlow, 3 the M helpers, 4 jitStep.
-  const types = new WasmEmitter().u32(5);
+  // Types: 0 run, 1 loadSlow, 2 storeSlow, 3 the M helpers, 4 jitStep, 5 jitFp.
+  const types = new WasmEmitter().u32(6);
   types.byte(0x60).u32(3).bytes([I64, I32, I64]).u32(1).byte(I64);
   types.byte(0x60).u32(2).bytes([I64, I32]).u32(1).byte(I64);
   types.byte(0x60).u32(3).bytes([I64, I32, I64]).u32(0);
   types.byte(0x60).u32(2).bytes([I64, I64]).u32(1).byte(I64);
   types.byte(0x60).u32(1).byte(I64).u32(1).byte(I32);
+  types.byte(0x60).u32(1).byte(I32).u32(1).byte(I32);
   m.section(1, types);
   const imports = new WasmEmitter().u32(1 + CORE_FUNCTIONS.length + CORE_GLOBALS.length);
   imports.name('env').name('memory').byte(0x02).byte(0x00).u32(0);
-  CORE_FUNCTIONS.forEach((n, i) => imports.name('core').name(n).byte(0x00).u32(i === 0 ? 1 : i === 1 ? 2 : i === F_STEP ? 4 : 3));
+  CORE_FUNCTIONS.forEach((n, i) => imports.name('core').name(n).byte(0x00).u32(i === 0 ? 1 : i === 1 ? 2 : i === F_STEP ? 4 : i === F_FP ? 5 : 3));
   for (const [n, t] of CORE_GLOBALS) imports.name('core').name(n).byte(0x03).byte(t).byte(0x01);
   m.section(2, imports);
   m.section(3, new WasmEmitter().u32(1).u32(0));

@@ -126,6 +126,7 @@ export interface CoreExports {
   loadSlow(va: bigint, size: number): bigint;
   storeSlow(va: bigint, size: number, value: bigint): void;
   jitStep(pc: bigint): number;
+  jitFp(insn: number): number;
   /** `bool` */
   blockEnd: WebAssembly.Global;
   mulh(a: bigint, b: bigint): bigint;

@@ -102,6 +102,15 @@ export function jitStep(pc: u64): u32 {
   return stepEnded || blockEnd ? 1 : 0;
 }
 
+/**
+ * Compiled code's OP-FP and FMA: executes insn (registers are in memory). 0 if it is
+ * illegal (nothing changed): compiled code then returns and the interpreter raises it.
+ */
+export function jitFp(insn: u32): u32 {
+  const r = opcode(insn) == 0x53 ? execOpFp(insn) : execFma(insn);
+  return r == FP_OK ? 1 : 0;
+}
+
 /** The interpreter: runBlock's contract. With the JIT on it also stops (jitYielded) after
  *  a taken jump to code that compiled code should run. */
 function interpret(limit: u64): u64 {

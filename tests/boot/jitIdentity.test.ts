@@ -1,0 +1,52 @@
+// The JIT changes nothing a guest can see: a deterministic scripted boot that writes and
+// reads its disk (virtio DMA into pages that held code), runs a program it copied, and
+// prints its uptime and interrupt counts, prints the same bytes with --jit off, auto and
+// eager, instruction for instruction.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { tempDir } from '../disk/diskFixtures.ts';
+import { CLEAN_POWEROFF, runCli as romvisor, writeScript } from './runCli.ts';
+import { buildTestAppliance, PROMPT, type TestAppliance } from './testAppliance.ts';
+
+let appliance: TestAppliance;
+let dir: string;
+let cleanup: () => void;
+
+before(async () => {
+  appliance = await buildTestAppliance();
+  ({ dir, cleanup } = tempDir('jit-identity'));
+});
+after(() => cleanup());
+
+describe('the JIT tier', () => {
+  it('prints byte-identical console output with --jit off, auto and eager', async () => {
+    const script = writeScript(dir, 'io', [
+      { expect: PROMPT },
+      {
+        send:
+          'cp /bin/busybox /root/bb; dd if=/dev/zero of=/root/z bs=64k count=64; sync; echo 3 > /proc/sys/vm/drop_caches; ' +
+          '/root/bb echo ran-from-disk; md5sum /root/z /root/bb; i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; echo $i; ' +
+          'cat /proc/uptime /proc/interrupts; ' +
+          CLEAN_POWEROFF,
+      },
+      { expect: 'reboot: Power down' },
+    ]);
+    const env = { XDG_DATA_HOME: join(dir, 'data') };
+    const runs: Record<string, string> = {};
+    for (const jit of ['off', 'auto', 'eager']) {
+      const r = await romvisor(['boot', appliance.path, '--snapshot', '--time', 'deterministic', '--script', script, '--jit', jit], { env });
+      assert.equal(r.code, 0, `--jit ${jit}: ${r.stderr}${r.stdout.slice(-1000)}`);
+      runs[jit] = r.stdout;
+    }
+    assert.match(runs.off!, /ran-from-disk/);
+    assert.match(runs.off!, /\n300\r?\n/);
+    for (const jit of ['auto', 'eager']) {
+      if (runs[jit] === runs.off) continue;
+      const al = runs.off!.split('\n');
+      const bl = runs[jit]!.split('\n');
+      const i = al.findIndex((l, k) => l !== bl[k]);
+      assert.fail(`--jit ${jit} differs from --jit off first at line ${i + 1}:\n  off: ${JSON.stringify(al[i])}\n  ${jit}: ${JSON.stringify(bl[i])}`);
+    }
+  });
+});
