@@ -35,7 +35,10 @@ describe('the JIT tier', () => {
     const env = { XDG_DATA_HOME: join(dir, 'data') };
     const runs: Record<string, string> = {};
     for (const jit of ['off', 'auto', 'eager']) {
-      const r = await romvisor(['boot', appliance.path, '--snapshot', '--time', 'deterministic', '--script', script, '--jit', jit], { env });
+      // eager translates every page the boot runs (hundreds of compiles): minutes, not seconds.
+      const timeoutMs = jit === 'off' ? 120_000 : 900_000;
+      const args = ['boot', appliance.path, '--snapshot', '--time', 'deterministic', '--script', script, '--jit', jit, '--hang-timeout', String(timeoutMs / 1000)];
+      const r = await romvisor(args, { env, timeoutMs });
       assert.equal(r.code, 0, `--jit ${jit}: ${r.stderr}${r.stdout.slice(-1000)}`);
       runs[jit] = r.stdout;
     }

@@ -107,6 +107,9 @@ export function jitStep(pc: u64): u32 {
  * illegal (nothing changed): compiled code then returns and the interpreter raises it.
  */
 export function jitFp(insn: u32): u32 {
+  // The interpreter may have left x0 written (it zeroes it before each instruction, not
+  // after), and fcvt/fmv from x0 read it from memory.
+  clearX0();
   const r = opcode(insn) == 0x53 ? execOpFp(insn) : execFma(insn);
   return r == FP_OK ? 1 : 0;
 }
