@@ -21,8 +21,9 @@ after(() => cleanup());
 
 describe('the JIT tier', () => {
   it('prints byte-identical console output with --jit off, auto and eager', async () => {
+    // Host-time step timeouts generous enough for eager (they cannot change the output).
     const script = writeScript(dir, 'io', [
-      { expect: PROMPT },
+      { expect: PROMPT, timeout: 900 },
       {
         send:
           'cp /bin/busybox /root/bb; dd if=/dev/zero of=/root/z bs=64k count=64; sync; echo 3 > /proc/sys/vm/drop_caches; ' +
@@ -30,7 +31,7 @@ describe('the JIT tier', () => {
           'cat /proc/uptime /proc/interrupts; ' +
           CLEAN_POWEROFF,
       },
-      { expect: 'reboot: Power down' },
+      { expect: 'reboot: Power down', timeout: 900 },
     ]);
     const env = { XDG_DATA_HOME: join(dir, 'data') };
     const runs: Record<string, string> = {};
