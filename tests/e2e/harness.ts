@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page, type Worker } from 'playwright-core';
 import { build, createServer, preview, type PreviewServer, type ViteDevServer } from 'vite';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -231,4 +231,22 @@ export async function backToShell(p: Page, vm: string): Promise<void> {
   if (!hv.includes('romvisor>')) await powerOn(p);
   await vmState(p, vm, 'stopped');
   await startAndWaitForShell(p, vm);
+}
+
+/**
+ * Makes (or stops making) every read-write IndexedDB transaction in the worker `w` fail for
+ * quota, as Chromium refuses them when the origin's quota is spent.
+ */
+export function setQuotaFull(w: Worker, full: boolean): Promise<void> {
+  return w.evaluate((on: boolean) => {
+    const g = globalThis as unknown as { __realTransaction?: typeof IDBDatabase.prototype.transaction };
+    g.__realTransaction ??= IDBDatabase.prototype.transaction;
+    const real = g.__realTransaction;
+    IDBDatabase.prototype.transaction = on
+      ? function (this: IDBDatabase, stores: string | string[], mode?: IDBTransactionMode, opts?: IDBTransactionOptions) {
+          if (mode === 'readwrite') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+          return real.call(this, stores, mode, opts);
+        }
+      : real;
+  }, full);
 }

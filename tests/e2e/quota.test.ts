@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page, Worker } from 'playwright-core';
-import { hvCommand, newPage, powerOn, shot, startEnv, typeInVm, waitFor, waitForConsole, type E2eEnv } from './harness.ts';
+import { hvCommand, newPage, powerOn, setQuotaFull, shot, startEnv, typeInVm, waitFor, waitForConsole, type E2eEnv } from './harness.ts';
 
 let env: E2eEnv;
 before(async () => {
@@ -19,20 +19,6 @@ after(async () => {
 const VM = 'quota-1';
 const atPrompt = (t: string) => /~ # $/.test(t.trimEnd() + ' ');
 
-/** Makes (or stops making) every read-write IndexedDB transaction in `w` fail for quota. */
-function setQuotaFull(w: Worker, full: boolean): Promise<void> {
-  return w.evaluate((on: boolean) => {
-    const g = globalThis as unknown as { __realTransaction?: typeof IDBDatabase.prototype.transaction };
-    g.__realTransaction ??= IDBDatabase.prototype.transaction;
-    const real = g.__realTransaction;
-    IDBDatabase.prototype.transaction = on
-      ? function (this: IDBDatabase, stores: string | string[], mode?: IDBTransactionMode, opts?: IDBTransactionOptions) {
-          if (mode === 'readwrite') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
-          return real.call(this, stores, mode, opts);
-        }
-      : real;
-  }, full);
-}
 
 /** The worker that runs the VM: the one that appeared when it started. */
 async function startAndFindWorker(page: Page): Promise<Worker> {
