@@ -145,12 +145,17 @@ describe('the core decoder agrees with the disassembler', () => {
   before(async () => {
     const module = await loadCoreModule();
     const memory = new WebAssembly.Memory({ initial: 16 });
+    // The core alone: no devices, and a JIT that never compiles (its table stays empty).
+    const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
     const instance = await WebAssembly.instantiate(module, {
-      env: { memory, mmioRead: () => 0n, mmioWrite: () => {}, abort: () => { throw new Error('core abort'); } },
+      env: {
+        memory, table, jitCompile: () => {}, mmioRead: () => 0n, mmioWrite: () => {},
+        abort: () => { throw new Error('core abort'); },
+      },
     });
     core = instance.exports as unknown as CoreExports;
     const ram = 1 << 20;
-    const needed = core.RAM_OFFSET.value + ram + core.RAM_GUARD.value;
+    const needed = core.RAM_OFFSET.value + ram + core.RAM_GUARD.value + core.jitRecordBytes(BigInt(ram));
     memory.grow(Math.ceil(needed / 65536) - memory.buffer.byteLength / 65536);
     core.init(BigInt(ram), 1); // builds the compressed expansion table
   });
