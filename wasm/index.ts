@@ -9,7 +9,8 @@ export {
   getPriv, getIcount, getLastTrapCause, getLastTrapPc, getLastTrapTval, getTrapCount, peekCsr,
   stopSoon, setBreakpoint, resumeFromBreakpoint, setStopOnTrap, setStopOnPrivChange, getTrapLogHead,
   setTrapReturnMask, setTrapRingMask, setHostTrigger, getHartCount, getCurrentHart, getHartPc, getHartPriv,
-  isHartSleeping, setHartPc, setHartX, takeHartIdled,
+  isHartSleeping, setHartPc, setHartX, takeHartIdled, peekHartCsr, pokeHartCsr, getHartX, getHartF, setHartF,
+  setHartPriv, peekCsrFailed,
 } from './machine';
 export { stopValue } from './stop';
 export { uartPush, uartRxFree, uartRxReady, uartTxConsume, txHead, txTail } from './dev/uart16550';

@@ -8,7 +8,7 @@ import { resetStages } from './cpu/bootStages';
 import { resetTrapLog, setTrapReturnMask as setReturnMask, setTrapRingMask as setRingMask, trapLogHead } from './cpu/trapLog';
 import { stopOnPrivChange, stopOnTrap } from './cpu/trap';
 import { buildExpansionTable } from './cpu/rvc';
-import { csrIllegal, csrRead } from './cpu/csr';
+import { csrIllegal, csrRead, csrWrite, CSR_MCYCLE, CSR_MINSTRET } from './cpu/csr';
 import { fflags } from './cpu/softfloat';
 import { clintReset, insnsUntil, insnsUntilTimer, mtime, mtimecmp, setMtime, timerDeadline, updateTimerLines } from './dev/clint';
 import { plicReset } from './dev/plic';
@@ -18,7 +18,8 @@ import { setRamSize } from './bus';
 import { SMP_MAX_HARTS } from './machineMap';
 import {
   currentHart, earliestSavedDeadline, hartCount, hartIdled, hartPc, hartPriv, hartsReset, isSleeping, quantumLeft, setHartPc as setPcOf,
-  setHartX as setXOf, sleepCurrent, switchHart, wakeCurrent,
+  setHartX as setXOf, sleepCurrent, switchHart, wakeCurrent, hartX, hartF, setHartF as setFOf,
+  setHartPriv as setPrivOf, visitHart, leaveHart,
 } from './cpu/harts';
 import {
   armedKinds, fetchTrigger, quietHostTriggersOnce, setHostTrigger as setHostTriggerSlot, triggersReset, TRIG_EXEC,
@@ -189,6 +190,51 @@ export function peekCsr(csr: u32): u64 {
   st.priv = saved;
   return csrIllegal ? <u64>-1 : v;
 }
+
+/** Whether the last peekCsr/peekHartCsr found no readable CSR (its -1 is also a CSR value: stimecmp's at reset). */
+export function peekCsrFailed(): bool { return csrIllegal; }
+
+/** Reads CSR `csr` of hart h (live or saved) as peekCsr does; -1 with csrIllegal if absent. */
+export function peekHartCsr(h: u32, csr: u32): u64 {
+  const back = visitHart(h);
+  const v = peekCsr(csr);
+  leaveHart(back);
+  return v;
+}
+
+/**
+ * A debugger writes CSR `csr` of hart h (live or saved) without privilege checks, with
+ * the effects a guest's csrw has (satp and mstatus flush the TLBs, an FP CSR makes FS
+ * Dirty, stimecmp moves STIP, ...). False when the hart has no such CSR, the CSR is
+ * read-only (csr[11:10] = 3), or it is an FP CSR while FS is Off (the guest cannot reach
+ * it then, and writing it would turn FP on behind the guest's back).
+ */
+export function pokeHartCsr(h: u32, csr: u32, v: u64): bool {
+  if ((csr >> 10) == 3) return false;
+  const back = visitHart(h);
+  const saved = st.priv;
+  st.priv = st.PRV_M;
+  csrIllegal = false;
+  csrRead(csr);
+  const ok = !csrIllegal;
+  if (ok) {
+    csrWrite(csr, v);
+    // csrWrite counts the csrw that wrote the counter as retiring after it; nothing retires here.
+    if (csr == CSR_MCYCLE) st.cycleDelta++;
+    else if (csr == CSR_MINSTRET) st.instretDelta++;
+  }
+  st.priv = saved;
+  leaveHart(back);
+  return ok;
+}
+
+/** A debugger's view of any hart's registers (live or saved): x (x0 reads 0), f, priv. */
+export function getHartX(h: u32, r: u32): u64 { return hartX(h, r); }
+export function getHartF(h: u32, r: u32): u64 { return hartF(h, r); }
+/** Writes FP register r of hart h; mstatus.FS becomes Dirty unless it is Off (cpu/harts.ts). */
+export function setHartF(h: u32, r: u32, v: u64): void { setFOf(h, r, v); }
+/** Sets hart h's privilege (0, 1, 3); false for another value. */
+export function setHartPriv(h: u32, p: u32): bool { return setPrivOf(h, p); }
 
 /** Called by the host from inside an MMIO callback: end run() after this instruction. */
 export function stopSoon(): void {

@@ -6,15 +6,16 @@
  * every outcome to `afterRun`, so breakpoints, watchpoints and Ctrl-C stop it there.
  *
  * - Registers: `g`/`G` carry x0..x31 and pc; `p`/`P` any register of the target
- *   description (FP registers, CSRs, priv; FP and CSR writes are refused, E02: the core
- *   has no host write for them).
+ *   description (FP registers, CSRs, priv), of any hart: the live one or one waiting its
+ *   turn. CSR writes go through the core's CSR code with a guest write's effects; a
+ *   read-only CSR, or an FP CSR while mstatus.FS is Off, is refused (E02).
  * - Memory `m`/`M` by virtual address, through the hart's current translation walked on the
  *   host (DebugMemory): the guest's TLBs, A/D bits and registers stay untouched.
  * - Breakpoints: `Z0` (software) and `Z1` (hardware) both become execute matches in the
  *   core (its pc breakpoint and host triggers), so guest memory is never patched; `Z2`..`Z4`
  *   watchpoints are load/store host triggers, which stop before the access (gdb's RISC-V
  *   watchpoints are non-steppable: it steps over the access itself).
- * - Each hart is a thread (one until several harts land): `qfThreadInfo`, `qC`, `H`, `T`.
+ * - Each hart is a thread: `qfThreadInfo`, `qC`, `H`, `T`.
  */
 import { HOST_TRIGGERS, type Core } from '../machine/Core.ts';
 import type { RunOutcome, Vm } from '../machine/Vm.ts';
@@ -173,10 +174,9 @@ export class GdbStub {
     return Number.isInteger(n) && n >= 1 && n <= this.core.harts ? n - 1 : undefined;
   }
 
-  /** The hart register packets read: the selected one, if it is not the live one. */
-  private otherHart(): number | undefined {
-    const h = this.selected;
-    return h === undefined || h === this.core.currentHart ? undefined : h;
+  /** The hart register packets mean: the one `Hg` selected, else the one that ran last. */
+  private hart(): number {
+    return this.selected ?? this.core.currentHart;
   }
 
   /** The reply to one packet, or undefined when the reply comes later (continue). */
@@ -320,72 +320,57 @@ export class GdbStub {
   // ------------------------------------------------------------------ registers
 
   private readAllRegisters(): string {
-    const other = this.otherHart();
-    // XXX: another hart's saved registers are not readable from the host yet; its pc is.
-    if (other !== undefined) return 'xx'.repeat(8 * 32) + hex64(this.core.hartStates()[other]!.pc);
+    const h = this.hart();
     let s = '';
-    for (let r = 0; r < 32; r++) s += hex64(this.core.getX(r));
-    return s + hex64(this.core.pc);
+    for (let r = 0; r < 32; r++) s += hex64(this.core.hartX(h, r));
+    return s + hex64(this.core.hartStates()[h]!.pc);
   }
 
   private writeAllRegisters(data: string): string {
     if (data.length < 33 * 16 || !/^[0-9a-f]*$/i.test(data)) return ERR_BAD;
-    const other = this.otherHart();
-    if (other !== undefined) {
-      for (let r = 1; r < 32; r++) this.core.setHartX(other, r, parseLe(data.slice(r * 16, r * 16 + 16)));
-      this.core.setHartPc(other, parseLe(data.slice(32 * 16, 33 * 16)));
-      return 'OK';
-    }
-    for (let r = 1; r < 32; r++) this.core.setX(r, parseLe(data.slice(r * 16, r * 16 + 16)));
-    this.core.pc = parseLe(data.slice(32 * 16, 33 * 16));
+    const h = this.hart();
+    for (let r = 1; r < 32; r++) this.core.setHartX(h, r, parseLe(data.slice(r * 16, r * 16 + 16)));
+    this.core.setHartPc(h, parseLe(data.slice(32 * 16, 33 * 16)));
     return 'OK';
+  }
+
+  /** The CSR register n stands for, with its size in the description; undefined if none. */
+  private csrOf(n: number): { num: number; bytes: number } | undefined {
+    const num = n - FIRST_CSR_REGNUM;
+    if (FP_CSRS.some(([, c]) => c === num)) return { num, bytes: 4 };
+    if (this.csrs.some(([, c]) => c === num)) return { num, bytes: 8 };
+    return undefined;
   }
 
   private readRegister(n: number): string {
     const c = this.core;
-    const other = this.otherHart();
-    if (other !== undefined) {
-      const hart = c.hartStates()[other]!;
-      if (n === PC_REGNUM) return hex64(hart.pc);
-      if (n === PRIV_REGNUM) return hex64(BigInt(hart.priv));
-      return n === FIRST_CSR_REGNUM + 0xf14 ? hex64(BigInt(other)) : 'xx'.repeat(FP_CSRS.some(([, num]) => FIRST_CSR_REGNUM + num === n) ? 4 : 8);
-    }
-    if (n >= 0 && n < 32) return hex64(c.getX(n));
-    if (n === PC_REGNUM) return hex64(c.pc);
-    if (n >= FIRST_FP_REGNUM && n < FIRST_FP_REGNUM + 32) return hex64(c.getF(n - FIRST_FP_REGNUM));
-    if (n === PRIV_REGNUM) return hex64(BigInt(c.priv));
-    const csr = n - FIRST_CSR_REGNUM;
-    const fp = FP_CSRS.find(([, num]) => num === csr);
-    if (fp || this.csrs.some(([, num]) => num === csr)) {
-      const v = c.csr(csr);
-      const bytes = fp ? 4 : 8;
-      // Unreadable now (the FP CSRs while mstatus.FS is Off): "unavailable" in the protocol.
-      if (v === undefined) return 'xx'.repeat(bytes);
-      return hexLe(v, bytes);
-    }
-    return ERR_REGISTER;
+    const h = this.hart();
+    if (n >= 0 && n < 32) return hex64(c.hartX(h, n));
+    if (n === PC_REGNUM) return hex64(c.hartStates()[h]!.pc);
+    if (n >= FIRST_FP_REGNUM && n < FIRST_FP_REGNUM + 32) return hex64(c.hartF(h, n - FIRST_FP_REGNUM));
+    if (n === PRIV_REGNUM) return hex64(BigInt(c.hartStates()[h]!.priv));
+    const csr = this.csrOf(n);
+    if (!csr) return ERR_REGISTER;
+    const v = c.hartCsr(h, csr.num);
+    // Unreadable now (the FP CSRs while mstatus.FS is Off): "unavailable" in the protocol.
+    return v === undefined ? 'xx'.repeat(csr.bytes) : hexLe(v, csr.bytes);
   }
 
   private writeRegister(n: number, value: string): string {
-    if (!/^[0-9a-f]{16}$/i.test(value)) return ERR_BAD;
+    // gdb sends a register in its size from the description: 4 bytes for the FP CSRs.
+    if (!/^([0-9a-f]{8}){1,2}$/i.test(value)) return ERR_BAD;
     const v = parseLe(value);
-    const other = this.otherHart();
-    if (other !== undefined) {
-      if (n > 0 && n < 32) this.core.setHartX(other, n, v);
-      else if (n === PC_REGNUM) this.core.setHartPc(other, v);
-      else return n === 0 ? 'OK' : ERR_REGISTER;
-      return 'OK';
-    }
-    if (n >= 0 && n < 32) {
-      this.core.setX(n, v);
-      return 'OK';
-    }
-    if (n === PC_REGNUM) {
-      this.core.pc = v;
-      return 'OK';
-    }
-    // XXX: FP registers, CSRs and priv need host writes in the core; until then they are read-only.
-    return ERR_REGISTER;
+    const c = this.core;
+    const h = this.hart();
+    const csr = this.csrOf(n);
+    if (value.length !== (csr ? csr.bytes : 8) * 2) return ERR_BAD;
+    if (n >= 0 && n < 32) c.setHartX(h, n, v); // x0 stays 0
+    else if (n === PC_REGNUM) c.setHartPc(h, v);
+    else if (n >= FIRST_FP_REGNUM && n < FIRST_FP_REGNUM + 32) c.setHartF(h, n - FIRST_FP_REGNUM, v);
+    else if (n === PRIV_REGNUM) return v < 4n && c.setHartPriv(h, Number(v)) ? 'OK' : ERR_REGISTER;
+    else if (csr) return c.setHartCsr(h, csr.num, v) ? 'OK' : ERR_REGISTER;
+    else return ERR_REGISTER;
+    return 'OK';
   }
 
   // ------------------------------------------------------------------ memory

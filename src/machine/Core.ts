@@ -276,7 +276,37 @@ export class Core {
   /** A CSR as M-mode would read it, or undefined if the hart has no such CSR. */
   csr(num: number): bigint | undefined {
     const v = u64(this.exports.peekCsr(num));
-    return v === 0xffff_ffff_ffff_ffffn ? undefined : v;
+    return v === 0xffff_ffff_ffff_ffffn && this.exports.peekCsrFailed() !== 0 ? undefined : v;
+  }
+
+  // A debugger's view of any hart, live or waiting its turn (gdb's threads).
+  /** Integer register r of hart h (x0 reads 0). */
+  hartX(h: number, r: number): bigint {
+    return u64(this.exports.getHartX(h, r));
+  }
+  /** FP register r of hart h (the raw 64 bits; a single is NaN-boxed). */
+  hartF(h: number, r: number): bigint {
+    return u64(this.exports.getHartF(h, r));
+  }
+  /** Writes FP register r of hart h; mstatus.FS becomes Dirty, as after an FP instruction, unless it is Off. */
+  setHartF(h: number, r: number, v: bigint): void {
+    this.exports.setHartF(h, r, BigInt.asUintN(64, v));
+  }
+  /** A CSR of hart h as M-mode would read it, or undefined if it has no such CSR (or it is unreadable now). */
+  hartCsr(h: number, num: number): bigint | undefined {
+    const v = u64(this.exports.peekHartCsr(h, num));
+    return v === 0xffff_ffff_ffff_ffffn && this.exports.peekCsrFailed() !== 0 ? undefined : v;
+  }
+  /**
+   * Writes a CSR of hart h without privilege checks, with a guest write's effects (satp
+   * flushes the TLBs, ...); false if the hart has no such writable CSR now.
+   */
+  setHartCsr(h: number, num: number, v: bigint): boolean {
+    return this.exports.pokeHartCsr(h, num, BigInt.asUintN(64, v)) !== 0;
+  }
+  /** Sets hart h's privilege (0 = U, 1 = S, 3 = M); false for another value. */
+  setHartPriv(h: number, p: number): boolean {
+    return this.exports.setHartPriv(h, p) !== 0;
   }
 
   /** From inside an MMIO callback: end run() after the current instruction (StopReason.Device). */

@@ -69,6 +69,13 @@ export interface CoreExports {
   setHartPc(h: number, pc: bigint): void;
   setHartX(h: number, r: number, v: bigint): void;
   takeHartIdled(): number;
+  peekHartCsr(h: number, csr: number): bigint;
+  pokeHartCsr(h: number, csr: number, v: bigint): number;
+  getHartX(h: number, r: number): bigint;
+  getHartF(h: number, r: number): bigint;
+  setHartF(h: number, r: number, v: bigint): void;
+  setHartPriv(h: number, p: number): number;
+  peekCsrFailed(): number;
   /** `u64` */
   stopValue: WebAssembly.Global;
   uartPush(byte: number): number;

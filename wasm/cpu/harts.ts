@@ -11,7 +11,7 @@
 // a single hart's. A hart that executes WFI with nothing to wake it sleeps: it is skipped
 // until an interrupt it enables is pending (its timers, its CLINT msip, its PLIC contexts).
 import {
-  HART_SAVE_OFFSET, HART_SAVE_SIZE, PMP_ADDR_OFFSET, REGS_OFFSET, TRIGGER_CSR_OFFSET,
+  FREGS_OFFSET, HART_SAVE_OFFSET, HART_SAVE_SIZE, PMP_ADDR_OFFSET, REGS_OFFSET, TRIGGER_CSR_OFFSET,
   TRIGGER_CSR_SIZE,
 } from '../layout';
 import * as st from './state';
@@ -263,4 +263,69 @@ export function setHartX(h: u32, r: u32, v: u64): void {
   if (r == 0 || r > 31) return;
   if (h == currentHart) store<u64>(REGS_OFFSET + (r << 3), v);
   else store<u64>(area(h) + SAVE_REGS + (r << 3), v);
+}
+
+// --- the host's debugger view of any hart (never called from the hot loop) ---
+
+/** Integer register r of hart h, live or saved. */
+export function hartX(h: u32, r: u32): u64 {
+  if (r == 0 || r > 31) return 0;
+  return h == currentHart ? load<u64>(REGS_OFFSET + (r << 3)) : load<u64>(area(h) + SAVE_REGS + (r << 3));
+}
+
+/** FP register r (0..31) of hart h, live or saved (the f file follows the x file in a save area). */
+export function hartF(h: u32, r: u32): u64 {
+  if (r > 31) return 0;
+  return h == currentHart ? load<u64>(FREGS_OFFSET + (r << 3)) : load<u64>(area(h) + SAVE_REGS + 256 + (r << 3));
+}
+
+/**
+ * A debugger writes FP register r of hart h. As an FP instruction's write would, it makes
+ * mstatus.FS Dirty, so a kernel that saves FP state lazily saves this value; with FS Off
+ * the value is stored but FS stays Off: the debugger must not turn FP on behind the guest.
+ */
+export function setHartF(h: u32, r: u32, v: u64): void {
+  if (r > 31) return;
+  if (h == currentHart) {
+    store<u64>(FREGS_OFFSET + (r << 3), v);
+    if ((st.mstatus & st.MSTATUS_FS) != 0) st.mstatus |= st.MSTATUS_FS;
+  } else {
+    store<u64>(area(h) + SAVE_REGS + 256 + (r << 3), v);
+    const ms = savedScalar(h, S_MSTATUS);
+    if ((ms & st.MSTATUS_FS) != 0) store<u64>(slot(h, S_MSTATUS), ms | st.MSTATUS_FS);
+  }
+}
+
+/** A debugger sets hart h's privilege (0 U, 1 S, 3 M; false for another value). */
+export function setHartPriv(h: u32, p: u32): bool {
+  if (p != st.PRV_U && p != st.PRV_S && p != st.PRV_M) return false;
+  if (h != currentHart) {
+    store<u64>(slot(h, S_PRIV), <u64>p);
+  } else if (p != st.priv) {
+    st.priv = p;
+    tlbFlush(); // the TLBs hold translations checked for the old privilege
+  }
+  return true;
+}
+
+/**
+ * Makes saved hart h live so that the CSR code reads and writes its CSRs with every side
+ * effect (its CLINT timer, its PLIC contexts, mhartid); returns the hart to go back to
+ * with leaveHart. A real hart switch: the TLBs flush and the reservation is lost, which
+ * the spec allows at any time. No-op for the live hart.
+ */
+export function visitHart(h: u32): u32 {
+  const back = currentHart;
+  if (h != back) {
+    save(back);
+    restore(h);
+  }
+  return back;
+}
+
+export function leaveHart(back: u32): void {
+  if (currentHart != back) {
+    save(currentHart);
+    restore(back);
+  }
 }

@@ -12,9 +12,10 @@ import { Vm } from '../../../src/machine/Vm.ts';
 // 1: addi a0, a0, 1; addi a1, a1, 2; sw a0, 256(t0); j 1b  (t0 = the start of RAM)
 const PROGRAM = [0x00150513, 0x00258593, 0x10a2a023, 0xff5ff06f];
 
-async function setup(jit: 'off' | 'eager' = 'off') {
+async function setup(jit: 'off' | 'eager' = 'off', harts = 1) {
   const vm = await Vm.create(await loadCoreModule(), {
     jit,
+    harts,
     ramBytes: 4 << 20,
     timeMode: 'deterministic',
     detectCrash: false,
@@ -22,8 +23,10 @@ async function setup(jit: 'off' | 'eager' = 'off') {
       load(core) {
         const dv = new DataView(core.ram.buffer, core.ram.byteOffset);
         PROGRAM.forEach((w, i) => dv.setUint32(i * 4, w, true));
-        core.pc = RAM_BASE;
-        core.setX(5, RAM_BASE); // t0: the store's base
+        for (let h = 0; h < harts; h++) {
+          core.setHartPc(h, RAM_BASE);
+          core.setHartX(h, 5, RAM_BASE); // t0: the store's base
+        }
       },
     },
   });
@@ -79,7 +82,7 @@ describe('GdbStub', () => {
     assert.deepEqual(ask('qXfer:features:read:other.xml:0,10'), ['E00']);
   });
 
-  it('reads and writes registers, refuses FP and CSR writes, and reads memory by address', async () => {
+  it('reads and writes registers, and reads memory by address', async () => {
     const { vm, ask } = await setup();
     const g = ask('g')[0]!;
     assert.equal(g.length, 33 * 16);
@@ -89,13 +92,77 @@ describe('GdbStub', () => {
     assert.deepEqual(ask('p20'), [le64(RAM_BASE)]); // pc
     assert.deepEqual(ask(`p${(65 + 0xf14).toString(16)}`), [le64(0n)]); // mhartid
     assert.deepEqual(ask(`p${(33).toString(16)}`), [le64(0n)]); // f0
-    assert.deepEqual(ask(`P${(33).toString(16)}=${le64(1n)}`), ['E02']);
     assert.deepEqual(ask(`p${(65 + 0x7ff).toString(16)}`), ['E02']); // no such CSR in the description
     assert.deepEqual(ask(`m${RAM_BASE.toString(16)},8`), ['13051500' + '93852500']);
     assert.deepEqual(ask(`M${(RAM_BASE + 0x200n).toString(16)},2:abcd`), ['OK']);
     assert.equal(vm.core.ram[0x200], 0xab);
     assert.deepEqual(ask('m10000000,4'), ['E14'], 'the UART is a device: not read');
     assert.deepEqual(ask('m1000,4').map((r) => r.length), [8], 'the reset ROM is');
+  });
+
+  it('writes FP registers, CSRs and priv through the core, with their effects, and refuses read-only ones', async () => {
+    const { vm, ask } = await setup();
+    const csr = (n: number) => (65 + n).toString(16);
+    const MSTATUS_FS = 3n << 13n;
+    assert.equal(vm.core.csr(0x300)! & MSTATUS_FS, 0n, 'FP is Off at reset');
+    assert.deepEqual(ask(`P${(33 + 7).toString(16)}=${le64(0x4009_21fb_5444_2d18n)}`), ['OK']); // f7 = pi
+    assert.deepEqual(ask(`p${(33 + 7).toString(16)}`), [le64(0x4009_21fb_5444_2d18n)]);
+    assert.equal(vm.core.csr(0x300)! & MSTATUS_FS, 0n, 'a debugger write does not turn FP on');
+    assert.deepEqual(ask(`p${csr(1)}`), ['xxxxxxxx'], 'fflags: unavailable while FS is Off');
+    assert.deepEqual(ask(`P${csr(1)}=01000000`), ['E02'], 'nor writable');
+    assert.deepEqual(ask(`P${csr(0x300)}=${le64(1n << 13n)}`), ['OK']); // mstatus.FS = Initial
+    assert.deepEqual(ask(`P${csr(3)}=${le64(0x85n).slice(0, 8)}`), ['OK']); // fcsr: frm 4, NX
+    assert.deepEqual(ask(`p${csr(2)}`), ['04000000']); // frm
+    assert.equal(vm.core.csr(0x300)! & MSTATUS_FS, MSTATUS_FS, 'an FP CSR write makes FS Dirty');
+    assert.deepEqual(ask(`P${(33).toString(16)}=${le64(5n)}`), ['OK']);
+    assert.deepEqual(ask(`P${csr(0x340)}=${le64(0x1234_5678_9abc_def0n)}`), ['OK']); // mscratch
+    assert.equal(vm.core.csr(0x340), 0x1234_5678_9abc_def0n);
+    assert.deepEqual(ask(`P${csr(0x305)}=${le64(RAM_BASE + 0x403n)}`), ['OK']); // mtvec: mode 3 is reserved
+    assert.equal(vm.core.csr(0x305), RAM_BASE + 0x401n, 'WARL as for the guest');
+    assert.deepEqual(ask(`P${csr(0xf14)}=${le64(7n)}`), ['E02'], 'mhartid is read-only');
+    assert.deepEqual(ask(`P${csr(0xc01)}=${le64(7n)}`), ['E02'], 'time is read-only');
+    assert.deepEqual(ask(`P${csr(0x340)}=1234`), ['E01'], 'a CSR is 8 bytes');
+    const before = vm.core.csr(0xb02)!;
+    assert.deepEqual(ask(`P${csr(0xb02)}=${le64(1000n)}`), ['OK']); // minstret
+    assert.equal(vm.core.csr(0xb02), 1000n, 'nothing retired between the write and the read');
+    assert.notEqual(before, 1000n);
+    assert.deepEqual(ask(`P1041=${le64(1n)}`), ['OK']); // priv = S
+    assert.equal(vm.core.priv, 1);
+    assert.deepEqual(ask('p1041'), [le64(1n)]);
+    assert.deepEqual(ask(`P1041=${le64(2n)}`), ['E02'], 'no H-mode');
+    assert.equal(vm.core.priv, 1);
+    // The guest then runs in S-mode: its loop has no privileged instruction, it keeps going.
+    assert.deepEqual(ask('s'), ['T05thread:1;']);
+    assert.equal(vm.core.priv, 1);
+  });
+
+  it("reads and writes a waiting hart's registers and CSRs (the thread gdb selected)", async () => {
+    const { vm, ask, runHost, stub } = await setup('off', 3);
+    ask('c');
+    runHost(20);
+    stub.receive(Uint8Array.of(0x03));
+    const stop = runHost(1)[0]!;
+    const live = vm.core.currentHart;
+    assert.equal(stop, `T02thread:${live + 1};`);
+    const other = (live + 1) % 3;
+    const a0Live = vm.core.getX(10);
+    assert.deepEqual(ask(`Hg${(other + 1).toString(16)}`), ['OK']);
+    const g = ask('g')[0]!;
+    assert.doesNotMatch(g, /x/, 'every register is available');
+    assert.equal(g.slice(5 * 16, 6 * 16), le64(RAM_BASE), "the other hart's t0");
+    assert.equal(g.slice(32 * 16), le64(vm.core.hartStates()[other]!.pc));
+    assert.deepEqual(ask(`p${(65 + 0xf14).toString(16)}`), [le64(BigInt(other))], "its mhartid, not the live hart's");
+    assert.deepEqual(ask(`P${(65 + 0x340).toString(16)}=${le64(0xabcn)}`), ['OK']); // its mscratch
+    assert.deepEqual(ask(`P${(33 + 3).toString(16)}=${le64(0x3ff0_0000_0000_0000n)}`), ['OK']); // its f3 = 1.0
+    assert.deepEqual(ask(`Pa=${le64(0x55n)}`), ['OK']); // its a0
+    assert.equal(vm.core.currentHart, live, 'the live hart stays live');
+    assert.equal(vm.core.getX(10), a0Live);
+    assert.equal(vm.core.csr(0x340), 0n, "the live hart's mscratch is untouched");
+    assert.equal(vm.core.hartCsr(other, 0x340), 0xabcn);
+    assert.equal(vm.core.hartF(other, 3), 0x3ff0_0000_0000_0000n);
+    assert.equal(vm.core.hartX(other, 10), 0x55n);
+    assert.deepEqual(ask(`Hg${(live + 1).toString(16)}`), ['OK']);
+    assert.deepEqual(ask('pa'), [le64(a0Live)]);
   });
 
   it('continues, stops at breakpoints (the pc one and four triggers) and refuses a sixth', async () => {
