@@ -154,11 +154,17 @@ export class GdbStub {
     this.host.send(framePacket(data));
   }
 
+  /**
+   * A stop reply names the thread that stopped, and gdb takes it as the one register
+   * packets now mean (it sends no Hg for it), as QEMU's stub does: the selection resets.
+   */
   private stopReply(signal: number): string {
+    this.selected = undefined;
     return `T${signal.toString(16).padStart(2, '0')}thread:${this.core.currentHart + 1};`;
   }
 
   private watchReply(address: bigint): string {
+    this.selected = undefined; // as in stopReply
     const w = this.breakpoints.find((b) => b.kind === 'watch' && address >= b.address && address < b.address + BigInt(b.length));
     const name = w?.kind === 'watch' ? (w.type === 2 ? 'watch' : w.type === 3 ? 'rwatch' : 'awatch') : 'awatch';
     return `T05${name}:${address.toString(16)};thread:${this.core.currentHart + 1};`;

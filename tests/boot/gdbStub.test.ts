@@ -25,6 +25,9 @@ before(() => {
 });
 after(() => cleanup());
 
+/** The bits of a double, as the kernel reads them with fmv.x.d. */
+const doubleBits = (d: number) => new BigUint64Array(new Float64Array([d]).buffer)[0]!;
+
 interface Session {
   gdb: string;
   console: string;
@@ -86,10 +89,18 @@ describe('the gdb stub (-S -gdb tcp::PORT) with gdb-multiarch', () => {
         'info registers mhartid',
         'info registers mstatus',
         'info registers priv',
+        // From the debugger into the hart: the kernel reads both back in observe().
+        'set $ft0.double = 2.5',
+        'set $mscratch = 0x1234abcd',
+        'print $ft0.double',
+        'info registers mscratch',
         'stepi',
         'info registers pc',
         'next',
         'watch counter',
+        'continue',
+        'delete',
+        'break observed',
         'continue',
         'delete',
         'print/x *(unsigned int *)0x80000000',
@@ -111,12 +122,16 @@ describe('the gdb stub (-S -gdb tcp::PORT) with gdb-multiarch', () => {
     const stepped = /^pc\s+(0x[0-9a-f]+)\s/m.exec(g.slice(g.indexOf('$2 = 1000')))?.[1];
     assert.ok(bp && stepped, g);
     assert.ok(BigInt(stepped) > BigInt(bp) && BigInt(stepped) <= BigInt(bp) + 4n, `stepi moved from ${bp} to ${stepped}`);
+    assert.match(g, /^\$3 = 2\.5$/m, 'ft0 as gdb wrote it');
+    assert.match(g, /^mscratch\s+0x1234abcd\s/m);
     assert.match(g, /Hardware watchpoint 2: counter\s+Old value = 0\s+New value = 1/);
+    // The kernel's own csrr mscratch and fmv.x.d ft0, passed to observed().
+    assert.match(g, new RegExp(`Breakpoint 3, observed \\(hart=(?:hart@entry=)?0, mscratch=${0x1234abcd}, ft0=${doubleBits(2.5)}\\)`));
     // The first word of the kernel, read through the stub, is the ELF's.
     const elf = ElfImage.parse(new Uint8Array(readFileSync(KERNEL)));
     const text = elf.segments.find((seg) => seg.paddr === 0x8000_0000n)!;
     const word = new DataView(text.data.buffer, text.data.byteOffset).getUint32(0, true);
-    assert.match(g, new RegExp(`^\\$3 = 0x${word.toString(16)}$`, 'm'));
+    assert.match(g, new RegExp(`^\\$4 = 0x${word.toString(16)}$`, 'm'));
     assert.match(g, /\* 1\s+Thread 1 \(hart 0, M-mode\)/);
     assert.match(g, /Inferior 1 \(Remote target\) detached/);
     // Left alone, the kernel finishes as it would have without the debugger.
@@ -126,14 +141,46 @@ describe('the gdb stub (-S -gdb tcp::PORT) with gdb-multiarch', () => {
     assert.equal(new DataView(readFileSync(disk).buffer).getUint32(1024, true), 1);
   });
 
-  it('shows each hart as a thread (-smp 3): their ids, modes and pcs', async () => {
-    const s = await debugSession(['info threads', 'break count_up', 'continue', 'info threads', 'thread 2', 'info registers pc', 'print $mhartid', 'thread 1', 'print counter', 'delete', 'detach'], ['-smp', '3']);
+  it("shows each hart as a thread (-smp 3) with all its registers, and writes a waiting hart's CSR and FP register", async () => {
+    const perThread = [1, 2, 3].flatMap((t) => [
+      `thread ${t}`,
+      'info registers sp',
+      'print $mhartid',
+      // Each hart gets its own values; each reads them back in observe(), after count_up.
+      `set $mscratch = ${0xa0 + t - 1}`,
+      `set $ft0.double = ${t - 1}.5`,
+    ]);
+    const s = await debugSession(
+      ['info threads', 'break count_up', 'continue', 'delete', 'info threads', 'print/x (unsigned long)&stacks', ...perThread, 'thread 2', 'info registers pc', 'break observed', 'continue', 'continue', 'continue', 'delete', 'detach'],
+      ['-smp', '3'],
+    );
     const g = s.gdb;
     for (const h of [0, 1, 2]) assert.match(g, new RegExp(`${h + 1}\\s+Thread ${h + 1} \\(hart ${h}, M-mode\\) 0x0000000000001000 in \\?\\? \\(\\)`), 'every hart starts at the reset vector');
     assert.match(g, /Thread (\d) hit Breakpoint 1, count_up/);
-    assert.match(g, /\[Switching to thread 2 \(Thread 2\)\]/);
-    assert.match(g, /^\$1 = 1$/m, "thread 2's mhartid");
+    const stacks = BigInt(/^\$1 = (0x[0-9a-f]+)$/m.exec(g)?.[1] ?? 'missing');
+    // Each thread's own sp (inside its own 4 KiB stack, entry.S) and mhartid, read while
+    // only one of them is the hart that stopped.
+    const shown = g.split('[Switching to thread ').slice(1, 4);
+    assert.equal(shown.length, 3, g);
+    shown.forEach((chunk, h) => {
+      assert.match(chunk, new RegExp(`^${h + 1} \\(Thread ${h + 1}\\)\\]`));
+      const sp = BigInt(/^sp\s+(0x[0-9a-f]+)\s/m.exec(chunk)?.[1] ?? 'missing');
+      assert.ok(sp > stacks + BigInt(4096 * h) && sp <= stacks + BigInt(4096 * (h + 1)), `hart ${h}: sp ${sp.toString(16)} outside its stack at ${stacks.toString(16)}`);
+      assert.match(chunk, new RegExp(`^\\$${h + 2} = ${h}$`, 'm'), `thread ${h + 1}'s mhartid`);
+      assert.doesNotMatch(chunk, /<unavailable>/);
+    });
     assert.match(g, /^pc\s+0x8[0-9a-f]{7}\s/m);
+    // Every hart saw the values gdb gave it, whether it was the stopped one or not.
+    const seen = [...g.matchAll(/Breakpoint 2, observed \(hart=(?:hart@entry=)?(\d), mscratch=(\d+), ft0=(\d+)\)/g)];
+    assert.equal(seen.length, 3, g);
+    assert.deepEqual(
+      seen.map((m) => Number(m[1])).sort(),
+      [0, 1, 2],
+    );
+    for (const [, hart, mscratch, ft0] of seen) {
+      assert.equal(Number(mscratch), 0xa0 + Number(hart), `hart ${hart}'s mscratch`);
+      assert.equal(BigInt(ft0!), doubleBits(Number(hart) + 0.5), `hart ${hart}'s ft0`);
+    }
     assert.equal(s.code, 0, s.stderr);
     assert.match(s.console, /counter: 3000 \(as expected\)\n/);
   });

@@ -28,6 +28,7 @@
 #define COUNT_PER_HART 1000
 
 #define MSTATUS_MIE (1UL << 3)
+#define MSTATUS_FS_INITIAL (1UL << 13)
 #define MIE_MSIE (1UL << 3)
 #define MIE_MTIE (1UL << 7)
 #define CAUSE_INTERRUPT (1UL << 63)
@@ -436,6 +437,22 @@ void count_up(uint64_t times) {
   }
 }
 
+/**
+ * Shows what this hart sees in mscratch and ft0: the gdb test sets them from the debugger
+ * and breaks here, so the values in the arguments are the guest's own reads. Nothing else
+ * uses them; the kernel prints nothing of them (its output stays QEMU's).
+ */
+__attribute__((noinline)) void observed(uint64_t hart, uint64_t mscratch, uint64_t ft0) {
+  __asm__ volatile("" ::"r"(hart), "r"(mscratch), "r"(ft0));
+}
+
+static void observe(uint64_t hart) {
+  uint64_t f;
+  csr_set(mstatus, MSTATUS_FS_INITIAL); // FP on, or reading ft0 traps
+  __asm__ volatile("fmv.x.d %0, ft0" : "=r"(f));
+  observed(hart, csr_read(mscratch), f);
+}
+
 void start(uint64_t hart, const uint8_t *dtb) {
   if (hart == 0) {
     uint32_t n = count_cpus(dtb);
@@ -468,6 +485,7 @@ void start(uint64_t hart, const uint8_t *dtb) {
   wait_for(&ticks[hart], TICKS);
 
   count_up(COUNT_PER_HART);
+  observe(hart);
 
   // An IPI to the next hart (to itself when alone); then wait for the one sent to it.
   *CLINT_MSIP((hart + 1) % nharts) = 1;

@@ -163,6 +163,10 @@ describe('GdbStub', () => {
     assert.equal(vm.core.hartX(other, 10), 0x55n);
     assert.deepEqual(ask(`Hg${(live + 1).toString(16)}`), ['OK']);
     assert.deepEqual(ask('pa'), [le64(a0Live)]);
+    // A stop reply makes the stopped hart the one register packets mean (gdb sends no Hg).
+    assert.deepEqual(ask(`Hg${(other + 1).toString(16)}`), ['OK']);
+    assert.deepEqual(ask('s'), [`T05thread:${vm.core.currentHart + 1};`]);
+    assert.deepEqual(ask('p20'), [le64(vm.core.pc)]);
   });
 
   it('continues, stops at breakpoints (the pc one and four triggers) and refuses a sixth', async () => {
