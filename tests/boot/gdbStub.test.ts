@@ -92,6 +92,9 @@ describe('the gdb stub (-S -gdb tcp::PORT) with gdb-multiarch', () => {
         // From the debugger into the hart: the kernel reads both back in observe().
         'set $ft0.double = 2.5',
         'set $mscratch = 0x1234abcd',
+        'set $priv = 1',
+        'info registers priv',
+        'set $priv = 3',
         'print $ft0.double',
         'info registers mscratch',
         'stepi',
@@ -124,6 +127,7 @@ describe('the gdb stub (-S -gdb tcp::PORT) with gdb-multiarch', () => {
     assert.ok(BigInt(stepped) > BigInt(bp) && BigInt(stepped) <= BigInt(bp) + 4n, `stepi moved from ${bp} to ${stepped}`);
     assert.match(g, /^\$3 = 2\.5$/m, 'ft0 as gdb wrote it');
     assert.match(g, /^mscratch\s+0x1234abcd\s/m);
+    assert.match(g, /^priv\s+0x1\s+prv:1 \[Supervisor\]$/m, 'gdb set priv (and set it back: the kernel finishes below)');
     assert.match(g, /Hardware watchpoint 2: counter\s+Old value = 0\s+New value = 1/);
     // The kernel's own csrr mscratch and fmv.x.d ft0, passed to observed().
     assert.match(g, new RegExp(`Breakpoint 3, observed \\(hart=(?:hart@entry=)?0, mscratch=${0x1234abcd}, ft0=${doubleBits(2.5)}\\)`));
