@@ -400,6 +400,7 @@ export class ManagementShell {
           const live = vm.state === 'running' || vm.state === 'paused' || vm.state === 'stopping';
           if (vm.stats) this.println(`  ${live ? `${vm.stats.mips.toFixed(1)} MIPS, up` : 'last run lasted'} ${formatUptime(vm.stats.uptimeMs)}, ${vm.stats.instructions.toLocaleString('en')} instructions`);
           if (vm.crash) this.println(RED(`  crashed: ${esc(vm.crash.reason)}`));
+          if (vm.net) this.println(`  network: ${vm.net.address ?? 'no DHCP lease yet'}; rx ${vm.net.rxFrames} tx ${vm.net.txFrames} frames; dropped rx ${vm.net.rxDropped} tx ${vm.net.txDropped} switch ${vm.net.switchDropped}`);
           const info = await vm.inspect();
           if (info) this.println(`  pc ${info.pc} (${info.priv}-mode); last trap: ${info.lastTrap.kind} ${info.lastTrap.cause} at ${info.lastTrap.pc}, tval ${info.lastTrap.tval}`);
           const disk = await vm.diskState();
@@ -438,6 +439,16 @@ export class ManagementShell {
           const { blob, fileName } = await hv.exportDisk(vm.id);
           this.host.download(blob, fileName);
           this.println(`exported ${esc(fileName)} (${formatBytes(blob.size)})`);
+        },
+      },
+      {
+        names: ['capture', 'pcap'],
+        usage: 'capture',
+        help: "download the server's network traffic since power-on as a pcap file",
+        run: async () => {
+          const c = hv.capture();
+          this.host.download(c.blob, c.fileName);
+          this.println(`captured ${esc(c.fileName)}: ${c.frames} frames (${formatBytes(c.blob.size)})${c.notCaptured ? `; ${c.notCaptured} frames past the capture's bound were not kept` : ''}`);
         },
       },
       {

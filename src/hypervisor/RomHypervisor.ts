@@ -10,6 +10,7 @@ import { DisposableStore, Emitter, type Disposable } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, VmHandle } from './Types.ts';
 import { vmLockName, WorkerVm } from './WorkerVm.ts';
+import { ServerNetwork } from './ServerNetwork.ts';
 import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
 import type { VmBootSpec } from '../worker/index.ts';
 
@@ -47,6 +48,8 @@ export class RomHypervisor implements Hypervisor {
   private readonly lockPoll: ReturnType<typeof setInterval>;
   private module: Promise<WebAssembly.Module> | undefined;
   private shareStore: Promise<ShareStore> | undefined;
+  /** The server's switch and its capture, from power-on (this object) to dispose. */
+  readonly network = new ServerNetwork();
 
   private constructor(
     private readonly opts: RomHypervisorOptions,
@@ -80,6 +83,7 @@ export class RomHypervisor implements Hypervisor {
   dispose(): void {
     clearInterval(this.lockPoll);
     for (const vm of this.table) vm.dispose();
+    this.network.dispose();
     this.disposables.dispose();
     this.store.dispose();
     void this.shareStore?.then((s) => s.dispose(), () => {});
@@ -175,14 +179,17 @@ export class RomHypervisor implements Hypervisor {
     return this.makeVm(record, customize);
   }
 
-  private makeVm(record: VmRecord, customize: (spec: VmBootSpec) => VmBootSpec = (s) => s): WorkerVm {
+  private makeVm(record: VmRecord, customize?: (spec: VmBootSpec) => VmBootSpec): WorkerVm {
     return new WorkerVm(record, {
       store: this.store,
       shares: () => this.shares(),
       appliance: (id) => this.catalog.find((a) => a.id === id),
-      bootSpec: async (vm) => customize(await this.bootSpec(vm)),
+      bootSpec: async (vm) => (customize ? customize(await this.bootSpec(vm)) : this.bootSpec(vm)),
       changed: (vm, what) => this.emitter.fire(what === 'state' ? { kind: 'vm-state', vm } : { kind: 'vm-stats', vm }),
       useConsoleRing: this.firmware.consoleTransport === 'shared-ring',
+      // The server's VMs are on its switch. A scenario's guest is not (yet): its frames would
+      // arrive at host-time points, and a deterministic scenario must replay byte for byte.
+      attachNet: customize ? undefined : (vm) => this.network.attach(vm.record.name),
     });
   }
 
@@ -281,6 +288,12 @@ export class RomHypervisor implements Hypervisor {
     await this.store.resetChild(vm.record.diskImageId);
     this.emitter.fire({ kind: 'vm-state', vm });
     this.emitter.fire({ kind: 'storage-changed' });
+  }
+
+  capture(): { blob: Blob; fileName: string; frames: number; notCaptured: number } {
+    const s = this.network.captureStats();
+    const stamp = new Date(s.since).toISOString().replace(/[:.]/g, '-');
+    return { blob: this.network.capture(), fileName: `romvisor-${stamp}.pcap`, frames: s.frames, notCaptured: s.notCaptured };
   }
 
   storageUse(): Promise<StorageUse> {

@@ -64,6 +64,22 @@ export interface VmHandle {
   readonly shareState: SharedFolderState | undefined;
   /** The folder changed (saved by the worker, or files added). */
   onShareChanged: Event<void>;
+  /** The VM on the server's switch while it runs (refreshed with `stats`); undefined when it has no network. */
+  readonly net: VmNetInfo | undefined;
+}
+
+/** A running VM's place on the server's network, as its card shows it. */
+export interface VmNetInfo {
+  /** The address the switch's DHCP acknowledged (dotted quad), once the guest asked. */
+  address: string | undefined;
+  /** Frames its network card received and sent. */
+  rxFrames: number;
+  txFrames: number;
+  /** Frames the card lost: on the way in (full receive queue, no driver up) and out (bad size). */
+  rxDropped: number;
+  txDropped: number;
+  /** Frames the switch dropped on this VM's port (its bounded queues full: a flood, or a slow reader). */
+  switchDropped: number;
 }
 
 export type HypervisorEvent =
@@ -118,4 +134,9 @@ export interface Hypervisor extends Disposable {
   resetDisk(vmRef: string): Promise<void>;
   storageUse(): Promise<StorageUse>;
   requestPersistence(): Promise<boolean>;
+  /**
+   * The server switch's traffic since the server powered on, as a classic pcap file (link
+   * type Ethernet) that tcpdump and Wireshark read; `frames` captured, `notCaptured` past its bound.
+   */
+  capture(): { blob: Blob; fileName: string; frames: number; notCaptured: number };
 }

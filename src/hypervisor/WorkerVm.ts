@@ -9,7 +9,8 @@ import { MemoryShare } from '../share/index.ts';
 import { ConsoleRing, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS, type CrashInfo, type SharedFileInfo, type SharedFileUpload, type SharedFolderState, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
 import { Emitter } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
-import type { VmCrash, VmHandle, VmState } from './Types.ts';
+import type { NetAttachment } from './ServerNetwork.ts';
+import type { VmCrash, VmHandle, VmNetInfo, VmState } from './Types.ts';
 
 /** Console output a VM keeps for a console that attaches late. */
 const HISTORY_BYTES = 256 * 1024;
@@ -30,6 +31,8 @@ interface WorkerVmDeps {
   changed(vm: WorkerVm, what: 'state' | 'stats'): void;
   /** Console output through a SharedArrayBuffer ring (crossOriginIsolated pages only). */
   useConsoleRing: boolean;
+  /** Puts the VM on the server's switch for one run (absent: the VM has no network card). Throws when its name cannot be on it. */
+  attachNet?(vm: WorkerVm): NetAttachment;
 }
 
 export class WorkerVm implements VmHandle {
@@ -40,6 +43,7 @@ export class WorkerVm implements VmHandle {
   private worker: Worker | undefined;
   private api: Comlink.Remote<VmWorkerApi> | undefined;
   private releaseLock: (() => void) | undefined;
+  private netAttachment: NetAttachment | undefined;
   /**
    * Settles once this tab's last claim on the VM's lock is let go. Releasing is
    * asynchronous: a Start right after a Stop waits for it, or it would find its own old
@@ -125,6 +129,8 @@ export class WorkerVm implements VmHandle {
       // The guest console starts at the terminal's size; `resizeConsole` follows it after.
       if (this.terminalSize) spec.terminalSize = { ...this.terminalSize };
       this.appendConsole(new TextEncoder().encode(`\x1b[2m[romvisor] powering on ${this.record.name}: ${this.record.memoryMiB} MiB RAM, ${this.appliance?.title ?? this.record.applianceId}\x1b[0m\r\n`));
+      const net = this.connectNet();
+      if (net) spec.net = { name: this.record.name, port: net.workerPort };
       const worker = new Worker(new URL('../worker/vm.worker.ts', import.meta.url), { type: 'module', name: `vm ${this.record.name}` });
       this.worker = worker;
       worker.onerror = (e) => this.fail(`the worker failed: ${e.message || 'script error'}`, undefined);
@@ -132,7 +138,7 @@ export class WorkerVm implements VmHandle {
       this.lastHeard = performance.now();
       // Console bytes through shared memory where the page may have it, else as messages.
       const ring = this.deps.useConsoleRing ? ConsoleRing.create() : undefined;
-      await this.api.boot(spec, Comlink.proxy((ev: VmWorkerEvent) => this.onWorkerEvent(ev)), ring?.buffer);
+      await this.api.boot(net ? Comlink.transfer(spec, [net.workerPort]) : spec, Comlink.proxy((ev: VmWorkerEvent) => this.onWorkerEvent(ev)), ring?.buffer);
       // Stopped (or crashed) while the worker booted: that outcome stands.
       if (this.worker !== worker) return;
       if (ring) void this.pumpRing(ring, worker);
@@ -208,6 +214,35 @@ export class WorkerVm implements VmHandle {
   async diskState(): Promise<DiskState | undefined> {
     if (!this.record.diskImageId) return undefined;
     return this.deps.store.diskState(this.record.diskImageId);
+  }
+
+  get net(): VmNetInfo | undefined {
+    const a = this.netAttachment;
+    if (!a) return undefined;
+    const card = this._stats?.net;
+    return {
+      address: a.lease(),
+      rxFrames: card?.rxFrames ?? 0,
+      txFrames: card?.txFrames ?? 0,
+      rxDropped: card?.rxDropped ?? 0,
+      txDropped: (card?.txDropped ?? 0) + a.rejected,
+      switchDropped: a.port.stats.dropped,
+    };
+  }
+
+  /**
+   * This run's port on the server's switch. A name the switch refuses (not a host name, or
+   * another running VM's) boots the VM without a network card, and says why on its console.
+   */
+  private connectNet(): NetAttachment | undefined {
+    if (!this.deps.attachNet) return undefined;
+    try {
+      this.netAttachment = this.deps.attachNet(this);
+      return this.netAttachment;
+    } catch (e) {
+      this.appendConsole(new TextEncoder().encode(`\x1b[33m[romvisor] no network: ${(e as Error).message}\x1b[0m\r\n`));
+      return undefined;
+    }
   }
 
   get shareState(): SharedFolderState | undefined {
@@ -344,6 +379,8 @@ export class WorkerVm implements VmHandle {
     this.stopRing = undefined;
     this.releaseLock?.();
     this.releaseLock = undefined;
+    this.netAttachment?.detach();
+    this.netAttachment = undefined;
     this._stats = this._stats ? { ...this._stats, mips: 0, busy: 0 } : undefined;
   }
 

@@ -44,6 +44,8 @@ export interface DhcpStats {
 
 export class DhcpServer {
   readonly stats: DhcpStats = { offers: 0, acks: 0, naks: 0, ignored: 0 };
+  /** The address each VM name (lower-cased) was last acknowledged: what the page shows as its address. */
+  readonly leases = new Map<string, number>();
 
   constructor(private readonly book: AddressBook) {}
 
@@ -75,6 +77,7 @@ export class DhcpServer {
         if (requestedIp === address) {
           replyType = DHCP.ACK;
           this.stats.acks++;
+          this.leases.set(name.toLowerCase(), address);
         } else {
           replyType = DHCP.NAK;
           this.stats.naks++;

@@ -70,7 +70,16 @@ export class PlaygroundPage {
       h(
         'div',
         { class: 'col-left' },
-        panel('Hypervisor console', 'hv-panel', hvHost),
+        panel(
+          'Hypervisor console',
+          'hv-panel',
+          hvHost,
+          h(
+            'div',
+            { class: 'hv-actions' },
+            h('button', { class: 'btn', 'data-action': 'capture', title: "The server's network traffic since power-on, as a pcap file for tcpdump or Wireshark", onclick: () => this.downloadCapture() }, 'Capture'),
+          ),
+        ),
         panel('Appliance catalog', 'catalog-panel', this.catalogSlot),
         panel('Storage', 'storage-panel', this.storageSlot),
       ),
@@ -105,6 +114,15 @@ export class PlaygroundPage {
       hvConsoleText: () => this.hvTerm.text(),
     };
     if (localStorage.getItem(POWER_KEY) === 'on') void this.powerOn(true);
+  }
+
+  /** The server switch's capture (the `capture` command's download). */
+  private downloadCapture(): void {
+    const hv = this.online?.hv;
+    if (!hv) return this.toast('error', 'the server is off: no network to capture');
+    const c = hv.capture();
+    download(c.blob, c.fileName);
+    this.toast('info', `capture: ${c.frames} frames${c.notCaptured ? `, ${c.notCaptured} more past its bound` : ''}`);
   }
 
   private showOff(): void {

@@ -208,7 +208,25 @@ export class VmCardView implements Disposable {
     this.readout.replaceChildren(
       h('span', { class: 'metric', title: 'million instructions per second' }, h('b', { 'data-metric': 'mips' }, st && running ? st.mips.toFixed(1) : '—'), ' MIPS'),
       h('span', { class: 'metric', title: live ? 'uptime' : 'how long the last run lasted' }, live || !st ? 'up ' : 'ran ', h('b', { 'data-metric': 'uptime' }, st && (live || s === 'stopped' || s === 'crashed') ? formatUptime(st.uptimeMs) : '—')),
+      ...this.netReadout(),
     );
+  }
+
+  /** The VM on the server's switch: its DHCP address, frames in and out, and what was dropped. */
+  private netReadout(): HTMLElement[] {
+    const n = this.vm.net;
+    if (!n) return [];
+    const dropped = n.rxDropped + n.txDropped + n.switchDropped;
+    return [
+      h('span', { class: 'metric', title: "the address the server's DHCP gave this VM" }, h('b', { 'data-metric': 'address' }, n.address ?? '—')),
+      h(
+        'span',
+        { class: 'metric', title: `frames received / sent; dropped: ${n.rxDropped} in, ${n.txDropped} out, ${n.switchDropped} at the switch` },
+        'rx ', h('b', { 'data-metric': 'rx' }, String(n.rxFrames)),
+        ' tx ', h('b', { 'data-metric': 'tx' }, String(n.txFrames)),
+        ' drop ', h('b', { 'data-metric': 'dropped' }, String(dropped)),
+      ),
+    ];
   }
 
   /** Reads the disk's committed state anew (also after a change made elsewhere, e.g. the console's reset-disk). */

@@ -59,6 +59,12 @@ export interface VmBootSpec {
   terminalSize?: ConsoleSize;
   /** The VM's shared folder (ShareStore, by VM id) on virtio-9p: the guest's /mnt/host. */
   share?: { vmId: string };
+  /**
+   * A network card on the server's switch: `name` gives its MAC (macFromName, so its DHCP
+   * address and DNS name), `port` carries frames as transferred ArrayBuffers both ways
+   * (transferred to the worker with the spec).
+   */
+  net?: { name: string; port: MessagePort };
 }
 
 /** One object of a shared folder as the page lists it. */
@@ -118,6 +124,8 @@ export interface VmRunStats {
   busy: number;
   pc: string;
   priv: Privilege;
+  /** The network card's counters (virtio-net), when the VM has one. */
+  net?: { rxFrames: number; txFrames: number; rxDropped: number; txDropped: number };
 }
 
 /** Why a guest stopped on its own. */

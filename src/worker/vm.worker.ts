@@ -19,6 +19,7 @@ import { ConsoleRing } from './ConsoleRing.ts';
 import { GuestDisk } from './GuestDisk.ts';
 import { hex } from '../format/hex.ts';
 import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
+import { macFromName } from '../net/netContract.ts';
 
 /** A size the virtio-console can carry (the page sends what xterm.js measured). */
 const validSize = (s: ConsoleSize) => [s.cols, s.rows].every((n) => Number.isInteger(n) && n >= 1 && n <= 0xffff);
@@ -57,6 +58,8 @@ class VmWorker implements VmWorkerApi {
   private quotaPaused = false;
   private stopped = false;
   private readonly guestLoop = new GuestLoop();
+  /** The channel to the server's switch (spec.net): frames as transferred ArrayBuffers. */
+  private netPort: MessagePort | undefined;
   private loopDone: Promise<void> = Promise.resolve();
   /** The teaching views' window into the current Vm (a new one after each reset or reboot). */
   private inspector: VmInspector | undefined;
@@ -83,6 +86,7 @@ class VmWorker implements VmWorkerApi {
     if (consoleRing) this.ring = new ConsoleRing(consoleRing);
     if (spec.disk) this.disk = await GuestDisk.open(spec.disk);
     if (spec.share) this.folder = await SharedFolder.open(spec.share.vmId, (state) => this.emit({ kind: 'share', state }));
+    if (spec.net) this.connectNet(spec.net.port);
     this.vm = await this.createVm();
     if (spec.script) {
       // Like `romvisor boot --script`: fed inside the console callback, polled after each run().
@@ -94,6 +98,24 @@ class VmWorker implements VmWorkerApi {
     }
     this.poweredOnAt = this.statsAt = performance.now();
     this.loopDone = this.loop();
+  }
+
+  /**
+   * Frames from the switch go into the card's bounded receive queue between runs (this
+   * handler never runs inside `vm.run`, which is synchronous) and wake an idle guest. While
+   * the machine is being replaced (reset, reboot) there is no card: the frame is lost, as on
+   * a real wire.
+   */
+  private connectNet(port: MessagePort): void {
+    this.netPort = port;
+    port.onmessage = (e: MessageEvent) => {
+      const data: unknown = e.data;
+      const nic = this.vm?.netDevice;
+      if (!nic || !(data instanceof ArrayBuffer)) return;
+      nic.receive(new Uint8Array(data));
+      this.guestLoop.wake();
+    };
+    port.start();
   }
 
   input(bytes: Uint8Array): void {
@@ -160,6 +182,8 @@ class VmWorker implements VmWorkerApi {
     this.stopped = true;
     this.guestLoop.wake();
     await this.loopDone;
+    this.netPort?.close();
+    this.netPort = undefined;
     if (this.vm) await this.vm.dispose();
     // A flush refused for lack of space rejects here, and the page keeps this worker
     // (and the writes it holds) alive.
@@ -209,8 +233,17 @@ class VmWorker implements VmWorkerApi {
       guestConsole: guestConsoleOf(this.bootImages.bootargs),
       disks: this.disk ? [{ disk: this.disk.disk, serial: this.diskSerial }] : undefined,
       share: this.folder?.server,
+      net: spec.net ? { mac: macFromName(spec.net.name) } : undefined,
     });
     this.disk?.attach(vm);
+    const port = this.netPort;
+    if (vm.netDevice && port) {
+      vm.netDevice.onTransmit = (frame) => {
+        // The buffer moves to the page; a view into a larger buffer is copied out first.
+        const own = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : frame.slice();
+        port.postMessage(own.buffer, [own.buffer as ArrayBuffer]);
+      };
+    }
     const sink = (bytes: Uint8Array) => this.onGuestOutput(bytes);
     vm.onConsole(sink);
     this.inspector?.dispose();
@@ -426,6 +459,7 @@ class VmWorker implements VmWorkerApi {
       busy: Math.min(1, this.busyMs / dt),
       pc: hex(r.pc),
       priv: r.priv,
+      net: vm.netDevice ? { rxFrames: vm.netDevice.stats.rxFrames, txFrames: vm.netDevice.stats.txFrames, rxDropped: vm.netDevice.stats.rxDropped, txDropped: vm.netDevice.stats.txDropped } : undefined,
     };
     this.statsAt = now;
     this.statsInstructions = instructions;

@@ -1,0 +1,119 @@
+/**
+ * The server's network in the page: one EthernetSwitch (with its DHCP/DNS/ARP/ping services)
+ * per powered-on server, and its capture. Each VM's worker reaches its switch port through
+ * a MessagePort of its own, transferred at boot: a frame posted to an idle worker wakes it
+ * through its event loop, and nothing needs SharedArrayBuffer (the page works without
+ * cross-origin isolation). Frames cross as transferred ArrayBuffers, one per message.
+ *
+ * Bounds: what a worker sends lands in its switch port's inbound queue (PORT_QUEUE_FRAMES,
+ * drops counted on the port); what the switch hands a port waits in its outbound queue,
+ * then in the worker's virtio-net receive queue (RX_QUEUE_FRAMES, drops counted by the
+ * card). A message from a worker that is not an ArrayBuffer of an Ethernet frame's size is
+ * dropped and counted here: the worker runs guest-driven code, so the page trusts nothing
+ * it sends.
+ *
+ * Capture runs from the moment the server powers on (this object's construction): every
+ * frame entering the switch goes into a classic pcap in memory, up to CAPTURE_MAX_BYTES;
+ * frames past that are counted, not kept, so a long session cannot eat the tab's memory.
+ */
+import { ETHERNET_HEADER_BYTES, MAX_FRAME_BYTES } from '../machine/virtio/VirtioNet.ts';
+import { EthernetSwitch, formatIpv4, PcapWriter, type SwitchPort } from '../net/index.ts';
+
+/** Capture kept in memory at most (then frames are counted as not captured). */
+export const CAPTURE_MAX_BYTES = 64 * 1024 * 1024;
+
+/** A VM's place on the switch, as its WorkerVm holds it while the VM runs. */
+export interface NetAttachment {
+  /** The VM's end of the channel, to transfer to its worker. */
+  readonly workerPort: MessagePort;
+  readonly port: SwitchPort;
+  /** Messages from the worker that were not a well-sized frame. */
+  readonly rejected: number;
+  /** The address the switch's DHCP acknowledged for this VM, once the guest asked. */
+  lease(): string | undefined;
+  /** Leaves the switch and closes the channel. */
+  detach(): void;
+}
+
+export interface CaptureStats {
+  frames: number;
+  bytes: number;
+  /** Frames seen after the capture was full. */
+  notCaptured: number;
+  /** Host time the capture started (the server powered on), ms since the epoch. */
+  since: number;
+}
+
+export class ServerNetwork {
+  readonly sw = new EthernetSwitch({ delivery: 'immediate', clockUs: () => Math.round((performance.timeOrigin + performance.now()) * 1000) });
+  private readonly chunks: Uint8Array[] = [];
+  private readonly pcap = new PcapWriter((c) => this.chunks.push(c));
+  private notCaptured = 0;
+  private readonly since = Date.now();
+  private readonly attachments = new Set<NetAttachment>();
+
+  constructor() {
+    this.sw.tap((frame, timeUs) => {
+      if (this.pcap.bytes + frame.length + 16 > CAPTURE_MAX_BYTES) this.notCaptured++;
+      else this.pcap.write(frame, timeUs);
+    });
+  }
+
+  /**
+   * Puts a VM named `name` on the switch. Throws NetError when the name cannot be a host
+   * name or another running VM has it.
+   */
+  attach(name: string): NetAttachment {
+    const channel = new MessageChannel();
+    const page = channel.port1;
+    const sw = this.sw;
+    const port = sw.attach('vm', name, (frame) => {
+      // The switch's frame may go to several ports: each worker gets its own copy to own.
+      const copy = frame.slice();
+      page.postMessage(copy.buffer, [copy.buffer]);
+    });
+    const key = name.toLowerCase();
+    const attachments = this.attachments;
+    const a = {
+      workerPort: channel.port2,
+      port,
+      rejected: 0,
+      lease: () => {
+        const ip = sw.services.dhcp.leases.get(key);
+        return ip === undefined ? undefined : formatIpv4(ip);
+      },
+      detach: () => {
+        if (!attachments.delete(a)) return;
+        page.onmessage = null;
+        page.close();
+        sw.services.dhcp.leases.delete(key);
+        port.detach();
+      },
+    };
+    page.onmessage = (e: MessageEvent) => {
+      const data: unknown = e.data;
+      if (!(data instanceof ArrayBuffer) || data.byteLength < ETHERNET_HEADER_BYTES || data.byteLength > MAX_FRAME_BYTES) {
+        a.rejected++;
+        return;
+      }
+      port.send(new Uint8Array(data));
+    };
+    page.start();
+    attachments.add(a);
+    return a;
+  }
+
+  captureStats(): CaptureStats {
+    return { frames: this.pcap.frames, bytes: this.pcap.bytes, notCaptured: this.notCaptured, since: this.since };
+  }
+
+  /** Everything captured so far as one classic pcap file (link type Ethernet). */
+  capture(): Blob {
+    return new Blob(this.chunks as BlobPart[], { type: 'application/vnd.tcpdump.pcap' });
+  }
+
+  dispose(): void {
+    for (const a of [...this.attachments]) a.detach();
+    this.chunks.length = 0;
+  }
+}
