@@ -72,6 +72,32 @@ describe('ServerNetwork', () => {
     }
   });
 
+  it('posts a worker no more frames than its credit; its acknowledgements give credit back', async () => {
+    const net = new ServerNetwork(3);
+    const a = net.attach('alpha');
+    const b = net.attach('beta');
+    const got: unknown[] = [];
+    b.workerPort.onmessage = (e) => got.push(e.data);
+    try {
+      for (let i = 0; i < 5; i++) a.workerPort.postMessage(frame(macFromName('beta'), macFromName('alpha')));
+      await settle();
+      assert.equal(got.length, 3, 'three frames on credit');
+      assert.equal(b.undelivered, 2, 'the rest dropped and counted');
+      b.workerPort.postMessage(2);
+      b.workerPort.postMessage(5); // more than it was ever given: refused
+      await settle();
+      assert.equal(b.rejected, 1);
+      for (let i = 0; i < 3; i++) a.workerPort.postMessage(frame(macFromName('beta'), macFromName('alpha')));
+      await settle();
+      assert.equal(got.length, 5, 'two more after two were acknowledged');
+      assert.equal(b.undelivered, 3);
+    } finally {
+      a.workerPort.close();
+      b.workerPort.close();
+      net.dispose();
+    }
+  });
+
   it('refuses a second VM of the same name and a name that is no host name; a detached name is free again', () => {
     const net = new ServerNetwork();
     try {

@@ -7,8 +7,11 @@
  *
  * Bounds: what a worker sends lands in its switch port's inbound queue (PORT_QUEUE_FRAMES,
  * drops counted on the port); what the switch hands a port waits in its outbound queue,
- * then in the worker's virtio-net receive queue (RX_QUEUE_FRAMES, drops counted by the
- * card). A message from a worker that is not an ArrayBuffer of an Ethernet frame's size is
+ * then crosses the channel on credit: at most `workerQueueFrames` frames the worker has not
+ * yet acknowledged (it posts back a count of frames taken after each run slice), past that
+ * they are dropped and counted here, so a worker that stops reading cannot make the page
+ * queue frames without end; in the worker they wait in the card's receive queue
+ * (RX_QUEUE_FRAMES, drops counted by the card). A message from a worker that is not an ArrayBuffer of an Ethernet frame's size is
  * dropped and counted here: the worker runs guest-driven code, so the page trusts nothing
  * it sends.
  *
@@ -16,7 +19,7 @@
  * frame entering the switch goes into a classic pcap in memory, up to CAPTURE_MAX_BYTES;
  * frames past that are counted, not kept, so a long session cannot eat the tab's memory.
  */
-import { ETHERNET_HEADER_BYTES, MAX_FRAME_BYTES } from '../machine/virtio/VirtioNet.ts';
+import { ETHERNET_HEADER_BYTES, MAX_FRAME_BYTES, RX_QUEUE_FRAMES } from '../machine/virtio/VirtioNet.ts';
 import { EthernetSwitch, formatIpv4, PcapWriter, type SwitchPort } from '../net/index.ts';
 
 /** Capture kept in memory at most (then frames are counted as not captured). */
@@ -27,8 +30,10 @@ export interface NetAttachment {
   /** The VM's end of the channel, to transfer to its worker. */
   readonly workerPort: MessagePort;
   readonly port: SwitchPort;
-  /** Messages from the worker that were not a well-sized frame. */
+  /** Messages from the worker that were not a well-sized frame (or an acknowledgement of frames it never had). */
   readonly rejected: number;
+  /** Frames for the worker dropped because it had not taken the earlier ones (its credit was spent). */
+  readonly undelivered: number;
   /** The address the switch's DHCP acknowledged for this VM, once the guest asked. */
   lease(): string | undefined;
   /** Leaves the switch and closes the channel. */
@@ -52,7 +57,7 @@ export class ServerNetwork {
   private readonly since = Date.now();
   private readonly attachments = new Set<NetAttachment>();
 
-  constructor() {
+  constructor(private readonly workerQueueFrames = RX_QUEUE_FRAMES) {
     this.sw.tap((frame, timeUs) => {
       if (this.pcap.bytes + frame.length + 16 > CAPTURE_MAX_BYTES) this.notCaptured++;
       else this.pcap.write(frame, timeUs);
@@ -67,7 +72,14 @@ export class ServerNetwork {
     const channel = new MessageChannel();
     const page = channel.port1;
     const sw = this.sw;
+    /** Frames posted to the worker that it has not acknowledged yet. */
+    let inFlight = 0;
     const port = sw.attach('vm', name, (frame) => {
+      if (inFlight >= this.workerQueueFrames) {
+        a.undelivered++;
+        return;
+      }
+      inFlight++;
       // The switch's frame may go to several ports: each worker gets its own copy to own.
       const copy = frame.slice();
       page.postMessage(copy.buffer, [copy.buffer]);
@@ -78,6 +90,7 @@ export class ServerNetwork {
       workerPort: channel.port2,
       port,
       rejected: 0,
+      undelivered: 0,
       lease: () => {
         const ip = sw.services.dhcp.leases.get(key);
         return ip === undefined ? undefined : formatIpv4(ip);
@@ -92,6 +105,12 @@ export class ServerNetwork {
     };
     page.onmessage = (e: MessageEvent) => {
       const data: unknown = e.data;
+      if (typeof data === 'number') {
+        // The worker took `data` frames: that much credit comes back.
+        if (Number.isInteger(data) && data >= 1 && data <= inFlight) inFlight -= data;
+        else a.rejected++;
+        return;
+      }
       if (!(data instanceof ArrayBuffer) || data.byteLength < ETHERNET_HEADER_BYTES || data.byteLength > MAX_FRAME_BYTES) {
         a.rejected++;
         return;

@@ -78,7 +78,7 @@ export interface VmNetInfo {
   /** Frames the card lost: on the way in (full receive queue, no driver up) and out (bad size). */
   rxDropped: number;
   txDropped: number;
-  /** Frames the switch dropped on this VM's port (its bounded queues full: a flood, or a slow reader). */
+  /** Frames the switch dropped on this VM's port (its bounded queues or the worker's credit full: a flood, or a slow reader). */
   switchDropped: number;
 }
 

@@ -226,7 +226,7 @@ export class WorkerVm implements VmHandle {
       txFrames: card?.txFrames ?? 0,
       rxDropped: card?.rxDropped ?? 0,
       txDropped: (card?.txDropped ?? 0) + a.rejected,
-      switchDropped: a.port.stats.dropped,
+      switchDropped: a.port.stats.dropped + a.undelivered,
     };
   }
 

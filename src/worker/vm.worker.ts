@@ -60,6 +60,8 @@ class VmWorker implements VmWorkerApi {
   private readonly guestLoop = new GuestLoop();
   /** The channel to the server's switch (spec.net): frames as transferred ArrayBuffers. */
   private netPort: MessagePort | undefined;
+  /** Frames from the switch taken since the last acknowledgement (the page's credit, see ServerNetwork). */
+  private netTaken = 0;
   private loopDone: Promise<void> = Promise.resolve();
   /** The teaching views' window into the current Vm (a new one after each reset or reboot). */
   private inspector: VmInspector | undefined;
@@ -110,9 +112,11 @@ class VmWorker implements VmWorkerApi {
     this.netPort = port;
     port.onmessage = (e: MessageEvent) => {
       const data: unknown = e.data;
+      if (!(data instanceof ArrayBuffer)) return;
+      // Taken off the channel, kept by the card or dropped and counted by it.
+      this.netTaken++;
       const nic = this.vm?.netDevice;
-      if (!nic || !(data instanceof ArrayBuffer)) return;
-      nic.receive(new Uint8Array(data));
+      if (nic) nic.receive(new Uint8Array(data));
       this.guestLoop.wake();
     };
     port.start();
@@ -338,6 +342,7 @@ class VmWorker implements VmWorkerApi {
       const vm = this.vm;
       if (this.paused || !vm) {
         this.postStats(true);
+        this.ackNet();
         await this.guestLoop.sleep(STATS_MS);
         continue;
       }
@@ -367,6 +372,7 @@ class VmWorker implements VmWorkerApi {
       }
       this.postConsole();
       this.postStats(false);
+      this.ackNet();
       switch (outcome.kind) {
         case 'running':
         case 'budget':
@@ -415,6 +421,13 @@ class VmWorker implements VmWorkerApi {
       this.stopped = true;
       this.emit({ kind: 'stopped', cause: 'disk-error', message: f.message, crash: crashInfo(vm.crashReport(), this.instructionBase) });
     }
+  }
+
+  /** Gives the page its credit back for the frames taken since the last slice. */
+  private ackNet(): void {
+    if (this.netTaken === 0 || !this.netPort) return;
+    this.netPort.postMessage(this.netTaken);
+    this.netTaken = 0;
   }
 
   private postConsole(): void {
