@@ -54,7 +54,7 @@ const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS] [--co
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
                     [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR] [--smp N]
-                    [--jit off|auto|eager] [--name NAME] [--pcap FILE] [--console-log DIR]
+                    [--jit off|auto|eager] [--net] [--name NAME] [--pcap FILE] [--console-log DIR]
        romvisor boot --bios none --kernel KERNEL.elf [--drive FILE[,format=raw|vhd][,readonly]]...
                     [--mem 128M] [--smp N] [--append "ARGS"] [--snapshot] [--gdb tcp::PORT] [--wait-debugger]
        romvisor boot -machine virt -bios none -kernel KERNEL.elf -m 128M -smp 1 -nographic
@@ -94,10 +94,10 @@ outside DIR, and host symbolic links in it are shown as links, never followed.
 --jit auto translates hot guest code to WebAssembly, eager translates every page
 it runs (default off); the guest's behaviour is the same, instruction for
 instruction.
-A Linux guest has a network card (eth0) on a switch of its own run: DHCP gives it
-10.0.2.15 and up (fixed by its --name, default the appliance's name or romvisor),
-gateway 10.0.2.2, DNS 10.0.2.3; a scenario's guests share one switch, run at once and
-reach each other
+With --net (implied by --name and --pcap) a Linux guest has a network card (eth0) on
+a switch of its own run: DHCP gives it 10.0.2.15 and up (fixed by its --name, default
+the appliance's name or romvisor), gateway 10.0.2.2, DNS 10.0.2.3; the guests of a
+scenario with several share one switch, run at once and reach each other
 by name (in lockstep with --time deterministic, so their consoles replay exactly);
 their console lines start with [name]. --pcap FILE captures what the switch carries
 (tcpdump -r FILE); --console-log DIR writes each guest's console to DIR/NAME.log.
@@ -148,6 +148,7 @@ const BOOT_OPTIONS = {
   share: { type: 'string' },
   jit: { type: 'string' },
   name: { type: 'string' },
+  net: { type: 'boolean' },
   pcap: { type: 'string' },
   'console-log': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -221,10 +222,14 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
     const { images, ...config } = opts.config;
     const disks = [...(config.disks ?? []), ...drives.disks];
     const name = opts.name ?? 'romvisor';
-    // Linux gets a network card (eth0); a bare kernel has the UART only, as under QEMU.
+    // A lone Linux guest gets a network card (eth0) when asked: it has no one to talk to but
+    // the switch's DHCP and DNS, and without one it prints what the same guest prints in the
+    // page, byte for byte in deterministic time (the page's scenario guests have no card yet).
+    // A bare kernel has the UART only, as under QEMU.
+    const wantNet = opts.net === true || opts.pcap !== undefined;
     const boot = opts.bareKernel
       ? { boot: bareKernelLoader(opts.bareKernel, { bootargs: images.bootargs }) }
-      : { boot: linuxLoader(images), guestConsole: guestConsoleOf(images.bootargs), net: { mac: macFromName(name) } };
+      : { boot: linuxLoader(images), guestConsole: guestConsoleOf(images.bootargs), ...(wantNet ? { net: { mac: macFromName(name) } } : {}) };
     try {
       vm = await Vm.create(await loadCoreModule(), { ...config, disks, share, ...boot });
     } catch (e) {
@@ -410,6 +415,8 @@ interface BootOptions {
   gdb?: { address: GdbAddress; wait: boolean };
   /** The VM's name on its switch: hostname, DNS name, MAC (--name, a scenario guest's name). */
   name?: string;
+  /** A network card on the run's switch (--net, or implied by --name and --pcap). */
+  net?: boolean;
   /** --pcap FILE: capture the switch. */
   pcap?: string;
   /** --console-log DIR: the guest's console bytes into DIR/NAME.log. */
@@ -474,7 +481,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   const reserved = bare ? [] : image ? [0, 1, VIRTIO_SLOTS - 1] : [0, 1];
   const drives = parseDriveSpecs(v.drive ?? [], v.device ?? [], VIRTIO_SLOTS, reserved);
   if (v.name !== undefined && !VM_NAME_PATTERN.test(v.name)) throw new BadInput(`--name "${v.name}" is not a host name (letters, digits and inner hyphens, at most 63)`);
-  if (bare && (v.pcap !== undefined || v.name !== undefined)) throw new BadInput('--pcap and --name are for Linux guests; a bare kernel has no network card');
+  if (bare && (v.pcap !== undefined || v.name !== undefined || v.net)) throw new BadInput('--net, --pcap and --name are for Linux guests; a bare kernel has no network card');
   const time = v.time ?? 'realtime';
   if (time !== 'realtime' && time !== 'deterministic') throw new BadInput(`--time "${time}" must be realtime or deterministic`);
   const jit = parseJitMode(v.jit ?? 'off', '--jit');
@@ -540,6 +547,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     followTerminal: v['console-size'] === undefined,
     share: v.share,
     name: v.name,
+    net: v.net === true || v.name !== undefined || v.pcap !== undefined,
     pcap: v.pcap,
     consoleLog: v['console-log'],
   };
