@@ -10,5 +10,6 @@ import { pageGroup } from './page.ts';
 import { scenarioDecodeGroup } from './scenarioDecode.ts';
 import { share9pGroup } from './share9p.ts';
 import { smpBootGroup } from './smpBoot.ts';
+import { stockBootGroup } from './stockBoot.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, smpBootGroup, diskGroup, share9pGroup, networkGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, smpBootGroup, diskGroup, share9pGroup, networkGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];

@@ -2,6 +2,7 @@
 // booted by romvisor (the Vm class, in this process, realtime and deterministic time) and
 // by `qemu-system-riscv64 -M virt`, timed from start to the first "~ # " on the console.
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { BUILTIN, builtinInitramfsImages, DEFAULT_BOOTARGS, readMaybeGzip } from '../../src/cli/bootImages.ts';
 import { linuxLoader } from '../../src/boot/linuxBoot.ts';
@@ -24,9 +25,25 @@ export interface Boot {
   jit?: JitStats;
 }
 
-/** Boots the built-in images on romvisor to the prompt; `harts` as --smp, `jit` as --jit. */
-export async function bootRomvisor(timeMode: TimeMode, harts = 1, jit: JitMode = 'off'): Promise<Boot> {
-  const images = await builtinInitramfsImages();
+/** What a boot group boots: the same files on both machines. */
+export interface BootSet {
+  firmware: string;
+  /** Image or Image.gz (QEMU gets it gunzipped, from build/bench/). */
+  kernel: string;
+  initrd: string;
+  bootargs: string;
+  /** What the console shows when the shell is ready. */
+  prompt: string;
+}
+
+/** The built-in firmware, kernel and busybox initramfs. */
+export const BUILTIN_SET: BootSet = { ...BUILTIN, bootargs: DEFAULT_BOOTARGS, prompt: PROMPT };
+
+/** Boots `set` (the built-in images by default) on romvisor to its prompt; `harts` as --smp, `jit` as --jit. */
+export async function bootRomvisor(timeMode: TimeMode, harts = 1, jit: JitMode = 'off', set: BootSet = BUILTIN_SET): Promise<Boot> {
+  const images = set === BUILTIN_SET
+    ? await builtinInitramfsImages()
+    : { firmware: new Uint8Array(await readFile(set.firmware)), kernel: await readMaybeGzip(set.kernel), initrd: new Uint8Array(await readFile(set.initrd)), bootargs: set.bootargs };
   const module = await loadCoreModule();
   const start = performance.now();
   const vm = await Vm.create(module, { ramBytes: RAM_BYTES, harts, timeMode, boot: linuxLoader(images), jit });
@@ -34,7 +51,7 @@ export async function bootRomvisor(timeMode: TimeMode, harts = 1, jit: JitMode =
   vm.onConsole((b) => {
     text += Buffer.from(b).toString('latin1');
   });
-  while (!text.includes(PROMPT)) {
+  while (!text.includes(set.prompt)) {
     if (performance.now() - start > TIMEOUT_MS) return { seconds: TIMEOUT_MS / 1000, ok: false, note: 'romvisor: no prompt' };
     const r = vm.run(100);
     if (r.kind === 'idle') {
@@ -47,8 +64,8 @@ export async function bootRomvisor(timeMode: TimeMode, harts = 1, jit: JitMode =
 }
 
 /** The initramfs boot as QEMU runs it: the same firmware, Image, initrd and command line. */
-export function qemuInitramfsArgs(kernelPath: string, memory = MEMORY): string[] {
-  return ['-M', 'virt', '-m', memory, '-bios', BUILTIN.firmware, '-kernel', kernelPath, '-initrd', BUILTIN.initrd, '-append', DEFAULT_BOOTARGS];
+export function qemuInitramfsArgs(kernelPath: string, memory = MEMORY, set: BootSet = BUILTIN_SET): string[] {
+  return ['-M', 'virt', '-m', memory, '-bios', set.firmware, '-kernel', kernelPath, '-initrd', set.initrd, '-append', set.bootargs];
 }
 
 /** Best of three runs, to keep one-off scheduling noise on a shared machine out. */
@@ -63,51 +80,56 @@ export async function bestOfThree(f: () => Promise<Boot>): Promise<Boot> {
 }
 
 /** The uncompressed Image in build/bench/ (QEMU 7.2 boots only that), written once per run. */
-export async function benchKernelPath(): Promise<string> {
+export async function benchKernelPath(set: BootSet = BUILTIN_SET, name = 'Image'): Promise<string> {
   const dir = fileURLToPath(new URL('../../build/bench/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  const kernelPath = `${dir}Image`;
-  writeFileSync(kernelPath, await readMaybeGzip(BUILTIN.kernel));
+  const kernelPath = `${dir}${name}`;
+  writeFileSync(kernelPath, await readMaybeGzip(set.kernel));
   return kernelPath;
+}
+
+/**
+ * One bench row per time mode: `set` to its prompt on QEMU and on romvisor with the
+ * interpreter and with --jit auto, best of three each.
+ */
+export async function bootRows(group: string, set: BootSet, kernelName: string, log: (line: string) => void): Promise<BenchRow[]> {
+  const kernelPath = await benchKernelPath(set, kernelName);
+  const rows: BenchRow[] = [];
+  log(`${group}: qemu`);
+  const q = await bestOfThree(() => qemuToPrompt(qemuInitramfsArgs(kernelPath, MEMORY, set), set.prompt));
+  for (const mode of ['realtime', 'deterministic'] as const) {
+    log(`${group}: romvisor (${mode})`);
+    const r = await bestOfThree(() => bootRomvisor(mode, 1, 'off', set));
+    const row: BenchRow = {
+      group,
+      name: `boot-to-shell (${mode})`,
+      qemuSeconds: q.seconds,
+      outputsMatch: q.ok && r.ok,
+      note: q.note ?? r.note,
+    };
+    if (r.ok) {
+      row.instructions = r.instructions;
+      row.romvisorSeconds = r.seconds;
+      row.romvisorMips = Number(r.instructions) / r.seconds / 1e6;
+      row.ratio = r.seconds / q.seconds;
+    }
+    log(`${group}: romvisor --jit auto (${mode})`);
+    const j = await bestOfThree(() => bootRomvisor(mode, 1, 'auto', set));
+    if (!j.ok) row.note ??= j.note;
+    row.outputsMatch &&= j.ok;
+    if (j.ok) {
+      row.jitSeconds = j.seconds;
+      row.jitMips = Number(j.instructions) / j.seconds / 1e6;
+      row.jitRatio = j.seconds / q.seconds;
+      row.jit = j.jit;
+    }
+    rows.push(row);
+  }
+  return rows;
 }
 
 export const linuxBootGroup: BenchGroup = {
   name: 'linux-boot',
   description: 'OpenSBI + Linux 6.1 + busybox initramfs to the shell prompt, romvisor (interpreter, and --jit auto) vs QEMU (same images, -m 256M)',
-  async run(log) {
-    const kernelPath = await benchKernelPath();
-    const rows: BenchRow[] = [];
-    const best = bestOfThree;
-    log('linux-boot: qemu');
-    const q = await best(() => qemuToPrompt(qemuInitramfsArgs(kernelPath), PROMPT));
-    for (const mode of ['realtime', 'deterministic'] as const) {
-      log(`linux-boot: romvisor (${mode})`);
-      const r = await best(() => bootRomvisor(mode));
-      const row: BenchRow = {
-        group: 'linux-boot',
-        name: `boot-to-shell (${mode})`,
-        qemuSeconds: q.seconds,
-        outputsMatch: q.ok && r.ok,
-        note: q.note ?? r.note,
-      };
-      if (r.ok) {
-        row.instructions = r.instructions;
-        row.romvisorSeconds = r.seconds;
-        row.romvisorMips = Number(r.instructions) / r.seconds / 1e6;
-        row.ratio = r.seconds / q.seconds;
-      }
-      log(`linux-boot: romvisor --jit auto (${mode})`);
-      const j = await best(() => bootRomvisor(mode, 1, 'auto'));
-      if (!j.ok) row.note ??= j.note;
-      row.outputsMatch &&= j.ok;
-      if (j.ok) {
-        row.jitSeconds = j.seconds;
-        row.jitMips = Number(j.instructions) / j.seconds / 1e6;
-        row.jitRatio = j.seconds / q.seconds;
-        row.jit = j.jit;
-      }
-      rows.push(row);
-    }
-    return rows;
-  },
+  run: (log) => bootRows('linux-boot', BUILTIN_SET, 'Image', log),
 };
