@@ -88,6 +88,18 @@ export async function benchKernelPath(set: BootSet = BUILTIN_SET, name = 'Image'
   return kernelPath;
 }
 
+/** A row for one boot on QEMU (`q`) and romvisor (`r`), with the ratio when both reached the prompt. */
+export function bootRow(group: string, name: string, q: Boot, r: Boot): BenchRow {
+  const row: BenchRow = { group, name, qemuSeconds: q.seconds, outputsMatch: q.ok && r.ok, note: q.note ?? r.note };
+  if (r.ok) {
+    row.instructions = r.instructions;
+    row.romvisorSeconds = r.seconds;
+    row.romvisorMips = Number(r.instructions) / r.seconds / 1e6;
+    row.ratio = r.seconds / q.seconds;
+  }
+  return row;
+}
+
 /**
  * One bench row per time mode: `set` to its prompt on QEMU and on romvisor with the
  * interpreter and with --jit auto, best of three each.
@@ -100,19 +112,7 @@ export async function bootRows(group: string, set: BootSet, kernelName: string, 
   for (const mode of ['realtime', 'deterministic'] as const) {
     log(`${group}: romvisor (${mode})`);
     const r = await bestOfThree(() => bootRomvisor(mode, 1, 'off', set));
-    const row: BenchRow = {
-      group,
-      name: `boot-to-shell (${mode})`,
-      qemuSeconds: q.seconds,
-      outputsMatch: q.ok && r.ok,
-      note: q.note ?? r.note,
-    };
-    if (r.ok) {
-      row.instructions = r.instructions;
-      row.romvisorSeconds = r.seconds;
-      row.romvisorMips = Number(r.instructions) / r.seconds / 1e6;
-      row.ratio = r.seconds / q.seconds;
-    }
+    const row = bootRow(group, `boot-to-shell (${mode})`, q, r);
     log(`${group}: romvisor --jit auto (${mode})`);
     const j = await bestOfThree(() => bootRomvisor(mode, 1, 'auto', set));
     if (!j.ok) row.note ??= j.note;

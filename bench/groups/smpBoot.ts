@@ -2,9 +2,9 @@
 // time, so the harts' interleaving is the same in every run) beside qemu-system-riscv64
 // -smp 4, same firmware, Image and initramfs. Every hart enters OpenSBI; the ones the
 // kernel does not start stay in the firmware's HSM wait on both machines.
-import { bestOfThree, benchKernelPath, bootRomvisor, qemuInitramfsArgs } from './linuxBoot.ts';
+import { bestOfThree, benchKernelPath, bootRomvisor, bootRow, qemuInitramfsArgs } from './linuxBoot.ts';
 import { qemuToPrompt } from '../qemuToPrompt.ts';
-import type { BenchGroup, BenchRow } from '../Types.ts';
+import type { BenchGroup } from '../Types.ts';
 
 const HARTS = 4;
 const PROMPT = '~ # ';
@@ -18,19 +18,6 @@ export const smpBootGroup: BenchGroup = {
     const q = await bestOfThree(() => qemuToPrompt([...qemuInitramfsArgs(kernelPath), '-smp', String(HARTS)], PROMPT));
     log(`smp-boot: romvisor --smp ${HARTS}`);
     const r = await bestOfThree(() => bootRomvisor('deterministic', HARTS));
-    const row: BenchRow = {
-      group: 'smp-boot',
-      name: `boot-to-shell --smp ${HARTS} (deterministic)`,
-      qemuSeconds: q.seconds,
-      outputsMatch: q.ok && r.ok,
-      note: q.note ?? r.note,
-    };
-    if (r.ok) {
-      row.instructions = r.instructions;
-      row.romvisorSeconds = r.seconds;
-      row.romvisorMips = Number(r.instructions) / r.seconds / 1e6;
-      row.ratio = r.seconds / q.seconds;
-    }
-    return [row];
+    return [bootRow('smp-boot', `boot-to-shell --smp ${HARTS} (deterministic)`, q, r)];
   },
 };
