@@ -229,9 +229,16 @@ export class RomHypervisor implements Hypervisor {
   /** Which VMs another tab runs, from the locks it holds. */
   private async pollLocks(): Promise<void> {
     if (!navigator.locks?.query) return;
+    // The snapshot may show this tab's own lock of a VM that stopped while it was taken; read
+    // as "another tab", it disabled Start for a second right after Stop. Only VMs whose lock
+    // this tab neither took nor gave back meanwhile are judged by it.
+    const before = new Map(this.table.map((vm) => [vm, vm.lockChanges]));
     const snapshot = await navigator.locks.query();
     const held = new Set((snapshot.held ?? []).map((l) => l.name));
-    for (const vm of this.table) vm.setHeldElsewhere(!vm.isActive && held.has(vmLockName(vm.id)));
+    for (const vm of this.table) {
+      if (vm.lockChanges !== before.get(vm) || !vm.lockSettled) continue;
+      vm.setHeldElsewhere(!vm.isActive && held.has(vmLockName(vm.id)));
+    }
   }
 
   // ------------------------------------------------------------------ disks

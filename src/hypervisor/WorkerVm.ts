@@ -50,6 +50,8 @@ export class WorkerVm implements VmHandle {
    * claim and be refused as "running in another tab".
    */
   private lockGone: Promise<unknown> = Promise.resolve();
+  private _lockChanges = 0;
+  private lockReleasing = false;
   private history: Uint8Array[] = [];
   private historyBytes = 0;
   /** The last bytes of output, to spot a kernel panic line split across chunks. */
@@ -91,6 +93,15 @@ export class WorkerVm implements VmHandle {
   }
   get isActive(): boolean {
     return this.worker !== undefined;
+  }
+  /** Counts this tab's requests, releases and the lock manager's letting go of the VM's lock
+   *  (see RomHypervisor.pollLocks). */
+  get lockChanges(): number {
+    return this._lockChanges;
+  }
+  /** False between this tab's release of the VM's lock and the lock manager letting it go. */
+  get lockSettled(): boolean {
+    return !this.lockReleasing;
   }
   get machine(): Comlink.Remote<VmWorkerApi> | undefined {
     return this.api;
@@ -377,6 +388,10 @@ export class WorkerVm implements VmHandle {
     this.worker = undefined;
     this.stopRing?.();
     this.stopRing = undefined;
+    if (this.releaseLock) {
+      this._lockChanges++;
+      this.lockReleasing = true;
+    }
     this.releaseLock?.();
     this.releaseLock = undefined;
     this.netAttachment?.detach();
@@ -385,8 +400,9 @@ export class WorkerVm implements VmHandle {
   }
 
   private acquireLock(): Promise<boolean> {
+    this._lockChanges++;
     return new Promise<boolean>((resolve) => {
-      this.lockGone = navigator.locks.request(vmLockName(this.id), { ifAvailable: true }, (lock) => {
+      const gone = (this.lockGone = navigator.locks.request(vmLockName(this.id), { ifAvailable: true }, (lock) => {
         if (!lock) {
           resolve(false);
           return;
@@ -394,7 +410,12 @@ export class WorkerVm implements VmHandle {
         resolve(true);
         // Held until the VM stops: the lock is the tab's claim on the writable disk.
         return new Promise<void>((release) => (this.releaseLock = release));
-      });
+      }));
+      // The lock manager lets go after the release, later: that counts as a change too.
+      gone.finally(() => {
+        this._lockChanges++;
+        this.lockReleasing = false;
+      }).catch(() => {});
     });
   }
 
