@@ -354,26 +354,30 @@ export class MemoryShare implements ShareBackend {
     };
   }
 
-  /** Every object but the root, parents before children: what a saver stores. */
-  entries(): MemoryShareEntry[] {
-    const out: MemoryShareEntry[] = [];
-    const walk = (dir: Node, prefix: string) => {
-      for (const [name, n] of [...dir.children!].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-        const path = prefix + name;
-        const e: MemoryShareEntry = { path, kind: n.kind, mode: n.mode, mtimeNs: n.mtimeNs };
-        if (n.kind === 'file') e.data = n.data.slice(0, n.size);
-        if (n.kind === 'symlink') e.target = n.target;
-        out.push(e);
-        if (n.kind === 'dir') walk(n, `${path}/`);
-      }
-    };
-    walk(this.root, '');
-    return out;
+  /** Every object but the root with its `/`-separated path, parents before children, names in order. */
+  private *walk(dir = this.root, prefix = ''): Generator<[string, Node]> {
+    for (const [name, n] of [...dir.children!].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      yield [prefix + name, n];
+      if (n.kind === 'dir') yield* this.walk(n, `${prefix}${name}/`);
+    }
   }
 
-  /** Files and links with their sizes, directories too, without their bytes: what a page lists. */
+  /** Every object but the root, parents before children: what a saver stores. */
+  entries(): MemoryShareEntry[] {
+    return [...this.walk()].map(([path, n]) => {
+      const e: MemoryShareEntry = { path, kind: n.kind, mode: n.mode, mtimeNs: n.mtimeNs };
+      if (n.kind === 'file') e.data = n.data.slice(0, n.size);
+      if (n.kind === 'symlink') e.target = n.target;
+      return e;
+    });
+  }
+
+  /**
+   * Files and links with their sizes, directories too, without their bytes: what a page lists
+   * (walked directly, not through entries(), which copies every file's bytes).
+   */
   summary(): { path: string; kind: MemoryShareEntry['kind']; size: number }[] {
-    return this.entries().map((e) => ({ path: e.path, kind: e.kind, size: e.data?.length ?? 0 }));
+    return [...this.walk()].map(([path, n]) => ({ path, kind: n.kind, size: n.kind === 'file' ? n.size : 0 }));
   }
 
   /** A file's bytes by `/`-separated path (ENOENT, EISDIR, ELOOP as for the guest). */
