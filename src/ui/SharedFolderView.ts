@@ -2,6 +2,10 @@
  * A VM's shared folder on its card: files dropped on the card go into it (the guest sees
  * them in /mnt/host), and every file in it, the guest's too, downloads with a click. The
  * folder lives in IndexedDB with the VM (ShareStore), so it survives reloads.
+ *
+ * Listed only while its list is open: listing a stopped VM's folder reads all of it (every
+ * file's bytes) from IndexedDB, which no card should do at page start-up. Closed, the summary
+ * shows only what the VM's worker reports: a folder it could not save.
  */
 import type { Disposable, VmHandle } from '../hypervisor/index.ts';
 import { formatBytes } from '../format/formatBytes.ts';
@@ -33,6 +37,7 @@ export class SharedFolderView implements Disposable {
       h('summary', {}, h('strong', {}, 'Shared folder'), ' ', h('span', { class: 'muted small' }, '/mnt/host in the guest · drop files on this card'), ' ', this.summary),
       this.list,
     );
+    this.el.addEventListener('toggle', () => void this.refresh());
     dropTarget.addEventListener('dragover', (e) => {
       if (!e.dataTransfer?.types.includes('Files')) return;
       e.preventDefault();
@@ -47,7 +52,6 @@ export class SharedFolderView implements Disposable {
       void this.add(files);
     });
     this.subscription = vm.onShareChanged(() => void this.refresh());
-    void this.refresh();
   }
 
   /** Puts dropped files into the folder, by their names. */
@@ -62,8 +66,12 @@ export class SharedFolderView implements Disposable {
     await this.refresh();
   }
 
-  /** Lists the folder anew (after a drop, a save by the guest's worker, a state change). */
+  /** Lists the folder anew (after a drop, a save by the guest's worker, a state change), if open. */
   async refresh(): Promise<void> {
+    if (!(this.el as HTMLDetailsElement).open) {
+      this.showSummary('');
+      return;
+    }
     if (this.refreshing) {
       this.again = true;
       return;
@@ -74,9 +82,7 @@ export class SharedFolderView implements Disposable {
         this.again = false;
         const files = (await this.vm.sharedFiles()).filter((f) => f.kind === 'file');
         const bytes = files.reduce((n, f) => n + f.size, 0);
-        const unsaved = this.vm.shareState?.unsaved;
-        this.summary.textContent = `${files.length} file${files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}${unsaved ? ` · not saved: ${unsaved}` : ''}`;
-        this.summary.classList.toggle('warn', unsaved !== undefined);
+        this.showSummary(`${files.length} file${files.length === 1 ? '' : 's'}, ${formatBytes(bytes)}`);
         this.list.replaceChildren(
           ...files.map((f) =>
             h('li', {}, h('button', { class: 'link', 'data-share-file': f.path, title: 'Download', onclick: () => void this.download(f.path) }, f.path), ' ', h('span', { class: 'muted small' }, formatBytes(f.size))),
@@ -88,6 +94,13 @@ export class SharedFolderView implements Disposable {
     } finally {
       this.refreshing = false;
     }
+  }
+
+  /** `counts`, then why the folder is not saved, if the worker said so. */
+  private showSummary(counts: string): void {
+    const unsaved = this.vm.shareState?.unsaved;
+    this.summary.textContent = [counts, unsaved ? `not saved: ${unsaved}` : ''].filter((s) => s).join(' · ');
+    this.summary.classList.toggle('warn', unsaved !== undefined);
   }
 
   private async download(path: string): Promise<void> {
