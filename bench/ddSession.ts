@@ -3,6 +3,7 @@
 // of BusyBox `dd` ("N bytes (...) copied, S seconds"): the disk and shared-folder groups
 // measure I/O as the guest's own dd sees it.
 import { spawn } from 'node:child_process';
+import type { BenchRow } from './Types.ts';
 
 export interface DdResult {
   bytes: number;
@@ -47,3 +48,22 @@ export function ddSession(cmd: string, args: string[], opts: { prompt: string; c
 
 /** Throughput in MB/s (10^6 bytes), as dd prints it. */
 export const mbps = (r: DdResult) => r.bytes / r.seconds / 1e6;
+
+/**
+ * The row of the `i`-th dd report, romvisor's beside QEMU's: it matches when both copied
+ * `bytes` and nothing else went wrong (`problem`, which the note then says too).
+ */
+export function ddRow(group: string, name: string, i: number, romvisor: DdSession, qemu: DdSession, bytes: number, problem?: string): BenchRow {
+  const r = romvisor.dd[i];
+  const q = qemu.dd[i];
+  const row: BenchRow = { group, name, qemuSeconds: q?.seconds ?? Number.NaN, outputsMatch: !!r && !!q && r.bytes === q.bytes && r.bytes === bytes && !problem };
+  if (r) row.romvisorSeconds = r.seconds;
+  if (r && q) row.ratio = r.seconds / q.seconds;
+  row.note = [
+    r ? `romvisor ${mbps(r).toFixed(1)} MB/s` : `romvisor: ${romvisor.error}`,
+    q ? `qemu ${mbps(q).toFixed(1)} MB/s` : `qemu: ${qemu.error}`,
+    r && q ? `qemu/romvisor throughput ${(mbps(q) / mbps(r)).toFixed(2)}x` : '',
+    problem ?? '',
+  ].filter((s) => s).join(', ');
+  return row;
+}

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { buildTestAppliance, PROMPT, TEST_APPLIANCE_CMDLINE } from '../../tests/boot/testAppliance.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
-import { ddSession, mbps } from '../ddSession.ts';
+import { ddRow, ddSession } from '../ddSession.ts';
 
 const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 const MIB = 64;
@@ -52,16 +52,7 @@ export const diskGroup: BenchGroup = {
 
       const rows: BenchRow[] = [];
       for (const [i, name] of [`dd-write-${MIB}MiB`, `dd-read-${MIB}MiB`].entries()) {
-        const r = romvisor.dd[i];
-        const q = qemu.dd[i];
-        const row: BenchRow = { group: 'disk', name, qemuSeconds: q?.seconds ?? Number.NaN, outputsMatch: !!r && !!q && r.bytes === q.bytes && r.bytes === MIB * 2 ** 20 };
-        if (r) row.romvisorSeconds = r.seconds;
-        if (r && q) row.ratio = r.seconds / q.seconds;
-        row.note = [
-          r ? `romvisor ${mbps(r).toFixed(1)} MB/s` : `romvisor: ${romvisor.error}`,
-          q ? `qemu ${mbps(q).toFixed(1)} MB/s` : `qemu: ${qemu.error}`,
-          r && q ? `qemu/romvisor throughput ${(mbps(q) / mbps(r)).toFixed(2)}x` : '',
-        ].filter((s) => s).join(', ');
+        const row = ddRow('disk', name, i, romvisor, qemu, MIB * 2 ** 20);
         log(`disk: ${name}: ${row.note}`);
         rows.push(row);
       }

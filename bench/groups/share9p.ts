@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { BUILTIN } from '../../src/cli/bootImages.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
-import { ddSession, mbps } from '../ddSession.ts';
+import { ddRow, ddSession } from '../ddSession.ts';
 
 const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 const MIB = 32;
@@ -78,18 +78,8 @@ export const share9pGroup: BenchGroup = {
       const wrote = [wroteZeros(rDir), wroteZeros(qDir)];
       const rows: BenchRow[] = [];
       for (const [i, name] of [`9p-read-${MIB}MiB`, `9p-write-${MIB}MiB`].entries()) {
-        const r = romvisor.dd[i];
-        const q = qemu.dd[i];
         const intact = i === 0 || (wrote[0]! && wrote[1]!);
-        const row: BenchRow = { group: 'share9p', name, qemuSeconds: q?.seconds ?? Number.NaN, outputsMatch: !!r && !!q && r.bytes === q.bytes && r.bytes === MIB * 2 ** 20 && intact };
-        if (r) row.romvisorSeconds = r.seconds;
-        if (r && q) row.ratio = r.seconds / q.seconds;
-        row.note = [
-          r ? `romvisor ${mbps(r).toFixed(1)} MB/s` : `romvisor: ${romvisor.error}`,
-          q ? `qemu ${mbps(q).toFixed(1)} MB/s` : `qemu: ${qemu.error}`,
-          r && q ? `qemu/romvisor throughput ${(mbps(q) / mbps(r)).toFixed(2)}x` : '',
-          intact ? '' : `the written file is not 32 MiB of zeros on the host (romvisor ${wrote[0]}, qemu ${wrote[1]})`,
-        ].filter((s) => s).join(', ');
+        const row = ddRow('share9p', name, i, romvisor, qemu, MIB * 2 ** 20, intact ? undefined : `the written file is not ${MIB} MiB of zeros on the host (romvisor ${wrote[0]}, qemu ${wrote[1]})`);
         log(`share9p: ${name}: ${row.note}`);
         rows.push(row);
       }
