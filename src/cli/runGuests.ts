@@ -20,7 +20,7 @@ import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { GuestLoop } from '../machine/GuestLoop.ts';
 import type { RunOutcome, Vm } from '../machine/Vm.ts';
-import { EthernetSwitch, type SwitchPort } from '../net/index.ts';
+import { EthernetSwitch, hostClockUs, type SwitchPort } from '../net/index.ts';
 import { EXIT } from './CliIo.ts';
 import type { GuestSession } from './GuestSession.ts';
 
@@ -56,11 +56,6 @@ export function connectGuest(sw: EthernetSwitch, name: string, vm: Vm, onFrame: 
 /** Guest time (timebase ticks) as the switch's clock: microseconds, for capture timestamps. */
 export function ticksToUs(ticks: bigint): number {
   return Number(ticks / TICKS_PER_US);
-}
-
-/** Host wall-clock time in microseconds: the switch's clock in realtime. */
-export function hostClockUs(): number {
-  return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
 
 /**

@@ -20,7 +20,7 @@
  * frames past that are counted, not kept, so a long session cannot eat the tab's memory.
  */
 import { ETHERNET_HEADER_BYTES, MAX_FRAME_BYTES, RX_QUEUE_FRAMES } from '../machine/virtio/VirtioNet.ts';
-import { EthernetSwitch, formatIpv4, PcapWriter, type SwitchPort } from '../net/index.ts';
+import { EthernetSwitch, formatIpv4, hostClockUs, PcapWriter, type SwitchPort } from '../net/index.ts';
 
 /** Capture kept in memory at most (then frames are counted as not captured). */
 export const CAPTURE_MAX_BYTES = 64 * 1024 * 1024;
@@ -50,7 +50,7 @@ export interface CaptureStats {
 }
 
 export class ServerNetwork {
-  readonly sw = new EthernetSwitch({ delivery: 'immediate', clockUs: () => Math.round((performance.timeOrigin + performance.now()) * 1000) });
+  readonly sw = new EthernetSwitch({ delivery: 'immediate', clockUs: hostClockUs });
   private readonly chunks: Uint8Array[] = [];
   private readonly pcap = new PcapWriter((c) => this.chunks.push(c));
   private notCaptured = 0;

@@ -29,6 +29,11 @@ export const PORT_QUEUE_FRAMES = 1024;
 /** Rounds of forwarding and delivering in one pump: replies of the services to replies... bounded. */
 const PUMP_ROUNDS = 8;
 
+/** Host wall-clock time in microseconds: a realtime switch's clock (the page's and the CLI's). */
+export function hostClockUs(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
 export interface EthernetSwitchOptions {
   delivery: SwitchDelivery;
   /** Microseconds since the epoch for taps: host time in realtime, guest time in lockstep. */

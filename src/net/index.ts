@@ -1,6 +1,6 @@
 // The virtual network: a learning switch, its built-in services, capture. Public API of src/net/.
 export type { PortKind, PortStats, PortSink, SwitchDelivery, SwitchPort } from './Types.ts';
-export { EthernetSwitch, PORT_QUEUE_FRAMES, type EthernetSwitchOptions, type SwitchStats, type SwitchTap } from './EthernetSwitch.ts';
+export { EthernetSwitch, hostClockUs, PORT_QUEUE_FRAMES, type EthernetSwitchOptions, type SwitchStats, type SwitchTap } from './EthernetSwitch.ts';
 export { NetServices, type NetServicesStats } from './NetServices.ts';
 export { DhcpServer, DHCP, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, type DhcpReply, type DhcpStats } from './DhcpServer.ts';
 export { DnsServer, DNS_PORT, type DnsStats } from './DnsServer.ts';
