@@ -20,6 +20,8 @@ export const DHCP_CLIENT_PORT = 68;
 const MAGIC = 0x63825363;
 const FIXED_BYTES = 240;
 const BROADCAST_FLAG = 0x8000;
+/** BOOTP's minimum message (RFC 1542): some clients drop shorter ones, so replies are padded to it. */
+const BOOTP_MIN_BYTES = 300;
 
 /** DHCP message types (option 53). */
 export const DHCP = { DISCOVER: 1, OFFER: 2, REQUEST: 3, DECLINE: 4, ACK: 5, NAK: 6, RELEASE: 7, INFORM: 8 } as const;
@@ -91,7 +93,11 @@ export class DhcpServer {
         this.stats.ignored++;
         return undefined;
     }
-    const reply = new Uint8Array(FIXED_BYTES + 80);
+    const hostname = new TextEncoder().encode(name);
+    const domain = new TextEncoder().encode(NET.domain);
+    // Room for every option sent: seven of at most 4 data bytes, the host name (a VM name,
+    // up to 63 bytes) and the domain, each behind code and length, and the end code.
+    const reply = new Uint8Array(Math.max(BOOTP_MIN_BYTES, FIXED_BYTES + 7 * 6 + 2 + hostname.length + 2 + domain.length + 1));
     const r = new DataView(reply.buffer);
     reply[0] = 2; // BOOTREPLY
     reply.set(message.subarray(1, 3), 1); // htype, hlen
@@ -119,14 +125,13 @@ export class DhcpServer {
       put(OPT.mask, u32(NET.netmask));
       put(OPT.router, u32(NET.gateway));
       put(OPT.dns, u32(NET.dns));
-      put(OPT.hostname, new TextEncoder().encode(name));
-      put(OPT.domain, new TextEncoder().encode(NET.domain));
+      put(OPT.hostname, hostname);
+      put(OPT.domain, domain);
       put(OPT.broadcast, u32(NET.broadcast));
     }
     reply[at++] = OPT.end;
     const broadcast = replyType === DHCP.NAK || (v.getUint16(10) & BROADCAST_FLAG) !== 0;
-    // BOOTP's minimum message is 300 bytes (RFC 1542); some clients drop shorter ones.
-    return { message: reply.subarray(0, Math.max(at, 300)), broadcast, address: type === DHCP.INFORM ? ciaddr : address };
+    return { message: reply.subarray(0, Math.max(at, BOOTP_MIN_BYTES)), broadcast, address: type === DHCP.INFORM ? ciaddr : address };
   }
 }
 

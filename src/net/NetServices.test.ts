@@ -53,6 +53,21 @@ describe('DHCP on the switch', () => {
     assert.deepEqual(frames.readEthernet(ack!).dst, g.mac);
   });
 
+  it('gives the longest VM name (63, one DNS label) its whole host name option and an end option', () => {
+    const name = `${'n'.repeat(62)}1`;
+    const g = guest(name);
+    const [offer] = g.send(dhcpFrame(g.mac, dhcpMessage(g.mac, DHCP.DISCOVER, 7)));
+    assert.ok(offer, 'an offer came back');
+    const data = udpPayload(offer).data;
+    assert.equal(text(dhcpOptions(data).get(12)), name);
+    assert.equal(text(dhcpOptions(data).get(15)), 'romvisor', 'the options after the host name are there too');
+    // The options end with code 255, everything after it padding.
+    let at = 240;
+    while (at < data.length && data[at] !== 255) at += 2 + data[at + 1]!;
+    assert.ok(at < data.length, 'the end option is inside the message');
+    assert.equal(g.sw.services.stats.malformed, 0);
+  });
+
   it('broadcasts the reply when the client sets the broadcast flag', () => {
     const g = guest('web');
     const [offer] = g.send(dhcpFrame(g.mac, dhcpMessage(g.mac, DHCP.DISCOVER, 1, [], true)));
