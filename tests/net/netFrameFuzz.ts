@@ -82,7 +82,8 @@ function checkReply(f: Uint8Array): string | undefined {
 export function fuzzNetFrames(count: number, seed: number): NetFrameFuzzStats {
   const stats: NetFrameFuzzStats = { cases: 0, replies: 0, malformed: 0, failures: [] };
   const sw = new EthernetSwitch({ delivery: 'manual', clockUs: () => 0 });
-  const names = ['web', 'client'];
+  // The longest VM name a switch takes (63, one DNS label) too: the services' replies grow with it.
+  const names = ['web', 'client', `long-${'n'.repeat(58)}`];
   const ports = names.map((n) =>
     sw.attach('vm', n, (f, from) => {
       if (from.kind !== 'services') return;
@@ -94,7 +95,7 @@ export function fuzzNetFrames(count: number, seed: number): NetFrameFuzzStats {
   for (let c = 0; c < count; c++) {
     const rnd = new SeededRandom(mix32(seed + c));
     stats.cases++;
-    const i = rnd.below(2);
+    const i = rnd.below(names.length);
     const port = ports[i]!;
     const frame = mutate(rnd, seedFrame(rnd, macFromName(names[i]!), port.address!));
     try {
