@@ -9,7 +9,7 @@ import { DhcpServer, DHCP_CLIENT_PORT, DHCP_SERVER_PORT } from './DhcpServer.ts'
 import { DnsServer, DNS_PORT } from './DnsServer.ts';
 import {
   BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_ICMP, IPPROTO_UDP, arpPacket, ethernetFrame, internetChecksum, ipv4Packet, readArp, readEthernet,
-  readIpv4, readUdp, udpDatagram,
+  readIpv4, readUdp, udpDatagram, withIcmpChecksum,
 } from './ipv4Frames.ts';
 import { NET } from './netContract.ts';
 import { NetError } from './NetError.ts';
@@ -86,10 +86,7 @@ export class NetServices {
     if (internetChecksum(icmp) !== 0) throw new NetError('bad-field', 'ICMP echo request: checksum does not add up', 2);
     const reply = icmp.slice();
     reply[0] = ICMP_ECHO_REPLY;
-    reply[2] = reply[3] = 0;
-    const sum = internetChecksum(reply);
-    reply[2] = sum >> 8;
-    reply[3] = sum & 255;
+    withIcmpChecksum(reply);
     this.stats.pingReplies++;
     this.send(srcMac, ETHERTYPE_IPV4, ipv4Packet(dst, src, IPPROTO_ICMP, reply));
   }

@@ -152,6 +152,13 @@ export function udpDatagram(srcIp: number, dstIp: number, srcPort: number, dstPo
   return p;
 }
 
+/** Fills in an ICMP message's checksum (bytes 2-3, over the whole message); returns `icmp`. */
+export function withIcmpChecksum(icmp: Uint8Array): Uint8Array {
+  icmp[2] = icmp[3] = 0;
+  view(icmp).setUint16(2, internetChecksum(icmp));
+  return icmp;
+}
+
 /** The 16-bit ones'-complement sum of `bytes` added to `sum`, not yet folded or inverted. */
 function sumWords(bytes: Uint8Array, sum: number): number {
   for (let i = 0; i + 1 < bytes.length; i += 2) sum += (bytes[i]! << 8) | bytes[i + 1]!;
@@ -164,9 +171,4 @@ export function internetChecksum(bytes: Uint8Array, initial = 0): number {
   let sum = sumWords(bytes, initial);
   while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
   return ~sum & 0xffff;
-}
-
-export function sameMac(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

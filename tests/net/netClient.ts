@@ -3,7 +3,7 @@
 // for the replies. Test-only.
 import { frames, NET, DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DNS_PORT } from '../../src/net/index.ts';
 
-const { ethernetFrame, ipv4Packet, udpDatagram, arpPacket, internetChecksum, BROADCAST_MAC, ETHERTYPE_IPV4, ETHERTYPE_ARP, IPPROTO_UDP, IPPROTO_ICMP } = frames;
+const { ethernetFrame, ipv4Packet, udpDatagram, arpPacket, withIcmpChecksum, BROADCAST_MAC, ETHERTYPE_IPV4, ETHERTYPE_ARP, IPPROTO_UDP, IPPROTO_ICMP } = frames;
 
 /** A DHCP client message (op 1) of `type` from `mac`, with extra options (code, bytes). */
 export function dhcpMessage(mac: Uint8Array, type: number, xid: number, extra: [number, Uint8Array][] = [], broadcastFlag = false): Uint8Array {
@@ -70,10 +70,7 @@ export function pingFrame(mac: Uint8Array, dstMac: Uint8Array, src: number, dst:
   icmp[0] = 8;
   icmp[7] = seq;
   icmp.fill(0x61, 8);
-  const sum = internetChecksum(icmp);
-  icmp[2] = sum >> 8;
-  icmp[3] = sum & 255;
-  return ethernetFrame(dstMac, mac, ETHERTYPE_IPV4, ipv4Packet(src, dst, IPPROTO_ICMP, icmp));
+  return ethernetFrame(dstMac, mac, ETHERTYPE_IPV4, ipv4Packet(src, dst, IPPROTO_ICMP, withIcmpChecksum(icmp)));
 }
 
 /** The UDP payload of an IPv4/UDP frame. */
