@@ -6,21 +6,6 @@
 # when interrupts are globally disabled.
 #include "env/priv.h"
 
-/* Polls mip until (mip & \bit) == \want, a bounded number of times: the CLINT's lines may
- * reach mip a few instructions after the store that changed them. */
-.macro WAIT_MIP bit, want
-  li a5, 20000
-.Lwait\@:
-  csrr t0, mip
-  andi t0, t0, \bit
-  li t1, \want
-  beq t0, t1, .Lwait_done\@
-  addi a5, a5, -1
-  bnez a5, .Lwait\@
-  j fail
-.Lwait_done\@:
-.endm
-
 /* Spins long enough for any pending, enabled interrupt to be taken. */
 .macro SPIN
   li a5, 200

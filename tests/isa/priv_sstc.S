@@ -11,20 +11,6 @@
 /* csrr a0, stimecmp, as a word so the illegal-instruction checks know its bits. */
 #define CSRR_A0_STIMECMP 0x14d02573
 
-/* Polls mip until (mip & \bit) == \want, a bounded number of times. */
-.macro WAIT_MIP bit, want
-  li a5, 20000
-.Lwait\@:
-  csrr t0, mip
-  andi t0, t0, \bit
-  li t1, \want
-  beq t0, t1, .Lwait_done\@
-  addi a5, a5, -1
-  bnez a5, .Lwait\@
-  j fail
-.Lwait_done\@:
-.endm
-
 TEST_BEGIN
   PRIV_INIT
   li t0, MSTATUS_MIE | MSTATUS_SIE

@@ -131,6 +131,21 @@
 .Lenter\@:
 .endm
 
+/* Polls mip until (mip & \bit) == \want, a bounded number of times: a timer or CLINT line
+ * may reach mip a few instructions after the write that changed it. */
+.macro WAIT_MIP bit, want
+  li a5, 20000
+.Lwait\@:
+  csrr t0, mip
+  andi t0, t0, \bit
+  li t1, \want
+  beq t0, t1, .Lwait_done\@
+  addi a5, a5, -1
+  bnez a5, .Lwait\@
+  j fail
+.Lwait_done\@:
+.endm
+
 /* Fails the current check unless priv_rec's field at \off == \value. */
 .macro CHECK_REC off, value
   la t0, priv_rec
