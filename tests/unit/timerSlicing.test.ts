@@ -17,13 +17,11 @@ const elf = ElfImage.parse(new Uint8Array(readFileSync(fileURLToPath(new URL('..
 
 async function runSliced(slice: bigint): Promise<{ traps: string[]; instructions: bigint }> {
   const vm = await Vm.create(await loadCoreModule(), { ramBytes: 16 << 20, timeMode: 'deterministic', boot: elfLoader(elf), detectCrash: false });
-  for (let i = 0; i < 2_000_000; i++) {
-    const o = vm.runUntil({ maxInsns: slice, maxMs: Infinity, idle: 'skip' });
-    if (o.kind === 'poweroff') {
-      assert.deepEqual(o, { kind: 'poweroff', by: 'htif', value: 1n }, 'priv_sstc passes');
-      break;
-    }
-  }
+  // Without the check after the loop, a run that never finished (in a slice of 1, say)
+  // would still be compared, and two equally stuck runs would agree.
+  let o = vm.runUntil({ maxInsns: slice, maxMs: Infinity, idle: 'skip' });
+  for (let i = 1; i < 2_000_000 && o.kind !== 'poweroff'; i++) o = vm.runUntil({ maxInsns: slice, maxMs: Infinity, idle: 'skip' });
+  assert.deepEqual(o, { kind: 'poweroff', by: 'htif', value: 1n }, `priv_sstc passes in slices of ${slice}`);
   const traps = vm.core.trapLog().map((t) => `${t.cause.toString(16)}@${t.pc.toString(16)}`);
   const instructions = vm.core.instructions;
   await vm.dispose();
