@@ -11,6 +11,22 @@
 /* csrr a0, stimecmp, as a word so the illegal-instruction checks know its bits. */
 #define CSRR_A0_STIMECMP 0x14d02573
 
+/* From M: lets S reach time and stimecmp (mcounteren.TM), delegates and enables the S
+ * timer, enters S (whose traps resume at \resume), and there arms stimecmp \ticks ahead
+ * with sstatus.SIE set. */
+.macro S_TIMER_IN ticks, resume
+  li t0, COUNTEREN_TM
+  csrw mcounteren, t0
+  li t0, MIP_STIP
+  csrw mideleg, t0
+  csrw mie, t0
+  ENTER PRV_S, \resume
+  rdtime t1
+  addi t1, t1, \ticks
+  csrw CSR_STIMECMP, t1
+  csrsi sstatus, MSTATUS_SIE
+.endm
+
 TEST_BEGIN
   PRIV_INIT
   li t0, MSTATUS_MIE | MSTATUS_SIE
@@ -47,16 +63,7 @@ TEST_BEGIN
   # stimecmp a little ahead and waits with sstatus.SIE and sie.STIE; the interrupt goes to
   # stvec (delegated) with scause 0x8000000000000005. priv_strap then ecalls to M.
   li gp, 5
-  li t0, COUNTEREN_TM
-  csrw mcounteren, t0
-  li t0, MIP_STIP
-  csrw mideleg, t0
-  csrw mie, t0
-  ENTER PRV_S, 1f
-  rdtime t1
-  addi t1, t1, 200
-  csrw CSR_STIMECMP, t1
-  csrsi sstatus, MSTATUS_SIE
+  S_TIMER_IN 200, 1f
 2:
   wfi
   j 2b
@@ -131,16 +138,7 @@ TEST_BEGIN
   li gp, 12
   li t0, MENVCFG_STCE
   csrs menvcfg, t0
-  li t0, COUNTEREN_TM
-  csrw mcounteren, t0
-  li t0, MIP_STIP
-  csrw mideleg, t0
-  csrw mie, t0
-  ENTER PRV_S, 1f
-  rdtime t1
-  addi t1, t1, 300
-  csrw CSR_STIMECMP, t1
-  csrsi sstatus, MSTATUS_SIE
+  S_TIMER_IN 300, 1f
   li a0, 0
 2:
   addi a0, a0, 1
