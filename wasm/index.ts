@@ -6,7 +6,7 @@ export {
 } from './layout';
 export {
   init, reset, run, skipToTimer, syncTime, timerDistance, getMtime, getMtimecmp, getPc, setPc,
-  getPriv, getIcount, getLastTrapCause, getLastTrapPc, getLastTrapTval, getTrapCount, peekCsr,
+  getPriv, getIcount, getLastTrapCause, getLastTrapPc, getLastTrapTval, getTrapCount,
   stopSoon, setBreakpoint, resumeFromBreakpoint, setStopOnTrap, setStopOnPrivChange, getTrapLogHead,
   setTrapReturnMask, setTrapRingMask, setHostTrigger, getHartCount, getCurrentHart, getHartPc, getHartPriv,
   isHartSleeping, setHartPc, setHartX, takeHartIdled, peekHartCsr, pokeHartCsr, getHartX, getHartF, setHartF,

@@ -181,8 +181,8 @@ export function getLastTrapPc(): u64 { return st.lastTrapPc; }
 export function getLastTrapTval(): u64 { return st.lastTrapTval; }
 export function getTrapCount(): u64 { return st.trapCount; }
 
-/** Reads a CSR for the inspector, without privilege checks; -1 with csrIllegal if absent. */
-export function peekCsr(csr: u32): u64 {
+/** Reads a live CSR without privilege checks; -1 with csrIllegal if absent (peekHartCsr is the host's). */
+function peekCsr(csr: u32): u64 {
   const saved = st.priv;
   st.priv = st.PRV_M;
   csrIllegal = false;

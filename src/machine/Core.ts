@@ -275,8 +275,7 @@ export class Core {
   }
   /** A CSR as M-mode would read it, or undefined if the hart has no such CSR. */
   csr(num: number): bigint | undefined {
-    const v = u64(this.exports.peekCsr(num));
-    return v === 0xffff_ffff_ffff_ffffn && this.exports.peekCsrFailed() !== 0 ? undefined : v;
+    return this.hartCsr(this.currentHart, num);
   }
 
   // A debugger's view of any hart, live or waiting its turn (gdb's threads).

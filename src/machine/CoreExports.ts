@@ -51,7 +51,6 @@ export interface CoreExports {
   getLastTrapPc(): bigint;
   getLastTrapTval(): bigint;
   getTrapCount(): bigint;
-  peekCsr(csr: number): bigint;
   stopSoon(): void;
   setBreakpoint(pc: bigint): void;
   resumeFromBreakpoint(): void;
