@@ -13,7 +13,7 @@ import { fflags } from './cpu/softfloat';
 import { clintReset, insnsUntil, insnsUntilTimer, mtime, mtimecmp, setMtime, timerDeadline, updateTimerLines } from './dev/clint';
 import { plicReset } from './dev/plic';
 import { uartReset } from './dev/uart16550';
-import { blockEnd, requestStop, stopReason, stopRequested, STOP_BUDGET, STOP_DEVICE, STOP_WFI } from './stop';
+import { blockEnd, requestStop, stopReason, stopRequested, STOP_BUDGET, STOP_DEVICE, STOP_WATCHPOINT, STOP_WFI } from './stop';
 import { setRamSize } from './bus';
 import { SMP_MAX_HARTS } from './machineMap';
 import {
@@ -252,7 +252,9 @@ export function setBreakpoint(pc: u64): void {
 export function resumeFromBreakpoint(): void {
   // Only when stopped at one: a stale skip would let the next breakpoint pass.
   if (st.pc == breakpointPc || ((armedKinds & TRIG_EXEC) != 0 && fetchTrigger(st.pc) == TRIGGER_HOST)) skipBreakpoint = true;
-  quietHostTriggersOnce();
+  // Likewise the watchpoints: a debugger resumes after every stop (a step, a breakpoint),
+  // and quieting them then would let a watched access pass unseen.
+  if (stopReason == STOP_WATCHPOINT) quietHostTriggersOnce();
 }
 /**
  * A debugger's hardware breakpoint or watchpoint: host trigger `slot` (0..3) matches

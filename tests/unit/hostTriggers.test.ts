@@ -68,6 +68,24 @@ describe('host triggers', () => {
     await vm.dispose();
   });
 
+  it('stop a single step over a watched store, though every step resumes first (as gdb stepi does)', async () => {
+    // GdbStub resumes (resumeFromBreakpoint) before every step and continue, stopped at a
+    // watchpoint or not: only the access a watchpoint stopped before may pass, once.
+    const vm = await newVm();
+    const data1 = symbol('data1');
+    vm.core.setHostTrigger(0, { store: true, address: data1, length: 8 });
+    let o: RunOutcome = { kind: 'budget' };
+    let steps = 0;
+    for (; steps < 2_000_000 && o.kind === 'budget'; steps++) {
+      vm.core.resumeFromBreakpoint();
+      o = vm.runUntil({ maxInsns: 1n, maxMs: Infinity, idle: 'skip' });
+    }
+    assert.ok(o.kind === 'debug' && o.reason === 'watchpoint' && o.address >= data1 && o.address < data1 + 8n, `after ${steps} steps: ${o.kind}`);
+    vm.core.resumeFromBreakpoint();
+    assert.equal(vm.runUntil({ maxInsns: 1n, maxMs: Infinity, idle: 'skip' }).kind, 'budget', 'resumed from its own stop, the store runs');
+    await vm.dispose();
+  });
+
   it('stop before an instruction (hardware breakpoint) and, cleared, no more', async () => {
     const vm = await newVm();
     const entry = symbol('test_main');
