@@ -198,9 +198,9 @@ function discover(decode: Decoder, entries: Iterable<number>): number[] {
 export function translatePage(code: Uint8Array, entries: Iterable<number>, layout: CoreLayout): TranslatedPage {
   const decode = decoderFor(code);
   const starts = discover(decode, entries);
-  const blocks = starts.map((st) => blockAt(decode, st, new Set(starts)));
-  const maxLen = Math.max(1, ...blocks.map((b) => b.length));
   const startSet = new Set(starts);
+  const blocks = starts.map((st) => blockAt(decode, st, startSet));
+  const maxLen = Math.max(1, ...blocks.map((b) => b.length));
   const f = new WasmEmitter();
   const K = starts.length;
   let instructions = 0;
