@@ -16,8 +16,9 @@
  * SYSTEM, reserved encodings, a 32-bit instruction straddling the page end) end the block
  * before them, so the interpreter executes them.
  *
- * Speed: x registers live in wasm locals within a block (loaded on first use, written back
- * before any call out and at every exit); loads and stores probe the core's TLB inline.
+ * Speed: x registers live in wasm locals within a block (loaded on first use, written
+ * through to the register file at once, so exits and calls out need no flush); loads and
+ * stores probe the core's TLB inline.
  */
 import { decodeBase } from '../inspect/decodeBase.ts';
 import { decodeCompressed } from '../inspect/decodeCompressed.ts';
