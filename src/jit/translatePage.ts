@@ -100,7 +100,7 @@ const NOPS = new Set(['fence', 'fence.tso', 'fence.i']);
 
 /** The instruction at `off`, or undefined when the block must end before it (a reserved
  *  encoding: the interpreter raises its exception; a 32-bit one straddling the page end). */
-export function decodeAt(code: Uint8Array, off: number): Insn | undefined {
+function decodeAt(code: Uint8Array, off: number): Insn | undefined {
   if (off + 2 > PAGE_SIZE) return undefined;
   const lo = code[off]! | (code[off + 1]! << 8);
   let d: DecodedInsn | undefined;
@@ -118,7 +118,7 @@ export function decodeAt(code: Uint8Array, off: number): Insn | undefined {
   if (d === undefined) return undefined;
   const op = raw & 0x7f;
   const fp = raw !== 0 && (op === 0x53 || op === 0x43 || op === 0x47 || op === 0x4b || op === 0x4f);
-  return { off, len, d, step: !fp && !handled(d.mnemonic), fp, raw };
+  return { off, len, d, step: !fp && !HANDLED.has(d.mnemonic), fp, raw };
 }
 
 const HANDLED = new Set([
@@ -126,7 +126,6 @@ const HANDLED = new Set([
   ...Object.keys(OP_W), ...Object.keys(OP_IMM_W), ...Object.keys(M_CALLS), ...NOPS,
   'lui', 'auipc', 'jal', 'jalr', 'slti', 'sltiu', 'slt', 'sltu', 'addiw', 'addw', 'subw', 'mulw',
 ]);
-const handled = (m: string): boolean => HANDLED.has(m);
 
 /** Target of a branch or jal as an offset from the page base (may lie outside the page). */
 function targetOf(op: Operand | undefined): number {
