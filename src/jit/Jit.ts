@@ -57,7 +57,8 @@ export interface JitStats {
 /** What the Jit needs of the core's raw exports. */
 export interface JitCoreExports {
   REGS_OFFSET: WebAssembly.Global;
-  TLB_OFFSET: WebAssembly.Global;
+  TLB_LOAD: WebAssembly.Global;
+  TLB_STORE: WebAssembly.Global;
   TLB_ENTRIES: WebAssembly.Global;
   RAM_OFFSET: WebAssembly.Global;
   jitConfigure(on: number, threshold: number): void;
@@ -102,10 +103,12 @@ export class Jit {
   attach(exports: JitCoreExports): void {
     const e = exports as JitCoreExports & Record<string, unknown>;
     this.core = e;
-    const tlbEntries = e.TLB_ENTRIES.value as number;
-    const tlbBytes = tlbEntries * 16;
-    const tlbOffset = e.TLB_OFFSET.value as number;
-    this.layout = { regsOffset: e.REGS_OFFSET.value as number, tlbLoad: tlbOffset + tlbBytes, tlbStore: tlbOffset + 2 * tlbBytes, tlbEntries };
+    this.layout = {
+      regsOffset: e.REGS_OFFSET.value as number,
+      tlbLoad: e.TLB_LOAD.value as number,
+      tlbStore: e.TLB_STORE.value as number,
+      tlbEntries: e.TLB_ENTRIES.value as number,
+    };
     this.ramOffset = e.RAM_OFFSET.value as number;
     const core: Record<string, unknown> = {};
     for (const n of CORE_FUNCTIONS) core[n] = e[n];

@@ -12,6 +12,10 @@ export interface CoreExports {
   /** `u32` */
   TLB_ENTRIES: WebAssembly.Global;
   /** `u32` */
+  TLB_LOAD: WebAssembly.Global;
+  /** `u32` */
+  TLB_STORE: WebAssembly.Global;
+  /** `u32` */
   UART_RX_OFFSET: WebAssembly.Global;
   /** `u32` */
   UART_RX_SIZE: WebAssembly.Global;
