@@ -27,6 +27,8 @@ describe('differential fuzzing against QEMU', () => {
           `(ELF kept at ${first.programElf})\n${lines.join('\n')}`,
     );
     assert.ok(r.instructions > BigInt(count) * 2000n, `romvisor ran only ${r.instructions} instructions over two modes`);
+    // Without this the eager half would pass with a JIT that never ran a compiled block.
+    assert.ok(r.jitInstructions > BigInt(count) * 100n, `compiled code ran only ${r.jitInstructions} of ${r.instructions} instructions`);
   });
 
   it('names the program and register of the first difference', async () => {

@@ -58,6 +58,8 @@ export interface DiffFuzzResult {
   programs: number;
   batches: number;
   instructions: bigint;
+  /** Of those, the ones compiled code ran (zero when every mode was off). */
+  jitInstructions: bigint;
   mismatches: DiffMismatch[];
   /** Batches where QEMU itself did not run the programs through (generator bugs). */
   oracleFailures: string[];
@@ -104,7 +106,7 @@ export async function runDiffFuzz(opts: DiffFuzzOptions): Promise<DiffFuzzResult
   const lookahead = 2 * (opts.jobs ?? 2);
   const pending = new Map<number, Prepared>();
 
-  const result: DiffFuzzResult = { seed: opts.seed, programs: count, batches: batches.length, instructions: 0n, mismatches: [], oracleFailures: [] };
+  const result: DiffFuzzResult = { seed: opts.seed, programs: count, batches: batches.length, instructions: 0n, jitInstructions: 0n, mismatches: [], oracleFailures: [] };
   for (let b = 0; b < batches.length; b++) {
     for (let next = b; next < Math.min(batches.length, b + 1 + lookahead); next++) {
       if (!pending.has(next)) pending.set(next, prepare(next));
@@ -121,6 +123,7 @@ export async function runDiffFuzz(opts: DiffFuzzOptions): Promise<DiffFuzzResult
     for (const jit of opts.jits ?? ['off']) {
       const r = await runBareMetal(new Uint8Array(readFileSync(batch.path)), { maxInstructions: 200_000_000n, jit });
       result.instructions += r.instructions;
+      result.jitInstructions += BigInt(r.jit.jitInsns);
       if (r.uart === q.uart) continue;
       agreed = false;
 
