@@ -9,7 +9,7 @@
  *
  * Its own database (`romvisor-shares`), so the image store's schema is untouched:
  *   files  key [vmId, path] → ShareFileRecord; a VM's folder is every key [vmId, *]
- * A folder is small (MemoryShare's bounds: at most 64 MiB and 1,000 objects per VM) and is
+ * A folder is small (SharedFolder's bounds: at most 64 MiB and 1,000 objects per VM) and is
  * saved whole: the worker keeps it in memory while the VM runs and writes it back.
  */
 import type { MemoryShareEntry } from '../share/index.ts';
