@@ -3,7 +3,7 @@
  * QEMU's `-virtfs local,security_model=none`.
  *
  * Confinement: nothing outside DIR is read, written, created or listed.
- * - Names reach here checked (NinePServer.checkName, and again below): no `/`, NUL, `.`, `..`.
+ * - Names reach here checked (checkName, by NinePServer and again in resolve): no `/`, NUL, `.`, `..`.
  * - No symbolic link on the host is ever followed. Every directory on a path is lstat'ed and
  *   must be a directory, not a link to one; the last name is used with calls that do not
  *   follow it (lstat, readlink, unlink, rmdir, rename, mkdir, symlink, lutimes) or opened with
@@ -19,7 +19,7 @@
 import { constants, type BigIntStats } from 'node:fs';
 import { lstat, lutimes, mkdir, open, readdir, readlink, realpath, rename, rmdir, statfs, symlink, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ShareAttrChanges, ShareBackend, ShareDirEntry, ShareFsStat, ShareHandle, ShareKind, ShareOpenMode, SharePath, ShareStat } from './ShareBackend.ts';
+import { checkName, type ShareAttrChanges, type ShareBackend, type ShareDirEntry, type ShareFsStat, type ShareHandle, type ShareKind, type ShareOpenMode, type SharePath, type ShareStat } from './ShareBackend.ts';
 import { ShareError } from './ShareError.ts';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = constants;
@@ -44,15 +44,6 @@ function shareStat(st: BigIntStats): ShareStat {
     mtimeNs: st.mtimeNs,
     ctimeNs: st.ctimeNs,
   };
-}
-
-/** Refuses a name that could leave its directory (the server already did; this is the second lock). */
-function assertNames(path: SharePath): void {
-  for (const name of path) {
-    if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
-      throw new ShareError('EINVAL', `${JSON.stringify(name)} is not a file name`);
-    }
-  }
 }
 
 const nsToSeconds = (ns: bigint) => Number(ns) / 1e9;
@@ -83,7 +74,8 @@ export class HostDirShare implements ShareBackend {
    * checked: each operation uses it without following it.
    */
   private async resolve(path: SharePath, what: string): Promise<string> {
-    assertNames(path);
+    // The server checked every name already; this is the second lock.
+    for (const name of path) checkName(name, what);
     let p = this.root;
     for (let i = 0; i < path.length; i++) {
       if (i > 0) {

@@ -4,7 +4,7 @@
  * Bounded in total bytes and in objects, so a guest filling it gets ENOSPC, never the host's
  * memory. Symbolic links are stored text and nothing here ever follows one.
  */
-import type { ShareAttrChanges, ShareBackend, ShareDirEntry, ShareFsStat, ShareHandle, ShareKind, ShareOpenMode, SharePath, ShareStat } from './ShareBackend.ts';
+import { checkName, type ShareAttrChanges, type ShareBackend, type ShareDirEntry, type ShareFsStat, type ShareHandle, type ShareKind, type ShareOpenMode, type SharePath, type ShareStat } from './ShareBackend.ts';
 import { ShareError } from './ShareError.ts';
 
 interface Node {
@@ -51,9 +51,7 @@ const BLOCK = 4096;
 /** A `/`-separated path of file names (EINVAL for an empty name, `.`, `..` or NUL). */
 function splitPath(path: string): string[] {
   const names = path.split('/');
-  for (const name of names) {
-    if (name === '' || name === '.' || name === '..' || name.includes('\0')) throw new ShareError('EINVAL', `"${path}" is not a path of file names`);
-  }
+  for (const name of names) checkName(name, `"${path}"`);
   return names;
 }
 

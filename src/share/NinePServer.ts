@@ -16,7 +16,7 @@
  * that send the same requests see the same results in the same order, which deterministic
  * time needs.
  */
-import type { ShareBackend, ShareDirEntry, ShareHandle, ShareKind, SharePath, ShareStat } from './ShareBackend.ts';
+import { checkName, type ShareBackend, type ShareDirEntry, type ShareHandle, type ShareKind, type SharePath, type ShareStat } from './ShareBackend.ts';
 import { ShareError } from './ShareError.ts';
 import { HEADER_BYTES, messageName, NinePReader, NinePWriter, P9, QID_BYTES, QTDIR, QTFILE, QTSYMLINK, strBytes, type Qid } from './NinePMessage.ts';
 
@@ -659,16 +659,6 @@ export class NinePServer {
     const client = r.str('client_id', 256);
     const F_UNLCK = 2;
     return this.reply(r, P9.TGETLOCK).u8(F_UNLCK).u64(start).u64(length).u32(proc).str(client).finish();
-  }
-}
-
-/**
- * A name as the guest may give one to create or look up: refused (EINVAL) when empty, `.`,
- * `..`, or holding `/` or NUL, which could step out of its directory on the host.
- */
-export function checkName(name: string, what: string): void {
-  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
-    throw new ShareError('EINVAL', `${what}: ${JSON.stringify(name)} is not a file name (empty, "." or "..", or holds "/" or NUL)`);
   }
 }
 

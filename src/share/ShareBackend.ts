@@ -5,6 +5,7 @@
  * confinement is to never follow a symbolic link of its own store and to act only inside
  * its root, whatever the path says.
  */
+import { ShareError } from './ShareError.ts';
 
 /**
  * A file's place under the share's root, one name per level: `[]` is the root itself.
@@ -12,6 +13,17 @@
  * or NUL (NinePServer refuses those before a backend sees them).
  */
 export type SharePath = readonly string[];
+
+/**
+ * A name as a SharePath may hold one: refused (EINVAL) when empty, `.`, `..`, or holding `/`
+ * or NUL, which could step out of its directory on the host. NinePServer checks a guest's
+ * names with it; HostDirShare again, as a second lock; MemoryShare the page's paths.
+ */
+export function checkName(name: string, what: string): void {
+  if (name === '' || name === '.' || name === '..' || name.includes('/') || name.includes('\0')) {
+    throw new ShareError('EINVAL', `${what}: ${JSON.stringify(name)} is not a file name (empty, "." or "..", or holds "/" or NUL)`);
+  }
+}
 
 /** What an object is: regular file, directory, symbolic link, or anything else (fifo, device, socket). */
 export type ShareKind = 'file' | 'dir' | 'symlink' | 'other';
