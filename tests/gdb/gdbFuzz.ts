@@ -6,13 +6,10 @@
 // ROM is compared after every case).
 import { GdbStub } from '../../src/gdb/GdbStub.ts';
 import { framePacket, RspFraming } from '../../src/gdb/RspFraming.ts';
-import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { RAM_BASE } from '../../src/machine/Core.ts';
-import { Vm } from '../../src/machine/Vm.ts';
 import { SeededRandom } from '../SeededRandom.ts';
+import { loopingVm } from './loopingGuest.ts';
 
-// 1: addi a0, a0, 1; addi a1, a1, 2; sw a0, 256(t0); j 1b  (t0 = the start of RAM)
-const PROGRAM = [0x00150513, 0x00258593, 0x10a2a023, 0xff5ff06f];
 const HEX = '0123456789abcdef';
 
 export interface GdbFuzzStats {
@@ -109,24 +106,11 @@ function wellFormed(bytes: Uint8Array): string | undefined {
 
 export async function fuzzGdbPackets(count: number, seed: number): Promise<GdbFuzzStats> {
   const stats: GdbFuzzStats = { cases: 0, packets: 0, replies: 0, stops: 0, failures: [] };
-  const module = await loadCoreModule();
   const r = new SeededRandom(seed);
   const CASES_PER_VM = 100;
   for (let base = 0; base < count; base += CASES_PER_VM) {
-    const vm = await Vm.create(module, {
-      ramBytes: 4 << 20,
-      timeMode: 'deterministic',
-      detectCrash: false,
-      boot: {
-        load(core) {
-          const dv = new DataView(core.ram.buffer, core.ram.byteOffset);
-          PROGRAM.forEach((w, i) => dv.setUint32(i * 4, w, true));
-          core.rom.fill(0x5a);
-          core.pc = RAM_BASE;
-          core.setX(5, RAM_BASE);
-        },
-      },
-    });
+    // The ROM filled with a pattern: the fuzzer checks that nothing the stub does changes it.
+    const vm = await loopingVm({ load: (core) => core.rom.fill(0x5a) });
     const rom = vm.core.rom.slice();
     const sent: Uint8Array[] = [];
     const stub = new GdbStub(vm, { send: (b) => sent.push(b.slice()), kill: () => stub.detach() }, { startHalted: true });

@@ -5,31 +5,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GdbStub } from '../../../src/gdb/GdbStub.ts';
 import { framePacket, RspFraming } from '../../../src/gdb/RspFraming.ts';
-import { loadCoreModule } from '../../../src/machine/coreModule.node.ts';
 import { RAM_BASE } from '../../../src/machine/Core.ts';
-import { Vm } from '../../../src/machine/Vm.ts';
-
-// 1: addi a0, a0, 1; addi a1, a1, 2; sw a0, 256(t0); j 1b  (t0 = the start of RAM)
-const PROGRAM = [0x00150513, 0x00258593, 0x10a2a023, 0xff5ff06f];
+import { loopingVm } from '../../gdb/loopingGuest.ts';
 
 async function setup(jit: 'off' | 'eager' = 'off', harts = 1) {
-  const vm = await Vm.create(await loadCoreModule(), {
-    jit,
-    harts,
-    ramBytes: 4 << 20,
-    timeMode: 'deterministic',
-    detectCrash: false,
-    boot: {
-      load(core) {
-        const dv = new DataView(core.ram.buffer, core.ram.byteOffset);
-        PROGRAM.forEach((w, i) => dv.setUint32(i * 4, w, true));
-        for (let h = 0; h < harts; h++) {
-          core.setHartPc(h, RAM_BASE);
-          core.setHartX(h, 5, RAM_BASE); // t0: the store's base
-        }
-      },
-    },
-  });
+  const vm = await loopingVm({ jit, harts });
   const sent: string[] = [];
   let killed = false;
   const stub = new GdbStub(vm, { send: (b) => sent.push(Buffer.from(b).toString('latin1')), kill: () => (killed = true) }, { startHalted: true });
