@@ -55,22 +55,21 @@ export class DebugMemory {
     return true;
   }
 
-  /** The physical address `va` maps to now, or undefined (no mapping). */
+  /** The physical address `va` maps to now, or undefined (no mapping, or a reserved satp mode). */
   translate(va: bigint): bigint | undefined {
     const c = this.core;
     if (c.priv === PRIV_M) return va;
-    const t = explainTranslation(va, 'load', { satp: c.csr(SATP) ?? 0n, priv: 'S', mstatus: MSTATUS_SUM | MSTATUS_MXR }, (pa) => this.readPhys64(pa));
-    return t.fault ? undefined : t.pa;
+    try {
+      const t = explainTranslation(va, 'load', { satp: c.csr(SATP) ?? 0n, priv: 'S', mstatus: MSTATUS_SUM | MSTATUS_MXR }, (pa) => this.readPhys64(pa));
+      return t.fault ? undefined : t.pa;
+    } catch {
+      return undefined; // a reserved satp mode: nothing is mapped
+    }
   }
 
   /** `n` bytes at `va` (within one page) as a view of RAM or ROM, or undefined. */
   private hostBytes(va: bigint, n: number): Uint8Array | undefined {
-    let pa: bigint | undefined;
-    try {
-      pa = this.translate(va);
-    } catch {
-      return undefined; // a reserved satp mode: nothing is mapped
-    }
+    const pa = this.translate(va);
     if (pa === undefined) return undefined;
     const end = pa + BigInt(n);
     if (pa >= RAM_BASE && end <= RAM_BASE + BigInt(this.core.ramBytes)) return this.core.ram.subarray(Number(pa - RAM_BASE), Number(end - RAM_BASE));
