@@ -224,7 +224,9 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
     const name = opts.name ?? 'romvisor';
     // A lone Linux guest gets a network card (eth0) when asked: it has no one to talk to but
     // the switch's DHCP and DNS, and without one it prints what the same guest prints in the
-    // page, byte for byte in deterministic time (the page's scenario guests have no card yet).
+    // page, byte for byte in deterministic time. XXX: the page's scenario guests have no card
+    // yet; once a deterministic guest's worker runs runGuests' lockstep step with its own
+    // switch, every guest gets a card again and --net goes.
     // A bare kernel has the UART only, as under QEMU.
     const wantNet = opts.net === true || opts.pcap !== undefined;
     const boot = opts.bareKernel
