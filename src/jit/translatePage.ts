@@ -494,8 +494,10 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
   return L;
 }
 
-/** Everything before the code section is the same for every page: built once. */
-const MODULE_HEAD = (() => {
+/** Everything before the code section is the same for every page: built once, at the first
+ *  compile (not at import: the page's main thread imports this module and never compiles). */
+let moduleHead: Uint8Array | undefined;
+function buildModuleHead(): Uint8Array {
   const m = new WasmEmitter();
   m.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
   // Types: 0 run, 1 loadSlow, 2 storeSlow, 3 the M helpers, 4 jitStep, 5 jitFp.
@@ -515,12 +517,12 @@ const MODULE_HEAD = (() => {
   m.section(3, new WasmEmitter().u32(1).u32(0));
   m.section(7, new WasmEmitter().u32(1).name('run').byte(0x00).u32(CORE_FUNCTIONS.length));
   return m.finish();
-})();
+}
 
 /** The module around `run`'s body: imports, one function, its export. */
 function wrapModule(body: WasmEmitter): Uint8Array {
   const m = new WasmEmitter();
-  m.bytes(MODULE_HEAD);
+  m.bytes((moduleHead ??= buildModuleHead()));
   const fn = new WasmEmitter();
   // Locals after the 3 parameters: n, cur, va, e, t, ic0, x1..x31.
   fn.u32(6).u32(1).byte(I64).u32(1).byte(I32).u32(1).byte(I64).u32(1).byte(I32).u32(1).byte(I64).u32(32).byte(I64);
