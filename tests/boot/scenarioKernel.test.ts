@@ -3,18 +3,15 @@
 // machine), checks their sha256, boots the kernel as -bios none with the drive on a
 // snapshot, and plays the guest's console script. A wrong sha256 is refused before boot.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { tempDir } from '../disk/diskFixtures.ts';
 import { runCli } from './runCli.ts';
+import { buildTeachKernel } from './teachKernelElf.ts';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const KERNEL = join(here, '..', '..', 'build', 'teachkernel', 'kernel.elf');
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 let dir: string;
@@ -25,9 +22,9 @@ const files = new Map<string, Uint8Array>();
 let served = 0;
 
 before(async () => {
-  execFileSync('node', [join(here, 'build.mjs')], { stdio: 'inherit' });
+  const kernel = buildTeachKernel();
   ({ dir, cleanup } = tempDir('scenario-kernel'));
-  files.set('/kernel.elf', new Uint8Array(readFileSync(KERNEL)));
+  files.set('/kernel.elf', new Uint8Array(readFileSync(kernel)));
   const disk = new Uint8Array(64 * 1024);
   disk.set(new TextEncoder().encode('A DISK FROM A SCENARIO\n'));
   files.set('/fs.img', disk);

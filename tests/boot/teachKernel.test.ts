@@ -6,19 +6,15 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { DiskLock } from '../../src/disk/node.ts';
 import { tempDir } from '../disk/diskFixtures.ts';
 import { runCli } from './runCli.ts';
+import { buildTeachKernel } from './teachKernelElf.ts';
 
 const SECTOR = 512;
 const DISK_BYTES = 64 * 1024;
 const SECTOR0_TEXT = 'ROMVISOR TEACHING DISK\n';
-
-const here = fileURLToPath(new URL('.', import.meta.url));
-/** Built by tests/boot/build.mjs (npm test's build step; run here too for a direct run). */
-export const TEACH_KERNEL = join(here, '..', '..', 'build', 'teachkernel', 'kernel.elf');
 
 let dir: string;
 let cleanup: () => void;
@@ -26,8 +22,7 @@ let kernel: string;
 let pristine: string;
 
 before(() => {
-  execFileSync('node', [join(here, 'build.mjs')], { stdio: 'inherit' });
-  kernel = TEACH_KERNEL;
+  kernel = buildTeachKernel();
   ({ dir, cleanup } = tempDir('teach-kernel'));
   const disk = new Uint8Array(DISK_BYTES);
   disk.set(new TextEncoder().encode(SECTOR0_TEXT));
