@@ -233,6 +233,15 @@ export async function backToShell(p: Page, vm: string): Promise<void> {
   await startAndWaitForShell(p, vm);
 }
 
+/** Starts `vm` from its card; gives the Web Worker that runs it (the one that appeared), once the shell prompts. */
+export async function startInWorker(p: Page, vm: string, timeoutMs = 90_000): Promise<Worker> {
+  const known = new Set(p.workers());
+  await p.click(`[data-vm="${vm}"] [data-action="start"]`);
+  const worker = await waitFor('the VM worker', async () => p.workers().find((w) => !known.has(w)), 30_000);
+  await waitForConsole(p, vm, atPrompt, timeoutMs);
+  return worker;
+}
+
 /**
  * Makes (or stops making) every read-write IndexedDB transaction in the worker `w` fail for
  * quota, as Chromium refuses them when the origin's quota is spent.

@@ -5,8 +5,7 @@
 // guest never sees an I/O error, and the file survives a reload.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Page, Worker } from 'playwright-core';
-import { hvCommand, newPage, powerOn, setQuotaFull, shot, startEnv, typeInVm, waitFor, waitForConsole, type E2eEnv } from './harness.ts';
+import { atPrompt, hvCommand, newPage, powerOn, setQuotaFull, shot, startEnv, startInWorker, typeInVm, waitForConsole, type E2eEnv } from './harness.ts';
 
 let env: E2eEnv;
 before(async () => {
@@ -17,17 +16,6 @@ after(async () => {
 });
 
 const VM = 'quota-1';
-const atPrompt = (t: string) => /~ # $/.test(t.trimEnd() + ' ');
-
-
-/** The worker that runs the VM: the one that appeared when it started. */
-async function startAndFindWorker(page: Page): Promise<Worker> {
-  const before = new Set(page.workers());
-  await page.click(`[data-vm="${VM}"] [data-action="start"]`);
-  const w = await waitFor('the VM worker', async () => page.workers().find((x) => !before.has(x)), 30_000);
-  await waitForConsole(page, VM, atPrompt, 90_000);
-  return w;
-}
 
 describe('a full storage quota', () => {
   it('pauses the VM with a clear message, loses nothing, and commits on Resume', async () => {
@@ -35,7 +23,7 @@ describe('a full storage quota', () => {
     await powerOn(page);
     await hvCommand(page, `new base ${VM}`);
     await page.waitForSelector(`[data-vm="${VM}"]`);
-    const worker = await startAndFindWorker(page);
+    const worker = await startInWorker(page, VM);
 
     await setQuotaFull(worker, true);
     await typeInVm(page, VM, 'echo quota-$((6*7)) > /root/q && sync && echo synced-ok\n');

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { hvCommand, newPage, powerOn, setQuotaFull, startEnv, typeInVm, waitFor, waitForConsole, type E2eEnv } from './harness.ts';
+import { hvCommand, newPage, powerOn, setQuotaFull, startEnv, startInWorker, typeInVm, waitFor, waitForConsole, type E2eEnv } from './harness.ts';
 
 let env: E2eEnv;
 before(async () => {
@@ -17,7 +17,6 @@ after(async () => {
 });
 
 const VM = 'sharequota-1';
-const atPrompt = (t: string) => /~ # $/.test(t.trimEnd() + ' ');
 
 
 const summary = (p: Page) => p.$eval(`[data-vm="${VM}"] [data-share-summary]`, (e) => e.textContent ?? '');
@@ -28,10 +27,7 @@ it('keeps the folder in memory while storage is full, refuses to stop without it
   // The RAM appliance: no disk, so only the shared folder meets the quota.
   await hvCommand(page, `new initramfs ${VM}`);
   await page.waitForSelector(`[data-vm="${VM}"]`);
-  const known = new Set(page.workers());
-  await page.click(`[data-vm="${VM}"] [data-action="start"]`);
-  const worker = await waitFor('the VM worker', async () => page.workers().find((x) => !known.has(x)), 30_000);
-  await waitForConsole(page, VM, atPrompt, 90_000);
+  const worker = await startInWorker(page, VM);
 
   await setQuotaFull(worker, true);
   await typeInVm(page, VM, 'echo kept-$((6*7)) > /mnt/host/q.txt && echo wrote-$((1+1))\n');
