@@ -267,7 +267,8 @@ export class WorkerVm implements VmHandle {
 
   async readSharedFile(path: string): Promise<Uint8Array> {
     if (this.api) return this.api.shareRead(path);
-    return (await this.storedShare()).readFile(path);
+    // The one file, not the whole folder.
+    return (await this.deps.shares()).readFile(this.id, path);
   }
 
   async addSharedFiles(files: SharedFileUpload[]): Promise<void> {

@@ -12,7 +12,7 @@
  * A folder is small (SharedFolder's bounds: at most 64 MiB and 1,000 objects per VM) and is
  * saved whole: the worker keeps it in memory while the VM runs and writes it back.
  */
-import type { MemoryShareEntry } from '../share/index.ts';
+import { ShareError, type MemoryShareEntry } from '../share/index.ts';
 import { isQuotaError, requestResult, transactionDone } from './idbRequests.ts';
 import { StoreError } from './StoreError.ts';
 
@@ -49,6 +49,15 @@ export class ShareStore {
       requestResult(store.getAll(folderRange(vmId))) as Promise<ShareFileRecord[]>,
     ]);
     return keys.map((k, i) => ({ path: (k as [string, string])[1], ...values[i]! }));
+  }
+
+  /** One file of a VM's folder by its `/`-separated path, read alone (ENOENT; EISDIR, ELOOP when not a regular file). */
+  async readFile(vmId: string, path: string): Promise<Uint8Array> {
+    const tx = this.db.transaction(FILES, 'readonly');
+    const record = (await requestResult(tx.objectStore(FILES).get([vmId, path]))) as ShareFileRecord | undefined;
+    if (!record) throw new ShareError('ENOENT', `read "${path}": not in the shared folder`);
+    if (record.kind !== 'file') throw new ShareError(record.kind === 'dir' ? 'EISDIR' : 'ELOOP', `read "${path}": not a regular file`);
+    return record.data ?? new Uint8Array(0);
   }
 
   /**
