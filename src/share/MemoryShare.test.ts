@@ -42,4 +42,25 @@ describe('MemoryShare', () => {
     assert.deepEqual(copy.entries(), m.entries());
     assert.equal(await copy.readlink(['d', 'ln']), '/etc/passwd');
   });
+
+  it('keeps an unlinked file readable through a handle still open, and frees it at close', async () => {
+    const m = new MemoryShare();
+    m.putFile('tmp', bytes('still here'));
+    const h = await m.open(['tmp'], { read: true, write: true, truncate: false });
+    await m.remove(['tmp'], false);
+    assert.equal(new TextDecoder().decode(await h.read(0, 100)), 'still here');
+    await h.write(10, bytes('!'));
+    assert.equal(new TextDecoder().decode(await h.read(0, 100)), 'still here!');
+    assert.equal(m.usedBytes, 11, 'the open file still holds its bytes');
+    await h.close();
+    assert.equal(m.usedBytes, 0);
+    m.putFile('old', bytes('replaced'));
+    m.putFile('new', bytes('x'));
+    const old = await m.open(['old'], { read: true, write: false, truncate: false });
+    await m.rename(['new'], ['old']);
+    assert.equal(new TextDecoder().decode(await old.read(0, 100)), 'replaced');
+    await old.close();
+    await old.close();
+    assert.equal(m.usedBytes, 1);
+  });
 });

@@ -19,8 +19,10 @@ interface Node {
   atimeNs: bigint;
   mtimeNs: bigint;
   ctimeNs: bigint;
-  /** Links from directories (0 once removed; an open handle keeps the node alive). */
+  /** Links from directories (0 once removed). */
   links: number;
+  /** Open handles: an unlinked file keeps its bytes until the last one is closed. */
+  opens: number;
 }
 
 export interface MemoryShareOptions {
@@ -105,6 +107,7 @@ export class MemoryShare implements ShareBackend {
       mtimeNs: t,
       ctimeNs: t,
       links: 0,
+      opens: 0,
     };
   }
 
@@ -191,6 +194,7 @@ export class MemoryShare implements ShareBackend {
 
   private handle(n: Node, mode: ShareOpenMode): ShareHandle {
     let closed = false;
+    n.opens++;
     const live = (what: string) => {
       if (closed) throw new ShareError('EBADF', `${what}: the file was closed`);
     };
@@ -222,7 +226,9 @@ export class MemoryShare implements ShareBackend {
         await this.onSync?.();
       },
       close: async () => {
+        if (closed) return;
         closed = true;
+        n.opens--;
         this.release(n);
       },
     };
@@ -247,9 +253,9 @@ export class MemoryShare implements ShareBackend {
     this.changed();
   }
 
-  /** A node no directory links to any more gives its bytes back (open handles keep it until then). */
+  /** A node no directory links to and no handle holds open gives its bytes back. */
   private release(n: Node): void {
-    if (n.links > 0) return;
+    if (n.links > 0 || n.opens > 0) return;
     if (n.kind === 'file' && n.size > 0) {
       this.bytes -= n.size;
       n.size = 0;
