@@ -93,7 +93,7 @@ mount tag "host"; the appliances mount it at /mnt/host): the guest cannot reach
 outside DIR, and host symbolic links in it are shown as links, never followed.
 --jit auto translates hot guest code to WebAssembly, eager translates every page
 it runs (default off); the guest's behaviour is the same, instruction for
-instruction.
+instruction. ROMVISOR_JIT_STATS=1 prints the JIT's counters on stderr at exit.
 With --net (implied by --name and --pcap) a Linux guest has a network card (eth0) on
 a switch of its own run: DHCP gives it 10.0.2.15 and up (fixed by its --name, default
 the appliance's name or romvisor), gateway 10.0.2.2, DNS 10.0.2.3; the guests of a
@@ -253,6 +253,9 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
     stopCapture?.();
     logs?.close();
     await gdb?.dispose();
+    // What the JIT did (pages compiled, guest instructions run compiled): the only sign
+    // outside the process that --jit changed anything, as the console output must not.
+    if (vm && process.env.ROMVISOR_JIT_STATS) io.stderr(`romvisor: jit ${JSON.stringify(vm.core.jitStats())}\n`);
     // Disk work the guest started finishes before the overlay is flushed and closed.
     await vm?.dispose();
     await drives?.dispose();

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { JitStats } from '../../src/jit/Jit.ts';
 import { tempDir } from '../disk/diskFixtures.ts';
 import { CLEAN_POWEROFF, runCli as romvisor, writeScript } from './runCli.ts';
 import { buildTestAppliance, PROMPT, type TestAppliance } from './testAppliance.ts';
@@ -33,8 +34,9 @@ describe('the JIT tier', () => {
       },
       { expect: 'reboot: Power down', timeout: 900 },
     ]);
-    const env = { XDG_DATA_HOME: join(dir, 'data') };
+    const env = { XDG_DATA_HOME: join(dir, 'data'), ROMVISOR_JIT_STATS: '1' };
     const runs: Record<string, string> = {};
+    const stats: Record<string, JitStats> = {};
     for (const jit of ['off', 'auto', 'eager']) {
       // eager translates every page the boot runs (hundreds of compiles): minutes, not seconds.
       const timeoutMs = jit === 'off' ? 120_000 : 900_000;
@@ -42,6 +44,16 @@ describe('the JIT tier', () => {
       const r = await romvisor(args, { env, timeoutMs });
       assert.equal(r.code, 0, `--jit ${jit}: ${r.stderr}${r.stdout.slice(-1000)}`);
       runs[jit] = r.stdout;
+      const line = /^romvisor: jit (\{.*\})$/m.exec(r.stderr);
+      assert.ok(line, `--jit ${jit}: no JIT counters on stderr: ${r.stderr.slice(-500)}`);
+      stats[jit] = JSON.parse(line[1]!) as JitStats;
+    }
+    // Identical output proves nothing if compiled code never ran: each JIT run must have
+    // translated pages, run guest code in them and dropped code the disk reads overwrote.
+    assert.equal(stats.off!.compiles, 0, `--jit off compiled: ${JSON.stringify(stats.off)}`);
+    for (const jit of ['auto', 'eager']) {
+      const s = stats[jit]!;
+      assert.ok(s.compiles > 0 && s.jitInsns > 0 && s.invalidations > 0, `--jit ${jit}: ${JSON.stringify(s)}`);
     }
     assert.match(runs.off!, /ran-from-disk/);
     assert.match(runs.off!, /\n300\r?\n/);
