@@ -14,7 +14,7 @@
 // and it returns JIT_ENDED after a store that set blockEnd, as the interpreter ends its
 // block there. Pages with code never enter the store TLB (mmu.ts), so every store to them
 // comes through storeSlow, which discards the page's code (jitInvalidatePage).
-import { RAM_GUARD, RAM_OFFSET, TLB_FETCH, TLB_STORE, TLB_ENTRIES, JIT_PAGE_RECORD } from '../layout';
+import { RAM_GUARD, RAM_OFFSET, TLB_FETCH, TLB_STORE, TLB_ENTRIES, TLB_ENTRY_SIZE, TLB_SIZE, JIT_PAGE_RECORD } from '../layout';
 import { ramSize } from '../bus';
 import { blockEnd } from '../stop';
 import { pc as hartPc } from './state';
@@ -108,7 +108,7 @@ function compile(p: u32, off: u32): u32 {
   store<u32>(rec, slot);
   if (slot != 0) {
     // Stores to the page must take the slow path from now on: drop its store-TLB entries.
-    for (let e: u32 = TLB_STORE; e < TLB_STORE + TLB_ENTRIES * 16; e += 16) {
+    for (let e: u32 = TLB_STORE; e < TLB_STORE + TLB_SIZE; e += TLB_ENTRY_SIZE) {
       const tag = load<u64>(e);
       if (tag == <u64>-1) continue;
       if (((<u32>(tag + load<u64>(e, 8)) - RAM_OFFSET) >> 12) == p) store<u64>(e, <u64>-1);
