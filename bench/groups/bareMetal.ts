@@ -84,7 +84,10 @@ export const bareMetalGroup: BenchGroup = {
           }
           // The JIT tier on the same program, start-up removed the same way.
           const j = await onRomvisor(name, 'auto');
-          if (j.uart !== q.uart) row.outputsMatch = false;
+          if (j.uart !== q.uart) {
+            row.outputsMatch = false;
+            row.note ??= `--jit auto output differs: romvisor ${JSON.stringify(j.uart.slice(0, 120))}, QEMU ${JSON.stringify(q.uart.slice(0, 120))}`;
+          }
           if (j.note) row.note = j.note;
           if (j.ok && jBase && j.instructions !== undefined) {
             const jitSeconds = Math.max(j.seconds - jBase.seconds, 1e-6);
