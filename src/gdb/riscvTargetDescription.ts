@@ -6,20 +6,15 @@
  * RISC-V, so `p`/`P` packets name them the same way: x0..x31 = 0..31, pc = 32,
  * f0..f31 = 33..64, CSR n = 65 + n, priv = 4161.
  */
+import { fRegName, xRegName } from '../inspect/index.ts';
 
 export const PC_REGNUM = 32;
 export const FIRST_FP_REGNUM = 33;
 export const FIRST_CSR_REGNUM = 65;
 export const PRIV_REGNUM = 65 + 4096;
 
-const X_NAMES = [
-  'zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 'fp', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5',
-  'a6', 'a7', 's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6',
-];
-const F_NAMES = [
-  'ft0', 'ft1', 'ft2', 'ft3', 'ft4', 'ft5', 'ft6', 'ft7', 'fs0', 'fs1', 'fa0', 'fa1', 'fa2', 'fa3', 'fa4', 'fa5',
-  'fa6', 'fa7', 'fs2', 'fs3', 'fs4', 'fs5', 'fs6', 'fs7', 'fs8', 'fs9', 'fs10', 'fs11', 'ft8', 'ft9', 'ft10', 'ft11',
-];
+// The ABI names (src/inspect), except x8: gdb's riscv cpu feature calls it fp.
+const xName = (i: number) => (i === 8 ? 'fp' : xRegName(i));
 /** fflags, frm, fcsr: CSRs that gdb expects in the FP feature. */
 export const FP_CSRS: readonly [string, number][] = [['fflags', 1], ['frm', 2], ['fcsr', 3]];
 
@@ -44,9 +39,9 @@ const reg = (name: string, regnum: number, type: string, bitsize = 64, group?: s
 
 /** target.xml for a hart with the CSRs `csrs` (a subset of DEBUG_CSRS). */
 export function riscvTargetXml(csrs: readonly [string, number][]): string {
-  const cpu = X_NAMES.map((n, i) => reg(n, i, i === 1 ? 'code_ptr' : i === 2 || i === 8 ? 'data_ptr' : 'int'));
+  const cpu = Array.from({ length: 32 }, (_, i) => reg(xName(i), i, i === 1 ? 'code_ptr' : i === 2 || i === 8 ? 'data_ptr' : 'int'));
   cpu.push(reg('pc', PC_REGNUM, 'code_ptr'));
-  const fpu = F_NAMES.map((n, i) => reg(n, FIRST_FP_REGNUM + i, 'riscv_double', 64, 'float'));
+  const fpu = Array.from({ length: 32 }, (_, i) => reg(fRegName(i), FIRST_FP_REGNUM + i, 'riscv_double', 64, 'float'));
   fpu.push(...FP_CSRS.map(([n, csr]) => reg(n, FIRST_CSR_REGNUM + csr, 'int', 32, 'float')));
   return [
     '<?xml version="1.0"?>',
