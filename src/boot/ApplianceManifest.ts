@@ -22,13 +22,18 @@ export interface ApplianceManifest {
   cmdline: string;
   /** RAM the appliance wants; the user may give more. */
   memoryMiB?: number;
+  /**
+   * Size of the blank data disk (/dev/vdb, mounted at /data by the appliance's init) the host
+   * makes for each VM of this appliance; an update of the system disk keeps it.
+   */
+  dataDiskMiB?: number;
   /** Commands worth typing first, shown to the user. */
   tryFirst: string[];
   /** The kernel's file name in the boot partition's root directory, when the manifest names one. */
   kernel?: string;
 }
 
-export const MANIFEST_LIMITS = { name: 32, text: 4096, cmdline: 1024, tryFirst: 32, memoryMiB: { min: 64, max: 2048 } } as const;
+export const MANIFEST_LIMITS = { name: 32, text: 4096, cmdline: 1024, tryFirst: 32, memoryMiB: { min: 64, max: 2048 }, dataDiskMiB: { min: 1, max: 65536 } } as const;
 
 const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'string' ? JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v) : typeof v === 'object' ? 'an object' : String(v));
 
@@ -65,6 +70,13 @@ export function parseApplianceManifest(bytes: Uint8Array, where = 'appliance.jso
     if (typeof m !== 'number' || !Number.isInteger(m) || m < min || m > max) bad('memoryMiB', `must be a whole number from ${min} to ${max}`);
     memoryMiB = m as number;
   }
+  let dataDiskMiB: number | undefined;
+  if (o.dataDiskMiB !== undefined) {
+    const d = o.dataDiskMiB;
+    const { min, max } = MANIFEST_LIMITS.dataDiskMiB;
+    if (typeof d !== 'number' || !Number.isInteger(d) || d < min || d > max) bad('dataDiskMiB', `must be a whole number from ${min} to ${max}`);
+    dataDiskMiB = d as number;
+  }
   let tryFirst: string[] = [];
   if (o.tryFirst !== undefined) {
     if (!Array.isArray(o.tryFirst) || o.tryFirst.length > MANIFEST_LIMITS.tryFirst || !o.tryFirst.every((t) => typeof t === 'string' && t.length <= MANIFEST_LIMITS.text)) {
@@ -81,6 +93,7 @@ export function parseApplianceManifest(bytes: Uint8Array, where = 'appliance.jso
     version: text('version', MANIFEST_LIMITS.text, false),
     cmdline,
     memoryMiB,
+    ...(dataDiskMiB !== undefined ? { dataDiskMiB } : {}),
     tryFirst,
     kernel,
   };

@@ -9,6 +9,7 @@ commands:
   run-elf FILE.elf [--max-insns N] [--trace]   run a bare-metal RISC-V program in M-mode
   boot [...]                                   boot firmware + Linux (see romvisor boot --help)
   vhd info|check|create|convert|export|cat     VHD disk images
+  appliance create ...                         make a bootable appliance VHD from a kernel and a root
   scenario encode|decode                       scenario files and URLs
 
 exit codes: 0 success, 1 guest/script failure, 2 bad input, 3 budget/timeout, 4 emulator fault`;
@@ -33,6 +34,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     case 'vhd': {
       const { vhdCommand } = await import('./vhdCommand.ts');
       return vhdCommand(rest, io);
+    }
+    case 'appliance': {
+      const { applianceCommand } = await import('./applianceCommand.ts');
+      return applianceCommand(rest, io);
     }
     case 'scenario': {
       const { scenarioCommand } = await import('./scenarioCommand.ts');
