@@ -6,11 +6,17 @@
  *
  * A console that shows no prompt in time is told apart from a slow machine: Enter is sent;
  * a guest that prints two prompts at once had printed the first and the page lost it.
+ *
+ * The prompt is checked twice: in the terminal's buffer (every byte the guest sent) and as
+ * drawn on the screen once the console is scrolled into view. xterm.js does not draw
+ * terminals outside the viewport; a full-page screenshot of four fresh consoles shows three of
+ * them stopped after the motd, and Enter then "brings two prompts" — the symptom as filed,
+ * with nothing lost (see `shot` in the harness).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { atPrompt, consoleText, newPage, powerOn, startBuiltEnv, startEnv, type E2eEnv } from './harness.ts';
+import { atPrompt, consoleText, newPage, powerOn, renderedConsole, startBuiltEnv, startEnv, type E2eEnv } from './harness.ts';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 10);
 const APPLIANCES = ['base', 'lua', 'sqlite', 'initramfs'];
@@ -95,6 +101,17 @@ async function waitForPrompts(p: Page, names: string[], round: number): Promise<
   assert.fail(`round ${round}: no prompt within ${PROMPT_TIMEOUT_MS / 1000} s on ${missing.join(', ')}\n${report.join('\n\n')}`);
 }
 
+/** Every console, scrolled into view, draws its prompt as the last thing on screen. */
+async function promptsDrawn(p: Page, names: string[]): Promise<void> {
+  for (const vm of names) {
+    const drawn = await renderedConsole(p, vm);
+    if (!atPrompt(drawn)) {
+      const tail = (t: string) => t.trimEnd().split('\n').slice(-4).join('\n');
+      assert.fail(`${vm}: the buffer ends at a prompt but the screen shows\n${tail(drawn)}\n-- buffer:\n${tail(await consoleText(p, vm))}`);
+    }
+  }
+}
+
 for (const transport of ['shared-ring', 'messages'] as const) {
   describe(`four VMs started together (${transport})`, () => {
     let page: Page;
@@ -122,6 +139,7 @@ for (const transport of ['shared-ring', 'messages'] as const) {
         const t0 = Date.now();
         await startTogether(page, names);
         await waitForPrompts(page, names, onPage);
+        await promptsDrawn(page, names);
         console.log(`${transport}: round ${round}: four prompts in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         await stopAll(page, names);
       }

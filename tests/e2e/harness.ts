@@ -128,8 +128,40 @@ export async function newPage(env: E2eEnv, context?: BrowserContext, viewport = 
   return page;
 }
 
-export function shot(page: Page, name: string, fullPage = false): Promise<Buffer> {
-  return page.screenshot({ path: `${resultsDir}/${name}.png`, fullPage });
+/** Two animation frames: the visibility callbacks of one layout and the draws they schedule have run. */
+function nextFrames(page: Page): Promise<void> {
+  return page.evaluate(() => new Promise<void>((res) => requestAnimationFrame(() => requestAnimationFrame(() => res()))));
+}
+
+/**
+ * A screenshot in `test-results/`. xterm.js draws only terminals in the viewport (it pauses
+ * the others and redraws them when they scroll into view), and a full-page capture does not
+ * count as a view: the consoles below the fold would show whatever they last drew, such as a
+ * motd without its prompt. So a full-page shot is taken with the viewport as tall as the page.
+ */
+export async function shot(page: Page, name: string, fullPage = false): Promise<Buffer> {
+  const path = `${resultsDir}/${name}.png`;
+  const viewport = page.viewportSize();
+  if (!fullPage || !viewport) return page.screenshot({ path, fullPage });
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  await page.setViewportSize({ width: viewport.width, height: Math.max(height, viewport.height) });
+  try {
+    await nextFrames(page);
+    return await page.screenshot({ path });
+  } finally {
+    await page.setViewportSize(viewport);
+  }
+}
+
+/**
+ * What a VM's console shows on screen, its rows as drawn, once scrolled into view as a user
+ * would. consoleText() reads the terminal's buffer (every byte the guest sent); this reads
+ * what the user sees.
+ */
+export async function renderedConsole(page: Page, vm: string): Promise<string> {
+  await page.evaluate((n) => document.querySelector(`[data-vm="${n}"] .xterm-screen`)?.scrollIntoView({ block: 'center' }), vm);
+  await nextFrames(page);
+  return page.evaluate((n) => [...document.querySelectorAll(`[data-vm="${n}"] .xterm-rows > div`)].map((row) => (row.textContent ?? '').replace(/\u00a0/g, ' ')).join('\n'), vm);
 }
 
 /** The text of a VM's console, from the page's debug hook. */
