@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { CodedError } from '../errors/CodedError.ts';
 import { formatBytes } from '../format/formatBytes.ts';
-import { createAppliance } from '../repo/createAppliance.node.ts';
+import { createAppliance } from '../repo/node.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
 import { parseSize } from './parseSize.ts';
 

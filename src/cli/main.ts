@@ -10,6 +10,7 @@ commands:
   boot [...]                                   boot firmware + Linux (see romvisor boot --help)
   vhd info|check|create|convert|export|cat     VHD disk images
   appliance create ...                         make a bootable appliance VHD from a kernel and a root
+  repo build|verify                            appliance repositories (repository.json + VHDs)
   scenario encode|decode                       scenario files and URLs
 
 exit codes: 0 success, 1 guest/script failure, 2 bad input, 3 budget/timeout, 4 emulator fault`;
@@ -38,6 +39,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     case 'appliance': {
       const { applianceCommand } = await import('./applianceCommand.ts');
       return applianceCommand(rest, io);
+    }
+    case 'repo': {
+      const { repoCommand } = await import('./repoCommand.ts');
+      return repoCommand(rest, io);
     }
     case 'scenario': {
       const { scenarioCommand } = await import('./scenarioCommand.ts');
