@@ -152,3 +152,25 @@ export const TRAP_INFO_RETURN: u64 = 1 << 16;
 export const TRAP_INFO_WALK_SHIFT: u64 = 24;
 export const TRAP_RECORD_WORDS: u32 = 16;
 export const TRAP_RECORD_SIZE: u32 = TRAP_RECORD_WORDS * 8;
+
+/**
+ * The core's scalar state in a machine state file (src/state/): what lives in wasm globals
+ * rather than linear memory, one u64 each, in this order (wasm/machineState.ts reads and
+ * writes them). The live hart's registers and CSRs; the devices' registers (CLINT, PLIC,
+ * UART); the harts' scheduler; the counters the host and teaching views read. Appending a
+ * member changes the count, which a state file records: a file with another count is for
+ * another core and is refused. Host-side settings (debugger stops, host triggers, trap-log
+ * masks, the JIT's mode) are not machine state and are not here.
+ */
+export enum CoreScalar {
+  HartCount = 0, CurrentHart, Pc, Priv,
+  Mstatus, Mtvec, Mepc, Mcause, Mtval, Mscratch, Medeleg, Mideleg, Mie, Mip, Mcounteren, Scounteren,
+  Menvcfg, Stimecmp, Senvcfg, Mcountinhibit, Stvec, Sepc, Scause, Stval, Sscratch, Satp,
+  Icount, CycleDelta, InstretDelta, Frm, Fflags, Reservation, ReservationValue, Pmpcfg0, Pmpcfg2,
+  PendingCause, PendingTval, LastTrapCause, LastTrapPc, LastTrapTval, TrapCount, Tselect,
+  MtimeBias, Mtimecmp,
+  PlicLevels, PlicPending, PlicClaimed, PlicMip,
+  UartIer, UartLcr, UartMcr, UartScr, UartFcr, UartDll, UartDlm, UartThrePending, UartRxHead, UartRxTail, UartTxHead, UartTxTail,
+  Sleeping, QuantumLeft, HartSwitches, HartIdled, StagesPending, TrapLogHead, Tohost,
+  Count,
+}

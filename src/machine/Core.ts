@@ -85,6 +85,18 @@ export interface TrapEvent extends TrapRecord {
   walk?: WalkSnapshot;
 }
 
+/** The shape of the core's state besides RAM: CoreScalar's count and the regions' places. */
+export interface CoreStateShape {
+  scalars: number;
+  regions: { offset: number; length: number }[];
+}
+
+/** The core's state besides RAM: the scalars in CoreScalar order and the regions' bytes. */
+export interface CoreState {
+  scalars: BigUint64Array;
+  regions: Uint8Array[];
+}
+
 /** Devices the host implements behind MMIO (virtio-mmio), called synchronously. */
 export interface MmioHandler {
   read(pa: bigint, size: number): bigint;
@@ -490,6 +502,41 @@ export class Core {
   /** run() stops right after the next privilege change. */
   set stopOnPrivChange(on: boolean) {
     this.exports.setStopOnPrivChange(on ? 1 : 0);
+  }
+
+  // --- machine state (src/state/) ---
+  /** How many scalars and which regions the core's state has: a state file for another shape is refused. */
+  stateShape(): CoreStateShape {
+    const e = this.exports;
+    const regions = Array.from({ length: e.STATE_REGIONS.value as number }, (_, i) => {
+      const r = u64(e.stateRegion(i));
+      return { offset: Number(r >> 32n), length: Number(r & 0xffff_ffffn) };
+    });
+    return { scalars: e.STATE_SCALARS.value as number, regions };
+  }
+
+  /** The core's state besides RAM (wasm/machineState.ts), copied out; call between run()s. */
+  captureState(): CoreState {
+    const e = this.exports;
+    const shape = this.stateShape();
+    const scalars = new BigUint64Array(shape.scalars);
+    for (let i = 0; i < shape.scalars; i++) scalars[i] = u64(e.stateScalar(i));
+    const regions = shape.regions.map((r) => new Uint8Array(this.memory.buffer, r.offset, r.length).slice());
+    return { scalars, regions };
+  }
+
+  /**
+   * Puts a captured state (of this shape, checked by the caller) into this core; RAM is the
+   * caller's to write. Compiled code and the TLBs are dropped: they are caches.
+   */
+  applyState(s: CoreState): void {
+    const e = this.exports;
+    const shape = this.stateShape();
+    shape.regions.forEach((r, i) => new Uint8Array(this.memory.buffer, r.offset, r.length).set(s.regions[i]!));
+    for (let i = 0; i < shape.scalars; i++) e.setStateScalar(i, s.scalars[i]!);
+    e.stateRestored();
+    e.jitForgetAll();
+    this.jit.reset();
   }
 
   /** Raises or lowers a PLIC interrupt line (virtio devices). */

@@ -150,4 +150,12 @@ export interface CoreExports {
   divuw(a: bigint, b: bigint): bigint;
   remw(a: bigint, b: bigint): bigint;
   remuw(a: bigint, b: bigint): bigint;
+  /** `u32` */
+  STATE_SCALARS: WebAssembly.Global;
+  /** `u32` */
+  STATE_REGIONS: WebAssembly.Global;
+  stateScalar(i: number): bigint;
+  setStateScalar(i: number, v: bigint): void;
+  stateRegion(i: number): bigint;
+  stateRestored(): void;
 }

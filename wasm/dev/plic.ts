@@ -20,9 +20,10 @@ const ENABLE_STRIDE: u32 = PLIC_ENABLE_STRIDE;
 const CONTEXT_BASE: u32 = PLIC_CONTEXT;
 const CONTEXT_STRIDE: u32 = PLIC_CONTEXT_STRIDE;
 
-let levels: u64 = 0;
-let pending: u64 = 0;
-let claimed: u64 = 0;
+// Exported for the machine state (wasm/machineState.ts) only.
+export let levels: u64 = 0;
+export let pending: u64 = 0;
+export let claimed: u64 = 0;
 const MAX_CONTEXTS: u32 = SMP_MAX_HARTS * PLIC_CONTEXTS_PER_HART;
 // Per context: the enable bits (u64) at PLIC_CONTEXT_STATE_OFFSET, then the thresholds (u32).
 const THRESHOLD_OFFSET: u32 = PLIC_CONTEXT_STATE_OFFSET + MAX_CONTEXTS * 8;

@@ -29,14 +29,15 @@ const LSR_THRE: u32 = 0x20;
 const LSR_TEMT: u32 = 0x40;
 const MSR_CONNECTED: u32 = 0xb0; // DCD | DSR | CTS
 
-let ier: u32 = 0;
-let lcr: u32 = 0;
-let mcr: u32 = 0;
-let scr: u32 = 0;
-let fcr: u32 = 0;
-let dll: u32 = 0;
-let dlm: u32 = 0;
-let threPending: bool = false;
+// Exported for the machine state (wasm/machineState.ts) only.
+export let ier: u32 = 0;
+export let lcr: u32 = 0;
+export let mcr: u32 = 0;
+export let scr: u32 = 0;
+export let fcr: u32 = 0;
+export let dll: u32 = 0;
+export let dlm: u32 = 0;
+export let threPending: bool = false;
 
 // Rings: head is where the producer writes, tail where the consumer reads (free-running
 // u32 counters; the ring sizes are powers of two).
