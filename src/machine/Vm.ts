@@ -24,11 +24,13 @@ import type { GuestLoader } from './GuestLoader.ts';
 import { VirtioMmioBus } from './VirtioMmioBus.ts';
 import { VIRTIO_SLOTS, virtioIrq } from './physicalMap.ts';
 import { TIMEBASE_HZ } from '../../wasm/machineMap.ts';
-import { CompletionScheduler, GuestMemory, Virtio9p, VirtioBlk, VirtioConsole, VirtioMmioTransport, VirtioNet, type BlockDevice, type ConsoleSize, type NinePHandler, type VirtioBlkOptions } from './virtio/index.ts';
+import { CompletionScheduler, GuestMemory, Virtio9p, VirtioBlk, VirtioConsole, VirtioMmioTransport, VirtioNet, type BlkCompletion, type BlockDevice, type ConsoleSize, type NinePHandler, type VirtioBlkOptions } from './virtio/index.ts';
 import type { TimeMode } from './TimeMode.ts';
 import { hex } from '../format/hex.ts';
 import { privilegeOf } from '../inspect/privilege.ts';
 import type { JitMode } from '../jit/Jit.ts';
+import { StateError } from '../state/StateError.ts';
+import type { DeviceState, VmShape, VmState } from './VmState.ts';
 
 export type { TimeMode } from './TimeMode.ts';
 
@@ -182,13 +184,16 @@ export class Vm {
   readonly timeMode: TimeMode;
   private readonly detectCrash: boolean;
   private readonly pendingInput: number[] = [];
-  private readonly startMs: number;
+  /** Host time (performance.now) at guest time 0, for realtime mode; a restore moves it. */
+  private startMs: number;
   private consoleListener: ((bytes: Uint8Array) => void) | undefined;
   /** When asynchronous device work becomes visible to the guest. */
   readonly completions: CompletionScheduler;
   private readonly memory: GuestMemory;
   private readonly transports: VirtioMmioTransport[] = [];
   private readonly usedSlots = new Set<number>();
+  /** Every virtio transport by slot, for machine states. */
+  private readonly slotTransports = new Map<number, VirtioMmioTransport>();
   /** virtio-blk devices, in the order of `VmConfig.disks`. */
   readonly blockDevices: VirtioBlk[] = [];
   /** The virtio-9p device of `VmConfig.share`. */
@@ -221,6 +226,7 @@ export class Vm {
       con.onOutput = (bytes) => this.consoleListener?.(bytes);
       const transport = new VirtioMmioTransport(con, this.memory, (level) => this.core.setIrq(virtioIrq(CONSOLE_SLOT), level));
       bus.attach(CONSOLE_SLOT, transport);
+      this.slotTransports.set(CONSOLE_SLOT, transport);
       this.consoleDevice = con;
       this.consoleTransport = transport;
     }
@@ -228,6 +234,7 @@ export class Vm {
       const net = new VirtioNet(cfg.net.mac);
       const transport = new VirtioMmioTransport(net, this.memory, (level) => this.core.setIrq(virtioIrq(NET_SLOT), level));
       bus.attach(NET_SLOT, transport);
+      this.slotTransports.set(NET_SLOT, transport);
       this.netDevice = net;
       this.netTransport = transport;
     }
@@ -261,6 +268,7 @@ export class Vm {
   private attachTransport(slot: number, device: VirtioBlk | Virtio9p): void {
     const transport = new VirtioMmioTransport(device, this.memory, (level) => this.core.setIrq(virtioIrq(slot), level));
     this.bus.attach(slot, transport);
+    this.slotTransports.set(slot, transport);
     this.transports.push(transport);
     this.usedSlots.add(slot);
   }
@@ -537,6 +545,110 @@ export class Vm {
     const ticks = skipped / BigInt(this.core.insnsPerTick);
     if (ticks > 0n) this.core.syncTime(this.core.mtime + ticks);
     return true;
+  }
+
+  /** What a machine state must find the same in the machine it is restored into. */
+  get shape(): VmShape {
+    const slotOf = (blk: VirtioBlk) => [...this.slotTransports].find(([, t]) => t.device === blk)![0];
+    return {
+      ramBytes: this.core.ramBytes,
+      harts: this.core.harts,
+      timeMode: this.timeMode,
+      console: this.consoleDevice !== undefined,
+      inputToVirtio: this.inputToVirtio,
+      ...(this.netDevice ? { netMac: Array.from(this.netDevice.mac, (b) => b.toString(16).padStart(2, '0')).join('') } : {}),
+      share: this.shareDevice !== undefined,
+      disks: this.blockDevices.map((b) => ({ slot: slotOf(b), bytes: b.capacity * 512, readOnly: b.readOnly })),
+    };
+  }
+
+  /**
+   * The whole machine between two runs (src/state/ saves it): the core, RAM (a view: encode
+   * it before running again), the devices, the console input not yet taken and the disk
+   * completions the guest has not seen. Waits for disk work still running on the host
+   * first, so that each completion is data; what the guest sees does not change by that,
+   * as completions land on fixed instructions (deterministic) or at slice ends (realtime).
+   * Throws StateError('state-unsupported') for a machine with a shared folder.
+   */
+  async captureState(): Promise<VmState> {
+    if (this.shareDevice) {
+      throw new StateError('state-unsupported', 'a machine with a shared folder (virtio-9p) cannot be saved yet: its open files live in the host\'s 9P server');
+    }
+    await this.completions.settleAll();
+    const captured = this.completions.capture();
+    if ('unsavable' in captured) throw new StateError('state-unsupported', 'a device has work in flight that cannot be saved');
+    const slotOfOwner = (owner: object) => [...this.slotTransports].find(([, t]) => t.device === owner)?.[0];
+    const completions = captured.completions.map((c) => {
+      const slot = slotOfOwner(c.owner);
+      if (slot === undefined) throw new StateError('state-unsupported', 'a completion belongs to no virtio slot');
+      return { due: c.due, slot, record: c.record as BlkCompletion };
+    });
+    const devices: DeviceState[] = [...this.slotTransports].sort(([a], [b]) => a - b).map(([slot, t]) => ({
+      slot,
+      deviceId: t.device.deviceId,
+      transport: t.captureState(),
+      ...(t.device === this.consoleDevice ? { console: this.consoleDevice.captureState() } : {}),
+      ...(t.device === this.netDevice ? { net: this.netDevice.captureState() } : {}),
+    }));
+    return {
+      shape: this.shape,
+      core: this.core.captureState(),
+      mtime: this.core.mtime,
+      ram: this.core.ram,
+      pendingInput: Uint8Array.from(this.pendingInput),
+      consoleSettled: this.consoleSettled,
+      devices,
+      completions,
+    };
+  }
+
+  /**
+   * Puts a machine state into this machine, freshly created with the same shape and not yet
+   * run. Everything that can refuse (shape, rings that must fit RAM, devices by slot)
+   * is checked before anything changes: it throws StateError and the machine is as it was.
+   */
+  applyState(s: VmState): void {
+    const shape = this.shape;
+    if (JSON.stringify(shape) !== JSON.stringify(s.shape)) {
+      throw new StateError('state-other-machine', `the state is for the machine ${JSON.stringify(s.shape)}, not ${JSON.stringify(shape)}`);
+    }
+    const coreShape = this.core.stateShape();
+    if (s.core.scalars.length !== coreShape.scalars || s.core.regions.length !== coreShape.regions.length || s.core.regions.some((r, i) => r.length !== coreShape.regions[i]!.length)) {
+      throw new StateError('state-other-machine', 'the state is for another build of the core (its scalars or regions differ)');
+    }
+    if (s.ram.length !== this.core.ramBytes) throw new StateError('state-other-machine', `the state has ${s.ram.length} bytes of RAM, the machine ${this.core.ramBytes}`);
+    const slots = [...this.slotTransports.keys()].sort((a, b) => a - b);
+    if (s.devices.length !== slots.length || s.devices.some((d, i) => d.slot !== slots[i] || this.slotTransports.get(d.slot)!.device.deviceId !== d.deviceId)) {
+      throw new StateError('state-other-machine', `the state's virtio devices (${s.devices.map((d) => `${d.slot}:${d.deviceId}`).join(' ')}) are not this machine's`);
+    }
+    for (const c of s.completions) {
+      if (!this.blockDevices.some((b) => b === this.slotTransports.get(c.slot)?.device)) {
+        throw new StateError('state-malformed', `a disk completion names virtio slot ${c.slot}, which holds no disk`);
+      }
+    }
+    // Rebuilding a queue reads only its layout, which must fit RAM (VirtioError otherwise).
+    // RAM is written first only in the commit below; the layout check needs the size alone.
+    const commits = s.devices.map((d) => {
+      try {
+        return this.slotTransports.get(d.slot)!.prepareState(d.transport);
+      } catch (e) {
+        throw new StateError('state-malformed', `virtio slot ${d.slot}: ${(e as Error).message}`, { cause: e });
+      }
+    });
+    // Nothing can refuse from here on.
+    this.core.ram.set(s.ram);
+    this.core.applyState(s.core);
+    commits.forEach((commit) => commit());
+    for (const d of s.devices) {
+      if (d.console && this.consoleDevice) this.consoleDevice.applyState(d.console);
+      if (d.net && this.netDevice) this.netDevice.applyState(d.net);
+    }
+    for (const c of s.completions) (this.slotTransports.get(c.slot)!.device as VirtioBlk).restoreCompletion(c.due, c.record);
+    this.pendingInput.length = 0;
+    for (const b of s.pendingInput) this.pendingInput.push(b);
+    this.consoleSettled = s.consoleSettled;
+    // Realtime: guest time goes on from the state's mtime, not from this machine's start.
+    this.startMs = performance.now() - Number(this.core.mtime) / TICKS_PER_MS;
   }
 
   /** True when the last CRASH_REPEATS traps were one and the same fault. */

@@ -21,6 +21,22 @@ interface Entry {
   /** Resolves (never rejects) once the work settled. */
   readonly done: Promise<void>;
   apply: () => void;
+  /** What a machine state keeps of it once settled (see `capture`); absent: it cannot be saved. */
+  save?: () => SavedCompletion;
+}
+
+/**
+ * A settled completion as data, for a machine state: the device that submitted it (its
+ * owner, which turns the record back into an apply with `restore`) and what it will do.
+ */
+export interface SavedCompletion {
+  owner: object;
+  record: unknown;
+}
+
+/** A completion in a machine state: when it is due, and its device's record. */
+export interface CapturedCompletion extends SavedCompletion {
+  due: bigint;
 }
 
 /** Instructions from submission to completion in deterministic mode: ~1 ms of guest time at 10 instructions per 100 ns tick. */
@@ -38,7 +54,7 @@ export class CompletionScheduler {
    * Tracks `work`, taken from the guest at instruction `now`; `apply` runs (from
    * `applyDue`, between slices) when the guest may see its outcome.
    */
-  submit<T>(now: bigint, work: Promise<T>, apply: (outcome: WorkOutcome<T>) => void): void {
+  submit<T>(now: bigint, work: Promise<T>, apply: (outcome: WorkOutcome<T>) => void, save?: (outcome: WorkOutcome<T>) => SavedCompletion): void {
     let outcome: WorkOutcome<T> | undefined;
     const entry: Entry = {
       due: now + this.latency,
@@ -55,7 +71,28 @@ export class CompletionScheduler {
       ),
       apply: () => apply(outcome!),
     };
+    if (save) entry.save = () => save(outcome!);
     this.entries.push(entry);
+  }
+
+  /**
+   * Every completion not yet applied, as data, in order (a machine state). Only once all
+   * work has settled (`settleAll`): the state must hold each outcome, not a promise.
+   * Returns the first entry that cannot be saved instead, as `unsavable`.
+   */
+  capture(): { completions: CapturedCompletion[] } | { unsavable: true } {
+    const completions: CapturedCompletion[] = [];
+    for (const e of this.entries) {
+      if (!e.settled) throw new Error('CompletionScheduler.capture: work still in flight (await settleAll() first)');
+      if (!e.save) return { unsavable: true };
+      completions.push({ due: e.due, ...e.save() });
+    }
+    return { completions };
+  }
+
+  /** Puts back a captured completion (a machine state being restored), after those already here. */
+  restore(due: bigint, apply: () => void, save: () => SavedCompletion): void {
+    this.entries.push({ due, settled: true, done: Promise.resolve(), apply, save });
   }
 
   /** Completions submitted and not yet applied. */

@@ -10,7 +10,7 @@
  * then data (readable for OUT, writable for IN), then one device-writable status byte.
  */
 import type { BlockBackend } from '../../disk/index.ts';
-import type { CompletionScheduler } from './CompletionScheduler.ts';
+import type { CompletionScheduler, WorkOutcome } from './CompletionScheduler.ts';
 import type { DescriptorChain, Virtqueue } from './Virtqueue.ts';
 import type { VirtioDevice, VirtioDeviceHost } from './Types.ts';
 import { VirtioError } from './VirtioError.ts';
@@ -74,6 +74,33 @@ export interface VirtioBlkStats {
   errors: number;
 }
 
+/**
+ * What the guest sees when a request completes, as data (a machine state holds those not
+ * yet applied): the status byte at `statusAt`, read data scattered over `dataIn`, the chain
+ * `head` returned on `queue` with `written` + 1 bytes, unless the device was reset since `epoch`.
+ */
+export interface BlkCompletion {
+  queue: number;
+  head: number;
+  epoch: number;
+  statusAt: number;
+  status: number;
+  /** Data bytes written into the chain (the status byte not counted). */
+  written: number;
+  /** Data bytes this request holds in flight (MAX_INFLIGHT_BYTES), released when applied. */
+  inflight: number;
+  data?: Uint8Array;
+  dataIn?: RamRange[];
+  bytesWritten?: number;
+  /** The disk's error, for `onDiskError` (never in a machine state). */
+  error?: unknown;
+}
+
+const withoutError = (c: BlkCompletion): BlkCompletion => {
+  const { error: _error, ...rest } = c;
+  return rest;
+};
+
 export class VirtioBlk implements VirtioDevice {
   readonly deviceId = VIRTIO_ID_BLOCK;
   readonly features: bigint;
@@ -91,6 +118,7 @@ export class VirtioBlk implements VirtioDevice {
   isRetryable: ((error: unknown) => boolean) | undefined;
   onStall: ((error: unknown) => void) | undefined;
   private stalled: (() => void)[] = [];
+  private host: VirtioDeviceHost | undefined;
   private readonly serial: Uint8Array;
   private inflightBytes = 0;
 
@@ -131,7 +159,6 @@ export class VirtioBlk implements VirtioDevice {
 
   private start(queueIndex: number, chain: DescriptorChain, host: VirtioDeviceHost): void {
     const mem = host.memory;
-    const epoch = host.epoch;
     // The status byte is the last byte of the last device-writable buffer.
     const last = chain.writable[chain.writable.length - 1];
     if (!last || last.length === 0) {
@@ -141,15 +168,11 @@ export class VirtioBlk implements VirtioDevice {
     const dataIn: RamRange[] = chain.writable.slice(0, -1);
     if (last.length > 1) dataIn.push({ offset: last.offset, length: last.length - 1 });
     const dataInBytes = chain.writableBytes - 1;
+    const request = { queue: queueIndex, head: chain.head, epoch: host.epoch, statusAt };
+    const now = host.now;
 
-    const finish = (status: number, written: number) => {
-      if (status !== VIRTIO_BLK_S_OK) this.stats.errors++;
-      if (epoch !== host.epoch) return;
-      mem.setU8(statusAt, status);
-      host.putUsed(queueIndex, chain.head, written + 1, epoch);
-    };
     // Requests that need no disk still complete through the scheduler, in order with the rest.
-    const answer = (status: number, written = 0) => this.scheduler.submit(host.now, Promise.resolve(), () => finish(status, written));
+    const answer = (status: number, written = 0) => this.submit(now, Promise.resolve(), () => ({ ...request, status, written, inflight: 0 }));
 
     if (chain.readableBytes < HEADER_BYTES) return answer(VIRTIO_BLK_S_IOERR);
     const header = mem.gather(chain.readable, 0, HEADER_BYTES);
@@ -165,15 +188,11 @@ export class VirtioBlk implements VirtioDevice {
         this.inflightBytes += dataInBytes;
         this.stats.reads++;
         const work = dataInBytes === 0 ? Promise.resolve(new Uint8Array(0)) : this.persist(() => this.disk.read(offset, dataInBytes));
-        this.scheduler.submit(host.now, work, (r) => {
-          this.inflightBytes -= dataInBytes;
-          if (!r.ok) return this.diskError(r.error, finish);
-          if (epoch !== host.epoch) return;
-          mem.scatter(dataIn, r.value);
-          this.stats.bytesRead += dataInBytes;
-          finish(VIRTIO_BLK_S_OK, dataInBytes);
-        });
-        return;
+        return this.submit(now, work, (r) =>
+          r.ok
+            ? { ...request, status: VIRTIO_BLK_S_OK, written: dataInBytes, inflight: dataInBytes, data: r.value, dataIn }
+            : { ...request, status: VIRTIO_BLK_S_IOERR, written: 0, inflight: dataInBytes, error: r.error },
+        );
       }
       case VIRTIO_BLK_T_OUT: {
         const offset = this.checkRange(sector, dataOutBytes);
@@ -184,32 +203,60 @@ export class VirtioBlk implements VirtioDevice {
         this.inflightBytes += dataOutBytes;
         this.stats.writes++;
         const work = dataOutBytes === 0 ? Promise.resolve() : this.persist(() => this.disk.write(offset, data));
-        this.scheduler.submit(host.now, work, (r) => {
-          this.inflightBytes -= dataOutBytes;
-          if (!r.ok) return this.diskError(r.error, finish);
-          this.stats.bytesWritten += dataOutBytes;
-          finish(VIRTIO_BLK_S_OK, 0);
-        });
-        return;
+        return this.submit(now, work, (r) =>
+          r.ok
+            ? { ...request, status: VIRTIO_BLK_S_OK, written: 0, inflight: dataOutBytes, bytesWritten: dataOutBytes }
+            : { ...request, status: VIRTIO_BLK_S_IOERR, written: 0, inflight: dataOutBytes, error: r.error },
+        );
       }
       case VIRTIO_BLK_T_FLUSH: {
         this.stats.flushes++;
-        this.scheduler.submit(host.now, this.persist(() => this.disk.flush()), (r) => (r.ok ? finish(VIRTIO_BLK_S_OK, 0) : this.diskError(r.error, finish)));
-        return;
+        return this.submit(now, this.persist(() => this.disk.flush()), (r) =>
+          r.ok ? { ...request, status: VIRTIO_BLK_S_OK, written: 0, inflight: 0 } : { ...request, status: VIRTIO_BLK_S_IOERR, written: 0, inflight: 0, error: r.error },
+        );
       }
       case VIRTIO_BLK_T_GET_ID: {
         const id = new Uint8Array(Math.min(ID_BYTES, dataInBytes));
         id.set(this.serial.subarray(0, id.length));
-        this.scheduler.submit(host.now, Promise.resolve(), () => {
-          if (epoch !== host.epoch) return;
-          mem.scatter(dataIn, id);
-          finish(VIRTIO_BLK_S_OK, id.length);
-        });
-        return;
+        return this.submit(now, Promise.resolve(), () => ({ ...request, status: VIRTIO_BLK_S_OK, written: id.length, inflight: 0, data: id, dataIn }));
       }
       default:
         return answer(VIRTIO_BLK_S_UNSUPP);
     }
+  }
+
+  /**
+   * Hands work to the scheduler. What the guest will see is a BlkCompletion computed from
+   * the work's outcome: data, so that a machine state can hold a completion not yet applied.
+   */
+  private submit<T>(now: bigint, work: Promise<T>, result: (outcome: WorkOutcome<T>) => BlkCompletion): void {
+    this.scheduler.submit(now, work, (r) => this.finish(result(r)), (r) => ({ owner: this, record: withoutError(result(r)) }));
+  }
+
+  /** Applies a completion: read data and the status byte into guest RAM, the chain to the used ring. */
+  private finish(c: BlkCompletion): void {
+    this.inflightBytes -= c.inflight;
+    if (c.error !== undefined) this.onDiskError?.(c.error);
+    if (c.status !== VIRTIO_BLK_S_OK) this.stats.errors++;
+    if (c.bytesWritten) this.stats.bytesWritten += c.bytesWritten;
+    const host = this.host;
+    if (!host || c.epoch !== host.epoch) return;
+    if (c.data && c.dataIn) {
+      host.memory.scatter(c.dataIn, c.data);
+      this.stats.bytesRead += c.data.length;
+    }
+    host.memory.setU8(c.statusAt, c.status);
+    host.putUsed(c.queue, c.head, c.written + 1, c.epoch);
+  }
+
+  attach(host: VirtioDeviceHost): void {
+    this.host = host;
+  }
+
+  /** A completion from a machine state (validated by src/state) back into the scheduler, due at `due`. */
+  restoreCompletion(due: bigint, record: BlkCompletion): void {
+    this.inflightBytes += record.inflight;
+    this.scheduler.restore(due, () => this.finish(record), () => ({ owner: this, record }));
   }
 
   /** The disk byte offset of `bytes` at `sector`, or undefined if the request is malformed or out of range. */
@@ -235,8 +282,4 @@ export class VirtioBlk implements VirtioDevice {
     });
   }
 
-  private diskError(error: unknown, finish: (status: number, written: number) => void): void {
-    this.onDiskError?.(error);
-    finish(VIRTIO_BLK_S_IOERR, 0);
-  }
 }

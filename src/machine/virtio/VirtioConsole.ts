@@ -101,6 +101,16 @@ export class VirtioConsole implements VirtioDevice {
     this.announced = false;
   }
 
+  /** What a machine state keeps: whether the size was announced, and the size. */
+  captureState(): { announced: boolean; size: ConsoleSize } {
+    return { announced: this.announced, size: this.size };
+  }
+
+  applyState(s: { announced: boolean; size: ConsoleSize }): void {
+    this.setConfig(s.size);
+    this.announced = s.announced;
+  }
+
   process(index: number, queue: Virtqueue, host: VirtioDeviceHost): boolean {
     if (index === CONSOLE_TRANSMITQ) {
       for (let chain = queue.pop(); chain; chain = queue.pop()) {

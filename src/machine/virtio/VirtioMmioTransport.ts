@@ -70,6 +70,33 @@ interface QueueRegisters {
   kicked: boolean;
 }
 
+/** One queue's registers and the device's ring indices, in a machine state. */
+export interface QueueState {
+  num: number;
+  ready: boolean;
+  desc: [number, number];
+  driver: [number, number];
+  device: [number, number];
+  kicked: boolean;
+  /** The Virtqueue's indices when the queue is live (ready and its layout was accepted). */
+  lastAvail?: number;
+  usedIdx?: number;
+}
+
+/** The transport's registers and queues, in a machine state (VmState). */
+export interface TransportState {
+  status: number;
+  deviceFeaturesSel: number;
+  driverFeaturesSel: number;
+  driverFeatures: bigint;
+  queueSel: number;
+  interruptStatus: number;
+  epoch: number;
+  instructions: bigint;
+  configGeneration: number;
+  queues: QueueState[];
+}
+
 const addr = (pair: [number, number]) => pair[1] * 0x1_0000_0000 + pair[0];
 
 export class VirtioMmioTransport implements VirtioMmioDevice, VirtioDeviceHost {
@@ -234,6 +261,54 @@ export class VirtioMmioTransport implements VirtioMmioDevice, VirtioDeviceHost {
       this.setIrq(false);
     }
     this.device.reset();
+  }
+
+  /** The registers and queues, copied out (a machine state). */
+  captureState(): TransportState {
+    return {
+      status: this.status,
+      deviceFeaturesSel: this.deviceFeaturesSel,
+      driverFeaturesSel: this.driverFeaturesSel,
+      driverFeatures: this.driverFeatures,
+      queueSel: this.queueSel,
+      interruptStatus: this.interruptStatus,
+      epoch: this.currentEpoch,
+      instructions: this.instructions,
+      configGeneration: this.configGeneration,
+      queues: this.queues.map((q) => ({
+        num: q.num, ready: q.ready, desc: [...q.desc], driver: [...q.driver], device: [...q.device], kicked: q.kicked,
+        ...(q.queue ? q.queue.indices : {}),
+      })),
+    };
+  }
+
+  /**
+   * Rebuilds the live queues of a machine state against this transport's guest memory,
+   * without changing anything: throws VirtioError when a ring does not fit the RAM.
+   * `applyState` then installs them. The interrupt line is the PLIC's (restored with the core).
+   */
+  prepareState(s: TransportState): () => void {
+    if (s.queues.length !== this.queues.length) throw new RangeError(`virtio transport: ${s.queues.length} queues in the state, the device has ${this.queues.length}`);
+    const queues: QueueRegisters[] = s.queues.map((q, index) => {
+      let queue: Virtqueue | undefined;
+      if (q.ready && q.lastAvail !== undefined && q.usedIdx !== undefined) {
+        queue = new Virtqueue(this.memory, { size: q.num, descAddr: addr(q.desc), availAddr: addr(q.driver), usedAddr: addr(q.device) }, index);
+        queue.setIndices(q.lastAvail, q.usedIdx);
+      }
+      return { num: q.num, ready: q.ready, desc: [...q.desc], driver: [...q.driver], device: [...q.device], queue, kicked: q.kicked };
+    });
+    return () => {
+      this.status = s.status;
+      this.deviceFeaturesSel = s.deviceFeaturesSel;
+      this.driverFeaturesSel = s.driverFeaturesSel;
+      this.driverFeatures = s.driverFeatures;
+      this.queueSel = s.queueSel;
+      this.interruptStatus = s.interruptStatus;
+      this.currentEpoch = s.epoch;
+      this.instructions = s.instructions;
+      this.configGeneration = s.configGeneration;
+      this.queues = queues;
+    };
   }
 
   /** The feature bits both sides agreed on (valid once FEATURES_OK is set). */

@@ -107,6 +107,16 @@ export class VirtioNet implements VirtioDevice {
     this.waiting.length = 0;
   }
 
+  /** What a machine state keeps: the frames waiting for receive buffers (copies). */
+  captureState(): { waiting: Uint8Array[] } {
+    return { waiting: this.waiting.map((f) => f.slice()) };
+  }
+
+  applyState(s: { waiting: Uint8Array[] }): void {
+    this.waiting.length = 0;
+    this.waiting.push(...s.waiting);
+  }
+
   /** Frames waiting for the guest to leave receive buffers. */
   get waitingFrames(): number {
     return this.waiting.length;

@@ -77,6 +77,17 @@ export class Virtqueue {
     return offset;
   }
 
+  /** The device's two indices (free-running, mod 2^16), for a machine state. */
+  get indices(): { lastAvail: number; usedIdx: number } {
+    return { lastAvail: this.lastAvail, usedIdx: this.usedIdx };
+  }
+
+  /** Puts back the indices of a machine state (0..0xffff each, checked by the caller). */
+  setIndices(lastAvail: number, usedIdx: number): void {
+    this.lastAvail = lastAvail & 0xffff;
+    this.usedIdx = usedIdx & 0xffff;
+  }
+
   /** Chains the driver has made available and we have not taken yet. */
   get availableCount(): number {
     const count = (this.mem.u16(this.avail + 2) - this.lastAvail) & 0xffff;

@@ -14,6 +14,8 @@ export {
   STATUS_FAILED,
   INTERRUPT_USED_BUFFER,
   INTERRUPT_CONFIG_CHANGE,
+  type QueueState,
+  type TransportState,
 } from './VirtioMmioTransport.ts';
 export { CompletionScheduler, DETERMINISTIC_LATENCY, type WorkOutcome } from './CompletionScheduler.ts';
 export {
@@ -34,6 +36,7 @@ export {
   type BlockDevice,
   type VirtioBlkOptions,
   type VirtioBlkStats,
+  type BlkCompletion,
 } from './VirtioBlk.ts';
 export {
   VirtioConsole,

@@ -1,0 +1,50 @@
+/**
+ * A whole machine's state as plain data, between two runs: what `Vm.captureState` takes and
+ * `Vm.applyState` puts back. src/state/ turns it into a file and back, validating every
+ * field; this module only names the parts. RAM is a view of the machine's own memory in a
+ * capture (encode it before the machine runs again).
+ */
+import type { CoreState } from './Core.ts';
+import type { TimeMode } from './TimeMode.ts';
+import type { BlkCompletion, ConsoleSize, TransportState } from './virtio/index.ts';
+
+/** What must be the same in the machine a state is restored into. */
+export interface VmShape {
+  ramBytes: number;
+  harts: number;
+  timeMode: TimeMode;
+  /** A virtio console on slot 0 (its size is state, not shape). */
+  console: boolean;
+  /** Input waits for the virtio console (VmConfig.guestConsole 'virtio'). */
+  inputToVirtio: boolean;
+  /** The network card's MAC, 12 hex digits, when there is one. */
+  netMac?: string;
+  /** A shared folder (virtio-9p): its state cannot be saved yet. */
+  share: boolean;
+  /** virtio-blk disks in VmConfig.disks order: their slot, size in bytes and whether read-only. */
+  disks: { slot: number; bytes: number; readOnly: boolean }[];
+}
+
+/** One virtio device: its transport's registers and queues, and its own state. */
+export interface DeviceState {
+  slot: number;
+  /** virtio device ID: 1 net, 2 block, 3 console. */
+  deviceId: number;
+  transport: TransportState;
+  console?: { announced: boolean; size: ConsoleSize };
+  net?: { waiting: Uint8Array[] };
+}
+
+export interface VmState {
+  shape: VmShape;
+  core: CoreState;
+  /** Guest time (timebase ticks) at the capture; the instruction count is the core's. */
+  mtime: bigint;
+  ram: Uint8Array;
+  /** Console input typed and not yet taken by the guest. */
+  pendingInput: Uint8Array;
+  consoleSettled: boolean;
+  devices: DeviceState[];
+  /** Disk completions not yet seen by the guest, in order: due instruction, device slot, what it does. */
+  completions: { due: bigint; slot: number; record: BlkCompletion }[];
+}
