@@ -18,15 +18,21 @@ import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { VhdDisk, type ParentResolver } from '../disk/index.ts';
+import { VhdDisk, type BlockBackend, type ParentResolver } from '../disk/index.ts';
 import { chainFiles, DiskLockSet, FileBackend, fileParentResolver, findSameFile, resolveLinks, type DiskLock } from '../disk/node.ts';
 import { ApplianceError } from './ApplianceError.ts';
 
 export type OverlayMode = { kind: 'persistent' } | { kind: 'file'; path: string } | { kind: 'snapshot' };
 
 export interface ApplianceDiskOptions {
-  /** Path of a .vhd or .vhd.gz. */
+  /** Path of a .vhd or .vhd.gz (unused with `remoteBase`). */
   image: string;
+  /**
+   * A base that is not a file on this host (a repository's disk read by range): how to
+   * open its backend (each call a new one), its name for the overlay's file name, and
+   * where it is for messages and the overlay's parent locator.
+   */
+  remoteBase?: { name: string; where: string; open: () => Promise<BlockBackend> };
   overlay: OverlayMode;
   /** Default: romvisorDataDir(). */
   dataDir?: string;
@@ -57,9 +63,14 @@ export function applianceName(image: string): string {
 
 export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<ApplianceDisk> {
   const dataDir = opts.dataDir ?? romvisorDataDir();
-  const image = resolve(opts.image);
-  const basePath = /\.gz$/i.test(image) ? await unpackVhdGz(image, join(dataDir, 'cache')) : image;
-  const base = await VhdDisk.open(await FileBackend.open(basePath, { readOnly: true }), { readOnly: true, parentResolver: fileParentResolver() });
+  const remote = opts.remoteBase;
+  const image = remote ? remote.where : resolve(opts.image);
+  const basePath = remote ? remote.where : /\.gz$/i.test(image) ? await unpackVhdGz(image, join(dataDir, 'cache')) : image;
+  const openBase = remote ? remote.open : () => FileBackend.open(basePath, { readOnly: true });
+  const name = remote ? remote.name : applianceName(image);
+  // XXX: a remote base is a whole VHD; a differencing one (an update delivered as a patch)
+  // would resolve its parent in the same repository.
+  const base = await VhdDisk.open(await openBase(), { readOnly: true, parentResolver: remote ? async () => undefined : fileParentResolver() });
   const locks = new DiskLockSet();
   let overlayLock: DiskLock;
   let overlayPath: string;
@@ -72,11 +83,11 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
         break;
       case 'snapshot':
         tempDir = await mkdtemp(join(tmpdir(), 'romvisor-snapshot-'));
-        overlayPath = join(tempDir, `${applianceName(image)}.vhd`);
+        overlayPath = join(tempDir, `${name}.vhd`);
         temporary = true;
         break;
       case 'persistent':
-        overlayPath = join(dataDir, 'overlays', `${applianceName(image)}-${base.uuid}.vhd`);
+        overlayPath = join(dataDir, 'overlays', `${name}-${base.uuid}.vhd`);
         break;
     }
     // Writes go to the overlay only: an overlay that is the image (or a disk below it) by
@@ -97,7 +108,7 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
   let disk: VhdDisk;
   try {
     const temp = overlayLock.temporaryPath();
-    disk = (await exists(overlayPath)) ? await openOverlay(overlayPath, base, basePath) : await createOverlay(overlayPath, overlayLock.target, temp, base, basePath);
+    disk = (await exists(overlayPath)) ? await openOverlay(overlayPath, base, basePath, openBase) : await createOverlay(overlayPath, overlayLock.target, temp, base, basePath, openBase, !remote);
     // An existing overlay may sit on disks between it and the base; they are read too.
     const locked = new Set([basePath, overlayPath, ...chainFiles(base).map((f) => f.path)].map(resolveLinks));
     try {
@@ -138,12 +149,12 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
  * killed half way leaves no overlay that would not open next time, only a temporary
  * file that the next run removes (DiskLock.temporaryPath).
  */
-async function createOverlay(path: string, target: string, temp: string, base: VhdDisk, basePath: string): Promise<VhdDisk> {
+async function createOverlay(path: string, target: string, temp: string, base: VhdDisk, basePath: string, openBase: () => Promise<BlockBackend>, baseIsFile: boolean): Promise<VhdDisk> {
   const backend = await FileBackend.create(temp);
   try {
     const created = await VhdDisk.createDifferencing(backend, base, {
       parentAbsolutePath: basePath,
-      parentRelativePath: relative(dirname(target), basePath) || basename(basePath),
+      ...(baseIsFile ? { parentRelativePath: relative(dirname(target), basePath) || basename(basePath) } : { parentName: basename(basePath) }),
     });
     await created.flush();
     await created.dispose();
@@ -154,20 +165,20 @@ async function createOverlay(path: string, target: string, temp: string, base: V
     await rm(temp, { force: true });
     throw e;
   }
-  return openOverlay(path, base, basePath);
+  return openOverlay(path, base, basePath, openBase);
 }
 
 /**
  * Opens an existing overlay whose chain must reach `base`. The already-open base stands in
  * for whatever the locators say (the cache path of an unpacked .vhd.gz may have moved).
  */
-async function openOverlay(path: string, base: VhdDisk, basePath: string): Promise<VhdDisk> {
+async function openOverlay(path: string, base: VhdDisk, basePath: string, openBase: () => Promise<BlockBackend>): Promise<VhdDisk> {
   const fallback = fileParentResolver();
   let usedBase = false;
   const resolver: ParentResolver = async (ref, child) => {
     if (ref.uniqueId === base.uuid) {
       usedBase = true;
-      return FileBackend.open(basePath, { readOnly: true });
+      return openBase();
     }
     return fallback(ref, child);
   };

@@ -45,12 +45,13 @@ import { VIRTIO_SLOTS } from '../machine/physicalMap.ts';
 import { GdbServer, parseGdbAddress, type GdbAddress } from '../gdb/GdbServer.node.ts';
 import { NinePServer } from '../share/index.ts';
 import { HostDirShare } from '../share/node.ts';
+import { openRemoteAppliance, type RemoteAppliance } from '../repo/node.ts';
 
 const QEMU_FLAGS_TEXT = QEMU_FLAGS.join(' ');
 import { parseJitMode } from '../jit/Jit.ts';
 
 const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS] [--console-log DIR] [--pcap FILE]
-       romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz] [--overlay FILE | --snapshot]
+       romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz | --repo URL NAME[@VERSION]] [--overlay FILE | --snapshot]
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
                     [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR] [--smp N]
@@ -76,6 +77,11 @@ missing), --snapshot (a temporary one, the default with --script), or else a
 persistent one per image under $XDG_DATA_HOME/romvisor (~/.local/share/romvisor).
 An overlay serves one run at a time: one in use by another romvisor process is
 refused (exit 2), as is an overlay that is the image itself.
+--repo URL boots appliance NAME (its newest version, or VERSION) of the repository at
+URL (its folder or its repository.json, http or https) without downloading it first:
+only the chunks the guest reads are fetched, each checked against the index's sha256
+before the guest sees it and kept under $XDG_DATA_HOME/romvisor/chunks for later
+boots (offline too); a chunk that does not match ends the run (exit 2) naming it.
 With no image argument: "base" (appliances/base.vhd.gz) if it is built and no
 --kernel/--initrd is given; otherwise the built-in OpenSBI + Linux 6.1 + busybox
 initramfs. Ctrl-A x quits.
@@ -146,6 +152,7 @@ const BOOT_OPTIONS = {
   gdb: { type: 'string' },
   'wait-debugger': { type: 'boolean' },
   share: { type: 'string' },
+  repo: { type: 'string' },
   jit: { type: 'string' },
   name: { type: 'string' },
   net: { type: 'boolean' },
@@ -203,6 +210,7 @@ function reportBootError(e: unknown, io: CliIo): number {
 /** Boots one guest as the options say and runs its console until it ends. */
 async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
   let appliance: ApplianceDisk | undefined;
+  let remote: RemoteAppliance | undefined;
   let drives: OpenDrives | undefined;
   let vm: Vm | undefined;
   let gdb: GdbServer | undefined;
@@ -214,7 +222,12 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
       share = new NinePServer(await HostDirShare.open(opts.share));
       share.onUnexpectedError = (e) => io.stderr(`romvisor boot: --share ${opts.share}: ${(e as Error).message ?? String(e)}\n`);
     }
-    if (opts.appliance) {
+    if (opts.appliance?.repo !== undefined) {
+      remote = await openRemoteAppliance({ repo: opts.appliance.repo, spec: opts.appliance.image, overlay: opts.appliance.overlay, onWarning: (m) => io.stderr(`romvisor boot: ${m}\n`) });
+      appliance = remote.disk;
+      opts.stopWhen = remote.failure;
+      await applyAppliance(opts, appliance);
+    } else if (opts.appliance) {
       appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay });
       await applyAppliance(opts, appliance);
     }
@@ -261,7 +274,15 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
     await drives?.dispose();
     await appliance?.dispose();
     await share?.reset();
+    if (remote) io.stderr(`romvisor: ${remoteSummary(remote)}\n`);
   }
+}
+
+/** What a lazy remote disk cost: the line tests and the benchmark read. */
+function remoteSummary(r: RemoteAppliance): string {
+  const s = r.stats();
+  const how = s.fullDownload ? 'the server ignores Range: one full download' : `${s.requests} range request(s)`;
+  return `${r.appliance.name}@${r.version.version} from ${r.fileUrl.href}: fetched ${s.fetchedBytes} of ${r.version.size} bytes (${how}), ${s.fetchedChunks} chunk(s) verified, ${s.storeChunks} from the local store`;
 }
 
 /**
@@ -407,7 +428,10 @@ interface BootOptions {
   drives: DriveSpec[];
   /** `--snapshot`: drives are not written (writes stay in memory). */
   snapshot: boolean;
-  appliance?: { image: string; overlay: OverlayMode };
+  /** `image` is NAME[@VERSION] with `repo` (--repo URL). */
+  appliance?: { image: string; overlay: OverlayMode; repo?: string };
+  /** Checked between slices: an error that ends the run (a remote disk's chunk that failed verification). */
+  stopWhen?: () => Error | undefined;
   /** What the command line said explicitly, which wins over the appliance's own files. */
   explicit: { kernel: boolean; initrd: boolean; mem: boolean; append?: string };
   script?: ConsoleStep[];
@@ -463,7 +487,8 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     if (v.initrd !== undefined) throw new BadInput('--initrd is not supported with --bios none');
     if (v.overlay !== undefined) throw new BadInput('--overlay is for appliance images; --drive disks are written in place unless --snapshot');
   }
-  const image = bare ? undefined : chooseImage(args.positionals[0], v.kernel !== undefined || v.initrd !== undefined);
+  if (v.repo !== undefined && (bare || args.positionals.length !== 1)) throw new BadInput('--repo URL boots one appliance of the repository: give its NAME or NAME@VERSION (and no --bios none)');
+  const image = bare ? undefined : v.repo !== undefined ? args.positionals[0] : chooseImage(args.positionals[0], v.kernel !== undefined || v.initrd !== undefined);
   if (v.overlay !== undefined && v.snapshot) throw new BadInput('--overlay and --snapshot exclude each other');
   if (!image && (v.overlay !== undefined || (v.snapshot && !v.drive))) throw new BadInput(`--${v.snapshot ? 'snapshot' : 'overlay'} needs an appliance image (base or IMAGE.vhd[.gz]) or a --drive`);
   // Scripts are repeatable runs: unless told where, their writes vanish with them.
@@ -545,7 +570,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     drives,
     snapshot: v.snapshot === true,
       gdb,
-    appliance: image ? { image, overlay } : undefined,
+    appliance: image ? { image, overlay, repo: v.repo } : undefined,
     explicit: { kernel: v.kernel !== undefined, initrd: v.initrd !== undefined, mem: v.mem !== undefined, append: v.append },
     script,
     hangMs,
@@ -650,6 +675,8 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb: GdbServ
 
   try {
     for (;;) {
+      const stop = opts.stopWhen?.();
+      if (stop) throw stop;
       if (quit) {
         io.stderr('\nromvisor: quit (Ctrl-A x)\n');
         return EXIT.ok;

@@ -17,3 +17,4 @@ export {
 } from './RepositoryIndex.ts';
 export { fileUrl, indexUrl } from './repositoryLocation.ts';
 export { fetchFailure, fetchRepositoryIndex, type FetchLike } from './fetchRepositoryIndex.ts';
+export { RemoteChunkBackend, type ChunkStore, type RemoteChunkOptions, type RemoteDiskStats } from './RemoteChunkBackend.ts';

@@ -3,3 +3,5 @@
 export { createAppliance, type ApplianceSpec, type CreatedAppliance } from './createAppliance.node.ts';
 export { buildRepository, type BuildRepositoryOptions } from './buildRepository.node.ts';
 export { loadRepositoryIndex, locateRepository, verifyRepository, type VerifyReport } from './verifyRepository.node.ts';
+export { FileChunkStore } from './FileChunkStore.node.ts';
+export { openRemoteAppliance, parseApplianceSpec, type RemoteAppliance, type RemoteApplianceOptions } from './openRemoteAppliance.node.ts';

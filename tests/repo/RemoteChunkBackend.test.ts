@@ -1,0 +1,135 @@
+// The lazy remote disk's backend against an in-memory "server" (a fetch function over a
+// byte array): what it asks for, what it hands out, and what it refuses.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { RemoteChunkBackend, type ChunkStore } from '../../src/repo/RemoteChunkBackend.ts';
+import { RepoError } from '../../src/repo/RepoError.ts';
+import type { RepositoryVersion } from '../../src/repo/RepositoryIndex.ts';
+import { pattern } from '../disk/diskFixtures.ts';
+
+const CS = 64 * 1024;
+const FILE = pattern(40 * CS + 1000, 7); // the last chunk is short
+const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
+const VERSION: RepositoryVersion = {
+  version: '1',
+  url: 'disk.vhd',
+  size: FILE.length,
+  virtualSize: FILE.length,
+  sha256: sha(FILE),
+  chunkSize: CS,
+  chunks: Array.from({ length: Math.ceil(FILE.length / CS) }, (_, i) => sha(FILE.subarray(i * CS, (i + 1) * CS))),
+};
+
+/** A server over `file`: with or without Range, counting requests and the most at once. */
+function server(file: Uint8Array, ranges = true) {
+  const log: string[] = [];
+  let now = 0;
+  const stats = { maxAtOnce: 0, bytes: 0 };
+  const fetch = async (_url: string, init?: RequestInit): Promise<Response> => {
+    const range = (init?.headers as Record<string, string> | undefined)?.Range ?? '';
+    log.push(range);
+    now++;
+    stats.maxAtOnce = Math.max(stats.maxAtOnce, now);
+    await new Promise((r) => setTimeout(r, 2));
+    now--;
+    const m = /^bytes=(\d+)-(\d+)$/.exec(range);
+    if (ranges && m) {
+      const body = file.slice(Number(m[1]), Number(m[2]) + 1);
+      stats.bytes += body.length;
+      return new Response(body, { status: 206, headers: { 'content-range': `bytes ${m[1]}-${m[2]}/${file.length}` } });
+    }
+    stats.bytes += file.length;
+    return new Response(file.slice(), { status: 200 });
+  };
+  return { fetch, log, stats };
+}
+
+class MapStore implements ChunkStore {
+  readonly map = new Map<string, Uint8Array>();
+  async get(s: string) {
+    return this.map.get(s)?.slice();
+  }
+  async put(s: string, b: Uint8Array) {
+    this.map.set(s, b.slice());
+  }
+}
+
+const open = (s: ReturnType<typeof server>, store?: ChunkStore) => new RemoteChunkBackend({ url: new URL('http://repo.test/disk.vhd'), version: VERSION, fetch: s.fetch, store });
+
+describe('a lazy remote disk', () => {
+  it('fetches only the chunks a read touches, neighbours in one request, and hands out the right bytes', async () => {
+    const s = server(FILE);
+    const b = open(s);
+    assert.deepEqual(await b.read(3 * CS + 5, 3 * CS), FILE.subarray(3 * CS + 5, 6 * CS + 5));
+    assert.deepEqual(s.log, [`bytes=${3 * CS}-${7 * CS - 1}`]);
+    // Again, and inside what was fetched: no request.
+    assert.deepEqual(await b.read(4 * CS, 100), FILE.subarray(4 * CS, 4 * CS + 100));
+    assert.equal(s.log.length, 1);
+    // The short last chunk.
+    assert.deepEqual(await b.read(FILE.length - 10, 10), FILE.subarray(FILE.length - 10));
+    assert.deepEqual(s.log.at(-1), `bytes=${40 * CS}-${FILE.length - 1}`);
+    assert.equal(b.stats.fetchedBytes, 4 * CS + 1000);
+  });
+
+  it('shares one request among reads of the same chunk, and keeps at most 4 requests in flight', async () => {
+    const s = server(FILE);
+    const b = open(s);
+    await Promise.all([b.read(0, 10), b.read(100, 10), b.read(CS - 1, 1)]);
+    assert.equal(s.log.length, 1);
+    await Promise.all(Array.from({ length: 12 }, (_, i) => b.read((2 + 3 * i) * CS, 10)));
+    assert.equal(s.log.length, 13);
+    assert.ok(s.stats.maxAtOnce <= 4, `${s.stats.maxAtOnce} requests at once`);
+  });
+
+  it('downloads the whole file once, verified, when the server ignores Range', async () => {
+    const s = server(FILE, false);
+    const b = open(s);
+    assert.deepEqual(await b.read(10 * CS, 2 * CS), FILE.subarray(10 * CS, 12 * CS));
+    assert.deepEqual(await b.read(0, FILE.length), FILE);
+    assert.equal(s.log.length, 1);
+    assert.equal(b.stats.fullDownload, true);
+    assert.equal(b.stats.fetchedChunks, VERSION.chunks.length);
+  });
+
+  it('refuses a chunk whose bytes changed on the server, naming it and its sha256, and hands out nothing after', async () => {
+    for (const ranges of [true, false]) {
+      const changed = FILE.slice();
+      changed[7 * CS + 3] ^= 1;
+      const s = server(changed, ranges);
+      const b = open(s);
+      // By range, the chunks before the change verify; the one download without Range is
+      // all or nothing.
+      if (ranges) assert.deepEqual(await b.read(0, CS), FILE.subarray(0, CS));
+      await assert.rejects(b.read(ranges ? 7 * CS : 0, 16), (e: unknown) => {
+        assert.ok(e instanceof RepoError && e.code === 'sha256-mismatch');
+        assert.match(e.message, new RegExp(`^chunk 7 \\(bytes ${7 * CS}-${8 * CS - 1}\\) of disk\\.vhd at http://repo\\.test/disk\\.vhd: sha256 is ${sha(changed.subarray(7 * CS, 8 * CS))}, the repository index expects ${VERSION.chunks[7]}`));
+        return true;
+      });
+      // The VM stops on the first failure: no read succeeds after it, even of good chunks.
+      await assert.rejects(b.read(0, 10), /chunk 7/);
+      assert.ok(b.failure);
+    }
+  });
+
+  it('keeps verified chunks in the store for the next disk, and refetches a damaged one', async () => {
+    const store = new MapStore();
+    const first = server(FILE);
+    await open(first, store).read(5 * CS, 2 * CS);
+    const second = server(FILE);
+    const again = open(second, store);
+    assert.deepEqual(await again.read(5 * CS, 2 * CS), FILE.subarray(5 * CS, 7 * CS));
+    assert.equal(second.log.length, 0);
+    assert.equal(again.stats.storeChunks, 2);
+    store.map.get(VERSION.chunks[6]!)![0] ^= 0xff;
+    const third = server(FILE);
+    assert.deepEqual(await open(third, store).read(5 * CS, 2 * CS), FILE.subarray(5 * CS, 7 * CS));
+    assert.deepEqual(third.log, [`bytes=${6 * CS}-${7 * CS - 1}`]);
+  });
+
+  it('is read-only, and refuses reads past its end', async () => {
+    const b = open(server(FILE));
+    await assert.rejects(b.write(0, new Uint8Array(1)), /read-only/);
+    await assert.rejects(b.read(FILE.length - 1, 2), /outside its/);
+  });
+});
