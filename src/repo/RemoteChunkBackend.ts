@@ -121,7 +121,7 @@ export class RemoteChunkBackend implements BlockBackend {
     return out;
   }
 
-  async write(offset: number): Promise<void> {
+  async write(offset: number, _data: Uint8Array): Promise<void> {
     this.checkLive();
     throw new BackendError('read-only', `${this.name}: write at 0x${offset.toString(16)} refused, a repository's disk is read-only`, offset);
   }
