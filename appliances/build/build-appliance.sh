@@ -13,7 +13,8 @@
 #
 # The root tree: busybox and its applet links, busybox init (disks/base/root:
 # inittab, rcS, rcK, profile), /bin/fpcheck and /bin/pagefault-demo, the
-# /etc/motd banner made from appliance.json, then what NAME adds (disks/NAME/).
+# /etc/motd banner made from appliance.json, then what NAME adds (disks/NAME/;
+# sqlite: its web page under busybox httpd, disks/sqlite/root).
 # The raw disk becomes a dynamic VHD (qemu-img, then vhd-pin.mjs fixes the
 # footer's time and id) and `gzip -9n`. Same inputs, same bytes: fixed mtimes,
 # owners, UUIDs, hash seed, MBR disk id and VHD footer.
@@ -96,6 +97,11 @@ sqlite)
     command -v sqlite3 > /dev/null || { echo "build-appliance: host sqlite3 missing (apt-get install sqlite3)" >&2; exit 2; }
     sqlite3 root/sample.db < "$DEF/sample.sql"
     chmod 0644 root/sample.db
+    # The web page (disks/sqlite/root: /www, its CGI, /etc/init.d/httpd), started by
+    # init right after rcS, so it serves before the console's shell starts.
+    cp -R "$DEF/root/." .
+    sed -i 's|^::sysinit:/etc/init.d/rcS$|&\n::sysinit:/etc/init.d/httpd|' etc/inittab
+    grep -qx '::sysinit:/etc/init.d/httpd' etc/inittab || { echo "build-appliance: inittab has no rcS line to start httpd after" >&2; exit 1; }
     ;;
 lua)
     [ -x "$BUILD/lua5.4-build/lua" ] || "$HERE/build-lua.sh"

@@ -14,7 +14,8 @@
 #      Svpbmt) with what a romvisor machine may add: virtio-net on QEMU's user network
 #      (DHCP with hostname= and domainname=) and a virtio-9p share tagged "host": the
 #      file from boot 1 reads back; the lease set the hostname and resolv.conf; a host
-#      file reads in /mnt/host and a guest file lands in the host directory; poweroff.
+#      file reads in /mnt/host and a guest file lands in the host directory; sqlite:
+#      curl on the host fetches its CGI page through hostfwd; poweroff.
 #   3. e2fsck -fn on partition 2 as the VHD holds it after the poweroff: clean.
 # QEMU cannot read the kernel from the VHD, so it gets appliances/boot/Image.gz
 # gunzipped (the same bytes as the VHD's /Image, checked in step 0).
@@ -117,7 +118,12 @@ app_checks() {
         expect "sqlite3 query prints rows" "Saturn|146"
         expect "sqlite3 query prints every row" "Uranus|27"
         type_line 'sqlite3 /root/sample.db "create table notes(t); insert into notes values (42); select sum(t) * 2 from notes"' || return 1
-        expect "sqlite3 writes to the database" "84" ;;
+        expect "sqlite3 writes to the database" "84"
+        # The web page init started: its CGI runs a query (lo only, no network card here).
+        type_line 'wget -qO- "http://127.0.0.1/cgi-bin/planets?moons=100"' || return 1
+        expect "httpd started by init" "httpd: serving /www on port 80"
+        expect "the CGI page shows its query result" "query result: 1 planets"
+        expect "the CGI page's table" "<TD>Saturn</TD>" ;;
     lua)
         type_line 'lua /root/hello.lua' || return 1
         expect "lua runs hello.lua" "Hello from Lua 5.4 on RISC-V!"
@@ -189,7 +195,9 @@ for NAME in "${names[@]}"; do
         SHARE=$WORK/share-$NAME
         mkdir -p "$SHARE"
         echo "host file for $MARK" > "$SHARE/from-host.txt"
-        DEVICE_ARGS=(-netdev "user,id=n0,hostname=$NAME-qemu,domainname=romvisor" -device virtio-net-device,netdev=n0
+        # The sqlite appliance's web page, reached from the host through QEMU's hostfwd.
+        FWD=; [ "$NAME" = sqlite ] && { HTTP_PORT=$(( 20000 + RANDOM % 20000 )); FWD=",hostfwd=tcp:127.0.0.1:$HTTP_PORT-:80"; }
+        DEVICE_ARGS=(-netdev "user,id=n0,hostname=$NAME-qemu,domainname=romvisor$FWD" -device virtio-net-device,netdev=n0
                      -fsdev "local,id=s0,path=$SHARE,security_model=none" -device virtio-9p-device,fsdev=s0,mount_tag=host)
         if boot "boot2-$MEM-romvisor-like-net-9p" "$MEM" rv64,h=false,sstc=false,svpbmt=false; then
             t2=$T_PROMPT; u2=$UPTIME
@@ -202,6 +210,11 @@ for NAME in "${names[@]}"; do
                 expect "resolv.conf: domain from option 15" "search romvisor"
                 expect "resolv.conf: DNS server from option 6" "nameserver 10.0.2.3"
                 expect "a host file reads in /mnt/host" "host file for $MARK"
+                if [ -n "$FWD" ]; then
+                    if curl -sf --max-time 30 "http://127.0.0.1:$HTTP_PORT/cgi-bin/planets?moons=10" | grep -qF "query result: 4 planets"; then
+                        pass "curl on the host fetches the CGI page through hostfwd"
+                    else fail "curl http://127.0.0.1:$HTTP_PORT/cgi-bin/planets?moons=10: no query result"; fi
+                fi
                 power_off
                 if [ "$(cat "$SHARE/from-guest.txt" 2>/dev/null)" = "guest file for $NAME-qemu" ]; then
                     pass "a guest file lands in the shared host directory"
