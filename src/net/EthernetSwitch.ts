@@ -7,8 +7,8 @@
  *
  * The switch learns which port each source MAC sits behind; a frame for a known unicast MAC
  * goes to that port only, a broadcast, multicast or unknown destination to every other
- * port. The built-in services (DHCP, DNS, ARP and ping for 10.0.2.2/10.0.2.3) sit on a port
- * of their own, attached at construction.
+ * port. The built-in services (DHCP, DNS, ARP and ping for 10.0.2.3, and the host's TCP/IP
+ * endpoint at 10.0.2.2) sit on a port of their own, attached at construction.
  *
  * Delivery: 'immediate' (realtime) moves frames a microtask after they are sent; 'manual'
  * (deterministic lockstep) moves them only in `pump()`, which the host calls at quantum
@@ -88,10 +88,12 @@ export class EthernetSwitch {
   private readonly queueFrames: number;
   private nextId = 0;
   private scheduled = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = 0;
 
   constructor(private readonly opts: EthernetSwitchOptions) {
     this.queueFrames = opts.queueFrames ?? PORT_QUEUE_FRAMES;
-    this.services = new NetServices(this.book);
+    this.services = new NetServices(this.book, opts.clockUs, (at) => this.armTimer(at));
     this.services.port = this.attach('services', 'services', (frame, from) => this.services.handle(frame, from));
   }
 
@@ -169,6 +171,8 @@ export class EthernetSwitch {
   pump(): number {
     let moved = 0;
     const timeUs = this.opts.clockUs();
+    // The gateway's TCP timers (retransmissions, TIME_WAIT) run at the switch's time.
+    this.services.gateway.tick();
     for (let round = 0; round < PUMP_ROUNDS && this.busy; round++) {
       for (let any = true; any; ) {
         any = false;
@@ -191,6 +195,22 @@ export class EthernetSwitch {
       }
     }
     return moved;
+  }
+
+  /**
+   * Realtime: a host timer pumps the switch when the gateway's next TCP timer is due. In
+   * lockstep the host pumps at every quantum, so guest time alone decides.
+   */
+  private armTimer(atUs: number): void {
+    if (this.opts.delivery !== 'immediate' || (this.timer !== undefined && this.timerAt <= atUs)) return;
+    clearTimeout(this.timer);
+    this.timerAt = atUs;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pump();
+    }, Math.max(0, (atUs - this.opts.clockUs()) / 1000));
+    // A pending retransmission must not keep a finished CLI run alive.
+    (this.timer as { unref?: () => void }).unref?.();
   }
 
   private forward(from: Port, frame: Uint8Array): void {

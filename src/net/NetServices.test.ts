@@ -134,7 +134,7 @@ describe('ARP and ping of the gateway and DNS addresses', () => {
     const ip = frames.readIpv4(frames.readEthernet(reply!).payload);
     assert.deepEqual([ip.src, ip.dst, ip.payload[0], ip.payload[7]], [NET.gateway, g.port.address, 0, 5]);
     assert.equal(frames.internetChecksum(ip.payload), 0);
-    assert.equal(g.sw.services.stats.pingReplies, 1);
+    assert.equal(g.sw.services.gateway.stats.pingReplies, 1);
   });
 });
 

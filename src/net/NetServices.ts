@@ -1,10 +1,12 @@
 /**
- * The built-in services port of a switch: the gateway address 10.0.2.2 and the DNS address
- * 10.0.2.3 answer ARP and ping, DHCP requests go to the DhcpServer and DNS queries to the
- * DnsServer. Everything a guest sends here is parsed defensively: a malformed frame is
+ * The built-in services port of a switch: the gateway address 10.0.2.2 is the host
+ * endpoint (src/net/host: ARP, ping, TCP), the DNS address 10.0.2.3 answers ARP and ping,
+ * DHCP requests go to the DhcpServer and DNS queries to the DnsServer. Both addresses sit
+ * behind the one services MAC. Everything a guest sends here is parsed defensively: a malformed frame is
  * counted and dropped (NetError), never an exception out of the switch.
  */
 import type { AddressBook } from './AddressBook.ts';
+import { HostEndpoint } from './host/HostEndpoint.ts';
 import { DhcpServer, DHCP_CLIENT_PORT, DHCP_SERVER_PORT } from './DhcpServer.ts';
 import { DnsServer, DNS_PORT } from './DnsServer.ts';
 import {
@@ -22,6 +24,7 @@ const ICMP_ECHO_REQUEST = 8;
 const LIMITED_BROADCAST = 0xffff_ffff;
 
 export interface NetServicesStats {
+  /** For the DNS address (the gateway's are the host endpoint's stats). */
   arpReplies: number;
   pingReplies: number;
   /** Frames that were not well-formed for what they claimed to be. */
@@ -32,16 +35,21 @@ export class NetServices {
   readonly dhcp: DhcpServer;
   readonly dns: DnsServer;
   readonly stats: NetServicesStats = { arpReplies: 0, pingReplies: 0, malformed: 0 };
+  /** The gateway address 10.0.2.2: the host's TCP/IP endpoint. */
+  readonly gateway: HostEndpoint;
   /** Set by the switch when it attaches the services: where replies go. */
   port: SwitchPort | undefined;
 
-  constructor(book: AddressBook) {
+  /** `clockUs` and `armTimer` drive the gateway's TCP timers (see HostEndpoint). */
+  constructor(book: AddressBook, clockUs: () => number = () => 0, armTimer?: (atUs: number) => void) {
     this.dhcp = new DhcpServer(book);
     this.dns = new DnsServer(book);
+    this.gateway = new HostEndpoint({ ip: NET.gateway, mac: NET.servicesMac, clockUs, send: (f) => this.port?.send(f), armTimer });
   }
 
   /** A frame the switch gave the services port (a broadcast, or one for the services' MAC). */
   handle(frame: Uint8Array, from: SwitchPort): void {
+    if (this.gateway.receive(frame)) return;
     try {
       const eth = readEthernet(frame);
       if (eth.type === ETHERTYPE_ARP) this.arp(eth.payload, eth.src);
@@ -54,7 +62,7 @@ export class NetServices {
 
   private arp(payload: Uint8Array, srcMac: Uint8Array): void {
     const a = readArp(payload);
-    if (a.op !== ARP_REQUEST || (a.targetIp !== NET.gateway && a.targetIp !== NET.dns)) return;
+    if (a.op !== ARP_REQUEST || a.targetIp !== NET.dns) return;
     const reply = arpPacket({ op: ARP_REPLY, senderMac: NET.servicesMac, senderIp: a.targetIp, targetMac: a.senderMac, targetIp: a.senderIp });
     this.stats.arpReplies++;
     this.send(srcMac, ETHERTYPE_ARP, reply);
@@ -64,7 +72,7 @@ export class NetServices {
     const ip = readIpv4(payload);
     const toServices = ip.dst === NET.gateway || ip.dst === NET.dns;
     if (!toServices && ip.dst !== LIMITED_BROADCAST && ip.dst !== NET.broadcast) return;
-    if (ip.protocol === IPPROTO_ICMP && toServices) return this.ping(ip.payload, ip.src, ip.dst, srcMac);
+    if (ip.protocol === IPPROTO_ICMP && ip.dst === NET.dns) return this.ping(ip.payload, ip.src, ip.dst, srcMac);
     if (ip.protocol !== IPPROTO_UDP) return;
     const udp = readUdp(ip.payload);
     if (udp.dstPort === DHCP_SERVER_PORT && from.kind === 'vm') {
