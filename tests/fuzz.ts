@@ -5,7 +5,8 @@
 // messages against a shared folder with a canary beside it, tests/share/ninePFuzz.ts;
 // `--target 9p`, 10,000 by default), the network fuzzers (virtio-net
 // descriptor chains, tests/virtio/virtioNetFuzz.ts; guest frames to the switch and its
-// services, tests/net/netFrameFuzz.ts; `--target net`, 10,000 of each by default), and the crash test
+// services, tests/net/netFrameFuzz.ts; TCP/IP frames to the host endpoint,
+// tests/net/hostEndpointFuzz.ts; `--target net`, 10,000 of each by default), and the crash test
 // (tests/crash/: N SIGKILLs of the CLI and N of Chromium during a guest's write-and-sync
 // loop; not part of `all`, each kill takes seconds), and the gdb remote-protocol fuzzer
 // (random and damaged packets to the gdb stub, tests/gdb/gdbFuzz.ts; `--target gdb`);
@@ -17,6 +18,7 @@ import { fuzzScenarios } from './scenario/scenarioFuzz.ts';
 import { fuzzNineP } from './share/ninePFuzz.ts';
 import { fuzzVirtioNet } from './virtio/virtioNetFuzz.ts';
 import { fuzzNetFrames } from './net/netFrameFuzz.ts';
+import { fuzzHostEndpoint } from './net/hostEndpointFuzz.ts';
 import { runDiffFuzz } from './fuzz/runDiffFuzz.ts';
 import { fuzzGdbPackets } from './gdb/gdbFuzz.ts';
 
@@ -78,8 +80,10 @@ if (targets.includes('net')) {
   console.log(`fuzz net: ${d.cases} virtio-net drivers (${d.needsReset} ended in NEEDS_RESET, ${d.framesSent} frames sent, ${d.framesReceived} received), ${((Date.now() - t0) / 1000).toFixed(1)} s, ${d.failures.length} failures (seed ${seed})`);
   const f = fuzzNetFrames(count, seed);
   console.log(`fuzz net: ${f.cases} guest frames to the switch (${f.malformed} malformed, ${f.replies} replies checked), ${f.failures.length} failures (seed ${seed})`);
-  for (const x of [...d.failures, ...f.failures].slice(0, 20)) console.log(`  ${x}`);
-  failed ||= d.failures.length + f.failures.length > 0;
+  const h = await fuzzHostEndpoint(count, seed);
+  console.log(`fuzz net: ${h.cases} mutated TCP/IP frames to the host endpoint beside live connections (${h.malformed} malformed, ${h.resets} resets, ${h.sent} frames sent and checked, at most ${h.peakConnections} connections and ${h.peakHeldBytes} held bytes), ${h.failures.length} failures (seed ${seed})`);
+  for (const x of [...d.failures, ...f.failures, ...h.failures].slice(0, 20)) console.log(`  ${x}`);
+  failed ||= d.failures.length + f.failures.length + h.failures.length > 0;
 }
 if (targets.includes('9p')) {
   const seed = Number(values.seed ?? Date.now() % 0x7fffffff);

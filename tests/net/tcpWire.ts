@@ -34,6 +34,8 @@ export class TcpWire {
   readonly guest: HostEndpoint;
   /** While false, everything on the wire is lost (a guest that vanished). */
   up = true;
+  /** Sees every frame put on the wire, with the endpoint that sent it. */
+  tap?: (frame: Uint8Array, from: HostEndpoint) => void;
   private readonly inFlight: InFlight[] = [];
   private order = 0;
   private readonly rnd: SeededRandom;
@@ -47,6 +49,7 @@ export class TcpWire {
 
   private carry(frame: Uint8Array, to: HostEndpoint): void {
     this.stats.frames++;
+    this.tap?.(frame, to === this.guest ? this.gateway : this.guest);
     if (!this.up || this.rnd.chance(this.opts.drop ?? 0)) {
       this.stats.dropped++;
       return;
