@@ -35,6 +35,7 @@ import { EXIT, type CliIo } from './CliIo.ts';
 import { GuestSession } from './GuestSession.ts';
 import { ConsoleLogs, ConsolePrefixer, connectGuest, runGuests, runSwitch, type NetGuest } from './runGuests.ts';
 import { captureToFile } from './pcapFile.ts';
+import { checkHostForwards, startHostForwards } from './hostForwards.ts';
 import { macFromName, VM_NAME_PATTERN, type EthernetSwitch } from '../net/index.ts';
 import { translateQemuArgs, QEMU_FLAGS } from './qemuArgs.ts';
 import { parseDriveSpecs, type DriveSpec } from './driveSpec.ts';
@@ -50,12 +51,13 @@ import { openRemoteAppliance, type RemoteAppliance } from '../repo/node.ts';
 const QEMU_FLAGS_TEXT = QEMU_FLAGS.join(' ');
 import { parseJitMode } from '../jit/Jit.ts';
 
-const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS] [--console-log DIR] [--pcap FILE]
+const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS] [--console-log DIR] [--pcap FILE] [--hostfwd RULE]...
        romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz | --repo URL NAME[@VERSION]] [--overlay FILE | --snapshot]
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
                     [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR] [--smp N]
                     [--jit off|auto|eager] [--net] [--name NAME] [--pcap FILE] [--console-log DIR]
+                    [--hostfwd tcp:127.0.0.1:HOSTPORT-:GUESTPORT]...
        romvisor boot --bios none --kernel KERNEL.elf [--drive FILE[,format=raw|vhd][,readonly]]...
                     [--mem 128M] [--smp N] [--append "ARGS"] [--snapshot] [--gdb tcp::PORT] [--wait-debugger]
        romvisor boot -machine virt -bios none -kernel KERNEL.elf -m 128M -smp 1 -nographic
@@ -107,6 +109,11 @@ scenario with several share one switch, run at once and reach each other
 by name (in lockstep with --time deterministic, so their consoles replay exactly);
 their console lines start with [name]. --pcap FILE captures what the switch carries
 (tcpdump -r FILE); --console-log DIR writes each guest's console to DIR/NAME.log.
+--hostfwd tcp:[HOSTADDR]:HOSTPORT-[GUEST]:GUESTPORT (QEMU's hostfwd=, repeatable;
+implies --net) forwards a host TCP port to a guest's port through the switch's host
+endpoint (10.0.2.2): curl http://127.0.0.1:HOSTPORT/ reaches the guest's server.
+HOSTADDR defaults to 127.0.0.1; GUEST (a VM name or 10.0.2.x) to the first guest;
+HOSTPORT 0 takes a free port. The ports bound are printed on stderr.
 Exit codes: 0 powered off, 1 the guest
 panicked or crashed or a script step failed, 2 bad input, 3 timeout (script or
 hang), 4 emulator fault.`;
@@ -158,11 +165,12 @@ const BOOT_OPTIONS = {
   net: { type: 'boolean' },
   pcap: { type: 'string' },
   'console-log': { type: 'string' },
+  hostfwd: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 /** What `romvisor boot SCENARIO.json` takes besides the file: the rest comes from the scenario. */
-const SCENARIO_FLAGS = ['hang-timeout', 'jit', 'console-log', 'pcap'];
+const SCENARIO_FLAGS = ['hang-timeout', 'jit', 'console-log', 'pcap', 'hostfwd'];
 
 /** romvisor's options that take a value: what follows them is never read as a QEMU flag. */
 const VALUE_OPTIONS = new Set(Object.entries(BOOT_OPTIONS).filter(([, o]) => o.type === 'string').map(([name]) => name));
@@ -216,6 +224,7 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
   let gdb: GdbServer | undefined;
   let share: NinePServer | undefined;
   let stopCapture: (() => void) | undefined;
+  let stopForwards: (() => Promise<void>) | undefined;
   const logs = opts.consoleLog !== undefined ? new ConsoleLogs(opts.consoleLog) : undefined;
   try {
     if (opts.share !== undefined) {
@@ -261,8 +270,10 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
     const created = vm;
     const sw = vm.netDevice ? runSwitch(vm.timeMode === 'deterministic', () => created.core.mtime) : undefined;
     if (sw && opts.pcap !== undefined) stopCapture = captureToFile(sw, opts.pcap);
+    if (sw && opts.hostfwd?.length) stopForwards = await startHostForwards(opts.hostfwd, () => sw, io);
     return await runInteractive(vm, opts, io, gdb, sw && { sw, name }, logs?.open(name));
   } finally {
+    await stopForwards?.();
     stopCapture?.();
     logs?.close();
     await gdb?.dispose();
@@ -295,12 +306,12 @@ function remoteSummary(r: RemoteAppliance): string {
  * their own appliances.
  */
 async function bootScenario(path: string, flags: string[], io: CliIo): Promise<number> {
-  let values: { 'hang-timeout'?: string; jit?: string; 'console-log'?: string; pcap?: string };
+  let values: { 'hang-timeout'?: string; jit?: string; 'console-log'?: string; pcap?: string; hostfwd?: string[] };
   try {
     values = parseArgs({
       args: flags,
       strict: true,
-      options: { 'hang-timeout': { type: 'string' }, jit: { type: 'string' }, 'console-log': { type: 'string' }, pcap: { type: 'string' } },
+      options: { 'hang-timeout': { type: 'string' }, jit: { type: 'string' }, 'console-log': { type: 'string' }, pcap: { type: 'string' }, hostfwd: { type: 'string', multiple: true } },
     }).values;
   } catch {
     const extra = flags.find((f) => f.startsWith('-') && !SCENARIO_FLAGS.includes(f.replace(/^--?/, '').replace(/=.*/, ''))) ?? flags[0];
@@ -344,18 +355,20 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
       continue;
     }
     if (count > 1) io.stderr(`romvisor: guest ${i + 1} of ${count}: ${opts.name}\n`);
-    const code = await bootWith({ ...opts, pcap: values.pcap, consoleLog: values['console-log'] }, io);
+    const code = await bootWith({ ...opts, pcap: values.pcap, consoleLog: values['console-log'], hostfwd: values.hostfwd, net: opts.net || values.hostfwd !== undefined }, io);
     if (code !== EXIT.ok) return code;
   }
-  return together ? bootGuests(plans, io, values.pcap, values['console-log']) : EXIT.ok;
+  return together ? bootGuests(plans, io, values.pcap, values['console-log'], values.hostfwd ?? []) : EXIT.ok;
 }
 
 /** A scenario's guests at once on one switch (see runGuests). */
-async function bootGuests(plans: BootOptions[], io: CliIo, pcap: string | undefined, consoleLog: string | undefined): Promise<number> {
+async function bootGuests(plans: BootOptions[], io: CliIo, pcap: string | undefined, consoleLog: string | undefined, hostfwd: string[]): Promise<number> {
   const appliances: ApplianceDisk[] = [];
   const vms: Vm[] = [];
   const prefixers: ConsolePrefixer[] = [];
   const logs = consoleLog !== undefined ? new ConsoleLogs(consoleLog) : undefined;
+  let sw: EthernetSwitch | undefined;
+  const stopForwards = await startHostForwards(hostfwd, () => sw, io);
   try {
     const guests: NetGuest[] = [];
     for (const opts of plans) {
@@ -379,8 +392,12 @@ async function bootGuests(plans: BootOptions[], io: CliIo, pcap: string | undefi
       guests.push({ name, vm, session: new GuestSession(vm, { io, output, script: opts.script, hangMs: opts.hangMs, label: `[${name}] ` }) });
     }
     const deterministic = plans[0]!.config.timeMode === 'deterministic';
-    return await runGuests(guests, deterministic, pcap === undefined ? undefined : (sw) => captureToFile(sw, pcap));
+    return await runGuests(guests, deterministic, (s) => {
+      sw = s;
+      return pcap === undefined ? () => {} : captureToFile(s, pcap);
+    });
   } finally {
+    await stopForwards();
     for (const p of prefixers) p.flush();
     logs?.close();
     for (const vm of vms) await vm.dispose();
@@ -450,6 +467,8 @@ interface BootOptions {
   pcap?: string;
   /** --console-log DIR: the guest's console bytes into DIR/NAME.log. */
   consoleLog?: string;
+  /** --hostfwd rules (checked): host TCP ports forwarded to the guest through the switch's host endpoint. */
+  hostfwd?: string[];
 }
 
 /** Takes kernel, initrd, command line and memory from the appliance's boot partition. */
@@ -511,7 +530,8 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   const reserved = bare ? [] : image ? [0, 1, VIRTIO_SLOTS - 1] : [0, 1];
   const drives = parseDriveSpecs(v.drive ?? [], v.device ?? [], VIRTIO_SLOTS, reserved);
   if (v.name !== undefined && !VM_NAME_PATTERN.test(v.name)) throw new BadInput(`--name "${v.name}" is not a host name (letters, digits and inner hyphens, at most 63)`);
-  if (bare && (v.pcap !== undefined || v.name !== undefined || v.net)) throw new BadInput('--net, --pcap and --name are for Linux guests; a bare kernel has no network card');
+  if (bare && (v.pcap !== undefined || v.name !== undefined || v.net || v.hostfwd)) throw new BadInput('--net, --pcap, --hostfwd and --name are for Linux guests; a bare kernel has no network card');
+  checkHostForwards(v.hostfwd ?? []);
   const time = v.time ?? 'realtime';
   if (time !== 'realtime' && time !== 'deterministic') throw new BadInput(`--time "${time}" must be realtime or deterministic`);
   const jit = parseJitMode(v.jit ?? 'off', '--jit');
@@ -577,8 +597,9 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     followTerminal: v['console-size'] === undefined,
     share: v.share,
     name: v.name,
-    net: v.net === true || v.name !== undefined || v.pcap !== undefined,
+    net: v.net === true || v.name !== undefined || v.pcap !== undefined || v.hostfwd !== undefined,
     pcap: v.pcap,
+    hostfwd: v.hostfwd,
     consoleLog: v['console-log'],
   };
 }
@@ -696,8 +717,10 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb: GdbServ
       if (typeof outcome === 'number') return outcome;
       if (gdb?.stub.afterRun(outcome)) continue;
       // Deterministic time: frames cross the switch where the guest went idle, a point the
-      // guest fixes, so they reach it on the same instruction every run.
-      if (sw?.delivery === 'manual' && outcome.kind === 'idle') sw.pump();
+      // guest fixes, so they reach it on the same instruction every run. Forwarded host
+      // connections (timed by the host anyway) also cross after every run, so a busy guest
+      // sending a long response keeps getting its ACKs.
+      if (sw?.delivery === 'manual' && (outcome.kind === 'idle' || opts.hostfwd?.length)) sw.pump();
       const verdict = session.judge(outcome);
       if (verdict === 'done') return EXIT.ok;
       if (verdict !== undefined) return verdict;
