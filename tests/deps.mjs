@@ -5,6 +5,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 export const DEBIAN_PACKAGES = [
   'qemu-system-misc', // the peer: qemu-system-riscv64
   'qemu-utils', // qemu-img, the VHD interop reference
+  'qemu-block-extra', // QEMU's curl block driver: the peer of the remote-boot benchmark
   'gcc-riscv64-unknown-elf', // bare-metal ISA tests and benchmarks
   'picolibc-riscv64-unknown-elf',
   'binutils-riscv64-unknown-elf',

@@ -1,4 +1,4 @@
-// `npm run fuzz -- [--target isa|vhd|scenario|9p|gdb|crash|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
+// `npm run fuzz -- [--target isa|vhd|scenario|9p|gdb|repo|crash|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
 // runs the fuzzers with a fresh seed unless one is given: the differential ISA fuzzer
 // against QEMU (tests/fuzz/), the VHD mutation fuzzer (tests/disk/vhdFuzz.ts), the
 // scenario-link fuzzer (tests/scenario/scenarioFuzz.ts), the 9P message fuzzer (mutated
@@ -9,7 +9,8 @@
 // tests/net/hostEndpointFuzz.ts; `--target net`, 10,000 of each by default), and the crash test
 // (tests/crash/: N SIGKILLs of the CLI and N of Chromium during a guest's write-and-sync
 // loop; not part of `all`, each kill takes seconds), and the gdb remote-protocol fuzzer
-// (random and damaged packets to the gdb stub, tests/gdb/gdbFuzz.ts; `--target gdb`);
+// (random and damaged packets to the gdb stub, tests/gdb/gdbFuzz.ts; `--target gdb`), the
+// repository index fuzzer (mutated repository.json, tests/repo/repoIndexFuzz.ts; `--target repo`);
 // `--program SEED` re-runs one ISA program, e.g. the one a mismatch report names.
 import { parseArgs } from 'node:util';
 import { fuzzCrashes } from './crash/fuzzCrashes.ts';
@@ -21,6 +22,7 @@ import { fuzzNetFrames } from './net/netFrameFuzz.ts';
 import { fuzzHostEndpoint } from './net/hostEndpointFuzz.ts';
 import { runDiffFuzz } from './fuzz/runDiffFuzz.ts';
 import { fuzzGdbPackets } from './gdb/gdbFuzz.ts';
+import { fuzzRepositoryIndex } from './repo/repoIndexFuzz.ts';
 
 const { values } = parseArgs({
   options: {
@@ -33,9 +35,9 @@ const { values } = parseArgs({
     target: { type: 'string', default: 'all' },
   },
 });
-const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario', 'net', '9p', 'gdb'] : [values.target!];
-if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'net' || t === '9p' || t === 'gdb' || t === 'crash')) {
-  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, net, 9p, gdb, crash or all`);
+const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario', 'net', '9p', 'gdb', 'repo'] : [values.target!];
+if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'net' || t === '9p' || t === 'gdb' || t === 'repo' || t === 'crash')) {
+  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, net, 9p, gdb, repo, crash or all`);
   process.exit(2);
 }
 let failed = false;
@@ -61,6 +63,14 @@ if (targets.includes('gdb')) {
   const t0 = Date.now();
   const v = await fuzzGdbPackets(Number(values.count ?? 10_000), seed);
   console.log(`fuzz gdb: ${v.cases} packet streams (${v.replies} replies, ${v.stops} stops) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
+  for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
+  failed ||= v.failures.length > 0;
+}
+if (targets.includes('repo')) {
+  const seed = Number(values.seed ?? Date.now() % 0x7fffffff);
+  const t0 = Date.now();
+  const v = fuzzRepositoryIndex(Number(values.count ?? 10_000), seed);
+  console.log(`fuzz repo: ${v.cases} repository indexes (${v.accepted} accepted) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
   for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
   failed ||= v.failures.length > 0;
 }

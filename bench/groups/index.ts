@@ -7,9 +7,10 @@ import { inspectorGroup } from './inspector.ts';
 import { linuxBootGroup } from './linuxBoot.ts';
 import { networkGroup } from './network.ts';
 import { pageGroup } from './page.ts';
+import { remoteBootGroup } from './remoteBoot.ts';
 import { scenarioDecodeGroup } from './scenarioDecode.ts';
 import { share9pGroup } from './share9p.ts';
 import { smpBootGroup } from './smpBoot.ts';
 import { stockBootGroup } from './stockBoot.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, smpBootGroup, diskGroup, share9pGroup, networkGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, smpBootGroup, diskGroup, remoteBootGroup, share9pGroup, networkGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];

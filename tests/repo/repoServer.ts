@@ -55,6 +55,11 @@ export async function startRepoServer(dir: string, opts: RepoServerOptions = {})
       return;
     }
     res.writeHead(200, { 'content-length': bytes.length, ...(ranges ? { 'accept-ranges': 'bytes' } : {}) });
+    // HEAD (QEMU's curl driver asks for the size first): headers only.
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
     res.end(bytes);
     count(path, bytes.length);
   });
