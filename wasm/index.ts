@@ -22,9 +22,9 @@ export { decodeFieldsForTest, decodedRd, decodedRs1, decodedRs2, decodedRs3, dec
 export { JIT_PAGE_RECORD } from './layout';
 export {
   jitConfigure, jitRecordBytes, jitInvalidateRange, jitForgetAll, jitPageSlot, jitEntries, jitInsns,
-  jitInvalidations, jitExit,
+  jitInvalidations, jitSteps, jitExit,
 } from './cpu/jit';
-export { pc as hartPc, icount as hartIcount } from './cpu/state';
+export { pc as hartPc, icount as hartIcount, mstatus as hartMstatus } from './cpu/state';
 export { memFault, loadSlow, storeSlow } from './cpu/mmu';
 export { jitStep, jitFp } from './cpu/run';
 export { blockEnd } from './stop';

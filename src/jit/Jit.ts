@@ -23,8 +23,22 @@ export function parseJitMode(value: string, where: string): JitMode {
   throw new CodedError('bad-jit-mode', `${where} "${value}" must be one of ${JIT_MODES.join(', ')}`);
 }
 
-/** Taken jumps into a page (or entries with unknown targets) before auto translates it. */
-const AUTO_THRESHOLD = 1000;
+/**
+ * Heat (arrivals into a page and taken jumps inside it, about one per 5 instructions) before
+ * auto translates it. A translation costs ~10-20 ms of the translator's JavaScript (cold
+ * at first) and V8's compiles, about what the interpreter takes for 2-4M instructions, and
+ * compiled code saves ~4 ns an instruction: a page must run millions of instructions to
+ * pay back. With 1,000 a Linux boot compiled ~650 pages and ran 8-10x slower than the
+ * interpreter alone; 500,000 (~3M instructions in the page) breaks even on a boot and
+ * still compiles a CPU-bound loop after a few milliseconds (npm run bench: linux-boot,
+ * stock-boot, bare-metal).
+ */
+const AUTO_THRESHOLD = 500_000;
+/** ROMVISOR_JIT_THRESHOLD overrides it in node, for measuring (the page has no environment). */
+function autoThreshold(): number {
+  const v = Number(globalThis.process?.env?.ROMVISOR_JIT_THRESHOLD);
+  return Number.isInteger(v) && v > 0 ? v : AUTO_THRESHOLD;
+}
 /** Code cache caps: pages with a module alive, and their modules' bytes. */
 const MAX_PAGES = 4096;
 const MAX_BYTES = 48 << 20;
@@ -52,11 +66,14 @@ export interface JitStats {
   /** Entries into compiled code, and the guest instructions it ran. */
   entries: number;
   jitInsns: number;
+  /** Of jitInsns: instructions compiled code handed to the interpreter one at a time. */
+  steps: number;
 }
 
 /** What the Jit needs of the core's raw exports. */
 export interface JitCoreExports {
   REGS_OFFSET: WebAssembly.Global;
+  FREGS_OFFSET: WebAssembly.Global;
   TLB_LOAD: WebAssembly.Global;
   TLB_STORE: WebAssembly.Global;
   TLB_ENTRIES: WebAssembly.Global;
@@ -68,6 +85,7 @@ export interface JitCoreExports {
   jitEntries: WebAssembly.Global;
   jitInsns: WebAssembly.Global;
   jitInvalidations: WebAssembly.Global;
+  jitSteps: WebAssembly.Global;
 }
 
 interface PageCode {
@@ -83,6 +101,8 @@ export class Jit {
   private imports: WebAssembly.Imports | undefined;
   private ramOffset = 0;
   private readonly pages = new Map<number, PageCode>();
+  /** Entries learned for pages without code yet (jitNote while they warm up). */
+  private readonly learned = new Map<number, PageCode>();
   private readonly freeSlots: number[] = [];
   private liveBytes = 0;
   private compiles = 0;
@@ -105,6 +125,7 @@ export class Jit {
     this.core = e;
     this.layout = {
       regsOffset: e.REGS_OFFSET.value as number,
+      fregsOffset: e.FREGS_OFFSET.value as number,
       tlbLoad: e.TLB_LOAD.value as number,
       tlbStore: e.TLB_STORE.value as number,
       tlbEntries: e.TLB_ENTRIES.value as number,
@@ -119,7 +140,15 @@ export class Jit {
 
   /** Sets the core's switch again (after a reset, which keeps it, or at attach). */
   configure(): void {
-    this.core?.jitConfigure(this.mode === 'off' ? 0 : 1, this.mode === 'eager' ? 1 : AUTO_THRESHOLD);
+    this.core?.jitConfigure(this.mode === 'off' ? 0 : 1, this.mode === 'eager' ? 1 : autoThreshold());
+  }
+
+  /** The core's `jitNote` import: execution entered RAM page `page` at `off` (the page is
+   *  warming up, or its code did not know the entry): its next translation includes it. */
+  note(page: number, off: number): void {
+    let pc = this.pages.get(page) ?? this.learned.get(page);
+    if (!pc) this.learned.set(page, (pc = { slot: 0, entries: new Set(), blocks: [], bytes: 0 }));
+    pc.entries.add(off);
   }
 
   /** The core's `jitCompile` import: translate RAM page `page` with entry `off`; the slot, or 0. */
@@ -129,7 +158,8 @@ export class Jit {
     const start = performance.now();
     let pc = this.pages.get(page);
     if (!pc && (this.pages.size >= MAX_PAGES || this.liveBytes >= MAX_BYTES)) this.evictAll();
-    const entries = pc?.entries ?? new Set<number>();
+    const entries = pc?.entries ?? this.learned.get(page)?.entries ?? new Set<number>();
+    this.learned.delete(page);
     entries.add(off);
     const at = this.ramOffset + page * PAGE_SIZE;
     const code = new Uint8Array(this.memory.buffer, at, PAGE_SIZE);
@@ -167,6 +197,7 @@ export class Jit {
       this.freeSlots.push(p.slot);
     }
     this.pages.clear();
+    this.learned.clear();
     this.liveBytes = 0;
     this.evictions++;
   }
@@ -213,6 +244,7 @@ export class Jit {
       invalidations: c ? Number(c.jitInvalidations.value as bigint) : 0,
       entries: c ? Number(c.jitEntries.value as bigint) : 0,
       jitInsns: c ? Number(c.jitInsns.value as bigint) : 0,
+      steps: c ? Number(c.jitSteps.value as bigint) : 0,
     };
   }
 }

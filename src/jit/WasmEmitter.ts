@@ -5,12 +5,12 @@
  */
 export const Op = {
   unreachable: 0x00, block: 0x02, loop: 0x03, if: 0x04, else: 0x05, end: 0x0b, br: 0x0c, brTable: 0x0e,
-  return: 0x0f, call: 0x10, drop: 0x1a,
+  brIf: 0x0d, return: 0x0f, call: 0x10, drop: 0x1a,
   localGet: 0x20, localSet: 0x21, localTee: 0x22, globalGet: 0x23, globalSet: 0x24,
   i64Load: 0x29, i64Load8S: 0x30, i64Load8U: 0x31, i64Load16S: 0x32, i64Load16U: 0x33, i64Load32S: 0x34,
   i64Load32U: 0x35, i64Store: 0x37, i64Store8: 0x3c, i64Store16: 0x3d, i64Store32: 0x3e,
   i32Const: 0x41, i64Const: 0x42,
-  i32Eqz: 0x45, i32LtU: 0x49,
+  i32Eqz: 0x45, i32LtU: 0x49, i32GeS: 0x4e,
   i64Eqz: 0x50, i64Eq: 0x51, i64Ne: 0x52, i64LtS: 0x53, i64LtU: 0x54, i64GtU: 0x56, i64GeS: 0x59, i64GeU: 0x5a,
   i32And: 0x71, i32Shl: 0x74, i32ShrS: 0x75, i32ShrU: 0x76,
   i64Add: 0x7c, i64Sub: 0x7d, i64Mul: 0x7e, i64And: 0x83, i64Or: 0x84, i64Xor: 0x85, i64Shl: 0x86,
@@ -25,8 +25,13 @@ export const I64 = 0x7e;
 export const VOID = 0x40;
 
 export class WasmEmitter {
-  private buf = new Uint8Array(4096);
+  private buf: Uint8Array;
   length = 0;
+
+  /** `capacity`: the first buffer's size (it grows); most emitters are small sections. */
+  constructor(capacity = 64) {
+    this.buf = new Uint8Array(capacity);
+  }
 
   private ensure(n: number): void {
     if (this.length + n <= this.buf.length) return;
@@ -113,6 +118,11 @@ export class WasmEmitter {
   /** The bytes so far (a copy). */
   finish(): Uint8Array {
     return this.buf.slice(0, this.length);
+  }
+
+  /** The bytes [start, end) so far (a view: valid until the next write). */
+  view(start = 0, end = this.length): Uint8Array {
+    return this.buf.subarray(start, end);
   }
 
   /** Appends section `id` with the contents another emitter built. */

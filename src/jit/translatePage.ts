@@ -4,10 +4,14 @@
  * the contract wasm/cpu/jit.ts states. Decoding is the inspector's decoder (src/inspect),
  * the one TypeScript decoder; the core's interpreter is the reference for every semantic.
  *
- * Shape of `run`: a dispatch loop around a br_table on the entry offset, one basic block
- * per known entry (entries, in-page branch targets, fall-throughs of branches, return
- * sites after calls). A jump to a block of the page goes back to the dispatch, so loops
- * stay inside the module; anything else returns with the hart's pc set.
+ * Shape: one wasm function per basic block (entries, in-page branch targets, fall-throughs
+ * of branches, return sites after calls) and `run`, a dispatch loop around a br_table on
+ * the offset that calls them. A block returns the offset of the next block of the page, so
+ * loops stay inside the module, or -1 when `run` must return (the hart's pc and jitExit
+ * set, the count in the module's global `exitN`). Functions, not one function with a block
+ * per basic block: V8 compiles a function when it first runs (Liftoff) and again when it
+ * is hot (TurboFan), so only the blocks that run cost compile time, and TurboFan's cost
+ * grows much faster than a function's size (one function per page cost it ~45 ms a page).
  *
  * Exactness: a block runs only if its whole length fits in what is left of `limit`
  * (otherwise `run` returns and the interpreter goes on from there). A slow path that
@@ -33,24 +37,38 @@ export const CORE_FUNCTIONS = [
   'jitStep', 'jitFp',
 ] as const;
 /** Mutable globals every compiled module imports from the core, in this order. */
-export const CORE_GLOBALS = [['hartPc', I64], ['hartIcount', I64], ['memFault', I32], ['blockEnd', I32], ['jitExit', I32]] as const;
+export const CORE_GLOBALS = [
+  ['hartPc', I64], ['hartIcount', I64], ['memFault', I32], ['blockEnd', I32], ['jitExit', I32], ['hartMstatus', I64],
+] as const;
 
 const F_LOAD_SLOW = 0;
 const F_STORE_SLOW = 1;
 const F_STEP = CORE_FUNCTIONS.indexOf('jitStep');
 const F_FP = CORE_FUNCTIONS.indexOf('jitFp');
 const M_CALLS: Record<string, number> = Object.fromEntries(CORE_FUNCTIONS.map((n, i) => [n, i]).slice(2, F_STEP));
-const G_PC = 0, G_ICOUNT = 1, G_MEMFAULT = 2, G_BLOCKEND = 3, G_EXIT = 4;
+const G_PC = 0, G_ICOUNT = 1, G_MEMFAULT = 2, G_BLOCKEND = 3, G_EXIT = 4, G_MSTATUS = 5;
+/** mstatus.FS (wasm/cpu/state.ts): off makes FP instructions illegal; an FP load sets it dirty. */
+const MSTATUS_FS = 3 << 13;
+/** An FLW result is NaN-boxed: its upper 32 bits set. */
+const NAN_BOX = -(2 ** 32);
+/** The module's own global: what `run` returns after a block exited (-1). */
+const G_EXIT_N = CORE_GLOBALS.length;
 /** jitExit values (wasm/cpu/jit.ts). */
 const EXIT_CONTINUE = 0, EXIT_ENDED = 1, EXIT_TRAP = 2, EXIT_UNKNOWN = 3;
 
-// Locals of `run`: its parameters, then scratch, then x1..x31.
-const L_VBASE = 0, L_OFF = 1, L_LIMIT = 2, L_N = 3, L_CUR = 4, L_VA = 5, L_E = 6, L_T = 7, L_IC0 = 8;
-const xLocal = (r: number) => 8 + r;
+// Locals of `run`: its parameters, then the count so far, the offset to run, icount at entry.
+const L_VBASE = 0, L_OFF = 1, L_LIMIT = 2, L_RN = 3, L_CUR = 4, L_RIC0 = 5;
+// Locals of a block's function: its parameters (the page's virtual base, the count with
+// the block's instructions added, icount at entry), scratch, then x1..x31.
+const L_N = 1, L_IC0 = 2, L_VA = 3, L_E = 4, L_T = 5;
+const xLocal = (r: number) => 5 + r;
+/** Function indexes: the imports, `run`, then one per block. */
+const F_RUN = CORE_FUNCTIONS.length;
 
 /** Where the core keeps what compiled code touches (from the core's exports). */
 export interface CoreLayout {
   regsOffset: number;
+  fregsOffset: number;
   tlbLoad: number;
   tlbStore: number;
   tlbEntries: number;
@@ -68,7 +86,7 @@ interface Insn {
   off: number;
   len: number;
   d: DecodedInsn;
-  /** Valid, but run by the interpreter (jitStep): A, FP loads and stores, SYSTEM. */
+  /** Valid, but run by the interpreter (jitStep): A, SYSTEM. */
   step: boolean;
   /** OP-FP or a fused multiply-add: the core's FP code runs it (jitFp). */
   fp: boolean;
@@ -84,6 +102,11 @@ const LOADS: Record<string, [size: number, fast: number, ext: number | undefined
 const STORES: Record<string, [size: number, op: number]> = {
   sb: [1, Op.i64Store8], sh: [2, Op.i64Store16], sw: [4, Op.i64Store32], sd: [8, Op.i64Store],
 };
+/** FP loads and stores move f registers (in memory, as the interpreter keeps them). */
+const FP_LOADS: Record<string, [size: number, fast: number, ext: undefined]> = {
+  flw: [4, Op.i64Load32U, undefined], fld: [8, Op.i64Load, undefined],
+};
+const FP_STORES: Record<string, [size: number, op: number]> = { fsw: [4, Op.i64Store32], fsd: [8, Op.i64Store] };
 const BRANCHES: Record<string, number> = {
   beq: Op.i64Eq, bne: Op.i64Ne, blt: Op.i64LtS, bge: Op.i64GeS, bltu: Op.i64LtU, bgeu: Op.i64GeU,
 };
@@ -122,7 +145,7 @@ function decodeAt(code: Uint8Array, off: number): Insn | undefined {
 }
 
 const HANDLED = new Set([
-  ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(BRANCHES), ...Object.keys(OP_IMM), ...Object.keys(OP_REG),
+  ...Object.keys(LOADS), ...Object.keys(STORES), ...Object.keys(FP_LOADS), ...Object.keys(FP_STORES), ...Object.keys(BRANCHES), ...Object.keys(OP_IMM), ...Object.keys(OP_REG),
   ...Object.keys(OP_W), ...Object.keys(OP_IMM_W), ...Object.keys(M_CALLS), ...NOPS,
   'lui', 'auipc', 'jal', 'jalr', 'slti', 'sltiu', 'slt', 'sltu', 'addiw', 'addw', 'subw', 'mulw',
 ]);
@@ -134,6 +157,10 @@ function targetOf(op: Operand | undefined): number {
 }
 const reg = (op: Operand | undefined): number => {
   if (op?.kind !== 'x') throw new Error('translator: expected an x register operand');
+  return op.reg;
+};
+const fReg = (op: Operand | undefined): number => {
+  if (op?.kind !== 'f') throw new Error('translator: expected an f register operand');
   return op.reg;
 };
 const immOf = (op: Operand | undefined): number => {
@@ -201,20 +228,20 @@ export function translatePage(code: Uint8Array, entries: Iterable<number>, layou
   const startSet = new Set(starts);
   const blocks = starts.map((st) => blockAt(decode, st, startSet));
   const maxLen = Math.max(1, ...blocks.map((b) => b.length));
-  const f = new WasmEmitter();
+  const f = new WasmEmitter(1024);
   const K = starts.length;
-  let instructions = 0;
 
-  // --- body ---
-  f.op(Op.globalGet).u32(G_ICOUNT).set(L_IC0);
+  // --- run ---
+  f.op(Op.globalGet).u32(G_ICOUNT).set(L_RIC0);
   f.get(L_OFF).set(L_CUR);
   f.op(Op.loop).byte(VOID);
   // Exactness, checked once per dispatch: the next block runs only if the longest block of
   // the page still fits in the limit; otherwise back to the interpreter, which runs the
   // last few instructions (a per-block check made every block larger).
-  f.get(L_N).i64(maxLen).op(Op.i64Add).get(L_LIMIT).op(Op.i64GtU).op(Op.if).byte(VOID);
-  exit(f, () => f.get(L_VBASE).get(L_CUR).op(Op.i64ExtendI32U).op(Op.i64Add), EXIT_CONTINUE, () => f.get(L_N));
+  f.get(L_RN).i64(maxLen).op(Op.i64Add).get(L_LIMIT).op(Op.i64GtU).op(Op.if).byte(VOID);
+  exitRun(f, EXIT_CONTINUE);
   f.op(Op.end);
+  f.op(Op.block).byte(VOID); // $next
   f.op(Op.block).byte(VOID); // $unknown
   for (let i = K - 1; i >= 0; i--) f.op(Op.block).byte(VOID);
   // Dispatch on cur / 2: block i is at depth i, $unknown at depth K.
@@ -224,21 +251,41 @@ export function translatePage(code: Uint8Array, entries: Iterable<number>, layou
   f.get(L_CUR).i32(1).op(Op.i32ShrU).op(Op.brTable).u32(table.length);
   for (const t of table) f.u32(t);
   f.u32(K);
-
   for (let b = 0; b < K; b++) {
-    f.op(Op.end); // closes block b: its code follows, inside blocks b+1..K-1, $unknown and the loop
-    instructions += emitBlock(f, blocks[b]!, starts[b]!, startSet, K - b, layout);
+    f.op(Op.end); // closes block b: the call to its function follows, inside blocks b+1..K-1, $unknown and $next
+    f.get(L_VBASE).get(L_RN).i64(blocks[b]!.length).op(Op.i64Add).tee(L_RN).get(L_RIC0);
+    f.op(Op.call).u32(F_RUN + 1 + b).set(L_CUR).op(Op.br).u32(K - b);
   }
   f.op(Op.end); // $unknown
-  exit(f, () => f.get(L_VBASE).get(L_CUR).op(Op.i64ExtendI32U).op(Op.i64Add), EXIT_UNKNOWN, () => f.get(L_N));
+  exitRun(f, EXIT_UNKNOWN);
+  f.op(Op.end); // $next: a block returned the next offset, or -1 to return
+  f.get(L_CUR).i32(0).op(Op.i32GeS).op(Op.brIf).u32(0);
+  f.op(Op.globalGet).u32(G_EXIT_N).op(Op.return);
   f.op(Op.end); // loop
   f.op(Op.unreachable);
   f.op(Op.end);
 
-  return { bytes: wrapModule(f), blocks: starts, instructions };
+  // --- one function per block, all emitted into one buffer ---
+  let instructions = 0;
+  const g = new WasmEmitter(16384);
+  const ends: number[] = [];
+  for (let b = 0; b < K; b++) {
+    instructions += emitBlock(g, blocks[b]!, starts[b]!, startSet, layout);
+    g.op(Op.end);
+    ends.push(g.length);
+  }
+  return { bytes: wrapModule(f, g, ends), blocks: starts, instructions };
 }
 
-/** Sets pc and jitExit, and returns the count `n` pushes. */
+/** `run` returns with pc = vbase + cur, jitExit `status`, its count so far. */
+function exitRun(f: WasmEmitter, status: number): void {
+  f.get(L_VBASE).get(L_CUR).op(Op.i64ExtendI32U).op(Op.i64Add).op(Op.globalSet).u32(G_PC);
+  f.i32(status).op(Op.globalSet).u32(G_EXIT);
+  f.get(L_RN).op(Op.return);
+}
+
+/** A block's exit from `run`: sets pc and jitExit, leaves the count `n` pushes for `run`
+ *  to return, and returns -1. */
 function exit(f: WasmEmitter, pc: (() => void) | undefined, status: number, n: () => void): void {
   if (pc) {
     pc();
@@ -246,7 +293,8 @@ function exit(f: WasmEmitter, pc: (() => void) | undefined, status: number, n: (
   }
   f.i32(status).op(Op.globalSet).u32(G_EXIT);
   n();
-  f.op(Op.return);
+  f.op(Op.globalSet).u32(G_EXIT_N);
+  f.i32(-1).op(Op.return);
 }
 
 /** The instructions of the block at `start`: to a jump, the page end, the next block, or
@@ -265,10 +313,11 @@ function blockAt(decode: Decoder, start: number, starts: Set<number>): Insn[] {
 }
 
 /**
- * Emits the block at `start`; `loopDepth` is the br depth of the dispatch loop from the
- * block's top level. Returns how many instructions it holds.
+ * Emits the function of the block at `start` (its parameters: vbase, n with the block's
+ * instructions counted, icount at entry; it returns the next block's offset or -1).
+ * Returns how many instructions it holds.
  */
-function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<number>, loopDepth: number, layout: CoreLayout): number {
+function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<number>, layout: CoreLayout): number {
   const last = insns[insns.length - 1];
   const next = last ? last.off + last.len : start;
   const L = insns.length;
@@ -276,7 +325,6 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
   // every exit and call out finds memory up to date and needs no write-back code (which
   // made modules several times larger: a flush at each of the many exits).
   const cached = new Set<number>();
-  let depth = 0; // ifs opened around the current code
 
   const readX = (r: number) => {
     if (r === 0) f.i64(0);
@@ -309,7 +357,7 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
   /** Continues at page offset t after the block: the dispatch if t is a block, else a return. */
   const goTo = (t: number) => {
     if (starts.has(t)) {
-      f.i32(t).set(L_CUR).op(Op.br).u32(loopDepth + depth);
+      f.i32(t).op(Op.return);
     } else {
       exit(f, vpc(t), EXIT_CONTINUE, nAfter(L));
     }
@@ -320,8 +368,7 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
     exit(f, vpc(start), EXIT_CONTINUE, () => f.get(L_N));
     return 0;
   }
-  // (The dispatch checked that it fits.)
-  f.get(L_N).i64(L).op(Op.i64Add).set(L_N);
+  // (The dispatch checked that it fits, and counted it in n.)
 
   for (let j = 0; j < L; j++) {
     const { off, len, d, step, fp, raw } = insns[j]!;
@@ -350,31 +397,37 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
       cached.clear();
       continue;
     }
-    if (m in LOADS || m in STORES) {
-      const isLoad = m in LOADS;
-      const [size] = isLoad ? LOADS[m]! : STORES[m]!;
+    if (m in LOADS || m in STORES || m in FP_LOADS || m in FP_STORES) {
+      const fpMem = m in FP_LOADS || m in FP_STORES;
+      const isLoad = m in LOADS || m in FP_LOADS;
+      const [size, fastOp, ext] = isLoad ? (LOADS[m] ?? FP_LOADS[m])! : [...(STORES[m] ?? FP_STORES[m])!, undefined];
       const { base, offset } = memOf(o[1]);
+      if (fpMem) {
+        // FS off: the instruction is illegal; the interpreter raises it.
+        f.op(Op.globalGet).u32(G_MSTATUS).i64(MSTATUS_FS).op(Op.i64And).op(Op.i64Eqz).op(Op.if).byte(VOID);
+        exit(f, vpc(off), EXIT_CONTINUE, nAfter(j));
+        f.op(Op.end);
+      }
       readX(base);
       f.i64(offset).op(Op.i64Add).set(L_VA);
       if (!isLoad) {
-        readX(reg(o[0]));
+        if (fpMem) f.i32(0).mem(Op.i64Load, layout.fregsOffset + 8 * fReg(o[0]));
+        else readX(reg(o[0]));
         f.set(L_T);
       }
       const tlb = isLoad ? layout.tlbLoad : layout.tlbStore;
       // The core's TLB probe (mmu.ts): tag == va with in-page bits cleared except those below the size.
       f.get(L_VA).i64(12).op(Op.i64ShrU).op(Op.i32WrapI64).i32(layout.tlbEntries - 1).op(Op.i32And).i32(4).op(Op.i32Shl).tee(L_E);
       f.mem(Op.i64Load, tlb);
-      f.get(L_VA).i64(~BigInt(0xfff ^ (size - 1))).op(Op.i64And).op(Op.i64Eq);
+      f.get(L_VA).i64(~(0xfff ^ (size - 1))).op(Op.i64And).op(Op.i64Eq);
       f.op(Op.if).byte(isLoad ? I64 : VOID);
-      depth++;
       f.get(L_VA).get(L_E).mem(Op.i64Load, tlb + 8).op(Op.i64Add).op(Op.i32WrapI64);
-      if (isLoad) f.mem(LOADS[m]![1], 0);
-      else f.get(L_T).mem(STORES[m]![1], 0);
+      if (isLoad) f.mem(fastOp, 0);
+      else f.get(L_T).mem(fastOp, 0);
       f.op(Op.else);
       setIcount(j);
       if (isLoad) {
         f.get(L_VA).i32(size).op(Op.call).u32(F_LOAD_SLOW);
-        const ext = LOADS[m]![2];
         if (ext !== undefined) f.op(ext);
       } else {
         f.get(L_VA).i32(size).get(L_T).op(Op.call).u32(F_STORE_SLOW);
@@ -390,8 +443,14 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
         f.op(Op.end);
       }
       f.op(Op.end);
-      depth--;
-      if (isLoad) writeX(reg(o[0]));
+      if (isLoad && fpMem) {
+        // f[rd] = the value (an FLW's NaN-boxed), and mstatus.FS dirty, as the interpreter does.
+        if (size === 4) f.i64(NAN_BOX).op(Op.i64Or);
+        f.set(L_T).i32(0).get(L_T).mem(Op.i64Store, layout.fregsOffset + 8 * fReg(o[0]));
+        f.op(Op.globalGet).u32(G_MSTATUS).i64(MSTATUS_FS).op(Op.i64Or).op(Op.globalSet).u32(G_MSTATUS);
+      } else if (isLoad) {
+        writeX(reg(o[0]));
+      }
       continue;
     }
     if (m in BRANCHES) {
@@ -399,10 +458,8 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
       readX(reg(o[1]));
       f.op(BRANCHES[m]!);
       f.op(Op.if).byte(VOID);
-      depth++;
       goTo(targetOf(o[2]));
       f.op(Op.end);
-      depth--;
       goTo(off + len);
       return L;
     }
@@ -428,7 +485,7 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
         writeX(reg(o[0]));
         // A target in this page goes back to the dispatch; an unknown one exits there.
         f.get(L_T).get(L_VBASE).op(Op.i64Sub).i64(PAGE_SIZE).op(Op.i64LtU).op(Op.if).byte(VOID);
-        f.get(L_T).get(L_VBASE).op(Op.i64Sub).op(Op.i32WrapI64).set(L_CUR).op(Op.br).u32(loopDepth + depth + 1);
+        f.get(L_T).get(L_VBASE).op(Op.i64Sub).op(Op.i32WrapI64).op(Op.return);
         f.op(Op.end);
         exit(f, () => f.get(L_T), EXIT_CONTINUE, nAfter(L));
         return L;
@@ -494,40 +551,53 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
   return L;
 }
 
-/** Everything before the code section is the same for every page: built once, at the first
+/** The type and import sections are the same for every page: built once, at the first
  *  compile (not at import: the page's main thread imports this module and never compiles). */
 let moduleHead: Uint8Array | undefined;
+/** Type indexes (buildModuleHead). */
+const T_RUN = 0, T_BLOCK = 6;
 function buildModuleHead(): Uint8Array {
   const m = new WasmEmitter();
   m.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  // Types: 0 run, 1 loadSlow, 2 storeSlow, 3 the M helpers, 4 jitStep, 5 jitFp.
-  const types = new WasmEmitter().u32(6);
+  // Types: 0 run, 1 loadSlow, 2 storeSlow, 3 the M helpers, 4 jitStep, 5 jitFp, 6 a block.
+  const types = new WasmEmitter().u32(7);
   types.byte(0x60).u32(3).bytes([I64, I32, I64]).u32(1).byte(I64);
   types.byte(0x60).u32(2).bytes([I64, I32]).u32(1).byte(I64);
   types.byte(0x60).u32(3).bytes([I64, I32, I64]).u32(0);
   types.byte(0x60).u32(2).bytes([I64, I64]).u32(1).byte(I64);
   types.byte(0x60).u32(1).byte(I64).u32(1).byte(I32);
   types.byte(0x60).u32(1).byte(I32).u32(1).byte(I32);
+  types.byte(0x60).u32(3).bytes([I64, I64, I64]).u32(1).byte(I32);
   m.section(1, types);
   const imports = new WasmEmitter().u32(1 + CORE_FUNCTIONS.length + CORE_GLOBALS.length);
   imports.name('env').name('memory').byte(0x02).byte(0x00).u32(0);
   CORE_FUNCTIONS.forEach((n, i) => imports.name('core').name(n).byte(0x00).u32(i === 0 ? 1 : i === 1 ? 2 : i === F_STEP ? 4 : i === F_FP ? 5 : 3));
   for (const [n, t] of CORE_GLOBALS) imports.name('core').name(n).byte(0x03).byte(t).byte(0x01);
   m.section(2, imports);
-  m.section(3, new WasmEmitter().u32(1).u32(0));
-  m.section(7, new WasmEmitter().u32(1).name('run').byte(0x00).u32(CORE_FUNCTIONS.length));
   return m.finish();
 }
 
-/** The module around `run`'s body: imports, one function, its export. */
-function wrapModule(body: WasmEmitter): Uint8Array {
-  const m = new WasmEmitter();
+/** The module around `run` and the blocks' functions (`bodies`, each ending at its entry of
+ *  `ends`): imports, functions, exitN, the export. */
+function wrapModule(run: WasmEmitter, bodies: WasmEmitter, ends: number[]): Uint8Array {
+  const m = new WasmEmitter(bodies.length + run.length + 4096);
   m.bytes((moduleHead ??= buildModuleHead()));
-  const fn = new WasmEmitter();
-  // Locals after the 3 parameters: n, cur, va, e, t, ic0, x1..x31.
-  fn.u32(6).u32(1).byte(I64).u32(1).byte(I32).u32(1).byte(I64).u32(1).byte(I32).u32(1).byte(I64).u32(32).byte(I64);
-  fn.bytes(body.finish());
-  const code = new WasmEmitter().u32(1).u32(fn.length).bytes(fn.finish());
+  const funcs = new WasmEmitter(ends.length + 8).u32(1 + ends.length).u32(T_RUN);
+  for (let i = 0; i < ends.length; i++) funcs.u32(T_BLOCK);
+  m.section(3, funcs);
+  m.section(6, new WasmEmitter().u32(1).byte(I64).byte(0x01).i64(0).op(Op.end));
+  m.section(7, new WasmEmitter().u32(1).name('run').byte(0x00).u32(F_RUN));
+  const code = new WasmEmitter(bodies.length + run.length + 16 * ends.length + 64).u32(1 + ends.length);
+  // run's locals after its 3 parameters: n, cur, ic0.
+  const runLocals = [3, 1, I64, 1, I32, 1, I64];
+  code.u32(runLocals.length + run.length).bytes(runLocals).bytes(run.view());
+  // A block's locals after its 3 parameters: va, e, t, x1..x31.
+  const locals = [4, 1, I64, 1, I32, 1, I64, 31, I64];
+  let start = 0;
+  for (const end of ends) {
+    code.u32(locals.length + end - start).bytes(locals).bytes(bodies.view(start, end));
+    start = end;
+  }
   m.section(10, code);
   return m.finish();
 }

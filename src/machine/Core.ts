@@ -174,6 +174,7 @@ export class Core {
         memory,
         table,
         jitCompile: (page: number, off: number) => jit.compile(page, off),
+        jitNote: (page: number, off: number) => jit.note(page, off),
         mmioRead: (pa: bigint, size: number) => BigInt.asUintN(64, mmio.read(pa, size)),
         mmioWrite: (pa: bigint, size: number, value: bigint) => mmio.write(pa, size, value),
         abort: (_msg: number, _file: number, line: number, col: number) => {

@@ -125,12 +125,16 @@ export interface CoreExports {
   jitInsns: WebAssembly.Global;
   /** `u64` */
   jitInvalidations: WebAssembly.Global;
+  /** `u64` */
+  jitSteps: WebAssembly.Global;
   /** `u32` */
   jitExit: WebAssembly.Global;
   /** `u64` */
   hartPc: WebAssembly.Global;
   /** `u64` */
   hartIcount: WebAssembly.Global;
+  /** `u64` */
+  hartMstatus: WebAssembly.Global;
   /** `bool` */
   memFault: WebAssembly.Global;
   loadSlow(va: bigint, size: number): bigint;

@@ -25,6 +25,12 @@ import { armedKinds, pageHasTrigger, TRIG_EXEC } from './triggers';
 @external('env', 'jitCompile')
 declare function hostCompile(page: u32, off: u32): u32;
 
+/** Tells the host that execution entered page `page` at offset `off`, so that its next
+ *  translation knows the entry (no compile now: entries are learned while a page warms
+ *  up, so a page is not translated again each time it is entered somewhere new). */
+@external('env', 'jitNote')
+declare function hostNote(page: u32, off: u32): void;
+
 export const JIT_CONTINUE: u32 = 0;
 export const JIT_ENDED: u32 = 1;
 export const JIT_TRAP: u32 = 2;
@@ -33,8 +39,10 @@ export const JIT_UNKNOWN: u32 = 3;
 
 /** Set by the host: compiled code may run (off: the interpreter alone, as before). */
 export let jitOn: bool = false;
-/** Taken jumps into a page (or entries into one with unknown targets) before it is translated. */
+/** Heat (arrivals into a page and taken jumps inside it) before the page is translated. */
 export let jitThreshold: u32 = 1000;
+/** Unknown entries into a translated page before it is translated again with them. */
+let recompileAt: u32 = 8;
 /** Written by compiled code before it returns (JIT_*). */
 export let jitExit: u32 = JIT_CONTINUE;
 /** Set by the interpreter when it stopped to let compiled code run (not a block end). */
@@ -44,8 +52,11 @@ export let jitYielded: bool = false;
 export let jitEntries: u64 = 0;
 export let jitInsns: u64 = 0;
 export let jitInvalidations: u64 = 0;
+/** Instructions compiled code handed to the interpreter (jitStep). */
+export let jitSteps: u64 = 0;
 
-/** Unknown entries into a translated page before it is translated again. */
+/** At least this many unknown entries before a page is translated again (even eager:
+ *  code that traps a lot enters its pages at many places once). */
 const RECOMPILE_MIN: u32 = 8;
 
 let records: usize = 0;
@@ -68,6 +79,43 @@ export function jitReset(): void {
 export function jitConfigure(on: bool, threshold: u32): void {
   jitOn = on;
   jitThreshold = threshold == 0 ? 1 : threshold;
+  // An entry that misses costs a failed dispatch and leaves the page to the interpreter;
+  // a translation costs as much as thousands of interpreted instructions: a page is
+  // translated again only when missed entries add up to a quarter of the threshold.
+  recompileAt = jitThreshold >> 2;
+  if (recompileAt < RECOMPILE_MIN) recompileAt = RECOMPILE_MIN;
+}
+
+/** The record of the page the interpreter fetches from (fetch page `fva` at host `fhost`)
+ *  if pc lies in it, the JIT is on and it is RAM, else 0. fetchSlow never caches the
+ *  breakpoint's page or one with an execute trigger, so those get 0: they never run
+ *  compiled code. */
+@inline export function jitRecordAt(pc: u64, fva: u64, fhost: usize): usize {
+  if (!jitOn || (pc & ~<u64>0xfff) != fva) return 0;
+  const off = <u32>fhost - RAM_OFFSET;
+  if (off >= <u32>ramSize) return 0;
+  return records + <usize>(off >> 12) * JIT_PAGE_RECORD;
+}
+
+/** A taken jump inside the page of record `rec`: should compiled code run from here on?
+ *  (The page has code, or has just become hot.) */
+@inline export function jitHotJump(rec: usize): bool {
+  if (load<u32>(rec) != 0) return true;
+  const heat = load<u32>(rec, 4) + 1;
+  store<u32>(rec, heat, 4);
+  return heat >= jitThreshold;
+}
+
+/** Execution arrived at `pc` in the page of record `rec` from elsewhere (a jump, a trap, a
+ *  return): should compiled code run from here? In the last quarter before the page turns
+ *  hot, the host learns the entry (the page is translated with all it learned). */
+export function jitArrive(rec: usize, pc: u64): bool {
+  if (load<u32>(rec) != 0) return true;
+  const heat = load<u32>(rec, 4) + 1;
+  store<u32>(rec, heat, 4);
+  if (heat >= jitThreshold) return true;
+  if (heat >= jitThreshold - (jitThreshold >> 2)) hostNote(<u32>((rec - records) / JIT_PAGE_RECORD), <u32>pc & 0xfff);
+  return false;
 }
 
 /** The RAM page that the fetch TLB maps pc to, or -1 (not cached, not RAM, or a page with
@@ -84,21 +132,6 @@ export function jitConfigure(on: bool, threshold: u32): void {
 /** Whether a store to RAM offset `ramOff` must go slow (its page holds code). */
 @inline export function isCodePage(ramOff: u64): bool {
   return load<u32>(records + (<usize>(ramOff >> 12) * JIT_PAGE_RECORD)) != 0;
-}
-
-/**
- * The interpreter asks after every taken jump (with the JIT on): should it stop so that
- * compiled code runs from pc? Yes if pc's page has code, or has just become hot.
- */
-export function jitWants(pc: u64, breakpointPage: u64): bool {
-  if ((pc >> 12) == breakpointPage) return false;
-  const p = fetchPage(pc);
-  if (p < 0) return false;
-  const rec = records + <usize>p * JIT_PAGE_RECORD;
-  if (load<u32>(rec) != 0) return true;
-  const heat = load<u32>(rec, 4) + 1;
-  store<u32>(rec, heat, 4);
-  return heat >= jitThreshold;
 }
 
 function compile(p: u32, off: u32): u32 {
@@ -130,28 +163,28 @@ export function jitEnter(limit: u64, breakpointPage: u64): u64 {
   const rec = records + <usize>p * JIT_PAGE_RECORD;
   let slot = load<u32>(rec);
   if (slot == 0) {
-    const heat = load<u32>(rec, 4) + 1;
-    store<u32>(rec, heat, 4);
-    if (heat < jitThreshold) return 0;
+    if (!jitArrive(rec, pc)) return 0;
     slot = compile(<u32>p, <u32>pc & 0xfff);
     if (slot == 0) return 0;
   }
   jitEntries++;
   let n = call_indirect<u64>(slot, pc & ~<u64>0xfff, <u32>pc & 0xfff, limit);
   if (jitExit == JIT_UNKNOWN) {
-    // A new entry: translate the page again with it once it is hot enough (at least a few
-    // times even when eager: code that traps a lot enters its pages at many places once).
+    // An entry the translation did not know: the interpreter runs it. The host learns it
+    // (in the last quarter before the page is translated again with what it learned).
     jitExit = JIT_CONTINUE;
-    const heat = load<u32>(rec, 4) + 1;
-    store<u32>(rec, heat, 4);
-    if (heat >= (jitThreshold < RECOMPILE_MIN ? RECOMPILE_MIN : jitThreshold) && n < limit) {
-      const at = hartPc;
-      if (fetchPage(at) == p) {
+    const at = hartPc;
+    if (fetchPage(at) == p) {
+      const heat = load<u32>(rec, 4) + 1;
+      store<u32>(rec, heat, 4);
+      if (heat >= recompileAt && n < limit) {
         slot = compile(<u32>p, <u32>at & 0xfff);
         if (slot != 0) {
           n += call_indirect<u64>(slot, at & ~<u64>0xfff, <u32>at & 0xfff, limit - n);
           if (jitExit == JIT_UNKNOWN) jitExit = JIT_CONTINUE;
         }
+      } else if (heat >= recompileAt - (recompileAt >> 2)) {
+        hostNote(<u32>p, <u32>at & 0xfff);
       }
     }
   }

@@ -18,16 +18,17 @@
 // - A fault never unwinds: the slow path sets pendingCause/pendingTval and returns, and the
 //   loop takes the trap and continues at the handler.
 // - With the JIT on (jit.ts), runBlock alternates between compiled code and the
-//   interpreter within one block: the interpreter stops after a taken jump into a page that
-//   has code (or just became hot), compiled code returns where it cannot go on. With the
-//   JIT off, runBlock is the interpreter alone and the only cost is one test of a global
-//   per taken jump.
+//   interpreter within one block: the interpreter stops after a taken jump inside a page
+//   that has code (or just became hot), or before the first instruction of such a page it
+//   arrives at from elsewhere (a fetch that leaves the cached fetch page); compiled code
+//   returns where it cannot go on. The interpreter keeps the fetch page's JIT record in a
+//   local (0 with the JIT off, or off RAM), so a taken jump costs one test of a local.
 import { TLB_LOAD, TLB_STORE } from '../layout';
 import {
   CAUSE_ILLEGAL_INSTRUCTION, MSTATUS_FS, icount, mstatus, pc as hartPc, pendingCause,
   pendingTval,
 } from './state';
-import { JIT_ENDED, JIT_TRAP, jitEnter, jitExit, jitOn, jitWants, jitYielded } from './jit';
+import { JIT_ENDED, JIT_TRAP, jitSteps, jitArrive, jitEnter, jitExit, jitHotJump, jitOn, jitRecordAt, jitYielded } from './jit';
 import { breakHit, breakpointPc, fetchPageHost, fetchPageVa, fetchSlow, loadSlow, memFault, storeSlow, TLB_MASK } from './mmu';
 import { takeTrap } from './trap';
 import { div, divu, divuw, divw, mulh, mulhsu, mulhu, rem, remu, remuw, remw } from './rv64m';
@@ -79,6 +80,9 @@ export function runBlock(limit: u64): u64 {
       break;
     }
     if (n >= limit) break;
+    // Compiled code left its page (a call, a return, a jump) or trapped: the next page
+    // may have code too, so try it before the interpreter.
+    if (k != 0 || jitExit == JIT_TRAP) continue;
     jitYielded = false;
     n += interpret(limit - n);
     if (!jitYielded || n >= limit) break;
@@ -96,6 +100,7 @@ let stepEnded: bool = false;
  * 1 if the block ends after it, as the interpreter's would; hartPc is where to go on.
  */
 export function jitStep(pc: u64): u32 {
+  jitSteps++;
   hartPc = pc;
   stepEnded = false;
   interpret(1);
@@ -120,6 +125,8 @@ function interpret(limit: u64): u64 {
   let pc = hartPc;
   let fva = fetchPageVa;
   let fhost = fetchPageHost;
+  // The JIT record of the fetch page (0: no JIT, not RAM, or pc is not in it).
+  let jrec = jitRecordAt(pc, fva, fhost);
   const base = icount;
   let end = limit;
   let n: u64 = 0;
@@ -141,6 +148,14 @@ function interpret(limit: u64): u64 {
       // On a fetch fault insn is ILLEGAL, which no case matches: it goes to the trap exit.
       fva = fetchPageVa;
       fhost = fetchPageHost;
+      jrec = jitRecordAt(pc, fva, fhost);
+      // Arrived in a page from elsewhere: if it has code (or just became hot), stop before
+      // its first instruction and let compiled code run it. Not as the first instruction
+      // (runBlock's compiled code just declined it: no progress otherwise), nor on a fault.
+      if (jrec != 0 && n != 0 && !memFault && jitArrive(jrec, pc)) {
+        jitYielded = true;
+        break;
+      }
     }
     let ilen: u64 = 4;
     const raw = insn;
@@ -168,14 +183,14 @@ function interpret(limit: u64): u64 {
       case 0x6f: // JAL
         setXAny(rd, pc + ilen);
         pc += <u64>immJ(insn);
-        if (jitOn && jitWants(pc, breakpointPc >> 12)) { jitYielded = true; end = n + 1; }
+        if (jrec != 0 && (pc & ~<u64>0xfff) == fva && jitHotJump(jrec)) { jitYielded = true; end = n + 1; }
         continue;
       case 0x67: { // JALR
         if (f3 != 0) break; // falls to illegal below
         const target = (getX(rs1) + iImm) & ~<u64>1;
         setXAny(rd, pc + ilen);
         pc = target;
-        if (jitOn && jitWants(pc, breakpointPc >> 12)) { jitYielded = true; end = n + 1; }
+        if (jrec != 0 && (pc & ~<u64>0xfff) == fva && jitHotJump(jrec)) { jitYielded = true; end = n + 1; }
         continue;
       }
       case 0x63: { // BRANCH
@@ -193,7 +208,7 @@ function interpret(limit: u64): u64 {
         if (insn == ILLEGAL) break;
         if (taken) {
           pc += <u64>immB(insn);
-          if (jitOn && jitWants(pc, breakpointPc >> 12)) { jitYielded = true; end = n + 1; }
+          if (jrec != 0 && (pc & ~<u64>0xfff) == fva && jitHotJump(jrec)) { jitYielded = true; end = n + 1; }
           continue;
         }
         pc += ilen;
@@ -429,6 +444,7 @@ function interpret(limit: u64): u64 {
         pc = r == SYS_JUMP ? sysTarget : pc + ilen;
         fva = fetchPageVa;
         fhost = fetchPageHost;
+        jrec = jitRecordAt(pc, fva, fhost);
         continue;
       }
     }
@@ -447,6 +463,7 @@ function interpret(limit: u64): u64 {
     if (blockEnd) end = n + 1; // a debugger asked to stop at this trap
     fva = fetchPageVa;
     fhost = fetchPageHost;
+    jrec = jitRecordAt(pc, fva, fhost);
   }
   hartPc = pc;
   icount = base + n;
