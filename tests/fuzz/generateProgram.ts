@@ -4,6 +4,13 @@
 // program. Everything generated is legal in M-mode and deterministic on a correct core:
 // no counters, no misaligned AMOs/LR/SC, no invalid rounding modes.
 //
+// Sequences aimed at the JIT's translator (src/jit/translatePage.ts) ride along: long
+// straight-line runs (long blocks), loops of many iterations and nested loops (the
+// dispatch loop, blocks entered again and again), hops to just before a 4 KiB page
+// boundary followed by code that runs, loops or branches across it (a 32-bit instruction
+// may straddle it), loads and stores that fault in the middle of a block (beyond RAM, FP
+// ones too), and FP loads and stores with mstatus.FS off (illegal).
+//
 // Register conventions: x2 (sp) is the base of the program's scratch memory (its middle,
 // so 12-bit offsets reach all 4 KiB) and is never written; every other register is fair
 // game. The start state of every register, fcsr and the scratch memory is random too.
@@ -92,8 +99,16 @@ export function randomFpBits(rng: SeededRandom): bigint {
   }
 }
 
+/** The first address past QEMU virt's default 128 MiB of RAM (romvisor's bare-metal default
+ *  too): nothing answers there, so an access faults (access fault, mtval = the address). */
+const BEYOND_RAM_SHIFTED = 0x11; // << 27 = 0x8800_0000
+const MSTATUS_CSR = 0x300;
+
 /** One program's generator state: what may be written, where memory operands go. */
 class ProgramGenerator {
+  /** Where the body ends; a hop over unexecuted bytes moves it on by the bytes skipped. */
+  private end = 0;
+
   constructor(
     private readonly asm: Assembler,
     private readonly rng: SeededRandom,
@@ -153,9 +168,12 @@ class ProgramGenerator {
 
   /** Emits the whole body. */
   body(): void {
-    const end = this.asm.pc + this.opts.length * 4;
-    while (this.asm.pc < end) {
-      const kind = this.rng.weighted({ simple: 80, branch: 6, loop: 2, lrsc: 3, sp16: 1, fcsr: 4, trap: 1.5 });
+    this.end = this.asm.pc + this.opts.length * 4;
+    while (this.asm.pc < this.end) {
+      const kind = this.rng.weighted({
+        simple: 80, branch: 6, loop: 2, lrsc: 3, sp16: 1, fcsr: 4, trap: 1.5,
+        straight: 0.6, longLoop: 0.8, pageHop: 0.5, fault: 1,
+      });
       switch (kind) {
         case 'simple':
           this.simple();
@@ -178,8 +196,101 @@ class ProgramGenerator {
         case 'trap':
           this.trap();
           break;
+        case 'straight':
+          this.straightLine();
+          break;
+        case 'longLoop':
+          this.longLoop();
+          break;
+        case 'pageHop':
+          this.pageHop();
+          break;
+        case 'fault':
+          this.faultingAccess();
+          break;
       }
     }
+  }
+
+  /** A long run without control flow: one long translated block. */
+  private straightLine(): void {
+    for (let n = this.rng.int(20, 120); n > 0; n--) this.simple();
+  }
+
+  /** A counted loop of many iterations, sometimes with a short counted loop inside. */
+  private longLoop(): void {
+    const a = this.asm;
+    const counter = this.rd(new Set([0]));
+    a.emit32(E.iType(this.rng.int(16, 200), 0, 0, counter, E.OP_IMM));
+    const top = a.pc;
+    const keep = new Set([counter]);
+    this.block(keep);
+    if (this.rng.chance(0.4)) {
+      const inner = this.rd(new Set([0, counter]));
+      a.emit32(E.iType(this.rng.int(1, 8), 0, 0, inner, E.OP_IMM));
+      const innerTop = a.pc;
+      this.block(new Set([counter, inner]));
+      a.emit32(E.iType(-1, inner, 0, inner, E.OP_IMM));
+      a.emit32(E.bType(innerTop - a.pc, 0, inner, 1)); // bne inner, x0, innerTop
+    }
+    this.block(keep);
+    a.emit32(E.iType(-1, counter, 0, counter, E.OP_IMM));
+    a.emit32(E.bType(top - a.pc, 0, counter, 1)); // bne counter, x0, top
+  }
+
+  /** Jumps to a few bytes before the next 4 KiB boundary (the bytes skipped never run),
+   *  then runs straight, loops or branches across it; at 2 bytes before it, a 32-bit
+   *  instruction straddles it. */
+  private pageHop(): void {
+    const a = this.asm;
+    const resume = ((a.pc | 0xfff) + 1) - this.rng.pick([2, 2, 4, 6, 8, 12, 20, 40]);
+    if (resume - a.pc >= 8) {
+      const from = a.pc;
+      const there = a.label();
+      a.jal(0, there);
+      while (a.pc < resume) a.emit16(0x0000); // c.unimp: never runs
+      a.bind(there);
+      this.end += a.pc - from;
+    }
+    switch (this.rng.below(4)) {
+      case 0:
+        for (let n = this.rng.int(4, 12); n > 0; n--) this.simple();
+        return;
+      case 1:
+        return this.loop();
+      case 2:
+        return this.forwardJump();
+      default:
+        // A 32-bit instruction at the boundary (straddling it when 2 bytes before it).
+        this.op();
+        return this.block();
+    }
+  }
+
+  /** A load or store beyond RAM between a few ordinary instructions: it faults in the
+   *  middle of a block (the registers written before it must stay written). */
+  private faultingAccess(): void {
+    const a = this.asm;
+    const base = this.rd(new Set([0]));
+    a.emit32(E.iType(BEYOND_RAM_SHIFTED, 0, 0, base, E.OP_IMM));
+    a.emit32(E.iType(27, base, 1, base, E.OP_IMM)); // slli base, base, 27
+    const keep = new Set([base]);
+    for (let n = this.rng.below(4); n > 0; n--) this.simple(keep);
+    const off = this.rng.int(0, 2047) & ~7;
+    switch (this.rng.below(4)) {
+      case 0:
+        a.emit32(E.iType(off, base, this.rng.below(7), this.rd(), E.LOAD));
+        break;
+      case 1:
+        a.emit32(E.sType(off, this.rs(), base, this.rng.below(4), E.STORE));
+        break;
+      case 2:
+        a.emit32(E.iType(off, base, this.rng.pick([2, 3]), this.f(), E.LOAD_FP));
+        break;
+      default:
+        a.emit32(E.sType(off, this.f(), base, this.rng.pick([2, 3]), E.STORE_FP));
+    }
+    for (let n = this.rng.below(4); n > 0; n--) this.simple();
   }
 
   /** One instruction (or a short fixed sequence) with no control flow. */
@@ -486,7 +597,15 @@ class ProgramGenerator {
   private trap(): void {
     const a = this.asm;
     const rng = this.rng;
-    switch (rng.below(10)) {
+    switch (rng.below(11)) {
+      case 10: {
+        // mstatus.FS off: an FP load or store is illegal; then FS back to Dirty.
+        const t = this.rd(new Set([0]));
+        a.emit32(E.uType(6, t, E.LUI)); // 0x6000: mstatus.FS
+        a.emit32(E.iType(MSTATUS_CSR, t, 3, 0, E.SYSTEM)); // csrrc x0, mstatus, t
+        this.fpMem();
+        return a.emit32(E.iType(MSTATUS_CSR, t, 2, 0, E.SYSTEM)); // csrrs x0, mstatus, t
+      }
       case 0:
         return a.emit32(0x00000073); // ecall
       case 1:
