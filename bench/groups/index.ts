@@ -3,6 +3,7 @@
 import type { BenchGroup } from '../Types.ts';
 import { bareMetalGroup } from './bareMetal.ts';
 import { diskGroup } from './disk.ts';
+import { hostfwdGroup } from './hostfwd.ts';
 import { inspectorGroup } from './inspector.ts';
 import { linuxBootGroup } from './linuxBoot.ts';
 import { networkGroup } from './network.ts';
@@ -13,4 +14,4 @@ import { share9pGroup } from './share9p.ts';
 import { smpBootGroup } from './smpBoot.ts';
 import { stockBootGroup } from './stockBoot.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, smpBootGroup, diskGroup, remoteBootGroup, share9pGroup, networkGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, smpBootGroup, diskGroup, remoteBootGroup, share9pGroup, networkGroup, hostfwdGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];

@@ -7,11 +7,11 @@
 // disk image, their virtio-net cards joined by `-netdev dgram` (UDP between the two
 // processes on 127.0.0.1), addresses set by hand as QEMU has no DHCP on that link.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
+import { qemuBaseApplianceArgs } from '../qemuAppliance.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
 
 const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
@@ -138,20 +138,12 @@ class QemuGuest {
 }
 
 async function qemuRun(work: string): Promise<NetFigures> {
-  const kernel = join(work, 'Image');
-  writeFileSync(kernel, gunzipSync(readFileSync(repo('appliances/boot/Image.gz'))));
-  const disk = join(work, 'base.vhd');
-  writeFileSync(disk, gunzipSync(readFileSync(repo('appliances/base.vhd.gz'))));
+  const base = qemuBaseApplianceArgs(work, '256M');
   const ports = [41000 + (process.pid % 1000) * 2, 41001 + (process.pid % 1000) * 2];
   const guest = (i: 0 | 1, mac: string) =>
     new QemuGuest([
-      '-M', 'virt', '-m', '256M', '-nographic', '-monitor', 'none',
-      '-bios', repo('roms/opensbi/fw_dynamic.bin'),
-      '-kernel', kernel,
-      '-append', 'console=ttyS0 root=/dev/vda2 rw rootwait',
       // Both read one image; snapshot=on keeps each one's writes in its own temporary file.
-      '-drive', `file=${disk},format=vpc,if=none,id=d0,snapshot=on`,
-      '-device', 'virtio-blk-device,drive=d0',
+      ...base,
       '-netdev', `dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=${ports[i]},remote.type=inet,remote.host=127.0.0.1,remote.port=${ports[1 - i]}`,
       '-device', `virtio-net-device,netdev=n0,mac=${mac}`,
     ]);
