@@ -13,7 +13,8 @@
  *   align_down(top - 1 MiB, 2 MiB)  the device tree, as QEMU's riscv_load_fdt places its
  *                              1 MiB tree (0x87e0_0000 with 128 MiB)
  */
-import { buildVirtDeviceTree, RAM_BASE, type Core, type GuestLoader } from '../machine/index.ts';
+import { buildVirtDeviceTree, RAM_BASE, type Core, type GuestLoader, type TimeMode, type VmConfig, type VmDisk } from '../machine/index.ts';
+import type { JitMode } from '../jit/Jit.ts';
 import { hex } from '../format/hex.ts';
 import { BootError } from './BootError.ts';
 import { loadElfIntoRam } from './elfRam.ts';
@@ -64,4 +65,35 @@ export function loadBareKernel(core: Core, elf: ElfImage, opts: BareKernelOption
 /** A Vm's loader for a bare kernel: `Vm.create(module, { boot: bareKernelLoader(elf), ... })`. */
 export function bareKernelLoader(elf: ElfImage, opts: BareKernelOptions = {}): GuestLoader {
   return { load: (core) => void loadBareKernel(core, elf, opts) };
+}
+
+/** What a bare-kernel machine is made of: the same for `romvisor boot --bios none` and the page's "Run a kernel". */
+export interface BareKernelMachine {
+  elf: ElfImage;
+  ramBytes: number;
+  /** QEMU's -smp (default 1). */
+  harts?: number;
+  timeMode: TimeMode;
+  jit?: JitMode;
+  /** QEMU's -append: the device tree's /chosen bootargs. */
+  bootargs?: string;
+  /** The drives, each on its virtio-mmio slot (modern virtio-mmio, as QEMU with force-legacy=false). */
+  disks?: VmDisk[];
+}
+
+/**
+ * The Vm configuration of QEMU's `-machine virt -bios none -kernel ELF`: no firmware, the
+ * UART as the only console (no virtio console, no network card: a teaching kernel finds
+ * exactly the devices it would under QEMU), the drives where the caller put them. The CLI
+ * adds a --share device on top; nothing else differs between the CLI and the page.
+ */
+export function bareKernelVmConfig(m: BareKernelMachine): VmConfig {
+  return {
+    ramBytes: m.ramBytes,
+    harts: m.harts,
+    timeMode: m.timeMode,
+    jit: m.jit,
+    boot: bareKernelLoader(m.elf, { bootargs: m.bootargs }),
+    disks: m.disks,
+  };
 }

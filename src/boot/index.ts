@@ -29,4 +29,5 @@ export {
   type LinuxBootImages,
 } from './linuxBoot.ts';
 export { findPanicLine, PANIC_MARKER, PanicWatch } from './linuxPanic.ts';
+export { bareKernelFdtAddress, bareKernelLoader, bareKernelVmConfig, type BareKernelMachine } from './bareKernel.ts';
 export { buildResetRom, NEXT_MODE_S, RESET_ROM_BASE, type ResetRomConfig } from './resetRom.ts';

@@ -27,7 +27,7 @@ import { GuestLoop } from '../machine/GuestLoop.ts';
 import { guestConsoleOf, Vm, type TimeMode, type VmConfig } from '../machine/Vm.ts';
 import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
 import { parseConsoleScript, type ConsoleStep } from '../scenario/consoleScript.ts';
-import { guestName, parseScenarioJson, type ScenarioGuest } from '../scenario/index.ts';
+import { guestName, parseScenarioJson, SCENARIO_LIMITS, type ScenarioGuest } from '../scenario/index.ts';
 import { fetchVerified } from './fetchVerified.ts';
 import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from './bootImages.ts';
 import { parseSize } from './parseSize.ts';
@@ -40,7 +40,7 @@ import { macFromName, VM_NAME_PATTERN, type EthernetSwitch } from '../net/index.
 import { translateQemuArgs, QEMU_FLAGS } from './qemuArgs.ts';
 import { parseDriveSpecs, type DriveSpec } from './driveSpec.ts';
 import { openDrives, type OpenDrives } from './openDrives.ts';
-import { bareKernelLoader } from '../boot/bareKernel.ts';
+import { bareKernelVmConfig } from '../boot/bareKernel.ts';
 import { ElfImage } from '../boot/ElfImage.ts';
 import { VIRTIO_SLOTS } from '../machine/physicalMap.ts';
 import { GdbServer, parseGdbAddress, type GdbAddress } from '../gdb/GdbServer.node.ts';
@@ -251,11 +251,11 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
     // switch, every guest gets a card again and --net goes.
     // A bare kernel has the UART only, as under QEMU.
     const wantNet = opts.net === true || opts.pcap !== undefined;
-    const boot = opts.bareKernel
-      ? { boot: bareKernelLoader(opts.bareKernel, { bootargs: images.bootargs }) }
-      : { boot: linuxLoader(images), guestConsole: guestConsoleOf(images.bootargs), ...(wantNet ? { net: { mac: macFromName(name) } } : {}) };
+    const machine = opts.bareKernel
+      ? bareKernelVmConfig({ ...config, elf: opts.bareKernel, bootargs: images.bootargs, disks })
+      : { ...config, disks, boot: linuxLoader(images), guestConsole: guestConsoleOf(images.bootargs), ...(wantNet ? { net: { mac: macFromName(name) } } : {}) };
     try {
-      vm = await Vm.create(await loadCoreModule(), { ...config, disks, share, ...boot });
+      vm = await Vm.create(await loadCoreModule(), { ...machine, share });
     } catch (e) {
       // --drive slots that other devices (console, network, shared folder) hold already.
       if (e instanceof RangeError && /virtio slot/.test(e.message)) throw new BadInput(e.message);
@@ -405,9 +405,6 @@ async function bootGuests(plans: BootOptions[], io: CliIo, pcap: string | undefi
   }
 }
 
-/** What a scenario may make the CLI download for one kernel guest. */
-const MAX_KERNEL_BYTES = 64 * 2 ** 20;
-const MAX_DRIVE_BYTES = 1024 * 2 ** 20;
 
 /**
  * A scenario's kernel guest: its kernel and drives downloaded (each checked against its
@@ -418,11 +415,11 @@ async function bootKernelGuest(guest: ScenarioGuest, flags: string[], name: stri
   const dir = await mkdtemp(join(tmpdir(), 'romvisor-kernel-'));
   try {
     const kernel = join(dir, 'kernel.elf');
-    await fetchVerified(guest.kernel!, kernel, MAX_KERNEL_BYTES, `${name}: kernel`);
+    await fetchVerified(guest.kernel!, kernel, SCENARIO_LIMITS.kernelBytes, `${name}: kernel`);
     const argv = ['--bios', 'none', '--kernel', kernel, '--snapshot', '--mem', `${guest.memoryMiB}M`, '--smp', String(guest.harts ?? 1), '--time', guest.time, ...flags];
     for (const [d, drive] of (guest.drives ?? []).entries()) {
       const file = join(dir, `drive${d}.${drive.format === 'vhd' ? 'vhd' : 'img'}`);
-      await fetchVerified(drive, file, MAX_DRIVE_BYTES, `${name}: drive ${d + 1}`);
+      await fetchVerified(drive, file, SCENARIO_LIMITS.driveBytes, `${name}: drive ${d + 1}`);
       argv.push('--drive', `${file},format=${drive.format}${drive.readonly ? ',readonly' : ''}`);
     }
     if (guest.cmdline) argv.push('--append', guest.cmdline);
@@ -563,7 +560,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     if (v['console-size'] !== undefined) throw new BadInput('--console-size is for Linux guests; a bare kernel has the UART only');
     const bytes = await read('kernel', v.kernel!, false);
     return {
-      config: { ramBytes, harts, timeMode: time as TimeMode, images: { firmware: new Uint8Array(0), kernel: bytes, bootargs: v.append ?? '' } },
+      config: { ramBytes, harts, timeMode: time as TimeMode, jit, images: { firmware: new Uint8Array(0), kernel: bytes, bootargs: v.append ?? '' } },
       bareKernel: ElfImage.parse(bytes, `--kernel ${v.kernel}`),
       drives,
       snapshot: v.snapshot === true,

@@ -32,6 +32,7 @@ function fakeHypervisor() {
       return { ...vm, record: { ...vm.record, name: o.name ?? 'base-1' } };
     },
     resetDisk: async (ref: string) => void calls.push(`reset-disk ${ref}`),
+    configureVm: async (ref: string, s: object) => void calls.push(`configure ${ref} ${JSON.stringify(s)}`),
   } as unknown as Hypervisor;
   return { hv, calls, release: () => release?.() };
 }
@@ -62,6 +63,18 @@ describe('the management console', () => {
     await tick();
     assert.deepEqual(fake.calls, ['create base {"name":"db","memoryMiB":96,"extraArgs":"loglevel=3 quiet"}']);
     assert.match(output(), /created db/);
+  });
+
+  test('set changes a VM\'s harts or memory, and names what it takes otherwise', async () => {
+    const { sh, fake, output } = shell();
+    sh.input('set web harts 3\r');
+    await tick();
+    sh.input('set web memory 256\r');
+    await tick();
+    sh.input('set web cpus 2\r');
+    await tick();
+    assert.deepEqual(fake.calls, ['configure vm-1 {"harts":3}', 'configure vm-1 {"memoryMiB":256}']);
+    assert.match(output(), /usage: set VM harts N \| set VM memory MIB/);
   });
 
   test('backspace, arrow keys and history edit the line', async () => {

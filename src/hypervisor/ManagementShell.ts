@@ -396,7 +396,7 @@ export class ManagementShell {
         help: 'state, readout and where the hart is',
         run: async (args) => {
           const vm = this.vmArg(args, 'info VM');
-          this.println(`${BOLD(esc(vm.record.name))}: ${vm.state}${vm.stateDetail ? ` (${esc(vm.stateDetail)})` : ''}, ${vm.record.memoryMiB} MiB, ${esc(vm.appliance?.title ?? vm.record.applianceId)}`);
+          this.println(`${BOLD(esc(vm.record.name))}: ${vm.state}${vm.stateDetail ? ` (${esc(vm.stateDetail)})` : ''}, ${vm.record.memoryMiB} MiB, ${harts(vm.record.harts)}, ${esc(vm.appliance?.title ?? vm.record.applianceId)}`);
           const live = vm.state === 'running' || vm.state === 'paused' || vm.state === 'stopping';
           if (vm.stats) this.println(`  ${live ? `${vm.stats.mips.toFixed(1)} MIPS, up` : 'last run lasted'} ${formatUptime(vm.stats.uptimeMs)}, ${vm.stats.instructions.toLocaleString('en')} instructions`);
           if (vm.crash) this.println(RED(`  crashed: ${esc(vm.crash.reason)}`));
@@ -405,6 +405,19 @@ export class ManagementShell {
           if (info) this.println(`  pc ${info.pc} (${info.priv}-mode); last trap: ${info.lastTrap.kind} ${info.lastTrap.cause} at ${info.lastTrap.pc}, tval ${info.lastTrap.tval}`);
           const disk = await vm.diskState();
           if (disk) this.println(`  disk: ${disk.modified ? `modified, ${formatBytes(disk.changedBytes)} changed` : 'pristine'}`);
+        },
+      },
+      {
+        names: ['set'],
+        usage: 'set VM harts|memory N',
+        help: "change a stopped VM's harts (1-8) or memory (MiB)",
+        run: async (args) => {
+          const vm = this.vmArg(args, 'set VM harts|memory N');
+          const what = (args[1] ?? '').toLowerCase();
+          const n = Number(args[2]);
+          if (!['harts', 'memory', 'mem'].includes(what) || args[2] === undefined || !Number.isInteger(n)) throw new Error('usage: set VM harts N | set VM memory MIB');
+          await hv.configureVm(vm.id, what === 'harts' ? { harts: n } : { memoryMiB: n });
+          this.println(`${BOLD(esc(vm.record.name))}: ${harts(vm.record.harts)}, ${vm.record.memoryMiB} MiB`);
         },
       },
       {
@@ -519,4 +532,8 @@ export class ManagementShell {
       this.println(`${String(i + 1).padStart(2)} ${BOLD(esc(v.record.name).padEnd(w))} ${state} ${String(v.record.memoryMiB).padStart(4)} MiB ${esc(v.appliance?.name ?? v.record.applianceId)}${s}`);
     });
   }
+}
+
+function harts(n: number | undefined): string {
+  return `${n ?? 1} hart${(n ?? 1) > 1 ? 's' : ''}`;
 }

@@ -8,11 +8,12 @@ import { gunzipIfCompressed } from './gunzipStream.ts';
 import { canWaitAsync } from '../worker/index.ts';
 import { DisposableStore, Emitter, type Disposable } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
-import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, VmHandle } from './Types.ts';
+import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, VmHandle, VmSettings } from './Types.ts';
+import { SMP_MAX_HARTS } from '../machine/index.ts';
 import { vmLockName, WorkerVm } from './WorkerVm.ts';
 import { ServerNetwork } from './ServerNetwork.ts';
 import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
-import type { VmBootSpec } from '../worker/index.ts';
+import type { BareKernelSpec, VmBootSpec } from '../worker/index.ts';
 
 export const HYPERVISOR_NAME = 'romvisor';
 export const HYPERVISOR_VERSION = '0.1';
@@ -133,17 +134,15 @@ export class RomHypervisor implements Hypervisor {
   async createVm(applianceRef: string, opts: NewVmOptions = {}): Promise<VmHandle> {
     const appliance = this.appliance(applianceRef);
     if (!appliance) throw new HypervisorError('not-found', `no appliance "${applianceRef}" (try "list appliances")`);
-    const memoryMiB = opts.memoryMiB ?? appliance.memoryMiB;
-    if (!Number.isInteger(memoryMiB) || memoryMiB < MIN_MEMORY_MIB || memoryMiB > MAX_MEMORY_MIB) {
-      throw new HypervisorError('bad-input', `memory ${memoryMiB} MiB is outside ${MIN_MEMORY_MIB}..${MAX_MEMORY_MIB} MiB`);
-    }
+    const memoryMiB = checkMemory(opts.memoryMiB ?? appliance.memoryMiB);
+    const harts = checkHarts(opts.harts ?? 1);
     const name = opts.name ?? this.freeName(appliance.name);
     if (this.table.some((v) => v.record.name === name)) throw new HypervisorError('bad-input', `a VM named "${name}" exists already`);
     if (!/^[\w.-]{1,32}$/.test(name)) throw new HypervisorError('bad-input', `VM name "${name}" may hold only letters, digits, ".", "-" and "_" (at most 32)`);
     const extraArgs = opts.extraArgs?.trim() || undefined;
     if (extraArgs && (extraArgs.length > 512 || /[\0\n]/.test(extraArgs))) throw new HypervisorError('bad-input', `kernel arguments "${extraArgs.slice(0, 40)}…" must be one line of at most 512 characters`);
     const baseId = appliance.boot === 'disk' ? await this.ensureBaseImage(appliance) : undefined;
-    const record = await this.store.addVm({ id: `vm-${crypto.randomUUID()}`, name, applianceId: appliance.id, memoryMiB, extraArgs, createdAt: Date.now() }, baseId);
+    const record = await this.store.addVm({ id: `vm-${crypto.randomUUID()}`, name, applianceId: appliance.id, memoryMiB, harts, extraArgs, createdAt: Date.now() }, baseId);
     const vm = this.makeVm(record);
     this.table.push(vm);
     this.emitter.fire({ kind: 'vm-added', vm });
@@ -160,6 +159,18 @@ export class RomHypervisor implements Hypervisor {
     vm.dispose();
     this.emitter.fire({ kind: 'vm-removed', vmId: vm.id });
     this.emitter.fire({ kind: 'storage-changed' });
+  }
+
+  async configureVm(ref: string, settings: VmSettings): Promise<void> {
+    const vm = this.requireVm(ref);
+    const memoryMiB = settings.memoryMiB === undefined ? vm.record.memoryMiB : checkMemory(settings.memoryMiB);
+    const harts = settings.harts === undefined ? (vm.record.harts ?? 1) : checkHarts(settings.harts);
+    // The running machine keeps what it was made with; a change waits for no restart.
+    if (vm.isActive || vm.state === 'in-use') throw new HypervisorError('bad-state', `VM ${vm.record.name} is ${vm.state}; power it off to change its machine`);
+    const record = { ...vm.record, memoryMiB, harts };
+    await this.store.putVm(record);
+    vm.record = record;
+    this.emitter.fire({ kind: 'vm-state', vm });
   }
 
   private freeName(base: string): string {
@@ -179,12 +190,25 @@ export class RomHypervisor implements Hypervisor {
     return this.makeVm(record, customize);
   }
 
-  private makeVm(record: VmRecord, customize?: (spec: VmBootSpec) => VmBootSpec): WorkerVm {
+  /**
+   * A bare kernel as QEMU's `-machine virt -bios none -kernel ELF -drive ...` runs it (the
+   * page's "Run a kernel", a scenario's kernel guest): a scratch VM like `scratchVm`, with
+   * `record`'s memory and harts; its drives live in its worker's memory only.
+   */
+  kernelVm(record: VmRecord, kernel: BareKernelSpec, customize: (spec: VmBootSpec) => VmBootSpec = (s) => s): VmHandle & Disposable {
+    checkMemory(record.memoryMiB);
+    checkHarts(record.harts ?? 1);
+    return this.makeVm(record, customize, kernel);
+  }
+
+  private makeVm(record: VmRecord, customize?: (spec: VmBootSpec) => VmBootSpec, kernel?: BareKernelSpec): WorkerVm {
+    const spec = kernel ? (vm: WorkerVm) => this.kernelBootSpec(vm, kernel) : (vm: WorkerVm) => this.bootSpec(vm);
     return new WorkerVm(record, {
       store: this.store,
       shares: () => this.shares(),
       appliance: (id) => this.catalog.find((a) => a.id === id),
-      bootSpec: async (vm) => (customize ? customize(await this.bootSpec(vm)) : this.bootSpec(vm)),
+      kernel,
+      bootSpec: async (vm) => (customize ? customize(await spec(vm)) : spec(vm)),
       changed: (vm, what) => this.emitter.fire(what === 'state' ? { kind: 'vm-state', vm } : { kind: 'vm-stats', vm }),
       useConsoleRing: this.firmware.consoleTransport === 'shared-ring',
       // The server's VMs are on its switch. A scenario's guest is not (yet): its frames would
@@ -213,6 +237,7 @@ export class RomHypervisor implements Hypervisor {
     return {
       module,
       ramBytes: vm.record.memoryMiB * 1024 * 1024,
+      harts: vm.record.harts ?? 1,
       timeMode: 'realtime',
       jit: this.opts.jit,
       firmware: images.firmware,
@@ -223,6 +248,17 @@ export class RomHypervisor implements Hypervisor {
       extraBootargs: vm.record.extraArgs,
       // A VM of the table keeps a shared folder; a scenario's scratch guest has none.
       share: this.table.includes(vm) ? { vmId: vm.id } : undefined,
+    };
+  }
+
+  private async kernelBootSpec(vm: WorkerVm, kernel: BareKernelSpec): Promise<VmBootSpec> {
+    return {
+      module: await this.coreModule(),
+      ramBytes: vm.record.memoryMiB * 1024 * 1024,
+      harts: vm.record.harts ?? 1,
+      timeMode: 'realtime',
+      jit: this.opts.jit,
+      bareKernel: kernel,
     };
   }
 
@@ -312,4 +348,16 @@ export class RomHypervisor implements Hypervisor {
     this.emitter.fire({ kind: 'storage-changed' });
     return granted;
   }
+}
+
+function checkMemory(memoryMiB: number): number {
+  if (!Number.isInteger(memoryMiB) || memoryMiB < MIN_MEMORY_MIB || memoryMiB > MAX_MEMORY_MIB) {
+    throw new HypervisorError('bad-input', `memory ${memoryMiB} MiB is outside ${MIN_MEMORY_MIB}..${MAX_MEMORY_MIB} MiB`);
+  }
+  return memoryMiB;
+}
+
+function checkHarts(harts: number): number {
+  if (!Number.isInteger(harts) || harts < 1 || harts > SMP_MAX_HARTS) throw new HypervisorError('bad-input', `harts ${harts} is outside 1..${SMP_MAX_HARTS}`);
+  return harts;
 }

@@ -4,7 +4,7 @@
  */
 import type { Appliance, DiskState, ImportProgress, StorageUse, VmRecord } from '../store/index.ts';
 import type { Remote } from 'comlink';
-import type { CrashInfo, SharedFileInfo, SharedFileUpload, SharedFolderState, VmRunStats, VmWorkerApi } from '../worker/index.ts';
+import type { BareKernelSpec, CrashInfo, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmRunStats, VmWorkerApi } from '../worker/index.ts';
 import type { Disposable, Event } from './Emitter.ts';
 
 /**
@@ -26,6 +26,8 @@ export interface VmHandle {
   readonly id: string;
   readonly record: VmRecord;
   readonly appliance: Appliance | undefined;
+  /** The bare kernel this VM runs instead of an appliance ("Run a kernel", a scenario's kernel guest). */
+  readonly kernel: BareKernelSpec | undefined;
   readonly state: VmState;
   /** Why the VM is paused or crashed (quota full, fault message), if it says. */
   readonly stateDetail: string | undefined;
@@ -38,6 +40,8 @@ export interface VmHandle {
    * progress and transcript); undefined while the VM is not running.
    */
   readonly machine: Remote<VmWorkerApi> | undefined;
+  /** The console script's state when the guest stopped by itself (its worker cannot be asked any more). */
+  readonly finalScript: ScriptProgress | undefined;
 
   start(): Promise<void>;
   /** Hard power-off; the disk's committed writes stay. */
@@ -108,8 +112,16 @@ export interface FirmwareInfo {
 export interface NewVmOptions {
   name?: string;
   memoryMiB?: number;
+  /** Harts, 1..8 (default 1): one worker runs them in turns. */
+  harts?: number;
   /** Kernel arguments appended to the appliance's command line (e.g. "loglevel=3"). */
   extraArgs?: string;
+}
+
+/** What `configureVm` may change; absent fields stay as they are. */
+export interface VmSettings {
+  memoryMiB?: number;
+  harts?: number;
 }
 
 export interface Hypervisor extends Disposable {
@@ -125,6 +137,8 @@ export interface Hypervisor extends Disposable {
   /** Creates a VM record (and its disk, fetching a built-in appliance the first time). */
   createVm(applianceRef: string, opts?: NewVmOptions): Promise<VmHandle>;
   deleteVm(vmRef: string): Promise<void>;
+  /** Changes a powered-off VM's machine (its harts, its memory); kept with its record. */
+  configureVm(vmRef: string, settings: VmSettings): Promise<void>;
 
   /** Validates and stores a VHD file as a new appliance. */
   importVhd(file: Blob, name: string): Promise<Appliance>;

@@ -6,7 +6,7 @@ import * as Comlink from 'comlink';
 import { PANIC_MARKER, PanicWatch } from '../boot/index.ts';
 import type { Appliance, DiskState, ImageStore, ShareStore, VmRecord } from '../store/index.ts';
 import { MemoryShare } from '../share/index.ts';
-import { ConsoleRing, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS, type CrashInfo, type SharedFileInfo, type SharedFileUpload, type SharedFolderState, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
+import { ConsoleRing, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS, type BareKernelSpec, type CrashInfo, type ScriptProgress, type SharedFileInfo, type SharedFileUpload, type SharedFolderState, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
 import { Emitter } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { NetAttachment } from './ServerNetwork.ts';
@@ -25,6 +25,8 @@ interface WorkerVmDeps {
   /** The shared folders' store, opened on first use. */
   shares(): Promise<ShareStore>;
   appliance(id: string): Appliance | undefined;
+  /** What the VM runs when it is a bare kernel, not an appliance. */
+  kernel?: BareKernelSpec;
   /** Boot configuration for this VM's appliance (module, images, disk). */
   bootSpec(vm: WorkerVm): Promise<VmBootSpec>;
   /** Called on every state or readout change. */
@@ -40,6 +42,7 @@ export class WorkerVm implements VmHandle {
   private _detail: string | undefined;
   private _stats: VmRunStats | undefined;
   private _crash: VmCrash | undefined;
+  private _finalScript: ScriptProgress | undefined;
   private worker: Worker | undefined;
   private api: Comlink.Remote<VmWorkerApi> | undefined;
   private releaseLock: (() => void) | undefined;
@@ -78,6 +81,12 @@ export class WorkerVm implements VmHandle {
   }
   get appliance(): Appliance | undefined {
     return this.deps.appliance(this.record.applianceId);
+  }
+  get finalScript(): ScriptProgress | undefined {
+    return this._finalScript;
+  }
+  get kernel(): BareKernelSpec | undefined {
+    return this.deps.kernel;
   }
   get state(): VmState {
     return this._state;
@@ -127,6 +136,7 @@ export class WorkerVm implements VmHandle {
   async start(): Promise<void> {
     if (this.worker || this._state === 'starting') return;
     this._crash = undefined;
+    this._finalScript = undefined;
     this.panic = new PanicWatch();
     this.setState('starting');
     await this.lockGone.catch(() => {});
@@ -139,7 +149,9 @@ export class WorkerVm implements VmHandle {
       const spec = await this.deps.bootSpec(this);
       // The guest console starts at the terminal's size; `resizeConsole` follows it after.
       if (this.terminalSize) spec.terminalSize = { ...this.terminalSize };
-      this.appendConsole(new TextEncoder().encode(`\x1b[2m[romvisor] powering on ${this.record.name}: ${this.record.memoryMiB} MiB RAM, ${this.appliance?.title ?? this.record.applianceId}\x1b[0m\r\n`));
+      const harts = this.record.harts ?? 1;
+      const what = this.kernel ? `kernel ${this.kernel.name} (-bios none)` : (this.appliance?.title ?? this.record.applianceId);
+      this.appendConsole(new TextEncoder().encode(`\x1b[2m[romvisor] powering on ${this.record.name}: ${this.record.memoryMiB} MiB RAM, ${harts} hart${harts > 1 ? 's' : ''}, ${what}\x1b[0m\r\n`));
       const net = this.connectNet();
       if (net) spec.net = { name: this.record.name, port: net.workerPort };
       const worker = new Worker(new URL('../worker/vm.worker.ts', import.meta.url), { type: 'module', name: `vm ${this.record.name}` });
@@ -309,6 +321,7 @@ export class WorkerVm implements VmHandle {
         this.deps.changed(this, 'stats');
         break;
       case 'stopped':
+        this._finalScript = ev.script;
         if (ev.cause === 'poweroff') {
           this.teardown();
           this.appendConsole(new TextEncoder().encode('\r\n\x1b[2m[romvisor] powered off\x1b[0m\r\n'));

@@ -146,6 +146,9 @@ export const SCENARIO_LIMITS = {
   urlChars: 2048,
   /** A kernel guest's disks: the virtio-mmio slots. */
   drives: 8,
+  /** Bytes of a kernel guest's ELF, and of each of its drives, that the page or the CLI downloads and holds. */
+  kernelBytes: 64 * 2 ** 20,
+  driveBytes: 1024 * 2 ** 20,
   /** Problems listed in one error; a scenario with more is hopeless anyway. */
   problems: 50,
   /** Characters of base64url after `#s=`: about 6 KiB of deflate, well inside what browsers and chat apps keep. */

@@ -45,6 +45,8 @@ export interface VmRecord {
   name: string;
   applianceId: string;
   memoryMiB: number;
+  /** Harts of its machine (QEMU's -smp); absent in records made before the setting: 1. */
+  harts?: number;
   /** The VM's differencing child (disk-backed appliances only). */
   diskImageId?: string;
   /** Kernel arguments appended to the appliance's command line. */

@@ -14,6 +14,7 @@ import { TerminalView } from './TerminalView.ts';
 import { VmCardView } from './VmCardView.ts';
 import { VmListView } from './VmListView.ts';
 import { ScenarioPanel } from './scenario/index.ts';
+import { KernelPanel } from './kernel/index.ts';
 
 const POWER_KEY = 'romvisor.power';
 
@@ -47,6 +48,7 @@ export class PlaygroundPage {
   private readonly fileInput: HTMLInputElement;
   private readonly workspace: HTMLElement;
   private readonly scenario: ScenarioPanel;
+  private readonly kernel: KernelPanel;
   private online: OnlineViews | undefined;
   private powering = false;
 
@@ -64,6 +66,16 @@ export class PlaygroundPage {
     this.toasts = h('div', { class: 'toasts', 'aria-live': 'assertive' });
     this.fileInput = h('input', { type: 'file', accept: '.vhd,application/octet-stream', hidden: true, 'data-file-input': '' });
     const panel = (title: string, cls: string, ...body: Node[]) => h('section', { class: `panel ${cls}` }, h('h2', {}, title), ...body);
+    const guestHost = {
+      ensureOnline: async () => {
+        if (!this.online && !this.powering) await this.powerOn(true);
+        while (this.powering) await new Promise((r) => setTimeout(r, 100));
+        return this.online?.hv;
+      },
+      run: (what: string, action: () => Promise<unknown>) => this.run(what, action),
+    };
+    this.scenario = new ScenarioPanel(guestHost);
+    this.kernel = new KernelPanel(guestHost);
     this.workspace = h(
       'div',
       { class: 'workspace' },
@@ -83,16 +95,8 @@ export class PlaygroundPage {
         panel('Appliance catalog', 'catalog-panel', this.catalogSlot),
         panel('Storage', 'storage-panel', this.storageSlot),
       ),
-      h('div', { class: 'col-right' }, panel('Virtual machines', 'vms-panel', this.listSlot), this.grid),
+      h('div', { class: 'col-right' }, panel('Virtual machines', 'vms-panel', this.listSlot), this.grid, this.kernel.el),
     );
-    this.scenario = new ScenarioPanel({
-      ensureOnline: async () => {
-        if (!this.online && !this.powering) await this.powerOn(true);
-        while (this.powering) await new Promise((r) => setTimeout(r, 100));
-        return this.online?.hv;
-      },
-      run: (what, action) => this.run(what, action),
-    });
     root.replaceChildren(
       h(
         'header',
@@ -195,7 +199,7 @@ export class PlaygroundPage {
     if (live.length && !(await confirmDialog('Power the server off?', `${live.length} VM(s) are running; they are stopped (committed disk writes are kept).`, 'Power off'))) return;
     this.powering = true;
     this.chassis.setReadout('SHUTDOWN');
-    await Promise.allSettled([...live.map((vm) => vm.stop()), this.scenario.stopGuests()]);
+    await Promise.allSettled([...live.map((vm) => vm.stop()), this.scenario.stopGuests(), this.kernel.stopRun()]);
     v.subscription.dispose();
     for (const c of v.cards.values()) c.dispose();
     v.catalog.dispose();
@@ -276,7 +280,7 @@ export class PlaygroundPage {
     const v = this.online;
     if (!v) return;
     // Scenario guests are VMs on this server too, though not in its table.
-    const running = [...v.hv.vms(), ...this.scenario.liveGuests()].filter((vm) => vm.state === 'running');
+    const running = [...v.hv.vms(), ...this.scenario.liveGuests(), ...this.kernel.liveGuests()].filter((vm) => vm.state === 'running');
     const mips = running.reduce((n, vm) => n + (vm.stats?.mips ?? 0), 0);
     this.chassis.setRunning(running.length);
     this.chassis.setReadout(`${running.length} VM${running.length === 1 ? '' : 'S'} · ${mips.toFixed(0)} MIPS`);

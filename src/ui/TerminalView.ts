@@ -30,6 +30,12 @@ interface TerminalViewOptions {
   onResize?(size: { cols: number; rows: number }): void;
   rows?: number;
   fontSize?: number;
+  /**
+   * A line feed also returns the carriage, as a host terminal does with QEMU's -nographic
+   * (its output processing maps NL to CR-NL): bare kernels print "\n" alone. Off for Linux
+   * guests, whose tty sends CR-NL itself and whose full-screen programs mean LF as LF.
+   */
+  convertEol?: boolean;
 }
 
 export class TerminalView implements Disposable {
@@ -49,7 +55,7 @@ export class TerminalView implements Disposable {
       fontSize: opts.fontSize ?? 13,
       rows: opts.rows ?? 24,
       cursorBlink: true,
-      convertEol: false,
+      convertEol: opts.convertEol ?? false,
       scrollback: 5000,
       macOptionIsMeta: true,
       // The guest's bytes reach this terminal as they are, so what a sequence may do beyond

@@ -4,6 +4,7 @@
  */
 import { formatUptime, type Disposable, type Hypervisor, type VmHandle } from '../hypervisor/index.ts';
 import { formatBytes } from '../format/formatBytes.ts';
+import { SMP_MAX_HARTS } from '../hypervisor/index.ts';
 import { confirmDialog } from './confirmDialog.ts';
 import { download, h } from './dom.ts';
 import { TerminalView } from './TerminalView.ts';
@@ -36,6 +37,9 @@ export class VmCardView implements Disposable {
   private readonly stateBadge: HTMLElement;
   private readonly readout: HTMLElement;
   private readonly meta: HTMLElement;
+  private readonly metaText: HTMLElement;
+  /** The harts setting: a VM of the table, changed while it is off. */
+  private readonly hartsSelect: HTMLSelectElement | undefined;
   private readonly banner: HTMLElement;
   private readonly buttons: Record<string, HTMLButtonElement> = {};
   private readonly subscription: Disposable;
@@ -55,7 +59,15 @@ export class VmCardView implements Disposable {
       (this.buttons[name] = h('button', { class: cls, 'data-action': name, title, onclick }, label));
     this.stateBadge = h('span', { class: 'badge vm-state' });
     this.readout = h('span', { class: 'readout' });
-    this.meta = h('div', { class: 'vm-meta' });
+    this.metaText = h('span', {});
+    // A VM of the table keeps its machine in its record; a scratch guest (a scenario's, a
+    // dropped kernel) runs the machine it was started with.
+    const settable = !scenarioGuestOf(vm) && !vm.kernel;
+    this.hartsSelect = settable
+      ? h('select', { class: 'vm-setting', 'data-setting': 'harts', title: 'Harts of the machine (QEMU\'s -smp); change it while the VM is off', 'aria-label': 'harts', onchange: () => void this.setHarts() },
+          ...Array.from({ length: SMP_MAX_HARTS }, (_, i) => h('option', { value: i + 1 }, `${i + 1} hart${i ? 's' : ''}`)))
+      : undefined;
+    this.meta = h('div', { class: 'vm-meta' }, this.metaText, this.hartsSelect);
     this.banner = h('div', { class: 'vm-banner', hidden: true });
     const termHost = h('div', { class: 'term vm-term' });
     this.el = h(
@@ -99,12 +111,13 @@ export class VmCardView implements Disposable {
       termHost,
       (this.teachSlot = h('div', { class: 'vm-teach-slot' })),
     );
-    if (!scenarioGuestOf(vm)) {
+    if (!scenarioGuestOf(vm) && !vm.kernel) {
       this.shareView = new SharedFolderView(vm, (what, action) => this.actions.run(what, action), this.el);
       termHost.after(this.shareView.el);
     }
     this.terminal = new TerminalView(termHost, {
       rows: 20,
+      convertEol: vm.kernel !== undefined,
       onData: (d) => vm.sendInput(new TextEncoder().encode(d)),
       onResize: (size) => vm.resizeConsole(size),
     });
@@ -172,8 +185,12 @@ export class VmCardView implements Disposable {
     this.buttons.watch!.textContent = this.teach ? 'Hide watch' : 'Watch';
     this.buttons.watch!.setAttribute('aria-pressed', String(this.teach !== undefined));
     this.teach?.update();
-    const a = vm.appliance;
-    this.meta.textContent = `${a?.title ?? vm.record.applianceId} · ${vm.record.memoryMiB} MiB RAM${this.diskText}`;
+    this.showMeta();
+    if (this.hartsSelect) {
+      this.hartsSelect.value = String(vm.record.harts ?? 1);
+      this.hartsSelect.disabled = !(s === 'stopped' || s === 'crashed');
+    }
+    this.buttons.share!.disabled = vm.kernel !== undefined && !scenarioGuestOf(vm);
     if (s === 'crashed' && vm.crash) {
       const i = vm.crash.info;
       this.banner.hidden = false;
@@ -232,7 +249,10 @@ export class VmCardView implements Disposable {
   /** Reads the disk's committed state anew (also after a change made elsewhere, e.g. the console's reset-disk). */
   async refreshDisk(): Promise<void> {
     const before = this.diskText;
-    if (scenarioGuestOf(this.vm)) {
+    const k = this.vm.kernel;
+    if (k) {
+      this.diskText = k.drives.length ? ` · ${k.drives.map((d) => `${d.name} (${d.format}${d.readOnly ? ', read-only' : ''})`).join(', ')}; writes stay in memory` : ' · no drives';
+    } else if (scenarioGuestOf(this.vm)) {
       this.diskText = this.vm.appliance?.boot === 'disk' ? ' · scratch disk (nothing is kept)' : ' · RAM only';
     } else if (!this.vm.record.diskImageId) {
       this.diskText = ' · no disk (RAM only)';
@@ -244,9 +264,22 @@ export class VmCardView implements Disposable {
         this.diskText = '';
       }
     }
-    const a = this.vm.appliance;
-    this.meta.textContent = `${a?.title ?? this.vm.record.applianceId} · ${this.vm.record.memoryMiB} MiB RAM${this.diskText}`;
+    this.showMeta();
     if (this.diskText !== before) this.actions.diskChanged?.();
+  }
+
+  /** What the VM runs and on what machine; a VM of the table shows its harts as the setting. */
+  private showMeta(): void {
+    const vm = this.vm;
+    const what = vm.kernel ? `kernel ${vm.kernel.name} (-bios none)` : (vm.appliance?.title ?? vm.record.applianceId);
+    const harts = vm.record.harts ?? 1;
+    this.metaText.textContent = `${what} · ${vm.record.memoryMiB} MiB RAM${this.hartsSelect ? '' : ` · ${harts} hart${harts > 1 ? 's' : ''}`}${this.diskText}${this.hartsSelect ? ' · ' : ''}`;
+  }
+
+  private async setHarts(): Promise<void> {
+    const harts = Number(this.hartsSelect!.value);
+    await this.actions.run(`harts of ${this.vm.record.name}`, () => this.hv.configureVm(this.vm.id, { harts }));
+    this.update();
   }
 
   private async showInfo(): Promise<void> {

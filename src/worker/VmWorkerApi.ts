@@ -20,15 +20,42 @@ export type WorkerDiskSpec =
    */
   | { scratchOverImageId: string };
 
+/** A disk image of a bare kernel, held in memory: the guest's writes change these bytes only. */
+export interface BareKernelDrive {
+  /** The file's name (the card shows it; its first 20 characters are the disk's serial). */
+  name: string;
+  format: 'raw' | 'vhd';
+  readOnly: boolean;
+  bytes: Uint8Array;
+}
+
+/**
+ * QEMU's `-machine virt -bios none -kernel ELF -drive ...` (the page's "Run a kernel", a
+ * scenario's kernel guest): the ELF starts in M-mode at 0x8000_0000 on every hart, the
+ * drives on virtio-blk from 0x1000_1000 (IRQ 1) in order.
+ */
+export interface BareKernelSpec {
+  /** The ELF's file name, for messages. */
+  name: string;
+  elf: Uint8Array;
+  /** QEMU's -append: /chosen bootargs in the device tree. */
+  bootargs: string;
+  drives: BareKernelDrive[];
+}
+
 export interface VmBootSpec {
   /** The compiled core, compiled once by the page and shared by every worker. */
   module: WebAssembly.Module;
   ramBytes: number;
+  /** Harts of the machine, 1..8 (default 1). */
+  harts?: number;
   timeMode: TimeMode;
   /** The JIT tier (src/jit): off unless the page asked (`?jit=auto|eager`). */
   jit?: JitMode;
-  /** The firmware in the server's ROM (OpenSBI), whatever the guest. */
-  firmware: Uint8Array;
+  /** The firmware in the server's ROM (OpenSBI), for a Linux guest; absent with `bareKernel`. */
+  firmware?: Uint8Array;
+  /** A bare kernel instead of Linux: no firmware, no appliance, no disk of the store. */
+  bareKernel?: BareKernelSpec;
   /**
    * A RAM appliance: the kernel, initrd and command line to boot. Without it the guest
    * boots what its disk's boot partition holds (/Image and /appliance.json).
@@ -137,7 +164,7 @@ export type VmWorkerEvent =
   | { kind: 'console'; bytes: Uint8Array }
   | { kind: 'stats'; stats: VmRunStats }
   /** The guest powered itself off (or the emulator faulted); the worker has flushed and is idle. */
-  | { kind: 'stopped'; cause: VmStopCause; message: string; crash?: CrashInfo }
+  | { kind: 'stopped'; cause: VmStopCause; message: string; crash?: CrashInfo; script?: ScriptProgress }
   /** The worker paused the guest itself, e.g. the disk hit the storage quota. */
   | { kind: 'paused'; reason: 'quota' | 'breakpoint'; message: string }
   | { kind: 'rebooted' }

@@ -6,13 +6,16 @@
  */
 import * as Comlink from 'comlink';
 import { GuestLoop } from '../machine/GuestLoop.ts';
-import { formatCrashReport, guestConsoleOf, Vm, type CrashReport } from '../machine/Vm.ts';
+import { formatCrashReport, guestConsoleOf, Vm, type CrashReport, type VmDisk } from '../machine/Vm.ts';
+import { bareKernelVmConfig } from '../boot/bareKernel.ts';
+import { ElfImage } from '../boot/ElfImage.ts';
+import { MemoryBackend, VhdDisk } from '../disk/index.ts';
 import { linuxLoader, type LinuxBootImages } from '../boot/linuxBoot.ts';
 import { readApplianceBoot } from '../boot/applianceBoot.ts';
 import type { AccessType, Privilege, TrapLogFilter } from '../machine/InspectorTypes.ts';
 import { VmInspector } from '../machine/VmInspector.ts';
 import { ConsoleScriptPlayer } from '../scenario/index.ts';
-import type { ConsoleTranscript, CrashInfo, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
+import type { BareKernelSpec, ConsoleTranscript, CrashInfo, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
 import { SharedFolder, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS } from './SharedFolder.ts';
 import { MemoryShare } from '../share/index.ts';
 import { ConsoleRing } from './ConsoleRing.ts';
@@ -225,11 +228,40 @@ class VmWorker implements VmWorkerApi {
     return crashInfo(this.vm.crashReport(), this.instructionBase);
   }
 
+  /** A bare kernel's drives, opened once: their writes stay across resets, as in a file under QEMU. */
+  private bareDisks: VmDisk[] | undefined;
+
   private async createVm(): Promise<Vm> {
     const spec = this.spec!;
+    const vm = spec.bareKernel ? await this.createBareKernelVm(spec, spec.bareKernel) : await this.createLinuxVm(spec);
+    const sink = (bytes: Uint8Array) => this.onGuestOutput(bytes);
+    vm.onConsole(sink);
+    this.inspector?.dispose();
+    this.inspector = new VmInspector(vm);
+    return vm;
+  }
+
+  /** The same machine as `romvisor boot --bios none --kernel ELF --drive ...` (bareKernelVmConfig). */
+  private async createBareKernelVm(spec: VmBootSpec, k: BareKernelSpec): Promise<Vm> {
+    const elf = ElfImage.parse(k.elf, k.name);
+    this.bareDisks ??= await Promise.all(
+      k.drives.map(async (d, slot): Promise<VmDisk> => {
+        const backend = new MemoryBackend(d.bytes, { readOnly: d.readOnly, maxSize: d.format === 'raw' ? d.bytes.length : undefined });
+        const disk = d.format === 'vhd' ? await VhdDisk.open(backend, { readOnly: d.readOnly }) : backend;
+        return { disk, readOnly: d.readOnly, slot, serial: d.name.slice(0, 20) };
+      }),
+    );
+    return Vm.create(
+      spec.module,
+      bareKernelVmConfig({ elf, ramBytes: spec.ramBytes, harts: spec.harts, timeMode: spec.timeMode, jit: spec.jit, bootargs: k.bootargs, disks: this.bareDisks }),
+    );
+  }
+
+  private async createLinuxVm(spec: VmBootSpec): Promise<Vm> {
     this.bootImages ??= await this.resolveBootImages(spec);
     const vm = await Vm.create(spec.module, {
       ramBytes: spec.ramBytes,
+      harts: spec.harts,
       timeMode: spec.timeMode,
       jit: spec.jit,
       boot: linuxLoader(this.bootImages),
@@ -248,10 +280,6 @@ class VmWorker implements VmWorkerApi {
         port.postMessage(own.buffer, [own.buffer as ArrayBuffer]);
       };
     }
-    const sink = (bytes: Uint8Array) => this.onGuestOutput(bytes);
-    vm.onConsole(sink);
-    this.inspector?.dispose();
-    this.inspector = new VmInspector(vm);
     return vm;
   }
 
@@ -313,18 +341,20 @@ class VmWorker implements VmWorkerApi {
   }
 
   private async chooseBootImages(spec: VmBootSpec): Promise<LinuxBootImages> {
-    if (spec.ram) return { firmware: spec.firmware, ...spec.ram };
+    const firmware = spec.firmware;
+    if (!firmware) throw new Error('a Linux guest needs the firmware (OpenSBI)');
+    if (spec.ram) return { firmware, ...spec.ram };
     if (!this.disk) throw new Error('a VM needs either RAM boot images or a disk');
     try {
       // The same reader, checks and errors as `romvisor boot IMAGE`.
       const boot = await readApplianceBoot(this.disk.disk);
       this.diskSerial = boot.manifest.name;
-      return { firmware: spec.firmware, ...boot.images };
+      return { firmware, ...boot.images };
     } catch (e) {
       if (!spec.rescue) throw e;
       const note = `[romvisor] this disk has nothing to boot (${(e as Error).message}); booting the built-in BusyBox Linux with it as /dev/vda`;
       this.pendingOutput.push(new TextEncoder().encode(`\x1b[33m${note}\x1b[0m\r\n`));
-      return { firmware: spec.firmware, ...spec.rescue };
+      return { firmware, ...spec.rescue };
     }
   }
 
@@ -354,7 +384,7 @@ class VmWorker implements VmWorkerApi {
       } catch (e) {
         this.postConsole();
         const crash = crashInfo(vm.crashReport(), this.instructionBase);
-        this.emit({ kind: 'stopped', cause: 'fault', message: `emulator fault: ${(e as Error).message}`, crash });
+        this.emitStopped({ cause: 'fault', message: `emulator fault: ${(e as Error).message}`, crash });
         this.stopped = true;
         break;
       }
@@ -387,15 +417,15 @@ class VmWorker implements VmWorkerApi {
           this.stopped = true;
           try {
             await this.quiesce(vm);
-            this.emit({ kind: 'stopped', cause: 'poweroff', message: 'the guest powered off' });
+            this.emitStopped({ cause: 'poweroff', message: 'the guest powered off' });
           } catch (e) {
-            this.emit({ kind: 'stopped', cause: 'disk-error', message: `the guest powered off, but its last writes could not be saved: ${(e as Error).message}` });
+            this.emitStopped({ cause: 'disk-error', message: `the guest powered off, but its last writes could not be saved: ${(e as Error).message}` });
           }
           break;
         case 'crashed':
           this.stopped = true;
           await this.quiesce(vm).catch(() => {});
-          this.emit({ kind: 'stopped', cause: 'crashed', message: 'the guest crashed: it is stuck repeating one fault', crash: crashInfo(outcome.report, this.instructionBase) });
+          this.emitStopped({ cause: 'crashed', message: 'the guest crashed: it is stuck repeating one fault', crash: crashInfo(outcome.report, this.instructionBase) });
           break;
         case 'reboot':
           this.instructionBase += Number(vm.core.instructions);
@@ -409,6 +439,16 @@ class VmWorker implements VmWorkerApi {
     }
   }
 
+  /**
+   * The guest is gone, and with it the worker's answers: the console script's last state
+   * goes with the news, so a guest that powers off right after its last step still passes.
+   */
+  private emitStopped(ev: Omit<Extract<VmWorkerEvent, { kind: 'stopped' }>, 'kind' | 'script'>): void {
+    // The last readout first: a run shorter than STATS_MS would show none.
+    this.postStats(true);
+    this.emit({ kind: 'stopped', ...ev, script: this.scriptProgress() });
+  }
+
   /** A failed disk request: a full quota pauses (nothing is lost), anything else stops. */
   private onDiskFailure(vm: Vm): void {
     const f = this.disk!.failure!;
@@ -419,7 +459,7 @@ class VmWorker implements VmWorkerApi {
       this.emit({ kind: 'paused', reason: 'quota', message: f.message });
     } else if (!this.stopped) {
       this.stopped = true;
-      this.emit({ kind: 'stopped', cause: 'disk-error', message: f.message, crash: crashInfo(vm.crashReport(), this.instructionBase) });
+      this.emitStopped({ cause: 'disk-error', message: f.message, crash: crashInfo(vm.crashReport(), this.instructionBase) });
     }
   }
 

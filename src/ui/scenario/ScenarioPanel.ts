@@ -9,18 +9,19 @@
 import type { Disposable, RomHypervisor, VmHandle } from '../../hypervisor/index.ts';
 import {
   decodeScenarioUrl, parseScenarioJsonBytes, ScenarioError, scenarioToJson,
-  type Scenario, type ScenarioGuest,
+  SCENARIO_LIMITS, type Scenario, type ScenarioGuest,
   viewPanels,
   viewTrapLog,
 } from '../../scenario/index.ts';
 import type { VmRecord } from '../../store/index.ts';
-import type { ScriptProgress } from '../../worker/VmWorkerApi.ts';
+import type { BareKernelSpec, ScriptProgress, VmBootSpec } from '../../worker/VmWorkerApi.ts';
 import { download, h } from '../dom.ts';
 import { VmCardView } from '../VmCardView.ts';
 import { TEACH_PANELS, type TeachPanel } from '../VmTeachView.ts';
 import { applianceRefText } from './applianceRefText.ts';
 import { describeStep } from './describeStep.ts';
 import { resolveAppliance } from './resolveAppliance.ts';
+import { downloadVerified, type DownloadProgress } from './downloadVerified.ts';
 import { rememberScenarioGuest } from './scenarioOrigin.ts';
 import { ScenarioStepsView } from './ScenarioStepsView.ts';
 import './scenario.css';
@@ -172,6 +173,7 @@ export class ScenarioPanel implements Disposable {
         {},
         ...(g.appliance ? row('Appliance', applianceRefText(g.appliance)) : row('Kernel', `${g.kernel?.url ?? '?'} (bios none, ${g.drives?.length ?? 0} drives)`)),
         ...row('Memory', `${g.memoryMiB} MiB`),
+        ...row('Harts', String(g.harts ?? 1)),
         ...row('Time', g.time === 'deterministic' ? 'deterministic (guest time follows instructions: every run is the same)' : 'realtime'),
         ...(g.cmdline ? row('Kernel arguments', g.cmdline) : []),
         ...row(
@@ -214,31 +216,38 @@ export class ScenarioPanel implements Disposable {
       const slot = this.body.querySelector<HTMLElement>('.scenario-runs')!;
       const teach = (viewPanels(scenario) ?? []).filter((v): v is TeachPanel => (TEACH_PANELS as readonly string[]).includes(v));
       for (const [i, guest] of scenario.guests.entries()) {
-        if (!guest.appliance) {
-          // XXX: the page's "Run a kernel" is not built yet; the CLI runs kernel guests.
-          throw new Error(`guest ${i + 1} is a bare kernel: run it with romvisor boot SCENARIO.json (the page cannot run kernel guests yet)`);
-        }
-        this.status(`Guest ${i + 1}: preparing ${applianceRefText(guest.appliance)}…`);
-        const resolved = await resolveAppliance(hv, guest.appliance, (url, bytes, total) =>
-          this.status(`Guest ${i + 1}: downloading ${url}: ${(bytes / 2 ** 20).toFixed(1)} MiB${total ? ` of ${(total / 2 ** 20).toFixed(1)} MiB` : ''}`),
-        );
+        const progress = (url: string, bytes: number, total: number | undefined) =>
+          this.status(`Guest ${i + 1}: downloading ${url}: ${(bytes / 2 ** 20).toFixed(1)} MiB${total ? ` of ${(total / 2 ** 20).toFixed(1)} MiB` : ''}`);
         const record: VmRecord = {
           id: `scenario-${crypto.randomUUID()}`,
           name: `scenario-${i + 1}`,
-          applianceId: resolved.appliance.id,
+          applianceId: '',
           memoryMiB: guest.memoryMiB,
+          harts: guest.harts ?? 1,
           extraArgs: guest.cmdline.trim() || undefined,
           createdAt: Date.now(),
         };
-        const vm = hv.scratchVm(record, (spec) => ({
+        const played = (spec: VmBootSpec): VmBootSpec => ({
           ...spec,
           timeMode: guest.time,
           // Fixed when the scenario says; else the terminal's (realtime) or 80x24 (deterministic).
           consoleSize: guest.consoleSize,
           script: guest.script,
           keepTranscript: true,
-          ...(resolved.baseImageId ? { ram: undefined, rescue: undefined, disk: { scratchOverImageId: resolved.baseImageId } } : {}),
-        }));
+        });
+        let vm: VmHandle & Disposable;
+        if (guest.kernel) {
+          // As `romvisor boot SCENARIO.json` runs it: -bios none, the drives in order, the cmdline as -append.
+          this.status(`Guest ${i + 1}: downloading its kernel…`);
+          vm = hv.kernelVm(record, await downloadKernelGuest(guest, progress), played);
+        } else {
+          this.status(`Guest ${i + 1}: preparing ${applianceRefText(guest.appliance!)}…`);
+          const resolved = await resolveAppliance(hv, guest.appliance!, progress);
+          vm = hv.scratchVm({ ...record, applianceId: resolved.appliance.id }, (spec) => ({
+            ...played(spec),
+            ...(resolved.baseImageId ? { ram: undefined, rescue: undefined, disk: { scratchOverImageId: resolved.baseImageId } } : {}),
+          }));
+        }
         rememberScenarioGuest(vm, guest);
         const card = new VmCardView(vm, hv, { run: (what, action) => this.host.run(what, action) });
         const steps = new ScenarioStepsView(guest.script ?? []);
@@ -267,6 +276,7 @@ export class ScenarioPanel implements Disposable {
     for (const r of this.runs) {
       const live = r.vm.state === 'running' || r.vm.state === 'paused';
       if (live) r.progress = (await r.vm.machine?.scriptProgress().catch(() => undefined)) ?? r.progress;
+      else r.progress = r.vm.finalScript ?? r.progress;
       r.steps.update(r.progress, live);
     }
     const scripted = this.runs.filter((r) => r.guest.script?.length);
@@ -321,6 +331,24 @@ export class ScenarioPanel implements Disposable {
     void this.stopGuests();
     this.el.remove();
   }
+}
+
+/** A kernel guest's ELF and drives, each checked against its sha256. */
+async function downloadKernelGuest(guest: ScenarioGuest, progress: DownloadProgress): Promise<BareKernelSpec> {
+  const kernel = guest.kernel!;
+  const elf = new Uint8Array(await (await downloadVerified(kernel, SCENARIO_LIMITS.kernelBytes, progress)).arrayBuffer());
+  const drives = [];
+  for (const d of guest.drives ?? []) {
+    const bytes = new Uint8Array(await (await downloadVerified(d, SCENARIO_LIMITS.driveBytes, progress)).arrayBuffer());
+    drives.push({ name: lastPart(d.url), format: d.format, readOnly: d.readonly, bytes });
+  }
+  return { name: lastPart(kernel.url), elf, bootargs: guest.cmdline.trim(), drives };
+}
+
+/** A URL's file name, for the card and messages. */
+function lastPart(url: string): string {
+  const path = new URL(url).pathname;
+  return decodeURIComponent(path.slice(path.lastIndexOf('/') + 1)) || url;
 }
 
 function latin1(bytes: Uint8Array): string {

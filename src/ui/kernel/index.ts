@@ -1,0 +1,1 @@
+export { KernelPanel, type KernelPanelHost } from './KernelPanel.ts';
