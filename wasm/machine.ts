@@ -19,7 +19,7 @@ import { SMP_MAX_HARTS } from './machineMap';
 import {
   currentHart, earliestSavedDeadline, hartCount, hartIdled, hartPc, hartPriv, hartsReset, isSleeping, quantumLeft, setHartPc as setPcOf,
   setHartX as setXOf, sleepCurrent, switchHart, wakeCurrent, hartX, hartF, setHartF as setFOf,
-  setHartPriv as setPrivOf, visitHart, leaveHart,
+  setHartPriv as setPrivOf, visitHart, leaveHart, setRunnableHarts as runOnly,
 } from './cpu/harts';
 import {
   armedKinds, fetchTrigger, quietHostTriggersOnce, setHostTrigger as setHostTriggerSlot, triggersReset, TRIG_EXEC,
@@ -169,6 +169,8 @@ export function takeHartIdled(): bool {
 /** Loaders: where hart h starts, and its integer registers (a0 = hartid, a1 = the device tree). */
 export function setHartPc(h: u32, pc: u64): void { setPcOf(h, pc); }
 export function setHartX(h: u32, r: u32, v: u64): void { setXOf(h, r, v); }
+/** A debugger runs only the harts of `mask` (bit h); 0 runs every hart again. */
+export function setRunnableHarts(mask: u32): void { runOnly(mask); }
 
 export function getMtime(): u64 { return mtime(); }
 export function getMtimecmp(): u64 { return mtimecmp; }

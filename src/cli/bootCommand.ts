@@ -710,6 +710,7 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb: GdbServ
         session.progressed();
         continue;
       }
+      gdb?.stub.beforeRun();
       const outcome = session.run({ maxMs: 50 });
       if (typeof outcome === 'number') return outcome;
       if (gdb?.stub.afterRun(outcome)) continue;

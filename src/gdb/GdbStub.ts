@@ -16,6 +16,16 @@
  *   watchpoints are load/store host triggers, which stop before the access (gdb's RISC-V
  *   watchpoints are non-steppable: it steps over the access itself).
  * - Each hart is a thread: `qfThreadInfo`, `qC`, `H`, `T`.
+ * - Resuming is all-stop, with per-thread actions as QEMU's system-mode stub takes them:
+ *   `vCont` gives each hart the leftmost action naming it or naming no thread (GDB manual,
+ *   "vCont packet"); harts with no action stay stopped. A step (`s`, `vCont;s:N`) runs
+ *   exactly one instruction of that hart while every other hart waits (QEMU lets the
+ *   harts of a `;c` run meanwhile until the step ends; running them zero instructions is
+ *   one of the interleavings it allows). A continue runs only the harts given `c` (gdb's
+ *   `set scheduler-locking on` sends `vCont;c:N`); any stop halts them all again. The
+ *   legacy `s` steps the `Hc` hart (the current one if none), `c` runs every hart.
+ * - Guest time stops while gdb holds the guest, as QEMU stops its virtual clock: in
+ *   realtime mode the clock goes on from where it stood when the guest runs again.
  */
 import { HOST_TRIGGERS, type Core } from '../machine/Core.ts';
 import type { RunOutcome, Vm } from '../machine/Vm.ts';
@@ -72,6 +82,10 @@ export class GdbStub {
   private readonly core: Core;
   /** The hart `Hg` chose for register packets (undefined: the one that ran last). */
   private selected: number | undefined;
+  /** Guest time stopped with the guest: the next run first moves the clock's anchor. */
+  private clockHeld: boolean;
+  /** The hart `Hc` chose for the legacy `s` packet (undefined: the one that ran last). */
+  private stepHart: number | undefined;
 
   constructor(
     private readonly vm: Vm,
@@ -81,6 +95,7 @@ export class GdbStub {
   ) {
     this.core = vm.core;
     this.halted = opts.startHalted ?? false;
+    this.clockHeld = this.halted;
     this.csrs = DEBUG_CSRS.filter(([, n]) => this.core.csr(n) !== undefined);
     this.xml = riscvTargetXml(this.csrs);
     this.memory = new DebugMemory(this.core);
@@ -90,13 +105,14 @@ export class GdbStub {
   attach(): void {
     this.attached = true;
     this.noAck = false;
-    this.halted = true;
+    this.hold();
   }
 
   /** The connection ended (detach or lost): breakpoints go and the guest runs on. */
   detach(): void {
     this.attached = false;
     this.clearBreakpoints();
+    this.core.setRunnableHarts(undefined);
     this.core.resumeFromBreakpoint();
     this.halted = false;
   }
@@ -146,8 +162,25 @@ export class GdbStub {
   }
 
   private stop(reply: string): void {
-    this.halted = true;
+    this.hold();
     this.reply(reply);
+  }
+
+  /** The guest stops for the debugger, and its clock with it (see beforeRun). */
+  private hold(): void {
+    this.halted = true;
+    this.clockHeld = true;
+  }
+
+  /**
+   * The host is about to run the guest: if gdb held it since the last run, guest time goes
+   * on from where it stood (realtime), as QEMU stops its virtual clock while stopped. Not
+   * at the continue packet itself: the host may start running a little later.
+   */
+  beforeRun(): void {
+    if (!this.clockHeld) return;
+    this.clockHeld = false;
+    this.vm.resumeClock();
   }
 
   private reply(data: string): void {
@@ -189,7 +222,7 @@ export class GdbStub {
   private handle(p: string): string | undefined {
     switch (p[0]) {
       case '?':
-        this.halted = true;
+        this.hold();
         return this.stopReply(SIGTRAP);
       case 'q':
         return this.query(p);
@@ -202,14 +235,13 @@ export class GdbStub {
         }
         return '';
       case 'H': {
-        // Hg selects the hart whose registers g/p/G/P mean; Hc has nothing to choose in
-        // all-stop mode, where every hart runs and stops together.
-        if (p[1] === 'g') {
-          const id = p.slice(2);
-          const t = this.thread(id);
-          if (t === undefined) return ERR_BAD;
-          this.selected = id === '0' || id === '-1' ? undefined : t;
-        }
+        // Hg selects the hart whose registers g/p/G/P mean, Hc the one `s` steps.
+        const id = p.slice(2);
+        const t = this.thread(id);
+        if (t === undefined) return ERR_BAD;
+        const chosen = id === '0' || id === '-1' ? undefined : t;
+        if (p[1] === 'g') this.selected = chosen;
+        else if (p[1] === 'c') this.stepHart = chosen;
         return 'OK';
       }
       case 'T':
@@ -232,9 +264,9 @@ export class GdbStub {
       case 'z':
         return this.breakpoint(p[0] === 'Z', p.slice(1));
       case 'c':
-        return this.resume(false, p.slice(1));
+        return this.resume(undefined, p.slice(1));
       case 's':
-        return this.resume(true, p.slice(1));
+        return this.resume(this.stepHart ?? this.core.currentHart, p.slice(1));
       case 'v':
         return this.vPacket(p);
       case 'D':
@@ -286,13 +318,7 @@ export class GdbStub {
 
   private vPacket(p: string): string | undefined {
     if (p === 'vCont?') return 'vCont;c;C;s;S';
-    if (p.startsWith('vCont;')) {
-      // One thread: the first action is the one for it (c, Cxx, s, Sxx, with or without :tid).
-      const action = p.slice(6).split(';')[0]!.split(':')[0]!;
-      if (action[0] === 'c' || action[0] === 'C') return this.resume(false, '');
-      if (action[0] === 's' || action[0] === 'S') return this.resume(true, '');
-      return ERR_BAD;
-    }
+    if (p.startsWith('vCont;')) return this.vCont(p.slice(6));
     if (p === 'vKill' || p.startsWith('vKill;')) {
       this.reply('OK');
       this.host.kill();
@@ -302,16 +328,55 @@ export class GdbStub {
     return '';
   }
 
-  /** `c`/`s` (with an optional resume address): run on, or one instruction. */
-  private resume(step: boolean, addr: string): string | undefined {
-    if (addr !== '') {
-      if (!/^[0-9a-f]{1,16}$/i.test(addr)) return ERR_BAD;
-      this.core.pc = BigInt(`0x${addr}`);
+  /**
+   * `vCont;action[:thread]...`: each hart takes the leftmost action that names it or names
+   * no thread; `C`/`S` carry a signal, which a machine has nowhere to deliver (QEMU drops
+   * it too). A hart to step steps alone; else the harts to continue run.
+   */
+  private vCont(list: string): string | undefined {
+    const actions: ('c' | 's' | undefined)[] = Array.from({ length: this.core.harts }, () => undefined);
+    for (const part of list.split(';')) {
+      const m = /^([cCsS])([0-9a-fA-F]{2})?(?::(.+))?$/.exec(part);
+      if (!m) return ERR_BAD;
+      const action = m[1]!.toLowerCase() as 'c' | 's';
+      const id = m[3];
+      if (id === undefined || id === '-1' || id === 'p-1' || id === 'p1.-1') {
+        actions.forEach((a, h) => (actions[h] = a ?? action));
+        continue;
+      }
+      const h = this.thread(id);
+      if (h === undefined) return ERR_BAD;
+      actions[h] ??= action;
     }
-    // Past the breakpoint or watchpoint the guest stopped at, if it did.
-    this.core.resumeFromBreakpoint();
-    if (step) {
-      const o = this.vm.runUntil({ maxInsns: 1n, maxMs: Infinity, idle: 'skip' });
+    const step = actions.indexOf('s');
+    if (step >= 0) return this.resume(step, '');
+    const run = actions.flatMap((a, h) => (a === 'c' ? [h] : []));
+    return run.length ? this.resume(undefined, '', run) : ERR_BAD;
+  }
+
+  /**
+   * Runs the guest on: one instruction of hart `step`, or (step undefined) the harts of
+   * `run` (every hart by default) until something stops them. `addr`: `c`/`s`'s resume
+   * address for the hart that goes first.
+   */
+  private resume(step: number | undefined, addr: string, run?: number[]): string | undefined {
+    if (addr !== '' && !/^[0-9a-f]{1,16}$/i.test(addr)) return ERR_BAD;
+    const stopped = this.core.currentHart;
+    this.core.setRunnableHarts(step !== undefined ? [step] : run && run.length < this.core.harts ? run : undefined);
+    if (addr !== '') this.core.pc = BigInt(`0x${addr}`);
+    // Past the breakpoint or watchpoint the guest stopped at, if that hart goes on first;
+    // another hart that sits on a breakpoint is stepped off it by gdb itself.
+    if (this.core.currentHart === stopped) this.core.resumeFromBreakpoint();
+    if (step !== undefined) {
+      let o: RunOutcome;
+      try {
+        // The time gdb held the guest never passed for it; it is held again after the step.
+        this.beforeRun();
+        this.clockHeld = true;
+        o = this.vm.runUntil({ maxInsns: 1n, maxMs: Infinity, idle: 'skip' });
+      } finally {
+        this.core.setRunnableHarts(undefined);
+      }
       if (o.kind === 'poweroff' || o.kind === 'reboot') {
         this.afterRun(o);
         this.halted = false;

@@ -253,6 +253,14 @@ export class Core {
   takeHartIdled(): boolean {
     return this.exports.takeHartIdled() !== 0;
   }
+  /**
+   * A debugger runs only these harts (gdb's `vCont;c:N`, a step of one hart); the others
+   * wait where they are, neither running nor sleeping. Undefined (or every hart) runs all
+   * again. The first of them becomes the live hart at once if the live one is held.
+   */
+  setRunnableHarts(harts: readonly number[] | undefined): void {
+    this.exports.setRunnableHarts(harts === undefined ? 0 : harts.reduce((m, h) => m | (1 << h), 0));
+  }
   /** A loader starts hart `h` at `pc` (QEMU's virt starts every hart alike). */
   setHartPc(h: number, pc: bigint): void {
     this.exports.setHartPc(h, pc);

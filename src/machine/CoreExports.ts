@@ -71,6 +71,7 @@ export interface CoreExports {
   isHartSleeping(h: number): number;
   setHartPc(h: number, pc: bigint): void;
   setHartX(h: number, r: number, v: bigint): void;
+  setRunnableHarts(mask: number): void;
   takeHartIdled(): number;
   peekHartCsr(h: number, csr: number): bigint;
   pokeHartCsr(h: number, csr: number, v: bigint): number;

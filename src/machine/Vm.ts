@@ -651,6 +651,16 @@ export class Vm {
     this.startMs = performance.now() - Number(this.core.mtime) / TICKS_PER_MS;
   }
 
+  /**
+   * Realtime: the guest's clock goes on from where it stands instead of catching up with
+   * the host's. A debugger calls this when it lets a held guest run again: the time it held
+   * the guest never passed for it, as QEMU stops the virtual clock while the VM is stopped.
+   * (Deterministic time needs nothing: it only moves with instructions.)
+   */
+  resumeClock(): void {
+    this.startMs = performance.now() - Number(this.core.mtime) / TICKS_PER_MS;
+  }
+
   /** True when the last CRASH_REPEATS traps were one and the same fault. */
   private inExceptionLoop(): boolean {
     const log = this.core.trapLog(CRASH_REPEATS);

@@ -189,6 +189,52 @@ describe('the gdb stub (-S -gdb tcp::PORT) with gdb-multiarch', () => {
     assert.match(s.console, /counter: 3000 \(as expected\)\n/);
   });
 
+  it('resumes only the harts gdb names: scheduler-locking continues one hart, stepi moves the chosen hart alone (-smp 3)', async () => {
+    const s = await debugSession(
+      [
+        'set scheduler-locking on',
+        'break start',
+        'continue',
+        'info threads',
+        // RISC-V gdb steps in software (a breakpoint after the instruction, then a
+        // continue): with scheduler-locking it continues that thread alone (vCont;c:N).
+        'thread 3',
+        'stepi',
+        'info threads',
+        'thread 2',
+        'stepi',
+        'info threads',
+        'delete',
+        'detach',
+      ],
+      ['-smp', '3'],
+    );
+    const g = s.gdb;
+    const snapshots = g.split(/\n(?=\s+Id\s+Target Id)/).slice(1);
+    assert.equal(snapshots.length, 3, g);
+    // What `info threads` shows after each hart's "(hart N, M-mode) ": an address, or where in the kernel.
+    const where = snapshots.map((t) => [1, 2, 3].map((n) => new RegExp(`^\\*?\\s*${n}\\s+Thread ${n} \\(hart ${n - 1}, M-mode\\) (.*)$`, 'm').exec(t)?.[1]));
+    // Only thread 1 ran, to start(); the others wait at the reset vector.
+    assert.match(g, /Breakpoint 1, start \(hart=0/);
+    assert.match(where[0]![0] ?? '', /^start \(hart=0/, snapshots[0]);
+    assert.deepEqual(where[0]!.slice(1), ['0x0000000000001000 in ?? ()', '0x0000000000001000 in ?? ()'], `threads 2 and 3 did not run:\n${snapshots[0]}`);
+    // stepi on thread 3, then on thread 2: one instruction of that hart, nothing of the others.
+    assert.deepEqual(where[1], [where[0]![0], '0x0000000000001000 in ?? ()', '0x0000000000001004 in ?? ()'], snapshots[1]);
+    assert.deepEqual(where[2], [where[0]![0], '0x0000000000001004 in ?? ()', '0x0000000000001004 in ?? ()'], snapshots[2]);
+    // Let go, the three harts finish the kernel as if nobody had looked.
+    assert.equal(s.code, 0, s.stderr);
+    assert.match(s.console, /counter: 3000 \(as expected\)\n/);
+  });
+
+  it('stops guest time while gdb holds the guest (realtime), as QEMU stops its clock', async () => {
+    const s = await debugSession(['break count_up', 'continue', 'print $time', 'shell sleep 2', 'stepi', 'print $time', 'delete', 'detach']);
+    const before = BigInt(/^\$1 = (\d+)$/m.exec(s.gdb)?.[1] ?? 'missing');
+    const after = BigInt(/^\$2 = (\d+)$/m.exec(s.gdb)?.[1] ?? 'missing');
+    // 10 MHz: two seconds held would be 20,000,000 ticks; one instruction is far below 1 ms.
+    assert.ok(after >= before && after - before < 10_000n, `time moved ${after - before} ticks across 2 s held and one stepi:\n${s.gdb}`);
+    assert.equal(s.code, 0, s.stderr);
+  });
+
   it('ends the run when gdb kills the target', async () => {
     const s = await debugSession(['break start', 'continue', 'kill']);
     assert.match(s.gdb, /Breakpoint 1, start \(hart=0/);

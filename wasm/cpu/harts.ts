@@ -28,6 +28,12 @@ import { currentHart, hartCount } from './state';
 export { currentHart, hartCount };
 /** Harts asleep in WFI (bit h). */
 export let sleeping: u32 = 0;
+/**
+ * Harts the host holds (bit h): a debugger that resumes some harts only (gdb's `vCont;c:N`,
+ * a single step of one hart) keeps the others where they stopped. A held hart is never
+ * switched to; it neither runs nor sleeps, it waits. 0 outside a debugger.
+ */
+export let held: u32 = 0;
 /** Instructions left in the current hart's quantum. */
 export let quantumLeft: u64 = QUANTUM;
 /** Hart switches since reset (a JIT that caches per-hart state can compare it). */
@@ -174,6 +180,7 @@ export function hartsReset(count: u32): void {
   for (let h: u32 = 0; h < count; h++) save(h);
   currentHart = 0;
   sleeping = 0;
+  held = 0;
   hartIdled = false;
   quantumLeft = QUANTUM;
   hartSwitches = 0;
@@ -214,6 +221,7 @@ export function switchHart(): bool {
   for (let i: u32 = 1; i < hartCount; i++) {
     const h = (currentHart + i) % hartCount;
     const bit: u32 = 1 << h;
+    if ((held & bit) != 0) continue;
     if ((sleeping & bit) != 0) {
       if (!savedHartWakes(h)) continue;
       sleeping &= ~bit;
@@ -222,7 +230,27 @@ export function switchHart(): bool {
     restore(h);
     return true;
   }
-  return (sleeping & (1 << currentHart)) == 0;
+  return ((sleeping | held) & (1 << currentHart)) == 0;
+}
+
+/**
+ * Only the harts of `mask` run from now on (0 or every hart: all run again). When the live
+ * hart is held, the next runnable one is made live at once, so run() never executes a held
+ * hart; that switch is a real one (TLBs flushed, reservation lost), which the spec allows.
+ */
+export function setRunnableHarts(mask: u32): void {
+  const all: u32 = hartCount >= 32 ? <u32>-1 : (<u32>1 << hartCount) - 1;
+  mask &= all;
+  held = mask == 0 ? 0 : all & ~mask;
+  if ((held & (1 << currentHart)) == 0) return;
+  for (let i: u32 = 1; i < hartCount; i++) {
+    const h = (currentHart + i) % hartCount;
+    if ((held & (1 << h)) != 0) continue;
+    save(currentHart);
+    restore(h);
+    quantumLeft = QUANTUM;
+    return;
+  }
 }
 
 /** Set when any hart goes to sleep in WFI (the host's sign that a guest driver settled,
