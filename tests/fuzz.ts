@@ -1,4 +1,4 @@
-// `npm run fuzz -- [--target isa|vhd|scenario|9p|gdb|repo|crash|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
+// `npm run fuzz -- [--target isa|vhd|scenario|9p|gdb|repo|state|crash|all] [--count N] [--seed S] [--length L] [--batch B] [--no-misaligned]`
 // runs the fuzzers with a fresh seed unless one is given: the differential ISA fuzzer
 // against QEMU (tests/fuzz/), the VHD mutation fuzzer (tests/disk/vhdFuzz.ts), the
 // scenario-link fuzzer (tests/scenario/scenarioFuzz.ts), the 9P message fuzzer (mutated
@@ -10,7 +10,9 @@
 // (tests/crash/: N SIGKILLs of the CLI and N of Chromium during a guest's write-and-sync
 // loop; not part of `all`, each kill takes seconds), and the gdb remote-protocol fuzzer
 // (random and damaged packets to the gdb stub, tests/gdb/gdbFuzz.ts; `--target gdb`), the
-// repository index fuzzer (mutated repository.json, tests/repo/repoIndexFuzz.ts; `--target repo`);
+// repository index fuzzer (mutated repository.json, tests/repo/repoIndexFuzz.ts; `--target repo`),
+// the machine state fuzzer (damaged and forged state files restored into a machine that must
+// stay untouched, tests/state/stateFuzz.ts; `--target state`, 1,000 by default);
 // `--program SEED` re-runs one ISA program, e.g. the one a mismatch report names.
 import { parseArgs } from 'node:util';
 import { fuzzCrashes } from './crash/fuzzCrashes.ts';
@@ -23,6 +25,7 @@ import { fuzzHostEndpoint } from './net/hostEndpointFuzz.ts';
 import { runDiffFuzz } from './fuzz/runDiffFuzz.ts';
 import { fuzzGdbPackets } from './gdb/gdbFuzz.ts';
 import { fuzzRepositoryIndex } from './repo/repoIndexFuzz.ts';
+import { fuzzStates } from './state/stateFuzz.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,9 +38,9 @@ const { values } = parseArgs({
     target: { type: 'string', default: 'all' },
   },
 });
-const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario', 'net', '9p', 'gdb', 'repo'] : [values.target!];
-if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'net' || t === '9p' || t === 'gdb' || t === 'repo' || t === 'crash')) {
-  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, net, 9p, gdb, repo, crash or all`);
+const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario', 'net', '9p', 'gdb', 'repo', 'state'] : [values.target!];
+if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'net' || t === '9p' || t === 'gdb' || t === 'repo' || t === 'state' || t === 'crash')) {
+  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, net, 9p, gdb, repo, state, crash or all`);
   process.exit(2);
 }
 let failed = false;
@@ -71,6 +74,15 @@ if (targets.includes('repo')) {
   const t0 = Date.now();
   const v = fuzzRepositoryIndex(Number(values.count ?? 10_000), seed);
   console.log(`fuzz repo: ${v.cases} repository indexes (${v.accepted} accepted) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
+  for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
+  failed ||= v.failures.length > 0;
+}
+if (targets.includes('state')) {
+  const seed = Number(values.seed ?? Date.now() % 0x7fffffff);
+  const t0 = Date.now();
+  const v = await fuzzStates(Number(values.count ?? 1000), seed);
+  const codes = Object.entries(v.rejected).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c}:${n}`).join(' ');
+  console.log(`fuzz state: ${v.cases} mutated state files (${v.restored} restored; ${codes}) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
   for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
   failed ||= v.failures.length > 0;
 }

@@ -47,6 +47,11 @@ import { GdbServer, parseGdbAddress, type GdbAddress } from '../gdb/GdbServer.no
 import { NinePServer } from '../share/index.ts';
 import { HostDirShare } from '../share/node.ts';
 import { openRemoteAppliance, type RemoteAppliance } from '../repo/node.ts';
+import { chainFiles } from '../disk/node.ts';
+import type { VmState } from '../machine/index.ts';
+import { StateError } from '../state/StateError.ts';
+import { readStateFile, verifyChain } from '../state/stateFiles.node.ts';
+import { finishSave, freshOverlayFor, NO_LOADER, type SaveRequest } from './saveState.ts';
 
 const QEMU_FLAGS_TEXT = QEMU_FLAGS.join(' ');
 import { parseJitMode } from '../jit/Jit.ts';
@@ -58,6 +63,9 @@ const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS] [--co
                     [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR] [--smp N]
                     [--jit off|auto|eager] [--net] [--name NAME] [--pcap FILE] [--console-log DIR]
                     [--hostfwd tcp:127.0.0.1:HOSTPORT-:GUESTPORT]...
+                    [--save-state FILE]
+       romvisor boot --restore FILE [--script FILE.json] [--overlay FILE] [--save-state FILE2]
+                    [--hang-timeout SECONDS] [--jit off|auto|eager] [--console-log DIR]
        romvisor boot --bios none --kernel KERNEL.elf [--drive FILE[,format=raw|vhd][,readonly]]...
                     [--mem 128M] [--smp N] [--append "ARGS"] [--snapshot] [--gdb tcp::PORT] [--wait-debugger]
        romvisor boot -machine virt -bios none -kernel KERNEL.elf -m 128M -smp 1 -nographic
@@ -114,6 +122,15 @@ implies --net) forwards a host TCP port to a guest's port through the switch's h
 endpoint (10.0.2.2): curl http://127.0.0.1:HOSTPORT/ reaches the guest's server.
 HOSTADDR defaults to 127.0.0.1; GUEST (a VM name or 10.0.2.x) to the first guest;
 HOSTPORT 0 takes a free port. The ports bound are printed on stderr.
+--save-state FILE saves the whole machine (harts, devices, RAM, console input not yet
+taken, disk requests in flight) on Ctrl-A s, or when the --script's last step has
+passed, at the instant the guest next waits for input (where a next step's input
+would land); the run then exits 0. Writes went to the overlay FILE.vhd (or --overlay),
+frozen from then on: its sha256 is in the state. --restore FILE brings the machine
+back in a fresh process, its memory, harts, time mode and disk from the state, writing
+to a new overlay over the frozen one (temporary unless --overlay names a new file);
+a deterministic guest then prints exactly what the uninterrupted run would have
+printed. A state whose disk was written since is refused, as is a damaged one (exit 2).
 Exit codes: 0 powered off, 1 the guest
 panicked or crashed or a script step failed, 2 bad input, 3 timeout (script or
 hang), 4 emulator fault.`;
@@ -166,6 +183,8 @@ const BOOT_OPTIONS = {
   pcap: { type: 'string' },
   'console-log': { type: 'string' },
   hostfwd: { type: 'string', multiple: true },
+  'save-state': { type: 'string' },
+  restore: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -190,6 +209,7 @@ export async function bootCommand(qemuArgv: string[], io: CliIo): Promise<number
       // parseBootArgs below reports malformed options
     }
     if (first !== undefined && /\.json$/i.test(first)) return await bootScenario(first, argv.filter((a) => a !== first), io);
+    if (argv.some((a) => a === '--restore' || a.startsWith('--restore='))) return await bootRestored(argv, io);
     const opts = await parseBootArgs(argv);
     if (opts === 'help') {
       io.stdout(USAGE + '\n');
@@ -215,8 +235,14 @@ function reportBootError(e: unknown, io: CliIo): number {
   throw e;
 }
 
-/** Boots one guest as the options say and runs its console until it ends. */
+/** Boots one guest as the options say and runs its console until it ends (and saves it, with --save-state). */
 async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
+  const save: SaveRequest | undefined = opts.saveState === undefined ? undefined : { path: opts.saveState, chains: [] };
+  const code = await runGuest(opts, io, save);
+  return save ? finishSave(save, code, io) : code;
+}
+
+async function runGuest(opts: BootOptions, io: CliIo, save: SaveRequest | undefined, restored?: VmState): Promise<number> {
   let appliance: ApplianceDisk | undefined;
   let remote: RemoteAppliance | undefined;
   let drives: OpenDrives | undefined;
@@ -238,7 +264,10 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
       await applyAppliance(opts, appliance);
     } else if (opts.appliance) {
       appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay });
-      await applyAppliance(opts, appliance);
+      // A restored machine's disk is the state's frozen overlay under a new child; its boot
+      // files were read long ago, when the machine booted.
+      if (restored) opts.config.disks = [{ disk: appliance.disk, serial: restored.shape.disks[0]!.serial }];
+      else await applyAppliance(opts, appliance);
     }
     drives = await openDrives(opts.drives, opts.snapshot);
     const { images, ...config } = opts.config;
@@ -255,7 +284,9 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
       ? bareKernelVmConfig({ ...config, elf: opts.bareKernel, bootargs: images.bootargs, disks })
       : { ...config, disks, boot: linuxLoader(images), guestConsole: guestConsoleOf(images.bootargs), ...(wantNet ? { net: { mac: macFromName(name) } } : {}) };
     try {
-      vm = await Vm.create(await loadCoreModule(), { ...machine, share });
+      // A restored machine's RAM, harts and devices come from its state: nothing to load.
+      vm = await Vm.create(await loadCoreModule(), restored ? { ...config, disks, share, boot: NO_LOADER } : { ...machine, share });
+      if (restored) vm.applyState(restored);
     } catch (e) {
       // --drive slots that other devices (console, network, shared folder) hold already.
       if (e instanceof RangeError && /virtio slot/.test(e.message)) throw new BadInput(e.message);
@@ -271,7 +302,8 @@ async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
     const sw = vm.netDevice ? runSwitch(vm.timeMode === 'deterministic', () => created.core.mtime) : undefined;
     if (sw && opts.pcap !== undefined) stopCapture = captureToFile(sw, opts.pcap);
     if (sw && opts.hostfwd?.length) stopForwards = await startHostForwards(opts.hostfwd, () => sw, io);
-    return await runInteractive(vm, opts, io, gdb, sw && { sw, name }, logs?.open(name));
+    if (save && appliance) save.chains = [chainFiles(appliance.disk).map((f) => f.path)];
+    return await runInteractive(vm, opts, io, gdb, sw && { sw, name }, logs?.open(name), save, restored !== undefined);
   } finally {
     await stopForwards?.();
     stopCapture?.();
@@ -359,6 +391,59 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
     if (code !== EXIT.ok) return code;
   }
   return together ? bootGuests(plans, io, values.pcap, values['console-log'], values.hostfwd ?? []) : EXIT.ok;
+}
+
+/**
+ * `romvisor boot --restore FILE [--script S] [--overlay F] [--save-state FILE2]`: the machine
+ * of a state file, going on where it was saved. Its RAM size, harts, time mode and devices
+ * come from the state; its disk is the state's frozen overlay (checked by sha256) under a
+ * new child: --overlay F (a new file) or a temporary one. Nothing is printed that the
+ * uninterrupted run would not print.
+ */
+async function bootRestored(argv: string[], io: CliIo): Promise<number> {
+  let v;
+  try {
+    v = parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        restore: { type: 'string' }, script: { type: 'string' }, overlay: { type: 'string' }, 'save-state': { type: 'string' },
+        'hang-timeout': { type: 'string' }, jit: { type: 'string' }, 'console-log': { type: 'string' },
+      },
+    }).values;
+  } catch (e) {
+    throw new BadInput(`--restore takes the machine from its state; besides it only --script, --overlay, --save-state, --hang-timeout, --jit and --console-log may be given (${(e as Error).message})`);
+  }
+  const path = v.restore!;
+  const { meta, state } = await readStateFile(path);
+  const { shape } = meta;
+  if (shape.share || shape.netMac !== undefined || shape.disks.length !== 1) {
+    throw new StateError('state-unsupported', `${path}: the CLI restores a machine with one appliance disk and no network card or shared folder`);
+  }
+  const chain = meta.disks[0]!.chain;
+  await verifyChain(chain);
+  if (v.overlay !== undefined && existsSync(v.overlay)) throw new BadInput(`--overlay ${v.overlay} exists: a restored machine writes to a new overlay over its state's disk`);
+  // What the rest of the boot takes from a command line, built from the state.
+  const args = [chain[0]!.path, '--mem', `${Math.ceil(shape.ramBytes / 2 ** 20)}M`, '--smp', String(shape.harts), '--time', shape.timeMode];
+  if (v.overlay !== undefined) args.push('--overlay', v.overlay);
+  for (const flag of ['script', 'hang-timeout', 'jit', 'console-log'] as const) if (v[flag] !== undefined) args.push(`--${flag}`, v[flag]);
+  const size = state.devices.find((d) => d.console)?.console?.size;
+  if (size) args.push('--console-size', `${size.cols}x${size.rows}`);
+  const opts = await parseBootArgs(args);
+  if (opts === 'help') return EXIT.ok;
+  if (v.overlay === undefined) opts.appliance = { image: chain[0]!.path, overlay: { kind: 'snapshot' } };
+  opts.config.ramBytes = shape.ramBytes;
+  opts.config.console = shape.console ? (size ?? { ...DEFAULT_CONSOLE_SIZE }) : undefined;
+  opts.config.guestConsole = shape.inputToVirtio ? 'virtio' : undefined;
+  opts.followTerminal = false;
+  const save: SaveRequest | undefined = v['save-state'] === undefined ? undefined : { path: v['save-state'], chains: [] };
+  if (save) {
+    // Saved again: the new child is kept and frozen in its turn.
+    const overlay = v.overlay ?? (await freshOverlayFor(save.path));
+    opts.appliance = { image: chain[0]!.path, overlay: { kind: 'file', path: overlay } };
+  }
+  const code = await runGuest(opts, io, save, state);
+  return save ? finishSave(save, code, io) : code;
 }
 
 /** A scenario's guests at once on one switch (see runGuests). */
@@ -466,6 +551,8 @@ interface BootOptions {
   consoleLog?: string;
   /** --hostfwd rules (checked): host TCP ports forwarded to the guest through the switch's host endpoint. */
   hostfwd?: string[];
+  /** --save-state FILE: save the machine on Ctrl-A s, or where the script's next step would run. */
+  saveState?: string;
 }
 
 /** Takes kernel, initrd, command line and memory from the appliance's boot partition. */
@@ -507,9 +594,23 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   const image = bare ? undefined : v.repo !== undefined ? args.positionals[0] : chooseImage(args.positionals[0], v.kernel !== undefined || v.initrd !== undefined);
   if (v.overlay !== undefined && v.snapshot) throw new BadInput('--overlay and --snapshot exclude each other');
   if (!image && (v.overlay !== undefined || (v.snapshot && !v.drive))) throw new BadInput(`--${v.snapshot ? 'snapshot' : 'overlay'} needs an appliance image (base or IMAGE.vhd[.gz]) or a --drive`);
-  // Scripts are repeatable runs: unless told where, their writes vanish with them.
+  if (v['save-state'] !== undefined) {
+    if (!image) throw new BadInput('--save-state saves a machine booted from an appliance image (base or IMAGE.vhd[.gz]): its overlay is frozen with the state');
+    if (v.snapshot) throw new BadInput('--save-state and --snapshot exclude each other: the state needs its overlay kept');
+    if (v.drive || v.device || v.share !== undefined || v.net || v.name !== undefined || v.pcap !== undefined || v.hostfwd || v.gdb !== undefined) {
+      throw new BadInput('--save-state does not save --drive, --share, --net (--name, --pcap, --hostfwd) or --gdb yet');
+    }
+  }
+  // Scripts are repeatable runs: unless told where, their writes vanish with them. A saved
+  // machine's overlay is kept beside its state (frozen from the save on).
   const overlay: OverlayMode =
-    v.overlay !== undefined ? { kind: 'file', path: v.overlay } : v.snapshot || v.script !== undefined ? { kind: 'snapshot' } : { kind: 'persistent' };
+    v.overlay !== undefined
+      ? { kind: 'file', path: v.overlay }
+      : v['save-state'] !== undefined
+        ? { kind: 'file', path: await freshOverlayFor(v['save-state']) }
+        : v.snapshot || v.script !== undefined
+          ? { kind: 'snapshot' }
+          : { kind: 'persistent' };
   // QEMU's default memory for a bare kernel; Linux needs more.
   const mem = v.mem ?? (bare ? '128M' : '256M');
   const ramBytes = parseSize(mem);
@@ -598,6 +699,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     pcap: v.pcap,
     hostfwd: v.hostfwd,
     consoleLog: v['console-log'],
+    saveState: v['save-state'],
   };
 }
 
@@ -635,7 +737,16 @@ function chooseImage(positional: string | undefined, kernelFlags: boolean): stri
   return positional;
 }
 
-async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb: GdbServer | undefined, net: { sw: EthernetSwitch; name: string } | undefined, log?: (text: string) => void): Promise<number> {
+async function runInteractive(
+  vm: Vm,
+  opts: BootOptions,
+  io: CliIo,
+  gdb: GdbServer | undefined,
+  net: { sw: EthernetSwitch; name: string } | undefined,
+  log?: (text: string) => void,
+  save?: SaveRequest,
+  restored = false,
+): Promise<number> {
   const stdin = process.stdin;
   const tty = stdin.isTTY === true;
   let quit = false;
@@ -646,6 +757,24 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb: GdbServ
     log?.(t);
   };
   const session = new GuestSession(vm, { io, output, script: opts.script, hangMs: opts.hangMs });
+  // --save-state: the machine is held at its next WFI, where console input would land, and
+  // saved there: once the script's last step passed (the next step's input would land
+  // there too), or on Ctrl-A s.
+  let saveAsked = false;
+  const askSave = () => {
+    saveAsked = true;
+    vm.holdNextWfi = true;
+  };
+  const player = session.player;
+  if (save && player) {
+    const told = player.onStep;
+    player.onStep = (r, step) => {
+      told?.(r, step);
+      if (r.status === 'passed' && r.index === player.steps.length - 1) askSave();
+    };
+  }
+  // A restored machine stands where its state was taken: the script's first input is due there.
+  if (restored) player?.poll();
   // A frame for the guest wakes it from its idle sleep (realtime).
   const sw = net?.sw;
   const port = net && connectGuest(net.sw, net.name, vm, () => loop.wake());
@@ -661,7 +790,10 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb: GdbServ
         if (escape) {
           escape = false;
           if (b === 0x78 /* x */) quit = true;
-          else if (b === CTRL_A) out.push(CTRL_A);
+          else if (b === 0x73 /* s */ && save) {
+            io.stderr('\nromvisor: saving the machine where it next waits for input (Ctrl-A s)\n');
+            askSave();
+          } else if (b === CTRL_A) out.push(CTRL_A);
           continue;
         }
         if (b === CTRL_A) escape = true;
@@ -713,6 +845,10 @@ async function runInteractive(vm: Vm, opts: BootOptions, io: CliIo, gdb: GdbServ
       gdb?.stub.beforeRun();
       const outcome = session.run({ maxMs: 50 });
       if (typeof outcome === 'number') return outcome;
+      if (save && saveAsked && vm.isHeldAtWfi) {
+        save.state = await vm.captureState();
+        return EXIT.ok;
+      }
       if (gdb?.stub.afterRun(outcome)) continue;
       // Deterministic time: frames cross the switch where the guest went idle, a point the
       // guest fixes, so they reach it on the same instruction every run. Forwarded host

@@ -211,6 +211,17 @@ export class Vm {
    * setting the port up (Linux drops input that arrives before), so input may go to it.
    */
   private consoleSettled = false;
+  /**
+   * Set by the host (also from inside a run, e.g. when a console script step passes): the
+   * run returns at the next WFI of the whole machine before anything is done about it
+   * (input taken, time skipped), as idle with `wakeInMs` 0, and `isHeldAtWfi` says so.
+   * That is where console input lands: a machine state taken there and given the next
+   * input takes it on the instruction an uninterrupted run would. The next run first does
+   * what the WFI would have done.
+   */
+  holdNextWfi = false;
+  /** The last run stopped at a WFI before handling it (holdNextWfi); the next run handles it first. */
+  private heldAtWfi = false;
 
   private constructor(core: Core, cfg: VmConfig, readonly bus: VirtioMmioBus) {
     this.core = core;
@@ -345,6 +356,11 @@ export class Vm {
     this.consoleDevice?.resize(size);
   }
 
+  /** The last run stopped at a WFI it has not handled yet (holdNextWfi). */
+  get isHeldAtWfi(): boolean {
+    return this.heldAtWfi;
+  }
+
   get hasPendingInput(): boolean {
     return this.pendingInput.length > 0;
   }
@@ -425,6 +441,14 @@ export class Vm {
     const deterministic = this.timeMode === 'deterministic';
     const io = this.completions;
     const core = this.core;
+    if (this.heldAtWfi) {
+      // Held at a WFI by the last run (or a state taken there): do now what that WFI would have done.
+      this.heldAtWfi = false;
+      const idle = this.atWfi(skipIdle, limit, timeLimit);
+      if (idle) return idle;
+      if (limit !== undefined && core.instructions >= limit) return { kind: 'budget' };
+      if (io.pending > 0 || performance.now() >= deadline) return { kind: 'running' };
+    }
     for (;;) {
       const now = core.instructions;
       if (io.pending > 0) {
@@ -472,35 +496,50 @@ export class Vm {
           return { kind: 'debug', reason: 'priv' };
         case StopReason.Watchpoint:
           return { kind: 'debug', reason: 'watchpoint', address: core.stopValue };
-        case StopReason.Wfi:
-          if (!this.consoleSettled && this.consoleDevice?.inUse) this.consoleSettled = true;
-          if (skipIdle) {
-            const idle = this.skipIdle(limit);
-            if (idle) return idle;
-          } else if (deterministic) {
-            // Input the console cannot take yet (its driver is not up) waits; the guest idles.
-            if (this.deliverInput()) {
-              // taken: the guest runs on with it
-            } else if (!this.idleUntilCompletion()) {
-              // Idle: guest time jumps to the timer deadline. Return to the host here, at a
-              // point fixed by the guest, so scripts poll (and `wait` steps end) on the same
-              // instruction every run, and a host can tell that the guest went idle.
-              return { kind: 'idle', wakeInMs: this.skipTime(timeLimit) ? 0 : undefined };
-            }
-          } else if (this.pendingInput.length === 0 || !this.deliverInput()) {
-            const d = core.timerDistance;
-            if (d > 0n) {
-              const ms = Number(d / BigInt(core.insnsPerTick)) / TICKS_PER_MS;
-              return { kind: 'idle', wakeInMs: ms > 1e9 ? undefined : ms };
-            }
+        case StopReason.Wfi: {
+          if (this.holdNextWfi) {
+            this.holdNextWfi = false;
+            this.heldAtWfi = true;
+            return { kind: 'idle', wakeInMs: 0 };
           }
+          const idle = this.atWfi(skipIdle, limit, timeLimit);
+          if (idle) return idle;
           break;
+        }
         default:
           break;
       }
       if (limit !== undefined && core.instructions >= limit) return { kind: 'budget' };
       if (io.pending > 0 || performance.now() >= deadline) return { kind: 'running' };
     }
+  }
+
+  /**
+   * What the machine does when every hart idles in WFI (run() returned Wfi): settle the
+   * console, take input, or idle as the time mode says. Returns the run's outcome when the
+   * run ends here.
+   */
+  private atWfi(skipIdle: boolean, limit: bigint | undefined, timeLimit: bigint | undefined): RunOutcome | undefined {
+    const core = this.core;
+    if (!this.consoleSettled && this.consoleDevice?.inUse) this.consoleSettled = true;
+    if (skipIdle) return this.skipIdle(limit);
+    if (this.timeMode === 'deterministic') {
+      // Input the console cannot take yet (its driver is not up) waits; the guest idles.
+      if (this.deliverInput()) return undefined; // taken: the guest runs on with it
+      if (this.idleUntilCompletion()) return undefined;
+      // Idle: guest time jumps to the timer deadline. Return to the host here, at a
+      // point fixed by the guest, so scripts poll (and `wait` steps end) on the same
+      // instruction every run, and a host can tell that the guest went idle.
+      return { kind: 'idle', wakeInMs: this.skipTime(timeLimit) ? 0 : undefined };
+    }
+    if (this.pendingInput.length === 0 || !this.deliverInput()) {
+      const d = core.timerDistance;
+      if (d > 0n) {
+        const ms = Number(d / BigInt(core.insnsPerTick)) / TICKS_PER_MS;
+        return { kind: 'idle', wakeInMs: ms > 1e9 ? undefined : ms };
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -558,7 +597,7 @@ export class Vm {
       inputToVirtio: this.inputToVirtio,
       ...(this.netDevice ? { netMac: Array.from(this.netDevice.mac, (b) => b.toString(16).padStart(2, '0')).join('') } : {}),
       share: this.shareDevice !== undefined,
-      disks: this.blockDevices.map((b) => ({ slot: slotOf(b), bytes: b.capacity * 512, readOnly: b.readOnly })),
+      disks: this.blockDevices.map((b) => ({ slot: slotOf(b), bytes: b.capacity * 512, readOnly: b.readOnly, serial: new TextDecoder().decode(b.serial) })),
     };
   }
 
@@ -597,6 +636,7 @@ export class Vm {
       ram: this.core.ram,
       pendingInput: Uint8Array.from(this.pendingInput),
       consoleSettled: this.consoleSettled,
+      heldAtWfi: this.heldAtWfi,
       devices,
       completions,
     };
@@ -647,6 +687,7 @@ export class Vm {
     this.pendingInput.length = 0;
     for (const b of s.pendingInput) this.pendingInput.push(b);
     this.consoleSettled = s.consoleSettled;
+    this.heldAtWfi = s.heldAtWfi;
     // Realtime: guest time goes on from the state's mtime, not from this machine's start.
     this.startMs = performance.now() - Number(this.core.mtime) / TICKS_PER_MS;
   }

@@ -21,8 +21,8 @@ export interface VmShape {
   netMac?: string;
   /** A shared folder (virtio-9p): its state cannot be saved yet. */
   share: boolean;
-  /** virtio-blk disks in VmConfig.disks order: their slot, size in bytes and whether read-only. */
-  disks: { slot: number; bytes: number; readOnly: boolean }[];
+  /** virtio-blk disks in VmConfig.disks order: their slot, size in bytes, whether read-only, what GET_ID answers. */
+  disks: { slot: number; bytes: number; readOnly: boolean; serial: string }[];
 }
 
 /** One virtio device: its transport's registers and queues, and its own state. */
@@ -44,6 +44,8 @@ export interface VmState {
   /** Console input typed and not yet taken by the guest. */
   pendingInput: Uint8Array;
   consoleSettled: boolean;
+  /** Taken at a WFI not yet handled (Vm.holdNextWfi): the restored machine handles it first. */
+  heldAtWfi: boolean;
   devices: DeviceState[];
   /** Disk completions not yet seen by the guest, in order: due instruction, device slot, what it does. */
   completions: { due: bigint; slot: number; record: BlkCompletion }[];

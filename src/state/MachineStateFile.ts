@@ -142,6 +142,7 @@ function devicesJson(state: VmState): unknown {
   return {
     pendingInput: b64(state.pendingInput),
     consoleSettled: state.consoleSettled,
+    heldAtWfi: state.heldAtWfi,
     devices: state.devices.map((d) => ({
       slot: d.slot,
       deviceId: d.deviceId,
@@ -225,7 +226,7 @@ function readShape(s: FieldReader): VmShape {
     console: s.bool('console'),
     inputToVirtio: s.bool('inputToVirtio'),
     share: s.bool('share'),
-    disks: s.arr('disks', 8, (d) => d.obj(undefined, (o) => ({ slot: o.int('slot', 0, 7), bytes: o.int('bytes', 0, Number.MAX_SAFE_INTEGER), readOnly: o.bool('readOnly') }))),
+    disks: s.arr('disks', 8, (d) => d.obj(undefined, (o) => ({ slot: o.int('slot', 0, 7), bytes: o.int('bytes', 0, Number.MAX_SAFE_INTEGER), readOnly: o.bool('readOnly'), serial: o.str('serial', 20) }))),
   };
   if (s.has('netMac')) shape.netMac = s.hex('netMac', 12);
   // Keep the key order of Vm.shape, which the restore compares as JSON.
@@ -288,6 +289,7 @@ function readDevices(bytes: Uint8Array, shape: VmShape): Omit<VmState, 'shape' |
   };
   const pendingInput = r.bytes('pendingInput', 1 << 20);
   const consoleSettled = r.bool('consoleSettled');
+  const heldAtWfi = r.bool('heldAtWfi');
   const devices: DeviceState[] = r.arr('devices', 8, (d) => d.obj(undefined, (o) => {
     const dev: DeviceState = {
       slot: o.int('slot', 0, 7),
@@ -347,5 +349,5 @@ function readDevices(bytes: Uint8Array, shape: VmShape): Omit<VmState, 'shape' |
       return rec;
     }),
   })));
-  return { pendingInput, consoleSettled, devices, completions };
+  return { pendingInput, consoleSettled, heldAtWfi, devices, completions };
 }

@@ -119,7 +119,8 @@ export class VirtioBlk implements VirtioDevice {
   onStall: ((error: unknown) => void) | undefined;
   private stalled: (() => void)[] = [];
   private host: VirtioDeviceHost | undefined;
-  private readonly serial: Uint8Array;
+  /** What GET_ID answers. */
+  readonly serial: Uint8Array;
   private inflightBytes = 0;
 
   constructor(

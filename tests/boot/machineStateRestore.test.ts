@@ -1,0 +1,89 @@
+// A machine saved at its shell prompt and restored in a fresh process goes on exactly as the
+// run that was never saved: for the base, SQLite and Lua appliances, in deterministic time,
+// with a disk write before the save and one after the restore, the saving run's console
+// followed by the restored run's is byte for byte the uninterrupted run's console (uptime
+// interrupt counts and the kernel's clock in 100 ns ticks included, so the input lands on
+// the same instruction), and the same again with the JIT on in the restored run. The state's
+// frozen overlay refuses a restore once written; a second restore of one state works.
+import assert from 'node:assert/strict';
+import { appendFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { runCli } from './runCli.ts';
+
+const appliance = (name: string) => fileURLToPath(new URL(`../../appliances/${name}.vhd.gz`, import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'romvisor-state-'));
+const PROMPT = '~ # ';
+
+function script(name: string, steps: unknown[]): string {
+  const path = join(dir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(steps));
+  return path;
+}
+
+const APPS = [
+  { name: 'base', run: 'pagefault-demo' },
+  { name: 'sqlite', run: 'sqlite3 /root/sample.db "insert into planets values (\'x\', 1); select count(*) from planets"' },
+  { name: 'lua', run: 'lua -e "for i=1,3 do print(\'lua\', i*7) end"' },
+];
+
+for (const app of APPS) {
+  describe(`machine state of the ${app.name} appliance`, () => {
+    it('restored in a fresh process continues byte for byte as the uninterrupted run', async () => {
+      const before = [
+        { expect: PROMPT, timeout: 300 },
+        { send: `echo written-before > /root/f; sync; cat /root/f; ${app.run}\n` },
+        { expect: 'written-before' },
+        { expect: PROMPT },
+      ];
+      const after = [
+        { send: `echo written-after >> /root/f; sync; cat /root/f; ${app.run}; cat /proc/uptime /proc/interrupts; grep now /proc/timer_list; poweroff\n` },
+        { expect: 'reboot: Power down', timeout: 300 },
+      ];
+      const det = ['--time', 'deterministic'];
+      const whole = await runCli(['boot', appliance(app.name), '--snapshot', ...det, '--script', script(`${app.name}-whole`, [...before, ...after])]);
+      assert.equal(whole.code, 0, whole.stderr + whole.stdout.slice(-1500));
+
+      const state = join(dir, `${app.name}.state`);
+      const saved = await runCli(['boot', appliance(app.name), ...det, '--script', script(`${app.name}-before`, before), '--save-state', state]);
+      assert.equal(saved.code, 0, saved.stderr + saved.stdout.slice(-1500));
+      assert.ok(existsSync(state) && existsSync(`${state}.vhd`), 'the state and its frozen overlay are written');
+
+      const restored = await runCli(['boot', '--restore', state, '--script', script(`${app.name}-after`, after)]);
+      assert.equal(restored.code, 0, restored.stderr + restored.stdout.slice(-1500));
+      assert.equal(restored.stderr, '', 'a restore prints nothing a normal run would not');
+      assert.match(restored.stdout, /^written-before\r?\nwritten-after\r?$/m);
+      assertSameText(saved.stdout + restored.stdout, whole.stdout);
+
+      // The JIT changes nothing a guest sees, restored or not.
+      const jit = await runCli(['boot', '--restore', state, '--jit', 'auto', '--script', script(`${app.name}-after`, after)]);
+      assert.equal(jit.code, 0, jit.stderr);
+      assertSameText(jit.stdout, restored.stdout);
+
+      // The same state again, into its own new overlay: the same bytes once more.
+      const overlay = join(dir, `${app.name}-again.vhd`);
+      const again = await runCli(['boot', '--restore', state, '--overlay', overlay, '--script', script(`${app.name}-after`, after)]);
+      assert.equal(again.code, 0, again.stderr);
+      assertSameText(again.stdout, restored.stdout);
+      assert.ok(existsSync(overlay));
+
+      // A frozen overlay written since the save no longer matches its state.
+      appendFileSync(`${state}.vhd`, Buffer.alloc(512));
+      const refused = await runCli(['boot', '--restore', state, '--script', script(`${app.name}-after`, after)]);
+      assert.equal(refused.code, 2, refused.stderr);
+      assert.match(refused.stderr, /was written since/);
+      assert.equal(refused.stdout, '');
+    });
+  });
+}
+
+/** Equal texts, or a failure that shows the first line where they part. */
+function assertSameText(got: string, want: string): void {
+  if (got === want) return;
+  const g = got.split('\n');
+  const w = want.split('\n');
+  const i = w.findIndex((l, k) => l !== g[k]);
+  assert.fail(`differs first at line ${i + 1} of ${w.length}:\n  uninterrupted: ${JSON.stringify(w[i])}\n  saved+restored: ${JSON.stringify(g[i])}`);
+}
