@@ -444,6 +444,34 @@ export class ManagementShell {
         },
       },
       {
+        names: ['repo', 'repository'],
+        usage: 'repo list|add URL|remove N',
+        help: "appliance repositories in the catalog: add one by its folder's URL (https, or http on this machine), list them, remove one (its VMs stay)",
+        run: async (args) => {
+          const sub = (args[0] ?? 'list').toLowerCase();
+          if (sub === 'list' || sub === 'ls') {
+            const list = hv.repositories();
+            if (list.length === 0) return this.println(DIM('no repositories; add one with "repo add URL"'));
+            list.forEach((r, i) => {
+              const what = r.index ? `${BOLD(esc(r.index.name))}: ${r.index.appliances.map((a) => esc(a.name)).join(', ') || 'no appliances'}` : RED(esc(r.error ?? 'not read yet'));
+              this.println(`  ${i + 1}  ${esc(r.url)}  ${what}`);
+            });
+            return;
+          }
+          if (sub === 'add') {
+            if (!args[1]) throw new Error('usage: repo add URL');
+            const r = await hv.addRepository(args[1]);
+            return this.println(GREEN(`added ${esc(r.index!.name)} (${esc(r.url)}): ${r.index!.appliances.length} appliance(s)`));
+          }
+          if (sub === 'remove' || sub === 'rm') {
+            if (!args[1]) throw new Error('usage: repo remove N|URL');
+            const r = await hv.removeRepository(args[1]);
+            return this.println(`removed ${esc(r.url)}; VMs made from its appliances stay`);
+          }
+          throw new Error('usage: repo list|add URL|remove N|URL');
+        },
+      },
+      {
         names: ['export'],
         usage: 'export VM',
         help: "download a stopped VM's disk as one VHD",

@@ -8,10 +8,12 @@ import { gunzipIfCompressed } from './gunzipStream.ts';
 import { canWaitAsync } from '../worker/index.ts';
 import { DisposableStore, Emitter, type Disposable } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
-import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, VmHandle, VmSettings } from './Types.ts';
+import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, RepositoryEntry, VmHandle, VmSettings } from './Types.ts';
 import { SMP_MAX_HARTS } from '../machine/index.ts';
 import { vmLockName, WorkerVm } from './WorkerVm.ts';
 import { ServerNetwork } from './ServerNetwork.ts';
+import { Repositories } from './Repositories.ts';
+import { RemoteChunkBackend, type RepositoryVersion } from '../repo/index.ts';
 import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
 import type { BareKernelSpec, VmBootSpec } from '../worker/index.ts';
 
@@ -51,6 +53,7 @@ export class RomHypervisor implements Hypervisor {
   private shareStore: Promise<ShareStore> | undefined;
   /** The server's switch and its capture, from power-on (this object) to dispose. */
   readonly network = new ServerNetwork();
+  private readonly repos = new Repositories();
 
   private constructor(
     private readonly opts: RomHypervisorOptions,
@@ -76,6 +79,8 @@ export class RomHypervisor implements Hypervisor {
     const [store, builtins] = await Promise.all([ImageStore.open(), loadBuiltinCatalog(opts.baseUrl)]);
     const hv = new RomHypervisor(opts, store, builtins);
     await hv.refreshCatalog();
+    // The repositories' indexes arrive when their servers answer; the catalog grows then.
+    void hv.repos.refresh().then(() => hv.refreshCatalog());
     for (const record of await store.vms()) hv.table.push(hv.makeVm(record));
     await hv.pollLocks();
     return hv;
@@ -103,8 +108,24 @@ export class RomHypervisor implements Hypervisor {
     return this.catalog.find((a) => a.id.toLowerCase() === r || a.name.toLowerCase() === r);
   }
 
+  repositories(): readonly RepositoryEntry[] {
+    return this.repos.list();
+  }
+
+  async addRepository(url: string): Promise<RepositoryEntry> {
+    const entry = await this.repos.add(url);
+    await this.refreshCatalog();
+    return entry;
+  }
+
+  async removeRepository(ref: string): Promise<RepositoryEntry> {
+    const entry = this.repos.remove(ref);
+    await this.refreshCatalog();
+    return entry;
+  }
+
   private async refreshCatalog(): Promise<void> {
-    this.catalog = buildCatalog(this.builtins.builtins, await this.store.images());
+    this.catalog = buildCatalog([...this.builtins.builtins, ...this.repos.appliances()], await this.store.images());
     this.emitter.fire({ kind: 'catalog-changed' });
   }
 
@@ -283,6 +304,7 @@ export class RomHypervisor implements Hypervisor {
   async ensureBaseImage(appliance: Appliance): Promise<string> {
     if (appliance.imageId) return appliance.imageId;
     if (!appliance.source) throw new HypervisorError('no-disk', `appliance ${appliance.name} has no disk image`);
+    if (appliance.repository) return this.downloadRepositoryImage(appliance, appliance.repository.version);
     const { url, sha256, gzip } = appliance.source;
     const r = await fetch(url);
     if (!r.ok || !r.body) throw new HypervisorError('download-failed', `GET ${url}: HTTP ${r.status} ${r.statusText}`);
@@ -303,6 +325,34 @@ export class RomHypervisor implements Hypervisor {
     const record = await this.store.importStream(body, { name: appliance.name, origin: 'builtin', sourceSha256: sha256 });
     await this.refreshCatalog();
     return record.id;
+  }
+
+  /**
+   * A repository appliance's VHD, read in order through the chunk-verifying backend, so no
+   * byte reaches the store unchecked; a server that ignores Range gives one download.
+   * XXX: the whole image is stored before the VM boots; a lazy base (chunks fetched as the
+   * guest reads them, kept in IndexedDB) needs the store to open a remote parent.
+   */
+  private async downloadRepositoryImage(appliance: Appliance, version: RepositoryVersion): Promise<string> {
+    const backend = new RemoteChunkBackend({ url: new URL(appliance.source!.url), version });
+    const step = 2 * 2 ** 20;
+    let pos = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull: async (ctl) => {
+        if (pos >= version.size) return ctl.close();
+        const n = Math.min(step, version.size - pos);
+        ctl.enqueue(await backend.read(pos, n));
+        pos += n;
+        this.emitter.fire({ kind: 'import-progress', name: appliance.title, progress: { bytes: pos, total: version.size } });
+      },
+    });
+    try {
+      const record = await this.store.importStream(body, { name: appliance.name, origin: 'repository', sourceSha256: version.sha256 });
+      await this.refreshCatalog();
+      return record.id;
+    } finally {
+      await backend.dispose();
+    }
   }
 
   async importVhd(file: Blob, name: string): Promise<Appliance> {

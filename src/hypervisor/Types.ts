@@ -5,6 +5,7 @@
 import type { Appliance, DiskState, ImportProgress, StorageUse, VmRecord } from '../store/index.ts';
 import type { Remote } from 'comlink';
 import type { BareKernelSpec, CrashInfo, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmRunStats, VmWorkerApi } from '../worker/index.ts';
+import type { RepositoryIndex } from '../repo/index.ts';
 import type { Disposable, Event } from './Emitter.ts';
 
 /**
@@ -124,6 +125,15 @@ export interface VmSettings {
   harts?: number;
 }
 
+/** A repository in the catalog (see Repositories.ts). */
+export interface RepositoryEntry {
+  /** The index's URL (a folder's URL gains /repository.json). */
+  url: string;
+  index?: RepositoryIndex;
+  /** Why the index could not be read, as the page shows it. */
+  error?: string;
+}
+
 export interface Hypervisor extends Disposable {
   readonly firmware: FirmwareInfo;
   readonly onEvent: Event<HypervisorEvent>;
@@ -139,6 +149,13 @@ export interface Hypervisor extends Disposable {
   deleteVm(vmRef: string): Promise<void>;
   /** Changes a powered-off VM's machine (its harts, its memory); kept with its record. */
   configureVm(vmRef: string, settings: VmSettings): Promise<void>;
+
+  /** Repositories added to the catalog, each with its index or the reason it could not be read. */
+  repositories(): readonly RepositoryEntry[];
+  /** Adds a repository by its URL (folder or repository.json) once its index reads and validates. */
+  addRepository(url: string): Promise<RepositoryEntry>;
+  /** Removes a repository (by URL, name or number); VMs made from its appliances stay. */
+  removeRepository(ref: string): Promise<RepositoryEntry>;
 
   /** Validates and stores a VHD file as a new appliance. */
   importVhd(file: Blob, name: string): Promise<Appliance>;

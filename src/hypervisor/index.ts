@@ -1,5 +1,5 @@
 // The hypervisor's public API: the contract, its implementation, the management console.
-export type { Hypervisor, VmHandle, VmState, VmCrash, HypervisorEvent, FirmwareInfo, NewVmOptions, VmSettings } from './Types.ts';
+export type { Hypervisor, VmHandle, VmState, VmCrash, HypervisorEvent, FirmwareInfo, NewVmOptions, VmSettings, RepositoryEntry } from './Types.ts';
 export { Emitter, DisposableStore, type Disposable, type Event } from './Emitter.ts';
 export { HypervisorError, type HypervisorErrorCode } from './HypervisorError.ts';
 export { RomHypervisor, HYPERVISOR_NAME, HYPERVISOR_VERSION, type RomHypervisorOptions } from './RomHypervisor.ts';

@@ -338,8 +338,9 @@ export class RemoteChunkBackend implements BlockBackend {
 
   private remember(i: number, bytes: Uint8Array): void {
     this.memory.set(i, bytes);
-    // Without a store the full download must stay in memory: nothing else holds it.
-    if (this.opts.store && this.memory.size > this.memoryChunks) this.memory.delete(this.memory.keys().next().value!);
+    // Without a store the full download must stay in memory: nothing else holds it. A chunk
+    // read by range and evicted is fetched again if read again.
+    if ((this.opts.store || !this.stats.fullDownload) && this.memory.size > this.memoryChunks) this.memory.delete(this.memory.keys().next().value!);
   }
 
   private fail(e: RepoError): RepoError {

@@ -5,18 +5,19 @@
  * kernel + initramfs of appliances/boot/manifest.json.
  */
 import { formatBytes } from '../format/formatBytes.ts';
+import type { RepositoryVersion } from '../repo/index.ts';
 import type { ImageRecord } from './imageDb.ts';
 
 /** What a catalog entry boots from: the RAM appliance's kernel and initrd, or a VHD disk. */
 export type ApplianceBootKind = 'ram' | 'disk';
 
 export interface Appliance {
-  /** 'builtin:<name>' or 'image:<imageId>'. */
+  /** 'builtin:<name>', 'image:<imageId>' or 'repo:<index URL>#<name>'. */
   id: string;
   name: string;
   title: string;
   description: string;
-  origin: 'builtin' | 'imported';
+  origin: 'builtin' | 'imported' | 'repository';
   /** 'ram': the built-in kernel + initramfs, nothing persists; 'disk': a VHD appliance. */
   boot: ApplianceBootKind;
   memoryMiB: number;
@@ -24,7 +25,9 @@ export interface Appliance {
   sizeBytes: number;
   /** Size of the disk the guest sees (disk appliances). */
   virtualSize?: number;
-  /** Built-in disk appliance: where its compressed VHD is. */
+  /** A repository's appliance: the repository (its index URL and name) and the version offered (the newest). */
+  repository?: { url: string; name: string; version: RepositoryVersion };
+  /** Built-in or repository disk appliance: where its VHD (compressed or not) is. */
   source?: { url: string; sha256?: string; gzip: boolean };
   /** The stored base image, once downloaded or imported. */
   imageId?: string;
@@ -130,10 +133,13 @@ export async function loadBuiltinCatalog(baseUrl: string): Promise<CatalogSource
   return { builtins, bootManifest };
 }
 
-/** The catalog as the user sees it: built-ins (with their stored image, if any) and imports. */
+/**
+ * The catalog as the user sees it: built-ins and repository appliances (with their stored
+ * image, if any) and imports.
+ */
 export function buildCatalog(builtins: Appliance[], images: ImageRecord[]): Appliance[] {
   const out: Appliance[] = builtins.map((a) => {
-    const stored = images.find((r) => r.kind === 'base' && r.origin === 'builtin' && r.name === a.name && (!a.source?.sha256 || r.sourceSha256 === a.source.sha256));
+    const stored = images.find((r) => r.kind === 'base' && r.origin === a.origin && r.name === a.name && (!a.source?.sha256 || r.sourceSha256 === a.source.sha256));
     return stored ? { ...a, imageId: stored.id, virtualSize: stored.virtualSize } : a;
   });
   for (const r of images) {

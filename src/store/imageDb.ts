@@ -15,7 +15,7 @@ export const CHUNKS = 'chunks';
 export const VMS = 'vms';
 
 export type ImageKind = 'base' | 'child';
-export type ImageOrigin = 'builtin' | 'imported' | 'vm';
+export type ImageOrigin = 'builtin' | 'imported' | 'repository' | 'vm';
 
 export interface ImageRecord {
   id: string;

@@ -1,7 +1,8 @@
 /**
  * The appliance catalog: what each appliance is, what it costs, the state of the disks
  * made from it, a "New VM" button per appliance; and VHD import by file picker or
- * drag-and-drop with a progress bar.
+ * drag-and-drop with a progress bar; appliance repositories added by URL, each with its
+ * appliances in the list or the reason its index could not be read.
  */
 import type { Disposable, Hypervisor } from '../hypervisor/index.ts';
 import { formatBytes } from '../format/formatBytes.ts';
@@ -21,6 +22,9 @@ export class CatalogView implements Disposable {
   private readonly progressLabel: HTMLElement;
   private readonly progressBox: HTMLElement;
   private readonly importError: HTMLElement;
+  private readonly repoList: HTMLElement;
+  private readonly repoInput: HTMLInputElement;
+  private readonly repoError: HTMLElement;
   private renderSerial = 0;
   private progressTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -39,7 +43,16 @@ export class CatalogView implements Disposable {
       h('span', {}, 'Drop a .vhd here, or '),
       h('button', { class: 'btn small', 'data-action': 'import', onclick: () => void this.pickAndImport() }, 'Import VHD…'),
     );
-    this.el = h('div', { class: 'catalog' }, this.list, drop, this.progressBox, this.importError);
+    this.repoInput = h('input', { type: 'text', inputmode: 'url', class: 'repo-url', placeholder: 'https://example.org/appliances/', 'aria-label': 'Repository URL' });
+    this.repoError = h('div', { class: 'import-error', role: 'alert', 'data-repo-error': '', hidden: true });
+    this.repoList = h('div', { class: 'repo-list' });
+    const repoForm = h(
+      'form',
+      { class: 'repo-form', onsubmit: (e: Event) => (e.preventDefault(), void this.addRepository()) },
+      this.repoInput,
+      h('button', { class: 'btn small', type: 'submit', 'data-action': 'add-repo' }, 'Add repository'),
+    );
+    this.el = h('div', { class: 'catalog' }, this.list, drop, this.progressBox, this.importError, repoForm, this.repoError, this.repoList);
     for (const type of ['dragenter', 'dragover']) {
       drop.addEventListener(type, (e) => {
         e.preventDefault();
@@ -87,7 +100,36 @@ export class CatalogView implements Disposable {
     }
   }
 
+  /** The same path the console's `repo add` takes, the reason shown under the field. */
+  private async addRepository(): Promise<void> {
+    const url = this.repoInput.value.trim();
+    if (!url) return;
+    this.repoError.hidden = true;
+    try {
+      await this.hv.addRepository(url);
+      this.repoInput.value = '';
+    } catch (e) {
+      this.repoError.hidden = false;
+      this.repoError.replaceChildren(h('strong', {}, `${url} was not added`), h('div', { class: 'mono' }, (e as Error).message));
+    }
+  }
+
+  private renderRepositories(): void {
+    this.repoList.replaceChildren(
+      ...this.hv.repositories().map((r) =>
+        h(
+          'div',
+          { class: 'repo', 'data-repo': r.url },
+          h('span', { class: 'mono small' }, r.index ? `${r.index.name} · ${r.index.appliances.length} appliance(s) · ${r.url}` : r.url),
+          r.error ? h('div', { class: 'import-error' }, r.error) : h('span', {}),
+          h('button', { class: 'btn small', 'data-action': 'remove-repo', onclick: () => void this.actions.run(`remove repository ${r.url}`, () => this.hv.removeRepository(r.url)) }, 'Remove'),
+        ),
+      ),
+    );
+  }
+
   render(): void {
+    this.renderRepositories();
     const serial = ++this.renderSerial;
     const cards = this.hv.appliances().map((a) => this.card(a, serial));
     this.list.replaceChildren(...cards);
@@ -97,13 +139,14 @@ export class CatalogView implements Disposable {
     const vms = this.hv.vms().filter((v) => v.record.applianceId === a.id);
     const disks = h('div', { class: 'disk-states' });
     const kind = a.boot === 'ram' ? 'RAM only' : a.origin === 'imported' ? 'imported VHD' : a.imageId ? 'VHD, stored' : 'VHD, fetched on first use';
+    const from = a.repository ? ` · from ${a.repository.name}, version ${a.repository.version.version}` : '';
     const size = a.boot === 'ram' ? `${formatBytes(a.sizeBytes)} download` : `${a.virtualSize ? `${formatBytes(a.virtualSize)} disk · ` : ''}${formatBytes(a.sizeBytes)} ${a.origin === 'imported' ? 'file' : 'download'}`;
     const el = h(
       'div',
       { class: 'appliance', 'data-appliance': a.name },
       h('div', { class: 'appliance-head' }, h('strong', {}, a.title), h('span', { class: 'badge' }, kind)),
       h('p', { class: 'muted' }, a.description),
-      h('div', { class: 'appliance-foot' }, h('span', { class: 'muted small' }, `${size} · ${a.memoryMiB} MiB · ${vms.length} VM${vms.length === 1 ? '' : 's'}`), h('button', { class: 'btn small primary', 'data-action': 'new-vm', onclick: () => void this.actions.run(`new VM from ${a.name}`, () => this.hv.createVm(a.id)) }, 'New VM')),
+      h('div', { class: 'appliance-foot' }, h('span', { class: 'muted small' }, `${size} · ${a.memoryMiB} MiB · ${vms.length} VM${vms.length === 1 ? '' : 's'}${from}`), h('button', { class: 'btn small primary', 'data-action': 'new-vm', onclick: () => void this.actions.run(`new VM from ${a.name}`, () => this.hv.createVm(a.id)) }, 'New VM')),
       disks,
     );
     if (a.boot === 'disk' && vms.length) {

@@ -21,6 +21,8 @@ export interface RepoServer {
 export interface RepoServerOptions {
   /** Honour Range headers (206); default true. */
   ranges?: boolean;
+  /** Let any page read the files (CORS: Access-Control-Allow-Origin *, Range allowed, Content-Range exposed); default false. */
+  cors?: boolean;
 }
 
 export async function startRepoServer(dir: string, opts: RepoServerOptions = {}): Promise<RepoServer> {
@@ -29,6 +31,14 @@ export async function startRepoServer(dir: string, opts: RepoServerOptions = {})
   const requests: { path: string; range: string }[] = [];
   const count = (path: string, n: number) => sent.set(path, (sent.get(path) ?? 0) + n);
   const server: Server = createServer(async (req, res) => {
+    if (opts.cors) {
+      res.setHeader('access-control-allow-origin', '*');
+      res.setHeader('access-control-expose-headers', 'content-range, content-length, accept-ranges');
+      if (req.method === 'OPTIONS') {
+        res.writeHead(204, { 'access-control-allow-headers': 'range', 'access-control-allow-methods': 'GET, HEAD' }).end();
+        return;
+      }
+    }
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
     const range = req.headers.range ?? '';
     requests.push({ path, range });
