@@ -1,7 +1,10 @@
 # The trigger module (debug spec 1.0, Sdtrig): tselect/tdata1/tdata2/tinfo, address-match
 # triggers of type 2 (mcontrol) on execute, load and store, each raising a breakpoint
 # exception (cause 3) before the instruction or access, the mode bits that choose where a
-# trigger fires, several triggers at once, and a trigger turned off again.
+# trigger fires, several triggers at once, and a trigger turned off again. M-mode triggers
+# fire with mstatus.MIE set: the spec's native-trigger guard holds them off in a trap
+# handler (MIE clear), and S-mode ones while SIE is clear with breakpoints delegated to S
+# (checked on romvisor only: QEMU 7.2 has no guard).
 #include "env/priv.h"
 
 #define CSR_TSELECT 0x7a0
@@ -30,6 +33,12 @@
   csrw CSR_TDATA1, a1
   csrr a0, CSR_TDATA1
   bne a0, a1, fail
+.endm
+
+/* M-mode triggers fire only with MIE set (the native-trigger guard); mie is 0, so no
+ * interrupt comes of it. Every trap clears MIE again (priv_mtrap resumes with MPIE = 0). */
+.macro M_TRIGGERS_ON
+  csrsi mstatus, MSTATUS_MIE
 .endm
 
 /* Turns trigger \sel off: an mcontrol that names no mode matches nothing. */
@@ -73,6 +82,7 @@ TEST_BEGIN
   ld a2, 0(t0)            # data1's page may sit in the TLBs now
   ARM 0, MC_TYPE2 | MC_M | MC_EXECUTE, 3f
   REC_CLEAR
+  M_TRIGGERS_ON
   M_RESUME 4f
   li a3, 0
 3:
@@ -88,6 +98,7 @@ TEST_BEGIN
   li gp, 4
   ARM 0, MC_TYPE2 | MC_M | MC_LOAD, data1
   REC_CLEAR
+  M_TRIGGERS_ON
   M_RESUME 4f
   la a2, data1
   li a0, 7
@@ -107,6 +118,7 @@ TEST_BEGIN
   li gp, 6
   ARM 0, MC_TYPE2 | MC_M | MC_STORE, data1
   REC_CLEAR
+  M_TRIGGERS_ON
   M_RESUME 4f
   li t0, 0x5678
 3:
@@ -124,6 +136,7 @@ TEST_BEGIN
   ARM 1, MC_TYPE2 | MC_M | MC_LOAD, data2
   la a3, data2
   REC_CLEAR
+  M_TRIGGERS_ON
   M_RESUME 4f
 3:
   ld a0, 0(a3)
@@ -131,6 +144,7 @@ TEST_BEGIN
   CHECK_BREAK 3b, data2
   li gp, 9
   REC_CLEAR
+  M_TRIGGERS_ON
   M_RESUME 4f
 3:
   sd zero, 0(a2)
@@ -170,6 +184,55 @@ TEST_BEGIN
   sw a0, 0(a2)
   ld a0, 0(a3)
   CHECK_REC REC_MCOUNT, 0
+
+  # The native-trigger guard (romvisor only: QEMU 7.2 fires regardless). In M-mode with
+  # MIE clear, as in a trap handler, execute and load triggers stay quiet.
+  SKIP_ON_QEMU72 .Lno_guard
+  li gp, 14
+  ARM 0, MC_TYPE2 | MC_M | MC_EXECUTE, 3f
+  ARM 1, MC_TYPE2 | MC_M | MC_LOAD, data1
+  csrci mstatus, MSTATUS_MIE
+  REC_CLEAR
+  li a3, 0
+3:
+  li a3, 1
+  lw a0, 0(a2)
+  CHECK a3, 1
+  CHECK_REC REC_MCOUNT, 0
+  DISARM 0
+  DISARM 1
+  # With breakpoints delegated to S (medeleg bit 3), an S-mode trigger is quiet while SIE
+  # is clear ...
+  li gp, 15
+  li t0, 1 << CAUSE_BREAKPOINT
+  csrs medeleg, t0
+  ARM 0, MC_TYPE2 | MC_S | MC_LOAD, data1
+  csrci mstatus, MSTATUS_SIE
+  ENTER PRV_S, 4f
+  lw a0, 0(a2)
+  ecall
+4:
+  CHECK_REC REC_MCOUNT, 1
+  CHECK_REC REC_MCAUSE, CAUSE_SUPERVISOR_ECALL
+  CHECK_REC REC_SCOUNT, 0
+  # ... and fires, into S, with SIE set.
+  li gp, 16
+  csrsi mstatus, MSTATUS_SIE
+  S_RESUME 5f
+  ENTER PRV_S, 4f
+3:
+  lw a0, 0(a2)
+5:
+  ecall
+4:
+  CHECK_REC REC_SCOUNT, 1
+  CHECK_REC REC_SCAUSE, CAUSE_BREAKPOINT
+  CHECK_REC_ADDR REC_SEPC, 3b
+  CHECK_REC REC_MCAUSE, CAUSE_SUPERVISOR_ECALL
+  csrw medeleg, zero
+  csrci mstatus, MSTATUS_SIE
+  DISARM 0
+.Lno_guard:
 TEST_END
 
 PRIV_HANDLERS

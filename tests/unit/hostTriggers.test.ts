@@ -1,7 +1,8 @@
 // A debugger's hardware breakpoints and watchpoints (host triggers, Core.setHostTrigger), on
 // the trigger ISA test program: a watchpoint stops before each matching access and the
 // access has not happened; resuming runs it once; the guest's own triggers (which the
-// program tests) still work around them, so the program still passes.
+// program tests) still work around them, so the program still passes. A stop counts no
+// instruction: the guest cannot tell it was watched.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -12,6 +13,7 @@ import { ElfImage } from '../../src/boot/ElfImage.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { RAM_BASE } from '../../src/machine/Core.ts';
 import { Vm, type RunOutcome } from '../../src/machine/Vm.ts';
+import { loopingVm } from '../gdb/loopingGuest.ts';
 
 const isaDir = fileURLToPath(new URL('../isa/', import.meta.url));
 execFileSync('node', [`${isaDir}build.mjs`], { stdio: 'inherit' });
@@ -84,6 +86,32 @@ describe('host triggers', () => {
     vm.core.resumeFromBreakpoint();
     assert.equal(vm.runUntil({ maxInsns: 1n, maxMs: Infinity, idle: 'skip' }).kind, 'budget', 'resumed from its own stop, the store runs');
     await vm.dispose();
+  });
+
+  for (const jit of ['off', 'eager'] as const) it(`count no instruction at a watchpoint stop: the guest sees what it would without the debugger (--jit ${jit})`, async () => {
+    // The loop: addi a0; addi a1; sw a0, 256(t0); j. Stopped before the store, two
+    // instructions have run, not three; resumed, the store runs and counts once.
+    const watched = await loopingVm({ jit });
+    watched.core.setHostTrigger(0, { store: true, address: RAM_BASE + 256n, length: 4 });
+    const counts: bigint[] = [];
+    for (let stop = 0; stop < 50; stop++) {
+      const o = watched.runUntil({ maxInsns: 1000n - watched.core.instructions, maxMs: Infinity });
+      if (o.kind !== 'debug') break;
+      assert.equal(watched.core.pc, RAM_BASE + 8n, 'stopped before the store');
+      counts.push(watched.core.instructions);
+      watched.core.resumeFromBreakpoint();
+    }
+    assert.deepEqual(counts.slice(0, 3), [2n, 6n, 10n]);
+    watched.core.setHostTrigger(0, undefined);
+    watched.runUntil({ maxInsns: 1000n - watched.core.instructions, maxMs: Infinity });
+    const plain = await loopingVm({ jit });
+    plain.runUntil({ maxInsns: 1000n, maxMs: Infinity });
+    for (const vm of [watched, plain]) assert.equal(vm.core.instructions, 1000n);
+    assert.equal(watched.core.csr(0xb02), plain.core.csr(0xb02), 'minstret');
+    assert.equal(watched.core.getX(10), plain.core.getX(10), 'a0: the passes of the loop');
+    assert.equal(watched.core.pc, plain.core.pc);
+    await watched.dispose();
+    await plain.dispose();
   });
 
   it('stop before an instruction (hardware breakpoint) and, cleared, no more', async () => {

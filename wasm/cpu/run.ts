@@ -25,7 +25,7 @@
 //   local (0 with the JIT off, or off RAM), so a taken jump costs one test of a local.
 import { TLB_LOAD, TLB_STORE } from '../layout';
 import {
-  CAUSE_ILLEGAL_INSTRUCTION, MSTATUS_FS, icount, mstatus, pc as hartPc, pendingCause,
+  CAUSE_HOST_STOP, CAUSE_ILLEGAL_INSTRUCTION, MSTATUS_FS, icount, mstatus, pc as hartPc, pendingCause,
   pendingTval,
 } from './state';
 import { JIT_ENDED, JIT_TRAP, jitSteps, jitArrive, jitEnter, jitExit, jitHotJump, jitOn, jitRecordAt, jitYielded } from './jit';
@@ -70,8 +70,10 @@ export function runBlock(limit: u64): u64 {
     n += k;
     icount = base + k;
     if (jitExit == JIT_TRAP) {
-      // As the interpreter's trap exit: the faulting instruction counts.
       memFault = false;
+      // A debugger's watchpoint: the instruction has not run and does not count.
+      if (pendingCause == CAUSE_HOST_STOP) break;
+      // As the interpreter's trap exit: the faulting instruction counts.
       hartPc = takeTrap(pendingCause, pendingTval, hartPc);
       n++;
       icount = base + k + 1;
@@ -457,6 +459,9 @@ function interpret(limit: u64): u64 {
       memFault = false;
       cause = pendingCause;
       tval = pendingTval;
+      // A debugger's watchpoint stops before the access: the instruction has not run, so
+      // it does not count (it runs, and counts, once resumed).
+      if (cause == <u64>CAUSE_HOST_STOP) break;
     }
     icount = base + n;
     pc = takeTrap(cause, tval, pc);

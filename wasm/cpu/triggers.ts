@@ -10,8 +10,15 @@
 //
 // A guest trigger's action is 0 (a breakpoint exception, cause 3, tval = the address); it
 // fires before the instruction or access (timing 0), so a store that matches does not write.
+//
+// Native triggers (Sdtrig 1.0, "Native Triggers"): a trigger that raises a breakpoint
+// exception in M-mode's own trap handler would re-enter it for ever, so the spec requires
+// one of two guards. romvisor has the first: a guest trigger does not match in M-mode while
+// mstatus.MIE is 0, nor in S-mode while SIE is 0 when breakpoints are delegated to S
+// (medeleg bit 3). The other (tcontrol.mte/mpte) needs medeleg bit 3 hard-wired to 0, and
+// OpenSBI delegates breakpoints to Linux. A debugger's host triggers are not guarded.
 import { TRIGGER_DECODED_OFFSET, TRIGGER_CSR_OFFSET } from '../layout';
-import { icount, priv } from './state';
+import { CAUSE_BREAKPOINT, icount, medeleg, MSTATUS_MIE, MSTATUS_SIE, mstatus, priv, PRV_M, PRV_S } from './state';
 import { requestStop, STOP_WATCHPOINT } from '../stop';
 
 import { GUEST_TRIGGERS, HOST_TRIGGERS, TriggerKind } from '../machineMap';
@@ -199,11 +206,23 @@ export function quietHostTriggersOnce(): void {
   hostQuietAt = icount;
 }
 
+/**
+ * Guest triggers (action 0) cannot match now: in M-mode with mstatus.MIE clear, or in S-mode
+ * with SIE clear while breakpoint exceptions are delegated to S.
+ */
+@inline function guestTriggersHeld(): bool {
+  if (priv == PRV_M) return (mstatus & MSTATUS_MIE) == 0;
+  if (priv == PRV_S) return (medeleg & (<u64>1 << CAUSE_BREAKPOINT)) != 0 && (mstatus & MSTATUS_SIE) == 0;
+  return false;
+}
+
 /** Which of the first `count` triggers (TRIGGER_*) matches an access of kind over the bytes lo..hi, now. */
 function match(kind: u32, lo: u64, hi: u64, count: u32): u32 {
   const mode: u32 = 1 << priv;
   let found = TRIGGER_NONE;
-  for (let i: u32 = 0; i < count; i++) {
+  // The native-trigger guard (see the top): guest triggers are held off in a trap handler's mode.
+  const first: u32 = guestTriggersHeld() ? GUEST_TRIGGERS : 0;
+  for (let i: u32 = first; i < count; i++) {
     const r = rec(i);
     if ((load<u32>(r) & kind) == 0 || (load<u32>(r, 4) & mode) == 0) continue;
     if (hi < load<u64>(r, 8) || lo > load<u64>(r, 16)) continue;
