@@ -14,6 +14,7 @@ import { vmLockName, WorkerVm } from './WorkerVm.ts';
 import { ServerNetwork } from './ServerNetwork.ts';
 import { Repositories } from './Repositories.ts';
 import { RemoteChunkBackend, type RepositoryVersion } from '../repo/index.ts';
+import { httpRequest, type HttpRequest, type HttpResponse } from '../net/host/httpRequest.ts';
 import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
 import type { BareKernelSpec, VmBootSpec } from '../worker/index.ts';
 
@@ -387,6 +388,16 @@ export class RomHypervisor implements Hypervisor {
     const s = this.network.captureStats();
     const stamp = new Date(s.since).toISOString().replace(/[:.]/g, '-');
     return { blob: this.network.capture(), fileName: `romvisor-${stamp}.pcap`, frames: s.frames, notCaptured: s.notCaptured };
+  }
+
+  guestHttp(vmRef: string, port: number, req: Omit<HttpRequest, 'host'>): Promise<HttpResponse> {
+    const vm = this.requireVm(vmRef);
+    const name = vm.record.name;
+    const sp = this.network.sw.portList.find((p) => p.kind === 'vm' && p.name.toLowerCase() === name.toLowerCase());
+    if (vm.state !== 'running' || sp?.address === undefined) {
+      return Promise.reject(new HypervisorError('bad-state', `${name} is not running on the server's network`));
+    }
+    return httpRequest(this.network.sw.services.gateway, sp.address, port, { ...req, host: name });
   }
 
   storageUse(): Promise<StorageUse> {

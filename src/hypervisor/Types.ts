@@ -2,6 +2,7 @@
  * The hypervisor's contract. The page's buttons and the management console both drive
  * this one API; neither does anything the other could not.
  */
+import type { HttpRequest, HttpResponse } from '../net/host/httpRequest.ts';
 import type { Appliance, DiskState, ImportProgress, StorageUse, VmRecord } from '../store/index.ts';
 import type { Remote } from 'comlink';
 import type { BareKernelSpec, CrashInfo, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmRunStats, VmWorkerApi } from '../worker/index.ts';
@@ -170,4 +171,9 @@ export interface Hypervisor extends Disposable {
    * type Ethernet) that tcpdump and Wireshark read; `frames` captured, `notCaptured` past its bound.
    */
   capture(): { blob: Blob; fileName: string; frames: number; notCaptured: number };
+  /**
+   * One HTTP request to a running VM's `port` through the switch's host endpoint (what the
+   * card's "Open port" view shows); rejects when the VM is not on the network.
+   */
+  guestHttp(vmRef: string, port: number, req: Omit<HttpRequest, 'host'>): Promise<HttpResponse>;
 }

@@ -13,6 +13,7 @@ import { SharedFolderView } from './SharedFolderView.ts';
 import { scenarioGuestOf } from './scenario/scenarioOrigin.ts';
 import { shareVm } from './scenario/shareVm.ts';
 import { VmTeachView, type TeachPanel, type TrapLogSettings } from './VmTeachView.ts';
+import { GuestWebView } from './GuestWebView.ts';
 
 interface VmCardActions {
   /** Runs an action, reporting its error to the user. */
@@ -47,6 +48,8 @@ export class VmCardView implements Disposable {
   private readonly diskTimer: ReturnType<typeof setInterval>;
   private readonly teachSlot: HTMLElement;
   private teach: VmTeachView | undefined;
+  private readonly webSlot: HTMLElement;
+  private web: GuestWebView | undefined;
   /** A scenario's scratch guest has no shared folder: nothing of it outlives the page. */
   private readonly shareView: SharedFolderView | undefined;
 
@@ -97,6 +100,7 @@ export class VmCardView implements Disposable {
               'div',
               { class: 'menu-items' },
               button('info', 'Where is the hart?', 'pc, privilege, last trap', () => void this.showInfo(), 'menu-item'),
+              button('open-port', 'Open port…', "The guest's web server (port 80 by default), shown here in a sandboxed frame", () => this.openPort(), 'menu-item'),
               button('share', 'Share as a link…', 'A scenario link that boots the same appliance, memory and command line', () => void this.share(), 'menu-item'),
               button('export', 'Export disk (.vhd)', 'Download the disk as one VHD', () => void this.exportDisk(), 'menu-item'),
               button('reset-disk', 'Reset disk to base…', 'Throw away every change', () => void this.resetDisk(), 'menu-item'),
@@ -109,6 +113,7 @@ export class VmCardView implements Disposable {
       this.tryFirst(),
       this.banner,
       termHost,
+      (this.webSlot = h('div', { class: 'vm-web-slot' })),
       (this.teachSlot = h('div', { class: 'vm-teach-slot' })),
     );
     if (!scenarioGuestOf(vm) && !vm.kernel) {
@@ -181,6 +186,7 @@ export class VmCardView implements Disposable {
     this.buttons.export!.disabled = !hasDisk || !off;
     this.buttons['reset-disk']!.disabled = !hasDisk || !off;
     this.buttons.delete!.disabled = !off;
+    this.buttons['open-port']!.disabled = s !== 'running';
     this.updateReadout();
     this.buttons.watch!.textContent = this.teach ? 'Hide watch' : 'Watch';
     this.buttons.watch!.setAttribute('aria-pressed', String(this.teach !== undefined));
@@ -324,6 +330,17 @@ export class VmCardView implements Disposable {
     this.update();
   }
 
+  /** Shows the guest's web server (port 80 first; the view's port field changes it). */
+  openPort(port = 80): void {
+    this.closeMenu();
+    this.web?.dispose();
+    this.web = new GuestWebView(this.vm, this.hv, port, () => {
+      this.web?.dispose();
+      this.web = undefined;
+    });
+    this.webSlot.append(this.web.el);
+  }
+
   private toggleTeaching(): void {
     this.showTeaching(this.teach ? [] : undefined);
   }
@@ -334,6 +351,7 @@ export class VmCardView implements Disposable {
   }
 
   dispose(): void {
+    this.web?.dispose();
     this.shareView?.dispose();
     this.teach?.dispose();
     clearInterval(this.diskTimer);

@@ -1,0 +1,81 @@
+/**
+ * "Open port…" on a VM card in real Chromium: the sqlite appliance's web page (busybox httpd
+ * started by its init) shown in the card through the server switch's host endpoint; a link
+ * and a form reach its CGI, whose query result shows. Isolation: a guest page whose script
+ * tries to open the playground's IndexedDB ("romvisor", which the page itself holds open)
+ * and to read the playground's document is refused both, because the frame is sandboxed
+ * without allow-same-origin.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { FrameLocator, Page } from 'playwright-core';
+import { atPrompt, hvCommand, newPage, powerOn, shot, startEnv, typeInVm, vmState, waitFor, waitForConsole, type E2eEnv } from './harness.ts';
+
+let env: E2eEnv;
+let page: Page;
+
+before(async () => (env = await startEnv()));
+after(() => env?.close());
+
+const frameText = (f: FrameLocator) => f.locator('body').innerText({ timeout: 30_000 });
+
+describe('Open port', () => {
+  test('shows the sqlite appliance\'s page; a link and a form reach its CGI query', async () => {
+    page = await newPage(env, undefined, { width: 1280, height: 1000 });
+    await powerOn(page);
+    await hvCommand(page, 'new sqlite web');
+    await page.waitForSelector('[data-vm="web"]', { timeout: 60_000 });
+    await hvCommand(page, 'start web');
+    await vmState(page, 'web', 'running');
+    await waitForConsole(page, 'web', (t) => t.includes('httpd: serving /www on port 80') && atPrompt(t), 180_000);
+    await page.click('[data-vm="web"] details.menu > summary');
+    await page.click('[data-vm="web"] [data-action="open-port"]');
+    await page.waitForSelector('[data-vm="web"] .guest-web[data-loaded="/"]', { timeout: 60_000 });
+    const frame = page.frameLocator('[data-vm="web"] .guest-web-frame');
+    assert.match(await frameText(frame), /romvisor SQLite appliance/);
+    assert.equal(await page.getAttribute('[data-vm="web"] .guest-web-frame', 'sandbox'), 'allow-scripts allow-forms');
+
+    await frame.locator('a', { hasText: 'at least 10 moons' }).click();
+    await page.waitForSelector('[data-vm="web"] .guest-web[data-loaded="/cgi-bin/planets?moons=10"]', { timeout: 60_000 });
+    const tenMoons = await frameText(frame);
+    assert.match(tenMoons, /query result: 4 planets \(sqlite3 3\.40\.1 on web\)/);
+    assert.match(tenMoons, /Saturn\s+58232\.0\s+146/);
+    await shot(page, 'open-port-01-query');
+
+    await frame.locator('a', { hasText: 'back' }).click();
+    await page.waitForSelector('[data-vm="web"] .guest-web[data-loaded="/"]', { timeout: 60_000 });
+    await frame.locator('input[name="moons"]').fill('100');
+    await frame.locator('button[type="submit"]').click();
+    await page.waitForSelector('[data-vm="web"] .guest-web[data-loaded="/cgi-bin/planets?moons=100"]', { timeout: 60_000 });
+    assert.match(await frameText(frame), /query result: 1 planets/);
+  });
+
+  test('a guest page cannot open the playground\'s IndexedDB nor reach its document', async () => {
+    // The playground's own database exists: the refusal below is the sandbox, not a missing database.
+    const names = await page.evaluate(async () => (await indexedDB.databases()).map((d) => d.name));
+    assert.ok(names.includes('romvisor'), `the playground's databases: ${names.join(', ')}`);
+    await typeInVm(
+      page,
+      'web',
+      "cat > /www/iso.html <<'EOF'\n" +
+        '<p id="idb">idb pending</p><p id="top">top pending</p><script>\n' +
+        'const show = (id, t) => { document.getElementById(id).textContent = t; };\n' +
+        'try { const q = indexedDB.open("romvisor"); q.onsuccess = () => show("idb", "idb opened " + q.result.objectStoreNames.length); q.onerror = () => show("idb", "idb refused " + q.error.name); } catch (e) { show("idb", "idb refused " + e.name); }\n' +
+        'try { show("top", "top read " + parent.document.title); } catch (e) { show("top", "top refused " + e.name); }\n' +
+        '</script>\nEOF\necho iso-$((4+4))\n',
+    );
+    await waitForConsole(page, 'web', (t) => t.includes('iso-8'), 30_000);
+    await page.fill('[data-vm="web"] .guest-web-path', '/iso.html');
+    await page.click('[data-vm="web"] [data-action="guest-web-go"]');
+    await page.waitForSelector('[data-vm="web"] .guest-web[data-loaded="/iso.html"]', { timeout: 60_000 });
+    const frame = page.frameLocator('[data-vm="web"] .guest-web-frame');
+    const text = await waitFor('the guest page\'s verdicts', async () => {
+      const t = await frameText(frame);
+      return !t.includes('pending') && t;
+    }, 30_000);
+    assert.match(text, /idb refused SecurityError/);
+    assert.match(text, /top refused SecurityError/);
+    assert.doesNotMatch(text, /opened|top read/);
+    await shot(page, 'open-port-02-isolation');
+  });
+});
