@@ -30,4 +30,4 @@ export { jitStep, jitFp } from './cpu/run';
 export { blockEnd } from './stop';
 export { mulh, mulhsu, mulhu, div, divu, rem, remu, divw, divuw, remw, remuw } from './cpu/rv64m';
 // Machine state save and restore (src/state/): the core's scalars and regions besides RAM.
-export { STATE_SCALARS, STATE_REGIONS, stateScalar, setStateScalar, stateRegion, stateRestored } from './machineState';
+export { STATE_SCALARS, STATE_REGIONS, stateScalar, setStateScalar, stateRegion, stateRestored, statePageZero } from './machineState';

@@ -11,7 +11,7 @@
 // dropped by the host. The instruction-expansion table and static data are the build's.
 import {
   CLINT_STATE_OFFSET, CLINT_STATE_SIZE, HART_SAVE_COUNT, HART_SAVE_OFFSET, HART_SAVE_SIZE,
-  REGS_OFFSET, ROM_OFFSET, TRAP_LOG_ENTRIES, TRAP_LOG_OFFSET, TRIGGER_DECODED_OFFSET, TRIGGER_DECODED_SIZE,
+  RAM_OFFSET, REGS_OFFSET, ROM_OFFSET, TRAP_LOG_ENTRIES, TRAP_LOG_OFFSET, TRIGGER_DECODED_OFFSET, TRIGGER_DECODED_SIZE,
   UART_RX_OFFSET, UART_RX_SIZE, UART_TX_OFFSET, UART_TX_SIZE,
 } from './layout';
 import { CoreScalar, ROM_END, TRAP_RECORD_SIZE } from './machineMap';
@@ -27,7 +27,7 @@ import { claimed, levels, pending, plicMip } from './dev/plic';
 import {
   dll, dlm, fcr, ier, lcr, mcr, rxHead, rxTail, scr, threPending, txHead, txTail,
 } from './dev/uart16550';
-import { tohostAddr } from './bus';
+import { ramSize, tohostAddr } from './bus';
 
 export const STATE_SCALARS: u32 = CoreScalar.Count;
 
@@ -216,4 +216,20 @@ export function stateRegion(i: u32): u64 {
 export function stateRestored(): void {
   triggersReload();
   tlbFlush();
+}
+
+/**
+ * Whether RAM page `page` (4 KiB, from RAM's start) is all zero: the host leaves such pages
+ * out of a state. Eight bytes at a time, here rather than in JavaScript, where a 128 MiB
+ * scan costs ten times as long.
+ */
+export function statePageZero(page: u32): bool {
+  const start = <usize>RAM_OFFSET + (<usize>page << 12);
+  if ((<u64>page << 12) >= ramSize) return true;
+  let acc: u64 = 0;
+  for (let p = start; p < start + 4096; p += 64) {
+    acc |= load<u64>(p) | load<u64>(p, 8) | load<u64>(p, 16) | load<u64>(p, 24) | load<u64>(p, 32) | load<u64>(p, 40) | load<u64>(p, 48) | load<u64>(p, 56);
+    if (acc != 0) return false;
+  }
+  return true;
 }

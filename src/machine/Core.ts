@@ -524,6 +524,11 @@ export class Core {
     return { scalars: e.STATE_SCALARS.value as number, regions };
   }
 
+  /** Whether RAM page `page` (4 KiB from RAM's start) is all zero. */
+  ramPageIsZero(page: number): boolean {
+    return this.exports.statePageZero(page) !== 0;
+  }
+
   /** The core's state besides RAM (wasm/machineState.ts), copied out; call between run()s. */
   captureState(): CoreState {
     const e = this.exports;

@@ -163,4 +163,5 @@ export interface CoreExports {
   setStateScalar(i: number, v: bigint): void;
   stateRegion(i: number): bigint;
   stateRestored(): void;
+  statePageZero(page: number): number;
 }
