@@ -30,7 +30,7 @@ import { hex } from '../format/hex.ts';
 import { privilegeOf } from '../inspect/privilege.ts';
 import type { JitMode } from '../jit/Jit.ts';
 import { StateError } from '../state/StateError.ts';
-import type { DeviceState, VmShape, VmState } from './VmState.ts';
+import { RAM_PAGE, type DeviceState, type RamImage, type VmShape, type VmState } from './VmState.ts';
 
 export type { TimeMode } from './TimeMode.ts';
 
@@ -633,7 +633,7 @@ export class Vm {
       shape: this.shape,
       core: this.core.captureState(),
       mtime: this.core.mtime,
-      ram: this.core.ram,
+      ram: this.captureRam(),
       pendingInput: Uint8Array.from(this.pendingInput),
       consoleSettled: this.consoleSettled,
       heldAtWfi: this.heldAtWfi,
@@ -656,7 +656,12 @@ export class Vm {
     if (s.core.scalars.length !== coreShape.scalars || s.core.regions.length !== coreShape.regions.length || s.core.regions.some((r, i) => r.length !== coreShape.regions[i]!.length)) {
       throw new StateError('state-other-machine', 'the state is for another build of the core (its scalars or regions differ)');
     }
-    if (s.ram.length !== this.core.ramBytes) throw new StateError('state-other-machine', `the state has ${s.ram.length} bytes of RAM, the machine ${this.core.ramBytes}`);
+    const { ram } = s;
+    if (ram.bytes !== this.core.ramBytes) throw new StateError('state-other-machine', `the state has ${ram.bytes} bytes of RAM, the machine ${this.core.ramBytes}`);
+    const pageCount = ram.bytes / RAM_PAGE;
+    if (ram.data.length !== ram.pages.length * RAM_PAGE || ram.pages.some((p, i) => p >= pageCount || (i > 0 && p <= ram.pages[i - 1]!))) {
+      throw new StateError('state-malformed', 'the state\'s RAM pages are not ascending page numbers inside RAM, one 4 KiB page of data each');
+    }
     const slots = [...this.slotTransports.keys()].sort((a, b) => a - b);
     if (s.devices.length !== slots.length || s.devices.some((d, i) => d.slot !== slots[i] || this.slotTransports.get(d.slot)!.device.deviceId !== d.deviceId)) {
       throw new StateError('state-other-machine', `the state's virtio devices (${s.devices.map((d) => `${d.slot}:${d.deviceId}`).join(' ')}) are not this machine's`);
@@ -676,7 +681,7 @@ export class Vm {
       }
     });
     // Nothing can refuse from here on.
-    this.core.ram.set(s.ram);
+    this.applyRam(ram);
     this.core.applyState(s.core);
     commits.forEach((commit) => commit());
     for (const d of s.devices) {
@@ -700,6 +705,36 @@ export class Vm {
    */
   resumeClock(): void {
     this.startMs = performance.now() - Number(this.core.mtime) / TICKS_PER_MS;
+  }
+
+  /** RAM's pages that are not all zero, copied out. */
+  private captureRam(): RamImage {
+    const core = this.core;
+    const count = core.ramBytes / RAM_PAGE;
+    const used: number[] = [];
+    for (let p = 0; p < count; p++) if (!core.ramPageIsZero(p)) used.push(p);
+    const data = new Uint8Array(used.length * RAM_PAGE);
+    used.forEach((p, i) => data.set(core.ram.subarray(p * RAM_PAGE, (p + 1) * RAM_PAGE), i * RAM_PAGE));
+    return { bytes: core.ramBytes, pages: Uint32Array.from(used), data };
+  }
+
+  /**
+   * Writes RAM from an image: its pages, and zeros where it has none. A page that is zero
+   * already is left alone (only read), so a fresh machine's untouched memory stays untouched.
+   */
+  private applyRam(ram: RamImage): void {
+    const core = this.core;
+    const count = ram.bytes / RAM_PAGE;
+    let next = 0;
+    for (let p = 0; p < count; p++) {
+      if (next < ram.pages.length && ram.pages[next] === p) {
+        core.ram.set(ram.data.subarray(next * RAM_PAGE, (next + 1) * RAM_PAGE), p * RAM_PAGE);
+        next++;
+      } else if (!core.ramPageIsZero(p)) {
+        core.ram.fill(0, p * RAM_PAGE, (p + 1) * RAM_PAGE);
+      }
+    }
+    core.ramWritten(0, core.ramBytes);
   }
 
   /** True when the last CRASH_REPEATS traps were one and the same fault. */

@@ -1,8 +1,7 @@
 /**
  * A whole machine's state as plain data, between two runs: what `Vm.captureState` takes and
  * `Vm.applyState` puts back. src/state/ turns it into a file and back, validating every
- * field; this module only names the parts. RAM is a view of the machine's own memory in a
- * capture (encode it before the machine runs again).
+ * field; this module only names the parts. Everything is a copy: the machine may run on.
  */
 import type { CoreState } from './Core.ts';
 import type { TimeMode } from './TimeMode.ts';
@@ -35,12 +34,23 @@ export interface DeviceState {
   net?: { waiting: Uint8Array[] };
 }
 
+/** RAM without its zero pages: the 4 KiB pages that are not all zero, in ascending order. */
+export interface RamImage {
+  bytes: number;
+  /** Page numbers (from RAM's start), ascending. */
+  pages: Uint32Array;
+  /** Those pages' bytes, 4096 each, in the same order. */
+  data: Uint8Array;
+}
+
+export const RAM_PAGE = 4096;
+
 export interface VmState {
   shape: VmShape;
   core: CoreState;
   /** Guest time (timebase ticks) at the capture; the instruction count is the core's. */
   mtime: bigint;
-  ram: Uint8Array;
+  ram: RamImage;
   /** Console input typed and not yet taken by the guest. */
   pendingInput: Uint8Array;
   consoleSettled: boolean;

@@ -4,7 +4,7 @@
 // each other directly, never this file.
 export { Core, BOOT_STAGES, HOST_TRIGGERS, RAM_BASE, SMP_MAX_HARTS, StopReason, type BootStage, type HartState, type HostTrigger, type CoreExports, type CoreOptions, type MmioHandler, type TrapRecord } from './Core.ts';
 export type { GuestLoader } from './GuestLoader.ts';
-export type { VmState, VmShape, DeviceState } from './VmState.ts';
+export type { VmState, VmShape, DeviceState, RamImage } from './VmState.ts';
 export type { CoreState, CoreStateShape } from './Core.ts';
 export { Vm, formatCrashReport, type CrashReport, type RunOptions, type RunOutcome, type VmConfig, type VmDisk } from './Vm.ts';
 export { GuestLoop } from './GuestLoop.ts';

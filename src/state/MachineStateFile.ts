@@ -30,9 +30,9 @@
  * `disks` chain references them by sha256), the network beyond the card, a shared folder
  * (a machine with one cannot be saved yet).
  */
-import type { DeviceState, VmShape, VmState } from '../machine/index.ts';
+import type { DeviceState, RamImage, VmShape, VmState } from '../machine/index.ts';
 import type { ConsoleSize } from '../machine/virtio/index.ts';
-import { decodeContainer, encodeContainer } from './StateContainer.ts';
+import { decodeContainer, encodeContainer, type DeflateCodec } from './StateContainer.ts';
 import { StateError } from './StateError.ts';
 import { FieldReader } from './FieldReader.ts';
 import { CoreScalar } from '../../wasm/machineMap.ts';
@@ -69,7 +69,7 @@ const MAX_CORE_BYTES = 1 << 20;
 const MAX_DEVS_BYTES = 256 << 20;
 
 /** Encodes a captured machine state (Vm.captureState) with the caller's disk chain. */
-export async function encodeMachineState(state: VmState, extra: { disks: { chain: StateDiskFile[] }[]; takenAt?: string }): Promise<Uint8Array> {
+export async function encodeMachineState(state: VmState, extra: { disks: { chain: StateDiskFile[] }[]; takenAt?: string }, codec?: DeflateCodec): Promise<Uint8Array> {
   const meta = {
     shape: state.shape,
     core: { scalars: state.core.scalars.length, regions: state.core.regions.map((r) => r.length) },
@@ -83,7 +83,7 @@ export async function encodeMachineState(state: VmState, extra: { disks: { chain
     { id: 'CORE', bytes: encodeCore(state), deflate: true },
     { id: 'DEVS', bytes: utf8(JSON.stringify(devicesJson(state))), deflate: true },
     { id: 'RAM ', bytes: encodeRam(state.ram), deflate: true },
-  ]);
+  ], codec);
 }
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -102,33 +102,15 @@ function encodeCore(state: VmState): Uint8Array {
 }
 
 /** The page bitmap and the pages that are not all zero. */
-function encodeRam(ram: Uint8Array): Uint8Array {
-  const pages = ram.length / PAGE;
-  const words = new Uint32Array(ram.buffer, ram.byteOffset, ram.length >>> 2);
-  const bitmap = new Uint8Array(Math.ceil(pages / 8));
-  let used = 0;
-  for (let p = 0; p < pages; p++) {
-    const end = (p + 1) * (PAGE / 4);
-    for (let w = p * (PAGE / 4); w < end; w++) {
-      if (words[w] !== 0) {
-        bitmap[p >> 3]! |= 1 << (p & 7);
-        used++;
-        break;
-      }
-    }
-  }
-  const out = new Uint8Array(8 + bitmap.length + used * PAGE);
+function encodeRam(ram: RamImage): Uint8Array {
+  const pages = ram.bytes / PAGE;
+  const bitmapBytes = Math.ceil(pages / 8);
+  const out = new Uint8Array(8 + bitmapBytes + ram.data.length);
   const v = new DataView(out.buffer);
   v.setUint32(0, PAGE, true);
   v.setUint32(4, pages, true);
-  out.set(bitmap, 8);
-  let at = 8 + bitmap.length;
-  for (let p = 0; p < pages; p++) {
-    if (bitmap[p >> 3]! & (1 << (p & 7))) {
-      out.set(ram.subarray(p * PAGE, (p + 1) * PAGE), at);
-      at += PAGE;
-    }
-  }
+  for (const p of ram.pages) out[8 + (p >> 3)]! |= 1 << (p & 7);
+  out.set(ram.data, 8 + bitmapBytes);
   return out;
 }
 
@@ -162,7 +144,7 @@ function devicesJson(state: VmState): unknown {
  * Reads a state file: verifies the container, then every field. Returns the machine state
  * ready for Vm.applyState, or throws StateError; nothing is applied anywhere here.
  */
-export async function decodeMachineState(file: Uint8Array): Promise<MachineStateFile> {
+export async function decodeMachineState(file: Uint8Array, codec?: DeflateCodec): Promise<MachineStateFile> {
   let meta: StateMeta | undefined;
   const sections = await decodeContainer(file, (id, earlier) => {
     const order = ['META', 'CORE', 'DEVS', 'RAM '];
@@ -177,7 +159,7 @@ export async function decodeMachineState(file: Uint8Array): Promise<MachineState
         return 8 + Math.ceil(pages / 8) + meta.shape.ramBytes;
       }
     }
-  });
+  }, codec);
   if (sections.size !== 4) throw new StateError('state-malformed', `state file: ${sections.size} sections, expected META, CORE, DEVS and "RAM "`);
   meta ??= readMeta(sections.get('META')!);
   const core = readCore(sections.get('CORE')!, meta);
@@ -252,7 +234,7 @@ function readCore(bytes: Uint8Array, meta: StateMeta): VmState['core'] {
   return { scalars, regions: out };
 }
 
-function readRam(bytes: Uint8Array, ramBytes: number): Uint8Array {
+function readRam(bytes: Uint8Array, ramBytes: number): RamImage {
   const pages = ramBytes / PAGE;
   const bitmapBytes = Math.ceil(pages / 8);
   if (bytes.length < 8 + bitmapBytes) throw new StateError('state-malformed', `state RAM: ${bytes.length} bytes, shorter than its page bitmap (${8 + bitmapBytes})`);
@@ -260,23 +242,15 @@ function readRam(bytes: Uint8Array, ramBytes: number): Uint8Array {
   if (v.getUint32(0, true) !== PAGE) throw new StateError('state-malformed', `state RAM at 0x0: page size ${v.getUint32(0, true)}, expected ${PAGE}`);
   if (v.getUint32(4, true) !== pages) throw new StateError('state-malformed', `state RAM at 0x4: ${v.getUint32(4, true)} pages, META.shape.ramBytes says ${pages}`);
   const bitmap = bytes.subarray(8, 8 + bitmapBytes);
-  let used = 0;
-  for (let p = 0; p < pages; p++) if (bitmap[p >> 3]! & (1 << (p & 7))) used++;
+  const used: number[] = [];
+  for (let p = 0; p < pages; p++) if (bitmap[p >> 3]! & (1 << (p & 7))) used.push(p);
   for (let p = pages; p < bitmapBytes * 8; p++) {
     if (bitmap[p >> 3]! & (1 << (p & 7))) throw new StateError('state-malformed', `state RAM at ${8 + (p >> 3)}: bit for page ${p}, past the last page ${pages - 1}`);
   }
-  if (bytes.length !== 8 + bitmapBytes + used * PAGE) {
-    throw new StateError('state-malformed', `state RAM: ${bytes.length} bytes, the bitmap names ${used} pages (${8 + bitmapBytes + used * PAGE} bytes)`);
+  if (bytes.length !== 8 + bitmapBytes + used.length * PAGE) {
+    throw new StateError('state-malformed', `state RAM: ${bytes.length} bytes, the bitmap names ${used.length} pages (${8 + bitmapBytes + used.length * PAGE} bytes)`);
   }
-  const ram = new Uint8Array(ramBytes);
-  let at = 8 + bitmapBytes;
-  for (let p = 0; p < pages; p++) {
-    if (bitmap[p >> 3]! & (1 << (p & 7))) {
-      ram.set(bytes.subarray(at, at + PAGE), p * PAGE);
-      at += PAGE;
-    }
-  }
-  return ram;
+  return { bytes: ramBytes, pages: Uint32Array.from(used), data: bytes.subarray(8 + bitmapBytes) };
 }
 
 function readDevices(bytes: Uint8Array, shape: VmShape): Omit<VmState, 'shape' | 'core' | 'ram' | 'mtime'> {

@@ -33,10 +33,25 @@ export const ENTRY_BYTES = 64;
 export const MAX_SECTIONS = 16;
 const FLAG_DEFLATE = 1;
 
+/**
+ * Raw DEFLATE both ways. The format is the same whoever compresses; the default is fflate
+ * (the page, the worker); node passes its native zlib, several times faster on a cold
+ * start (src/state/stateFiles.node.ts). `inflate` must produce exactly `raw` bytes or throw.
+ */
+export interface DeflateCodec {
+  deflate(bytes: Uint8Array): Uint8Array;
+  inflate(bytes: Uint8Array, raw: number): Uint8Array;
+}
+
+export const FFLATE_CODEC: DeflateCodec = {
+  deflate: (bytes) => deflateSync(bytes, { level: 1 }),
+  inflate: (bytes, raw) => inflateSync(bytes, { out: new Uint8Array(raw) }),
+};
+
 export interface Section {
   id: string;
   bytes: Uint8Array;
-  /** Store it DEFLATE-compressed (level 1: saving fast matters more than the last percent). */
+  /** Store it DEFLATE-compressed (fast: saving quickly matters more than the last percent). */
   deflate?: boolean;
 }
 
@@ -48,9 +63,9 @@ const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2,
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Writes the container: header, table, sections. */
-export async function encodeContainer(sections: Section[]): Promise<Uint8Array> {
+export async function encodeContainer(sections: Section[], codec: DeflateCodec = FFLATE_CODEC): Promise<Uint8Array> {
   if (sections.length < 1 || sections.length > MAX_SECTIONS) throw new RangeError(`${sections.length} sections: a state file has 1 to ${MAX_SECTIONS}`);
-  const stored = sections.map((s) => (s.deflate ? deflateSync(s.bytes, { level: 1 }) : s.bytes));
+  const stored = sections.map((s) => (s.deflate ? codec.deflate(s.bytes) : s.bytes));
   const tableBytes = ENTRY_BYTES * sections.length;
   let at = HEADER_BYTES + tableBytes;
   const total = stored.reduce((n, b) => n + b.length, at);
@@ -86,6 +101,7 @@ export async function encodeContainer(sections: Section[]): Promise<Uint8Array> 
 export async function decodeContainer(
   file: Uint8Array,
   maxRaw: (id: string, earlier: ReadonlyMap<string, Uint8Array>) => number | undefined,
+  codec: DeflateCodec = FFLATE_CODEC,
 ): Promise<Map<string, Uint8Array>> {
   if (file.length < HEADER_BYTES) {
     if (file.length >= 8 && !sameBytes(file.subarray(0, 8), magicBytes())) badMagic(file);
@@ -133,7 +149,7 @@ export async function decodeContainer(
     if (!sameBytes(sum, file.subarray(e + 32, e + 64))) {
       throw new StateError('state-altered', `${where}: sha256 of its ${stored} bytes is ${hexOf(sum)}, the table says ${hexOf(file.subarray(e + 32, e + 64))}`);
     }
-    out.set(id, flags & FLAG_DEFLATE ? inflateExact(bytes, Number(raw), where) : bytes);
+    out.set(id, flags & FLAG_DEFLATE ? inflateExact(codec, bytes, Number(raw), where) : bytes);
     expectAt += Number(stored);
   }
   if (expectAt !== file.length) throw new StateError('state-malformed', `state file: the sections end at ${hex(expectAt)}, the file at ${hex(file.length)}`);
@@ -147,10 +163,10 @@ function badMagic(file: Uint8Array): never {
 }
 
 /** Inflates into a buffer of exactly `raw` bytes; the stream must fill it. */
-function inflateExact(bytes: Uint8Array, raw: number, where: string): Uint8Array {
+function inflateExact(codec: DeflateCodec, bytes: Uint8Array, raw: number, where: string): Uint8Array {
   let out: Uint8Array;
   try {
-    out = inflateSync(bytes, { out: new Uint8Array(raw) });
+    out = codec.inflate(bytes, raw);
   } catch (e) {
     throw new StateError('state-malformed', `${where}: its DEFLATE data is corrupt (${(e as Error).message})`, { cause: e });
   }

@@ -7,9 +7,22 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { VmState } from '../machine/index.ts';
 import { decodeMachineState, encodeMachineState, type MachineStateFile, type StateDiskFile } from './MachineStateFile.ts';
 import { StateError } from './StateError.ts';
+import type { DeflateCodec } from './StateContainer.ts';
+
+/** node's zlib: the same raw DEFLATE as fflate's, several times faster from a cold start. */
+export const NODE_CODEC: DeflateCodec = {
+  deflate: (bytes) => deflateRawSync(bytes, { level: 1 }),
+  inflate: (bytes, raw) => {
+    // Bounded: a stream that inflates past `raw` throws (RangeError) instead of growing.
+    const out = inflateRawSync(bytes, { maxOutputLength: Math.max(raw, 1), finishFlush: constants.Z_SYNC_FLUSH });
+    if (out.length !== raw) throw new Error(`inflates to ${out.length} bytes, not ${raw}`);
+    return new Uint8Array(out.buffer, out.byteOffset, out.length);
+  },
+};
 
 /** The largest state file read: RAM (at most 3.75 GiB) plus its devices, compressed. */
 const MAX_STATE_FILE = 4 * 2 ** 30;
@@ -35,7 +48,7 @@ export async function describeChain(paths: string[]): Promise<StateDiskFile[]> {
 export async function writeStateFile(path: string, state: VmState, chains: string[][]): Promise<number> {
   const disks = [];
   for (const chain of chains) disks.push({ chain: await describeChain(chain) });
-  const bytes = await encodeMachineState(state, { disks });
+  const bytes = await encodeMachineState(state, { disks }, NODE_CODEC);
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     await writeFile(tmp, bytes);
@@ -51,7 +64,7 @@ export async function writeStateFile(path: string, state: VmState, chains: strin
 export async function readStateFile(path: string): Promise<MachineStateFile> {
   const size = (await stat(path)).size;
   if (size > MAX_STATE_FILE) throw new StateError('state-malformed', `${path}: ${size} bytes, more than a machine state can be (${MAX_STATE_FILE})`);
-  return decodeMachineState(new Uint8Array(await readFile(path)));
+  return decodeMachineState(new Uint8Array(await readFile(path)), NODE_CODEC);
 }
 
 /** Checks that every file of a disk chain is as the state says (StateError('state-disk-mismatch') otherwise). */

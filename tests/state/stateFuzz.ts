@@ -199,7 +199,7 @@ export async function fuzzStates(count: number, seed: number): Promise<StateFuzz
   const stats: StateFuzzStats = { cases: 0, restored: 0, rejected: {}, failures: [] };
   let target = await machine(elf);
   const before = await target.captureState();
-  const beforeRam = Buffer.from(before.ram);
+  const beforeRam = Buffer.from(target.core.ram);
   const beforeDevices = JSON.stringify(before.devices, big);
   for (let i = 0; i < count; i++) {
     stats.cases++;
@@ -211,7 +211,7 @@ export async function fuzzStates(count: number, seed: number): Promise<StateFuzz
       } catch (e) {
         // Refused at apply: the machine must be exactly as before.
         const after = await target.captureState();
-        if (!Buffer.from(after.ram).equals(beforeRam) || after.core.scalars.some((x, k) => x !== before.core.scalars[k]) || JSON.stringify(after.devices, big) !== beforeDevices) {
+        if (!Buffer.from(target.core.ram).equals(beforeRam) || after.core.scalars.some((x, k) => x !== before.core.scalars[k]) || JSON.stringify(after.devices, big) !== beforeDevices) {
           stats.failures.push(`case ${i} (${how}): refused at apply but the machine changed`);
         }
         throw e;
