@@ -6,6 +6,7 @@ import { diskGroup } from './disk.ts';
 import { hostfwdGroup } from './hostfwd.ts';
 import { inspectorGroup } from './inspector.ts';
 import { linuxBootGroup } from './linuxBoot.ts';
+import { machineStateGroup } from './machineState.ts';
 import { networkGroup } from './network.ts';
 import { pageGroup } from './page.ts';
 import { remoteBootGroup } from './remoteBoot.ts';
@@ -14,4 +15,4 @@ import { share9pGroup } from './share9p.ts';
 import { smpBootGroup } from './smpBoot.ts';
 import { stockBootGroup } from './stockBoot.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, smpBootGroup, diskGroup, remoteBootGroup, share9pGroup, networkGroup, hostfwdGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, smpBootGroup, diskGroup, remoteBootGroup, share9pGroup, networkGroup, hostfwdGroup, machineStateGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];
