@@ -34,7 +34,7 @@ describe('CoreExports', () => {
     const instance = await WebAssembly.instantiate(module, {
       env: {
         memory, mmioRead: () => 0n, mmioWrite: () => {}, abort: () => {},
-        table: new WebAssembly.Table({ element: 'anyfunc', initial: 1 }), jitCompile: () => 0,
+        table: new WebAssembly.Table({ element: 'anyfunc', initial: 1 }), jitCompile: () => 0, jitNote: () => {},
       },
     });
     const actual = new Map<string, 'global' | number>();
