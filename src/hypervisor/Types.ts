@@ -28,7 +28,10 @@ export interface VmHandle {
   readonly id: string;
   readonly record: VmRecord;
   readonly appliance: Appliance | undefined;
-  /** The bare kernel this VM runs instead of an appliance ("Run a kernel", a scenario's kernel guest). */
+  /**
+   * The bare kernel this VM runs instead of an appliance ("Run a kernel", a scenario's kernel
+   * guest). Its drives' bytes are the guest's writes once it stopped: a next start gets them.
+   */
   readonly kernel: BareKernelSpec | undefined;
   readonly state: VmState;
   /** Why the VM is paused or crashed (quota full, fault message), if it says. */

@@ -181,7 +181,7 @@ export class WorkerVm implements VmHandle {
     }
     this.setState('stopping');
     try {
-      await withTimeout(this.api!.shutdown(), SHUTDOWN_TIMEOUT_MS);
+      this.keepDrives(await withTimeout(this.api!.shutdown(), SHUTDOWN_TIMEOUT_MS));
     } catch (e) {
       if ((e as Error).name === 'StoreError') {
         // Storage is full: the worker still holds the unwritten data; keep it alive.
@@ -322,6 +322,7 @@ export class WorkerVm implements VmHandle {
         break;
       case 'stopped':
         this._finalScript = ev.script;
+        this.keepDrives(ev.drives);
         if (ev.cause === 'poweroff') {
           this.teardown();
           this.appendConsole(new TextEncoder().encode('\r\n\x1b[2m[romvisor] powered off\x1b[0m\r\n'));
@@ -341,6 +342,16 @@ export class WorkerVm implements VmHandle {
         this.shareEmitter.fire();
         break;
     }
+  }
+
+  /**
+   * A bare kernel's drives as its guest left them become the ones its next start gets, as
+   * QEMU writes a raw drive in place (the files the user gave are not touched).
+   */
+  private keepDrives(drives: Uint8Array[] | undefined): void {
+    const k = this.deps.kernel;
+    if (!k || !drives || drives.length !== k.drives.length) return;
+    drives.forEach((bytes, i) => (k.drives[i]!.bytes = bytes));
   }
 
   /**

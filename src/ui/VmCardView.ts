@@ -257,7 +257,7 @@ export class VmCardView implements Disposable {
     const before = this.diskText;
     const k = this.vm.kernel;
     if (k) {
-      this.diskText = k.drives.length ? ` · ${k.drives.map((d) => `${d.name} (${d.format}${d.readOnly ? ', read-only' : ''})`).join(', ')}; writes stay in memory` : ' · no drives';
+      this.diskText = k.drives.length ? ` · ${k.drives.map((d) => `${d.name} (${d.format}${d.readOnly ? ', read-only' : ''})`).join(', ')}; written in this page, not to your file` : ' · no drives';
     } else if (scenarioGuestOf(this.vm)) {
       this.diskText = this.vm.appliance?.boot === 'disk' ? ' · scratch disk (nothing is kept)' : ' · RAM only';
     } else if (!this.vm.record.diskImageId) {

@@ -164,7 +164,11 @@ export type VmWorkerEvent =
   | { kind: 'console'; bytes: Uint8Array }
   | { kind: 'stats'; stats: VmRunStats }
   /** The guest powered itself off (or the emulator faulted); the worker has flushed and is idle. */
-  | { kind: 'stopped'; cause: VmStopCause; message: string; crash?: CrashInfo; script?: ScriptProgress }
+  | {
+      kind: 'stopped'; cause: VmStopCause; message: string; crash?: CrashInfo; script?: ScriptProgress;
+      /** A bare kernel's drives as the guest left them (BareKernelSpec.drives' order). */
+      drives?: Uint8Array[];
+    }
   /** The worker paused the guest itself, e.g. the disk hit the storage quota. */
   | { kind: 'paused'; reason: 'quota' | 'breakpoint'; message: string }
   | { kind: 'rebooted' }
@@ -193,8 +197,11 @@ export interface VmWorkerApi extends Async<VmInspectorApi> {
   resume(): Promise<void>;
   /** Hard reset: the machine starts again from the reset ROM with the same disk. */
   reset(): Promise<void>;
-  /** Stops running and makes every disk write durable; the worker can then be terminated. */
-  shutdown(): Promise<void>;
+  /**
+   * Stops running and makes every disk write durable; the worker can then be terminated.
+   * A bare kernel's drives live in the worker only: their bytes as the guest left them.
+   */
+  shutdown(): Promise<Uint8Array[] | undefined>;
   crashReport(): CrashInfo;
   /** The boot spec's console script so far; undefined without one. */
   scriptProgress(): ScriptProgress | undefined;

@@ -185,7 +185,7 @@ class VmWorker implements VmWorkerApi {
     this.guestLoop.wake();
   }
 
-  async shutdown(): Promise<void> {
+  async shutdown(): Promise<Uint8Array[] | undefined> {
     this.stopped = true;
     this.guestLoop.wake();
     await this.loopDone;
@@ -201,6 +201,7 @@ class VmWorker implements VmWorkerApi {
     await this.folder?.flush();
     this.folder?.dispose();
     this.folder = undefined;
+    return this.bareDriveBytes();
   }
 
   shareFiles(): SharedFileInfo[] {
@@ -230,6 +231,8 @@ class VmWorker implements VmWorkerApi {
 
   /** A bare kernel's drives, opened once: their writes stay across resets, as in a file under QEMU. */
   private bareDisks: VmDisk[] | undefined;
+  /** Their bytes (a VHD's file, not its contents). */
+  private bareFiles: { backend: MemoryBackend; vhd?: VhdDisk }[] = [];
 
   private async createVm(): Promise<Vm> {
     const spec = this.spec!;
@@ -247,8 +250,9 @@ class VmWorker implements VmWorkerApi {
     this.bareDisks ??= await Promise.all(
       k.drives.map(async (d, slot): Promise<VmDisk> => {
         const backend = new MemoryBackend(d.bytes, { readOnly: d.readOnly, maxSize: d.format === 'raw' ? d.bytes.length : undefined });
-        const disk = d.format === 'vhd' ? await VhdDisk.open(backend, { readOnly: d.readOnly }) : backend;
-        return { disk, readOnly: d.readOnly, slot, serial: d.name.slice(0, 20) };
+        const vhd = d.format === 'vhd' ? await VhdDisk.open(backend, { readOnly: d.readOnly }) : undefined;
+        this.bareFiles[slot] = { backend, vhd };
+        return { disk: vhd ?? backend, readOnly: d.readOnly, slot, serial: d.name.slice(0, 20) };
       }),
     );
     return Vm.create(
@@ -443,10 +447,20 @@ class VmWorker implements VmWorkerApi {
    * The guest is gone, and with it the worker's answers: the console script's last state
    * goes with the news, so a guest that powers off right after its last step still passes.
    */
-  private emitStopped(ev: Omit<Extract<VmWorkerEvent, { kind: 'stopped' }>, 'kind' | 'script'>): void {
+  private emitStopped(ev: Omit<Extract<VmWorkerEvent, { kind: 'stopped' }>, 'kind' | 'script' | 'drives'>): void {
     // The last readout first: a run shorter than STATS_MS would show none.
     this.postStats(true);
-    this.emit({ kind: 'stopped', ...ev, script: this.scriptProgress() });
+    void this.bareDriveBytes().then(
+      (drives) => this.emit({ kind: 'stopped', ...ev, script: this.scriptProgress(), drives }),
+      () => this.emit({ kind: 'stopped', ...ev, script: this.scriptProgress() }),
+    );
+  }
+
+  /** A bare kernel's drive files as the guest left them (a VHD's metadata written out first). */
+  private async bareDriveBytes(): Promise<Uint8Array[] | undefined> {
+    if (!this.bareDisks) return undefined;
+    for (const f of this.bareFiles) await f.vhd?.flush();
+    return this.bareFiles.map((f) => f.backend.bytes());
   }
 
   /** A failed disk request: a full quota pauses (nothing is lost), anything else stops. */

@@ -84,9 +84,27 @@ describe('teaching kernels in the page', () => {
     for (const line of expectedLines(3)) assert.ok(text.includes(line), `the console lacks "${line}":\n${text}`);
     assert.match(text, /powering on kernel-1: 128 MiB RAM, 3 harts, kernel kernel\.elf \(-bios none\)/);
     await waitFor('the machine powered off', async () => (await kernelHook<string>(page, 'state')) === 'stopped', 30_000);
-    assert.match(await panel.locator('.vm-meta').innerText(), /kernel kernel\.elf \(-bios none\) · 128 MiB RAM · 3 harts · fs\.img \(raw\)/);
+    assert.match(await panel.locator('.vm-meta').innerText(), /kernel kernel\.elf \(-bios none\) · 128 MiB RAM · 3 harts · fs\.img \(raw\); written in this page, not to your file/);
     await shot(page, 'kernel-page-run', true);
     await panel.screenshot({ path: `${resultsDir}/kernel-page-panel.png` });
+
+    // The drive as the kernel left it: its boot count and the line it wrote, as in the CLI test.
+    const [download] = await Promise.all([page.waitForEvent('download'), panel.locator('[data-action="download-drive"][data-drive="0"]').click()]);
+    assert.equal(download.suggestedFilename(), 'fs.img');
+    const written = readFileSync((await download.path())!);
+    assert.equal(written.length, DISK_BYTES);
+    assert.equal(written.readUInt32LE(2 * SECTOR), 1, 'boot count 1');
+    assert.match(written.subarray(SECTOR, 2 * SECTOR).toString('latin1'), /^written by the romvisor teaching kernel, sector 0 sum [0-9a-f]{8}\n/);
+    assert.ok(written.subarray(3 * SECTOR).equals(teachingDisk().subarray(3 * SECTOR)), 'the rest as it was');
+
+    // Start on the card goes on with the drive as written, as QEMU with the same file: boot count 2.
+    await panel.locator('.vm-card [data-action="start"]').click();
+    const second = await waitFor('the restarted kernel to finish', async () => {
+      const t = (await kernelHook<string>(page, 'consoleText')) ?? '';
+      return t.includes('boot count 2 written') && t;
+    }, 120_000);
+    assert.match(second, /disk: boot count 2 written/);
+    await waitFor('the machine powered off again', async () => (await kernelHook<string>(page, 'state')) === 'stopped', 30_000);
 
     // Run again: the drive is the dropped file again (boot count 1), now on one hart.
     await panel.locator('[data-kernel-setting="harts"]').selectOption('1');

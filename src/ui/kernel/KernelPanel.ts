@@ -13,7 +13,7 @@ import { SCENARIO_LIMITS } from '../../scenario/index.ts';
 import type { VmRecord } from '../../store/index.ts';
 import type { BareKernelDrive } from '../../worker/index.ts';
 import { formatBytes } from '../../format/formatBytes.ts';
-import { h } from '../dom.ts';
+import { download, h } from '../dom.ts';
 import { VmCardView } from '../VmCardView.ts';
 import './kernel.css';
 
@@ -67,6 +67,7 @@ export class KernelPanel implements Disposable {
   private readonly runButton: HTMLButtonElement;
   private readonly status: HTMLElement;
   private readonly slot: HTMLElement;
+  private readonly written: HTMLElement;
   private kernel: ChosenKernel | undefined;
   private drives: BareKernelDrive[] = [];
   private current: KernelRunView | undefined;
@@ -83,6 +84,7 @@ export class KernelPanel implements Disposable {
     this.runButton = h('button', { class: 'btn primary', 'data-action': 'run-kernel', disabled: true, onclick: () => void this.run() }, 'Run ▶');
     this.status = h('div', { class: 'kernel-status', 'aria-live': 'polite', 'data-kernel-status': '' });
     this.slot = h('div', { class: 'kernel-run' });
+    this.written = h('div', { class: 'kernel-written', 'data-kernel-written': '' });
     const drop = h(
       'div',
       { class: 'dropzone kernel-drop', 'data-kernel-drop': '' },
@@ -108,6 +110,7 @@ export class KernelPanel implements Disposable {
       this.driveList,
       h('div', { class: 'kernel-settings' }, label('harts (-smp)', this.hartsSelect), label('memory (-m)', this.memorySelect), label('kernel arguments', this.appendInput), this.runButton),
       this.status,
+      this.written,
       this.slot,
       this.kernelInput,
       this.driveInput,
@@ -223,8 +226,10 @@ export class KernelPanel implements Disposable {
       const card = new VmCardView(vm, hv, { run: (what, action) => this.host.run(what, action) });
       const subscription = hv.onEvent((e) => {
         if ((e.kind !== 'vm-state' && e.kind !== 'vm-stats') || e.vm !== vm) return;
-        if (e.kind === 'vm-state') card.update();
-        else card.updateReadout();
+        if (e.kind === 'vm-state') {
+          card.update();
+          this.showWritten();
+        } else card.updateReadout();
       });
       this.current = { vm, card, subscription };
       this.slot.replaceChildren(card.el);
@@ -239,6 +244,26 @@ export class KernelPanel implements Disposable {
     }
   }
 
+  /**
+   * Once the run stopped: its drives as the guest left them, to download. The card's Start
+   * goes on with these (a raw drive written in place, as under QEMU); Run again starts from
+   * the files as they were dropped.
+   */
+  private showWritten(): void {
+    const vm = this.current?.vm;
+    const drives = vm?.kernel?.drives ?? [];
+    if (!vm || vm.state !== 'stopped' || drives.length === 0) {
+      this.written.replaceChildren();
+      return;
+    }
+    this.written.replaceChildren(
+      h('span', { class: 'muted small' }, 'Its drives as the guest left them (Start on its card goes on with these; Run again starts from your files): '),
+      ...drives.map((d, i) =>
+        h('button', { class: 'btn small', 'data-action': 'download-drive', 'data-drive': i, title: `${formatBytes(d.bytes.length)}`, onclick: () => download(new Blob([d.bytes as Uint8Array<ArrayBuffer>]), d.name) }, `⤓ ${d.name}`),
+      ),
+    );
+  }
+
   /** The kernel run, while it is powered on (the front panel counts it with the VMs). */
   liveGuests(): VmHandle[] {
     const vm = this.current?.vm;
@@ -249,6 +274,7 @@ export class KernelPanel implements Disposable {
   async stopRun(): Promise<void> {
     const r = this.current;
     this.current = undefined;
+    this.written.replaceChildren();
     if (!r) return;
     await r.vm.stop().catch(() => {});
     r.subscription.dispose();
