@@ -13,7 +13,6 @@ import { SMP_MAX_HARTS } from '../machine/index.ts';
 import { vmLockName, WorkerVm } from './WorkerVm.ts';
 import { ServerNetwork } from './ServerNetwork.ts';
 import { Repositories } from './Repositories.ts';
-import { RemoteChunkBackend, type RepositoryVersion } from '../repo/index.ts';
 import { httpRequest, type HttpRequest, type HttpResponse } from '../net/host/httpRequest.ts';
 import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
 import type { BareKernelSpec, VmBootSpec } from '../worker/index.ts';
@@ -305,7 +304,11 @@ export class RomHypervisor implements Hypervisor {
   async ensureBaseImage(appliance: Appliance): Promise<string> {
     if (appliance.imageId) return appliance.imageId;
     if (!appliance.source) throw new HypervisorError('no-disk', `appliance ${appliance.name} has no disk image`);
-    if (appliance.repository) return this.downloadRepositoryImage(appliance, appliance.repository.version);
+    if (appliance.repository) {
+      const record = await this.store.addRemoteBase({ name: appliance.name, url: appliance.source.url, version: appliance.repository.version });
+      await this.refreshCatalog();
+      return record.id;
+    }
     const { url, sha256, gzip } = appliance.source;
     const r = await fetch(url);
     if (!r.ok || !r.body) throw new HypervisorError('download-failed', `GET ${url}: HTTP ${r.status} ${r.statusText}`);
@@ -326,34 +329,6 @@ export class RomHypervisor implements Hypervisor {
     const record = await this.store.importStream(body, { name: appliance.name, origin: 'builtin', sourceSha256: sha256 });
     await this.refreshCatalog();
     return record.id;
-  }
-
-  /**
-   * A repository appliance's VHD, read in order through the chunk-verifying backend, so no
-   * byte reaches the store unchecked; a server that ignores Range gives one download.
-   * XXX: the whole image is stored before the VM boots; a lazy base (chunks fetched as the
-   * guest reads them, kept in IndexedDB) needs the store to open a remote parent.
-   */
-  private async downloadRepositoryImage(appliance: Appliance, version: RepositoryVersion): Promise<string> {
-    const backend = new RemoteChunkBackend({ url: new URL(appliance.source!.url), version });
-    const step = 2 * 2 ** 20;
-    let pos = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull: async (ctl) => {
-        if (pos >= version.size) return ctl.close();
-        const n = Math.min(step, version.size - pos);
-        ctl.enqueue(await backend.read(pos, n));
-        pos += n;
-        this.emitter.fire({ kind: 'import-progress', name: appliance.title, progress: { bytes: pos, total: version.size } });
-      },
-    });
-    try {
-      const record = await this.store.importStream(body, { name: appliance.name, origin: 'repository', sourceSha256: version.sha256 });
-      await this.refreshCatalog();
-      return record.id;
-    } finally {
-      await backend.dispose();
-    }
   }
 
   async importVhd(file: Blob, name: string): Promise<Appliance> {

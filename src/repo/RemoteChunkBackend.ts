@@ -38,6 +38,8 @@ export interface RemoteDiskStats {
   fetchedChunks: number;
   /** The server ignored Range: the file came in one download. */
   fullDownload: boolean;
+  /** Verified chunks the store refused to keep. */
+  storeFailures: number;
 }
 
 export interface RemoteChunkOptions {
@@ -67,7 +69,7 @@ async function sha256Hex(bytes: Uint8Array): Promise<string> {
 
 export class RemoteChunkBackend implements BlockBackend {
   readonly readOnly = true;
-  readonly stats: RemoteDiskStats = { fetchedBytes: 0, requests: 0, storeChunks: 0, fetchedChunks: 0, fullDownload: false };
+  readonly stats: RemoteDiskStats = { fetchedBytes: 0, requests: 0, storeChunks: 0, fetchedChunks: 0, fullDownload: false, storeFailures: 0 };
   /** The first chunk that failed verification (or the fetch that failed): every read after it rejects with it. */
   failure?: RepoError;
   private readonly version: RepositoryVersion;
@@ -320,7 +322,12 @@ export class RemoteChunkBackend implements BlockBackend {
     }
     this.stats.fetchedChunks++;
     this.remember(i, bytes);
-    await this.opts.store?.put(want, bytes);
+    try {
+      await this.opts.store?.put(want, bytes);
+    } catch {
+      // A store that cannot keep it (full, say) costs a refetch later, never this read.
+      this.stats.storeFailures++;
+    }
     return bytes;
   }
 

@@ -75,13 +75,14 @@ export async function openRemoteAppliance(opts: RemoteApplianceOptions): Promise
     version,
     fileUrl: file,
     stats() {
-      const sum: RemoteDiskStats = { fetchedBytes: 0, requests: 0, storeChunks: 0, fetchedChunks: 0, fullDownload: false };
+      const sum: RemoteDiskStats = { fetchedBytes: 0, requests: 0, storeChunks: 0, fetchedChunks: 0, fullDownload: false, storeFailures: 0 };
       for (const b of backends) {
         sum.fetchedBytes += b.stats.fetchedBytes;
         sum.requests += b.stats.requests;
         sum.storeChunks += b.stats.storeChunks;
         sum.fetchedChunks += b.stats.fetchedChunks;
         sum.fullDownload ||= b.stats.fullDownload;
+        sum.storeFailures += b.stats.storeFailures;
       }
       return sum;
     },

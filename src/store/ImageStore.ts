@@ -6,8 +6,10 @@
 import { ApplianceError } from '../boot/ApplianceError.ts';
 import type { ApplianceManifest } from '../boot/ApplianceManifest.ts';
 import { readApplianceManifest } from '../boot/applianceBoot.ts';
-import { MemoryBackend, VhdDisk, formatUniqueId, type ParentResolver } from '../disk/index.ts';
+import { MemoryBackend, VhdDisk, formatUniqueId, type BlockBackend, type ParentResolver } from '../disk/index.ts';
+import { RemoteChunkBackend, type RepositoryVersion } from '../repo/index.ts';
 import { BlobBackend } from './BlobBackend.ts';
+import { IdbRepoChunkStore } from './IdbRepoChunkStore.ts';
 import { DEFAULT_CHUNK_SIZE, IdbChunkBackend } from './IdbChunkBackend.ts';
 import { CHUNKS, IMAGES, VMS, chunkKey, imageChunkRange, openImageDb, type ImageOrigin, type ImageRecord, type VmRecord } from './imageDb.ts';
 import { isQuotaError, requestResult, transactionDone } from './idbRequests.ts';
@@ -89,12 +91,21 @@ export class ImageStore {
   /** Finds a differencing disk's parent among the stored images, by VHD unique id. */
   readonly parentResolver: ParentResolver = async (ref) => {
     const parent = (await this.images()).find((r) => r.vhdUuid === ref.uniqueId);
-    return parent ? IdbChunkBackend.open(this.db, parent.id, { readOnly: true }) : undefined;
+    return parent ? this.backendOf(parent, true) : undefined;
   };
+
+  /** The bytes of an image: its chunks here, or for a repository's base, its server and the chunks kept from it. */
+  private async backendOf(record: ImageRecord, readOnly: boolean | undefined): Promise<BlockBackend> {
+    if (!record.remote) return IdbChunkBackend.open(this.db, record.id, { readOnly });
+    const { url, version } = record.remote;
+    return new RemoteChunkBackend({ url: new URL(url), version, store: new IdbRepoChunkStore(this.db, record.id, version) });
+  }
 
   /** Opens a stored image with its parent chain. The caller disposes the disk. */
   async openDisk(imageId: string, opts: { readOnly?: boolean } = {}): Promise<VhdDisk> {
-    const backend = await IdbChunkBackend.open(this.db, imageId, { readOnly: opts.readOnly });
+    const record = await this.image(imageId);
+    if (!record) throw new StoreError('not-found', `image store: no image with id "${imageId}"`);
+    const backend = await this.backendOf(record, opts.readOnly);
     try {
       return await VhdDisk.open(backend, { parentResolver: this.parentResolver, readOnly: opts.readOnly });
     } catch (e) {
@@ -138,6 +149,42 @@ export class ImageStore {
       await this.deleteImageData(stored.id);
       throw e;
     }
+  }
+
+  /**
+   * A repository appliance's version as a base image that stays on the server: only its
+   * VHD's footer, header and block table are read now (verified and kept); the rest
+   * arrives chunk by chunk as guests read it.
+   */
+  async addRemoteBase(meta: { name: string; url: string; version: RepositoryVersion }): Promise<ImageRecord> {
+    const { version } = meta;
+    const record: ImageRecord = {
+      id: newId('img'),
+      kind: 'base',
+      origin: 'repository',
+      name: meta.name,
+      size: version.size,
+      chunkSize: version.chunkSize,
+      virtualSize: version.virtualSize,
+      vhdUuid: '',
+      state: 'importing',
+      createdAt: Date.now(),
+      sourceSha256: version.sha256,
+      remote: { url: meta.url, version },
+    };
+    return navigator.locks.request(lockName(record.id), async () => {
+      await this.putRecord(record);
+      try {
+        const disk = await this.openDisk(record.id, { readOnly: true });
+        const ready: ImageRecord = { ...record, virtualSize: disk.virtualSize, vhdUuid: disk.uuid, state: 'ready' };
+        await disk.dispose();
+        await this.putRecord(ready);
+        return ready;
+      } catch (e) {
+        await this.deleteImageData(record.id).catch(() => {});
+        throw e;
+      }
+    });
   }
 
   private async parentIdOf(disk: VhdDisk): Promise<string | undefined> {

@@ -5,6 +5,7 @@
  *   vms     VM records (keyPath id)
  * The page and every VM worker open their own connection to it.
  */
+import type { RepositoryVersion } from '../repo/index.ts';
 import type { ApplianceManifest } from '../boot/index.ts';
 import { requestResult } from './idbRequests.ts';
 
@@ -38,6 +39,11 @@ export interface ImageRecord {
   sourceSha256?: string;
   /** For imports: the disk's appliance.json, when its boot partition has one (what the catalog shows). */
   appliance?: ApplianceManifest;
+  /**
+   * A repository's base image read lazily: its bytes stay on the server, each chunk fetched
+   * when first read, verified against `version.chunks` and kept under this record's id.
+   */
+  remote?: { url: string; version: RepositoryVersion };
 }
 
 export interface VmRecord {

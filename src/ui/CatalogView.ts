@@ -138,7 +138,7 @@ export class CatalogView implements Disposable {
   private card(a: Appliance, serial: number): HTMLElement {
     const vms = this.hv.vms().filter((v) => v.record.applianceId === a.id);
     const disks = h('div', { class: 'disk-states' });
-    const kind = a.boot === 'ram' ? 'RAM only' : a.origin === 'imported' ? 'imported VHD' : a.imageId ? 'VHD, stored' : 'VHD, fetched on first use';
+    const kind = a.boot === 'ram' ? 'RAM only' : a.origin === 'imported' ? 'imported VHD' : a.repository ? 'VHD, read as the guest needs it' : a.imageId ? 'VHD, stored' : 'VHD, fetched on first use';
     const from = a.repository ? ` · from ${a.repository.name}, version ${a.repository.version.version}` : '';
     const size = a.boot === 'ram' ? `${formatBytes(a.sizeBytes)} download` : `${a.virtualSize ? `${formatBytes(a.virtualSize)} disk · ` : ''}${formatBytes(a.sizeBytes)} ${a.origin === 'imported' ? 'file' : 'download'}`;
     const el = h(

@@ -1,16 +1,17 @@
 // Appliance repositories in the page: one added by URL lists its appliance in the catalog,
-// a VM of it boots to a shell from the VHD fetched through the chunk-verifying backend, the
-// repository is still there after a reload; a bad URL, a server without CORS, an index
+// a VM of it boots to a shell reading only part of its VHD from the server (each chunk
+// verified, kept in IndexedDB), and after a reload the repository is still there and the VM
+// boots again without fetching; a chunk changed on the server stops a new VM naming it; a bad URL, a server without CORS, an index
 // that fails validation and plain http to another host are each refused with their own message.
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildRepository } from '../../src/repo/node.ts';
 import { tempDir } from '../disk/diskFixtures.ts';
 import { makeRepoAppliance } from '../repo/repoFixture.ts';
 import { startRepoServer, type RepoServer } from '../repo/repoServer.ts';
-import { newPage, newVmAtShell, powerOn, typeInVm, waitForConsole, waitForHvConsole, startEnv, type E2eEnv } from './harness.ts';
+import { newPage, newVmAtShell, powerOn, startAndWaitForShell, typeInVm, vmState, waitForConsole, waitForHvConsole, startEnv, type E2eEnv } from './harness.ts';
 
 let env: E2eEnv;
 let dir: string;
@@ -18,13 +19,18 @@ let cleanup: () => void;
 let good: RepoServer;
 let noCors: RepoServer;
 let invalid: RepoServer;
+let vhdSize: number;
+let repoDir: string;
+/** The last range the first test's guest read: a chunk read by the guest, not by the boot files' loader. */
+let lastGuestRange = '';
 
 before(async () => {
   ({ dir, cleanup } = tempDir('e2e-repo'));
-  const repoDir = join(dir, 'repo');
+  repoDir = join(dir, 'repo');
   mkdirSync(repoDir);
   await makeRepoAppliance(repoDir, 'mini', '1');
   await buildRepository(repoDir, { name: 'Test appliances' });
+  vhdSize = readFileSync(join(repoDir, 'mini-1.vhd')).length;
   const badDir = join(dir, 'bad');
   mkdirSync(badDir);
   const index = JSON.parse(readFileSync(join(repoDir, 'repository.json'), 'utf8'));
@@ -47,7 +53,7 @@ async function addRepository(page: import('playwright-core').Page, url: string):
 }
 
 describe('a repository in the page', () => {
-  it('lists its appliance, boots a VM of it to a shell, and is kept across a reload', async () => {
+  it('lists its appliance, boots a VM of it reading part of its VHD, and after a reload boots it again fetching nothing', async (t) => {
     const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       const page = await newPage(env, context);
@@ -58,16 +64,62 @@ describe('a repository in the page', () => {
       const vm = await newVmAtShell(page, 'mini');
       await typeInVm(page, vm, 'cat /etc/appliance-version\n');
       await waitForConsole(page, vm, (t) => /cat \/etc\/appliance-version\r?\n1\r?\n/.test(t));
-      // Every request for the VHD was a range: the verifying backend read it.
+      // Every request for the VHD was a range, and they took a part of it.
       assert.ok(good.requests.filter((r) => r.path === '/mini-1.vhd').every((r) => /^bytes=/.test(r.range)));
+      const fetched = good.sent.get('/mini-1.vhd') ?? 0;
+      t.diagnostic(`the page's lazy boot fetched ${fetched} of ${vhdSize} bytes of the VHD (${((fetched / vhdSize) * 100).toFixed(1)}%)`);
+      assert.ok(fetched > 0 && fetched < vhdSize * 0.6, `fetched ${fetched} of ${vhdSize}`);
+      lastGuestRange = good.requests.filter((r) => r.path === '/mini-1.vhd').at(-1)!.range;
+      await page.click(`[data-vm="${vm}"] [data-action="stop"]`);
+      await vmState(page, vm, 'stopped');
 
       await page.reload();
       const hv = await waitForHvConsole(page, (t) => t.includes('romvisor>') || t.includes('server is off'), 30_000);
       if (!hv.includes('romvisor>')) await powerOn(page);
       await page.waitForSelector(`[data-repo="${good.url}repository.json"]`, { timeout: 30_000 });
       await page.waitForSelector('[data-appliance="mini"]', { timeout: 30_000 });
+      good.reset();
+      await startAndWaitForShell(page, vm);
+      assert.equal(good.sent.get('/mini-1.vhd') ?? 0, 0, 'the second boot read every chunk from IndexedDB');
     } finally {
       await context.close();
+    }
+  });
+
+  it('stops a VM whose disk chunk changed on the server, naming the chunk and the sha256 the index expects', async () => {
+    assert.ok(lastGuestRange, 'needs the first test');
+    const index = JSON.parse(readFileSync(join(repoDir, 'repository.json'), 'utf8'));
+    const version = index.appliances[0].versions[0];
+    const chunk = Math.floor(Number(/^bytes=(\d+)-/.exec(lastGuestRange)![1]) / version.chunkSize);
+    const changedDir = join(dir, 'changed');
+    cpSync(repoDir, changedDir, { recursive: true });
+    const bytes = readFileSync(join(changedDir, 'mini-1.vhd'));
+    bytes.fill(0x55, chunk * version.chunkSize + 100, chunk * version.chunkSize + 600);
+    writeFileSync(join(changedDir, 'mini-1.vhd'), bytes);
+    const changed = await startRepoServer(changedDir, { cors: true });
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await newPage(env, context);
+      await powerOn(page);
+      await addRepository(page, changed.url);
+      await page.waitForSelector('[data-appliance="mini"]', { timeout: 30_000 });
+      await page.click('[data-appliance="mini"] [data-action="new-vm"]');
+      const vm = 'mini-1';
+      await page.waitForSelector(`[data-vm="${vm}"]`, { timeout: 60_000 });
+      await page.click(`[data-vm="${vm}"] [data-action="start"]`);
+      const card = await page.waitForFunction(
+        (name: string) => {
+          const el = document.querySelector(`[data-vm="${name}"]`) as HTMLElement | null;
+          return el && el.dataset.state !== 'running' && el.dataset.state !== 'starting' && /chunk \d+ \(bytes/.test(el.textContent ?? '') && el.textContent;
+        },
+        vm,
+        { timeout: 90_000 },
+      );
+      const text = String(await card.jsonValue());
+      assert.match(text, new RegExp(`chunk ${chunk} \\(bytes ${chunk * version.chunkSize}-\\d+\\) of mini-1\\.vhd at ${changed.url}mini-1\\.vhd: sha256 is [0-9a-f]{64}, the repository index expects ${version.chunks[chunk]}`));
+    } finally {
+      await context.close();
+      await changed.close();
     }
   });
 
