@@ -22,7 +22,7 @@ export { decodeFieldsForTest, decodedRd, decodedRs1, decodedRs2, decodedRs3, dec
 export { JIT_PAGE_RECORD } from './layout';
 export {
   jitConfigure, jitRecordBytes, jitInvalidateRange, jitForgetAll, jitPageSlot, jitEntries, jitInsns,
-  jitInvalidations, jitSteps, jitExit,
+  jitInvalidations, jitSteps, jitMisses, jitExit,
 } from './cpu/jit';
 export { pc as hartPc, icount as hartIcount, mstatus as hartMstatus } from './cpu/state';
 export { memFault, loadSlow, storeSlow } from './cpu/mmu';

@@ -54,7 +54,7 @@ import { readStateFile, verifyChain } from '../state/stateFiles.node.ts';
 import { finishSave, freshOverlayFor, NO_LOADER, type SaveRequest } from './saveState.ts';
 
 const QEMU_FLAGS_TEXT = QEMU_FLAGS.join(' ');
-import { parseJitMode } from '../jit/Jit.ts';
+import { defaultJitMode, parseJitMode } from '../jit/Jit.ts';
 
 const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS] [--console-log DIR] [--pcap FILE] [--hostfwd RULE]...
        romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz | --repo URL NAME[@VERSION]] [--overlay FILE | --snapshot]
@@ -108,8 +108,9 @@ the guest read-write over virtio-9p (like QEMU's -virtfs local,security_model=no
 mount tag "host"; the appliances mount it at /mnt/host): the guest cannot reach
 outside DIR, and host symbolic links in it are shown as links, never followed.
 --jit auto translates hot guest code to WebAssembly, eager translates every page
-it runs (default off); the guest's behaviour is the same, instruction for
-instruction. ROMVISOR_JIT_STATS=1 prints the JIT's counters on stderr at exit.
+it runs (default off, or ROMVISOR_JIT); the guest's behaviour is the same,
+instruction for instruction. ROMVISOR_JIT_STATS=1 prints the JIT's counters on
+stderr at exit.
 With --net (implied by --name and --pcap) a Linux guest has a network card (eth0) on
 a switch of its own run: DHCP gives it 10.0.2.15 and up (fixed by its --name, default
 the appliance's name or romvisor), gateway 10.0.2.2, DNS 10.0.2.3; the guests of a
@@ -632,7 +633,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   checkHostForwards(v.hostfwd ?? []);
   const time = v.time ?? 'realtime';
   if (time !== 'realtime' && time !== 'deterministic') throw new BadInput(`--time "${time}" must be realtime or deterministic`);
-  const jit = parseJitMode(v.jit ?? 'off', '--jit');
+  const jit = v.jit === undefined ? defaultJitMode() : parseJitMode(v.jit, '--jit');
   let hangMs: number | undefined;
   if (v['hang-timeout'] !== undefined) {
     const s = Number(v['hang-timeout']);

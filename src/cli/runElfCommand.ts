@@ -5,7 +5,7 @@ import { runBareMetal } from '../boot/bareMetal.ts';
 import { SMP_MAX_HARTS } from '../machine/Core.ts';
 import { CodedError } from '../errors/CodedError.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
-import { parseJitMode, type JitMode } from '../jit/Jit.ts';
+import { defaultJitMode, parseJitMode, type JitMode } from '../jit/Jit.ts';
 
 export async function runElfCommand(argv: string[], io: CliIo): Promise<number> {
   let args;
@@ -44,7 +44,7 @@ export async function runElfCommand(argv: string[], io: CliIo): Promise<number> 
   }
   let jit: JitMode;
   try {
-    jit = parseJitMode(args.values.jit ?? 'off', '--jit');
+    jit = args.values.jit === undefined ? defaultJitMode() : parseJitMode(args.values.jit, '--jit');
   } catch (e) {
     io.stderr(`romvisor run-elf: ${(e as Error).message}\n`);
     return EXIT.badInput;

@@ -17,6 +17,16 @@ import { CORE_FUNCTIONS, CORE_GLOBALS, PAGE_SIZE, translatePage, type CoreLayout
 export type JitMode = 'off' | 'auto' | 'eager';
 export const JIT_MODES: readonly JitMode[] = ['off', 'auto', 'eager'];
 
+/** The mode when none is named (no --jit, no ?jit=). */
+export const DEFAULT_JIT_MODE: JitMode = 'off';
+
+/** The mode when none is named: ROMVISOR_JIT in node if set (so a whole suite runs with the
+ *  JIT: `ROMVISOR_JIT=auto npm test -- boot`; child processes inherit it), else the default. */
+export function defaultJitMode(): JitMode {
+  const v = globalThis.process?.env?.ROMVISOR_JIT;
+  return v === undefined || v === '' ? DEFAULT_JIT_MODE : parseJitMode(v, 'ROMVISOR_JIT');
+}
+
 /** The mode a user named (CLI flag, page parameter), or a typed error naming what was given. */
 export function parseJitMode(value: string, where: string): JitMode {
   if ((JIT_MODES as readonly string[]).includes(value)) return value as JitMode;
@@ -25,15 +35,16 @@ export function parseJitMode(value: string, where: string): JitMode {
 
 /**
  * Heat (arrivals into a page and taken jumps inside it, about one per 5 instructions) before
- * auto translates it. A translation costs ~10-20 ms of the translator's JavaScript (cold
- * at first) and V8's compiles, about what the interpreter takes for 2-4M instructions, and
- * compiled code saves ~4 ns an instruction: a page must run millions of instructions to
- * pay back. With 1,000 a Linux boot compiled ~650 pages and ran 8-10x slower than the
- * interpreter alone; 500,000 (~3M instructions in the page) breaks even on a boot and
- * still compiles a CPU-bound loop after a few milliseconds (npm run bench: linux-boot,
- * stock-boot, bare-metal).
+ * auto translates it. A translation costs ~5-25 ms (the translator's JavaScript, cold at
+ * first, and V8's compiles), what the interpreter takes for a few million instructions,
+ * and compiled code saves a few ns an instruction: a page must run millions more to pay
+ * back. At 1,000 a Linux boot translated ~650 pages and ran 8-10x slower than the
+ * interpreter alone; at 500,000 the stock kernel's boot still lost ~12% of CPU time; at
+ * 1,000,000 (~5M instructions in the page) boots break even and a CPU-bound loop is
+ * translated after a few tens of milliseconds (npm run bench: linux-boot, stock-boot,
+ * bare-metal).
  */
-const AUTO_THRESHOLD = 500_000;
+const AUTO_THRESHOLD = 1_000_000;
 /** ROMVISOR_JIT_THRESHOLD overrides it in node, for measuring (the page has no environment). */
 function autoThreshold(): number {
   const v = Number(globalThis.process?.env?.ROMVISOR_JIT_THRESHOLD);
@@ -68,6 +79,8 @@ export interface JitStats {
   jitInsns: number;
   /** Of jitInsns: instructions compiled code handed to the interpreter one at a time. */
   steps: number;
+  /** Entries at an offset the page's code did not know (the interpreter ran from there). */
+  misses: number;
 }
 
 /** What the Jit needs of the core's raw exports. */
@@ -86,6 +99,7 @@ export interface JitCoreExports {
   jitInsns: WebAssembly.Global;
   jitInvalidations: WebAssembly.Global;
   jitSteps: WebAssembly.Global;
+  jitMisses: WebAssembly.Global;
 }
 
 interface PageCode {
@@ -245,6 +259,7 @@ export class Jit {
       entries: c ? Number(c.jitEntries.value as bigint) : 0,
       jitInsns: c ? Number(c.jitInsns.value as bigint) : 0,
       steps: c ? Number(c.jitSteps.value as bigint) : 0,
+      misses: c ? Number(c.jitMisses.value as bigint) : 0,
     };
   }
 }

@@ -4,14 +4,17 @@
  * the contract wasm/cpu/jit.ts states. Decoding is the inspector's decoder (src/inspect),
  * the one TypeScript decoder; the core's interpreter is the reference for every semantic.
  *
- * Shape: one wasm function per basic block (entries, in-page branch targets, fall-throughs
- * of branches, return sites after calls) and `run`, a dispatch loop around a br_table on
- * the offset that calls them. A block returns the offset of the next block of the page, so
- * loops stay inside the module, or -1 when `run` must return (the hart's pc and jitExit
- * set, the count in the module's global `exitN`). Functions, not one function with a block
- * per basic block: V8 compiles a function when it first runs (Liftoff) and again when it
- * is hot (TurboFan), so only the blocks that run cost compile time, and TurboFan's cost
- * grows much faster than a function's size (one function per page cost it ~45 ms a page).
+ * Shape: basic blocks (entries, in-page branch targets, fall-throughs of branches, return
+ * sites after calls) in groups of up to GROUP_BLOCKS consecutive ones, one wasm function
+ * per group: a dispatch loop around a br_table on the offset, so a jump to a block of the
+ * group (a loop) stays in the function; a jump to another group's block returns its offset
+ * to `run`, which dispatches to that group's function; anything else returns -1 (the
+ * hart's pc and jitExit set). The count so far travels in the module's global `n`.
+ * Groups, not one function per page: V8 compiles a function when it first runs (Liftoff)
+ * and again when it is hot (TurboFan), so only groups that run cost compile time, and
+ * TurboFan's cost grows much faster than a function's size (one function per page of
+ * kernel code, ~150 blocks, cost it ~45 ms). Not one function per block either: a call
+ * per block made tight loops (bench intmix) half again slower.
  *
  * Exactness: a block runs only if its whole length fits in what is left of `limit`
  * (otherwise `run` returns and the interpreter goes on from there). A slow path that
@@ -51,18 +54,20 @@ const G_PC = 0, G_ICOUNT = 1, G_MEMFAULT = 2, G_BLOCKEND = 3, G_EXIT = 4, G_MSTA
 const MSTATUS_FS = 3 << 13;
 /** An FLW result is NaN-boxed: its upper 32 bits set. */
 const NAN_BOX = -(2 ** 32);
-/** The module's own global: what `run` returns after a block exited (-1). */
-const G_EXIT_N = CORE_GLOBALS.length;
+/** The module's own global: the count so far, handed between `run` and the groups. */
+const G_N = CORE_GLOBALS.length;
+/** Blocks per group function (see above). */
+const GROUP_BLOCKS = 16;
 /** jitExit values (wasm/cpu/jit.ts). */
 const EXIT_CONTINUE = 0, EXIT_ENDED = 1, EXIT_TRAP = 2, EXIT_UNKNOWN = 3;
 
-// Locals of `run`: its parameters, then the count so far, the offset to run, icount at entry.
-const L_VBASE = 0, L_OFF = 1, L_LIMIT = 2, L_RN = 3, L_CUR = 4, L_RIC0 = 5;
-// Locals of a block's function: its parameters (the page's virtual base, the count with
-// the block's instructions added, icount at entry), scratch, then x1..x31.
-const L_N = 1, L_IC0 = 2, L_VA = 3, L_E = 4, L_T = 5;
-const xLocal = (r: number) => 5 + r;
-/** Function indexes: the imports, `run`, then one per block. */
+// Locals of `run`: its parameters, then the offset to run and icount at entry.
+const L_VBASE = 0, L_OFF = 1, L_LIMIT = 2, L_RCUR = 3, L_RIC0 = 4;
+// Locals of a group's function: its parameters (the page's virtual base, the offset to
+// run, the count so far, the limit, icount at entry), scratch, then x1..x31.
+const L_CUR = 1, L_N = 2, L_GLIMIT = 3, L_IC0 = 4, L_VA = 5, L_E = 6, L_T = 7;
+const xLocal = (r: number) => 7 + r;
+/** Function indexes: the imports, `run`, then one per group. */
 const F_RUN = CORE_FUNCTIONS.length;
 
 /** Where the core keeps what compiled code touches (from the core's exports). */
@@ -227,65 +232,85 @@ export function translatePage(code: Uint8Array, entries: Iterable<number>, layou
   const starts = discover(decode, entries);
   const startSet = new Set(starts);
   const blocks = starts.map((st) => blockAt(decode, st, startSet));
-  const maxLen = Math.max(1, ...blocks.map((b) => b.length));
-  const f = new WasmEmitter(1024);
   const K = starts.length;
+  const groups = Math.ceil(K / GROUP_BLOCKS);
+  const groupOf = new Map<number, number>();
+  starts.forEach((st, i) => groupOf.set(st, Math.floor(i / GROUP_BLOCKS)));
 
-  // --- run ---
+  // --- run: dispatch to the group that holds cur ---
+  const f = new WasmEmitter(1024);
+  f.i64(0).op(Op.globalSet).u32(G_N);
   f.op(Op.globalGet).u32(G_ICOUNT).set(L_RIC0);
-  f.get(L_OFF).set(L_CUR);
+  f.get(L_OFF).set(L_RCUR);
   f.op(Op.loop).byte(VOID);
-  // Exactness, checked once per dispatch: the next block runs only if the longest block of
-  // the page still fits in the limit; otherwise back to the interpreter, which runs the
-  // last few instructions (a per-block check made every block larger).
-  f.get(L_RN).i64(maxLen).op(Op.i64Add).get(L_LIMIT).op(Op.i64GtU).op(Op.if).byte(VOID);
-  exitRun(f, EXIT_CONTINUE);
-  f.op(Op.end);
   f.op(Op.block).byte(VOID); // $next
   f.op(Op.block).byte(VOID); // $unknown
-  for (let i = K - 1; i >= 0; i--) f.op(Op.block).byte(VOID);
-  // Dispatch on cur / 2: block i is at depth i, $unknown at depth K.
-  const maxStart = K > 0 ? starts[K - 1]! : 0;
-  const table = new Array<number>((maxStart >> 1) + 1).fill(K);
-  starts.forEach((s, i) => (table[s >> 1] = i));
-  f.get(L_CUR).i32(1).op(Op.i32ShrU).op(Op.brTable).u32(table.length);
+  for (let i = groups - 1; i >= 0; i--) f.op(Op.block).byte(VOID);
+  // Dispatch on cur / 2: group i is at depth i, $unknown at depth `groups`.
+  const table = new Array<number>((starts[K - 1]! >> 1) + 1).fill(groups);
+  starts.forEach((st, i) => (table[st >> 1] = Math.floor(i / GROUP_BLOCKS)));
+  f.get(L_RCUR).i32(1).op(Op.i32ShrU).op(Op.brTable).u32(table.length);
   for (const t of table) f.u32(t);
-  f.u32(K);
-  for (let b = 0; b < K; b++) {
-    f.op(Op.end); // closes block b: the call to its function follows, inside blocks b+1..K-1, $unknown and $next
-    f.get(L_VBASE).get(L_RN).i64(blocks[b]!.length).op(Op.i64Add).tee(L_RN).get(L_RIC0);
-    f.op(Op.call).u32(F_RUN + 1 + b).set(L_CUR).op(Op.br).u32(K - b);
+  f.u32(groups);
+  for (let g = 0; g < groups; g++) {
+    f.op(Op.end); // closes group g's block: the call follows, inside the blocks of g+1.., $unknown and $next
+    f.get(L_VBASE).get(L_RCUR).op(Op.globalGet).u32(G_N).get(L_LIMIT).get(L_RIC0);
+    f.op(Op.call).u32(F_RUN + 1 + g).set(L_RCUR).op(Op.br).u32(groups - g);
   }
   f.op(Op.end); // $unknown
-  exitRun(f, EXIT_UNKNOWN);
-  f.op(Op.end); // $next: a block returned the next offset, or -1 to return
-  f.get(L_CUR).i32(0).op(Op.i32GeS).op(Op.brIf).u32(0);
-  f.op(Op.globalGet).u32(G_EXIT_N).op(Op.return);
+  f.get(L_VBASE).get(L_RCUR).op(Op.i64ExtendI32U).op(Op.i64Add).op(Op.globalSet).u32(G_PC);
+  f.i32(EXIT_UNKNOWN).op(Op.globalSet).u32(G_EXIT);
+  f.op(Op.globalGet).u32(G_N).op(Op.return);
+  f.op(Op.end); // $next: a group returned the next offset, or -1 to return
+  f.get(L_RCUR).i32(0).op(Op.i32GeS).op(Op.brIf).u32(0);
+  f.op(Op.globalGet).u32(G_N).op(Op.return);
   f.op(Op.end); // loop
   f.op(Op.unreachable);
   f.op(Op.end);
 
-  // --- one function per block, all emitted into one buffer ---
+  // --- one function per group, all emitted into one buffer ---
   let instructions = 0;
-  const g = new WasmEmitter(16384);
+  const body = new WasmEmitter(16384);
   const ends: number[] = [];
-  for (let b = 0; b < K; b++) {
-    instructions += emitBlock(g, blocks[b]!, starts[b]!, startSet, layout);
-    g.op(Op.end);
-    ends.push(g.length);
+  for (let g = 0; g < groups; g++) {
+    const first = g * GROUP_BLOCKS;
+    const last = Math.min(K, first + GROUP_BLOCKS) - 1;
+    const G = last - first + 1;
+    const maxLen = Math.max(1, ...blocks.slice(first, last + 1).map((bl) => bl.length));
+    body.op(Op.loop).byte(VOID);
+    // Exactness, checked once per dispatch: the next block runs only if the group's
+    // longest block still fits in the limit; otherwise back to the interpreter, which runs
+    // the last few instructions (a per-block check made every block larger).
+    body.get(L_N).i64(maxLen).op(Op.i64Add).get(L_GLIMIT).op(Op.i64GtU).op(Op.if).byte(VOID);
+    exit(body, () => body.get(L_VBASE).get(L_CUR).op(Op.i64ExtendI32U).op(Op.i64Add), EXIT_CONTINUE, () => body.get(L_N));
+    body.op(Op.end);
+    body.op(Op.block).byte(VOID); // $other: not a block of this group: back to run
+    for (let i = G - 1; i >= 0; i--) body.op(Op.block).byte(VOID);
+    // Dispatch on (cur - the group's first start) / 2: block i is at depth i, $other at depth G.
+    const base = starts[first]!;
+    const gt = new Array<number>(((starts[last]! - base) >> 1) + 1).fill(G);
+    for (let i = 0; i < G; i++) gt[(starts[first + i]! - base) >> 1] = i;
+    body.get(L_CUR);
+    if (base !== 0) body.i32(base).op(Op.i32Sub);
+    body.i32(1).op(Op.i32ShrU).op(Op.brTable).u32(gt.length);
+    for (const t of gt) body.u32(t);
+    body.u32(G);
+    for (let i = 0; i < G; i++) {
+      body.op(Op.end); // closes block i: its code follows, inside blocks i+1..G-1, $other and the loop
+      const b = first + i;
+      instructions += emitBlock(body, blocks[b]!, starts[b]!, startSet, (t) => groupOf.get(t) === g, G - i, layout);
+    }
+    body.op(Op.end); // $other
+    body.get(L_N).op(Op.globalSet).u32(G_N).get(L_CUR).op(Op.return);
+    body.op(Op.end); // loop
+    body.op(Op.unreachable);
+    body.op(Op.end);
+    ends.push(body.length);
   }
-  return { bytes: wrapModule(f, g, ends), blocks: starts, instructions };
+  return { bytes: wrapModule(f, body, ends), blocks: starts, instructions };
 }
 
-/** `run` returns with pc = vbase + cur, jitExit `status`, its count so far. */
-function exitRun(f: WasmEmitter, status: number): void {
-  f.get(L_VBASE).get(L_CUR).op(Op.i64ExtendI32U).op(Op.i64Add).op(Op.globalSet).u32(G_PC);
-  f.i32(status).op(Op.globalSet).u32(G_EXIT);
-  f.get(L_RN).op(Op.return);
-}
-
-/** A block's exit from `run`: sets pc and jitExit, leaves the count `n` pushes for `run`
- *  to return, and returns -1. */
+/** Leaves the group and `run`: sets pc and jitExit, the count `n` pushes, returns -1. */
 function exit(f: WasmEmitter, pc: (() => void) | undefined, status: number, n: () => void): void {
   if (pc) {
     pc();
@@ -293,7 +318,7 @@ function exit(f: WasmEmitter, pc: (() => void) | undefined, status: number, n: (
   }
   f.i32(status).op(Op.globalSet).u32(G_EXIT);
   n();
-  f.op(Op.globalSet).u32(G_EXIT_N);
+  f.op(Op.globalSet).u32(G_N);
   f.i32(-1).op(Op.return);
 }
 
@@ -313,11 +338,14 @@ function blockAt(decode: Decoder, start: number, starts: Set<number>): Insn[] {
 }
 
 /**
- * Emits the function of the block at `start` (its parameters: vbase, n with the block's
- * instructions counted, icount at entry; it returns the next block's offset or -1).
- * Returns how many instructions it holds.
+ * Emits the block at `start` inside its group's function; `inGroup` says which offsets are
+ * blocks of the same group, `loopDepth` is the br depth of the group's dispatch loop from
+ * the block's top level. Returns how many instructions it holds.
  */
-function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<number>, layout: CoreLayout): number {
+function emitBlock(
+  f: WasmEmitter, insns: Insn[], start: number, starts: Set<number>, inGroup: (off: number) => boolean, loopDepth: number,
+  layout: CoreLayout,
+): number {
   const last = insns[insns.length - 1];
   const next = last ? last.off + last.len : start;
   const L = insns.length;
@@ -325,6 +353,7 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
   // every exit and call out finds memory up to date and needs no write-back code (which
   // made modules several times larger: a flush at each of the many exits).
   const cached = new Set<number>();
+  let depth = 0; // ifs opened around the current code
 
   const readX = (r: number) => {
     if (r === 0) f.i64(0);
@@ -354,10 +383,13 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
     nAfter(done)();
     f.op(Op.i64Add).op(Op.globalSet).u32(G_ICOUNT);
   };
-  /** Continues at page offset t after the block: the dispatch if t is a block, else a return. */
+  /** Continues at page offset t after the block: the group's dispatch if t is one of its
+   *  blocks, run's if t is another group's, else out to the interpreter. */
   const goTo = (t: number) => {
-    if (starts.has(t)) {
-      f.i32(t).op(Op.return);
+    if (inGroup(t)) {
+      f.i32(t).set(L_CUR).op(Op.br).u32(loopDepth + depth);
+    } else if (starts.has(t)) {
+      f.get(L_N).op(Op.globalSet).u32(G_N).i32(t).op(Op.return);
     } else {
       exit(f, vpc(t), EXIT_CONTINUE, nAfter(L));
     }
@@ -368,7 +400,8 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
     exit(f, vpc(start), EXIT_CONTINUE, () => f.get(L_N));
     return 0;
   }
-  // (The dispatch checked that it fits, and counted it in n.)
+  // (The dispatch checked that it fits.)
+  f.get(L_N).i64(L).op(Op.i64Add).set(L_N);
 
   for (let j = 0; j < L; j++) {
     const { off, len, d, step, fp, raw } = insns[j]!;
@@ -421,6 +454,7 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
       f.mem(Op.i64Load, tlb);
       f.get(L_VA).i64(~(0xfff ^ (size - 1))).op(Op.i64And).op(Op.i64Eq);
       f.op(Op.if).byte(isLoad ? I64 : VOID);
+      depth++;
       f.get(L_VA).get(L_E).mem(Op.i64Load, tlb + 8).op(Op.i64Add).op(Op.i32WrapI64);
       if (isLoad) f.mem(fastOp, 0);
       else f.get(L_T).mem(fastOp, 0);
@@ -443,6 +477,7 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
         f.op(Op.end);
       }
       f.op(Op.end);
+      depth--;
       if (isLoad && fpMem) {
         // f[rd] = the value (an FLW's NaN-boxed), and mstatus.FS dirty, as the interpreter does.
         if (size === 4) f.i64(NAN_BOX).op(Op.i64Or);
@@ -458,8 +493,10 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
       readX(reg(o[1]));
       f.op(BRANCHES[m]!);
       f.op(Op.if).byte(VOID);
+      depth++;
       goTo(targetOf(o[2]));
       f.op(Op.end);
+      depth--;
       goTo(off + len);
       return L;
     }
@@ -485,7 +522,8 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
         writeX(reg(o[0]));
         // A target in this page goes back to the dispatch; an unknown one exits there.
         f.get(L_T).get(L_VBASE).op(Op.i64Sub).i64(PAGE_SIZE).op(Op.i64LtU).op(Op.if).byte(VOID);
-        f.get(L_T).get(L_VBASE).op(Op.i64Sub).op(Op.i32WrapI64).op(Op.return);
+        // (To the group's dispatch, which hands it to run's if it is not the group's.)
+        f.get(L_T).get(L_VBASE).op(Op.i64Sub).op(Op.i32WrapI64).set(L_CUR).op(Op.br).u32(loopDepth + depth + 1);
         f.op(Op.end);
         exit(f, () => f.get(L_T), EXIT_CONTINUE, nAfter(L));
         return L;
@@ -555,11 +593,11 @@ function emitBlock(f: WasmEmitter, insns: Insn[], start: number, starts: Set<num
  *  compile (not at import: the page's main thread imports this module and never compiles). */
 let moduleHead: Uint8Array | undefined;
 /** Type indexes (buildModuleHead). */
-const T_RUN = 0, T_BLOCK = 6;
+const T_RUN = 0, T_GROUP = 6;
 function buildModuleHead(): Uint8Array {
   const m = new WasmEmitter();
   m.bytes([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
-  // Types: 0 run, 1 loadSlow, 2 storeSlow, 3 the M helpers, 4 jitStep, 5 jitFp, 6 a block.
+  // Types: 0 run, 1 loadSlow, 2 storeSlow, 3 the M helpers, 4 jitStep, 5 jitFp, 6 a group.
   const types = new WasmEmitter().u32(7);
   types.byte(0x60).u32(3).bytes([I64, I32, I64]).u32(1).byte(I64);
   types.byte(0x60).u32(2).bytes([I64, I32]).u32(1).byte(I64);
@@ -567,7 +605,7 @@ function buildModuleHead(): Uint8Array {
   types.byte(0x60).u32(2).bytes([I64, I64]).u32(1).byte(I64);
   types.byte(0x60).u32(1).byte(I64).u32(1).byte(I32);
   types.byte(0x60).u32(1).byte(I32).u32(1).byte(I32);
-  types.byte(0x60).u32(3).bytes([I64, I64, I64]).u32(1).byte(I32);
+  types.byte(0x60).u32(5).bytes([I64, I32, I64, I64, I64]).u32(1).byte(I32);
   m.section(1, types);
   const imports = new WasmEmitter().u32(1 + CORE_FUNCTIONS.length + CORE_GLOBALS.length);
   imports.name('env').name('memory').byte(0x02).byte(0x00).u32(0);
@@ -577,21 +615,21 @@ function buildModuleHead(): Uint8Array {
   return m.finish();
 }
 
-/** The module around `run` and the blocks' functions (`bodies`, each ending at its entry of
- *  `ends`): imports, functions, exitN, the export. */
+/** The module around `run` and the groups' functions (`bodies`, each ending at its entry
+ *  of `ends`): imports, functions, the global n, the export. */
 function wrapModule(run: WasmEmitter, bodies: WasmEmitter, ends: number[]): Uint8Array {
   const m = new WasmEmitter(bodies.length + run.length + 4096);
   m.bytes((moduleHead ??= buildModuleHead()));
   const funcs = new WasmEmitter(ends.length + 8).u32(1 + ends.length).u32(T_RUN);
-  for (let i = 0; i < ends.length; i++) funcs.u32(T_BLOCK);
+  for (let i = 0; i < ends.length; i++) funcs.u32(T_GROUP);
   m.section(3, funcs);
   m.section(6, new WasmEmitter().u32(1).byte(I64).byte(0x01).i64(0).op(Op.end));
   m.section(7, new WasmEmitter().u32(1).name('run').byte(0x00).u32(F_RUN));
   const code = new WasmEmitter(bodies.length + run.length + 16 * ends.length + 64).u32(1 + ends.length);
-  // run's locals after its 3 parameters: n, cur, ic0.
-  const runLocals = [3, 1, I64, 1, I32, 1, I64];
+  // run's locals after its 3 parameters: cur, ic0.
+  const runLocals = [2, 1, I32, 1, I64];
   code.u32(runLocals.length + run.length).bytes(runLocals).bytes(run.view());
-  // A block's locals after its 3 parameters: va, e, t, x1..x31.
+  // A group's locals after its 5 parameters: va, e, t, x1..x31.
   const locals = [4, 1, I64, 1, I32, 1, I64, 31, I64];
   let start = 0;
   for (const end of ends) {

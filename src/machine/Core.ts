@@ -10,7 +10,7 @@ import {
 } from '../../wasm/machineMap.ts';
 // Generated from the core by wasm/build.mjs (asc's bindings), never typed by hand.
 import type { CoreExports } from './CoreExports.ts';
-import { Jit, type JitMode, type JitStats } from '../jit/Jit.ts';
+import { defaultJitMode, Jit, type JitMode, type JitStats } from '../jit/Jit.ts';
 
 export { StopReason, HOST_TRIGGERS, SMP_MAX_HARTS };
 
@@ -168,7 +168,7 @@ export class Core {
     const memory = new WebAssembly.Memory({ initial: 16 });
     // The core's function table: compiled pages are installed in it (src/jit/Jit.ts).
     const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
-    const jit = new Jit(options.jit ?? 'off', memory, table);
+    const jit = new Jit(options.jit ?? defaultJitMode(), memory, table);
     const imports: WebAssembly.Imports = {
       env: {
         memory,

@@ -128,6 +128,8 @@ export interface CoreExports {
   jitInvalidations: WebAssembly.Global;
   /** `u64` */
   jitSteps: WebAssembly.Global;
+  /** `u64` */
+  jitMisses: WebAssembly.Global;
   /** `u32` */
   jitExit: WebAssembly.Global;
   /** `u64` */

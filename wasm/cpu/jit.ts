@@ -54,10 +54,13 @@ export let jitInsns: u64 = 0;
 export let jitInvalidations: u64 = 0;
 /** Instructions compiled code handed to the interpreter (jitStep). */
 export let jitSteps: u64 = 0;
+/** Entries into compiled code at an offset it did not know (the interpreter ran on). */
+export let jitMisses: u64 = 0;
 
 /** At least this many unknown entries before a page is translated again (even eager:
  *  code that traps a lot enters its pages at many places once). */
 const RECOMPILE_MIN: u32 = 8;
+const RECOMPILE_MAX: u32 = 4096;
 
 let records: usize = 0;
 let pageCount: u32 = 0;
@@ -79,10 +82,13 @@ export function jitReset(): void {
 export function jitConfigure(on: bool, threshold: u32): void {
   jitOn = on;
   jitThreshold = threshold == 0 ? 1 : threshold;
-  // An entry that misses costs a failed dispatch and leaves the page to the interpreter;
-  // a translation costs as much as thousands of interpreted instructions: a page is
-  // translated again only when missed entries add up to a quarter of the threshold.
+  // An entry that misses costs a failed dispatch and leaves the page to the interpreter
+  // up to its next taken jump; a translation costs millions of interpreted instructions.
+  // A page learned its entries while it warmed up, so misses are rare: it is translated
+  // again (with the entries it learned since) after a quarter of the threshold, at most
+  // 4,096 of them.
   recompileAt = jitThreshold >> 2;
+  if (recompileAt > RECOMPILE_MAX) recompileAt = RECOMPILE_MAX;
   if (recompileAt < RECOMPILE_MIN) recompileAt = RECOMPILE_MIN;
 }
 
@@ -153,8 +159,12 @@ function compile(p: u32, off: u32): u32 {
 /**
  * Runs compiled code from the hart's pc, at most `limit` instructions; returns how many
  * ran (0 when pc's page has none: the interpreter goes on). jitExit says how it ended.
+ * `resume`: pc is where the last block stopped (its budget, a timer deadline: anywhere in
+ * a page), not where execution arrived, so it neither heats the page nor teaches it an
+ * entry (entries learned there split blocks at random places and got pages translated
+ * again and again).
  */
-export function jitEnter(limit: u64, breakpointPage: u64): u64 {
+export function jitEnter(limit: u64, breakpointPage: u64, resume: bool): u64 {
   jitExit = JIT_CONTINUE;
   const pc = hartPc;
   if ((pc >> 12) == breakpointPage) return 0;
@@ -163,18 +173,19 @@ export function jitEnter(limit: u64, breakpointPage: u64): u64 {
   const rec = records + <usize>p * JIT_PAGE_RECORD;
   let slot = load<u32>(rec);
   if (slot == 0) {
-    if (!jitArrive(rec, pc)) return 0;
+    if (resume || !jitArrive(rec, pc)) return 0;
     slot = compile(<u32>p, <u32>pc & 0xfff);
     if (slot == 0) return 0;
   }
   jitEntries++;
   let n = call_indirect<u64>(slot, pc & ~<u64>0xfff, <u32>pc & 0xfff, limit);
   if (jitExit == JIT_UNKNOWN) {
+    jitMisses++;
     // An entry the translation did not know: the interpreter runs it. The host learns it
     // (in the last quarter before the page is translated again with what it learned).
     jitExit = JIT_CONTINUE;
     const at = hartPc;
-    if (fetchPage(at) == p) {
+    if (!resume && fetchPage(at) == p) {
       const heat = load<u32>(rec, 4) + 1;
       store<u32>(rec, heat, 4);
       if (heat >= recompileAt && n < limit) {

@@ -64,9 +64,11 @@ export function runBlock(limit: u64): u64 {
   let n: u64 = 0;
   // The breakpoint's page never runs compiled code: its fetches must reach fetchSlow.
   const bpPage = breakpointPc >> 12;
+  let resume = true;
   while (true) {
     const base = icount;
-    const k = jitEnter(limit - n, bpPage);
+    const k = jitEnter(limit - n, bpPage, resume);
+    resume = false;
     n += k;
     icount = base + k;
     if (jitExit == JIT_TRAP) {
