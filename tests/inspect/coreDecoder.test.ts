@@ -149,7 +149,7 @@ describe('the core decoder agrees with the disassembler', () => {
     const table = new WebAssembly.Table({ element: 'anyfunc', initial: 1 });
     const instance = await WebAssembly.instantiate(module, {
       env: {
-        memory, table, jitCompile: () => {}, mmioRead: () => 0n, mmioWrite: () => {},
+        memory, table, jitCompile: () => {}, jitNote: () => {}, mmioRead: () => 0n, mmioWrite: () => {},
         abort: () => { throw new Error('core abort'); },
       },
     });
