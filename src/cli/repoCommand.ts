@@ -6,18 +6,21 @@
 import { parseArgs } from 'node:util';
 import { CodedError } from '../errors/CodedError.ts';
 import { formatBytes } from '../format/formatBytes.ts';
-import { buildRepository, verifyRepository } from '../repo/node.ts';
+import { buildRepository, fetchRemoteAppliance, verifyRepository } from '../repo/node.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
 import { parseSize } from './parseSize.ts';
 
 const USAGE = `usage: romvisor repo build DIR [--name NAME] [--chunk-size 128K]
        romvisor repo verify URL|DIR
+       romvisor repo fetch URL NAME[@VERSION]
 build writes DIR/repository.json for the VHDs in DIR: each is named by the
 appliance.json on its boot partition (its version, or 1), with its size, its sha256
 and a sha256 per chunk (64K to 256K, default 128K), its URL relative to the index.
 Serve DIR from any web server; \`romvisor boot --repo URL NAME[@VERSION]\` boots from it,
 reading only what the guest reads. verify reads every file the index names and
-checks its size, each chunk and the whole file against it.`;
+checks its size, each chunk and the whole file against it. fetch makes an appliance
+available offline: every chunk the local store ($XDG_DATA_HOME/romvisor/chunks) lacks
+is fetched and verified, so \`boot --repo\` needs no network for it.`;
 
 class UsageError extends CodedError<'usage'> {
   override readonly name = 'UsageError';
@@ -55,6 +58,13 @@ export async function repoCommand(argv: string[], io: CliIo): Promise<number> {
         io.stdout(`${report.indexUrl.href}: ${report.files} file(s), ${report.chunks} chunks, ${formatBytes(report.bytes)}: all match the index\n`);
         return EXIT.ok;
       }
+      case 'fetch': {
+        const { positionals } = parse(rest, {});
+        if (positionals.length !== 2) throw new UsageError(`repo fetch takes a repository URL and NAME[@VERSION], got ${positionals.length} argument(s)`);
+        const r = await fetchRemoteAppliance({ repo: positionals[0]!, spec: positionals[1]! });
+        io.stdout(`${r.appliance.name}@${r.version.version}: available offline; fetched ${r.stats.fetchedBytes} bytes in ${r.stats.requests} request(s), ${r.stats.storeChunks} of ${r.version.chunks.length} chunks were kept already\n`);
+        return EXIT.ok;
+      }
       case undefined:
       case 'help':
       case '--help':
@@ -62,7 +72,7 @@ export async function repoCommand(argv: string[], io: CliIo): Promise<number> {
         io.stdout(USAGE + '\n');
         return sub === undefined ? EXIT.badInput : EXIT.ok;
       default:
-        throw new UsageError(`unknown repo command "${sub}"; try: build, verify`);
+        throw new UsageError(`unknown repo command "${sub}"; try: build, verify, fetch`);
     }
   } catch (e) {
     if (!(e instanceof CodedError)) throw e;

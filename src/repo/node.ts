@@ -4,4 +4,4 @@ export { createAppliance, type ApplianceSpec, type CreatedAppliance } from './cr
 export { buildRepository, type BuildRepositoryOptions } from './buildRepository.node.ts';
 export { loadRepositoryIndex, locateRepository, verifyRepository, type VerifyReport } from './verifyRepository.node.ts';
 export { FileChunkStore } from './FileChunkStore.node.ts';
-export { openRemoteAppliance, parseApplianceSpec, type RemoteAppliance, type RemoteApplianceOptions } from './openRemoteAppliance.node.ts';
+export { fetchRemoteAppliance, openRemoteAppliance, parseApplianceSpec, type RemoteAppliance, type RemoteApplianceOptions } from './openRemoteAppliance.node.ts';

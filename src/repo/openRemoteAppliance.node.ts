@@ -91,6 +91,26 @@ export async function openRemoteAppliance(opts: RemoteApplianceOptions): Promise
 }
 
 /**
+ * `romvisor repo fetch URL NAME[@VERSION]`: every chunk of the version the local store
+ * lacks, fetched and verified, so it boots later without the network.
+ */
+export async function fetchRemoteAppliance(opts: { repo: string; spec: string; dataDir?: string }): Promise<{ appliance: RepositoryAppliance; version: RepositoryVersion; stats: RemoteDiskStats }> {
+  const { name, version: wanted } = parseApplianceSpec(opts.spec);
+  const url = indexUrl(opts.repo);
+  if (url.protocol === 'file:') throw new RepoError('bad-url', `${opts.repo}: give the repository's http(s) URL`, opts.repo);
+  const dataDir = opts.dataDir ?? romvisorDataDir();
+  const index = await indexWithLocalCopy(url, join(dataDir, 'repositories'));
+  const { appliance, version } = findVersion(index, name, wanted);
+  const backend = new RemoteChunkBackend({ url: fileUrl(url, version.url), version, store: new FileChunkStore(join(dataDir, 'chunks')) });
+  try {
+    await backend.fetchAll();
+    return { appliance, version, stats: backend.stats };
+  } finally {
+    await backend.dispose();
+  }
+}
+
+/**
  * The index from the server, kept as a local copy; when the server cannot be reached the
  * copy serves (with a warning), so what was read before boots offline.
  */

@@ -115,3 +115,26 @@ describe('a repository appliance on a server that ignores Range', () => {
     }
   });
 });
+
+describe('repo fetch', () => {
+  it('makes an appliance available offline: every chunk fetched once, the next fetch and an offline boot need nothing', async () => {
+    const server = await startRepoServer(repoDir);
+    const env = dataHome('data-fetch');
+    try {
+      const first = await romvisor(['repo', 'fetch', server.url, 'mini@1'], { env });
+      assert.equal(first.code, 0, first.stderr);
+      assert.equal(server.sent.get(VHD), version.size);
+      assert.match(first.stdout, new RegExp(`mini@1: available offline; fetched ${version.size} bytes`));
+      server.reset();
+      const again = await romvisor(['repo', 'fetch', server.url, 'mini'], { env });
+      assert.equal(again.code, 0, again.stderr);
+      assert.equal(server.sent.get(VHD) ?? 0, 0);
+      assert.match(again.stdout, new RegExp(`${version.chunks.length} of ${version.chunks.length} chunks were kept already`));
+    } finally {
+      await server.close();
+    }
+    const offline = await romvisor(['boot', '--repo', server.url, 'mini', '--script', script], { env });
+    assert.equal(offline.code, 0, offline.stderr + offline.stdout.slice(-2000));
+    assert.match(offline.stdout, /\r\n1\r\nEND-OF-CHECK/);
+  });
+});
