@@ -32,11 +32,11 @@ import { fetchVerified } from './fetchVerified.ts';
 import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from './bootImages.ts';
 import { parseSize } from './parseSize.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
-import { GuestSession } from './GuestSession.ts';
-import { ConsoleLogs, ConsolePrefixer, connectGuest, runGuests, runSwitch, type NetGuest } from './runGuests.ts';
+import { GuestSession, type GuestVerdict } from './GuestSession.ts';
+import { ConsoleLogs, ConsolePrefixer, connectGuest, joinLockstep, realtimeSwitch, runGuests, type NetGuest } from './runGuests.ts';
 import { captureToFile } from './pcapFile.ts';
 import { checkHostForwards, startHostForwards } from './hostForwards.ts';
-import { macFromName, VM_NAME_PATTERN, type EthernetSwitch } from '../net/index.ts';
+import { deliverFrames, Lockstep, macFromName, runToBoundary, VM_NAME_PATTERN, VM_NAME_RULE, type EthernetSwitch } from '../net/index.ts';
 import { translateQemuArgs, QEMU_FLAGS } from './qemuArgs.ts';
 import { parseDriveSpecs, type DriveSpec } from './driveSpec.ts';
 import { openDrives, type OpenDrives } from './openDrives.ts';
@@ -61,7 +61,7 @@ const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS] [--co
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
                     [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR] [--smp N]
-                    [--jit off|auto|eager] [--net] [--name NAME] [--pcap FILE] [--console-log DIR]
+                    [--jit off|auto|eager] [--no-net] [--name NAME] [--pcap FILE] [--console-log DIR]
                     [--hostfwd tcp:127.0.0.1:HOSTPORT-:GUESTPORT]...
                     [--save-state FILE]
        romvisor boot --restore FILE [--script FILE.json] [--overlay FILE] [--save-state FILE2]
@@ -111,12 +111,12 @@ outside DIR, and host symbolic links in it are shown as links, never followed.
 it runs (default off, or ROMVISOR_JIT); the guest's behaviour is the same,
 instruction for instruction. ROMVISOR_JIT_STATS=1 prints the JIT's counters on
 stderr at exit.
-With --net (implied by --name and --pcap) a Linux guest has a network card (eth0) on
-a switch of its own run: DHCP gives it 10.0.2.15 and up (fixed by its --name, default
-the appliance's name or romvisor), gateway 10.0.2.2, DNS 10.0.2.3; the guests of a
-scenario with several share one switch, run at once and reach each other
-by name (in lockstep with --time deterministic, so their consoles replay exactly);
-their console lines start with [name]. --pcap FILE captures what the switch carries
+A Linux guest has a network card (eth0) on a switch of its own run (--no-net: none):
+DHCP gives it 10.0.2.15 and up (fixed by its --name, default the appliance's name or
+romvisor), gateway 10.0.2.2, DNS 10.0.2.3; the guests of a scenario with several
+share one switch, run at once and reach each other by name; with --time
+deterministic frames cross in lockstep quanta of 1 ms guest time, so consoles replay
+exactly; their console lines start with [name]. --pcap FILE captures what the switch carries
 (tcpdump -r FILE); --console-log DIR writes each guest's console to DIR/NAME.log.
 --hostfwd tcp:[HOSTADDR]:HOSTPORT-[GUEST]:GUESTPORT (QEMU's hostfwd=, repeatable;
 implies --net) forwards a host TCP port to a guest's port through the switch's host
@@ -181,6 +181,7 @@ const BOOT_OPTIONS = {
   jit: { type: 'string' },
   name: { type: 'string' },
   net: { type: 'boolean' },
+  'no-net': { type: 'boolean' },
   pcap: { type: 'string' },
   'console-log': { type: 'string' },
   hostfwd: { type: 'string', multiple: true },
@@ -274,13 +275,12 @@ async function runGuest(opts: BootOptions, io: CliIo, save: SaveRequest | undefi
     const { images, ...config } = opts.config;
     const disks = [...(config.disks ?? []), ...drives.disks];
     const name = opts.name ?? 'romvisor';
-    // A lone Linux guest gets a network card (eth0) when asked: it has no one to talk to but
-    // the switch's DHCP and DNS, and without one it prints what the same guest prints in the
-    // page, byte for byte in deterministic time. XXX: the page's scenario guests have no card
-    // yet; once a deterministic guest's worker runs runGuests' lockstep step with its own
-    // switch, every guest gets a card again and --net goes.
-    // A bare kernel has the UART only, as under QEMU.
-    const wantNet = opts.net === true || opts.pcap !== undefined;
+    // A Linux guest has a network card (eth0) on a switch of its own run, as QEMU's virt
+    // board has one on its user network: DHCP and DNS answer it even alone. In
+    // deterministic time it runs in lockstep quanta (src/net/Lockstep.ts), as the page's
+    // scenario guests do, so both print the same bytes. A bare kernel has the UART only,
+    // as under QEMU; --no-net takes the card away.
+    const wantNet = opts.net !== false;
     const machine = opts.bareKernel
       ? bareKernelVmConfig({ ...config, elf: opts.bareKernel, bootargs: images.bootargs, disks })
       : { ...config, disks, boot: linuxLoader(images), guestConsole: guestConsoleOf(images.bootargs), ...(wantNet ? { net: { mac: macFromName(name) } } : {}) };
@@ -299,12 +299,12 @@ async function runGuest(opts: BootOptions, io: CliIo, save: SaveRequest | undefi
       io.stderr(opts.gdb.wait ? `romvisor: waiting for gdb on ${where} (target remote ${opts.gdb.address.host}:${gdb.port})\n` : `romvisor: gdb stub on ${where}\n`);
     }
     // One guest still has its switch: DHCP, DNS and --pcap work as with several.
-    const created = vm;
-    const sw = vm.netDevice ? runSwitch(vm.timeMode === 'deterministic', () => created.core.mtime) : undefined;
+    const net: LoneNet | undefined = !vm.netDevice ? undefined : vm.timeMode === 'deterministic' ? { ls: new Lockstep(vm.core.mtime), name } : { sw: realtimeSwitch(), name };
+    const sw = net && ('ls' in net ? net.ls.sw : net.sw);
     if (sw && opts.pcap !== undefined) stopCapture = captureToFile(sw, opts.pcap);
     if (sw && opts.hostfwd?.length) stopForwards = await startHostForwards(opts.hostfwd, () => sw, io);
     if (save && appliance) save.chains = [chainFiles(appliance.disk).map((f) => f.path)];
-    return await runInteractive(vm, opts, io, gdb, sw && { sw, name }, logs?.open(name), save, restored !== undefined);
+    return await runInteractive(vm, opts, io, gdb, net, logs?.open(name), save, restored !== undefined);
   } finally {
     await stopForwards?.();
     stopCapture?.();
@@ -544,7 +544,7 @@ interface BootOptions {
   gdb?: { address: GdbAddress; wait: boolean };
   /** The VM's name on its switch: hostname, DNS name, MAC (--name, a scenario guest's name). */
   name?: string;
-  /** A network card on the run's switch (--net, or implied by --name and --pcap). */
+  /** A network card on the run's switch: false with --no-net (Linux guests have one otherwise). */
   net?: boolean;
   /** --pcap FILE: capture the switch. */
   pcap?: string;
@@ -628,8 +628,9 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   // The network card sits on slot 1 beside Linux.
   const reserved = bare ? [] : image ? [0, 1, VIRTIO_SLOTS - 1] : [0, 1];
   const drives = parseDriveSpecs(v.drive ?? [], v.device ?? [], VIRTIO_SLOTS, reserved);
-  if (v.name !== undefined && !VM_NAME_PATTERN.test(v.name)) throw new BadInput(`--name "${v.name}" is not a host name (letters, digits and inner hyphens, at most 63)`);
+  if (v.name !== undefined && !VM_NAME_PATTERN.test(v.name)) throw new BadInput(`--name "${v.name}" is not ${VM_NAME_RULE}`);
   if (bare && (v.pcap !== undefined || v.name !== undefined || v.net || v.hostfwd)) throw new BadInput('--net, --pcap, --hostfwd and --name are for Linux guests; a bare kernel has no network card');
+  if (v['no-net'] && (v.pcap !== undefined || v.net || v.hostfwd)) throw new BadInput(`--no-net takes the network card away: ${v.net ? '--net' : v.pcap !== undefined ? '--pcap' : '--hostfwd'} cannot go with it`);
   checkHostForwards(v.hostfwd ?? []);
   const time = v.time ?? 'realtime';
   if (time !== 'realtime' && time !== 'deterministic') throw new BadInput(`--time "${time}" must be realtime or deterministic`);
@@ -696,7 +697,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     followTerminal: v['console-size'] === undefined,
     share: v.share,
     name: v.name,
-    net: v.net === true || v.name !== undefined || v.pcap !== undefined || v.hostfwd !== undefined,
+    net: v['no-net'] !== true,
     pcap: v.pcap,
     hostfwd: v.hostfwd,
     consoleLog: v['console-log'],
@@ -738,12 +739,15 @@ function chooseImage(positional: string | undefined, kernelFlags: boolean): stri
   return positional;
 }
 
+/** A lone guest's switch: lockstep in deterministic time, frames at once in realtime. */
+type LoneNet = { ls: Lockstep; name: string } | { sw: EthernetSwitch; name: string };
+
 async function runInteractive(
   vm: Vm,
   opts: BootOptions,
   io: CliIo,
   gdb: GdbServer | undefined,
-  net: { sw: EthernetSwitch; name: string } | undefined,
+  net: LoneNet | undefined,
   log?: (text: string) => void,
   save?: SaveRequest,
   restored = false,
@@ -776,9 +780,10 @@ async function runInteractive(
   }
   // A restored machine stands where its state was taken: the script's first input is due there.
   if (restored) player?.poll();
-  // A frame for the guest wakes it from its idle sleep (realtime).
-  const sw = net?.sw;
-  const port = net && connectGuest(net.sw, net.name, vm, () => loop.wake());
+  // Realtime: a frame for the guest wakes it from its idle sleep.
+  const port = net && 'sw' in net ? connectGuest(net.sw, net.name, vm, () => loop.wake()) : undefined;
+  const ls = net && 'ls' in net ? net.ls : undefined;
+  const lp = ls && joinLockstep(ls, net!.name, vm);
 
   // Console input: a raw terminal (Ctrl-A x quits), or whatever is piped in.
   let escape = false;
@@ -818,6 +823,7 @@ async function runInteractive(
   if (followSize) process.stdout.on('resize', onResize);
   const restore = () => {
     port?.detach();
+    lp?.detach();
     if (followSize) process.stdout.off('resize', onResize);
     stdin.off('data', onData);
     if (tty) stdin.setRawMode(false);
@@ -843,6 +849,40 @@ async function runInteractive(
         session.progressed();
         continue;
       }
+      if (ls) {
+        // Deterministic time with a card: one lockstep quantum (as the page's scenario
+        // guests run), then the switch's frames cross; a debugger stop or the hold for
+        // --save-state ends it early, and the next turn goes on to the same boundary.
+        let verdict: GuestVerdict | number = undefined;
+        let held = false;
+        deliverFrames(vm, lp!.takeInbox());
+        const reached = await runToBoundary(vm, ls.boundary, {
+          run: (o) => {
+            gdb?.stub.beforeRun();
+            const r = session.run(o);
+            if (typeof r !== 'number') return r;
+            verdict = r;
+            return undefined;
+          },
+          after: (outcome, settled) => {
+            if (save && saveAsked && vm.isHeldAtWfi) return (held = true);
+            if (gdb?.stub.afterRun(outcome)) return true;
+            verdict = session.judge(outcome, settled);
+            return verdict !== undefined;
+          },
+          turn: () => new Promise<void>((r) => setImmediate(r)),
+        });
+        if (held && save) {
+          save.state = await vm.captureState();
+          return EXIT.ok;
+        }
+        if (verdict === 'done') return EXIT.ok;
+        if (verdict !== undefined) return verdict;
+        if (reached) ls.cross();
+        // Input, gdb packets and stdout get their turn between quanta.
+        await new Promise<void>((r) => setImmediate(r));
+        continue;
+      }
       gdb?.stub.beforeRun();
       const outcome = session.run({ maxMs: 50 });
       if (typeof outcome === 'number') return outcome;
@@ -851,11 +891,6 @@ async function runInteractive(
         return EXIT.ok;
       }
       if (gdb?.stub.afterRun(outcome)) continue;
-      // Deterministic time: frames cross the switch where the guest went idle, a point the
-      // guest fixes, so they reach it on the same instruction every run. Forwarded host
-      // connections (timed by the host anyway) also cross after every run, so a busy guest
-      // sending a long response keeps getting its ACKs.
-      if (sw?.delivery === 'manual' && (outcome.kind === 'idle' || opts.hostfwd?.length)) sw.pump();
       const verdict = session.judge(outcome);
       if (verdict === 'done') return EXIT.ok;
       if (verdict !== undefined) return verdict;

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConsoleLogs, ConsolePrefixer, ticksToUs } from './runGuests.ts';
+import { ConsoleLogs, ConsolePrefixer } from './runGuests.ts';
 
 describe('ConsolePrefixer', () => {
   it('puts the prefix before every whole line and holds a partial one until it ends or the run does', () => {
@@ -35,11 +35,5 @@ describe('ConsoleLogs', () => {
     logs.close();
     assert.deepEqual([...readFileSync(join(dir, 'web.log'))], [...Buffer.from('caf\xe9\r\n# ', 'latin1')]);
     assert.equal(readFileSync(join(dir, 'client.log'), 'latin1'), 'x');
-  });
-});
-
-describe('ticksToUs', () => {
-  it('turns 10 MHz timebase ticks into capture microseconds', () => {
-    assert.equal(ticksToUs(15_000_000n), 1_500_000);
   });
 });

@@ -3,11 +3,10 @@
  * thread: each guest's card is a port, what it transmits goes to the switch and what the
  * switch forwards to it goes into its receive queue.
  *
- * - deterministic: lockstep. Guest time is cut into quanta of QUANTUM_TICKS; every guest
- *   runs to the end of the quantum (an idle guest's time jumps there, no further), in the
- *   scenario's order, and only then does the switch move the frames sent during it. Each
- *   guest sees each frame at a guest time fixed by the run, so every console replays byte
- *   for byte, whatever the host's speed.
+ * - deterministic: lockstep (src/net/Lockstep.ts, the rule the page's scenario guests
+ *   follow too): quanta of 1 ms of guest time, every guest runs to the quantum's end in the
+ *   scenario's order, then the frames cross. Each guest sees each frame at a guest time
+ *   fixed by the run, so every console replays byte for byte, whatever the host's speed.
  * - realtime: each guest runs a slice in turn; the switch moves frames a microtask after
  *   they are sent and wakes the guest they are for; idle guests sleep until their timer.
  *
@@ -19,15 +18,11 @@
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { GuestLoop } from '../machine/GuestLoop.ts';
-import type { RunOutcome, Vm } from '../machine/Vm.ts';
-import { EthernetSwitch, hostClockUs, type SwitchPort } from '../net/index.ts';
+import type { Vm } from '../machine/Vm.ts';
+import { deliverFrames, EthernetSwitch, hostClockUs, Lockstep, runToBoundary, type LockstepPort, type QuantumHooks, type SwitchPort } from '../net/index.ts';
 import { EXIT } from './CliIo.ts';
-import type { GuestSession } from './GuestSession.ts';
+import type { GuestSession, GuestVerdict } from './GuestSession.ts';
 
-/** One lockstep quantum: 1 ms of guest time (10,000 ticks of the 10 MHz timebase). */
-export const QUANTUM_TICKS = 10_000n;
-/** Timebase ticks per microsecond, for capture timestamps in guest time. */
-const TICKS_PER_US = 10n;
 /** Realtime: host time one guest runs before the next gets its turn (short: frames cross
  *  only between turns, so this is added to every round trip). */
 const SLICE_MS = 5;
@@ -39,8 +34,8 @@ export interface NetGuest {
 }
 
 /**
- * Connects `vm`'s network card to a new port of `sw` named `name`. `onFrame` is told when a
- * frame went into the guest (to wake it in realtime).
+ * Connects `vm`'s network card to a new port of the realtime switch `sw` named `name`.
+ * `onFrame` is told when a frame went into the guest (to wake it).
  */
 export function connectGuest(sw: EthernetSwitch, name: string, vm: Vm, onFrame: () => void = () => {}): SwitchPort {
   const nic = vm.netDevice;
@@ -53,19 +48,36 @@ export function connectGuest(sw: EthernetSwitch, name: string, vm: Vm, onFrame: 
   return port;
 }
 
-/** Guest time (timebase ticks) as the switch's clock: microseconds, for capture timestamps. */
-export function ticksToUs(ticks: bigint): number {
-  return Number(ticks / TICKS_PER_US);
+/** Connects `vm`'s card to lockstep run `ls` as `name`: what it sends crosses at the quantum's end. */
+export function joinLockstep(ls: Lockstep, name: string, vm: Vm): LockstepPort {
+  const nic = vm.netDevice;
+  if (!nic) throw new RangeError(`${name}: the VM has no network card`);
+  const lp = ls.join(name);
+  nic.onTransmit = (frame) => lp.send(frame);
+  return lp;
+}
+
+/** The realtime switch of a `romvisor boot` run: frames move at once, stamped with host time. */
+export function realtimeSwitch(): EthernetSwitch {
+  return new EthernetSwitch({ delivery: 'immediate', clockUs: hostClockUs });
 }
 
 /**
- * The switch of a `romvisor boot` run: frames move at once in realtime; in deterministic
- * time only when the run loop pumps, stamped with the guest time `guestTicks` gives.
+ * The hooks of one CLI guest in a quantum: it runs through its GuestSession, which judges
+ * each run; `onVerdict` gets the verdict (an emulator fault's exit code included) and says
+ * whether the guest stops short of the boundary.
  */
-export function runSwitch(deterministic: boolean, guestTicks: () => bigint): EthernetSwitch {
-  return deterministic
-    ? new EthernetSwitch({ delivery: 'manual', clockUs: () => ticksToUs(guestTicks()) })
-    : new EthernetSwitch({ delivery: 'immediate', clockUs: hostClockUs });
+export function sessionHooks(session: GuestSession, onVerdict: (v: GuestVerdict | number) => boolean): QuantumHooks {
+  return {
+    run: (opts) => {
+      const r = session.run(opts);
+      if (typeof r !== 'number') return r;
+      onVerdict(r);
+      return undefined;
+    },
+    after: (outcome, settled) => onVerdict(session.judge(outcome, settled)),
+    turn,
+  };
 }
 
 /**
@@ -114,18 +126,16 @@ export class ConsoleLogs {
 
 interface GuestState {
   g: NetGuest;
-  port: SwitchPort;
+  /** Realtime: the guest's switch port. */
+  port?: SwitchPort;
+  /** Deterministic: the guest's place in the lockstep run. */
+  lp?: LockstepPort;
   /** The script has ended and the guest settled: it runs on only to serve the others. */
   done: boolean;
   /** Powered off (or rebooted) without failing: no longer run. */
   ended: boolean;
   /** Realtime: host time before which an idle guest need not run, unless woken. */
   sleepUntil: number;
-}
-
-/** Settled after its script, judged at a lockstep boundary: nothing here depends on host timing. */
-function settledAtBoundary(vm: Vm, outcome: RunOutcome): boolean {
-  return outcome.kind === 'idle' && !vm.hasPendingInput && vm.completions.pending === 0;
 }
 
 /** A zero-delay turn of node's event loop (stdout drains, disk promises settle). */
@@ -137,81 +147,71 @@ const turn = () => new Promise<void>((r) => setImmediate(r));
  */
 export async function runGuests(guests: NetGuest[], deterministic: boolean, capture?: (sw: EthernetSwitch) => () => void): Promise<number> {
   const loop = new GuestLoop();
-  const clock = { boundary: 0n };
-  const sw = runSwitch(deterministic, () => clock.boundary);
+  let start = 0n;
+  for (const g of guests) if (g.vm.core.mtime > start) start = g.vm.core.mtime;
+  const ls = deterministic ? new Lockstep(start) : undefined;
+  const sw = ls?.sw ?? realtimeSwitch();
   const stopCapture = capture?.(sw);
   const states: GuestState[] = guests.map((g) => {
-    const s = { g, done: false, ended: false, sleepUntil: 0 } as GuestState;
-    // Realtime: a frame for an idle guest wakes it now rather than at its next timer.
-    s.port = connectGuest(sw, g.name, g.vm, () => {
-      s.sleepUntil = 0;
-      loop.wake();
-    });
+    const s: GuestState = { g, done: false, ended: false, sleepUntil: 0 };
+    if (ls) s.lp = joinLockstep(ls, g.name, g.vm);
+    else {
+      // Realtime: a frame for an idle guest wakes it now rather than at its next timer.
+      s.port = connectGuest(sw, g.name, g.vm, () => {
+        s.sleepUntil = 0;
+        loop.wake();
+      });
+    }
     return s;
   });
+  const leave = (s: GuestState) => {
+    s.port?.detach();
+    s.lp?.detach();
+  };
   const scripted = states.filter((s) => s.g.session.player !== undefined);
   const finished = () => (scripted.length > 0 ? scripted.every((s) => s.done || s.ended) : states.every((s) => s.ended));
   /** Applies a verdict; returns an exit code when it ends the whole run. */
-  const apply = (s: GuestState, v: ReturnType<GuestSession['judge']> | number): number | undefined => {
+  const apply = (s: GuestState, v: GuestVerdict | number): number | undefined => {
     if (v === 'done') s.done = true;
     else if (typeof v === 'number') {
       if (v !== EXIT.ok) return v;
       s.ended = true;
-      s.port.detach();
+      leave(s);
     }
     return undefined;
   };
   try {
-    if (deterministic) return await lockstep(states, sw, clock, apply, finished);
+    if (ls) return await lockstep(states, ls, apply, finished);
     return await realtime(states, apply, finished, loop);
   } finally {
-    for (const s of states) s.port.detach();
+    for (const s of states) leave(s);
     stopCapture?.();
   }
 }
 
-type Apply = (s: GuestState, v: ReturnType<GuestSession['judge']> | number) => number | undefined;
+type Apply = (s: GuestState, v: GuestVerdict | number) => number | undefined;
 
-async function lockstep(states: GuestState[], sw: EthernetSwitch, clock: { boundary: bigint }, apply: Apply, finished: () => boolean): Promise<number> {
-  let boundary = 0n;
-  for (const s of states) if (s.g.vm.core.mtime > boundary) boundary = s.g.vm.core.mtime;
+async function lockstep(states: GuestState[], ls: Lockstep, apply: Apply, finished: () => boolean): Promise<number> {
   for (;;) {
-    boundary += QUANTUM_TICKS;
-    clock.boundary = boundary;
     for (const s of states) {
       if (s.ended) continue;
-      const code = await toBoundary(s, boundary, apply);
+      let code: number | undefined;
+      deliverFrames(s.g.vm, s.lp!.takeInbox());
+      await runToBoundary(
+        s.g.vm,
+        ls.boundary,
+        sessionHooks(s.g.session, (v) => {
+          code = apply(s, v);
+          return code !== undefined || s.ended;
+        }),
+      );
       if (code !== undefined) return code;
     }
     // Frames sent during the quantum cross the switch now, at its end, in port order.
-    sw.pump();
+    ls.cross();
     if (finished()) return EXIT.ok;
     await turn();
   }
-}
-
-/** Runs one guest until its guest time reaches `boundary`. */
-async function toBoundary(s: GuestState, boundary: bigint, apply: Apply): Promise<number | undefined> {
-  const { vm, session } = s.g;
-  const core = vm.core;
-  const perTick = BigInt(core.insnsPerTick);
-  while (!s.ended && core.mtime < boundary) {
-    const maxInsns = (boundary - core.mtime) * perTick - (core.instructions % perTick);
-    const outcome = session.run({ maxInsns, timeLimit: boundary });
-    if (typeof outcome === 'number') return outcome;
-    const code = apply(s, session.judge(outcome, settledAtBoundary(vm, outcome)));
-    if (code !== undefined) return code;
-    if (outcome.kind === 'idle' && outcome.wakeInMs === undefined) {
-      // Waiting for disk work due on this instruction: let the host finish it.
-      const work = vm.pendingWork();
-      if (work) await work;
-      // Nothing armed can wake the hart: its time moves on with the others'.
-      else core.syncTime(boundary);
-    } else if (outcome.kind === 'running' && vm.completions.pending > 0) {
-      await turn();
-    }
-  }
-  return undefined;
 }
 
 async function realtime(states: GuestState[], apply: Apply, finished: () => boolean, loop: GuestLoop): Promise<number> {

@@ -11,7 +11,8 @@ import { HypervisorError } from './HypervisorError.ts';
 import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, RepositoryEntry, VmHandle, VmSettings } from './Types.ts';
 import { SMP_MAX_HARTS } from '../machine/index.ts';
 import { vmLockName, WorkerVm } from './WorkerVm.ts';
-import { ServerNetwork } from './ServerNetwork.ts';
+import { ServerNetwork, type NetAttachment } from './ServerNetwork.ts';
+import { vmNameFrom, vmNameProblem } from '../net/index.ts';
 import { Repositories } from './Repositories.ts';
 import { httpRequest, type HttpRequest, type HttpResponse } from '../net/host/httpRequest.ts';
 import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
@@ -157,9 +158,11 @@ export class RomHypervisor implements Hypervisor {
     if (!appliance) throw new HypervisorError('not-found', `no appliance "${applianceRef}" (try "list appliances")`);
     const memoryMiB = checkMemory(opts.memoryMiB ?? appliance.memoryMiB);
     const harts = checkHarts(opts.harts ?? 1);
-    const name = opts.name ?? this.freeName(appliance.name);
-    if (this.table.some((v) => v.record.name === name)) throw new HypervisorError('bad-input', `a VM named "${name}" exists already`);
-    if (!/^[\w.-]{1,32}$/.test(name)) throw new HypervisorError('bad-input', `VM name "${name}" may hold only letters, digits, ".", "-" and "_" (at most 32)`);
+    // Its name is its hostname on the server's switch: the one rule of src/net.
+    const name = opts.name ?? this.freeName(vmNameFrom(appliance.name));
+    const problem = vmNameProblem(name);
+    if (problem) throw new HypervisorError('bad-input', problem);
+    if (this.table.some((v) => v.record.name.toLowerCase() === name.toLowerCase())) throw new HypervisorError('bad-input', `a VM named "${name}" exists already`);
     const extraArgs = opts.extraArgs?.trim() || undefined;
     if (extraArgs && (extraArgs.length > 512 || /[\0\n]/.test(extraArgs))) throw new HypervisorError('bad-input', `kernel arguments "${extraArgs.slice(0, 40)}…" must be one line of at most 512 characters`);
     const baseId = appliance.boot === 'disk' ? await this.ensureBaseImage(appliance) : undefined;
@@ -197,19 +200,24 @@ export class RomHypervisor implements Hypervisor {
   private freeName(base: string): string {
     for (let i = 1; ; i++) {
       const name = `${base}-${i}`;
-      if (!this.table.some((v) => v.record.name === name)) return name;
+      if (!this.table.some((v) => v.record.name.toLowerCase() === name.toLowerCase())) return name;
     }
   }
 
   /**
    * A scenario's guest: never stored and not in the VM table, so nothing of it outlives the
    * page. Its boot spec is this hypervisor's for `record`, then `customize`d (a scratch
-   * overlay, the time mode, a script). Its events still come through onEvent; the caller
-   * stops and disposes it.
+   * overlay, the time mode, a script). `attachNet` puts it on a network each time it
+   * starts: a deterministic scenario's LockstepNetwork, or the server's (`serverNet`) for a
+   * realtime one; without it the guest has no card. Its events still come through onEvent;
+   * the caller stops and disposes it.
    */
-  scratchVm(record: VmRecord, customize: (spec: VmBootSpec) => VmBootSpec): VmHandle & Disposable {
-    return this.makeVm(record, customize);
+  scratchVm(record: VmRecord, customize: (spec: VmBootSpec) => VmBootSpec, attachNet?: (name: string) => NetAttachment): VmHandle & Disposable {
+    return this.makeVm(record, customize, undefined, attachNet);
   }
+
+  /** Puts a VM named `name` on the server's switch (realtime). */
+  readonly serverNet = (name: string): NetAttachment => this.network.attach(name);
 
   /**
    * A bare kernel as QEMU's `-machine virt -bios none -kernel ELF -drive ...` runs it (the
@@ -222,7 +230,7 @@ export class RomHypervisor implements Hypervisor {
     return this.makeVm(record, customize, kernel);
   }
 
-  private makeVm(record: VmRecord, customize?: (spec: VmBootSpec) => VmBootSpec, kernel?: BareKernelSpec): WorkerVm {
+  private makeVm(record: VmRecord, customize?: (spec: VmBootSpec) => VmBootSpec, kernel?: BareKernelSpec, scratchNet?: (name: string) => NetAttachment): WorkerVm {
     const spec = kernel ? (vm: WorkerVm) => this.kernelBootSpec(vm, kernel) : (vm: WorkerVm) => this.bootSpec(vm);
     return new WorkerVm(record, {
       store: this.store,
@@ -232,9 +240,8 @@ export class RomHypervisor implements Hypervisor {
       bootSpec: async (vm) => (customize ? customize(await spec(vm)) : spec(vm)),
       changed: (vm, what) => this.emitter.fire(what === 'state' ? { kind: 'vm-state', vm } : { kind: 'vm-stats', vm }),
       useConsoleRing: this.firmware.consoleTransport === 'shared-ring',
-      // The server's VMs are on its switch. A scenario's guest is not (yet): its frames would
-      // arrive at host-time points, and a deterministic scenario must replay byte for byte.
-      attachNet: customize ? undefined : (vm) => this.network.attach(vm.record.name),
+      // The server's VMs are on its switch; a scenario's guest is where its scenario says.
+      attachNet: customize ? scratchNet && ((vm) => scratchNet(vm.record.name)) : (vm) => this.network.attach(vm.record.name),
     });
   }
 

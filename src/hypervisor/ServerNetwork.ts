@@ -30,6 +30,8 @@ export interface NetAttachment {
   /** The VM's end of the channel, to transfer to its worker. */
   readonly workerPort: MessagePort;
   readonly port: SwitchPort;
+  /** The worker runs lockstep quanta the page posts (LockstepNetwork) instead of running freely. */
+  readonly lockstep?: boolean;
   /** Messages from the worker that were not a well-sized frame (or an acknowledgement of frames it never had). */
   readonly rejected: number;
   /** Frames for the worker dropped because it had not taken the earlier ones (its credit was spent). */

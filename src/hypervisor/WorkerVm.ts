@@ -153,7 +153,7 @@ export class WorkerVm implements VmHandle {
       const what = this.kernel ? `kernel ${this.kernel.name} (-bios none)` : (this.appliance?.title ?? this.record.applianceId);
       this.appendConsole(new TextEncoder().encode(`\x1b[2m[romvisor] powering on ${this.record.name}: ${this.record.memoryMiB} MiB RAM, ${harts} hart${harts > 1 ? 's' : ''}, ${what}\x1b[0m\r\n`));
       const net = this.connectNet();
-      if (net) spec.net = { name: this.record.name, port: net.workerPort };
+      if (net) spec.net = { name: this.record.name, port: net.workerPort, lockstep: net.lockstep };
       const worker = new Worker(new URL('../worker/vm.worker.ts', import.meta.url), { type: 'module', name: `vm ${this.record.name}` });
       this.worker = worker;
       worker.onerror = (e) => this.fail(`the worker failed: ${e.message || 'script error'}`, undefined);

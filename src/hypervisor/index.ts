@@ -7,3 +7,5 @@ export { ManagementShell, formatUptime, type ShellHost } from './ManagementShell
 export { powerOnSelfTest, type PostOptions } from './powerOnSelfTest.ts';
 /** The most harts a VM's machine has (QEMU's -smp limit here). */
 export { SMP_MAX_HARTS } from '../machine/index.ts';
+export { LockstepNetwork } from './LockstepNetwork.ts';
+export type { NetAttachment } from './ServerNetwork.ts';

@@ -18,7 +18,7 @@
 import { AddressBook } from './AddressBook.ts';
 import { NetError } from './NetError.ts';
 import { NetServices } from './NetServices.ts';
-import { VM_NAME_PATTERN } from './netContract.ts';
+import { vmNameProblem } from './netContract.ts';
 import type { PortKind, PortSink, PortStats, SwitchDelivery, SwitchPort } from './Types.ts';
 
 /**
@@ -102,13 +102,14 @@ export class EthernetSwitch {
   }
 
   /**
-   * Attaches a port. A VM port's name must be a DNS label (VM_NAME_PATTERN) not already on
+   * Attaches a port. A VM port's name must follow the VM name rule (vmNameProblem), not already on
    * the switch; it gets its address now, so DNS answers for it before it asks DHCP.
    */
   attach(kind: PortKind, name: string, sink: PortSink): SwitchPort {
     let address: number | undefined;
     if (kind === 'vm') {
-      if (!VM_NAME_PATTERN.test(name)) throw new NetError('bad-port', `VM name "${name}" is not a host name (letters, digits and inner hyphens, at most 63)`);
+      const problem = vmNameProblem(name);
+      if (problem) throw new NetError('bad-port', problem);
       if (this.ports.some((p) => p.kind === 'vm' && p.name.toLowerCase() === name.toLowerCase())) {
         throw new NetError('bad-port', `a VM named "${name}" is already on this switch`);
       }

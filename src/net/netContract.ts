@@ -52,7 +52,25 @@ export function macFromName(name: string): Uint8Array {
 }
 
 /**
- * A VM name as DNS and the guest's hostname can carry it: a letter or digit, then letters,
- * digits and hyphens, at most 63 (one DNS label). Names are compared lower-cased.
+ * The one rule for a VM's name, wherever a VM is named (the page's VMs, `romvisor boot
+ * --name`, a scenario's guests, the switch's ports): every VM has a network card, and its
+ * name is its hostname and DNS name, so it is a DNS label: a letter or digit, then letters,
+ * digits and hyphens, not ending in a hyphen, at most 63. Names are compared lower-cased.
  */
 export const VM_NAME_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+/** VM_NAME_PATTERN in words, for error messages. */
+export const VM_NAME_RULE = 'a host name: 1 to 63 letters, digits and inner hyphens';
+
+/** Why `name` cannot name a VM (a sentence naming it), or undefined when it can. */
+export function vmNameProblem(name: string): string | undefined {
+  return VM_NAME_PATTERN.test(name) ? undefined : `VM name "${name}" is not ${VM_NAME_RULE}`;
+}
+
+/**
+ * A name that follows the rule, made from any text (an imported image's file name such as
+ * `my_disk.vhd` gives `my-disk-vhd`), with room left for a `-NN` suffix; `vm` if nothing is left.
+ */
+export function vmNameFrom(text: string): string {
+  const name = text.replace(/[^a-z0-9]+/gi, '-').slice(0, 56).replace(/^-+|-+$/g, '');
+  return name || 'vm';
+}

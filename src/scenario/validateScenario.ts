@@ -20,7 +20,7 @@ import {
   type ViewPanel,
   guestName,
 } from './Scenario.ts';
-import { VM_NAME_PATTERN } from '../net/netContract.ts';
+import { VM_NAME_PATTERN, VM_NAME_RULE } from '../net/netContract.ts';
 import { ScenarioError } from './ScenarioError.ts';
 import { checkTrapLogFilter } from '../inspect/trapLogFilter.ts';
 
@@ -220,7 +220,7 @@ function checkGuest(v: unknown, path: string, add: Problems['add']): ScenarioGue
   checkUnknownFields(g, path, GUEST_FIELDS, 'a guest', fail);
   const name = optional(own(g, 'name'), (n) => {
     if (typeof n === 'string' && VM_NAME_PATTERN.test(n)) return n;
-    return fail(`${path}.name`, `must be a host name (1 to 63 letters, digits and inner hyphens), got ${describeValue(n)}`);
+    return fail(`${path}.name`, `must be ${VM_NAME_RULE}, got ${describeValue(n)}`);
   });
   const rawKernel = own(g, 'kernel');
   // A guest boots an appliance or a bare kernel: exactly one of the two.

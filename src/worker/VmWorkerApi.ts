@@ -91,7 +91,25 @@ export interface VmBootSpec {
    * address and DNS name), `port` carries frames as transferred ArrayBuffers both ways
    * (transferred to the worker with the spec).
    */
-  net?: { name: string; port: MessagePort };
+  net?: { name: string; port: MessagePort; lockstep?: boolean };
+}
+
+/**
+ * A deterministic scenario guest's network (`net.lockstep`): the page's LockstepNetwork
+ * posts one quantum at a time, the frames the switch forwarded to this guest at the last
+ * crossing and the guest time to run to; the worker puts the frames into the card, runs the
+ * guest to `boundary` (src/net/Lockstep.ts) and answers with what the guest sent meanwhile.
+ * The guest does not run between quanta.
+ */
+export interface LockstepQuantum {
+  boundary: bigint;
+  frames: ArrayBuffer[];
+}
+
+/** The worker's answer to a LockstepQuantum: `ended` when the guest stopped (it runs no more quanta). */
+export interface LockstepReply {
+  frames: ArrayBuffer[];
+  ended: boolean;
 }
 
 /** One object of a shared folder as the page lists it. */

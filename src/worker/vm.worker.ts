@@ -6,7 +6,7 @@
  */
 import * as Comlink from 'comlink';
 import { GuestLoop } from '../machine/GuestLoop.ts';
-import { formatCrashReport, guestConsoleOf, Vm, type CrashReport, type VmDisk } from '../machine/Vm.ts';
+import { formatCrashReport, guestConsoleOf, Vm, type CrashReport, type RunOptions, type RunOutcome, type VmDisk } from '../machine/Vm.ts';
 import { bareKernelVmConfig } from '../boot/bareKernel.ts';
 import { ElfImage } from '../boot/ElfImage.ts';
 import { MemoryBackend, VhdDisk } from '../disk/index.ts';
@@ -15,7 +15,7 @@ import { readApplianceBoot } from '../boot/applianceBoot.ts';
 import type { AccessType, Privilege, TrapLogFilter } from '../machine/InspectorTypes.ts';
 import { VmInspector } from '../machine/VmInspector.ts';
 import { ConsoleScriptPlayer } from '../scenario/index.ts';
-import type { BareKernelSpec, ConsoleTranscript, CrashInfo, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
+import type { BareKernelSpec, ConsoleTranscript, CrashInfo, LockstepQuantum, LockstepReply, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
 import { SharedFolder, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS } from './SharedFolder.ts';
 import { MemoryShare } from '../share/index.ts';
 import { ConsoleRing } from './ConsoleRing.ts';
@@ -23,6 +23,7 @@ import { GuestDisk } from './GuestDisk.ts';
 import { hex } from '../format/hex.ts';
 import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
 import { macFromName } from '../net/netContract.ts';
+import { deliverFrames, runToBoundary } from '../net/Lockstep.ts';
 
 /** A size the virtio-console can carry (the page sends what xterm.js measured). */
 const validSize = (s: ConsoleSize) => [s.cols, s.rows].every((n) => Number.isInteger(n) && n >= 1 && n <= 0xffff);
@@ -65,6 +66,16 @@ class VmWorker implements VmWorkerApi {
   private netPort: MessagePort | undefined;
   /** Frames from the switch taken since the last acknowledgement (the page's credit, see ServerNetwork). */
   private netTaken = 0;
+  /** A deterministic scenario guest in lockstep (spec.net.lockstep): it runs only the quanta the page posts. */
+  private lockstep = false;
+  /** Quanta the page posted that have not started yet. */
+  private readonly quanta: LockstepQuantum[] = [];
+  /** The end of the quantum being run; a pause (a breakpoint) may hold it halfway. */
+  private quantumEnd: bigint | undefined;
+  /** Frames the guest sent during the current quantum, for the reply. */
+  private quantumFrames: ArrayBuffer[] = [];
+  /** When console output last went to the page (lockstep posts it at most once per SLICE_MS). */
+  private consoleAt = 0;
   private loopDone: Promise<void> = Promise.resolve();
   /** The teaching views' window into the current Vm (a new one after each reset or reboot). */
   private inspector: VmInspector | undefined;
@@ -91,7 +102,7 @@ class VmWorker implements VmWorkerApi {
     if (consoleRing) this.ring = new ConsoleRing(consoleRing);
     if (spec.disk) this.disk = await GuestDisk.open(spec.disk);
     if (spec.share) this.folder = await SharedFolder.open(spec.share.vmId, (state) => this.emit({ kind: 'share', state }));
-    if (spec.net) this.connectNet(spec.net.port);
+    if (spec.net) this.connectNet(spec.net.port, spec.net.lockstep === true);
     this.vm = await this.createVm();
     if (spec.script) {
       // Like `romvisor boot --script`: fed inside the console callback, polled after each run().
@@ -111,8 +122,20 @@ class VmWorker implements VmWorkerApi {
    * the machine is being replaced (reset, reboot) there is no card: the frame is lost, as on
    * a real wire.
    */
-  private connectNet(port: MessagePort): void {
+  private connectNet(port: MessagePort, lockstep: boolean): void {
     this.netPort = port;
+    this.lockstep = lockstep;
+    if (lockstep) {
+      // The page's quanta, in order; the loop runs them (see runQuantum).
+      port.onmessage = (e: MessageEvent) => {
+        const q = e.data as LockstepQuantum;
+        if (typeof q?.boundary !== 'bigint' || !Array.isArray(q.frames)) return;
+        this.quanta.push(q);
+        this.guestLoop.wake();
+      };
+      port.start();
+      return;
+    }
     port.onmessage = (e: MessageEvent) => {
       const data: unknown = e.data;
       if (!(data instanceof ArrayBuffer)) return;
@@ -189,6 +212,8 @@ class VmWorker implements VmWorkerApi {
     this.stopped = true;
     this.guestLoop.wake();
     await this.loopDone;
+    // A lockstep guest that is switched off leaves its run: the others go on without it.
+    if (this.lockstep) this.replyQuantum(true);
     this.netPort?.close();
     this.netPort = undefined;
     if (this.vm) await this.vm.dispose();
@@ -281,7 +306,9 @@ class VmWorker implements VmWorkerApi {
       vm.netDevice.onTransmit = (frame) => {
         // The buffer moves to the page; a view into a larger buffer is copied out first.
         const own = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : frame.slice();
-        port.postMessage(own.buffer, [own.buffer as ArrayBuffer]);
+        // Lockstep: kept for the quantum's reply (the switch bounds what crosses, as in the CLI).
+        if (this.lockstep) this.quantumFrames.push(own.buffer as ArrayBuffer);
+        else port.postMessage(own.buffer, [own.buffer as ArrayBuffer]);
       };
     }
     return vm;
@@ -374,39 +401,22 @@ class VmWorker implements VmWorkerApi {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       const vm = this.vm;
-      if (this.paused || !vm) {
-        this.postStats(true);
+      const between = this.lockstep && this.quantumEnd === undefined && this.quanta.length === 0;
+      if (this.paused || !vm || between) {
+        // Between quanta the page's next one wakes the loop; paused, a resume does.
+        this.postConsole(!between);
+        this.postStats(!between);
         this.ackNet();
         await this.guestLoop.sleep(STATS_MS);
         continue;
       }
-      const t0 = performance.now();
-      this.inspector?.beforeSlice(t0);
-      let outcome;
-      try {
-        outcome = vm.run(SLICE_MS);
-      } catch (e) {
-        this.postConsole();
-        const crash = crashInfo(vm.crashReport(), this.instructionBase);
-        this.emitStopped({ cause: 'fault', message: `emulator fault: ${(e as Error).message}`, crash });
-        this.stopped = true;
-        break;
+      if (this.lockstep) {
+        await this.runQuantum(vm);
+        continue;
       }
-      this.busyMs += performance.now() - t0;
-      for (const ev of this.inspector?.afterSlice(performance.now()) ?? []) {
-        if (ev.kind !== 'breakpoint') continue;
-        this.pause();
-        this.emit({ kind: 'paused', reason: 'breakpoint', message: `stopped at the breakpoint ${hex(ev.pc)} (${ev.priv}-mode); that instruction has not run yet` });
-      }
-      this.player?.poll();
-      this.folder?.tick(performance.now());
-      // Where `romvisor boot SCENARIO.json` stops: the script is done and the guest idles with nothing left to take.
-      if (this.player?.done && this.transcriptAtScriptEnd === undefined && GuestLoop.settled(vm, outcome)) {
-        this.transcriptAtScriptEnd = this.transcriptBytes;
-      }
-      this.postConsole();
-      this.postStats(false);
-      this.ackNet();
+      const outcome = this.runOnce(vm, { maxMs: SLICE_MS });
+      if (!outcome) break;
+      this.afterRun(vm, outcome, GuestLoop.settled(vm, outcome));
       switch (outcome.kind) {
         case 'running':
         case 'budget':
@@ -418,28 +428,132 @@ class VmWorker implements VmWorkerApi {
           await this.guestLoop.rest(vm, outcome, this.pendingOutput.length ? SLICE_MS : STATS_MS);
           break;
         case 'poweroff':
-          this.stopped = true;
-          try {
-            await this.quiesce(vm);
-            this.emitStopped({ cause: 'poweroff', message: 'the guest powered off' });
-          } catch (e) {
-            this.emitStopped({ cause: 'disk-error', message: `the guest powered off, but its last writes could not be saved: ${(e as Error).message}` });
-          }
-          break;
         case 'crashed':
-          this.stopped = true;
-          await this.quiesce(vm).catch(() => {});
-          this.emitStopped({ cause: 'crashed', message: 'the guest crashed: it is stuck repeating one fault', crash: crashInfo(outcome.report, this.instructionBase) });
-          break;
         case 'reboot':
-          this.instructionBase += Number(vm.core.instructions);
-          this.vm = undefined;
-          await this.quiesce(vm).catch(() => {});
-          this.vm = await this.createVm();
-          this.emit({ kind: 'rebooted' });
+          await this.guestEnded(vm, outcome);
           break;
       }
       if (this.disk?.failure) this.onDiskFailure(vm);
+    }
+  }
+
+  /**
+   * One lockstep quantum (src/net/Lockstep.ts, the step `romvisor boot` runs): the frames
+   * the page brought go into the card, the guest runs to the quantum's end, and the page
+   * gets what it sent. The same run and judge points as the CLI's, so the console bytes
+   * and the place a finished script ends are the same. A pause (a breakpoint, the user)
+   * holds the quantum halfway, and with it the whole scenario, until the guest resumes.
+   */
+  private async runQuantum(vm: Vm): Promise<void> {
+    if (this.quantumEnd === undefined) {
+      const q = this.quanta.shift()!;
+      this.quantumEnd = q.boundary;
+      deliverFrames(vm, q.frames.map((f) => new Uint8Array(f)));
+    }
+    let end: RunOutcome | undefined;
+    const reached = await runToBoundary(vm, this.quantumEnd, {
+      run: (opts) => this.runOnce(vm, opts),
+      after: (outcome, settled) => {
+        this.afterRun(vm, outcome, settled);
+        if (outcome.kind === 'poweroff' || outcome.kind === 'crashed' || outcome.kind === 'reboot') end = outcome;
+        return end !== undefined || this.paused || this.stopped;
+      },
+      turn: () => this.guestLoop.rest(vm, { kind: 'running' }, 0),
+    });
+    if (this.disk?.failure) this.onDiskFailure(vm);
+    if (reached) {
+      this.quantumEnd = undefined;
+      this.replyQuantum(false);
+    } else if (end) {
+      this.quantumEnd = undefined;
+      this.replyQuantum(true);
+      await this.guestEnded(vm, end);
+    } else if (this.stopped) {
+      // An emulator fault (runOnce said so) or a disk error.
+      this.replyQuantum(true);
+    }
+  }
+
+  /** The quantum's frames to the page (transferred); `ended`: this guest runs no more quanta. */
+  private replyQuantum(ended: boolean): void {
+    const frames = this.quantumFrames;
+    this.quantumFrames = [];
+    const reply: LockstepReply = { frames, ended };
+    this.netPort?.postMessage(reply, frames);
+  }
+
+  /** One run of the guest; undefined after an emulator fault (reported, the loop ends). */
+  private runOnce(vm: Vm, opts: RunOptions): RunOutcome | undefined {
+    const t0 = performance.now();
+    this.inspector?.beforeSlice(t0);
+    try {
+      const outcome = vm.runUntil(opts);
+      this.busyMs += performance.now() - t0;
+      return outcome;
+    } catch (e) {
+      this.postConsole();
+      const crash = crashInfo(vm.crashReport(), this.instructionBase);
+      this.emitStopped({ cause: 'fault', message: `emulator fault: ${(e as Error).message}`, crash });
+      this.stopped = true;
+      return undefined;
+    }
+  }
+
+  /** After each run: breakpoints, the script, the shared folder, output and readouts to the page. */
+  private afterRun(vm: Vm, outcome: RunOutcome, settled: boolean): void {
+    for (const ev of this.inspector?.afterSlice(performance.now()) ?? []) {
+      if (ev.kind !== 'breakpoint') continue;
+      this.pause();
+      this.emit({ kind: 'paused', reason: 'breakpoint', message: `stopped at the breakpoint ${hex(ev.pc)} (${ev.priv}-mode); that instruction has not run yet` });
+    }
+    this.player?.poll();
+    this.folder?.tick(performance.now());
+    // Where `romvisor boot SCENARIO.json` stops: the script is done and the guest idles with nothing left to take.
+    if (this.player?.done && this.transcriptAtScriptEnd === undefined && settled) {
+      this.transcriptAtScriptEnd = this.transcriptBytes;
+    }
+    this.postConsole(!this.lockstep);
+    this.postStats(false);
+    this.ackNet();
+  }
+
+  /**
+   * The guest powered off, crashed or rebooted. A reboot starts a new machine, except in
+   * lockstep: its guest time would start again at 0 behind the others', so it ends there, as
+   * `romvisor boot` ends a rebooting guest.
+   */
+  private async guestEnded(vm: Vm, outcome: RunOutcome): Promise<void> {
+    this.postConsole();
+    switch (outcome.kind) {
+      case 'poweroff':
+        this.stopped = true;
+        try {
+          await this.quiesce(vm);
+          this.emitStopped({ cause: 'poweroff', message: 'the guest powered off' });
+        } catch (e) {
+          this.emitStopped({ cause: 'disk-error', message: `the guest powered off, but its last writes could not be saved: ${(e as Error).message}` });
+        }
+        break;
+      case 'crashed':
+        this.stopped = true;
+        await this.quiesce(vm).catch(() => {});
+        this.emitStopped({ cause: 'crashed', message: 'the guest crashed: it is stuck repeating one fault', crash: crashInfo(outcome.report, this.instructionBase) });
+        break;
+      case 'reboot':
+        if (this.lockstep) {
+          this.stopped = true;
+          await this.quiesce(vm).catch(() => {});
+          this.emitStopped({ cause: 'poweroff', message: 'the guest rebooted; a guest of a deterministic scenario stops there' });
+          break;
+        }
+        this.instructionBase += Number(vm.core.instructions);
+        this.vm = undefined;
+        await this.quiesce(vm).catch(() => {});
+        this.vm = await this.createVm();
+        this.emit({ kind: 'rebooted' });
+        break;
+      default:
+        break;
     }
   }
 
@@ -484,8 +598,15 @@ class VmWorker implements VmWorkerApi {
     this.netTaken = 0;
   }
 
-  private postConsole(): void {
+  /**
+   * Console output to the page. Lockstep runs (1 ms of guest time each) post it at most once
+   * per SLICE_MS unless `now`, so a busy guest does not send the page a message per quantum.
+   */
+  private postConsole(now = true): void {
     if (this.pendingOutput.length === 0) return;
+    const t = performance.now();
+    if (!now && t - this.consoleAt < SLICE_MS) return;
+    this.consoleAt = t;
     let bytes: Uint8Array;
     if (this.pendingOutput.length === 1) {
       bytes = this.pendingOutput[0]!;

@@ -21,7 +21,7 @@ describe('romvisor boot SCENARIO.json', () => {
     const r = await runCli(['boot', example('reset-to-shell')]);
     assert.equal(r.code, 0, r.stderr);
     // The guest is named base-1 by default: DHCP gives it that hostname.
-    assert.match(r.stdout, /Linux romvisor 6\.1\.\d+ .* riscv64 GNU\/Linux/); // a lone guest has no card, so no DHCP hostname
+    assert.match(r.stdout, /Linux base-1 6\.1\.\d+ .* riscv64 GNU\/Linux/);
   });
 
   it('prints byte-identical consoles for a deterministic scenario that writes to its disk, run twice', async () => {

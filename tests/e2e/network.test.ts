@@ -2,12 +2,18 @@
  * Two VMs on the server's switch in real Chromium, as a user meets them: `web` serves a file
  * with busybox httpd, `client` fetches it by name with wget and pings `web` by name; each
  * card shows the address the switch's DHCP gave it and its frame counters; the Capture
- * button downloads the switch's traffic as a classic pcap holding the HTTP GET.
+ * button downloads the switch's traffic as a classic pcap holding the HTTP GET. A
+ * deterministic two-guest scenario runs in the page on a switch of its own, in lockstep, and
+ * each guest's console is byte-identical to its `--console-log` from `romvisor boot`.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
+import { encodeScenarioUrl, type ConsoleStep, type Scenario } from '../../src/scenario/index.ts';
+import { runCli } from '../boot/runCli.ts';
 import { atPrompt, consoleText, hvCommand, newPage, powerOn, shot, startEnv, typeInVm, vmState, waitFor, waitForConsole, waitForHvConsole, type E2eEnv } from './harness.ts';
 
 let env: E2eEnv;
@@ -118,5 +124,73 @@ describe('the network in the page', () => {
     await waitForHvConsole(page, (t) => /captured romvisor-.*\.pcap: \d+ frames/.test(t), 10_000);
     assert.match((await again).suggestedFilename(), /\.pcap$/);
     assert.ok(!(await consoleText(page, 'web')).includes('no network'));
+  });
+
+  test('a deterministic two-guest scenario talks by name in the page and prints what romvisor boot prints, byte for byte', async () => {
+    const guest = (name: string, script: ConsoleStep[]) => ({ name, appliance: { builtin: 'base' }, memoryMiB: 128, cmdline: '', time: 'deterministic', script }) as const;
+    const scenario: Scenario = {
+      version: 1,
+      title: 'web and client',
+      notes: '',
+      view: ['console'],
+      guests: [
+        guest('web', [
+          { expect: '~ # ', timeout: 300 },
+          { send: 'mkdir -p /www; echo "served by $(hostname) $((20+3))" > /www/index.html; httpd -h /www; echo httpd-$((1+1))\n' },
+          { expect: 'httpd-2' },
+        ]),
+        guest('client', [
+          { expect: '~ # ', timeout: 300 },
+          { send: 'for i in 1 2 3 4 5 6 7 8; do wget -qO- http://web/index.html && break; sleep 1; done; echo fetch-$((2+2))\n' },
+          { expect: 'served by web 23', timeout: 60 },
+          { expect: 'fetch-4' },
+          // The round-trip times ping prints are guest time: they pin when each frame
+          // crossed, so a page that moved frames at other points would print other bytes.
+          { send: 'ping -c 3 web\n' },
+          { expect: '3 packets transmitted, 3 packets received, 0% packet loss', timeout: 60 },
+        ]),
+      ],
+    };
+    const dir = mkdtempSync(join(tmpdir(), 'romvisor-net-e2e-'));
+    try {
+      const file = join(dir, 'web-client.json');
+      writeFileSync(file, JSON.stringify(scenario));
+      // The CLI's run goes alongside the page's (the machine has few cores).
+      const cli = runCli(['boot', file, '--console-log', join(dir, 'logs')], { timeoutMs: 600_000 });
+      cli.catch(() => {});
+      const link = encodeScenarioUrl(scenario, env.url);
+      const run = await newPage(env, context);
+      await run.goto(link);
+      await run.click('[data-action="run-scenario"]', { timeout: 60_000 });
+      const transcript = (i: number) => run.evaluate(`globalThis.__romvisorScenario?.transcript(${i})`) as Promise<{ text: string; atScriptEnd?: number } | undefined>;
+      await waitFor('both guests to reach their scripts\' ends in the page', async () => (await transcript(0))?.atScriptEnd !== undefined && (await transcript(1))?.atScriptEnd !== undefined, 600_000, 500);
+      const r = await cli;
+      assert.equal(r.code, 0, r.stderr + r.stdout.slice(-2000));
+      for (const [i, name] of ['web', 'client'].entries()) {
+        const fromCli = readFileSync(join(dir, 'logs', `${name}.log`), 'latin1');
+        // The CLI stops at the end of the quantum where the last script ended; the page's
+        // guests run on, so the page holds at least as much.
+        const inPage = await waitFor(`${name}'s console in the page to reach the CLI's length`, async () => {
+          const t = await transcript(i);
+          return t && t.text.length >= fromCli.length ? t.text.slice(0, fromCli.length) : undefined;
+        }, 120_000);
+        if (inPage !== fromCli) {
+          let k = 0;
+          while (k < fromCli.length && inPage[k] === fromCli[k]) k++;
+          assert.fail(`${name}: the consoles differ at byte ${k} of ${fromCli.length}:\n  cli:  ${JSON.stringify(fromCli.slice(Math.max(0, k - 80), k + 80))}\n  page: ${JSON.stringify(inPage.slice(Math.max(0, k - 80), k + 80))}`);
+        }
+      }
+      const client = readFileSync(join(dir, 'logs', 'client.log'), 'latin1');
+      assert.match(client, /served by web 23/);
+      assert.match(client, /seq=2 ttl=64 time=\d+\.\d+ ms/);
+      // The scenario's cards show the leases of its own switch.
+      const ip = /net: eth0 (10\.0\.2\.\d+), hostname client/.exec(client)?.[1];
+      assert.ok(ip, 'the client printed its DHCP address at boot');
+      await waitFor('the client card to show its address', async () => (await metric(run, 'client', 'address')) === ip, 10_000);
+      await shot(run, 'net-02-deterministic-scenario');
+      await run.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -82,9 +82,9 @@ describe('an appliance made as the README says', () => {
     imageId = await page.evaluate(() => ((globalThis as any).__romvisor.hypervisor().appliances() as { name: string; imageId?: string }[]).find((a) => a.name === 'mine.vhd')!.imageId!);
 
     await page.click('[data-appliance="mine.vhd"] [data-action="new-vm"]');
-    await page.waitForSelector('[data-vm="mine.vhd-1"]', { timeout: 60_000 });
-    await startAndWaitForShell(page, 'mine.vhd-1');
-    const console = await waitForConsole(page, 'mine.vhd-1', (t) => /romvisor initramfs: .* kB RAM/.test(t), 120_000);
+    await page.waitForSelector('[data-vm="mine-vhd-1"]', { timeout: 60_000 });
+    await startAndWaitForShell(page, 'mine-vhd-1');
+    const console = await waitForConsole(page, 'mine-vhd-1', (t) => /romvisor initramfs: .* kB RAM/.test(t), 120_000);
     const ram = Number(/(\d+) kB RAM/.exec(console)![1]);
     assert.ok(ram > 80 * 1024 && ram < 96 * 1024, `the guest has the appliance's 96 MiB (it reports ${ram} kB), not the default 128`);
     assert.ok(!console.includes('nothing to boot'), 'it booted its own kernel, not the rescue one');

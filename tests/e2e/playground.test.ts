@@ -176,13 +176,13 @@ describe('the playground page', () => {
     assert.equal(afterGood.length, before.length + 1);
     // A blank disk has nothing to boot: the built-in BusyBox boots with it as /dev/vda.
     await page.click('[data-appliance="qemu-made.vhd"] [data-action="new-vm"]');
-    await page.waitForSelector('[data-vm="qemu-made.vhd-1"]');
-    await startAndWaitForShell(page, 'qemu-made.vhd-1');
-    await typeInVm(page, 'qemu-made.vhd-1', 'ls /dev/vda && echo has-$((0+1))-vda\n');
-    await waitForConsole(page, 'qemu-made.vhd-1', (t) => t.includes('has-1-vda'));
+    await page.waitForSelector('[data-vm="qemu-made-vhd-1"]');
+    await startAndWaitForShell(page, 'qemu-made-vhd-1');
+    await typeInVm(page, 'qemu-made-vhd-1', 'ls /dev/vda && echo has-$((0+1))-vda\n');
+    await waitForConsole(page, 'qemu-made-vhd-1', (t) => t.includes('has-1-vda'));
     await shot(page, '09-imported-vhd');
-    await page.click('[data-vm="qemu-made.vhd-1"] [data-action="stop"]');
-    await vmState(page, 'qemu-made.vhd-1', 'stopped');
+    await page.click('[data-vm="qemu-made-vhd-1"] [data-action="stop"]');
+    await vmState(page, 'qemu-made-vhd-1', 'stopped');
 
     // The corrupt one arrives by drag and drop.
     const beforeCorrupt = await storedImageIds(page);

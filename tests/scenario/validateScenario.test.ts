@@ -197,9 +197,9 @@ describe('guests', () => {
     assert.deepEqual([0, 1, 2].map((i) => guestName(s.guests, i)), ['web', 'base-2', 'client']);
     assert.equal(s.guests[0]!.name, 'web');
     assert.equal('name' in s.guests[1]!, false, 'a default name is not written into the scenario');
-    guestProblem({ name: 'no_underscore' }, 'guests[0].name: must be a host name (1 to 63 letters, digits and inner hyphens), got "no_underscore"');
-    guestProblem({ name: '' }, 'guests[0].name: must be a host name (1 to 63 letters, digits and inner hyphens), got ""');
-    guestProblem({ name: 7 }, 'guests[0].name: must be a host name (1 to 63 letters, digits and inner hyphens), got 7');
+    guestProblem({ name: 'no_underscore' }, 'guests[0].name: must be a host name: 1 to 63 letters, digits and inner hyphens, got "no_underscore"');
+    guestProblem({ name: '' }, 'guests[0].name: must be a host name: 1 to 63 letters, digits and inner hyphens, got ""');
+    guestProblem({ name: 7 }, 'guests[0].name: must be a host name: 1 to 63 letters, digits and inner hyphens, got 7');
     problems(scenario({}, [guest({ name: 'Web' }), guest({ name: 'web' })]), ['guests[1].name: "web" is also the name of guests[0]; every guest needs its own name']);
     problems(scenario({}, [guest({ name: 'base-2' }), guest({})]), ['guests[1].name: "base-2" is also the name of guests[0]; every guest needs its own name']);
   });

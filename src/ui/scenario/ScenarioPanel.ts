@@ -6,9 +6,9 @@
  * untouched base appliance, never stored), its console script played by the worker and its
  * steps listed beside its console. Everything shown from a scenario is text nodes.
  */
-import type { Disposable, RomHypervisor, VmHandle } from '../../hypervisor/index.ts';
+import { LockstepNetwork, type Disposable, type NetAttachment, type RomHypervisor, type VmHandle } from '../../hypervisor/index.ts';
 import {
-  decodeScenarioUrl, parseScenarioJsonBytes, ScenarioError, scenarioToJson,
+  decodeScenarioUrl, guestName, parseScenarioJsonBytes, ScenarioError, scenarioToJson,
   SCENARIO_LIMITS, type Scenario, type ScenarioGuest,
   viewPanels,
   viewTrapLog,
@@ -53,6 +53,8 @@ export class ScenarioPanel implements Disposable {
   private scenario: Scenario | undefined;
   private phase: ScenarioPhase = 'none';
   private runs: ScenarioGuestRun[] = [];
+  /** Deterministic guests' switches in lockstep (their frames cross at quantum ends). */
+  private lockstep: LockstepNetwork[] = [];
   private subscription: Disposable | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private readonly onHash = () => this.loadFromUrl();
@@ -215,12 +217,25 @@ export class ScenarioPanel implements Disposable {
       });
       const slot = this.body.querySelector<HTMLElement>('.scenario-runs')!;
       const teach = (viewPanels(scenario) ?? []).filter((v): v is TeachPanel => (TEACH_PANELS as readonly string[]).includes(v));
+      // All guests of a scenario share one time mode. Deterministic ones are on switches in
+      // lockstep (LockstepNetwork), as `romvisor boot SCENARIO.json` runs them, so the page
+      // prints the CLI's bytes: all on one when every guest is an appliance, else each
+      // appliance guest alone on its own, as the CLI boots them one after another then.
+      // Realtime ones join the server's switch beside its VMs.
+      const deterministic = scenario.guests.every((g) => g.time === 'deterministic');
+      const together = scenario.guests.every((g) => !g.kernel);
+      const attachNet = (name: string): NetAttachment => {
+        if (!deterministic) return hv.serverNet(name);
+        if (!together || this.lockstep.length === 0) this.lockstep.push(new LockstepNetwork());
+        return this.lockstep.at(-1)!.attach(name);
+      };
       for (const [i, guest] of scenario.guests.entries()) {
         const progress = (url: string, bytes: number, total: number | undefined) =>
           this.status(`Guest ${i + 1}: downloading ${url}: ${(bytes / 2 ** 20).toFixed(1)} MiB${total ? ` of ${(total / 2 ** 20).toFixed(1)} MiB` : ''}`);
         const record: VmRecord = {
           id: `scenario-${crypto.randomUUID()}`,
-          name: `scenario-${i + 1}`,
+          // The CLI's name for the guest: its hostname, DNS name and address.
+          name: guestName(scenario.guests, i),
           applianceId: '',
           memoryMiB: guest.memoryMiB,
           harts: guest.harts ?? 1,
@@ -246,7 +261,7 @@ export class ScenarioPanel implements Disposable {
           vm = hv.scratchVm({ ...record, applianceId: resolved.appliance.id }, (spec) => ({
             ...played(spec),
             ...(resolved.baseImageId ? { ram: undefined, rescue: undefined, disk: { scratchOverImageId: resolved.baseImageId } } : {}),
-          }));
+          }), attachNet);
         }
         rememberScenarioGuest(vm, guest);
         const card = new VmCardView(vm, hv, { run: (what, action) => this.host.run(what, action) });
@@ -257,6 +272,8 @@ export class ScenarioPanel implements Disposable {
         this.runs.push({ guest, vm, card, steps });
         await vm.start();
       }
+      // Every guest is booted and waits at guest time 0: the quanta start.
+      for (const net of this.lockstep) net.start();
       this.setPhase('running');
       this.status(`Running ${scenario.guests.length === 1 ? 'the guest' : `${scenario.guests.length} guests`}.`);
       this.timer = setInterval(() => void this.poll(), POLL_MS);
@@ -318,6 +335,8 @@ export class ScenarioPanel implements Disposable {
     this.subscription = undefined;
     const runs = this.runs;
     this.runs = [];
+    for (const net of this.lockstep) net.dispose();
+    this.lockstep = [];
     await Promise.allSettled(runs.map((r) => r.vm.stop()));
     for (const r of runs) {
       r.card.dispose();
