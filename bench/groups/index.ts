@@ -8,6 +8,7 @@ import { inspectorGroup } from './inspector.ts';
 import { linuxBootGroup } from './linuxBoot.ts';
 import { machineStateGroup } from './machineState.ts';
 import { networkGroup } from './network.ts';
+import { networkFloodGroup } from './networkFlood.ts';
 import { pageGroup } from './page.ts';
 import { remoteBootGroup } from './remoteBoot.ts';
 import { scenarioDecodeGroup } from './scenarioDecode.ts';
@@ -15,4 +16,4 @@ import { share9pGroup } from './share9p.ts';
 import { smpBootGroup } from './smpBoot.ts';
 import { stockBootGroup } from './stockBoot.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, smpBootGroup, diskGroup, remoteBootGroup, share9pGroup, networkGroup, hostfwdGroup, machineStateGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, smpBootGroup, diskGroup, remoteBootGroup, share9pGroup, networkGroup, networkFloodGroup, hostfwdGroup, machineStateGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];

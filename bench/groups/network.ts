@@ -6,19 +6,15 @@
 // SCENARIO.json`); QEMU runs two qemu-system-riscv64 processes with the same kernel and
 // disk image, their virtio-net cards joined by `-netdev dgram` (UDP between the two
 // processes on 127.0.0.1), addresses set by hand as QEMU has no DHCP on that link.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { qemuBaseApplianceArgs } from '../qemuAppliance.ts';
+import { linesOf, PROMPT, QemuGuest, repo, runToEnd } from '../QemuGuest.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
 
-const repo = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 const MIB = 32;
 const PINGS = 20;
-const PROMPT = '~ # ';
-const TIMEOUT_MS = 600_000;
 const PORT = 5001;
 /** QEMU's link has no DHCP server: fixed addresses in the same /24 the switch uses. */
 const QEMU_WEB_IP = '10.0.2.200';
@@ -76,86 +72,19 @@ async function romvisorRun(work: string): Promise<NetFigures> {
       ],
     }),
   );
-  const out = await capture(process.execPath, [repo('bin/romvisor.mjs'), 'boot', scenario, '--hang-timeout', '600']);
-  const lines = (name: string) => out.split('\n').filter((l) => l.startsWith(`[${name}] `)).map((l) => l.slice(name.length + 3)).join('\n');
-  return figures(lines('client'), lines('web'));
-}
-
-function capture(cmd: string, args: string[]): Promise<string> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), TIMEOUT_MS);
-    child.stdout.setEncoding('latin1').on('data', (d: string) => (out += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    child.on('close', () => {
-      clearTimeout(timer);
-      resolve(out);
-    });
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      resolve(`${out}\ncannot start ${cmd}: ${e.message}`);
-    });
-  });
-}
-
-/** One QEMU guest with its console on pipes; `type` sends a line once its prompt is up. */
-class QemuGuest {
-  output = '';
-  private readonly child;
-  private prompted: () => void = () => {};
-  readonly atPrompt: Promise<void>;
-
-  constructor(args: string[]) {
-    this.atPrompt = new Promise((r) => (this.prompted = r));
-    this.child = spawn('qemu-system-riscv64', args, { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdout.setEncoding('latin1').on('data', (d: string) => {
-      this.output += d;
-      if (this.output.includes(PROMPT)) this.prompted();
-    });
-    this.child.stderr.setEncoding('utf8').on('data', (d: string) => (this.output += d));
-  }
-
-  type(text: string): void {
-    this.child.stdin.write(text);
-  }
-
-  until(text: string): Promise<boolean> {
-    return new Promise((resolve) => {
-      const started = Date.now();
-      const poll = setInterval(() => {
-        if (this.output.includes(text) || Date.now() - started > TIMEOUT_MS) {
-          clearInterval(poll);
-          resolve(this.output.includes(text));
-        }
-      }, 100);
-    });
-  }
-
-  kill(): void {
-    this.child.kill('SIGKILL');
-  }
+  const out = await runToEnd(process.execPath, [repo('bin/romvisor.mjs'), 'boot', scenario, '--hang-timeout', '600']);
+  return figures(linesOf(out, 'client'), linesOf(out, 'web'));
 }
 
 async function qemuRun(work: string): Promise<NetFigures> {
   const base = qemuBaseApplianceArgs(work, '256M');
   const ports = [41000 + (process.pid % 1000) * 2, 41001 + (process.pid % 1000) * 2];
-  const guest = (i: 0 | 1, mac: string) =>
-    new QemuGuest([
-      // Both read one image; snapshot=on keeps each one's writes in its own temporary file.
-      ...base,
-      '-netdev', `dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=${ports[i]},remote.type=inet,remote.host=127.0.0.1,remote.port=${ports[1 - i]}`,
-      '-device', `virtio-net-device,netdev=n0,mac=${mac}`,
-    ]);
-  const web = guest(0, '52:54:00:00:00:0a');
-  const client = guest(1, '52:54:00:00:00:0b');
+  const dgram = (i: 0 | 1) => `dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=${ports[i]},remote.type=inet,remote.host=127.0.0.1,remote.port=${ports[1 - i]}`;
+  const web = new QemuGuest(base, dgram(0), '52:54:00:00:00:0a');
+  const client = new QemuGuest(base, dgram(1), '52:54:00:00:00:0b');
   try {
     await Promise.all([web.atPrompt, client.atPrompt]);
-    // The init's udhcpc keeps asking in the background; it must not undo the fixed address.
-    const setup = (ip: string) => `killall udhcpc 2>/dev/null; ip link set eth0 up; ip addr flush dev eth0; ip addr add ${ip}/24 dev eth0; echo up-$((3+4))\n`;
-    web.type(setup(QEMU_WEB_IP));
-    client.type(setup(QEMU_CLIENT_IP));
-    await Promise.all([web.until('up-7'), client.until('up-7')]);
+    await Promise.all([web.setAddress(QEMU_WEB_IP), client.setAddress(QEMU_CLIENT_IP)]);
     web.type(SERVER_COMMANDS);
     await new Promise((r) => setTimeout(r, 2000));
     client.type(clientCommands(QEMU_WEB_IP));
