@@ -97,7 +97,9 @@ describe('an appliance made as the README says', () => {
       title: 'My own appliance to its prompt',
       notes: '',
       view: ['console'],
-      guests: [{ appliance: { local: imageId }, memoryMiB: 96, cmdline: '', time: 'deterministic', script: [{ expect: PROMPT, timeout: 600 }] }],
+      // The CLI names a lone appliance guest after its appliance.json (`mine`): the same name
+      // gives the same MAC, DHCP address and hostname, which its console prints.
+      guests: [{ name: 'mine', appliance: { local: imageId }, memoryMiB: 96, cmdline: '', time: 'deterministic', script: [{ expect: PROMPT, timeout: 600 }] }],
     };
     const link = encodeScenarioUrl(scenario, env.url);
     const run = await newPage(env, context);
