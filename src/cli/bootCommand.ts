@@ -268,8 +268,12 @@ async function runGuest(opts: BootOptions, io: CliIo, save: SaveRequest | undefi
       appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay });
       // A restored machine's disk is the state's frozen overlay under a new child; its boot
       // files were read long ago, when the machine booted.
-      if (restored) opts.config.disks = [{ disk: appliance.disk, serial: restored.shape.disks[0]!.serial }];
-      else await applyAppliance(opts, appliance);
+      if (restored) {
+        opts.config.disks = [{ disk: appliance.disk, serial: restored.shape.disks[0]!.serial }];
+        // Its card's name on the new switch (DHCP, DNS): --name, else the appliance's, as at boot.
+        const manifestName = (await readApplianceBoot(appliance.disk)).manifest.name;
+        if (opts.name === undefined && VM_NAME_PATTERN.test(manifestName)) opts.name = manifestName;
+      } else await applyAppliance(opts, appliance);
     }
     drives = await openDrives(opts.drives, opts.snapshot);
     const { images, ...config } = opts.config;
@@ -286,7 +290,8 @@ async function runGuest(opts: BootOptions, io: CliIo, save: SaveRequest | undefi
       : { ...config, disks, boot: linuxLoader(images), guestConsole: guestConsoleOf(images.bootargs), ...(wantNet ? { net: { mac: macFromName(name) } } : {}) };
     try {
       // A restored machine's RAM, harts and devices come from its state: nothing to load.
-      vm = await Vm.create(await loadCoreModule(), restored ? { ...config, disks, share, boot: NO_LOADER } : { ...machine, share });
+      const restoredNet = restored?.shape.netMac === undefined ? {} : { net: { mac: Uint8Array.from(restored.shape.netMac.match(/../g)!, (h) => parseInt(h, 16)) } };
+      vm = await Vm.create(await loadCoreModule(), restored ? { ...config, disks, share, boot: NO_LOADER, ...restoredNet } : { ...machine, share });
       if (restored) vm.applyState(restored);
     } catch (e) {
       // --drive slots that other devices (console, network, shared folder) hold already.
@@ -409,17 +414,17 @@ async function bootRestored(argv: string[], io: CliIo): Promise<number> {
       strict: true,
       options: {
         restore: { type: 'string' }, script: { type: 'string' }, overlay: { type: 'string' }, 'save-state': { type: 'string' },
-        'hang-timeout': { type: 'string' }, jit: { type: 'string' }, 'console-log': { type: 'string' },
+        'hang-timeout': { type: 'string' }, jit: { type: 'string' }, 'console-log': { type: 'string' }, name: { type: 'string' },
       },
     }).values;
   } catch (e) {
-    throw new BadInput(`--restore takes the machine from its state; besides it only --script, --overlay, --save-state, --hang-timeout, --jit and --console-log may be given (${(e as Error).message})`);
+    throw new BadInput(`--restore takes the machine from its state; besides it only --script, --overlay, --save-state, --hang-timeout, --jit, --console-log and --name may be given (${(e as Error).message})`);
   }
   const path = v.restore!;
   const { meta, state } = await readStateFile(path);
   const { shape } = meta;
-  if (shape.share || shape.netMac !== undefined || shape.disks.length !== 1) {
-    throw new StateError('state-unsupported', `${path}: the CLI restores a machine with one appliance disk and no network card or shared folder`);
+  if (shape.share || shape.disks.length !== 1) {
+    throw new StateError('state-unsupported', `${path}: the CLI restores a machine with one appliance disk and no shared folder`);
   }
   const chain = meta.disks[0]!.chain;
   await verifyChain(chain);
@@ -427,7 +432,9 @@ async function bootRestored(argv: string[], io: CliIo): Promise<number> {
   // What the rest of the boot takes from a command line, built from the state.
   const args = [chain[0]!.path, '--mem', `${Math.ceil(shape.ramBytes / 2 ** 20)}M`, '--smp', String(shape.harts), '--time', shape.timeMode];
   if (v.overlay !== undefined) args.push('--overlay', v.overlay);
-  for (const flag of ['script', 'hang-timeout', 'jit', 'console-log'] as const) if (v[flag] !== undefined) args.push(`--${flag}`, v[flag]);
+  for (const flag of ['script', 'hang-timeout', 'jit', 'console-log', 'name'] as const) if (v[flag] !== undefined) args.push(`--${flag}`, v[flag]);
+  // The card the state has (every Linux guest has one unless booted with --no-net), on a new switch.
+  if (shape.netMac === undefined) args.push('--no-net');
   const size = state.devices.find((d) => d.console)?.console?.size;
   if (size) args.push('--console-size', `${size.cols}x${size.rows}`);
   const opts = await parseBootArgs(args);
