@@ -6,6 +6,8 @@
 // hart can then never slip between an LR and its SC). AMOs are atomic for free: a hart
 // runs whole instructions between switches.
 //
+// Counters: minstret is each hart's own (a waiting hart retires nothing); mcycle and mtime
+// are the machine's clock, which runs for every hart.
 // Time is the machine's: mtime follows the instruction count of all harts together, and
 // harts switch after a fixed number of instructions, so an SMP run is as deterministic as
 // a single hart's. A hart that executes WFI with nothing to wake it sleeps: it is skipped
@@ -70,7 +72,12 @@ const S_STVAL: u32 = 21;
 const S_SSCRATCH: u32 = 22;
 const S_SATP: u32 = 23;
 const S_CYCLE_DELTA: u32 = 24;
-const S_INSTRET_DELTA: u32 = 25;
+/**
+ * A waiting hart's minstret, frozen at its save: it retires nothing while others run, so
+ * its count is its own (the delta to the machine's icount is recomputed at restore).
+ * mcycle stays the machine's clock: cycles pass for a hart whether it runs or waits.
+ */
+const S_MINSTRET: u32 = 25;
 const S_FRM: u32 = 26;
 const S_FFLAGS: u32 = 27;
 const S_PMPCFG0: u32 = 28;
@@ -120,7 +127,7 @@ function save(h: u32): void {
   store<u64>(slot(h, S_SSCRATCH), st.sscratch);
   store<u64>(slot(h, S_SATP), st.satp);
   store<u64>(slot(h, S_CYCLE_DELTA), st.cycleDelta);
-  store<u64>(slot(h, S_INSTRET_DELTA), st.instretDelta);
+  store<u64>(slot(h, S_MINSTRET), st.icount + st.instretDelta);
   store<u64>(slot(h, S_FRM), <u64>st.frm);
   store<u64>(slot(h, S_FFLAGS), <u64>fflags);
   store<u64>(slot(h, S_PMPCFG0), st.pmpcfg0);
@@ -158,7 +165,7 @@ function restore(h: u32): void {
   st.sscratch = savedScalar(h, S_SSCRATCH);
   st.satp = savedScalar(h, S_SATP);
   st.cycleDelta = savedScalar(h, S_CYCLE_DELTA);
-  st.instretDelta = savedScalar(h, S_INSTRET_DELTA);
+  st.instretDelta = savedScalar(h, S_MINSTRET) - st.icount;
   st.frm = <u32>savedScalar(h, S_FRM);
   fflags = <u32>savedScalar(h, S_FFLAGS);
   st.pmpcfg0 = savedScalar(h, S_PMPCFG0);
