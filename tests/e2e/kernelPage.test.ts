@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { encodeScenarioUrl, type Scenario } from '../../src/scenario/index.ts';
+import { decodeScenarioUrl, encodeScenarioUrl, type Scenario } from '../../src/scenario/index.ts';
 import { buildTeachKernel } from '../boot/teachKernelElf.ts';
 import { newPage, powerOn, resultsDir, shot, startEnv, vmState, waitFor, waitForConsole, type E2eEnv } from './harness.ts';
 
@@ -182,6 +182,13 @@ describe('teaching kernels in the page', () => {
     await page.reload();
     await vmState(page, 'base-1', 'stopped', 60_000);
     assert.equal(await card.locator('[data-setting="harts"]').inputValue(), '2');
+    // Its scenario link carries the harts too.
+    await card.locator('details.menu summary').click();
+    await card.locator('[data-action="share"]').click();
+    const dialog = page.locator('[data-share-dialog]');
+    await dialog.waitFor();
+    assert.equal(decodeScenarioUrl(await dialog.locator('[data-share-url]').inputValue()).guests[0]!.harts, 2);
+    await dialog.getByRole('button', { name: 'Close' }).click();
     await card.locator('[data-action="start"]').click();
     await vmState(page, 'base-1', 'running');
     assert.equal(await card.locator('[data-setting="harts"]').isDisabled(), true, 'the setting is fixed while the VM runs');

@@ -27,6 +27,7 @@ export async function vmScenarioLink(vm: VmHandle, pageUrl = location.href): Pro
     guest = {
       appliance: a.origin === 'builtin' ? { builtin: a.name } : { local: a.imageId ?? a.id },
       memoryMiB: vm.record.memoryMiB,
+      ...((vm.record.harts ?? 1) > 1 ? { harts: vm.record.harts } : {}),
       cmdline: vm.record.extraArgs ?? '',
       time: 'realtime',
     } satisfies ScenarioGuest;
