@@ -46,6 +46,13 @@ export interface ApplianceDisk {
   readonly overlayPath: string;
   /** True for a snapshot: the overlay is deleted by dispose(). */
   readonly temporary: boolean;
+  /**
+   * The appliance's data disk (appliance.json's dataDiskMiB): a blank dynamic VHD made the
+   * first time beside the overlay (NAME-UUID.data.vhd; in the snapshot's folder for a
+   * snapshot), then kept: the user's data outlives the system disk's overlay. One that
+   * exists is used at the size it has. Locked for writing and closed with the rest.
+   */
+  openDataDisk(sizeMiB: number): Promise<VhdDisk>;
   /** Flushes the overlay, closes the chain and deletes a snapshot. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -124,15 +131,34 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
     throw e;
   }
   let disposed = false;
+  let data: VhdDisk | undefined;
   return {
     disk,
     basePath,
     overlayPath,
     temporary,
+    async openDataDisk(sizeMiB) {
+      if (data) return data;
+      const path = overlayPath.replace(/\.vhd$/i, '') + '.data.vhd';
+      const lock = await locks.add(path, 'write');
+      if (!(await exists(path))) {
+        const temp = lock.temporaryPath();
+        const created = await VhdDisk.createDynamic(await FileBackend.create(temp), sizeMiB * 2 ** 20);
+        await created.flush();
+        await created.dispose();
+        await rename(temp, lock.target);
+      }
+      data = await VhdDisk.open(await FileBackend.open(path), { parentResolver: fileParentResolver() });
+      return data;
+    },
     async dispose() {
       if (disposed) return;
       disposed = true;
       try {
+        if (data) {
+          if (!temporary) await data.flush();
+          await data.dispose();
+        }
         if (!temporary) await disk.flush();
         await disk.dispose();
       } finally {

@@ -572,6 +572,8 @@ async function applyAppliance(opts: BootOptions, appliance: ApplianceDisk): Prom
   images.bootargs = [boot.manifest.cmdline, opts.explicit.append].filter((a) => a).join(' ');
   if (!opts.explicit.mem && boot.manifest.memoryMiB !== undefined) opts.config.ramBytes = boot.manifest.memoryMiB * 2 ** 20;
   opts.config.disks = [{ disk: appliance.disk, serial: boot.manifest.name }];
+  // The data disk (/dev/vdb) on the next slot down: Linux names the disks from the top slot.
+  if (boot.manifest.dataDiskMiB !== undefined) opts.config.disks.push({ disk: await appliance.openDataDisk(boot.manifest.dataDiskMiB), serial: `${boot.manifest.name}-data`.slice(0, 20) });
   if (opts.name === undefined && VM_NAME_PATTERN.test(boot.manifest.name)) opts.name = boot.manifest.name;
 }
 

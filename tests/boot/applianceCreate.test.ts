@@ -3,7 +3,7 @@
 // `romvisor boot`, qemu-img reads the VHD, and its appliance.json holds what was given.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -65,6 +65,27 @@ describe('appliance create from a directory', () => {
     assert.match(console, /\/dev\/root \/ ext4 rw/);
     // --mem 96M is the appliance's memory: Linux sees most of it.
     assert.match(console, /Mem: +(8\d|9\d) /);
+  });
+});
+
+describe("an appliance's data disk", () => {
+  it('is /dev/vdb of the size appliance.json says, blank at first, and kept beside the overlay across boots', async () => {
+    const vhd = join(dir, 'mini.vhd');
+    const overlay = join(dir, 'mini-overlay.vhd');
+    const write = writeScript(dir, 'data-write', [
+      { expect: PROMPT },
+      { send: 'cat /sys/block/vdb/size; dd if=/dev/vdb bs=512 count=1 2>/dev/null | od -An -c | head -1; echo kept-on-the-data-disk | dd of=/dev/vdb conv=fsync 2>/dev/null; echo END-OF-CHECK; poweroff -f\n' },
+      { expect: 'END-OF-CHECK\r\n' },
+    ]);
+    const first = await romvisor(['boot', vhd, '--overlay', overlay, '--script', write]);
+    assert.equal(first.code, 0, first.stderr + first.stdout.slice(-2000));
+    assert.match(first.stdout, /\r\n32768\r\n/, '16 MiB in 512-byte sectors');
+    assert.match(first.stdout, /\\0 +\\0 +\\0/, 'blank at first');
+    assert.ok(existsSync(join(dir, 'mini-overlay.data.vhd')));
+    const read = writeScript(dir, 'data-read', [{ expect: PROMPT }, { send: 'head -c 21 /dev/vdb; echo; echo END-OF-CHECK; poweroff -f\n' }, { expect: 'END-OF-CHECK\r\n' }]);
+    const second = await romvisor(['boot', vhd, '--overlay', overlay, '--script', read]);
+    assert.equal(second.code, 0, second.stderr + second.stdout.slice(-2000));
+    assert.match(second.stdout, /\r\nkept-on-the-data-disk\r\n/);
   });
 });
 
