@@ -19,8 +19,10 @@
  *   and transmit rings, the reset ROM, the trap log).
  * - "DEVS" (DEFLATE, JSON): the virtio transports by slot (registers, queue addresses, the
  *   device's ring indices), the console's size and whether it announced it, frames waiting
- *   for the network card, console input typed and not yet taken, and the disk completions
- *   the guest has not seen yet (due instruction, slot, status, read data and where it goes).
+ *   for the network card, console input typed and not yet taken, whether the state was
+ *   taken at a WFI not yet handled (`heldAtWfi`: the restored machine handles it first, so
+ *   the next input lands where it would have), and the disk completions the guest has not
+ *   seen yet (due instruction, slot, status, read data and where it goes).
  *   Bigints are decimal strings, bytes are base64.
  * - "RAM " (DEFLATE): u32 page size (4096), u32 page count, a bitmap of the pages that are
  *   not all zero (bit i of byte i/8), then those pages in order.
