@@ -445,8 +445,8 @@ export class ManagementShell {
       },
       {
         names: ['repo', 'repository'],
-        usage: 'repo list|add URL|remove N',
-        help: "appliance repositories in the catalog: add one by its folder's URL (https, or http on this machine), list them, remove one (its VMs stay)",
+        usage: 'repo list|add URL|remove N|offline APPLIANCE',
+        help: "appliance repositories in the catalog: add one by its folder's URL (https, or http on this machine), list them, remove one (its VMs stay), fetch the rest of an appliance's disk for offline use",
         run: async (args) => {
           const sub = (args[0] ?? 'list').toLowerCase();
           if (sub === 'list' || sub === 'ls') {
@@ -468,7 +468,12 @@ export class ManagementShell {
             const r = await hv.removeRepository(args[1]);
             return this.println(`removed ${esc(r.url)}; VMs made from its appliances stay`);
           }
-          throw new Error('usage: repo list|add URL|remove N|URL');
+          if (sub === 'offline') {
+            if (!args[1]) throw new Error('usage: repo offline APPLIANCE');
+            const bytes = await hv.makeAvailableOffline(args[1]);
+            return this.println(GREEN(`${esc(args[1])} is available offline (fetched ${formatBytes(bytes)})`));
+          }
+          throw new Error('usage: repo list|add URL|remove N|URL|offline APPLIANCE');
         },
       },
       {

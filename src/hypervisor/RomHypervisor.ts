@@ -338,6 +338,17 @@ export class RomHypervisor implements Hypervisor {
     return record.id;
   }
 
+  async makeAvailableOffline(applianceRef: string): Promise<number> {
+    const appliance = this.appliance(applianceRef);
+    if (!appliance) throw new HypervisorError('not-found', `no appliance "${applianceRef}" (try "list appliances")`);
+    if (!appliance.repository) throw new HypervisorError('bad-input', `appliance ${appliance.name} is not from a repository; ${appliance.boot === 'ram' ? 'it runs from RAM' : 'its whole disk is stored already'}`);
+    const baseId = await this.ensureBaseImage(appliance);
+    const name = `${appliance.title} (offline copy)`;
+    const fetched = await this.store.fetchRemoteBase(baseId, (progress) => this.emitter.fire({ kind: 'import-progress', name, progress }));
+    this.emitter.fire({ kind: 'storage-changed' });
+    return fetched;
+  }
+
   async importVhd(file: Blob, name: string): Promise<Appliance> {
     const clean = name.replace(/[^\w.+-]+/g, '_').slice(0, 64) || 'imported.vhd';
     const record = await this.store.importFile(file, clean, (progress) => this.emitter.fire({ kind: 'import-progress', name: clean, progress }));

@@ -161,6 +161,12 @@ export interface Hypervisor extends Disposable {
   /** Removes a repository (by URL, name or number); VMs made from its appliances stay. */
   removeRepository(ref: string): Promise<RepositoryEntry>;
 
+  /**
+   * Fetches every chunk of a repository appliance's disk not kept yet, so its VMs boot
+   * without the network; resolves with the bytes fetched.
+   */
+  makeAvailableOffline(applianceRef: string): Promise<number>;
+
   /** Validates and stores a VHD file as a new appliance. */
   importVhd(file: Blob, name: string): Promise<Appliance>;
   /** A powered-off VM's disk as one standalone dynamic VHD. */

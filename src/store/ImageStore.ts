@@ -187,6 +187,28 @@ export class ImageStore {
     });
   }
 
+  /**
+   * Fetches every chunk of a repository base that is not kept yet ("make available
+   * offline"); `onProgress` gets the bytes fetched. Nothing to do for any other image.
+   */
+  async fetchRemoteBase(imageId: string, onProgress?: (p: ImportProgress) => void): Promise<number> {
+    const record = await this.requireImage(imageId);
+    if (!record.remote) return 0;
+    const { url, version } = record.remote;
+    const backend = new RemoteChunkBackend({
+      url: new URL(url),
+      version,
+      store: new IdbRepoChunkStore(this.db, record.id, version),
+      onProgress: (s) => onProgress?.({ bytes: s.fetchedBytes, total: version.size }),
+    });
+    try {
+      await backend.fetchAll();
+      return backend.stats.fetchedBytes;
+    } finally {
+      await backend.dispose();
+    }
+  }
+
   private async parentIdOf(disk: VhdDisk): Promise<string | undefined> {
     if (!disk.parent) return undefined;
     return (await this.images()).find((r) => r.vhdUuid === disk.parent!.uuid)?.id;

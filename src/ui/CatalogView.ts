@@ -146,7 +146,7 @@ export class CatalogView implements Disposable {
       { class: 'appliance', 'data-appliance': a.name },
       h('div', { class: 'appliance-head' }, h('strong', {}, a.title), h('span', { class: 'badge' }, kind)),
       h('p', { class: 'muted' }, a.description),
-      h('div', { class: 'appliance-foot' }, h('span', { class: 'muted small' }, `${size} · ${a.memoryMiB} MiB · ${vms.length} VM${vms.length === 1 ? '' : 's'}${from}`), h('button', { class: 'btn small primary', 'data-action': 'new-vm', onclick: () => void this.actions.run(`new VM from ${a.name}`, () => this.hv.createVm(a.id)) }, 'New VM')),
+      h('div', { class: 'appliance-foot' }, h('span', { class: 'muted small' }, `${size} · ${a.memoryMiB} MiB · ${vms.length} VM${vms.length === 1 ? '' : 's'}${from}`), a.repository ? h('button', { class: 'btn small', 'data-action': 'offline', title: 'Fetch the rest of its disk, so its VMs boot without the network', onclick: () => void this.actions.run(`make ${a.name} available offline`, () => this.hv.makeAvailableOffline(a.id)) }, 'Make available offline') : undefined, h('button', { class: 'btn small primary', 'data-action': 'new-vm', onclick: () => void this.actions.run(`new VM from ${a.name}`, () => this.hv.createVm(a.id)) }, 'New VM')),
       disks,
     );
     if (a.boot === 'disk' && vms.length) {

@@ -11,7 +11,7 @@ import { buildRepository } from '../../src/repo/node.ts';
 import { tempDir } from '../disk/diskFixtures.ts';
 import { makeRepoAppliance } from '../repo/repoFixture.ts';
 import { startRepoServer, type RepoServer } from '../repo/repoServer.ts';
-import { newPage, newVmAtShell, powerOn, startAndWaitForShell, typeInVm, vmState, waitForConsole, waitForHvConsole, startEnv, type E2eEnv } from './harness.ts';
+import { newPage, newVmAtShell, powerOn, startAndWaitForShell, typeInVm, vmState, waitForConsole, waitForHvConsole, startEnv, waitFor, type E2eEnv } from './harness.ts';
 
 let env: E2eEnv;
 let dir: string;
@@ -53,7 +53,7 @@ async function addRepository(page: import('playwright-core').Page, url: string):
 }
 
 describe('a repository in the page', () => {
-  it('lists its appliance, boots a VM of it reading part of its VHD, and after a reload boots it again fetching nothing', async (t) => {
+  it('lists its appliance, boots a VM of it reading part of its VHD, after a reload boots it again fetching nothing, and fetches the rest for offline use once', async (t) => {
     const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       const page = await newPage(env, context);
@@ -81,6 +81,22 @@ describe('a repository in the page', () => {
       good.reset();
       await startAndWaitForShell(page, vm);
       assert.equal(good.sent.get('/mini-1.vhd') ?? 0, 0, 'the second boot read every chunk from IndexedDB');
+
+      // "Make available offline" fetches the rest once; a second time there is nothing left.
+      await page.click('[data-appliance="mini"] [data-action="offline"]');
+      await waitFor('the offline copy to start', async () => (await page.textContent('.import-progress'))?.includes('(offline copy)'));
+      // Done when the server has sent nothing more for a second.
+      let last = -1;
+      await waitFor('the offline copy to finish', async () => {
+        const now = good.sent.get('/mini-1.vhd') ?? 0;
+        const still = now === last;
+        last = now;
+        return still;
+      }, 60_000, 1000);
+      const rest = await page.evaluate(() => (globalThis as any).__romvisor.hypervisor().makeAvailableOffline('mini') as Promise<number>);
+      const offline = good.sent.get('/mini-1.vhd') ?? 0;
+      assert.equal(rest, 0, 'nothing left after the first offline copy');
+      assert.ok(offline + fetched >= vhdSize * 0.8, `boot ${fetched} + offline copy ${offline} of ${vhdSize} bytes`);
     } finally {
       await context.close();
     }
