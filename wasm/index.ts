@@ -9,7 +9,7 @@ export {
   getPriv, getIcount, getLastTrapCause, getLastTrapPc, getLastTrapTval, getTrapCount,
   stopSoon, setBreakpoint, resumeFromBreakpoint, setStopOnTrap, setStopOnPrivChange, getTrapLogHead,
   setTrapReturnMask, setTrapRingMask, setHostTrigger, getHartCount, getCurrentHart, getHartPc, getHartPriv,
-  isHartSleeping, setHartPc, setHartX, setRunnableHarts, takeHartIdled, peekHartCsr, pokeHartCsr, getHartX, getHartF, setHartF,
+  isHartSleeping, setHartPc, setHartX, setRunnableHarts, setInterruptsHeld, takeHartIdled, peekHartCsr, pokeHartCsr, getHartX, getHartF, setHartF,
   setHartPriv, peekCsrFailed,
 } from './machine';
 export { stopValue } from './stop';

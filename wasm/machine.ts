@@ -31,6 +31,12 @@ export const RESET_VECTOR: u64 = 0x1000;
 
 let tableBuilt = false;
 let hartsWanted: u32 = 1;
+/**
+ * A debugger's single step: no interrupt is taken while set, so the step is the instruction
+ * at pc, as QEMU steps by default (its gdbstub's SSTEP_NOIRQ). Pending ones wait, and are
+ * taken at the next run without it.
+ */
+let interruptsHeld: bool = false;
 
 /** Sets the RAM size (bytes; the host has sized the memory) and the harts (1..SMP_MAX_HARTS), and resets. */
 export function init(ramBytes: u64, harts: u32): void {
@@ -68,6 +74,7 @@ export function reset(): void {
   skipBreakpoint = false;
   triggersReset();
   stopOnTrap = false;
+  interruptsHeld = false;
   stopOnPrivChange = false;
   tlbReset();
   hartsReset(hartsWanted); // every hart from this state; hart 0 live
@@ -95,7 +102,7 @@ export function run(budget: u64): u32 {
   let done: u64 = 0;
   while (done < budget) {
     updateTimerLines();
-    const irq = pendingInterrupt();
+    const irq = interruptsHeld ? 0 : pendingInterrupt();
     if (irq != 0) {
       st.pc = takeTrap(irq, 0, st.pc);
       if (stopRequested) break; // stepping to the next trap: stop at its handler
@@ -268,6 +275,10 @@ export function setHostTrigger(slot: u32, kinds: u32, lo: u64, hi: u64): bool {
   const ok = setHostTriggerSlot(slot, kinds, lo, hi);
   tlbFlush(); // pages the new trigger covers must leave the TLBs
   return ok;
+}
+/** A debugger's single step holds interrupts off (see interruptsHeld). */
+export function setInterruptsHeld(on: bool): void {
+  interruptsHeld = on;
 }
 export function setStopOnTrap(on: bool): void {
   stopOnTrap = on;

@@ -23,7 +23,10 @@
  *   harts of a `;c` run meanwhile until the step ends; running them zero instructions is
  *   one of the interleavings it allows). A continue runs only the harts given `c` (gdb's
  *   `set scheduler-locking on` sends `vCont;c:N`); any stop halts them all again. The
- *   legacy `s` steps the `Hc` hart (the current one if none), `c` runs every hart.
+ *   legacy `s` steps the `Hc` hart (the current one if none), `c` runs every hart. A
+ *   step takes no interrupt, as QEMU's by default (SSTEP_NOIRQ): it is the instruction at
+ *   pc; a pending interrupt is taken at the next run. (RISC-V gdb itself steps with a
+ *   breakpoint after the instruction and a continue, where interrupts are taken.)
  * - Guest time stops while gdb holds the guest, as QEMU stops its virtual clock: in
  *   realtime mode the clock goes on from where it stood when the guest runs again.
  */
@@ -373,8 +376,11 @@ export class GdbStub {
         // The time gdb held the guest never passed for it; it is held again after the step.
         this.beforeRun();
         this.clockHeld = true;
+        // The instruction at pc, not an interrupt handler's first (QEMU's SSTEP_NOIRQ).
+        this.core.interruptsHeld = true;
         o = this.vm.runUntil({ maxInsns: 1n, maxMs: Infinity, idle: 'skip' });
       } finally {
+        this.core.interruptsHeld = false;
         this.core.setRunnableHarts(undefined);
       }
       if (o.kind === 'poweroff' || o.kind === 'reboot') {

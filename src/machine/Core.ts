@@ -261,6 +261,10 @@ export class Core {
   setRunnableHarts(harts: readonly number[] | undefined): void {
     this.exports.setRunnableHarts(harts === undefined ? 0 : harts.reduce((m, h) => m | (1 << h), 0));
   }
+  /** A debugger's single step takes no interrupt (QEMU's default), while this is set. */
+  set interruptsHeld(on: boolean) {
+    this.exports.setInterruptsHeld(on ? 1 : 0);
+  }
   /** A loader starts hart `h` at `pc` (QEMU's virt starts every hart alike). */
   setHartPc(h: number, pc: bigint): void {
     this.exports.setHartPc(h, pc);

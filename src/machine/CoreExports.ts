@@ -72,6 +72,7 @@ export interface CoreExports {
   setHartPc(h: number, pc: bigint): void;
   setHartX(h: number, r: number, v: bigint): void;
   setRunnableHarts(mask: number): void;
+  setInterruptsHeld(on: number): void;
   takeHartIdled(): number;
   peekHartCsr(h: number, csr: number): bigint;
   pokeHartCsr(h: number, csr: number, v: bigint): number;

@@ -107,6 +107,23 @@ describe('gdb resumes the harts it names, and only those', () => {
     assert.ok(passes(vm).every((p) => p > 1000n), `every hart ran after detach: ${passes(vm)}`);
   });
 
+  it('a step is the instruction at pc, not a pending interrupt\'s handler (QEMU\'s SSTEP_NOIRQ); a continue takes it', async () => {
+    const vm = await loopingVm({ harts: 1 });
+    const { send, run } = debug(vm);
+    // A supervisor software interrupt, pending and enabled, taken in M (not delegated); the
+    // "handler" is the loop itself, so running on after the trap stays well-defined.
+    const handler = RAM_BASE;
+    for (const [csr, v] of [[0x305, handler], [0x304, 2n], [0x344, 2n], [0x300, 8n]] as const) assert.ok(vm.core.setHartCsr(0, csr, v), `csr 0x${csr.toString(16)}`);
+    assert.deepEqual(send('s'), ['T05thread:1;']);
+    assert.equal(vm.core.pc, RAM_BASE + 4n, 'the step ran the addi at pc');
+    assert.equal(vm.core.trapCount, 0n);
+    send('c');
+    run(1);
+    assert.equal(vm.core.trapCount, 1n, 'running on, the interrupt is taken');
+    assert.equal(vm.core.hartCsr(0, 0x342), (1n << 63n) | 1n, 'mcause: supervisor software interrupt');
+    assert.equal(vm.core.hartCsr(0, 0x341), RAM_BASE + 4n, 'mepc: where the step left the hart');
+  });
+
   it('stops guest time while the guest is held (realtime)', async () => {
     const vm = await loopingVm({ harts: 1, timeMode: 'realtime' });
     const { send, run, interrupt } = debug(vm);
