@@ -393,6 +393,10 @@ export class RomHypervisor implements Hypervisor {
     return httpRequest(this.network.sw.services.gateway, sp.address, port, { ...req, host: name });
   }
 
+  watchPackets(listener: (frame: Uint8Array, timeUs: number) => void): Disposable {
+    return { dispose: this.network.sw.tap(listener) };
+  }
+
   storageUse(): Promise<StorageUse> {
     return this.store.storageUse();
   }

@@ -185,4 +185,6 @@ export interface Hypervisor extends Disposable {
    * card's "Open port" view shows); rejects when the VM is not on the network.
    */
   guestHttp(vmRef: string, port: number, req: Omit<HttpRequest, 'host'>): Promise<HttpResponse>;
+  /** Every frame entering the server's switch from now on, with the switch's time (µs), until disposed. */
+  watchPackets(listener: (frame: Uint8Array, timeUs: number) => void): Disposable;
 }

@@ -5,13 +5,13 @@
  * A guest's page must never run with the playground's origin: it could open every disk in
  * IndexedDB and script the page. So it is shown in an iframe sandboxed WITHOUT
  * allow-same-origin (its origin is opaque: no storage, no access to this document): the
- * frame loads public/guest-frame.html, which asks for the page by message and writes it
- * over itself (srcdoc would inherit the playground's policy, which forbids the inline
+ * frame loads public/guest-frame.html, which asks for the page by message and puts it
+ * in place of its own (srcdoc would inherit the playground's policy, which forbids the inline
  * scripts guest pages have). Its Content-Security-Policy lets it load nothing from
  * anywhere (`default-src 'none'`): images, style sheets and scripts the page names
  * are fetched here from the guest and put in as data: URLs and inline text, parsed first
- * by DOMParser (inert: nothing runs or loads while it is rewritten). A small script added
- * to the page turns clicks on links and form submissions into messages; this view
+ * by DOMParser (inert: nothing runs or loads while it is rewritten). The frame turns
+ * clicks on links and form submissions into messages; this view
  * answers them by fetching the next page from the guest, and only from the guest: a link
  * to anywhere else is not followed.
  */
@@ -22,23 +22,6 @@ import { h } from './dom.ts';
 /** Subresources (images, style sheets, scripts) one page may pull in. */
 const MAX_SUBRESOURCES = 32;
 const MAX_REDIRECTS = 5;
-/** The page's links and forms, as messages to this view (the frame can do nothing else). */
-const FRAME_SHIM = `(() => {
-  const post = (m) => parent.postMessage(Object.assign({ romvisorGuestWeb: true }, m), '*');
-  document.addEventListener('DOMContentLoaded', () => post({ kind: 'shown' }));
-  document.addEventListener('click', (e) => {
-    const a = e.target instanceof Element ? e.target.closest('a[href]') : null;
-    if (!a) return;
-    e.preventDefault();
-    post({ kind: 'navigate', href: a.getAttribute('href') });
-  }, true);
-  document.addEventListener('submit', (e) => {
-    const f = e.target;
-    e.preventDefault();
-    const data = new URLSearchParams(new FormData(f)).toString();
-    post({ kind: 'submit', action: f.getAttribute('action') || '', method: (f.getAttribute('method') || 'get').toLowerCase(), data });
-  }, true);
-})();`;
 const CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline' data:; script-src 'unsafe-inline'; form-action 'none'";
 
 export class GuestWebView implements Disposable {
@@ -187,9 +170,7 @@ export class GuestWebView implements Disposable {
     const meta = doc.createElement('meta');
     meta.httpEquiv = 'Content-Security-Policy';
     meta.content = CSP;
-    const shim = doc.createElement('script');
-    shim.textContent = FRAME_SHIM;
-    doc.head.prepend(meta, shim);
+    doc.head.prepend(meta);
     return `<!doctype html>\n${doc.documentElement.outerHTML}`;
   }
 

@@ -15,6 +15,7 @@ import { VmCardView } from './VmCardView.ts';
 import { VmListView } from './VmListView.ts';
 import { ScenarioPanel } from './scenario/index.ts';
 import { KernelPanel } from './kernel/index.ts';
+import { PacketPanel } from './PacketPanel.ts';
 
 const POWER_KEY = 'romvisor.power';
 
@@ -45,6 +46,8 @@ export class PlaygroundPage {
   private readonly listSlot: HTMLElement;
   private readonly grid: HTMLElement;
   private readonly toasts: HTMLElement;
+  private readonly packetSlot: HTMLElement;
+  private packets: PacketPanel | undefined;
   private readonly fileInput: HTMLInputElement;
   private readonly workspace: HTMLElement;
   private readonly scenario: ScenarioPanel;
@@ -90,7 +93,9 @@ export class PlaygroundPage {
             'div',
             { class: 'hv-actions' },
             h('button', { class: 'btn', 'data-action': 'capture', title: "The server's network traffic since power-on, as a pcap file for tcpdump or Wireshark", onclick: () => this.downloadCapture() }, 'Capture'),
+            h('button', { class: 'btn', 'data-action': 'packets', title: 'Every frame on the server\'s switch, one line each, as it passes', onclick: () => this.togglePackets() }, 'Packets'),
           ),
+          (this.packetSlot = h('div', { class: 'packet-slot' })),
         ),
         panel('Appliance catalog', 'catalog-panel', this.catalogSlot),
         panel('Storage', 'storage-panel', this.storageSlot),
@@ -120,6 +125,19 @@ export class PlaygroundPage {
     if (localStorage.getItem(POWER_KEY) === 'on') void this.powerOn(true);
   }
 
+  /** Opens or closes the packet panel on the running server's switch. */
+  private togglePackets(): void {
+    if (this.packets) {
+      this.packets.dispose();
+      this.packets = undefined;
+      return;
+    }
+    const hv = this.online?.hv;
+    if (!hv) return this.toast('error', 'the server is off: no network to watch');
+    this.packets = new PacketPanel(hv);
+    this.packetSlot.append(this.packets.el);
+  }
+
   /** The server switch's capture (the `capture` command's download). */
   private downloadCapture(): void {
     const hv = this.online?.hv;
@@ -130,6 +148,9 @@ export class PlaygroundPage {
   }
 
   private showOff(): void {
+    // The panel watched the switch of the server that went off.
+    this.packets?.dispose();
+    this.packets = undefined;
     this.chassis.setPower('off');
     this.workspace.dataset.power = 'off';
     this.hvTerm.write('\x1b[2J\x1b[H\x1b[2mThe server is off. Press the power button on the front panel.\x1b[0m\r\n');
