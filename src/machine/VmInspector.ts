@@ -376,6 +376,10 @@ export class VmInspector implements VmInspectorApi {
     const vm = this.vm;
     const core = this.core;
     this.beforeSlice(this.clock());
+    // Paused, the guest's clock stood still (realtime): a step after a long look at the
+    // registers is one instruction of guest time, not the look's length, which would bring
+    // every timer due meanwhile into the step.
+    vm.resumeClock();
     const from = this.position();
     const before = core.instructions;
     const limit = before + maxInsns;

@@ -192,6 +192,8 @@ class VmWorker implements VmWorkerApi {
     if (this.pausedAt !== undefined) this.pausedMs += performance.now() - this.pausedAt;
     this.pausedAt = undefined;
     this.inspector?.continuePastBreakpoint();
+    // Guest time stood still while paused, as QEMU's clock does while its VM is stopped.
+    this.vm?.resumeClock();
     // The pause is not running time on the timeline.
     this.inspector?.beforeSlice(performance.now());
     this.guestLoop.wake();

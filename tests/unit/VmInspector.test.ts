@@ -13,6 +13,7 @@ import type { InspectorEvent } from '../../src/machine/InspectorTypes.ts';
 import { Vm } from '../../src/machine/Vm.ts';
 import { TrapRateWindow } from '../../src/machine/TrapRateWindow.ts';
 import { VmInspector } from '../../src/machine/VmInspector.ts';
+import { loopingVm } from '../gdb/loopingGuest.ts';
 
 const root = new URL('../../', import.meta.url);
 const images = {
@@ -225,6 +226,22 @@ describe('VmInspector stepping from a breakpoint', () => {
     const e = runUntil(g, (ev) => (ev.kind === 'stage' && ev.stage === 'paging') || ev.kind === 'breakpoint');
     assert.equal(e.kind, 'stage', 'paging is turned on after the kernel entry, with no second stop there');
     assert.ok(g.vm.core.instructions > at + 1n, 'the guest ran on');
+  });
+});
+
+describe('VmInspector stepping a paused realtime guest', () => {
+  it('holds guest time while paused: a step after a long look moves the clock by the step only', async () => {
+    const vm = await loopingVm({ timeMode: 'realtime' });
+    const inspector = new VmInspector(vm);
+    vm.runUntil({ maxInsns: 10_000n, maxMs: Infinity });
+    const held = vm.core.mtime;
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await inspector.step();
+    assert.equal(r.executed, 1n);
+    // 300 ms would be 3,000,000 ticks of the 10 MHz timebase.
+    assert.ok(vm.core.mtime - held < 10_000n, `the step moved guest time by ${vm.core.mtime - held} ticks`);
+    inspector.dispose();
+    await vm.dispose();
   });
 });
 
