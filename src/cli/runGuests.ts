@@ -23,9 +23,14 @@ import { deliverFrames, EthernetSwitch, hostClockUs, Lockstep, runToBoundary, ty
 import { EXIT } from './CliIo.ts';
 import type { GuestSession, GuestVerdict } from './GuestSession.ts';
 
-/** Realtime: host time one guest runs before the next gets its turn (short: frames cross
- *  only between turns, so this is added to every round trip). */
-const SLICE_MS = 5;
+/**
+ * Realtime: one guest's turn before the next gets the thread, at most this much host time
+ * and TURN_INSNS instructions (about 1 ms of the interpreter). Short: a frame waits for
+ * the turn of the guest it is for, so a round of busy guests is added to every round trip
+ * (with 5 ms turns and a flooding pair, a third guest's ping took 15x its idle time).
+ */
+const SLICE_MS = 1;
+const TURN_INSNS = 100_000n;
 
 export interface NetGuest {
   name: string;
@@ -182,7 +187,7 @@ export async function runGuests(guests: NetGuest[], deterministic: boolean, capt
   };
   try {
     if (ls) return await lockstep(states, ls, apply, finished);
-    return await realtime(states, apply, finished, loop);
+    return await realtime(states, sw, apply, finished, loop);
   } finally {
     for (const s of states) leave(s);
     stopCapture?.();
@@ -214,15 +219,19 @@ async function lockstep(states: GuestState[], ls: Lockstep, apply: Apply, finish
   }
 }
 
-async function realtime(states: GuestState[], apply: Apply, finished: () => boolean, loop: GuestLoop): Promise<number> {
+async function realtime(states: GuestState[], sw: EthernetSwitch, apply: Apply, finished: () => boolean, loop: GuestLoop): Promise<number> {
   for (;;) {
     const now = performance.now();
     let busy = false;
     for (const s of states) {
       if (s.ended) continue;
       if (s.sleepUntil > now && !s.g.vm.hasPendingInput) continue;
-      const outcome = s.g.session.run({ maxMs: SLICE_MS });
+      const outcome = s.g.session.run({ maxMs: SLICE_MS, maxInsns: TURN_INSNS });
       if (typeof outcome === 'number') return outcome;
+      // What it sent crosses now, so a guest later in this round sees it in its turn. The
+      // guests run back to back without yielding: the switch's own microtask would wait for
+      // the whole round, and every round trip between two busy guests took two rounds.
+      sw.pump();
       const code = apply(s, s.g.session.judge(outcome));
       if (code !== undefined) return code;
       if (outcome.kind === 'idle' && !s.g.vm.hasPendingInput) {
