@@ -58,6 +58,11 @@ export interface RemoteChunkOptions {
   onProgress?: (stats: RemoteDiskStats) => void;
 }
 
+/** Tries per request, the first pause between them, and how long one may take to answer. */
+const ATTEMPTS = 3;
+const RETRY_MS = 250;
+const REQUEST_TIMEOUT_MS = 30_000;
+
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 async function sha256Hex(bytes: Uint8Array): Promise<string> {
@@ -268,13 +273,29 @@ export class RemoteChunkBackend implements BlockBackend {
     }
   }
 
+  /**
+   * One request, tried again after a network failure, a timeout or a 5xx answer (a server
+   * restarting, a dropped connection): ATTEMPTS in all, RETRY_MS apart and doubling. Bytes
+   * that arrive but do not verify are never retried: they are wrong, not late.
+   */
   private async request(headers: Record<string, string>): Promise<Response> {
-    this.stats.requests++;
-    try {
-      return await this.fetchFn(this.name, { headers, redirect: 'follow' });
-    } catch (e) {
-      throw this.fail(new RepoError('fetch-failed', `${this.name}: cannot reach ${this.opts.url.host} (${fetchFailure(e)})`, this.name));
+    let why = '';
+    for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, RETRY_MS * 2 ** (attempt - 1)));
+      this.stats.requests++;
+      // The time limit is on the answer's headers only: a whole-file download may take long.
+      const ctl = new AbortController();
+      const timer = setTimeout(() => ctl.abort(new DOMException(`no answer in ${REQUEST_TIMEOUT_MS / 1000} s`, 'TimeoutError')), REQUEST_TIMEOUT_MS);
+      try {
+        const res = await this.fetchFn(this.name, { headers, redirect: 'follow', signal: ctl.signal }).finally(() => clearTimeout(timer));
+        if (res.status < 500) return res;
+        why = `HTTP ${res.status} ${res.statusText}`.trimEnd();
+        await res.body?.cancel();
+      } catch (e) {
+        why = (e as Error).name === 'TimeoutError' ? `no answer in ${REQUEST_TIMEOUT_MS / 1000} s` : fetchFailure(e);
+      }
     }
+    throw this.fail(new RepoError('fetch-failed', `${this.name}: cannot reach ${this.opts.url.host} (${why}; tried ${ATTEMPTS} times)`, this.name));
   }
 
   /** Reads a 200 response (the whole file) chunk by chunk, verifying and keeping each. */

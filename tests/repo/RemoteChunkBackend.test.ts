@@ -127,6 +127,27 @@ describe('a lazy remote disk', () => {
     assert.deepEqual(third.log, [`bytes=${6 * CS}-${7 * CS - 1}`]);
   });
 
+  it('tries a request again after a failed connection or a 5xx answer, and gives up after three tries naming why', async () => {
+    const s = server(FILE);
+    let failures = 2;
+    const flaky = async (url: string, init?: RequestInit) => {
+      if (failures-- > 0) {
+        if (failures === 1) throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+        return new Response('busy', { status: 503, statusText: 'Service Unavailable' });
+      }
+      return s.fetch(url, init);
+    };
+    const b = new RemoteChunkBackend({ url: new URL('http://repo.test/disk.vhd'), version: VERSION, fetch: flaky });
+    assert.deepEqual(await b.read(0, 100), FILE.subarray(0, 100));
+    assert.equal(b.stats.requests, 3);
+    const down = new RemoteChunkBackend({ url: new URL('http://repo.test/disk.vhd'), version: VERSION, fetch: async () => new Response('', { status: 502, statusText: 'Bad Gateway' }) });
+    await assert.rejects(down.read(0, 1), /http:\/\/repo\.test\/disk\.vhd: cannot reach repo\.test \(HTTP 502 Bad Gateway; tried 3 times\)/);
+    // A 4xx is an answer, not a hiccup: no second try.
+    const gone = new RemoteChunkBackend({ url: new URL('http://repo.test/disk.vhd'), version: VERSION, fetch: async () => new Response('', { status: 404, statusText: 'Not Found' }) });
+    await assert.rejects(gone.read(0, 1), /HTTP 404 Not Found for bytes 0-65535/);
+    assert.equal(gone.stats.requests, 1);
+  });
+
   it('is read-only, and refuses reads past its end', async () => {
     const b = open(server(FILE));
     await assert.rejects(b.write(0, new Uint8Array(1)), /read-only/);
