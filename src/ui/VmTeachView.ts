@@ -48,9 +48,10 @@ export class VmTeachView implements Disposable {
     const trapsHost = host('traps');
     const inspectorHost = host('inspector');
     this.el = h('div', { class: 'vm-teach', 'data-teach': panels.join(' ') }, timelineHost, trapsHost, inspectorHost);
-    if (timelineHost) this.timeline = new BootTimeline(timelineHost);
+    const bareKernel = vm.kernel !== undefined;
+    if (timelineHost) this.timeline = new BootTimeline(timelineHost, bareKernel);
     if (trapsHost) {
-      this.traps = new TrapPanel(trapsHost, { ...trapLog, apply: (f) => this.vm.machine?.setTrapLogFilter(f) });
+      this.traps = new TrapPanel(trapsHost, { ...trapLog, bareKernel, apply: (f) => this.vm.machine?.setTrapLogFilter(f) });
     }
     if (inspectorHost) this.inspector = new InspectorPanel(inspectorHost, this.controls());
     this.timer = setInterval(() => void this.poll(), POLL_MS);

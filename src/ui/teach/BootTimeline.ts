@@ -11,7 +11,7 @@
 import type { BootStage, Timeline, TimelineStage } from '../../machine/index.ts';
 import { createSvg } from './createSvg.ts';
 import { duration, groupedCount, shortCount, tickCount } from './displayFormat.ts';
-import { PRIVILEGE_NAMES } from './privilegeNames.ts';
+import { PRIVILEGE_NAMES, privilegeWho } from './privilegeNames.ts';
 
 export type TimelineAxis = 'instructions' | 'time';
 
@@ -23,6 +23,14 @@ const STAGE_TEXT: Record<BootStage, { title: string; what: string }> = {
   paging: { title: 'Paging on', what: 'satp written with MODE = Sv39: virtual addresses from here' },
   user: { title: 'First user process', what: 'sret into U-mode: /init runs' },
   shell: { title: 'Shell prompt', what: 'the shell waits for input (the first WFI after user mode)' },
+};
+
+/** A bare kernel's stages (QEMU's -bios none): RAM's first instruction is the kernel's, in M-mode. */
+const BARE_STAGE_TEXT: Partial<Record<BootStage, { title: string; what: string }>> = {
+  'power-on': { title: 'Reset ROM', what: 'power-on: a0 = hart id, a1 = device tree, jump to 0x80000000 (no firmware)' },
+  firmware: { title: 'Kernel · M-mode', what: 'the ELF at 0x80000000 runs from its first instruction in M-mode' },
+  kernel: { title: 'S-mode', what: 'the first S-mode instruction: a kernel that mret\'d into S' },
+  shell: { title: 'Waiting after user mode', what: 'the first WFI after user mode' },
 };
 
 const NARROW_PX = 560;
@@ -46,7 +54,11 @@ export class BootTimeline {
   private data: Timeline | undefined;
   private axis: TimelineAxis = 'instructions';
 
-  constructor(private readonly container: HTMLElement) {
+  constructor(
+    private readonly container: HTMLElement,
+    /** The VM runs a bare kernel (-bios none), not OpenSBI and Linux: the stages say so. */
+    private readonly bareKernel = false,
+  ) {
     this.root = document.createElement('section');
     this.root.className = 'teach teach-timeline';
     this.root.setAttribute('aria-label', 'Boot timeline');
@@ -70,7 +82,7 @@ export class BootTimeline {
       axis.append(b);
       return b;
     });
-    head.append(title, this.summary, axis, legend());
+    head.append(title, this.summary, axis, legend(this.bareKernel));
     this.svgHost = document.createElement('div');
     this.svgHost.className = 'teach-timeline-chart';
     this.root.append(head, this.svgHost);
@@ -155,7 +167,7 @@ export class BootTimeline {
     x: (v: number) => number,
   ): void {
     const y = l.top + i * l.rowH;
-    const text = STAGE_TEXT[s.stage];
+    const text = (this.bareKernel ? BARE_STAGE_TEXT[s.stage] : undefined) ?? STAGE_TEXT[s.stage];
     const reached = s.instructions !== undefined;
     const g = createSvg('g', { class: `tl-row ${reached ? 'reached' : 'pending'} priv-${s.priv}`, 'data-stage': s.stage });
     g.append(createSvg('title', {}, `${text.title} (${PRIVILEGE_NAMES[s.priv].mode} mode): ${text.what}`));
@@ -219,7 +231,7 @@ function niceMax(v: number): number {
   return 10 * p;
 }
 
-function legend(): HTMLElement {
+function legend(bareKernel: boolean): HTMLElement {
   const el = document.createElement('div');
   el.className = 'teach-legend';
   for (const p of ['M', 'S', 'U'] as const) {
@@ -227,7 +239,7 @@ function legend(): HTMLElement {
     item.className = `teach-legend-item priv-${p}`;
     const sw = document.createElement('i');
     item.append(sw, `${p} · ${PRIVILEGE_NAMES[p].mode}`);
-    item.title = PRIVILEGE_NAMES[p].who;
+    item.title = privilegeWho(p, bareKernel);
     el.append(item);
   }
   return el;

@@ -7,7 +7,7 @@
 import type { NamedTrap, Privilege, TrapCounter, TrapKind, TrapLogFilter, TrapStats } from '../../machine/index.ts';
 import { DEFAULT_TRAP_LOG_FILTER, formatTranslation, parseTrapLogFilter, PRIVILEGES, TRAP_KINDS } from '../../inspect/index.ts';
 import { duration, groupedCount, hex } from './displayFormat.ts';
-import { PRIVILEGE_NAMES } from './privilegeNames.ts';
+import { PRIVILEGE_NAMES, privilegeWho } from './privilegeNames.ts';
 import { createHtml as el } from './createHtml.ts';
 
 /** Where the filter is kept and how it reaches the machine. */
@@ -18,6 +18,8 @@ export interface TrapPanelOptions {
   preset?: TrapLogFilter;
   /** Tells the machine (the inspector filters as it collects). */
   apply?: (filter: TrapLogFilter) => unknown;
+  /** The VM runs a bare kernel (-bios none): who runs in M-mode is the kernel, not OpenSBI. */
+  bareKernel?: boolean;
 }
 
 /** Linux's RISC-V system call numbers (asm-generic) a shell's commands make most. */
@@ -68,9 +70,12 @@ export class TrapPanel {
   private shown: NamedTrap[] = [];
   private selectedFault: number | undefined;
 
+  private readonly bareKernel: boolean;
+
   constructor(private readonly container: HTMLElement, options: TrapPanelOptions = {}) {
     this.storageKey = options.key === undefined ? undefined : `romvisor.trapLog.${options.key}`;
     this.applyFilter = options.apply;
+    this.bareKernel = options.bareKernel ?? false;
     const saved = this.storageKey ? parseTrapLogFilter(storage()?.getItem(this.storageKey)) : undefined;
     this.filter = structuredClone(saved ?? options.preset ?? DEFAULT_TRAP_LOG_FILTER);
     this.root = el('section', 'teach teach-traps');
@@ -129,7 +134,7 @@ export class TrapPanel {
     const p = PRIVILEGE_NAMES[data.priv];
     this.privBadge.textContent = data.priv;
     this.privBadge.dataset.priv = data.priv;
-    this.privText.textContent = `${p.mode} mode: ${p.who}`;
+    this.privText.textContent = `${p.mode} mode: ${privilegeWho(data.priv, this.bareKernel)}`;
     this.totals.textContent = `${groupedCount(data.totalSinceBoot)} since boot`;
     this.windowHead.textContent = data.windowMs >= 950 && data.windowMs < 1500 ? 'last 1 s' : `last ${duration(data.windowMs)}`;
     this.renderCounters(data.counters);
