@@ -18,6 +18,9 @@
  * deterministic scenario must not see them. Realtime scenario guests join the server's
  * switch instead (ServerNetwork).
  *
+ * Its traffic is captured from the start (SwitchCapture), stamped with guest time: the same
+ * file `romvisor boot SCENARIO.json --pcap` writes.
+ *
  * The workers run guest-driven code: a reply that is not a list of Ethernet-sized frames,
  * or one nobody asked for, is dropped and counted.
  */
@@ -25,6 +28,7 @@ import { ETHERNET_HEADER_BYTES, MAX_FRAME_BYTES } from '../machine/virtio/Virtio
 import { formatIpv4, Lockstep, type LockstepPort } from '../net/index.ts';
 import type { LockstepQuantum, LockstepReply } from '../worker/VmWorkerApi.ts';
 import type { NetAttachment } from './ServerNetwork.ts';
+import { SwitchCapture } from './SwitchCapture.ts';
 
 interface Member {
   readonly name: string;
@@ -38,6 +42,8 @@ interface Member {
 
 export class LockstepNetwork {
   private readonly ls = new Lockstep();
+  /** Everything this scenario's switch carried, as pcap. */
+  readonly capture = new SwitchCapture(this.ls.sw);
   private readonly members: Member[] = [];
   private running = false;
   private started = false;
@@ -103,6 +109,7 @@ export class LockstepNetwork {
     void this.run();
   }
 
+  /** Stops the quanta and lets every guest go; the capture stays readable. */
   dispose(): void {
     this.disposed = true;
     for (const m of [...this.members]) this.leave(m);

@@ -15,15 +15,12 @@
  * dropped and counted here: the worker runs guest-driven code, so the page trusts nothing
  * it sends.
  *
- * Capture runs from the moment the server powers on (this object's construction): every
- * frame entering the switch goes into a classic pcap in memory, up to CAPTURE_MAX_BYTES;
- * frames past that are counted, not kept, so a long session cannot eat the tab's memory.
+ * Capture (SwitchCapture) runs from the moment the server powers on (this object's
+ * construction).
  */
 import { ETHERNET_HEADER_BYTES, MAX_FRAME_BYTES, RX_QUEUE_FRAMES } from '../machine/virtio/VirtioNet.ts';
-import { EthernetSwitch, formatIpv4, hostClockUs, PcapWriter, type SwitchPort } from '../net/index.ts';
-
-/** Capture kept in memory at most (then frames are counted as not captured). */
-export const CAPTURE_MAX_BYTES = 64 * 1024 * 1024;
+import { EthernetSwitch, formatIpv4, hostClockUs, type SwitchPort } from '../net/index.ts';
+import { SwitchCapture, type CaptureStats } from './SwitchCapture.ts';
 
 /** A VM's place on the switch, as its WorkerVm holds it while the VM runs. */
 export interface NetAttachment {
@@ -42,29 +39,12 @@ export interface NetAttachment {
   detach(): void;
 }
 
-export interface CaptureStats {
-  frames: number;
-  bytes: number;
-  /** Frames seen after the capture was full. */
-  notCaptured: number;
-  /** Host time the capture started (the server powered on), ms since the epoch. */
-  since: number;
-}
-
 export class ServerNetwork {
   readonly sw = new EthernetSwitch({ delivery: 'immediate', clockUs: hostClockUs });
-  private readonly chunks: Uint8Array[] = [];
-  private readonly pcap = new PcapWriter((c) => this.chunks.push(c));
-  private notCaptured = 0;
-  private readonly since = Date.now();
+  private readonly cap = new SwitchCapture(this.sw);
   private readonly attachments = new Set<NetAttachment>();
 
-  constructor(private readonly workerQueueFrames = RX_QUEUE_FRAMES) {
-    this.sw.tap((frame, timeUs) => {
-      if (this.pcap.bytes + frame.length + 16 > CAPTURE_MAX_BYTES) this.notCaptured++;
-      else this.pcap.write(frame, timeUs);
-    });
-  }
+  constructor(private readonly workerQueueFrames = RX_QUEUE_FRAMES) {}
 
   /**
    * Puts a VM named `name` on the switch. Throws NetError when the name cannot be a host
@@ -125,16 +105,16 @@ export class ServerNetwork {
   }
 
   captureStats(): CaptureStats {
-    return { frames: this.pcap.frames, bytes: this.pcap.bytes, notCaptured: this.notCaptured, since: this.since };
+    return this.cap.stats();
   }
 
   /** Everything captured so far as one classic pcap file (link type Ethernet). */
   capture(): Blob {
-    return new Blob(this.chunks as BlobPart[], { type: 'application/vnd.tcpdump.pcap' });
+    return this.cap.blob();
   }
 
   dispose(): void {
     for (const a of [...this.attachments]) a.detach();
-    this.chunks.length = 0;
+    this.cap.dispose();
   }
 }

@@ -156,7 +156,7 @@ describe('the network in the page', () => {
       const file = join(dir, 'web-client.json');
       writeFileSync(file, JSON.stringify(scenario));
       // The CLI's run goes alongside the page's (the machine has few cores).
-      const cli = runCli(['boot', file, '--console-log', join(dir, 'logs')], { timeoutMs: 600_000 });
+      const cli = runCli(['boot', file, '--console-log', join(dir, 'logs'), '--pcap', join(dir, 'cli.pcap')], { timeoutMs: 600_000 });
       cli.catch(() => {});
       const link = encodeScenarioUrl(scenario, env.url);
       const run = await newPage(env, context);
@@ -180,6 +180,18 @@ describe('the network in the page', () => {
           assert.fail(`${name}: the consoles differ at byte ${k} of ${fromCli.length}:\n  cli:  ${JSON.stringify(fromCli.slice(Math.max(0, k - 80), k + 80))}\n  page: ${JSON.stringify(inPage.slice(Math.max(0, k - 80), k + 80))}`);
         }
       }
+      // The scenario's capture is stamped with guest time: the CLI's --pcap, frame for frame
+      // (the page's guests ran on, so its capture may go further).
+      const fromCliPcap = readFileSync(join(dir, 'cli.pcap')).toString('latin1');
+      const pagePcap = (await run.evaluate('globalThis.__romvisorScenario?.capture()')) as string | undefined;
+      assert.ok(fromCliPcap.length > 24 + 16 * 10, `the CLI captured frames (${fromCliPcap.length} bytes)`);
+      assert.ok(pagePcap !== undefined && pagePcap.length >= fromCliPcap.length, `the page captured as much (${pagePcap?.length} bytes)`);
+      assert.ok(pagePcap.slice(0, fromCliPcap.length) === fromCliPcap, 'the page\'s capture is the CLI\'s, byte for byte');
+      const saved = run.waitForEvent('download');
+      await run.click('[data-action="scenario-capture"]');
+      const d = await saved;
+      assert.equal(d.suggestedFilename(), 'web-and-client.pcap');
+      assert.ok(readFileSync(await d.path()).toString('latin1').startsWith(fromCliPcap), 'the Capture button downloads it');
       const client = readFileSync(join(dir, 'logs', 'client.log'), 'latin1');
       assert.match(client, /served by web 23/);
       assert.match(client, /seq=2 ttl=64 time=\d+\.\d+ ms/);

@@ -82,6 +82,11 @@ export class ScenarioPanel implements Disposable {
       vmNames: () => this.runs.map((r) => r.vm.record.name),
       /** What a guest's console shows (xterm's buffer). */
       consoleText: (i: number) => this.runs[i]?.card.consoleText(),
+      /** The deterministic network's capture so far (the first, if several) as latin1 text. */
+      capture: async () => {
+        const blob = this.lockstep[0]?.capture.blob();
+        return blob && latin1(new Uint8Array(await blob.arrayBuffer()));
+      },
       /** The guest's raw console bytes as latin1 text, and where the CLI would have stopped. */
       transcript: async (i: number) => {
         const t = await this.runs[i]?.vm.machine?.transcript();
@@ -155,6 +160,7 @@ export class ScenarioPanel implements Disposable {
           { class: 'row' },
           h('button', { class: 'btn primary', 'data-action': 'run-scenario', onclick: () => void this.run() }, 'Run ▶'),
           h('button', { class: 'btn', 'data-action': 'download-scenario', onclick: () => this.downloadJson() }, 'Download as JSON'),
+          h('button', { class: 'btn', 'data-action': 'scenario-capture', title: "The deterministic guests' network traffic as pcap, stamped with guest time: what romvisor boot SCENARIO.json --pcap writes", onclick: () => this.downloadCapture() }, 'Capture'),
           h('button', { class: 'btn', 'data-action': 'dismiss-scenario', onclick: () => this.dismiss() }, 'Dismiss'),
         ),
         h('div', { class: 'scenario-status', 'aria-live': 'polite', 'data-scenario-status': '' }),
@@ -308,10 +314,25 @@ export class ScenarioPanel implements Disposable {
     this.status(result === 'passed' ? '✓ Every script step passed. The guests keep running: try the console.' : `✗ ${failed.join('; ')}`, result === 'passed' ? 'info' : 'error');
   }
 
+  private slug(): string {
+    return (this.scenario?.title ?? 'scenario').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'scenario';
+  }
+
   private downloadJson(): void {
     if (!this.scenario) return;
-    const slug = (this.scenario.title ?? 'scenario').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 48) || 'scenario';
-    download(new Blob([scenarioToJson(this.scenario)], { type: 'application/json' }), `${slug}.json`);
+    download(new Blob([scenarioToJson(this.scenario)], { type: 'application/json' }), `${this.slug()}.json`);
+  }
+
+  /** Each deterministic network's capture (one per guest when the scenario has kernel guests, as in the CLI). */
+  private downloadCapture(): void {
+    if (this.lockstep.length === 0) {
+      this.status('Only a running deterministic scenario has a switch of its own; realtime guests are on the server\'s switch (its Capture button).');
+      return;
+    }
+    const many = this.lockstep.length > 1;
+    for (const [i, net] of this.lockstep.entries()) download(net.capture.blob(), `${this.slug()}${many ? `-${i + 1}` : ''}.pcap`);
+    const frames = this.lockstep.reduce((n, net) => n + net.capture.stats().frames, 0);
+    this.status(`Captured ${frames} frames.`);
   }
 
   private dismiss(): void {
