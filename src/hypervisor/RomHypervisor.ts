@@ -384,11 +384,11 @@ export class RomHypervisor implements Hypervisor {
   }
 
   guestHttp(vmRef: string, port: number, req: Omit<HttpRequest, 'host'>): Promise<HttpResponse> {
-    const vm = this.requireVm(vmRef);
-    const name = vm.record.name;
+    // By its name on the server's switch: a table VM or a realtime scenario guest, while it runs.
+    const name = this.findVm(vmRef)?.record.name ?? vmRef;
     const sp = this.network.sw.portList.find((p) => p.kind === 'vm' && p.name.toLowerCase() === name.toLowerCase());
-    if (vm.state !== 'running' || sp?.address === undefined) {
-      return Promise.reject(new HypervisorError('bad-state', `${name} is not running on the server's network`));
+    if (sp?.address === undefined) {
+      return Promise.reject(new HypervisorError('bad-state', `${name} is not running on the server's network (a deterministic scenario's guests are on a switch of their own)`));
     }
     return httpRequest(this.network.sw.services.gateway, sp.address, port, { ...req, host: name });
   }

@@ -182,7 +182,8 @@ export interface Hypervisor extends Disposable {
   capture(): { blob: Blob; fileName: string; frames: number; notCaptured: number };
   /**
    * One HTTP request to a running VM's `port` through the switch's host endpoint (what the
-   * card's "Open port" view shows); rejects when the VM is not on the network.
+   * card's "Open port" view shows); `vmRef` a table VM's reference or a guest's name on the
+   * server's switch; rejects when it is not on the network.
    */
   guestHttp(vmRef: string, port: number, req: Omit<HttpRequest, 'host'>): Promise<HttpResponse>;
   /** Every frame entering the server's switch from now on, with the switch's time (µs), until disposed. */

@@ -32,7 +32,7 @@ import type { ConsoleStep } from './consoleScript.ts';
 export const SCENARIO_VERSION = 1;
 
 /** Panels of the page a scenario may open; the page decides their layout. */
-export const VIEW_PANELS = ['console', 'timeline', 'traps', 'inspector'] as const;
+export const VIEW_PANELS = ['console', 'timeline', 'traps', 'inspector', 'packets'] as const;
 export type ViewPanel = (typeof VIEW_PANELS)[number];
 
 export { TIME_MODES } from '../machine/TimeMode.ts';

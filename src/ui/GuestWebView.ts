@@ -88,7 +88,7 @@ export class GuestWebView implements Disposable {
       let method: 'GET' | 'POST' = post !== undefined ? 'POST' : 'GET';
       let body = post !== undefined ? new TextEncoder().encode(post) : undefined;
       for (let hops = 0; ; hops++) {
-        res = await this.hv.guestHttp(this.vm.id, this.port, { method, path, body });
+        res = await this.hv.guestHttp(this.vm.record.name, this.port, { method, path, body });
         const location = res.headers.find(([n]) => n === 'location')?.[1];
         if (res.status < 300 || res.status > 399 || !location || hops >= MAX_REDIRECTS) break;
         const next = this.onGuest(location);
@@ -183,7 +183,7 @@ export class GuestWebView implements Disposable {
       el.removeAttribute(attr);
       if (path === undefined) continue;
       try {
-        const r = await this.hv.guestHttp(this.vm.id, this.port, { path });
+        const r = await this.hv.guestHttp(this.vm.record.name, this.port, { path });
         if (r.status !== 200) continue;
         const type = r.headers.find(([n]) => n === 'content-type')?.[1] ?? 'application/octet-stream';
         if (el.tagName === 'IMG') el.setAttribute('src', dataUrl(type, r.body));

@@ -76,6 +76,9 @@ export class PlaygroundPage {
         return this.online?.hv;
       },
       run: (what: string, action: () => Promise<unknown>) => this.run(what, action),
+      showPackets: () => {
+        if (!this.packets) this.togglePackets();
+      },
     };
     this.scenario = new ScenarioPanel(guestHost);
     this.kernel = new KernelPanel(guestHost);

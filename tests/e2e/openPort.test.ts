@@ -7,6 +7,7 @@
  * without allow-same-origin. The packet panel shows the handshake of the view's fetch.
  */
 import assert from 'node:assert/strict';
+import { deflateRawSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { atPrompt, hvCommand, newPage, powerOn, shot, startEnv, typeInVm, vmState, waitFor, waitForConsole, type E2eEnv } from './harness.ts';
@@ -125,5 +126,47 @@ describe('Open port', () => {
     // Another protocol: the DHCP exchange of web's boot is there (the panel opened after it: nothing).
     await page.selectOption('.packet-proto', 'ARP');
     assert.ok((await lines()).every((t) => t.includes(' ARP ')));
+  });
+
+  test('a scenario with view "packets": a client fetches from web, the handshake in the panel; Open port on the scenario guest', async () => {
+    const scenario = {
+      version: 1,
+      title: 'One machine serves a page, the other fetches it',
+      view: ['console', 'packets'],
+      guests: [
+        { name: 'www', appliance: { builtin: 'sqlite' }, time: 'realtime', script: [{ expect: '~ # ', timeout: 300 }] },
+        {
+          name: 'client',
+          appliance: { builtin: 'base' },
+          time: 'realtime',
+          script: [
+            { expect: '~ # ', timeout: 300 },
+            { send: 'for i in 1 2 3 4 5 6 7 8; do wget -qO- "http://www/cgi-bin/planets?moons=10" && break; sleep 1; done; echo fetched-$((3+4))\n' },
+            { expect: 'fetched-7', timeout: 120 },
+          ],
+        },
+      ],
+    };
+    const p = await newPage(env, undefined, { width: 1280, height: 1000 });
+    await p.goto(`${env.url}#s=${deflateRawSync(Buffer.from(JSON.stringify(scenario))).toString('base64url')}`);
+    await p.click('[data-action="run-scenario"]');
+    await p.waitForSelector('.packet-panel', { timeout: 60_000 });
+    const lines = () => p.$$eval('.packet-list .packet', (els) => els.map((e) => e.textContent ?? ''));
+    const got = await waitFor('the client\'s fetch in the packet panel', async () => {
+      const l = await lines();
+      return l.some((t) => /\| HTTP\/1\.[01] 200/.test(t)) && l;
+    }, 300_000);
+    const syn = got.findIndex((t) => / TCP (10\.0\.2\.\d+):\d+ > 10\.0\.2\.\d+:80 SYN seq 0 win \d+$/.test(t) && !t.includes(' TCP 10.0.2.2:'));
+    assert.ok(syn >= 0, got.join('\n'));
+    assert.match(got.slice(syn + 1).join('\n'), / TCP 10\.0\.2\.\d+:80 > 10\.0\.2\.\d+:\d+ SYN\|ACK seq 0 ack 1 /);
+    assert.ok(got.some((t) => t.includes('| GET /cgi-bin/planets?moons=10 HTTP/1.')), got.join('\n'));
+    assert.ok(got.some((t) => / DNS query A www/.test(t)), 'the client looked www up first');
+    await shot(p, 'open-port-04-scenario-packets');
+    // The scenario's web guest is on the server's switch too: its card opens its page.
+    await p.click('[data-vm="www"] details.menu > summary');
+    await p.click('[data-vm="www"] [data-action="open-port"]');
+    await p.waitForSelector('[data-vm="www"] .guest-web[data-loaded="/"]', { timeout: 60_000 });
+    assert.match(await frameText(p.frameLocator('[data-vm="www"] .guest-web-frame')), /romvisor SQLite appliance/);
+    await p.close();
   });
 });

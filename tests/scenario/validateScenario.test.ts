@@ -97,7 +97,7 @@ describe('the whole scenario', () => {
     const e = refusal({ version: 1, title: 5, view: ['console', 'tty'], guests: [guest({ memoryMiB: 3 }), guest({ time: 'fast', cmdline: 'a\nb' })] });
     assert.deepEqual(e.problems, [
       'title: must be a string, got 5',
-      'view[1]: "tty" is not a panel; panels are console, timeline, traps, inspector',
+      'view[1]: "tty" is not a panel; panels are console, timeline, traps, inspector, packets',
       'guests[0].memoryMiB: 3 MiB is below the minimum of 64 MiB',
       'guests[1].cmdline: character 1 is U+000A; only printable ASCII (space to ~) is allowed',
       'guests[1].time: must be "realtime" or "deterministic", got "fast"',
@@ -134,10 +134,10 @@ describe('title and notes', () => {
 
 describe('view', () => {
   it('is a list of distinct panels from the closed set', () => {
-    problems(scenario({ view: 'console' }), ['view: must be an array of panel names (console, timeline, traps, inspector), got "console"']);
+    problems(scenario({ view: 'console' }), ['view: must be an array of panel names (console, timeline, traps, inspector, packets), got "console"']);
     problems(scenario({ view: ['console', 'console'] }), ['view[1]: "console" is listed twice']);
-    problems(scenario({ view: [{}] }), ['view[0]: an object is not a panel; panels are console, timeline, traps, inspector']);
-    problems(scenario({ view: new Array(5).fill('console') }), ['view: has 5 entries, but there are only 4 panels (console, timeline, traps, inspector)']);
+    problems(scenario({ view: [{}] }), ['view[0]: an object is not a panel; panels are console, timeline, traps, inspector, packets']);
+    problems(scenario({ view: new Array(6).fill('console') }), ['view: has 6 entries, but there are only 5 panels (console, timeline, traps, inspector, packets)']);
     assert.deepEqual(validateScenario(scenario({ view: [] })).view, []);
   });
 });

@@ -46,9 +46,9 @@ describe('view presets', () => {
       'view.trapLog.hideTimer: must be true or false, got "yes"',
     ]);
     assert.deepEqual(problemsOf({ ...base, view: { panels: ['console', 'tty'], trapLog: [] } }), [
-      'view.panels[1]: "tty" is not a panel; panels are console, timeline, traps, inspector',
+      'view.panels[1]: "tty" is not a panel; panels are console, timeline, traps, inspector, packets',
       'view.trapLog: must be an object with some of kinds, from, hideTimer, returns, got an array',
     ]);
-    assert.deepEqual(problemsOf({ ...base, view: 'console' }), ['view: must be an array of panel names (console, timeline, traps, inspector), got "console"']);
+    assert.deepEqual(problemsOf({ ...base, view: 'console' }), ['view: must be an array of panel names (console, timeline, traps, inspector, packets), got "console"']);
   });
 });

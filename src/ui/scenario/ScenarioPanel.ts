@@ -33,6 +33,8 @@ export interface ScenarioPanelHost {
   ensureOnline(): Promise<RomHypervisor | undefined>;
   /** Runs an action, reporting its error to the user. */
   run(what: string, action: () => Promise<unknown>): Promise<void>;
+  /** Opens the packet panel on the server's switch (a scenario's view "packets"). */
+  showPackets?(): void;
 }
 
 interface ScenarioGuestRun {
@@ -223,6 +225,8 @@ export class ScenarioPanel implements Disposable {
       });
       const slot = this.body.querySelector<HTMLElement>('.scenario-runs')!;
       const teach = (viewPanels(scenario) ?? []).filter((v): v is TeachPanel => (TEACH_PANELS as readonly string[]).includes(v));
+      // The packet panel watches the server's switch, where realtime guests are.
+      if (viewPanels(scenario)?.includes('packets')) this.host.showPackets?.();
       // All guests of a scenario share one time mode. Deterministic ones are on switches in
       // lockstep (LockstepNetwork), as `romvisor boot SCENARIO.json` runs them, so the page
       // prints the CLI's bytes: all on one when every guest is an appliance, else each
