@@ -35,9 +35,10 @@ export const PLIC_PRIORITY_OFFSET: u32 = 0x1800;
 /** pmpaddr0..15, u64 each. */
 export const PMP_ADDR_OFFSET: u32 = 0x1900;
 
-/** The guest triggers' tdata1 (u64 each), then their tdata2 (wasm/cpu/triggers.ts). */
+/** The guest triggers' tdata1 (u64 each), then their tdata2, then tcontrol (wasm/cpu/triggers.ts):
+ *  per-hart state that a hart switch and a machine state copy in one piece. */
 export const TRIGGER_CSR_OFFSET: u32 = 0x1980;
-export const TRIGGER_CSR_SIZE: u32 = 0x40;
+export const TRIGGER_CSR_SIZE: u32 = 0x48;
 /** Every trigger, guest and host, decoded into a byte range to match (wasm/cpu/triggers.ts). */
 export const TRIGGER_DECODED_OFFSET: u32 = 0x1c00;
 export const TRIGGER_DECODED_SIZE: u32 = 0xc0;

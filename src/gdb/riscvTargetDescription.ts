@@ -29,7 +29,7 @@ export const DEBUG_CSRS: readonly [string, number][] = [
   ['mstatus', 0x300], ['misa', 0x301], ['medeleg', 0x302], ['mideleg', 0x303], ['mie', 0x304], ['mtvec', 0x305],
   ['mcounteren', 0x306], ['menvcfg', 0x30a], ['mscratch', 0x340], ['mepc', 0x341], ['mcause', 0x342], ['mtval', 0x343],
   ['mip', 0x344], ['pmpcfg0', 0x3a0], ['pmpaddr0', 0x3b0],
-  ['tselect', 0x7a0], ['tdata1', 0x7a1], ['tdata2', 0x7a2], ['tinfo', 0x7a4],
+  ['tselect', 0x7a0], ['tdata1', 0x7a1], ['tdata2', 0x7a2], ['tinfo', 0x7a4], ['tcontrol', 0x7a5],
   ['mcycle', 0xb00], ['minstret', 0xb02], ['cycle', 0xc00], ['time', 0xc01], ['instret', 0xc02],
   ['mvendorid', 0xf11], ['marchid', 0xf12], ['mimpid', 0xf13], ['mhartid', 0xf14],
 ];

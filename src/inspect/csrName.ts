@@ -112,6 +112,7 @@ add(0x7a2, 'tdata2');
 add(0x7a3, 'tdata3');
 add(0x7a4, 'tinfo');
 add(0x7a5, 'tcontrol');
+add(0x7a5, 'tcontrol');
 add(0x7a8, 'mcontext');
 add(0x7aa, 'mscontext');
 add(0x7b0, 'dcsr');

@@ -2,15 +2,19 @@
 # triggers of type 2 (mcontrol) on execute, load and store, each raising a breakpoint
 # exception (cause 3) before the instruction or access, the mode bits that choose where a
 # trigger fires, several triggers at once, and a trigger turned off again. M-mode triggers
-# fire with mstatus.MIE set: the spec's native-trigger guard holds them off in a trap
-# handler (MIE clear), and S-mode ones while SIE is clear with breakpoints delegated to S
-# (checked on romvisor only: QEMU 7.2 has no guard).
+# fire with tcontrol.mte set: the spec's native-trigger guard holds them off in a trap
+# handler (a trap into M clears mte, mret restores it from mpte), and S-mode ones while SIE
+# is clear with breakpoints delegated to S (checked on romvisor only: QEMU 7.2 has neither
+# tcontrol nor a guard).
 #include "env/priv.h"
 
 #define CSR_TSELECT 0x7a0
 #define CSR_TDATA1  0x7a1
 #define CSR_TDATA2  0x7a2
 #define CSR_TINFO   0x7a4
+#define CSR_TCONTROL 0x7a5
+#define TCONTROL_MTE  0x08
+#define TCONTROL_MPTE 0x80
 /* mcontrol: type 2 in bits 63:60, then the mode and access bits. */
 #define MC_TYPE2   0x2000000000000000
 #define MC_M       0x40
@@ -35,10 +39,13 @@
   bne a0, a1, fail
 .endm
 
-/* M-mode triggers fire only with MIE set (the native-trigger guard); mie is 0, so no
- * interrupt comes of it. Every trap clears MIE again (priv_mtrap resumes with MPIE = 0). */
+/* M-mode triggers fire only with tcontrol.mte set (the native-trigger guard; QEMU 7.2 has
+ * no tcontrol and no guard). A trap into M saves mte in mpte and clears it; priv_mtrap's
+ * mret brings it back. */
 .macro M_TRIGGERS_ON
-  csrsi mstatus, MSTATUS_MIE
+  SKIP_ON_QEMU72 .Lmte\@
+  csrsi CSR_TCONTROL, TCONTROL_MTE
+.Lmte\@:
 .endm
 
 /* Turns trigger \sel off: an mcontrol that names no mode matches nothing. */
@@ -186,12 +193,12 @@ TEST_BEGIN
   CHECK_REC REC_MCOUNT, 0
 
   # The native-trigger guard (romvisor only: QEMU 7.2 fires regardless). In M-mode with
-  # MIE clear, as in a trap handler, execute and load triggers stay quiet.
+  # tcontrol.mte clear, as in a trap handler, execute and load triggers stay quiet.
   SKIP_ON_QEMU72 .Lno_guard
   li gp, 14
   ARM 0, MC_TYPE2 | MC_M | MC_EXECUTE, 3f
   ARM 1, MC_TYPE2 | MC_M | MC_LOAD, data1
-  csrci mstatus, MSTATUS_MIE
+  csrci CSR_TCONTROL, TCONTROL_MTE
   REC_CLEAR
   li a3, 0
 3:
@@ -232,6 +239,26 @@ TEST_BEGIN
   csrw medeleg, zero
   csrci mstatus, MSTATUS_SIE
   DISARM 0
+  # tcontrol keeps mte and mpte only; a trap into M moves mte to mpte and clears it, and
+  # mret moves it back: after a trap taken with mte set, both read 1.
+  li gp, 17
+  li t0, -1
+  csrw CSR_TCONTROL, t0
+  csrr a0, CSR_TCONTROL
+  CHECK a0, TCONTROL_MTE | TCONTROL_MPTE
+  li t0, TCONTROL_MTE
+  csrw CSR_TCONTROL, t0
+  M_RESUME 4f
+  ecall
+4:
+  csrr a0, CSR_TCONTROL
+  CHECK a0, TCONTROL_MTE | TCONTROL_MPTE
+  csrw CSR_TCONTROL, zero
+  M_RESUME 4f
+  ecall
+4:
+  csrr a0, CSR_TCONTROL
+  CHECK a0, 0
 .Lno_guard:
 TEST_END
 

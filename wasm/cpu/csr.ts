@@ -15,7 +15,7 @@ import { SATP_MODE_BARE, SATP_MODE_SHIFT, SATP_MODE_SV39, SATP_PPN_MASK, tlbFlus
 import { effectiveMip } from './trap';
 import { mtime, updateStip } from '../dev/clint';
 import { fflags } from './softfloat';
-import { tdata1Of, tdata2Of, TINFO_VALUE, tselect, writeTdata1, writeTdata2, writeTselect } from './triggers';
+import { tcontrolRead, tcontrolWrite, tdata1Of, tdata2Of, TINFO_VALUE, tselect, writeTdata1, writeTdata2, writeTselect } from './triggers';
 import { PMP_ADDR_OFFSET } from '../layout';
 import { markStage, STAGE_PAGING } from './bootStages';
 
@@ -59,6 +59,7 @@ export const CSR_TDATA1: u32 = 0x7a1;
 export const CSR_TDATA2: u32 = 0x7a2;
 export const CSR_TDATA3: u32 = 0x7a3;
 export const CSR_TINFO: u32 = 0x7a4;
+export const CSR_TCONTROL: u32 = 0x7a5;
 export const CSR_MCYCLE: u32 = 0xb00;
 export const CSR_MINSTRET: u32 = 0xb02;
 export const CSR_MHPMCOUNTER3: u32 = 0xb03;
@@ -154,6 +155,7 @@ export function csrRead(csr: u32): u64 {
     case CSR_TDATA2: return tdata2Of(tselect);
     case CSR_TDATA3: return 0; // no textra matching
     case CSR_TINFO: return TINFO_VALUE;
+    case CSR_TCONTROL: return tcontrolRead();
     case CSR_MCYCLE: return icount + cycleDelta;
     case CSR_MINSTRET: return icount + instretDelta;
     case CSR_CYCLE: return counterAllowed(csr) ? icount + cycleDelta : illegal();
@@ -271,6 +273,7 @@ export function csrWrite(csr: u32, v: u64): bool {
     case CSR_TDATA1: writeTdata1(v); tlbFlush(); return true;
     case CSR_TDATA2: writeTdata2(v); tlbFlush(); return true;
     case CSR_TDATA3: case CSR_TINFO: return false;
+    case CSR_TCONTROL: tcontrolWrite(v); return false;
     // The write takes effect after this instruction retires, which counts it (3.3.1).
     case CSR_MCYCLE: cycleDelta = v - icount - 1; return false;
     case CSR_MINSTRET: instretDelta = v - icount - 1; return false;

@@ -12,6 +12,7 @@ import { plicMip } from '../dev/plic';
 import { requestStop, STOP_PRIV, STOP_TRAP } from '../stop';
 import { markStage, STAGE_KERNEL, STAGE_USER } from './bootStages';
 import { logTrap } from './trapLog';
+import { tcontrolMret, tcontrolTrapToM } from './triggers';
 
 /** Debugger: stop run() after the next trap is taken, or at the next privilege change. */
 export let stopOnTrap: bool = false;
@@ -59,6 +60,7 @@ export function takeTrap(cause: u64, tval: u64, epc: u64): u64 {
     if (mstatus & MSTATUS_MIE) s |= MSTATUS_MPIE;
     s |= <u64>priv << MSTATUS_MPP_SHIFT;
     mstatus = s;
+    tcontrolTrapToM();
     setPriv(PRV_M);
     vector = mtvec;
   }
@@ -77,6 +79,7 @@ export function mret(): u64 {
   s |= MSTATUS_MPIE; // MPP is left at U (0)
   if (prev != PRV_M) s &= ~MSTATUS_MPRV;
   mstatus = s;
+  tcontrolMret();
   setPriv(prev);
   return mepc;
 }

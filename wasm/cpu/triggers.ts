@@ -12,13 +12,15 @@
 // fires before the instruction or access (timing 0), so a store that matches does not write.
 //
 // Native triggers (Sdtrig 1.0, "Native Triggers"): a trigger that raises a breakpoint
-// exception in M-mode's own trap handler would re-enter it for ever, so the spec requires
-// one of two guards. romvisor has the first: a guest trigger does not match in M-mode while
-// mstatus.MIE is 0, nor in S-mode while SIE is 0 when breakpoints are delegated to S
-// (medeleg bit 3). The other (tcontrol.mte/mpte) needs medeleg bit 3 hard-wired to 0, and
-// OpenSBI delegates breakpoints to Linux. A debugger's host triggers are not guarded.
-import { TRIGGER_DECODED_OFFSET, TRIGGER_CSR_OFFSET } from '../layout';
-import { CAUSE_BREAKPOINT, icount, medeleg, MSTATUS_MIE, MSTATUS_SIE, mstatus, priv, PRV_M, PRV_S } from './state';
+// exception in its own trap handler would re-enter it for ever, so the spec asks for a guard.
+// In M-mode romvisor has tcontrol (CSR 0x7a5), as Spike does and as the official riscv-tests
+// (rv64mi-p-breakpoint) expect: guest triggers match in M-mode only while tcontrol.mte is
+// set; a trap into M-mode saves mte in mpte and clears it, mret restores it. mte is 0 at
+// reset, so M-mode code turns its triggers on. In S-mode, where breakpoints may be delegated
+// (OpenSBI delegates them to Linux), a guest trigger does not match while sstatus.SIE is 0
+// with medeleg bit 3 set. A debugger's host triggers are not guarded.
+import { TRIGGER_DECODED_OFFSET, TRIGGER_CSR_OFFSET, TRIGGER_CSR_SIZE } from '../layout';
+import { CAUSE_BREAKPOINT, icount, medeleg, MSTATUS_SIE, mstatus, priv, PRV_M, PRV_S } from './state';
 import { requestStop, STOP_WATCHPOINT } from '../stop';
 
 import { GUEST_TRIGGERS, HOST_TRIGGERS, TriggerKind } from '../machineMap';
@@ -90,6 +92,33 @@ export function tdata2Of(i: u32): u64 {
   return load<u64>(TRIGGER_CSR_OFFSET + (GUEST_TRIGGERS << 3) + (i << 3));
 }
 
+// tcontrol: the last u64 of the per-hart trigger CSR block (after the tdata1s and tdata2s),
+// so a hart switch and a machine state carry it with them.
+const TCONTROL_ADDR: u32 = TRIGGER_CSR_OFFSET + TRIGGER_CSR_SIZE - 8;
+const TCONTROL_MTE: u64 = 1 << 3;
+const TCONTROL_MPTE: u64 = 1 << 7;
+
+export function tcontrolRead(): u64 {
+  return load<u64>(TCONTROL_ADDR);
+}
+
+/** tcontrol is WARL: mte and mpte are kept, every other bit reads 0. */
+export function tcontrolWrite(v: u64): void {
+  store<u64>(TCONTROL_ADDR, v & (TCONTROL_MTE | TCONTROL_MPTE));
+}
+
+/** A trap into M-mode: mpte = mte, mte = 0. */
+@inline export function tcontrolTrapToM(): void {
+  const t = load<u64>(TCONTROL_ADDR);
+  store<u64>(TCONTROL_ADDR, (t & TCONTROL_MTE) << 4);
+}
+
+/** mret: mte = mpte. */
+@inline export function tcontrolMret(): void {
+  const t = load<u64>(TCONTROL_ADDR);
+  store<u64>(TCONTROL_ADDR, (t & TCONTROL_MPTE) | ((t & TCONTROL_MPTE) >> 4));
+}
+
 /** Power-on: every guest trigger disabled, no host trigger. */
 export function triggersReset(): void {
   for (let i: u32 = 0; i < GUEST_TRIGGERS; i++) {
@@ -97,6 +126,7 @@ export function triggersReset(): void {
     store<u64>(TRIGGER_CSR_OFFSET + (GUEST_TRIGGERS << 3) + (i << 3), 0);
   }
   memory.fill(TRIGGER_DECODED_OFFSET, 0, ALL_TRIGGERS * TRIGGER_RECORD);
+  store<u64>(TCONTROL_ADDR, 0);
   tselect = 0;
   hostQuietAt = <u64>-1;
   armedKinds = 0;
@@ -207,11 +237,11 @@ export function quietHostTriggersOnce(): void {
 }
 
 /**
- * Guest triggers (action 0) cannot match now: in M-mode with mstatus.MIE clear, or in S-mode
+ * Guest triggers (action 0) cannot match now: in M-mode with tcontrol.mte clear, or in S-mode
  * with SIE clear while breakpoint exceptions are delegated to S.
  */
 @inline function guestTriggersHeld(): bool {
-  if (priv == PRV_M) return (mstatus & MSTATUS_MIE) == 0;
+  if (priv == PRV_M) return (load<u64>(TCONTROL_ADDR) & TCONTROL_MTE) == 0;
   if (priv == PRV_S) return (medeleg & (<u64>1 << CAUSE_BREAKPOINT)) != 0 && (mstatus & MSTATUS_SIE) == 0;
   return false;
 }
