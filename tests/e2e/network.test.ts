@@ -58,6 +58,33 @@ function readPcap(bytes: Buffer): PcapFile {
   return { magic: bytes.readUInt32LE(0), linkType: bytes.readUInt32LE(20), frames };
 }
 
+/**
+ * A scenario of two base guests: `web` serves "served by NAME 23" with busybox httpd, `client`
+ * fetches it by name (retrying while httpd starts) and then plays `after`.
+ */
+function webAndClient(title: string, time: 'deterministic' | 'realtime', web: string, client: string, after: ConsoleStep[]): Scenario {
+  const guest = (name: string, script: ConsoleStep[]) => ({ name, appliance: { builtin: 'base' }, memoryMiB: 128, cmdline: '', time, script }) as const;
+  return {
+    version: 1,
+    title,
+    notes: '',
+    view: ['console'],
+    guests: [
+      guest(web, [
+        { expect: '~ # ', timeout: 300 },
+        { send: 'mkdir -p /www; echo "served by $(hostname) $((20+3))" > /www/index.html; httpd -h /www; echo httpd-$((1+1))\n' },
+        { expect: 'httpd-2' },
+      ]),
+      guest(client, [
+        { expect: '~ # ', timeout: 300 },
+        { send: `for i in 1 2 3 4 5 6 7 8; do wget -qO- http://${web}/index.html && break; sleep 1; done; echo fetch-$((2+2))\n` },
+        { expect: `served by ${web} 23`, timeout: 60 },
+        ...after,
+      ]),
+    ],
+  };
+}
+
 describe('the network in the page', () => {
   test('two VMs talk by name: ping, an HTTP fetch, addresses and counters on the cards', async () => {
     page = await newPage(env, context);
@@ -127,30 +154,13 @@ describe('the network in the page', () => {
   });
 
   test('a deterministic two-guest scenario talks by name in the page and prints what romvisor boot prints, byte for byte', async () => {
-    const guest = (name: string, script: ConsoleStep[]) => ({ name, appliance: { builtin: 'base' }, memoryMiB: 128, cmdline: '', time: 'deterministic', script }) as const;
-    const scenario: Scenario = {
-      version: 1,
-      title: 'web and client',
-      notes: '',
-      view: ['console'],
-      guests: [
-        guest('web', [
-          { expect: '~ # ', timeout: 300 },
-          { send: 'mkdir -p /www; echo "served by $(hostname) $((20+3))" > /www/index.html; httpd -h /www; echo httpd-$((1+1))\n' },
-          { expect: 'httpd-2' },
-        ]),
-        guest('client', [
-          { expect: '~ # ', timeout: 300 },
-          { send: 'for i in 1 2 3 4 5 6 7 8; do wget -qO- http://web/index.html && break; sleep 1; done; echo fetch-$((2+2))\n' },
-          { expect: 'served by web 23', timeout: 60 },
-          { expect: 'fetch-4' },
-          // The round-trip times ping prints are guest time: they pin when each frame
-          // crossed, so a page that moved frames at other points would print other bytes.
-          { send: 'ping -c 3 web\n' },
-          { expect: '3 packets transmitted, 3 packets received, 0% packet loss', timeout: 60 },
-        ]),
-      ],
-    };
+    const scenario = webAndClient('web and client', 'deterministic', 'web', 'client', [
+      { expect: 'fetch-4' },
+      // The round-trip times ping prints are guest time: they pin when each frame
+      // crossed, so a page that moved frames at other points would print other bytes.
+      { send: 'ping -c 3 web\n' },
+      { expect: '3 packets transmitted, 3 packets received, 0% packet loss', timeout: 60 },
+    ]);
     const dir = mkdtempSync(join(tmpdir(), 'romvisor-net-e2e-'));
     try {
       const file = join(dir, 'web-client.json');
@@ -204,5 +214,25 @@ describe('the network in the page', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("a realtime scenario's guests join the server's switch: they talk by name and its Capture holds their traffic", async () => {
+    const scenario = webAndClient('realtime pair', 'realtime', 'rt-web', 'rt-client', []);
+    const run = await newPage(env, context);
+    await run.goto(encodeScenarioUrl(scenario, env.url));
+    await run.click('[data-action="run-scenario"]', { timeout: 60_000 });
+    await waitFor('the realtime scenario to pass', async () => {
+      const phase = (await run.evaluate('globalThis.__romvisorScenario?.phase()')) as string;
+      if (phase === 'failed') throw new Error(`the scenario failed: ${await run.locator('[data-scenario-status]').innerText()}`);
+      return phase === 'passed';
+    }, 300_000);
+    // On the server's switch: its Capture (not the scenario's own) holds the fetch.
+    const download = run.waitForEvent('download');
+    await run.click('[data-action="capture"]');
+    const pcap = readPcap(readFileSync(await (await download).path()));
+    const text = pcap.frames.map((f) => Buffer.from(f).toString('latin1'));
+    assert.ok(text.some((t) => t.includes('served by rt-web 23')), "the server's capture holds the page web served");
+    await waitFor("the client card to show its lease from the server's DHCP", async () => /^10\.0\.2\.\d+$/.test(await metric(run, 'rt-client', 'address')), 10_000);
+    await run.close();
   });
 });
