@@ -82,7 +82,12 @@ export class RomHypervisor implements Hypervisor {
     await hv.refreshCatalog();
     // The repositories' indexes arrive when their servers answer; the catalog grows then.
     void hv.repos.refresh().then(() => hv.refreshCatalog());
-    for (const record of await store.vms()) hv.table.push(hv.makeVm(record));
+    const suspended = await store.suspendedIds();
+    for (const record of await store.vms()) {
+      const vm = hv.makeVm(record);
+      if (suspended.has(record.id)) vm.markSuspended();
+      hv.table.push(vm);
+    }
     await hv.pollLocks();
     return hv;
   }

@@ -48,7 +48,14 @@ export interface VmHandle {
   /** The console script's state when the guest stopped by itself (its worker cannot be asked any more). */
   readonly finalScript: ScriptProgress | undefined;
 
+  /** Suspended: its machine state is stored, and Start resumes it (if its disk was not written since). */
+  readonly suspended: boolean;
   start(): Promise<void>;
+  /**
+   * Saves the running machine and its console screen, then stops it. When the machine
+   * cannot be saved now it runs on and this throws HypervisorError('bad-state') saying why.
+   */
+  suspend(): Promise<void>;
   /** Hard power-off; the disk's committed writes stay. */
   stop(): Promise<void>;
   reset(): Promise<void>;

@@ -43,6 +43,7 @@ export class WorkerVm implements VmHandle {
   private _stats: VmRunStats | undefined;
   private _crash: VmCrash | undefined;
   private _finalScript: ScriptProgress | undefined;
+  private _suspended = false;
   private worker: Worker | undefined;
   private api: Comlink.Remote<VmWorkerApi> | undefined;
   private releaseLock: (() => void) | undefined;
@@ -84,6 +85,13 @@ export class WorkerVm implements VmHandle {
   }
   get finalScript(): ScriptProgress | undefined {
     return this._finalScript;
+  }
+  get suspended(): boolean {
+    return this._suspended;
+  }
+  /** The store says this VM has a suspended state (read once when the page loads). */
+  markSuspended(): void {
+    this._suspended = true;
   }
   get kernel(): BareKernelSpec | undefined {
     return this.deps.kernel;
@@ -149,9 +157,18 @@ export class WorkerVm implements VmHandle {
       const spec = await this.deps.bootSpec(this);
       // The guest console starts at the terminal's size; `resizeConsole` follows it after.
       if (this.terminalSize) spec.terminalSize = { ...this.terminalSize };
-      const harts = this.record.harts ?? 1;
-      const what = this.kernel ? `kernel ${this.kernel.name} (-bios none)` : (this.appliance?.title ?? this.record.applianceId);
-      this.appendConsole(new TextEncoder().encode(`\x1b[2m[romvisor] powering on ${this.record.name}: ${this.record.memoryMiB} MiB RAM, ${harts} hart${harts > 1 ? 's' : ''}, ${what}\x1b[0m\r\n`));
+      const resume = await this.takeSuspended();
+      if (resume) {
+        spec.restore = resume.state;
+        // The screen as it was: the console's bytes replayed, and nothing of ours after them,
+        // so a half-typed command line goes on where it stood.
+        // A page that suspended it shows that screen still; a reloaded page shows nothing yet.
+        if (this.historyBytes === 0) this.appendConsole(resume.console);
+      } else {
+        const harts = this.record.harts ?? 1;
+        const what = this.kernel ? `kernel ${this.kernel.name} (-bios none)` : (this.appliance?.title ?? this.record.applianceId);
+        this.appendConsole(new TextEncoder().encode(`\x1b[2m[romvisor] powering on ${this.record.name}: ${this.record.memoryMiB} MiB RAM, ${harts} hart${harts > 1 ? 's' : ''}, ${what}\x1b[0m\r\n`));
+      }
       const net = this.connectNet();
       if (net) spec.net = { name: this.record.name, port: net.workerPort, lockstep: net.lockstep };
       const worker = new Worker(new URL('../worker/vm.worker.ts', import.meta.url), { type: 'module', name: `vm ${this.record.name}` });
@@ -172,6 +189,50 @@ export class WorkerVm implements VmHandle {
       this.setState('stopped', (e as Error).message);
       throw e;
     }
+  }
+
+  /**
+   * The suspended state to resume from, taken out of the store (a state is resumed once: the
+   * guest runs on from it and writes its disk). One whose disk was written since, or reset,
+   * is discarded with a message on the console: the VM boots from its disk.
+   */
+  private async takeSuspended(): Promise<{ state: Uint8Array; console: Uint8Array } | undefined> {
+    if (!this._suspended) return undefined;
+    const store = this.deps.store;
+    const rec = await store.suspended(this.id);
+    const now = this.record.diskImageId ? await store.diskIdentity(this.record.diskImageId) : undefined;
+    await store.deleteSuspended(this.id);
+    this._suspended = false;
+    if (!rec) return undefined;
+    if (JSON.stringify(rec.disk) !== JSON.stringify(now)) {
+      const note = `[romvisor] the suspended state of ${this.record.name} is discarded: its disk was written since it was suspended (writes ${rec.disk?.writes ?? '-'} then, ${now?.writes ?? '-'} now); booting from the disk`;
+      this.appendConsole(new TextEncoder().encode(`\r\n\x1b[33m${note}\x1b[0m\r\n`));
+      return undefined;
+    }
+    return rec;
+  }
+
+  async suspend(): Promise<void> {
+    if (!this.api || this._state !== 'running') throw new HypervisorError('bad-state', `VM ${this.record.name} is not running`);
+    const taken = await this.api.suspend();
+    if ('refused' in taken) {
+      this.appendConsole(new TextEncoder().encode(`\r\n\x1b[33m[romvisor] not suspended: ${taken.refused}\x1b[0m\r\n`));
+      this.setState('running', `not suspended: ${taken.refused}`);
+      throw new HypervisorError('bad-state', `VM ${this.record.name} cannot be suspended now: ${taken.refused}`);
+    }
+    this.setState('stopping');
+    // The disk is committed by the shutdown: its identity after it is the one the state stands on.
+    try {
+      this.keepDrives(await withTimeout(this.api.shutdown(), SHUTDOWN_TIMEOUT_MS));
+    } catch (e) {
+      this.setState('paused', (e as Error).message);
+      throw e;
+    }
+    this.teardown();
+    const disk = this.record.diskImageId ? await this.deps.store.diskIdentity(this.record.diskImageId) : undefined;
+    await this.deps.store.putSuspended({ vmId: this.id, state: taken.state, ...(disk ? { disk } : {}), console: this.consoleHistory, takenAt: Date.now() });
+    this._suspended = true;
+    this.setState('stopped');
   }
 
   async stop(): Promise<void> {

@@ -607,13 +607,18 @@ export class Vm {
    * completions the guest has not seen. Waits for disk work still running on the host
    * first, so that each completion is data; what the guest sees does not change by that,
    * as completions land on fixed instructions (deterministic) or at slice ends (realtime).
-   * Throws StateError('state-unsupported') for a machine with a shared folder.
+   * Throws StateError('state-unsupported') while the guest has a file of its shared folder
+   * open (the handle lives in the host).
    */
   async captureState(): Promise<VmState> {
-    if (this.shareDevice) {
-      throw new StateError('state-unsupported', 'a machine with a shared folder (virtio-9p) cannot be saved yet: its open files live in the host\'s 9P server');
+    const share = this.shareDevice;
+    if (share && !share.server.captureSession) {
+      throw new StateError('state-unsupported', 'this shared folder\'s 9P server cannot save its session');
     }
     await this.completions.settleAll();
+    // Taken after the settle: every 9P request before it has its answer.
+    const session = share?.server.captureSession!();
+    if (session && 'unsavable' in session) throw new StateError('state-unsupported', `${session.unsavable}; close it in the guest and try again`);
     const captured = this.completions.capture();
     if ('unsavable' in captured) throw new StateError('state-unsupported', 'a device has work in flight that cannot be saved');
     const slotOfOwner = (owner: object) => [...this.slotTransports].find(([, t]) => t.device === owner)?.[0];
@@ -628,6 +633,7 @@ export class Vm {
       transport: t.captureState(),
       ...(t.device === this.consoleDevice ? { console: this.consoleDevice.captureState() } : {}),
       ...(t.device === this.netDevice ? { net: this.netDevice.captureState() } : {}),
+      ...(t.device === share && session ? { share: session } : {}),
     }));
     return {
       shape: this.shape,
@@ -671,6 +677,11 @@ export class Vm {
         throw new StateError('state-malformed', `a disk completion names virtio slot ${c.slot}, which holds no disk`);
       }
     }
+    const shareState = s.devices.find((d) => d.share)?.share;
+    if (this.shareDevice && s.devices.some((d) => d.slot === [...this.slotTransports].find(([, t]) => t.device === this.shareDevice)?.[0] && !d.share)) {
+      throw new StateError('state-malformed', 'the state has a shared folder but not its 9P session');
+    }
+    if (shareState && !this.shareDevice?.server.restoreSession) throw new StateError('state-other-machine', 'the state has a 9P session, this machine no shared folder that takes one');
     // Rebuilding a queue reads only its layout, which must fit RAM (VirtioError otherwise).
     // RAM is written first only in the commit below; the layout check needs the size alone.
     const commits = s.devices.map((d) => {
@@ -680,6 +691,14 @@ export class Vm {
         throw new StateError('state-malformed', `virtio slot ${d.slot}: ${(e as Error).message}`, { cause: e });
       }
     });
+    // The session is checked whole before it goes in; the server is new, so a refusal changes nothing.
+    if (shareState) {
+      try {
+        this.shareDevice!.server.restoreSession!(shareState);
+      } catch (e) {
+        throw new StateError('state-malformed', `the shared folder's 9P session: ${(e as Error).message}`, { cause: e });
+      }
+    }
     // Nothing can refuse from here on.
     this.applyRam(ram);
     this.core.applyState(s.core);

@@ -6,6 +6,7 @@
 import type { CoreState } from './Core.ts';
 import type { TimeMode } from './TimeMode.ts';
 import type { BlkCompletion, ConsoleSize, TransportState } from './virtio/index.ts';
+import type { NinePSession } from './virtio/Virtio9p.ts';
 
 /** What must be the same in the machine a state is restored into. */
 export interface VmShape {
@@ -18,7 +19,7 @@ export interface VmShape {
   inputToVirtio: boolean;
   /** The network card's MAC, 12 hex digits, when there is one. */
   netMac?: string;
-  /** A shared folder (virtio-9p): its state cannot be saved yet. */
+  /** A shared folder (virtio-9p): its session is saved while the guest has no file of it open. */
   share: boolean;
   /** virtio-blk disks in VmConfig.disks order: their slot, size in bytes, whether read-only, what GET_ID answers. */
   disks: { slot: number; bytes: number; readOnly: boolean; serial: string }[];
@@ -32,6 +33,8 @@ export interface DeviceState {
   transport: TransportState;
   console?: { announced: boolean; size: ConsoleSize };
   net?: { waiting: Uint8Array[] };
+  /** The shared folder's 9P session (its fids); the folder's files are the host's, not the state's. */
+  share?: NinePSession;
 }
 
 /** RAM without its zero pages: the 4 KiB pages that are not all zero, in ascending order. */

@@ -255,3 +255,46 @@ describe('a host directory shared with a hostile guest', () => {
     await assert.rejects(HostDirShare.open(join(d, 'missing')), { code: 'ENOENT' });
   });
 });
+
+describe('a 9P session in a machine state', () => {
+  it('is saved with no file open, and a new server given it answers the same fids', async () => {
+    const share = new MemoryShare();
+    const { c, server } = await session(share);
+    assert.ok(Array.isArray(await c.walk(0, 1, [])));
+    await c.lcreate(1, 'kept.txt');
+    await c.write(1, 0, text('kept'));
+    // An open file's handle lives in the host: the session is not saved while one is open.
+    assert.match((server.captureSession() as { unsavable: string }).unsavable, /1 file of the shared folder open/);
+    await c.clunk(1);
+    assert.ok(Array.isArray(await c.walk(0, 5, ['kept.txt'])));
+    const saved = server.captureSession();
+    assert.ok(!('unsavable' in saved));
+    assert.deepEqual(saved.fids, [{ fid: 0, path: [] }, { fid: 5, path: ['kept.txt'] }]);
+
+    const again = new NinePServer(share);
+    again.restoreSession(JSON.parse(JSON.stringify(saved)));
+    assert.equal(again.msize, server.msize);
+    const c2 = new NinePClient(again);
+    assert.equal((await c2.getattr(5)).size, 4n);
+    await c2.lopen(5, O.RDONLY);
+    assert.equal(new TextDecoder().decode(await c2.read(5, 0, 10)), 'kept');
+  });
+
+  it('refuses a session with a bad name, a duplicate fid or a server in use, and changes nothing', () => {
+    const fresh = () => new NinePServer(new MemoryShare());
+    const ok = { msize: 8192, versioned: true, fids: [{ fid: 0, path: [] }] };
+    for (const bad of [
+      { ...ok, fids: [{ fid: 0, path: ['..'] }] },
+      { ...ok, fids: [{ fid: 0, path: [] }, { fid: 0, path: ['a'] }] },
+      { ...ok, fids: [{ fid: 0xffff_ffff, path: [] }] },
+      { ...ok, msize: 100 },
+    ]) {
+      const s = fresh();
+      assert.throws(() => s.restoreSession(bad), { name: 'ShareError' });
+      assert.equal(s.fidCount, 0);
+    }
+    const used = fresh();
+    used.restoreSession(ok);
+    assert.throws(() => used.restoreSession(ok), /only into a server that has none/);
+  });
+});

@@ -18,6 +18,7 @@
  */
 import { checkName, type ShareBackend, type ShareDirEntry, type ShareHandle, type ShareKind, type SharePath, type ShareStat } from './ShareBackend.ts';
 import { ShareError } from './ShareError.ts';
+import type { NinePSession } from '../machine/virtio/Virtio9p.ts';
 import { HEADER_BYTES, messageName, NinePReader, NinePWriter, P9, QID_BYTES, QTDIR, QTFILE, QTSYMLINK, strBytes, type Qid } from './NinePMessage.ts';
 
 /** The largest msize the server agrees to: Linux's virtio transport asks for at most ~500 KiB. */
@@ -151,6 +152,33 @@ export class NinePServer {
     const run = this.queue.then(() => this.clunkAll());
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * The session for a machine state: fids are paths under the root, so a session holding no
+   * open file is data. The caller has let every request settle (Vm.captureState).
+   */
+  captureSession(): NinePSession | { unsavable: string } {
+    const open = [...this.fids.values()].filter((f) => f.open).length;
+    if (open > 0) return { unsavable: `the guest has ${open} file${open > 1 ? 's' : ''} of the shared folder open` };
+    return { msize: this.msizeNow, versioned: this.versioned, fids: [...this.fids].map(([fid, f]) => ({ fid, path: [...f.path] })) };
+  }
+
+  /** Puts a captured session back (a restored machine's guest goes on using its fids); checks it all first. */
+  restoreSession(s: NinePSession): void {
+    if (this.fids.size > 0) throw new ShareError('EBUSY', 'a 9P session is restored only into a server that has none');
+    if (!Number.isInteger(s.msize) || s.msize < MIN_MSIZE || s.msize > this.maxMsize) throw new ShareError('EINVAL', `restored 9P session: msize ${s.msize} is not ${MIN_MSIZE}..${this.maxMsize}`);
+    if (s.fids.length > this.maxFids) throw new ShareError('EMFILE', `restored 9P session: ${s.fids.length} fids, more than the ${this.maxFids} the server keeps`);
+    const seen = new Set<number>();
+    for (const { fid, path } of s.fids) {
+      if (!Number.isInteger(fid) || fid < 0 || fid >= NOFID || seen.has(fid)) throw new ShareError('EBADF', `restored 9P session: fid ${fid} is not a free 32-bit fid`);
+      seen.add(fid);
+      if (path.length > MAX_DEPTH) throw new ShareError('ENAMETOOLONG', `restored 9P session: fid ${fid}'s path is ${path.length} levels deep`);
+      path.forEach((name) => checkName(name, `restored 9P session: fid ${fid}'s path`));
+    }
+    for (const { fid, path } of s.fids) this.fids.set(fid, { path: [...path] });
+    this.msizeNow = s.msize;
+    this.versioned = s.versioned;
   }
 
   private async clunkAll(): Promise<void> {

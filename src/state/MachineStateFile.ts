@@ -19,7 +19,8 @@
  *   and transmit rings, the reset ROM, the trap log).
  * - "DEVS" (DEFLATE, JSON): the virtio transports by slot (registers, queue addresses, the
  *   device's ring indices), the console's size and whether it announced it, frames waiting
- *   for the network card, console input typed and not yet taken, whether the state was
+ *   for the network card, the shared folder's 9P session (`share`: msize, and each fid's
+ *   path; saved only while no file is open), console input typed and not yet taken, whether the state was
  *   taken at a WFI not yet handled (`heldAtWfi`: the restored machine handles it first, so
  *   the next input lands where it would have), and the disk completions the guest has not
  *   seen yet (due instruction, slot, status, read data and where it goes).
@@ -29,8 +30,8 @@
  *
  * Not in a state: the TLBs and the JIT's code (caches, dropped on restore), the debugger's
  * breakpoints and host triggers, and anything outside the machine: the disk's bytes (the
- * `disks` chain references them by sha256), the network beyond the card, a shared folder
- * (a machine with one cannot be saved yet).
+ * `disks` chain references them by sha256), the network beyond the card, the shared
+ * folder's files (the host keeps them).
  */
 import type { DeviceState, RamImage, VmShape, VmState } from '../machine/index.ts';
 import type { ConsoleSize } from '../machine/virtio/index.ts';
@@ -133,6 +134,7 @@ function devicesJson(state: VmState): unknown {
       transport: { ...d.transport, driverFeatures: d.transport.driverFeatures.toString(), instructions: d.transport.instructions.toString() },
       ...(d.console ? { console: d.console } : {}),
       ...(d.net ? { net: { waiting: d.net.waiting.map(b64) } } : {}),
+      ...(d.share ? { share: d.share } : {}),
     })),
     completions: state.completions.map((c) => ({
       due: c.due.toString(),
@@ -305,6 +307,14 @@ function readDevices(bytes: Uint8Array, shape: VmShape): Omit<VmState, 'shape' |
       }));
     }
     if (o.has('net')) dev.net = o.obj('net', (n) => ({ waiting: n.arr('waiting', 1024, (f) => f.bytes(undefined, 1518)) }));
+    if (o.has('share')) {
+      // Names and bounds are checked again by the 9P server that takes the session.
+      dev.share = o.obj('share', (n) => ({
+        msize: n.int('msize', 4096, 0xffff_ffff),
+        versioned: n.bool('versioned'),
+        fids: n.arr('fids', 8192, (fe) => fe.obj(undefined, (f) => ({ fid: f.int('fid', 0, 0xffff_fffe), path: f.arr('path', 255, (e) => e.str(undefined, 255)) }))),
+      }));
+    }
     return dev;
   }));
   const completions = r.arr('completions', 1 << 16, (ce) => ce.obj(undefined, (c) => ({

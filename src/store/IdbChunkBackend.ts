@@ -210,7 +210,9 @@ export class IdbChunkBackend implements BlockBackend {
     if (!strict && this.dirty.size === 0 && this.length === this.record.size) return;
     this.committing = new Map(this.dirty);
     this.dirty.clear();
-    const record: ImageRecord = { ...this.record, size: this.length };
+    // Any change counts (a suspended machine's state is valid only while its disk has none).
+    const changed = this.committing.size > 0 || this.length !== this.record.size;
+    const record: ImageRecord = { ...this.record, size: this.length, writes: (this.record.writes ?? 0) + (changed ? 1 : 0) };
     try {
       const tx = this.db.transaction([CHUNKS, IMAGES], 'readwrite', { durability: strict ? 'strict' : 'relaxed' });
       const done = transactionDone(tx);

@@ -11,7 +11,7 @@ import { RemoteChunkBackend, type RepositoryVersion } from '../repo/index.ts';
 import { BlobBackend } from './BlobBackend.ts';
 import { IdbRepoChunkStore } from './IdbRepoChunkStore.ts';
 import { DEFAULT_CHUNK_SIZE, IdbChunkBackend } from './IdbChunkBackend.ts';
-import { CHUNKS, IMAGES, VMS, chunkKey, imageChunkRange, openImageDb, type ImageOrigin, type ImageRecord, type VmRecord } from './imageDb.ts';
+import { CHUNKS, IMAGES, SUSPENDED, VMS, chunkKey, imageChunkRange, openImageDb, type DiskIdentity, type ImageOrigin, type ImageRecord, type SuspendedRecord, type VmRecord } from './imageDb.ts';
 import { isQuotaError, requestResult, transactionDone } from './idbRequests.ts';
 import { StoreError } from './StoreError.ts';
 
@@ -450,9 +450,10 @@ export class ImageStore {
     await transactionDone(tx);
   }
 
-  /** Removes a VM record and its disk, in one transaction: never one without the other. */
+  /** Removes a VM record and its disk (and a suspended state), in one transaction: never one without the other. */
   async deleteVm(id: string): Promise<void> {
-    const tx = this.db.transaction([VMS, IMAGES, CHUNKS], 'readwrite', { durability: 'strict' });
+    const tx = this.db.transaction([VMS, IMAGES, CHUNKS, SUSPENDED], 'readwrite', { durability: 'strict' });
+    tx.objectStore(SUSPENDED).delete(id);
     const vms = tx.objectStore(VMS);
     const vm = (await requestResult(vms.get(id))) as VmRecord | undefined;
     if (vm?.diskImageId) {
@@ -460,6 +461,38 @@ export class ImageStore {
       tx.objectStore(IMAGES).delete(vm.diskImageId);
     }
     vms.delete(id);
+    await transactionDone(tx);
+  }
+
+  // ------------------------------------------------------------------ suspended VMs
+
+  /** The identity of a VM's disk now (see DiskIdentity); undefined when the image is gone. */
+  async diskIdentity(imageId: string): Promise<DiskIdentity | undefined> {
+    const r = await this.image(imageId);
+    if (!r) return undefined;
+    return { imageId, vhdUuid: r.vhdUuid, writes: r.writes ?? 0, size: r.size, ...(r.parentId ? { parentId: r.parentId } : {}) };
+  }
+
+  async suspended(vmId: string): Promise<SuspendedRecord | undefined> {
+    const tx = this.db.transaction(SUSPENDED, 'readonly');
+    return (await requestResult(tx.objectStore(SUSPENDED).get(vmId))) as SuspendedRecord | undefined;
+  }
+
+  /** The VMs that have a suspended state, by id. */
+  async suspendedIds(): Promise<Set<string>> {
+    const tx = this.db.transaction(SUSPENDED, 'readonly');
+    return new Set(((await requestResult(tx.objectStore(SUSPENDED).getAllKeys())) as string[]));
+  }
+
+  async putSuspended(record: SuspendedRecord): Promise<void> {
+    const tx = this.db.transaction(SUSPENDED, 'readwrite', { durability: 'strict' });
+    tx.objectStore(SUSPENDED).put(record);
+    await transactionDone(tx);
+  }
+
+  async deleteSuspended(vmId: string): Promise<void> {
+    const tx = this.db.transaction(SUSPENDED, 'readwrite');
+    tx.objectStore(SUSPENDED).delete(vmId);
     await transactionDone(tx);
   }
 

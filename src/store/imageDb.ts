@@ -3,6 +3,7 @@
  *   images  image records (keyPath id): base appliances, imports, per-VM children
  *   chunks  image bytes, key [imageId, chunkIndex]; a missing chunk reads as zeros
  *   vms     VM records (keyPath id)
+ *   suspended  a suspended VM's machine state (keyPath vmId), at most one per VM
  * The page and every VM worker open their own connection to it.
  */
 import type { RepositoryVersion } from '../repo/index.ts';
@@ -10,10 +11,11 @@ import type { ApplianceManifest } from '../boot/index.ts';
 import { requestResult } from './idbRequests.ts';
 
 const DB_NAME = 'romvisor';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 export const IMAGES = 'images';
 export const CHUNKS = 'chunks';
 export const VMS = 'vms';
+export const SUSPENDED = 'suspended';
 
 export type ImageKind = 'base' | 'child';
 export type ImageOrigin = 'builtin' | 'imported' | 'repository' | 'vm';
@@ -44,6 +46,8 @@ export interface ImageRecord {
    * when first read, verified against `version.chunks` and kept under this record's id.
    */
   remote?: { url: string; version: RepositoryVersion };
+  /** Commits that changed the image's bytes (absent: none counted yet). */
+  writes?: number;
 }
 
 export interface VmRecord {
@@ -58,6 +62,30 @@ export interface VmRecord {
   /** Kernel arguments appended to the appliance's command line. */
   extraArgs?: string;
   createdAt: number;
+}
+
+/**
+ * The disk a machine state stands on: the VM's child image as it was when the state was
+ * taken. Any later commit to the child changes `writes`; a reset changes `vhdUuid`.
+ */
+export interface DiskIdentity {
+  imageId: string;
+  vhdUuid: string;
+  writes: number;
+  size: number;
+  parentId?: string;
+}
+
+/** A suspended VM: its machine state file (src/state) and the console screen it had. */
+export interface SuspendedRecord {
+  vmId: string;
+  /** The machine state file's bytes (MachineStateFile format). */
+  state: Uint8Array;
+  /** Its disk at the save; undefined for a VM without one. */
+  disk?: DiskIdentity;
+  /** The console's last bytes, replayed into the terminal on resume. */
+  console: Uint8Array;
+  takenAt: number;
 }
 
 export function chunkKey(imageId: string, index: number): [string, number] {
@@ -76,6 +104,7 @@ export function openImageDb(name = DB_NAME): Promise<IDBDatabase> {
     if (!db.objectStoreNames.contains(IMAGES)) db.createObjectStore(IMAGES, { keyPath: 'id' });
     if (!db.objectStoreNames.contains(CHUNKS)) db.createObjectStore(CHUNKS);
     if (!db.objectStoreNames.contains(VMS)) db.createObjectStore(VMS, { keyPath: 'id' });
+    if (!db.objectStoreNames.contains(SUSPENDED)) db.createObjectStore(SUSPENDED, { keyPath: 'vmId' });
   };
   return requestResult(req).then((db) => {
     // Another tab upgrading the schema: step aside instead of blocking it.

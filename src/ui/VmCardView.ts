@@ -91,6 +91,7 @@ export class VmCardView implements Disposable {
           }, 'btn small primary'),
           button('pause', 'Pause', 'Freeze the guest', () => void this.actions.run('pause', () => (vm.state === 'paused' ? vm.resume() : vm.pause()))),
           button('reset', 'Reset', 'Hard reset', () => void this.actions.run('reset', () => vm.reset())),
+          button('suspend', 'Suspend', 'Save the running machine and its screen, then stop; Resume brings it back without booting', () => void this.actions.run('suspend', () => vm.suspend())),
           button('stop', 'Stop', 'Power off', () => void this.actions.run('stop', () => vm.stop())),
           h(
             'details',
@@ -172,11 +173,16 @@ export class VmCardView implements Disposable {
     const vm = this.vm;
     const s = vm.state;
     this.el.dataset.state = s;
-    this.stateBadge.textContent = STATE_LABEL[s];
+    this.el.dataset.suspended = String(vm.suspended);
+    this.stateBadge.textContent = s === 'stopped' && vm.suspended ? 'suspended' : STATE_LABEL[s];
     this.stateBadge.className = `badge vm-state state-${s}`;
     const live = s === 'running' || s === 'paused' || s === 'stopping';
     this.buttons.start!.hidden = live || s === 'starting';
     this.buttons.start!.disabled = s === 'in-use';
+    this.buttons.start!.textContent = vm.suspended ? 'Resume' : 'Start';
+    this.buttons.start!.title = vm.suspended ? 'Resume the suspended machine where it was (it boots if its disk was written since)' : 'Power on';
+    // A scenario's guest or a bare kernel is not suspended (its machine is the page's only).
+    this.buttons.suspend!.hidden = s !== 'running' || scenarioGuestOf(vm) !== undefined || vm.kernel !== undefined;
     this.buttons.pause!.hidden = !live;
     this.buttons.pause!.textContent = s === 'paused' ? 'Resume' : 'Pause';
     this.buttons.reset!.hidden = !live;
@@ -210,7 +216,7 @@ export class VmCardView implements Disposable {
       this.banner.hidden = false;
       this.banner.className = 'vm-banner warn';
       this.banner.textContent = vm.stateDetail;
-    } else if ((s === 'in-use' || s === 'stopped') && vm.stateDetail) {
+    } else if ((s === 'in-use' || s === 'stopped' || s === 'running') && vm.stateDetail) {
       this.banner.hidden = false;
       this.banner.className = 'vm-banner';
       this.banner.textContent = vm.stateDetail;

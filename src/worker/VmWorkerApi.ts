@@ -67,6 +67,11 @@ export interface VmBootSpec {
    */
   rescue?: Omit<LinuxBootImages, 'firmware'>;
   disk?: WorkerDiskSpec;
+  /**
+   * A suspended VM's machine state file (src/state): the machine resumes from it instead of
+   * booting. One that does not fit is said on the console, and the VM boots from its disk.
+   */
+  restore?: Uint8Array;
   /** Appended to whichever kernel command line is booted (the VM's own extra arguments). */
   extraBootargs?: string;
   /**
@@ -213,6 +218,12 @@ export interface VmWorkerApi extends Async<VmInspectorApi> {
   pause(): void;
   /** Runs the guest again; after a full quota, only once its held writes are committed. */
   resume(): Promise<void>;
+  /**
+   * Pauses the guest and captures its machine as a state file; `refused` (the guest runs on,
+   * nothing lost) when it cannot be saved now, e.g. a file of its shared folder is open.
+   * The page then calls `shutdown()`, which commits the disk the state stands on.
+   */
+  suspend(): Promise<{ state: Uint8Array } | { refused: string }>;
   /** Hard reset: the machine starts again from the reset ROM with the same disk. */
   reset(): Promise<void>;
   /**

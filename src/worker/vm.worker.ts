@@ -23,6 +23,9 @@ import { GuestDisk } from './GuestDisk.ts';
 import { hex } from '../format/hex.ts';
 import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
 import { macFromName } from '../net/netContract.ts';
+import { decodeMachineState, encodeMachineState } from '../state/MachineStateFile.ts';
+import { StateError } from '../state/StateError.ts';
+import type { GuestLoader, VmState } from '../machine/index.ts';
 import { deliverFrames, runToBoundary } from '../net/Lockstep.ts';
 
 /** A size the virtio-console can carry (the page sends what xterm.js measured). */
@@ -32,6 +35,9 @@ const validSize = (s: ConsoleSize) => [s.cols, s.rows].every((n) => Number.isInt
 const SLICE_MS = 16;
 /** How often the page hears the MIPS / uptime readout. */
 const STATS_MS = 500;
+/** A resumed machine's RAM, harts and devices come from its state: nothing to load. */
+const NO_LOADER: GuestLoader = { load: () => {} };
+
 /** Console bytes a worker keeps for `transcript()`. */
 const TRANSCRIPT_BYTES = 8 * 1024 * 1024;
 
@@ -103,7 +109,7 @@ class VmWorker implements VmWorkerApi {
     if (spec.disk) this.disk = await GuestDisk.open(spec.disk);
     if (spec.share) this.folder = await SharedFolder.open(spec.share.vmId, (state) => this.emit({ kind: 'share', state }));
     if (spec.net) this.connectNet(spec.net.port, spec.net.lockstep === true);
-    this.vm = await this.createVm();
+    this.vm = (spec.restore && (await this.resumeVm(spec.restore))) || (await this.createVm());
     if (spec.script) {
       // Like `romvisor boot --script`: fed inside the console callback, polled after each run().
       this.player = new ConsoleScriptPlayer(spec.script, {
@@ -160,6 +166,48 @@ class VmWorker implements VmWorkerApi {
     // A deterministic Vm ignores it; a realtime guest is interrupted and resizes its tty.
     this.vm?.resizeConsole(this.terminalSize);
     this.guestLoop.wake();
+  }
+
+  /**
+   * Suspend: the guest is paused and its machine captured between two runs, as a state file.
+   * Nothing stops here: the page shuts the worker down next (committing the disk), or, when
+   * the machine cannot be saved, the guest runs on as it was.
+   */
+  async suspend(): Promise<{ state: Uint8Array } | { refused: string }> {
+    const vm = this.vm;
+    if (!vm || this.stopped) return { refused: 'the VM is not running' };
+    if (this.lockstep || this.spec?.bareKernel) return { refused: 'a scenario guest or a bare kernel is not suspended' };
+    const wasPaused = this.paused;
+    this.pause();
+    try {
+      const state = await vm.captureState();
+      // The page keeps the disk's identity beside the state (DiskIdentity), not files by path.
+      const bytes = await encodeMachineState(state, { disks: state.shape.disks.map(() => ({ chain: [] })) });
+      this.postConsole();
+      return { state: bytes };
+    } catch (e) {
+      if (!wasPaused) await this.resume();
+      if (e instanceof StateError) return { refused: e.message };
+      throw e;
+    }
+  }
+
+  /**
+   * The machine of a suspended VM, from its state file, or undefined (with the reason on the
+   * console) when the state does not fit: the VM then boots from its disk.
+   */
+  private async resumeVm(file: Uint8Array): Promise<Vm | undefined> {
+    let vm: Vm | undefined;
+    try {
+      const { state } = await decodeMachineState(file);
+      vm = await this.createVm(state);
+      return vm;
+    } catch (e) {
+      await vm?.dispose().catch(() => {});
+      const note = `[romvisor] the suspended state could not be resumed (${(e as Error).message}); booting from the disk`;
+      this.pendingOutput.push(new TextEncoder().encode(`\x1b[33m${note}\x1b[0m\r\n`));
+      return undefined;
+    }
   }
 
   /** The console size a new Vm starts with: fixed, 80x24 in deterministic time, or the terminal's. */
@@ -261,9 +309,9 @@ class VmWorker implements VmWorkerApi {
   /** Their bytes (a VHD's file, not its contents). */
   private bareFiles: { backend: MemoryBackend; vhd?: VhdDisk }[] = [];
 
-  private async createVm(): Promise<Vm> {
+  private async createVm(restored?: VmState): Promise<Vm> {
     const spec = this.spec!;
-    const vm = spec.bareKernel ? await this.createBareKernelVm(spec, spec.bareKernel) : await this.createLinuxVm(spec);
+    const vm = spec.bareKernel ? await this.createBareKernelVm(spec, spec.bareKernel) : await this.createLinuxVm(spec, restored);
     const sink = (bytes: Uint8Array) => this.onGuestOutput(bytes);
     vm.onConsole(sink);
     this.inspector?.dispose();
@@ -288,20 +336,30 @@ class VmWorker implements VmWorkerApi {
     );
   }
 
-  private async createLinuxVm(spec: VmBootSpec): Promise<Vm> {
+  private async createLinuxVm(spec: VmBootSpec, restored?: VmState): Promise<Vm> {
+    // Read even for a resume: the disk's serial and the console wiring make the machine's shape.
     this.bootImages ??= await this.resolveBootImages(spec);
     const vm = await Vm.create(spec.module, {
       ramBytes: spec.ramBytes,
       harts: spec.harts,
       timeMode: spec.timeMode,
       jit: spec.jit,
-      boot: linuxLoader(this.bootImages),
+      boot: restored ? NO_LOADER : linuxLoader(this.bootImages),
       console: this.consoleSize(spec),
       guestConsole: guestConsoleOf(this.bootImages.bootargs),
       disks: this.disk ? [{ disk: this.disk.disk, serial: this.diskSerial }] : undefined,
       share: this.folder?.server,
       net: spec.net ? { mac: macFromName(spec.net.name) } : undefined,
     });
+    if (restored) {
+      try {
+        // Checks everything before it changes anything: a refusal leaves a machine to drop.
+        vm.applyState(restored);
+      } catch (e) {
+        await vm.dispose().catch(() => {});
+        throw e;
+      }
+    }
     this.disk?.attach(vm);
     const port = this.netPort;
     if (vm.netDevice && port) {

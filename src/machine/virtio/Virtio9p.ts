@@ -45,6 +45,20 @@ export interface NinePHandler {
   handle(request: Uint8Array, replyRoom: number): Promise<Uint8Array>;
   /** The driver reset the device: the session (its fids, open files) ends. */
   reset(): Promise<void>;
+  /**
+   * The session as data for a machine state (its requests all answered), or the reason it
+   * cannot be: an open file's handle lives in the host, so a session with one is not saved.
+   */
+  captureSession?(): NinePSession | { unsavable: string };
+  /** Puts a captured session back into a server that has none yet. */
+  restoreSession?(s: NinePSession): void;
+}
+
+/** A 9P session between requests with no file open: the agreed msize and each fid's path. */
+export interface NinePSession {
+  msize: number;
+  versioned: boolean;
+  fids: { fid: number; path: string[] }[];
 }
 
 /** Running totals, for benchmarks and the inspector. */
