@@ -150,6 +150,8 @@ export const TRAP_INFO_FROM_SHIFT: u64 = 0;
 export const TRAP_INFO_TO_SHIFT: u64 = 8;
 export const TRAP_INFO_RETURN: u64 = 1 << 16;
 export const TRAP_INFO_WALK_SHIFT: u64 = 24;
+/** The hart that took the trap (or made the return), 8 bits. */
+export const TRAP_INFO_HART_SHIFT: u64 = 32;
 export const TRAP_RECORD_WORDS: u32 = 16;
 export const TRAP_RECORD_SIZE: u32 = TRAP_RECORD_WORDS * 8;
 

@@ -5,7 +5,7 @@
  * machine's map and run() protocol come from wasm/machineMap.ts, which the core compiles too.
  */
 import {
-  BootStageId, HOST_TRIGGERS, RAM_BASE as RAM_BASE_NUMBER, SMP_MAX_HARTS, StopReason, TriggerKind, TRAP_INFO_FROM_SHIFT, TRAP_INFO_RETURN, TRAP_INFO_TO_SHIFT,
+  BootStageId, HOST_TRIGGERS, RAM_BASE as RAM_BASE_NUMBER, SMP_MAX_HARTS, StopReason, TriggerKind, TRAP_INFO_FROM_SHIFT, TRAP_INFO_HART_SHIFT, TRAP_INFO_RETURN, TRAP_INFO_TO_SHIFT,
   TRAP_INFO_WALK_SHIFT, TRAP_RECORD_WORDS, TrapRecordWord as W,
 } from '../../wasm/machineMap.ts';
 // Generated from the core by wasm/build.mjs (asc's bindings), never typed by hand.
@@ -79,6 +79,8 @@ export interface TrapEvent extends TrapRecord {
   from: number;
   to: number;
   isReturn: boolean;
+  /** The hart that took the trap or made the return (mhartid). */
+  hart: number;
   /** a7 at the event: the system call's number at a U-mode ecall. */
   a7: bigint;
   /** A page fault's walk of its address (a return's: of its fault's address), as it was then. */
@@ -433,6 +435,7 @@ export class Core {
         from: Number((info >> BigInt(TRAP_INFO_FROM_SHIFT)) & 3n),
         to: Number((info >> BigInt(TRAP_INFO_TO_SHIFT)) & 3n),
         isReturn: (info & BigInt(TRAP_INFO_RETURN)) !== 0n,
+        hart: Number((info >> BigInt(TRAP_INFO_HART_SHIFT)) & 0xffn),
         a7: v[j + W.A7],
       };
       if (walkLength > 0) {

@@ -58,6 +58,8 @@ export interface NamedTrap extends CauseName {
   handledIn?: 'M' | 'S';
   /** The privilege the trap was taken from. */
   from: Privilege;
+  /** The hart that took it (or returned), on a machine with several harts. */
+  hart?: number;
   /**
    * Present on a return record: the xRET back to `from`'s privilege after a followed system
    * call or page fault (the filter's `returns`). Then `pc` is the xRET's address, `handler`

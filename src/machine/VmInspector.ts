@@ -305,6 +305,12 @@ export class VmInspector implements VmInspectorApi {
   }
 
   private keepEvent(ev: TrapEvent): NamedTrap | undefined {
+    const named = this.nameEvent(ev);
+    if (named && this.core.hartStates().length > 1) named.hart = ev.hart;
+    return named;
+  }
+
+  private nameEvent(ev: TrapEvent): NamedTrap | undefined {
     const from = privName(ev.from);
     if (ev.isReturn) {
       // The core logs the return of every followed trap; keep those whose trap was kept.

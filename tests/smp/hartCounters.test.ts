@@ -28,3 +28,43 @@ describe('per-hart counters', () => {
     await vm.dispose();
   });
 });
+
+// Every hart loops on an M-mode ecall whose handler steps over it: the trap log must say
+// which hart took each trap, as the teaching views show it.
+const ECALL_LOOP = [
+  0x00000317, // auipc t1, 0
+  0x01430313, // addi t1, t1, 20     (the handler below)
+  0x30531073, // csrw mtvec, t1
+  0x00000073, // 1: ecall
+  0xffdff06f, // j 1b
+  0x341023f3, // csrr t2, mepc
+  0x00438393, // addi t2, t2, 4
+  0x34139073, // csrw mepc, t2
+  0x30200073, // mret
+];
+
+describe('trap log', () => {
+  it('names the hart that took each trap', async () => {
+    const vm = await loopingVm({
+      harts: 2,
+      load(core) {
+        const dv = new DataView(core.ram.buffer, core.ram.byteOffset);
+        ECALL_LOOP.forEach((w, i) => dv.setUint32(i * 4, w, true));
+      },
+    });
+    // The ring keeps the latest events only: read it after each hart's turn.
+    const byHart = new Map<number, number>();
+    let since = 0;
+    for (let turn = 1n; turn <= 4n; turn++) {
+      vm.runUntil({ maxInsns: turn * QUANTUM, maxMs: Infinity });
+      const { events, next } = vm.core.trapEvents(since);
+      since = next;
+      for (const e of events) {
+        assert.equal(e.cause, 11n, 'an ecall from M');
+        byHart.set(e.hart, (byHart.get(e.hart) ?? 0) + 1);
+      }
+    }
+    assert.deepEqual([...byHart.keys()].sort(), [0, 1], 'both harts appear in the log');
+    await vm.dispose();
+  });
+});

@@ -9,10 +9,10 @@
 // was before and after the kernel handled the fault. Record layout: wasm/machineMap.ts.
 import { TRAP_COUNT_OFFSET, TRAP_LOG_ENTRIES, TRAP_LOG_OFFSET } from '../layout';
 import {
-  TRAP_INFO_FROM_SHIFT, TRAP_INFO_RETURN, TRAP_INFO_TO_SHIFT, TRAP_INFO_WALK_SHIFT, TRAP_RECORD_SIZE,
+  TRAP_INFO_FROM_SHIFT, TRAP_INFO_HART_SHIFT, TRAP_INFO_RETURN, TRAP_INFO_TO_SHIFT, TRAP_INFO_WALK_SHIFT, TRAP_RECORD_SIZE,
   TrapRecordWord,
 } from '../machineMap';
-import { satp, trapCount } from './state';
+import { currentHart, satp, trapCount } from './state';
 import { getX } from './regs';
 import { ramHost } from '../bus';
 
@@ -102,7 +102,7 @@ function nextRecord(pc: u64, cause: u64, tval: u64, handler: u64, from: u32, to:
   store<u64>(e + TrapRecordWord.Handler * 8, handler);
   // A trap's number since reset; a return shares its number with the latest trap.
   store<u64>(e + TrapRecordWord.Seq * 8, trapCount - 1);
-  store<u64>(e + TrapRecordWord.Info * 8, flags | (<u64>from << TRAP_INFO_FROM_SHIFT) | (<u64>to << TRAP_INFO_TO_SHIFT));
+  store<u64>(e + TrapRecordWord.Info * 8, flags | (<u64>from << TRAP_INFO_FROM_SHIFT) | (<u64>to << TRAP_INFO_TO_SHIFT) | (<u64>currentHart << TRAP_INFO_HART_SHIFT));
   store<u64>(e + TrapRecordWord.A7 * 8, getX(17));
   trapLogHead++;
   return e;

@@ -257,20 +257,23 @@ export class TrapPanel {
     const tr = document.createElement('tr');
     tr.dataset.kind = t.kind;
     tr.dataset.from = t.from;
+    // On a machine with several harts each row names the hart that took the trap.
+    const hartTag = () => (t.hart === undefined ? [] : [el('span', 'teach-muted teach-hart', `h${t.hart} `)]);
+    if (t.hart !== undefined) tr.dataset.hart = String(t.hart);
     tr.title = t.name;
     const cause = el('td', 'cause');
     const handler = el('td', 'mono');
     if (t.returnTo !== undefined) {
       tr.dataset.return = t.returnTo;
       tr.classList.add('teach-return');
-      cause.append(el('span', 'teach-return-mark', '↩ '), t.short);
+      cause.append(...hartTag(), el('span', 'teach-return-mark', '↩ '), t.short);
       handler.append(hex(t.handler), el('span', `teach-to priv-${t.returnTo}`, t.returnTo));
       // a0 is a system call's result; after a page fault it is whatever the program had there.
       const a0 = t.kind === 'syscall' ? `a0=${t.tval > 0xffff_ffffn ? hex(t.tval) : String(t.tval)}` : '';
       tr.append(el('td', 'num teach-muted', ''), cause, el('td', 'mono', hex(t.pc)), el('td', 'mono', a0), handler);
       return tr;
     }
-    cause.append(el('i', `teach-dot kind-${t.kind}`), t.short);
+    cause.append(...hartTag(), el('i', `teach-dot kind-${t.kind}`), t.short);
     if (t.walk) {
       // A page fault with its walk: a click shows that walk below (the newest is shown until then).
       tr.dataset.walkable = String(t.seq);
