@@ -21,6 +21,7 @@ function fakeHypervisor() {
       await new Promise<void>((r) => (release = r));
     },
     stop: async () => void calls.push('stop web'),
+    suspend: async () => void calls.push('suspend web'),
   } as unknown as VmHandle;
   const hv = {
     firmware: { hypervisorName: 'romvisor', hypervisorVersion: '0.1' },
@@ -52,7 +53,7 @@ describe('the management console', () => {
     const { sh, output } = shell();
     sh.input('help\r');
     await tick();
-    for (const c of ['list appliances|vms', 'new APPLIANCE', 'start VM', 'stop VM', 'reset VM', 'import', 'export VM', 'reset-disk VM', 'storage']) {
+    for (const c of ['list appliances|vms', 'new APPLIANCE', 'start VM', 'suspend VM', 'stop VM', 'reset VM', 'import', 'export VM', 'reset-disk VM', 'storage']) {
       assert.ok(output().includes(c), `help does not mention "${c}"`);
     }
   });
@@ -110,6 +111,14 @@ describe('the management console', () => {
     sh.input('y\r');
     await tick();
     assert.deepEqual(fake.calls, ['reset-disk vm-1']);
+  });
+
+  test('suspend VM asks the VM to suspend and says so', async () => {
+    const { sh, fake, output } = shell();
+    sh.input('suspend web\r');
+    await tick();
+    assert.deepEqual(fake.calls, ['suspend web']);
+    assert.match(output(), /web is suspended/);
   });
 
   test('keys typed while a command runs are kept for the next prompt', async () => {

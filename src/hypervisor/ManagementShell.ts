@@ -345,6 +345,16 @@ export class ManagementShell {
         },
       },
       {
+        names: ['suspend'],
+        usage: 'suspend VM',
+        help: 'save a running VM (machine and screen) and stop it; start resumes it without booting',
+        run: async (args) => {
+          const vm = this.vmArg(args, 'suspend VM');
+          await vm.suspend();
+          this.println(`${BOLD(esc(vm.record.name))} is suspended`);
+        },
+      },
+      {
         names: ['stop', 'poweroff'],
         usage: 'stop VM',
         help: 'power a VM off (committed disk writes stay)',

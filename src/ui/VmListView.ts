@@ -50,7 +50,7 @@ export class VmListView implements Disposable {
       { 'data-vm-row': vm.record.name, class: `state-${vm.state}` },
       h('td', {}, h('button', { class: 'link', onclick: () => this.focusVm(vm) }, vm.record.name)),
       h('td', { class: 'muted' }, vm.appliance?.name ?? '?'),
-      h('td', {}, h('span', { class: `badge state-${vm.state}` }, vm.state)),
+      h('td', {}, h('span', { class: `badge state-${vm.state}` }, vm.state === 'stopped' && vm.suspended ? 'suspended' : vm.state)),
       h('td', { class: 'num' }, st && running ? st.mips.toFixed(1) : '—'),
       h('td', { class: 'num' }, st && vm.state !== 'stopped' ? formatUptime(st.uptimeMs) : '—'),
     );
