@@ -214,13 +214,21 @@ export class WorkerVm implements VmHandle {
 
   async suspend(): Promise<void> {
     if (!this.api || this._state !== 'running') throw new HypervisorError('bad-state', `VM ${this.record.name} is not running`);
-    const taken = await this.api.suspend();
+    // Stopping from here on: the watchdog leaves a worker alone while it captures and packs
+    // a large RAM, and keys typed now would land after the state was taken.
+    this.setState('stopping', 'suspending');
+    let taken: Awaited<ReturnType<VmWorkerApi['suspend']>>;
+    try {
+      taken = await this.api.suspend();
+    } catch (e) {
+      this.setState('running');
+      throw e;
+    }
     if ('refused' in taken) {
       this.appendConsole(new TextEncoder().encode(`\r\n\x1b[33m[romvisor] not suspended: ${taken.refused}\x1b[0m\r\n`));
       this.setState('running', `not suspended: ${taken.refused}`);
       throw new HypervisorError('bad-state', `VM ${this.record.name} cannot be suspended now: ${taken.refused}`);
     }
-    this.setState('stopping');
     // The disk is committed by the shutdown: its identity after it is the one the state stands on.
     try {
       this.keepDrives(await withTimeout(this.api.shutdown(), SHUTDOWN_TIMEOUT_MS));
