@@ -376,12 +376,18 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
     }
     const where = `${path}: guests[${i}].appliance`;
     const a = guest.appliance!;
-    if (!('builtin' in a)) {
-      throw new BadInput(`${where}: the CLI boots built-in appliances only; ${'url' in a ? 'appliances by URL' : 'local images'} open in the page`);
+    let source: string[];
+    if ('repo' in a) {
+      // As `romvisor boot --repo URL NAME[@VERSION]`: read by range, chunks verified and kept.
+      source = ['--repo', a.repo, a.version === undefined ? a.name : `${a.name}@${a.version}`];
+    } else if ('builtin' in a) {
+      const image = builtinAppliance(a.builtin);
+      if (!existsSync(image)) throw new BadInput(`${where}: there is no built-in appliance "${a.builtin}" (${image} is missing)`);
+      source = [image];
+    } else {
+      throw new BadInput(`${where}: the CLI boots built-in and repository appliances; ${'url' in a ? 'appliances by URL' : 'local images'} open in the page`);
     }
-    const image = builtinAppliance(a.builtin);
-    if (!existsSync(image)) throw new BadInput(`${where}: there is no built-in appliance "${a.builtin}" (${image} is missing)`);
-    const argv = [image, '--snapshot', '--mem', `${guest.memoryMiB}M`, '--smp', String(guest.harts ?? 1), '--time', guest.time, ...passed];
+    const argv = [...source, '--snapshot', '--mem', `${guest.memoryMiB}M`, '--smp', String(guest.harts ?? 1), '--time', guest.time, ...passed];
     if (guest.cmdline) argv.push('--append', guest.cmdline);
     if (guest.consoleSize) argv.push('--console-size', `${guest.consoleSize.cols}x${guest.consoleSize.rows}`);
     const opts = await parseBootArgs(argv);

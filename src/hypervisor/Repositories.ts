@@ -8,6 +8,7 @@
 import { fetchRepositoryIndex, fileUrl, indexUrl, RepoError } from '../repo/index.ts';
 import type { Appliance } from '../store/index.ts';
 import { HypervisorError } from './HypervisorError.ts';
+import type { RepositoryAppliance, RepositoryIndex } from '../repo/index.ts';
 import type { RepositoryEntry } from './Types.ts';
 
 const STORAGE_KEY = 'romvisor.repositories';
@@ -78,22 +79,7 @@ export class Repositories {
   /** The catalog entries of every repository that loaded. */
   appliances(): Appliance[] {
     return this.entries.flatMap((e) =>
-      (e.index?.appliances ?? []).map((a): Appliance => {
-        const version = a.versions.at(-1)!;
-        return {
-          id: `repo:${e.url}#${a.name}`,
-          name: a.name,
-          title: a.title,
-          description: a.description,
-          origin: 'repository',
-          boot: 'disk',
-          memoryMiB: a.memoryMiB,
-          sizeBytes: version.size,
-          virtualSize: version.virtualSize,
-          source: { url: fileUrl(new URL(e.url), version.url).href, sha256: version.sha256, gzip: false },
-          repository: { url: e.url, name: e.index!.name, version },
-        };
-      }),
+      (e.index?.appliances ?? []).map((a) => repositoryAppliance(e.url, e.index!, a)),
     );
   }
 
@@ -114,6 +100,43 @@ export class Repositories {
       // Storage full or refused: the list lasts until the page closes.
     }
   }
+}
+
+/**
+ * The catalog entry of appliance `a` of the repository whose index is at `url`, at `version`
+ * (one of its versions; the newest when absent).
+ */
+export function repositoryAppliance(url: string, index: RepositoryIndex, a: RepositoryAppliance, versionName?: string): Appliance {
+  const version = versionName === undefined ? a.versions.at(-1)! : a.versions.find((v) => v.version === versionName);
+  if (!version) throw new HypervisorError('not-found', `repository ${url}: appliance ${a.name} has no version "${versionName}" (versions: ${a.versions.map((v) => v.version).join(', ')})`);
+  return {
+    // A pinned version (a scenario's) is its own entry beside the catalog's newest.
+    id: `repo:${url}#${a.name}${versionName === undefined ? '' : `@${version.version}`}`,
+    name: a.name,
+    title: a.title,
+    description: a.description,
+    origin: 'repository',
+    boot: 'disk',
+    memoryMiB: a.memoryMiB,
+    sizeBytes: version.size,
+    virtualSize: version.virtualSize,
+    source: { url: fileUrl(new URL(url), version.url).href, sha256: version.sha256, gzip: false },
+    repository: { url, name: index.name, version },
+  };
+}
+
+/** Appliance `name` (at `version`, or its newest) of the repository at `text`, read now; not added to the catalog. */
+export async function fetchRepositoryAppliance(text: string, name: string, version?: string): Promise<Appliance> {
+  const url = pageIndexUrl(text).href;
+  let index: RepositoryIndex;
+  try {
+    index = (await fetchRepositoryIndex(new URL(url))).index;
+  } catch (e) {
+    throw new HypervisorError(e instanceof RepoError && e.code === 'bad-index' ? 'bad-input' : 'download-failed', describeFailure(url, e));
+  }
+  const a = index.appliances.find((x) => x.name === name);
+  if (!a) throw new HypervisorError('not-found', `repository ${url} has no appliance "${name}" (it has: ${index.appliances.map((x) => x.name).join(', ')})`);
+  return repositoryAppliance(url, index, a, version);
 }
 
 function safeIndexUrl(text: string): string | undefined {

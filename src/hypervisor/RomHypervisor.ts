@@ -13,7 +13,7 @@ import { SMP_MAX_HARTS } from '../machine/index.ts';
 import { vmLockName, WorkerVm } from './WorkerVm.ts';
 import { ServerNetwork, type NetAttachment } from './ServerNetwork.ts';
 import { vmNameFrom, vmNameProblem } from '../net/index.ts';
-import { Repositories } from './Repositories.ts';
+import { fetchRepositoryAppliance, Repositories } from './Repositories.ts';
 import { httpRequest, type HttpRequest, type HttpResponse } from '../net/host/httpRequest.ts';
 import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
 import type { BareKernelSpec, VmBootSpec } from '../worker/index.ts';
@@ -48,6 +48,8 @@ export class RomHypervisor implements Hypervisor {
   readonly onEvent = this.emitter.event;
   private readonly disposables = new DisposableStore();
   private catalog: Appliance[] = [];
+  /** Repository appliances that scenario links named, listed until the page closes (their repositories are not added). */
+  private linkedAppliances: Appliance[] = [];
   private readonly table: WorkerVm[] = [];
   private readonly lockPoll: ReturnType<typeof setInterval>;
   private module: Promise<WebAssembly.Module> | undefined;
@@ -124,6 +126,19 @@ export class RomHypervisor implements Hypervisor {
     return entry;
   }
 
+  /**
+   * Appliance `name` (at `version`, or its newest) of the repository at `url`, as a scenario
+   * names it: its index read now and the appliance listed in the catalog until the page
+   * closes, without adding the repository. Its disk is a base of the same sha256 already in
+   * the store when there is one (the catalog matches it), so a second run fetches nothing.
+   */
+  async repositoryAppliance(url: string, name: string, version?: string): Promise<Appliance> {
+    const a = await fetchRepositoryAppliance(url, name, version);
+    this.linkedAppliances = [...this.linkedAppliances.filter((x) => x.id !== a.id), a];
+    await this.refreshCatalog();
+    return this.catalog.find((x) => x.id === a.id) ?? a;
+  }
+
   async removeRepository(ref: string): Promise<RepositoryEntry> {
     const entry = this.repos.remove(ref);
     await this.refreshCatalog();
@@ -131,7 +146,9 @@ export class RomHypervisor implements Hypervisor {
   }
 
   private async refreshCatalog(): Promise<void> {
-    this.catalog = buildCatalog([...this.builtins.builtins, ...this.repos.appliances()], await this.store.images());
+    const listed = this.repos.appliances();
+    const linked = this.linkedAppliances.filter((a) => !listed.some((l) => l.id === a.id));
+    this.catalog = buildCatalog([...this.builtins.builtins, ...listed, ...linked], await this.store.images());
     this.emitter.fire({ kind: 'catalog-changed' });
   }
 

@@ -75,7 +75,10 @@ export interface RepositoryIndex {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
-const NAME = /^[A-Za-z0-9._-]+$/;
+/** An appliance's name in a repository, and a version's: what a scenario may name too. */
+export const REPO_APPLIANCE_NAME = /^[A-Za-z0-9._-]+$/;
+export const REPO_VERSION = /^[A-Za-z0-9._+~-]+$/;
+const NAME = REPO_APPLIANCE_NAME;
 
 /** Parses and checks the bytes of a repository.json; `where` names it in messages (its URL or path). */
 export function parseRepositoryIndex(bytes: Uint8Array, where = INDEX_FILE): RepositoryIndex {
@@ -128,7 +131,7 @@ export function parseRepositoryIndex(bytes: Uint8Array, where = INDEX_FILE): Rep
     const versions = array(o.versions, `${path}.versions`, INDEX_LIMITS.versions, 1).map((v, j): RepositoryVersion => {
       const vp = `${path}.versions[${j}]`;
       const vo = object(v, vp);
-      const version = text(vo, 'version', vp, { max: 64, pattern: /^[A-Za-z0-9._+~-]+$/, patternText: "may only contain letters, digits, '.', '_', '+', '~' and '-'" });
+      const version = text(vo, 'version', vp, { max: 64, pattern: REPO_VERSION, patternText: "may only contain letters, digits, '.', '_', '+', '~' and '-'" });
       if (versionsSeen.has(version)) bad(`${vp}.version`, 'is listed before', version);
       versionsSeen.add(version);
       const url = text(vo, 'url', vp, { max: INDEX_LIMITS.url });

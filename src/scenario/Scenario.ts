@@ -11,7 +11,8 @@
  *             { "panels": ["console", "traps"], "trapLog": { "from": ["U"], "returns": true } }
  *     "guests": [{
  *       "name": "web",                          its hostname and DNS name (default base-1, ...)
- *       "appliance": { "builtin": "base" },     or { "url", "sha256" } or { "local" }
+ *       "appliance": { "builtin": "base" },     or { "url", "sha256" }, { "local" } or
+ *                    { "repo": URL, "name": N, "version": V }  (a repository's; version optional)
  *       "memoryMiB": 128,
  *       "harts": 2,                             1..8 (default 1)
  *       "cmdline": "loglevel=8",                appended to the appliance's command line
@@ -44,7 +45,9 @@ export type ApplianceRef =
   /** Fetched over HTTPS; the bytes must hash to `sha256` (lowercase hex) or the boot is refused. */
   | { url: string; sha256: string }
   /** An image already in this browser's store, by its catalog id. */
-  | { local: string };
+  | { local: string }
+  /** Appliance `name` of the repository at `repo` (its folder or repository.json), at `version` or its newest. */
+  | { repo: string; name: string; version?: string };
 
 /** A file fetched over HTTPS whose bytes must hash to `sha256` (lowercase hex). */
 export interface FetchedFile {
@@ -116,12 +119,14 @@ export function viewTrapLog(scenario: Scenario): TrapLogFilter | undefined {
 
 /**
  * The name of guest `index` (0-based): its own, or `<appliance>-<n>` with n counting from 1
- * (`base-1`); appliances by URL or from the local store are `vm-<n>`, bare kernels `kernel-<n>`.
+ * (`base-1`); a repository's appliance by its name where that is a host name (`sqlite-1`),
+ * appliances by URL or from the local store are `vm-<n>`, bare kernels `kernel-<n>`.
  */
 export function guestName(guests: readonly ScenarioGuest[], index: number): string {
   const g = guests[index]!;
   if (g.name !== undefined) return g.name;
-  const base = g.appliance === undefined ? 'kernel' : 'builtin' in g.appliance ? g.appliance.builtin : 'vm';
+  const a = g.appliance;
+  const base = a === undefined ? 'kernel' : 'builtin' in a ? a.builtin : 'repo' in a && /^[a-z0-9-]{1,32}$/.test(a.name) ? a.name : 'vm';
   return `${base}-${index + 1}`;
 }
 
@@ -143,6 +148,7 @@ export const SCENARIO_LIMITS = {
   consoleRows: { min: 5, max: 1000 },
   builtinNameChars: 32,
   localIdChars: 64,
+  repoNameChars: 64,
   urlChars: 2048,
   /** A kernel guest's disks: the virtio-mmio slots. */
   drives: 8,

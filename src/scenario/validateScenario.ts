@@ -22,6 +22,7 @@ import {
 } from './Scenario.ts';
 import { VM_NAME_PATTERN, VM_NAME_RULE } from '../net/netContract.ts';
 import { ScenarioError } from './ScenarioError.ts';
+import { REPO_APPLIANCE_NAME, REPO_VERSION } from '../repo/RepositoryIndex.ts';
 import { checkTrapLogFilter } from '../inspect/trapLogFilter.ts';
 
 const SCENARIO_FIELDS = ['version', 'title', 'notes', 'view', 'guests'];
@@ -295,20 +296,20 @@ function checkCmdline(v: unknown, path: string, add: Problems['add']): string | 
   return v;
 }
 
-const APPLIANCE_FORMS = '{ "builtin": name }, { "url": "https://...", "sha256": hex } or { "local": id }';
+const APPLIANCE_FORMS = '{ "builtin": name }, { "url": "https://...", "sha256": hex }, { "local": id } or { "repo": "https://...", "name": name, "version": v }';
 
 function checkAppliance(v: unknown, path: string, add: Problems['add']): ApplianceRef | undefined {
   if (v === undefined) return add(path, `is missing; it must be ${APPLIANCE_FORMS}`);
   const a = asRecord(v);
   if (a === undefined) return add(path, `must be ${APPLIANCE_FORMS}, got ${describeValue(v)}`);
   const keys = Object.keys(a);
-  const kinds = keys.filter((k) => k === 'builtin' || k === 'url' || k === 'local');
+  const kinds = keys.filter((k) => k === 'builtin' || k === 'url' || k === 'local' || k === 'repo');
   if (kinds.length !== 1) {
     const has = keys.length ? `has ${keys.slice(0, 5).map((k) => describeValue(k)).join(', ')}${keys.length > 5 ? ', …' : ''}` : 'is empty';
     return add(path, `must be exactly one of ${APPLIANCE_FORMS} (it ${has})`);
   }
   const kind = kinds[0]!;
-  const allowed = kind === 'url' ? ['url', 'sha256'] : [kind];
+  const allowed = kind === 'url' ? ['url', 'sha256'] : kind === 'repo' ? ['repo', 'name', 'version'] : [kind];
   let ok = true;
   for (const key of keys) {
     if (!allowed.includes(key)) {
@@ -332,6 +333,22 @@ function checkAppliance(v: unknown, path: string, add: Problems['add']): Applian
         return add(`${path}.local`, `must be a local image id (1 to ${max} of A-Z, a-z, 0-9, _, -), got ${describeValue(id)}`);
       }
       return ok ? { local: id } : undefined;
+    }
+    case 'repo': {
+      const repo = checkApplianceUrl(own(a, 'repo'), `${path}.repo`, add);
+      const name = own(a, 'name');
+      const version = own(a, 'version');
+      let good = repo !== undefined;
+      if (typeof name !== 'string' || name.length === 0 || name.length > SCENARIO_LIMITS.repoNameChars || !REPO_APPLIANCE_NAME.test(name)) {
+        good = false;
+        add(`${path}.name`, `must be the appliance's name in the repository (1 to ${SCENARIO_LIMITS.repoNameChars} of letters, digits, '.', '_', '-'), got ${describeValue(name)}`);
+      }
+      if (version !== undefined && (typeof version !== 'string' || version.length === 0 || version.length > 64 || !REPO_VERSION.test(version))) {
+        good = false;
+        add(`${path}.version`, `must be one of the appliance's versions (letters, digits, '.', '_', '+', '~', '-'), or absent for the newest; got ${describeValue(version)}`);
+      }
+      if (!ok || !good) return undefined;
+      return version === undefined ? { repo: repo!, name: name as string } : { repo: repo!, name: name as string, version: version as string };
     }
     default: {
       const url = checkApplianceUrl(own(a, 'url'), `${path}.url`, add);

@@ -8,6 +8,7 @@ import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { buildRepository } from '../../src/repo/node.ts';
+import { encodeScenarioUrl, type Scenario } from '../../src/scenario/index.ts';
 import { tempDir } from '../disk/diskFixtures.ts';
 import { makeRepoAppliance } from '../repo/repoFixture.ts';
 import { startRepoServer, type RepoServer } from '../repo/repoServer.ts';
@@ -51,6 +52,39 @@ async function addRepository(page: import('playwright-core').Page, url: string):
   await page.fill('.repo-url', url);
   await page.click('[data-action="add-repo"]');
 }
+
+describe('a scenario guest of a repository appliance', () => {
+  it('runs from a link naming { repo, name, version }, read by range, without adding the repository', async () => {
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await newPage(env, context);
+      const scenario: Scenario = {
+        version: 1,
+        title: 'A repository appliance',
+        guests: [{
+          appliance: { repo: good.url, name: 'mini', version: '1' },
+          memoryMiB: 96,
+          cmdline: '',
+          time: 'realtime',
+          script: [{ expect: ' # ' }, { send: 'cat /etc/appliance-version; echo END-OF-CHECK\n' }, { expect: 'END-OF-CHECK' }],
+        }],
+      };
+      good.reset();
+      await page.goto(encodeScenarioUrl(scenario, env.url));
+      await page.locator('[data-action="run-scenario"]').click();
+      const phase = () => page.evaluate(() => (globalThis as unknown as { __romvisorScenario: { phase(): string } }).__romvisorScenario.phase());
+      await waitFor('the scenario to pass', async () => ((await phase()) === 'passed' || (await phase()) === 'failed') && phase(), 180_000);
+      assert.equal(await phase(), 'passed', await page.locator('[data-scenario-status]').innerText());
+      const text = await page.evaluate(() => (globalThis as unknown as { __romvisorScenario: { consoleText(i: number): string } }).__romvisorScenario.consoleText(0));
+      assert.match(text, /\n1\r?\nEND-OF-CHECK/);
+      const vhd = good.requests.filter((r) => r.path === '/mini-1.vhd');
+      assert.ok(vhd.length > 0 && vhd.every((r) => /^bytes=\d+-\d+$/.test(r.range)), 'the VHD is read by range only');
+      assert.equal(await page.evaluate(() => (globalThis as any).__romvisor.hypervisor().repositories().length), 0, 'the link added no repository');
+    } finally {
+      await context.close();
+    }
+  });
+});
 
 describe('a repository in the page', () => {
   it('lists its appliance, boots a VM of it reading part of its VHD, after a reload boots it again fetching nothing, and fetches the rest for offline use once', async (t) => {

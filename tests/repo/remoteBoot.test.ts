@@ -138,3 +138,31 @@ describe('repo fetch', () => {
     assert.match(offline.stdout, /\r\n1\r\nEND-OF-CHECK/);
   });
 });
+
+describe('a scenario guest naming a repository appliance', () => {
+  it('boots it as --repo does: { "repo": URL, "name", "version" }', async () => {
+    const server = await startRepoServer(repoDir);
+    try {
+      const scenario = join(dir, 'repo-scenario.json');
+      writeFileSync(scenario, JSON.stringify({
+        version: 1,
+        guests: [{
+          appliance: { repo: server.url, name: 'mini', version: '1' },
+          memoryMiB: 96,
+          script: [{ expect: PROMPT }, { send: 'cat /etc/appliance-version; echo END-OF-CHECK; poweroff -f\n' }, { expect: 'END-OF-CHECK\r\n' }],
+        }],
+      }));
+      const r = await romvisor(['boot', scenario], { env: dataHome('data-scenario') });
+      assert.equal(r.code, 0, r.stderr + r.stdout.slice(-2000));
+      assert.match(r.stdout, /\r\n1\r\nEND-OF-CHECK/);
+      assert.ok((server.sent.get(VHD) ?? 0) > 0 && server.requests.filter((q) => q.path === VHD).every((q) => /^bytes=/.test(q.range)), 'read by range');
+      // A version the repository does not have is named.
+      writeFileSync(scenario, readFileSync(scenario, 'utf8').replace('"version":"1"', '"version":"7"'));
+      const missing = await romvisor(['boot', scenario], { env: dataHome('data-scenario') });
+      assert.equal(missing.code, 2, missing.stderr);
+      assert.match(missing.stderr, /mini.*7/);
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -227,7 +227,7 @@ describe('appliances', () => {
   const appliance = (a: unknown, ...expected: (string | RegExp)[]) => guestProblem({ appliance: a }, ...expected);
 
   it('are required and take exactly one form', () => {
-    problems(scenario({}, [{}]), ['guests[0].appliance: is missing; it must be { "builtin": name }, { "url": "https://...", "sha256": hex } or { "local": id }']);
+    problems(scenario({}, [{}]), ['guests[0].appliance: is missing; it must be { "builtin": name }, { "url": "https://...", "sha256": hex }, { "local": id } or { "repo": "https://...", "name": name, "version": v }']);
     appliance('base', /^guests\[0\]\.appliance: must be \{ "builtin": name \}.*, got "base"$/);
     appliance({}, /^guests\[0\]\.appliance: must be exactly one of .* \(it is empty\)$/);
     appliance({ builtin: 'base', local: 'x' }, /\(it has "builtin", "local"\)$/);
@@ -253,6 +253,17 @@ describe('appliances', () => {
     appliance({ url: 'https://example.org/a.vhd' }, 'guests[0].appliance.sha256: is missing; an appliance fetched by URL needs its SHA-256 (64 lowercase hex digits)');
     appliance({ url: 'https://example.org/a.vhd', sha256: SHA.toUpperCase() }, /^guests\[0\]\.appliance\.sha256: must be 64 lowercase hex digits, got "ABAB/);
     appliance({ url: 5, sha256: 'x' }, 'guests[0].appliance.url: must be a string, got 5', 'guests[0].appliance.sha256: must be 64 lowercase hex digits, got "x"');
+  });
+
+  it('name a repository appliance by the repository URL, its name and optionally a version', () => {
+    const ok = (a: object) => assert.deepEqual(validateScenario(scenario({}, [{ appliance: a }])).guests[0]!.appliance, a);
+    ok({ repo: 'https://repo.example/appliances/', name: 'Mini_db.2', version: '1.0+b1' });
+    ok({ repo: 'http://127.0.0.1:8080/repository.json', name: 'mini' });
+    appliance({ repo: 'http://repo.example/', name: 'mini' }, 'guests[0].appliance.repo: "http://repo.example/" must use https (plain http only to localhost or 127.0.0.1)');
+    appliance({ repo: 'https://repo.example/', name: '../x' }, /^guests\[0\]\.appliance\.name: must be the appliance's name in the repository .*, got "\.\.\/x"$/);
+    appliance({ repo: 'https://repo.example/' }, /^guests\[0\]\.appliance\.name: .*, got undefined$/);
+    appliance({ repo: 'https://repo.example/', name: 'mini', version: 'a b' }, /^guests\[0\]\.appliance\.version: must be one of the appliance's versions/);
+    appliance({ repo: 'https://repo.example/', name: 'mini', sha256: SHA }, 'guests[0].appliance.sha256: is not a field of a "repo" appliance (fields: repo, name, version)');
   });
 
   it('name local images by an id of up to 64 letters, digits, _ and -', () => {

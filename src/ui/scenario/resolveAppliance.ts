@@ -1,7 +1,7 @@
 /**
  * A scenario guest's appliance, made bootable in this browser: a built-in by name (its base
  * image downloaded into the store the first time, as for any VM), an image of the store by
- * id, or a VHD by URL, downloaded with progress and refused unless its bytes hash to the
+ * id, a repository's appliance (its chunks fetched as the guest reads them), or a VHD by URL, downloaded with progress and refused unless its bytes hash to the
  * scenario's sha256. The guest never writes to any of them: it boots on a scratch overlay.
  */
 import type { RomHypervisor } from '../../hypervisor/index.ts';
@@ -27,6 +27,11 @@ export async function resolveAppliance(hv: RomHypervisor, ref: ApplianceRef, pro
   } else if ('local' in ref) {
     appliance = hv.appliances().find((a) => a.id === ref.local || (a.imageId !== undefined && a.imageId === ref.local));
     if (!appliance) throw new ScenarioRunError('no-appliance', `this browser's store has no image "${ref.local}"; a local appliance only exists where it was imported`);
+  } else if ('repo' in ref) {
+    // Read by range as the guest reads it, each chunk checked against the repository's index.
+    appliance = await hv.repositoryAppliance(ref.repo, ref.name, ref.version).catch((e: Error) => {
+      throw new ScenarioRunError('no-appliance', e.message);
+    });
   } else {
     appliance = await fetchUrlAppliance(hv, ref.url, ref.sha256, progress);
   }
