@@ -5,18 +5,17 @@
  * server that is down for a while does not lose the user's entry; removing one never
  * touches the VMs made from its appliances (their disks are in the image store).
  */
-import { fetchRepositoryIndex, fileUrl, indexUrl, RepoError } from '../repo/index.ts';
+import { fetchRepositoryIndex, fileUrl, findVersion, indexUrl, RepoError } from '../repo/index.ts';
+import { isLoopbackHost } from '../format/loopbackHost.ts';
 import type { Appliance } from '../store/index.ts';
 import { HypervisorError } from './HypervisorError.ts';
-import type { RepositoryAppliance, RepositoryIndex } from '../repo/index.ts';
+import type { RepositoryAppliance, RepositoryIndex, RepositoryVersion } from '../repo/index.ts';
 import type { RepositoryEntry } from './Types.ts';
 
 const STORAGE_KEY = 'romvisor.repositories';
 const MAX_REPOSITORIES = 32;
 
 
-/** In the page, plain http only for this machine: anything else could be changed on its way. */
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/;
 
 /** The index URL the page accepts for what the user typed, or a HypervisorError saying why not. */
 export function pageIndexUrl(text: string): URL {
@@ -27,7 +26,7 @@ export function pageIndexUrl(text: string): URL {
     throw new HypervisorError('bad-input', (e as Error).message);
   }
   if (url.protocol === 'file:') throw new HypervisorError('bad-input', `repository ${text}: the page reads repositories over https (or http on this machine), not file: URLs`);
-  if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new HypervisorError('bad-input', `repository ${url.href}: plain http is accepted for this machine only (localhost, 127.0.0.1); use https`);
   }
   return url;
@@ -79,7 +78,7 @@ export class Repositories {
   /** The catalog entries of every repository that loaded. */
   appliances(): Appliance[] {
     return this.entries.flatMap((e) =>
-      (e.index?.appliances ?? []).map((a) => repositoryAppliance(e.url, e.index!, a)),
+      (e.index?.appliances ?? []).map((a) => repositoryAppliance(e.url, e.index!, a, a.versions.at(-1)!)),
     );
   }
 
@@ -103,15 +102,12 @@ export class Repositories {
 }
 
 /**
- * The catalog entry of appliance `a` of the repository whose index is at `url`, at `version`
- * (one of its versions; the newest when absent).
+ * The catalog entry of appliance `a` at `version` of the repository whose index is at `url`;
+ * `pinned` (a scenario naming its version) makes it an entry of its own beside the catalog's newest.
  */
-export function repositoryAppliance(url: string, index: RepositoryIndex, a: RepositoryAppliance, versionName?: string): Appliance {
-  const version = versionName === undefined ? a.versions.at(-1)! : a.versions.find((v) => v.version === versionName);
-  if (!version) throw new HypervisorError('not-found', `repository ${url}: appliance ${a.name} has no version "${versionName}" (versions: ${a.versions.map((v) => v.version).join(', ')})`);
+function repositoryAppliance(url: string, index: RepositoryIndex, a: RepositoryAppliance, version: RepositoryVersion, pinned = false): Appliance {
   return {
-    // A pinned version (a scenario's) is its own entry beside the catalog's newest.
-    id: `repo:${url}#${a.name}${versionName === undefined ? '' : `@${version.version}`}`,
+    id: `repo:${url}#${a.name}${pinned ? `@${version.version}` : ''}`,
     name: a.name,
     title: a.title,
     description: a.description,
@@ -134,9 +130,13 @@ export async function fetchRepositoryAppliance(text: string, name: string, versi
   } catch (e) {
     throw new HypervisorError(e instanceof RepoError && e.code === 'bad-index' ? 'bad-input' : 'download-failed', describeFailure(url, e));
   }
-  const a = index.appliances.find((x) => x.name === name);
-  if (!a) throw new HypervisorError('not-found', `repository ${url} has no appliance "${name}" (it has: ${index.appliances.map((x) => x.name).join(', ')})`);
-  return repositoryAppliance(url, index, a, version);
+  let found: ReturnType<typeof findVersion>;
+  try {
+    found = findVersion(index, name, version);
+  } catch (e) {
+    throw new HypervisorError('not-found', `repository ${url}: ${(e as Error).message}`);
+  }
+  return repositoryAppliance(url, index, found.appliance, found.version, version !== undefined);
 }
 
 function safeIndexUrl(text: string): string | undefined {

@@ -23,13 +23,12 @@ import {
 import { VM_NAME_PATTERN, VM_NAME_RULE } from '../net/netContract.ts';
 import { ScenarioError } from './ScenarioError.ts';
 import { REPO_APPLIANCE_NAME, REPO_VERSION } from '../repo/RepositoryIndex.ts';
+import { isLoopbackHost, LOOPBACK_TEXT } from '../format/loopbackHost.ts';
 import { checkTrapLogFilter } from '../inspect/trapLogFilter.ts';
 
 const SCENARIO_FIELDS = ['version', 'title', 'notes', 'view', 'guests'];
 const GUEST_FIELDS = ['name', 'appliance', 'kernel', 'bios', 'drives', 'memoryMiB', 'harts', 'cmdline', 'time', 'consoleSize', 'script'];
 const DRIVE_FIELDS = ['url', 'sha256', 'format', 'readonly'];
-/** Hosts a plain-http appliance URL may name: a developer serving images from their own machine. */
-const LOOPBACK_HOSTS = ['localhost', '127.0.0.1'];
 const MAX_PROBLEM_CHARS = 300;
 
 /** Collects problems up to the cap, then only counts them. */
@@ -408,9 +407,9 @@ function checkApplianceUrl(v: unknown, path: string, add: Problems['add']): stri
   } catch {
     return add(path, `${describeValue(v)} is not an absolute URL`);
   }
-  const loopback = u.protocol === 'http:' && LOOPBACK_HOSTS.includes(u.hostname);
+  const loopback = u.protocol === 'http:' && isLoopbackHost(u.hostname);
   if (u.protocol !== 'https:' && !loopback) {
-    return add(path, `${describeValue(v)} must use https (plain http only to ${LOOPBACK_HOSTS.join(' or ')})`);
+    return add(path, `${describeValue(v)} must use https (plain http only to ${LOOPBACK_TEXT})`);
   }
   if (u.username || u.password) return add(path, `${describeValue(v)} must not carry a user name or password`);
   return v;

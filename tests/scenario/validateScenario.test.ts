@@ -244,7 +244,7 @@ describe('appliances', () => {
   });
 
   it('fetch URLs over https only, without credentials, with a lowercase SHA-256', () => {
-    appliance({ url: 'http://example.org/a.vhd', sha256: SHA }, 'guests[0].appliance.url: "http://example.org/a.vhd" must use https (plain http only to localhost or 127.0.0.1)');
+    appliance({ url: 'http://example.org/a.vhd', sha256: SHA }, 'guests[0].appliance.url: "http://example.org/a.vhd" must use https (plain http only to this machine (localhost, 127.x.x.x, [::1]))');
     appliance({ url: 'javascript:alert(1)', sha256: SHA }, /^guests\[0\]\.appliance\.url: "javascript:alert\(1\)" must use https/);
     appliance({ url: 'data:text/html,x', sha256: SHA }, /must use https/);
     appliance({ url: '/relative.vhd', sha256: SHA }, 'guests[0].appliance.url: "/relative.vhd" is not an absolute URL');
@@ -259,7 +259,7 @@ describe('appliances', () => {
     const ok = (a: object) => assert.deepEqual(validateScenario(scenario({}, [{ appliance: a }])).guests[0]!.appliance, a);
     ok({ repo: 'https://repo.example/appliances/', name: 'Mini_db.2', version: '1.0+b1' });
     ok({ repo: 'http://127.0.0.1:8080/repository.json', name: 'mini' });
-    appliance({ repo: 'http://repo.example/', name: 'mini' }, 'guests[0].appliance.repo: "http://repo.example/" must use https (plain http only to localhost or 127.0.0.1)');
+    appliance({ repo: 'http://repo.example/', name: 'mini' }, 'guests[0].appliance.repo: "http://repo.example/" must use https (plain http only to this machine (localhost, 127.x.x.x, [::1]))');
     appliance({ repo: 'https://repo.example/', name: '../x' }, /^guests\[0\]\.appliance\.name: must be the appliance's name in the repository .*, got "\.\.\/x"$/);
     appliance({ repo: 'https://repo.example/' }, /^guests\[0\]\.appliance\.name: .*, got undefined$/);
     appliance({ repo: 'https://repo.example/', name: 'mini', version: 'a b' }, /^guests\[0\]\.appliance\.version: must be one of the appliance's versions/);
