@@ -13,7 +13,8 @@
  * guests, so nothing here throws.
  */
 import { formatIpv4, frames } from '../net/index.ts';
-import { IPPROTO_TCP, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, readTcp } from '../net/host/index.ts';
+import { IPPROTO_TCP, TCP_ACK, TCP_SYN, readTcp, tcpFlagNames } from '../net/host/index.ts';
+import { formatMac } from '../format/formatMac.ts';
 
 export type PacketProtocol = 'ARP' | 'DHCP' | 'DNS' | 'ICMP' | 'TCP' | 'HTTP' | 'UDP' | 'IPv4' | 'other';
 
@@ -31,10 +32,6 @@ export interface PacketLine {
 const DHCP_TYPES = ['', 'DISCOVER', 'OFFER', 'REQUEST', 'DECLINE', 'ACK', 'NAK', 'RELEASE', 'INFORM'];
 const DNS_TYPES: Record<number, string> = { 1: 'A', 28: 'AAAA', 12: 'PTR', 5: 'CNAME', 255: 'ANY', 15: 'MX', 16: 'TXT' };
 const HTTP_LINE = /^(?:(?:GET|POST|HEAD|PUT|DELETE|OPTIONS) \S+ HTTP\/1\.[01]|HTTP\/1\.[01] \d{3}[^\r\n]*)/;
-
-export function formatMac(mac: Uint8Array): string {
-  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
-}
 
 /** Describes frames one after another, remembering each connection's first sequence numbers. */
 export class PacketDescriber {
@@ -146,7 +143,7 @@ export class PacketDescriber {
     const mine = this.isn.get(`${from}>${to}`);
     const theirs = this.isn.get(`${to}>${from}`);
     const rel = (n: number, base: number | undefined) => (base === undefined ? n : (n - base) >>> 0);
-    const flags = [s.flags & TCP_SYN && 'SYN', s.flags & TCP_FIN && 'FIN', s.flags & TCP_RST && 'RST', s.flags & TCP_PSH && 'PSH', s.flags & TCP_ACK && 'ACK'].filter((f) => f).join('|') || 'none';
+    const flags = tcpFlagNames(s.flags);
     let text = `TCP ${from} > ${to} ${flags} seq ${rel(s.seq, mine)}`;
     if (s.flags & TCP_ACK) text += ` ack ${rel(s.ack, theirs)}`;
     text += ` win ${s.window}`;

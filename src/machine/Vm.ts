@@ -713,7 +713,7 @@ export class Vm {
     this.consoleSettled = s.consoleSettled;
     this.heldAtWfi = s.heldAtWfi;
     // Realtime: guest time goes on from the state's mtime, not from this machine's start.
-    this.startMs = performance.now() - Number(this.core.mtime) / TICKS_PER_MS;
+    this.resumeClock();
   }
 
   /**

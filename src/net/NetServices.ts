@@ -10,8 +10,8 @@ import { HostEndpoint } from './host/HostEndpoint.ts';
 import { DhcpServer, DHCP_CLIENT_PORT, DHCP_SERVER_PORT } from './DhcpServer.ts';
 import { DnsServer, DNS_PORT } from './DnsServer.ts';
 import {
-  BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_ICMP, IPPROTO_UDP, arpPacket, ethernetFrame, internetChecksum, ipv4Packet, readArp, readEthernet,
-  readIpv4, readUdp, udpDatagram, withIcmpChecksum,
+  BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_ICMP, IPPROTO_UDP, arpPacket, ethernetFrame, ipv4Packet, readArp, readEthernet,
+  readIpv4, readUdp, udpDatagram, icmpEchoReply,
 } from './ipv4Frames.ts';
 import { NET } from './netContract.ts';
 import { NetError } from './NetError.ts';
@@ -19,8 +19,6 @@ import type { SwitchPort } from './Types.ts';
 
 const ARP_REQUEST = 1;
 const ARP_REPLY = 2;
-const ICMP_ECHO_REPLY = 0;
-const ICMP_ECHO_REQUEST = 8;
 const LIMITED_BROADCAST = 0xffff_ffff;
 
 export interface NetServicesStats {
@@ -90,11 +88,8 @@ export class NetServices {
   }
 
   private ping(icmp: Uint8Array, src: number, dst: number, srcMac: Uint8Array): void {
-    if (icmp.length < 8 || icmp[0] !== ICMP_ECHO_REQUEST) return;
-    if (internetChecksum(icmp) !== 0) throw new NetError('bad-field', 'ICMP echo request: checksum does not add up', 2);
-    const reply = icmp.slice();
-    reply[0] = ICMP_ECHO_REPLY;
-    withIcmpChecksum(reply);
+    const reply = icmpEchoReply(icmp);
+    if (!reply) return;
     this.stats.pingReplies++;
     this.send(srcMac, ETHERTYPE_IPV4, ipv4Packet(dst, src, IPPROTO_ICMP, reply));
   }

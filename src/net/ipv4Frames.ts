@@ -16,6 +16,9 @@ export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_UDP = 17;
+export const IPPROTO_TCP = 6;
+const ICMP_ECHO_REPLY = 0;
+const ICMP_ECHO_REQUEST = 8;
 export const BROADCAST_MAC = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 const ETH_HEADER = 14;
 const ARP_BYTES = 28;
@@ -141,15 +144,26 @@ export function udpDatagram(srcIp: number, dstIp: number, srcPort: number, dstPo
   v.setUint16(2, dstPort);
   v.setUint16(4, p.length);
   p.set(data, UDP_HEADER);
-  const pseudo = new Uint8Array(12);
-  const pv = view(pseudo);
-  pv.setUint32(0, srcIp);
-  pv.setUint32(4, dstIp);
-  pseudo[9] = IPPROTO_UDP;
-  pv.setUint16(10, p.length);
   // 0 means "no checksum" in UDP over IPv4, so a computed 0 is sent as its other form.
-  v.setUint16(6, internetChecksum(p, sumWords(pseudo, 0)) || 0xffff);
+  v.setUint16(6, internetChecksum(p, pseudoHeaderSum(srcIp, dstIp, IPPROTO_UDP, p.length)) || 0xffff);
   return p;
+}
+
+/** The ones'-complement sum of the IPv4 pseudo-header (UDP, TCP), not folded: a checksum's start. */
+export function pseudoHeaderSum(src: number, dst: number, protocol: number, length: number): number {
+  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length;
+}
+
+/**
+ * The echo reply to an ICMP echo request (a copy with type 0 and a new checksum), or
+ * undefined for any other ICMP message; a request whose checksum does not add up is a NetError.
+ */
+export function icmpEchoReply(icmp: Uint8Array): Uint8Array | undefined {
+  if (icmp.length < 8 || icmp[0] !== ICMP_ECHO_REQUEST) return undefined;
+  if (internetChecksum(icmp) !== 0) throw new NetError('bad-field', 'ICMP echo request: checksum does not add up', 2);
+  const reply = icmp.slice();
+  reply[0] = ICMP_ECHO_REPLY;
+  return withIcmpChecksum(reply);
 }
 
 /** Fills in an ICMP message's checksum (bytes 2-3, over the whole message); returns `icmp`. */

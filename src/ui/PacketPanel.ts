@@ -7,7 +7,8 @@
  * being recorded, shown when it thaws. It keeps the last MAX_LINES frames.
  */
 import type { Disposable, Hypervisor } from '../hypervisor/index.ts';
-import { formatMac, PacketDescriber, type PacketLine, type PacketProtocol } from '../inspect/packetLine.ts';
+import { PacketDescriber, type PacketLine, type PacketProtocol } from '../inspect/packetLine.ts';
+import { formatMac } from '../format/formatMac.ts';
 import { macFromName, NET } from '../net/index.ts';
 import { h } from './dom.ts';
 

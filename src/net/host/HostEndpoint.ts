@@ -19,8 +19,8 @@
 import { formatIpv4, nameHash, NET } from '../netContract.ts';
 import { NetError } from '../NetError.ts';
 import {
-  BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_ICMP, arpPacket, ethernetFrame, internetChecksum, ipv4Packet, readArp, readEthernet, readIpv4,
-  withIcmpChecksum, type ArpPacket,
+  BROADCAST_MAC, ETHERTYPE_ARP, ETHERTYPE_IPV4, IPPROTO_ICMP, arpPacket, ethernetFrame, ipv4Packet, readArp, readEthernet, readIpv4,
+  icmpEchoReply, type ArpPacket,
 } from '../ipv4Frames.ts';
 import { IPPROTO_TCP, TCP_ACK, TCP_RST, TCP_SYN, TCP_FIN, readTcp, seqAdd, tcpSegment, type TcpSegment } from './tcpSegment.ts';
 import { TcpConnection, type TcpAddress, type TcpHost } from './TcpConnection.ts';
@@ -39,8 +39,6 @@ const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = 16384;
 const ARP_REQUEST = 1;
 const ARP_REPLY = 2;
-const ICMP_ECHO_REPLY = 0;
-const ICMP_ECHO_REQUEST = 8;
 
 export interface HostEndpointOptions {
   ip: number;
@@ -286,12 +284,9 @@ export class HostEndpoint {
   }
 
   private ping(icmp: Uint8Array, src: number, srcMac: Uint8Array): void {
-    if (icmp.length < 8 || icmp[0] !== ICMP_ECHO_REQUEST) return;
-    if (internetChecksum(icmp) !== 0) throw new NetError('bad-field', 'ICMP echo request: checksum does not add up', 2);
+    const reply = icmpEchoReply(icmp);
+    if (!reply) return;
     this.learn(src, srcMac);
-    const reply = icmp.slice();
-    reply[0] = ICMP_ECHO_REPLY;
-    withIcmpChecksum(reply);
     this.stats.pingReplies++;
     this.sendIp(src, ipv4Packet(this.opts.ip, src, IPPROTO_ICMP, reply));
   }

@@ -9,10 +9,10 @@
  * skips the rest by their lengths. The writer fills in the checksum; the only option it
  * sends is the MSS, on SYNs.
  */
-import { internetChecksum } from '../ipv4Frames.ts';
+import { internetChecksum, IPPROTO_TCP, pseudoHeaderSum } from '../ipv4Frames.ts';
 import { NetError } from '../NetError.ts';
 
-export const IPPROTO_TCP = 6;
+export { IPPROTO_TCP };
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
@@ -37,10 +37,6 @@ export interface TcpSegment {
 
 const view = (b: Uint8Array) => new DataView(b.buffer, b.byteOffset, b.byteLength);
 
-/** The ones'-complement sum of the IPv4 pseudo-header, not folded: the checksum's start. */
-function pseudoSum(src: number, dst: number, length: number): number {
-  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + IPPROTO_TCP + length;
-}
 
 /** A TCP segment from an IPv4 payload sent from `src` to `dst`. */
 export function readTcp(p: Uint8Array, src: number, dst: number): TcpSegment {
@@ -48,7 +44,7 @@ export function readTcp(p: Uint8Array, src: number, dst: number): TcpSegment {
   const v = view(p);
   const offset = (p[12]! >> 4) * 4;
   if (offset < TCP_HEADER || offset > p.length) throw new NetError('bad-field', `TCP segment: data offset ${offset} at offset 12 does not fit its ${p.length} bytes`, 12);
-  if (internetChecksum(p, pseudoSum(src, dst, p.length)) !== 0) throw new NetError('bad-field', 'TCP segment: checksum does not add up', 16);
+  if (internetChecksum(p, pseudoHeaderSum(src, dst, IPPROTO_TCP, p.length)) !== 0) throw new NetError('bad-field', 'TCP segment: checksum does not add up', 16);
   let mss: number | undefined;
   for (let i = TCP_HEADER; i < offset; ) {
     const kind = p[i]!;
@@ -95,7 +91,7 @@ export function tcpSegment(src: number, dst: number, s: TcpSegment): Uint8Array 
     v.setUint16(22, s.mss);
   }
   p.set(s.payload, TCP_HEADER + options);
-  v.setUint16(16, internetChecksum(p, pseudoSum(src, dst, p.length)));
+  v.setUint16(16, internetChecksum(p, pseudoHeaderSum(src, dst, IPPROTO_TCP, p.length)));
   return p;
 }
 
