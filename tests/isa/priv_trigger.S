@@ -253,6 +253,19 @@ TEST_BEGIN
 4:
   csrr a0, CSR_TCONTROL
   CHECK a0, TCONTROL_MTE | TCONTROL_MPTE
+  # Inside the handler, before its mret, mte is clear and mpte holds it: triggers are quiet there.
+  li gp, 18
+  li t0, TCONTROL_MTE
+  csrw CSR_TCONTROL, t0
+  la t0, 6f
+  csrrw s1, mtvec, t0
+  ecall
+  .align 2
+6:
+  csrw mtvec, s1
+  csrr a0, CSR_TCONTROL
+  CHECK a0, TCONTROL_MPTE
+  li gp, 17
   csrw CSR_TCONTROL, zero
   M_RESUME 4f
   ecall

@@ -21,8 +21,10 @@ export let trapLogHead: u32 = 0;
 
 /** Exception codes (bit n = code n) whose return the ring records. */
 let returnMask: u32 = 0;
-/** A followed trap waits for its return: to privilege `returnPriv`; its walk is of `returnVa`. */
+/** A followed trap of hart `returnHart` waits for its return: to privilege `returnPriv`; its
+ *  walk is of `returnVa`. Another hart's xRET is not its return. */
 let returnPending: bool = false;
+let returnHart: u32 = 0;
 let returnPriv: u32 = 0;
 let returnWalk: bool = false;
 let returnVa: u64 = 0;
@@ -78,6 +80,7 @@ export function logTrap(pc: u64, cause: u64, tval: u64, handler: u64, from: u32,
   if ((bit & PAGE_FAULTS) != 0) snapshotWalk(e, tval);
   if ((bit & returnMask) != 0 && to > from) {
     returnPending = true;
+    returnHart = currentHart;
     returnPriv = from;
     returnWalk = (bit & PAGE_FAULTS) != 0;
     returnVa = tval;
@@ -86,7 +89,7 @@ export function logTrap(pc: u64, cause: u64, tval: u64, handler: u64, from: u32,
 
 /** An xRET at `pc` from privilege `from` to `to`, resuming at `target`. */
 export function noteReturn(pc: u64, from: u32, to: u32, target: u64): void {
-  if (!returnPending || to != returnPriv || to >= from) return;
+  if (!returnPending || currentHart != returnHart || to != returnPriv || to >= from) return;
   returnPending = false;
   // tval holds a0 as the return leaves it: a system call's result.
   const e = nextRecord(pc, 0, getX(10), target, from, to, TRAP_INFO_RETURN);
