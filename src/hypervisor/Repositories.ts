@@ -6,7 +6,7 @@
  * touches the VMs made from its appliances (their disks are in the image store).
  */
 import { fetchRepositoryIndex, fileUrl, findVersion, indexUrl, RepoError } from '../repo/index.ts';
-import { isLoopbackHost } from '../format/loopbackHost.ts';
+import { isLoopbackHost, LOOPBACK_TEXT, pageFetchProblem } from '../format/loopbackHost.ts';
 import type { Appliance } from '../store/index.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { RepositoryAppliance, RepositoryIndex, RepositoryVersion } from '../repo/index.ts';
@@ -14,8 +14,6 @@ import type { RepositoryEntry } from './Types.ts';
 
 const STORAGE_KEY = 'romvisor.repositories';
 const MAX_REPOSITORIES = 32;
-
-
 
 /** The index URL the page accepts for what the user typed, or a HypervisorError saying why not. */
 export function pageIndexUrl(text: string): URL {
@@ -27,8 +25,10 @@ export function pageIndexUrl(text: string): URL {
   }
   if (url.protocol === 'file:') throw new HypervisorError('bad-input', `repository ${text}: the page reads repositories over https (or http on this machine), not file: URLs`);
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new HypervisorError('bad-input', `repository ${url.href}: plain http is accepted for this machine only (localhost, 127.0.0.1); use https`);
+    throw new HypervisorError('bad-input', `repository ${url.href}: plain http is accepted for ${LOOPBACK_TEXT} only; use https`);
   }
+  const problem = pageFetchProblem(url);
+  if (problem) throw new HypervisorError('bad-input', `repository ${problem}`);
   return url;
 }
 

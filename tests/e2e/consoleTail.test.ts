@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { consoleText, newPage, newVmAtShell, powerOn, startAndWaitForShell, startEnv, typeInVm, vmState, type E2eEnv } from './harness.ts';
+import { consoleText, newPage, newVmAtShell, powerOn, startAndWaitForShell, startEnv, typeInVm, vmState, waitForConsole, type E2eEnv } from './harness.ts';
 
 let env: E2eEnv;
 
@@ -35,6 +35,9 @@ for (const path of ['ring', 'messages'] as const) {
         if (round > 0) await startAndWaitForShell(page, vm);
         await typeInVm(page, vm, 'poweroff -f\n');
         await vmState(page, vm, 'stopped', 60_000);
+        // The terminal parses what it is given asynchronously: the state can be "stopped" a
+        // frame before the last line is in its buffer, so wait for the line, then check order.
+        await waitForConsole(page, vm, (t) => t.lastIndexOf('[romvisor] powered off') > t.lastIndexOf('[romvisor] powering on'), 10_000).catch(() => undefined);
         const run = await lastRun(page, vm);
         const down = run.indexOf('reboot: Power down');
         const off = run.indexOf('[romvisor] powered off');

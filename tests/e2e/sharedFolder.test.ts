@@ -43,6 +43,9 @@ async function drop(p: Page, vm: string, files: { name: string; base64: string }
     },
     { vm, files },
   );
+  // A drop opens the folder's list once the files are stored; a test that clicked the summary
+  // before then would close it again.
+  await p.waitForSelector(`[data-vm="${vm}"] .vm-share[open]`, { timeout: 30_000 });
 }
 
 /** The folder's file button on the card, its list opened. */

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import { parseSize } from '../../src/cli/parseSize.ts';
 import { formatBytes } from '../../src/format/formatBytes.ts';
 import { hex } from '../../src/format/hex.ts';
+import { readFileSync } from 'node:fs';
+import { isLoopbackHost, pageFetchProblem } from '../../src/format/loopbackHost.ts';
 
 describe('the shared formatters', () => {
   it('hex prints bigints as unsigned 64-bit, negative numbers as unsigned 32-bit, offsets past 2^32 whole', () => {
@@ -30,5 +32,17 @@ describe('the shared formatters', () => {
     assert.equal(formatBytes(512), '512 B');
     assert.equal(formatBytes(1536), '1.5 KiB');
     assert.equal(formatBytes(64 << 20), '64 MiB');
+  });
+
+  it('pageFetchProblem refuses exactly the loopback hosts the page\'s content security policy does not list', () => {
+    const csp = /Content-Security-Policy" content="[^"]*connect-src ([^;"]*)/.exec(readFileSync(new URL('../../index.html', import.meta.url), 'utf8'))![1]!.split(' ');
+    for (const host of ['localhost', '127.0.0.1', '127.1.2.3', '[::1]']) {
+      assert.ok(isLoopbackHost(host), host);
+      const url = new URL(`http://${host}:8000/repo/`);
+      const listed = csp.includes(`http://${host}:*`);
+      assert.equal(pageFetchProblem(url) === undefined, listed, `${host}: listed in connect-src ${listed}, refused by the page ${pageFetchProblem(url) !== undefined}`);
+    }
+    assert.match(pageFetchProblem(new URL('http://[::1]:8000/'))!, /use http:\/\/localhost:8000\//);
+    assert.equal(pageFetchProblem(new URL('https://example.org/repo/')), undefined);
   });
 });

@@ -3,12 +3,15 @@
  * unless its bytes hash to the sha256 the scenario states: a link cannot swap an appliance,
  * a kernel or a disk under its reader. The size is bounded while the bytes arrive.
  */
+import { pageFetchProblem } from '../../format/loopbackHost.ts';
 import { ScenarioRunError } from './ScenarioRunError.ts';
 
 export type DownloadProgress = (what: string, bytes: number, total: number | undefined) => void;
 
 export async function downloadVerified(file: { url: string; sha256: string }, maxBytes: number, progress: DownloadProgress): Promise<Blob> {
   const { url, sha256 } = file;
+  const problem = pageFetchProblem(new URL(url));
+  if (problem) throw new ScenarioRunError('download-failed', `GET ${problem}`);
   let r: Response;
   try {
     r = await fetch(url, { mode: 'cors', credentials: 'omit' });
