@@ -1,7 +1,7 @@
 /**
  * `romvisor boot`: boots firmware + Linux with the console on the terminal, QEMU-like.
  *   romvisor boot SCENARIO.json
- *   romvisor boot [base | IMAGE.vhd[.gz]] [--overlay FILE | --snapshot]
+ *   romvisor boot [NAME | IMAGE.vhd[.gz]] [--overlay FILE | --snapshot]
  *                 [--bios FW] [--kernel Image] [--initrd FILE] [--append ARGS] [--mem 256M]
  *                 [--time realtime|deterministic] [--script FILE.json] [--hang-timeout S]
  *                 [--share DIR]
@@ -11,7 +11,7 @@
  * A kernel panic or a fault loop ends the run (exit 1), as in the page; a silent guest
  * ends it (exit 3) after --hang-timeout, or by default after SCRIPT_HANG_MS while a script plays.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,7 +57,7 @@ const QEMU_FLAGS_TEXT = QEMU_FLAGS.join(' ');
 import { defaultJitMode, parseJitMode } from '../jit/Jit.ts';
 
 const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS] [--console-log DIR] [--pcap FILE] [--hostfwd RULE]...
-       romvisor boot [base | IMAGE.vhd | IMAGE.vhd.gz | --repo URL NAME[@VERSION]] [--overlay FILE | --snapshot]
+       romvisor boot [base | lua | sqlite | IMAGE.vhd | IMAGE.vhd.gz | --repo URL NAME[@VERSION]] [--overlay FILE | --snapshot]
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
                     [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR] [--smp N]
@@ -154,6 +154,12 @@ class BadInput extends CodedError<'usage'> {
 /** The committed image of a built-in appliance, by name (appliances/NAME.vhd.gz). */
 function builtinAppliance(name: string): string {
   return fileURLToPath(new URL(`../../appliances/${name}.vhd.gz`, import.meta.url));
+}
+
+/** The names `romvisor boot NAME` takes: the appliances shipped in appliances/. */
+function builtinApplianceNames(): string[] {
+  const dir = fileURLToPath(new URL('../../appliances/', import.meta.url));
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.vhd.gz')).map((f) => f.slice(0, -'.vhd.gz'.length)).sort() : [];
 }
 
 /** `romvisor boot base`, and a bare `romvisor boot`. */
@@ -609,9 +615,9 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   if (v.repo !== undefined && (bare || args.positionals.length !== 1)) throw new BadInput('--repo URL boots one appliance of the repository: give its NAME or NAME@VERSION (and no --bios none)');
   const image = bare ? undefined : v.repo !== undefined ? args.positionals[0] : chooseImage(args.positionals[0], v.kernel !== undefined || v.initrd !== undefined);
   if (v.overlay !== undefined && v.snapshot) throw new BadInput('--overlay and --snapshot exclude each other');
-  if (!image && (v.overlay !== undefined || (v.snapshot && !v.drive))) throw new BadInput(`--${v.snapshot ? 'snapshot' : 'overlay'} needs an appliance image (base or IMAGE.vhd[.gz]) or a --drive`);
+  if (!image && (v.overlay !== undefined || (v.snapshot && !v.drive))) throw new BadInput(`--${v.snapshot ? 'snapshot' : 'overlay'} needs an appliance image (a built-in name or IMAGE.vhd[.gz]) or a --drive`);
   if (v['save-state'] !== undefined) {
-    if (!image) throw new BadInput('--save-state saves a machine booted from an appliance image (base or IMAGE.vhd[.gz]): its overlay is frozen with the state');
+    if (!image) throw new BadInput('--save-state saves a machine booted from an appliance image (a built-in name or IMAGE.vhd[.gz]): its overlay is frozen with the state');
     if (v.snapshot) throw new BadInput('--save-state and --snapshot exclude each other: the state needs its overlay kept');
     if (v.drive || v.device || v.share !== undefined || v.net || v.name !== undefined || v.pcap !== undefined || v.hostfwd || v.gdb !== undefined) {
       throw new BadInput('--save-state does not save --drive, --share, --net (--name, --pcap, --hostfwd) or --gdb yet');
@@ -744,11 +750,14 @@ function terminalSize(): ConsoleSize {
 /** The appliance image to boot, or undefined for a kernel/initrd boot. */
 function chooseImage(positional: string | undefined, kernelFlags: boolean): string | undefined {
   if (positional === undefined) return !kernelFlags && existsSync(BASE_APPLIANCE) ? BASE_APPLIANCE : undefined;
-  if (positional === 'base') {
-    if (!existsSync(BASE_APPLIANCE)) throw new BadInput(`the base appliance ${BASE_APPLIANCE} is not built yet (appliances/build)`);
-    return BASE_APPLIANCE;
+  // A bare name is a built-in appliance (appliances/NAME.vhd.gz), as the page's catalog names them.
+  if (/^[a-z][a-z0-9-]*$/.test(positional)) {
+    const path = builtinAppliance(positional);
+    if (existsSync(path)) return path;
+    const names = builtinApplianceNames();
+    throw new BadInput(`"${positional}" is not a built-in appliance (${names.length > 0 ? names.join(', ') : 'none built yet: appliances/build'}), IMAGE.vhd or IMAGE.vhd.gz`);
   }
-  if (!/\.vhd(\.gz)?$/i.test(positional)) throw new BadInput(`"${positional}" is not base, IMAGE.vhd or IMAGE.vhd.gz`);
+  if (!/\.vhd(\.gz)?$/i.test(positional)) throw new BadInput(`"${positional}" is not a built-in appliance name, IMAGE.vhd or IMAGE.vhd.gz`);
   // The appliances are committed compressed: `boot appliances/sqlite.vhd` means the .vhd.gz.
   if (/\.vhd$/i.test(positional) && !existsSync(positional) && existsSync(`${positional}.gz`)) return `${positional}.gz`;
   return positional;

@@ -64,7 +64,8 @@ for (const app of APPS) {
       assert.equal(first.code, 0, first.stderr + first.stdout.slice(-1500));
       assert.match(first.stdout, app.expect);
 
-      const second = await runCli(['boot', image, '--overlay', overlay, '--time', 'deterministic', '--script', script(`${app.name}-2`, [
+      // The second boot names the appliance as the page's catalog does: a bare built-in name.
+      const second = await runCli(['boot', app.name, '--overlay', overlay, '--time', 'deterministic', '--script', script(`${app.name}-2`, [
         { expect: PROMPT, timeout: 120 },
         { send: 'cat /root/kept.txt; poweroff\n' },
         { expect: 'reboot: Power down' },
@@ -79,3 +80,11 @@ for (const app of APPS) {
     });
   });
 }
+
+describe('romvisor boot NAME', () => {
+  it('refuses a name that is not a built-in appliance, listing the ones there are', async () => {
+    const r = await runCli(['boot', 'sqlite3']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /"sqlite3" is not a built-in appliance \(base, lua, sqlite\), IMAGE\.vhd or IMAGE\.vhd\.gz/);
+  });
+});
