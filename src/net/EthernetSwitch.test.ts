@@ -2,7 +2,8 @@
 // fair forwarding under a flood, manual (lockstep) delivery, taps, detaching.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EthernetSwitch, NET, NetError, macFromName, type SwitchPort } from './index.ts';
+import { EthernetSwitch, NET, NetError, ipv4, macFromName, type SwitchPort } from './index.ts';
+import { HostEndpoint } from './host/index.ts';
 
 const BCAST = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
 
@@ -148,5 +149,28 @@ describe('EthernetSwitch: taps', () => {
     a.send(frame(BCAST, macFromName('a'), 8));
     sw.pump();
     assert.deepEqual(seen, [[7, 5_000_000]]);
+  });
+});
+
+describe('EthernetSwitch: the gateway in manual (lockstep) delivery', () => {
+  it('sends what its connections gather (an echo of what arrived) in the pump that delivered it, not at the next quantum', async () => {
+    const sw = new EthernetSwitch({ delivery: 'manual', clockUs: () => 0 });
+    let port: SwitchPort | undefined;
+    const guest = new HostEndpoint({ ip: ipv4(10, 0, 2, 15), mac: macFromName('g'), clockUs: () => 0, send: (f) => port!.send(f) });
+    port = sw.attach('vm', 'g', (f) => void guest.receive(f));
+    sw.services.gateway.listen(7, (conn) => (conn.onData = (b) => conn.write(b)));
+    const c = guest.connect(NET.gateway, 7);
+    const echoed: number[] = [];
+    c.onData = (b) => echoed.push(...b);
+    // The guest stack gathers its output to a microtask; each pump stands for a quantum.
+    for (let quantum = 0; quantum < 4 && c.state !== 'established'; quantum++) {
+      await Promise.resolve();
+      sw.pump();
+    }
+    assert.equal(c.state, 'established');
+    c.write(Uint8Array.of(1, 2, 3));
+    await Promise.resolve();
+    sw.pump();
+    assert.deepEqual(echoed, [1, 2, 3], 'the echo crossed back in the same pump');
   });
 });

@@ -194,6 +194,10 @@ export class EthernetSwitch {
           p.sink(frame, from);
         }
       }
+      // What the gateway's connections gathered while frames were delivered (ACKs, data)
+      // leaves now, in this pump's next round, not at a microtask after it: in lockstep that
+      // would be the next quantum, a TCP reply crossing one quantum late.
+      this.services.gateway.flush();
     }
     return moved;
   }

@@ -187,7 +187,8 @@ export class HostEndpoint {
       p.sentAt = now;
       this.arpRequest(ip);
     }
-    this.flush();
+    if (this.dirty.size > 0) this.flush();
+    else this.timersMoved();
   }
 
   /** The clock time of the earliest timer, if any. */
@@ -207,6 +208,7 @@ export class HostEndpoint {
   /** Sends what every connection with something to send has gathered. */
   flush(): void {
     this.flushQueued = false;
+    if (this.dirty.size === 0) return;
     while (this.dirty.size > 0) {
       const batch = [...this.dirty];
       this.dirty.clear();
