@@ -3,6 +3,7 @@ import { vhdChecksum } from './vhdChecksum.ts';
 import { escapeControl } from '../format/escapeControl.ts';
 import { hex } from '../format/hex.ts';
 import { VhdError } from './VhdError.ts';
+import { hexBytes } from '../format/hexBytes.ts';
 
 /*
  * The 512-byte hard disk footer, all fields big-endian:
@@ -220,6 +221,6 @@ export function randomUniqueId(): Uint8Array {
 
 /** The 16 id bytes in the usual 8-4-4-4-12 hex form, in stored byte order. */
 export function formatUniqueId(id: Uint8Array): string {
-  const h = Array.from(id, (b) => b.toString(16).padStart(2, '0')).join('');
+  const h = hexBytes(id);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }

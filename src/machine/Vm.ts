@@ -31,6 +31,7 @@ import { privilegeOf } from '../inspect/privilege.ts';
 import type { JitMode } from '../jit/Jit.ts';
 import { StateError } from '../state/StateError.ts';
 import { RAM_PAGE, type DeviceState, type RamImage, type VmShape, type VmState } from './VmState.ts';
+import { hexBytes } from '../format/hexBytes.ts';
 
 export type { TimeMode } from './TimeMode.ts';
 
@@ -595,7 +596,7 @@ export class Vm {
       timeMode: this.timeMode,
       console: this.consoleDevice !== undefined,
       inputToVirtio: this.inputToVirtio,
-      ...(this.netDevice ? { netMac: Array.from(this.netDevice.mac, (b) => b.toString(16).padStart(2, '0')).join('') } : {}),
+      ...(this.netDevice ? { netMac: hexBytes(this.netDevice.mac) } : {}),
       share: this.shareDevice !== undefined,
       disks: this.blockDevices.map((b) => ({ slot: slotOf(b), bytes: b.capacity * 512, readOnly: b.readOnly, serial: new TextDecoder().decode(b.serial) })),
     };

@@ -21,6 +21,7 @@ import type { BlockBackend } from '../disk/BlockBackend.ts';
 import { fetchFailure, type FetchLike } from './fetchRepositoryIndex.ts';
 import { RepoError } from './RepoError.ts';
 import { chunkName, chunkRange, type RepositoryVersion } from './RepositoryIndex.ts';
+import { sha256Hex } from '../format/sha256.ts';
 
 /** Verified chunks, by their sha256: content-addressed, so versions that share chunks share them here. */
 export interface ChunkStore {
@@ -62,15 +63,6 @@ export interface RemoteChunkOptions {
 const ATTEMPTS = 3;
 const RETRY_MS = 250;
 const REQUEST_TIMEOUT_MS = 30_000;
-
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-  let out = '';
-  for (const b of digest) out += HEX[b];
-  return out;
-}
 
 export class RemoteChunkBackend implements BlockBackend {
   readonly readOnly = true;

@@ -25,6 +25,8 @@
 import { deflateSync, inflateSync } from 'fflate';
 import { hex } from '../format/hex.ts';
 import { StateError } from './StateError.ts';
+import { hexBytes } from '../format/hexBytes.ts';
+import { sha256 } from '../format/sha256.ts';
 
 export const STATE_MAGIC = 'ROMVSTAT';
 export const STATE_FORMAT_VERSION = 1;
@@ -55,11 +57,6 @@ export interface Section {
   deflate?: boolean;
 }
 
-async function sha256(bytes: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
-}
-
-const hexOf = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 /** Writes the container: header, table, sections. */
@@ -124,7 +121,7 @@ export async function decodeContainer(
   if (tableEnd > file.length) throw new StateError('state-truncated', `state file: the section table of ${count} entries ends at ${hex(tableEnd)}, past the file's end ${hex(file.length)}`);
   const tableSum = await sha256(file.subarray(HEADER_BYTES, tableEnd));
   if (!sameBytes(tableSum, file.subarray(24, 56))) {
-    throw new StateError('state-altered', `state file at 0x18: the section table's sha256 is ${hexOf(tableSum)}, the header says ${hexOf(file.subarray(24, 56))}`);
+    throw new StateError('state-altered', `state file at 0x18: the section table's sha256 is ${hexBytes(tableSum)}, the header says ${hexBytes(file.subarray(24, 56))}`);
   }
   const out = new Map<string, Uint8Array>();
   let expectAt = tableEnd;
@@ -147,7 +144,7 @@ export async function decodeContainer(
     const bytes = file.subarray(Number(offset), Number(offset + stored));
     const sum = await sha256(bytes);
     if (!sameBytes(sum, file.subarray(e + 32, e + 64))) {
-      throw new StateError('state-altered', `${where}: sha256 of its ${stored} bytes is ${hexOf(sum)}, the table says ${hexOf(file.subarray(e + 32, e + 64))}`);
+      throw new StateError('state-altered', `${where}: sha256 of its ${stored} bytes is ${hexBytes(sum)}, the table says ${hexBytes(file.subarray(e + 32, e + 64))}`);
     }
     out.set(id, flags & FLAG_DEFLATE ? inflateExact(codec, bytes, Number(raw), where) : bytes);
     expectAt += Number(stored);

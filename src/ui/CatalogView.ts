@@ -7,7 +7,7 @@
 import type { Disposable, Hypervisor } from '../hypervisor/index.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import type { Appliance } from '../store/index.ts';
-import { h } from './dom.ts';
+import { h, onFileDrop } from './dom.ts';
 
 interface CatalogActions {
   run(what: string, action: () => Promise<unknown>): Promise<void>;
@@ -53,19 +53,7 @@ export class CatalogView implements Disposable {
       h('button', { class: 'btn small', type: 'submit', 'data-action': 'add-repo' }, 'Add repository'),
     );
     this.el = h('div', { class: 'catalog' }, this.list, drop, this.progressBox, this.importError, repoForm, this.repoError, this.repoList);
-    for (const type of ['dragenter', 'dragover']) {
-      drop.addEventListener(type, (e) => {
-        e.preventDefault();
-        drop.classList.add('over');
-      });
-    }
-    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-    drop.addEventListener('drop', (e) => {
-      e.preventDefault();
-      drop.classList.remove('over');
-      const file = (e as DragEvent).dataTransfer?.files[0];
-      if (file) void this.importFile(file);
-    });
+    onFileDrop(drop, 'over', (files) => void this.importFile(files[0]!));
     this.render();
   }
 

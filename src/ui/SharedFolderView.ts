@@ -9,7 +9,7 @@
  */
 import type { Disposable, VmHandle } from '../hypervisor/index.ts';
 import { formatBytes } from '../format/formatBytes.ts';
-import { download, h } from './dom.ts';
+import { download, h, onFileDrop } from './dom.ts';
 
 /** Dropped at once at most, so one drop cannot ask the page to read gigabytes. */
 const MAX_DROP_BYTES = 64 * 1024 * 1024;
@@ -38,19 +38,7 @@ export class SharedFolderView implements Disposable {
       this.list,
     );
     this.el.addEventListener('toggle', () => void this.refresh());
-    dropTarget.addEventListener('dragover', (e) => {
-      if (!e.dataTransfer?.types.includes('Files')) return;
-      e.preventDefault();
-      dropTarget.classList.add('drop-over');
-    });
-    dropTarget.addEventListener('dragleave', () => dropTarget.classList.remove('drop-over'));
-    dropTarget.addEventListener('drop', (e) => {
-      dropTarget.classList.remove('drop-over');
-      const files = [...(e.dataTransfer?.files ?? [])];
-      if (files.length === 0) return;
-      e.preventDefault();
-      void this.add(files);
-    });
+    onFileDrop(dropTarget, 'drop-over', (files) => void this.add(files));
     this.subscription = vm.onShareChanged(() => void this.refresh());
   }
 

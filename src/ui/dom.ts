@@ -24,3 +24,27 @@ export function download(blob: Blob, fileName: string): void {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/**
+ * Makes `target` take files dragged from the desktop: `overClass` while files hover over it,
+ * `onFiles` with what was dropped. Drags of anything but files (text, links) are left to the
+ * browser.
+ */
+export function onFileDrop(target: HTMLElement, overClass: string, onFiles: (files: File[]) => void): void {
+  const carriesFiles = (e: DragEvent) => e.dataTransfer?.types.includes('Files') ?? false;
+  for (const type of ['dragenter', 'dragover'] as const) {
+    target.addEventListener(type, (e) => {
+      if (!carriesFiles(e)) return;
+      e.preventDefault();
+      target.classList.add(overClass);
+    });
+  }
+  target.addEventListener('dragleave', () => target.classList.remove(overClass));
+  target.addEventListener('drop', (e) => {
+    target.classList.remove(overClass);
+    const files = [...(e.dataTransfer?.files ?? [])];
+    if (files.length === 0) return;
+    e.preventDefault();
+    onFiles(files);
+  });
+}

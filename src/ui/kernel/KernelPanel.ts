@@ -13,7 +13,7 @@ import { SCENARIO_LIMITS } from '../../scenario/index.ts';
 import type { VmRecord } from '../../store/index.ts';
 import type { BareKernelDrive } from '../../worker/index.ts';
 import { formatBytes } from '../../format/formatBytes.ts';
-import { download, h } from '../dom.ts';
+import { download, h, onFileDrop } from '../dom.ts';
 import { VmCardView } from '../VmCardView.ts';
 import './kernel.css';
 
@@ -115,18 +115,7 @@ export class KernelPanel implements Disposable {
       this.kernelInput,
       this.driveInput,
     );
-    for (const type of ['dragenter', 'dragover']) {
-      drop.addEventListener(type, (e) => {
-        e.preventDefault();
-        drop.classList.add('over');
-      });
-    }
-    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-    drop.addEventListener('drop', (e) => {
-      e.preventDefault();
-      drop.classList.remove('over');
-      void this.takeFiles((e as DragEvent).dataTransfer?.files ?? null, 'auto');
-    });
+    onFileDrop(drop, 'over', (files) => void this.takeFiles(files, 'auto'));
     (globalThis as { __romvisorKernel?: unknown }).__romvisorKernel = {
       vmName: () => this.current?.vm.record.name,
       state: () => this.current?.vm.state,
@@ -136,7 +125,7 @@ export class KernelPanel implements Disposable {
   }
 
   /** Dropped files are sorted by content: an ELF is the kernel, anything else a drive. */
-  private async takeFiles(list: FileList | null, as: 'kernel' | 'drive' | 'auto'): Promise<void> {
+  private async takeFiles(list: FileList | File[] | null, as: 'kernel' | 'drive' | 'auto'): Promise<void> {
     const files = [...(list ?? [])];
     this.kernelInput.value = '';
     this.driveInput.value = '';

@@ -5,6 +5,7 @@
  */
 import { pageFetchProblem } from '../../format/loopbackHost.ts';
 import { ScenarioRunError } from './ScenarioRunError.ts';
+import { sha256Hex } from '../../format/sha256.ts';
 
 export type DownloadProgress = (what: string, bytes: number, total: number | undefined) => void;
 
@@ -36,11 +37,7 @@ export async function downloadVerified(file: { url: string; sha256: string }, ma
     progress(url, bytes, total);
   }
   const blob = new Blob(chunks as Uint8Array<ArrayBuffer>[]);
-  const digest = hexOf(new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer())));
+  const digest = await sha256Hex(await blob.arrayBuffer());
   if (digest !== sha256) throw new ScenarioRunError('hash-mismatch', `GET ${url}: the file's SHA-256 is ${digest}, the scenario expects ${sha256}; refused`);
   return blob;
-}
-
-function hexOf(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
