@@ -12,7 +12,7 @@
  * ends it (exit 3) after --hang-timeout, or by default after SCRIPT_HANG_MS while a script plays.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,7 +28,7 @@ import { guestConsoleOf, Vm, type TimeMode, type VmConfig } from '../machine/Vm.
 import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
 import { parseConsoleScript, type ConsoleStep } from '../scenario/consoleScript.ts';
 import { guestName, parseScenarioJson, SCENARIO_LIMITS, type ScenarioGuest } from '../scenario/index.ts';
-import { fetchVerified } from './fetchVerified.ts';
+import { fetchVerified } from '../scenario/fetchVerified.ts';
 import { BUILTIN, DEFAULT_BOOTARGS, readMaybeGzip } from './bootImages.ts';
 import { parseSize } from './parseSize.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
@@ -520,11 +520,11 @@ async function bootKernelGuest(guest: ScenarioGuest, flags: string[], name: stri
   const dir = await mkdtemp(join(tmpdir(), 'romvisor-kernel-'));
   try {
     const kernel = join(dir, 'kernel.elf');
-    await fetchVerified(guest.kernel!, kernel, SCENARIO_LIMITS.kernelBytes, `${name}: kernel`);
+    await writeFile(kernel, await fetchVerified(guest.kernel!, { maxBytes: SCENARIO_LIMITS.kernelBytes, what: `${name}: kernel` }));
     const argv = ['--bios', 'none', '--kernel', kernel, '--snapshot', '--mem', `${guest.memoryMiB}M`, '--smp', String(guest.harts ?? 1), '--time', guest.time, ...flags];
     for (const [d, drive] of (guest.drives ?? []).entries()) {
       const file = join(dir, `drive${d}.${drive.format === 'vhd' ? 'vhd' : 'img'}`);
-      await fetchVerified(drive, file, SCENARIO_LIMITS.driveBytes, `${name}: drive ${d + 1}`);
+      await writeFile(file, await fetchVerified(drive, { maxBytes: SCENARIO_LIMITS.driveBytes, what: `${name}: drive ${d + 1}` }));
       argv.push('--drive', `${file},format=${drive.format}${drive.readonly ? ',readonly' : ''}`);
     }
     if (guest.cmdline) argv.push('--append', guest.cmdline);

@@ -163,7 +163,7 @@ describe('teaching kernels in the page', () => {
     await page.reload();
     await page.locator('[data-action="run-scenario"]').click();
     await waitFor('the scenario to fail', async () => (await phase()) === 'failed', 60_000);
-    assert.match(await page.locator('[data-scenario-status]').innerText(), new RegExp(`GET https://course\\.example/kernel\\.elf: the file's SHA-256 is ${sha(kernel)}, the scenario expects 0{64}; refused`));
+    assert.match(await page.locator('[data-scenario-status]').innerText(), new RegExp(`GET https://course\\.example/kernel\\.elf: sha256 is ${sha(kernel)}, the scenario says 0{64}; refused`));
     assert.deepEqual(errors, []);
     await page.close();
   });

@@ -380,10 +380,10 @@ export class ScenarioPanel implements Disposable {
 /** A kernel guest's ELF and drives, each checked against its sha256. */
 async function downloadKernelGuest(guest: ScenarioGuest, progress: DownloadProgress): Promise<BareKernelSpec> {
   const kernel = guest.kernel!;
-  const elf = new Uint8Array(await (await downloadVerified(kernel, SCENARIO_LIMITS.kernelBytes, progress)).arrayBuffer());
+  const elf = await downloadVerified(kernel, SCENARIO_LIMITS.kernelBytes, progress);
   const drives = [];
   for (const d of guest.drives ?? []) {
-    const bytes = new Uint8Array(await (await downloadVerified(d, SCENARIO_LIMITS.driveBytes, progress)).arrayBuffer());
+    const bytes = await downloadVerified(d, SCENARIO_LIMITS.driveBytes, progress);
     drives.push({ name: lastPart(d.url), format: d.format, readOnly: d.readonly, bytes });
   }
   return { name: lastPart(kernel.url), elf, bootargs: guest.cmdline.trim(), drives };

@@ -48,7 +48,7 @@ async function fetchUrlAppliance(hv: RomHypervisor, url: string, sha256: string,
   const name = `sha256-${sha256.slice(0, 16)}.vhd`;
   const cached = hv.appliances().find((a) => a.origin === 'imported' && a.name === name);
   if (cached) return cached;
-  const blob = await downloadVerified({ url, sha256 }, MAX_URL_APPLIANCE_BYTES, progress);
+  const blob = new Blob([(await downloadVerified({ url, sha256 }, MAX_URL_APPLIANCE_BYTES, progress)) as Uint8Array<ArrayBuffer>]);
   const gzip = await isGzip(blob);
   const vhd = gzip ? await new Response(blob.stream().pipeThrough(new DecompressionStream('gzip'))).blob() : blob;
   return hv.importVhd(vhd, name);
