@@ -8,6 +8,7 @@ import { basename, dirname, relative, resolve } from 'node:path';
 import {
   checkVhd,
   CREATOR_APPLICATION,
+  hasFooterCookie,
   quoteField,
   readPartitionFile,
   vhdTimeToDate,
@@ -269,8 +270,7 @@ async function create(p: Parsed, io: CliIo): Promise<number> {
 /** A raw file is any file without a VHD cookie at its start or end. */
 async function looksLikeVhd(b: BlockBackend): Promise<boolean> {
   if (b.size < 512) return false;
-  const cookie = (bytes: Uint8Array): boolean => new TextDecoder('latin1').decode(bytes.subarray(0, 8)) === 'conectix';
-  return cookie(await b.read(b.size - 512, 512)) || cookie(await b.read(0, 512));
+  return hasFooterCookie(await b.read(b.size - 512, 512)) || hasFooterCookie(await b.read(0, 512));
 }
 
 async function convert(p: Parsed, io: CliIo): Promise<number> {

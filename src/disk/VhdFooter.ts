@@ -77,6 +77,13 @@ function ascii(bytes: Uint8Array, start: number, len: number): string {
  * Printable form of a 4- or 8-char field for messages: quoted, every control byte (C1
  * too: JSON.stringify passes 0x80–0x9f, and a 0x9d starts an OSC in a terminal) as \xNN.
  */
+/** Whether `bytes` (a footer, or the copy at the start of a dynamic VHD) begin with the VHD cookie. */
+export function hasFooterCookie(bytes: Uint8Array): boolean {
+  if (bytes.length < COOKIE.length) return false;
+  for (let i = 0; i < COOKIE.length; i++) if (bytes[i] !== COOKIE.charCodeAt(i)) return false;
+  return true;
+}
+
 export function quoteField(s: string): string {
   return `"${escapeControl(s).replace(/"/g, '\\"')}"`;
 }

@@ -7,7 +7,7 @@ export { MemoryBackend } from './MemoryBackend.ts';
 export { CopyOnWriteDisk, type ReadableDisk } from './CopyOnWriteDisk.ts';
 export { VhdError, type VhdErrorCode } from './VhdError.ts';
 export { chsGeometry, type ChsGeometry } from './chsGeometry.ts';
-export { formatUniqueId, MAX_VIRTUAL_SIZE, CREATOR_APPLICATION, vhdTimeToDate, quoteField, type VhdFooter, type VhdType } from './VhdFooter.ts';
+export { formatUniqueId, hasFooterCookie, MAX_VIRTUAL_SIZE, CREATOR_APPLICATION, vhdTimeToDate, quoteField, type VhdFooter, type VhdType } from './VhdFooter.ts';
 export { DEFAULT_BLOCK_SIZE, type VhdDynamicHeader } from './VhdDynamicHeader.ts';
 export {
   VhdDisk,

@@ -7,6 +7,7 @@
  * One run at a time, like a scenario: Run again replaces it.
  */
 import { ElfImage } from '../../boot/index.ts';
+import { hasFooterCookie } from '../../disk/index.ts';
 import { SMP_MAX_HARTS, type Disposable, type RomHypervisor, type VmHandle } from '../../hypervisor/index.ts';
 import { virtioBase, virtioIrq } from '../../machine/index.ts';
 import { SCENARIO_LIMITS } from '../../scenario/index.ts';
@@ -46,8 +47,7 @@ interface KernelRunView {
 async function looksLikeVhd(file: File): Promise<boolean> {
   if (/\.vhd$/i.test(file.name)) return true;
   if (file.size < 512) return false;
-  const cookie = new TextDecoder('latin1').decode(await file.slice(file.size - 512, file.size - 504).arrayBuffer());
-  return cookie === 'conectix';
+  return hasFooterCookie(new Uint8Array(await file.slice(file.size - 512, file.size - 504).arrayBuffer()));
 }
 
 async function isElf(file: File): Promise<boolean> {
