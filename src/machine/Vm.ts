@@ -30,7 +30,7 @@ import { hex } from '../format/hex.ts';
 import { privilegeOf } from '../inspect/privilege.ts';
 import type { JitMode } from '../jit/Jit.ts';
 import { StateError } from '../state/StateError.ts';
-import { RAM_PAGE, type DeviceState, type RamImage, type VmShape, type VmState } from './VmState.ts';
+import { RAM_PAGE, shapeDifference, type DeviceState, type RamImage, type VmShape, type VmState } from './VmState.ts';
 import { hexBytes } from '../format/hexBytes.ts';
 
 export type { TimeMode } from './TimeMode.ts';
@@ -655,10 +655,8 @@ export class Vm {
    * is checked before anything changes: it throws StateError and the machine is as it was.
    */
   applyState(s: VmState): void {
-    const shape = this.shape;
-    if (JSON.stringify(shape) !== JSON.stringify(s.shape)) {
-      throw new StateError('state-other-machine', `the state is for the machine ${JSON.stringify(s.shape)}, not ${JSON.stringify(shape)}`);
-    }
+    const differs = shapeDifference(s.shape, this.shape);
+    if (differs) throw new StateError('state-other-machine', `the state is for another machine: ${differs}`);
     const coreShape = this.core.stateShape();
     if (s.core.scalars.length !== coreShape.scalars || s.core.regions.length !== coreShape.regions.length || s.core.regions.some((r, i) => r.length !== coreShape.regions[i]!.length)) {
       throw new StateError('state-other-machine', 'the state is for another build of the core (its scalars or regions differ)');

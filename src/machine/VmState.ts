@@ -25,6 +25,26 @@ export interface VmShape {
   disks: { slot: number; bytes: number; readOnly: boolean; serial: string }[];
 }
 
+/**
+ * How a state's machine differs from this one, as a phrase ("2 harts, this machine has 1"),
+ * or undefined when a state of `saved` fits `here`. Field by field, so the message names what
+ * differs and the order keys were read in (a state file's JSON) does not matter.
+ */
+export function shapeDifference(saved: VmShape, here: VmShape): string | undefined {
+  const scalars = ['ramBytes', 'harts', 'timeMode', 'console', 'inputToVirtio', 'netMac', 'share'] as const;
+  for (const k of scalars) {
+    if (saved[k] !== here[k]) return `${k} is ${String(saved[k] ?? 'none')} in the state, ${String(here[k] ?? 'none')} in this machine`;
+  }
+  if (saved.disks.length !== here.disks.length) return `the state has ${saved.disks.length} disks, this machine ${here.disks.length}`;
+  for (const [i, d] of saved.disks.entries()) {
+    const h = here.disks[i]!;
+    for (const k of ['slot', 'bytes', 'readOnly', 'serial'] as const) {
+      if (d[k] !== h[k]) return `disk ${i + 1}: ${k} is ${String(d[k])} in the state, ${String(h[k])} in this machine`;
+    }
+  }
+  return undefined;
+}
+
 /** One virtio device: its transport's registers and queues, and its own state. */
 export interface DeviceState {
   slot: number;
