@@ -24,7 +24,7 @@ function fakeHypervisor() {
     suspend: async () => void calls.push('suspend web'),
   } as unknown as VmHandle;
   const hv = {
-    firmware: { hypervisorName: 'romvisor', hypervisorVersion: '0.1' },
+    firmware: { hypervisorName: 'romvisor', hypervisorVersion: '0.1', jit: 'off' },
     appliances: () => [{ id: 'builtin:base', name: 'base', title: 'Base', boot: 'disk', sizeBytes: 1024 }],
     vms: () => [vm],
     vm: (ref: string) => (ref === 'web' || ref === '1' ? vm : undefined),
@@ -66,16 +66,19 @@ describe('the management console', () => {
     assert.match(output(), /created db/);
   });
 
-  test('set changes a VM\'s harts or memory, and names what it takes otherwise', async () => {
+  test('set changes a VM\'s harts, memory or JIT tier, and names what it takes otherwise', async () => {
     const { sh, fake, output } = shell();
     sh.input('set web harts 3\r');
     await tick();
     sh.input('set web memory 256\r');
     await tick();
+    sh.input('set web jit Eager\r');
+    await tick();
     sh.input('set web cpus 2\r');
     await tick();
-    assert.deepEqual(fake.calls, ['configure vm-1 {"harts":3}', 'configure vm-1 {"memoryMiB":256}']);
-    assert.match(output(), /usage: set VM harts N \| set VM memory MIB/);
+    assert.deepEqual(fake.calls, ['configure vm-1 {"harts":3}', 'configure vm-1 {"memoryMiB":256}', 'configure vm-1 {"jit":"eager"}']);
+    assert.match(output(), /usage: set VM harts N \| set VM memory MIB \| set VM jit off\|auto\|eager/);
+    assert.match(output(), /web: 1 hart, 64 MiB, JIT off/);
   });
 
   test('backspace, arrow keys and history edit the line', async () => {

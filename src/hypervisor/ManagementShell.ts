@@ -8,6 +8,7 @@
 import { escapeControl as esc } from '../format/escapeControl.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import type { Hypervisor, VmHandle } from './Types.ts';
+import type { JitMode } from '../jit/Jit.ts';
 
 /** What the shell asks of the page: things only a page can do. */
 export interface ShellHost {
@@ -406,7 +407,7 @@ export class ManagementShell {
         help: 'state, readout and where the hart is',
         run: async (args) => {
           const vm = this.vmArg(args, 'info VM');
-          this.println(`${BOLD(esc(vm.record.name))}: ${vm.state}${vm.stateDetail ? ` (${esc(vm.stateDetail)})` : ''}, ${vm.record.memoryMiB} MiB, ${harts(vm.record.harts)}, ${esc(vm.appliance?.title ?? vm.record.applianceId)}`);
+          this.println(`${BOLD(esc(vm.record.name))}: ${vm.state}${vm.stateDetail ? ` (${esc(vm.stateDetail)})` : ''}, ${vm.record.memoryMiB} MiB, ${harts(vm.record.harts)}, JIT ${vm.record.jit ?? hv.firmware.jit}, ${esc(vm.appliance?.title ?? vm.record.applianceId)}`);
           const live = vm.state === 'running' || vm.state === 'paused' || vm.state === 'stopping';
           if (vm.stats) this.println(`  ${live ? `${vm.stats.mips.toFixed(1)} MIPS, up` : 'last run lasted'} ${formatUptime(vm.stats.uptimeMs)}, ${vm.stats.instructions.toLocaleString('en')} instructions`);
           if (vm.crash) this.println(RED(`  crashed: ${esc(vm.crash.reason)}`));
@@ -419,15 +420,19 @@ export class ManagementShell {
       },
       {
         names: ['set'],
-        usage: 'set VM harts|memory N',
-        help: "change a stopped VM's harts (1-8) or memory (MiB)",
+        usage: 'set VM harts|memory|jit N',
+        help: "change a stopped VM's harts (1-8), memory (MiB) or JIT tier (off, auto, eager)",
         run: async (args) => {
-          const vm = this.vmArg(args, 'set VM harts|memory N');
+          const vm = this.vmArg(args, 'set VM harts|memory|jit N');
           const what = (args[1] ?? '').toLowerCase();
-          const n = Number(args[2]);
-          if (!['harts', 'memory', 'mem'].includes(what) || args[2] === undefined || !Number.isInteger(n)) throw new Error('usage: set VM harts N | set VM memory MIB');
-          await hv.configureVm(vm.id, what === 'harts' ? { harts: n } : { memoryMiB: n });
-          this.println(`${BOLD(esc(vm.record.name))}: ${harts(vm.record.harts)}, ${vm.record.memoryMiB} MiB`);
+          const usage = 'usage: set VM harts N | set VM memory MIB | set VM jit off|auto|eager';
+          if (what === 'jit' && args[2] !== undefined) await hv.configureVm(vm.id, { jit: args[2].toLowerCase() as JitMode });
+          else {
+            const n = Number(args[2]);
+            if (!['harts', 'memory', 'mem'].includes(what) || args[2] === undefined || !Number.isInteger(n)) throw new Error(usage);
+            await hv.configureVm(vm.id, what === 'harts' ? { harts: n } : { memoryMiB: n });
+          }
+          this.println(`${BOLD(esc(vm.record.name))}: ${harts(vm.record.harts)}, ${vm.record.memoryMiB} MiB, JIT ${vm.record.jit ?? hv.firmware.jit}`);
         },
       },
       {

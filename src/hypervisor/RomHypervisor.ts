@@ -2,7 +2,7 @@
  * The hypervisor "in flash": the VM table, the catalog and the image store, behind the
  * `Hypervisor` API that the page's buttons and the management console share.
  */
-import type { JitMode } from '../jit/Jit.ts';
+import { DEFAULT_JIT_MODE, parseJitMode, type JitMode } from '../jit/Jit.ts';
 import { loadBuiltinBootImages } from './bootImages.ts';
 import { gunzipIfCompressed } from './gunzipStream.ts';
 import { canWaitAsync } from '../worker/index.ts';
@@ -38,7 +38,7 @@ export interface RomHypervisorOptions {
   coreWasmUrl: string;
   /** Console bytes as transferred messages even where a shared ring would work. */
   forceConsoleMessages?: boolean;
-  /** The JIT tier in every VM's worker (default off): `?jit=` on the page. */
+  /** The JIT tier of every VM without a setting of its own (default DEFAULT_JIT_MODE): `?jit=` on the page. */
   jit?: JitMode;
 }
 
@@ -72,6 +72,7 @@ export class RomHypervisor implements Hypervisor {
       storeReady: true,
       crossOriginIsolated: globalThis.crossOriginIsolated === true,
       consoleTransport: globalThis.crossOriginIsolated === true && !opts.forceConsoleMessages && canWaitAsync ? 'shared-ring' : 'messages',
+      jit: opts.jit ?? DEFAULT_JIT_MODE,
     };
     this.lockPoll = setInterval(() => void this.pollLocks(), LOCK_POLL_MS);
     this.disposables.add(this.emitter);
@@ -211,9 +212,10 @@ export class RomHypervisor implements Hypervisor {
     const vm = this.requireVm(ref);
     const memoryMiB = settings.memoryMiB === undefined ? vm.record.memoryMiB : checkMemory(settings.memoryMiB);
     const harts = settings.harts === undefined ? (vm.record.harts ?? 1) : checkHarts(settings.harts);
+    const jit = settings.jit === undefined ? vm.record.jit : parseJitMode(settings.jit, 'JIT');
     // The running machine keeps what it was made with; a change waits for no restart.
     if (vm.isActive || vm.state === 'in-use') throw new HypervisorError('bad-state', `VM ${vm.record.name} is ${vm.state}; power it off to change its machine`);
-    const record = { ...vm.record, memoryMiB, harts };
+    const record = { ...vm.record, memoryMiB, harts, ...(jit ? { jit } : {}) };
     await this.store.putVm(record);
     vm.record = record;
     this.emitter.fire({ kind: 'vm-state', vm });
@@ -289,7 +291,7 @@ export class RomHypervisor implements Hypervisor {
       ramBytes: vm.record.memoryMiB * 1024 * 1024,
       harts: vm.record.harts ?? 1,
       timeMode: 'realtime',
-      jit: this.opts.jit,
+      jit: vm.record.jit ?? this.firmware.jit,
       firmware: images.firmware,
       // A disk appliance's kernel and command line come from its own boot partition.
       ram: disk ? undefined : { kernel: images.kernel, initrd: images.initrd, bootargs: RAM_BOOTARGS },
@@ -307,7 +309,7 @@ export class RomHypervisor implements Hypervisor {
       ramBytes: vm.record.memoryMiB * 1024 * 1024,
       harts: vm.record.harts ?? 1,
       timeMode: 'realtime',
-      jit: this.opts.jit,
+      jit: vm.record.jit ?? this.firmware.jit,
       bareKernel: kernel,
     };
   }

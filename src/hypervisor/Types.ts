@@ -8,6 +8,7 @@ import type { Remote } from 'comlink';
 import type { BareKernelSpec, CrashInfo, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmRunStats, VmWorkerApi } from '../worker/index.ts';
 import type { RepositoryIndex } from '../repo/index.ts';
 import type { Disposable, Event } from './Emitter.ts';
+import type { JitMode } from '../jit/Jit.ts';
 
 /**
  * A VM's life as the page sees it:
@@ -119,6 +120,8 @@ export interface FirmwareInfo {
   crossOriginIsolated: boolean;
   /** How guest consoles reach the page: a SharedArrayBuffer ring, or transferred buffers. */
   consoleTransport: 'shared-ring' | 'messages';
+  /** The JIT tier of a VM that has no setting of its own: the page's `?jit=`, else the default. */
+  jit: JitMode;
 }
 
 export interface NewVmOptions {
@@ -134,6 +137,8 @@ export interface NewVmOptions {
 export interface VmSettings {
   memoryMiB?: number;
   harts?: number;
+  /** The JIT tier its worker runs the guest with (src/jit/Jit.ts). */
+  jit?: JitMode;
 }
 
 /** A repository in the catalog (see Repositories.ts). */
@@ -158,7 +163,7 @@ export interface Hypervisor extends Disposable {
   /** Creates a VM record (and its disk, fetching a built-in appliance the first time). */
   createVm(applianceRef: string, opts?: NewVmOptions): Promise<VmHandle>;
   deleteVm(vmRef: string): Promise<void>;
-  /** Changes a powered-off VM's machine (its harts, its memory); kept with its record. */
+  /** Changes a powered-off VM's machine (its harts, its memory, its JIT tier); kept with its record. */
   configureVm(vmRef: string, settings: VmSettings): Promise<void>;
 
   /** Repositories added to the catalog, each with its index or the reason it could not be read. */

@@ -167,7 +167,9 @@ export class WorkerVm implements VmHandle {
       } else {
         const harts = this.record.harts ?? 1;
         const what = this.kernel ? `kernel ${this.kernel.name} (-bios none)` : (this.appliance?.title ?? this.record.applianceId);
-        this.appendConsole(new TextEncoder().encode(`\x1b[2m[romvisor] powering on ${this.record.name}: ${this.record.memoryMiB} MiB RAM, ${harts} hart${harts > 1 ? 's' : ''}, ${what}\x1b[0m\r\n`));
+        // The JIT is named when it is on: a student comparing two VMs' speed sees why.
+        const jit = spec.jit && spec.jit !== 'off' ? `, JIT ${spec.jit}` : '';
+        this.appendConsole(new TextEncoder().encode(`\x1b[2m[romvisor] powering on ${this.record.name}: ${this.record.memoryMiB} MiB RAM, ${harts} hart${harts > 1 ? 's' : ''}, ${what}${jit}\x1b[0m\r\n`));
       }
       const net = this.connectNet();
       if (net) spec.net = { name: this.record.name, port: net.workerPort, lockstep: net.lockstep };

@@ -63,7 +63,8 @@ export async function powerOnSelfTest(ready: Promise<Hypervisor>, o: PostOptions
   const vms = hv.vms();
   const ram = vms.reduce((n, v) => n + v.record.memoryMiB, 0);
   w(`VMs defined: ${vms.length}${vms.length ? `, ${ram} MiB of guest RAM between them` : ''}\r\n`);
-  w(`Guest consoles: ${f.consoleTransport === 'shared-ring' ? 'shared-memory rings' : 'transferred messages'}\r\n\r\n`);
+  w(`Guest consoles: ${f.consoleTransport === 'shared-ring' ? 'shared-memory rings' : 'transferred messages'}\r\n`);
+  w(`JIT tier: ${f.jit} \x1b[2m(VMs without a setting of their own)\x1b[0m\r\n\r\n`);
   await sleep(o.beatMs);
   w('Booting hypervisor from flash ...\r\n\r\n');
   await sleep(o.beatMs);

@@ -9,6 +9,7 @@
 import type { RepositoryVersion } from '../repo/index.ts';
 import type { ApplianceManifest } from '../boot/index.ts';
 import { requestResult } from './idbRequests.ts';
+import type { JitMode } from '../jit/Jit.ts';
 
 const DB_NAME = 'romvisor';
 const DB_VERSION = 2;
@@ -57,6 +58,11 @@ export interface VmRecord {
   memoryMiB: number;
   /** Harts of its machine (QEMU's -smp); absent in records made before the setting: 1. */
   harts?: number;
+  /**
+   * The JIT tier its worker runs the guest with; absent: the page's (`?jit=`, else the
+   * default). A host setting, not the guest's: the guest runs the same either way.
+   */
+  jit?: JitMode;
   /** The VM's differencing child (disk-backed appliances only). */
   diskImageId?: string;
   /** Kernel arguments appended to the appliance's command line. */

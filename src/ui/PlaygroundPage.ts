@@ -24,8 +24,10 @@ interface PlaygroundOptions {
   coreWasmUrl: string;
   /** ?console=messages: console bytes as messages even on a crossOriginIsolated page. */
   forceConsoleMessages?: boolean;
-  /** ?jit=off|auto|eager: the JIT tier in every VM's worker. */
+  /** ?jit=off|auto|eager: the JIT tier of every VM without a setting of its own. */
   jit?: JitMode;
+  /** Why the address's ?jit= was refused: shown at the top of the page until dismissed. */
+  jitProblem?: string;
 }
 
 interface OnlineViews {
@@ -113,6 +115,7 @@ export class PlaygroundPage {
         h('div', { class: 'tagline' }, 'A server whose ROM boots a hypervisor — RISC-V virtual appliances in your browser'),
       ),
       this.chassis.el,
+      ...(opts.jitProblem ? [this.pageProblem('jit', opts.jitProblem)] : []),
       this.scenario.el,
       this.workspace,
       this.toasts,
@@ -126,6 +129,12 @@ export class PlaygroundPage {
       hvConsoleText: () => this.hvTerm.text(),
     };
     if (localStorage.getItem(POWER_KEY) === 'on') void this.powerOn(true);
+  }
+
+  /** A problem with the page's address, in view until dismissed (a toast would fade before it is read). */
+  private pageProblem(what: string, text: string): HTMLElement {
+    const el: HTMLElement = h('div', { class: 'page-problem', role: 'alert', 'data-page-problem': what }, h('span', {}, text), h('button', { class: 'btn small', onclick: () => el.remove() }, 'Dismiss'));
+    return el;
   }
 
   /** Opens or closes the packet panel on the running server's switch. */

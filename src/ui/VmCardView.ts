@@ -5,6 +5,7 @@
 import { formatUptime, type Disposable, type Hypervisor, type VmHandle } from '../hypervisor/index.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import { SMP_MAX_HARTS } from '../hypervisor/index.ts';
+import { JIT_MODES, type JitMode } from '../jit/Jit.ts';
 import { confirmDialog } from './confirmDialog.ts';
 import { download, h } from './dom.ts';
 import { TerminalView } from './TerminalView.ts';
@@ -32,6 +33,12 @@ const STATE_LABEL: Record<VmHandle['state'], string> = {
   'in-use': 'in use elsewhere',
 };
 
+const JIT_LABEL: Record<JitMode, string> = {
+  off: 'off (interpreter)',
+  auto: 'auto (hot code)',
+  eager: 'eager (all code)',
+};
+
 export class VmCardView implements Disposable {
   readonly el: HTMLElement;
   private readonly terminal: TerminalView;
@@ -41,6 +48,8 @@ export class VmCardView implements Disposable {
   private readonly metaText: HTMLElement;
   /** The harts setting: a VM of the table, changed while it is off. */
   private readonly hartsSelect: HTMLSelectElement | undefined;
+  /** The JIT setting (in the menu): a VM of the table, changed while it is off. */
+  private readonly jitSelect: HTMLSelectElement | undefined;
   private readonly banner: HTMLElement;
   private readonly buttons: Record<string, HTMLButtonElement> = {};
   private readonly subscription: Disposable;
@@ -69,6 +78,10 @@ export class VmCardView implements Disposable {
     this.hartsSelect = settable
       ? h('select', { class: 'vm-setting', 'data-setting': 'harts', title: 'Harts of the machine (QEMU\'s -smp); change it while the VM is off', 'aria-label': 'harts', onchange: () => void this.setHarts() },
           ...Array.from({ length: SMP_MAX_HARTS }, (_, i) => h('option', { value: i + 1 }, `${i + 1} hart${i ? 's' : ''}`)))
+      : undefined;
+    this.jitSelect = settable
+      ? h('select', { class: 'vm-setting', 'data-setting': 'jit', 'aria-label': 'JIT tier', onchange: () => void this.setJit() },
+          ...JIT_MODES.map((m) => h('option', { value: m }, JIT_LABEL[m])))
       : undefined;
     this.meta = h('div', { class: 'vm-meta' }, this.metaText, this.hartsSelect);
     this.banner = h('div', { class: 'vm-banner', hidden: true });
@@ -101,6 +114,7 @@ export class VmCardView implements Disposable {
               'div',
               { class: 'menu-items' },
               button('info', 'Where is the hart?', 'pc, privilege, last trap', () => void this.showInfo(), 'menu-item'),
+              this.jitSelect && h('label', { class: 'menu-item menu-setting', 'data-menu-setting': 'jit' }, 'JIT ', this.jitSelect),
               button('open-port', 'Open port…', "The guest's web server (port 80 by default), shown here in a sandboxed frame", () => this.openPort(), 'menu-item'),
               button('share', 'Share as a link…', 'A scenario link that boots the same appliance, memory and command line', () => void this.share(), 'menu-item'),
               button('export', 'Export disk (.vhd)', 'Download the disk as one VHD', () => void this.exportDisk(), 'menu-item'),
@@ -202,6 +216,14 @@ export class VmCardView implements Disposable {
       this.hartsSelect.value = String(vm.record.harts ?? 1);
       this.hartsSelect.disabled = !(s === 'stopped' || s === 'crashed');
     }
+    if (this.jitSelect) {
+      this.jitSelect.value = this.jitMode();
+      // The worker is made with its tier: a change applies from the next start.
+      this.jitSelect.disabled = !(s === 'stopped' || s === 'crashed');
+      this.jitSelect.title = this.jitSelect.disabled
+        ? 'The JIT tier this VM runs with; power it off to change it'
+        : 'off: the interpreter alone; auto: hot guest code is translated to WebAssembly; eager: every page on its first run (slow start, for tests)';
+    }
     this.buttons.share!.disabled = vm.kernel !== undefined && !scenarioGuestOf(vm);
     if (s === 'crashed' && vm.crash) {
       const i = vm.crash.info;
@@ -285,7 +307,19 @@ export class VmCardView implements Disposable {
     const vm = this.vm;
     const what = vm.kernel ? `kernel ${vm.kernel.name} (-bios none)` : (vm.appliance?.title ?? vm.record.applianceId);
     const harts = vm.record.harts ?? 1;
-    this.metaText.textContent = `${what} · ${vm.record.memoryMiB} MiB RAM${this.hartsSelect ? '' : ` · ${harts} hart${harts > 1 ? 's' : ''}`}${this.diskText}${this.hartsSelect ? ' · ' : ''}`;
+    const jit = this.jitMode();
+    this.metaText.textContent = `${what} · ${vm.record.memoryMiB} MiB RAM${this.hartsSelect ? '' : ` · ${harts} hart${harts > 1 ? 's' : ''}`}${jit === 'off' ? '' : ` · JIT ${jit}`}${this.diskText}${this.hartsSelect ? ' · ' : ''}`;
+  }
+
+  /** The tier the VM runs with: its own setting, else the page's. */
+  private jitMode(): JitMode {
+    return this.vm.record.jit ?? this.hv.firmware.jit;
+  }
+
+  private async setJit(): Promise<void> {
+    const jit = this.jitSelect!.value as JitMode;
+    await this.actions.run(`JIT of ${this.vm.record.name}`, () => this.hv.configureVm(this.vm.id, { jit }));
+    this.update();
   }
 
   private async setHarts(): Promise<void> {

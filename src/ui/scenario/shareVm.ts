@@ -1,6 +1,6 @@
 /**
  * Share: the scenario link of what a VM runs — its appliance, memory, kernel arguments and
- * time mode, and the console script when a scenario started it — copied to the clipboard
+ * time mode (and its JIT setting as the page's ?jit=), and the console script when a scenario started it — copied to the clipboard
  * and shown with its length. A link carries no disk: whoever opens it boots the pristine
  * appliance, so the dialog says when this VM's disk differs or exists only here.
  */
@@ -41,7 +41,19 @@ export async function vmScenarioLink(vm: VmHandle, pageUrl = location.href): Pro
   }
   const title = `${vm.appliance?.title ?? vm.record.applianceId} · ${vm.record.memoryMiB} MiB`;
   const scenario: Scenario = { version: SCENARIO_VERSION, title, guests: [guest] };
-  return { url: encodeScenarioUrl(scenario, pageUrl), scenario, warnings };
+  return { url: encodeScenarioUrl(scenario, withJit(pageUrl, vm.record.jit)), scenario, warnings };
+}
+
+/**
+ * The VM's own JIT setting rides as the page's `?jit=`, not in the scenario: the JIT is the
+ * host's way of running the guest (the guest does the same either way), as it is the CLI's
+ * `--jit` beside a scenario file. Without a setting of its own the page's address is kept.
+ */
+function withJit(pageUrl: string, jit: string | undefined): string {
+  if (jit === undefined) return pageUrl;
+  const url = new URL(pageUrl);
+  url.searchParams.set('jit', jit);
+  return url.href;
 }
 
 /** Copies the link and shows it, its length and the warnings in a dialog. */

@@ -1,0 +1,119 @@
+/**
+ * The JIT tier in the page, as a user meets it: `?jit=off|auto|eager` in the address sets
+ * the tier of every VM without a setting of its own (a value that is none of those is
+ * refused with a message at the top of the page), and a VM's card keeps its own setting in
+ * its menu, stored with the VM, fixed while it runs and carried by its share link. With the
+ * JIT on, the base appliance boots to its prompt and runs a command in its worker.
+ * Screenshots: test-results/jit-*.png.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import { atPrompt, consoleText, newPage, powerOn, shot, typeInVm, vmState, waitFor, waitForConsole, waitForHvConsole, type E2eEnv, startEnv } from './harness.ts';
+
+let env: E2eEnv;
+
+before(async () => {
+  env = await startEnv();
+});
+
+after(async () => {
+  await env?.close();
+});
+
+/** A page on `query` (e.g. '?jit=auto') in a fresh profile, with its page errors collected. */
+async function pageAt(query: string, errors: string[]): Promise<Page> {
+  const page = await newPage(env);
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(`${env.url}${query}`);
+  return page;
+}
+
+/** Makes a VM of the base appliance from the management console and waits for its card. */
+async function newBaseVm(page: Page, name: string): Promise<void> {
+  await page.evaluate((n) => (globalThis as any).__romvisor.hypervisor().createVm('base', { name: n }), name);
+  await vmState(page, name, 'stopped', 60_000);
+}
+
+/** Runs a shell command in `vm` and waits for `expected` after it. */
+async function runCommand(page: Page, vm: string, command: string, expected: string): Promise<void> {
+  const before = (await consoleText(page, vm)).length;
+  await typeInVm(page, vm, `${command}\n`);
+  await waitForConsole(page, vm, (t) => t.slice(before).includes(expected) && atPrompt(t), 60_000);
+}
+
+describe('the JIT tier in the page', () => {
+  test('a ?jit= that is no mode is refused with a message, and VMs run with the default', async () => {
+    const errors: string[] = [];
+    const page = await pageAt('?jit=fast', errors);
+    const problem = page.locator('[data-page-problem="jit"]');
+    await problem.waitFor();
+    const text = await problem.innerText();
+    assert.match(text, /\?jit=fast in the address is not a JIT tier: use off, auto, eager\. It was ignored/);
+    await powerOn(page);
+    // The POST says which tier VMs without their own setting get: the default, not a guess.
+    assert.match(await waitForHvConsole(page, (t) => t.includes('JIT tier:')), /JIT tier: off /);
+    await shot(page, 'jit-bad-parameter');
+    await problem.getByRole('button', { name: 'Dismiss' }).click();
+    assert.equal(await problem.count(), 0);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  for (const mode of ['eager', 'auto'] as const) {
+    test(`?jit=${mode}: the base appliance boots to its prompt and runs a command`, async () => {
+      const errors: string[] = [];
+      const page = await pageAt(`?jit=${mode}`, errors);
+      await powerOn(page);
+      assert.match(await waitForHvConsole(page, (t) => t.includes('JIT tier:')), new RegExp(`JIT tier: ${mode} `));
+      await newBaseVm(page, `jit-${mode}`);
+      await page.click(`[data-vm="jit-${mode}"] [data-action="start"]`);
+      await waitForConsole(page, `jit-${mode}`, (t) => t.includes(`, JIT ${mode}`), 30_000);
+      await waitForConsole(page, `jit-${mode}`, atPrompt, 120_000);
+      await runCommand(page, `jit-${mode}`, 'i=0; while [ $i -lt 3000 ]; do i=$((i + 1)); done; echo counted $i', 'counted 3000');
+      assert.deepEqual(errors, []);
+      await page.close();
+    });
+  }
+
+  test("a VM's JIT setting is in its menu, kept across a reload, fixed while it runs and in its share link", async () => {
+    const errors: string[] = [];
+    const page = await pageAt('', errors);
+    await powerOn(page);
+    await newBaseVm(page, 'tiered');
+    const card = page.locator('[data-vm="tiered"]');
+    const jit = card.locator('[data-setting="jit"]');
+    await card.locator('details.menu summary').click();
+    assert.equal(await jit.inputValue(), 'off', 'without a setting of its own the VM shows the page default');
+    await jit.selectOption('auto');
+    await waitFor('the setting stored', async () => (await page.evaluate(() => (globalThis as any).__romvisor.hypervisor().vm('tiered').record.jit)) === 'auto');
+    await page.reload();
+    await vmState(page, 'tiered', 'stopped', 60_000);
+    assert.equal(await card.locator('[data-setting="jit"]').inputValue(), 'auto', 'the setting came back from the store');
+    assert.match(await card.locator('.vm-meta').innerText(), /JIT auto/);
+    // The share link carries it as the page's ?jit=, beside the scenario.
+    await card.locator('details.menu summary').click();
+    await card.locator('[data-action="share"]').click();
+    const dialog = page.locator('[data-share-dialog]');
+    await dialog.waitFor();
+    assert.match(await dialog.locator('[data-share-url]').inputValue(), /^http:\/\/127\.0\.0\.1:\d+\/\?jit=auto#s=/);
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await card.locator('[data-action="start"]').click();
+    await vmState(page, 'tiered', 'running');
+    await card.locator('details.menu summary').click();
+    assert.equal(await card.locator('[data-setting="jit"]').isDisabled(), true, 'the setting is fixed while the VM runs');
+    await shot(page, 'jit-menu-setting');
+    await card.locator('details.menu summary').click();
+    await waitForConsole(page, 'tiered', (t) => t.includes('powering on tiered: 64 MiB RAM, 1 hart, romvisor base') && t.includes(', JIT auto'), 30_000);
+    await waitForConsole(page, 'tiered', atPrompt, 90_000);
+    await runCommand(page, 'tiered', 'echo $((6 * 7))', '42');
+    await card.locator('[data-action="stop"]').click();
+    await vmState(page, 'tiered', 'stopped');
+    // Off again: changed while stopped, and the power-on line no longer names a tier.
+    await card.locator('details.menu summary').click();
+    await card.locator('[data-setting="jit"]').selectOption('off');
+    await waitFor('the setting stored', async () => (await page.evaluate(() => (globalThis as any).__romvisor.hypervisor().vm('tiered').record.jit)) === 'off');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+});
