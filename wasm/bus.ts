@@ -3,11 +3,12 @@
 // memory. This is the slow path for devices, page-table walks and TLB misses.
 import { RAM_OFFSET, ROM_OFFSET } from './layout';
 import {
-  CLINT_BASE, CLINT_SIZE, PLIC_BASE, PLIC_SIZE, RAM_BASE, ROM_BASE, ROM_END, TEST_BASE, TEST_SIZE,
+  CLINT_BASE, CLINT_SIZE, PLIC_BASE, PLIC_SIZE, RAM_BASE, ROM_BASE, ROM_END, RTC_BASE, RTC_SIZE, TEST_BASE, TEST_SIZE,
   UART_BASE, UART_SIZE, VIRTIO_BASE, VIRTIO_SIZE,
 } from './machineMap';
 import { clintRead, clintWrite } from './dev/clint';
 import { plicRead, plicWrite } from './dev/plic';
+import { rtcRead, rtcWrite } from './dev/goldfishRtc';
 import { sysconWrite } from './dev/syscon';
 import { uartRead, uartWrite } from './dev/uart16550';
 import { blockEnd } from './stop';
@@ -69,6 +70,7 @@ export function physRead(pa: u64, size: u32): u64 {
   if (pa - PLIC_BASE < PLIC_SIZE) return <u64>plicRead(<u32>(pa - PLIC_BASE));
   if (pa - VIRTIO_BASE < VIRTIO_SIZE) return hostMmioRead(pa, size);
   if (pa - TEST_BASE < TEST_SIZE) return 0;
+  if (pa - RTC_BASE < RTC_SIZE) return <u64>rtcRead(<u32>(pa - RTC_BASE));
   busFault = true;
   return 0;
 }
@@ -85,6 +87,7 @@ export function physWrite(pa: u64, size: u32, value: u64): void {
   else if (pa - PLIC_BASE < PLIC_SIZE) plicWrite(<u32>(pa - PLIC_BASE), <u32>value);
   else if (pa - VIRTIO_BASE < VIRTIO_SIZE) hostMmioWrite(pa, size, value);
   else if (pa - TEST_BASE < TEST_SIZE) sysconWrite(<u32>(pa - TEST_BASE), value);
+  else if (pa - RTC_BASE < RTC_SIZE) rtcWrite(<u32>(pa - RTC_BASE), <u32>value);
   else busFault = true;
 }
 

@@ -15,6 +15,7 @@ export {
 export { stopValue } from './stop';
 export { uartPush, uartRxFree, uartRxReady, uartTxConsume, txHead, txTail } from './dev/uart16550';
 export { plicSetLevel } from './dev/plic';
+export { setRtcBase } from './dev/goldfishRtc';
 export { setTohost } from './bus';
 export { ROM_BASE, ROM_END, RAM_BASE, TIMEBASE_HZ, INSNS_PER_TICK } from './machineMap';
 export { decodeFieldsForTest, decodedRd, decodedRs1, decodedRs2, decodedRs3, decodedImm } from './cpu/decodeForTest';

@@ -12,6 +12,7 @@ import { csrIllegal, csrRead, csrWrite, CSR_MCYCLE, CSR_MINSTRET } from './cpu/c
 import { fflags } from './cpu/softfloat';
 import { clintReset, insnsUntil, insnsUntilTimer, mtime, mtimecmp, setMtime, timerDeadline, updateTimerLines } from './dev/clint';
 import { plicReset } from './dev/plic';
+import { rtcReset } from './dev/goldfishRtc';
 import { uartReset } from './dev/uart16550';
 import { blockEnd, requestStop, stopReason, stopRequested, STOP_BUDGET, STOP_DEVICE, STOP_WATCHPOINT, STOP_WFI } from './stop';
 import { setRamSize } from './bus';
@@ -68,6 +69,7 @@ export function reset(): void {
   clintReset();
   plicReset();
   uartReset();
+  rtcReset();
   resetStages();
   resetTrapLog();
   breakpointPc = <u64>-1;

@@ -10,7 +10,8 @@
 //
 // The map is QEMU's `virt` machine (hw/riscv/virt.c), so OpenSBI and an unmodified Linux
 // find their devices where they would under qemu-system-riscv64 -M virt:
-//   0x0000_1000 reset ROM       0x0010_0000 sifive test    0x0200_0000 CLINT
+//   0x0000_1000 reset ROM       0x0010_0000 sifive test    0x0010_1000 goldfish RTC
+//   0x0200_0000 CLINT
 //   0x0C00_0000 PLIC            0x1000_0000 UART           0x1000_1000 virtio-mmio slots
 //   0x8000_0000 RAM
 
@@ -27,6 +28,11 @@ export const ROM_SIZE: u64 = ROM_END - ROM_BASE;
 /** The "sifive,test" finisher: poweroff, reboot, fail with a code. */
 export const TEST_BASE: u64 = 0x10_0000;
 export const TEST_SIZE: u64 = 0x1000;
+
+/** goldfish RTC: the wall clock Linux reads at boot (wasm/dev/goldfishRtc.ts). */
+export const RTC_BASE: u64 = 0x10_1000;
+export const RTC_SIZE: u64 = 0x1000;
+export const RTC_IRQ: u32 = 11;
 
 /** CLINT (SiFive core-local interruptor): per hart an msip word and an mtimecmp; one mtime. */
 export const CLINT_BASE: u64 = 0x200_0000;
@@ -174,5 +180,6 @@ export enum CoreScalar {
   PlicLevels, PlicPending, PlicClaimed, PlicMip,
   UartIer, UartLcr, UartMcr, UartScr, UartFcr, UartDll, UartDlm, UartThrePending, UartRxHead, UartRxTail, UartTxHead, UartTxTail,
   Sleeping, QuantumLeft, HartSwitches, HartIdled, StagesPending, TrapLogHead, Tohost,
+  RtcBaseNs, RtcTimeHigh, RtcAlarm, RtcAlarmHigh, RtcFlags,
   Count,
 }

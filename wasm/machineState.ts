@@ -23,6 +23,7 @@ import { hartIdled, hartSwitches, quantumLeft, sleeping } from './cpu/harts';
 import { stagesPending } from './cpu/bootStages';
 import { trapLogHead } from './cpu/trapLog';
 import { mtimeBias, mtimecmp } from './dev/clint';
+import { rtcAlarm, rtcAlarmHigh, rtcBaseNs, rtcFlags, rtcTimeHigh } from './dev/goldfishRtc';
 import { claimed, levels, pending, plicMip } from './dev/plic';
 import {
   dll, dlm, fcr, ier, lcr, mcr, rxHead, rxTail, scr, threPending, txHead, txTail,
@@ -101,6 +102,11 @@ export function stateScalar(i: u32): u64 {
     case CoreScalar.StagesPending: return stagesPending;
     case CoreScalar.TrapLogHead: return trapLogHead;
     case CoreScalar.Tohost: return tohostAddr;
+    case CoreScalar.RtcBaseNs: return rtcBaseNs;
+    case CoreScalar.RtcTimeHigh: return rtcTimeHigh;
+    case CoreScalar.RtcAlarm: return rtcAlarm;
+    case CoreScalar.RtcAlarmHigh: return rtcAlarmHigh;
+    case CoreScalar.RtcFlags: return rtcFlags;
     default: return 0;
   }
 }
@@ -177,6 +183,11 @@ export function setStateScalar(i: u32, v: u64): void {
     case CoreScalar.StagesPending: stagesPending = <u32>v; break;
     case CoreScalar.TrapLogHead: trapLogHead = <u32>v; break;
     case CoreScalar.Tohost: tohostAddr = v; break;
+    case CoreScalar.RtcBaseNs: rtcBaseNs = v; break;
+    case CoreScalar.RtcTimeHigh: rtcTimeHigh = <u32>v; break;
+    case CoreScalar.RtcAlarm: rtcAlarm = v; break;
+    case CoreScalar.RtcAlarmHigh: rtcAlarmHigh = <u32>v; break;
+    case CoreScalar.RtcFlags: rtcFlags = <u32>v; break;
     default: break;
   }
 }

@@ -346,6 +346,10 @@ export class Core {
   }
 
   // --- time ---
+  /** What the goldfish RTC reads at mtime 0, in nanoseconds since 1970. */
+  setRtcBase(ns: bigint): void {
+    this.exports.setRtcBase(ns);
+  }
   /** Deterministic idle: jumps mtime to the timer deadline; false if no timer is armed. */
   skipToTimer(): boolean {
     return this.exports.skipToTimer() !== 0;

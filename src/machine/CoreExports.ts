@@ -92,6 +92,7 @@ export interface CoreExports {
   /** `u32` */
   txTail: WebAssembly.Global;
   plicSetLevel(irq: number, level: number): void;
+  setRtcBase(ns: bigint): void;
   setTohost(pa: bigint): void;
   /** `u64` */
   ROM_BASE: WebAssembly.Global;

@@ -25,7 +25,7 @@ import { VirtioMmioBus } from './VirtioMmioBus.ts';
 import { VIRTIO_SLOTS, virtioIrq } from './physicalMap.ts';
 import { TIMEBASE_HZ } from '../../wasm/machineMap.ts';
 import { CompletionScheduler, GuestMemory, Virtio9p, VirtioBlk, VirtioConsole, VirtioMmioTransport, VirtioNet, type BlkCompletion, type BlockDevice, type ConsoleSize, type NinePHandler, type VirtioBlkOptions } from './virtio/index.ts';
-import type { TimeMode } from './TimeMode.ts';
+import { DETERMINISTIC_EPOCH_MS, type TimeMode } from './TimeMode.ts';
 import { hex } from '../format/hex.ts';
 import { privilegeOf } from '../inspect/privilege.ts';
 import type { JitMode } from '../jit/Jit.ts';
@@ -229,6 +229,7 @@ export class Vm {
     this.timeMode = cfg.timeMode;
     this.detectCrash = cfg.detectCrash ?? true;
     this.startMs = performance.now();
+    this.setWallClock(cfg.timeMode === 'deterministic' ? DETERMINISTIC_EPOCH_MS : Date.now());
     this.completions = new CompletionScheduler(cfg.timeMode);
     // Device writes into RAM discard compiled code translated from those bytes.
     this.memory = new GuestMemory(core.ram, Number(RAM_BASE), (offset, length) => core.ramWritten(offset, length));
@@ -711,8 +712,15 @@ export class Vm {
     for (const b of s.pendingInput) this.pendingInput.push(b);
     this.consoleSettled = s.consoleSettled;
     this.heldAtWfi = s.heldAtWfi;
-    // Realtime: guest time goes on from the state's mtime, not from this machine's start.
+    // Realtime: guest time goes on from the state's mtime, not from this machine's start,
+    // and its wall clock reads the host's, as QEMU's RTC does after a restore.
     this.resumeClock();
+    if (this.timeMode === 'realtime') this.setWallClock(Date.now());
+  }
+
+  /** Sets the guest's RTC to read `ms` (since 1970) now. */
+  private setWallClock(ms: number): void {
+    this.core.setRtcBase(BigInt(ms) * 1_000_000n - this.core.mtime * BigInt(1e9 / TIMEBASE_HZ));
   }
 
   /**

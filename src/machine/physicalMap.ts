@@ -13,6 +13,9 @@ export const ROM_BASE = BigInt(map.ROM_BASE);
 export const ROM_SIZE = BigInt(map.ROM_SIZE);
 export const TEST_BASE = BigInt(map.TEST_BASE);
 export const TEST_SIZE = BigInt(map.TEST_SIZE);
+export const RTC_BASE = BigInt(map.RTC_BASE);
+export const RTC_SIZE = BigInt(map.RTC_SIZE);
+export const RTC_IRQ = map.RTC_IRQ;
 export const CLINT_BASE = BigInt(map.CLINT_BASE);
 export const CLINT_SIZE = BigInt(map.CLINT_SIZE);
 export const PLIC_BASE = BigInt(map.PLIC_BASE);
@@ -37,6 +40,7 @@ export const virtioBase = (slot: number) => VIRTIO_BASE + BigInt(slot) * VIRTIO_
 export const DEVICE_REGIONS: readonly PhysicalRegion[] = [
   { name: 'reset ROM', base: ROM_BASE, size: ROM_SIZE, kind: 'rom' },
   { name: 'test device (poweroff/reboot)', base: TEST_BASE, size: TEST_SIZE, kind: 'mmio' },
+  { name: 'goldfish RTC (wall clock)', base: RTC_BASE, size: RTC_SIZE, kind: 'mmio' },
   { name: 'CLINT (timer, software interrupts)', base: CLINT_BASE, size: CLINT_SIZE, kind: 'mmio' },
   { name: 'PLIC (external interrupts)', base: PLIC_BASE, size: PLIC_SIZE, kind: 'mmio' },
   { name: 'UART 16550 (console)', base: UART_BASE, size: UART_SIZE, kind: 'mmio' },

@@ -6,7 +6,7 @@
  */
 import { FdtWriter } from './FdtWriter.ts';
 import {
-  CLINT_BASE, CLINT_SIZE, PLIC_BASE, PLIC_NDEV, PLIC_SIZE, TEST_BASE, TEST_SIZE, UART_BASE, UART_CLOCK_HZ,
+  CLINT_BASE, CLINT_SIZE, PLIC_BASE, PLIC_NDEV, PLIC_SIZE, RTC_BASE, RTC_IRQ, RTC_SIZE, TEST_BASE, TEST_SIZE, UART_BASE, UART_CLOCK_HZ,
   UART_IRQ, UART_SIZE, VIRTIO_SLOTS, VIRTIO_STRIDE, virtioBase, virtioIrq,
 } from './physicalMap.ts';
 
@@ -82,6 +82,12 @@ export function buildVirtDeviceTree(cfg: DeviceTreeConfig): Uint8Array {
     .endNode();
   w.beginNode('poweroff').prop('compatible', 'syscon-poweroff').prop('regmap', [TEST]).prop('offset', [0]).prop('value', [0x5555]).endNode();
   w.beginNode('reboot').prop('compatible', 'syscon-reboot').prop('regmap', [TEST]).prop('offset', [0]).prop('value', [0x7777]).endNode();
+  w.beginNode(`rtc@${unitAddress(RTC_BASE)}`)
+    .prop('compatible', 'google,goldfish-rtc')
+    .prop('reg', c64(RTC_BASE, RTC_SIZE))
+    .prop('interrupt-parent', [PLIC])
+    .prop('interrupts', [RTC_IRQ])
+    .endNode();
 
   // Interrupt numbers on a hart's local controller: 3 = M software, 7 = M timer,
   // 9 = S external, 11 = M external. The CLINT and the PLIC list every hart in order, so
