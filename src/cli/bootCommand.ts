@@ -51,7 +51,8 @@ import { chainFiles } from '../disk/node.ts';
 import type { VmState } from '../machine/index.ts';
 import { StateError } from '../state/StateError.ts';
 import { readStateFile, verifyChain } from '../state/stateFiles.node.ts';
-import { finishSave, freshOverlayFor, NO_LOADER, type SaveRequest } from './saveState.ts';
+import { finishSave, freshOverlayFor, NO_LOADER, unpackEmbedded, type SaveRequest, type UnpackedState } from './saveState.ts';
+import type { StateDiskFile } from '../state/MachineStateFile.ts';
 
 const QEMU_FLAGS_TEXT = QEMU_FLAGS.join(' ');
 import { defaultJitMode, parseJitMode } from '../jit/Jit.ts';
@@ -63,8 +64,8 @@ const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS] [--co
                     [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR] [--smp N]
                     [--jit off|auto|eager] [--no-net] [--name NAME] [--pcap FILE] [--console-log DIR]
                     [--hostfwd tcp:127.0.0.1:HOSTPORT-:GUESTPORT]...
-                    [--save-state FILE]
-       romvisor boot --restore FILE [--script FILE.json] [--overlay FILE] [--save-state FILE2]
+                    [--save-state FILE [--self-contained]]
+       romvisor boot --restore FILE [--script FILE.json] [--overlay FILE] [--save-state FILE2 [--self-contained]]
                     [--hang-timeout SECONDS] [--jit off|auto|eager] [--console-log DIR]
        romvisor boot --bios none --kernel KERNEL.elf [--drive FILE[,format=raw|vhd][,readonly]]...
                     [--mem 128M] [--smp N] [--append "ARGS"] [--snapshot] [--gdb tcp::PORT] [--wait-debugger]
@@ -132,6 +133,10 @@ back in a fresh process, its memory, harts, time mode and disk from the state, w
 to a new overlay over the frozen one (temporary unless --overlay names a new file);
 a deterministic guest then prints exactly what the uninterrupted run would have
 printed. A state whose disk was written since is refused, as is a damaged one (exit 2).
+--self-contained puts the frozen overlay into the state, its base named by sha256:
+such a state restores on any host that has that base among its built-in appliances
+(a scenario guest's "state"); --restore writes the overlay out (to --overlay, or a
+temporary file) and the guest writes into it.
 Exit codes: 0 powered off, 1 the guest
 panicked or crashed or a script step failed, 2 bad input, 3 timeout (script or
 hang), 4 emulator fault.`;
@@ -192,6 +197,7 @@ const BOOT_OPTIONS = {
   'console-log': { type: 'string' },
   hostfwd: { type: 'string', multiple: true },
   'save-state': { type: 'string' },
+  'self-contained': { type: 'boolean' },
   restore: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -245,7 +251,7 @@ function reportBootError(e: unknown, io: CliIo): number {
 
 /** Boots one guest as the options say and runs its console until it ends (and saves it, with --save-state). */
 async function bootWith(opts: BootOptions, io: CliIo): Promise<number> {
-  const save: SaveRequest | undefined = opts.saveState === undefined ? undefined : { path: opts.saveState, chains: [] };
+  const save: SaveRequest | undefined = opts.saveState === undefined ? undefined : { path: opts.saveState, chains: [], selfContained: opts.selfContained };
   const code = await runGuest(opts, io, save);
   return save ? finishSave(save, code, io) : code;
 }
@@ -372,9 +378,15 @@ async function bootScenario(path: string, flags: string[], io: CliIo): Promise<n
   const scenario = parseScenarioJson(text, path);
   if (scenario.title) io.stderr(`romvisor: scenario "${scenario.title}"\n`);
   const count = scenario.guests.length;
-  const together = count > 1 && scenario.guests.every((g) => !g.kernel);
+  const together = count > 1 && scenario.guests.every((g) => !g.kernel && !g.state);
   const plans: BootOptions[] = [];
   for (const [i, guest] of scenario.guests.entries()) {
+    if (guest.state) {
+      if (count > 1) io.stderr(`romvisor: guest ${i + 1} of ${count}: ${guestName(scenario.guests, i)}\n`);
+      const code = await bootStateGuest(guest, values, guestName(scenario.guests, i), `${path}: guests[${i}].state`, io);
+      if (code !== EXIT.ok) return code;
+      continue;
+    }
     if (guest.kernel) {
       const code = await bootKernelGuest(guest, passed, `guest ${i + 1} of ${count}`, count > 1, io);
       if (code !== EXIT.ok) return code;
@@ -426,24 +438,63 @@ async function bootRestored(argv: string[], io: CliIo): Promise<number> {
       strict: true,
       options: {
         restore: { type: 'string' }, script: { type: 'string' }, overlay: { type: 'string' }, 'save-state': { type: 'string' },
+        'self-contained': { type: 'boolean' },
         'hang-timeout': { type: 'string' }, jit: { type: 'string' }, 'console-log': { type: 'string' }, name: { type: 'string' },
       },
     }).values;
   } catch (e) {
-    throw new BadInput(`--restore takes the machine from its state; besides it only --script, --overlay, --save-state, --hang-timeout, --jit, --console-log and --name may be given (${(e as Error).message})`);
+    throw new BadInput(`--restore takes the machine from its state; besides it only --script, --overlay, --save-state, --self-contained, --hang-timeout, --jit, --console-log and --name may be given (${(e as Error).message})`);
   }
-  const path = v.restore!;
-  const { meta, state } = await readStateFile(path);
+  if (v['self-contained'] && v['save-state'] === undefined) throw new BadInput('--self-contained is a way to write --save-state FILE: give that too');
+  return restoreState(v.restore!, v, io);
+}
+
+/** What a restore takes besides its state file (--restore's flags, a scenario guest's). */
+interface RestoreFlags {
+  script?: string;
+  overlay?: string;
+  'save-state'?: string;
+  'self-contained'?: boolean;
+  'hang-timeout'?: string;
+  jit?: string;
+  'console-log'?: string;
+  name?: string;
+  /** A scenario guest's console steps (instead of --script). */
+  steps?: ConsoleStep[];
+  /** What messages call the state (default its path). */
+  label?: string;
+}
+
+/** Restores the machine of state file `path` and runs it (see bootRestored). */
+async function restoreState(path: string, v: RestoreFlags, io: CliIo): Promise<number> {
+  const { meta, state, embedded } = await readStateFile(path);
   const { shape } = meta;
+  const label = v.label ?? path;
   if (shape.share || shape.disks.length !== 1) {
-    throw new StateError('state-unsupported', `${path}: the CLI restores a machine with one appliance disk and no shared folder`);
+    throw new StateError('state-unsupported', `${label}: the CLI restores a machine with one appliance disk and no shared folder`);
   }
   const chain = meta.disks[0]!.chain;
-  await verifyChain(chain);
   if (v.overlay !== undefined && existsSync(v.overlay)) throw new BadInput(`--overlay ${v.overlay} exists: a restored machine writes to a new overlay over its state's disk`);
+  const save: SaveRequest | undefined = v['save-state'] === undefined ? undefined : { path: v['save-state'], chains: [], selfContained: v['self-contained'] };
+  // A self-contained state: its overlay is written out and the guest writes into that copy.
+  const unpacked = chain[0]!.embedded ? await unpackEmbedded(label, chain, embedded, v.overlay ?? (save ? await freshOverlayFor(save.path) : undefined)) : undefined;
+  try {
+    if (!unpacked) await verifyChain(chain);
+    return await restoreWith(state, chain, unpacked, save, v, io);
+  } catch (e) {
+    // Refusals of the machine itself (another core build) name the state they refuse.
+    if (e instanceof StateError && v.label !== undefined && !e.message.startsWith(label)) throw new StateError(e.code, `${label}: ${e.message}`, { cause: e });
+    throw e;
+  } finally {
+    await unpacked?.dispose();
+  }
+}
+
+async function restoreWith(state: VmState, chain: StateDiskFile[], unpacked: UnpackedState | undefined, save: SaveRequest | undefined, v: RestoreFlags, io: CliIo): Promise<number> {
+  const { shape } = state;
   // What the rest of the boot takes from a command line, built from the state.
-  const args = [chain[0]!.path, '--mem', `${Math.ceil(shape.ramBytes / 2 ** 20)}M`, '--smp', String(shape.harts), '--time', shape.timeMode];
-  if (v.overlay !== undefined) args.push('--overlay', v.overlay);
+  const args = [unpacked?.base ?? chain[0]!.path, '--mem', `${Math.ceil(shape.ramBytes / 2 ** 20)}M`, '--smp', String(shape.harts), '--time', shape.timeMode];
+  if (v.overlay !== undefined && !unpacked) args.push('--overlay', v.overlay);
   for (const flag of ['script', 'hang-timeout', 'jit', 'console-log', 'name'] as const) if (v[flag] !== undefined) args.push(`--${flag}`, v[flag]);
   // The card the state has (every Linux guest has one unless booted with --no-net), on a new switch.
   if (shape.netMac === undefined) args.push('--no-net');
@@ -451,13 +502,14 @@ async function bootRestored(argv: string[], io: CliIo): Promise<number> {
   if (size) args.push('--console-size', `${size.cols}x${size.rows}`);
   const opts = await parseBootArgs(args);
   if (opts === 'help') return EXIT.ok;
+  if (v.steps) opts.script = v.steps;
   if (v.overlay === undefined) opts.appliance = { image: chain[0]!.path, overlay: { kind: 'snapshot' } };
   opts.config.ramBytes = shape.ramBytes;
   opts.config.console = shape.console ? (size ?? { ...DEFAULT_CONSOLE_SIZE }) : undefined;
   opts.config.guestConsole = shape.inputToVirtio ? 'virtio' : undefined;
   opts.followTerminal = false;
-  const save: SaveRequest | undefined = v['save-state'] === undefined ? undefined : { path: v['save-state'], chains: [] };
-  if (save) {
+  if (unpacked) opts.appliance = { image: unpacked.base, overlay: { kind: 'file', path: unpacked.overlay } };
+  else if (save) {
     // Saved again: the new child is kept and frozen in its turn.
     const overlay = v.overlay ?? (await freshOverlayFor(save.path));
     opts.appliance = { image: chain[0]!.path, overlay: { kind: 'file', path: overlay } };
@@ -510,6 +562,28 @@ async function bootGuests(plans: BootOptions[], io: CliIo, pcap: string | undefi
   }
 }
 
+
+/**
+ * A scenario's state guest: its state file downloaded (checked against its sha256) into a
+ * temporary directory and restored as `romvisor boot --restore` does, its overlay on a
+ * temporary file: the guest goes on where it was saved, without a boot.
+ */
+async function bootStateGuest(guest: ScenarioGuest, flags: { 'hang-timeout'?: string; jit?: string; 'console-log'?: string }, name: string, where: string, io: CliIo): Promise<number> {
+  const dir = await mkdtemp(join(tmpdir(), 'romvisor-state-'));
+  try {
+    const file = join(dir, 'guest.state');
+    await fetchVerified(guest.state!, file, SCENARIO_LIMITS.stateBytes, `${where}`);
+    const { meta } = await readStateFile(file).catch((e: unknown) => {
+      throw e instanceof StateError ? new StateError(e.code, `${where}: ${e.message}`, { cause: e }) : e;
+    });
+    if (!meta.disks[0]?.chain[0]?.embedded) {
+      throw new StateError('state-unsupported', `${where}: the state references its disk by path on the host that saved it; a scenario needs a self-contained one (romvisor boot --save-state FILE --self-contained)`);
+    }
+    return await restoreState(file, { ...flags, name, label: where, ...(guest.script ? { steps: guest.script } : {}) }, io);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
 
 /**
  * A scenario's kernel guest: its kernel and drives downloaded (each checked against its
@@ -573,6 +647,8 @@ interface BootOptions {
   hostfwd?: string[];
   /** --save-state FILE: save the machine on Ctrl-A s, or where the script's next step would run. */
   saveState?: string;
+  /** --self-contained: the state embeds its overlay and names its base by sha256. */
+  selfContained?: boolean;
 }
 
 /** Takes kernel, initrd, command line and memory from the appliance's boot partition. */
@@ -622,7 +698,8 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     if (v.drive || v.device || v.share !== undefined || v.net || v.name !== undefined || v.pcap !== undefined || v.hostfwd || v.gdb !== undefined) {
       throw new BadInput('--save-state does not save --drive, --share, --net (--name, --pcap, --hostfwd) or --gdb yet');
     }
-  }
+    if (v['self-contained'] && v.repo !== undefined) throw new BadInput('--self-contained names its base by sha256 among the built-in appliances; a --repo appliance is not one yet');
+  } else if (v['self-contained']) throw new BadInput('--self-contained is a way to write --save-state FILE: give that too');
   // Scripts are repeatable runs: unless told where, their writes vanish with them. A saved
   // machine's overlay is kept beside its state (frozen from the save on).
   const overlay: OverlayMode =
@@ -723,6 +800,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     hostfwd: v.hostfwd,
     consoleLog: v['console-log'],
     saveState: v['save-state'],
+    selfContained: v['self-contained'] === true,
   };
 }
 

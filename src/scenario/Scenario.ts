@@ -23,6 +23,12 @@
  *       "kernel": { "url": "https://...", "sha256": hex },   instead of "appliance": a bare
  *       "bios": "none",                          kernel (an ELF) as with qemu -bios none
  *       "drives": [{ "url", "sha256", "format": "raw", "readonly": false }]
+ *     }, {
+ *       "state": { "url": "https://...", "sha256": hex }, instead of both: a saved machine
+ *                                         (a self-contained state file, its overlay inside,
+ *                                         its base a built-in appliance named by sha256)
+ *                                         resumed where it was saved, without a boot; its
+ *                                         memory, harts, time and console come from the state
  *     }]
  *   }
  */
@@ -71,6 +77,12 @@ export interface ScenarioGuest {
   appliance?: ApplianceRef;
   /** An ELF kernel started as QEMU's `-bios none -kernel` does (`bios` is "none"). */
   kernel?: FetchedFile;
+  /**
+   * A saved machine to resume (exactly one of appliance, kernel and state): a self-contained
+   * state file (src/state/MachineStateFile.ts). `memoryMiB`, `cmdline` and `time` hold their
+   * defaults only; the state's own shape is what runs.
+   */
+  state?: FetchedFile;
   /** With a kernel: the firmware, "none" only (QEMU's bare-kernel boot). */
   bios?: 'none';
   /** With a kernel: its disks. */
@@ -120,13 +132,14 @@ export function viewTrapLog(scenario: Scenario): TrapLogFilter | undefined {
 /**
  * The name of guest `index` (0-based): its own, or `<appliance>-<n>` with n counting from 1
  * (`base-1`); a repository's appliance by its name where that is a host name (`sqlite-1`),
- * appliances by URL or from the local store are `vm-<n>`, bare kernels `kernel-<n>`.
+ * appliances by URL or from the local store are `vm-<n>`, bare kernels `kernel-<n>`, saved
+ * machines `state-<n>`.
  */
 export function guestName(guests: readonly ScenarioGuest[], index: number): string {
   const g = guests[index]!;
   if (g.name !== undefined) return g.name;
   const a = g.appliance;
-  const base = a === undefined ? 'kernel' : 'builtin' in a ? a.builtin : 'repo' in a && /^[a-z0-9-]{1,32}$/.test(a.name) ? a.name : 'vm';
+  const base = g.state !== undefined ? 'state' : a === undefined ? 'kernel' : 'builtin' in a ? a.builtin : 'repo' in a && /^[a-z0-9-]{1,32}$/.test(a.name) ? a.name : 'vm';
   return `${base}-${index + 1}`;
 }
 
@@ -154,6 +167,8 @@ export const SCENARIO_LIMITS = {
   drives: 8,
   /** Bytes of a kernel guest's ELF, and of each of its drives, that the page or the CLI downloads and holds. */
   kernelBytes: 64 * 2 ** 20,
+  /** Bytes of a state guest's state file (RAM's non-zero pages and the overlay, compressed). */
+  stateBytes: 512 * 2 ** 20,
   driveBytes: 1024 * 2 ** 20,
   /** Problems listed in one error; a scenario with more is hopeless anyway. */
   problems: 50,

@@ -27,7 +27,7 @@ import { isLoopbackHost, LOOPBACK_TEXT } from '../format/loopbackHost.ts';
 import { checkTrapLogFilter } from '../inspect/trapLogFilter.ts';
 
 const SCENARIO_FIELDS = ['version', 'title', 'notes', 'view', 'guests'];
-const GUEST_FIELDS = ['name', 'appliance', 'kernel', 'bios', 'drives', 'memoryMiB', 'harts', 'cmdline', 'time', 'consoleSize', 'script'];
+const GUEST_FIELDS = ['name', 'appliance', 'kernel', 'state', 'bios', 'drives', 'memoryMiB', 'harts', 'cmdline', 'time', 'consoleSize', 'script'];
 const DRIVE_FIELDS = ['url', 'sha256', 'format', 'readonly'];
 const MAX_PROBLEM_CHARS = 300;
 
@@ -223,8 +223,11 @@ function checkGuest(v: unknown, path: string, add: Problems['add']): ScenarioGue
     return fail(`${path}.name`, `must be ${VM_NAME_RULE}, got ${describeValue(n)}`);
   });
   const rawKernel = own(g, 'kernel');
-  // A guest boots an appliance or a bare kernel: exactly one of the two.
-  if (rawKernel !== undefined && own(g, 'appliance') !== undefined) fail(`${path}.kernel`, 'and appliance exclude each other: a guest boots one of them');
+  const rawState = own(g, 'state');
+  // A guest boots an appliance or a bare kernel, or resumes a saved machine: exactly one of the three.
+  const sources = (['appliance', 'kernel', 'state'] as const).filter((k) => own(g, k) !== undefined);
+  if (sources.length > 1) fail(`${path}.${sources[1]}`, `and ${sources[0]} exclude each other: a guest has exactly one of appliance, kernel or state`);
+  if (rawState !== undefined) return checkStateGuest(g, rawState, name, path, fail);
   const kernelGuest = rawKernel !== undefined;
   const appliance = kernelGuest ? undefined : checkAppliance(own(g, 'appliance'), `${path}.appliance`, fail);
   const kernel = kernelGuest ? checkFetchedFile(rawKernel, `${path}.kernel`, ['url', 'sha256'], fail) : undefined;
@@ -251,6 +254,30 @@ function checkGuest(v: unknown, path: string, add: Problems['add']): ScenarioGue
   const guest: ScenarioGuest = kernel ? { ...(name !== undefined && { name }), kernel, bios: bios ?? 'none', drives: drives ?? [], memoryMiB, cmdline, time } : { ...(name !== undefined && { name }), appliance, memoryMiB, cmdline, time };
   if (harts !== undefined) guest.harts = harts;
   if (consoleSize !== undefined) guest.consoleSize = consoleSize;
+  if (script !== undefined) guest.script = script;
+  return guest;
+}
+
+/** What a state guest's state decides: the scenario may not say otherwise. */
+const STATE_DECIDES = ['memoryMiB', 'harts', 'cmdline', 'time', 'consoleSize', 'bios', 'drives'];
+
+/**
+ * A guest that resumes a saved machine (`romvisor boot --save-state F --self-contained`):
+ * its memory, harts, time mode, console size and disk come from the state; the scenario
+ * gives its name and the console steps played from the moment it was saved.
+ */
+function checkStateGuest(g: Record<string, unknown>, raw: unknown, name: string | undefined, path: string, fail: Problems['add']): ScenarioGuest | undefined {
+  let ok = true;
+  const add = (p: string, m: string): undefined => {
+    ok = false;
+    return fail(p, m);
+  };
+  for (const key of STATE_DECIDES) if (own(g, key) !== undefined) add(`${path}.${key}`, 'comes from the state of a "state" guest; remove it');
+  const state = checkFetchedFile(raw, `${path}.state`, ['url', 'sha256'], add);
+  const script: ConsoleStep[] | undefined = optional(own(g, 'script'), (s) => checkConsoleScript(s, `${path}.script`, add));
+  if (!ok || state === undefined) return undefined;
+  // memoryMiB, cmdline and time keep their defaults only so every guest has them; the state's win.
+  const guest: ScenarioGuest = { ...(name !== undefined && { name }), state, memoryMiB: GUEST_DEFAULTS.memoryMiB, cmdline: '', time: GUEST_DEFAULTS.time };
   if (script !== undefined) guest.script = script;
   return guest;
 }
@@ -298,7 +325,7 @@ function checkCmdline(v: unknown, path: string, add: Problems['add']): string | 
 const APPLIANCE_FORMS = '{ "builtin": name }, { "url": "https://...", "sha256": hex }, { "local": id } or { "repo": "https://...", "name": name, "version": v }';
 
 function checkAppliance(v: unknown, path: string, add: Problems['add']): ApplianceRef | undefined {
-  if (v === undefined) return add(path, `is missing; it must be ${APPLIANCE_FORMS}`);
+  if (v === undefined) return add(path, `is missing; it must be ${APPLIANCE_FORMS} (or the guest has a "kernel" or a "state" instead)`);
   const a = asRecord(v);
   if (a === undefined) return add(path, `must be ${APPLIANCE_FORMS}, got ${describeValue(v)}`);
   const keys = Object.keys(a);
@@ -365,7 +392,7 @@ function checkAppliance(v: unknown, path: string, add: Problems['add']): Applian
 function checkFetchedFile(v: unknown, path: string, fields: readonly string[], add: Problems['add']): FetchedFile | undefined {
   const o = asRecord(v);
   if (o === undefined) return add(path, `must be { "url": "https://...", "sha256": hex }, got ${describeValue(v)}`);
-  checkUnknownFields(o, path, fields, path.endsWith('kernel') ? 'a kernel' : 'a drive', add);
+  checkUnknownFields(o, path, fields, path.endsWith('kernel') ? 'a kernel' : path.endsWith('state') ? 'a state' : 'a drive', add);
   const url = checkApplianceUrl(own(o, 'url'), `${path}.url`, add);
   const sha = own(o, 'sha256');
   if (sha === undefined) return add(`${path}.sha256`, 'is missing; a file fetched by URL needs its SHA-256 (64 lowercase hex digits)');

@@ -27,6 +27,12 @@
  *   Bigints are decimal strings, bytes are base64.
  * - "RAM " (DEFLATE): u32 page size (4096), u32 page count, a bitmap of the pages that are
  *   not all zero (bit i of byte i/8), then those pages in order.
+ * - Optional, a self-contained state (`romvisor boot --save-state F --self-contained`):
+ *   "Vdnn" (DEFLATE) for each chain file of disk d marked `embedded` in META, nn its
+ *   place in the chain (two digits), in META's order: the file's bytes (the frozen
+ *   overlay), which must hash to the chain entry's sha256. The files not embedded (the
+ *   base) are then named by sha256 only: the reader finds them among the built-in
+ *   appliances or in its repositories, wherever they live there.
  *
  * Not in a state: the TLBs and the JIT's code (caches, dropped on restore), the debugger's
  * breakpoints and host triggers, and anything outside the machine: the disk's bytes (the
@@ -46,6 +52,8 @@ export interface StateDiskFile {
   /** sha256 of the whole file, lowercase hex. */
   sha256: string;
   bytes: number;
+  /** The file's bytes are in the state (a "Vdnn" section): the reader needs no copy of its own. */
+  embedded?: boolean;
 }
 
 export interface StateMeta {
@@ -61,6 +69,19 @@ export interface StateMeta {
 export interface MachineStateFile {
   meta: StateMeta;
   state: VmState;
+  /** The embedded chain files' bytes by their sha256 (each checked against it). */
+  embedded: Map<string, Uint8Array>;
+}
+
+/** The largest chain file a state embeds (an overlay of a busy guest; the base is never embedded). */
+const MAX_EMBEDDED_BYTES = 2 ** 31;
+
+/** The section id of chain file `index` of disk `disk`. */
+const embeddedId = (disk: number, index: number) => `V${disk}${String(index).padStart(2, '0')}`;
+
+/** Where each embedded file's section goes, in META's order. */
+function embeddedSections(disks: { chain: StateDiskFile[] }[]): { id: string; file: StateDiskFile }[] {
+  return disks.flatMap((d, k) => d.chain.flatMap((file, i) => (file.embedded ? [{ id: embeddedId(k, i), file }] : [])));
 }
 
 const PAGE = 4096;
@@ -71,8 +92,16 @@ const MAX_CORE_BYTES = 1 << 20;
 /** Disk completions carry read data (up to 64 MiB in flight per disk), base64 in JSON. */
 const MAX_DEVS_BYTES = 256 << 20;
 
-/** Encodes a captured machine state (Vm.captureState) with the caller's disk chain. */
-export async function encodeMachineState(state: VmState, extra: { disks: { chain: StateDiskFile[] }[]; takenAt?: string }, codec?: DeflateCodec): Promise<Uint8Array> {
+/**
+ * Encodes a captured machine state (Vm.captureState) with the caller's disk chain; chain
+ * files marked `embedded` go in with their bytes from `files` (by sha256).
+ */
+export async function encodeMachineState(state: VmState, extra: { disks: { chain: StateDiskFile[] }[]; takenAt?: string; files?: ReadonlyMap<string, Uint8Array> }, codec?: DeflateCodec): Promise<Uint8Array> {
+  const embedded = embeddedSections(extra.disks).map(({ id, file }) => {
+    const bytes = extra.files?.get(file.sha256);
+    if (!bytes || bytes.length !== file.bytes) throw new RangeError(`encodeMachineState: no ${file.bytes} bytes given for the embedded ${file.path}`);
+    return { id, bytes, deflate: true };
+  });
   const meta = {
     shape: state.shape,
     core: { scalars: state.core.scalars.length, regions: state.core.regions.map((r) => r.length) },
@@ -86,6 +115,7 @@ export async function encodeMachineState(state: VmState, extra: { disks: { chain
     { id: 'CORE', bytes: encodeCore(state), deflate: true },
     { id: 'DEVS', bytes: utf8(JSON.stringify(devicesJson(state))), deflate: true },
     { id: 'RAM ', bytes: encodeRam(state.ram), deflate: true },
+    ...embedded,
   ], codec);
 }
 
@@ -152,6 +182,11 @@ export async function decodeMachineState(file: Uint8Array, codec?: DeflateCodec)
   let meta: StateMeta | undefined;
   const sections = await decodeContainer(file, (id, earlier) => {
     const order = ['META', 'CORE', 'DEVS', 'RAM '];
+    if (earlier.size >= order.length) {
+      // The embedded files, in META's order, each exactly its chain entry's size.
+      const next = embeddedSections(meta!.disks)[earlier.size - order.length];
+      return next?.id === id ? next.file.bytes : undefined;
+    }
     if (order.indexOf(id) !== earlier.size) return undefined;
     switch (id) {
       case 'META': return MAX_META_BYTES;
@@ -164,8 +199,21 @@ export async function decodeMachineState(file: Uint8Array, codec?: DeflateCodec)
       }
     }
   }, codec);
-  if (sections.size !== 4) throw new StateError('state-malformed', `state file: ${sections.size} sections, expected META, CORE, DEVS and "RAM "`);
-  meta ??= readMeta(sections.get('META')!);
+  meta ??= sections.has('META') ? readMeta(sections.get('META')!) : undefined;
+  const wanted = meta ? embeddedSections(meta.disks) : [];
+  if (!meta || sections.size !== 4 + wanted.length) {
+    const names = ['META', 'CORE', 'DEVS', '"RAM "', ...wanted.map((w) => w.id)];
+    throw new StateError('state-malformed', `state file: ${sections.size} sections, expected ${names.join(', ')}`);
+  }
+  const embedded = new Map<string, Uint8Array>();
+  for (const { id, file: f } of wanted) {
+    const bytes = sections.get(id)!;
+    const sum = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)), (b) => b.toString(16).padStart(2, '0')).join('');
+    if (bytes.length !== f.bytes || sum !== f.sha256) {
+      throw new StateError('state-altered', `state section ${JSON.stringify(id)}: the embedded ${f.path} has ${bytes.length} bytes with sha256 ${sum}, META says ${f.bytes} bytes, ${f.sha256}`);
+    }
+    embedded.set(f.sha256, bytes);
+  }
   const core = readCore(sections.get('CORE')!, meta);
   if (core.scalars.length > CoreScalar.Icount) {
     if (core.scalars[CoreScalar.Icount] !== meta.instructions) {
@@ -177,7 +225,7 @@ export async function decodeMachineState(file: Uint8Array, codec?: DeflateCodec)
   }
   const ram = readRam(sections.get('RAM ')!, meta.shape.ramBytes);
   const devs = readDevices(sections.get('DEVS')!, meta.shape);
-  return { meta, state: { shape: meta.shape, core, ram, mtime: meta.mtime, ...devs } };
+  return { meta, state: { shape: meta.shape, core, ram, mtime: meta.mtime, ...devs }, embedded };
 }
 
 function parseJson(bytes: Uint8Array, section: string): unknown {
@@ -196,8 +244,17 @@ function readMeta(bytes: Uint8Array): StateMeta {
   const mtime = r.big('mtime');
   const takenAt = r.str('takenAt', 64);
   const disks = r.arr('disks', 8, (d) => d.obj(undefined, (o) => ({
-    chain: o.arr('chain', 64, (f) => f.obj(undefined, (x) => ({ path: x.str('path', 4096), sha256: x.hex('sha256', 64), bytes: x.int('bytes', 0, Number.MAX_SAFE_INTEGER) }))),
+    chain: o.arr('chain', 64, (f) => f.obj(undefined, (x) => {
+      const file: StateDiskFile = { path: x.str('path', 4096), sha256: x.hex('sha256', 64), bytes: x.int('bytes', 0, Number.MAX_SAFE_INTEGER) };
+      if (x.has('embedded') && x.bool('embedded')) {
+        if (file.bytes > MAX_EMBEDDED_BYTES) x.fail('bytes', file.bytes, `at most ${MAX_EMBEDDED_BYTES} for an embedded file`);
+        file.embedded = true;
+      }
+      return file;
+    })),
   })));
+  const embeddedCount = disks.reduce((n, d) => n + d.chain.filter((f) => f.embedded).length, 0);
+  if (embeddedCount > 12) r.fail('disks', embeddedCount, 'at most 12 embedded files (a state file has 16 sections)');
   if (disks.length !== shape.disks.length) r.fail('disks', disks.length, `one chain per disk of shape.disks (${shape.disks.length})`);
   return { shape, core, instructions, mtime, takenAt, disks };
 }

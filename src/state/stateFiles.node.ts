@@ -43,12 +43,23 @@ export async function describeChain(paths: string[]): Promise<StateDiskFile[]> {
 /**
  * Writes a captured state with its disks' chains (each top first, closed and flushed: their
  * sha256 goes in the state) to `path`, through a temporary name so a crash leaves no half
- * file. Returns the file's size.
+ * file. `selfContained`: every file of a chain but its base goes into the state, so the
+ * state restores wherever that base (named by sha256) can be found. Returns the file's size.
  */
-export async function writeStateFile(path: string, state: VmState, chains: string[][]): Promise<number> {
+export async function writeStateFile(path: string, state: VmState, chains: string[][], selfContained = false): Promise<number> {
   const disks = [];
-  for (const chain of chains) disks.push({ chain: await describeChain(chain) });
-  const bytes = await encodeMachineState(state, { disks }, NODE_CODEC);
+  const files = new Map<string, Uint8Array>();
+  for (const chain of chains) {
+    const described = await describeChain(chain);
+    if (selfContained) {
+      for (const f of described.slice(0, -1)) {
+        f.embedded = true;
+        files.set(f.sha256, new Uint8Array(await readFile(f.path)));
+      }
+    }
+    disks.push({ chain: described });
+  }
+  const bytes = await encodeMachineState(state, { disks, files }, NODE_CODEC);
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     await writeFile(tmp, bytes);

@@ -154,7 +154,7 @@ describe('guests', () => {
 
   it('are objects with known fields', () => {
     problems(scenario({}, [guest(), 'base']), ['guests[1]: must be an object, got "base"']);
-    guestProblem({ memory: 128 }, 'guests[0].memory: is not a field of a guest (fields: name, appliance, kernel, bios, drives, memoryMiB, harts, cmdline, time, consoleSize, script)');
+    guestProblem({ memory: 128 }, 'guests[0].memory: is not a field of a guest (fields: name, appliance, kernel, state, bios, drives, memoryMiB, harts, cmdline, time, consoleSize, script)');
   });
 
   it('may fix the console size: whole columns 20..1000 and rows 5..1000', () => {
@@ -227,7 +227,7 @@ describe('appliances', () => {
   const appliance = (a: unknown, ...expected: (string | RegExp)[]) => guestProblem({ appliance: a }, ...expected);
 
   it('are required and take exactly one form', () => {
-    problems(scenario({}, [{}]), ['guests[0].appliance: is missing; it must be { "builtin": name }, { "url": "https://...", "sha256": hex }, { "local": id } or { "repo": "https://...", "name": name, "version": v }']);
+    problems(scenario({}, [{}]), ['guests[0].appliance: is missing; it must be { "builtin": name }, { "url": "https://...", "sha256": hex }, { "local": id } or { "repo": "https://...", "name": name, "version": v } (or the guest has a "kernel" or a "state" instead)']);
     appliance('base', /^guests\[0\]\.appliance: must be \{ "builtin": name \}.*, got "base"$/);
     appliance({}, /^guests\[0\]\.appliance: must be exactly one of .* \(it is empty\)$/);
     appliance({ builtin: 'base', local: 'x' }, /\(it has "builtin", "local"\)$/);
@@ -279,7 +279,7 @@ describe('hostile JSON', () => {
     assert.deepEqual(e.problems, [
       '__proto__: is not a field of a scenario (fields: version, title, notes, view, guests)',
       'constructor: is not a field of a scenario (fields: version, title, notes, view, guests)',
-      'guests[0].__proto__: is not a field of a guest (fields: name, appliance, kernel, bios, drives, memoryMiB, harts, cmdline, time, consoleSize, script)',
+      'guests[0].__proto__: is not a field of a guest (fields: name, appliance, kernel, state, bios, drives, memoryMiB, harts, cmdline, time, consoleSize, script)',
       'guests[0].appliance.__proto__: is not a field of a "builtin" appliance (fields: builtin)',
     ]);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
@@ -321,5 +321,32 @@ describe('a kernel guest (bios none)', () => {
     problems(scenario({}, [{ kernel: { url: 'https://e.org/k' } }]), [/guests\[0\]\.kernel\.sha256: is missing/]);
     guestProblem({ bios: 'none' }, /guests\[0\]\.bios: is for a kernel guest/);
     guestProblem({ drives: [] }, /guests\[0\]\.drives: is for a kernel guest/);
+  });
+});
+
+describe('a state guest (a saved machine resumed)', () => {
+  const state = { url: 'https://example.org/prompt.state', sha256: SHA };
+
+  it('comes back with its state, name and script; the rest is the state\'s', () => {
+    const s = validateScenario(scenario({}, [{ name: 'demo', state, script: [{ send: 'ls\n' }] }]));
+    assert.deepEqual(s.guests[0], { name: 'demo', state, ...GUEST_DEFAULTS, script: [{ send: 'ls\n' }] });
+    assert.equal(guestName(validateScenario(scenario({}, [guest(), { state }])).guests, 1), 'state-2');
+  });
+
+  it('is exactly one of appliance, kernel or state, and leaves the machine to the state', () => {
+    problems(scenario({}, [{ state, appliance: { builtin: 'base' } }]), [/guests\[0\]\.state: and appliance exclude each other: a guest has exactly one of appliance, kernel or state/]);
+    problems(scenario({}, [{ state, kernel: state }]), [/guests\[0\]\.state: and kernel exclude each other/]);
+    problems(scenario({}, [{ state, memoryMiB: 256, time: 'deterministic', consoleSize: { cols: 80, rows: 24 } }]), [
+      'guests[0].memoryMiB: comes from the state of a "state" guest; remove it',
+      'guests[0].time: comes from the state of a "state" guest; remove it',
+      'guests[0].consoleSize: comes from the state of a "state" guest; remove it',
+    ]);
+    problems(scenario({}, [{ state: { url: 'ftp://e.org/s', sha256: 'AB', size: 1 } }]), [
+      /guests\[0\]\.state\.size: is not a field of a state/,
+      /guests\[0\]\.state\.url: .*must use https/,
+      /guests\[0\]\.state\.sha256: must be 64 lowercase hex digits/,
+    ]);
+    problems(scenario({}, [{ state: { url: 'https://e.org/s' } }]), [/guests\[0\]\.state\.sha256: is missing/]);
+    problems(scenario({}, [{ state, script: [{ bogus: 1 }] }]), [/guests\[0\]\.script\[0\]/]);
   });
 });
