@@ -45,6 +45,7 @@ import { decodeContainer, encodeContainer, type DeflateCodec } from './StateCont
 import { StateError } from './StateError.ts';
 import { FieldReader } from './FieldReader.ts';
 import { CoreScalar } from '../../wasm/machineMap.ts';
+import { sha256Hex } from '../format/sha256.ts';
 
 /** One file of a disk's chain at the save. */
 export interface StateDiskFile {
@@ -208,7 +209,7 @@ export async function decodeMachineState(file: Uint8Array, codec?: DeflateCodec)
   const embedded = new Map<string, Uint8Array>();
   for (const { id, file: f } of wanted) {
     const bytes = sections.get(id)!;
-    const sum = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>)), (b) => b.toString(16).padStart(2, '0')).join('');
+    const sum = await sha256Hex(bytes);
     if (bytes.length !== f.bytes || sum !== f.sha256) {
       throw new StateError('state-altered', `state section ${JSON.stringify(id)}: the embedded ${f.path} has ${bytes.length} bytes with sha256 ${sum}, META says ${f.bytes} bytes, ${f.sha256}`);
     }
