@@ -651,9 +651,11 @@ export class Vm {
   }
 
   /**
-   * Puts a machine state into this machine, freshly created with the same shape and not yet
-   * run. Everything that can refuse (shape, rings that must fit RAM, devices by slot)
-   * is checked before anything changes: it throws StateError and the machine is as it was.
+   * Puts a machine state into this machine, freshly created with the same shape, or one that
+   * ran (step back: what it was doing is dropped; its device work must have settled, see
+   * `completions.settleAll`). Everything that can refuse (shape, rings that must fit RAM,
+   * devices by slot) is checked before anything changes: it throws StateError and the
+   * machine is as it was.
    */
   applyState(s: VmState): void {
     const differs = shapeDifference(s.shape, this.shape);
@@ -699,7 +701,10 @@ export class Vm {
         throw new StateError('state-malformed', `the shared folder's 9P session: ${(e as Error).message}`, { cause: e });
       }
     }
-    // Nothing can refuse from here on.
+    // Nothing can refuse from here on (dropAll throws only on a caller's mistake, before any change).
+    this.completions.dropAll();
+    for (const b of this.blockDevices) b.forgetInflight();
+    this.holdNextWfi = false;
     this.applyRam(ram);
     this.core.applyState(s.core);
     commits.forEach((commit) => commit());

@@ -95,6 +95,15 @@ export class CompletionScheduler {
     this.entries.push({ due, settled: true, done: Promise.resolve(), apply, save });
   }
 
+  /**
+   * Forgets every completion (the machine goes back to an earlier state: step back). Only
+   * once all work has settled, so nothing lands later on the state that replaced it.
+   */
+  dropAll(): void {
+    if (this.entries.some((e) => !e.settled)) throw new Error('CompletionScheduler.dropAll: work still in flight (await settleAll() first)');
+    this.entries = [];
+  }
+
   /** Completions submitted and not yet applied. */
   get pending(): number {
     return this.entries.length;

@@ -267,6 +267,12 @@ export class VirtioBlk implements VirtioDevice {
     return sector * SECTOR;
   }
 
+  /** Forgets the requests it had taken (their completions were dropped: the machine went back to an earlier state). */
+  forgetInflight(): void {
+    this.inflightBytes = 0;
+    this.stalled = [];
+  }
+
   /** Retries every request waiting on a retryable error (after the host freed space). */
   retryStalled(): void {
     const waiting = this.stalled;
