@@ -572,7 +572,7 @@ async function bootStateGuest(guest: ScenarioGuest, flags: { 'hang-timeout'?: st
   const dir = await mkdtemp(join(tmpdir(), 'romvisor-state-'));
   try {
     const file = join(dir, 'guest.state');
-    await fetchVerified(guest.state!, file, SCENARIO_LIMITS.stateBytes, `${where}`);
+    await writeFile(file, await fetchVerified(guest.state!, { maxBytes: SCENARIO_LIMITS.stateBytes, what: where }));
     const { meta } = await readStateFile(file).catch((e: unknown) => {
       throw e instanceof StateError ? new StateError(e.code, `${where}: ${e.message}`, { cause: e }) : e;
     });
