@@ -9,6 +9,8 @@ import {
   MAX_LOCATOR_LENGTH,
   parseDynamicHeader,
   platformName,
+  serializeDynamicHeader,
+  type ParentLocatorEntry,
   type VhdDynamicHeader,
 } from './VhdDynamicHeader.ts';
 import { FOOTER_SIZE, footerVirtualSize, formatUniqueId, MAX_VIRTUAL_SIZE, parseFooter, SECTOR_SIZE, type VhdFooter, type VhdType } from './VhdFooter.ts';
@@ -600,6 +602,96 @@ export class VhdDisk implements ByteSource {
   async flush(): Promise<void> {
     await this.writeQueue;
     if (!this.readOnly) await this.backend.flush();
+  }
+
+  // ---------------------------------------------------------------- merge
+
+  /**
+   * Takes this disk's parent out of the chain (deleting a snapshot does it to every disk
+   * over the snapshot's, as `qemu-img rebase` onto the grandparent would): each sector the
+   * parent holds itself and this disk does not is copied here, then the header names the
+   * grandparent (its unique id and time stamp, and the name and locators the parent had
+   * for it). Sectors the parent does not hold read from the grandparent either way, so
+   * what the chain reads never changes: a merge cut short by a crash leaves a sound disk
+   * over the old parent, since the header is written last, after the data is flushed.
+   * No other write may run meanwhile. This open disk still reads through its old parent
+   * (the same bytes); dispose it when done.
+   */
+  async mergeParent(): Promise<void> {
+    const parent = this.parent;
+    const grandparent = parent?.parent;
+    if (!this.header || !parent?.header || !grandparent) {
+      throw new VhdError('unsupported-type', `VHD ${this.uuid}: only a differencing disk whose parent is a differencing disk too can take in its parent`);
+    }
+    if (this.readOnly) throw new VhdError('read-only', `VHD ${this.uuid}: cannot merge its parent into it, the disk is read-only`);
+    if (parent.header.blockSize !== this.header.blockSize) {
+      throw new VhdError('bad-block-size', `VHD ${this.uuid}: its blocks are ${this.header.blockSize} bytes, its parent's ${parent.header.blockSize}`);
+    }
+    const blockSize = this.header.blockSize;
+    const perBlock = blockSize / SECTOR_SIZE;
+    for (let block = 0; block < this.blockCount; block++) {
+      if (parent.bat[block] === UNALLOCATED) continue;
+      const theirs = await parent.bitmap(block);
+      // A copy: the writes below set bits in the cached bitmap as they go.
+      const ours = this.bat[block] === UNALLOCATED ? undefined : (await this.bitmap(block)).slice();
+      const sectors = Math.min(perBlock, (this.virtualSize - block * blockSize) / SECTOR_SIZE);
+      // A sector this disk holds is newer than the parent's: never overwritten.
+      const wanted = (s: number) => isSectorPresent(theirs, s) && !(ours && isSectorPresent(ours, s));
+      for (let s = 0; s < sectors; ) {
+        if (!wanted(s)) {
+          s++;
+          continue;
+        }
+        let e = s + 1;
+        while (e < sectors && wanted(e)) e++;
+        const data = new Uint8Array((e - s) * SECTOR_SIZE);
+        await parent.readAllocated(data, block, parent.bat[block]!, s * SECTOR_SIZE);
+        await this.writeNow(block * blockSize + s * SECTOR_SIZE, data);
+        s = e;
+      }
+    }
+    await this.flush();
+    await this.writeParentFields(parent.header, parent.backend, grandparent);
+    await this.flush();
+  }
+
+  /**
+   * Points the header at a new parent: unique id and time stamp from its footer, the name
+   * and locators copied from `from` (the header that named it before, read out of
+   * `fromBackend`). Locator data goes at the end of the file, the footer moving past it
+   * as for a new block (footer first, then the data, then the header).
+   */
+  private async writeParentFields(from: VhdDynamicHeader, fromBackend: BlockBackend, newParent: VhdDisk): Promise<void> {
+    const header = this.header!;
+    const locators: ParentLocatorEntry[] = [];
+    const blobs: { at: number; data: Uint8Array }[] = [];
+    let at = Math.ceil(this.footerOffset / SECTOR_SIZE) * SECTOR_SIZE;
+    for (const l of from.locators) {
+      if (l.platformCode === 0 || l.dataLength === 0) continue;
+      const data = await fromBackend.read(l.dataOffset, l.dataLength);
+      const space = Math.ceil(data.length / SECTOR_SIZE) * SECTOR_SIZE;
+      const padded = new Uint8Array(space);
+      padded.set(data);
+      locators.push({ platformCode: l.platformCode, dataSpace: space / SECTOR_SIZE, dataLength: data.length, dataOffset: at });
+      blobs.push({ at, data: padded });
+      at += space;
+    }
+    if (blobs.length) {
+      await this.backend.write(at, this.footerRaw);
+      for (const b of blobs) await this.backend.write(b.at, b.data);
+      this.footerOffset = at;
+      await this.backend.flush();
+    }
+    const fresh = serializeDynamicHeader({
+      tableOffset: header.tableOffset,
+      maxTableEntries: header.maxTableEntries,
+      blockSize: header.blockSize,
+      parentUniqueId: newParent.footer.uniqueId,
+      parentTimeStamp: newParent.footer.timeStamp,
+      parentUnicodeName: from.parentUnicodeName,
+      locators,
+    });
+    await this.backend.write(this.footer.dataOffset!, fresh);
   }
 
   // ---------------------------------------------------------------- export
