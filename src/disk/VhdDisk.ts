@@ -615,9 +615,10 @@ export class VhdDisk implements ByteSource {
    * what the chain reads never changes: a merge cut short by a crash leaves a sound disk
    * over the old parent, since the header is written last, after the data is flushed.
    * No other write may run meanwhile. This open disk still reads through its old parent
-   * (the same bytes); dispose it when done.
+   * (the same bytes); dispose it when done. `relinked` runs once the new header is written
+   * and before it is flushed, so the backend's own bookkeeping can land in the same commit.
    */
-  async mergeParent(): Promise<void> {
+  async mergeParent(opts: { relinked?: () => void } = {}): Promise<void> {
     const parent = this.parent;
     const grandparent = parent?.parent;
     if (!this.header || !parent?.header || !grandparent) {
@@ -652,6 +653,7 @@ export class VhdDisk implements ByteSource {
     }
     await this.flush();
     await this.writeParentFields(parent.header, parent.backend, grandparent);
+    opts.relinked?.();
     await this.flush();
   }
 

@@ -3,7 +3,7 @@
  * this one API; neither does anything the other could not.
  */
 import type { HttpRequest, HttpResponse } from '../net/host/httpRequest.ts';
-import type { Appliance, DiskState, ImportProgress, StorageUse, VmRecord } from '../store/index.ts';
+import type { Appliance, DiskState, ImportProgress, RevertOutcome, SnapshotRecord, SnapshotTree, StorageUse, VmRecord } from '../store/index.ts';
 import type { Remote } from 'comlink';
 import type { BareKernelSpec, CrashInfo, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmRunStats, VmWorkerApi } from '../worker/index.ts';
 import type { RepositoryIndex } from '../repo/index.ts';
@@ -59,6 +59,18 @@ export interface VmHandle {
   suspend(): Promise<void>;
   /** Hard power-off; the disk's committed writes stay. */
   stop(): Promise<void>;
+  /** The VM's named snapshots as a tree, and where the VM stands in it. */
+  snapshots(): Promise<SnapshotTree>;
+  /**
+   * Freezes the disk as a named snapshot; the VM goes on writing to a new child over it.
+   * `withState` (a running VM): its machine too, so a revert resumes it there. A suspended
+   * VM's state goes with the snapshot by itself.
+   */
+  takeSnapshot(name: string, opts?: { withState?: boolean }): Promise<SnapshotRecord>;
+  /** Back to a snapshot (the VM stops first): its disk, and its machine state on the next Start when it has one. */
+  revertToSnapshot(snapshotId: string): Promise<RevertOutcome>;
+  /** Removes a snapshot; the disks grown from it take in what they need of it. */
+  deleteSnapshot(snapshotId: string): Promise<void>;
   reset(): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;

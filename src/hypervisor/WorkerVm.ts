@@ -4,7 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import { PANIC_MARKER, PanicWatch } from '../boot/index.ts';
-import type { Appliance, DiskState, ImageStore, ShareStore, VmRecord } from '../store/index.ts';
+import { sameDisk, type Appliance, type DiskState, type ImageStore, type RevertOutcome, type ShareStore, type SnapshotRecord, type SnapshotTree, type VmRecord } from '../store/index.ts';
 import { MemoryShare } from '../share/index.ts';
 import { ConsoleRing, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS, type BareKernelSpec, type CrashInfo, type ScriptProgress, type SharedFileInfo, type SharedFileUpload, type SharedFolderState, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
 import { Emitter } from './Emitter.ts';
@@ -206,7 +206,7 @@ export class WorkerVm implements VmHandle {
     await store.deleteSuspended(this.id);
     this._suspended = false;
     if (!rec) return undefined;
-    if (JSON.stringify(rec.disk) !== JSON.stringify(now)) {
+    if (!sameDisk(rec.disk, now)) {
       const note = `[romvisor] the suspended state of ${this.record.name} is discarded: its disk was written since it was suspended (writes ${rec.disk?.writes ?? '-'} then, ${now?.writes ?? '-'} now); booting from the disk`;
       this.appendConsole(new TextEncoder().encode(`\r\n\x1b[33m${note}\x1b[0m\r\n`));
       return undefined;
@@ -243,6 +243,81 @@ export class WorkerVm implements VmHandle {
     await this.deps.store.putSuspended({ vmId: this.id, state: taken.state, ...(disk ? { disk } : {}), console: this.consoleHistory, takenAt: Date.now() });
     this._suspended = true;
     this.setState('stopped');
+  }
+
+  snapshots(): Promise<SnapshotTree> {
+    return this.deps.store.snapshotTree(this.id);
+  }
+
+  async takeSnapshot(name: string, opts: { withState?: boolean } = {}): Promise<SnapshotRecord> {
+    const label = name.trim();
+    if (!label || label.length > 80) throw new HypervisorError('bad-input', 'a snapshot needs a name of 1 to 80 characters');
+    if (!this.record.diskImageId) throw new HypervisorError('no-disk', `VM ${this.record.name} runs from RAM and has no disk to take a snapshot of`);
+    const store = this.deps.store;
+    const live = this._state === 'running' || this._state === 'paused';
+    if (!live && this._state !== 'stopped' && this._state !== 'crashed') throw new HypervisorError('bad-state', `VM ${this.record.name} is ${this._state}; try again when it is running or off`);
+    if (!live || !this.api) {
+      const taken = await store.takeSnapshot(this.id, label);
+      this.record = taken.vm;
+      this.deps.changed(this, 'state');
+      return taken.snapshot;
+    }
+    const api = this.api;
+    const frozen = await api.freezeForSnapshot(opts.withState ?? false);
+    if ('refused' in frozen) throw new HypervisorError('bad-state', `VM ${this.record.name}: no snapshot now: ${frozen.refused}`);
+    let taken: Awaited<ReturnType<ImageStore['takeSnapshot']>>;
+    try {
+      taken = await store.takeSnapshot(this.id, label, frozen.state && { state: frozen.state, console: this.consoleHistory });
+    } catch (e) {
+      await api.thawAfterSnapshot(undefined);
+      throw e;
+    }
+    this.record = taken.vm;
+    try {
+      await api.thawAfterSnapshot(taken.vm.diskImageId);
+    } catch (e) {
+      // Still paused on the frozen disk: it must not write on into the snapshot.
+      await this.stop().catch(() => {});
+      throw new HypervisorError('bad-state', `VM ${this.record.name} was stopped: the snapshot was taken, but its worker could not go on with the new disk (${(e as Error).message})`);
+    }
+    this.deps.changed(this, 'state');
+    return taken.snapshot;
+  }
+
+  async revertToSnapshot(snapshotId: string): Promise<RevertOutcome> {
+    if (this._state === 'in-use') throw new HypervisorError('bad-state', `VM ${this.record.name} is running in another tab; its disk is changed there`);
+    if (this.worker) await this.stop();
+    if (this.worker) throw new HypervisorError('bad-state', `VM ${this.record.name} did not stop; not reverted`);
+    const { vm, outcome } = await this.deps.store.revertToSnapshot(this.id, snapshotId);
+    this.record = vm;
+    this._suspended = outcome === 'state';
+    const note = outcome === 'state' ? 'Start resumes the machine as it was' : outcome === 'state-stale' ? 'its machine state no longer fits its disk and is dropped; Start boots' : 'Start boots from it';
+    const name = (await this.deps.store.snapshot(snapshotId))?.name ?? snapshotId;
+    this.appendConsole(new TextEncoder().encode(`\r\n\x1b[2m[romvisor] reverted ${this.record.name} to the snapshot "${name}"; ${note}\x1b[0m\r\n`));
+    this.setState('stopped', this._detail);
+    return outcome;
+  }
+
+  async deleteSnapshot(snapshotId: string): Promise<void> {
+    const store = this.deps.store;
+    if (this._state === 'in-use') throw new HypervisorError('bad-state', `VM ${this.record.name} is running in another tab; delete its snapshots there`);
+    // A running guest reads its disk's whole chain through caches: none of it may change under it.
+    if (this.worker && (await this.chainOfCurrentDisk()).includes((await store.snapshot(snapshotId))?.imageId ?? '')) {
+      throw new HypervisorError('bad-state', `VM ${this.record.name} is ${this._state} on a disk grown from this snapshot; stop it first to delete the snapshot`);
+    }
+    await store.deleteSnapshot(snapshotId);
+    this.deps.changed(this, 'state');
+  }
+
+  /** The image ids under the current disk, nearest first. */
+  private async chainOfCurrentDisk(): Promise<string[]> {
+    const out: string[] = [];
+    for (let id = this.record.diskImageId; id !== undefined; ) {
+      const r = await this.deps.store.image(id);
+      id = r?.parentId;
+      if (id !== undefined) out.push(id);
+    }
+    return out;
   }
 
   async stop(): Promise<void> {

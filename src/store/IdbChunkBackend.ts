@@ -243,6 +243,14 @@ export class IdbChunkBackend implements BlockBackend {
     }
   }
 
+  /**
+   * Changes fields of the image's record in the next commit, together with the bytes it
+   * carries (a merged disk's new parent lands with the header that names it, or neither).
+   */
+  amendRecord(fields: Pick<Partial<ImageRecord>, 'parentId' | 'origin' | 'name'>): void {
+    this.record = { ...this.record, ...fields };
+  }
+
   async dispose(): Promise<void> {
     this.disposed = true;
     this.cache.clear();

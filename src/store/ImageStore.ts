@@ -11,7 +11,25 @@ import { RemoteChunkBackend, type RepositoryVersion } from '../repo/index.ts';
 import { BlobBackend } from './BlobBackend.ts';
 import { IdbRepoChunkStore } from './IdbRepoChunkStore.ts';
 import { DEFAULT_CHUNK_SIZE, IdbChunkBackend } from './IdbChunkBackend.ts';
-import { CHUNKS, IMAGES, SUSPENDED, VMS, chunkKey, imageChunkRange, openImageDb, type DiskIdentity, type ImageOrigin, type ImageRecord, type SuspendedRecord, type VmRecord } from './imageDb.ts';
+import {
+  CHUNKS,
+  IMAGES,
+  SNAPSHOT_STATES,
+  SNAPSHOTS,
+  SNAPSHOTS_BY_VM,
+  SUSPENDED,
+  VMS,
+  chunkKey,
+  imageChunkRange,
+  openImageDb,
+  type DiskIdentity,
+  type ImageOrigin,
+  type ImageRecord,
+  type SnapshotRecord,
+  type SnapshotStateRecord,
+  type SuspendedRecord,
+  type VmRecord,
+} from './imageDb.ts';
 import { isQuotaError, requestResult, transactionDone } from './idbRequests.ts';
 import { StoreError } from './StoreError.ts';
 
@@ -44,6 +62,22 @@ export interface StorageUse {
   quota: number;
   persisted: boolean;
 }
+
+/** A snapshot as the tree shows it: its record and the snapshot it was taken after. */
+export interface SnapshotNode extends SnapshotRecord {
+  /** The snapshot whose disk this one's grew from; undefined at the root (the appliance's base). */
+  parentSnapshotId: string | undefined;
+}
+
+export interface SnapshotTree {
+  /** Oldest first. */
+  nodes: SnapshotNode[];
+  /** The snapshot the VM's current disk grew from (where "you are here" hangs); undefined: the base. */
+  current: string | undefined;
+}
+
+/** What a revert did about the snapshot's machine state. */
+export type RevertOutcome = 'no-state' | 'state' | 'state-stale';
 
 export interface DiskState {
   /** Bytes the guest changed relative to its base (sectors present in the child). */
@@ -304,38 +338,53 @@ export class ImageStore {
       return vm;
     }
     const base = await this.requireImage(baseId);
+    return this.newChild(base, [VMS], (tx, child) => {
+      const record: VmRecord = { ...vm, diskImageId: child.id };
+      tx.objectStore(VMS).put(record);
+      return record;
+    });
+  }
+
+  /**
+   * A new empty differencing child over `parent`, written as 'importing' under its lock;
+   * `land` puts what must appear with it into the transaction that marks it ready (a VM
+   * record, a snapshot): a tab closed at any point leaves all of it or none (the next start
+   * removes an unfinished child).
+   */
+  private async newChild<T>(parent: ImageRecord, stores: string[], land: (tx: IDBTransaction, child: ImageRecord) => T | Promise<T>): Promise<T> {
     const id = newId('disk');
     const uniqueId = newVhdUniqueId();
+    const base = parent.origin === 'vm' || parent.origin === 'snapshot' ? parent.name : `${parent.name} (VM disk)`;
     const child: ImageRecord = {
       id,
       kind: 'child',
       origin: 'vm',
-      name: `${base.name} (VM disk)`,
+      name: base,
       size: 0,
       chunkSize: DEFAULT_CHUNK_SIZE,
-      virtualSize: base.virtualSize,
+      virtualSize: parent.virtualSize,
       vhdUuid: formatUniqueId(uniqueId),
-      parentId: base.id,
+      parentId: parent.id,
       state: 'importing',
       createdAt: Date.now(),
     };
-    const record: VmRecord = { ...vm, diskImageId: id };
     return navigator.locks.request(lockName(id), async () => {
       await this.putRecord(child);
       try {
         await this.writeEmptyChild(child, uniqueId);
-        const tx = this.db.transaction([IMAGES, VMS], 'readwrite', { durability: 'strict' });
+        const tx = this.db.transaction([IMAGES, ...stores], 'readwrite', { durability: 'strict' });
+        const done = transactionDone(tx);
         // writeEmptyChild's commits updated the record's size: keep it, mark it ready.
         const images = tx.objectStore(IMAGES);
-        const written = (await requestResult(images.get(id))) as ImageRecord;
-        images.put({ ...written, state: 'ready' });
-        tx.objectStore(VMS).put(record);
-        await transactionDone(tx);
+        const ready: ImageRecord = { ...((await requestResult(images.get(id))) as ImageRecord), state: 'ready' };
+        images.put(ready);
+        const out = await land(tx, ready);
+        await done;
+        return out;
       } catch (e) {
         await this.deleteImageData(id).catch(() => {});
         throw e;
       }
-      return record;
     });
   }
 
@@ -450,18 +499,25 @@ export class ImageStore {
     await transactionDone(tx);
   }
 
-  /** Removes a VM record and its disk (and a suspended state), in one transaction: never one without the other. */
+  /** Removes a VM record and its disks (current and snapshots, with their states, and a suspended state), in one transaction: never one without the other. */
   async deleteVm(id: string): Promise<void> {
-    const tx = this.db.transaction([VMS, IMAGES, CHUNKS, SUSPENDED], 'readwrite', { durability: 'strict' });
+    const tx = this.db.transaction([VMS, IMAGES, CHUNKS, SUSPENDED, SNAPSHOTS, SNAPSHOT_STATES], 'readwrite', { durability: 'strict' });
+    const done = transactionDone(tx);
     tx.objectStore(SUSPENDED).delete(id);
     const vms = tx.objectStore(VMS);
     const vm = (await requestResult(vms.get(id))) as VmRecord | undefined;
-    if (vm?.diskImageId) {
-      tx.objectStore(CHUNKS).delete(imageChunkRange(vm.diskImageId));
-      tx.objectStore(IMAGES).delete(vm.diskImageId);
+    const snaps = (await requestResult(tx.objectStore(SNAPSHOTS).index(SNAPSHOTS_BY_VM).getAll(id))) as SnapshotRecord[];
+    for (const imageId of [vm?.diskImageId, ...snaps.map((x) => x.imageId)]) {
+      if (!imageId) continue;
+      tx.objectStore(CHUNKS).delete(imageChunkRange(imageId));
+      tx.objectStore(IMAGES).delete(imageId);
+    }
+    for (const x of snaps) {
+      tx.objectStore(SNAPSHOTS).delete(x.id);
+      tx.objectStore(SNAPSHOT_STATES).delete(x.id);
     }
     vms.delete(id);
-    await transactionDone(tx);
+    await done;
   }
 
   // ------------------------------------------------------------------ suspended VMs
@@ -469,8 +525,7 @@ export class ImageStore {
   /** The identity of a VM's disk now (see DiskIdentity); undefined when the image is gone. */
   async diskIdentity(imageId: string): Promise<DiskIdentity | undefined> {
     const r = await this.image(imageId);
-    if (!r) return undefined;
-    return { imageId, vhdUuid: r.vhdUuid, writes: r.writes ?? 0, size: r.size, ...(r.parentId ? { parentId: r.parentId } : {}) };
+    return r && identityOf(r);
   }
 
   async suspended(vmId: string): Promise<SuspendedRecord | undefined> {
@@ -496,6 +551,163 @@ export class ImageStore {
     await transactionDone(tx);
   }
 
+  // ------------------------------------------------------------------ snapshots
+
+  /** A VM's snapshots as a tree (see SnapshotRecord: the tree is the image chain). */
+  async snapshotTree(vmId: string): Promise<SnapshotTree> {
+    const tx = this.db.transaction([SNAPSHOTS, IMAGES, VMS], 'readonly');
+    const records = (await requestResult(tx.objectStore(SNAPSHOTS).index(SNAPSHOTS_BY_VM).getAll(vmId))) as SnapshotRecord[];
+    const vm = (await requestResult(tx.objectStore(VMS).get(vmId))) as VmRecord | undefined;
+    const images = new Map(((await requestResult(tx.objectStore(IMAGES).getAll())) as ImageRecord[]).map((r) => [r.id, r]));
+    const byImage = new Map(records.map((r) => [r.imageId, r.id]));
+    const grewFrom = (imageId: string | undefined) => {
+      const parentId = imageId === undefined ? undefined : images.get(imageId)?.parentId;
+      return parentId === undefined ? undefined : byImage.get(parentId);
+    };
+    const nodes = records.map((r) => ({ ...r, parentSnapshotId: grewFrom(r.imageId) })).sort((a, b) => a.takenAt - b.takenAt);
+    return { nodes, current: grewFrom(vm?.diskImageId) };
+  }
+
+  async snapshot(id: string): Promise<SnapshotRecord | undefined> {
+    const tx = this.db.transaction(SNAPSHOTS, 'readonly');
+    return (await requestResult(tx.objectStore(SNAPSHOTS).get(id))) as SnapshotRecord | undefined;
+  }
+
+  /**
+   * Freezes the VM's current disk as snapshot `name` and gives the VM a new empty child
+   * over it, in one transaction with the snapshot's record. The disk must be at rest
+   * (the VM off, or its worker paused and flushed: see WorkerVm.takeSnapshot). `taken` is
+   * the machine state of a running VM; a suspended VM's state goes with the snapshot
+   * by itself (it stands on this disk) and stays resumable on the new child, which reads
+   * the same. Returns the VM's record with its new disk.
+   */
+  async takeSnapshot(vmId: string, name: string, taken?: { state: Uint8Array; console: Uint8Array }): Promise<{ vm: VmRecord; snapshot: SnapshotRecord }> {
+    const vm = await this.requireVm(vmId);
+    if (!vm.diskImageId) throw new StoreError('unsupported', `VM ${vm.name} has no disk to take a snapshot of (it runs from RAM)`);
+    const frozen = await this.requireImage(vm.diskImageId);
+    const snapshot: SnapshotRecord = { id: newId('snap'), vmId, name, takenAt: Date.now(), imageId: frozen.id, withState: false };
+    return this.newChild(frozen, [VMS, SNAPSHOTS, SNAPSHOT_STATES, SUSPENDED], async (tx, child) => {
+      const images = tx.objectStore(IMAGES);
+      // Read again inside the transaction: the write counter as the state's check will see it.
+      const now = (await requestResult(images.get(frozen.id))) as ImageRecord;
+      images.put({ ...now, origin: 'snapshot' });
+      const frozenDisk = identityOf(now);
+      let state = taken;
+      const suspended = (await requestResult(tx.objectStore(SUSPENDED).get(vmId))) as SuspendedRecord | undefined;
+      if (!state && suspended && sameDisk(suspended.disk, frozenDisk)) {
+        state = { state: suspended.state, console: suspended.console };
+        tx.objectStore(SUSPENDED).put({ ...suspended, disk: identityOf(child) });
+      }
+      snapshot.withState = state !== undefined;
+      tx.objectStore(SNAPSHOTS).put(snapshot);
+      if (state) tx.objectStore(SNAPSHOT_STATES).put({ snapshotId: snapshot.id, state: state.state, console: state.console, disk: frozenDisk } satisfies SnapshotStateRecord);
+      const next: VmRecord = { ...vm, diskImageId: child.id };
+      tx.objectStore(VMS).put(next);
+      return { vm: next, snapshot };
+    });
+  }
+
+  /**
+   * Puts the VM back at a snapshot: its current disk (and any suspended state) is thrown
+   * away and a new empty child over the snapshot's disk takes its place. A snapshot with a
+   * machine state leaves it as the VM's suspended state (Start resumes it), provided the
+   * snapshot's disk is still the one it was taken on. The VM must be off.
+   */
+  async revertToSnapshot(vmId: string, snapshotId: string): Promise<{ vm: VmRecord; outcome: RevertOutcome }> {
+    const vm = await this.requireVm(vmId);
+    const snap = await this.snapshot(snapshotId);
+    if (!snap || snap.vmId !== vmId) throw new StoreError('not-found', `VM ${vm.name} has no snapshot with id "${snapshotId}"`);
+    const at = await this.requireImage(snap.imageId);
+    return this.newChild(at, [VMS, CHUNKS, SUSPENDED, SNAPSHOT_STATES], async (tx, child) => {
+      const suspended = tx.objectStore(SUSPENDED);
+      suspended.delete(vmId);
+      let outcome: RevertOutcome = 'no-state';
+      if (snap.withState) {
+        const st = (await requestResult(tx.objectStore(SNAPSHOT_STATES).get(snap.id))) as SnapshotStateRecord | undefined;
+        const disk = (await requestResult(tx.objectStore(IMAGES).get(snap.imageId))) as ImageRecord;
+        outcome = 'state-stale';
+        if (st && sameDisk(st.disk, identityOf(disk))) {
+          suspended.put({ vmId, state: st.state, disk: identityOf(child), console: st.console, takenAt: Date.now() } satisfies SuspendedRecord);
+          outcome = 'state';
+        }
+      }
+      const old = vm.diskImageId && ((await requestResult(tx.objectStore(IMAGES).get(vm.diskImageId))) as ImageRecord | undefined);
+      // The current disk is a leaf (snapshots only ever freeze it and grow past it): nothing stands on it.
+      if (old && old.origin === 'vm') {
+        tx.objectStore(CHUNKS).delete(imageChunkRange(old.id));
+        tx.objectStore(IMAGES).delete(old.id);
+      }
+      const next: VmRecord = { ...vm, diskImageId: child.id };
+      tx.objectStore(VMS).put(next);
+      return { vm: next, outcome };
+    });
+  }
+
+  /**
+   * The disks a snapshot's deletion rewrites: those grown from its disk (later snapshots,
+   * the VM's current disk). The current disk must not be in use while they are.
+   */
+  async snapshotChildren(snapshotId: string): Promise<ImageRecord[]> {
+    const snap = await this.snapshot(snapshotId);
+    if (!snap) return [];
+    return (await this.images()).filter((r) => r.parentId === snap.imageId);
+  }
+
+  /**
+   * Deletes a snapshot. Every disk grown from its disk takes in the sectors it holds and
+   * the rest do not (VhdDisk.mergeParent) and then stands on the snapshot's parent, each
+   * commit carrying the new header with the record's new parent; then the snapshot's disk,
+   * record and state go in one transaction. A machine state standing on a rewritten disk
+   * (a later snapshot's, a suspended VM's) stays resumable: the disk reads the same.
+   * Cut short, what is done stays consistent and deleting again finishes it.
+   */
+  async deleteSnapshot(snapshotId: string): Promise<void> {
+    const snap = await this.snapshot(snapshotId);
+    if (!snap) throw new StoreError('not-found', `image store: no snapshot with id "${snapshotId}"`);
+    const image = await this.requireImage(snap.imageId);
+    const children = await this.snapshotChildren(snapshotId);
+    const before = new Map(children.map((c) => [c.id, identityOf(c)]));
+    for (const c of children) {
+      const disk = await this.openDisk(c.id);
+      try {
+        const backend = disk.backend as IdbChunkBackend;
+        await disk.mergeParent({ relinked: () => backend.amendRecord({ parentId: image.parentId }) });
+      } finally {
+        await disk.dispose();
+      }
+    }
+    const stores = [IMAGES, CHUNKS, SNAPSHOTS, SNAPSHOT_STATES, SUSPENDED];
+    const tx = this.db.transaction(stores, 'readwrite', { durability: 'strict' });
+    const done = transactionDone(tx);
+    const images = tx.objectStore(IMAGES);
+    const after = new Map<string, DiskIdentity>();
+    for (const c of children) after.set(c.id, identityOf((await requestResult(images.get(c.id))) as ImageRecord));
+    // States on a merged disk follow it, if they stood on it as it was before the merge.
+    const follow = <T extends { disk?: DiskIdentity }>(rec: T | undefined, put: (r: T) => void) => {
+      const id = rec?.disk?.imageId;
+      if (rec && id && after.has(id) && sameDisk(rec.disk, before.get(id))) put({ ...rec, disk: after.get(id)! });
+    };
+    const snaps = (await requestResult(tx.objectStore(SNAPSHOTS).index(SNAPSHOTS_BY_VM).getAll(snap.vmId))) as SnapshotRecord[];
+    for (const other of snaps) {
+      if (other.id === snap.id || !other.withState || !after.has(other.imageId)) continue;
+      const st = (await requestResult(tx.objectStore(SNAPSHOT_STATES).get(other.id))) as SnapshotStateRecord | undefined;
+      follow(st, (r) => tx.objectStore(SNAPSHOT_STATES).put(r));
+    }
+    follow((await requestResult(tx.objectStore(SUSPENDED).get(snap.vmId))) as SuspendedRecord | undefined, (r) => tx.objectStore(SUSPENDED).put(r));
+    tx.objectStore(CHUNKS).delete(imageChunkRange(image.id));
+    images.delete(image.id);
+    tx.objectStore(SNAPSHOTS).delete(snap.id);
+    tx.objectStore(SNAPSHOT_STATES).delete(snap.id);
+    await done;
+  }
+
+  private async requireVm(id: string): Promise<VmRecord> {
+    const tx = this.db.transaction(VMS, 'readonly');
+    const vm = (await requestResult(tx.objectStore(VMS).get(id))) as VmRecord | undefined;
+    if (!vm) throw new StoreError('not-found', `image store: no VM with id "${id}"`);
+    return vm;
+  }
+
   // ------------------------------------------------------------------ quota
 
   async storageUse(): Promise<StorageUse> {
@@ -508,6 +720,15 @@ export class ImageStore {
   async requestPersistence(): Promise<boolean> {
     return navigator.storage.persist ? navigator.storage.persist() : false;
   }
+}
+
+/** The identity a machine state checks its disk by (key order fixed: records are compared as JSON). */
+function identityOf(r: ImageRecord): DiskIdentity {
+  return { imageId: r.id, vhdUuid: r.vhdUuid, writes: r.writes ?? 0, size: r.size, ...(r.parentId ? { parentId: r.parentId } : {}) };
+}
+
+export function sameDisk(a: DiskIdentity | undefined, b: DiskIdentity | undefined): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** A random (version 4) VHD unique id. */

@@ -4,6 +4,8 @@
  *   chunks  image bytes, key [imageId, chunkIndex]; a missing chunk reads as zeros
  *   vms     VM records (keyPath id)
  *   suspended  a suspended VM's machine state (keyPath vmId), at most one per VM
+ *   snapshots  named snapshots of VM disks (keyPath id, index vmId); version 3
+ *   snapshotStates  the machine state taken with a snapshot (keyPath snapshotId); version 3
  * The page and every VM worker open their own connection to it.
  */
 import type { RepositoryVersion } from '../repo/index.ts';
@@ -12,14 +14,19 @@ import { requestResult } from './idbRequests.ts';
 import type { JitMode } from '../jit/Jit.ts';
 
 const DB_NAME = 'romvisor';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 export const IMAGES = 'images';
 export const CHUNKS = 'chunks';
 export const VMS = 'vms';
 export const SUSPENDED = 'suspended';
+export const SNAPSHOTS = 'snapshots';
+export const SNAPSHOT_STATES = 'snapshotStates';
+/** The index of `snapshots` by the VM they belong to. */
+export const SNAPSHOTS_BY_VM = 'vmId';
 
 export type ImageKind = 'base' | 'child';
-export type ImageOrigin = 'builtin' | 'imported' | 'repository' | 'vm';
+/** 'snapshot': a VM disk frozen by a snapshot (a `SnapshotRecord` names it); 'vm': a VM's current disk. */
+export type ImageOrigin = 'builtin' | 'imported' | 'repository' | 'vm' | 'snapshot';
 
 export interface ImageRecord {
   id: string;
@@ -94,6 +101,34 @@ export interface SuspendedRecord {
   takenAt: number;
 }
 
+/**
+ * A named snapshot of a VM's disk. Taking it froze the VM's differencing child as it was
+ * (that image is `imageId`, origin 'snapshot') and gave the VM a new empty child over it.
+ * The tree is the image chain: a snapshot's parent is the snapshot whose image is its
+ * image's parent, and the VM stands at the snapshot its current disk's parent belongs to.
+ */
+export interface SnapshotRecord {
+  id: string;
+  vmId: string;
+  name: string;
+  takenAt: number;
+  /** The frozen image. Never written again, except by deleting the snapshot under it, whose merge keeps what it reads. */
+  imageId: string;
+  /** A machine state was taken with it (in `snapshotStates` under the same id). */
+  withState: boolean;
+}
+
+/** The machine state of a snapshot taken while the VM ran (or was suspended). */
+export interface SnapshotStateRecord {
+  snapshotId: string;
+  /** The machine state file's bytes (MachineStateFile format). */
+  state: Uint8Array;
+  /** The console's last bytes, replayed on resume. */
+  console: Uint8Array;
+  /** The snapshot's image when the state was taken: the state resumes only while this still matches. */
+  disk: DiskIdentity;
+}
+
 export function chunkKey(imageId: string, index: number): [string, number] {
   return [imageId, index];
 }
@@ -111,6 +146,8 @@ export function openImageDb(name = DB_NAME): Promise<IDBDatabase> {
     if (!db.objectStoreNames.contains(CHUNKS)) db.createObjectStore(CHUNKS);
     if (!db.objectStoreNames.contains(VMS)) db.createObjectStore(VMS, { keyPath: 'id' });
     if (!db.objectStoreNames.contains(SUSPENDED)) db.createObjectStore(SUSPENDED, { keyPath: 'vmId' });
+    if (!db.objectStoreNames.contains(SNAPSHOTS)) db.createObjectStore(SNAPSHOTS, { keyPath: 'id' }).createIndex(SNAPSHOTS_BY_VM, 'vmId');
+    if (!db.objectStoreNames.contains(SNAPSHOT_STATES)) db.createObjectStore(SNAPSHOT_STATES, { keyPath: 'snapshotId' });
   };
   return requestResult(req).then((db) => {
     // Another tab upgrading the schema: step aside instead of blocking it.

@@ -1,8 +1,8 @@
 // The image store's public API: IndexedDB images, VM records, the appliance catalog.
-export { ImageStore, type ImportProgress, type StorageUse, type DiskState } from './ImageStore.ts';
+export { ImageStore, sameDisk, type ImportProgress, type StorageUse, type DiskState, type SnapshotNode, type SnapshotTree, type RevertOutcome } from './ImageStore.ts';
 export { IdbChunkBackend, DEFAULT_CHUNK_SIZE } from './IdbChunkBackend.ts';
 export { BlobBackend } from './BlobBackend.ts';
 export { StoreError, type StoreErrorCode } from './StoreError.ts';
-export { openImageDb, type ImageRecord, type VmRecord, type DiskIdentity, type SuspendedRecord, type ImageKind, type ImageOrigin } from './imageDb.ts';
+export { openImageDb, type ImageRecord, type VmRecord, type DiskIdentity, type SuspendedRecord, type SnapshotRecord, type SnapshotStateRecord, type ImageKind, type ImageOrigin } from './imageDb.ts';
 export { loadBuiltinCatalog, buildCatalog, parseCatalogManifest, RAM_APPLIANCE_ID, type Appliance, type ApplianceBootKind, type BootManifest, type CatalogSource } from './Catalog.ts';
 export { ShareStore } from './ShareStore.ts';

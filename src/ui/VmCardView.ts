@@ -15,6 +15,7 @@ import { scenarioGuestOf } from './scenario/scenarioOrigin.ts';
 import { shareVm } from './scenario/shareVm.ts';
 import { VmTeachView, type TeachPanel, type TrapLogSettings } from './VmTeachView.ts';
 import { GuestWebView } from './GuestWebView.ts';
+import { SnapshotTreeView } from './SnapshotTreeView.ts';
 
 interface VmCardActions {
   /** Runs an action, reporting its error to the user. */
@@ -117,6 +118,7 @@ export class VmCardView implements Disposable {
               this.jitSelect && h('label', { class: 'menu-item menu-setting', 'data-menu-setting': 'jit' }, 'JIT ', this.jitSelect),
               button('open-port', 'Open port…', "The guest's web server (port 80 by default), shown here in a sandboxed frame", () => this.openPort(), 'menu-item'),
               button('share', 'Share as a link…', 'A scenario link that boots the same appliance, memory and command line', () => void this.share(), 'menu-item'),
+              button('snapshots', 'Snapshots…', 'Take a snapshot of the disk (and the running machine); the tree of them; revert or delete', () => void this.openSnapshots(), 'menu-item'),
               button('export', 'Export disk (.vhd)', 'Download the disk as one VHD', () => void this.exportDisk(), 'menu-item'),
               button('reset-disk', 'Reset disk to base…', 'Throw away every change', () => void this.resetDisk(), 'menu-item'),
               button('delete', 'Delete VM…', 'Remove the VM and its disk', () => void this.deleteVm(), 'menu-item danger'),
@@ -206,6 +208,9 @@ export class VmCardView implements Disposable {
     this.buttons.export!.disabled = !hasDisk || !off;
     this.buttons['reset-disk']!.disabled = !hasDisk || !off;
     this.buttons.delete!.disabled = !off;
+    // A scenario's or a bare kernel's disk is scratch: nothing of it is kept to go back to.
+    this.buttons.snapshots!.hidden = !hasDisk || scenarioGuestOf(vm) !== undefined || vm.kernel !== undefined;
+    this.buttons.snapshots!.disabled = s === 'in-use';
     this.buttons['open-port']!.disabled = s !== 'running';
     this.updateReadout();
     this.buttons.watch!.textContent = this.teach ? 'Hide watch' : 'Watch';
@@ -343,6 +348,11 @@ export class VmCardView implements Disposable {
       const { blob, fileName } = await this.hv.exportDisk(this.vm.id);
       download(blob, fileName);
     });
+  }
+
+  private async openSnapshots(): Promise<void> {
+    this.closeMenu();
+    await new SnapshotTreeView(this.vm).open();
   }
 
   private async resetDisk(): Promise<void> {

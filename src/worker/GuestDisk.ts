@@ -7,7 +7,7 @@
  */
 import { MemoryBackend, VhdDisk } from '../disk/index.ts';
 import type { Vm } from '../machine/index.ts';
-import type { VirtioBlk } from '../machine/virtio/index.ts';
+import type { BlockDevice, VirtioBlk } from '../machine/virtio/index.ts';
 import { ImageStore, StoreError } from '../store/index.ts';
 import type { WorkerDiskSpec } from './VmWorkerApi.ts';
 
@@ -18,14 +18,63 @@ interface DiskFailure {
 
 const isQuotaError = (e: unknown) => e instanceof StoreError && e.code === 'quota-exceeded';
 
+/**
+ * What the guest's virtio-blk holds: the disk of the moment. A snapshot of a running VM
+ * freezes the disk it wrote to and switches it to a new child over that one, under the
+ * device, while the guest is paused with no disk work in flight.
+ */
+class DiskSwitch implements BlockDevice {
+  constructor(public current: VhdDisk) {}
+  get size(): number {
+    return this.current.size;
+  }
+  get readOnly(): boolean {
+    return this.current.readOnly;
+  }
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return this.current.read(offset, length);
+  }
+  write(offset: number, data: Uint8Array): Promise<void> {
+    return this.current.write(offset, data);
+  }
+  flush(): Promise<void> {
+    return this.current.flush();
+  }
+}
+
 export class GuestDisk {
   failure: DiskFailure | undefined;
   private devices: readonly VirtioBlk[] = [];
+  /** The Vm's disk: reads and writes go to the current image through it. */
+  readonly device: DiskSwitch;
 
   private constructor(
     private readonly store: ImageStore,
-    readonly disk: VhdDisk,
-  ) {}
+    disk: VhdDisk,
+  ) {
+    this.device = new DiskSwitch(disk);
+  }
+
+  /** The VM's disk now (its chain): the boot partition is read from it. */
+  get disk(): VhdDisk {
+    return this.device.current;
+  }
+
+  /**
+   * Writes go to the child `childImageId` from now on (a snapshot froze the one before,
+   * which is its parent: the guest sees the same bytes). The caller has settled and
+   * flushed every request first.
+   */
+  async switchTo(childImageId: string): Promise<void> {
+    const next = await this.store.openDisk(childImageId);
+    if (next.virtualSize !== this.disk.virtualSize) {
+      await next.dispose();
+      throw new Error(`disk ${childImageId} is ${next.virtualSize} bytes, the guest's is ${this.disk.virtualSize}`);
+    }
+    const old = this.device.current;
+    this.device.current = next;
+    await old.dispose();
+  }
 
   static async open(spec: WorkerDiskSpec): Promise<GuestDisk> {
     const store = await ImageStore.open(undefined, { removeAbandoned: false });

@@ -224,6 +224,18 @@ export interface VmWorkerApi extends Async<VmInspectorApi> {
    * The page then calls `shutdown()`, which commits the disk the state stands on.
    */
   suspend(): Promise<{ state: Uint8Array } | { refused: string }>;
+  /**
+   * A snapshot's first half: the guest is paused, its disk work settled and committed, and
+   * with `withState` its machine captured; `refused` (running on) when it cannot be now.
+   * The page then freezes the disk in the store and calls `thawAfterSnapshot`.
+   */
+  freezeForSnapshot(withState: boolean): Promise<{ state?: Uint8Array } | { refused: string }>;
+  /**
+   * A snapshot's second half: the guest's writes go to the new child `childImageId` from
+   * now (undefined: the snapshot failed, the same disk goes on), and it runs again unless
+   * it was paused before.
+   */
+  thawAfterSnapshot(childImageId: string | undefined): Promise<void>;
   /** Hard reset: the machine starts again from the reset ROM with the same disk. */
   reset(): Promise<void>;
   /**

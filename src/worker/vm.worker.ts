@@ -192,6 +192,41 @@ class VmWorker implements VmWorkerApi {
     }
   }
 
+  /** Whether the guest was paused before a snapshot paused it (it stays so after). */
+  private pausedBeforeFreeze = false;
+
+  async freezeForSnapshot(withState: boolean): Promise<{ state?: Uint8Array } | { refused: string }> {
+    const vm = this.vm;
+    if (!vm || this.stopped) return { refused: 'the VM is not running' };
+    if (!this.disk || !this.spec?.disk || !('childImageId' in this.spec.disk)) return { refused: 'only a VM with its own disk has snapshots' };
+    this.pausedBeforeFreeze = this.paused;
+    this.pause();
+    try {
+      let state: Uint8Array | undefined;
+      if (withState) {
+        const s = await vm.captureState();
+        state = await encodeMachineState(s, { disks: s.shape.disks.map(() => ({ chain: [] })) });
+      } else {
+        // What the guest wrote must be in the frozen disk: every request it started lands first.
+        for (let p = vm.pendingWork(); p; p = vm.pendingWork()) await p;
+      }
+      await this.disk.flush();
+      this.postConsole();
+      return state ? { state } : {};
+    } catch (e) {
+      if (!this.pausedBeforeFreeze) await this.resume();
+      if (e instanceof StateError) return { refused: e.message };
+      throw e;
+    }
+  }
+
+  async thawAfterSnapshot(childImageId: string | undefined): Promise<void> {
+    // A failed switch throws with the guest still paused: it must not write on into the
+    // frozen disk, so the page stops it.
+    if (childImageId) await this.disk?.switchTo(childImageId);
+    if (!this.pausedBeforeFreeze) await this.resume();
+  }
+
   /**
    * The machine of a suspended VM, from its state file, or undefined (with the reason on the
    * console) when the state does not fit: the VM then boots from its disk.
@@ -347,7 +382,7 @@ class VmWorker implements VmWorkerApi {
       boot: restored ? NO_LOADER : linuxLoader(this.bootImages),
       console: this.consoleSize(spec),
       guestConsole: guestConsoleOf(this.bootImages.bootargs),
-      disks: this.disk ? [{ disk: this.disk.disk, serial: this.diskSerial }] : undefined,
+      disks: this.disk ? [{ disk: this.disk.device, serial: this.diskSerial }] : undefined,
       share: this.folder?.server,
       net: spec.net ? { mac: macFromName(spec.net.name) } : undefined,
     });
