@@ -177,6 +177,13 @@ const QUEUE_NOTIFY = 0x050n;
  * up a virtqueue notify soon (the core cannot stop on one, so kicks wait for the slice end).
  */
 const SLICE = 250_000;
+/**
+ * Deterministic time with several harts: console input may also be taken at every multiple
+ * of this many instructions where some hart sleeps in WFI (see slices()), not only when all
+ * do. A hart the kernel never started waits in the firmware's WFI loop with an IPI pending
+ * (OpenSBI's HSM wait, exactly as under QEMU), so it spins and the whole machine never idles.
+ */
+const INPUT_GRID = 100_000;
 /** Timebase ticks per millisecond. */
 const TICKS_PER_MS = TIMEBASE_HZ / 1000;
 
@@ -466,6 +473,7 @@ export class Vm {
       if (deterministic) {
         const due = io.nextDue;
         if (due !== undefined && due > now && due - now < BigInt(budget)) budget = Number(due - now);
+        if (core.harts > 1) budget = Math.min(budget, INPUT_GRID - Number(now % BigInt(INPUT_GRID)));
       } else {
         core.syncTime(BigInt(Math.floor((performance.now() - this.startMs) * TICKS_PER_MS)));
         this.deliverInput();
@@ -478,6 +486,11 @@ export class Vm {
       // Several harts: one that idled settles the console even while another hart runs on
       // (a hart parked in the firmware may never let the whole machine idle).
       if (!this.consoleSettled && core.takeHartIdled() && this.consoleDevice?.inUse) this.consoleSettled = true;
+      // ...and one sleeping hart takes input at the grid, a point fixed by the instruction count
+      // and the machine alone (whatever slices the host asked for), so runs stay replayable.
+      if (deterministic && core.harts > 1 && this.pendingInput.length > 0 && core.instructions % BigInt(INPUT_GRID) === 0n && core.hartStates().some((h) => h.sleeping)) {
+        this.deliverInput();
+      }
       if (this.detectCrash && core.trapCount - trapsBefore >= BigInt(CRASH_REPEATS) && this.inExceptionLoop()) {
         return { kind: 'crashed', report: this.crashReport() };
       }
