@@ -1,6 +1,7 @@
 // The shape every benchmark group returns, so bench/run.ts can print one table and one
 // JSON document for bare-metal programs, Linux boots, disk I/O and whatever comes next.
 import type { JitStats } from '../src/jit/Jit.ts';
+import type { JitPageFigures } from './jitPageFigures.ts';
 
 /** One measured workload, run on romvisor and on its peer (QEMU) in the same run. */
 export interface BenchRow {
@@ -24,6 +25,8 @@ export interface BenchRow {
   jitRatio?: number;
   /** The JIT's counters after that run (compiles, code cache, compile ms, ...). */
   jit?: JitStats;
+  /** What the inspector's JIT panel shows besides those counters, after that run (bench/jitPageFigures.ts). */
+  jitPages?: JitPageFigures;
   /** False when the two printed different results (a correctness bug, not a speed one). */
   outputsMatch: boolean;
   /** Why a row is incomplete, if it is. */

@@ -11,6 +11,8 @@ import { Vm, type TimeMode } from '../../src/machine/Vm.ts';
 import { qemuToPrompt } from '../qemuToPrompt.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
 import type { JitMode, JitStats } from '../../src/jit/Jit.ts';
+import { jitView } from '../../src/machine/jitView.ts';
+import { jitPageFigures, type JitPageFigures } from '../jitPageFigures.ts';
 
 const PROMPT = '~ # ';
 const MEMORY = '256M';
@@ -23,6 +25,7 @@ export interface Boot {
   ok: boolean;
   note?: string;
   jit?: JitStats;
+  jitPages?: JitPageFigures;
 }
 
 /** What a boot group boots: the same files on both machines. */
@@ -60,7 +63,7 @@ export async function bootRomvisor(timeMode: TimeMode, harts = 1, jit: JitMode =
       await new Promise((res) => (ms > 0 ? setTimeout(res, ms) : setImmediate(res)));
     } else if (r.kind !== 'running') return { seconds: 0, ok: false, note: `romvisor: ${r.kind} before the prompt` };
   }
-  return { seconds: (performance.now() - start) / 1000, instructions: vm.core.instructions, ok: true, jit: vm.core.jitStats() };
+  return { seconds: (performance.now() - start) / 1000, instructions: vm.core.instructions, ok: true, jit: vm.core.jitStats(), jitPages: jitPageFigures(jitView(vm.core, undefined, undefined)) };
 }
 
 /** The initramfs boot as QEMU runs it: the same firmware, Image, initrd and command line. */
@@ -122,6 +125,7 @@ export async function bootRows(group: string, set: BootSet, kernelName: string, 
       row.jitMips = Number(j.instructions) / j.seconds / 1e6;
       row.jitRatio = j.seconds / q.seconds;
       row.jit = j.jit;
+      row.jitPages = j.jitPages;
     }
     rows.push(row);
   }

@@ -83,6 +83,19 @@ export interface JitStats {
   misses: number;
 }
 
+/** The JIT's pages as the teaching inspector shows them (`Jit.inspectPages`: read-only). */
+export interface JitPages {
+  /** Heat at which a page is translated (auto's threshold; 1 for eager, 0 when off). */
+  threshold: number;
+  /** The code cache's caps: pages with a module alive, and their modules' bytes. */
+  maxPages: number;
+  maxBytes: number;
+  /** RAM pages without code that have heat (warming up), hottest first. */
+  warming: { page: number; heat: number }[];
+  /** RAM pages with code alive, most blocks first: the blocks' offsets in the page, module bytes. */
+  compiled: { page: number; blocks: readonly number[]; bytes: number }[];
+}
+
 /** What the Jit needs of the core's raw exports. */
 export interface JitCoreExports {
   REGS_OFFSET: WebAssembly.Global;
@@ -91,6 +104,8 @@ export interface JitCoreExports {
   TLB_STORE: WebAssembly.Global;
   TLB_ENTRIES: WebAssembly.Global;
   RAM_OFFSET: WebAssembly.Global;
+  RAM_GUARD: WebAssembly.Global;
+  jitRecordBytes(ramBytes: bigint): number;
   jitConfigure(on: number, threshold: number): void;
   jitForgetAll(): void;
   jitInvalidateRange(ramOff: bigint, length: bigint): void;
@@ -238,6 +253,32 @@ export class Jit {
     return [...this.pages.entries()]
       .map(([page, p]) => ({ page, blocks: p.blocks.length, bytes: p.bytes, live: this.isCompiled(page) }))
       .sort((a, b) => b.blocks - a.blocks);
+  }
+
+  /**
+   * The pages of `ramBytes` of RAM as the inspector shows them. Heat is read from the core's page records (wasm/cpu/jit.ts: after the RAM guard,
+   * one record per page, the slot at +0 and the heat at +4).
+   */
+  inspectPages(ramBytes: number): JitPages {
+    const warming: JitPages['warming'] = [];
+    const c = this.core;
+    if (c && this.mode !== 'off') {
+      const count = Math.floor(ramBytes / PAGE_SIZE);
+      const recordSize = c.jitRecordBytes(BigInt(ramBytes)) / count;
+      const words = new DataView(this.memory.buffer, this.ramOffset + ramBytes + (c.RAM_GUARD.value as number), count * recordSize);
+      for (let p = 0; p < count; p++) {
+        if (words.getUint32(p * recordSize, true) !== 0) continue;
+        const heat = words.getUint32(p * recordSize + 4, true);
+        if (heat > 0) warming.push({ page: p, heat });
+      }
+      warming.sort((a, b) => b.heat - a.heat);
+    }
+    const compiled = [...this.pages.entries()]
+      .filter(([page]) => this.isCompiled(page))
+      .map(([page, p]) => ({ page, blocks: p.blocks, bytes: p.bytes }))
+      .sort((a, b) => b.blocks.length - a.blocks.length);
+    const threshold = this.mode === 'off' ? 0 : this.mode === 'eager' ? 1 : autoThreshold();
+    return { threshold, maxPages: MAX_PAGES, maxBytes: MAX_BYTES, warming, compiled };
   }
 
   stats(): JitStats {

@@ -9,6 +9,7 @@ export type { CoreState, CoreStateShape } from './Core.ts';
 export { Vm, formatCrashReport, type CrashReport, type RunOptions, type RunOutcome, type VmConfig, type VmDisk } from './Vm.ts';
 export { GuestLoop } from './GuestLoop.ts';
 export { VmInspector, type VmInspectorOptions } from './VmInspector.ts';
+export { jitView, type JitPcView, type JitTier, type JitView } from './jitView.ts';
 export { TIME_MODES, type TimeMode } from './TimeMode.ts';
 export { TrapRateWindow } from './TrapRateWindow.ts';
 export type {

@@ -7,7 +7,7 @@
 import type { Disposable, VmHandle } from '../hypervisor/index.ts';
 import type { ViewPanel } from '../scenario/index.ts';
 import type { TrapLogFilter } from '../machine/index.ts';
-import { BootTimeline, InspectorPanel, TrapPanel, type InspectorControls } from './teach/index.ts';
+import { BootTimeline, InspectorPanel, JitPanel, TrapPanel, type InspectorControls } from './teach/index.ts';
 import './teach/teach.css';
 import './VmTeachView.css';
 import { h } from './dom.ts';
@@ -34,6 +34,8 @@ export class VmTeachView implements Disposable {
   private readonly timeline: BootTimeline | undefined;
   private readonly traps: TrapPanel | undefined;
   private readonly inspector: InspectorPanel | undefined;
+  /** The JIT tier's panel comes with the inspector. */
+  private readonly jit: JitPanel | undefined;
   private readonly timer: ReturnType<typeof setInterval>;
   private polling = false;
   private shownPaused: boolean | undefined;
@@ -47,13 +49,15 @@ export class VmTeachView implements Disposable {
     const timelineHost = host('timeline');
     const trapsHost = host('traps');
     const inspectorHost = host('inspector');
-    this.el = h('div', { class: 'vm-teach', 'data-teach': panels.join(' ') }, timelineHost, trapsHost, inspectorHost);
+    const jitHost = inspectorHost && h('div', { class: 'vm-teach-jit' });
+    this.el = h('div', { class: 'vm-teach', 'data-teach': panels.join(' ') }, timelineHost, trapsHost, inspectorHost, jitHost);
     const bareKernel = vm.kernel !== undefined;
     if (timelineHost) this.timeline = new BootTimeline(timelineHost, bareKernel);
     if (trapsHost) {
       this.traps = new TrapPanel(trapsHost, { ...trapLog, bareKernel, apply: (f) => this.vm.machine?.setTrapLogFilter(f) });
     }
     if (inspectorHost) this.inspector = new InspectorPanel(inspectorHost, this.controls());
+    if (jitHost) this.jit = new JitPanel(jitHost);
     this.timer = setInterval(() => void this.poll(), POLL_MS);
     this.update();
     void this.poll();
@@ -98,9 +102,10 @@ export class VmTeachView implements Disposable {
         await m.setTrapLogFilter(this.traps.filter); // throws until the worker has booted its VM: tried again next poll
         this.traps.applied(m);
       }
-      const [t, s] = await Promise.all([this.timeline ? m.timeline() : undefined, this.traps ? m.traps(RECENT_TRAPS) : undefined]);
+      const [t, s, j] = await Promise.all([this.timeline ? m.timeline() : undefined, this.traps ? m.traps(RECENT_TRAPS) : undefined, this.jit ? m.jitView() : undefined]);
       if (t) this.timeline?.update(t);
       if (s) this.traps?.update(s);
+      if (j) this.jit?.update(j);
     } catch {
       // The worker went away between two polls (stop, crash); the next start brings a new one.
     } finally {
@@ -113,6 +118,7 @@ export class VmTeachView implements Disposable {
     this.timeline?.dispose();
     this.traps?.dispose();
     this.inspector?.dispose();
+    this.jit?.dispose();
     this.el.remove();
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { JitMode } from '../jit/Jit.ts';
 import type { LinuxBootImages } from '../boot/index.ts';
-import type { Privilege, TimeMode, VmInspectorApi } from '../machine/index.ts';
+import type { JitView, Privilege, TimeMode, VmInspectorApi } from '../machine/index.ts';
 import type { ConsoleSize } from '../machine/virtio/index.ts';
 import type { ConsoleStep, StepResult } from '../scenario/index.ts';
 
@@ -211,6 +211,8 @@ export interface VmWorkerApi extends Async<VmInspectorApi> {
    * (see ConsoleRing) instead of 'console' events.
    */
   boot(spec: VmBootSpec, events: (event: VmWorkerEvent) => void, consoleRing?: SharedArrayBuffer): Promise<void>;
+  /** The teaching inspector's JIT panel: counters, hot and compiled pages, the pc's tier (read-only). */
+  jitView(): JitView;
   /** Keystrokes for the guest's console. */
   input(bytes: Uint8Array): void;
   /** The page's terminal has a new size (columns, rows): the guest's console follows it. */

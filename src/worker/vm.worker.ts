@@ -14,6 +14,7 @@ import { linuxLoader, type LinuxBootImages } from '../boot/linuxBoot.ts';
 import { readApplianceBoot } from '../boot/applianceBoot.ts';
 import type { AccessType, Privilege, TrapLogFilter } from '../machine/InspectorTypes.ts';
 import { VmInspector } from '../machine/VmInspector.ts';
+import { jitView } from '../machine/jitView.ts';
 import { ConsoleScriptPlayer } from '../scenario/index.ts';
 import type { BareKernelSpec, ConsoleTranscript, CrashInfo, LockstepQuantum, LockstepReply, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
 import { SharedFolder, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS } from './SharedFolder.ts';
@@ -85,6 +86,8 @@ class VmWorker implements VmWorkerApi {
   private loopDone: Promise<void> = Promise.resolve();
   /** The teaching views' window into the current Vm (a new one after each reset or reboot). */
   private inspector: VmInspector | undefined;
+  /** The debugger's breakpoint (its page never runs compiled code), for the JIT panel. */
+  private breakpoint: bigint | undefined;
   private player: ConsoleScriptPlayer | undefined;
   /** The page terminal's latest size (realtime guests follow it, across resets too). */
   private terminalSize: ConsoleSize | undefined;
@@ -351,6 +354,7 @@ class VmWorker implements VmWorkerApi {
     vm.onConsole(sink);
     this.inspector?.dispose();
     this.inspector = new VmInspector(vm);
+    this.breakpoint = undefined;
     return vm;
   }
 
@@ -442,7 +446,16 @@ class VmWorker implements VmWorkerApi {
   step() { return this.whilePaused(() => this.ins().step()); }
   stepUntilTrap(maxInsns?: number) { return this.whilePaused(() => this.ins().stepUntilTrap(maxInsns)); }
   runUntilPrivChange(maxInsns?: number) { return this.whilePaused(() => this.ins().runUntilPrivChange(maxInsns)); }
-  setBreakpoint(pc: bigint | undefined) { this.ins().setBreakpoint(pc); }
+  setBreakpoint(pc: bigint | undefined) {
+    this.ins().setBreakpoint(pc);
+    this.breakpoint = pc;
+  }
+  jitView() {
+    const inspector = this.ins();
+    if (!this.vm) throw new Error('the VM is rebooting');
+    const core = this.vm.core;
+    return jitView(core, inspector.explain(core.pc, 'fetch').translation.pa, this.breakpoint);
+  }
   continuePastBreakpoint() { this.ins().continuePastBreakpoint(); }
   setTrapLogFilter(filter: TrapLogFilter) { this.ins().setTrapLogFilter(filter); }
 

@@ -3,13 +3,17 @@
  * the tier of every VM without a setting of its own (a value that is none of those is
  * refused with a message at the top of the page), and a VM's card keeps its own setting in
  * its menu, stored with the VM, fixed while it runs and carried by its share link. With the
- * JIT on, the base appliance boots to its prompt and runs a command in its worker.
+ * JIT on, the base appliance boots to its prompt and runs a command in its worker; four VMs
+ * run at once, each compiling in its own worker under the page's CSP (which allows wasm
+ * compiles only: 'wasm-unsafe-eval'); the inspector's JIT panel shows compiled pages and
+ * blocks after a busy loop, and which tier the paused pc runs in.
  * Screenshots: test-results/jit-*.png.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { atPrompt, consoleText, newPage, powerOn, shot, typeInVm, vmState, waitFor, waitForConsole, waitForHvConsole, type E2eEnv, startEnv } from './harness.ts';
+import type { JitView } from '../../src/machine/index.ts';
+import { atPrompt, consoleText, newPage, powerOn, resultsDir, shot, typeInVm, vmState, waitFor, waitForConsole, waitForHvConsole, type E2eEnv, startEnv } from './harness.ts';
 
 let env: E2eEnv;
 
@@ -33,6 +37,11 @@ async function pageAt(query: string, errors: string[]): Promise<Page> {
 async function newBaseVm(page: Page, name: string): Promise<void> {
   await page.evaluate((n) => (globalThis as any).__romvisor.hypervisor().createVm('base', { name: n }), name);
   await vmState(page, name, 'stopped', 60_000);
+}
+
+/** The JIT view of `vm`'s worker, as the inspector's panel gets it. */
+function jitViewOf(page: Page, vm: string): Promise<JitView> {
+  return page.evaluate((n) => (globalThis as any).__romvisor.hypervisor().vm(n).machine.jitView(), vm);
 }
 
 /** Runs a shell command in `vm` and waits for `expected` after it. */
@@ -71,6 +80,10 @@ describe('the JIT tier in the page', () => {
       await waitForConsole(page, `jit-${mode}`, (t) => t.includes(`, JIT ${mode}`), 30_000);
       await waitForConsole(page, `jit-${mode}`, atPrompt, 120_000);
       await runCommand(page, `jit-${mode}`, 'i=0; while [ $i -lt 3000 ]; do i=$((i + 1)); done; echo counted $i', 'counted 3000');
+      // The worker runs the tier the address named, and compiled guest code in it.
+      const v = await jitViewOf(page, `jit-${mode}`);
+      assert.equal(v.mode, mode);
+      assert.ok(v.stats.compiles > 0 && v.stats.jitInsns > 0, JSON.stringify(v.stats));
       assert.deepEqual(errors, []);
       await page.close();
     });
@@ -113,6 +126,90 @@ describe('the JIT tier in the page', () => {
     await card.locator('details.menu summary').click();
     await card.locator('[data-setting="jit"]').selectOption('off');
     await waitFor('the setting stored', async () => (await page.evaluate(() => (globalThis as any).__romvisor.hypervisor().vm('tiered').record.jit)) === 'off');
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test('four VMs at once with the JIT on: each boots, runs a command and compiles in its worker; no CSP violation', async () => {
+    const errors: string[] = [];
+    const csp: string[] = [];
+    const page = await pageAt('?jit=auto', errors);
+    // Console messages of the page and of its workers: a CSP refusal is logged there.
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) csp.push(m.text());
+    });
+    const policy = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    assert.match(policy ?? '', /script-src 'self' 'wasm-unsafe-eval';/);
+    assert.doesNotMatch(policy ?? '', /'unsafe-eval'/, 'only wasm compiles are allowed, never eval');
+    await powerOn(page);
+    const names = ['quad-1', 'quad-2', 'quad-3', 'quad-4'];
+    for (const n of names) await newBaseVm(page, n);
+    for (const n of names) await page.click(`[data-vm="${n}"] [data-action="start"]`);
+    for (const n of names) await waitForConsole(page, n, atPrompt, 180_000);
+    await shot(page, 'jit-four-vms', true);
+    for (const n of names) {
+      await runCommand(page, n, `i=0; while [ $i -lt 2000 ]; do i=$((i + 1)); done; echo ${n} counted $i`, `${n} counted 2000`);
+    }
+    for (const n of names) {
+      const v = await jitViewOf(page, n);
+      assert.equal(v.mode, 'auto');
+      assert.ok(v.stats.compiles > 0, `${n} compiled nothing: ${JSON.stringify(v.stats)}`);
+    }
+    for (const n of names) await page.click(`[data-vm="${n}"] [data-action="stop"]`);
+    for (const n of names) await vmState(page, n, 'stopped');
+    assert.deepEqual(csp, []);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  test("the inspector's JIT panel shows compiled pages after a busy loop, and the paused pc's tier", async () => {
+    const errors: string[] = [];
+    const page = await pageAt('?jit=auto', errors);
+    await powerOn(page);
+    await newBaseVm(page, 'watched');
+    const card = page.locator('[data-vm="watched"]');
+    await card.locator('[data-action="start"]').click();
+    await waitForConsole(page, 'watched', atPrompt, 120_000);
+    await card.locator('[data-action="watch"]').click();
+    const panel = card.locator('.teach-jit');
+    await panel.waitFor();
+    await typeInVm(page, 'watched', 'while :; do :; done\n');
+    // The shell's loop turns its pages hot: the panel lists them with their blocks.
+    await waitFor('compiled pages in the panel', async () => Number(await panel.locator('[data-compiled]').getAttribute('data-compiled').catch(() => '0')) > 0, 60_000);
+    await waitFor('most instructions run compiled', async () => {
+      const t = await panel.locator('[data-share="recent"] b').innerText();
+      return /^\d+%$/.test(t) && Number(t.slice(0, -1)) >= 50;
+    }, 60_000);
+    assert.match(await panel.locator('.teach-status').innerText(), /^auto · \d+ pages? compiled · \d+ blocks?$/);
+    assert.match(await panel.locator('[data-counter="compiles"]').innerText(), /^[1-9][\d,]*/);
+    assert.match(await panel.locator('[data-counter="cache-pages"]').innerText(), /\/ 4,096/);
+    // Paused, the panel names the pc's tier and why; the loop's pages run compiled, so
+    // some pause lands on a block start (others land mid-block or in the kernel's timer).
+    const inspector = card.locator('.teach-inspector');
+    const seen = new Set<string>();
+    for (let i = 0; i < 12 && !seen.has('compiled'); i++) {
+      await inspector.getByRole('button', { name: 'Pause' }).click();
+      await waitFor('the paused status', async () => (await inspector.locator('.teach-status').innerText()).startsWith('paused ·'));
+      const pcText = (await inspector.locator('.teach-status').innerText()).match(/pc (0x[0-9a-f]+)/)![1]!;
+      await waitFor('the panel at the paused pc', async () => (await panel.locator('.teach-jit-tier .mono').first().innerText()).startsWith(`pc ${pcText}`), 10_000);
+      const tier = (await panel.locator('.teach-jit-tier').getAttribute('data-tier'))!;
+      const why = await panel.locator('.teach-jit-why').innerText();
+      seen.add(tier);
+      if (tier === 'compiled') {
+        assert.match(why, /starts its block \d+ of \d+/);
+        assert.equal(await panel.locator('.teach-jit-chip').innerText(), 'compiled (wasm)');
+        await shot(page, 'jit-panel-page', true);
+        await panel.screenshot({ path: `${resultsDir}/jit-panel.png` });
+      } else {
+        assert.match(why, /not where one starts|warming up|outside RAM/);
+        await inspector.getByRole('button', { name: 'Continue' }).click();
+        await page.waitForTimeout(300);
+      }
+    }
+    assert.ok(seen.has('compiled'), `no pause landed in compiled code: saw ${[...seen].join(', ')}`);
+    await inspector.getByRole('button', { name: 'Continue' }).click();
+    await card.locator('[data-action="stop"]').click();
+    await vmState(page, 'watched', 'stopped');
     assert.deepEqual(errors, []);
     await page.close();
   });
