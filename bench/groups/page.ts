@@ -21,6 +21,9 @@ import { guestConsoleOf, Vm } from '../../src/machine/Vm.ts';
 import { consoleText, hvCommand, newPage, powerOn, startBuiltEnv, typeInVm, waitForConsole } from '../../tests/e2e/harness.ts';
 import { qemuToPrompt } from '../qemuToPrompt.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
+import type { JitMode } from '../../src/jit/Jit.ts';
+import type { JitView } from '../../src/machine/jitView.ts';
+import { jitPageFigures } from '../jitPageFigures.ts';
 
 const BASE = fileURLToPath(new URL('../../appliances/base.vhd.gz', import.meta.url));
 const PROMPT = /~ # $/;
@@ -28,7 +31,7 @@ const LOOP = 'while :; do :; done\n';
 /** One data directory for the node boots, so the .vhd.gz is unpacked only once. */
 const BENCH_DATA = mkdtempSync(join(tmpdir(), 'romvisor-bench-'));
 
-async function bootBaseInNode(): Promise<number> {
+async function bootBaseInNode(jit: JitMode = 'off'): Promise<number> {
   // Timed like the page's click-to-prompt: opening the disk and reading the kernel from its
   // boot partition count (the .vhd.gz is unpacked into the cache by the first, untimed run).
   const start = performance.now();
@@ -44,6 +47,7 @@ async function bootBaseInNode(): Promise<number> {
       // As `romvisor boot` and the page's worker attach it: the appliance's shell is on hvc0.
       console: { cols: 80, rows: 24 },
       guestConsole: guestConsoleOf(boot.images.bootargs),
+      jit,
     });
     let text = '';
     vm.onConsole((b) => (text += Buffer.from(b).toString('latin1')));
@@ -96,6 +100,11 @@ async function bootInPage(page: Page, name: string): Promise<number> {
   return (performance.now() - start) / 1000;
 }
 
+/** The JIT view of a VM's worker, as the inspector's panel gets it. */
+function jitViewOf(page: Page, name: string): Promise<JitView> {
+  return page.evaluate((n) => (globalThis as any).__romvisor.hypervisor().vm(n).machine.jitView(), name);
+}
+
 async function mipsOf(page: Page, name: string, settleMs: number): Promise<number> {
   await page.waitForTimeout(settleMs);
   const samples: number[] = [];
@@ -108,7 +117,7 @@ async function mipsOf(page: Page, name: string, settleMs: number): Promise<numbe
 
 export const pageGroup: BenchGroup = {
   name: 'page',
-  description: 'the base appliance booted in Chromium vs in node (QEMU peer), and one VM alone vs with four running',
+  description: 'the base appliance booted in Chromium vs in node (interpreter, and --jit auto; QEMU peer), and one VM alone vs with four running',
   async run(log) {
     // The built site, as a static host serves it (the dev server would time its on-the-fly
     // transforms of every worker module too).
@@ -117,19 +126,39 @@ export const pageGroup: BenchGroup = {
     try {
       const page = await newPage(env);
       await powerOn(page);
-      for (const n of ['w1', 'w2', 'w3', 'w4']) await hvCommand(page, `new base ${n}`);
-      await page.waitForSelector('[data-vm="w4"]');
+      for (const n of ['w1', 'w2', 'w3', 'w4', 'j1', 'j2']) await hvCommand(page, `new base ${n}`);
+      await page.waitForSelector('[data-vm="j2"]');
+      // j1 and j2 run with the JIT (their own setting, as the card's menu sets it).
+      for (const n of ['j1', 'j2']) await hvCommand(page, `set ${n} jit auto`);
+      await page.waitForFunction(() => (globalThis as any).__romvisor.hypervisor().vm('j2').record.jit === 'auto');
       // The first boot also fetches, inflates and stores the image: not part of the figure.
       await bootInPage(page, 'w4');
       log('page: boot base in Chromium');
       const browser = Math.min(await bootInPage(page, 'w1'), await bootInPage(page, 'w2'));
+      log('page: boot base in Chromium, --jit auto');
+      const j1 = await bootInPage(page, 'j1');
+      const j2 = await bootInPage(page, 'j2');
+      const browserJit = Math.min(j1, j2);
+      // The counters of the faster JIT boot's worker, read at its prompt (the panel's view).
+      const view = await jitViewOf(page, j1 <= j2 ? 'j1' : 'j2');
+      // Off again, so the MIPS figures below are of w1..w4 alone.
+      for (const n of ['j1', 'j2']) {
+        await page.click(`[data-vm="${n}"] [data-action="stop"]`);
+        await page.waitForSelector(`[data-vm="${n}"][data-state="stopped"]`, { timeout: 30_000 });
+      }
       log('page: boot base in node');
       await bootBaseInNode(); // unpacks the image into the cache
       const node = Math.min(await bootBaseInNode(), await bootBaseInNode());
+      log('page: boot base in node, --jit auto');
+      const nodeJit = Math.min(await bootBaseInNode('auto'), await bootBaseInNode('auto'));
       log('page: boot base in QEMU');
       const qemu = Math.min(await bootBaseInQemu(), await bootBaseInQemu());
-      rows.push({ group: 'page', name: 'base boot-to-shell, Chromium', romvisorSeconds: browser, qemuSeconds: qemu, ratio: browser / qemu, outputsMatch: true, note: `Chromium/node ${(browser / node).toFixed(2)}x` });
-      rows.push({ group: 'page', name: 'base boot-to-shell, node', romvisorSeconds: node, qemuSeconds: qemu, ratio: node / qemu, outputsMatch: true });
+      rows.push({
+        group: 'page', name: 'base boot-to-shell, Chromium', romvisorSeconds: browser, qemuSeconds: qemu, ratio: browser / qemu, outputsMatch: true,
+        jitSeconds: browserJit, jitRatio: browserJit / qemu, jit: view.stats, jitPages: jitPageFigures(view),
+        note: `Chromium/node ${(browser / node).toFixed(2)}x, with --jit auto ${(browserJit / nodeJit).toFixed(2)}x`,
+      });
+      rows.push({ group: 'page', name: 'base boot-to-shell, node', romvisorSeconds: node, qemuSeconds: qemu, ratio: node / qemu, jitSeconds: nodeJit, jitRatio: nodeJit / qemu, outputsMatch: true });
 
       log('page: MIPS alone vs four');
       await bootInPage(page, 'w3');
