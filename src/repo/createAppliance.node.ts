@@ -22,7 +22,7 @@
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFile, lstat, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, mkdtemp, open, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseApplianceManifest, type ApplianceManifest } from '../boot/ApplianceManifest.ts';
@@ -129,11 +129,16 @@ export async function createAppliance(spec: ApplianceSpec): Promise<CreatedAppli
     await writeFile(join(bootDir, kernelName), kernel);
     if (spec.initrd !== undefined) await writeFile(join(bootDir, 'initrd'), await readInput(spec.initrd, 'initrd'));
     await writeFile(join(bootDir, 'appliance.json'), manifestBytes);
+    if (spec.epoch !== undefined) {
+      for (const f of await readdir(bootDir)) await utimes(join(bootDir, f), spec.epoch, spec.epoch);
+      await utimes(bootDir, spec.epoch, spec.epoch);
+    }
     const bootFiles = kernel.length + manifestBytes.length + (spec.initrd !== undefined ? (await stat(spec.initrd)).size : 0);
     // ext2's metadata (superblock copies, bitmaps, inode tables) needs room beside the files.
     const bootBytes = roundUp(bootFiles * 1.1 + 2 * MiB, MiB);
     const bootImage = join(work, 'boot.ext2');
     await mke2fs(env, ['-t', 'ext2', '-L', 'boot', '-U', idFor('boot'), '-E', `root_owner=0:0,hash_seed=${idFor('boot-hash')},nodiscard`, '-d', bootDir, bootImage, String(bootBytes / 4096)], bootImage, bootBytes);
+    if (spec.epoch !== undefined) await pinTimes(env, bootImage, bootDir, spec.epoch);
 
     // Partition 2: the root file system.
     let rootImage: string;
@@ -146,6 +151,7 @@ export async function createAppliance(spec: ApplianceSpec): Promise<CreatedAppli
       if (rootBytes % 4096 !== 0) throw new RepoError('bad-input', `--root-size ${rootBytes} is not a multiple of 4096 bytes`, 'root-size');
       rootImage = join(work, 'root.ext4');
       await mke2fs(env, ['-t', 'ext4', '-J', 'size=4', '-L', 'root', '-U', idFor('root'), '-E', `root_owner=0:0,hash_seed=${idFor('root-hash')},nodiscard`, '-d', resolve(spec.root), rootImage, String(rootBytes / 4096)], rootImage, rootBytes);
+      if (spec.epoch !== undefined) await pinTimes(env, rootImage, resolve(spec.root), spec.epoch);
     } else {
       if (spec.rootBytes !== undefined) throw new RepoError('bad-input', `--root-size applies to a root made from a directory; ${spec.root} is an image of its own size`, 'root-size');
       rootImage = resolve(spec.root);
@@ -240,6 +246,36 @@ function mke2fs(env: NodeJS.ProcessEnv, args: string[], image: string, bytes: nu
       });
     });
   })();
+}
+
+/**
+ * mke2fs -d copies each file's ctime and atime from the host: the ctime is the time of the
+ * build (no host call can set it) and reading a file may move its atime. With an epoch,
+ * debugfs sets both on every inode to the epoch (mtimes are the caller's to fix).
+ */
+async function pinTimes(env: NodeJS.ProcessEnv, image: string, tree: string, epoch: number): Promise<void> {
+  const paths = ['/'];
+  const walk = async (dir: string, at: string): Promise<void> => {
+    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      paths.push(`${at}${entry.name}`);
+      if (entry.isDirectory()) await walk(join(dir, entry.name), `${at}${entry.name}/`);
+    }
+  };
+  await walk(tree, '/');
+  const script = paths.map((p) => {
+    const quoted = `"${p.replace(/(["\\])/g, '\\$1')}"`;
+    return `sif ${quoted} ctime @${epoch}\nsif ${quoted} atime @${epoch}\n`;
+  }).join('');
+  const file = `${image}.debugfs`;
+  await writeFile(file, script);
+  await new Promise<void>((done, fail) => {
+    execFile('debugfs', ['-w', '-f', file, image], { env, maxBuffer: 64 * MiB }, (err, _out, stderr) => {
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return fail(new RepoError('missing-tool', 'debugfs is not installed (Debian: apt-get install e2fsprogs)', 'debugfs'));
+      const problems = String(stderr).split('\n').filter((l) => l.trim() !== '' && !l.startsWith('debugfs '));
+      if (err || problems.length > 0) return fail(new RepoError('tool-failed', `debugfs on ${image} failed: ${problems.slice(0, 3).join('; ') || (err as Error).message}`, 'debugfs'));
+      done();
+    });
+  });
 }
 
 /** Checks that `path` is an ext2/3/4 image (its superblock, as the disk layer reads it); returns its size in bytes. */
