@@ -32,8 +32,23 @@ export interface ApplianceDiskOptions {
    * open its backend (each call a new one), its name for the overlay's file name, and
    * where it is for messages and the overlay's parent locator.
    */
-  remoteBase?: { name: string; where: string; open: () => Promise<BlockBackend> };
+  remoteBase?: {
+    name: string;
+    where: string;
+    open: () => Promise<BlockBackend>;
+    /** The base's own parents when it is a patch (a differencing VHD in the same repository). */
+    parentResolver?: ParentResolver;
+    /** The persistent overlay's file name without .vhd (default NAME-UUID: one per base image). */
+    persistentName?: string;
+  };
   overlay: OverlayMode;
+  /**
+   * An existing overlay is deleted and made anew over this base (an update or roll back:
+   * the system disk's changes go, the data disk stays). Done under the overlay's lock.
+   */
+  replaceOverlay?: boolean;
+  /** The data disk's file (default: beside the overlay, NAME.data.vhd). */
+  dataDisk?: string;
   /** Default: romvisorDataDir(). */
   dataDir?: string;
 }
@@ -75,9 +90,9 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
   const basePath = remote ? remote.where : /\.gz$/i.test(image) ? await unpackVhdGz(image, join(dataDir, 'cache')) : image;
   const openBase = remote ? remote.open : () => FileBackend.open(basePath, { readOnly: true });
   const name = remote ? remote.name : applianceName(image);
-  // XXX: a remote base is a whole VHD; a differencing one (an update delivered as a patch)
-  // would resolve its parent in the same repository.
-  const base = await VhdDisk.open(await openBase(), { readOnly: true, parentResolver: remote ? async () => undefined : fileParentResolver() });
+  // A remote base that is a patch finds its parents in its repository, a file's by locator.
+  const parents = remote ? (remote.parentResolver ?? (async () => undefined)) : fileParentResolver();
+  const base = await VhdDisk.open(await openBase(), { readOnly: true, parentResolver: parents });
   const locks = new DiskLockSet();
   let overlayLock: DiskLock;
   let overlayPath: string;
@@ -94,7 +109,7 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
         temporary = true;
         break;
       case 'persistent':
-        overlayPath = join(dataDir, 'overlays', `${name}-${base.uuid}.vhd`);
+        overlayPath = join(dataDir, 'overlays', `${remote?.persistentName ?? `${name}-${base.uuid}`}.vhd`);
         break;
     }
     // Writes go to the overlay only: an overlay that is the image (or a disk below it) by
@@ -115,7 +130,8 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
   let disk: VhdDisk;
   try {
     const temp = overlayLock.temporaryPath();
-    disk = (await exists(overlayPath)) ? await openOverlay(overlayPath, base, basePath, openBase) : await createOverlay(overlayPath, overlayLock.target, temp, base, basePath, openBase, !remote);
+    if (opts.replaceOverlay) await rm(overlayLock.target, { force: true });
+    disk = (await exists(overlayPath)) ? await openOverlay(overlayPath, base, basePath, openBase, parents) : await createOverlay(overlayPath, overlayLock.target, temp, base, basePath, openBase, !remote, parents);
     // An existing overlay may sit on disks between it and the base; they are read too.
     const locked = new Set([basePath, overlayPath, ...chainFiles(base).map((f) => f.path)].map(resolveLinks));
     try {
@@ -139,7 +155,7 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
     temporary,
     async openDataDisk(sizeMiB) {
       if (data) return data;
-      const path = overlayPath.replace(/\.vhd$/i, '') + '.data.vhd';
+      const path = opts.dataDisk !== undefined ? resolve(opts.dataDisk) : overlayPath.replace(/\.vhd$/i, '') + '.data.vhd';
       const lock = await locks.add(path, 'write');
       if (!(await exists(path))) {
         const temp = lock.temporaryPath();
@@ -156,7 +172,8 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
       disposed = true;
       try {
         if (data) {
-          if (!temporary) await data.flush();
+          // An explicit data disk is the user's file even under a snapshot overlay.
+          if (!temporary || opts.dataDisk !== undefined) await data.flush();
           await data.dispose();
         }
         if (!temporary) await disk.flush();
@@ -175,7 +192,7 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
  * killed half way leaves no overlay that would not open next time, only a temporary
  * file that the next run removes (DiskLock.temporaryPath).
  */
-async function createOverlay(path: string, target: string, temp: string, base: VhdDisk, basePath: string, openBase: () => Promise<BlockBackend>, baseIsFile: boolean): Promise<VhdDisk> {
+async function createOverlay(path: string, target: string, temp: string, base: VhdDisk, basePath: string, openBase: () => Promise<BlockBackend>, baseIsFile: boolean, parents: ParentResolver): Promise<VhdDisk> {
   const backend = await FileBackend.create(temp);
   try {
     const created = await VhdDisk.createDifferencing(backend, base, {
@@ -191,15 +208,14 @@ async function createOverlay(path: string, target: string, temp: string, base: V
     await rm(temp, { force: true });
     throw e;
   }
-  return openOverlay(path, base, basePath, openBase);
+  return openOverlay(path, base, basePath, openBase, parents);
 }
 
 /**
  * Opens an existing overlay whose chain must reach `base`. The already-open base stands in
  * for whatever the locators say (the cache path of an unpacked .vhd.gz may have moved).
  */
-async function openOverlay(path: string, base: VhdDisk, basePath: string, openBase: () => Promise<BlockBackend>): Promise<VhdDisk> {
-  const fallback = fileParentResolver();
+async function openOverlay(path: string, base: VhdDisk, basePath: string, openBase: () => Promise<BlockBackend>, fallback: ParentResolver): Promise<VhdDisk> {
   let usedBase = false;
   const resolver: ParentResolver = async (ref, child) => {
     if (ref.uniqueId === base.uuid) {

@@ -5,7 +5,7 @@
 import { parseArgs } from 'node:util';
 import { CodedError } from '../errors/CodedError.ts';
 import { formatBytes } from '../format/formatBytes.ts';
-import { createAppliance } from '../repo/node.ts';
+import { createAppliance, diffAppliance } from '../repo/node.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
 import { parseSize } from './parseSize.ts';
 
@@ -19,7 +19,13 @@ ext4 made by mke2fs -d from DIR (sized to its contents unless --root-size), or t
 ext2/3/4 image given, as it is. The command line should mount the root from
 /dev/vda2 (e.g. "console=hvc0 root=/dev/vda2 rw rootwait"). --mem is the RAM the
 appliance asks for; --data-disk the size of the data disk a VM of it gets; --version
-defaults to 1. SOURCE_DATE_EPOCH makes the output reproducible (fixed times and ids).`;
+defaults to 1. SOURCE_DATE_EPOCH makes the output reproducible (fixed times and ids).
+
+usage: romvisor appliance diff OLD.vhd NEW.vhd -o PATCH.vhd [--block-size 64K]
+Makes NEW a patch over OLD: a differencing VHD whose parent is OLD (named by its path
+relative to PATCH, and absolute) holding only the sectors where NEW differs, so OLD +
+PATCH reads as NEW. Put OLD and PATCH in one folder and \`romvisor repo build\` publishes
+PATCH as NEW's version with OLD's version as its parent: an update that downloads little.`;
 
 const OPTIONS = {
   kernel: { type: 'string' },
@@ -60,7 +66,8 @@ export async function applianceCommand(argv: string[], io: CliIo): Promise<numbe
       io.stdout(USAGE + '\n');
       return sub === undefined ? EXIT.badInput : EXIT.ok;
     }
-    if (sub !== 'create') throw new UsageError(`unknown appliance command "${sub}"; try: create`);
+    if (sub === 'diff') return await diffCommand(rest, io);
+    if (sub !== 'create') throw new UsageError(`unknown appliance command "${sub}"; try: create, diff`);
     let v;
     try {
       ({ values: v } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false }));
@@ -107,4 +114,29 @@ export async function applianceCommand(argv: string[], io: CliIo): Promise<numbe
     io.stderr(`romvisor appliance ${sub}: ${e.message}\n`);
     return EXIT.badInput;
   }
+}
+
+async function diffCommand(argv: string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: { output: { type: 'string', short: 'o' }, 'block-size': { type: 'string' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) {
+    io.stdout(USAGE + '\n');
+    return EXIT.ok;
+  }
+  if (positionals.length !== 2) throw new UsageError(`appliance diff takes OLD.vhd and NEW.vhd, got ${positionals.length} file(s)`);
+  if (v.output === undefined) throw new UsageError('-o PATCH.vhd is required');
+  let blockSize: number | undefined;
+  if (v['block-size'] !== undefined) {
+    blockSize = parseSize(v['block-size']);
+    if (blockSize === undefined) throw new UsageError(`--block-size "${v['block-size']}" is not a size like 64K`);
+  }
+  const r = await diffAppliance(positionals[0]!, positionals[1]!, v.output, blockSize);
+  const share = ((r.size / r.newFileSize) * 100).toFixed(1);
+  io.stdout(`${r.path}: patch over ${positionals[0]}, ${r.changedSectors} changed sector(s), ${formatBytes(r.size)} (${share} % of NEW's ${formatBytes(r.newFileSize)})\n`);
+  return EXIT.ok;
 }

@@ -58,7 +58,8 @@ const QEMU_FLAGS_TEXT = QEMU_FLAGS.join(' ');
 import { defaultJitMode, parseJitMode } from '../jit/Jit.ts';
 
 const USAGE = `usage: romvisor boot SCENARIO.json [--hang-timeout SECONDS] [--console-log DIR] [--pcap FILE] [--hostfwd RULE]...
-       romvisor boot [base | lua | sqlite | IMAGE.vhd | IMAGE.vhd.gz | --repo URL NAME[@VERSION]] [--overlay FILE | --snapshot]
+       romvisor boot [base | lua | sqlite | IMAGE.vhd | IMAGE.vhd.gz | --repo URL NAME[@VERSION] [--update]]
+                    [--overlay FILE | --snapshot] [--data-disk FILE]
                     [--bios FW] [--kernel Image[.gz]] [--initrd FILE] [--append "ARGS"]
                     [--mem 256M] [--time realtime|deterministic] [--script FILE.json]
                     [--hang-timeout SECONDS] [--console-size COLSxROWS] [--share DIR] [--smp N]
@@ -93,6 +94,14 @@ URL (its folder or its repository.json, http or https) without downloading it fi
 only the chunks the guest reads are fetched, each checked against the index's sha256
 before the guest sees it and kept under $XDG_DATA_HOME/romvisor/chunks for later
 boots (offline too); a chunk that does not match ends the run (exit 2) naming it.
+A repository appliance has one system disk (overlay) per repository and name, whatever
+its version: when it stands on another version than NAME@VERSION the boot is refused,
+and without @VERSION the overlay's own version boots with a note that a newer one is
+there. --update moves it: a new overlay over the version asked for (the newest without
+@VERSION; an older one rolls back), discarding the changes made to the system disk;
+the data disk (appliance.json's dataDiskMiB, /dev/vdb, mounted at /data) is kept.
+--data-disk FILE keeps the data disk in FILE (made blank if missing; by default it
+sits beside the overlay as NAME.data.vhd).
 With no image argument: "base" (appliances/base.vhd.gz) if it is built and no
 --kernel/--initrd is given; otherwise the built-in OpenSBI + Linux 6.1 + busybox
 initramfs. Ctrl-A x quits.
@@ -189,6 +198,8 @@ const BOOT_OPTIONS = {
   'wait-debugger': { type: 'boolean' },
   share: { type: 'string' },
   repo: { type: 'string' },
+  update: { type: 'boolean' },
+  'data-disk': { type: 'string' },
   jit: { type: 'string' },
   name: { type: 'string' },
   net: { type: 'boolean' },
@@ -272,12 +283,23 @@ async function runGuest(opts: BootOptions, io: CliIo, save: SaveRequest | undefi
       share.onUnexpectedError = (e) => io.stderr(`romvisor boot: --share ${opts.share}: ${(e as Error).message ?? String(e)}\n`);
     }
     if (opts.appliance?.repo !== undefined) {
-      remote = await openRemoteAppliance({ repo: opts.appliance.repo, spec: opts.appliance.image, overlay: opts.appliance.overlay, onWarning: (m) => io.stderr(`romvisor boot: ${m}\n`) });
+      remote = await openRemoteAppliance({
+        repo: opts.appliance.repo,
+        spec: opts.appliance.image,
+        overlay: opts.appliance.overlay,
+        update: opts.appliance.update,
+        ...(opts.appliance.dataDisk !== undefined ? { dataDisk: opts.appliance.dataDisk } : {}),
+        onWarning: (m) => io.stderr(`romvisor boot: ${m}\n`),
+      });
+      if (remote.updated) {
+        const { from, to } = remote.updated;
+        io.stderr(`romvisor boot: ${remote.appliance.name}: system disk moved from version ${from.version} to ${to.version} (its changes to the system disk discarded; the data disk kept)\n`);
+      }
       appliance = remote.disk;
       opts.stopWhen = remote.failure;
       await applyAppliance(opts, appliance);
     } else if (opts.appliance) {
-      appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay });
+      appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay, ...(opts.appliance.dataDisk !== undefined ? { dataDisk: opts.appliance.dataDisk } : {}) });
       // A restored machine's disk is the state's frozen overlay under a new child; its boot
       // files were read long ago, when the machine booted.
       if (restored) {
@@ -622,7 +644,7 @@ interface BootOptions {
   /** `--snapshot`: drives are not written (writes stay in memory). */
   snapshot: boolean;
   /** `image` is NAME[@VERSION] with `repo` (--repo URL). */
-  appliance?: { image: string; overlay: OverlayMode; repo?: string };
+  appliance?: { image: string; overlay: OverlayMode; repo?: string; update?: boolean; dataDisk?: string };
   /** Checked between slices: an error that ends the run (a remote disk's chunk that failed verification). */
   stopWhen?: () => Error | undefined;
   /** What the command line said explicitly, which wins over the appliance's own files. */
@@ -691,6 +713,8 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
   if (v.repo !== undefined && (bare || args.positionals.length !== 1)) throw new BadInput('--repo URL boots one appliance of the repository: give its NAME or NAME@VERSION (and no --bios none)');
   const image = bare ? undefined : v.repo !== undefined ? args.positionals[0] : chooseImage(args.positionals[0], v.kernel !== undefined || v.initrd !== undefined);
   if (v.overlay !== undefined && v.snapshot) throw new BadInput('--overlay and --snapshot exclude each other');
+  if (v.update && v.repo === undefined) throw new BadInput('--update moves a repository appliance to another version: give --repo URL NAME[@VERSION]');
+  if (v['data-disk'] !== undefined && !image) throw new BadInput('--data-disk is the data disk of an appliance image: give one (a built-in name, IMAGE.vhd[.gz] or --repo URL NAME)');
   if (!image && (v.overlay !== undefined || (v.snapshot && !v.drive))) throw new BadInput(`--${v.snapshot ? 'snapshot' : 'overlay'} needs an appliance image (a built-in name or IMAGE.vhd[.gz]) or a --drive`);
   if (v['save-state'] !== undefined) {
     if (!image) throw new BadInput('--save-state saves a machine booted from an appliance image (a built-in name or IMAGE.vhd[.gz]): its overlay is frozen with the state');
@@ -788,7 +812,7 @@ async function parseBootArgs(argv: string[]): Promise<BootOptions | 'help'> {
     drives,
     snapshot: v.snapshot === true,
       gdb,
-    appliance: image ? { image, overlay, repo: v.repo } : undefined,
+    appliance: image ? { image, overlay, repo: v.repo, update: v.update === true, dataDisk: v['data-disk'] } : undefined,
     explicit: { kernel: v.kernel !== undefined, initrd: v.initrd !== undefined, mem: v.mem !== undefined, append: v.append },
     script,
     hangMs,

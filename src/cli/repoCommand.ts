@@ -62,7 +62,7 @@ export async function repoCommand(argv: string[], io: CliIo): Promise<number> {
         const { positionals } = parse(rest, {});
         if (positionals.length !== 2) throw new UsageError(`repo fetch takes a repository URL and NAME[@VERSION], got ${positionals.length} argument(s)`);
         const r = await fetchRemoteAppliance({ repo: positionals[0]!, spec: positionals[1]! });
-        io.stdout(`${r.appliance.name}@${r.version.version}: available offline; fetched ${r.stats.fetchedBytes} bytes in ${r.stats.requests} request(s), ${r.stats.storeChunks} of ${r.version.chunks.length} chunks were kept already\n`);
+        io.stdout(`${r.appliance.name}@${r.version.version}: available offline; fetched ${r.stats.fetchedBytes} bytes in ${r.stats.requests} request(s), ${r.stats.storeChunks} of ${r.chunks} chunks were kept already\n`);
         return EXIT.ok;
       }
       case undefined:

@@ -18,13 +18,19 @@
  *         "virtualSize": 75497472,             // bytes of the disk the guest sees
  *         "sha256": "…",                       // of the whole file
  *         "chunkSize": 131072,                 // 64 KiB to 256 KiB, a power of two
- *         "chunks": ["…", …]                   // sha256 of each chunkSize piece of the file, in order
+ *         "chunks": ["…", …],                  // sha256 of each chunkSize piece of the file, in order
+ *         "uniqueId": "…",                     // optional: the VHD's unique id (8-4-4-4-12 hex)
+ *         "parent": "1"                        // optional: this VHD is a patch over that version's
  *       }]
  *     }]
  *   }
  *
  * A lazy remote disk reads the file by range and checks each chunk against `chunks` before
  * the guest sees a byte of it; `repo verify` checks every chunk and the whole file.
+ * A version with `parent` is a patch: a differencing VHD whose parent is the VHD of the
+ * version named (listed before it, with its `uniqueId`, which the patch's header names), so
+ * its disk is that chain; its chunks are checked like any other. Each version's `uniqueId`
+ * lets a VM's overlay say which version it stands on.
  * Unknown fields are ignored, so older romvisors read newer indexes.
  */
 import { MANIFEST_LIMITS } from '../boot/ApplianceManifest.ts';
@@ -56,6 +62,10 @@ export interface RepositoryVersion {
   sha256: string;
   chunkSize: number;
   chunks: string[];
+  /** The VHD's unique id (8-4-4-4-12 lowercase hex); required of a version another names as parent. */
+  uniqueId?: string;
+  /** The version this one's VHD is a differencing disk over (a patch); listed before it. */
+  parent?: string;
 }
 
 export interface RepositoryAppliance {
@@ -75,6 +85,7 @@ export interface RepositoryIndex {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+const UNIQUE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** An appliance's name in a repository, and a version's: what a scenario may name too. */
 export const REPO_APPLIANCE_NAME = /^[A-Za-z0-9._-]+$/;
 export const REPO_VERSION = /^[A-Za-z0-9._+~-]+$/;
@@ -128,6 +139,7 @@ export function parseRepositoryIndex(bytes: Uint8Array, where = INDEX_FILE): Rep
     if (seen.has(applianceName)) bad(`${path}.name`, 'names an appliance listed before', applianceName);
     seen.add(applianceName);
     const versionsSeen = new Set<string>();
+    const earlier: RepositoryVersion[] = [];
     const versions = array(o.versions, `${path}.versions`, INDEX_LIMITS.versions, 1).map((v, j): RepositoryVersion => {
       const vp = `${path}.versions[${j}]`;
       const vo = object(v, vp);
@@ -146,7 +158,18 @@ export function parseRepositoryIndex(bytes: Uint8Array, where = INDEX_FILE): Rep
         if (typeof c !== 'string' || !SHA256.test(c)) bad(`${vp}.chunks[${k}]`, 'must be 64 lowercase hex digits', c);
         return c as string;
       });
-      return { version, url, size, virtualSize, sha256, chunkSize, chunks };
+      const uniqueId = vo.uniqueId === undefined ? undefined : text(vo, 'uniqueId', vp, { pattern: UNIQUE_ID, patternText: 'must be a VHD unique id, 8-4-4-4-12 lowercase hex digits' });
+      let parent: string | undefined;
+      if (vo.parent !== undefined) {
+        parent = text(vo, 'parent', vp, { max: 64 });
+        const base = earlier.find((e) => e.version === parent);
+        if (!base) bad(`${vp}.parent`, 'must name a version listed before this one', parent);
+        if (base!.uniqueId === undefined) bad(`${vp}.parent`, `names version "${parent}", which gives no uniqueId to check the patch's parent against`, parent);
+        if (base!.virtualSize !== virtualSize) bad(`${vp}.virtualSize`, `must be the ${base!.virtualSize} bytes of its parent version "${parent}"`, virtualSize);
+      }
+      const entry: RepositoryVersion = { version, url, size, virtualSize, sha256, chunkSize, chunks, ...(uniqueId !== undefined ? { uniqueId } : {}), ...(parent !== undefined ? { parent } : {}) };
+      earlier.push(entry);
+      return entry;
     });
     return {
       name: applianceName,
@@ -181,6 +204,20 @@ export function findVersion(index: RepositoryIndex, name: string, version?: stri
   const found = version === undefined ? appliance.versions.at(-1)! : appliance.versions.find((v) => v.version === version);
   if (!found) throw new RepoError('not-found', `appliance "${name}" has no version "${version}" (it has ${appliance.versions.map((v) => v.version).join(', ')})`, `${name}@${version}`);
   return { appliance, version: found };
+}
+
+/**
+ * The versions whose VHDs make up `version`'s disk, top first: the version itself, then its
+ * parent, its parent's parent... (the parser has checked that each parent exists and comes
+ * before, so the walk ends).
+ */
+export function versionChain(appliance: RepositoryAppliance, version: RepositoryVersion): RepositoryVersion[] {
+  const chain = [version];
+  for (let v = version; v.parent !== undefined; ) {
+    v = appliance.versions.find((e) => e.version === v.parent)!;
+    chain.push(v);
+  }
+  return chain;
 }
 
 /** The byte range of chunk `i` of a version's file: [start, end). */

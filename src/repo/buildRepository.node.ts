@@ -3,6 +3,8 @@
  * VHD is opened as `romvisor boot` opens it and named by the appliance.json on its boot
  * partition (version "1" when it names none); title, description and memory come from the
  * newest version's appliance.json. URLs are the file names, relative to the index.
+ * A differencing VHD (`romvisor appliance diff`) is published as a patch: its parent must be
+ * another VHD in the folder, of the same appliance, whose version becomes its `parent`.
  */
 import { createHash } from 'node:crypto';
 import { open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -39,10 +41,10 @@ export async function buildRepository(dir: string, opts: BuildRepositoryOptions 
   const files = names.filter((n) => /\.vhd$/i.test(n));
   if (files.length === 0) throw new RepoError('bad-input', `${dir}: no .vhd files to index`, dir);
 
-  const byName = new Map<string, { manifest: ApplianceManifest; version: RepositoryVersion; file: string }[]>();
+  const byName = new Map<string, { manifest: ApplianceManifest; version: RepositoryVersion; file: string; parentId?: string }[]>();
   for (const file of files) {
     const path = join(dir, file);
-    const { manifest, virtualSize } = await readVhd(path);
+    const { manifest, virtualSize, uniqueId, parentId } = await readVhd(path);
     const version = manifest.version ?? '1';
     if (!/^[A-Za-z0-9._+~-]{1,64}$/.test(version)) {
       throw new RepoError('bad-input', `${path}: appliance.json version ${JSON.stringify(version.slice(0, 40))} cannot name a repository version (letters, digits, '.', '_', '+', '~', '-', at most 64)`, path);
@@ -51,14 +53,30 @@ export async function buildRepository(dir: string, opts: BuildRepositoryOptions 
     const list = byName.get(manifest.name) ?? [];
     const twin = list.find((e) => e.version.version === version);
     if (twin) throw new RepoError('bad-input', `${path} and ${join(dir, twin.file)} are both appliance "${manifest.name}" version ${version}`, path);
-    list.push({ manifest, file, version: { version, url: encodeURIComponent(file), size: hashed.size, virtualSize, sha256: hashed.sha256, chunkSize, chunks: hashed.chunks } });
+    list.push({ manifest, file, parentId, version: { version, url: encodeURIComponent(file), size: hashed.size, virtualSize, sha256: hashed.sha256, chunkSize, chunks: hashed.chunks, uniqueId } });
     byName.set(manifest.name, list);
+  }
+  // A patch's parent by the unique id its header names: a version of the same appliance.
+  for (const [name, list] of byName) {
+    for (const e of list) {
+      if (e.parentId === undefined) continue;
+      const parent = list.find((p) => p.version.uniqueId === e.parentId);
+      if (!parent) {
+        const elsewhere = [...byName.values()].flat().find((p) => p.version.uniqueId === e.parentId);
+        throw new RepoError('bad-input', `${join(dir, e.file)} is a patch over ${elsewhere ? `${join(dir, elsewhere.file)}, appliance "${elsewhere.manifest.name}", not "${name}"` : `unique id ${e.parentId}, which no VHD in ${dir} is`}`, e.file);
+      }
+      e.version.parent = parent.version.version;
+    }
   }
 
   const appliances: RepositoryAppliance[] = [...byName.entries()]
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, list]) => {
       list.sort((a, b) => a.version.version.localeCompare(b.version.version, 'en', { numeric: true }));
+      for (const [i, e] of list.entries()) {
+        const at = list.findIndex((p) => p.version.version === e.version.parent);
+        if (at > i) throw new RepoError('bad-input', `${join(dir, e.file)} (version ${e.version.version}) is a patch over version ${e.version.parent}, which sorts after it; a patch's version must be the newer`, e.file);
+      }
       const newest = list.at(-1)!.manifest;
       return {
         name,
@@ -86,7 +104,7 @@ export async function buildRepository(dir: string, opts: BuildRepositoryOptions 
   return { path: indexPath, index };
 }
 
-async function readVhd(path: string): Promise<{ manifest: ApplianceManifest; virtualSize: number }> {
+async function readVhd(path: string): Promise<{ manifest: ApplianceManifest; virtualSize: number; uniqueId: string; parentId?: string }> {
   const backend = await FileBackend.open(path, { readOnly: true });
   let disk: VhdDisk;
   try {
@@ -96,7 +114,8 @@ async function readVhd(path: string): Promise<{ manifest: ApplianceManifest; vir
     throw new RepoError('bad-input', `${path}: not a VHD romvisor opens: ${(e as Error).message}`, path);
   }
   try {
-    return { manifest: await readApplianceManifest(disk), virtualSize: disk.virtualSize };
+    const parentId = disk.parent?.uuid;
+    return { manifest: await readApplianceManifest(disk), virtualSize: disk.virtualSize, uniqueId: disk.uuid, ...(parentId !== undefined ? { parentId } : {}) };
   } catch (e) {
     throw new RepoError('bad-input', `${path}: not an appliance: ${(e as Error).message}`, path);
   } finally {

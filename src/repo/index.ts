@@ -11,6 +11,7 @@ export {
   chunkRange,
   findVersion,
   parseRepositoryIndex,
+  versionChain,
   type RepositoryAppliance,
   type RepositoryIndex,
   type RepositoryVersion,

@@ -5,3 +5,4 @@ export { buildRepository, type BuildRepositoryOptions } from './buildRepository.
 export { loadRepositoryIndex, locateRepository, verifyRepository, type VerifyReport } from './verifyRepository.node.ts';
 export { FileChunkStore } from './FileChunkStore.node.ts';
 export { fetchRemoteAppliance, openRemoteAppliance, parseApplianceSpec, type RemoteAppliance, type RemoteApplianceOptions } from './openRemoteAppliance.node.ts';
+export { diffAppliance, PATCH_BLOCK_SIZE, type DiffResult } from './diffAppliance.node.ts';
