@@ -91,8 +91,9 @@ describe('the JIT tier in the page', () => {
 
   test("a VM's JIT setting is in its menu, kept across a reload, fixed while it runs and in its share link", async () => {
     const errors: string[] = [];
-    const page = await pageAt('', errors);
+    const page = await pageAt('?jit=off', errors);
     await powerOn(page);
+    assert.match(await waitForHvConsole(page, (t) => t.includes('JIT tier:')), /JIT tier: off /);
     await newBaseVm(page, 'tiered');
     const card = page.locator('[data-vm="tiered"]');
     const jit = card.locator('[data-setting="jit"]');
@@ -120,12 +121,22 @@ describe('the JIT tier in the page', () => {
     await waitForConsole(page, 'tiered', (t) => t.includes('powering on tiered: 64 MiB RAM, 1 hart, romvisor base') && t.includes(', JIT auto'), 30_000);
     await waitForConsole(page, 'tiered', atPrompt, 90_000);
     await runCommand(page, 'tiered', 'echo $((6 * 7))', '42');
+    assert.equal((await jitViewOf(page, 'tiered')).mode, 'auto', 'the worker runs the VM\'s own tier over the page\'s ?jit=off');
     await card.locator('[data-action="stop"]').click();
     await vmState(page, 'tiered', 'stopped');
     // Off again: changed while stopped, and the power-on line no longer names a tier.
     await card.locator('details.menu summary').click();
     await card.locator('[data-setting="jit"]').selectOption('off');
     await waitFor('the setting stored', async () => (await page.evaluate(() => (globalThis as any).__romvisor.hypervisor().vm('tiered').record.jit)) === 'off');
+    await card.locator('details.menu summary').click();
+    await card.locator('[data-action="start"]').click();
+    const booted = await waitForConsole(page, 'tiered', (t) => atPrompt(t) && t.lastIndexOf('powering on tiered') > t.lastIndexOf(', JIT auto'), 90_000);
+    assert.doesNotMatch(booted.slice(booted.lastIndexOf('powering on tiered')).split('\n')[0]!, /JIT/);
+    const off = await jitViewOf(page, 'tiered');
+    assert.equal(off.mode, 'off');
+    assert.equal(off.stats.compiles, 0);
+    await card.locator('[data-action="stop"]').click();
+    await vmState(page, 'tiered', 'stopped');
     assert.deepEqual(errors, []);
     await page.close();
   });
@@ -183,30 +194,48 @@ describe('the JIT tier in the page', () => {
     assert.match(await panel.locator('.teach-status').innerText(), /^auto · \d+ pages? compiled · \d+ blocks?$/);
     assert.match(await panel.locator('[data-counter="compiles"]').innerText(), /^[1-9][\d,]*/);
     assert.match(await panel.locator('[data-counter="cache-pages"]').innerText(), /\/ 4,096/);
-    // Paused, the panel names the pc's tier and why; the loop's pages run compiled, so
-    // some pause lands on a block start (others land mid-block or in the kernel's timer).
+    // Paused, the panel names the pc's tier and why. A pause lands wherever a slice ended:
+    // often mid-block in the loop's compiled pages (the interpreter runs to the next block
+    // start) or in the kernel's timer interrupt. Stepping walks the pc to a block start, and
+    // the panel then says compiled code runs from there.
     const inspector = card.locator('.teach-inspector');
-    const seen = new Set<string>();
-    for (let i = 0; i < 12 && !seen.has('compiled'); i++) {
-      await inspector.getByRole('button', { name: 'Pause' }).click();
-      await waitFor('the paused status', async () => (await inspector.locator('.teach-status').innerText()).startsWith('paused ·'));
-      const pcText = (await inspector.locator('.teach-status').innerText()).match(/pc (0x[0-9a-f]+)/)![1]!;
+    const status = () => inspector.locator('.teach-status').innerText();
+    /** The panel's tier and reason once it shows the paused pc the inspector shows. */
+    const tierNow = async () => {
+      await waitFor('the paused status', async () => (await status()).startsWith('paused ·'));
+      const pcText = (await status()).match(/pc (0x[0-9a-f]+)/)![1]!;
       await waitFor('the panel at the paused pc', async () => (await panel.locator('.teach-jit-tier .mono').first().innerText()).startsWith(`pc ${pcText}`), 10_000);
-      const tier = (await panel.locator('.teach-jit-tier').getAttribute('data-tier'))!;
-      const why = await panel.locator('.teach-jit-why').innerText();
-      seen.add(tier);
-      if (tier === 'compiled') {
-        assert.match(why, /starts its block \d+ of \d+/);
-        assert.equal(await panel.locator('.teach-jit-chip').innerText(), 'compiled (wasm)');
-        await shot(page, 'jit-panel-page', true);
-        await panel.screenshot({ path: `${resultsDir}/jit-panel.png` });
-      } else {
-        assert.match(why, /not where one starts|warming up|outside RAM/);
+      return { tier: (await panel.locator('.teach-jit-tier').getAttribute('data-tier'))!, why: await panel.locator('.teach-jit-why').innerText() };
+    };
+    const seen: string[] = [];
+    let found = false;
+    for (let pause = 0; pause < 6 && !found; pause++) {
+      await inspector.getByRole('button', { name: 'Pause' }).click();
+      for (let step = 0; step < 24 && !found; step++) {
+        const { tier, why } = await tierNow();
+        seen.push(why.slice(0, 60));
+        if (tier === 'compiled') {
+          found = true;
+          assert.match(why, /starts its block \d+ of \d+/);
+          assert.equal(await panel.locator('.teach-jit-chip').innerText(), 'compiled (wasm)');
+          assert.match(await panel.locator('tr.pc-page').innerText(), /◀ pc/, "the pc's page is marked among the compiled ones");
+          await shot(page, 'jit-panel-page', true);
+          await panel.screenshot({ path: `${resultsDir}/jit-panel.png` });
+        } else {
+          assert.match(why, /not where one starts|warming up|outside RAM/);
+          // Only a compiled page's pc is stepped towards a block start; the kernel's is let run.
+          if (!/not where one starts/.test(why)) break;
+          const before = await status();
+          await inspector.getByRole('button', { name: 'Step', exact: true }).click();
+          await waitFor('the step', async () => (await status()) !== before, 10_000);
+        }
+      }
+      if (!found) {
         await inspector.getByRole('button', { name: 'Continue' }).click();
         await page.waitForTimeout(300);
       }
     }
-    assert.ok(seen.has('compiled'), `no pause landed in compiled code: saw ${[...seen].join(', ')}`);
+    assert.ok(found, `the pc never reached compiled code; the panel said:\n${seen.join('\n')}`);
     await inspector.getByRole('button', { name: 'Continue' }).click();
     await card.locator('[data-action="stop"]').click();
     await vmState(page, 'watched', 'stopped');
