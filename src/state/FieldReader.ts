@@ -1,9 +1,12 @@
 /**
  * Reads a parsed JSON value field by field, each checked for its type and range; the first
  * wrong one throws StateError('state-malformed') naming its path and value
- * (`state DEVS: devices[1].transport.queues[0].num is 70000, expected 0..4294967295`).
+ * (`state DEVS: devices[1].transport.queues[0].num is 70000, expected 0..4294967295`), or
+ * the error `refuse` makes of that message (another format's reader, the backup manifest's).
  */
 import { StateError } from './StateError.ts';
+
+const stateMalformed = (message: string): Error => new StateError('state-malformed', message);
 
 const MAX_SHOWN = 60;
 
@@ -11,6 +14,7 @@ export class FieldReader {
   constructor(
     private readonly path: string,
     private readonly value: unknown,
+    private readonly refuse: (message: string) => Error = stateMalformed,
   ) {}
 
   private at(key: string | undefined): string {
@@ -32,7 +36,14 @@ export class FieldReader {
       shown = String(value);
     }
     if (shown.length > MAX_SHOWN) shown = `${shown.slice(0, MAX_SHOWN)}…`;
-    throw new StateError('state-malformed', `${this.at(key)} is ${value === undefined ? 'missing' : shown}, expected ${expected}`);
+    throw this.refuse(`${this.at(key)} is ${value === undefined ? 'missing' : shown}, expected ${expected}`);
+  }
+
+  /** The value as it is (any JSON), which must be present. */
+  raw(key: string | undefined): unknown {
+    const v = this.get(key);
+    if (v === undefined) this.fail(key, v, 'a value');
+    return v;
   }
 
   has(key: string): boolean {
@@ -93,13 +104,13 @@ export class FieldReader {
   obj<T>(key: string | undefined, read: (r: FieldReader) => T): T {
     const v = this.get(key);
     if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(key, v, 'an object');
-    return read(new FieldReader(this.at(key), v));
+    return read(new FieldReader(this.at(key), v, this.refuse));
   }
 
   arr<T>(key: string | undefined, maxLength: number, read: (r: FieldReader) => T): T[] {
     const v = this.get(key);
     if (!Array.isArray(v) || v.length > maxLength) this.fail(key, Array.isArray(v) ? `${v.length} items` : v, `an array of at most ${maxLength} items`);
     const base = this.at(key);
-    return v.map((item, i) => read(new FieldReader(`${base}[${i}]`, item)));
+    return v.map((item, i) => read(new FieldReader(`${base}[${i}]`, item, this.refuse)));
   }
 }
