@@ -12,7 +12,9 @@
 // (random and damaged packets to the gdb stub, tests/gdb/gdbFuzz.ts; `--target gdb`), the
 // repository index fuzzer (mutated repository.json, tests/repo/repoIndexFuzz.ts; `--target repo`),
 // the machine state fuzzer (damaged and forged state files restored into a machine that must
-// stay untouched, tests/state/stateFuzz.ts; `--target state`, 1,000 by default);
+// stay untouched, tests/state/stateFuzz.ts; `--target state`, 1,000 by default), the backup
+// archive fuzzer (damaged and forged archives restored into a server directory that must not
+// appear, tests/backup/backupFuzz.ts; `--target backup`, 200 by default);
 // `--program SEED` re-runs one ISA program, e.g. the one a mismatch report names.
 import { parseArgs } from 'node:util';
 import { fuzzCrashes } from './crash/fuzzCrashes.ts';
@@ -26,6 +28,7 @@ import { runDiffFuzz } from './fuzz/runDiffFuzz.ts';
 import { fuzzGdbPackets } from './gdb/gdbFuzz.ts';
 import { fuzzRepositoryIndex } from './repo/repoIndexFuzz.ts';
 import { fuzzStates } from './state/stateFuzz.ts';
+import { fuzzBackups } from './backup/backupFuzz.ts';
 
 const { values } = parseArgs({
   options: {
@@ -38,9 +41,9 @@ const { values } = parseArgs({
     target: { type: 'string', default: 'all' },
   },
 });
-const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario', 'net', '9p', 'gdb', 'repo', 'state'] : [values.target!];
-if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'net' || t === '9p' || t === 'gdb' || t === 'repo' || t === 'state' || t === 'crash')) {
-  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, net, 9p, gdb, repo, state, crash or all`);
+const targets = values.target === 'all' ? ['isa', 'vhd', 'scenario', 'net', '9p', 'gdb', 'repo', 'state', 'backup'] : [values.target!];
+if (!targets.every((t) => t === 'isa' || t === 'vhd' || t === 'scenario' || t === 'net' || t === '9p' || t === 'gdb' || t === 'repo' || t === 'state' || t === 'backup' || t === 'crash')) {
+  console.error(`fuzz: --target "${values.target}" must be isa, vhd, scenario, net, 9p, gdb, repo, state, backup, crash or all`);
   process.exit(2);
 }
 let failed = false;
@@ -74,6 +77,15 @@ if (targets.includes('repo')) {
   const t0 = Date.now();
   const v = fuzzRepositoryIndex(Number(values.count ?? 10_000), seed);
   console.log(`fuzz repo: ${v.cases} repository indexes (${v.accepted} accepted) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
+  for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
+  failed ||= v.failures.length > 0;
+}
+if (targets.includes('backup')) {
+  const seed = Number(values.seed ?? Date.now() % 0x7fffffff);
+  const t0 = Date.now();
+  const v = await fuzzBackups(Number(values.count ?? 200), seed);
+  const codes = Object.entries(v.rejected).sort((a, b) => b[1] - a[1]).map(([c, n]) => `${c}:${n}`).join(' ');
+  console.log(`fuzz backup: ${v.cases} mutated archives (${v.restored} restored; ${codes}) in ${((Date.now() - t0) / 1000).toFixed(1)} s, ${v.failures.length} failures (seed ${seed})`);
   for (const f of v.failures.slice(0, 20)) console.log(`  ${f}`);
   failed ||= v.failures.length > 0;
 }

@@ -12,6 +12,7 @@ commands:
   appliance create ...                         make a bootable appliance VHD from a kernel and a root
   repo build|verify                            appliance repositories (repository.json + VHDs)
   scenario encode|decode                       scenario files and URLs
+  backup create|restore|verify                 whole-server backup archives (the page's Backup/Restore)
 
 exit codes: 0 success, 1 guest/script failure, 2 bad input, 3 budget/timeout, 4 emulator fault`;
 
@@ -43,6 +44,10 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     case 'repo': {
       const { repoCommand } = await import('./repoCommand.ts');
       return repoCommand(rest, io);
+    }
+    case 'backup': {
+      const { backupCommand } = await import('./backupCommand.ts');
+      return backupCommand(rest, io);
     }
     case 'scenario': {
       const { scenarioCommand } = await import('./scenarioCommand.ts');

@@ -17,6 +17,9 @@ import { fetchRepositoryAppliance, Repositories } from './Repositories.ts';
 import { httpRequest, type HttpRequest, type HttpResponse } from '../net/host/httpRequest.ts';
 import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
 import type { BareKernelSpec, VmBootSpec } from '../worker/index.ts';
+import { BlobBackend, type ImageRecord } from '../store/index.ts';
+import type { RepositoryVersion } from '../repo/index.ts';
+import { BackupError, collectStoreServer, StoreRestore, writeBackupArchive, type ArchiveProgress, type BaseReference, type RestoreChoice, type RestoreResult } from '../backup/index.ts';
 
 export const HYPERVISOR_NAME = 'romvisor';
 export const HYPERVISOR_VERSION = '0.1';
@@ -399,6 +402,97 @@ export class RomHypervisor implements Hypervisor {
     await this.store.resetChild(vm.record.diskImageId);
     this.emitter.fire({ kind: 'vm-state', vm });
     this.emitter.fire({ kind: 'storage-changed' });
+  }
+
+  // ------------------------------------------------------------------ backup and restore
+
+  /**
+   * The whole server as one backup archive (src/backup): every VM record, disk, suspended
+   * state and shared folder. Refused while a VM runs: its disk would be caught mid-write
+   * (suspend it, or stop it, first).
+   */
+  async backup(onProgress?: (p: ArchiveProgress) => void): Promise<{ blob: Blob; fileName: string; vms: number }> {
+    const live = this.table.filter((vm) => vm.isActive);
+    if (live.length) throw new HypervisorError('bad-state', `${live.map((vm) => vm.record.name).join(', ')} ${live.length === 1 ? 'is' : 'are'} running: suspend or stop ${live.length === 1 ? 'it' : 'them'} before a backup, so every disk is caught at rest`);
+    const { server, sources } = await collectStoreServer(this.store, await this.shares());
+    // Pieces are gathered into Blobs of a few MiB: the browser may keep those on disk, so a
+    // large archive does not sit in this page's memory.
+    const blobs: Blob[] = [];
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = () => {
+      blobs.push(new Blob(pending as Uint8Array<ArrayBuffer>[]));
+      pending = [];
+      pendingBytes = 0;
+    };
+    for await (const piece of writeBackupArchive(server, sources, { createdBy: `${HYPERVISOR_NAME} page ${HYPERVISOR_VERSION}`, onProgress })) {
+      pending.push(piece.slice());
+      pendingBytes += piece.length;
+      if (pendingBytes >= 8 * 2 ** 20) flush();
+    }
+    flush();
+    const stamp = new Date().toISOString().slice(0, 16).replace(/[:T]/g, '-');
+    return { blob: new Blob(blobs, { type: 'application/octet-stream' }), fileName: `romvisor-${stamp}.rvbackup`, vms: server.stores.vms?.length ?? 0 };
+  }
+
+  /** Reads and checks a backup archive whole (nothing is written): its VMs, and which meet VMs here. */
+  openBackup(file: Blob, onProgress?: (p: ArchiveProgress) => void): Promise<StoreRestore> {
+    return StoreRestore.open(new BlobBackend(file), this.store, onProgress);
+  }
+
+  /**
+   * Restores a checked archive: VMs that meet none here are added, the others as `choices`
+   * says (replace, copy beside, skip). All or nothing in the image store; the VM table
+   * follows.
+   */
+  async restoreBackup(plan: StoreRestore, choices: ReadonlyMap<string, RestoreChoice>): Promise<RestoreResult> {
+    for (const vm of plan.vms) {
+      const here = vm.conflict && choices.get(vm.id) === 'replace' ? this.findVm(vm.conflict.id) : undefined;
+      if (here && (here.isActive || here.state === 'in-use')) throw new HypervisorError('bad-state', `VM ${here.record.name} is ${here.state}; stop it before it is replaced`);
+    }
+    const result = await plan.apply(this.store, await this.shares(), choices, (ref) => this.resolveBase(ref), (name, taken) => {
+      for (let i = 2; ; i++) if (!taken.has(`${name}-${i}`.toLowerCase())) return `${name}-${i}`;
+    });
+    for (const id of result.removed) {
+      const vm = this.table.find((v) => v.id === id);
+      if (!vm) continue;
+      this.table.splice(this.table.indexOf(vm), 1);
+      vm.dispose();
+      this.emitter.fire({ kind: 'vm-removed', vmId: id });
+    }
+    await this.refreshCatalog();
+    const suspended = await this.store.suspendedIds();
+    for (const record of await this.store.vms()) {
+      if (!result.restored.includes(record.id)) continue;
+      const vm = this.makeVm(record);
+      if (suspended.has(record.id)) vm.markSuspended();
+      this.table.push(vm);
+      this.emitter.fire({ kind: 'vm-added', vm });
+    }
+    this.emitter.fire({ kind: 'storage-changed' });
+    return result;
+  }
+
+  /** A base an archive names by sha256: stored already, or fetched as creating a VM would. */
+  private async resolveBase(ref: BaseReference): Promise<ImageRecord> {
+    const have = (await this.store.images()).find((r) => r.kind === 'base' && r.origin === ref.origin && r.sourceSha256 === ref.sha256);
+    if (have) return have;
+    if (ref.origin === 'builtin') {
+      const a = this.catalog.find((x) => x.origin === 'builtin' && x.name === ref.name);
+      if (!a?.source) throw new BackupError('backup-unavailable', `the archive's VMs stand on built-in appliance "${ref.name}", which this site does not have: nothing was restored`);
+      if (a.source.sha256 !== ref.sha256) throw new BackupError('backup-unavailable', `the archive's VMs stand on built-in appliance "${ref.name}" with sha256 ${ref.sha256.slice(0, 16)}…; this site has another version (${(a.source.sha256 ?? 'unknown').slice(0, 16)}…): nothing was restored`);
+      const id = await this.ensureBaseImage(a);
+      return (await this.store.image(id))!;
+    }
+    const version = ref.version as RepositoryVersion | undefined;
+    if (!ref.url || !version || version.sha256 !== ref.sha256 || !Array.isArray(version.chunks)) throw new BackupError('backup-inconsistent', `the archive's repository base "${ref.name}" names no version with sha256 ${ref.sha256}`);
+    try {
+      const record = await this.store.addRemoteBase({ name: ref.name, url: ref.url, version });
+      await this.refreshCatalog();
+      return record;
+    } catch (e) {
+      throw new BackupError('backup-unavailable', `the archive's VMs stand on "${ref.name}" of the repository at ${ref.url}, which could not be reached: ${(e as Error).message}; nothing was restored`, { cause: e });
+    }
   }
 
   capture(): { blob: Blob; fileName: string; frames: number; notCaptured: number } {

@@ -275,44 +275,7 @@ export class ImageStore {
     return navigator.locks.request(lockName(record.id), async () => {
       await this.putRecord(record);
       try {
-        const reader = stream.getReader();
-        let chunk = new Uint8Array(cs);
-        let fill = 0;
-        let index = 0;
-        let bytes = 0;
-        let batch: [number, Uint8Array][] = [];
-        const commit = async () => {
-          const tx = this.db.transaction([CHUNKS], 'readwrite');
-          const store = tx.objectStore(CHUNKS);
-          for (const [i, c] of batch) store.put(c, chunkKey(record.id, i));
-          batch = [];
-          await transactionDone(tx);
-          onProgress?.({ bytes, total });
-        };
-        const finishChunk = async () => {
-          if (!isZero(chunk)) batch.push([index, chunk]);
-          index++;
-          chunk = new Uint8Array(cs);
-          fill = 0;
-          if (batch.length >= IMPORT_BATCH_CHUNKS) await commit();
-        };
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) break;
-          let pos = 0;
-          while (pos < value.length) {
-            const n = Math.min(cs - fill, value.length - pos);
-            chunk.set(value.subarray(pos, pos + n), fill);
-            fill += n;
-            pos += n;
-            bytes += n;
-            if (fill === cs) await finishChunk();
-          }
-        }
-        if (fill > 0) {
-          if (!isZero(chunk)) batch.push([index, chunk]);
-        }
-        await commit();
+        const bytes = await this.writeChunks(record.id, cs, streamChunks(stream), (n) => onProgress?.({ bytes: n, total }));
         const ready: ImageRecord = { ...record, size: bytes, state: 'ready' };
         await this.putRecord(ready);
         return ready;
@@ -322,6 +285,151 @@ export class ImageStore {
         throw e;
       }
     });
+  }
+
+  /**
+   * Writes an image's bytes as chunks of `cs` under `id` (all-zero chunks are holes), in
+   * transactions of IMPORT_BATCH_CHUNKS chunks; `onBytes` hears the bytes written so far.
+   */
+  private async writeChunks(id: string, cs: number, source: AsyncIterable<Uint8Array>, onBytes?: (n: number) => void): Promise<number> {
+    let chunk = new Uint8Array(cs);
+    let fill = 0;
+    let index = 0;
+    let bytes = 0;
+    let batch: [number, Uint8Array][] = [];
+    const commit = async () => {
+      const tx = this.db.transaction([CHUNKS], 'readwrite');
+      const store = tx.objectStore(CHUNKS);
+      for (const [i, c] of batch) store.put(c, chunkKey(id, i));
+      batch = [];
+      await transactionDone(tx);
+      onBytes?.(bytes);
+    };
+    const finishChunk = async () => {
+      if (!isZero(chunk)) batch.push([index, chunk]);
+      index++;
+      chunk = new Uint8Array(cs);
+      fill = 0;
+      if (batch.length >= IMPORT_BATCH_CHUNKS) await commit();
+    };
+    for await (const value of source) {
+      let pos = 0;
+      while (pos < value.length) {
+        const n = Math.min(cs - fill, value.length - pos);
+        chunk.set(value.subarray(pos, pos + n), fill);
+        fill += n;
+        pos += n;
+        bytes += n;
+        if (fill === cs) await finishChunk();
+      }
+    }
+    if (fill > 0 && !isZero(chunk)) batch.push([index, chunk]);
+    await commit();
+    return bytes;
+  }
+
+  // ------------------------------------------------------------------ whole server (backup)
+
+  /**
+   * Every record of every object store but the images' own (`images`, `chunks`), read
+   * without knowing the stores: a backup takes the stores a later schema adds too.
+   */
+  async recordStores(): Promise<{ store: string; keyPath: boolean; records: { key: IDBValidKey; value: unknown }[] }[]> {
+    const names = [...this.db.objectStoreNames].filter((n) => n !== IMAGES && n !== CHUNKS);
+    if (names.length === 0) return [];
+    const tx = this.db.transaction(names, 'readonly');
+    const out = [];
+    for (const store of names) {
+      const os = tx.objectStore(store);
+      const [keys, values] = await Promise.all([requestResult(os.getAllKeys()), requestResult(os.getAll())]);
+      out.push({ store, keyPath: os.keyPath !== null, records: keys.map((key, i) => ({ key, value: values[i] })) });
+    }
+    return out;
+  }
+
+  /** True when this database has object store `name` (an archive's records need one to land in). */
+  hasRecordStore(name: string): boolean {
+    return name !== IMAGES && name !== CHUNKS && this.db.objectStoreNames.contains(name);
+  }
+
+  /**
+   * Restores images and records as one step: each image's bytes are written under its
+   * record marked 'importing' (and locked, so a tab that dies half way leaves only what the
+   * next start removes), then ONE transaction marks every image ready, removes the VMs
+   * `replace` names, with their disks and every record of theirs, and puts `records`. On
+   * any failure the images written so far are removed again: all of it lands, or none.
+   * A VM's records are those whose value holds its id anywhere (its suspended state, and
+   * whatever a later store keeps per VM); its images are the VM disks (origin 'vm') those
+   * records name.
+   */
+  async restoreServer(
+    images: readonly { record: ImageRecord; bytes: () => AsyncIterable<Uint8Array> }[],
+    records: readonly RestoredRecord[],
+    replace: readonly string[],
+    onBytes?: (n: number) => void,
+  ): Promise<void> {
+    // Every image's lock is held from before its record exists until the commit.
+    const holdAll = (k: number, body: () => Promise<void>): Promise<void> =>
+      k === images.length ? body() : navigator.locks.request(lockName(images[k]!.record.id), () => holdAll(k + 1, body)).then(() => {});
+    try {
+      await holdAll(0, async () => {
+        let written = 0;
+        for (const { record, bytes } of images) {
+          await this.putRecord({ ...record, state: 'importing' });
+          const size = await this.writeChunks(record.id, record.chunkSize, bytes(), (n) => onBytes?.(written + n));
+          if (size !== record.size) throw new StoreError('bad-image', `image ${record.id}: ${size} bytes arrived, its record says ${record.size}`);
+          written += size;
+        }
+        await this.commitRestore(images.map((i) => i.record), records, replace);
+      });
+    } catch (e) {
+      for (const { record } of images) await this.deleteImageData(record.id).catch(() => {});
+      if (isQuotaError(e)) throw new StoreError('quota-exceeded', `storage is full: restoring ${images.length} disk image(s) needs more space than the browser grants this site (nothing was kept)`, { cause: e });
+      throw e;
+    }
+  }
+
+  private async commitRestore(images: readonly ImageRecord[], records: readonly RestoredRecord[], replace: readonly string[]): Promise<void> {
+    const recordStores = [...this.db.objectStoreNames].filter((n) => n !== IMAGES && n !== CHUNKS);
+    const tx = this.db.transaction([IMAGES, CHUNKS, ...recordStores], 'readwrite', { durability: 'strict' });
+    const done = transactionDone(tx);
+    if (replace.length) {
+      const stored = (await requestResult(tx.objectStore(IMAGES).getAll())) as ImageRecord[];
+      const byId = new Map(stored.map((r) => [r.id, r]));
+      const doomed = new Set<string>();
+      for (const name of recordStores) {
+        const os = tx.objectStore(name);
+        const [keys, values] = await Promise.all([requestResult(os.getAllKeys()), requestResult(os.getAll())]);
+        keys.forEach((key, i) => {
+          const strings = new Set([...stringsIn(values[i]), ...stringsIn(key)]);
+          if (!replace.some((id) => strings.has(id))) return;
+          os.delete(key);
+          for (const s of strings) if (byId.get(s) && byId.get(s)!.kind !== 'base') doomed.add(s);
+        });
+      }
+      // The disks below a doomed one that nothing else stands on go with it (frozen snapshot disks).
+      for (let grew = true; grew; ) {
+        grew = false;
+        for (const id of [...doomed]) {
+          const parent = byId.get(byId.get(id)?.parentId ?? '');
+          if (!parent || parent.kind === 'base' || doomed.has(parent.id)) continue;
+          if (stored.some((r) => r.parentId === parent.id && !doomed.has(r.id))) continue;
+          doomed.add(parent.id);
+          grew = true;
+        }
+      }
+      for (const id of doomed) {
+        tx.objectStore(CHUNKS).delete(imageChunkRange(id));
+        tx.objectStore(IMAGES).delete(id);
+      }
+    }
+    for (const r of images) tx.objectStore(IMAGES).put({ ...r, state: 'ready' });
+    for (const r of records) {
+      const os = tx.objectStore(r.store);
+      if (os.keyPath !== null || r.key === undefined) os.put(r.value);
+      else os.put(r.value, r.key);
+    }
+    await done;
   }
 
   /**
@@ -737,6 +845,30 @@ function newVhdUniqueId(): Uint8Array {
   id[6] = (id[6]! & 0x0f) | 0x40;
   id[8] = (id[8]! & 0x3f) | 0x80;
   return id;
+}
+
+async function* streamChunks(stream: ReadableStream<Uint8Array>): AsyncIterable<Uint8Array> {
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    yield value;
+  }
+}
+
+/** One record a restore puts: into `store`, with `key` when the store keeps keys apart from values. */
+export interface RestoredRecord {
+  store: string;
+  key?: IDBValidKey;
+  value: unknown;
+}
+
+/** Every string inside a record (its ids, wherever a schema put them), bytes skipped. */
+function stringsIn(v: unknown, out: string[] = [], depth = 0): string[] {
+  if (typeof v === 'string') out.push(v);
+  else if (depth < 16 && Array.isArray(v)) for (const x of v) stringsIn(x, out, depth + 1);
+  else if (depth < 16 && v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer)) for (const x of Object.values(v)) stringsIn(x, out, depth + 1);
+  return out;
 }
 
 function isZero(b: Uint8Array): boolean {

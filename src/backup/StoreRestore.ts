@@ -1,0 +1,225 @@
+/**
+ * Restoring a backup archive into the page's stores. `open` reads and checks the whole
+ * archive (every sha256, every disk and state entry) and lists which of its VMs meet a VM
+ * of this server (same id or same name); nothing is written until `apply`, which takes a
+ * choice per such VM (replace it, restore a copy beside it, or skip it), finds or fetches
+ * the bases the archive names, then hands everything to ImageStore.restoreServer, which
+ * lands all of it or none. Shared folders are in their own database and are written after.
+ */
+import { DEFAULT_CHUNK_SIZE, type ImageRecord, type ImageStore, type RestoredRecord, type ShareStore, type VmRecord } from '../store/index.ts';
+import type { MemoryShareEntry } from '../share/index.ts';
+import type { ByteSource } from '../disk/index.ts';
+import { BackupArchive, rangeSource, type ArchiveProgress } from './BackupArchive.ts';
+import { BackupError } from './BackupError.ts';
+import type { BackupImage, BaseReference } from './BackupServer.ts';
+import { fromArchiveJson } from './archiveJson.ts';
+
+/** A VM of the archive, and the VM of this server it meets, if any. */
+export interface RestoreVm {
+  id: string;
+  name: string;
+  suspended: boolean;
+  conflict?: { id: string; name: string };
+}
+
+/** What to do with a VM of the archive that meets one here; VMs that meet none are restored. */
+export type RestoreChoice = 'replace' | 'copy' | 'skip';
+
+export interface RestoreResult {
+  /** Ids of the VMs written (a copy's new id). */
+  restored: string[];
+  /** Ids of the VMs of this server that were replaced (removed). */
+  removed: string[];
+  /** What could not be done once the VMs were in (a shared folder that did not fit), one sentence each. */
+  warnings: string[];
+}
+
+export class StoreRestore {
+  private constructor(
+    readonly archive: BackupArchive,
+    readonly vms: readonly RestoreVm[],
+  ) {}
+
+  /** Reads and checks the whole archive against this store; throws BackupError on anything wrong. */
+  static async open(src: ByteSource, store: ImageStore, onProgress?: (p: ArchiveProgress) => void): Promise<StoreRestore> {
+    const archive = await BackupArchive.open(src);
+    await archive.verify(onProgress);
+    for (const name of Object.keys(archive.server.stores)) {
+      if (!store.hasRecordStore(name)) throw new BackupError('backup-unsupported', `the archive has records of "${name}", which this version of romvisor does not keep (the archive is from a newer one): nothing was restored`);
+    }
+    const here = await store.vms();
+    const suspended = new Set((archive.server.stores.suspended ?? []).map((r) => r.value.vmId));
+    const byAge = [...archive.server.stores.vms!].sort((a, b) => Number(a.value.createdAt ?? 0) - Number(b.value.createdAt ?? 0));
+    const vms = byAge.map(({ value }): RestoreVm => {
+      const id = value.id as string;
+      const name = value.name as string;
+      const other = here.find((v) => v.id === id) ?? here.find((v) => v.name.toLowerCase() === name.toLowerCase());
+      return { id, name, suspended: suspended.has(id), ...(other ? { conflict: { id: other.id, name: other.name } } : {}) };
+    });
+    return new StoreRestore(archive, vms);
+  }
+
+  /**
+   * Writes the archive's server into `store` and `shares`: every VM without a conflict,
+   * and each conflicting one as `choices` says (a conflict without a choice is an error,
+   * never an overwrite). `resolveBase` finds or fetches a base the archive names and
+   * returns its image id here. `freeName` gives a copy its name.
+   */
+  async apply(
+    store: ImageStore,
+    shares: ShareStore,
+    choices: ReadonlyMap<string, RestoreChoice>,
+    resolveBase: (ref: BaseReference) => Promise<ImageRecord>,
+    freeName: (name: string, taken: ReadonlySet<string>) => string,
+    onBytes?: (n: number) => void,
+  ): Promise<RestoreResult> {
+    const { server } = this.archive;
+    for (const vm of this.vms) {
+      if (vm.conflict && !choices.has(vm.id)) throw new BackupError('backup-inconsistent', `VM ${vm.name} of the archive meets VM ${vm.conflict.name} here: say whether to replace it, copy it or skip it`);
+    }
+    const chosen = this.vms.filter((vm) => choices.get(vm.id) !== 'skip');
+    const skipped = new Set(this.vms.filter((vm) => choices.get(vm.id) === 'skip').map((vm) => vm.id));
+    const removed = chosen.filter((vm) => vm.conflict && choices.get(vm.id) === 'replace').map((vm) => vm.conflict!.id);
+    const copies = new Set(chosen.filter((vm) => vm.conflict && choices.get(vm.id) === 'copy').map((vm) => vm.id));
+
+    // Records that belong to a skipped VM stay out; everything else of the archive goes in.
+    const belongs = (strings: Set<string>, ids: Iterable<string>) => [...ids].some((id) => strings.has(id));
+    const records: { store: string; key?: unknown; value: Record<string, unknown> }[] = [];
+    const named = new Set<string>();
+    for (const [storeName, rs] of Object.entries(server.stores)) {
+      for (const r of rs) {
+        const strings = new Set([...stringsIn(r.value), ...stringsIn(r.key)]);
+        if (belongs(strings, skipped)) continue;
+        strings.forEach((s) => named.add(s));
+        records.push({ store: storeName, key: r.key, value: r.value });
+      }
+    }
+    // The images they stand on: named by a record, or below one that is; imported bases always (the catalog's).
+    const byUuid = new Map(server.images.map((i) => [i.vhdUuid, i]));
+    const needed = new Set<BackupImage>();
+    const need = (img: BackupImage | undefined) => {
+      for (let i = img; i && !needed.has(i); i = i.parentUuid ? byUuid.get(i.parentUuid) : undefined) needed.add(i);
+    };
+    for (const img of server.images) if (named.has(img.id) || (img.base === undefined && img.record.kind === 'base')) need(img);
+
+    // Each image's id here: a base found or fetched, an identical stored one, or a new id.
+    const stored = await store.images();
+    const owned = disksOf(removed, await store.vms(), stored);
+    const ids = new Map<string, string>();
+    const writes: BackupImage[] = [];
+    for (const img of needed) {
+      if (img.base) {
+        const found = await resolveBase(img.base);
+        if (found.vhdUuid !== img.vhdUuid) throw new BackupError('backup-unavailable', `the archive's VMs stand on ${img.base.origin} base "${img.base.name}" with VHD unique id ${img.vhdUuid}; the one here has ${found.vhdUuid}`);
+        ids.set(img.id, found.id);
+        continue;
+      }
+      const same = stored.find((r) => r.vhdUuid === img.vhdUuid);
+      if (same && img.record.kind === 'base') {
+        ids.set(img.id, same.id);
+        continue;
+      }
+      if (same && !owned.has(same.id)) {
+        throw new BackupError('backup-unsupported', `image ${img.id} of the archive is the disk ${same.id} already here (VHD unique id ${img.vhdUuid}); a copy of a VM beside itself is not supported yet: replace it or skip it`);
+      }
+      ids.set(img.id, `${img.id.split('-')[0] || 'img'}-${crypto.randomUUID()}`);
+      writes.push(img);
+    }
+    const taken = new Set((await store.vms()).filter((v) => !removed.includes(v.id)).map((v) => v.name.toLowerCase()));
+    for (const vm of chosen) if (!copies.has(vm.id)) taken.add(vm.name.toLowerCase());
+    const vmIds = new Map<string, string>();
+    const names = new Map<string, string>();
+    for (const vm of chosen) {
+      if (!copies.has(vm.id)) continue;
+      vmIds.set(vm.id, `vm-${crypto.randomUUID()}`);
+      const name = freeName(vm.name, taken);
+      taken.add(name.toLowerCase());
+      names.set(vm.id, name);
+    }
+    const remap = (v: unknown): unknown => remapStrings(v, [...ids, ...vmIds]);
+    const bytesOf = new Map<string, Uint8Array>();
+    for (const r of records) for (const name of entryNames(r.value).concat(entryNames(r.key))) bytesOf.set(name, await this.archive.bytes(name));
+    const restored: RestoredRecord[] = records.map((r) => {
+      const value = remap(fromArchiveJson(r.value, (n) => bytesOf.get(n)!)) as Record<string, unknown>;
+      if (r.store === 'vms') {
+        const name = names.get(r.value.id as string);
+        if (name) value.name = name;
+      }
+      return { store: r.store, ...(r.key !== undefined ? { key: remap(fromArchiveJson(r.key, (n) => bytesOf.get(n)!)) as IDBValidKey } : {}), value };
+    });
+    const images = writes.map((img) => {
+      const entry = this.archive.entry(img.entry!);
+      const record = remap(fromArchiveJson(img.record, () => new Uint8Array(0))) as ImageRecord;
+      const parent = img.parentUuid ? byUuid.get(img.parentUuid) : undefined;
+      const fixed: ImageRecord = { ...record, id: ids.get(img.id)!, size: entry.size, chunkSize: record.chunkSize || DEFAULT_CHUNK_SIZE, vhdUuid: img.vhdUuid, ...(parent ? { parentId: ids.get(parent.id)! } : {}) };
+      return { record: fixed, bytes: () => rangeSource(entry.name, 'disk', this.archive.source(entry.name)).chunks() };
+    });
+    await store.restoreServer(images, restored, removed, onBytes);
+
+    // The shared folders: after the commit, in their own database (the VMs are in by now;
+    // a folder that cannot be saved is said, not a reason to take them out again).
+    const restoredIds = chosen.map((vm) => vmIds.get(vm.id) ?? vm.id);
+    const warnings: string[] = [];
+    for (const vm of chosen) {
+      const folder = server.shares.find((s) => s.vmId === vm.id);
+      const files: MemoryShareEntry[] = [];
+      try {
+        for (const f of folder?.files ?? []) {
+          for (const name of entryNames(f)) bytesOf.set(name, await this.archive.bytes(name));
+          files.push(fromArchiveJson(f, (n) => bytesOf.get(n)!) as MemoryShareEntry);
+        }
+        await shares.save(vmIds.get(vm.id) ?? vm.id, files);
+      } catch (e) {
+        warnings.push(`the shared folder of ${names.get(vm.id) ?? vm.name} (${files.length} objects) was not restored: ${(e as Error).message}`);
+      }
+    }
+    for (const id of removed) if (!restoredIds.includes(id)) await shares.remove(id).catch(() => {});
+    return { restored: restoredIds, removed, warnings };
+  }
+}
+
+/** The disks of the VMs `vmIds` (each VM's disk and the non-base disks below it): they go when those VMs are replaced. */
+function disksOf(vmIds: readonly string[], vms: readonly VmRecord[], images: readonly ImageRecord[]): Set<string> {
+  const byId = new Map(images.map((r) => [r.id, r]));
+  const out = new Set<string>();
+  for (const vm of vms) {
+    if (!vmIds.includes(vm.id)) continue;
+    for (let r = byId.get(vm.diskImageId ?? ''); r && r.kind !== 'base' && !out.has(r.id); r = byId.get(r.parentId ?? '')) out.add(r.id);
+  }
+  return out;
+}
+
+function entryNames(v: unknown, out: string[] = []): string[] {
+  if (v === null || typeof v !== 'object') return out;
+  if (Array.isArray(v)) {
+    for (const x of v) entryNames(x, out);
+    return out;
+  }
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o);
+  if (keys.length === 1 && keys[0] === '$entry' && typeof o.$entry === 'string') out.push(o.$entry);
+  else for (const x of Object.values(o)) entryNames(x, out);
+  return out;
+}
+
+function stringsIn(v: unknown, out: string[] = []): string[] {
+  if (typeof v === 'string') out.push(v);
+  else if (Array.isArray(v)) for (const x of v) stringsIn(x, out);
+  else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) stringsIn(x, out);
+  return out;
+}
+
+/** Every string with an old id in it gets the new one (ids are random UUIDs, so a match is that id: "image:img-…" too). */
+function remapStrings(v: unknown, pairs: readonly [string, string][]): unknown {
+  if (typeof v === 'string') {
+    let s = v;
+    for (const [from, to] of pairs) if (from !== to && s.includes(from)) s = s.split(from).join(to);
+    return s;
+  }
+  if (Array.isArray(v)) return v.map((x) => remapStrings(x, pairs));
+  if (v instanceof Uint8Array || v instanceof Date || typeof v === 'bigint' || v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = remapStrings(x, pairs);
+  return out;
+}
+
