@@ -42,8 +42,8 @@
  */
 import type { ByteSource } from '../disk/index.ts';
 import { formatUniqueId, VhdDisk } from '../disk/index.ts';
-import { hexBytes } from '../format/hex.ts';
-import { Sha256 } from '../format/Sha256.ts';
+import { hexBytes } from '../format/hexBytes.ts';
+import { Sha256 } from '../format/sha256.ts';
 import { decodeContainer } from '../state/StateContainer.ts';
 import { StateError } from '../state/StateError.ts';
 import { FieldReader } from '../state/FieldReader.ts';

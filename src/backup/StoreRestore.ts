@@ -6,9 +6,9 @@
  * the bases the archive names, then hands everything to ImageStore.restoreServer, which
  * lands all of it or none. Shared folders are in their own database and are written after.
  */
-import { DEFAULT_CHUNK_SIZE, type ImageRecord, type ImageStore, type RestoredRecord, type ShareStore, type VmRecord } from '../store/index.ts';
+import { DEFAULT_CHUNK_SIZE, recordsOwnedBy, stringsIn, type ImageRecord, type ImageStore, type RestoredRecord, type ShareStore, type VmRecord } from '../store/index.ts';
 import type { MemoryShareEntry } from '../share/index.ts';
-import type { ByteSource } from '../disk/index.ts';
+import { vhdChecksum, type ByteSource } from '../disk/index.ts';
 import { BackupArchive, rangeSource, type ArchiveProgress } from './BackupArchive.ts';
 import { BackupError } from './BackupError.ts';
 import type { BackupImage, BaseReference } from './BackupServer.ts';
@@ -83,17 +83,10 @@ export class StoreRestore {
     const copies = new Set(chosen.filter((vm) => vm.conflict && choices.get(vm.id) === 'copy').map((vm) => vm.id));
 
     // Records that belong to a skipped VM stay out; everything else of the archive goes in.
-    const belongs = (strings: Set<string>, ids: Iterable<string>) => [...ids].some((id) => strings.has(id));
-    const records: { store: string; key?: unknown; value: Record<string, unknown> }[] = [];
-    const named = new Set<string>();
-    for (const [storeName, rs] of Object.entries(server.stores)) {
-      for (const r of rs) {
-        const strings = new Set([...stringsIn(r.value), ...stringsIn(r.key)]);
-        if (belongs(strings, skipped)) continue;
-        strings.forEach((s) => named.add(s));
-        records.push({ store: storeName, key: r.key, value: r.value });
-      }
-    }
+    const all = Object.entries(server.stores).flatMap(([storeName, rs]) => rs.map((r) => ({ store: storeName, key: r.key, value: r.value })));
+    const ofSkipped = recordsOwnedBy([...skipped], all);
+    const records = all.filter((_, i) => !ofSkipped[i]);
+    const named = new Set(records.flatMap((r) => [...stringsIn(r.value), ...stringsIn(r.key)]));
     // The images they stand on: named by a record, or below one that is; imported bases always (the catalog's).
     const byUuid = new Map(server.images.map((i) => [i.vhdUuid, i]));
     const needed = new Set<BackupImage>();
@@ -106,6 +99,8 @@ export class StoreRestore {
     const stored = await store.images();
     const owned = disksOf(removed, await store.vms(), stored);
     const ids = new Map<string, string>();
+    /** VHD unique ids given anew (old → new). */
+    const uuids = new Map<string, string>();
     const writes: BackupImage[] = [];
     for (const img of needed) {
       if (img.base) {
@@ -119,9 +114,9 @@ export class StoreRestore {
         ids.set(img.id, same.id);
         continue;
       }
-      if (same && !owned.has(same.id)) {
-        throw new BackupError('backup-unsupported', `image ${img.id} of the archive is the disk ${same.id} already here (VHD unique id ${img.vhdUuid}); a copy of a VM beside itself is not supported yet: replace it or skip it`);
-      }
+      // The same disk is here already (a copy of a VM beside itself): the copy's disk gets a
+      // unique id of its own, or the two chains could not be told apart.
+      if (same && !owned.has(same.id)) uuids.set(img.vhdUuid, crypto.randomUUID());
       ids.set(img.id, `${img.id.split('-')[0] || 'img'}-${crypto.randomUUID()}`);
       writes.push(img);
     }
@@ -136,7 +131,7 @@ export class StoreRestore {
       taken.add(name.toLowerCase());
       names.set(vm.id, name);
     }
-    const remap = (v: unknown): unknown => remapStrings(v, [...ids, ...vmIds]);
+    const remap = (v: unknown): unknown => remapStrings(v, [...ids, ...vmIds, ...uuids]);
     const bytesOf = new Map<string, Uint8Array>();
     for (const r of records) for (const name of entryNames(r.value).concat(entryNames(r.key))) bytesOf.set(name, await this.archive.bytes(name));
     const restored: RestoredRecord[] = records.map((r) => {
@@ -151,8 +146,10 @@ export class StoreRestore {
       const entry = this.archive.entry(img.entry!);
       const record = remap(fromArchiveJson(img.record, () => new Uint8Array(0))) as ImageRecord;
       const parent = img.parentUuid ? byUuid.get(img.parentUuid) : undefined;
-      const fixed: ImageRecord = { ...record, id: ids.get(img.id)!, size: entry.size, chunkSize: record.chunkSize || DEFAULT_CHUNK_SIZE, vhdUuid: img.vhdUuid, ...(parent ? { parentId: ids.get(parent.id)! } : {}) };
-      return { record: fixed, bytes: () => rangeSource(entry.name, 'disk', this.archive.source(entry.name)).chunks() };
+      const fixed: ImageRecord = { ...record, id: ids.get(img.id)!, size: entry.size, chunkSize: record.chunkSize || DEFAULT_CHUNK_SIZE, vhdUuid: uuids.get(img.vhdUuid) ?? img.vhdUuid, ...(parent ? { parentId: ids.get(parent.id)! } : {}) };
+      const newUuid = uuids.get(img.vhdUuid);
+      const newParent = img.parentUuid ? uuids.get(img.parentUuid) : undefined;
+      return { record: fixed, bytes: () => withNewIds(this.archive, entry.name, newUuid, newParent) };
     });
     await store.restoreServer(images, restored, removed, onBytes);
 
@@ -176,6 +173,53 @@ export class StoreRestore {
     for (const id of removed) if (!restoredIds.includes(id)) await shares.remove(id).catch(() => {});
     return { restored: restoredIds, removed, warnings };
   }
+}
+
+/**
+ * An image's bytes with its VHD unique id (footer and its copy) and its parent's (dynamic
+ * header) changed where asked, each structure's checksum made again.
+ */
+async function* withNewIds(archive: BackupArchive, entry: string, uuid: string | undefined, parentUuid: string | undefined): AsyncGenerator<Uint8Array> {
+  const src = archive.source(entry);
+  const patches: { at: number; bytes: Uint8Array }[] = [];
+  if (uuid || parentUuid) {
+    const footer = await src.read(src.size - 512, 512);
+    const dataOffset = Number(new DataView(footer.buffer, footer.byteOffset).getBigUint64(16));
+    if (uuid) {
+      const patched = footer.slice();
+      patched.set(uuidBytes(uuid), 68);
+      new DataView(patched.buffer).setUint32(64, vhdChecksum(patched, 64));
+      patches.push({ at: src.size - 512, bytes: patched });
+      // Dynamic and differencing disks keep a copy of the footer at offset 0.
+      if (src.size >= 1024 && sameBytes(await src.read(0, 512), footer)) patches.push({ at: 0, bytes: patched });
+    }
+    if (parentUuid) {
+      const header = (await src.read(dataOffset, 1024)).slice();
+      header.set(uuidBytes(parentUuid), 40);
+      new DataView(header.buffer).setUint32(36, vhdChecksum(header, 36));
+      patches.push({ at: dataOffset, bytes: header });
+    }
+  }
+  let at = 0;
+  for await (const piece of rangeSource(entry, 'disk', src).chunks()) {
+    const out = patches.some((p) => p.at < at + piece.length && p.at + p.bytes.length > at) ? piece.slice() : piece;
+    for (const p of patches) {
+      const from = Math.max(p.at, at);
+      const to = Math.min(p.at + p.bytes.length, at + piece.length);
+      if (from < to) out.set(p.bytes.subarray(from - p.at, to - p.at), from - at);
+    }
+    yield out;
+    at += piece.length;
+  }
+}
+
+function uuidBytes(uuid: string): Uint8Array {
+  const hex = uuid.replace(/-/g, '');
+  return Uint8Array.from({ length: 16 }, (_, i) => parseInt(hex.slice(i * 2, i * 2 + 2), 16));
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
 /** The disks of the VMs `vmIds` (each VM's disk and the non-base disks below it): they go when those VMs are replaced. */
@@ -202,12 +246,6 @@ function entryNames(v: unknown, out: string[] = []): string[] {
   return out;
 }
 
-function stringsIn(v: unknown, out: string[] = []): string[] {
-  if (typeof v === 'string') out.push(v);
-  else if (Array.isArray(v)) for (const x of v) stringsIn(x, out);
-  else if (v !== null && typeof v === 'object') for (const x of Object.values(v)) stringsIn(x, out);
-  return out;
-}
 
 /** Every string with an old id in it gets the new one (ids are random UUIDs, so a match is that id: "image:img-…" too). */
 function remapStrings(v: unknown, pairs: readonly [string, string][]): unknown {

@@ -42,13 +42,13 @@ export async function collectStoreServer(store: ImageStore, shares: ShareStore):
     images.push(img);
   }
   const stores: Record<string, BackupRecord[]> = {};
-  for (const { store: name, keyPath, records: rs } of await store.recordStores()) {
+  // Keys go along even where the store derives them from the value: a restore finds what
+  // belongs to a VM by them (a snapshot's state names its snapshot's key).
+  for (const { store: name, records: rs } of await store.recordStores()) {
     stores[name] = rs.map(({ key, value }, i) => {
       const where = `${name}[${i}]`;
       if (typeof value !== 'object' || value === null) throw new BackupError('backup-unsupported', `${where}: a ${typeof value} record; only object records can be backed up`);
-      const json: BackupRecord = { value: toArchiveJson(value, add, `${where}.value`) as Record<string, unknown> };
-      if (!keyPath) json.key = toArchiveJson(key, add, `${where}.key`);
-      return json;
+      return { key: toArchiveJson(key, add, `${where}.key`), value: toArchiveJson(value, add, `${where}.value`) as Record<string, unknown> };
     });
   }
   const folders: BackupShare[] = [];

@@ -18,6 +18,7 @@ export {
 } from './VhdDisk.ts';
 export { writeEmptyVhd, type EmptyVhdSpec, type VhdCreateOptions, type VhdDifferencingOptions, type VhdParentIdentity } from './writeEmptyVhd.ts';
 export { checkVhd, type VhdCheckReport } from './checkVhd.ts';
+export { vhdChecksum } from './vhdChecksum.ts';
 export { PartitionError, type PartitionErrorCode } from './PartitionError.ts';
 export { MbrPartitionTable, MBR_TYPE_LINUX, MBR_TYPE_FAT32_LBA, type MbrPartition, type NewMbrPartition } from './MbrPartitionTable.ts';
 export { Ext2Error, type Ext2ErrorCode } from './Ext2Error.ts';

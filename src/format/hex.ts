@@ -7,8 +7,3 @@ export function hex(v: bigint | number, digits = 0): string {
   const digitsText = typeof v === 'bigint' ? BigInt.asUintN(64, v).toString(16) : (v < 0 ? v >>> 0 : v).toString(16);
   return `0x${digitsText.padStart(digits, '0')}`;
 }
-
-/** Bytes as lowercase hex digits, two per byte (digests: sha256 in manifests and messages). */
-export function hexBytes(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
-}

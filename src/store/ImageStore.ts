@@ -397,16 +397,18 @@ export class ImageStore {
       const stored = (await requestResult(tx.objectStore(IMAGES).getAll())) as ImageRecord[];
       const byId = new Map(stored.map((r) => [r.id, r]));
       const doomed = new Set<string>();
+      const all: { store: string; key: IDBValidKey; value: unknown }[] = [];
       for (const name of recordStores) {
         const os = tx.objectStore(name);
         const [keys, values] = await Promise.all([requestResult(os.getAllKeys()), requestResult(os.getAll())]);
-        keys.forEach((key, i) => {
-          const strings = new Set([...stringsIn(values[i]), ...stringsIn(key)]);
-          if (!replace.some((id) => strings.has(id))) return;
-          os.delete(key);
-          for (const s of strings) if (byId.get(s) && byId.get(s)!.kind !== 'base') doomed.add(s);
-        });
+        keys.forEach((key, i) => all.push({ store: name, key, value: values[i] }));
       }
+      const owned = recordsOwnedBy(replace, all);
+      all.forEach((r, i) => {
+        if (!owned[i]) return;
+        tx.objectStore(r.store).delete(r.key);
+        for (const s of stringsIn(r.value)) if (byId.get(s) && byId.get(s)!.kind !== 'base') doomed.add(s);
+      });
       // The disks below a doomed one that nothing else stands on go with it (frozen snapshot disks).
       for (let grew = true; grew; ) {
         grew = false;
@@ -863,8 +865,30 @@ export interface RestoredRecord {
   value: unknown;
 }
 
+/**
+ * Which of `records` belong to the VMs `vmIds`: those that name one of them anywhere, and
+ * those that name the key of a record that belongs (a snapshot's machine state names its
+ * snapshot, which names the VM), to a fixed point. Schema-blind on purpose: a store added
+ * later is handled as long as its records name what they belong to.
+ */
+export function recordsOwnedBy(vmIds: readonly string[], records: readonly { key?: unknown; value: unknown }[]): boolean[] {
+  const owned = new Set(vmIds);
+  const out = records.map(() => false);
+  const strings = records.map((r) => new Set([...stringsIn(r.value), ...stringsIn(r.key)]));
+  for (let grew = true; grew; ) {
+    grew = false;
+    records.forEach((r, i) => {
+      if (out[i] || ![...strings[i]!].some((s) => owned.has(s))) return;
+      out[i] = true;
+      grew = true;
+      for (const k of stringsIn(r.key)) owned.add(k);
+    });
+  }
+  return out;
+}
+
 /** Every string inside a record (its ids, wherever a schema put them), bytes skipped. */
-function stringsIn(v: unknown, out: string[] = [], depth = 0): string[] {
+export function stringsIn(v: unknown, out: string[] = [], depth = 0): string[] {
   if (typeof v === 'string') out.push(v);
   else if (depth < 16 && Array.isArray(v)) for (const x of v) stringsIn(x, out, depth + 1);
   else if (depth < 16 && v !== null && typeof v === 'object' && !ArrayBuffer.isView(v) && !(v instanceof ArrayBuffer)) for (const x of Object.values(v)) stringsIn(x, out, depth + 1);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MemoryBackend } from '../../src/disk/index.ts';
-import { Sha256 } from '../../src/format/Sha256.ts';
+import { Sha256 } from '../../src/format/sha256.ts';
 import { BackupArchive, BackupError, bytesSource, fromArchiveJson, writeBackupArchive, type BackupErrorCode } from '../../src/backup/index.ts';
 import { collect, sampleArchive } from './sampleArchive.ts';
 import { createHash } from 'node:crypto';

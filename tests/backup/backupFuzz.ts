@@ -12,7 +12,7 @@ import { BackupArchive } from '../../src/backup/index.ts';
 import { restoreServerDirectory, type BuiltinImages } from '../../src/backup/ServerDirectory.node.ts';
 import { MemoryBackend } from '../../src/disk/index.ts';
 import { CodedError } from '../../src/errors/CodedError.ts';
-import { Sha256 } from '../../src/format/Sha256.ts';
+import { Sha256 } from '../../src/format/sha256.ts';
 import { SeededRandom } from '../SeededRandom.ts';
 import { sampleArchive } from './sampleArchive.ts';
 

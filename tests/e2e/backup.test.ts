@@ -103,6 +103,11 @@ test('three VMs backed up, restored into a new browser profile: each boots or re
     vms.push(vm);
     await sh(page, vm, `echo file-${i}-${stamp} > /root/mine.txt; sync; echo wrote-$((${i}+100))`, `wrote-${i + 100}`);
     if (i === 1) await sh(page, vm, `echo shared-${stamp} > /mnt/host/note.txt; sync; echo put-$((7*6))`, 'put-42');
+    if (i === 0) {
+      // A named snapshot (snap's store): the disk frozen here, then one more file after it.
+      await page.evaluate((n) => (globalThis as any).__romvisor.hypervisor().vm(n).takeSnapshot('before-later'), vm);
+      await sh(page, vm, `echo later > /root/later.txt; sync; echo later-$((5*5))`, 'later-25');
+    }
     if (i < 2) {
       await typeInVm(page, vm, 'poweroff\n');
       await vmState(page, vm, 'stopped', 60_000);
@@ -155,7 +160,20 @@ test('three VMs backed up, restored into a new browser profile: each boots or re
 
   // The two that were off boot with their files, the shared folder too.
   await startAndWaitForShell(page, vmA);
-  await sh(page, vmA, 'cat /root/mine.txt', `file-0-${stamp}`);
+  await sh(page, vmA, 'cat /root/mine.txt /root/later.txt', new RegExp(`file-0-${stamp}\\r?\\nlater`));
+  await typeInVm(page, vmA, 'poweroff\n');
+  await vmState(page, vmA, 'stopped', 60_000);
+  // Its snapshot came along: reverting to it takes the disk back to before later.txt.
+  const snap = await page.evaluate(async (n) => {
+    const vm = (globalThis as any).__romvisor.hypervisor().vm(n);
+    const tree = await vm.snapshots();
+    const node = tree.nodes.find((x: { name: string }) => x.name === 'before-later');
+    if (node) await vm.revertToSnapshot(node.id);
+    return { names: tree.nodes.map((x: { name: string }) => x.name), current: tree.current === node?.id };
+  }, vmA);
+  assert.deepEqual(snap, { names: ['before-later'], current: true });
+  await startAndWaitForShell(page, vmA);
+  await sh(page, vmA, 'cat /root/mine.txt; ls /root/later.txt', /No such file or directory/);
   await typeInVm(page, vmA, 'poweroff\n');
   await vmState(page, vmA, 'stopped', 60_000);
   await startAndWaitForShell(page, vmB);
@@ -180,10 +198,20 @@ test('three VMs backed up, restored into a new browser profile: each boots or re
   assert.match((await page.textContent('dialog.confirm')) ?? '', /3 meet a VM of this server\. Nothing is overwritten unless you choose Replace\./);
   assert.equal(await page.locator('dialog.confirm select').count(), 3);
   await page.selectOption(`dialog.confirm [data-restore-choice="${vmA}"]`, 'replace');
+  await page.selectOption(`dialog.confirm [data-restore-choice="${vmB}"]`, 'copy');
   await shot(page, 'backup-restore-conflicts');
   await page.click('dialog.confirm [data-confirm="yes"]');
-  await statusSays(page, 'restored 1 VM from');
+  await statusSays(page, 'restored 2 VMs from');
   assert.match((await page.textContent('[data-backup-status]')) ?? '', /\(1 replaced\)/);
-  assert.deepEqual((await storeContents(page)).vms, [...vms].sort(), 'still three VMs: one replaced, two skipped');
+  const copy = `${vmB}-2`;
+  assert.deepEqual((await storeContents(page)).vms, [...vms, copy].sort(), 'one replaced, one copied beside itself, one skipped');
+  // The copy is a VM of its own (its disk has a unique id of its own) with the original's files.
+  await startAndWaitForShell(page, copy);
+  await sh(page, copy, 'cat /root/mine.txt /mnt/host/note.txt; echo copy-only > /root/copy.txt; sync', new RegExp(`file-1-${stamp}\\r?\\nshared-${stamp}`));
+  await typeInVm(page, copy, 'poweroff\n');
+  await vmState(page, copy, 'stopped', 60_000);
+  await startAndWaitForShell(page, vmB);
+  await sh(page, vmB, 'cat /root/mine.txt; ls /root', `file-1-${stamp}`);
+  assert.ok(!(await page.evaluate((n) => (globalThis as any).__romvisor.consoleText(n), vmB)).includes('copy.txt'), 'what the copy wrote is not on the original');
   await context.close();
 });
