@@ -43,6 +43,14 @@ export let jitOn: bool = false;
 export let jitThreshold: u32 = 1000;
 /** Unknown entries into a translated page before it is translated again with them. */
 let recompileAt: u32 = 8;
+/** Heat from which a warming page's arrivals teach the host their entries. */
+let noteFrom: u32 = 0;
+/** The arrivals of at most this much heat before a page turns hot teach the host an entry
+ *  (a quarter of the threshold when that is less): each is a call out to JavaScript, and
+ *  over a quarter of the 1,000,000 threshold the stock kernel's boot made ~97,000 of them
+ *  for 3 pages (~4,500 now, the same entries learned). An entry this window misses is
+ *  learned later, as a missed entry. */
+const NOTE_WINDOW_MAX: u32 = 16384;
 /** Written by compiled code before it returns (JIT_*). */
 export let jitExit: u32 = JIT_CONTINUE;
 /** Set by the interpreter when it stopped to let compiled code run (not a block end). */
@@ -87,6 +95,9 @@ export function jitConfigure(on: bool, threshold: u32): void {
   // A page learned its entries while it warmed up, so misses are rare: it is translated
   // again (with the entries it learned since) after a quarter of the threshold, at most
   // 4,096 of them.
+  let window = jitThreshold >> 2;
+  if (window > NOTE_WINDOW_MAX) window = NOTE_WINDOW_MAX;
+  noteFrom = jitThreshold - window;
   recompileAt = jitThreshold >> 2;
   if (recompileAt > RECOMPILE_MAX) recompileAt = RECOMPILE_MAX;
   if (recompileAt < RECOMPILE_MIN) recompileAt = RECOMPILE_MIN;
@@ -113,14 +124,14 @@ export function jitConfigure(on: bool, threshold: u32): void {
 }
 
 /** Execution arrived at `pc` in the page of record `rec` from elsewhere (a jump, a trap, a
- *  return): should compiled code run from here? In the last quarter before the page turns
- *  hot, the host learns the entry (the page is translated with all it learned). */
+ *  return): should compiled code run from here? In the last stretch before the page turns
+ *  hot (noteFrom), the host learns the entry (the page is translated with all it learned). */
 export function jitArrive(rec: usize, pc: u64): bool {
   if (load<u32>(rec) != 0) return true;
   const heat = load<u32>(rec, 4) + 1;
   store<u32>(rec, heat, 4);
   if (heat >= jitThreshold) return true;
-  if (heat >= jitThreshold - (jitThreshold >> 2)) hostNote(<u32>((rec - records) / JIT_PAGE_RECORD), <u32>pc & 0xfff);
+  if (heat >= noteFrom) hostNote(<u32>((rec - records) / JIT_PAGE_RECORD), <u32>pc & 0xfff);
   return false;
 }
 
