@@ -5,7 +5,7 @@
  * the one TypeScript decoder; the core's interpreter is the reference for every semantic.
  *
  * Shape: basic blocks (entries, in-page branch targets, fall-throughs of branches, return
- * sites after calls) in groups of up to GROUP_BLOCKS consecutive ones, one wasm function
+ * sites after calls) in groups of GROUP_BLOCKS or more consecutive ones, one wasm function
  * per group: a dispatch loop around a br_table on the offset, so a jump to a block of the
  * group (a loop) stays in the function; a jump to another group's block returns its offset
  * to `run`, which dispatches to that group's function; anything else returns -1 (the
@@ -56,8 +56,10 @@ const MSTATUS_FS = 3 << 13;
 const NAN_BOX = -(2 ** 32);
 /** The module's own global: the count so far, handed between `run` and the groups. */
 const G_N = CORE_GLOBALS.length;
-/** Blocks per group function (see above). */
+/** Blocks per group function (see above), unless a loop would be cut (groupBlocks). */
 const GROUP_BLOCKS = 16;
+/** A group grows to at most this many blocks to keep a loop whole. */
+const GROUP_BLOCKS_MAX = 64;
 /** jitExit values (wasm/cpu/jit.ts). */
 const EXIT_CONTINUE = 0, EXIT_ENDED = 1, EXIT_TRAP = 2, EXIT_UNKNOWN = 3;
 
@@ -233,9 +235,10 @@ export function translatePage(code: Uint8Array, entries: Iterable<number>, layou
   const startSet = new Set(starts);
   const blocks = starts.map((st) => blockAt(decode, st, startSet));
   const K = starts.length;
-  const groups = Math.ceil(K / GROUP_BLOCKS);
+  const firsts = groupBlocks(starts, blocks);
+  const groups = firsts.length;
   const groupOf = new Map<number, number>();
-  starts.forEach((st, i) => groupOf.set(st, Math.floor(i / GROUP_BLOCKS)));
+  for (let g = 0; g < groups; g++) for (let i = firsts[g]!; i < (firsts[g + 1] ?? K); i++) groupOf.set(starts[i]!, g);
 
   // --- run: dispatch to the group that holds cur ---
   const f = new WasmEmitter(1024);
@@ -248,7 +251,7 @@ export function translatePage(code: Uint8Array, entries: Iterable<number>, layou
   for (let i = groups - 1; i >= 0; i--) f.op(Op.block).byte(VOID);
   // Dispatch on cur / 2: group i is at depth i, $unknown at depth `groups`.
   const table = new Array<number>((starts[K - 1]! >> 1) + 1).fill(groups);
-  starts.forEach((st, i) => (table[st >> 1] = Math.floor(i / GROUP_BLOCKS)));
+  for (const st of starts) table[st >> 1] = groupOf.get(st)!;
   f.get(L_RCUR).i32(1).op(Op.i32ShrU).op(Op.brTable).u32(table.length);
   for (const t of table) f.u32(t);
   f.u32(groups);
@@ -273,8 +276,8 @@ export function translatePage(code: Uint8Array, entries: Iterable<number>, layou
   const body = new WasmEmitter(16384);
   const ends: number[] = [];
   for (let g = 0; g < groups; g++) {
-    const first = g * GROUP_BLOCKS;
-    const last = Math.min(K, first + GROUP_BLOCKS) - 1;
+    const first = firsts[g]!;
+    const last = (firsts[g + 1] ?? K) - 1;
     const G = last - first + 1;
     const maxLen = Math.max(1, ...blocks.slice(first, last + 1).map((bl) => bl.length));
     body.op(Op.loop).byte(VOID);
@@ -308,6 +311,41 @@ export function translatePage(code: Uint8Array, entries: Iterable<number>, layou
     ends.push(body.length);
   }
   return { bytes: wrapModule(f, body, ends), blocks: starts, instructions };
+}
+
+/**
+ * Where the groups start (indexes into `starts`, sorted; the first is 0). A group takes
+ * GROUP_BLOCKS blocks, more (up to GROUP_BLOCKS_MAX) when the cut there would split a loop
+ * (a jump back from a later block to an earlier one across it), since each pass of such a
+ * loop went through `run` twice (bench intmix ran ~25% slower that way); if no cut in
+ * reach is free of loops, the one that splits fewest.
+ */
+function groupBlocks(starts: number[], blocks: Insn[][]): number[] {
+  const K = starts.length;
+  const index = new Map(starts.map((st, i) => [st, i]));
+  // crossing[c]: loops that a cut before block c splits (a difference array, summed below).
+  const crossing = new Array<number>(K + 1).fill(0);
+  blocks.forEach((insns, b) => {
+    const last = insns[insns.length - 1];
+    if (!last) return;
+    const m = last.d.mnemonic;
+    const target = m in BRANCHES ? targetOf(last.d.operands[2]) : m === 'jal' ? targetOf(last.d.operands[1]) : -1;
+    const t = index.get(target);
+    if (t === undefined || t > b) return;
+    crossing[t + 1]!++;
+    crossing[b + 1]!--;
+  });
+  for (let c = 1; c <= K; c++) crossing[c]! += crossing[c - 1]!;
+  const firsts: number[] = [];
+  for (let first = 0; first < K;) {
+    firsts.push(first);
+    let cut = Math.min(K, first + GROUP_BLOCKS);
+    for (let c = cut; c <= Math.min(K, first + GROUP_BLOCKS_MAX) && crossing[cut]! > 0; c++) {
+      if (crossing[c]! < crossing[cut]!) cut = c;
+    }
+    first = cut;
+  }
+  return firsts;
 }
 
 /** Leaves the group and `run`: sets pc and jitExit, the count `n` pushes, returns -1. */
