@@ -22,6 +22,22 @@ function fakeHypervisor() {
     },
     stop: async () => void calls.push('stop web'),
     suspend: async () => void calls.push('suspend web'),
+    snapshots: async () => ({
+      nodes: [
+        { id: 'snap-1', vmId: 'vm-1', name: 'before upgrade', takenAt: 0, imageId: 'i1', withState: true, parentSnapshotId: undefined },
+        { id: 'snap-2', vmId: 'vm-1', name: 'after', takenAt: 1000, imageId: 'i2', withState: false, parentSnapshotId: 'snap-1' },
+      ],
+      current: 'snap-1',
+    }),
+    takeSnapshot: async (name: string, o: { withState?: boolean }) => {
+      calls.push(`take ${name} ${o.withState}`);
+      return { id: 'snap-3', name, withState: o.withState };
+    },
+    revertToSnapshot: async (id: string) => {
+      calls.push(`revert ${id}`);
+      return 'state';
+    },
+    deleteSnapshot: async (id: string) => void calls.push(`delete ${id}`),
   } as unknown as VmHandle;
   const hv = {
     firmware: { hypervisorName: 'romvisor', hypervisorVersion: '0.1', jit: 'off' },
@@ -122,6 +138,31 @@ describe('the management console', () => {
     await tick();
     assert.deepEqual(fake.calls, ['suspend web']);
     assert.match(output(), /web is suspended/);
+  });
+
+  test('snapshot, snapshots, revert and delete-snapshot drive the VM\'s snapshots by name', async () => {
+    const { sh, fake, output } = shell();
+    sh.input('snapshot web before the big change --machine\r');
+    await tick();
+    assert.deepEqual(fake.calls, ['take before the big change true']);
+    assert.match(output(), /snapshot before the big change taken \(disk and machine\)/);
+    sh.input('snapshots web\r');
+    await tick();
+    // The tree: "after" under "before upgrade", and the VM standing on "before upgrade".
+    assert.match(output(), /\n  before upgrade  1970-01-01 00:00:00  disk \+ machine\r?\n    after  1970-01-01 00:00:01  disk\r?\n    \* you are here/);
+    sh.input('revert web before upgrade\r');
+    await tick();
+    sh.input('y\r');
+    await tick();
+    sh.input('delete-snapshot web AFTER\r');
+    await tick();
+    sh.input('y\r');
+    await tick();
+    sh.input('delete-snapshot web nothing\r');
+    await tick();
+    assert.deepEqual(fake.calls.slice(1), ['revert snap-1', 'delete snap-2']);
+    assert.match(output(), /web is at before upgrade; start resumes its machine/);
+    assert.match(output(), /web has no snapshot "nothing"/);
   });
 
   test('keys typed while a command runs are kept for the next prompt', async () => {

@@ -9,6 +9,7 @@ import { escapeControl as esc } from '../format/escapeControl.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import type { Hypervisor, VmHandle } from './Types.ts';
 import type { JitMode } from '../jit/Jit.ts';
+import type { SnapshotNode } from '../store/index.ts';
 
 /** What the shell asks of the page: things only a page can do. */
 export interface ShellHost {
@@ -282,6 +283,16 @@ export class ManagementShell {
     });
   }
 
+  /** The snapshot named by the words after the VM (its name, or its id). */
+  private async snapshotArg(vm: VmHandle, args: string[], usage: string): Promise<SnapshotNode> {
+    const ref = args.slice(1).join(' ').trim();
+    if (!ref) throw new Error(`usage: ${usage}`);
+    const { nodes } = await vm.snapshots();
+    const found = nodes.find((n) => n.id === ref) ?? nodes.find((n) => n.name === ref) ?? nodes.find((n) => n.name.toLowerCase() === ref.toLowerCase());
+    if (!found) throw new Error(`${vm.record.name} has no snapshot "${ref}" (snapshots ${vm.record.name} lists them)`);
+    return found;
+  }
+
   private vmArg(args: string[], usage: string): VmHandle {
     if (!args[0]) throw new Error(`usage: ${usage}`);
     const vm = this.hv.vm(args[0]);
@@ -353,6 +364,61 @@ export class ManagementShell {
           const vm = this.vmArg(args, 'suspend VM');
           await vm.suspend();
           this.println(`${BOLD(esc(vm.record.name))} is suspended`);
+        },
+      },
+      {
+        names: ['snapshot'],
+        usage: 'snapshot VM NAME [--machine]',
+        help: "freeze a VM's disk as a named snapshot (--machine: a running VM's machine too)",
+        run: async (args) => {
+          const vm = this.vmArg(args, 'snapshot VM NAME [--machine]');
+          const withState = args.includes('--machine');
+          const name = args.slice(1).filter((a) => a !== '--machine').join(' ');
+          const snap = await vm.takeSnapshot(name, { withState });
+          this.println(`${BOLD(esc(vm.record.name))}: snapshot ${BOLD(esc(snap.name))} taken (${snap.withState ? 'disk and machine' : 'disk'})`);
+        },
+      },
+      {
+        names: ['snapshots'],
+        usage: 'snapshots VM',
+        help: "a VM's snapshots as a tree, and where it stands",
+        run: async (args) => {
+          const vm = this.vmArg(args, 'snapshots VM');
+          const tree = await vm.snapshots();
+          const walk = (parent: string | undefined, depth: number) => {
+            const pad = '  '.repeat(depth + 1);
+            for (const n of tree.nodes.filter((x) => x.parentSnapshotId === parent)) {
+              this.println(`${pad}${BOLD(esc(n.name))}  ${new Date(n.takenAt).toISOString().replace('T', ' ').slice(0, 19)}  ${n.withState ? 'disk + machine' : 'disk'}`);
+              walk(n.id, depth + 1);
+            }
+            if (tree.current === parent) this.println(`${pad}${GREEN('* you are here')}`);
+          };
+          this.println(`${esc(vm.appliance?.title ?? vm.record.applianceId)} (base image)`);
+          walk(undefined, 0);
+        },
+      },
+      {
+        names: ['revert'],
+        usage: 'revert VM SNAPSHOT',
+        help: 'put a VM back at a snapshot (it stops first; a snapshot with its machine resumes on start)',
+        run: async (args) => {
+          const vm = this.vmArg(args, 'revert VM SNAPSHOT');
+          const snap = await this.snapshotArg(vm, args, 'revert VM SNAPSHOT');
+          if (!(await this.confirm(`Revert ${esc(vm.record.name)} to ${esc(snap.name)}? What it wrote since is lost.`))) return this.println('kept');
+          const outcome = await vm.revertToSnapshot(snap.id);
+          this.println(`${BOLD(esc(vm.record.name))} is at ${BOLD(esc(snap.name))}; ${outcome === 'state' ? 'start resumes its machine' : 'start boots it'}`);
+        },
+      },
+      {
+        names: ['delete-snapshot'],
+        usage: 'delete-snapshot VM SNAPSHOT',
+        help: 'remove a snapshot; the disks grown from it keep what they need of it',
+        run: async (args) => {
+          const vm = this.vmArg(args, 'delete-snapshot VM SNAPSHOT');
+          const snap = await this.snapshotArg(vm, args, 'delete-snapshot VM SNAPSHOT');
+          if (!(await this.confirm(`Delete the snapshot ${esc(snap.name)} of ${esc(vm.record.name)}?`))) return this.println('kept');
+          await vm.deleteSnapshot(snap.id);
+          this.println(`${esc(vm.record.name)}: snapshot ${esc(snap.name)} deleted`);
         },
       },
       {

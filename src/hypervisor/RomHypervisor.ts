@@ -5,7 +5,7 @@
 import { DEFAULT_JIT_MODE, parseJitMode, type JitMode } from '../jit/Jit.ts';
 import { loadBuiltinBootImages } from './bootImages.ts';
 import { gunzipIfCompressed } from './gunzipStream.ts';
-import { canWaitAsync } from '../worker/index.ts';
+import { canWaitAsync, readPageHide, PAGEHIDE_PENDING } from '../worker/index.ts';
 import { DisposableStore, Emitter, type Disposable } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, RepositoryEntry, VmHandle, VmSettings } from './Types.ts';
@@ -44,6 +44,9 @@ export interface RomHypervisorOptions {
   /** The JIT tier of every VM without a setting of its own (default DEFAULT_JIT_MODE): `?jit=` on the page. */
   jit?: JitMode;
 }
+
+/** localStorage: how the last pagehide went ({ waitedMs, saved, unsaved, notes by VM }). */
+export const PAGEHIDE_REPORT_KEY = 'romvisor:last-pagehide';
 
 export class RomHypervisor implements Hypervisor {
   readonly firmware: FirmwareInfo;
@@ -95,7 +98,38 @@ export class RomHypervisor implements Hypervisor {
       hv.table.push(vm);
     }
     await hv.pollLocks();
+    for (const vm of hv.table) vm.noteEndedWhileRunning();
     return hv;
+  }
+
+  /**
+   * The page is going away (pagehide): every running VM of the table suspends itself into
+   * the store, and this waits for them — blocking, since nothing asynchronous outlives the
+   * handler — until all have or `deadlineMs` passed. Those not saved are said on their cards
+   * after the next load (WorkerVm.noteEndedWhileRunning).
+   */
+  suspendForPageHide(deadlineMs: number): { saved: string[]; unsaved: string[] } {
+    const waiting = this.table.flatMap((vm) => {
+      const flag = vm.suspendForPageHide();
+      return flag ? [{ vm, flag }] : [];
+    });
+    const start = performance.now();
+    const end = start + deadlineMs;
+    // A busy wait: Atomics.wait is not allowed on a page's main thread.
+    while (performance.now() < end && waiting.some((w) => readPageHide(w.flag).outcome === PAGEHIDE_PENDING)) {
+      /* the workers run meanwhile */
+    }
+    const saved: string[] = [];
+    const unsaved: string[] = [];
+    const notes: Record<string, string> = {};
+    for (const w of waiting) {
+      const r = w.vm.pageHideSettled(w.flag);
+      (r.saved ? saved : unsaved).push(w.vm.record.name);
+      notes[w.vm.record.name] = r.note;
+    }
+    // What the last page end did, for a look in the developer tools (and the tests).
+    if (waiting.length) localStorage.setItem(PAGEHIDE_REPORT_KEY, JSON.stringify({ waitedMs: Math.round(performance.now() - start), saved, unsaved, notes }));
+    return { saved, unsaved };
   }
 
   dispose(): void {
@@ -267,6 +301,7 @@ export class RomHypervisor implements Hypervisor {
       bootSpec: async (vm) => (customize ? customize(await spec(vm)) : spec(vm)),
       changed: (vm, what) => this.emitter.fire(what === 'state' ? { kind: 'vm-state', vm } : { kind: 'vm-stats', vm }),
       useConsoleRing: this.firmware.consoleTransport === 'shared-ring',
+      stored: !customize && !kernel,
       // The server's VMs are on its switch; a scenario's guest is where its scenario says.
       attachNet: customize ? scratchNet && ((vm) => scratchNet(vm.record.name)) : (vm) => this.network.attach(vm.record.name),
     });

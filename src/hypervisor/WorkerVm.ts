@@ -6,7 +6,7 @@ import * as Comlink from 'comlink';
 import { PANIC_MARKER, PanicWatch } from '../boot/index.ts';
 import { sameDisk, type Appliance, type DiskState, type ImageStore, type RevertOutcome, type ShareStore, type SnapshotRecord, type SnapshotTree, type VmRecord } from '../store/index.ts';
 import { MemoryShare } from '../share/index.ts';
-import { ConsoleRing, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS, type BareKernelSpec, type CrashInfo, type ScriptProgress, type SharedFileInfo, type SharedFileUpload, type SharedFolderState, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
+import { ConsoleRing, pageHideFlag, readPageHide, PAGEHIDE_SAVED, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS, type BareKernelSpec, type CrashInfo, type ScriptProgress, type SharedFileInfo, type SharedFileUpload, type SharedFolderState, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
 import { Emitter } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { NetAttachment } from './ServerNetwork.ts';
@@ -19,6 +19,12 @@ const WATCHDOG_MS = 6000;
 const SHUTDOWN_TIMEOUT_MS = 8000;
 
 export const vmLockName = (vmId: string) => `romvisor:vm:${vmId}`;
+/**
+ * localStorage, while a stored VM runs in this tab: set when it runs, removed when it stops
+ * or is suspended. Found after a reload with no suspended state, it says the page ended
+ * while the VM ran and it could not be suspended (its value: why, when known).
+ */
+const runningMarkKey = (vmId: string) => `romvisor:running:${vmId}`;
 
 interface WorkerVmDeps {
   store: ImageStore;
@@ -29,6 +35,8 @@ interface WorkerVmDeps {
   kernel?: BareKernelSpec;
   /** Boot configuration for this VM's appliance (module, images, disk). */
   bootSpec(vm: WorkerVm): Promise<VmBootSpec>;
+  /** A VM of the server's table (stored): marked while it runs, suspended on pagehide. Not a scenario's guest or a bare kernel. */
+  stored: boolean;
   /** Called on every state or readout change. */
   changed(vm: WorkerVm, what: 'state' | 'stats'): void;
   /** Console output through a SharedArrayBuffer ring (crossOriginIsolated pages only). */
@@ -92,6 +100,47 @@ export class WorkerVm implements VmHandle {
   /** The store says this VM has a suspended state (read once when the page loads). */
   markSuspended(): void {
     this._suspended = true;
+  }
+
+  /**
+   * When the page loads: a running mark left by a page that ended while this VM ran (and
+   * not run in another tab now) means it could not be suspended then; the card says so.
+   */
+  noteEndedWhileRunning(): void {
+    const mark = localStorage.getItem(runningMarkKey(this.id));
+    if (mark === null || this._state === 'in-use') return;
+    localStorage.removeItem(runningMarkKey(this.id));
+    if (this._suspended) return;
+    const why = mark.startsWith('not suspended: ') ? mark.slice('not suspended: '.length) : 'the page ended before its machine was saved';
+    this.setState('stopped', `${this.record.name} was running when the page closed and could not be suspended (${why}); it boots from its disk, which has every write the guest completed`);
+  }
+
+  /**
+   * pagehide: asks the worker to suspend itself into the store (VmWorkerApi.suspendToStore)
+   * and gives the flag to wait on; undefined when there is nothing to save or no shared
+   * memory to wait with.
+   */
+  suspendForPageHide(): SharedArrayBuffer | undefined {
+    if (!this.deps.stored || !this.api || (this._state !== 'running' && this._state !== 'paused')) return undefined;
+    if (!globalThis.crossOriginIsolated) {
+      localStorage.setItem(runningMarkKey(this.id), 'not suspended: this page is not cross-origin isolated, so it cannot wait for the save as it closes');
+      return undefined;
+    }
+    const flag = pageHideFlag();
+    void this.api.suspendToStore(this.id, this.consoleHistory, flag).catch(() => {});
+    return flag;
+  }
+
+  /** What the worker said by the time the page stopped waiting (`flag` from suspendForPageHide). */
+  pageHideSettled(flag: SharedArrayBuffer): { saved: boolean; note: string } {
+    const { outcome, reason } = readPageHide(flag);
+    if (outcome === PAGEHIDE_SAVED) {
+      localStorage.removeItem(runningMarkKey(this.id));
+      return { saved: true, note: reason };
+    }
+    const why = reason || 'it took longer than the page could wait';
+    localStorage.setItem(runningMarkKey(this.id), `not suspended: ${why}`);
+    return { saved: false, note: why };
   }
   get kernel(): BareKernelSpec | undefined {
     return this.deps.kernel;
@@ -185,6 +234,7 @@ export class WorkerVm implements VmHandle {
       if (this.worker !== worker) return;
       if (ring) void this.pumpRing(ring, worker);
       this.watchdog = setInterval(() => this.checkWatchdog(), 1000);
+      if (this.deps.stored) localStorage.setItem(runningMarkKey(this.id), String(Date.now()));
       this.setState('running');
     } catch (e) {
       this.teardown();
@@ -551,6 +601,7 @@ export class WorkerVm implements VmHandle {
   }
 
   private teardown(): void {
+    if (this.deps.stored && this.worker) localStorage.removeItem(runningMarkKey(this.id));
     if (this.watchdog) clearInterval(this.watchdog);
     this.watchdog = undefined;
     this.api?.[Comlink.releaseProxy]();

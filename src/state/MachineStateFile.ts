@@ -97,7 +97,12 @@ const MAX_DEVS_BYTES = 256 << 20;
  * Encodes a captured machine state (Vm.captureState) with the caller's disk chain; chain
  * files marked `embedded` go in with their bytes from `files` (by sha256).
  */
-export async function encodeMachineState(state: VmState, extra: { disks: { chain: StateDiskFile[] }[]; takenAt?: string; files?: ReadonlyMap<string, Uint8Array> }, codec?: DeflateCodec): Promise<Uint8Array> {
+/**
+ * `extra.deflate: false` stores CORE, DEVS and RAM as they are: a larger file, written in a
+ * fraction of the time (a page closing has half a second for it).
+ */
+export async function encodeMachineState(state: VmState, extra: { disks: { chain: StateDiskFile[] }[]; takenAt?: string; files?: ReadonlyMap<string, Uint8Array>; deflate?: boolean }, codec?: DeflateCodec): Promise<Uint8Array> {
+  const deflate = extra.deflate ?? true;
   const embedded = embeddedSections(extra.disks).map(({ id, file }) => {
     const bytes = extra.files?.get(file.sha256);
     if (!bytes || bytes.length !== file.bytes) throw new RangeError(`encodeMachineState: no ${file.bytes} bytes given for the embedded ${file.path}`);
@@ -113,9 +118,9 @@ export async function encodeMachineState(state: VmState, extra: { disks: { chain
   };
   return encodeContainer([
     { id: 'META', bytes: utf8(JSON.stringify(meta)) },
-    { id: 'CORE', bytes: encodeCore(state), deflate: true },
-    { id: 'DEVS', bytes: utf8(JSON.stringify(devicesJson(state))), deflate: true },
-    { id: 'RAM ', bytes: encodeRam(state.ram), deflate: true },
+    { id: 'CORE', bytes: encodeCore(state), deflate },
+    { id: 'DEVS', bytes: utf8(JSON.stringify(devicesJson(state))), deflate },
+    { id: 'RAM ', bytes: encodeRam(state.ram), deflate },
     ...embedded,
   ], codec);
 }

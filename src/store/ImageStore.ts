@@ -649,9 +649,14 @@ export class ImageStore {
     return new Set(((await requestResult(tx.objectStore(SUSPENDED).getAllKeys())) as string[]));
   }
 
-  async putSuspended(record: SuspendedRecord): Promise<void> {
-    const tx = this.db.transaction(SUSPENDED, 'readwrite', { durability: 'strict' });
+  /**
+   * Stores a suspended state. `relaxed`: durable against a closed tab or a killed browser,
+   * not a power cut (what a page going away can afford: it has half a second).
+   */
+  async putSuspended(record: SuspendedRecord, durability: 'strict' | 'relaxed' = 'strict'): Promise<void> {
+    const tx = this.db.transaction(SUSPENDED, 'readwrite', { durability });
     tx.objectStore(SUSPENDED).put(record);
+    tx.commit();
     await transactionDone(tx);
   }
 

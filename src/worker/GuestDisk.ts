@@ -49,7 +49,8 @@ export class GuestDisk {
   readonly device: DiskSwitch;
 
   private constructor(
-    private readonly store: ImageStore,
+    /** The worker's own connection to the image store. */
+    readonly store: ImageStore,
     disk: VhdDisk,
   ) {
     this.device = new DiskSwitch(disk);

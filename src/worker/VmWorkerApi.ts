@@ -225,7 +225,14 @@ export interface VmWorkerApi extends Async<VmInspectorApi> {
    * nothing lost) when it cannot be saved now, e.g. a file of its shared folder is open.
    * The page then calls `shutdown()`, which commits the disk the state stands on.
    */
-  suspend(): Promise<{ state: Uint8Array } | { refused: string }>;
+  suspend(opts?: { deflate?: boolean }): Promise<{ state: Uint8Array } | { refused: string }>;
+  /**
+   * The page is going away (pagehide) and waits, blocked, on `done`: the worker suspends
+   * by itself — captures the machine, shuts down (committing the disk), stores the state
+   * as `vmId`'s suspended state with `console` as its screen — and then sets `done`
+   * (PAGEHIDE_SAVED or PAGEHIDE_FAILED, with the reason as UTF-8 after it, see pageHideFlag).
+   */
+  suspendToStore(vmId: string, console: Uint8Array, done: SharedArrayBuffer): Promise<void>;
   /**
    * A snapshot's first half: the guest is paused, its disk work settled and committed, and
    * with `withState` its machine captured; `refused` (running on) when it cannot be now.
@@ -257,3 +264,4 @@ export interface VmWorkerApi extends Async<VmInspectorApi> {
   /** Puts files into the shared folder (replacing files of the same path) and saves it. */
   shareAdd(files: SharedFileUpload[]): Promise<SharedFolderState>;
 }
+

@@ -3,3 +3,4 @@
 export type { VmWorkerApi, VmWorkerEvent, VmBootSpec, BareKernelSpec, BareKernelDrive, ScriptProgress, VmRunStats, VmStopCause, CrashInfo, WorkerDiskSpec, SharedFileInfo, SharedFileUpload, SharedFolderState } from './VmWorkerApi.ts';
 export { ConsoleRing, canWaitAsync, DEFAULT_RING_BYTES } from './ConsoleRing.ts';
 export { SHARE_MAX_BYTES, SHARE_MAX_OBJECTS } from './SharedFolder.ts';
+export { pageHideFlag, readPageHide, PAGEHIDE_PENDING, PAGEHIDE_SAVED, PAGEHIDE_FAILED } from './pageHideFlag.ts';

@@ -21,6 +21,8 @@ import { SharedFolder, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS } from './SharedFolder
 import { MemoryShare } from '../share/index.ts';
 import { ConsoleRing } from './ConsoleRing.ts';
 import { GuestDisk } from './GuestDisk.ts';
+import { PAGEHIDE_FAILED, PAGEHIDE_SAVED, settlePageHide } from './pageHideFlag.ts';
+import { ImageStore } from '../store/index.ts';
 import { hex } from '../format/hex.ts';
 import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
 import { macFromName } from '../net/netContract.ts';
@@ -176,7 +178,7 @@ class VmWorker implements VmWorkerApi {
    * Nothing stops here: the page shuts the worker down next (committing the disk), or, when
    * the machine cannot be saved, the guest runs on as it was.
    */
-  async suspend(): Promise<{ state: Uint8Array } | { refused: string }> {
+  async suspend(opts: { deflate?: boolean } = {}): Promise<{ state: Uint8Array } | { refused: string }> {
     const vm = this.vm;
     if (!vm || this.stopped) return { refused: 'the VM is not running' };
     if (this.lockstep || this.spec?.bareKernel) return { refused: 'a scenario guest or a bare kernel is not suspended' };
@@ -185,7 +187,7 @@ class VmWorker implements VmWorkerApi {
     try {
       const state = await vm.captureState();
       // The page keeps the disk's identity beside the state (DiskIdentity), not files by path.
-      const bytes = await encodeMachineState(state, { disks: state.shape.disks.map(() => ({ chain: [] })) });
+      const bytes = await encodeMachineState(state, { disks: state.shape.disks.map(() => ({ chain: [] })), deflate: opts.deflate });
       this.postConsole();
       return { state: bytes };
     } catch (e) {
@@ -193,6 +195,33 @@ class VmWorker implements VmWorkerApi {
       if (e instanceof StateError) return { refused: e.message };
       throw e;
     }
+  }
+
+  async suspendToStore(vmId: string, console: Uint8Array, done: SharedArrayBuffer): Promise<void> {
+    // Chromium gives a closing tab about half a second: the state is stored as soon as it
+    // is taken, before the shutdown. The disk needs no commit first: every write the guest
+    // started was committed (relaxed) before its completion, and the capture settled them
+    // all, so the disk's identity now is the one it keeps.
+    const t0 = performance.now();
+    let opened: ImageStore | undefined;
+    try {
+      // Uncompressed: deflating the RAM is most of a save's time, storing it a small part.
+      const taken = await this.suspend({ deflate: false });
+      if ('refused' in taken) return settlePageHide(done, PAGEHIDE_FAILED, taken.refused);
+      const t1 = performance.now();
+      const disk = this.spec?.disk;
+      const childImageId = disk && 'childImageId' in disk ? disk.childImageId : undefined;
+      const store = this.disk?.store ?? (opened = await ImageStore.open(undefined, { removeAbandoned: false }));
+      const identity = childImageId ? await store.diskIdentity(childImageId) : undefined;
+      await store.putSuspended({ vmId, state: taken.state, ...(identity ? { disk: identity } : {}), console, takenAt: Date.now() }, 'relaxed');
+      settlePageHide(done, PAGEHIDE_SAVED, `captured in ${Math.round(t1 - t0)} ms, stored in ${Math.round(performance.now() - t1)} ms, ${taken.state.length} bytes`);
+    } catch (e) {
+      settlePageHide(done, PAGEHIDE_FAILED, (e as Error).message);
+    } finally {
+      opened?.dispose();
+    }
+    // If the page is still there (a back/forward cache), the worker stops as after Suspend.
+    await this.shutdown().catch(() => {});
   }
 
   /** Whether the guest was paused before a snapshot paused it (it stays so after). */

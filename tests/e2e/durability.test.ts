@@ -31,7 +31,9 @@ async function run(p: Page, vm: string, command: string, marker: string): Promis
 /** `cat`s `path` in the guest between two markers and gives exactly what it printed. */
 async function readBack(p: Page, vm: string, path: string): Promise<string> {
   const tag = `rb${Math.floor(Math.random() * 1e9)}`;
-  await typeInVm(p, vm, `echo ${tag}-$((0+1)); od -An -c ${path}; echo ${tag}-$((0+2))\n`);
+  // From the disk, not the guest's cache: after a reload the page may have resumed the
+  // machine (suspended on pagehide) with the file still in its RAM.
+  await typeInVm(p, vm, `echo 3 > /proc/sys/vm/drop_caches; echo ${tag}-$((0+1)); od -An -c ${path}; echo ${tag}-$((0+2))\n`);
   const text = await waitForConsole(p, vm, (t) => t.includes(`${tag}-2`), 30_000);
   const from = text.lastIndexOf(`${tag}-1`);
   return text.slice(from + `${tag}-1`.length, text.lastIndexOf(`${tag}-2`)).replace(/\s+/g, ' ').trim();

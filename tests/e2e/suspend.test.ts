@@ -3,7 +3,9 @@
  * Suspend, a reload of the page, Resume, the rest of the command typed: the shell that
  * took the first half runs it (a VM that booted again would not know `lo`). And a state
  * whose disk was written while the VM was suspended is discarded, said so on the console,
- * and the VM boots from its disk.
+ * and the VM boots from its disk. The same without the button: the page closed with the VM
+ * running (pagehide) and a new page opened; and when the machine could not be saved then,
+ * the new page's card says why and the VM boots.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -21,6 +23,15 @@ after(async () => {
 });
 
 const count = (text: string, what: string) => text.split(what).length - 1;
+
+/** A second page of the same browser profile after `page` closed; the server powers on by itself. */
+async function closeAndReopen(page: Page): Promise<Page> {
+  const context = page.context();
+  await page.close();
+  const next = await newPage(env, context);
+  await waitForHvConsole(next, (t) => t.includes('romvisor>'), 30_000);
+  return next;
+}
 
 /** Clicks Suspend on a running VM's card and waits until the card says it is suspended. */
 async function suspend(page: Page, vm: string): Promise<void> {
@@ -119,4 +130,48 @@ test('a machine that cannot be saved now (a file of its shared folder open) is n
   await waitForConsole(page, vm, (t) => t.includes('closed-6') && atPrompt(t));
   await suspend(page, vm);
   await page.close();
+});
+
+test('a half-typed command, the page closed: a new page resumes the VM (suspended on pagehide) and the command finishes', async () => {
+  const first = await newPage(env, await env.browser.newContext({ viewport: { width: 1280, height: 800 } }));
+  await powerOn(first);
+  const vm = await newVmAtShell(first, 'base');
+  await typeInVm(first, vm, 'echo hel');
+  await waitForConsole(first, vm, (t) => t.trimEnd().endsWith('echo hel'));
+  const page = await closeAndReopen(first);
+  // How the closing page's wait went (Chromium gives a closing tab about 0.5 s).
+  const report = JSON.parse((await page.evaluate(() => localStorage.getItem('romvisor:last-pagehide'))) ?? '{}');
+  console.log(`pagehide: ${JSON.stringify(report)}`);
+  assert.deepEqual(report.saved, [vm]);
+  await page.waitForSelector(`[data-vm="${vm}"][data-state="stopped"][data-suspended="true"]`, { timeout: 30_000 });
+  assert.equal(await page.textContent(`[data-vm="${vm}"] [data-action="start"]`), 'Resume');
+  await page.click(`[data-vm="${vm}"] [data-action="start"]`);
+  await vmState(page, vm, 'running');
+  await waitForConsole(page, vm, (t) => t.trimEnd().endsWith('echo hel'), 10_000);
+  await typeInVm(page, vm, 'lo\n');
+  const text = await waitForConsole(page, vm, (t) => /\nhello\r?\n/.test(t) && atPrompt(t), 30_000);
+  assert.match(text, /echo hello\r?\nhello\r?\n/);
+  assert.equal(count(text, '[romvisor] powering on'), 1, 'resumed, not booted');
+  await page.context().close();
+});
+
+test('a VM that cannot be saved as the page closes (a shared-folder file open): the new page says why on its card, and it boots', async () => {
+  const first = await newPage(env, await env.browser.newContext({ viewport: { width: 1280, height: 800 } }));
+  await powerOn(first);
+  const vm = await newVmAtShell(first, 'base');
+  await typeInVm(first, vm, 'exec 3>/mnt/host/held; echo opened-$((2+2))\n');
+  await waitForConsole(first, vm, (t) => t.includes('opened-4') && atPrompt(t));
+  const page = await closeAndReopen(first);
+  await page.waitForSelector(`[data-vm="${vm}"][data-state="stopped"][data-suspended="false"] .vm-banner:not([hidden])`, { timeout: 30_000 });
+  assert.match((await page.textContent(`[data-vm="${vm}"] .vm-banner`)) ?? '', /was running when the page closed and could not be suspended \(.*file of the shared folder open.*\); it boots from its disk/);
+  assert.equal(await page.textContent(`[data-vm="${vm}"] [data-action="start"]`), 'Start');
+  await page.click(`[data-vm="${vm}"] [data-action="start"]`);
+  await vmState(page, vm, 'running');
+  await waitForConsole(page, vm, (t) => count(t, '[romvisor] powering on') === 1 && atPrompt(t), 90_000);
+  // Nothing holds it now: the next reload suspends it, and the old note is not repeated.
+  await page.reload();
+  await waitForHvConsole(page, (t) => t.includes('romvisor>'), 30_000);
+  await page.waitForSelector(`[data-vm="${vm}"][data-state="stopped"][data-suspended="true"]`, { timeout: 30_000 });
+  assert.doesNotMatch((await page.textContent(`[data-vm="${vm}"] .vm-banner`)) ?? '', /could not be suspended/);
+  await page.context().close();
 });
