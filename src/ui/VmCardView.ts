@@ -357,7 +357,7 @@ export class VmCardView implements Disposable {
 
   private async resetDisk(): Promise<void> {
     this.closeMenu();
-    if (!(await confirmDialog(`Reset ${this.vm.record.name}'s disk?`, 'Every change since the appliance was installed is thrown away. The base image stays.', 'Reset disk'))) return;
+    if (!(await confirmDialog(`Reset ${this.vm.record.name}'s disk?`, 'Every change since the appliance was installed (or since the snapshot it stands on) is thrown away. The base image and the snapshots stay.', 'Reset disk'))) return;
     await this.actions.run('reset disk', () => this.hv.resetDisk(this.vm.id));
     void this.refreshDisk();
   }

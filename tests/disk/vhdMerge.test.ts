@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkVhd, VhdDisk, VhdError } from '../../src/disk/index.ts';
+import { checkVhd, MemoryBackend, VhdDisk, VhdError, type BlockBackend, type ParentResolver } from '../../src/disk/index.ts';
 import { FileBackend, fileParentResolver } from '../../src/disk/node.ts';
 import { SeededRandom } from '../SeededRandom.ts';
 import { qemuImg, tempDir, waitForQemuImg } from './diskFixtures.ts';
@@ -143,5 +143,79 @@ describe('merging a snapshot disk into the disks over it', () => {
     const ro = await open('c3', true);
     await assert.rejects(ro.mergeParent(), (e: unknown) => e instanceof VhdError && e.code === 'read-only');
     await ro.dispose();
+  });
+
+  it('a merge cut short after any write leaves the disk reading what it read, over its old parent', async () => {
+    const rnd = new SeededRandom(4242);
+    const files = new Map<string, Uint8Array>();
+    const resolver: ParentResolver = async (ref) => {
+      const b = files.get(ref.uniqueId);
+      return b && new MemoryBackend(b.slice(), { readOnly: true });
+    };
+    const keep = async (d: VhdDisk, b: MemoryBackend) => {
+      await d.flush();
+      files.set(d.uuid, b.bytes().slice());
+    };
+    const model = new Uint8Array(SIZE);
+    const write = async (d: VhdDisk, runs: number) => {
+      for (let i = 0; i < runs; i++) {
+        const sectors = rnd.int(1, 40);
+        const first = rnd.below(SIZE / SECTOR - sectors);
+        const data = rnd.bytes(sectors * SECTOR);
+        await d.write(first * SECTOR, data);
+        model.set(data, first * SECTOR);
+      }
+    };
+    const bb = new MemoryBackend();
+    const base = await VhdDisk.createDynamic(bb, SIZE, { blockSize: BLOCK });
+    await write(base, 20);
+    await keep(base, bb);
+    const mb = new MemoryBackend();
+    const mid = await VhdDisk.createDifferencing(mb, base, { parentName: base.uuid });
+    await write(mid, 40);
+    await keep(mid, mb);
+    const tb = new MemoryBackend();
+    const top = await VhdDisk.createDifferencing(tb, mid, { parentName: mid.uuid });
+    await write(top, 40);
+    await top.flush();
+    const topBytes = tb.bytes().slice();
+    await top.dispose();
+
+    // Counts the writes of a whole merge, then cuts one short at points along it.
+    let total = 0;
+    for (const cut of [Infinity, 1, 2, 5, 11, 23, 47, 95]) {
+      const mem = new MemoryBackend(topBytes.slice());
+      let writes = 0;
+      const dying: BlockBackend = {
+        get size() { return mem.size; },
+        readOnly: false,
+        read: (o, l) => mem.read(o, l),
+        write: async (o, d) => {
+          if (++writes > cut) throw new Error('the tab closed');
+          await mem.write(o, d);
+        },
+        settle: () => mem.settle(),
+        flush: () => mem.flush(),
+        dispose: () => mem.dispose(),
+      };
+      const d = await VhdDisk.open(dying, { parentResolver: resolver });
+      const outcome = await d.mergeParent().then(() => 'done', (e: Error) => e.message);
+      await d.dispose().catch(() => {});
+      if (cut === Infinity) {
+        total = writes;
+        assert.equal(outcome, 'done');
+        continue;
+      }
+      if (cut >= total) break;
+      assert.equal(outcome, 'the tab closed');
+      const again = await VhdDisk.open(new MemoryBackend(mem.bytes().slice(), { readOnly: true }), { parentResolver: resolver, readOnly: true });
+      try {
+        assert.equal(again.parent?.uuid, mid.uuid, `cut after ${cut} of ${total} writes: still over its old parent`);
+        assert.ok(Buffer.from(await again.read(0, SIZE)).equals(model), `cut after ${cut} of ${total} writes: reads what it read`);
+      } finally {
+        await again.dispose();
+      }
+    }
+    assert.ok(total > 47, `a merge of this chain takes ${total} writes`);
   });
 });

@@ -142,5 +142,18 @@ test('snapshots with the machine: a middle one deleted, the others still revert 
   assert.equal(await page.locator(`${dialog(vm)} [data-snapshot-name="one"] > ul > [data-current]`).count(), 1, 'the VM stands on "one"');
   const shotBytes = await page.locator(dialog(vm)).screenshot({ path: 'test-results/snapshot-tree.png' });
   assert.ok(shotBytes.length > 1000);
+  await closeSnapshots(page, vm);
+
+  // Deleting the VM takes its snapshots' disks and records with it.
+  const left = await page.evaluate(async (name) => {
+    const hv = (globalThis as any).__romvisor.hypervisor();
+    const v = hv.vm(name);
+    const tree = await v.snapshots();
+    const ids: string[] = [v.record.diskImageId, ...tree.nodes.map((n: { imageId: string }) => n.imageId)];
+    await hv.deleteVm(name);
+    const images = await hv.store.images();
+    return { had: ids.length, images: images.filter((r: { id: string }) => ids.includes(r.id)).length, snapshots: (await hv.store.snapshotTree(v.id)).nodes.length };
+  }, vm);
+  assert.deepEqual(left, { had: 3, images: 0, snapshots: 0 });
   await page.close();
 });
