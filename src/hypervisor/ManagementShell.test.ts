@@ -50,6 +50,11 @@ function fakeHypervisor() {
     },
     resetDisk: async (ref: string) => void calls.push(`reset-disk ${ref}`),
     configureVm: async (ref: string, s: object) => void calls.push(`configure ${ref} ${JSON.stringify(s)}`),
+    openBackup: async () => ({ vms: [{ id: 'vm-9', name: 'web', suspended: false, conflict: { id: 'vm-1', name: 'web' } }, { id: 'vm-8', name: 'db', suspended: true }] }),
+    restoreBackup: async (_plan: unknown, choices: Map<string, string>) => {
+      calls.push(`restore ${JSON.stringify([...choices])}`);
+      return { restored: ['vm-8'], removed: [], warnings: [] };
+    },
   } as unknown as Hypervisor;
   return { hv, calls, release: () => release?.() };
 }
@@ -57,7 +62,7 @@ function fakeHypervisor() {
 function shell() {
   const fake = fakeHypervisor();
   let out = '';
-  const sh = new ManagementShell(fake.hv, { write: (t) => (out += t), pickFile: async () => undefined, download: () => {}, focusVm: () => {} });
+  const sh = new ManagementShell(fake.hv, { write: (t) => (out += t), pickFile: async () => new File([], 'server.rvbackup'), download: () => {}, focusVm: () => {} });
   sh.start();
   return { sh, fake, output: () => out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '') };
 }
@@ -65,6 +70,21 @@ function shell() {
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe('the management console', () => {
+  test('restore never overwrites unasked: a VM that meets one here needs skip, replace or copy', async () => {
+    const { sh, fake, output } = shell();
+    sh.input('restore\r');
+    await tick();
+    await tick();
+    assert.deepEqual(fake.calls, []);
+    assert.match(output(), /web meets web here/);
+    assert.match(output(), /nothing restored: 1 VM\(s\) meet VMs of this server; say "restore skip", "restore replace" or "restore copy"/);
+    sh.input('restore skip\r');
+    await tick();
+    await tick();
+    assert.deepEqual(fake.calls, ['restore [["vm-9","skip"]]']);
+    assert.match(output(), /restored 1 VM\(s\) from server\.rvbackup/);
+  });
+
   test('help lists every command', async () => {
     const { sh, output } = shell();
     sh.input('help\r');

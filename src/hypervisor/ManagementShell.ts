@@ -569,6 +569,37 @@ export class ManagementShell {
         },
       },
       {
+        names: ['backup'],
+        usage: 'backup',
+        help: 'download the whole server (every VM: record, disk, suspended state, shared folder) as one backup archive; running VMs must be stopped or suspended first',
+        run: async () => {
+          const b = await hv.backup();
+          this.host.download(b.blob, b.fileName);
+          this.println(`backed up ${b.vms} VM(s): ${esc(b.fileName)} (${formatBytes(b.blob.size)})`);
+        },
+      },
+      {
+        names: ['restore'],
+        usage: 'restore [skip|replace|copy]',
+        help: 'restore VMs from a backup archive (file picker), checked whole before anything is written; a VM that meets one here is skipped, replaced or restored as a copy beside it only as the argument says',
+        run: async (args) => {
+          const policy = args[0]?.toLowerCase();
+          if (policy !== undefined && policy !== 'skip' && policy !== 'replace' && policy !== 'copy') throw new Error('usage: restore [skip|replace|copy]');
+          this.println(DIM('choose a backup file…'));
+          const file = await this.host.pickFile();
+          if (!file) return this.println('cancelled');
+          const plan = await hv.openBackup(file);
+          const clashes = plan.vms.filter((vm) => vm.conflict);
+          if (clashes.length && !policy) {
+            for (const vm of clashes) this.println(`  ${esc(vm.name)} meets ${esc(vm.conflict!.name)} here`);
+            return this.println(RED(`nothing restored: ${clashes.length} VM(s) meet VMs of this server; say "restore skip", "restore replace" or "restore copy"`));
+          }
+          const r = await hv.restoreBackup(plan, new Map(clashes.map((vm) => [vm.id, policy as 'skip' | 'replace' | 'copy'])));
+          this.println(GREEN(`restored ${r.restored.length} VM(s) from ${esc(file.name)}${r.removed.length ? `, ${r.removed.length} replaced` : ''}`));
+          for (const w of r.warnings) this.println(RED(esc(w)));
+        },
+      },
+      {
         names: ['capture', 'pcap'],
         usage: 'capture',
         help: "download the server's network traffic since power-on as a pcap file",

@@ -8,6 +8,7 @@ import type { Remote } from 'comlink';
 import type { BareKernelSpec, CrashInfo, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmRunStats, VmWorkerApi } from '../worker/index.ts';
 import type { RepositoryIndex } from '../repo/index.ts';
 import type { Disposable, Event } from './Emitter.ts';
+import type { ArchiveProgress, RestoreChoice, RestoreResult, StoreRestore } from '../backup/index.ts';
 import type { JitMode } from '../jit/Jit.ts';
 
 /**
@@ -212,4 +213,11 @@ export interface Hypervisor extends Disposable {
   guestHttp(vmRef: string, port: number, req: Omit<HttpRequest, 'host'>): Promise<HttpResponse>;
   /** Every frame entering the server's switch from now on, with the switch's time (µs), until disposed. */
   watchPackets(listener: (frame: Uint8Array, timeUs: number) => void): Disposable;
+
+  /** The whole server as one backup archive (src/backup); refused while a VM runs. */
+  backup(onProgress?: (p: ArchiveProgress) => void): Promise<{ blob: Blob; fileName: string; vms: number }>;
+  /** Reads and checks a backup archive whole, writing nothing: its VMs and which meet VMs here. */
+  openBackup(file: Blob, onProgress?: (p: ArchiveProgress) => void): Promise<StoreRestore>;
+  /** Restores a checked archive; each VM that meets one here as `choices` says (replace, copy, skip). */
+  restoreBackup(plan: StoreRestore, choices: ReadonlyMap<string, RestoreChoice>): Promise<RestoreResult>;
 }

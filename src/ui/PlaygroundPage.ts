@@ -78,7 +78,7 @@ export class PlaygroundPage {
     this.listSlot = h('div', {}, offline('No hypervisor running.'));
     this.grid = h('div', { class: 'vm-grid' });
     this.toasts = h('div', { class: 'toasts', 'aria-live': 'assertive' });
-    this.fileInput = h('input', { type: 'file', accept: '.vhd,application/octet-stream', hidden: true, 'data-file-input': '' });
+    this.fileInput = h('input', { type: 'file', accept: '.vhd,.rvbackup,application/octet-stream', hidden: true, 'data-file-input': '' });
     const panel = (title: string, cls: string, ...body: Node[]) => h('section', { class: `panel ${cls}` }, h('h2', {}, title), ...body);
     const guestHost = {
       ensureOnline: async () => {
