@@ -137,9 +137,13 @@ export function readBackupServer(json: unknown, entries: readonly BackupEntry[])
   const shares = r.arr('shares', MAX_ITEMS, (sh): BackupShare => ({
     vmId: sh.str('vmId', MAX_ID),
     files: sh.arr('files', MAX_ITEMS, (f) => {
-      f.str('path', 4096);
-      f.oneOf('kind', ['file', 'dir', 'symlink'] as const);
+      const path = f.str('path', 4096);
+      if (path.split('/').some((part) => part === '' || part === '.' || part === '..' || part.includes('\0'))) f.fail('path', path, 'a relative path of names (no empty, ".", ".." or NUL part)');
+      const kind = f.oneOf('kind', ['file', 'dir', 'symlink'] as const);
       f.int('mode', 0, 0o177777);
+      f.obj('mtimeNs', (t) => (/^(0|[1-9][0-9]{0,19})$/.test(t.str('$bigint', 20)) ? undefined : t.fail('$bigint', t.raw('$bigint'), 'nanoseconds as decimal digits')));
+      if (kind === 'file') f.obj('data', (d) => d.str('$entry', 300));
+      if (kind === 'symlink') f.str('target', 4096);
       return f.raw(undefined) as Record<string, unknown>;
     }),
   }));
@@ -170,6 +174,12 @@ export function readBackupServer(json: unknown, entries: readonly BackupEntry[])
     const v = new FieldReader(`server.stores.vms[${i}].value`, rec.value, malformed);
     const id = v.str('id', MAX_ID);
     const vmName = v.str('name', MAX_ID);
+    // The fields every VM's page and command line read: of the right type, or refused here.
+    v.str('applianceId', 4096);
+    v.int('memoryMiB', 1, 1 << 20);
+    if (v.has('harts')) v.int('harts', 1, 64);
+    if (v.has('extraArgs')) v.str('extraArgs', 4096);
+    v.int('createdAt', 0, Number.MAX_SAFE_INTEGER);
     if (vmIds.has(id)) throw inconsistent(`VM ${id} is listed twice`);
     if (vmNames.has(vmName.toLowerCase())) throw inconsistent(`two VMs are named ${JSON.stringify(vmName)}`);
     vmIds.add(id);
@@ -179,6 +189,8 @@ export function readBackupServer(json: unknown, entries: readonly BackupEntry[])
   (stores.suspended ?? []).forEach((rec, i) => {
     const v = new FieldReader(`server.stores.suspended[${i}].value`, rec.value, malformed);
     const vmId = v.str('vmId', MAX_ID);
+    v.obj('state', (x) => x.str('$entry', 300));
+    v.obj('console', (x) => x.str('$entry', 300));
     if (!vmIds.has(vmId)) throw inconsistent(`a suspended state belongs to VM ${vmId}, which is not in the archive`);
   });
   shares.forEach((sh, i) => {

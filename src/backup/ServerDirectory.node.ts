@@ -293,9 +293,13 @@ async function readServerJson(dir: string): Promise<ServerJson> {
  */
 async function rebuildDifferencing(archive: BackupArchive, entry: string, target: string, parentPath: string, parentFinal: string): Promise<void> {
   const parentFor = async (): Promise<BlockBackend> => FileBackend.open(parentPath, { readOnly: true });
-  const src = await VhdDisk.open(archive.source(entry), { readOnly: true, parentResolver: parentFor });
+  // The entry's parent is the file just written; disks further down are found from it by
+  // its locators (relative ones: DIR.partial has DIR's layout).
+  const byLocators = fileParentResolver();
+  const parentUuid = await diffParentUuid(archive, entry);
+  const src = await VhdDisk.open(archive.source(entry), { readOnly: true, parentResolver: (ref, child) => (ref.uniqueId === parentUuid ? parentFor() : byLocators(ref, child)) });
   try {
-    const parent = await VhdDisk.open(await parentFor(), { readOnly: true, parentResolver: fileParentResolver() });
+    const parent = await VhdDisk.open(await parentFor(), { readOnly: true, parentResolver: byLocators });
     const finalTarget = target.replace(/\.partial(\/|$)/, '$1');
     const child = await VhdDisk.createDifferencing(await FileBackend.create(target), parent, {
       uniqueId: src.footer.uniqueId,
@@ -319,6 +323,14 @@ async function rebuildDifferencing(archive: BackupArchive, entry: string, target
   } finally {
     await src.dispose();
   }
+}
+
+/** The parent unique id a differencing disk's header names. */
+async function diffParentUuid(archive: BackupArchive, entry: string): Promise<string> {
+  const size = archive.entry(entry).size;
+  const footer = await archive.read(entry, size - 512, 512);
+  const headerAt = Number(new DataView(footer.buffer, footer.byteOffset).getBigUint64(16));
+  return formatUniqueId(await archive.read(entry, headerAt + 40, 16));
 }
 
 async function copyEntry(archive: BackupArchive, entry: string, target: string): Promise<void> {

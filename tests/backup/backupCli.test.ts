@@ -13,8 +13,9 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { rmSync } from 'node:fs';
 import { BackupArchive, bytesSource, toArchiveJson, writeBackupArchive, type BackupServer, type EntrySource } from '../../src/backup/index.ts';
-import { VhdDisk } from '../../src/disk/index.ts';
-import { FileBackend } from '../../src/disk/node.ts';
+import { MemoryBackend, VhdDisk } from '../../src/disk/index.ts';
+import { FileBackend, fileParentResolver } from '../../src/disk/node.ts';
+import { unpackVhdGz } from '../../src/boot/applianceDisk.node.ts';
 import { CLEAN_POWEROFF, runCli, writeScript } from '../boot/runCli.ts';
 import { collect } from './sampleArchive.ts';
 
@@ -149,5 +150,59 @@ describe('romvisor backup on the command line', () => {
     const t = await runCli(['backup', 'verify', cut]);
     assert.equal(t.code, 2);
     assert.match(t.stderr, /cut short/);
+  });
+});
+
+describe('a VM with a snapshot restored by the CLI', () => {
+  it('keeps the chain VM disk → snapshot disk → built-in base, each reading as before, with locators vhd check follows', { timeout: 300_000 }, async () => {
+    const gzSha = createHash('sha256').update(readFileSync(BASE_GZ)).digest('hex');
+    const unpacked = await unpackVhdGz(BASE_GZ, join(work, 'cache'));
+    const base = await VhdDisk.open(await FileBackend.open(unpacked, { readOnly: true }), { readOnly: true });
+    const snapBackend = new MemoryBackend(undefined, { maxSize: 2 ** 30 });
+    const snap = await VhdDisk.createDifferencing(snapBackend, base, { parentName: base.uuid });
+    await snap.write(9 * 2 ** 20 + 512, new Uint8Array(3000).fill(0x61));
+    await snap.flush();
+    const topBackend = new MemoryBackend(undefined, { maxSize: 2 ** 30 });
+    const top = await VhdDisk.createDifferencing(topBackend, snap, { parentName: snap.uuid });
+    await top.write(9 * 2 ** 20 + 1024, new Uint8Array(700).fill(0x62));
+    await top.write(40 * 2 ** 20, new Uint8Array(4096).fill(0x63));
+    await top.flush();
+    const expected = await top.read(0, top.virtualSize);
+    const sources: EntrySource[] = [bytesSource('images/snap.vhd', 'disk', snapBackend.bytes().slice()), bytesSource('images/top.vhd', 'disk', topBackend.bytes().slice())];
+    const server: BackupServer = {
+      images: [
+        { id: 'img-base', vhdUuid: base.uuid, virtualSize: base.virtualSize, record: { id: 'img-base', kind: 'base', origin: 'builtin', name: 'base', sourceSha256: gzSha }, base: { origin: 'builtin', name: 'base', sha256: gzSha } },
+        { id: 'disk-snap', vhdUuid: snap.uuid, parentUuid: base.uuid, virtualSize: base.virtualSize, record: { id: 'disk-snap', kind: 'child', origin: 'vm', parentId: 'img-base' }, entry: 'images/snap.vhd' },
+        { id: 'disk-top', vhdUuid: top.uuid, parentUuid: snap.uuid, virtualSize: base.virtualSize, record: { id: 'disk-top', kind: 'child', origin: 'vm', parentId: 'disk-snap' }, entry: 'images/top.vhd' },
+      ],
+      stores: {
+        vms: [{ value: { id: 'vm-1', name: 'snappy', applianceId: 'builtin:base', memoryMiB: 64, diskImageId: 'disk-top', createdAt: 1 } }],
+        snapshots: [{ key: 'snap-1', value: { id: 'snap-1', vmId: 'vm-1', name: 'first', takenAt: 2, imageId: 'disk-snap', withState: false } }],
+      },
+      shares: [],
+    };
+    await top.dispose();
+    const archive = join(work, 'snappy.rvbackup');
+    writeFileSync(archive, await collect(writeBackupArchive(server, sources, { createdBy: 'test' })));
+    const dir = join(work, 'snappy');
+    const r = await runCli(['backup', 'restore', archive, dir]);
+    assert.equal(r.code, 0, r.stderr);
+    const check = await runCli(['vhd', 'check', join(dir, 'vms', 'snappy', 'disk.vhd')]);
+    assert.equal(check.code, 0, check.stdout + check.stderr);
+    assert.match(check.stdout, /differencing [0-9a-f-]+ -> differencing [0-9a-f-]+ -> dynamic /);
+    const restored = await VhdDisk.open(await FileBackend.open(join(dir, 'vms', 'snappy', 'disk.vhd'), { readOnly: true }), { readOnly: true, parentResolver: fileParentResolver() });
+    assert.equal(restored.uuid, server.images[2]!.vhdUuid);
+    assert.equal(restored.parent?.uuid, server.images[1]!.vhdUuid);
+    assert.ok(Buffer.from(await restored.read(0, restored.virtualSize)).equals(Buffer.from(expected)), 'the restored chain reads as the original');
+    await restored.dispose();
+    // The snapshot record went into server.json with the VM, and back into an archive.
+    const back = join(work, 'snappy-back.rvbackup');
+    assert.equal((await runCli(['backup', 'create', dir, back])).code, 0);
+    const file = await FileBackend.open(back, { readOnly: true });
+    const a = await BackupArchive.open(file);
+    await a.verify();
+    await file.dispose();
+    assert.deepEqual(a.server.stores.snapshots, server.stores.snapshots);
+    assert.deepEqual(a.server.images.map((i) => [i.id, i.parentUuid ?? null]), server.images.map((i) => [i.id, i.parentUuid ?? null]));
   });
 });
