@@ -203,6 +203,9 @@ export class WorkerVm implements VmHandle {
       throw new HypervisorError('bad-state', `VM ${this.record.name} is running in another tab; its disk can be used by one tab at a time`);
     }
     try {
+      // Another tab may have taken a snapshot or reverted since this one read the record:
+      // the disk to write is the store's, never a snapshot's frozen one.
+      if (this.deps.stored) await this.refreshRecord();
       const spec = await this.deps.bootSpec(this);
       // The guest console starts at the terminal's size; `resizeConsole` follows it after.
       if (this.terminalSize) spec.terminalSize = { ...this.terminalSize };
@@ -299,6 +302,12 @@ export class WorkerVm implements VmHandle {
     return this.deps.store.snapshotTree(this.id);
   }
 
+  /** The VM's record as the store has it now (a snapshot or revert in another tab changes its disk). */
+  private async refreshRecord(): Promise<void> {
+    const fresh = await this.deps.store.vm(this.id);
+    if (fresh) this.record = fresh;
+  }
+
   async takeSnapshot(name: string, opts: { withState?: boolean } = {}): Promise<SnapshotRecord> {
     const label = name.trim();
     if (!label || label.length > 80) throw new HypervisorError('bad-input', 'a snapshot needs a name of 1 to 80 characters');
@@ -307,6 +316,7 @@ export class WorkerVm implements VmHandle {
     const live = this._state === 'running' || this._state === 'paused';
     if (!live && this._state !== 'stopped' && this._state !== 'crashed') throw new HypervisorError('bad-state', `VM ${this.record.name} is ${this._state}; try again when it is running or off`);
     if (!live || !this.api) {
+      await this.refreshRecord();
       const taken = await store.takeSnapshot(this.id, label);
       this.record = taken.vm;
       this.deps.changed(this, 'state');

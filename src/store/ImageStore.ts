@@ -502,6 +502,8 @@ export class ImageStore {
   async resetChild(childId: string): Promise<void> {
     const record = await this.requireImage(childId);
     if (record.kind !== 'child' || !record.parentId) throw new StoreError('unsupported', `image ${childId} is not a VM disk over a base image`);
+    // Later disks stand on a snapshot's: emptying it would change what they read.
+    if (record.origin === 'snapshot') throw new StoreError('in-use', `image ${childId} is a snapshot's disk, which is never changed (another tab took the snapshot? reload the page)`);
     const uniqueId = newVhdUniqueId();
     const fresh: ImageRecord = { ...record, size: 0, vhdUuid: formatUniqueId(uniqueId) };
     const tx = this.db.transaction([CHUNKS, IMAGES], 'readwrite', { durability: 'strict' });
@@ -816,9 +818,13 @@ export class ImageStore {
     await done;
   }
 
-  private async requireVm(id: string): Promise<VmRecord> {
+  async vm(id: string): Promise<VmRecord | undefined> {
     const tx = this.db.transaction(VMS, 'readonly');
-    const vm = (await requestResult(tx.objectStore(VMS).get(id))) as VmRecord | undefined;
+    return (await requestResult(tx.objectStore(VMS).get(id))) as VmRecord | undefined;
+  }
+
+  private async requireVm(id: string): Promise<VmRecord> {
+    const vm = await this.vm(id);
     if (!vm) throw new StoreError('not-found', `image store: no VM with id "${id}"`);
     return vm;
   }

@@ -80,7 +80,11 @@ export class GuestDisk {
   static async open(spec: WorkerDiskSpec): Promise<GuestDisk> {
     const store = await ImageStore.open(undefined, { removeAbandoned: false });
     try {
-      if ('childImageId' in spec) return new GuestDisk(store, await store.openDisk(spec.childImageId));
+      if ('childImageId' in spec) {
+        // A snapshot's disk is frozen: a page holding an old record must not write into it.
+        if ((await store.image(spec.childImageId))?.origin === 'snapshot') throw new StoreError('in-use', `disk ${spec.childImageId} belongs to a snapshot and is not written; reload the page`);
+        return new GuestDisk(store, await store.openDisk(spec.childImageId));
+      }
       // A scenario's scratch overlay: the base opens read-only, the child lives in this worker's memory.
       const base = await store.openDisk(spec.scratchOverImageId, { readOnly: true });
       return new GuestDisk(store, await VhdDisk.createDifferencing(new MemoryBackend(), base, { parentName: base.uuid }));

@@ -42,11 +42,12 @@ async function sh(page: Page, vm: string, line: string, marker: string): Promise
   return text.slice(before.length);
 }
 
-async function takeSnapshot(page: Page, vm: string, name: string, withState: boolean): Promise<void> {
+async function takeSnapshot(page: Page, vm: string, name: string, withState: boolean, shotName?: string): Promise<void> {
   await openSnapshots(page, vm);
   const n = await page.locator(`${dialog(vm)} [data-snapshot-id]`).count();
   await page.fill(`${dialog(vm)} [data-field="snapshot-name"]`, name);
   await page.setChecked(`${dialog(vm)} [data-field="snapshot-with-state"]`, withState);
+  if (shotName) await page.locator(dialog(vm)).screenshot({ path: `test-results/${shotName}.png` });
   await page.click(`${dialog(vm)} [data-action="take-snapshot"]`);
   await page.waitForSelector(`${dialog(vm)} [data-snapshot-name="${name}"]`, { timeout: 60_000 });
   assert.equal(await page.locator(`${dialog(vm)} [data-snapshot-id]`).count(), n + 1);
@@ -99,7 +100,7 @@ test('snapshots with the machine: a middle one deleted, the others still revert 
   await sh(page, vm, 'echo 2 > /root/a && echo 2 > /root/b && sync', 's2');
   await takeSnapshot(page, vm, 'two', true);
   await sh(page, vm, 'echo 3 > /root/a && echo 3 > /root/c && sync', 's3');
-  await takeSnapshot(page, vm, 'three', true);
+  await takeSnapshot(page, vm, 'three', true, 'snapshot-take-running');
   await sh(page, vm, 'rm -rf /root/* && sync', 'rm');
 
   // "two" lies under the running disk: deleting it is refused until the VM is off.
