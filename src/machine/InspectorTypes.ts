@@ -193,7 +193,7 @@ export interface AddressReport {
  * - `wfi`: the hart waits for an interrupt and no timer is armed (only input can wake it).
  * - `poweroff` / `reboot`: the guest asked the machine to.
  */
-export type StopName = 'step' | 'trap' | 'priv' | 'breakpoint' | 'watchpoint' | 'budget' | 'wfi' | 'poweroff' | 'reboot';
+export type StopName = 'step' | 'trap' | 'priv' | 'breakpoint' | 'watchpoint' | 'budget' | 'wfi' | 'poweroff' | 'reboot' | 'back';
 
 export interface HartPosition {
   pc: bigint;
@@ -213,6 +213,19 @@ export interface ControlResult {
   trap?: NamedTrap;
   /** A watchpoint stop: the address the access would have touched. */
   watchAddress?: bigint;
+  /** A stop 'back' (step back): where it went back to; `executed` is then negative. */
+  back?: 'instruction' | 'trap' | 'priv';
+}
+
+/** Whether step back can be offered, and how far back it reaches. */
+export interface StepBackInfo {
+  /** Why there is no step back for this machine (realtime, a shared folder, a scenario in lockstep). */
+  unavailable?: string;
+  /** The oldest instruction count it can go back to. */
+  oldest?: bigint;
+  checkpoints: number;
+  /** Bytes the checkpoints and the disks' undo logs hold. */
+  bytes: number;
 }
 
 /** What the worker exposes to the page for the teaching views (each method async over comlink). */
@@ -226,6 +239,15 @@ export interface VmInspectorApi {
   step(): Promise<ControlResult>;
   stepUntilTrap(maxInsns?: number): Promise<ControlResult>;
   runUntilPrivChange(maxInsns?: number): Promise<ControlResult>;
+  /** Deterministic machines: back one instruction (see Rewind). Throws with the reason when there is no step back. */
+  stepBack(): Promise<ControlResult>;
+  /** Back to the last trap taken before now (pc at its handler, as "step to trap" stops). */
+  runBackToTrap(): Promise<ControlResult>;
+  /** Back to the last privilege change before now. */
+  runBackToPrivChange(): Promise<ControlResult>;
+  /** Back to just after the trap the log shows as `seq` was taken (pc at its handler). */
+  backToTrap(seq: number): Promise<ControlResult>;
+  stepBackInfo(): StepBackInfo;
   /** Stop before the instruction at `pc` (undefined clears it). */
   setBreakpoint(pc: bigint | undefined): void;
   /** Lets the instruction at the breakpoint run once, so the next run goes on past it. */

@@ -14,7 +14,10 @@
  *
  * The host runs the machine through this object's hooks: `runLimit()` bounds each run so an
  * input lands on its instruction, `afterRun()` feeds what is due and takes checkpoints, and
- * input goes through `sendInput`/`receiveFrame`. A shared folder is refused (its files live
+ * input goes through `sendInput`/`receiveFrame`; a guest in lockstep (src/net/Lockstep.ts)
+ * says each quantum's guest-time limit with `setTimeLimit`, and a replay runs to the same
+ * limits and idles to them as `runToBoundary` does. Behind its horizon the machine goes
+ * forward only through `forward()`, which feeds the log's future as it passes. A shared folder is refused (its files live
  * in the host and do not go back), as is realtime (a guest there is not replayable).
  */
 import type { UndoLogDisk } from '../disk/UndoLogDisk.ts';
@@ -33,7 +36,8 @@ export class RewindError extends Error {
   override readonly name = 'RewindError';
 }
 
-type LoggedInput = { at: bigint; input: Uint8Array } | { at: bigint; frame: Uint8Array };
+/** What the host gave the guest, on which instruction: console input, a frame, a lockstep quantum's time limit. */
+type LoggedInput = { at: bigint; input: Uint8Array } | { at: bigint; frame: Uint8Array } | { at: bigint; limit: bigint | undefined };
 
 interface Checkpoint {
   at: bigint;
@@ -44,6 +48,10 @@ interface Checkpoint {
   disks: number[];
   /** Console bytes the guest had printed. */
   output: number;
+  /** The lockstep quantum's time limit then. */
+  limit: bigint | undefined;
+  /** Traps taken since reset (core.trapCount) then. */
+  traps: bigint;
   /** Bytes this checkpoint holds that no other does. */
   bytes: number;
 }
@@ -74,6 +82,8 @@ export class Rewind {
   private outputStart = 0;
   /** Inside a replay to a target: output is counted, not shown. */
   private quiet = false;
+  /** The time limit of the lockstep quantum the machine is in (undefined: none). */
+  private limit: bigint | undefined;
   private listener: ((bytes: Uint8Array) => void) | undefined;
   /** What the guest transmits, when it is not a replay of what it sent already. */
   onTransmit: ((frame: Uint8Array) => void) | undefined;
@@ -137,6 +147,36 @@ export class Rewind {
     return this.vm.netDevice?.receive(frame) ?? false;
   }
 
+  /**
+   * A guest in lockstep: the guest-time limit of the quantum that starts now (its runs get
+   * it as `timeLimit`). Logged like an input; ignored behind the horizon, where the log's own
+   * limits hold.
+   */
+  setTimeLimit(limit: bigint | undefined): void {
+    if (this.behind || limit === this.limit) return;
+    this.log.push({ at: this.vm.core.instructions, limit });
+    this.next = this.log.length;
+    this.limit = limit;
+  }
+
+  /** The machine went back and has not yet come again to where it had been: go forward with `forward()`. */
+  get behind(): boolean {
+    return this.vm.core.instructions < this.horizon;
+  }
+
+  /**
+   * Runs the machine forward from behind its horizon, visibly (its output shown), feeding
+   * the log's inputs and quantum limits as it passes them, up to instruction `limit` or the
+   * horizon, whichever comes first, or to the first stop of `stopOn`. Says which.
+   */
+  async forward(limit: bigint, stopOn?: 'trap' | 'priv'): Promise<'stop' | 'limit' | 'horizon'> {
+    const target = limit < this.horizon ? limit : this.horizon;
+    let stopped = false;
+    await this.replay(target, stopOn, () => (stopped = true), false);
+    if (stopped) return 'stop';
+    return this.vm.core.instructions >= this.horizon ? 'horizon' : 'limit';
+  }
+
   /** How many instructions the next run may take, so that a logged input lands on its instruction (undefined: no limit). */
   runLimit(): bigint | undefined {
     const e = this.log[this.next];
@@ -184,7 +224,7 @@ export class Rewind {
       return view;
     });
     const bytes = own.length;
-    const cp: Checkpoint = { at: vm.core.instructions, state, pages: ram.pages, data: pages, disks: this.disks.map((d) => d.mark), output: this.outputStart + this.outputLength, bytes };
+    const cp: Checkpoint = { at: vm.core.instructions, state, pages: ram.pages, data: pages, disks: this.disks.map((d) => d.mark), output: this.outputStart + this.outputLength, limit: this.limit, traps: vm.core.trapCount, bytes };
     if (prev?.at === cp.at) this.checkpoints.pop();
     this.checkpoints.push(cp);
     this.trim();
@@ -200,6 +240,22 @@ export class Rewind {
     const cp = this.checkpointBefore({ at: target, traps: -1n }, true);
     await this.restore(cp);
     await this.replay(target);
+  }
+
+  /**
+   * Goes back to just after trap `seq` (its trap log record's sequence number: the
+   * `seq + 1`th trap since reset) was taken, pc at its handler: restores the newest
+   * checkpoint from before it and replays, stopping on traps, until it is taken.
+   */
+  async rewindToTrap(seq: number): Promise<void> {
+    const now = this.position();
+    const count = BigInt(seq) + 1n;
+    if (count > now.traps) throw new RangeError(`Rewind.rewindToTrap: trap ${seq} has not been taken yet`);
+    const cp = [...this.checkpoints].reverse().find((c) => c.traps < count);
+    if (!cp) throw new RewindError(`trap #${seq} was taken before the oldest checkpoint${this.checkpoints[0] ? ` (instruction ${this.checkpoints[0].at})` : ''}; older ones were dropped to stay within memory`);
+    await this.restore(cp);
+    await this.replay(now.at, 'trap', () => this.vm.core.trapCount >= count);
+    if (this.vm.core.trapCount !== count) throw new RewindError(`the replay did not take trap #${seq} again (it stands at ${this.vm.core.trapCount} traps)`);
   }
 
   /**
@@ -254,6 +310,7 @@ export class Rewind {
     vm.applyState({ ...cp.state, ram: { bytes: vm.core.ramBytes, pages: cp.pages, data } });
     this.checkpoints = this.checkpoints.filter((c) => c.at <= cp.at);
     this.truncateOutput(cp.output);
+    this.limit = cp.limit;
     this.next = this.log.findIndex((e) => e.at >= cp.at);
     if (this.next < 0) this.next = this.log.length;
   }
@@ -263,10 +320,10 @@ export class Rewind {
    * their instructions. With `stopOn`, each stop is reported; `atStop` returning true ends
    * the replay there.
    */
-  private async replay(target: bigint, stopOn?: 'trap' | 'priv', atStop?: (p: Position) => boolean): Promise<void> {
+  private async replay(target: bigint, stopOn?: 'trap' | 'priv', atStop?: (p: Position) => boolean, quiet = true): Promise<void> {
     const vm = this.vm;
     const core = vm.core;
-    this.quiet = true;
+    this.quiet = quiet;
     try {
       for (;;) {
         this.feedDue();
@@ -275,7 +332,7 @@ export class Rewind {
         const until = this.log[this.next]?.at;
         const limit = until !== undefined && until < target ? until : target;
         // Idle as a host's run loop is (not 'skip'): a deterministic WFI does the same either way.
-        const o: RunOutcome = vm.runUntil({ maxInsns: limit - now, maxMs: Infinity, ...(stopOn ? { stopOn } : {}) });
+        const o: RunOutcome = vm.runUntil({ maxInsns: limit - now, maxMs: Infinity, ...(stopOn ? { stopOn } : {}), ...(this.limit !== undefined ? { timeLimit: this.limit } : {}) });
         switch (o.kind) {
           case 'budget':
             continue;
@@ -286,6 +343,8 @@ export class Rewind {
             if (o.wakeInMs !== undefined) continue; // guest time jumped to its timer
             const work = vm.pendingWork();
             if (work) await work;
+            // In lockstep nothing armed can wake the hart: its time moves to the quantum's end (runToBoundary).
+            else if (this.limit !== undefined && core.mtime < this.limit) core.syncTime(this.limit);
             else if (this.log[this.next]?.at !== core.instructions) {
               throw new RewindError(`the replay stopped at instruction ${core.instructions}, before ${target}: the guest waits for an input the log does not have`);
             }
@@ -311,7 +370,8 @@ export class Rewind {
     for (; this.next < this.log.length && this.log[this.next]!.at <= now; this.next++) {
       const e = this.log[this.next]!;
       if ('input' in e) this.vm.sendInput(e.input);
-      else this.vm.netDevice?.receive(e.frame);
+      else if ('frame' in e) this.vm.netDevice?.receive(e.frame);
+      else this.limit = e.limit;
     }
   }
 
@@ -346,7 +406,7 @@ export class Rewind {
   }
 
   private heldBytes(): number {
-    return this.checkpoints.reduce((n, c) => n + c.bytes, 0) + this.disks.reduce((n, d) => n + d.heldBytes, 0) + this.log.reduce((n, e) => n + ('input' in e ? e.input.length : e.frame.length), 0);
+    return this.checkpoints.reduce((n, c) => n + c.bytes, 0) + this.disks.reduce((n, d) => n + d.heldBytes, 0) + this.log.reduce((n, e) => n + ('input' in e ? e.input.length : 'frame' in e ? e.frame.length : 16), 0);
   }
 
   /** Drops the oldest checkpoints (never the newest) until within `maxBytes`, and what only they needed. */

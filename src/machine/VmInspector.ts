@@ -21,7 +21,7 @@ import {
 } from '../inspect/index.ts';
 import type {
   AddressReport, CodeLine, ControlResult, CsrView, FpRegisterValue, HartPosition, InspectorEvent,
-  MachineSnapshot, NamedTrap, StopName, Timeline, TimelineStage, TrapCounter, TrapStats, VmInspectorApi,
+  MachineSnapshot, NamedTrap, StepBackInfo, StopName, Timeline, TimelineStage, TrapCounter, TrapStats, VmInspectorApi,
 } from './InspectorTypes.ts';
 import {
   causeOfCounter, DEFAULT_TRAP_LOG_FILTER, keepsTrap, nameCause, returnMaskFor, ringMasksFor, type TrapLogFilter,
@@ -30,12 +30,17 @@ import { privilegeOf } from '../inspect/privilege.ts';
 import { physicalRegion } from './physicalRegion.ts';
 import { TrapRateWindow } from './TrapRateWindow.ts';
 import type { RunOutcome, Vm } from './Vm.ts';
+import type { Rewind } from './Rewind.ts';
 
 export interface VmInspectorOptions {
   /** Host time of power-on, in ms (default: `clock()` now). Create the inspector before the first run. */
   startMs?: number;
   /** The host clock for stages and trap windows reached while the inspector itself runs the hart. */
   clock?: () => number;
+  /** Step back (a deterministic machine run through it); without it, `unavailable` says why. */
+  rewind?: Rewind;
+  /** Why there is no `rewind`, for `stepBackInfo`. */
+  noRewind?: string;
 }
 
 /** core.priv is the mode's encoding: 0 U, 1 S, 3 M. */
@@ -91,8 +96,15 @@ export class VmInspector implements VmInspectorApi {
   /** By privilege: whether the latest followed trap from it was kept (so its return is). */
   private readonly awaitingReturn = new Map<Privilege, NamedTrap | undefined>();
 
+  private readonly rewind: Rewind | undefined;
+  private readonly noRewind: string;
+  /** Inside a step back: the core's trap log is being replayed, not collected. */
+  private rewinding = false;
+
   constructor(private readonly vm: Vm, options: VmInspectorOptions = {}) {
     const core = vm.core;
+    this.rewind = options.rewind;
+    this.noRewind = options.noRewind ?? 'step back is not offered for this machine';
     this.core = core;
     this.clock = options.clock ?? (() => performance.now());
     this.startMs = options.startMs ?? this.clock();
@@ -261,6 +273,67 @@ export class VmInspector implements VmInspectorApi {
     return this.describeTrap(await this.runFor(insnBudget(maxInsns), 'priv'));
   }
 
+  async stepBack(): Promise<ControlResult> {
+    return this.goBack('instruction', (r) => r.rewindTo(this.core.instructions - 1n));
+  }
+
+  async runBackToTrap(): Promise<ControlResult> {
+    return this.goBack('trap', (r) => r.runBack('trap'));
+  }
+
+  async runBackToPrivChange(): Promise<ControlResult> {
+    return this.goBack('priv', (r) => r.runBack('priv'));
+  }
+
+  async backToTrap(seq: number): Promise<ControlResult> {
+    return this.goBack('trap', (r) => r.rewindToTrap(seq));
+  }
+
+  stepBackInfo(): StepBackInfo {
+    const r = this.rewind;
+    if (!r) return { unavailable: this.noRewind, checkpoints: 0, bytes: 0 };
+    const info: StepBackInfo = r.stats;
+    if (r.oldest !== undefined) info.oldest = r.oldest;
+    return info;
+  }
+
+  /**
+   * Goes back through the rewind and says where to, as a control result. The trap log is
+   * collected up to the point gone back to: what the machine does from there is logged
+   * again as it happens again.
+   */
+  private async goBack(back: 'instruction' | 'trap' | 'priv', go: (r: Rewind) => Promise<unknown>): Promise<ControlResult> {
+    const r = this.rewind;
+    if (!r) throw new Error(this.noRewind);
+    const core = this.core;
+    const from = this.position();
+    const before = core.instructions;
+    this.collectTraps();
+    // A view asking for traps meanwhile (the worker answers between the replay's awaits) gets the log as it was.
+    this.rewinding = true;
+    let found: unknown;
+    try {
+      found = await go(r);
+    } finally {
+      this.rewinding = false;
+    }
+    if (found === false) throw new Error(back === 'trap' ? 'no trap was taken since the oldest checkpoint' : 'no privilege change since the oldest checkpoint');
+    // Traps logged after the point gone back to have not happened (yet). A record's seq is
+    // the traps taken before it; ring positions are no guide (the returns a replay logs can
+    // differ from the first run's, which followed traps taken before the checkpoint). A return
+    // after the last trap taken is dropped too: whether it happened yet the seq cannot tell.
+    const taken = Number(core.trapCount);
+    this.kept = this.kept.filter((t) => (t.returnTo === undefined ? t.seq < taken : t.seq < taken - 1));
+    this.logNext = core.trapEvents(Number.MAX_SAFE_INTEGER).next;
+    this.awaitingReturn.clear();
+    this.stoppedBefore = false;
+    this.sliceStart = { ms: this.clock(), insns: core.instructions };
+    const result: ControlResult = { stop: 'back', back, from, to: this.position(), executed: core.instructions - before, instructions: core.instructions };
+    const trap = back === 'trap' ? core.trapLog(1)[0] : undefined;
+    if (trap) result.trap = this.nameTrap(trap);
+    return result;
+  }
+
   setBreakpoint(pc: bigint | undefined): void {
     this.breakpoint = pc === undefined ? undefined : BigInt.asUintN(64, pc);
     this.core.setBreakpoint(this.breakpoint);
@@ -294,6 +367,7 @@ export class VmInspector implements VmInspectorApi {
    * runs is counted in `lost`.
    */
   private collectTraps(): void {
+    if (this.rewinding) return;
     const { events, next, lost } = this.core.trapEvents(this.logNext);
     this.logNext = next;
     this.lost += lost;
@@ -399,7 +473,19 @@ export class VmInspector implements VmInspectorApi {
         stop = 'budget';
         break;
       }
-      const o = vm.runUntil({ maxInsns: left, maxMs: Infinity, stopOn, idle: 'skip' });
+      if (this.rewind?.behind) {
+        // Gone back and not yet where it had been: forward through the log (its inputs and
+        // quantum limits on their instructions), as the machine went the first time.
+        if ((await this.rewind.forward(limit, stopOn)) === 'stop') stop = stopOn;
+        continue;
+      }
+      // In lockstep the inspector's runs have no quantum limit (the time it skips is its own): the log says so.
+      this.rewind?.setTimeLimit(undefined);
+      // With step back, a run ends where the log's next input is due (after going back: the future).
+      const due = this.rewind?.runLimit();
+      const o = vm.runUntil({ maxInsns: due !== undefined && due < left ? due : left, maxMs: Infinity, stopOn, idle: 'skip' });
+      await this.rewind?.afterRun();
+      if (o.kind === 'budget' && core.instructions < limit) continue;
       if (o.kind === 'running' || (o.kind === 'idle' && vm.completions.pending > 0)) {
         // Device work in flight: let it settle, and go on (the guest sees it complete).
         await vm.pendingWork();

@@ -18,6 +18,7 @@ export type {
   CauseName,
   CodeLine,
   ControlResult,
+  StepBackInfo,
   CsrField,
   CsrView,
   FpRegisterValue,

@@ -7,7 +7,7 @@
 import type { Disposable, VmHandle } from '../hypervisor/index.ts';
 import type { ViewPanel } from '../scenario/index.ts';
 import type { TrapLogFilter } from '../machine/index.ts';
-import { BootTimeline, InspectorPanel, JitPanel, TrapPanel, type InspectorControls } from './teach/index.ts';
+import { BootTimeline, describeResult, InspectorPanel, JitPanel, TrapPanel, type InspectorControls } from './teach/index.ts';
 import './teach/teach.css';
 import './VmTeachView.css';
 import { h } from './dom.ts';
@@ -54,7 +54,7 @@ export class VmTeachView implements Disposable {
     const bareKernel = vm.kernel !== undefined;
     if (timelineHost) this.timeline = new BootTimeline(timelineHost, bareKernel);
     if (trapsHost) {
-      this.traps = new TrapPanel(trapsHost, { ...trapLog, bareKernel, apply: (f) => this.vm.machine?.setTrapLogFilter(f) });
+      this.traps = new TrapPanel(trapsHost, { ...trapLog, bareKernel, apply: (f) => this.vm.machine?.setTrapLogFilter(f), ...(inspectorHost ? { backTo: (t) => void this.backToTrap(t.seq) } : {}) });
     }
     if (inspectorHost) this.inspector = new InspectorPanel(inspectorHost, this.controls());
     if (jitHost) this.jit = new JitPanel(jitHost);
@@ -78,9 +78,29 @@ export class VmTeachView implements Disposable {
       step: () => machine().step(),
       stepUntilTrap: () => machine().stepUntilTrap(),
       runUntilPrivChange: () => machine().runUntilPrivChange(),
+      stepBack: () => machine().stepBack(),
+      runBackToTrap: () => machine().runBackToTrap(),
+      runBackToPrivChange: () => machine().runBackToPrivChange(),
+      stepBackInfo: () => machine().stepBackInfo(),
+      backToTrap: (seq) => machine().backToTrap(seq),
       setBreakpoint: (pc) => machine().setBreakpoint(pc),
       explain: (va, access, priv) => machine().explain(va, access, priv),
     };
+  }
+
+  /** A trap log row's ◀: pause, go back to just after that trap, and show it in the inspector. */
+  private async backToTrap(seq: number): Promise<void> {
+    const m = this.vm.machine;
+    if (!m) return;
+    try {
+      if (this.vm.state === 'running') await this.vm.pause();
+      const r = await m.backToTrap(seq);
+      this.shownPaused = true;
+      this.inspector?.update({ paused: true, note: describeResult(r) });
+      void this.poll();
+    } catch (e) {
+      this.inspector?.update({ paused: this.vm.state === 'paused', note: `✗ ${(e as Error).message}` });
+    }
   }
 
   /** The VM's state changed: tell the inspector whether it may step. */

@@ -15,6 +15,8 @@ import { readApplianceBoot } from '../boot/applianceBoot.ts';
 import type { AccessType, Privilege, TrapLogFilter } from '../machine/InspectorTypes.ts';
 import { VmInspector } from '../machine/VmInspector.ts';
 import { jitView } from '../machine/jitView.ts';
+import { Rewind } from '../machine/Rewind.ts';
+import { UndoLogDisk } from '../disk/UndoLogDisk.ts';
 import { ConsoleScriptPlayer } from '../scenario/index.ts';
 import type { BareKernelSpec, ConsoleTranscript, CrashInfo, LockstepQuantum, LockstepReply, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmBootSpec, VmRunStats, VmWorkerApi, VmWorkerEvent } from './VmWorkerApi.ts';
 import { SharedFolder, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS } from './SharedFolder.ts';
@@ -40,6 +42,9 @@ const SLICE_MS = 16;
 const STATS_MS = 500;
 /** A resumed machine's RAM, harts and devices come from its state: nothing to load. */
 const NO_LOADER: GuestLoader = { load: () => {} };
+
+/** Instructions a run forward after a step back takes at a time (a pause gets in between). */
+const FORWARD_CHUNK = 5_000_000n;
 
 /** Console bytes a worker keeps for `transcript()`. */
 const TRANSCRIPT_BYTES = 8 * 1024 * 1024;
@@ -90,6 +95,10 @@ class VmWorker implements VmWorkerApi {
   private inspector: VmInspector | undefined;
   /** The debugger's breakpoint (its page never runs compiled code), for the JIT panel. */
   private breakpoint: bigint | undefined;
+  /** The loop is inside a turn (it runs the machine); debugger operations wait for it to end. */
+  private turning = false;
+  /** Step back's checkpoints and input log (deterministic machines; see noRewind). */
+  private rewind: Rewind | undefined;
   private player: ConsoleScriptPlayer | undefined;
   /** The page terminal's latest size (realtime guests follow it, across resets too). */
   private terminalSize: ConsoleSize | undefined;
@@ -118,7 +127,7 @@ class VmWorker implements VmWorkerApi {
     if (spec.script) {
       // Like `romvisor boot --script`: fed inside the console callback, polled after each run().
       this.player = new ConsoleScriptPlayer(spec.script, {
-        send: (t) => this.vm?.sendInput(t),
+        send: (t) => this.toGuest(new TextEncoder().encode(t)),
         guestMs: () => this.vm?.guestMs ?? 0,
         hostMs: () => performance.now(),
       });
@@ -153,15 +162,23 @@ class VmWorker implements VmWorkerApi {
       // Taken off the channel, kept by the card or dropped and counted by it.
       this.netTaken++;
       const nic = this.vm?.netDevice;
-      if (nic) nic.receive(new Uint8Array(data));
+      // Step back logs it with its instruction, to give it again on the way forward.
+      if (this.rewind) this.rewind.receiveFrame(new Uint8Array(data));
+      else if (nic) nic.receive(new Uint8Array(data));
       this.guestLoop.wake();
     };
     port.start();
   }
 
   input(bytes: Uint8Array): void {
-    this.vm?.sendInput(bytes);
+    this.toGuest(bytes);
     this.guestLoop.wake();
+  }
+
+  /** Console input, through step back's log when the machine has one. */
+  private toGuest(bytes: Uint8Array): void {
+    if (this.rewind) this.rewind.sendInput(bytes);
+    else this.vm?.sendInput(bytes);
   }
 
   resize(size: ConsoleSize): void {
@@ -378,13 +395,27 @@ class VmWorker implements VmWorkerApi {
 
   private async createVm(restored?: VmState): Promise<Vm> {
     const spec = this.spec!;
+    this.rewind = undefined;
     const vm = spec.bareKernel ? await this.createBareKernelVm(spec, spec.bareKernel) : await this.createLinuxVm(spec, restored);
     const sink = (bytes: Uint8Array) => this.onGuestOutput(bytes);
-    vm.onConsole(sink);
+    // Set by createLinuxVm for a machine that can step back.
+    const rewind = this.rewind as Rewind | undefined;
+    if (rewind) {
+      rewind.onConsole(sink);
+      await rewind.checkpoint();
+    } else vm.onConsole(sink);
     this.inspector?.dispose();
-    this.inspector = new VmInspector(vm);
+    this.inspector = new VmInspector(vm, { rewind, noRewind: this.noRewind(spec) });
     this.breakpoint = undefined;
     return vm;
+  }
+
+  /** Why this machine has no step back (undefined when it has). */
+  private noRewind(spec: VmBootSpec): string | undefined {
+    if (spec.timeMode !== 'deterministic') return 'step back needs deterministic time; this VM runs in realtime (its time mode is set when it is created)';
+    if (spec.bareKernel) return 'step back is not offered for bare kernels yet';
+    if (spec.share) return 'step back cannot take a shared folder back (its files live in the browser, outside the machine)';
+    return undefined;
   }
 
   /** The same machine as `romvisor boot --bios none --kernel ELF --drive ...` (bareKernelVmConfig). */
@@ -407,6 +438,9 @@ class VmWorker implements VmWorkerApi {
   private async createLinuxVm(spec: VmBootSpec, restored?: VmState): Promise<Vm> {
     // Read even for a resume: the disk's serial and the console wiring make the machine's shape.
     this.bootImages ??= await this.resolveBootImages(spec);
+    // Step back: every write keeps what it overwrote, so a checkpoint's disk can come back.
+    const rewindable = this.noRewind(spec) === undefined;
+    const undo = rewindable && this.disk ? new UndoLogDisk(this.disk.device) : undefined;
     const vm = await Vm.create(spec.module, {
       ramBytes: spec.ramBytes,
       harts: spec.harts,
@@ -415,7 +449,7 @@ class VmWorker implements VmWorkerApi {
       boot: restored ? NO_LOADER : linuxLoader(this.bootImages),
       console: this.consoleSize(spec),
       guestConsole: guestConsoleOf(this.bootImages.bootargs),
-      disks: this.disk ? [{ disk: this.disk.device, serial: this.diskSerial }] : undefined,
+      disks: this.disk ? [{ disk: undo ?? this.disk.device, serial: this.diskSerial }] : undefined,
       share: this.folder?.server,
       net: spec.net ? { mac: macFromName(spec.net.name) } : undefined,
     });
@@ -429,15 +463,19 @@ class VmWorker implements VmWorkerApi {
       }
     }
     this.disk?.attach(vm);
+    if (rewindable) this.rewind = new Rewind(vm, undo ? [undo] : []);
     const port = this.netPort;
     if (vm.netDevice && port) {
-      vm.netDevice.onTransmit = (frame) => {
+      const transmit = (frame: Uint8Array) => {
         // The buffer moves to the page; a view into a larger buffer is copied out first.
         const own = frame.byteOffset === 0 && frame.byteLength === frame.buffer.byteLength ? frame : frame.slice();
         // Lockstep: kept for the quantum's reply (the switch bounds what crosses, as in the CLI).
         if (this.lockstep) this.quantumFrames.push(own.buffer as ArrayBuffer);
         else port.postMessage(own.buffer, [own.buffer as ArrayBuffer]);
       };
+      // Step back drops what a replay transmits again.
+      if (this.rewind) this.rewind.onTransmit = transmit;
+      else vm.netDevice.onTransmit = transmit;
     }
     return vm;
   }
@@ -475,6 +513,22 @@ class VmWorker implements VmWorkerApi {
   step() { return this.whilePaused(() => this.ins().step()); }
   stepUntilTrap(maxInsns?: number) { return this.whilePaused(() => this.ins().stepUntilTrap(maxInsns)); }
   runUntilPrivChange(maxInsns?: number) { return this.whilePaused(() => this.ins().runUntilPrivChange(maxInsns)); }
+  stepBack() { return this.whilePaused(() => this.back(() => this.ins().stepBack())); }
+  runBackToTrap() { return this.whilePaused(() => this.back(() => this.ins().runBackToTrap())); }
+  runBackToPrivChange() { return this.whilePaused(() => this.back(() => this.ins().runBackToPrivChange())); }
+  backToTrap(seq: number) { return this.whilePaused(() => this.back(() => this.ins().backToTrap(seq))); }
+  stepBackInfo() { return this.ins().stepBackInfo(); }
+
+  /**
+   * A step back, then the terminal redrawn as it was at that instruction: a full reset
+   * (ESC c) and the console's bytes up to there, through the ordinary console channel.
+   */
+  private async back<T>(op: () => Promise<T>): Promise<T> {
+    const r = await op();
+    this.pendingOutput.length = 0;
+    this.pendingOutput.push(new TextEncoder().encode('\x1bc'), this.rewind!.consoleOutput());
+    return r;
+  }
   setBreakpoint(pc: bigint | undefined) {
     this.ins().setBreakpoint(pc);
     this.breakpoint = pc;
@@ -496,6 +550,9 @@ class VmWorker implements VmWorkerApi {
   /** Debugger operations run the guest themselves: the loop is parked first (it only runs between calls). */
   private async whilePaused<T>(op: () => Promise<T>): Promise<T> {
     this.pause();
+    // A turn the loop is in (a quantum waiting on the disk, a checkpoint) ends before the operation touches the machine.
+    this.guestLoop.wake();
+    while (this.turning) await new Promise((r) => setTimeout(r, 1));
     const r = await op();
     this.postConsole();
     this.postStats(true);
@@ -538,7 +595,8 @@ class VmWorker implements VmWorkerApi {
   private async loop(): Promise<void> {
     while (!this.stopped) {
       const vm = this.vm;
-      const between = this.lockstep && this.quantumEnd === undefined && this.quanta.length === 0;
+      // Behind its horizon after a step back, a lockstep guest goes forward between quanta too.
+      const between = this.lockstep && this.quantumEnd === undefined && this.quanta.length === 0 && !this.rewind?.behind;
       if (this.paused || !vm || between) {
         // Between quanta the page's next one wakes the loop; paused, a resume does.
         this.postConsole(!between);
@@ -547,31 +605,68 @@ class VmWorker implements VmWorkerApi {
         await this.guestLoop.sleep(STATS_MS);
         continue;
       }
-      if (this.lockstep) {
-        await this.runQuantum(vm);
-        continue;
+      this.turning = true;
+      try {
+        await this.turn(vm);
+      } finally {
+        this.turning = false;
       }
-      const outcome = this.runOnce(vm, { maxMs: SLICE_MS });
-      if (!outcome) break;
-      this.afterRun(vm, outcome, GuestLoop.settled(vm, outcome));
-      switch (outcome.kind) {
-        case 'running':
-        case 'budget':
-        case 'debug':
-        case 'idle':
-          // A debugger stop (breakpoint) pauses above; trap and mode stops are the inspector's own.
-          // Idle: sleep until the timer is due, a key arrives, or a disk request settles;
-          // output still waiting for room in the console ring is retried soon.
-          await this.guestLoop.rest(vm, outcome, this.pendingOutput.length ? SLICE_MS : STATS_MS);
-          break;
-        case 'poweroff':
-        case 'crashed':
-        case 'reboot':
-          await this.guestEnded(vm, outcome);
-          break;
-      }
-      if (this.disk?.failure) this.onDiskFailure(vm);
     }
+  }
+
+  /** One turn of the loop: a run (or a quantum, or a step forward after a step back) and what follows it. */
+  private async turn(vm: Vm): Promise<void> {
+    if (this.rewind?.behind) {
+      await this.forwardChunk(vm);
+      return;
+    }
+    if (this.lockstep) {
+      await this.runQuantum(vm);
+      return;
+    }
+    // After a step back, a run ends where the log's next input is due.
+    const due = this.rewind?.runLimit();
+    const outcome = this.runOnce(vm, { maxMs: SLICE_MS, ...(due !== undefined ? { maxInsns: due } : {}) });
+    if (!outcome) return;
+    await this.rewind?.afterRun();
+    this.afterRun(vm, outcome, GuestLoop.settled(vm, outcome));
+    switch (outcome.kind) {
+      case 'running':
+      case 'budget':
+      case 'debug':
+      case 'idle':
+        // A debugger stop (breakpoint) pauses above; trap and mode stops are the inspector's own.
+        // Idle: sleep until the timer is due, a key arrives, or a disk request settles;
+        // output still waiting for room in the console ring is retried soon.
+        await this.guestLoop.rest(vm, outcome, this.pendingOutput.length ? SLICE_MS : STATS_MS);
+        break;
+      case 'poweroff':
+      case 'crashed':
+      case 'reboot':
+        await this.guestEnded(vm, outcome);
+        break;
+    }
+    if (this.disk?.failure) this.onDiskFailure(vm);
+  }
+
+  /**
+   * After a step back, running on goes forward through the log to where the machine had
+   * been (its output shown again), in chunks so that a pause gets in between.
+   */
+  private async forwardChunk(vm: Vm): Promise<void> {
+    const t0 = performance.now();
+    this.inspector?.beforeSlice(t0);
+    try {
+      await this.rewind!.forward(vm.core.instructions + FORWARD_CHUNK);
+    } catch (e) {
+      this.postConsole();
+      this.emitStopped({ cause: 'fault', message: `emulator fault while going forward after a step back: ${(e as Error).message}`, crash: crashInfo(vm.crashReport(), this.instructionBase) });
+      this.stopped = true;
+      return;
+    }
+    this.busyMs += performance.now() - t0;
+    this.afterRun(vm, { kind: 'running' }, false);
+    await this.guestLoop.rest(vm, { kind: 'running' }, 0);
   }
 
   /**
@@ -585,8 +680,12 @@ class VmWorker implements VmWorkerApi {
     if (this.quantumEnd === undefined) {
       const q = this.quanta.shift()!;
       this.quantumEnd = q.boundary;
-      deliverFrames(vm, q.frames.map((f) => new Uint8Array(f)));
+      const frames = q.frames.map((f) => new Uint8Array(f));
+      // Step back logs them with their instruction, and the quantum's limit with them.
+      if (this.rewind) for (const f of frames) this.rewind.receiveFrame(f);
+      else deliverFrames(vm, frames);
     }
+    this.rewind?.setTimeLimit(this.quantumEnd);
     let end: RunOutcome | undefined;
     const reached = await runToBoundary(vm, this.quantumEnd, {
       run: (opts) => this.runOnce(vm, opts),
@@ -597,6 +696,7 @@ class VmWorker implements VmWorkerApi {
       },
       turn: () => this.guestLoop.rest(vm, { kind: 'running' }, 0),
     });
+    await this.rewind?.afterRun();
     if (this.disk?.failure) this.onDiskFailure(vm);
     if (reached) {
       this.quantumEnd = undefined;

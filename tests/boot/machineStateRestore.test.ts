@@ -3,7 +3,8 @@
 // with a disk write before the save and one after the restore, the saving run's console
 // followed by the restored run's is byte for byte the uninterrupted run's console (uptime
 // interrupt counts and the kernel's clock in 100 ns ticks included, so the input lands on
-// the same instruction), and the same again with the JIT on in the restored run. The state's
+// the same instruction), and the same again with the JIT on in the restored run, and with
+// --jit eager in both the saving and the restored run. The state's
 // frozen overlay refuses a restore once written; a second restore of one state works.
 import assert from 'node:assert/strict';
 import { appendFileSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -17,6 +18,8 @@ import { readStateFile } from '../../src/state/stateFiles.node.ts';
 const appliance = (name: string) => fileURLToPath(new URL(`../../appliances/${name}.vhd.gz`, import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'romvisor-state-'));
 const PROMPT = '~ # ';
+/** --jit eager compiles every page the boot runs: a minute or more of a loaded machine. */
+const EAGER_MS = 900_000;
 
 function script(name: string, steps: unknown[]): string {
   const path = join(dir, `${name}.json`);
@@ -62,6 +65,14 @@ for (const app of APPS) {
       const jit = await runCli(['boot', '--restore', state, '--jit', 'auto', '--script', script(`${app.name}-after`, after)]);
       assert.equal(jit.code, 0, jit.stderr);
       assertSameText(jit.stdout, restored.stdout);
+
+      // Saved and restored with every page compiled (--jit eager): the same bytes as the uninterrupted interpreter run.
+      const eagerState = join(dir, `${app.name}-eager.state`);
+      const savedEager = await runCli(['boot', appliance(app.name), ...det, '--jit', 'eager', '--script', script(`${app.name}-before`, before), '--save-state', eagerState], { timeoutMs: EAGER_MS });
+      assert.equal(savedEager.code, 0, savedEager.stderr);
+      const restoredEager = await runCli(['boot', '--restore', eagerState, '--jit', 'eager', '--script', script(`${app.name}-after`, after)], { timeoutMs: EAGER_MS });
+      assert.equal(restoredEager.code, 0, restoredEager.stderr);
+      assertSameText(savedEager.stdout + restoredEager.stdout, whole.stdout);
 
       // The same state again, into its own new overlay: the same bytes once more.
       const overlay = join(dir, `${app.name}-again.vhd`);

@@ -3,7 +3,7 @@
  * comlink proxy (the demo does so in demo.ts). Every call is asynchronous because the
  * machine lives in another thread; the panel waits for one call before allowing the next.
  */
-import type { AccessType, AddressReport, ControlResult, MachineSnapshot, Privilege } from '../../machine/index.ts';
+import type { AccessType, AddressReport, ControlResult, MachineSnapshot, Privilege, StepBackInfo } from '../../machine/index.ts';
 
 export interface InspectorControls {
   /** Stops the guest between two slices. */
@@ -15,6 +15,14 @@ export interface InspectorControls {
   step(): Promise<ControlResult>;
   stepUntilTrap(): Promise<ControlResult>;
   runUntilPrivChange(): Promise<ControlResult>;
+  /** Step back (deterministic VMs): one instruction, to the previous trap, to the previous mode change. */
+  stepBack(): Promise<ControlResult>;
+  runBackToTrap(): Promise<ControlResult>;
+  runBackToPrivChange(): Promise<ControlResult>;
+  /** Back to just after the trap the log numbers `seq`. */
+  backToTrap(seq: number): Promise<ControlResult>;
+  /** Whether step back is offered, and why not. */
+  stepBackInfo(): Promise<StepBackInfo>;
   /** Sets, or with undefined clears, the breakpoint; the guest stays paused or running as it was. */
   setBreakpoint(pc: bigint | undefined): Promise<void>;
   explain(va: bigint, access: AccessType, priv?: Privilege): Promise<AddressReport>;

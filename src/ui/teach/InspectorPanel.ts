@@ -41,7 +41,9 @@ export class InspectorPanel {
   private readonly root: HTMLElement;
   private readonly status: HTMLElement;
   private readonly result: HTMLElement;
-  private readonly buttons: Record<'pause' | 'resume' | 'step' | 'trap' | 'priv', HTMLButtonElement>;
+  private readonly buttons: Record<'pause' | 'resume' | 'step' | 'trap' | 'priv' | 'back' | 'backTrap' | 'backPriv', HTMLButtonElement>;
+  /** Why step back is not offered for this machine (undefined: it is, or not known yet). */
+  private noStepBack: string | undefined = 'pause to step back';
   private readonly bpInput: HTMLInputElement;
   private readonly bpSet: HTMLButtonElement;
   private readonly bpClear: HTMLButtonElement;
@@ -86,7 +88,12 @@ export class InspectorPanel {
       step: button('Step', 'Execute one instruction', () => this.control(() => this.controls.step())),
       trap: button('Step to trap', 'Run until the next trap is taken; stop at its handler', () => this.control(() => this.controls.stepUntilTrap())),
       priv: button('Run to mode change', 'Run until the privilege mode changes (trap or xRET)', () => this.control(() => this.controls.runUntilPrivChange())),
+      // Step back: the worker restores a checkpoint and replays to the point before (deterministic VMs).
+      back: button('◀ Step back', 'Go back one instruction (the machine is replayed from its last checkpoint)', () => this.control(() => this.controls.stepBack())),
+      backTrap: button('◀ Back to trap', 'Go back to the last trap taken before this point (pc at its handler)', () => this.control(() => this.controls.runBackToTrap())),
+      backPriv: button('◀ Back to mode change', 'Go back to the last privilege change before this point', () => this.control(() => this.controls.runBackToPrivChange())),
     };
+    for (const k of ['back', 'backTrap', 'backPriv'] as const) this.buttons[k].dataset.stepBack = k;
     const bp = el('div', 'teach-bp');
     this.bpInput = el('input', 'teach-input mono');
     this.bpInput.placeholder = 'breakpoint pc, e.g. 0x80200000';
@@ -95,7 +102,7 @@ export class InspectorPanel {
     this.bpSet = button('Set breakpoint', 'Stop before the instruction at this address', () => this.setBreakpoint(this.bpInput.value));
     this.bpClear = button('Clear', 'Remove the breakpoint', () => this.setBreakpoint(undefined));
     bp.append(this.bpInput, this.bpSet, this.bpClear);
-    bar.append(this.buttons.pause, this.buttons.resume, el('span', 'teach-sep'), this.buttons.step, this.buttons.trap, this.buttons.priv, el('span', 'teach-sep'), bp);
+    bar.append(this.buttons.pause, this.buttons.resume, el('span', 'teach-sep'), this.buttons.step, this.buttons.trap, this.buttons.priv, el('span', 'teach-sep'), this.buttons.back, this.buttons.backTrap, this.buttons.backPriv, el('span', 'teach-sep'), bp);
     this.result = el('div', 'teach-result');
 
     // Body: code and registers | CSRs; then the address walk and the TLB.
@@ -241,7 +248,9 @@ export class InspectorPanel {
   }
 
   private async refresh(): Promise<void> {
-    this.setSnapshot(await this.controls.snapshot());
+    const [snap, info] = await Promise.all([this.controls.snapshot(), this.controls.stepBackInfo().catch((e: Error) => ({ unavailable: e.message }))]);
+    this.noStepBack = info.unavailable;
+    this.setSnapshot(snap);
   }
 
   private setSnapshot(s: MachineSnapshot): void {
@@ -263,6 +272,11 @@ export class InspectorPanel {
     b.pause.disabled = !idle || this.paused;
     b.resume.disabled = !idle || !this.paused;
     b.step.disabled = b.trap.disabled = b.priv.disabled = !idle || !this.paused;
+    b.back.disabled = b.backTrap.disabled = b.backPriv.disabled = !idle || !this.paused || this.noStepBack !== undefined;
+    for (const k of ['back', 'backTrap', 'backPriv'] as const) {
+      b[k].dataset.unavailable = this.noStepBack ?? '';
+      if (this.noStepBack !== undefined && this.paused) b[k].title = `Not available: ${this.noStepBack}`;
+    }
     this.bpSet.disabled = this.bpClear.disabled = !idle;
     this.root.classList.toggle('running', !this.paused);
     this.root.classList.toggle('busy', this.busy);
@@ -491,7 +505,7 @@ function pageKind(size: bigint): string {
 }
 
 /** One line on what a control operation did, naming the stop reason. */
-function describeResult(r: ControlResult): string {
+export function describeResult(r: ControlResult): string {
   const at = (p: { pc: bigint; priv: Privilege }) => `${hex(p.pc)} (${p.priv})`;
   switch (r.stop) {
     case 'step':
@@ -515,5 +529,14 @@ function describeResult(r: ControlResult): string {
     case 'poweroff':
     case 'reboot':
       return `The guest asked to ${r.stop === 'poweroff' ? 'power off' : 'reboot'}.`;
+    case 'back': {
+      const back = `${groupedCount(-r.executed)} instruction(s)`;
+      if (r.back === 'trap') {
+        const t = r.trap;
+        return `Went back ${back} to the last trap${t ? `: ${t.short} at ${hex(t.pc)}${t.tval ? `, tval ${hex(t.tval)}` : ''}` : ''} → handler ${at(r.to)}. Step forward to watch it again.`;
+      }
+      if (r.back === 'priv') return `Went back ${back} to the last privilege change (now ${r.to.priv}-mode at ${at(r.to)}).`;
+      return `Stepped back ${back}: now at ${at(r.to)}, as it was before it ran.`;
+    }
   }
 }

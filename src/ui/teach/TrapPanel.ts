@@ -20,6 +20,8 @@ export interface TrapPanelOptions {
   apply?: (filter: TrapLogFilter) => unknown;
   /** The VM runs a bare kernel (-bios none): who runs in M-mode is the kernel, not OpenSBI. */
   bareKernel?: boolean;
+  /** Step back to just after this trap was taken (a ◀ on each trap's row); absent: no such buttons. */
+  backTo?: (trap: NamedTrap) => void;
 }
 
 /** Linux's RISC-V system call numbers (asm-generic) a shell's commands make most. */
@@ -71,11 +73,13 @@ export class TrapPanel {
   private selectedFault: number | undefined;
 
   private readonly bareKernel: boolean;
+  private readonly backTo: ((trap: NamedTrap) => void) | undefined;
 
   constructor(private readonly container: HTMLElement, options: TrapPanelOptions = {}) {
     this.storageKey = options.key === undefined ? undefined : `romvisor.trapLog.${options.key}`;
     this.applyFilter = options.apply;
     this.bareKernel = options.bareKernel ?? false;
+    this.backTo = options.backTo;
     const saved = this.storageKey ? parseTrapLogFilter(storage()?.getItem(this.storageKey)) : undefined;
     this.filter = structuredClone(saved ?? options.preset ?? DEFAULT_TRAP_LOG_FILTER);
     this.root = el('section', 'teach teach-traps');
@@ -295,7 +299,22 @@ export class TrapPanel {
     }
     handler.append(hex(t.handler));
     if (t.handledIn) handler.append(el('span', `teach-to priv-${t.handledIn}`, t.handledIn));
-    tr.append(el('td', 'num teach-muted', String(t.seq)), cause, el('td', 'mono', hex(t.pc)), el('td', 'mono', hex(t.tval)), handler);
+    const seq = el('td', 'num teach-muted', String(t.seq));
+    if (this.backTo) {
+      // Step back to it: the machine as it was right after this trap was taken, to watch it again.
+      const back = el('button', 'teach-back-here', '◀');
+      back.type = 'button';
+      back.dataset.action = 'back-to-trap';
+      back.title = `Go back to just after trap #${t.seq} was taken (step back), to watch it again`;
+      back.setAttribute('aria-label', `Go back to trap ${t.seq}`);
+      const backTo = this.backTo;
+      back.addEventListener('click', (e) => {
+        e.stopPropagation();
+        backTo(t);
+      });
+      seq.prepend(back);
+    }
+    tr.append(seq, cause, el('td', 'mono', hex(t.pc)), el('td', 'mono', hex(t.tval)), handler);
     return tr;
   }
 

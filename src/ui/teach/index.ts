@@ -2,6 +2,6 @@
 // controls interface the inspector's buttons call. Import teach.css alongside.
 export { BootTimeline, type TimelineAxis } from './BootTimeline.ts';
 export { TrapPanel } from './TrapPanel.ts';
-export { InspectorPanel, type InspectorState } from './InspectorPanel.ts';
+export { InspectorPanel, describeResult, type InspectorState } from './InspectorPanel.ts';
 export { JitPanel } from './JitPanel.ts';
 export type { InspectorControls } from './InspectorControls.ts';
