@@ -143,6 +143,21 @@ export function guestName(guests: readonly ScenarioGuest[], index: number): stri
   return `${base}-${index + 1}`;
 }
 
+/**
+ * A scenario as it is written (a file, a link): a state guest's `memoryMiB`, `cmdline` and
+ * `time` are placeholders of the validated form (its state decides them), not fields of it.
+ */
+export function scenarioAsWritten(scenario: Scenario): unknown {
+  return {
+    ...scenario,
+    guests: scenario.guests.map((g) => {
+      if (g.state === undefined) return g;
+      const { memoryMiB: _m, cmdline: _c, time: _t, ...written } = g;
+      return written;
+    }),
+  };
+}
+
 export const GUEST_DEFAULTS = { memoryMiB: 128, cmdline: '', time: 'realtime' } as const satisfies Partial<ScenarioGuest>;
 
 /**

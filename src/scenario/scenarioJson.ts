@@ -3,13 +3,13 @@
  * carry once inflated. Reading applies the same caps and validation as a link, since a
  * file from a stranger is no more trusted than a link from one.
  */
-import { SCENARIO_LIMITS, type Scenario } from './Scenario.ts';
+import { SCENARIO_LIMITS, scenarioAsWritten, type Scenario } from './Scenario.ts';
 import { ScenarioError } from './ScenarioError.ts';
 import { validateScenario } from './validateScenario.ts';
 
 /** Pretty JSON with a final newline, fields in schema order: diffs well, reads well. */
 export function scenarioToJson(scenario: Scenario): string {
-  return `${JSON.stringify(validateScenario(scenario), null, 2)}\n`;
+  return `${JSON.stringify(scenarioAsWritten(validateScenario(scenarioAsWritten(scenario))), null, 2)}\n`;
 }
 
 /**

@@ -18,7 +18,7 @@ import { inflateBounded, InflateError, inflateOvershoot } from '../compress/infl
 const LINK_INFLATE_PIECE = 64;
 /** The most a link can inflate past the cap before it is stopped. */
 export const INFLATE_MAX_STEP_OUTPUT = inflateOvershoot(LINK_INFLATE_PIECE);
-import { SCENARIO_LIMITS, type Scenario } from './Scenario.ts';
+import { SCENARIO_LIMITS, scenarioAsWritten, type Scenario } from './Scenario.ts';
 import { parseScenarioJsonBytes } from './scenarioJson.ts';
 import { ScenarioError } from './ScenarioError.ts';
 import { validateScenario } from './validateScenario.ts';
@@ -38,8 +38,8 @@ export interface DecodeScenarioOptions {
  * replaced. Validates first, so no link that decodeScenarioUrl would refuse is ever made.
  */
 export function encodeScenarioUrl(scenario: Scenario, base = ''): string {
-  const valid = validateScenario(scenario);
-  const json = new TextEncoder().encode(JSON.stringify(valid));
+  const valid = validateScenario(scenarioAsWritten(scenario));
+  const json = new TextEncoder().encode(JSON.stringify(scenarioAsWritten(valid)));
   if (json.length > SCENARIO_LIMITS.jsonBytes) {
     throw new ScenarioError('too-large', `the scenario is ${json.length} bytes of JSON, the limit is ${SCENARIO_LIMITS.jsonBytes}`);
   }

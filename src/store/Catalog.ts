@@ -29,6 +29,8 @@ export interface Appliance {
   repository?: { url: string; name: string; version: RepositoryVersion };
   /** Built-in or repository disk appliance: where its VHD (compressed or not) is. */
   source?: { url: string; sha256?: string; gzip: boolean };
+  /** Built-in disk appliance: sha256 of its VHD once unpacked (what a saved state names its base by). */
+  diskSha256?: string;
   /** The stored base image, once downloaded or imported. */
   imageId?: string;
   /** Kernel command line for a disk appliance (root= etc.), when the manifest names one. */
@@ -71,6 +73,8 @@ interface ManifestAppliance {
   size?: number;
   /** sha256 of the compressed file. */
   sha256?: string;
+  /** The unpacked VHD: its sha256. */
+  gunzipped?: { sha256?: string };
   memoryMiB?: number;
   virtual_size?: number;
   cmdline?: string;
@@ -93,6 +97,7 @@ function fromManifestEntry(key: string, e: ManifestAppliance, baseUrl: string): 
     sizeBytes: e.size ?? 0,
     virtualSize: e.virtual_size,
     source: { url: `${baseUrl}${path.startsWith('appliances/') ? path : `appliances/${path}`}`, sha256: e.sha256, gzip: path.endsWith('.gz') },
+    diskSha256: path.endsWith('.gz') ? e.gunzipped?.sha256 : e.sha256,
     cmdline: e.cmdline,
     tryFirst: Array.isArray(e.tryFirst) ? e.tryFirst.filter((t): t is string => typeof t === 'string') : undefined,
   };

@@ -87,6 +87,16 @@ export class GuestDisk {
       }
       // A scenario's scratch overlay: the base opens read-only, the child lives in this worker's memory.
       const base = await store.openDisk(spec.scratchOverImageId, { readOnly: true });
+      if (spec.overlay) {
+        // A saved state's overlay: its parent is the stored base, found by unique id.
+        await base.dispose();
+        const disk = await VhdDisk.open(new MemoryBackend(spec.overlay.slice()), { parentResolver: store.parentResolver });
+        if (disk.parent?.uuid !== base.uuid) {
+          await disk.dispose();
+          throw new Error(`the state's overlay does not stand on the stored base image ${spec.scratchOverImageId}`);
+        }
+        return new GuestDisk(store, disk);
+      }
       return new GuestDisk(store, await VhdDisk.createDifferencing(new MemoryBackend(), base, { parentName: base.uuid }));
     } catch (e) {
       store.dispose();

@@ -17,8 +17,10 @@ export type WorkerDiskSpec =
   /**
    * A scenario run: a fresh differencing child in worker memory over this stored base
    * image, which stays untouched; whatever the guest writes is gone when the worker ends.
+   * With `overlay` (a scenario's state guest), that child is these bytes: the differencing
+   * VHD a self-contained state embeds, whose parent is the stored base.
    */
-  | { scratchOverImageId: string };
+  | { scratchOverImageId: string; overlay?: Uint8Array };
 
 /** A disk image of a bare kernel, held in memory: the guest's writes change these bytes only. */
 export interface BareKernelDrive {
@@ -72,6 +74,8 @@ export interface VmBootSpec {
    * booting. One that does not fit is said on the console, and the VM boots from its disk.
    */
   restore?: Uint8Array;
+  /** A state that does not fit fails the boot instead of booting from the disk (a scenario's state guest). */
+  restoreOnly?: boolean;
   /** Appended to whichever kernel command line is booted (the VM's own extra arguments). */
   extraBootargs?: string;
   /**
@@ -97,6 +101,8 @@ export interface VmBootSpec {
    * (transferred to the worker with the spec).
    */
   net?: { name: string; port: MessagePort; lockstep?: boolean };
+  /** The card's MAC (12 hex digits) when it is not the one `net.name` gives: a resumed state's. */
+  netMac?: string;
 }
 
 /**

@@ -288,6 +288,7 @@ class VmWorker implements VmWorkerApi {
       return vm;
     } catch (e) {
       await vm?.dispose().catch(() => {});
+      if (this.spec?.restoreOnly) throw e;
       const note = `[romvisor] the suspended state could not be resumed (${(e as Error).message}); booting from the disk`;
       this.pendingOutput.push(new TextEncoder().encode(`\x1b[33m${note}\x1b[0m\r\n`));
       return undefined;
@@ -451,7 +452,7 @@ class VmWorker implements VmWorkerApi {
       guestConsole: guestConsoleOf(this.bootImages.bootargs),
       disks: this.disk ? [{ disk: undo ?? this.disk.device, serial: this.diskSerial }] : undefined,
       share: this.folder?.server,
-      net: spec.net ? { mac: macFromName(spec.net.name) } : undefined,
+      net: spec.net ? { mac: spec.netMac ? Uint8Array.from(spec.netMac.match(/../g) ?? [], (x) => parseInt(x, 16)) : macFromName(spec.net.name) } : undefined,
     });
     if (restored) {
       try {

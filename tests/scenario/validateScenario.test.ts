@@ -350,3 +350,14 @@ describe('a state guest (a saved machine resumed)', () => {
     problems(scenario({}, [{ state, script: [{ bogus: 1 }] }]), [/guests\[0\]\.script\[0\]/]);
   });
 });
+
+describe('a state guest written out', () => {
+  it('round-trips through a link and a file without the placeholders its state decides', async () => {
+    const { encodeScenarioUrl, decodeScenarioUrl, scenarioToJson, parseScenarioJson } = await import('../../src/scenario/index.ts');
+    const s = validateScenario(scenario({}, [{ state: { url: 'https://example.org/s.state', sha256: SHA }, script: [{ send: 'ls\n' }] }]));
+    assert.deepEqual(decodeScenarioUrl(encodeScenarioUrl(s)), s);
+    const json = scenarioToJson(s);
+    assert.doesNotMatch(json, /memoryMiB|cmdline|"time"/);
+    assert.deepEqual(parseScenarioJson(json), s);
+  });
+});

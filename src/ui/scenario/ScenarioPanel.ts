@@ -13,7 +13,10 @@ import {
   viewPanels,
   viewTrapLog,
 } from '../../scenario/index.ts';
-import type { VmRecord } from '../../store/index.ts';
+import type { Appliance, VmRecord } from '../../store/index.ts';
+import type { VmShape } from '../../machine/index.ts';
+import { decodeMachineState } from '../../state/MachineStateFile.ts';
+import { ScenarioRunError } from './ScenarioRunError.ts';
 import type { BareKernelSpec, ScriptProgress, VmBootSpec } from '../../worker/VmWorkerApi.ts';
 import { download, h } from '../dom.ts';
 import { VmCardView } from '../VmCardView.ts';
@@ -181,10 +184,12 @@ export class ScenarioPanel implements Disposable {
       h(
         'dl',
         {},
-        ...(g.appliance ? row('Appliance', applianceRefText(g.appliance)) : row('Kernel', `${g.kernel?.url ?? '?'} (bios none, ${g.drives?.length ?? 0} drives)`)),
-        ...row('Memory', `${g.memoryMiB} MiB`),
-        ...row('Harts', String(g.harts ?? 1)),
-        ...row('Time', g.time === 'deterministic' ? 'deterministic (guest time follows instructions: every run is the same)' : 'realtime'),
+        ...(g.state
+          ? row('Saved machine', `${g.state.url} (resumed where it was saved, without a boot; memory, harts and time as saved)`)
+          : g.appliance ? row('Appliance', applianceRefText(g.appliance)) : row('Kernel', `${g.kernel?.url ?? '?'} (bios none, ${g.drives?.length ?? 0} drives)`)),
+        ...(g.state ? [] : row('Memory', `${g.memoryMiB} MiB`)),
+        ...(g.state ? [] : row('Harts', String(g.harts ?? 1))),
+        ...(g.state ? [] : row('Time', g.time === 'deterministic' ? 'deterministic (guest time follows instructions: every run is the same)' : 'realtime')),
         ...(g.cmdline ? row('Kernel arguments', g.cmdline) : []),
         ...row(
           'Script',
@@ -232,7 +237,9 @@ export class ScenarioPanel implements Disposable {
       // prints the CLI's bytes: all on one when every guest is an appliance, else each
       // appliance guest alone on its own, as the CLI boots them one after another then.
       // Realtime ones join the server's switch beside its VMs.
-      const deterministic = scenario.guests.every((g) => g.time === 'deterministic');
+      // A state guest's machine is its state's: fetched and checked first, its time mode counts.
+      const states = await Promise.all(scenario.guests.map((g, i) => (g.state ? loadStateGuest(hv, g, i, (url, bytes, total) => this.status(`Guest ${i + 1}: downloading ${url}: ${(bytes / 2 ** 20).toFixed(1)} MiB${total ? ` of ${(total / 2 ** 20).toFixed(1)} MiB` : ''}`)) : undefined)));
+      const deterministic = scenario.guests.every((g, i) => (states[i]?.shape.timeMode ?? g.time) === 'deterministic');
       const together = scenario.guests.every((g) => !g.kernel);
       const attachNet = (name: string): NetAttachment => {
         if (!deterministic) return hv.serverNet(name);
@@ -261,7 +268,24 @@ export class ScenarioPanel implements Disposable {
           keepTranscript: true,
         });
         let vm: VmHandle & Disposable;
-        if (guest.kernel) {
+        const saved = states[i];
+        if (saved) {
+          // Resumed where it was saved: its overlay over the stored base, its machine from the state.
+          const { shape } = saved;
+          this.status(`Guest ${i + 1}: resuming its saved machine…`);
+          const size = saved.consoleSize;
+          vm = hv.scratchVm({ ...record, applianceId: saved.appliance.id, memoryMiB: shape.ramBytes / 2 ** 20, harts: shape.harts, extraArgs: undefined }, (spec) => ({
+            ...played(spec),
+            timeMode: shape.timeMode,
+            consoleSize: size,
+            ram: undefined,
+            rescue: undefined,
+            disk: { scratchOverImageId: saved.baseImageId, overlay: saved.overlay },
+            restore: saved.file,
+            restoreOnly: true,
+            ...(shape.netMac ? { netMac: shape.netMac } : {}),
+          }), shape.netMac ? attachNet : undefined);
+        } else if (guest.kernel) {
           // As `romvisor boot SCENARIO.json` runs it: -bios none, the drives in order, the cmdline as -append.
           this.status(`Guest ${i + 1}: downloading its kernel…`);
           vm = hv.kernelVm(record, await downloadKernelGuest(guest, progress), played);
@@ -399,4 +423,46 @@ function latin1(bytes: Uint8Array): string {
   let s = '';
   for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
   return s;
+}
+
+/** A state guest's state, downloaded and checked, with the stored base its overlay stands on. */
+interface StateGuest {
+  file: Uint8Array;
+  shape: VmShape;
+  consoleSize: { cols: number; rows: number } | undefined;
+  overlay: Uint8Array;
+  appliance: Appliance;
+  baseImageId: string;
+}
+
+/**
+ * A state guest's file (checked against its sha256, then decoded and checked whole), the
+ * built-in appliance whose unpacked disk is the base the state names by sha256, and that
+ * base in the store. Refused with a message when the state is not self-contained or its base
+ * is none of this site's built-ins.
+ */
+async function loadStateGuest(hv: RomHypervisor, guest: ScenarioGuest, i: number, progress: DownloadProgress): Promise<StateGuest> {
+  const where = `guest ${i + 1}: state`;
+  const file = await downloadVerified(guest.state!, SCENARIO_LIMITS.stateBytes, progress);
+  let decoded;
+  try {
+    decoded = await decodeMachineState(file);
+  } catch (e) {
+    throw new ScenarioRunError('bad-state', `${where}: ${(e as Error).message}`);
+  }
+  const { meta, embedded } = decoded;
+  const chain = meta.disks[0]?.chain ?? [];
+  const [top, base] = chain;
+  if (meta.disks.length !== 1 || chain.length !== 2 || !top?.embedded || !base || base.embedded) {
+    throw new ScenarioRunError('bad-state', `${where}: not a self-contained state with one disk (romvisor boot --save-state FILE --self-contained writes one)`);
+  }
+  if (meta.shape.share) throw new ScenarioRunError('bad-state', `${where}: the machine had a shared folder, which a scenario guest cannot have`);
+  const builtins = hv.appliances().filter((a) => a.origin === 'builtin' && a.boot === 'disk');
+  const appliance = builtins.find((a) => a.diskSha256 === base.sha256);
+  if (!appliance) {
+    throw new ScenarioRunError('bad-state', `${where}: its base disk (sha256 ${base.sha256}) is none of this site's built-in appliances (${builtins.map((a) => a.name).join(', ') || 'none'}): it was saved over another disk`);
+  }
+  const resolved = await resolveAppliance(hv, { builtin: appliance.name }, progress);
+  const size = decoded.state.devices.find((d) => d.console)?.console?.size;
+  return { file, shape: meta.shape, consoleSize: size, overlay: embedded.get(top.sha256)!, appliance, baseImageId: resolved.baseImageId! };
 }
