@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
+import { runCli } from '../boot/runCli.ts';
 import { atPrompt, launchPersistent, newVmAtShell, powerOn, resultsDir, shot, startAndWaitForShell, startEnv, typeInVm, vmState, waitFor, waitForConsole, type E2eEnv } from './harness.ts';
 
 let env: E2eEnv;
@@ -141,6 +142,15 @@ test('three VMs backed up, restored into a new browser profile: each boots or re
   bad[bad.length - 100] ^= 0x20;
   writeFileSync(damaged, bad);
 
+  // Through the command line and back: restored into a server directory, made into an
+  // archive again, untouched; that one is what the new profile restores (and resumes from).
+  const cliDir = join(tmp('romvisor-backup-cli-'), 'server');
+  const viaCli = join(out, 'via-cli.rvbackup');
+  const toDir = await runCli(['backup', 'restore', archive, cliDir]);
+  assert.equal(toDir.code, 0, toDir.stderr);
+  const fromDir = await runCli(['backup', 'create', cliDir, viaCli]);
+  assert.equal(fromDir.code, 0, fromDir.stderr);
+
   ({ context, page } = await openProfile(tmp('romvisor-backup-b-')));
   await restoreFile(page, damaged);
   const error = await page.waitForSelector('[data-backup-error]:not([hidden])', { timeout: 120_000 });
@@ -148,9 +158,9 @@ test('three VMs backed up, restored into a new browser profile: each boots or re
   assert.deepEqual(await storeContents(page), { vms: [], images: 0, shares: 0 }, 'nothing of the damaged archive was stored');
   assert.equal(await page.locator('[data-vm]').count(), 0);
 
-  await restoreFile(page, archive);
+  await restoreFile(page, viaCli);
   await page.waitForSelector('dialog.confirm', { timeout: 120_000 });
-  assert.match((await page.textContent('dialog.confirm')) ?? '', /3 VM\(s\) in romvisor-.*\.rvbackup, checked whole\. None meets a VM of this server\./);
+  assert.match((await page.textContent('dialog.confirm')) ?? '', /3 VM\(s\) in via-cli\.rvbackup, checked whole\. None meets a VM of this server\./);
   await shot(page, 'backup-restore-dialog');
   await page.click('dialog.confirm [data-confirm="yes"]');
   await statusSays(page, 'restored 3 VMs');
