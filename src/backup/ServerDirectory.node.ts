@@ -22,7 +22,6 @@
  * counts a disk changed since as a write, so a suspended state that no longer matches its
  * disk is discarded by the page rather than resumed on the wrong disk.
  */
-import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, readlink, rename, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { VhdDisk, formatUniqueId, type BlockBackend } from '../disk/index.ts';
@@ -32,6 +31,7 @@ import { BackupArchive, bytesSource, rangeSource, type ArchiveProgress, type Ent
 import { BackupError } from './BackupError.ts';
 import type { BackupImage, BackupRecord, BackupServer, BackupShare } from './BackupServer.ts';
 import { fromArchiveJson, toArchiveJson, type EntrySink } from './archiveJson.ts';
+import { sha256File } from '../state/stateFiles.node.ts';
 
 const SERVER_FILE = 'server.json';
 const SERVER_FORMAT = 'romvisor-server';
@@ -91,7 +91,7 @@ export async function restoreServerDirectory(archive: BackupArchive, dir: string
     if (!img.base) continue;
     if (img.base.origin !== 'builtin') throw new BackupError('backup-unavailable', `image ${img.id} is "${img.base.name}" of the repository at ${img.base.url}; the CLI restores VMs on built-in or carried bases only (boot such a VM with --repo)`);
     const gz = await builtins.gz(img.base.name);
-    const sum = gz ? await sha256Of(gz) : undefined;
+    const sum = gz ? await sha256File(gz) : undefined;
     if (!gz || sum !== img.base.sha256) {
       throw new BackupError('backup-unavailable', `the archive's VMs stand on built-in appliance "${img.base.name}" with sha256 ${img.base.sha256.slice(0, 16)}…; ${gz ? `this romvisor's ${gz} has ${sum!.slice(0, 16)}…` : 'this romvisor has none'}: nothing was restored`);
     }
@@ -131,7 +131,7 @@ export async function restoreServerDirectory(archive: BackupArchive, dir: string
         } else {
           await copyEntry(archive, img.entry!, target);
         }
-        entry.sha256 = await sha256Of(target);
+        entry.sha256 = await sha256File(target);
       }
       images.push(entry);
     };
@@ -211,7 +211,7 @@ export async function collectServerDirectory(dir: string): Promise<{ server: Bac
     const size = (await stat(path)).size;
     // A disk written since the restore has a new write counted: a suspended state taken
     // before stops matching it, and the page discards that state instead of resuming it.
-    const changed = img.sha256 !== undefined && (await sha256Of(path)) !== img.sha256;
+    const changed = img.sha256 !== undefined && (await sha256File(path)) !== img.sha256;
     const writes = typeof out.record.writes === 'number' ? out.record.writes : 0;
     out.record = { ...out.record, size, ...(changed ? { writes: writes + 1 } : {}) };
     writesBumped.set(img.id, { size, changed });
@@ -367,11 +367,6 @@ async function footerUuid(backend: FileBackend): Promise<string> {
   return formatUniqueId(footer.subarray(68, 84));
 }
 
-async function sha256Of(path: string): Promise<string> {
-  const h = createHash('sha256');
-  h.update(await readFile(path));
-  return h.digest('hex');
-}
 
 /** A path of server.json must stay inside the directory. */
 function inside(dir: string, rel: string): string {
