@@ -351,8 +351,19 @@ export class WorkerVm implements VmHandle {
     const { vm, outcome } = await this.deps.store.revertToSnapshot(this.id, snapshotId);
     this.record = vm;
     this._suspended = outcome === 'state';
-    const note = outcome === 'state' ? 'Start resumes the machine as it was' : outcome === 'state-stale' ? 'its machine state no longer fits its disk and is dropped; Start boots' : 'Start boots from it';
     const name = (await this.deps.store.snapshot(snapshotId))?.name ?? snapshotId;
+    const saved = outcome === 'state' ? await this.deps.store.suspended(this.id) : undefined;
+    if (saved) {
+      // The screen as it was at the snapshot: the terminal is reset (RIS) and the snapshot's
+      // console replayed; nothing of ours after it, so a half-typed line goes on when resumed.
+      this.history = [];
+      this.historyBytes = 0;
+      this.appendConsole(Uint8Array.of(0x1b, 0x63));
+      this.appendConsole(saved.console);
+      this.setState('stopped', `reverted to the snapshot "${name}": Resume goes on from its machine as it was`);
+      return outcome;
+    }
+    const note = outcome === 'state-stale' ? 'its machine state no longer fits its disk and is dropped; Start boots' : 'Start boots from it';
     this.appendConsole(new TextEncoder().encode(`\r\n\x1b[2m[romvisor] reverted ${this.record.name} to the snapshot "${name}"; ${note}\x1b[0m\r\n`));
     this.setState('stopped', this._detail);
     return outcome;

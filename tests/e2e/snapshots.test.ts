@@ -123,6 +123,9 @@ test('snapshots with the machine: a middle one deleted, the others still revert 
   await page.waitForSelector(`[data-vm="${vm}"][data-suspended="true"]`, { timeout: 60_000 });
   await closeSnapshots(page, vm);
   assert.equal(await page.textContent(`[data-vm="${vm}"] [data-action="start"]`), 'Resume');
+  // The console shows the screen of the snapshot: the prompt it was taken at, not what came after.
+  const screen = await waitForConsole(page, vm, (t) => t.includes('s3-2') && !t.includes('rm -rf'), 10_000);
+  assert.ok(atPrompt(screen), 'the snapshot was taken at the prompt');
   await page.click(`[data-vm="${vm}"] [data-action="start"]`);
   await vmState(page, vm, 'running');
   assert.match(await filesOnDisk(page, vm, 'at3'), /a=3\r?\nb=2\r?\nc=3\r?\n/);
