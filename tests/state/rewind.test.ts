@@ -5,6 +5,8 @@
 // N + k, and goes back to N: everything equals the capture. Running on from there feeds the
 // logged input again and prints what the uninterrupted run printed. "Run back to the
 // previous trap" lands on a trap stop with no other trap between it and where it started.
+// The same exactness in lockstep quanta (a scenario guest's network: DHCP frames both ways,
+// each quantum's time limit), where the log holds frames and limits as well as input.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -17,6 +19,7 @@ import { UndoLogDisk } from '../../src/disk/UndoLogDisk.ts';
 import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Rewind, RewindError } from '../../src/machine/Rewind.ts';
 import { guestConsoleOf, Vm } from '../../src/machine/Vm.ts';
+import { Lockstep, macFromName, runToBoundary } from '../../src/net/index.ts';
 
 const BASE = fileURLToPath(new URL('../../appliances/base.vhd.gz', import.meta.url));
 const FIRMWARE = fileURLToPath(new URL('../../roms/opensbi/fw_dynamic.bin', import.meta.url));
@@ -154,6 +157,82 @@ describe('step back in a deterministic machine', () => {
       assert.throws(() => new Rewind(rt, []), /deterministic time/);
     } finally {
       await rt.dispose();
+    }
+  });
+});
+
+describe('step back in lockstep, frames and quantum limits logged', () => {
+  it('goes back to a point N exactly and replays the same future', async () => {
+    const appliance = await openApplianceDisk({ image: BASE, overlay: { kind: 'snapshot' } });
+    const boot = await readApplianceBoot(appliance.disk);
+    const bootargs = boot.manifest.cmdline;
+    const undo = new UndoLogDisk(appliance.disk);
+    const vm = await Vm.create(await loadCoreModule(), {
+      ramBytes: 128 << 20,
+      timeMode: 'deterministic',
+      boot: linuxLoader({ ...boot.images, firmware: new Uint8Array(readFileSync(FIRMWARE)), bootargs }),
+      console: { cols: 80, rows: 24 },
+      guestConsole: guestConsoleOf(bootargs),
+      disks: [{ disk: undo, serial: boot.manifest.name }],
+      net: { mac: macFromName('base') },
+    });
+    const rewind = new Rewind(vm, [undo], { interval: INTERVAL });
+    let shown = '';
+    rewind.onConsole((b) => (shown += text(b)));
+    const ls = new Lockstep(vm.core.mtime);
+    const port = ls.join('base');
+    rewind.onTransmit = (f) => port.send(f);
+    let framesIn = 0;
+    await rewind.checkpoint();
+    // One quantum as the page's worker runs it: frames in, the limit, the run, the crossing.
+    const quantum = async () => {
+      for (const f of port.takeInbox()) {
+        framesIn++;
+        rewind.receiveFrame(f);
+      }
+      rewind.setTimeLimit(ls.boundary);
+      await runToBoundary(vm, ls.boundary, {
+        run: (opts) => vm.runUntil(opts),
+        after: () => false,
+        turn: () => new Promise<void>((r) => setImmediate(r)),
+      });
+      await rewind.afterRun();
+      ls.cross();
+    };
+    try {
+      const until = Date.now() + 240_000;
+      while (!shown.includes(PROMPT)) {
+        assert.ok(Date.now() < until, `no prompt; console ends: ${JSON.stringify(shown.slice(-300))}`);
+        await quantum();
+      }
+      assert.ok(framesIn > 0, 'the guest got frames (DHCP) from the switch');
+      rewind.sendInput(new TextEncoder().encode('echo lockstep > /root/g; sync; cat /root/g; pagefault-demo\n'));
+      for (let i = 0; i < 3; i++) await quantum();
+      const n = vm.core.instructions;
+      const atN = await vm.captureState();
+      const consoleAtN = text(rewind.consoleOutput());
+      const diskAtN = hash(await undo.read(0, undo.size));
+      while (!/\(\+1\)[\s\S]*# $/.test(shown)) await quantum();
+      const end = vm.core.instructions;
+      const whole = text(rewind.consoleOutput());
+      assert.ok(end - n > INTERVAL, `past a checkpoint (${end - n} instructions)`);
+
+      await rewind.rewindTo(n);
+      const back = await vm.captureState();
+      assert.equal(vm.core.instructions, n);
+      assert.deepEqual([...back.core.scalars], [...atN.core.scalars], 'every core scalar as at N');
+      assert.deepEqual(back.core.regions.map(hash), atN.core.regions.map(hash));
+      assert.equal(hash(back.ram.data), hash(atN.ram.data));
+      assert.equal(text(rewind.consoleOutput()), consoleAtN);
+      assert.equal(hash(await undo.read(0, undo.size)), diskAtN);
+      assert.equal(rewind.behind, true);
+      // Forward through the log (its frames and limits): the same bytes, back at the horizon.
+      while (rewind.behind) await rewind.forward(end);
+      assert.equal(vm.core.instructions, end);
+      assert.equal(text(rewind.consoleOutput()), whole);
+    } finally {
+      await vm.dispose();
+      await appliance.dispose();
     }
   });
 });
