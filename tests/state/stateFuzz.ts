@@ -15,6 +15,7 @@ import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Vm } from '../../src/machine/Vm.ts';
 import type { VmState } from '../../src/machine/index.ts';
 import { decodeMachineState, encodeMachineState } from '../../src/state/MachineStateFile.ts';
+import { sha256Hex } from '../../src/format/sha256.ts';
 import { decodeContainer, encodeContainer } from '../../src/state/StateContainer.ts';
 import { StateError } from '../../src/state/StateError.ts';
 import { SeededRandom } from '../SeededRandom.ts';
@@ -78,11 +79,15 @@ async function seedState(elf: ElfImage): Promise<Uint8Array> {
     record: { queue: 0, head: 2, epoch: 0, statusAt: 0x2f0000, status: 0, written: 512, inflight: 512, data: new Uint8Array(512).fill(7), dataIn: [{ offset: 0x2e0000, length: 512 }] },
   });
   s.pendingInput = new TextEncoder().encode('ls\n');
-  return encodeMachineState(s, { disks: [{ chain: [{ path: '/tmp/x.vhd', sha256: 'ab'.repeat(32), bytes: 4096 }] }] });
+  // Self-contained (--self-contained): the overlay embedded (section "V000"), the base named by sha256.
+  const overlay = Uint8Array.from({ length: 4096 }, (_, i) => (i * 7) & 0xff);
+  const sha = await sha256Hex(overlay);
+  const chain = [{ path: '/tmp/x.vhd', sha256: sha, bytes: overlay.length, embedded: true }, { path: '/tmp/base.vhd', sha256: 'ab'.repeat(32), bytes: 8192 }];
+  return encodeMachineState(s, { disks: [{ chain }], files: new Map([[sha, overlay]]) });
 }
 
 /** Every id the format knows, with a generous cap: for re-sealing, not for checking. */
-const ANY_SECTION = (id: string) => (['META', 'CORE', 'DEVS', 'RAM '].includes(id) ? 1 << 30 : undefined);
+const ANY_SECTION = (id: string) => (['META', 'CORE', 'DEVS', 'RAM '].includes(id) || /^V\d{3}$/.test(id) ? 1 << 30 : undefined);
 
 /** A JSON value's leaves (and containers), as paths. */
 function paths(v: unknown, at: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
@@ -168,7 +173,7 @@ async function mutate(seed: Uint8Array, sections: Map<string, Uint8Array>, r: Se
       return { bytes: await reseal(sections, id, new TextEncoder().encode(JSON.stringify(t))), how: `${id}: ${what.join(', ')}` };
     }
     case 'binary': {
-      const id = r.pick(['CORE', 'RAM ', 'DEVS', 'META']);
+      const id = r.pick(['CORE', 'RAM ', 'DEVS', 'META', 'V000']);
       let s: Uint8Array = sections.get(id)!.slice();
       const how = r.pick(['cut', 'grow', 'flip']);
       if (how === 'cut') s = s.subarray(0, r.below(s.length));
