@@ -6,7 +6,8 @@
 // logged input again and prints what the uninterrupted run printed. "Run back to the
 // previous trap" lands on a trap stop with no other trap between it and where it started.
 // The same exactness in lockstep quanta (a scenario guest's network: DHCP frames both ways,
-// each quantum's time limit), where the log holds frames and limits as well as input.
+// each quantum's time limit), where the log holds frames and limits as well as input, with
+// the JIT on.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -175,6 +176,8 @@ describe('step back in lockstep, frames and quantum limits logged', () => {
       guestConsole: guestConsoleOf(bootargs),
       disks: [{ disk: undo, serial: boot.manifest.name }],
       net: { mac: macFromName('base') },
+      // With the JIT: a restored checkpoint drops compiled code, the replay compiles it again.
+      jit: 'auto',
     });
     const rewind = new Rewind(vm, [undo], { interval: INTERVAL });
     let shown = '';
