@@ -193,7 +193,7 @@ describe('the JIT tier in the page', () => {
     }, 60_000);
     assert.match(await panel.locator('.teach-status').innerText(), /^auto · \d+ pages? compiled · \d+ blocks?$/);
     assert.match(await panel.locator('[data-counter="compiles"]').innerText(), /^[1-9][\d,]*/);
-    assert.match(await panel.locator('[data-counter="cache-pages"]').innerText(), /\/ 4,096/);
+    assert.match(await panel.locator('[data-counter="cache-pages"]').innerText(), /^\d[\d,]* \/ [1-9][\d,]*/);
     // Paused, the panel names the pc's tier and why. A pause lands wherever a slice ended:
     // often mid-block in the loop's compiled pages (the interpreter runs to the next block
     // start) or in the kernel's timer interrupt. Stepping walks the pc to a block start, and

@@ -33,21 +33,24 @@ describe('jitView', () => {
     runTo(vm, 40_000n);
     let v = view(vm);
     assert.equal(v.mode, 'auto');
-    assert.equal(v.threshold, 1_000_000);
+    // auto's threshold is the JIT's to tune; the loop's page must not reach it in 40,000 instructions.
+    assert.ok(v.threshold > 20_000, `threshold ${v.threshold}`);
     assert.equal(v.pc.pc, RAM_BASE);
     assert.equal(v.pc.tier, 'interpreter');
-    assert.match(v.pc.why, /warming up: heat [\d,]+ of 1,000,000/);
+    assert.match(v.pc.why, new RegExp(`warming up: heat [\\d,]+ of ${v.threshold.toLocaleString('en')}`));
     assert.ok(v.pc.heat! >= 9_000 && v.pc.heat! <= 10_100, `about one heat per pass (a taken jump): ${v.pc.heat}`);
     assert.deepEqual(v.hot[0], { pa: RAM_BASE, heat: v.pc.heat });
     assert.equal(v.compiled.length, 0);
 
-    runTo(vm, 8_000_000n);
+    // Past the threshold: one heat per pass of four instructions (a taken jump).
+    const hot = BigInt(v.threshold) * 8n;
+    runTo(vm, hot);
     const stats = JSON.stringify(vm.core.jitStats());
     v = view(vm);
     assert.equal(JSON.stringify(vm.core.jitStats()), stats, 'building the view compiled, ran or counted nothing');
-    assert.equal(vm.core.instructions, 8_000_000n);
+    assert.equal(vm.core.instructions, hot);
     assert.ok(v.stats.compiles >= 1 && v.stats.jitInsns > 1_000_000, JSON.stringify(v.stats));
-    assert.equal(v.instructions, 8_000_000n);
+    assert.equal(v.instructions, hot);
     assert.equal(v.compiled[0]!.pa, RAM_BASE);
     assert.ok(v.compiled[0]!.blocks.includes(0));
     assert.ok(v.compiled[0]!.bytes > 0);
@@ -55,11 +58,10 @@ describe('jitView', () => {
     assert.equal(v.pc.tier, 'compiled');
     assert.deepEqual(v.pc.block, { index: v.compiled[0]!.blocks.indexOf(0), of: v.compiled[0]!.blocks.length });
     assert.match(v.pc.why, /compiled code runs from here/);
-    assert.equal(v.maxPages, 4096);
-    assert.equal(v.maxBytes, 48 << 20);
+    assert.ok(v.maxPages >= v.stats.pages && v.maxBytes >= v.stats.bytes && v.maxPages > 0, 'the caps are above what is alive');
 
     // Mid-block (pc after the loop's first instruction): the interpreter runs to the next block start.
-    runTo(vm, 8_000_001n);
+    runTo(vm, hot + 1n);
     v = view(vm);
     assert.equal(v.pc.pc, RAM_BASE + 4n);
     assert.equal(v.pc.tier, v.compiled[0]!.blocks.includes(4) ? 'compiled' : 'interpreter');
