@@ -10,10 +10,11 @@ import { machineStateGroup } from './machineState.ts';
 import { networkGroup } from './network.ts';
 import { networkFloodGroup } from './networkFlood.ts';
 import { pageGroup } from './page.ts';
+import { patchGroup } from './patch.ts';
 import { remoteBootGroup } from './remoteBoot.ts';
 import { scenarioDecodeGroup } from './scenarioDecode.ts';
 import { share9pGroup } from './share9p.ts';
 import { smpBootGroup } from './smpBoot.ts';
 import { stockBootGroup } from './stockBoot.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, smpBootGroup, diskGroup, remoteBootGroup, share9pGroup, networkGroup, networkFloodGroup, hostfwdGroup, machineStateGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, smpBootGroup, diskGroup, remoteBootGroup, patchGroup, share9pGroup, networkGroup, networkFloodGroup, hostfwdGroup, machineStateGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];

@@ -117,7 +117,8 @@ function repositoryAppliance(url: string, index: RepositoryIndex, a: RepositoryA
     sizeBytes: version.size,
     virtualSize: version.virtualSize,
     source: { url: fileUrl(new URL(url), version.url).href, sha256: version.sha256, gzip: false },
-    repository: { url, name: index.name, version },
+    repository: { url, name: index.name, version, appliance: a },
+    ...(a.dataDiskMiB !== undefined ? { dataDiskMiB: a.dataDiskMiB } : {}),
   };
 }
 

@@ -8,14 +8,15 @@ import { gunzipIfCompressed } from './gunzipStream.ts';
 import { canWaitAsync, readPageHide, PAGEHIDE_PENDING } from '../worker/index.ts';
 import { DisposableStore, Emitter, type Disposable } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
-import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, RepositoryEntry, VmHandle, VmSettings } from './Types.ts';
+import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, RepositoryEntry, VmHandle, VmSettings, VmUpdateInfo } from './Types.ts';
+import { fileUrl, versionChain, type RepositoryAppliance, type RepositoryVersion } from '../repo/index.ts';
 import { SMP_MAX_HARTS } from '../machine/index.ts';
 import { vmLockName, WorkerVm } from './WorkerVm.ts';
 import { ServerNetwork, type NetAttachment } from './ServerNetwork.ts';
 import { vmNameFrom, vmNameProblem } from '../net/index.ts';
 import { fetchRepositoryAppliance, Repositories } from './Repositories.ts';
 import { httpRequest, type HttpRequest, type HttpResponse } from '../net/host/httpRequest.ts';
-import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
+import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type ImageRecord, type StorageUse, type VmRecord } from '../store/index.ts';
 import type { BareKernelSpec, VmBootSpec } from '../worker/index.ts';
 import { BlobBackend, type ImageRecord } from '../store/index.ts';
 import type { RepositoryVersion } from '../repo/index.ts';
@@ -226,7 +227,16 @@ export class RomHypervisor implements Hypervisor {
     const extraArgs = opts.extraArgs?.trim() || undefined;
     if (extraArgs && (extraArgs.length > 512 || /[\0\n]/.test(extraArgs))) throw new HypervisorError('bad-input', `kernel arguments "${extraArgs.slice(0, 40)}…" must be one line of at most 512 characters`);
     const baseId = appliance.boot === 'disk' ? await this.ensureBaseImage(appliance) : undefined;
-    const record = await this.store.addVm({ id: `vm-${crypto.randomUUID()}`, name, applianceId: appliance.id, memoryMiB, harts, extraArgs, createdAt: Date.now() }, baseId);
+    // The data disk (appliance.json's dataDiskMiB): blank, made by the host as the CLI makes
+    // it; the appliance's init formats it on first boot and mounts it on /data.
+    const data = baseId !== undefined && appliance.dataDiskMiB !== undefined ? await this.store.addBlankDisk(`${name} data`, appliance.dataDiskMiB * 2 ** 20) : undefined;
+    const repoVersion = appliance.repository?.version.version;
+    const record = await this.store
+      .addVm({ id: `vm-${crypto.randomUUID()}`, name, applianceId: appliance.id, memoryMiB, harts, extraArgs, createdAt: Date.now(), ...(data ? { dataImageId: data.id } : {}), ...(repoVersion !== undefined ? { repoVersion } : {}) }, baseId)
+      .catch(async (e: unknown) => {
+        if (data) await this.store.deleteImage(data.id).catch(() => {});
+        throw e;
+      });
     const vm = this.makeVm(record);
     this.table.push(vm);
     this.emitter.fire({ kind: 'vm-added', vm });
@@ -335,6 +345,7 @@ export class RomHypervisor implements Hypervisor {
       ram: disk ? undefined : { kernel: images.kernel, initrd: images.initrd, bootargs: RAM_BOOTARGS },
       rescue: disk ? { kernel: images.kernel, initrd: images.initrd, bootargs: RAM_BOOTARGS } : undefined,
       disk: disk ? { childImageId: disk } : undefined,
+      ...(disk && vm.record.dataImageId ? { dataDisk: { imageId: vm.record.dataImageId } } : {}),
       extraBootargs: vm.record.extraArgs,
       // A VM of the table keeps a shared folder; a scenario's scratch guest has none.
       share: this.table.includes(vm) ? { vmId: vm.id } : undefined,
@@ -374,7 +385,7 @@ export class RomHypervisor implements Hypervisor {
     if (appliance.imageId) return appliance.imageId;
     if (!appliance.source) throw new HypervisorError('no-disk', `appliance ${appliance.name} has no disk image`);
     if (appliance.repository) {
-      const record = await this.store.addRemoteBase({ name: appliance.name, url: appliance.source.url, version: appliance.repository.version });
+      const record = await this.ensureRemoteBase(appliance.repository.url, appliance.repository.appliance, appliance.repository.version);
       await this.refreshCatalog();
       return record.id;
     }
@@ -398,6 +409,72 @@ export class RomHypervisor implements Hypervisor {
     const record = await this.store.importStream(body, { name: appliance.name, origin: 'builtin', sourceSha256: sha256 });
     await this.refreshCatalog();
     return record.id;
+  }
+
+  /**
+   * The stored base of a repository version, added if missing; a patch's parents first, so
+   * its chain opens (the store finds a parent by its VHD's unique id).
+   */
+  private async ensureRemoteBase(indexUrl: string, a: RepositoryAppliance, v: RepositoryVersion): Promise<ImageRecord> {
+    const url = fileUrl(new URL(indexUrl), v.url).href;
+    const have = (await this.store.images()).find((r) => r.kind === 'base' && r.origin === 'repository' && r.state === 'ready' && r.remote?.url === url && r.sourceSha256 === v.sha256);
+    if (have) return have;
+    if (v.parent !== undefined) await this.ensureRemoteBase(indexUrl, a, a.versions.find((p) => p.version === v.parent)!);
+    return this.store.addRemoteBase({ name: a.name, url, version: v });
+  }
+
+  updateInfo(ref: string): VmUpdateInfo | undefined {
+    const vm = this.requireVm(ref);
+    const repo = vm.appliance?.repository;
+    const current = vm.record.repoVersion;
+    if (!repo || current === undefined || !vm.record.diskImageId) return undefined;
+    const a = repo.appliance;
+    const from = a.versions.find((v) => v.version === current);
+    const describe = (to: RepositoryVersion) => {
+      const have = new Set(from ? versionChain(a, from) : []);
+      const need = versionChain(a, to).filter((v) => !have.has(v));
+      return { version: to.version, downloadBytes: need.reduce((n, v) => n + v.size, 0), patch: need.length > 0 && need.every((v) => v.parent !== undefined) };
+    };
+    const newest = a.versions.at(-1)!;
+    const back = vm.record.updatedFrom === undefined ? undefined : a.versions.find((v) => v.version === vm.record.updatedFrom);
+    return {
+      current,
+      update: newest.version !== current ? describe(newest) : undefined,
+      rollBack: back ? describe(back) : undefined,
+      dataDisk: vm.record.dataImageId !== undefined,
+    };
+  }
+
+  /**
+   * Moves a stopped repository VM's system disk to `version` (default: the newest): a new
+   * empty child over that version's base (a patch's chain), its changes discarded, a
+   * suspended state dropped; its data disk is kept. Rolling back is the same move to the
+   * version it came from.
+   */
+  async updateVm(ref: string, version?: string): Promise<void> {
+    const vm = this.stoppedDiskVm(ref, 'update');
+    const repo = vm.appliance?.repository;
+    const current = vm.record.repoVersion;
+    if (!repo || current === undefined) throw new HypervisorError('bad-input', `VM ${vm.record.name} is not of a repository appliance: it has no versions to move between`);
+    const a = repo.appliance;
+    const target = version === undefined ? a.versions.at(-1)! : a.versions.find((v) => v.version === version);
+    if (!target) throw new HypervisorError('not-found', `appliance ${a.name} has no version "${version}" (it has ${a.versions.map((v) => v.version).join(', ')})`);
+    if (target.version === current) throw new HypervisorError('bad-input', `VM ${vm.record.name} is on version ${current} already`);
+    const child = await this.store.image(vm.record.diskImageId);
+    const parent = child?.parentId === undefined ? undefined : await this.store.image(child.parentId);
+    if (parent?.origin !== 'repository') throw new HypervisorError('bad-state', `VM ${vm.record.name}'s disk has snapshots over the appliance; an update replaces the whole system disk: delete them first`);
+    const base = await this.ensureRemoteBase(repo.url, a, target);
+    await this.store.rebaseChild(vm.record.diskImageId, base.id);
+    await this.store.deleteSuspended(vm.id);
+    const rollingBack = target.version === vm.record.updatedFrom;
+    const record: VmRecord & { diskImageId: string } = { ...vm.record, repoVersion: target.version };
+    if (rollingBack) delete record.updatedFrom;
+    else record.updatedFrom = current;
+    await this.store.putVm(record);
+    vm.record = record;
+    await this.refreshCatalog();
+    this.emitter.fire({ kind: 'vm-state', vm });
+    this.emitter.fire({ kind: 'storage-changed' });
   }
 
   async makeAvailableOffline(applianceRef: string): Promise<number> {

@@ -154,6 +154,25 @@ export interface VmSettings {
   jit?: JitMode;
 }
 
+/** A move of a repository VM's system disk to another version. */
+export interface VmVersionMove {
+  version: string;
+  /** What the versions' VHDs that the current chain lacks take, at most (chunks kept are not fetched again). */
+  downloadBytes: number;
+  /** Only patches to fetch. */
+  patch: boolean;
+}
+
+export interface VmUpdateInfo {
+  current: string;
+  /** The newest version, when it is not the current one. */
+  update?: VmVersionMove;
+  /** The version before the last update. */
+  rollBack?: VmVersionMove;
+  /** The VM has a data disk, which a move keeps. */
+  dataDisk: boolean;
+}
+
 /** A repository in the catalog (see Repositories.ts). */
 export interface RepositoryEntry {
   /** The index's URL (a folder's URL gains /repository.json). */
@@ -198,6 +217,13 @@ export interface Hypervisor extends Disposable {
   exportDisk(vmRef: string): Promise<{ blob: Blob; fileName: string }>;
   /** Throws away a powered-off VM's changes. */
   resetDisk(vmRef: string): Promise<void>;
+  /** A repository VM's versions: where it stands, the newest if newer, the one Roll back returns to. */
+  updateInfo(vmRef: string): VmUpdateInfo | undefined;
+  /**
+   * Moves a stopped repository VM's system disk to `version` (default the newest; the one
+   * it came from rolls back): the system disk's changes are discarded, the data disk kept.
+   */
+  updateVm(vmRef: string, version?: string): Promise<void>;
   storageUse(): Promise<StorageUse>;
   requestPersistence(): Promise<boolean>;
   /**

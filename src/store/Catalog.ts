@@ -5,7 +5,7 @@
  * kernel + initramfs of appliances/boot/manifest.json.
  */
 import { formatBytes } from '../format/formatBytes.ts';
-import type { RepositoryVersion } from '../repo/index.ts';
+import type { RepositoryAppliance, RepositoryVersion } from '../repo/index.ts';
 import type { ImageRecord } from './imageDb.ts';
 
 /** What a catalog entry boots from: the RAM appliance's kernel and initrd, or a VHD disk. */
@@ -26,7 +26,7 @@ export interface Appliance {
   /** Size of the disk the guest sees (disk appliances). */
   virtualSize?: number;
   /** A repository's appliance: the repository (its index URL and name) and the version offered (the newest). */
-  repository?: { url: string; name: string; version: RepositoryVersion };
+  repository?: { url: string; name: string; version: RepositoryVersion; appliance: RepositoryAppliance };
   /** Built-in or repository disk appliance: where its VHD (compressed or not) is. */
   source?: { url: string; sha256?: string; gzip: boolean };
   /** Built-in disk appliance: sha256 of its VHD once unpacked (what a saved state names its base by). */
@@ -37,6 +37,8 @@ export interface Appliance {
   cmdline?: string;
   /** Commands worth trying first, from the manifest. */
   tryFirst?: string[];
+  /** Its data disk's size (appliance.json's dataDiskMiB): each VM gets a blank one, /dev/vdb. */
+  dataDiskMiB?: number;
 }
 
 export const RAM_APPLIANCE_ID = 'builtin:initramfs';
@@ -164,6 +166,7 @@ export function buildCatalog(builtins: Appliance[], images: ImageRecord[]): Appl
       imageId: r.id,
       cmdline: m?.cmdline,
       tryFirst: m && m.tryFirst.length ? m.tryFirst : undefined,
+      ...(m?.dataDiskMiB !== undefined ? { dataDiskMiB: m.dataDiskMiB } : {}),
     });
   }
   return out;

@@ -498,6 +498,50 @@ export class ImageStore {
     });
   }
 
+  /**
+   * A blank dynamic VHD of `bytes` (a VM's data disk): no parent, written here, 'ready' once
+   * complete (a tab closed half way leaves an 'importing' record the next start removes).
+   */
+  async addBlankDisk(name: string, bytes: number): Promise<ImageRecord> {
+    const id = newId('data');
+    const uniqueId = newVhdUniqueId();
+    const record: ImageRecord = { id, kind: 'base', origin: 'vm', name, size: 0, chunkSize: DEFAULT_CHUNK_SIZE, virtualSize: bytes, vhdUuid: formatUniqueId(uniqueId), state: 'importing', createdAt: Date.now() };
+    return navigator.locks.request(lockName(id), async () => {
+      await this.putRecord(record);
+      try {
+        const disk = await VhdDisk.createDynamic(await IdbChunkBackend.open(this.db, id), bytes, { uniqueId });
+        await disk.flush();
+        await disk.dispose();
+        // The backend's commits updated the record's size: keep it, mark it ready.
+        const ready: ImageRecord = { ...(await this.image(id))!, state: 'ready' };
+        await this.putRecord(ready);
+        return ready;
+      } catch (e) {
+        await this.deleteImageData(id).catch(() => {});
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Moves a VM's child onto another base (an update or roll back): its changes are thrown
+   * away and it is an empty child of `parentId`, the same size. A suspended state of it can
+   * no longer resume (its disk identity changed).
+   */
+  async rebaseChild(childId: string, parentId: string): Promise<void> {
+    const record = await this.requireImage(childId);
+    const parent = await this.requireImage(parentId);
+    if (record.kind !== 'child' || !record.parentId) throw new StoreError('unsupported', `image ${childId} is not a VM disk over a base image`);
+    if (parent.virtualSize !== record.virtualSize) throw new StoreError('unsupported', `image ${parentId} is a ${parent.virtualSize}-byte disk; the VM's is ${record.virtualSize} bytes`);
+    const uniqueId = newVhdUniqueId();
+    const fresh: ImageRecord = { ...record, size: 0, vhdUuid: formatUniqueId(uniqueId), parentId };
+    const tx = this.db.transaction([CHUNKS, IMAGES], 'readwrite', { durability: 'strict' });
+    tx.objectStore(CHUNKS).delete(imageChunkRange(childId));
+    tx.objectStore(IMAGES).put(fresh);
+    await transactionDone(tx);
+    await this.writeEmptyChild(fresh, uniqueId);
+  }
+
   /** Throws away every change in a VM's child: it is empty over its base again. */
   async resetChild(childId: string): Promise<void> {
     const record = await this.requireImage(childId);
@@ -619,7 +663,7 @@ export class ImageStore {
     const vms = tx.objectStore(VMS);
     const vm = (await requestResult(vms.get(id))) as VmRecord | undefined;
     const snaps = (await requestResult(tx.objectStore(SNAPSHOTS).index(SNAPSHOTS_BY_VM).getAll(id))) as SnapshotRecord[];
-    for (const imageId of [vm?.diskImageId, ...snaps.map((x) => x.imageId)]) {
+    for (const imageId of [vm?.diskImageId, vm?.dataImageId, ...snaps.map((x) => x.imageId)]) {
       if (!imageId) continue;
       tx.objectStore(CHUNKS).delete(imageChunkRange(imageId));
       tx.objectStore(IMAGES).delete(imageId);

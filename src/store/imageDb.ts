@@ -72,6 +72,16 @@ export interface VmRecord {
   jit?: JitMode;
   /** The VM's differencing child (disk-backed appliances only). */
   diskImageId?: string;
+  /**
+   * Its data disk (appliance.json's dataDiskMiB): a dynamic VHD made blank with the VM,
+   * /dev/vdb in the guest (mounted on /data by the appliance's init). An update replaces
+   * the system disk's chain and keeps this one.
+   */
+  dataImageId?: string;
+  /** A repository appliance's VM: the version its system disk stands on. */
+  repoVersion?: string;
+  /** The version it stood on before its last update: what Roll back returns to. */
+  updatedFrom?: string;
   /** Kernel arguments appended to the appliance's command line. */
   extraArgs?: string;
   createdAt: number;

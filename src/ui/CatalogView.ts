@@ -125,6 +125,7 @@ export class CatalogView implements Disposable {
 
   private card(a: Appliance, serial: number): HTMLElement {
     const vms = this.hv.vms().filter((v) => v.record.applianceId === a.id);
+    const outdated = a.repository ? vms.filter((v) => v.record.repoVersion !== undefined && v.record.repoVersion !== a.repository!.version.version) : [];
     const disks = h('div', { class: 'disk-states' });
     const kind = a.boot === 'ram' ? 'RAM only' : a.origin === 'imported' ? 'imported VHD' : a.repository ? 'VHD, read as the guest needs it' : a.imageId ? 'VHD, stored' : 'VHD, fetched on first use';
     const from = a.repository ? ` · from ${a.repository.name}, version ${a.repository.version.version}` : '';
@@ -132,7 +133,14 @@ export class CatalogView implements Disposable {
     const el = h(
       'div',
       { class: 'appliance', 'data-appliance': a.name },
-      h('div', { class: 'appliance-head' }, h('strong', {}, a.title), h('span', { class: 'badge' }, kind)),
+      h(
+        'div',
+        { class: 'appliance-head' },
+        h('strong', {}, a.title),
+        h('span', { class: 'badge' }, kind),
+        // Its VMs on an older version: each card offers Update.
+        outdated.length ? h('span', { class: 'badge update-available', title: `${outdated.map((v) => `${v.record.name} is on version ${v.record.repoVersion}`).join('; ')}; each VM's card offers Update` }, 'update available') : undefined,
+      ),
       h('p', { class: 'muted' }, a.description),
       h('div', { class: 'appliance-foot' }, h('span', { class: 'muted small' }, `${size} · ${a.memoryMiB} MiB · ${vms.length} VM${vms.length === 1 ? '' : 's'}${from}`), a.repository ? h('button', { class: 'btn small', 'data-action': 'offline', title: 'Fetch the rest of its disk, so its VMs boot without the network', onclick: () => void this.actions.run(`make ${a.name} available offline`, () => this.hv.makeAvailableOffline(a.id)) }, 'Make available offline') : undefined, h('button', { class: 'btn small primary', 'data-action': 'new-vm', onclick: () => void this.actions.run(`new VM from ${a.name}`, () => this.hv.createVm(a.id)) }, 'New VM')),
       disks,

@@ -274,6 +274,8 @@ export class PlaygroundPage {
     switch (e.kind) {
       case 'catalog-changed':
         v.catalog.render();
+        // A repository's newer version shows as Update on its VMs' cards.
+        for (const card of v.cards.values()) card.update();
         break;
       case 'vm-added':
         this.addCard(e.vm);

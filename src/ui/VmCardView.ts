@@ -107,6 +107,8 @@ export class VmCardView implements Disposable {
           button('reset', 'Reset', 'Hard reset', () => void this.actions.run('reset', () => vm.reset())),
           button('suspend', 'Suspend', 'Save the running machine and its screen, then stop; Resume brings it back without booting', () => void this.actions.run('suspend', () => vm.suspend())),
           button('stop', 'Stop', 'Power off', () => void this.actions.run('stop', () => vm.stop())),
+          button('update', 'Update', 'Move the system disk to the newest version of the appliance (the data disk stays)', () => void this.moveVersion('update')),
+          button('roll-back', 'Roll back', 'Move the system disk back to the version it had before the last update (the data disk stays)', () => void this.moveVersion('roll-back')),
           h(
             'details',
             { class: 'menu' },
@@ -212,6 +214,12 @@ export class VmCardView implements Disposable {
     this.buttons.snapshots!.hidden = !hasDisk || scenarioGuestOf(vm) !== undefined || vm.kernel !== undefined;
     this.buttons.snapshots!.disabled = s === 'in-use';
     this.buttons['open-port']!.disabled = s !== 'running';
+    // Versions move a stopped VM only: its system disk is replaced under it.
+    const versions = scenarioGuestOf(vm) || vm.kernel ? undefined : this.hv.updateInfo(vm.id);
+    this.buttons.update!.hidden = !versions?.update || !off;
+    if (versions?.update) this.buttons.update!.textContent = `Update to ${versions.update.version}`;
+    this.buttons['roll-back']!.hidden = !versions?.rollBack || !off;
+    if (versions?.rollBack) this.buttons['roll-back']!.textContent = `Roll back to ${versions.rollBack.version}`;
     this.updateReadout();
     this.buttons.watch!.textContent = this.teach ? 'Hide watch' : 'Watch';
     this.buttons.watch!.setAttribute('aria-pressed', String(this.teach !== undefined));
@@ -353,6 +361,25 @@ export class VmCardView implements Disposable {
   private async openSnapshots(): Promise<void> {
     this.closeMenu();
     await new SnapshotTreeView(this.vm).open();
+  }
+
+  /**
+   * Update or Roll back: says first what changes, what it downloads, that the system disk's
+   * changes are discarded and that /data stays, then moves the stopped VM's system disk.
+   */
+  private async moveVersion(which: 'update' | 'roll-back'): Promise<void> {
+    const info = this.hv.updateInfo(this.vm.id);
+    const move = which === 'update' ? info?.update : info?.rollBack;
+    if (!info || !move) return;
+    const name = this.vm.record.name;
+    const download = move.downloadBytes === 0 ? 'Nothing to download.' : `It downloads at most ${formatBytes(move.downloadBytes)}${move.patch ? ' (a patch)' : ''}, only as the guest reads it.`;
+    const data = info.dataDisk ? 'Its data disk (/data) is kept.' : 'It has no data disk: nothing of the old system disk is kept.';
+    const title = which === 'update' ? `Update ${name} from version ${info.current} to ${move.version}?` : `Roll ${name} back from version ${info.current} to ${move.version}?`;
+    const body = `The system disk becomes version ${move.version} of ${this.vm.appliance?.title ?? 'the appliance'}: every change made to it since it was installed or last updated is discarded. ${data} ${download}`;
+    if (!(await confirmDialog(title, body, which === 'update' ? 'Update' : 'Roll back'))) return;
+    await this.actions.run(which === 'update' ? 'update' : 'roll back', () => this.hv.updateVm(this.vm.id, move.version));
+    this.update();
+    void this.refreshDisk();
   }
 
   private async resetDisk(): Promise<void> {

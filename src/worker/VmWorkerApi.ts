@@ -69,6 +69,8 @@ export interface VmBootSpec {
    */
   rescue?: Omit<LinuxBootImages, 'firmware'>;
   disk?: WorkerDiskSpec;
+  /** The VM's data disk, a stored image written in place: /dev/vdb beside `disk`. */
+  dataDisk?: { imageId: string };
   /**
    * A suspended VM's machine state file (src/state): the machine resumes from it instead of
    * booting. One that does not fit is said on the console, and the VM boots from its disk.

@@ -68,6 +68,8 @@ class VmWorker implements VmWorkerApi {
   private folder: SharedFolder | undefined;
   /** The disk's virtio serial: the appliance's name, as the CLI gives it. */
   private diskSerial = 'romvisor-disk';
+  /** The data disk (spec.dataDisk); its failures are reported through `disk`'s. */
+  private dataDisk: GuestDisk | undefined;
   private ring: ConsoleRing | undefined;
   private bootImages: LinuxBootImages | undefined;
   private emit: (event: VmWorkerEvent) => void = () => {};
@@ -121,6 +123,7 @@ class VmWorker implements VmWorkerApi {
     this.emit = events;
     if (consoleRing) this.ring = new ConsoleRing(consoleRing);
     if (spec.disk) this.disk = await GuestDisk.open(spec.disk);
+    if (spec.dataDisk) this.dataDisk = await GuestDisk.open({ childImageId: spec.dataDisk.imageId });
     if (spec.share) this.folder = await SharedFolder.open(spec.share.vmId, (state) => this.emit({ kind: 'share', state }));
     if (spec.net) this.connectNet(spec.net.port, spec.net.lockstep === true);
     this.vm = (spec.restore && (await this.resumeVm(spec.restore))) || (await this.createVm());
@@ -314,6 +317,7 @@ class VmWorker implements VmWorkerApi {
     // After a full quota: the writes held in memory go first, or the guest stays paused.
     if (this.quotaPaused) {
       await this.disk?.flush();
+      await this.dataDisk?.flush();
       this.quotaPaused = false;
       // Requests that stalled after the pause was decided left their own record of the same
       // full quota; space is back now, so it must not pause the guest a second time.
@@ -357,6 +361,9 @@ class VmWorker implements VmWorkerApi {
     await this.disk?.flush();
     await this.disk?.dispose();
     this.disk = undefined;
+    await this.dataDisk?.flush();
+    await this.dataDisk?.dispose();
+    this.dataDisk = undefined;
     // Refused for lack of space like the disk: the page keeps the worker and the folder.
     await this.folder?.flush();
     this.folder?.dispose();
@@ -450,7 +457,8 @@ class VmWorker implements VmWorkerApi {
       boot: restored ? NO_LOADER : linuxLoader(this.bootImages),
       console: this.consoleSize(spec),
       guestConsole: guestConsoleOf(this.bootImages.bootargs),
-      disks: this.disk ? [{ disk: undo ?? this.disk.device, serial: this.diskSerial }] : undefined,
+      // The data disk on the next slot down (/dev/vdb: Linux names the disks from the top slot).
+      disks: this.disk ? [{ disk: undo ?? this.disk.device, serial: this.diskSerial }, ...(this.dataDisk ? [{ disk: this.dataDisk.device, serial: `${this.diskSerial}-data`.slice(0, 20) }] : [])] : undefined,
       share: this.folder?.server,
       net: spec.net ? { mac: spec.netMac ? Uint8Array.from(spec.netMac.match(/../g) ?? [], (x) => parseInt(x, 16)) : macFromName(spec.net.name) } : undefined,
     });
@@ -588,6 +596,7 @@ class VmWorker implements VmWorkerApi {
   private async quiesce(vm: Vm): Promise<void> {
     await vm.dispose();
     await this.disk?.flush();
+    await this.dataDisk?.flush();
     // The next machine's guest starts a new 9P session.
     await this.folder?.server.reset();
     await this.folder?.flush().catch(() => {});
