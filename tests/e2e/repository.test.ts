@@ -191,7 +191,7 @@ describe('a repository in the page', () => {
       await refused('not a url', /"not a url" is not a URL/);
       await refused(noCors.url, /cannot read it: the host does not answer, or its server does not let this page read it \(no CORS header Access-Control-Allow-Origin\)/);
       await refused(invalid.url, /appliances\[0\]\.versions\[0\]\.sha256 must be 64 lowercase hex digits, got "not a hash"/);
-      await refused('http://example.org/repo/', /plain http is accepted for this machine only/);
+      await refused('http://example.org/repo/', /plain http is accepted for this machine \(localhost, 127.x.x.x, \[::1\]\) only; use https/);
       assert.equal(await page.$$eval('[data-repo]', (els) => els.length), 0);
     } finally {
       await context.close();
