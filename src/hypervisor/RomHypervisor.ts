@@ -9,14 +9,14 @@ import { canWaitAsync, readPageHide, PAGEHIDE_PENDING } from '../worker/index.ts
 import { DisposableStore, Emitter, type Disposable } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, RepositoryEntry, VmHandle, VmSettings, VmUpdateInfo } from './Types.ts';
-import { fileUrl, versionChain, type RepositoryAppliance, type RepositoryVersion } from '../repo/index.ts';
+import { fileUrl, versionChain, type RepositoryAppliance } from '../repo/index.ts';
 import { SMP_MAX_HARTS } from '../machine/index.ts';
 import { vmLockName, WorkerVm } from './WorkerVm.ts';
 import { ServerNetwork, type NetAttachment } from './ServerNetwork.ts';
 import { vmNameFrom, vmNameProblem } from '../net/index.ts';
 import { fetchRepositoryAppliance, Repositories } from './Repositories.ts';
 import { httpRequest, type HttpRequest, type HttpResponse } from '../net/host/httpRequest.ts';
-import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type ImageRecord, type StorageUse, type VmRecord } from '../store/index.ts';
+import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Appliance, type CatalogSource, type StorageUse, type VmRecord } from '../store/index.ts';
 import type { BareKernelSpec, VmBootSpec } from '../worker/index.ts';
 import { BlobBackend, type ImageRecord } from '../store/index.ts';
 import type { RepositoryVersion } from '../repo/index.ts';
