@@ -4,8 +4,9 @@
  * back (src/machine/Rewind.ts) takes a `mark` with each checkpoint of the machine, so a
  * checkpoint's disk is the disk below as it was then, whatever the guest wrote since.
  *
- * Every operation runs after the one before has finished: a write's "before" read must
- * not see a later write, and a read must see every earlier write.
+ * A write waits for every operation before it (its "before" read must see the disk as the
+ * guest left it, and an earlier read must not see it); a read waits only for the writes
+ * before it, so reads still run side by side.
  */
 import type { BlockBackend } from './BlockBackend.ts';
 
@@ -20,7 +21,9 @@ export class UndoLogDisk {
   private readonly log: Undo[] = [];
   /** The mark of log[0]: marks count every write since the disk was wrapped. */
   private first = 0;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Settles when every operation so far has; and when every write so far has. */
+  private all: Promise<unknown> = Promise.resolve();
+  private writes: Promise<unknown> = Promise.resolve();
   /** Bytes the log holds. */
   heldBytes = 0;
 
@@ -40,11 +43,13 @@ export class UndoLogDisk {
   }
 
   read(offset: number, length: number): Promise<Uint8Array> {
-    return this.serially(() => this.inner.read(offset, length));
+    const run = this.writes.then(() => this.inner.read(offset, length));
+    this.all = Promise.all([this.all, run.catch(() => {})]);
+    return run;
   }
 
   write(offset: number, data: Uint8Array): Promise<void> {
-    return this.serially(async () => {
+    return this.exclusively(async () => {
       const before = await this.inner.read(offset, data.length);
       await this.inner.write(offset, data);
       // Kept only once written: a failed write changed nothing to undo.
@@ -54,13 +59,13 @@ export class UndoLogDisk {
   }
 
   flush(): Promise<void> {
-    return this.serially(() => this.inner.flush());
+    return this.exclusively(() => this.inner.flush());
   }
 
   /** Puts the disk back as it was at `mark` (writes since undone, newest first). */
   rollback(mark: number): Promise<void> {
     if (mark < this.first || mark > this.mark) throw new RangeError(`UndoLogDisk.rollback: mark ${mark} is outside ${this.first}..${this.mark}`);
-    return this.serially(async () => {
+    return this.exclusively(async () => {
       while (this.mark > mark) {
         const u = this.log.at(-1)!;
         await this.inner.write(u.offset, u.before);
@@ -77,9 +82,10 @@ export class UndoLogDisk {
     this.first += n;
   }
 
-  private serially<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(op);
-    this.queue = run.catch(() => {});
+  /** Runs `op` after everything before it, and everything after it waits for it. */
+  private exclusively<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.all.then(op);
+    this.all = this.writes = run.catch(() => {});
     return run;
   }
 }
