@@ -2,6 +2,7 @@ import { createReadStream, existsSync, mkdirSync, copyFileSync, readdirSync, sta
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+import { BUILTIN_REPOSITORY_DIR, publishBuiltinRepository } from './src/repo/publishBuiltins.node.ts';
 
 // COOP/COEP make the page crossOriginIsolated in dev and preview, so SharedArrayBuffer
 // console rings can be used there; static hosts without these headers fall back to
@@ -55,12 +56,15 @@ function applianceFiles(): Plugin {
         createReadStream(abs).pipe(res);
       });
     },
-    writeBundle(options) {
+    async writeBundle(options) {
       const outDir = options.dir ?? join(root, 'dist');
       for (const rel of shippedFiles()) {
         mkdirSync(join(outDir, dirname(rel)), { recursive: true });
         copyFileSync(join(root, rel), join(outDir, rel));
       }
+      // The built-in appliances also as the site's own repository: unpacked VHDs that any
+      // romvisor reads by range (romvisor boot --repo SITE/appliances/repository/ base).
+      if (existsSync(join(root, 'appliances/manifest.json'))) await publishBuiltinRepository(join(root, 'appliances'), join(outDir, BUILTIN_REPOSITORY_DIR));
     },
   };
 }

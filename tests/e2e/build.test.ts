@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { chromium, type Browser } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
+import { runCli } from '../boot/runCli.ts';
 import { repoRoot, shot, typeInVm, waitForConsole, waitForHvConsole } from './harness.ts';
 
 let outDir: string;
@@ -39,6 +40,17 @@ test('the built site holds the core, the ROM and the appliances, and boots a dis
   }
   const addr = server.httpServer.address();
   assert.ok(addr && typeof addr === 'object');
+  // The built-ins as the site's own repository, read by range and verified over HTTP.
+  const repoUrl = `http://127.0.0.1:${addr.port}/appliances/repository/`;
+  const index = await (await fetch(`${repoUrl}repository.json`)).json();
+  assert.deepEqual(index.appliances.map((a: { name: string }) => a.name), ['base', 'lua', 'sqlite']);
+  const first = index.appliances[0].versions[0];
+  const ranged = await fetch(`${repoUrl}${first.url}`, { headers: { range: 'bytes=0-511' } });
+  assert.equal(ranged.status, 206);
+  assert.equal((await ranged.arrayBuffer()).byteLength, 512);
+  const verified = await runCli(['repo', 'verify', repoUrl]);
+  assert.equal(verified.code, 0, verified.stderr);
+  assert.match(verified.stdout, /3 file\(s\), \d+ chunks, .*: all match the index/);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.addInitScript('globalThis.__name = (f) => f');
   // The other tests use the shared-memory console rings; this one the message path.
