@@ -27,7 +27,7 @@ import { RAM_PAGE, type VmState } from './VmState.ts';
 export interface RewindOptions {
   /** Instructions between automatic checkpoints (default 20 million, about half a second of the interpreter: a step back replays at most that many). */
   interval?: bigint;
-  /** Bytes the checkpoints and the disks' undo logs may hold together (default 256 MiB); the oldest checkpoints go first. */
+  /** Bytes the checkpoints and the disks' undo logs may hold together (default 128 MiB: a scenario may run four deterministic guests in one tab); the oldest checkpoints go first. */
   maxBytes?: number;
 }
 
@@ -97,7 +97,7 @@ export class Rewind {
     if (vm.shareDevice) throw new RewindError('step back cannot take a shared folder back: its files live in the host');
     if (disks.length !== vm.blockDevices.length) throw new RewindError(`step back needs every disk behind an undo log (${disks.length} of ${vm.blockDevices.length})`);
     this.interval = options.interval ?? 20_000_000n;
-    this.maxBytes = options.maxBytes ?? 256 * 2 ** 20;
+    this.maxBytes = options.maxBytes ?? 128 * 2 ** 20;
     vm.onConsole((bytes) => this.printed(bytes));
     if (vm.netDevice) vm.netDevice.onTransmit = (frame) => {
       if (this.vm.core.instructions >= this.horizon) this.onTransmit?.(frame);
