@@ -158,6 +158,25 @@ test('three VMs backed up, restored into a new browser profile: each boots or re
   assert.deepEqual(await storeContents(page), { vms: [], images: 0, shares: 0 }, 'nothing of the damaged archive was stored');
   assert.equal(await page.locator('[data-vm]').count(), 0);
 
+  // Storage that fills up when the VMs are to be committed (the bytes of their disks, three
+  // and the snapshot's, are in by then): the restore is refused and what it wrote is taken out again.
+  await page.evaluate(() => {
+    const real = IDBDatabase.prototype.transaction;
+    (globalThis as any).__realTransaction = real;
+    IDBDatabase.prototype.transaction = function (this: IDBDatabase, stores: string | string[], mode?: IDBTransactionMode, opts?: IDBTransactionOptions) {
+      if (mode === 'readwrite' && [stores].flat().includes('vms')) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return real.call(this, stores, mode, opts);
+    };
+  });
+  await restoreFile(page, viaCli);
+  await page.waitForSelector('dialog.confirm', { timeout: 120_000 });
+  await page.click('dialog.confirm [data-confirm="yes"]');
+  const full = await page.waitForSelector('[data-backup-error]:not([hidden])', { timeout: 120_000 });
+  assert.match((await full.textContent()) ?? '', /refused: storage is full: restoring 4 disk image\(s\) needs more space than the browser grants this site \(nothing was kept\)/);
+  await page.evaluate(() => (IDBDatabase.prototype.transaction = (globalThis as any).__realTransaction));
+  const afterFull = await storeContents(page);
+  assert.deepEqual(afterFull, { vms: [], images: 1, shares: 0 }, 'only the built-in base fetched for it is stored, no VM, no disk');
+
   await restoreFile(page, viaCli);
   await page.waitForSelector('dialog.confirm', { timeout: 120_000 });
   assert.match((await page.textContent('dialog.confirm')) ?? '', /3 VM\(s\) in via-cli\.rvbackup, checked whole\. None meets a VM of this server\./);
