@@ -421,7 +421,6 @@ class VmWorker implements VmWorkerApi {
   /** Why this machine has no step back (undefined when it has). */
   private noRewind(spec: VmBootSpec): string | undefined {
     if (spec.timeMode !== 'deterministic') return 'step back needs deterministic time; this VM runs in realtime (its time mode is set when it is created)';
-    if (spec.bareKernel) return 'step back is not offered for bare kernels yet';
     if (spec.share) return 'step back cannot take a shared folder back (its files live in the browser, outside the machine)';
     return undefined;
   }
@@ -437,10 +436,15 @@ class VmWorker implements VmWorkerApi {
         return { disk: vhd ?? backend, readOnly: d.readOnly, slot, serial: d.name.slice(0, 20) };
       }),
     );
-    return Vm.create(
+    // Step back: each drive behind an undo log of this machine's own (a reset starts a new one).
+    const undo = this.noRewind(spec) === undefined ? this.bareDisks.map((d) => new UndoLogDisk(d.disk)) : undefined;
+    const disks = undo ? this.bareDisks.map((d, i) => ({ ...d, disk: undo[i]! })) : this.bareDisks;
+    const vm = await Vm.create(
       spec.module,
-      bareKernelVmConfig({ elf, ramBytes: spec.ramBytes, harts: spec.harts, timeMode: spec.timeMode, jit: spec.jit, bootargs: k.bootargs, disks: this.bareDisks }),
+      bareKernelVmConfig({ elf, ramBytes: spec.ramBytes, harts: spec.harts, timeMode: spec.timeMode, jit: spec.jit, bootargs: k.bootargs, disks }),
     );
+    if (undo) this.rewind = new Rewind(vm, undo);
+    return vm;
   }
 
   private async createLinuxVm(spec: VmBootSpec, restored?: VmState): Promise<Vm> {

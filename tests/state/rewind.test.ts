@@ -7,7 +7,7 @@
 // previous trap" lands on a trap stop with no other trap between it and where it started.
 // The same exactness in lockstep quanta (a scenario guest's network: DHCP frames both ways,
 // each quantum's time limit), where the log holds frames and limits as well as input, with
-// the JIT on.
+// the JIT on. And a bare teaching kernel (UART, a raw disk it writes) the same way.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -21,6 +21,10 @@ import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
 import { Rewind, RewindError } from '../../src/machine/Rewind.ts';
 import { guestConsoleOf, Vm } from '../../src/machine/Vm.ts';
 import { Lockstep, macFromName, runToBoundary } from '../../src/net/index.ts';
+import { bareKernelVmConfig } from '../../src/boot/bareKernel.ts';
+import { ElfImage } from '../../src/boot/ElfImage.ts';
+import { MemoryBackend } from '../../src/disk/index.ts';
+import { buildTeachKernel } from '../boot/teachKernelElf.ts';
 
 const BASE = fileURLToPath(new URL('../../appliances/base.vhd.gz', import.meta.url));
 const FIRMWARE = fileURLToPath(new URL('../../roms/opensbi/fw_dynamic.bin', import.meta.url));
@@ -236,6 +240,60 @@ describe('step back in lockstep, frames and quantum limits logged', () => {
     } finally {
       await vm.dispose();
       await appliance.dispose();
+    }
+  });
+});
+
+describe('step back in a bare kernel', () => {
+  it('goes back to a point N exactly, its disk writes undone, and runs to the same end', async () => {
+    const path = buildTeachKernel();
+    const elf = ElfImage.parse(new Uint8Array(readFileSync(path)), 'kernel.elf');
+    const bytes = new Uint8Array(64 * 1024);
+    bytes.set(new TextEncoder().encode('ROMVISOR TEACHING DISK\n'));
+    const undo = new UndoLogDisk(new MemoryBackend(bytes, { maxSize: bytes.length }));
+    const vm = await Vm.create(await loadCoreModule(), bareKernelVmConfig({ elf, ramBytes: 128 << 20, timeMode: 'deterministic', bootargs: '', disks: [{ disk: undo, slot: 0 }] }));
+    const rewind = new Rewind(vm, [undo], { interval: 20_000n });
+    let shown = '';
+    rewind.onConsole((b) => (shown += text(b)));
+    await rewind.checkpoint();
+    /** Runs to instruction `to` (or the kernel's end); says how it ended. */
+    const runTo = async (to: bigint): Promise<string> => {
+      for (;;) {
+        const left = to - vm.core.instructions;
+        if (left <= 0n) return 'reached';
+        const o = vm.runUntil({ maxMs: 20, maxInsns: left });
+        const work = vm.pendingWork();
+        if (work) await work;
+        await rewind.afterRun();
+        if (o.kind === 'poweroff') return 'poweroff';
+        assert.ok(o.kind !== 'crashed' && o.kind !== 'reboot', o.kind);
+      }
+    };
+    try {
+      // Once to its end, to learn how long it runs; then back to the middle, exactly.
+      assert.equal(await runTo(1n << 40n), 'poweroff');
+      const end = vm.core.instructions;
+      const whole = shown;
+      const diskAtEnd = hash(await undo.read(0, undo.size));
+      assert.ok(undo.mark > 0, 'the kernel wrote its disk');
+      const n = end / 2n;
+      await rewind.rewindTo(n);
+      const atN = { state: await vm.captureState(), console: text(rewind.consoleOutput()), disk: hash(await undo.read(0, undo.size)) };
+      assert.ok(whole.startsWith(atN.console) && atN.console.length < whole.length, 'the console as it was half way');
+      await runTo(end - 1n);
+      await rewind.rewindTo(n);
+      const back = await vm.captureState();
+      assert.deepEqual([...back.core.scalars], [...atN.state.core.scalars]);
+      assert.deepEqual(back.core.regions.map(hash), atN.state.core.regions.map(hash));
+      assert.equal(hash(back.ram.data), hash(atN.state.ram.data));
+      assert.equal(hash(await undo.read(0, undo.size)), atN.disk);
+      assert.equal(text(rewind.consoleOutput()), atN.console);
+      assert.equal(await runTo(1n << 40n), 'poweroff');
+      assert.equal(vm.core.instructions, end);
+      assert.equal(text(rewind.consoleOutput()), whole);
+      assert.equal(hash(await undo.read(0, undo.size)), diskAtEnd);
+    } finally {
+      await vm.dispose();
     }
   });
 });
