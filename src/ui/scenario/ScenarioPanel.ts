@@ -159,7 +159,7 @@ export class ScenarioPanel implements Disposable {
         h('h3', { class: 'scenario-title', 'data-scenario-title': '' }, scenario.title ?? 'Untitled scenario'),
         scenario.notes ? h('p', { class: 'scenario-notes' }, scenario.notes) : undefined,
         h('div', { class: 'scenario-guests' }, ...scenario.guests.map((g, i) => this.guestSummary(g, i, scenario.guests.length))),
-        h('p', { class: 'muted small' }, `Opens: ${views.join(', ')}. Each guest boots on a fresh scratch copy of its appliance; nothing it writes is kept.`),
+        h('p', { class: 'muted small' }, `Opens: ${views.join(', ')}. Each guest ${scenario.guests.some((g) => g.state) ? 'boots (or resumes its saved machine)' : 'boots'} on a fresh scratch copy of its disk; nothing it writes is kept.`),
         h(
           'div',
           { class: 'row' },
