@@ -71,7 +71,7 @@ export class StoreRestore {
     choices: ReadonlyMap<string, RestoreChoice>,
     resolveBase: (ref: BaseReference) => Promise<ImageRecord>,
     freeName: (name: string, taken: ReadonlySet<string>) => string,
-    onBytes?: (n: number) => void,
+    onProgress?: (p: ArchiveProgress) => void,
   ): Promise<RestoreResult> {
     const { server } = this.archive;
     for (const vm of this.vms) {
@@ -151,7 +151,8 @@ export class StoreRestore {
       const newParent = img.parentUuid ? uuids.get(img.parentUuid) : undefined;
       return { record: fixed, bytes: () => withNewIds(this.archive, entry.name, newUuid, newParent) };
     });
-    await store.restoreServer(images, restored, removed, onBytes);
+    const total = images.reduce((n, i) => n + i.record.size, 0);
+    await store.restoreServer(images, restored, removed, (bytes) => onProgress?.({ phase: 'writing', bytes, total }));
 
     // The shared folders: after the commit, in their own database (the VMs are in by now;
     // a folder that cannot be saved is said, not a reason to take them out again).

@@ -557,14 +557,14 @@ export class RomHypervisor implements Hypervisor {
    * says (replace, copy beside, skip). All or nothing in the image store; the VM table
    * follows.
    */
-  async restoreBackup(plan: StoreRestore, choices: ReadonlyMap<string, RestoreChoice>): Promise<RestoreResult> {
+  async restoreBackup(plan: StoreRestore, choices: ReadonlyMap<string, RestoreChoice>, onProgress?: (p: ArchiveProgress) => void): Promise<RestoreResult> {
     for (const vm of plan.vms) {
       const here = vm.conflict && choices.get(vm.id) === 'replace' ? this.findVm(vm.conflict.id) : undefined;
       if (here && (here.isActive || here.state === 'in-use')) throw new HypervisorError('bad-state', `VM ${here.record.name} is ${here.state}; stop it before it is replaced`);
     }
     const result = await plan.apply(this.store, await this.shares(), choices, (ref) => this.resolveBase(ref), (name, taken) => {
       for (let i = 2; ; i++) if (!taken.has(`${name}-${i}`.toLowerCase())) return `${name}-${i}`;
-    });
+    }, onProgress);
     for (const id of result.removed) {
       const vm = this.table.find((v) => v.id === id);
       if (!vm) continue;

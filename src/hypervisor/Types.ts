@@ -245,5 +245,5 @@ export interface Hypervisor extends Disposable {
   /** Reads and checks a backup archive whole, writing nothing: its VMs and which meet VMs here. */
   openBackup(file: Blob, onProgress?: (p: ArchiveProgress) => void): Promise<StoreRestore>;
   /** Restores a checked archive; each VM that meets one here as `choices` says (replace, copy, skip). */
-  restoreBackup(plan: StoreRestore, choices: ReadonlyMap<string, RestoreChoice>): Promise<RestoreResult>;
+  restoreBackup(plan: StoreRestore, choices: ReadonlyMap<string, RestoreChoice>, onProgress?: (p: ArchiveProgress) => void): Promise<RestoreResult>;
 }

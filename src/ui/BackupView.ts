@@ -68,7 +68,9 @@ export class BackupView implements Disposable {
     this.error.hidden = true;
     try {
       this.status.textContent = 'backing up…';
-      const b = await this.hv.backup((p) => this.progress(p.phase === 'hashing' ? 'reading' : 'writing')(p));
+      const reading = this.progress('backing up: reading');
+      const writing = this.progress('backing up: writing');
+      const b = await this.hv.backup((p) => (p.phase === 'hashing' ? reading : writing)(p));
       download(b.blob, b.fileName);
       this.status.textContent = `backed up ${b.vms} VM${b.vms === 1 ? '' : 's'}: ${b.fileName} (${formatBytes(b.blob.size)})`;
     } catch (e) {
@@ -92,7 +94,7 @@ export class BackupView implements Disposable {
         return;
       }
       this.status.textContent = `restoring ${file.name}…`;
-      const r = await this.hv.restoreBackup(plan, choices);
+      const r = await this.hv.restoreBackup(plan, choices, this.progress(`restoring ${file.name}`));
       const text = `restored ${r.restored.length} VM${r.restored.length === 1 ? '' : 's'} from ${file.name}${r.removed.length ? ` (${r.removed.length} replaced)` : ''}`;
       this.status.textContent = text;
       this.notify('info', text);
