@@ -683,6 +683,7 @@ async function applyAppliance(opts: BootOptions, appliance: ApplianceDisk): Prom
   if (!opts.explicit.mem && boot.manifest.memoryMiB !== undefined) opts.config.ramBytes = boot.manifest.memoryMiB * 2 ** 20;
   opts.config.disks = [{ disk: appliance.disk, serial: boot.manifest.name }];
   // The data disk (/dev/vdb) on the next slot down: Linux names the disks from the top slot.
+  if (boot.manifest.dataDiskMiB === undefined && opts.appliance?.dataDisk !== undefined) throw new BadInput(`--data-disk ${opts.appliance.dataDisk}: appliance "${boot.manifest.name}" has no data disk (its appliance.json gives no dataDiskMiB)`);
   if (boot.manifest.dataDiskMiB !== undefined) opts.config.disks.push({ disk: await appliance.openDataDisk(boot.manifest.dataDiskMiB), serial: `${boot.manifest.name}-data`.slice(0, 20) });
   if (opts.name === undefined && VM_NAME_PATTERN.test(boot.manifest.name)) opts.name = boot.manifest.name;
 }

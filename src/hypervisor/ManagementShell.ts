@@ -621,6 +621,22 @@ export class ManagementShell {
         },
       },
       {
+        names: ['update'],
+        usage: 'update VM [VERSION]',
+        help: "move a stopped repository VM's system disk to VERSION (default the newest; an older one rolls back); its data disk (/data) is kept",
+        run: async (args) => {
+          const vm = this.vmArg(args, 'update VM [VERSION]');
+          const info = hv.updateInfo(vm.id);
+          if (!info) throw new Error(`${vm.record.name} is not of a repository appliance: it has no versions`);
+          const to = args[1] ?? info.update?.version;
+          if (to === undefined) return this.println(`${esc(vm.record.name)} is on version ${esc(info.current)}, the newest`);
+          const data = info.dataDisk ? 'its data disk (/data) is kept' : 'it has no data disk';
+          if (!(await this.confirm(`Move ${esc(vm.record.name)} from version ${esc(info.current)} to ${esc(to)}? Every change made to its system disk is discarded; ${data}.`))) return this.println('kept');
+          await hv.updateVm(vm.id, to);
+          this.println(GREEN(`${esc(vm.record.name)}: system disk on version ${esc(to)}`));
+        },
+      },
+      {
         names: ['storage', 'df'],
         usage: 'storage [persist]',
         help: 'storage use and quota; "persist" asks to keep it',

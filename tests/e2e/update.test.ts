@@ -13,7 +13,7 @@ import { buildRepository } from '../../src/repo/node.ts';
 import { tempDir } from '../disk/diskFixtures.ts';
 import { startRepoServer, type RepoServer } from '../repo/repoServer.ts';
 import { makeUpdateRepository, UPDATE_APPLIANCE as NAME, type UpdateRepository } from '../repo/updateFixture.ts';
-import { atPrompt, newPage, newVmAtShell, powerOn, startAndWaitForShell, startEnv, typeInVm, vmState, waitForConsole, waitForHvConsole, type E2eEnv } from './harness.ts';
+import { atPrompt, hvCommand, newPage, newVmAtShell, powerOn, startAndWaitForShell, startEnv, typeInVm, vmState, waitForConsole, waitForHvConsole, type E2eEnv } from './harness.ts';
 
 let env: E2eEnv;
 let dir: string;
@@ -106,6 +106,17 @@ describe('Update and Roll back in the page', () => {
       await startAndWaitForShell(page, vm);
       const third = await run(page, vm, 'echo "data: $(cat /data/note)"; echo "system: $(cat /etc/appliance-version)"', /system: \S+\r?\n/);
       assert.match(third.slice(third.lastIndexOf('echo "data')), new RegExp(`data: kept\\r?\\n[\\s\\S]*system: ${BASE_VERSION.replace(/\./g, '\\.')}\\r?\\n`));
+      await powerOff(page, vm);
+
+      // The management console does the same: update VM (to the newest), confirmed.
+      await hvCommand(page, `update ${vm}`);
+      const asked = await waitForHvConsole(page, (t) => t.includes('[y/N]'));
+      // The question wraps at the console's width.
+      assert.match(asked.replace(/\s+/g, ' '), new RegExp(`Move ${vm} from version 1 to 2\\? Every change made to its system disk is discarded; its data disk \\(/data\\) is kept`));
+      await page.keyboard.type('y');
+      await page.keyboard.press('Enter');
+      await waitForHvConsole(page, (t) => t.includes(`${vm}: system disk on version 2`));
+      await page.locator(`[data-vm="${vm}"] [data-action="roll-back"]`).waitFor({ state: 'visible', timeout: 30_000 });
     } finally {
       await context.close();
     }

@@ -6,7 +6,7 @@
 // version 1 the same way gives version 1 again with /data intact.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parseRepositoryIndex, type RepositoryIndex } from '../../src/repo/RepositoryIndex.ts';
@@ -51,6 +51,16 @@ describe('a patch made by appliance diff', () => {
     assert.equal(v2!.parent, '1');
     assert.equal(v2!.size, upd.diff.size);
     assert.equal(index.appliances[0]!.dataDiskMiB, 16);
+  });
+
+  it('is refused by repo build without its parent in the folder', async () => {
+    const alone = join(dir, 'patch-alone');
+    mkdirSync(alone);
+    copyFileSync(join(upd.dir, `${NAME}-2.vhd`), join(alone, `${NAME}-2.vhd`));
+    const r = await romvisor(['repo', 'build', alone]);
+    assert.equal(r.code, 2, r.stdout);
+    // Its header's absolute locator still finds version 1 outside the folder: refused all the same.
+    assert.match(r.stderr, new RegExp(`${NAME}-2\\.vhd is a patch over unique id [0-9a-f-]{36}, which no VHD in .*patch-alone is`));
   });
 });
 
@@ -104,6 +114,10 @@ describe('boot --repo --update', () => {
     // Version 1's chunks were kept from before: the update fetched the patch only.
     assert.equal(server.sent.get(`/${NAME}-1.vhd`) ?? 0, 0);
     assert.ok((server.sent.get(`/${NAME}-2.vhd`) ?? 0) <= upd.diff.size);
+
+    const noData = await romvisor(['boot', 'base', '--data-disk', join(dir, 'x.vhd'), '--script', check]);
+    assert.equal(noData.code, 2);
+    assert.match(noData.stderr, /--data-disk .*x\.vhd: appliance "base" has no data disk \(its appliance\.json gives no dataDiskMiB\)/);
 
     const back = await boot(`${NAME}@1`, '--update');
     assert.equal(back.code, 0, back.stderr + back.stdout.slice(-2000));
