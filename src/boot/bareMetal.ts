@@ -41,7 +41,7 @@ export interface BareMetalOptions {
   trace?: (core: Core) => void;
   /** Instructions per chunk between console drains (1 with trace for per-instruction). */
   chunk?: number;
-  /** The JIT tier (default off). */
+  /** The JIT tier (default auto, src/jit/Jit.ts DEFAULT_JIT_MODE). */
   jit?: JitMode;
 }
 

@@ -118,7 +118,7 @@ the guest read-write over virtio-9p (like QEMU's -virtfs local,security_model=no
 mount tag "host"; the appliances mount it at /mnt/host): the guest cannot reach
 outside DIR, and host symbolic links in it are shown as links, never followed.
 --jit auto translates hot guest code to WebAssembly, eager translates every page
-it runs (default off, or ROMVISOR_JIT); the guest's behaviour is the same,
+it runs, off the interpreter alone (default auto, or ROMVISOR_JIT); the guest's behaviour is the same,
 instruction for instruction. ROMVISOR_JIT_STATS=1 prints the JIT's counters on
 stderr at exit.
 A Linux guest has a network card (eth0) on a switch of its own run (--no-net: none):

@@ -121,7 +121,7 @@ export interface CoreOptions {
   /** Harts, 1..SMP_MAX_HARTS (default 1), interleaved on the one core (wasm/cpu/harts.ts). */
   harts?: number;
   mmio?: MmioHandler;
-  /** The JIT tier (src/jit): off (default), auto (hot pages), eager (every page on first run). */
+  /** The JIT tier (src/jit): off, auto (hot pages; the default), eager (every page on first run). */
   jit?: JitMode;
 }
 

@@ -74,7 +74,7 @@ export interface VmConfig {
    * bare-metal programs, which may loop on a fault until their budget, as under QEMU.
    */
   detectCrash?: boolean;
-  /** The JIT tier: 'off' (default), 'auto' or 'eager' (src/jit/Jit.ts). */
+  /** The JIT tier: 'off', 'auto' (default) or 'eager' (src/jit/Jit.ts). */
   jit?: JitMode;
 }
 

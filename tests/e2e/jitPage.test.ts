@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { JitView } from '../../src/machine/index.ts';
+import { DEFAULT_JIT_MODE } from '../../src/jit/Jit.ts';
 import { atPrompt, consoleText, newPage, powerOn, resultsDir, shot, typeInVm, vmState, waitFor, waitForConsole, waitForHvConsole, type E2eEnv, startEnv } from './harness.ts';
 
 let env: E2eEnv;
@@ -61,7 +62,7 @@ describe('the JIT tier in the page', () => {
     assert.match(text, /\?jit=fast in the address is not a JIT tier: use off, auto, eager\. It was ignored/);
     await powerOn(page);
     // The POST says which tier VMs without their own setting get: the default, not a guess.
-    assert.match(await waitForHvConsole(page, (t) => t.includes('JIT tier:')), /JIT tier: off /);
+    assert.match(await waitForHvConsole(page, (t) => t.includes('JIT tier:')), new RegExp(`JIT tier: ${DEFAULT_JIT_MODE} `));
     await shot(page, 'jit-bad-parameter');
     await problem.getByRole('button', { name: 'Dismiss' }).click();
     assert.equal(await problem.count(), 0);
