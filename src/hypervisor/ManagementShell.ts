@@ -8,6 +8,7 @@
 import { escapeControl as esc } from '../format/escapeControl.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import type { Hypervisor, VmHandle } from './Types.ts';
+import { describeRemoteDisk } from '../repo/index.ts';
 import type { JitMode } from '../jit/Jit.ts';
 import type { SnapshotNode } from '../store/index.ts';
 
@@ -480,6 +481,7 @@ export class ManagementShell {
           if (vm.net) this.println(`  network: ${vm.net.address ?? 'no DHCP lease yet'}; rx ${vm.net.rxFrames} tx ${vm.net.txFrames} frames; dropped rx ${vm.net.rxDropped} tx ${vm.net.txDropped} switch ${vm.net.switchDropped}`);
           const info = await vm.inspect();
           if (info) this.println(`  pc ${info.pc} (${info.priv}-mode); last trap: ${info.lastTrap.kind} ${info.lastTrap.cause} at ${info.lastTrap.pc}, tval ${info.lastTrap.tval}`);
+          if (vm.remoteDisk) this.println(`  repository ${describeRemoteDisk(vm.remoteDisk)}`);
           const disk = await vm.diskState();
           if (disk) this.println(`  disk: ${disk.modified ? `modified, ${formatBytes(disk.changedBytes)} changed` : 'pristine'}`);
         },

@@ -6,7 +6,7 @@ import type { HttpRequest, HttpResponse } from '../net/host/httpRequest.ts';
 import type { Appliance, DiskState, ImportProgress, RevertOutcome, SnapshotRecord, SnapshotTree, StorageUse, VmRecord } from '../store/index.ts';
 import type { Remote } from 'comlink';
 import type { BareKernelSpec, CrashInfo, ScriptProgress, SharedFileInfo, SharedFileUpload, SharedFolderState, VmRunStats, VmWorkerApi } from '../worker/index.ts';
-import type { RepositoryIndex } from '../repo/index.ts';
+import type { RemoteDiskReadout, RepositoryIndex } from '../repo/index.ts';
 import type { Disposable, Event } from './Emitter.ts';
 import type { ArchiveProgress, RestoreChoice, RestoreResult, StoreRestore } from '../backup/index.ts';
 import type { JitMode } from '../jit/Jit.ts';
@@ -39,6 +39,8 @@ export interface VmHandle {
   /** Why the VM is paused or crashed (quota full, fault message), if it says. */
   readonly stateDetail: string | undefined;
   readonly stats: VmRunStats | undefined;
+  /** What its repository disk fetched this run (or the last one), once its worker said. */
+  readonly remoteDisk: RemoteDiskReadout | undefined;
   readonly crash: VmCrash | undefined;
   /** Console output so far (bounded), so a console opened late can replay it. */
   readonly consoleHistory: Uint8Array;

@@ -7,6 +7,7 @@ import { PANIC_MARKER, PanicWatch } from '../boot/index.ts';
 import { sameDisk, type Appliance, type DiskState, type ImageStore, type RevertOutcome, type ShareStore, type SnapshotRecord, type SnapshotTree, type VmRecord } from '../store/index.ts';
 import { MemoryShare } from '../share/index.ts';
 import { ConsoleRing, pageHideFlag, readPageHide, PAGEHIDE_SAVED, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS, type BareKernelSpec, type CrashInfo, type ScriptProgress, type SharedFileInfo, type SharedFileUpload, type SharedFolderState, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
+import type { RemoteDiskReadout } from '../repo/index.ts';
 import { Emitter } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { NetAttachment } from './ServerNetwork.ts';
@@ -49,6 +50,7 @@ export class WorkerVm implements VmHandle {
   private _state: VmState = 'stopped';
   private _detail: string | undefined;
   private _stats: VmRunStats | undefined;
+  private _remoteDisk: RemoteDiskReadout | undefined;
   private _crash: VmCrash | undefined;
   private _finalScript: ScriptProgress | undefined;
   private _suspended = false;
@@ -154,6 +156,9 @@ export class WorkerVm implements VmHandle {
   get stats(): VmRunStats | undefined {
     return this._stats;
   }
+  get remoteDisk(): RemoteDiskReadout | undefined {
+    return this._remoteDisk;
+  }
   get crash(): VmCrash | undefined {
     return this._crash;
   }
@@ -194,6 +199,8 @@ export class WorkerVm implements VmHandle {
     if (this.worker || this._state === 'starting') return;
     this._crash = undefined;
     this._finalScript = undefined;
+    // Each run counts what it fetches itself (a second boot reads the kept chunks).
+    this._remoteDisk = undefined;
     this.panic = new PanicWatch();
     this.setState('starting');
     await this.lockGone.catch(() => {});
@@ -535,6 +542,10 @@ export class WorkerVm implements VmHandle {
         break;
       case 'stats':
         this._stats = ev.stats;
+        this.deps.changed(this, 'stats');
+        break;
+      case 'remote-disk':
+        this._remoteDisk = ev.disk;
         this.deps.changed(this, 'stats');
         break;
       case 'stopped':

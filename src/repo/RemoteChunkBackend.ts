@@ -27,20 +27,39 @@ import { sha256Hex } from '../format/sha256.ts';
 export interface ChunkStore {
   get(sha256: string): Promise<Uint8Array | undefined>;
   put(sha256: string, bytes: Uint8Array): Promise<void>;
+  /** How many of the file's distinct chunks the store keeps, of how many (for "available offline"). */
+  coverage?(): Promise<{ kept: number; of: number }>;
 }
 
 export interface RemoteDiskStats {
   /** Response body bytes received. */
   fetchedBytes: number;
   requests: number;
-  /** Chunks served from the store (verified again). */
+  /** Chunks served from the store (verified again), and their bytes. */
   storeChunks: number;
+  storeBytes: number;
   /** Chunks fetched and verified. */
   fetchedChunks: number;
   /** The server ignored Range: the file came in one download. */
   fullDownload: boolean;
   /** Verified chunks the store refused to keep. */
   storeFailures: number;
+}
+
+/** Figures before anything was read. */
+export function noRemoteDiskStats(): RemoteDiskStats {
+  return { fetchedBytes: 0, requests: 0, storeChunks: 0, storeBytes: 0, fetchedChunks: 0, fullDownload: false, storeFailures: 0 };
+}
+
+/** Adds `s` into `sum`: the figures of several files (a patch and its parents) as one. */
+export function addRemoteDiskStats(sum: RemoteDiskStats, s: RemoteDiskStats): void {
+  sum.fetchedBytes += s.fetchedBytes;
+  sum.requests += s.requests;
+  sum.storeChunks += s.storeChunks;
+  sum.storeBytes += s.storeBytes;
+  sum.fetchedChunks += s.fetchedChunks;
+  sum.fullDownload ||= s.fullDownload;
+  sum.storeFailures += s.storeFailures;
 }
 
 export interface RemoteChunkOptions {
@@ -66,7 +85,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 export class RemoteChunkBackend implements BlockBackend {
   readonly readOnly = true;
-  readonly stats: RemoteDiskStats = { fetchedBytes: 0, requests: 0, storeChunks: 0, fetchedChunks: 0, fullDownload: false, storeFailures: 0 };
+  readonly stats: RemoteDiskStats = noRemoteDiskStats();
   /** The first chunk that failed verification (or the fetch that failed): every read after it rejects with it. */
   failure?: RepoError;
   private readonly version: RepositoryVersion;
@@ -95,6 +114,11 @@ export class RemoteChunkBackend implements BlockBackend {
 
   get name(): string {
     return this.opts.url.href;
+  }
+
+  /** Where verified chunks are kept, if anywhere. */
+  get store(): ChunkStore | undefined {
+    return this.opts.store;
   }
 
   async read(offset: number, length: number): Promise<Uint8Array> {
@@ -222,6 +246,7 @@ export class RemoteChunkBackend implements BlockBackend {
     const { start, end } = chunkRange(this.version, i);
     if (bytes.length !== end - start || (await sha256Hex(bytes)) !== want) return undefined;
     this.stats.storeChunks++;
+    this.stats.storeBytes += bytes.length;
     this.remember(i, bytes);
     return bytes;
   }

@@ -18,4 +18,5 @@ export {
 } from './RepositoryIndex.ts';
 export { fileUrl, indexUrl } from './repositoryLocation.ts';
 export { fetchFailure, fetchRepositoryIndex, type FetchLike } from './fetchRepositoryIndex.ts';
-export { RemoteChunkBackend, type ChunkStore, type RemoteChunkOptions, type RemoteDiskStats } from './RemoteChunkBackend.ts';
+export { RemoteChunkBackend, addRemoteDiskStats, noRemoteDiskStats, type ChunkStore, type RemoteChunkOptions, type RemoteDiskStats } from './RemoteChunkBackend.ts';
+export { RemoteDiskMeter, describeRemoteDisk, type RemoteDiskReadout } from './RemoteDiskMeter.ts';

@@ -14,7 +14,7 @@ import { formatBytes } from '../format/formatBytes.ts';
 import { openApplianceDisk, romvisorDataDir, type ApplianceDisk, type OverlayMode } from '../boot/applianceDisk.node.ts';
 import { fetchRepositoryIndex } from './fetchRepositoryIndex.ts';
 import { FileChunkStore } from './FileChunkStore.node.ts';
-import { RemoteChunkBackend, type RemoteDiskStats } from './RemoteChunkBackend.ts';
+import { addRemoteDiskStats, noRemoteDiskStats, RemoteChunkBackend, type RemoteDiskStats } from './RemoteChunkBackend.ts';
 import { RepoError } from './RepoError.ts';
 import { findVersion, parseRepositoryIndex, versionChain, type RepositoryAppliance, type RepositoryIndex, type RepositoryVersion } from './RepositoryIndex.ts';
 import { fileUrl, indexUrl } from './repositoryLocation.ts';
@@ -118,8 +118,8 @@ export async function openRemoteAppliance(opts: RemoteApplianceOptions): Promise
     ...(updated ? { updated } : {}),
     fileUrl: file,
     stats() {
-      const sum: RemoteDiskStats = { fetchedBytes: 0, requests: 0, storeChunks: 0, fetchedChunks: 0, fullDownload: false, storeFailures: 0 };
-      for (const b of backends) sumStats(sum, b.stats);
+      const sum = noRemoteDiskStats();
+      for (const b of backends) addRemoteDiskStats(sum, b.stats);
       return sum;
     },
     failure: () => backends.find((b) => b.failure)?.failure,
@@ -170,7 +170,7 @@ export async function fetchRemoteAppliance(opts: { repo: string; spec: string; d
   const { appliance, version } = findVersion(index, name, wanted);
   // A patch boots on its parents: the whole chain is fetched.
   const store = new FileChunkStore(join(dataDir, 'chunks'));
-  const stats: RemoteDiskStats = { fetchedBytes: 0, requests: 0, storeChunks: 0, fetchedChunks: 0, fullDownload: false, storeFailures: 0 };
+  const stats = noRemoteDiskStats();
   const chain = versionChain(appliance, version);
   for (const v of chain) {
     const backend = new RemoteChunkBackend({ url: fileUrl(url, v.url), version: v, store });
@@ -179,7 +179,7 @@ export async function fetchRemoteAppliance(opts: { repo: string; spec: string; d
     } finally {
       await backend.dispose();
     }
-    sumStats(stats, backend.stats);
+    addRemoteDiskStats(stats, backend.stats);
   }
   return { appliance, version, stats, chunks: chain.reduce((n, v) => n + v.chunks.length, 0) };
 }
@@ -208,13 +208,4 @@ async function indexWithLocalCopy(url: URL, dir: string, warn?: (message: string
     warn?.(`${e.message}; using the copy of its index kept from an earlier boot`);
     return parseRepositoryIndex(bytes, copy);
   }
-}
-
-function sumStats(sum: RemoteDiskStats, s: RemoteDiskStats): void {
-  sum.fetchedBytes += s.fetchedBytes;
-  sum.requests += s.requests;
-  sum.storeChunks += s.storeChunks;
-  sum.fetchedChunks += s.fetchedChunks;
-  sum.fullDownload ||= s.fullDownload;
-  sum.storeFailures += s.storeFailures;
 }

@@ -6,7 +6,7 @@
  * the first number that has its sha256.
  */
 import type { ChunkStore, RepositoryVersion } from '../repo/index.ts';
-import { CHUNKS, chunkKey } from './imageDb.ts';
+import { CHUNKS, chunkKey, imageChunkRange } from './imageDb.ts';
 import { requestResult, transactionDone } from './idbRequests.ts';
 
 export class IdbRepoChunkStore implements ChunkStore {
@@ -36,5 +36,12 @@ export class IdbRepoChunkStore implements ChunkStore {
     const tx = this.db.transaction(CHUNKS, 'readwrite');
     tx.objectStore(CHUNKS).put(bytes, chunkKey(this.imageId, i));
     await transactionDone(tx);
+  }
+
+  /** Chunks kept of the file's distinct ones: each distinct chunk is kept once, under its first number. */
+  async coverage(): Promise<{ kept: number; of: number }> {
+    const tx = this.db.transaction(CHUNKS, 'readonly');
+    const kept = await requestResult(tx.objectStore(CHUNKS).count(imageChunkRange(this.imageId)));
+    return { kept, of: this.firstIndex.size };
   }
 }

@@ -7,7 +7,7 @@ import { ApplianceError } from '../boot/ApplianceError.ts';
 import type { ApplianceManifest } from '../boot/ApplianceManifest.ts';
 import { readApplianceManifest } from '../boot/applianceBoot.ts';
 import { MemoryBackend, VhdDisk, formatUniqueId, type BlockBackend, type ParentResolver } from '../disk/index.ts';
-import { RemoteChunkBackend, type RepositoryVersion } from '../repo/index.ts';
+import { RemoteChunkBackend, type RemoteDiskMeter, type RepositoryVersion } from '../repo/index.ts';
 import { BlobBackend } from './BlobBackend.ts';
 import { IdbRepoChunkStore } from './IdbRepoChunkStore.ts';
 import { DEFAULT_CHUNK_SIZE, IdbChunkBackend } from './IdbChunkBackend.ts';
@@ -92,6 +92,9 @@ function newId(prefix: string): string {
 }
 
 export class ImageStore {
+  /** Counts what the repository images this store opens fetch (a VM worker's readout). */
+  remoteMeter: RemoteDiskMeter | undefined;
+
   private constructor(readonly db: IDBDatabase) {}
 
   /**
@@ -132,7 +135,9 @@ export class ImageStore {
   private async backendOf(record: ImageRecord, readOnly: boolean | undefined): Promise<BlockBackend> {
     if (!record.remote) return IdbChunkBackend.open(this.db, record.id, { readOnly });
     const { url, version } = record.remote;
-    return new RemoteChunkBackend({ url: new URL(url), version, store: new IdbRepoChunkStore(this.db, record.id, version) });
+    const backend = new RemoteChunkBackend({ url: new URL(url), version, store: new IdbRepoChunkStore(this.db, record.id, version) });
+    this.remoteMeter?.watch(backend);
+    return backend;
   }
 
   /** Opens a stored image with its parent chain. The caller disposes the disk. */

@@ -4,6 +4,7 @@
  */
 import { formatUptime, type Disposable, type Hypervisor, type VmHandle } from '../hypervisor/index.ts';
 import { formatBytes } from '../format/formatBytes.ts';
+import { describeRemoteDisk } from '../repo/index.ts';
 import { SMP_MAX_HARTS } from '../hypervisor/index.ts';
 import { JIT_MODES, type JitMode } from '../jit/Jit.ts';
 import { confirmDialog } from './confirmDialog.ts';
@@ -47,6 +48,10 @@ export class VmCardView implements Disposable {
   private readonly readout: HTMLElement;
   private readonly meta: HTMLElement;
   private readonly metaText: HTMLElement;
+  /** What a repository disk fetched this run: the line, its bar, and the figures as data attributes. */
+  private readonly stream: HTMLElement;
+  private readonly streamBar: HTMLProgressElement;
+  private readonly streamText: HTMLElement;
   /** The harts setting: a VM of the table, changed while it is off. */
   private readonly hartsSelect: HTMLSelectElement | undefined;
   /** The JIT setting (in the menu): a VM of the table, changed while it is off. */
@@ -85,6 +90,9 @@ export class VmCardView implements Disposable {
           ...JIT_MODES.map((m) => h('option', { value: m }, JIT_LABEL[m])))
       : undefined;
     this.meta = h('div', { class: 'vm-meta' }, this.metaText, this.hartsSelect);
+    this.streamBar = h('progress', { max: 1, value: 0 });
+    this.streamText = h('span', {});
+    this.stream = h('div', { class: 'vm-stream', 'data-remote-disk': '', hidden: true }, this.streamBar, this.streamText);
     this.banner = h('div', { class: 'vm-banner', hidden: true });
     const termHost = h('div', { class: 'term vm-term' });
     this.el = h(
@@ -129,6 +137,7 @@ export class VmCardView implements Disposable {
         ),
       ),
       this.meta,
+      this.stream,
       this.tryFirst(),
       this.banner,
       termHost,
@@ -274,6 +283,28 @@ export class VmCardView implements Disposable {
       h('span', { class: 'metric', title: live ? 'uptime' : 'how long the last run lasted' }, live || !st ? 'up ' : 'ran ', h('b', { 'data-metric': 'uptime' }, st && (live || s === 'stopped' || s === 'crashed') ? formatUptime(st.uptimeMs) : '—')),
       ...this.netReadout(),
     );
+    this.showStream();
+  }
+
+  /**
+   * A repository disk's streaming: bytes fetched of the image (the bar), requests, what came
+   * from this browser's copy. The figures stay after the VM stops, until its next start.
+   */
+  private showStream(): void {
+    const r = this.vm.remoteDisk;
+    this.stream.hidden = !r;
+    if (!r) return;
+    this.streamBar.hidden = r.fetchedBytes === 0;
+    this.streamBar.max = Math.max(1, r.imageBytes);
+    this.streamBar.value = Math.min(r.fetchedBytes, r.imageBytes);
+    this.streamText.textContent = describeRemoteDisk(r);
+    Object.assign(this.stream.dataset, {
+      fetchedBytes: String(r.fetchedBytes),
+      imageBytes: String(r.imageBytes),
+      requests: String(r.requests),
+      storeBytes: String(r.storeBytes),
+      offline: String(r.offline),
+    });
   }
 
   /** The VM on the server's switch: its DHCP address, frames in and out, and what was dropped. */

@@ -8,6 +8,7 @@
 import { MemoryBackend, VhdDisk } from '../disk/index.ts';
 import type { Vm } from '../machine/index.ts';
 import type { BlockDevice, VirtioBlk } from '../machine/virtio/index.ts';
+import type { RemoteDiskMeter } from '../repo/index.ts';
 import { ImageStore, StoreError } from '../store/index.ts';
 import type { WorkerDiskSpec } from './VmWorkerApi.ts';
 
@@ -77,8 +78,10 @@ export class GuestDisk {
     await old.dispose();
   }
 
-  static async open(spec: WorkerDiskSpec): Promise<GuestDisk> {
+  /** `meter` counts what the chain's repository images fetch, snapshots' reopenings included. */
+  static async open(spec: WorkerDiskSpec, meter?: RemoteDiskMeter): Promise<GuestDisk> {
     const store = await ImageStore.open(undefined, { removeAbandoned: false });
+    store.remoteMeter = meter;
     try {
       if ('childImageId' in spec) {
         // A snapshot's disk is frozen: a page holding an old record must not write into it.

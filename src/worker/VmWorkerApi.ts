@@ -8,6 +8,7 @@ import type { JitMode } from '../jit/Jit.ts';
 import type { LinuxBootImages } from '../boot/index.ts';
 import type { JitView, Privilege, TimeMode, VmInspectorApi } from '../machine/index.ts';
 import type { ConsoleSize } from '../machine/virtio/index.ts';
+import type { RemoteDiskReadout } from '../repo/index.ts';
 import type { ConsoleStep, StepResult } from '../scenario/index.ts';
 
 /** Where a guest's disk lives: IndexedDB images of the image store, by id. */
@@ -194,6 +195,8 @@ export type VmStopCause = 'poweroff' | 'fault' | 'crashed' | 'disk-error';
 export type VmWorkerEvent =
   | { kind: 'console'; bytes: Uint8Array }
   | { kind: 'stats'; stats: VmRunStats }
+  /** What the disk's repository images fetched so far (throttled; only for a VM that has any). */
+  | { kind: 'remote-disk'; disk: RemoteDiskReadout }
   /** The guest powered itself off (or the emulator faulted); the worker has flushed and is idle. */
   | {
       kind: 'stopped'; cause: VmStopCause; message: string; crash?: CrashInfo; script?: ScriptProgress;

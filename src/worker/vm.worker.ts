@@ -25,6 +25,7 @@ import { ConsoleRing } from './ConsoleRing.ts';
 import { GuestDisk } from './GuestDisk.ts';
 import { PAGEHIDE_FAILED, PAGEHIDE_SAVED, settlePageHide } from './pageHideFlag.ts';
 import { ImageStore } from '../store/index.ts';
+import { RemoteDiskMeter } from '../repo/index.ts';
 import { hex } from '../format/hex.ts';
 import { DEFAULT_CONSOLE_SIZE, type ConsoleSize } from '../machine/virtio/index.ts';
 import { macFromName } from '../net/netContract.ts';
@@ -70,6 +71,8 @@ class VmWorker implements VmWorkerApi {
   private diskSerial = 'romvisor-disk';
   /** The data disk (spec.dataDisk); its failures are reported through `disk`'s. */
   private dataDisk: GuestDisk | undefined;
+  /** What the system disk's repository images fetched (the card's streaming line). */
+  private remoteMeter: RemoteDiskMeter | undefined;
   private ring: ConsoleRing | undefined;
   private bootImages: LinuxBootImages | undefined;
   private emit: (event: VmWorkerEvent) => void = () => {};
@@ -122,7 +125,10 @@ class VmWorker implements VmWorkerApi {
     this.spec = spec;
     this.emit = events;
     if (consoleRing) this.ring = new ConsoleRing(consoleRing);
-    if (spec.disk) this.disk = await GuestDisk.open(spec.disk);
+    if (spec.disk) {
+      this.remoteMeter = new RemoteDiskMeter((disk) => this.emit({ kind: 'remote-disk', disk }));
+      this.disk = await GuestDisk.open(spec.disk, this.remoteMeter);
+    }
     if (spec.dataDisk) this.dataDisk = await GuestDisk.open({ childImageId: spec.dataDisk.imageId });
     if (spec.share) this.folder = await SharedFolder.open(spec.share.vmId, (state) => this.emit({ kind: 'share', state }));
     if (spec.net) this.connectNet(spec.net.port, spec.net.lockstep === true);
@@ -359,6 +365,9 @@ class VmWorker implements VmWorkerApi {
     // A flush refused for lack of space rejects here, and the page keeps this worker
     // (and the writes it holds) alive.
     await this.disk?.flush();
+    // What the run fetched to the last byte, before the page stops listening.
+    this.remoteMeter?.flush();
+    this.remoteMeter?.dispose();
     await this.disk?.dispose();
     this.disk = undefined;
     await this.dataDisk?.flush();
@@ -815,6 +824,7 @@ class VmWorker implements VmWorkerApi {
   private emitStopped(ev: Omit<Extract<VmWorkerEvent, { kind: 'stopped' }>, 'kind' | 'script' | 'drives'>): void {
     // The last readout first: a run shorter than STATS_MS would show none.
     this.postStats(true);
+    this.remoteMeter?.flush();
     void this.bareDriveBytes().then(
       (drives) => this.emit({ kind: 'stopped', ...ev, script: this.scriptProgress(), drives }),
       () => this.emit({ kind: 'stopped', ...ev, script: this.scriptProgress() }),

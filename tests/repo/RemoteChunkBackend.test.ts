@@ -1,59 +1,10 @@
 // The lazy remote disk's backend against an in-memory "server" (a fetch function over a
 // byte array): what it asks for, what it hands out, and what it refuses.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { RemoteChunkBackend, type ChunkStore } from '../../src/repo/RemoteChunkBackend.ts';
 import { RepoError } from '../../src/repo/RepoError.ts';
-import type { RepositoryVersion } from '../../src/repo/RepositoryIndex.ts';
-import { pattern } from '../disk/diskFixtures.ts';
-
-const CS = 64 * 1024;
-const FILE = pattern(40 * CS + 1000, 7); // the last chunk is short
-const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-const VERSION: RepositoryVersion = {
-  version: '1',
-  url: 'disk.vhd',
-  size: FILE.length,
-  virtualSize: FILE.length,
-  sha256: sha(FILE),
-  chunkSize: CS,
-  chunks: Array.from({ length: Math.ceil(FILE.length / CS) }, (_, i) => sha(FILE.subarray(i * CS, (i + 1) * CS))),
-};
-
-/** A server over `file`: with or without Range, counting requests and the most at once. */
-function server(file: Uint8Array, ranges = true) {
-  const log: string[] = [];
-  let now = 0;
-  const stats = { maxAtOnce: 0, bytes: 0 };
-  const fetch = async (_url: string, init?: RequestInit): Promise<Response> => {
-    const range = (init?.headers as Record<string, string> | undefined)?.Range ?? '';
-    log.push(range);
-    now++;
-    stats.maxAtOnce = Math.max(stats.maxAtOnce, now);
-    await new Promise((r) => setTimeout(r, 2));
-    now--;
-    const m = /^bytes=(\d+)-(\d+)$/.exec(range);
-    if (ranges && m) {
-      const body = file.slice(Number(m[1]), Number(m[2]) + 1);
-      stats.bytes += body.length;
-      return new Response(body, { status: 206, headers: { 'content-range': `bytes ${m[1]}-${m[2]}/${file.length}` } });
-    }
-    stats.bytes += file.length;
-    return new Response(file.slice(), { status: 200 });
-  };
-  return { fetch, log, stats };
-}
-
-class MapStore implements ChunkStore {
-  readonly map = new Map<string, Uint8Array>();
-  async get(s: string) {
-    return this.map.get(s)?.slice();
-  }
-  async put(s: string, b: Uint8Array) {
-    this.map.set(s, b.slice());
-  }
-}
+import { CS, FILE, MapStore, server, sha, VERSION } from './memoryRepoServer.ts';
 
 const open = (s: ReturnType<typeof server>, store?: ChunkStore) => new RemoteChunkBackend({ url: new URL('http://repo.test/disk.vhd'), version: VERSION, fetch: s.fetch, store });
 
