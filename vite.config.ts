@@ -1,4 +1,5 @@
 import { createReadStream, existsSync, mkdirSync, copyFileSync, readdirSync, statSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
@@ -13,6 +14,33 @@ const isolation = {
 };
 
 const root = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * The reach probe (src/hypervisor/reachProbe.worker.ts, whatever its built file's hash) is
+ * the one file served with `Cross-Origin-Embedder-Policy: credentialless`: under it the
+ * probe's `no-cors` request to a server without CORS headers gets its opaque answer, which
+ * tells that server from a host where nothing listens (under require-corp both fail alike).
+ * credentialless keeps the page cross-origin isolated. Vite sets the isolation headers
+ * after this runs (setHeader, or writeHead's object when it serves a file), so both are
+ * made to keep this one value.
+ */
+function credentiallessProbe(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  if (!/\/reachProbe\.worker[^/]*$/.test((req.url ?? '').split('?')[0]!)) return next();
+  const COEP = 'cross-origin-embedder-policy';
+  const setHeader = res.setHeader.bind(res);
+  res.setHeader = (name, value) => setHeader(name, name.toLowerCase() === COEP ? 'credentialless' : value);
+  const writeHead = res.writeHead.bind(res) as (...a: unknown[]) => ServerResponse;
+  res.writeHead = ((...args: unknown[]) => {
+    for (const a of args.slice(1)) {
+      if (!a || typeof a !== 'object' || Array.isArray(a)) continue;
+      const headers = a as Record<string, unknown>;
+      for (const k of Object.keys(headers)) if (k.toLowerCase() === COEP) headers[k] = 'credentialless';
+    }
+    return writeHead(...args);
+  }) as typeof res.writeHead;
+  res.setHeader(COEP, 'credentialless');
+  next();
+}
 
 /**
  * The boot images and appliances are plain files in the repository (roms/, appliances/),
@@ -39,7 +67,11 @@ function shippedFiles(): string[] {
 function applianceFiles(): Plugin {
   return {
     name: 'romvisor-appliance-files',
+    configurePreviewServer(server) {
+      server.middlewares.use(credentiallessProbe);
+    },
     configureServer(server) {
+      server.middlewares.use(credentiallessProbe);
       server.middlewares.use((req, res, next) => {
         const url = decodeURIComponent((req.url ?? '').split('?')[0]!);
         const rel = normalize(url).replace(/^[/\\]+/, '');

@@ -9,6 +9,7 @@ import { fetchRepositoryIndex, fileUrl, findVersion, indexUrl, RepoError } from 
 import { isLoopbackHost, LOOPBACK_TEXT, pageFetchProblem } from '../format/loopbackHost.ts';
 import type { Appliance } from '../store/index.ts';
 import { HypervisorError } from './HypervisorError.ts';
+import { probeReachable } from './probeReachable.ts';
 import type { RepositoryAppliance, RepositoryIndex, RepositoryVersion } from '../repo/index.ts';
 import type { RepositoryEntry } from './Types.ts';
 
@@ -87,7 +88,7 @@ export class Repositories {
       entry.index = (await fetchRepositoryIndex(new URL(entry.url))).index;
       entry.error = undefined;
     } catch (e) {
-      entry.error = describeFailure(entry.url, e);
+      entry.error = await describeFailure(entry.url, e);
       throw new HypervisorError(e instanceof RepoError && e.code === 'bad-index' ? 'bad-input' : 'download-failed', entry.error);
     }
   }
@@ -129,7 +130,7 @@ export async function fetchRepositoryAppliance(text: string, name: string, versi
   try {
     index = (await fetchRepositoryIndex(new URL(url))).index;
   } catch (e) {
-    throw new HypervisorError(e instanceof RepoError && e.code === 'bad-index' ? 'bad-input' : 'download-failed', describeFailure(url, e));
+    throw new HypervisorError(e instanceof RepoError && e.code === 'bad-index' ? 'bad-input' : 'download-failed', await describeFailure(url, e));
   }
   let found: ReturnType<typeof findVersion>;
   try {
@@ -149,13 +150,21 @@ function safeIndexUrl(text: string): string | undefined {
 }
 
 /**
- * What the page says when an index cannot be read. A browser reports a host that does not
- * answer and a server that does not allow the page to read its answer (no CORS header)
- * as the same TypeError, so that message names both.
+ * What the page says when an index cannot be read. The page sees a host that does not
+ * answer and a server that does not let it read the answer (no CORS header) as the same
+ * TypeError; a probe from a worker of its own tells them apart (probeReachable), and where
+ * it cannot, the message names both and where the browser says which.
  */
-function describeFailure(url: string, e: unknown): string {
-  if (e instanceof RepoError && e.code === 'fetch-failed' && /cannot reach/.test(e.message)) {
-    return `repository ${url}: cannot read it: the host does not answer, or its server does not let this page read it (no CORS header Access-Control-Allow-Origin)`;
+async function describeFailure(url: string, e: unknown): Promise<string> {
+  if (!(e instanceof RepoError && e.code === 'fetch-failed' && /cannot reach/.test(e.message))) return (e as Error).message;
+  const host = new URL(url).host;
+  const probe = await probeReachable(url);
+  switch (probe.verdict) {
+    case 'answers':
+      return `repository ${url}: the server at ${host} answers, but does not let this page read it: its answer has no CORS header (Access-Control-Allow-Origin). Its owner can send "Access-Control-Allow-Origin: *" (and allow the Range request header), or host the files where it is sent`;
+    case 'no-answer':
+      return `repository ${url}: cannot reach ${host}: ${probe.why} (no server listens at that address and port, the host name does not resolve, or there is no network)`;
+    default:
+      return `repository ${url}: cannot read it: the host does not answer, or its server does not let this page read it (no CORS header Access-Control-Allow-Origin); the browser's developer console says which (${probe.why})`;
   }
-  return (e as Error).message;
 }

@@ -27,6 +27,9 @@ export interface RemoteDiskReadout {
   fullDownload: boolean;
 }
 
+/** Ticks between two looks at a store whose file fetched nothing meanwhile. */
+const RECHECK_TICKS = 10;
+
 interface MeteredFile {
   size: number;
   stats: RemoteDiskStats[];
@@ -41,6 +44,7 @@ export class RemoteDiskMeter {
   private readonly timer: ReturnType<typeof setInterval>;
   private last = '';
   private checking = false;
+  private ticks = 0;
 
   constructor(
     private readonly listener: (readout: RemoteDiskReadout) => void,
@@ -88,13 +92,15 @@ export class RemoteDiskMeter {
   }
 
   private tick(): void {
+    this.ticks++;
     this.flush();
     void this.checkCoverage();
   }
 
   /**
    * Asks each store how much of its file it keeps, when the file fetched something since it
-   * last asked (a file kept whole stays so): one count per file, not one per chunk.
+   * last asked, and every RECHECK_TICKS anyway (the page's "make available offline" fills
+   * the store beside this VM); a file kept whole stays so. One count per file, not per chunk.
    */
   private async checkCoverage(): Promise<void> {
     if (this.checking) return;
@@ -102,7 +108,7 @@ export class RemoteDiskMeter {
     try {
       for (const f of this.files.values()) {
         const fetched = f.stats.reduce((n, s) => n + s.fetchedChunks, 0);
-        if (f.offline || !f.store?.coverage || fetched === f.checkedAt) continue;
+        if (f.offline || !f.store?.coverage || (fetched === f.checkedAt && this.ticks % RECHECK_TICKS !== 0)) continue;
         f.checkedAt = fetched;
         const c = await f.store.coverage().catch(() => undefined);
         if (c) f.offline = c.kept >= c.of;

@@ -241,14 +241,20 @@ export async function startAndWaitForShell(p: Page, vm: string): Promise<void> {
   await waitForConsole(p, vm, atPrompt, 60_000);
 }
 
-/** Makes a VM of `appliance` with its catalog card's New VM button, boots it to its shell, gives its name. */
-export async function newVmAtShell(p: Page, appliance = 'base'): Promise<string> {
+/** Makes a VM of `appliance` with its catalog card's New VM button and gives its name (it stays off). */
+export async function newVm(p: Page, appliance = 'base'): Promise<string> {
   const vmNames = () => (globalThis as any).__romvisor.hypervisor().vms().map((v: any) => v.record.name) as string[];
   const known = await p.evaluate(vmNames);
   await p.click(`[data-appliance="${appliance}"] [data-action="new-vm"]`);
   const handle = await p.waitForFunction((k: string[]) => ((globalThis as any).__romvisor.hypervisor().vms().map((v: any) => v.record.name) as string[]).find((n) => !k.includes(n)), known, { timeout: 60_000 });
   const vm = (await handle.jsonValue()) as string;
   await p.waitForSelector(`[data-vm="${vm}"]`);
+  return vm;
+}
+
+/** Makes a VM of `appliance` with its catalog card's New VM button, boots it to its shell, gives its name. */
+export async function newVmAtShell(p: Page, appliance = 'base'): Promise<string> {
+  const vm = await newVm(p, appliance);
   await startAndWaitForShell(p, vm);
   return vm;
 }

@@ -1,8 +1,10 @@
 // Appliance repositories in the page: one added by URL lists its appliance in the catalog,
 // a VM of it boots to a shell reading only part of its VHD from the server (each chunk
-// verified, kept in IndexedDB), and after a reload the repository is still there and the VM
-// boots again without fetching; a chunk changed on the server stops a new VM naming it; a bad URL, a server without CORS, an index
-// that fails validation and plain http to another host are each refused with their own message.
+// verified, kept in IndexedDB; the card's streaming line says what it fetched, as the server
+// counted it), and after a reload the repository is still there and the VM boots again
+// without fetching; a chunk changed on the server stops a new VM naming it; a bad URL, a
+// server without CORS, a host where nothing listens, an index that fails validation and
+// plain http to another host are each refused with their own message.
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { encodeScenarioUrl, type Scenario } from '../../src/scenario/index.ts';
 import { tempDir } from '../disk/diskFixtures.ts';
 import { makeRepoAppliance } from '../repo/repoFixture.ts';
 import { startRepoServer, type RepoServer } from '../repo/repoServer.ts';
-import { newPage, newVmAtShell, powerOn, startAndWaitForShell, typeInVm, vmState, waitForConsole, waitForHvConsole, startEnv, waitFor, type E2eEnv } from './harness.ts';
+import { newPage, newVm, powerOn, resultsDir, startAndWaitForShell, typeInVm, vmState, waitForConsole, waitForHvConsole, startEnv, waitFor, type E2eEnv } from './harness.ts';
 
 let env: E2eEnv;
 let dir: string;
@@ -47,6 +49,31 @@ after(async () => {
   for (const s of [good, noCors, invalid]) await s?.close();
   cleanup?.();
 });
+
+interface StreamLine {
+  text: string;
+  fetchedBytes: number;
+  imageBytes: number;
+  requests: number;
+  storeBytes: number;
+  offline: boolean;
+}
+
+/** The VM card's streaming line once `ready` holds for it (it is told twice a second at most). */
+async function streamLine(page: import('playwright-core').Page, vm: string, ready: (l: StreamLine) => boolean, timeoutMs = 10_000): Promise<StreamLine> {
+  const read = () =>
+    page.evaluate((name: string) => {
+      const el = document.querySelector(`[data-vm="${name}"] [data-remote-disk]`) as HTMLElement | null;
+      if (!el || el.hidden) return undefined;
+      const d = el.dataset;
+      return { text: el.textContent ?? '', fetchedBytes: Number(d.fetchedBytes), imageBytes: Number(d.imageBytes), requests: Number(d.requests), storeBytes: Number(d.storeBytes), offline: d.offline === 'true' };
+    }, vm);
+  let line: StreamLine | undefined;
+  await waitFor('the streaming line', async () => (line = await read()) !== undefined && ready(line), timeoutMs).catch(() => {});
+  if (!line) throw new Error(`VM ${vm}'s card shows no streaming line`);
+  // A line that never got ready is returned as it is: the caller's assertion says how it differs.
+  return line;
+}
 
 async function addRepository(page: import('playwright-core').Page, url: string): Promise<void> {
   await page.fill('.repo-url', url);
@@ -96,17 +123,32 @@ describe('a repository in the page', () => {
       await addRepository(page, good.url.replace(/\/$/, ''));
       await page.waitForSelector('[data-appliance="mini"]', { timeout: 30_000 });
       assert.match(await page.textContent('[data-appliance="mini"]') ?? '', /from Test appliances, version 1/);
-      const vm = await newVmAtShell(page, 'mini');
+      // The page reads the VHD's footer, header and block table when it makes the VM (and
+      // keeps them); what the VM's own boot fetches is counted from its start.
+      const vm = await newVm(page, 'mini');
+      const atCreation = good.sent.get('/mini-1.vhd') ?? 0;
+      good.reset();
+      await startAndWaitForShell(page, vm);
       await typeInVm(page, vm, 'cat /etc/appliance-version\n');
       await waitForConsole(page, vm, (t) => /cat \/etc\/appliance-version\r?\n1\r?\n/.test(t));
       // Every request for the VHD was a range, and they took a part of it.
       assert.ok(good.requests.filter((r) => r.path === '/mini-1.vhd').every((r) => /^bytes=/.test(r.range)));
       const fetched = good.sent.get('/mini-1.vhd') ?? 0;
-      t.diagnostic(`the page's lazy boot fetched ${fetched} of ${vhdSize} bytes of the VHD (${((fetched / vhdSize) * 100).toFixed(1)}%)`);
-      assert.ok(fetched > 0 && fetched < vhdSize * 0.6, `fetched ${fetched} of ${vhdSize}`);
+      t.diagnostic(`the page's lazy boot fetched ${fetched} of ${vhdSize} bytes of the VHD (${((fetched / vhdSize) * 100).toFixed(1)}%), after ${atCreation} bytes read when the VM was made`);
+      assert.ok(fetched > 0 && atCreation + fetched < vhdSize * 0.6, `fetched ${atCreation} + ${fetched} of ${vhdSize}`);
       lastGuestRange = good.requests.filter((r) => r.path === '/mini-1.vhd').at(-1)!.range;
+      await page.locator(`[data-vm="${vm}"]`).screenshot({ path: join(resultsDir, 'repository-streaming-card.png') });
       await page.click(`[data-vm="${vm}"] [data-action="stop"]`);
       await vmState(page, vm, 'stopped');
+      // The card's streaming line (kept after the stop, the run's last figures) says what the
+      // server counted, byte for byte and request for request.
+      const sent = good.sent.get('/mini-1.vhd') ?? 0;
+      const line = await streamLine(page, vm, (l) => l.fetchedBytes === sent);
+      assert.equal(line.fetchedBytes, sent, `the card says ${line.text}; the server sent ${sent} bytes`);
+      assert.equal(line.requests, good.requests.filter((r) => r.path === '/mini-1.vhd').length);
+      assert.equal(line.imageBytes, vhdSize);
+      assert.match(line.text, new RegExp(`^disk: [\\d.]+ (KiB|MiB) fetched of [\\d.]+ MiB \\(${Math.round((sent / vhdSize) * 100)} %\\), ${line.requests} requests`));
+      t.diagnostic(`the card: ${line.text}`);
 
       await page.reload();
       const hv = await waitForHvConsole(page, (t) => t.includes('romvisor>') || t.includes('server is off'), 30_000);
@@ -116,6 +158,9 @@ describe('a repository in the page', () => {
       good.reset();
       await startAndWaitForShell(page, vm);
       assert.equal(good.sent.get('/mini-1.vhd') ?? 0, 0, 'the second boot read every chunk from IndexedDB');
+      const second = await streamLine(page, vm, (l) => l.storeBytes > 0);
+      assert.equal(second.fetchedBytes, 0, second.text);
+      assert.match(second.text, /^disk: all read from this browser's copy \([\d.]+ MiB\), nothing fetched$/);
 
       // "Make available offline" fetches the rest once; a second time there is nothing left.
       await page.click('[data-appliance="mini"] [data-action="offline"]');
@@ -132,6 +177,9 @@ describe('a repository in the page', () => {
       const offline = good.sent.get('/mini-1.vhd') ?? 0;
       assert.equal(rest, 0, 'nothing left after the first offline copy');
       assert.ok(offline + fetched >= vhdSize * 0.8, `boot ${fetched} + offline copy ${offline} of ${vhdSize} bytes`);
+      // The running VM's card learns it too (its worker looks at the store now and then).
+      const kept = await streamLine(page, vm, (l) => l.offline, 30_000);
+      assert.match(kept.text, /^disk: available offline, nothing fetched \([\d.]+ MiB read from this browser's copy\)$/);
     } finally {
       await context.close();
     }
@@ -174,7 +222,11 @@ describe('a repository in the page', () => {
     }
   });
 
-  it('refuses a bad URL, a server without CORS, an invalid index and plain http to another host, each saying why', async () => {
+  it('refuses a bad URL, a server without CORS, a host where nothing listens, an invalid index and plain http to another host, each saying why', async () => {
+    // A port nothing listens on: one the system gave a server that is closed again.
+    const closed = await startRepoServer(repoDir);
+    const deadPort = new URL(closed.url).port;
+    await closed.close();
     const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
     try {
       const page = await newPage(env, context);
@@ -189,7 +241,9 @@ describe('a repository in the page', () => {
         await page.evaluate(() => ((document.querySelector('[data-repo-error]') as HTMLElement).hidden = true));
       };
       await refused('not a url', /"not a url" is not a URL/);
-      await refused(noCors.url, /cannot read it: the host does not answer, or its server does not let this page read it \(no CORS header Access-Control-Allow-Origin\)/);
+      // Chromium gives the page one TypeError for both; the page's probe tells them apart.
+      await refused(noCors.url, new RegExp(`the server at ${noCors.url.slice(7, -1)} answers, but does not let this page read it: its answer has no CORS header \\(Access-Control-Allow-Origin\\)`));
+      await refused(`http://127.0.0.1:${deadPort}/repo/`, new RegExp(`cannot reach 127\\.0\\.0\\.1:${deadPort}: the connection failed \\(no server listens at that address and port`));
       await refused(invalid.url, /appliances\[0\]\.versions\[0\]\.sha256 must be 64 lowercase hex digits, got "not a hash"/);
       await refused('http://example.org/repo/', /plain http is accepted for this machine \(localhost, 127.x.x.x, \[::1\]\) only; use https/);
       assert.equal(await page.$$eval('[data-repo]', (els) => els.length), 0);
