@@ -1,4 +1,5 @@
 // Renders benchmark rows as a fixed-width text table with a geometric-mean row per group.
+import { compileCost } from './jitPageFigures.ts';
 import type { BenchRow } from './Types.ts';
 
 function geomean(values: (number | undefined)[]): number | undefined {
@@ -37,25 +38,33 @@ export function geomeans(rows: readonly BenchRow[]): GeomeanRow[] {
 export function formatTable(rows: readonly BenchRow[]): string {
   const header = [
     'group', 'program', 'instructions', 'romvisor s', 'qemu s', 'romvisor MIPS', 'qemu MIPS', 'romvisor/qemu',
-    'jit s', 'jit MIPS', 'jit/qemu', 'same output',
+    'jit s', 'jit MIPS', 'jit/qemu', 'jit pages', 'ms/page', 'KB/page', 'same output',
   ];
   const times = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
-  const body = rows.map((r) => [
-    r.group,
-    r.name,
-    r.instructions?.toString() ?? '-',
-    num(r.romvisorSeconds, 3),
-    num(r.qemuSeconds, 3),
-    num(r.romvisorMips, 1),
-    num(r.qemuMips, 1),
-    times(r.ratio),
-    num(r.jitSeconds, 3),
-    num(r.jitMips, 1),
-    times(r.jitRatio),
-    r.outputsMatch ? 'yes' : 'NO',
-  ]);
+  // The JIT's compile overhead (the run's whole count, start-up included): pages translated,
+  // and per page the host time it took and the wasm it made.
+  const body = rows.map((r) => {
+    const cost = r.jit && r.jit.compiles > 0 ? compileCost(r.jit) : undefined;
+    return [
+      r.group,
+      r.name,
+      r.instructions?.toString() ?? '-',
+      num(r.romvisorSeconds, 3),
+      num(r.qemuSeconds, 3),
+      num(r.romvisorMips, 1),
+      num(r.qemuMips, 1),
+      times(r.ratio),
+      num(r.jitSeconds, 3),
+      num(r.jitMips, 1),
+      times(r.jitRatio),
+      r.jit ? String(r.jit.compiles) : '-',
+      num(cost?.msPerCompile, 2),
+      num(cost && cost.bytesPerCompile / 1024, 1),
+      r.outputsMatch ? 'yes' : 'NO',
+    ];
+  });
   for (const g of geomeans(rows)) {
-    body.push([g.group, 'geomean', '', '', '', num(g.romvisorMips, 1), num(g.qemuMips, 1), times(g.ratio), '', num(g.jitMips, 1), times(g.jitRatio), '']);
+    body.push([g.group, 'geomean', '', '', '', num(g.romvisorMips, 1), num(g.qemuMips, 1), times(g.ratio), '', num(g.jitMips, 1), times(g.jitRatio), '', '', '', '']);
   }
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i].length)));
   const line = (cells: string[]): string => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');

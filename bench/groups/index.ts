@@ -1,6 +1,7 @@
 // Every benchmark group by name, in the order `bench/run.ts` runs them. A new group
 // (Linux boot, disk I/O) is a module in this folder exporting a BenchGroup, listed here.
 import type { BenchGroup } from '../Types.ts';
+import { applianceCpuGroup } from './applianceCpu.ts';
 import { bareMetalGroup } from './bareMetal.ts';
 import { diskGroup } from './disk.ts';
 import { hostfwdGroup } from './hostfwd.ts';
@@ -17,4 +18,4 @@ import { share9pGroup } from './share9p.ts';
 import { smpBootGroup } from './smpBoot.ts';
 import { stockBootGroup } from './stockBoot.ts';
 
-export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, smpBootGroup, diskGroup, remoteBootGroup, patchGroup, share9pGroup, networkGroup, networkFloodGroup, hostfwdGroup, machineStateGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];
+export const BENCH_GROUPS: readonly BenchGroup[] = [bareMetalGroup, linuxBootGroup, stockBootGroup, applianceCpuGroup, smpBootGroup, diskGroup, remoteBootGroup, patchGroup, share9pGroup, networkGroup, networkFloodGroup, hostfwdGroup, machineStateGroup, inspectorGroup, pageGroup, scenarioDecodeGroup];

@@ -3,22 +3,14 @@
 // VM in a Web Worker, disk in IndexedDB) against the same boot in node (the CLI's Vm over
 // the .vhd), with QEMU's boot of the same VHD as the peer; and one VM's MIPS while it runs a
 // shell busy-loop alone, then with three more VMs doing the same on this 2-core machine.
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
-import { readApplianceBoot } from '../../src/boot/applianceBoot.ts';
-import { openApplianceDisk } from '../../src/boot/applianceDisk.node.ts';
-import { BUILTIN } from '../../src/cli/bootImages.ts';
-import { VhdDisk } from '../../src/disk/index.ts';
-import { FileBackend, fileParentResolver } from '../../src/disk/node.ts';
-import { linuxLoader } from '../../src/boot/linuxBoot.ts';
-import { loadCoreModule } from '../../src/machine/coreModule.node.ts';
-import { guestConsoleOf, Vm } from '../../src/machine/Vm.ts';
 import { consoleText, hvCommand, newPage, powerOn, startBuiltEnv, typeInVm, waitForConsole } from '../../tests/e2e/harness.ts';
+import { openApplianceVm } from '../applianceVm.ts';
+import { qemuApplianceArgs } from '../qemuAppliance.ts';
 import { qemuToPrompt } from '../qemuToPrompt.ts';
 import type { BenchGroup, BenchRow } from '../Types.ts';
 import type { JitMode } from '../../src/jit/Jit.ts';
@@ -35,20 +27,8 @@ async function bootBaseInNode(jit: JitMode = 'off'): Promise<number> {
   // Timed like the page's click-to-prompt: opening the disk and reading the kernel from its
   // boot partition count (the .vhd.gz is unpacked into the cache by the first, untimed run).
   const start = performance.now();
-  const appliance = await openApplianceDisk({ image: BASE, overlay: { kind: 'snapshot' }, dataDir: BENCH_DATA });
+  const { vm, dispose } = await openApplianceVm(BASE, jit, BENCH_DATA);
   try {
-    const boot = await readApplianceBoot(appliance.disk);
-    const firmware = new Uint8Array(await readFile(BUILTIN.firmware));
-    const vm = await Vm.create(await loadCoreModule(), {
-      ramBytes: (boot.manifest.memoryMiB ?? 64) * 2 ** 20,
-      timeMode: 'realtime',
-      boot: linuxLoader({ firmware, ...boot.images }),
-      disks: [{ disk: appliance.disk, serial: 'base' }],
-      // As `romvisor boot` and the page's worker attach it: the appliance's shell is on hvc0.
-      console: { cols: 80, rows: 24 },
-      guestConsole: guestConsoleOf(boot.images.bootargs),
-      jit,
-    });
     let text = '';
     vm.onConsole((b) => (text += Buffer.from(b).toString('latin1')));
     while (!PROMPT.test(text)) {
@@ -59,37 +39,18 @@ async function bootBaseInNode(jit: JitMode = 'off'): Promise<number> {
       } else if (r.kind !== 'running') throw new Error(`base ended its boot: ${r.kind}`);
       else await new Promise((res) => setImmediate(res));
     }
-    const seconds = (performance.now() - start) / 1000;
-    await vm.dispose();
-    return seconds;
+    return (performance.now() - start) / 1000;
   } finally {
-    await appliance.dispose();
+    await dispose();
   }
 }
 
 async function bootBaseInQemu(): Promise<number> {
   const dir = fileURLToPath(new URL('../../build/bench/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  const vhd = `${dir}base.vhd`;
-  writeFileSync(vhd, gunzipSync(await readFile(BASE)));
-  const boot = await readApplianceBootFromFile(vhd);
-  const kernel = `${dir}base-Image`;
-  writeFileSync(kernel, boot.images.kernel);
-  const r = await qemuToPrompt(['-M', 'virt', '-m', `${boot.manifest.memoryMiB ?? 64}M`, '-bios', BUILTIN.firmware,
-    // The appliance's console is the virtio console (hvc0); QEMU's stdio is its serial port.
-    '-kernel', kernel, '-append', boot.images.bootargs.replace(/\bconsole=hvc0\b/, 'console=ttyS0').replace(/ keep_bootcon\b/, ''), '-snapshot',
-    '-drive', `file=${vhd},format=vpc,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0'], PROMPT);
+  const r = await qemuToPrompt(await qemuApplianceArgs(BASE, dir), PROMPT);
   if (!r.ok) throw new Error(r.note);
   return r.seconds;
-}
-
-async function readApplianceBootFromFile(vhd: string) {
-  const disk = await VhdDisk.open(await FileBackend.open(vhd, { readOnly: true }), { readOnly: true, parentResolver: fileParentResolver() });
-  try {
-    return await readApplianceBoot(disk);
-  } finally {
-    await disk.dispose();
-  }
 }
 
 /** Starts a VM from its card and returns seconds from the click to the shell prompt. */
