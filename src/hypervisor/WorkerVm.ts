@@ -4,7 +4,7 @@
  */
 import * as Comlink from 'comlink';
 import { PANIC_MARKER, PanicWatch } from '../boot/index.ts';
-import { sameDisk, type Appliance, type DiskState, type ImageStore, type RevertOutcome, type ShareStore, type SnapshotRecord, type SnapshotTree, type VmRecord } from '../store/index.ts';
+import { sameDisk, sameDisks, type Appliance, type DiskState, type ImageStore, type RevertOutcome, type ShareStore, type SnapshotRecord, type SnapshotTree, type VmRecord } from '../store/index.ts';
 import { MemoryShare } from '../share/index.ts';
 import { ConsoleRing, pageHideFlag, readPageHide, PAGEHIDE_SAVED, SHARE_MAX_BYTES, SHARE_MAX_OBJECTS, type BareKernelSpec, type CrashInfo, type ScriptProgress, type SharedFileInfo, type SharedFileUpload, type SharedFolderState, type VmBootSpec, type VmRunStats, type VmWorkerApi, type VmWorkerEvent } from '../worker/index.ts';
 import type { RemoteDiskReadout } from '../repo/index.ts';
@@ -262,12 +262,14 @@ export class WorkerVm implements VmHandle {
     if (!this._suspended) return undefined;
     const store = this.deps.store;
     const rec = await store.suspended(this.id);
-    const now = this.record.diskImageId ? await store.diskIdentity(this.record.diskImageId) : undefined;
+    const now = await store.vmDiskIdentities(this.record);
     await store.deleteSuspended(this.id);
     this._suspended = false;
     if (!rec) return undefined;
-    if (!sameDisk(rec.disk, now)) {
-      const note = `[romvisor] the suspended state of ${this.record.name} is discarded: its disk was written since it was suspended (writes ${rec.disk?.writes ?? '-'} then, ${now?.writes ?? '-'} now); booting from the disk`;
+    if (!sameDisks(rec, now)) {
+      // Either disk: a machine whose page cache and journal saw another /data would corrupt it.
+      const which = sameDisk(rec.disk, now.disk) ? ['its data disk (/data)', rec.dataDisk, now.dataDisk] as const : ['its disk', rec.disk, now.disk] as const;
+      const note = `[romvisor] the suspended state of ${this.record.name} is discarded: ${which[0]} was written since it was suspended (writes ${which[1]?.writes ?? '-'} then, ${which[2]?.writes ?? '-'} now); booting from the disk`;
       this.appendConsole(new TextEncoder().encode(`\r\n\x1b[33m${note}\x1b[0m\r\n`));
       return undefined;
     }
@@ -299,8 +301,8 @@ export class WorkerVm implements VmHandle {
       throw e;
     }
     this.teardown();
-    const disk = this.record.diskImageId ? await this.deps.store.diskIdentity(this.record.diskImageId) : undefined;
-    await this.deps.store.putSuspended({ vmId: this.id, state: taken.state, ...(disk ? { disk } : {}), console: this.consoleHistory, takenAt: Date.now() });
+    const disks = await this.deps.store.vmDiskIdentities(this.record);
+    await this.deps.store.putSuspended({ vmId: this.id, state: taken.state, ...disks, console: this.consoleHistory, takenAt: Date.now() });
     this._suspended = true;
     this.setState('stopped');
   }
@@ -341,7 +343,7 @@ export class WorkerVm implements VmHandle {
     }
     this.record = taken.vm;
     try {
-      await api.thawAfterSnapshot(taken.vm.diskImageId);
+      await api.thawAfterSnapshot(taken.vm.diskImageId, taken.vm.dataImageId);
     } catch (e) {
       // Still paused on the frozen disk: it must not write on into the snapshot.
       await this.stop().catch(() => {});
@@ -380,20 +382,24 @@ export class WorkerVm implements VmHandle {
     const store = this.deps.store;
     if (this._state === 'in-use') throw new HypervisorError('bad-state', `VM ${this.record.name} is running in another tab; delete its snapshots there`);
     // A running guest reads its disk's whole chain through caches: none of it may change under it.
-    if (this.worker && (await this.chainOfCurrentDisk()).includes((await store.snapshot(snapshotId))?.imageId ?? '')) {
+    const snap = await store.snapshot(snapshotId);
+    const frozen = [snap?.imageId, snap?.dataImageId].filter((id) => id !== undefined);
+    if (this.worker && (await this.chainOfCurrentDisks()).some((id) => frozen.includes(id))) {
       throw new HypervisorError('bad-state', `VM ${this.record.name} is ${this._state} on a disk grown from this snapshot; stop it first to delete the snapshot`);
     }
     await store.deleteSnapshot(snapshotId);
     this.deps.changed(this, 'state');
   }
 
-  /** The image ids under the current disk, nearest first. */
-  private async chainOfCurrentDisk(): Promise<string[]> {
+  /** The image ids under the current disks (system, then data), nearest first. */
+  private async chainOfCurrentDisks(): Promise<string[]> {
     const out: string[] = [];
-    for (let id = this.record.diskImageId; id !== undefined; ) {
-      const r = await this.deps.store.image(id);
-      id = r?.parentId;
-      if (id !== undefined) out.push(id);
+    for (const top of [this.record.diskImageId, this.record.dataImageId]) {
+      for (let id = top; id !== undefined; ) {
+        const r = await this.deps.store.image(id);
+        id = r?.parentId;
+        if (id !== undefined) out.push(id);
+      }
     }
     return out;
   }

@@ -412,14 +412,15 @@ export class ImageStore {
       all.forEach((r, i) => {
         if (!owned[i]) return;
         tx.objectStore(r.store).delete(r.key);
-        for (const s of stringsIn(r.value)) if (byId.get(s) && byId.get(s)!.kind !== 'base') doomed.add(s);
+        for (const s of stringsIn(r.value)) if (byId.get(s) && ownedByVm(byId.get(s)!)) doomed.add(s);
       });
-      // The disks below a doomed one that nothing else stands on go with it (frozen snapshot disks).
+      // The disks below a doomed one that nothing else stands on go with it (frozen snapshot
+      // disks, a data chain's root): a VM's own, never a base of the catalog.
       for (let grew = true; grew; ) {
         grew = false;
         for (const id of [...doomed]) {
           const parent = byId.get(byId.get(id)?.parentId ?? '');
-          if (!parent || parent.kind === 'base' || doomed.has(parent.id)) continue;
+          if (!parent || !ownedByVm(parent) || doomed.has(parent.id)) continue;
           if (stored.some((r) => r.parentId === parent.id && !doomed.has(r.id))) continue;
           doomed.add(parent.id);
           grew = true;
@@ -466,38 +467,57 @@ export class ImageStore {
    * record, a snapshot): a tab closed at any point leaves all of it or none (the next start
    * removes an unfinished child).
    */
-  private async newChild<T>(parent: ImageRecord, stores: string[], land: (tx: IDBTransaction, child: ImageRecord) => T | Promise<T>): Promise<T> {
-    const id = newId('disk');
-    const uniqueId = newVhdUniqueId();
-    const base = parent.origin === 'vm' || parent.origin === 'snapshot' ? parent.name : `${parent.name} (VM disk)`;
-    const child: ImageRecord = {
-      id,
-      kind: 'child',
-      origin: 'vm',
-      name: base,
-      size: 0,
-      chunkSize: DEFAULT_CHUNK_SIZE,
-      virtualSize: parent.virtualSize,
-      vhdUuid: formatUniqueId(uniqueId),
-      parentId: parent.id,
-      state: 'importing',
-      createdAt: Date.now(),
-    };
-    return navigator.locks.request(lockName(id), async () => {
-      await this.putRecord(child);
+  private newChild<T>(parent: ImageRecord, stores: string[], land: (tx: IDBTransaction, child: ImageRecord) => T | Promise<T>): Promise<T> {
+    return this.newChildren([parent], stores, (tx, [child]) => land(tx, child!));
+  }
+
+  /**
+   * `newChild` for several parents at once (a VM's system disk and its data disk, frozen
+   * together by a snapshot): every child is written first, then all are marked ready in the
+   * one transaction `land` adds to.
+   */
+  private async newChildren<T>(parents: readonly ImageRecord[], stores: string[], land: (tx: IDBTransaction, children: ImageRecord[]) => T | Promise<T>): Promise<T> {
+    const made = parents.map((parent) => {
+      const uniqueId = newVhdUniqueId();
+      const name = parent.origin === 'vm' || parent.origin === 'snapshot' ? parent.name : `${parent.name} (VM disk)`;
+      const child: ImageRecord = {
+        id: newId('disk'),
+        kind: 'child',
+        origin: 'vm',
+        name,
+        size: 0,
+        chunkSize: DEFAULT_CHUNK_SIZE,
+        virtualSize: parent.virtualSize,
+        vhdUuid: formatUniqueId(uniqueId),
+        parentId: parent.id,
+        state: 'importing',
+        createdAt: Date.now(),
+      };
+      return { child, uniqueId };
+    });
+    // Each child's lock is held from before its record exists until the commit.
+    const holdAll = (k: number, body: () => Promise<T>): Promise<T> => (k === made.length ? body() : (navigator.locks.request(lockName(made[k]!.child.id), () => holdAll(k + 1, body)) as Promise<T>));
+    return holdAll(0, async () => {
       try {
-        await this.writeEmptyChild(child, uniqueId);
+        for (const { child, uniqueId } of made) {
+          await this.putRecord(child);
+          await this.writeEmptyChild(child, uniqueId);
+        }
         const tx = this.db.transaction([IMAGES, ...stores], 'readwrite', { durability: 'strict' });
         const done = transactionDone(tx);
-        // writeEmptyChild's commits updated the record's size: keep it, mark it ready.
+        // writeEmptyChild's commits updated each record's size: keep it, mark it ready.
         const images = tx.objectStore(IMAGES);
-        const ready: ImageRecord = { ...((await requestResult(images.get(id))) as ImageRecord), state: 'ready' };
-        images.put(ready);
+        const ready: ImageRecord[] = [];
+        for (const { child } of made) {
+          const r: ImageRecord = { ...((await requestResult(images.get(child.id))) as ImageRecord), state: 'ready' };
+          images.put(r);
+          ready.push(r);
+        }
         const out = await land(tx, ready);
         await done;
         return out;
       } catch (e) {
-        await this.deleteImageData(id).catch(() => {});
+        for (const { child } of made) await this.deleteImageData(child.id).catch(() => {});
         throw e;
       }
     });
@@ -635,7 +655,8 @@ export class ImageStore {
     const tx = this.db.transaction([IMAGES, VMS], 'readonly');
     const all = (await requestResult(tx.objectStore(IMAGES).getAll())) as ImageRecord[];
     const vms = (await requestResult(tx.objectStore(VMS).getAll())) as VmRecord[];
-    const used = new Set(vms.map((v) => v.diskImageId));
+    // A data disk is a chain too once a snapshot froze it: its current child is no orphan.
+    const used = new Set(vms.flatMap((v) => [v.diskImageId, v.dataImageId]));
     for (const r of all.filter((r) => r.state === 'importing')) {
       await navigator.locks.request(lockName(r.id), { ifAvailable: true }, async (lock) => {
         if (lock) await this.deleteImageData(r.id);
@@ -668,8 +689,13 @@ export class ImageStore {
     const vms = tx.objectStore(VMS);
     const vm = (await requestResult(vms.get(id))) as VmRecord | undefined;
     const snaps = (await requestResult(tx.objectStore(SNAPSHOTS).index(SNAPSHOTS_BY_VM).getAll(id))) as SnapshotRecord[];
-    for (const imageId of [vm?.diskImageId, vm?.dataImageId, ...snaps.map((x) => x.imageId)]) {
-      if (!imageId) continue;
+    const byId = new Map(((await requestResult(tx.objectStore(IMAGES).getAll())) as ImageRecord[]).map((r) => [r.id, r]));
+    const doomed = new Set<string>();
+    // Each disk of the VM and the VM's own disks below it (a data chain's root no snapshot names any more).
+    for (const top of [vm?.diskImageId, vm?.dataImageId, ...snaps.flatMap((x) => [x.imageId, x.dataImageId])]) {
+      for (let r = byId.get(top ?? ''); r && ownedByVm(r) && !doomed.has(r.id); r = byId.get(r.parentId ?? '')) doomed.add(r.id);
+    }
+    for (const imageId of doomed) {
       tx.objectStore(CHUNKS).delete(imageChunkRange(imageId));
       tx.objectStore(IMAGES).delete(imageId);
     }
@@ -687,6 +713,17 @@ export class ImageStore {
   async diskIdentity(imageId: string): Promise<DiskIdentity | undefined> {
     const r = await this.image(imageId);
     return r && identityOf(r);
+  }
+
+  /**
+   * The identities of a VM's disks now, as a state taken now would keep them: its system
+   * disk, and its data disk if it has one (an image gone reads as undefined, which no
+   * state matches).
+   */
+  async vmDiskIdentities(vm: Pick<VmRecord, 'diskImageId' | 'dataImageId'>): Promise<Disks> {
+    const disk = vm.diskImageId === undefined ? undefined : await this.diskIdentity(vm.diskImageId);
+    const dataDisk = vm.dataImageId === undefined ? undefined : await this.diskIdentity(vm.dataImageId);
+    return { ...(disk ? { disk } : {}), ...(dataDisk ? { dataDisk } : {}) };
   }
 
   async suspended(vmId: string): Promise<SuspendedRecord | undefined> {
@@ -741,103 +778,131 @@ export class ImageStore {
 
   /**
    * Freezes the VM's current disk as snapshot `name` and gives the VM a new empty child
-   * over it, in one transaction with the snapshot's record. The disk must be at rest
-   * (the VM off, or its worker paused and flushed: see WorkerVm.takeSnapshot). `taken` is
-   * the machine state of a running VM; a suspended VM's state goes with the snapshot
-   * by itself (it stands on this disk) and stays resumable on the new child, which reads
-   * the same. Returns the VM's record with its new disk.
+   * over it, in one transaction with the snapshot's record; its data disk (if it has one)
+   * is frozen the same way in the same transaction, so a revert never pairs a system disk
+   * with a /data of another moment. The disks must be at rest (the VM off, or its worker
+   * paused and flushed: see WorkerVm.takeSnapshot). `taken` is the machine state of a
+   * running VM; a suspended VM's state goes with the snapshot by itself (it stands on
+   * these disks) and stays resumable on the new children, which read the same. Returns the
+   * VM's record with its new disks.
    */
   async takeSnapshot(vmId: string, name: string, taken?: { state: Uint8Array; console: Uint8Array }): Promise<{ vm: VmRecord; snapshot: SnapshotRecord }> {
     const vm = await this.requireVm(vmId);
     if (!vm.diskImageId) throw new StoreError('unsupported', `VM ${vm.name} has no disk to take a snapshot of (it runs from RAM)`);
     const frozen = await this.requireImage(vm.diskImageId);
-    const snapshot: SnapshotRecord = { id: newId('snap'), vmId, name, takenAt: Date.now(), imageId: frozen.id, withState: false };
-    return this.newChild(frozen, [VMS, SNAPSHOTS, SNAPSHOT_STATES, SUSPENDED], async (tx, child) => {
+    const frozenData = vm.dataImageId === undefined ? undefined : await this.requireImage(vm.dataImageId);
+    const snapshot: SnapshotRecord = { id: newId('snap'), vmId, name, takenAt: Date.now(), imageId: frozen.id, ...(frozenData ? { dataImageId: frozenData.id } : {}), withState: false };
+    return this.newChildren(frozenData ? [frozen, frozenData] : [frozen], [VMS, SNAPSHOTS, SNAPSHOT_STATES, SUSPENDED], async (tx, [child, dataChild]) => {
       const images = tx.objectStore(IMAGES);
-      // Read again inside the transaction: the write counter as the state's check will see it.
+      // Read again inside the transaction: the write counters as the state's check will see them.
       const now = (await requestResult(images.get(frozen.id))) as ImageRecord;
       images.put({ ...now, origin: 'snapshot' });
-      const frozenDisk = identityOf(now);
+      const frozenDisks: Disks = { disk: identityOf(now) };
+      if (frozenData) {
+        const data = (await requestResult(images.get(frozenData.id))) as ImageRecord;
+        images.put({ ...data, origin: 'snapshot' });
+        frozenDisks.dataDisk = identityOf(data);
+      }
       let state = taken;
       const suspended = (await requestResult(tx.objectStore(SUSPENDED).get(vmId))) as SuspendedRecord | undefined;
-      if (!state && suspended && sameDisk(suspended.disk, frozenDisk)) {
+      if (!state && suspended && sameDisks(suspended, frozenDisks)) {
         state = { state: suspended.state, console: suspended.console };
-        tx.objectStore(SUSPENDED).put({ ...suspended, disk: identityOf(child) });
+        tx.objectStore(SUSPENDED).put({ ...suspended, ...identitiesOf(child!, dataChild) });
       }
       snapshot.withState = state !== undefined;
       tx.objectStore(SNAPSHOTS).put(snapshot);
-      if (state) tx.objectStore(SNAPSHOT_STATES).put({ snapshotId: snapshot.id, state: state.state, console: state.console, disk: frozenDisk } satisfies SnapshotStateRecord);
-      const next: VmRecord = { ...vm, diskImageId: child.id };
+      if (state) tx.objectStore(SNAPSHOT_STATES).put({ snapshotId: snapshot.id, state: state.state, console: state.console, ...frozenDisks } as SnapshotStateRecord);
+      const next: VmRecord = { ...vm, diskImageId: child!.id, ...(dataChild ? { dataImageId: dataChild.id } : {}) };
       tx.objectStore(VMS).put(next);
       return { vm: next, snapshot };
     });
   }
 
   /**
-   * Puts the VM back at a snapshot: its current disk (and any suspended state) is thrown
-   * away and a new empty child over the snapshot's disk takes its place. A snapshot with a
-   * machine state leaves it as the VM's suspended state (Start resumes it), provided the
-   * snapshot's disk is still the one it was taken on. The VM must be off.
+   * Puts the VM back at a snapshot: its current disks (and any suspended state) are thrown
+   * away and new empty children over the snapshot's disks take their place: the system
+   * disk's, and the data disk's the snapshot froze. A snapshot with a machine state leaves
+   * it as the VM's suspended state (Start resumes it), provided the snapshot's disks are
+   * still the ones it was taken on. A snapshot that froze no data disk (taken before data
+   * disks were frozen) of a VM that has one leaves /data as it is now and its machine state
+   * dropped ('state-stale'): that machine's page cache would not fit today's /data. The VM
+   * must be off.
    */
   async revertToSnapshot(vmId: string, snapshotId: string): Promise<{ vm: VmRecord; outcome: RevertOutcome }> {
     const vm = await this.requireVm(vmId);
     const snap = await this.snapshot(snapshotId);
     if (!snap || snap.vmId !== vmId) throw new StoreError('not-found', `VM ${vm.name} has no snapshot with id "${snapshotId}"`);
     const at = await this.requireImage(snap.imageId);
-    return this.newChild(at, [VMS, CHUNKS, SUSPENDED, SNAPSHOT_STATES], async (tx, child) => {
+    const atData = snap.dataImageId === undefined ? undefined : await this.requireImage(snap.dataImageId);
+    return this.newChildren(atData ? [at, atData] : [at], [VMS, CHUNKS, SUSPENDED, SNAPSHOT_STATES], async (tx, [child, dataChild]) => {
       const suspended = tx.objectStore(SUSPENDED);
       suspended.delete(vmId);
+      const images = tx.objectStore(IMAGES);
       let outcome: RevertOutcome = 'no-state';
       if (snap.withState) {
         const st = (await requestResult(tx.objectStore(SNAPSHOT_STATES).get(snap.id))) as SnapshotStateRecord | undefined;
-        const disk = (await requestResult(tx.objectStore(IMAGES).get(snap.imageId))) as ImageRecord;
+        const disks: Disks = { disk: identityOf((await requestResult(images.get(snap.imageId))) as ImageRecord) };
+        if (atData) disks.dataDisk = identityOf((await requestResult(images.get(atData.id))) as ImageRecord);
+        // A data disk VM's state needs its frozen data disk too (`disks` has none without one).
+        const fits = st && sameDisks(st, disks) && (vm.dataImageId === undefined || atData !== undefined);
         outcome = 'state-stale';
-        if (st && sameDisk(st.disk, identityOf(disk))) {
-          suspended.put({ vmId, state: st.state, disk: identityOf(child), console: st.console, takenAt: Date.now() } satisfies SuspendedRecord);
+        if (fits) {
+          suspended.put({ vmId, state: st.state, ...identitiesOf(child!, dataChild), console: st.console, takenAt: Date.now() } satisfies SuspendedRecord);
           outcome = 'state';
         }
       }
-      const old = vm.diskImageId && ((await requestResult(tx.objectStore(IMAGES).get(vm.diskImageId))) as ImageRecord | undefined);
-      // The current disk is a leaf (snapshots only ever freeze it and grow past it): nothing stands on it.
-      if (old && old.origin === 'vm') {
-        tx.objectStore(CHUNKS).delete(imageChunkRange(old.id));
-        tx.objectStore(IMAGES).delete(old.id);
+      // The current disks are leaves (snapshots only ever freeze them and grow past them): nothing stands on them.
+      const leaves = [vm.diskImageId, ...(atData ? [vm.dataImageId] : [])];
+      for (const id of leaves) {
+        const old = id && ((await requestResult(images.get(id))) as ImageRecord | undefined);
+        if (old && old.origin === 'vm' && old.kind === 'child') {
+          tx.objectStore(CHUNKS).delete(imageChunkRange(old.id));
+          images.delete(old.id);
+        }
       }
-      const next: VmRecord = { ...vm, diskImageId: child.id };
+      const next: VmRecord = { ...vm, diskImageId: child!.id, ...(dataChild ? { dataImageId: dataChild.id } : {}) };
       tx.objectStore(VMS).put(next);
       return { vm: next, outcome };
     });
   }
 
   /**
-   * The disks a snapshot's deletion rewrites: those grown from its disk (later snapshots,
-   * the VM's current disk). The current disk must not be in use while they are.
+   * The disks a snapshot's deletion rewrites: those grown from its disks (later snapshots',
+   * the VM's current ones; system and data). The current disks must not be in use while they are.
    */
   async snapshotChildren(snapshotId: string): Promise<ImageRecord[]> {
     const snap = await this.snapshot(snapshotId);
     if (!snap) return [];
-    return (await this.images()).filter((r) => r.parentId === snap.imageId);
+    const frozen = [snap.imageId, snap.dataImageId].filter((id) => id !== undefined);
+    return (await this.images()).filter((r) => r.parentId !== undefined && frozen.includes(r.parentId));
   }
 
   /**
-   * Deletes a snapshot. Every disk grown from its disk takes in the sectors it holds and
-   * the rest do not (VhdDisk.mergeParent) and then stands on the snapshot's parent, each
-   * commit carrying the new header with the record's new parent; then the snapshot's disk,
-   * record and state go in one transaction. A machine state standing on a rewritten disk
-   * (a later snapshot's, a suspended VM's) stays resumable: the disk reads the same.
+   * Deletes a snapshot. Every disk grown from one of its disks takes in the sectors that
+   * disk holds and the rest do not (VhdDisk.mergeParent) and then stands on that disk's
+   * parent, each commit carrying the new header with the record's new parent; then the
+   * snapshot's disks, record and state go in one transaction. A machine state standing on
+   * a rewritten disk (a later snapshot's, a suspended VM's) stays resumable: the disk reads
+   * the same. A frozen data disk with no parent (the blank disk the VM was made with, frozen
+   * by its first snapshot) cannot be merged away, a VHD chain needing a root: it stays as
+   * the data chain's root, no snapshot's any more, and goes with the VM.
    * Cut short, what is done stays consistent and deleting again finishes it.
    */
   async deleteSnapshot(snapshotId: string): Promise<void> {
     const snap = await this.snapshot(snapshotId);
     if (!snap) throw new StoreError('not-found', `image store: no snapshot with id "${snapshotId}"`);
     const image = await this.requireImage(snap.imageId);
-    const children = await this.snapshotChildren(snapshotId);
+    const data = snap.dataImageId === undefined ? undefined : await this.image(snap.dataImageId);
+    const merged = [image, ...(data?.parentId !== undefined ? [data] : [])];
+    const all = await this.images();
+    const children = all.filter((r) => merged.some((m) => r.parentId === m.id));
     const before = new Map(children.map((c) => [c.id, identityOf(c)]));
     for (const c of children) {
+      const parentId = merged.find((m) => m.id === c.parentId)!.parentId;
       const disk = await this.openDisk(c.id);
       try {
         const backend = disk.backend as IdbChunkBackend;
-        await disk.mergeParent({ relinked: () => backend.amendRecord({ parentId: image.parentId }) });
+        await disk.mergeParent({ relinked: () => backend.amendRecord({ parentId }) });
       } finally {
         await disk.dispose();
       }
@@ -849,19 +914,27 @@ export class ImageStore {
     const after = new Map<string, DiskIdentity>();
     for (const c of children) after.set(c.id, identityOf((await requestResult(images.get(c.id))) as ImageRecord));
     // States on a merged disk follow it, if they stood on it as it was before the merge.
-    const follow = <T extends { disk?: DiskIdentity }>(rec: T | undefined, put: (r: T) => void) => {
-      const id = rec?.disk?.imageId;
-      if (rec && id && after.has(id) && sameDisk(rec.disk, before.get(id))) put({ ...rec, disk: after.get(id)! });
+    const followOne = (d: DiskIdentity | undefined): DiskIdentity | undefined => {
+      const id = d?.imageId;
+      return id && after.has(id) && sameDisk(d, before.get(id)) ? after.get(id) : d;
+    };
+    const follow = <T extends { disk?: DiskIdentity; dataDisk?: DiskIdentity }>(rec: T | undefined, put: (r: T) => void) => {
+      if (!rec) return;
+      const disk = followOne(rec.disk);
+      const dataDisk = followOne(rec.dataDisk);
+      if (disk !== rec.disk || dataDisk !== rec.dataDisk) put({ ...rec, ...(disk ? { disk } : {}), ...(dataDisk ? { dataDisk } : {}) });
     };
     const snaps = (await requestResult(tx.objectStore(SNAPSHOTS).index(SNAPSHOTS_BY_VM).getAll(snap.vmId))) as SnapshotRecord[];
     for (const other of snaps) {
-      if (other.id === snap.id || !other.withState || !after.has(other.imageId)) continue;
+      if (other.id === snap.id || !other.withState) continue;
       const st = (await requestResult(tx.objectStore(SNAPSHOT_STATES).get(other.id))) as SnapshotStateRecord | undefined;
       follow(st, (r) => tx.objectStore(SNAPSHOT_STATES).put(r));
     }
     follow((await requestResult(tx.objectStore(SUSPENDED).get(snap.vmId))) as SuspendedRecord | undefined, (r) => tx.objectStore(SUSPENDED).put(r));
-    tx.objectStore(CHUNKS).delete(imageChunkRange(image.id));
-    images.delete(image.id);
+    for (const m of merged) {
+      tx.objectStore(CHUNKS).delete(imageChunkRange(m.id));
+      images.delete(m.id);
+    }
     tx.objectStore(SNAPSHOTS).delete(snap.id);
     tx.objectStore(SNAPSHOT_STATES).delete(snap.id);
     await done;
@@ -890,6 +963,30 @@ export class ImageStore {
   async requestPersistence(): Promise<boolean> {
     return navigator.storage.persist ? navigator.storage.persist() : false;
   }
+}
+
+/** The disks a machine state stands on: the system disk, and the data disk of a VM with one. */
+export interface Disks {
+  disk?: DiskIdentity;
+  dataDisk?: DiskIdentity;
+}
+
+function identitiesOf(disk: ImageRecord, data: ImageRecord | undefined): Disks {
+  return { disk: identityOf(disk), ...(data ? { dataDisk: identityOf(data) } : {}) };
+}
+
+/** Both disks as they were: a state resumes only if neither was written (or replaced) since. */
+export function sameDisks(a: Disks, b: Disks): boolean {
+  return sameDisk(a.disk, b.disk) && sameDisk(a.dataDisk, b.dataDisk);
+}
+
+/**
+ * A disk that is a VM's own (its current disks, and those its snapshots froze), as against
+ * a base of the catalog (built in, imported, a repository's): the blank data disk a VM is
+ * made with is a VM's own too, though it stands on nothing.
+ */
+export function ownedByVm(r: Pick<ImageRecord, 'origin'>): boolean {
+  return r.origin === 'vm' || r.origin === 'snapshot';
 }
 
 /** The identity a machine state checks its disk by (key order fixed: records are compared as JSON). */

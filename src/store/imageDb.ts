@@ -7,6 +7,13 @@
  *   snapshots  named snapshots of VM disks (keyPath id, index vmId); version 3
  *   snapshotStates  the machine state taken with a snapshot (keyPath snapshotId); version 3
  * The page and every VM worker open their own connection to it.
+ *
+ * Version 4 changes no store: it is the version from which a VM's data disk (`dataImageId`)
+ * is a chain like its system disk (a snapshot freezes both; `SnapshotRecord.dataImageId`,
+ * `dataDisk` beside `disk` in states). Code of version 3 still open in another tab would
+ * take a data disk's differencing child for an abandoned VM disk and delete it, and take
+ * snapshots that leave /data out: the higher version closes its connection (onversionchange)
+ * and keeps it from opening the database again, so only code that knows data disks runs.
  */
 import type { RepositoryVersion } from '../repo/index.ts';
 import type { ApplianceManifest } from '../boot/index.ts';
@@ -14,7 +21,7 @@ import { requestResult } from './idbRequests.ts';
 import type { JitMode } from '../jit/Jit.ts';
 
 const DB_NAME = 'romvisor';
-const DB_VERSION = 3;
+const DB_VERSION = 4;
 export const IMAGES = 'images';
 export const CHUNKS = 'chunks';
 export const VMS = 'vms';
@@ -106,6 +113,11 @@ export interface SuspendedRecord {
   state: Uint8Array;
   /** Its disk at the save; undefined for a VM without one. */
   disk?: DiskIdentity;
+  /**
+   * Its data disk at the save (a VM with one); the state resumes only while both still
+   * match. Absent on a data disk VM's state (stored before version 4): never resumed.
+   */
+  dataDisk?: DiskIdentity;
   /** The console's last bytes, replayed into the terminal on resume. */
   console: Uint8Array;
   takenAt: number;
@@ -124,6 +136,13 @@ export interface SnapshotRecord {
   takenAt: number;
   /** The frozen image. Never written again, except by deleting the snapshot under it, whose merge keeps what it reads. */
   imageId: string;
+  /**
+   * The VM's data disk frozen with it (the data disk's differencing child at that instant,
+   * origin 'snapshot'): a revert puts /data back with the system disk. Absent for a VM
+   * without a data disk, and for snapshots taken before version 4 (a revert to one keeps
+   * the current /data and drops its machine state, which would not fit it).
+   */
+  dataImageId?: string;
   /** A machine state was taken with it (in `snapshotStates` under the same id). */
   withState: boolean;
 }
@@ -137,6 +156,8 @@ export interface SnapshotStateRecord {
   console: Uint8Array;
   /** The snapshot's image when the state was taken: the state resumes only while this still matches. */
   disk: DiskIdentity;
+  /** The same for the snapshot's data disk image (`SnapshotRecord.dataImageId`). */
+  dataDisk?: DiskIdentity;
 }
 
 export function chunkKey(imageId: string, index: number): [string, number] {

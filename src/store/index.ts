@@ -1,5 +1,5 @@
 // The image store's public API: IndexedDB images, VM records, the appliance catalog.
-export { ImageStore, sameDisk, type ImportProgress, type StorageUse, type DiskState, type SnapshotNode, type SnapshotTree, type RevertOutcome, type RestoredRecord, recordsOwnedBy, stringsIn } from './ImageStore.ts';
+export { ImageStore, sameDisk, sameDisks, ownedByVm, type Disks, type ImportProgress, type StorageUse, type DiskState, type SnapshotNode, type SnapshotTree, type RevertOutcome, type RestoredRecord, recordsOwnedBy, stringsIn } from './ImageStore.ts';
 export { IdbChunkBackend, DEFAULT_CHUNK_SIZE } from './IdbChunkBackend.ts';
 export { BlobBackend } from './BlobBackend.ts';
 export { StoreError, type StoreErrorCode } from './StoreError.ts';

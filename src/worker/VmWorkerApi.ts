@@ -255,7 +255,7 @@ export interface VmWorkerApi extends Async<VmInspectorApi> {
    * now (undefined: the snapshot failed, the same disk goes on), and it runs again unless
    * it was paused before.
    */
-  thawAfterSnapshot(childImageId: string | undefined): Promise<void>;
+  thawAfterSnapshot(childImageId: string | undefined, dataImageId?: string): Promise<void>;
   /** Hard reset: the machine starts again from the reset ROM with the same disk. */
   reset(): Promise<void>;
   /**

@@ -238,8 +238,8 @@ class VmWorker implements VmWorkerApi {
       const disk = this.spec?.disk;
       const childImageId = disk && 'childImageId' in disk ? disk.childImageId : undefined;
       const store = this.disk?.store ?? (opened = await ImageStore.open(undefined, { removeAbandoned: false }));
-      const identity = childImageId ? await store.diskIdentity(childImageId) : undefined;
-      await store.putSuspended({ vmId, state: taken.state, ...(identity ? { disk: identity } : {}), console, takenAt: Date.now() }, 'relaxed');
+      const disks = await store.vmDiskIdentities({ diskImageId: childImageId, dataImageId: this.spec?.dataDisk?.imageId });
+      await store.putSuspended({ vmId, state: taken.state, ...disks, console, takenAt: Date.now() }, 'relaxed');
       settlePageHide(done, PAGEHIDE_SAVED, `captured in ${Math.round(t1 - t0)} ms, stored in ${Math.round(performance.now() - t1)} ms, ${taken.state.length} bytes`);
     } catch (e) {
       settlePageHide(done, PAGEHIDE_FAILED, (e as Error).message);
@@ -269,6 +269,8 @@ class VmWorker implements VmWorkerApi {
         for (let p = vm.pendingWork(); p; p = vm.pendingWork()) await p;
       }
       await this.disk.flush();
+      // The data disk is frozen with it: its writes must be in the frozen image too.
+      await this.dataDisk?.flush();
       this.postConsole();
       return state ? { state } : {};
     } catch (e) {
@@ -278,10 +280,13 @@ class VmWorker implements VmWorkerApi {
     }
   }
 
-  async thawAfterSnapshot(childImageId: string | undefined): Promise<void> {
+  async thawAfterSnapshot(childImageId: string | undefined, dataImageId?: string): Promise<void> {
     // A failed switch throws with the guest still paused: it must not write on into the
     // frozen disk, so the page stops it.
     if (childImageId) await this.disk?.switchTo(childImageId);
+    if (dataImageId) await this.dataDisk?.switchTo(dataImageId);
+    // A suspend on pagehide names the disks the guest writes now, not the frozen ones.
+    if (this.spec && childImageId) this.spec = { ...this.spec, disk: { childImageId }, ...(dataImageId ? { dataDisk: { imageId: dataImageId } } : {}) };
     if (!this.pausedBeforeFreeze) await this.resume();
   }
 
