@@ -185,6 +185,7 @@ export function readBackupServer(json: unknown, entries: readonly BackupEntry[])
     vmIds.add(id);
     vmNames.add(vmName.toLowerCase());
     if (v.has('diskImageId') && !imageIds.has(v.str('diskImageId', MAX_ID))) throw inconsistent(`VM ${vmName}'s disk ${rec.value.diskImageId} is not in the archive`);
+    if (v.has('dataImageId') && !imageIds.has(v.str('dataImageId', MAX_ID))) throw inconsistent(`VM ${vmName}'s data disk ${rec.value.dataImageId} is not in the archive`);
   });
   (stores.suspended ?? []).forEach((rec, i) => {
     const v = new FieldReader(`server.stores.suspended[${i}].value`, rec.value, malformed);

@@ -7,6 +7,10 @@
  *                           suspended states, ...), bytes as files named by {"$file": PATH}
  *   DIR/vms/NAME/disk.vhd   VM NAME's disk: a differencing VHD over its base, with parent
  *                           locators (relative and absolute), what `boot --overlay` takes
+ *   DIR/vms/NAME/disk.data.vhd  its data disk (/dev/vdb, /data), if its appliance has one:
+ *                           what `boot --data-disk` takes (and finds by itself beside the
+ *                           overlay); a dynamic VHD, or a differencing one over the data
+ *                           disks its snapshots froze (in images/)
  *   DIR/vms/NAME/share/     its shared folder (`boot --share`)
  *   DIR/vms/NAME/*.romvstat its suspended state, and the other bytes of its records
  *   DIR/images/ID.vhd       bases the archive carries (imported disks) and disks between a
@@ -65,9 +69,23 @@ interface ServerJson {
   shares: { vmId: string; dir: string }[];
 }
 
+/** The fields of a VM record a server directory reads. */
+interface DirVm {
+  id: string;
+  name: string;
+  diskImageId?: string;
+  /** Its data disk (/dev/vdb, /data). */
+  dataImageId?: string;
+  memoryMiB?: number;
+  harts?: number;
+  extraArgs?: string;
+}
+
 export interface VmSummary {
   name: string;
   disk?: string;
+  /** Its data disk's file (`boot --data-disk`). */
+  dataDisk?: string;
   suspended: boolean;
   /** The command line that boots it. */
   boot: string;
@@ -82,7 +100,7 @@ export async function restoreServerDirectory(archive: BackupArchive, dir: string
   if ((await readdir(dir).catch(() => [])).length > 0) throw new BackupError('backup-inconsistent', `${dir} exists and is not empty: a restore never writes over a server (give a new directory)`);
   await archive.verify(onProgress);
   const { server } = archive;
-  const vms = server.stores.vms!.map((r) => r.value as { id: string; name: string; diskImageId?: string; memoryMiB?: number; harts?: number; extraArgs?: string });
+  const vms = server.stores.vms!.map((r) => r.value as unknown as DirVm);
   for (const vm of vms) if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(vm.name)) throw new BackupError('backup-malformed', `manifest: VM name ${JSON.stringify(vm.name.slice(0, 70))} cannot name a folder`);
 
   // Bases first: found here, or the restore is refused before a byte is written.
@@ -107,10 +125,15 @@ export async function restoreServerDirectory(archive: BackupArchive, dir: string
   await rm(partial, { recursive: true, force: true });
   await mkdir(partial, { recursive: true });
   try {
-    const vmOfDisk = new Map(vms.filter((v) => v.diskImageId).map((v) => [v.diskImageId!, v]));
+    // Each VM's current disks in its folder, under the names `boot` takes and finds.
+    const vmFiles = new Map<string, string>();
+    for (const v of vms) {
+      if (v.diskImageId) vmFiles.set(v.diskImageId, `vms/${v.name}/disk.vhd`);
+      if (v.dataImageId) vmFiles.set(v.dataImageId, `vms/${v.name}/disk.data.vhd`);
+    }
     const fileOf = new Map<string, string>();
     for (const [id, path] of baseFiles) fileOf.set(id, path);
-    for (const img of server.images) if (!img.base) fileOf.set(img.id, vmOfDisk.has(img.id) ? `vms/${vmOfDisk.get(img.id)!.name}/disk.vhd` : `images/${safeName(img.id)}.vhd`);
+    for (const img of server.images) if (!img.base) fileOf.set(img.id, vmFiles.get(img.id) ?? `images/${safeName(img.id)}.vhd`);
     const byUuid = new Map(server.images.map((i) => [i.vhdUuid, i]));
     const images: DirImage[] = [];
     const done = new Set<string>();
@@ -257,13 +280,14 @@ export async function summarize(dir: string, json?: ServerJson): Promise<VmSumma
   return json.records
     .filter((r) => r.store === 'vms')
     .map((r) => {
-      const vm = r.value as { id: string; name: string; diskImageId?: string; memoryMiB?: number; harts?: number; extraArgs?: string };
+      const vm = r.value as unknown as DirVm;
       let base = vm.diskImageId ? byId.get(vm.diskImageId) : undefined;
       while (base?.parentUuid) base = byUuid.get(base.parentUuid);
       const image = base?.base ? base.base.name : base ? join(dir, base.file) : undefined;
       const disk = vm.diskImageId ? join(dir, byId.get(vm.diskImageId)!.file) : undefined;
-      const args = ['romvisor boot', image ?? '', disk ? `--overlay ${disk}` : '', vm.memoryMiB ? `--mem ${vm.memoryMiB}M` : '', vm.harts && vm.harts > 1 ? `--smp ${vm.harts}` : '', `--share ${join(dir, 'vms', vm.name, 'share')}`, `--name ${vm.name}`, vm.extraArgs ? `--append ${JSON.stringify(vm.extraArgs)}` : ''];
-      return { name: vm.name, ...(disk ? { disk } : {}), suspended: suspended.has(vm.id), boot: args.filter(Boolean).join(' ') };
+      const data = vm.dataImageId && byId.get(vm.dataImageId) ? join(dir, byId.get(vm.dataImageId)!.file) : undefined;
+      const args = ['romvisor boot', image ?? '', disk ? `--overlay ${disk}` : '', data ? `--data-disk ${data}` : '', vm.memoryMiB ? `--mem ${vm.memoryMiB}M` : '', vm.harts && vm.harts > 1 ? `--smp ${vm.harts}` : '', `--share ${join(dir, 'vms', vm.name, 'share')}`, `--name ${vm.name}`, vm.extraArgs ? `--append ${JSON.stringify(vm.extraArgs)}` : ''];
+      return { name: vm.name, ...(disk ? { disk } : {}), ...(data ? { dataDisk: data } : {}), suspended: suspended.has(vm.id), boot: args.filter(Boolean).join(' ') };
     });
 }
 

@@ -6,7 +6,7 @@
  * the bases the archive names, then hands everything to ImageStore.restoreServer, which
  * lands all of it or none. Shared folders are in their own database and are written after.
  */
-import { DEFAULT_CHUNK_SIZE, recordsOwnedBy, stringsIn, type ImageRecord, type ImageStore, type RestoredRecord, type ShareStore, type VmRecord } from '../store/index.ts';
+import { DEFAULT_CHUNK_SIZE, ownedByVm, recordsOwnedBy, stringsIn, type ImageRecord, type ImageStore, type RestoredRecord, type ShareStore, type VmRecord } from '../store/index.ts';
 import type { MemoryShareEntry } from '../share/index.ts';
 import { vhdChecksum, type ByteSource } from '../disk/index.ts';
 import { BackupArchive, rangeSource, type ArchiveProgress } from './BackupArchive.ts';
@@ -87,13 +87,15 @@ export class StoreRestore {
     const ofSkipped = recordsOwnedBy([...skipped], all);
     const records = all.filter((_, i) => !ofSkipped[i]);
     const named = new Set(records.flatMap((r) => [...stringsIn(r.value), ...stringsIn(r.key)]));
-    // The images they stand on: named by a record, or below one that is; imported bases always (the catalog's).
+    // The images they stand on: named by a record, or below one that is; imported bases
+    // always (the catalog's). A VM's blank data disk is a root too, but the VM's own: it
+    // goes only with its VM.
     const byUuid = new Map(server.images.map((i) => [i.vhdUuid, i]));
     const needed = new Set<BackupImage>();
     const need = (img: BackupImage | undefined) => {
       for (let i = img; i && !needed.has(i); i = i.parentUuid ? byUuid.get(i.parentUuid) : undefined) needed.add(i);
     };
-    for (const img of server.images) if (named.has(img.id) || (img.base === undefined && img.record.kind === 'base')) need(img);
+    for (const img of server.images) if (named.has(img.id) || (img.base === undefined && isCatalogBase(img))) need(img);
 
     // Each image's id here: a base found or fetched, an identical stored one, or a new id.
     const stored = await store.images();
@@ -110,7 +112,7 @@ export class StoreRestore {
         continue;
       }
       const same = stored.find((r) => r.vhdUuid === img.vhdUuid);
-      if (same && img.record.kind === 'base') {
+      if (same && isCatalogBase(img)) {
         ids.set(img.id, same.id);
         continue;
       }
@@ -223,15 +225,25 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((x, i) => x === b[i]);
 }
 
-/** The disks of the VMs `vmIds` (each VM's disk and the non-base disks below it): they go when those VMs are replaced. */
+/**
+ * The disks of the VMs `vmIds` (each VM's system and data disk, and the VM's own disks
+ * below them): they go when those VMs are replaced.
+ */
 function disksOf(vmIds: readonly string[], vms: readonly VmRecord[], images: readonly ImageRecord[]): Set<string> {
   const byId = new Map(images.map((r) => [r.id, r]));
   const out = new Set<string>();
   for (const vm of vms) {
     if (!vmIds.includes(vm.id)) continue;
-    for (let r = byId.get(vm.diskImageId ?? ''); r && r.kind !== 'base' && !out.has(r.id); r = byId.get(r.parentId ?? '')) out.add(r.id);
+    for (const top of [vm.diskImageId, vm.dataImageId]) {
+      for (let r = byId.get(top ?? ''); r && ownedByVm(r) && !out.has(r.id); r = byId.get(r.parentId ?? '')) out.add(r.id);
+    }
   }
   return out;
+}
+
+/** A base of the catalog (an import), as against a VM's own disk that stands on nothing (its blank data disk). */
+function isCatalogBase(img: BackupImage): boolean {
+  return img.record.kind === 'base' && !ownedByVm({ origin: img.record.origin as ImageRecord['origin'] });
 }
 
 function entryNames(v: unknown, out: string[] = []): string[] {

@@ -68,7 +68,12 @@ export async function backupCommand(argv: string[], io: CliIo): Promise<number> 
           while (base?.parentUuid) base = byUuid.get(base.parentUuid);
           const on = base?.base ? `${base.base.origin} ${base.base.name} (sha256 ${base.base.sha256.slice(0, 12)}…)` : base ? `carried base ${base.id}` : 'RAM (no disk)';
           const share = m.server.shares.find((s) => s.vmId === value.id)?.files.length ?? 0;
-          io.stdout(`  VM ${value.name}: ${value.memoryMiB} MiB, on ${on}${disk ? `, disk ${formatBytes(disk)}` : ''}${suspended.has(value.id) ? ', suspended' : ''}${share ? `, ${share} shared-folder object(s)` : ''}\n`);
+          // The data disk's chain (its current disk and those its snapshots froze), all carried.
+          let dataBytes = 0;
+          const dataTop = images.get(value.dataImageId as string);
+          for (let d = dataTop; d?.entry; d = d.parentUuid ? byUuid.get(d.parentUuid) : undefined) dataBytes += archive.entry(d.entry).size;
+          const data = dataTop ? `, data disk ${formatBytes(dataTop.virtualSize)} (${formatBytes(dataBytes)} in the archive)` : '';
+          io.stdout(`  VM ${value.name}: ${value.memoryMiB} MiB, on ${on}${disk ? `, disk ${formatBytes(disk)}` : ''}${data}${suspended.has(value.id) ? ', suspended' : ''}${share ? `, ${share} shared-folder object(s)` : ''}\n`);
         }
         const other = Object.entries(m.server.stores).filter(([s]) => s !== 'vms' && s !== 'suspended');
         for (const [store, rs] of other) io.stdout(`  ${rs.length} record(s) of ${store}\n`);

@@ -56,7 +56,7 @@ function slots(v: unknown, out: [Record<string, unknown> | unknown[], string | n
 
 function mutate(r: SeededRandom, a: Uint8Array): Uint8Array {
   const b = a.slice();
-  switch (r.below(8)) {
+  switch (r.below(9)) {
     case 0: // a few bytes flipped anywhere
       for (let n = r.int(1, 8); n > 0; n--) b[r.below(b.length)] ^= 1 << r.below(8);
       return b;
@@ -102,6 +102,22 @@ function mutate(r: SeededRandom, a: Uint8Array): Uint8Array {
       for (let n = r.int(1, 16); n > 0; n--) body[at + r.below(e.size)] ^= 1 << r.below(8);
       e.sha256 = new Sha256().update(body.subarray(at, at + e.size)).hex();
       return seal(b, json, body);
+    }
+    case 7: {
+      // the server's parts made not to fit, re-sealed: an image dropped, or a reference
+      // (a VM's disk or data disk, a parent, a state's VM) pointed at another id it holds
+      const { json, rest } = manifestOf(b);
+      const server = json.server as { images: Record<string, unknown>[] };
+      if (r.chance(0.3) && server.images.length) server.images.splice(r.below(server.images.length), 1);
+      else {
+        const refs = slots(server).filter(([obj, key]) => typeof (obj as Record<string | number, unknown>)[key] === 'string' && /^(diskImageId|dataImageId|parentUuid|vmId|entry|imageId)$/.test(String(key)));
+        const ids = [...new Set(slots(server).map(([obj, key]) => (obj as Record<string | number, unknown>)[key]).filter((v): v is string => typeof v === 'string' && /^[a-z]+-[0-9a-z-]+$/.test(v)))];
+        if (refs.length) {
+          const [obj, key] = r.pick(refs);
+          (obj as Record<string | number, unknown>)[key] = r.pick([...ids, 'gone-1']);
+        }
+      }
+      return seal(b, json, rest);
     }
     default: {
       // two entries swapped in the manifest, re-sealed
