@@ -9,7 +9,7 @@ import { fetchRepositoryIndex, fileUrl, findVersion, indexUrl, RepoError } from 
 import { isLoopbackHost, LOOPBACK_TEXT, pageFetchProblem } from '../format/loopbackHost.ts';
 import type { Appliance } from '../store/index.ts';
 import { HypervisorError } from './HypervisorError.ts';
-import { probeReachable } from './probeReachable.ts';
+import { noAnswerReason } from './probeReachable.ts';
 import type { RepositoryAppliance, RepositoryIndex, RepositoryVersion } from '../repo/index.ts';
 import type { RepositoryEntry } from './Types.ts';
 
@@ -149,22 +149,8 @@ function safeIndexUrl(text: string): string | undefined {
   }
 }
 
-/**
- * What the page says when an index cannot be read. The page sees a host that does not
- * answer and a server that does not let it read the answer (no CORS header) as the same
- * TypeError; a probe from a worker of its own tells them apart (probeReachable), and where
- * it cannot, the message names both and where the browser says which.
- */
+/** What the page says when an index cannot be read: a failure without an answer gets the probe's look. */
 async function describeFailure(url: string, e: unknown): Promise<string> {
-  if (!(e instanceof RepoError && e.code === 'fetch-failed' && /cannot reach/.test(e.message))) return (e as Error).message;
-  const host = new URL(url).host;
-  const probe = await probeReachable(url);
-  switch (probe.verdict) {
-    case 'answers':
-      return `repository ${url}: the server at ${host} answers, but does not let this page read it: its answer has no CORS header (Access-Control-Allow-Origin). Its owner can send "Access-Control-Allow-Origin: *" (and allow the Range request header), or host the files where it is sent`;
-    case 'no-answer':
-      return `repository ${url}: cannot reach ${host}: ${probe.why} (no server listens at that address and port, the host name does not resolve, or there is no network)`;
-    default:
-      return `repository ${url}: cannot read it: the host does not answer, or its server does not let this page read it (no CORS header Access-Control-Allow-Origin); the browser's developer console says which (${probe.why})`;
-  }
+  if (e instanceof RepoError && e.code === 'no-answer') return `repository ${url}: ${await noAnswerReason(url)}`;
+  return (e as Error).message;
 }

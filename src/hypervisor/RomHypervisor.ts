@@ -9,7 +9,7 @@ import { canWaitAsync, readPageHide, PAGEHIDE_PENDING } from '../worker/index.ts
 import { DisposableStore, Emitter, type Disposable } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
 import type { FirmwareInfo, Hypervisor, HypervisorEvent, NewVmOptions, RepositoryEntry, VmHandle, VmSettings, VmUpdateInfo } from './Types.ts';
-import { fileUrl, versionChain, type RepositoryAppliance } from '../repo/index.ts';
+import { fileUrl, RepoError, versionChain, type RepositoryAppliance } from '../repo/index.ts';
 import { SMP_MAX_HARTS } from '../machine/index.ts';
 import { vmLockName, WorkerVm } from './WorkerVm.ts';
 import { ServerNetwork, type NetAttachment } from './ServerNetwork.ts';
@@ -20,6 +20,7 @@ import { buildCatalog, ImageStore, loadBuiltinCatalog, ShareStore, type Applianc
 import type { BareKernelSpec, VmBootSpec } from '../worker/index.ts';
 import { BlobBackend, type ImageRecord } from '../store/index.ts';
 import type { RepositoryVersion } from '../repo/index.ts';
+import { noAnswerReason } from './probeReachable.ts';
 import { BackupError, collectStoreServer, StoreRestore, writeBackupArchive, type ArchiveProgress, type BaseReference, type RestoreChoice, type RestoreResult } from '../backup/index.ts';
 
 export const HYPERVISOR_NAME = 'romvisor';
@@ -420,7 +421,13 @@ export class RomHypervisor implements Hypervisor {
     const have = (await this.store.images()).find((r) => r.kind === 'base' && r.origin === 'repository' && r.state === 'ready' && r.remote?.url === url && r.sourceSha256 === v.sha256);
     if (have) return have;
     if (v.parent !== undefined) await this.ensureRemoteBase(indexUrl, a, a.versions.find((p) => p.version === v.parent)!);
-    return this.store.addRemoteBase({ name: a.name, url, version: v });
+    try {
+      return await this.store.addRemoteBase({ name: a.name, url, version: v });
+    } catch (e) {
+      // The VHD may live on another host than the index (a CDN), one without CORS, say.
+      if (e instanceof RepoError && e.code === 'no-answer') throw new RepoError('no-answer', `${url}: ${await noAnswerReason(url)}`, url);
+      throw e;
+    }
   }
 
   updateInfo(ref: string): VmUpdateInfo | undefined {

@@ -30,3 +30,21 @@ export async function probeReachable(url: string): Promise<ReachProbeAnswer> {
     worker.terminate();
   }
 }
+
+/**
+ * Why nothing readable came from `url` (a fetch that got no answer the page may read), in
+ * words, after the probe had its look: a server without CORS, a host where nothing
+ * answers, or, when the probe cannot tell, both and where the browser says which.
+ */
+export async function noAnswerReason(url: string): Promise<string> {
+  const host = new URL(url).host;
+  const probe = await probeReachable(url);
+  switch (probe.verdict) {
+    case 'answers':
+      return `the server at ${host} answers, but does not let this page read it: its answer has no CORS header (Access-Control-Allow-Origin). Its owner can send "Access-Control-Allow-Origin: *" (and allow the Range request header), or host the files where it is sent`;
+    case 'no-answer':
+      return `cannot reach ${host}: ${probe.why} (no server listens at that address and port, the host name does not resolve, or there is no network)`;
+    default:
+      return `cannot read it: the host does not answer, or its server does not let this page read it (no CORS header Access-Control-Allow-Origin); the browser's developer console says which (${probe.why})`;
+  }
+}

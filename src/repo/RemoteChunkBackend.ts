@@ -297,6 +297,7 @@ export class RemoteChunkBackend implements BlockBackend {
    */
   private async request(headers: Record<string, string>): Promise<Response> {
     let why = '';
+    let answered = false;
     for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
       if (attempt > 0) await new Promise((r) => setTimeout(r, RETRY_MS * 2 ** (attempt - 1)));
       this.stats.requests++;
@@ -307,12 +308,15 @@ export class RemoteChunkBackend implements BlockBackend {
         const res = await this.fetchFn(this.name, { headers, redirect: 'follow', signal: ctl.signal }).finally(() => clearTimeout(timer));
         if (res.status < 500) return res;
         why = `HTTP ${res.status} ${res.statusText}`.trimEnd();
+        answered = true;
         await res.body?.cancel();
       } catch (e) {
         why = (e as Error).name === 'TimeoutError' ? `no answer in ${REQUEST_TIMEOUT_MS / 1000} s` : fetchFailure(e);
+        answered = false;
       }
     }
-    throw this.fail(new RepoError('fetch-failed', `${this.name}: cannot reach ${this.opts.url.host} (${why}; tried ${ATTEMPTS} times)`, this.name));
+    // The last try says which: an answer with an error status, or none at all.
+    throw this.fail(new RepoError(answered ? 'fetch-failed' : 'no-answer', `${this.name}: cannot reach ${this.opts.url.host} (${why}; tried ${ATTEMPTS} times)`, this.name));
   }
 
   /** Reads a 200 response (the whole file) chunk by chunk, verifying and keeping each. */

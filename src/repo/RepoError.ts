@@ -20,8 +20,13 @@ export type RepoErrorCode =
   | 'sha256-mismatch'
   /** A file whose size differs from what the index says. */
   | 'size-mismatch'
-  /** The server could not be reached, or answered with an error status. */
+  /** The server answered with an error status, or not as asked. */
   | 'fetch-failed'
+  /**
+   * No answer came: the connection failed or timed out. In a browser also a server whose
+   * answer the page may not read (no CORS header): the page sees the same error for both.
+   */
+  | 'no-answer'
   /** A URL that is not http(s): or file-relative where it must not be. */
   | 'bad-url';
 

@@ -19,7 +19,7 @@ export async function fetchRepositoryIndex(url: URL, fetchFn: FetchLike = fetch)
   try {
     res = await fetchFn(url.href, { redirect: 'follow', cache: 'no-cache' });
   } catch (e) {
-    throw new RepoError('fetch-failed', `repository ${url.href}: cannot reach ${url.host || url.href} (${fetchFailure(e)})`, url.href);
+    throw new RepoError('no-answer', `repository ${url.href}: cannot reach ${url.host || url.href} (${fetchFailure(e)})`, url.href);
   }
   if (!res.ok) throw new RepoError('fetch-failed', `repository ${url.href}: HTTP ${res.status} ${res.statusText}`.trimEnd(), url.href);
   const declared = Number(res.headers.get('content-length') ?? 0);

@@ -198,7 +198,7 @@ async function indexWithLocalCopy(url: URL, dir: string, warn?: (message: string
     await rename(temp, copy);
     return index;
   } catch (e) {
-    if (!(e instanceof RepoError) || e.code !== 'fetch-failed') throw e;
+    if (!(e instanceof RepoError) || (e.code !== 'fetch-failed' && e.code !== 'no-answer')) throw e;
     let bytes: Uint8Array;
     try {
       bytes = new Uint8Array(await readFile(copy));

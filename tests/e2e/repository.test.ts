@@ -4,7 +4,8 @@
 // counted it), and after a reload the repository is still there and the VM boots again
 // without fetching; a chunk changed on the server stops a new VM naming it; a bad URL, a
 // server without CORS, a host where nothing listens, an index that fails validation and
-// plain http to another host are each refused with their own message.
+// plain http to another host are each refused with their own message, and so is a VHD
+// that lives on a host without CORS or where nothing listens.
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -219,6 +220,49 @@ describe('a repository in the page', () => {
     } finally {
       await context.close();
       await changed.close();
+    }
+  });
+
+  it('says why a VM cannot be made when its VHD lives on another host: one without CORS, or one where nothing listens', async () => {
+    // Two repositories whose index reads (CORS) but whose VHD is elsewhere, by absolute URL.
+    const closed = await startRepoServer(repoDir);
+    const deadPort = new URL(closed.url).port;
+    await closed.close();
+    const index = JSON.parse(readFileSync(join(repoDir, 'repository.json'), 'utf8'));
+    const servers: RepoServer[] = [];
+    const split = async (name: string, vhdUrl: string) => {
+      const d = join(dir, `split-${name}`);
+      mkdirSync(d);
+      const copy = structuredClone(index);
+      copy.name = `Split ${name}`;
+      copy.appliances[0].name = name;
+      copy.appliances[0].versions[0].url = vhdUrl;
+      writeFileSync(join(d, 'repository.json'), JSON.stringify(copy));
+      const s = await startRepoServer(d, { cors: true });
+      servers.push(s);
+      return s;
+    };
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const far = await split('far', `${noCors.url}mini-1.vhd`);
+      const gone = await split('gone', `http://127.0.0.1:${deadPort}/mini-1.vhd`);
+      const page = await newPage(env, context);
+      await powerOn(page);
+      const refused = async (appliance: string, why: RegExp) => {
+        await page.click(`[data-appliance="${appliance}"] [data-action="new-vm"]`);
+        const toast = await page.waitForFunction(() => [...document.querySelectorAll('.toast.error')].map((e) => e.textContent).join('\n') || undefined, undefined, { timeout: 60_000 });
+        assert.match(String(await toast.jsonValue()), why);
+        await page.evaluate(() => document.querySelectorAll('.toast.error').forEach((e) => e.remove()));
+      };
+      await addRepository(page, far.url);
+      await addRepository(page, gone.url);
+      await page.waitForSelector('[data-appliance="gone"]', { timeout: 30_000 });
+      await refused('far', new RegExp(`${noCors.url}mini-1\\.vhd: the server at ${noCors.url.slice(7, -1)} answers, but does not let this page read it: its answer has no CORS header`));
+      await refused('gone', new RegExp(`http://127\\.0\\.0\\.1:${deadPort}/mini-1\\.vhd: cannot reach 127\\.0\\.0\\.1:${deadPort}: the connection failed`));
+      assert.equal(await page.evaluate(() => (globalThis as any).__romvisor.hypervisor().vms().length), 0, 'no VM was made');
+    } finally {
+      await context.close();
+      for (const s of servers) await s.close();
     }
   });
 
