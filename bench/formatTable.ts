@@ -38,11 +38,12 @@ export function geomeans(rows: readonly BenchRow[]): GeomeanRow[] {
 export function formatTable(rows: readonly BenchRow[]): string {
   const header = [
     'group', 'program', 'instructions', 'romvisor s', 'qemu s', 'romvisor MIPS', 'qemu MIPS', 'romvisor/qemu',
-    'jit s', 'jit MIPS', 'jit/qemu', 'jit pages', 'ms/page', 'KB/page', 'same output',
+    'jit s', 'jit MIPS', 'jit/qemu', 'compiles', 'ms/page', 'KB/page', 'same output',
   ];
   const times = (v: number | undefined) => (v === undefined ? '-' : `${v.toFixed(2)}x`);
-  // The JIT's compile overhead (the run's whole count, start-up included): pages translated,
-  // and per page the host time it took and the wasm it made.
+  // The JIT's compile overhead (the run's whole count, start-up included): translations of a
+  // page (one again with new entries counts again), and per translation the host time it
+  // took and the wasm it made.
   const body = rows.map((r) => {
     const cost = r.jit && r.jit.compiles > 0 ? compileCost(r.jit) : undefined;
     return [

@@ -80,6 +80,9 @@ interface Run {
   instructions?: bigint;
   compiles?: number;
   compileMs?: number;
+  /** Entries into compiled code, and the instructions it ran. */
+  entries?: number;
+  jitInsns?: number;
 }
 
 export interface Measured {
@@ -134,6 +137,8 @@ async function measure(w: Workload, machine: Machine, work: string): Promise<Mea
         run.instructions = vm.core.instructions - insns;
         run.compiles = after.compiles - before.compiles;
         run.compileMs = after.compileMs - before.compileMs;
+        run.entries = after.entries - before.entries;
+        run.jitInsns = after.jitInsns - before.jitInsns;
       }
       result.runs.push(run);
     }
@@ -187,6 +192,11 @@ export function applianceCpuRow(w: Workload, q: Measured, r: Measured, j: Measur
     const ms = j.runs.reduce((n, x) => n + (x.compileMs ?? 0), 0);
     const secs = j.runs.reduce((n, x) => n + x.seconds, 0);
     notes.push(`--jit auto translated ${compiles} pages in ${ms.toFixed(1)} ms during the runs (${((ms / 1000 / secs) * 100).toFixed(1)}% of their time; first run ${j.runs[0]!.compiles} pages)`);
+    // How much of the work compiled code did, and how long it stayed in before returning to
+    // the core's dispatch (each return costs a lookup and a call).
+    if (jb?.instructions && jb.jitInsns !== undefined && jb.entries) {
+      notes.push(`best --jit auto run: ${((jb.jitInsns / Number(jb.instructions)) * 100).toFixed(0)}% of instructions compiled, ${(jb.jitInsns / jb.entries).toFixed(1)} per entry into compiled code`);
+    }
   }
   notes.push(`boot to prompt (s) qemu ${q.bootSeconds?.toFixed(2) ?? '-'}, interpreter ${r.bootSeconds?.toFixed(2) ?? '-'}, --jit auto ${j.bootSeconds?.toFixed(2) ?? '-'}`);
   notes.push(`load ${loadBefore} -> ${loadAfter}`);

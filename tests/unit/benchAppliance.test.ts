@@ -81,7 +81,7 @@ describe('timeCommand', () => {
 });
 
 const WORKLOAD: Workload = { appliance: 'lua', name: 'lua: w', path: '/tmp/w.lua', script: 'print(1)', command: 'lua /tmp/w.lua', answer: /^w \d+$/ };
-const runs = (secs: number[], output = 'w 7') => secs.map((seconds) => ({ seconds, output, instructions: 1_000_000_000n, compiles: 2, compileMs: 5 }));
+const runs = (secs: number[], output = 'w 7') => secs.map((seconds) => ({ seconds, output, instructions: 1_000_000_000n, compiles: 2, compileMs: 5, entries: 40_000_000, jitInsns: 900_000_000 }));
 const measured = (machine: Measured['machine'], secs: number[], output?: string): Measured => ({ machine, runs: runs(secs, output), bootSeconds: 1 });
 
 describe('applianceCpuRow', () => {
@@ -95,6 +95,7 @@ describe('applianceCpuRow', () => {
     assert.equal(row.jitRatio, 2);
     assert.match(row.note!, /guest speed vs QEMU: interpreter 0\.25, --jit auto 0\.50/);
     assert.match(row.note!, /translated 6 pages in 15\.0 ms during the runs/);
+    assert.match(row.note!, /90% of instructions compiled, 22\.5 per entry/);
   });
   it('fails a row whose runs differ, or whose answer is not the workload\'s', () => {
     const odd = applianceCpuRow(WORKLOAD, measured('qemu', [1, 1, 1]), measured('off', [4, 4, 4], 'w 8'), measured('auto', [2, 2, 2]), '1', '1');
@@ -119,7 +120,7 @@ describe('formatTable', () => {
     const [header, , row] = table.split('\n');
     const cells = row!.trim().split(/\s{2,}/);
     const at = (name: string) => cells[header!.trim().split(/\s{2,}/).indexOf(name)];
-    assert.equal(at('jit pages'), '4');
+    assert.equal(at('compiles'), '4');
     assert.equal(at('ms/page'), '2.50');
     assert.equal(at('KB/page'), '2.0');
   });
