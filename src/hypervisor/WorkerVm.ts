@@ -10,6 +10,7 @@ import { ConsoleRing, pageHideFlag, readPageHide, PAGEHIDE_SAVED, SHARE_MAX_BYTE
 import type { RemoteDiskReadout } from '../repo/index.ts';
 import { Emitter } from './Emitter.ts';
 import { HypervisorError } from './HypervisorError.ts';
+import { noAnswerReason } from './probeReachable.ts';
 import type { NetAttachment } from './ServerNetwork.ts';
 import type { VmCrash, VmHandle, VmNetInfo, VmState } from './Types.ts';
 
@@ -563,6 +564,7 @@ export class WorkerVm implements VmHandle {
           this.setState('stopped');
         } else {
           this.fail(ev.message, ev.crash);
+          if (ev.noAnswerUrl) void this.explainNoAnswer(ev.noAnswerUrl);
         }
         break;
       case 'paused':
@@ -636,6 +638,20 @@ export class WorkerVm implements VmHandle {
     this.teardown();
     this.appendConsole(new TextEncoder().encode(`\r\n\x1b[1;31m[romvisor] ${reason}\x1b[0m\r\n`));
     this.setState('crashed', reason);
+  }
+
+  /**
+   * A disk that stopped because its repository's server gave no answer: the worker cannot
+   * tell a server that went away from one that does not let the page read it (CORS); the
+   * page's probe can, and its finding joins the reason once it has looked.
+   */
+  private async explainNoAnswer(url: string): Promise<void> {
+    const crash = this._crash;
+    const why = await noAnswerReason(url);
+    if (this._state !== 'crashed' || this._crash !== crash || !crash) return;
+    this._crash = { ...crash, reason: `${crash.reason}. The page looked again: ${why}` };
+    this.appendConsole(new TextEncoder().encode(`\x1b[1;31m[romvisor] ${url}: ${why}\x1b[0m\r\n`));
+    this.setState('crashed', this._crash.reason);
   }
 
   private teardown(): void {

@@ -8,13 +8,15 @@
 import { MemoryBackend, VhdDisk } from '../disk/index.ts';
 import type { Vm } from '../machine/index.ts';
 import type { BlockDevice, VirtioBlk } from '../machine/virtio/index.ts';
-import type { RemoteDiskMeter } from '../repo/index.ts';
+import { RepoError, type RemoteDiskMeter } from '../repo/index.ts';
 import { ImageStore, StoreError } from '../store/index.ts';
 import type { WorkerDiskSpec } from './VmWorkerApi.ts';
 
 interface DiskFailure {
   quota: boolean;
   message: string;
+  /** A repository file that gave no answer (the page's probe says why: gone, or no CORS). */
+  noAnswerUrl?: string;
 }
 
 const isQuotaError = (e: unknown) => e instanceof StoreError && e.code === 'quota-exceeded';
@@ -129,7 +131,8 @@ export class GuestDisk {
   /** Notes a failed disk operation for the run loop. */
   record(e: unknown): void {
     const quota = isQuotaError(e);
-    this.failure = { quota, message: quota ? `${(e as Error).message}. Free some space (delete VMs or imports), then resume.` : `disk error: ${(e as Error).message}` };
+    const noAnswerUrl = e instanceof RepoError && e.code === 'no-answer' ? e.where : undefined;
+    this.failure = { quota, message: quota ? `${(e as Error).message}. Free some space (delete VMs or imports), then resume.` : `disk error: ${(e as Error).message}`, ...(noAnswerUrl ? { noAnswerUrl } : {}) };
   }
 
   clearFailure(): void {

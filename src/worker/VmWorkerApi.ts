@@ -202,6 +202,8 @@ export type VmWorkerEvent =
       kind: 'stopped'; cause: VmStopCause; message: string; crash?: CrashInfo; script?: ScriptProgress;
       /** A bare kernel's drives as the guest left them (BareKernelSpec.drives' order). */
       drives?: Uint8Array[];
+      /** A disk error because a repository file gave no answer: its URL, for the page's probe. */
+      noAnswerUrl?: string;
     }
   /** The worker paused the guest itself, e.g. the disk hit the storage quota. */
   | { kind: 'paused'; reason: 'quota' | 'breakpoint'; message: string }

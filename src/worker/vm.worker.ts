@@ -853,7 +853,7 @@ class VmWorker implements VmWorkerApi {
       this.emit({ kind: 'paused', reason: 'quota', message: f.message });
     } else if (!this.stopped) {
       this.stopped = true;
-      this.emitStopped({ cause: 'disk-error', message: f.message, crash: crashInfo(vm.crashReport(), this.instructionBase) });
+      this.emitStopped({ cause: 'disk-error', message: f.message, crash: crashInfo(vm.crashReport(), this.instructionBase), ...(f.noAnswerUrl ? { noAnswerUrl: f.noAnswerUrl } : {}) });
     }
   }
 

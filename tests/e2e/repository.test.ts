@@ -223,6 +223,35 @@ describe('a repository in the page', () => {
     }
   });
 
+  it('stops a running VM whose server went away when the guest reads what it never fetched, saying nothing answers there', async () => {
+    const fragile = await startRepoServer(repoDir, { cors: true });
+    const port = new URL(fragile.url).port;
+    const context = await env.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await newPage(env, context);
+      await powerOn(page);
+      await addRepository(page, fragile.url);
+      await page.waitForSelector('[data-appliance="mini"]', { timeout: 30_000 });
+      const vm = await newVm(page, 'mini');
+      await startAndWaitForShell(page, vm);
+      await fragile.close();
+      // The whole device: blocks the boot never read (the journal, say) need the server.
+      await typeInVm(page, vm, 'dd if=/dev/vda of=/dev/null bs=64k\n');
+      const text = await page.waitForFunction(
+        (name: string) => {
+          const el = document.querySelector(`[data-vm="${name}"]`) as HTMLElement | null;
+          return el?.dataset.state === 'crashed' && /the connection failed/.test(el.textContent ?? '') && el.querySelector('.vm-banner')?.textContent;
+        },
+        vm,
+        { timeout: 60_000 },
+      );
+      assert.match(String(await text.jsonValue()), new RegExp(`disk error: ${fragile.url}mini-1\\.vhd: cannot reach 127\\.0\\.0\\.1:${port} \\(Failed to fetch; tried 3 times\\)\\. The page looked again: cannot reach 127\\.0\\.0\\.1:${port}: the connection failed \\(no server listens`));
+      await page.locator(`[data-vm="${vm}"]`).screenshot({ path: join(resultsDir, 'repository-server-gone.png') });
+    } finally {
+      await context.close();
+    }
+  });
+
   it('says why a VM cannot be made when its VHD lives on another host: one without CORS, or one where nothing listens', async () => {
     // Two repositories whose index reads (CORS) but whose VHD is elsewhere, by absolute URL.
     const closed = await startRepoServer(repoDir);
@@ -254,7 +283,9 @@ describe('a repository in the page', () => {
         assert.match(String(await toast.jsonValue()), why);
         await page.evaluate(() => document.querySelectorAll('.toast.error').forEach((e) => e.remove()));
       };
+      // One after the other: the field is cleared when an add succeeds.
       await addRepository(page, far.url);
+      await page.waitForSelector('[data-appliance="far"]', { timeout: 30_000 });
       await addRepository(page, gone.url);
       await page.waitForSelector('[data-appliance="gone"]', { timeout: 30_000 });
       await refused('far', new RegExp(`${noCors.url}mini-1\\.vhd: the server at ${noCors.url.slice(7, -1)} answers, but does not let this page read it: its answer has no CORS header`));
