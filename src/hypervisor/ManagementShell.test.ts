@@ -15,6 +15,9 @@ function fakeHypervisor() {
     stateDetail: undefined,
     stats: undefined,
     crash: undefined,
+    remoteDisk: undefined as unknown,
+    inspect: async () => undefined,
+    diskState: async () => undefined,
     start: async () => {
       calls.push('start web');
       // Holds the command until the test lets it go, to see type-ahead kept.
@@ -56,7 +59,7 @@ function fakeHypervisor() {
       return { restored: ['vm-8'], removed: [], warnings: [] };
     },
   } as unknown as Hypervisor;
-  return { hv, calls, release: () => release?.() };
+  return { hv, vm, calls, release: () => release?.() };
 }
 
 function shell() {
@@ -70,6 +73,20 @@ function shell() {
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe('the management console', () => {
+  test('info and list say what a repository VM\'s disk fetched, as its card does', async () => {
+    const { sh, fake, output } = shell();
+    const vm = fake.vm as unknown as { state: string; stats: unknown; remoteDisk: unknown };
+    vm.state = 'running';
+    vm.stats = { mips: 12, uptimeMs: 5000, instructions: 1000 };
+    vm.remoteDisk = { fetchedBytes: 4 * 2 ** 20, requests: 19, storeChunks: 2, storeBytes: 136192, imageBytes: 10490880, offline: false, fullDownload: false };
+    sh.input('info web\r');
+    for (let i = 0; i < 5; i++) await tick();
+    assert.match(output(), /\n {2}repository disk: 4\.0 MiB fetched of 10 MiB \(40 %\), 19 requests · 133 KiB read from this browser's copy\r?\n/);
+    sh.input('list\r');
+    for (let i = 0; i < 5; i++) await tick();
+    assert.match(output(), /web +running +64 MiB builtin:base 12 MIPS, up [^,\n]+, disk 4\.0 MiB fetched/);
+  });
+
   test('restore never overwrites unasked: a VM that meets one here needs skip, replace or copy', async () => {
     const { sh, fake, output } = shell();
     sh.input('restore\r');

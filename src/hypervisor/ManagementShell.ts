@@ -691,8 +691,10 @@ export class ManagementShell {
     const w = Math.max(...list.map((v) => esc(v.record.name).length));
     list.forEach((v, i) => {
       const s = v.stats && v.state === 'running' ? ` ${v.stats.mips.toFixed(0)} MIPS, up ${formatUptime(v.stats.uptimeMs)}` : '';
+      // A repository disk streaming: what it fetched so far (`info VM` has the whole line).
+      const fetched = v.remoteDisk?.fetchedBytes && v.state === 'running' ? `, disk ${formatBytes(v.remoteDisk.fetchedBytes)} fetched` : '';
       const state = v.state === 'running' ? GREEN(v.state.padEnd(8)) : v.state === 'crashed' ? RED(v.state.padEnd(8)) : v.state.padEnd(8);
-      this.println(`${String(i + 1).padStart(2)} ${BOLD(esc(v.record.name).padEnd(w))} ${state} ${String(v.record.memoryMiB).padStart(4)} MiB ${esc(v.appliance?.name ?? v.record.applianceId)}${s}`);
+      this.println(`${String(i + 1).padStart(2)} ${BOLD(esc(v.record.name).padEnd(w))} ${state} ${String(v.record.memoryMiB).padStart(4)} MiB ${esc(v.appliance?.name ?? v.record.applianceId)}${s}${fetched}`);
     });
   }
 }
