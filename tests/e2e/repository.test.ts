@@ -162,6 +162,7 @@ describe('a repository in the page', () => {
       const second = await streamLine(page, vm, (l) => l.storeBytes > 0);
       assert.equal(second.fetchedBytes, 0, second.text);
       assert.match(second.text, /^disk: all read from this browser's copy \([\d.]+ MiB\), nothing fetched$/);
+      t.diagnostic(`the card after the second boot: ${second.text}`);
 
       // "Make available offline" fetches the rest once; a second time there is nothing left.
       await page.click('[data-appliance="mini"] [data-action="offline"]');
@@ -181,6 +182,7 @@ describe('a repository in the page', () => {
       // The running VM's card learns it too (its worker looks at the store now and then).
       const kept = await streamLine(page, vm, (l) => l.offline, 30_000);
       assert.match(kept.text, /^disk: available offline, nothing fetched \([\d.]+ MiB read from this browser's copy\)$/);
+      t.diagnostic(`the card after the offline copy: ${kept.text}`);
     } finally {
       await context.close();
     }
