@@ -49,6 +49,12 @@ export interface ApplianceDiskOptions {
   replaceOverlay?: boolean;
   /** The data disk's file (default: beside the overlay, NAME.data.vhd). */
   dataDisk?: string;
+  /**
+   * A restored machine's data disk: the file its state froze. When the data disk's file
+   * does not exist it is made as a differencing child over this one (not blank), so the
+   * guest writes into the child and the state's file stays as the state saw it.
+   */
+  dataDiskOver?: string;
   /** Default: romvisorDataDir(). */
   dataDir?: string;
 }
@@ -68,6 +74,8 @@ export interface ApplianceDisk {
    * exists is used at the size it has. Locked for writing and closed with the rest.
    */
   openDataDisk(sizeMiB: number): Promise<VhdDisk>;
+  /** The data disk, once openDataDisk opened it. */
+  readonly dataDisk: VhdDisk | undefined;
   /** Flushes the overlay, closes the chain and deletes a snapshot. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -153,13 +161,22 @@ export async function openApplianceDisk(opts: ApplianceDiskOptions): Promise<App
     basePath,
     overlayPath,
     temporary,
+    get dataDisk() {
+      return data;
+    },
     async openDataDisk(sizeMiB) {
       if (data) return data;
       const path = opts.dataDisk !== undefined ? resolve(opts.dataDisk) : overlayPath.replace(/\.vhd$/i, '') + '.data.vhd';
       const lock = await locks.add(path, 'write');
       if (!(await exists(path))) {
         const temp = lock.temporaryPath();
-        const created = await VhdDisk.createDynamic(await FileBackend.create(temp), sizeMiB * 2 ** 20);
+        let created: VhdDisk;
+        if (opts.dataDiskOver !== undefined) {
+          const over = resolve(opts.dataDiskOver);
+          await locks.add(over, 'read');
+          const parent = await VhdDisk.open(await FileBackend.open(over, { readOnly: true }), { readOnly: true, parentResolver: fileParentResolver() });
+          created = await VhdDisk.createDifferencing(await FileBackend.create(temp), parent, { parentAbsolutePath: over, parentRelativePath: relative(dirname(lock.target), over) || basename(over) });
+        } else created = await VhdDisk.createDynamic(await FileBackend.create(temp), sizeMiB * 2 ** 20);
         await created.flush();
         await created.dispose();
         await rename(temp, lock.target);

@@ -142,6 +142,8 @@ back in a fresh process, its memory, harts, time mode and disk from the state, w
 to a new overlay over the frozen one (temporary unless --overlay names a new file);
 a deterministic guest then prints exactly what the uninterrupted run would have
 printed. A state whose disk was written since is refused, as is a damaged one (exit 2).
+An appliance's data disk (/data) is frozen and named with the overlay (FILE.data.vhd
+beside it), and restored the same way, in a new child beside the new overlay.
 --self-contained puts the frozen overlay into the state, its base named by sha256:
 such a state restores on any host that has that base among its built-in appliances
 (a scenario guest's "state"); --restore writes the overlay out (to --overlay, or a
@@ -299,11 +301,14 @@ async function runGuest(opts: BootOptions, io: CliIo, save: SaveRequest | undefi
       opts.stopWhen = remote.failure;
       await applyAppliance(opts, appliance);
     } else if (opts.appliance) {
-      appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay, ...(opts.appliance.dataDisk !== undefined ? { dataDisk: opts.appliance.dataDisk } : {}) });
+      appliance = await openApplianceDisk({ image: opts.appliance.image, overlay: opts.appliance.overlay, ...(opts.appliance.dataDisk !== undefined ? { dataDisk: opts.appliance.dataDisk } : {}), ...(opts.appliance.dataDiskOver !== undefined ? { dataDiskOver: opts.appliance.dataDiskOver } : {}) });
       // A restored machine's disk is the state's frozen overlay under a new child; its boot
       // files were read long ago, when the machine booted.
       if (restored) {
         opts.config.disks = [{ disk: appliance.disk, serial: restored.shape.disks[0]!.serial }];
+        // Its data disk: a new child over the one the state froze (restoreWith names it).
+        const data = restored.shape.disks[1];
+        if (data) opts.config.disks.push({ disk: await appliance.openDataDisk(Math.ceil(data.bytes / 2 ** 20)), serial: data.serial });
         // Its card's name on the new switch (DHCP, DNS): --name, else the appliance's, as at boot.
         const manifestName = (await readApplianceBoot(appliance.disk)).manifest.name;
         if (opts.name === undefined && VM_NAME_PATTERN.test(manifestName)) opts.name = manifestName;
@@ -342,7 +347,8 @@ async function runGuest(opts: BootOptions, io: CliIo, save: SaveRequest | undefi
     const sw = net && ('ls' in net ? net.ls.sw : net.sw);
     if (sw && opts.pcap !== undefined) stopCapture = captureToFile(sw, opts.pcap);
     if (sw && opts.hostfwd?.length) stopForwards = await startHostForwards(opts.hostfwd, () => sw, io);
-    if (save && appliance) save.chains = [chainFiles(appliance.disk).map((f) => f.path)];
+    // The data disk is frozen with the system disk: a state names (and checks) both.
+    if (save && appliance) save.chains = [appliance.disk, ...(appliance.dataDisk ? [appliance.dataDisk] : [])].map((d) => chainFiles(d).map((f) => f.path));
     return await runInteractive(vm, opts, io, gdb, net, logs?.open(name), save, restored !== undefined);
   } finally {
     await stopForwards?.();
@@ -492,17 +498,21 @@ async function restoreState(path: string, v: RestoreFlags, io: CliIo): Promise<n
   const { meta, state, embedded } = await readStateFile(path);
   const { shape } = meta;
   const label = v.label ?? path;
-  if (shape.share || shape.disks.length !== 1) {
-    throw new StateError('state-unsupported', `${label}: the CLI restores a machine with one appliance disk and no shared folder`);
+  // One appliance disk, and its data disk (/dev/vdb) when the appliance has one.
+  if (shape.share || shape.disks.length < 1 || shape.disks.length > 2) {
+    throw new StateError('state-unsupported', `${label}: the CLI restores a machine with one appliance disk (and its data disk) and no shared folder`);
   }
   const chain = meta.disks[0]!.chain;
+  const dataChain = meta.disks[1]?.chain;
+  if (dataChain?.some((f) => f.embedded)) throw new StateError('state-unsupported', `${label}: a self-contained state embeds no data disk`);
   if (v.overlay !== undefined && existsSync(v.overlay)) throw new BadInput(`--overlay ${v.overlay} exists: a restored machine writes to a new overlay over its state's disk`);
   const save: SaveRequest | undefined = v['save-state'] === undefined ? undefined : { path: v['save-state'], chains: [], selfContained: v['self-contained'] };
   // A self-contained state: its overlay is written out and the guest writes into that copy.
   const unpacked = chain[0]!.embedded ? await unpackEmbedded(label, chain, embedded, v.overlay ?? (save ? await freshOverlayFor(save.path) : undefined)) : undefined;
   try {
     if (!unpacked) await verifyChain(chain);
-    return await restoreWith(state, chain, unpacked, save, v, io);
+    if (dataChain) await verifyChain(dataChain);
+    return await restoreWith(state, chain, unpacked, save, v, io, dataChain);
   } catch (e) {
     // Refusals of the machine itself (another core build) name the state they refuse.
     if (e instanceof StateError && v.label !== undefined && !e.message.startsWith(label)) throw new StateError(e.code, `${label}: ${e.message}`, { cause: e });
@@ -512,7 +522,7 @@ async function restoreState(path: string, v: RestoreFlags, io: CliIo): Promise<n
   }
 }
 
-async function restoreWith(state: VmState, chain: StateDiskFile[], unpacked: UnpackedState | undefined, save: SaveRequest | undefined, v: RestoreFlags, io: CliIo): Promise<number> {
+async function restoreWith(state: VmState, chain: StateDiskFile[], unpacked: UnpackedState | undefined, save: SaveRequest | undefined, v: RestoreFlags, io: CliIo, dataChain?: StateDiskFile[]): Promise<number> {
   const { shape } = state;
   // What the rest of the boot takes from a command line, built from the state.
   const args = [unpacked?.base ?? chain[0]!.path, '--mem', `${Math.ceil(shape.ramBytes / 2 ** 20)}M`, '--smp', String(shape.harts), '--time', shape.timeMode];
@@ -535,6 +545,14 @@ async function restoreWith(state: VmState, chain: StateDiskFile[], unpacked: Unp
     // Saved again: the new child is kept and frozen in its turn.
     const overlay = v.overlay ?? (await freshOverlayFor(save.path));
     opts.appliance = { image: chain[0]!.path, overlay: { kind: 'file', path: overlay } };
+  }
+  if (dataChain && opts.appliance) {
+    // The data disk goes on in a new child over the one the state froze, beside the overlay
+    // (in the temporary folder without --overlay): it must be new, as the overlay must.
+    const overlay = opts.appliance.overlay;
+    const beside = overlay.kind === 'file' ? `${overlay.path.replace(/\.vhd$/i, '')}.data.vhd` : undefined;
+    if (beside !== undefined && existsSync(beside)) throw new BadInput(`${beside} exists: a restored machine writes its data disk to a new child over its state's (${dataChain[0]!.path})`);
+    opts.appliance.dataDiskOver = dataChain[0]!.path;
   }
   const code = await runGuest(opts, io, save, state);
   return save ? finishSave(save, code, io) : code;
@@ -644,7 +662,7 @@ interface BootOptions {
   /** `--snapshot`: drives are not written (writes stay in memory). */
   snapshot: boolean;
   /** `image` is NAME[@VERSION] with `repo` (--repo URL). */
-  appliance?: { image: string; overlay: OverlayMode; repo?: string; update?: boolean; dataDisk?: string };
+  appliance?: { image: string; overlay: OverlayMode; repo?: string; update?: boolean; dataDisk?: string; dataDiskOver?: string };
   /** Checked between slices: an error that ends the run (a remote disk's chunk that failed verification). */
   stopWhen?: () => Error | undefined;
   /** What the command line said explicitly, which wins over the appliance's own files. */

@@ -46,11 +46,15 @@ export async function finishSave(save: SaveRequest, code: number, io: CliIo): Pr
     return code === EXIT.ok ? EXIT.failed : code;
   }
   try {
+    if (save.selfContained && save.chains.length > 1) {
+      throw new StateError('state-unsupported', `--self-contained embeds one overlay over its base; this machine has a data disk too (/dev/vdb, ${save.chains[1]![0]}), which it would not carry: save without --self-contained`);
+    }
     if (save.selfContained && save.chains.some((c) => c.length !== 2)) {
       throw new StateError('state-unsupported', `--self-contained embeds one overlay over its base; this disk's chain has ${save.chains[0]?.length} files (a restored machine saved again: restore it from a self-contained state, or save without --self-contained)`);
     }
     const bytes = await writeStateFile(save.path, save.state, save.chains, save.selfContained);
-    io.stderr(`romvisor: saved the machine to ${save.path} (${(bytes / 2 ** 20).toFixed(1)} MiB; its disk ${save.chains[0]?.[0] ?? '(none)'} is frozen)\n`);
+    const data = save.chains[1] ? ` and its data disk ${save.chains[1][0]} are` : ' is';
+    io.stderr(`romvisor: saved the machine to ${save.path} (${(bytes / 2 ** 20).toFixed(1)} MiB; its disk ${save.chains[0]?.[0] ?? '(none)'}${data} frozen)\n`);
     return code;
   } catch (e) {
     if (e instanceof StateError) {
