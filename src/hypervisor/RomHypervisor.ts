@@ -579,6 +579,18 @@ export class RomHypervisor implements Hypervisor {
       vm.dispose();
       this.emitter.fire({ kind: 'vm-removed', vmId: id });
     }
+    // A repository VM's appliance is listed (and the VM starts) only while its repository is
+    // added: the restore adds the repositories its VMs came from, as the backed-up server had them.
+    const records = (await this.store.vms()).filter((r) => result.restored.includes(r.id));
+    const repoUrls = new Set(records.filter((r) => r.applianceId.startsWith('repo:')).map((r) => r.applianceId.slice('repo:'.length, r.applianceId.lastIndexOf('#'))));
+    for (const url of repoUrls) {
+      if (this.repos.list().some((e) => e.url === url)) continue;
+      try {
+        await this.repos.add(url);
+      } catch (e) {
+        result.warnings.push(`the repository ${url} of the restored VMs could not be added (${(e as Error).message}): add it to start them`);
+      }
+    }
     await this.refreshCatalog();
     const suspended = await this.store.suspendedIds();
     for (const record of await this.store.vms()) {

@@ -6,8 +6,9 @@
  *    the resumed machine reads /data from the disk (caches dropped) as it was at the snapshot,
  *    and the kernel logs no ext4 error (a machine paired with a newer /data would);
  *  - a server whose VM keeps a file in /data, backed up with the Storage panel's button and
- *    restored into a NEW browser profile (where the repository is added too): the VM boots
- *    with its file in /data (its blank data disk is not made again nor formatted).
+ *    restored into a NEW browser profile: the restore adds the repository the VM came from,
+ *    and the VM boots with its file in /data (its blank data disk is not made again nor
+ *    formatted).
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -135,9 +136,8 @@ test('a VM with a file in /data, backed up and restored into a new browser profi
     return ((await page.textContent('[data-backup-status]')) ?? '').includes('restored 1 VM');
   }, 180_000, 250);
   await page.waitForSelector(`[data-vm="${vm}"]`);
-  // The archive names the repository's version by sha256 (the restore fetched it); the
-  // catalog lists the appliance once the repository is added here too, as in the first profile.
-  await addRepository(page);
+  // The restore added the repository the VM came from: its appliance is in the catalog again.
+  await page.waitForSelector(`[data-appliance="${NAME}"]`, { timeout: 30_000 });
   await startAndWaitForShell(page, vm);
   const text = await sh(page, vm, 'cat /data/note', 'read');
   assert.match(text, new RegExp(`kept-${stamp}`));
