@@ -11,6 +11,7 @@ import type { Hypervisor, VmHandle } from './Types.ts';
 import { describeRemoteDisk } from '../repo/index.ts';
 import type { JitMode } from '../jit/Jit.ts';
 import type { SnapshotNode } from '../store/index.ts';
+import { snapshotParts } from '../store/imageDb.ts';
 
 /** What the shell asks of the page: things only a page can do. */
 export interface ShellHost {
@@ -376,7 +377,8 @@ export class ManagementShell {
           const withState = args.includes('--machine');
           const name = args.slice(1).filter((a) => a !== '--machine').join(' ');
           const snap = await vm.takeSnapshot(name, { withState });
-          this.println(`${BOLD(esc(vm.record.name))}: snapshot ${BOLD(esc(snap.name))} taken (${snap.withState ? 'disk and machine' : 'disk'})`);
+          const parts = snapshotParts(snap);
+          this.println(`${BOLD(esc(vm.record.name))}: snapshot ${BOLD(esc(snap.name))} taken (${parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0]})`);
         },
       },
       {
@@ -389,7 +391,7 @@ export class ManagementShell {
           const walk = (parent: string | undefined, depth: number) => {
             const pad = '  '.repeat(depth + 1);
             for (const n of tree.nodes.filter((x) => x.parentSnapshotId === parent)) {
-              this.println(`${pad}${BOLD(esc(n.name))}  ${new Date(n.takenAt).toISOString().replace('T', ' ').slice(0, 19)}  ${n.withState ? 'disk + machine' : 'disk'}`);
+              this.println(`${pad}${BOLD(esc(n.name))}  ${new Date(n.takenAt).toISOString().replace('T', ' ').slice(0, 19)}  ${snapshotParts(n).join(' + ')}`);
               walk(n.id, depth + 1);
             }
             if (tree.current === parent) this.println(`${pad}${GREEN('* you are here')}`);

@@ -147,6 +147,11 @@ export interface SnapshotRecord {
   withState: boolean;
 }
 
+/** What a snapshot froze, as the page and the console name it: ['disk', 'data disk', 'machine'], the ones it has. */
+export function snapshotParts(s: Pick<SnapshotRecord, 'dataImageId' | 'withState'>): string[] {
+  return ['disk', ...(s.dataImageId !== undefined ? ['data disk'] : []), ...(s.withState ? ['machine'] : [])];
+}
+
 /** The machine state of a snapshot taken while the VM ran (or was suspended). */
 export interface SnapshotStateRecord {
   snapshotId: string;

@@ -3,6 +3,6 @@ export { ImageStore, sameDisk, sameDisks, ownedByVm, type Disks, type ImportProg
 export { IdbChunkBackend, DEFAULT_CHUNK_SIZE } from './IdbChunkBackend.ts';
 export { BlobBackend } from './BlobBackend.ts';
 export { StoreError, type StoreErrorCode } from './StoreError.ts';
-export { openImageDb, type ImageRecord, type VmRecord, type DiskIdentity, type SuspendedRecord, type SnapshotRecord, type SnapshotStateRecord, type ImageKind, type ImageOrigin } from './imageDb.ts';
+export { openImageDb, snapshotParts, type ImageRecord, type VmRecord, type DiskIdentity, type SuspendedRecord, type SnapshotRecord, type SnapshotStateRecord, type ImageKind, type ImageOrigin } from './imageDb.ts';
 export { loadBuiltinCatalog, buildCatalog, parseCatalogManifest, RAM_APPLIANCE_ID, type Appliance, type ApplianceBootKind, type BootManifest, type CatalogSource } from './Catalog.ts';
 export { ShareStore } from './ShareStore.ts';

@@ -4,6 +4,7 @@
  * the store's (ImageStore.snapshotTree: it follows the disk chain).
  */
 import type { SnapshotNode, SnapshotTree } from '../store/index.ts';
+import { snapshotParts } from '../store/imageDb.ts';
 import type { VmHandle } from '../hypervisor/index.ts';
 import { confirmDialog } from './confirmDialog.ts';
 import { h } from './dom.ts';
@@ -94,7 +95,7 @@ export class SnapshotTreeView {
         h('span', { class: `snap-dot${n.withState ? ' state' : ''}` }),
         h('strong', { class: 'snap-label' }, n.name),
         h('span', { class: 'muted small' }, when(n.takenAt)),
-        h('span', { class: `badge${n.withState ? ' with-state' : ''}`, title: n.withState ? 'a revert resumes the machine where it was' : 'a revert boots from this disk' }, n.withState ? 'disk + machine' : 'disk'),
+        h('span', { class: `badge${n.withState ? ' with-state' : ''}`, title: n.withState ? 'a revert resumes the machine where it was' : 'a revert boots from this disk' }, snapshotParts(n).join(' + ')),
         h('span', { class: 'snap-actions' },
           h('button', { class: 'btn small', type: 'button', 'data-action': 'revert-snapshot', onclick: () => void this.revert(n) }, 'Revert'),
           h('button', { class: 'btn small', type: 'button', 'data-action': 'delete-snapshot', onclick: () => void this.remove(n) }, 'Delete')),
@@ -125,7 +126,7 @@ export class SnapshotTreeView {
 
   private async revert(n: SnapshotNode): Promise<void> {
     const live = this.vm.state !== 'stopped' && this.vm.state !== 'crashed';
-    const body = `${live ? `${this.vm.record.name} is stopped first. ` : ''}Its disk goes back to the snapshot; what it wrote since the snapshot it stands on is thrown away.${n.withState ? ' Start then resumes the machine as it was.' : ''}`;
+    const body = `${live ? `${this.vm.record.name} is stopped first. ` : ''}Its disk${n.dataImageId !== undefined ? ' and its data disk (/data) go' : ' goes'} back to the snapshot; what it wrote since the snapshot it stands on is thrown away.${n.withState ? ' Start then resumes the machine as it was.' : ''}`;
     if (!(await confirmDialog(`Revert to "${n.name}"?`, body, 'Revert'))) return;
     await this.run(`revert ${this.vm.record.name}`, () => this.vm.revertToSnapshot(n.id));
     await this.refresh();
