@@ -255,9 +255,16 @@ export async function collectServerDirectory(dir: string): Promise<{ server: Bac
       return fromArchiveJson(unrenameEntries(v), (name) => files.get(name)!);
     };
     let value = (await readFiles(r.value)) as Record<string, unknown>;
-    // The suspended state's disk identity follows the disk's size here (see above).
-    const disk = value.disk as { imageId?: string; size?: number } | undefined;
-    if (r.store === 'suspended' && disk?.imageId && writesBumped.get(disk.imageId) && !writesBumped.get(disk.imageId)!.changed) value = { ...value, disk: { ...disk, size: writesBumped.get(disk.imageId)!.size } };
+    // A machine state's disk identities (a suspended VM's, a snapshot's; the system disk and
+    // the data disk) follow the disks' sizes here (see above): a rebuilt disk the guest did
+    // not write keeps its state resumable.
+    if (r.store === 'suspended' || r.store === 'snapshotStates') {
+      for (const field of ['disk', 'dataDisk']) {
+        const disk = value[field] as { imageId?: string; size?: number } | undefined;
+        const now = disk?.imageId ? writesBumped.get(disk.imageId) : undefined;
+        if (now && !now.changed) value = { ...value, [field]: { ...disk, size: now.size } };
+      }
+    }
     const rec: BackupRecord = { value: toArchiveJson(value, add, r.store) as Record<string, unknown> };
     if (r.key !== undefined) rec.key = toArchiveJson(await readFiles(r.key), add, r.store);
     (stores[r.store] ??= []).push(rec);

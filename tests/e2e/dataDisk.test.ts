@@ -5,10 +5,11 @@
  *  - a file in /data, a snapshot with the machine, the file changed and another added, Revert:
  *    the resumed machine reads /data from the disk (caches dropped) as it was at the snapshot,
  *    and the kernel logs no ext4 error (a machine paired with a newer /data would);
- *  - a server whose VM keeps a file in /data, backed up with the Storage panel's button and
- *    restored into a NEW browser profile: the restore adds the repository the VM came from,
- *    and the VM boots with its file in /data (its blank data disk is not made again nor
- *    formatted).
+ *  - a server whose VM keeps a file in /data and is suspended with a command half typed,
+ *    backed up with the Storage panel's button and restored into a NEW browser profile: the
+ *    restore adds the repository the VM came from, the VM resumes (its state fits both disks)
+ *    and finishes the command with the file in /data, and boots with it after (its blank
+ *    data disk is not made again nor formatted).
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -100,7 +101,7 @@ test('a snapshot with the machine, /data changed, Revert: the resumed machine re
   await page.close();
 });
 
-test('a VM with a file in /data, backed up and restored into a new browser profile: it boots with the file', { timeout: 900_000 }, async () => {
+test('a suspended VM with a file in /data, backed up and restored into a new browser profile: it resumes and boots with the file', { timeout: 900_000 }, async () => {
   const tmp = (prefix: string) => {
     const d = mkdtempSync(join(tmpdir(), prefix));
     dirs.push(d);
@@ -119,8 +120,11 @@ test('a VM with a file in /data, backed up and restored into a new browser profi
   await addRepository(page);
   const vm = await newVmAtShell(page, NAME);
   await sh(page, vm, `echo kept-${stamp} > /data/note; sync`, 'wrote');
-  await typeInVm(page, vm, 'poweroff\n');
-  await vmState(page, vm, 'stopped', 60_000);
+  // Suspended with a command half typed: the state stands on both disks, which travel with it.
+  await typeInVm(page, vm, 'cat /data/no');
+  await waitForConsole(page, vm, (t) => t.trimEnd().endsWith('cat /data/no'));
+  await page.click(`[data-vm="${vm}"] [data-action="suspend"]`);
+  await page.waitForSelector(`[data-vm="${vm}"][data-state="stopped"][data-suspended="true"]`, { timeout: 60_000 });
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-action="backup"]')]);
   const archive = join(tmp('romvisor-data-files-'), download.suggestedFilename());
   await download.saveAs(archive);
@@ -138,9 +142,46 @@ test('a VM with a file in /data, backed up and restored into a new browser profi
   await page.waitForSelector(`[data-vm="${vm}"]`);
   // The restore added the repository the VM came from: its appliance is in the catalog again.
   await page.waitForSelector(`[data-appliance="${NAME}"]`, { timeout: 30_000 });
+  // Its machine resumes (neither disk changed on the way), the half command finishes.
+  assert.equal(await page.getAttribute(`[data-vm="${vm}"]`, 'data-suspended'), 'true');
+  await page.click(`[data-vm="${vm}"] [data-action="start"]`);
+  await vmState(page, vm, 'running');
+  await waitForConsole(page, vm, (t) => t.trimEnd().endsWith('cat /data/no'), 20_000);
+  await typeInVm(page, vm, 'te\n');
+  await waitForConsole(page, vm, (t) => t.includes(`kept-${stamp}`) && atPrompt(t), 30_000);
+  assert.doesNotMatch(await consoleText(page, vm), /is discarded/, 'the suspended state was resumed, not discarded');
+  // And from the disk itself, after a reboot: the data disk is the one written, not a new blank one.
+  await typeInVm(page, vm, 'poweroff\n');
+  await vmState(page, vm, 'stopped', 60_000);
   await startAndWaitForShell(page, vm);
-  const text = await sh(page, vm, 'cat /data/note', 'read');
-  assert.match(text, new RegExp(`kept-${stamp}`));
-  assert.doesNotMatch(await consoleText(page, vm), /formatting the blank data disk/, 'the restored data disk is the one written, not a new blank one');
+  assert.match(await sh(page, vm, 'cat /data/note', 'read'), new RegExp(`kept-${stamp}`));
+  // (The screen resumed above replays the first boot's, which formatted the disk then.)
+  const reboot = await consoleText(page, vm);
+  assert.doesNotMatch(reboot.slice(reboot.lastIndexOf('[romvisor] powering on')), /formatting the blank data disk/);
   await context.close();
+});
+
+test('a suspended VM whose data disk was written since: its state is discarded with the message, and it boots', { timeout: 600_000 }, async () => {
+  const page = await newPage(env);
+  await powerOn(page);
+  await addRepository(page);
+  const vm = await newVmAtShell(page, NAME);
+  await sh(page, vm, 'echo before-suspend > /data/note; sync', 'wrote');
+  await page.click(`[data-vm="${vm}"] [data-action="suspend"]`);
+  await page.waitForSelector(`[data-vm="${vm}"][data-state="stopped"][data-suspended="true"]`, { timeout: 60_000 });
+  // The data disk written behind the suspended machine's back (a sector rewritten as it was:
+  // the bytes are the same, the write is counted), its system disk untouched.
+  await page.evaluate(async (n) => {
+    const hv = (globalThis as any).__romvisor.hypervisor();
+    const d = await hv.store.openDisk(hv.vm(n).record.dataImageId);
+    await d.write(0, await d.read(0, 512));
+    await d.flush();
+    await d.dispose();
+  }, vm);
+  await page.click(`[data-vm="${vm}"] [data-action="start"]`);
+  await vmState(page, vm, 'running');
+  const text = await waitForConsole(page, vm, (t) => t.split('[romvisor] powering on').length === 3 && atPrompt(t), 90_000);
+  assert.match(text.replace(/\n/g, ''), /the suspended state of \S+ is discarded: its data disk \(\/data\) was written since it was suspended/);
+  assert.match(await sh(page, vm, 'cat /data/note', 'read'), /before-suspend/);
+  await page.close();
 });
