@@ -55,6 +55,13 @@ function autoThreshold(): number {
 const MAX_PAGES = 4096;
 const MAX_BYTES = 48 << 20;
 
+/** The page cap: ROMVISOR_JIT_MAX_PAGES in node if set (so a test fills the cache and
+ *  watches everything dropped and translated again), else MAX_PAGES. */
+function pageCap(): number {
+  const v = Number(globalThis.process?.env?.ROMVISOR_JIT_MAX_PAGES);
+  return Number.isInteger(v) && v > 0 ? v : MAX_PAGES;
+}
+
 export interface JitStats {
   mode: JitMode;
   /** Pages translated (a page translated again, with new entries or after a write, counts again). */
@@ -141,6 +148,7 @@ export class Jit {
   private compileMs = 0;
   private translateMs = 0;
   private evictions = 0;
+  private readonly maxPages = pageCap();
 
   constructor(
     readonly mode: JitMode,
@@ -187,7 +195,7 @@ export class Jit {
     if (!core || !this.layout || !this.imports) return 0;
     const start = performance.now();
     let pc = this.pages.get(page);
-    if (!pc && (this.pages.size >= MAX_PAGES || this.liveBytes >= MAX_BYTES)) this.evictAll();
+    if (!pc && (this.pages.size >= this.maxPages || this.liveBytes >= MAX_BYTES)) this.evictAll();
     const entries = pc?.entries ?? this.learned.get(page)?.entries ?? new Set<number>();
     this.learned.delete(page);
     entries.add(off);
@@ -279,7 +287,7 @@ export class Jit {
       .map(([page, p]) => ({ page, blocks: p.blocks, bytes: p.bytes }))
       .sort((a, b) => b.blocks.length - a.blocks.length);
     const threshold = this.mode === 'off' ? 0 : this.mode === 'eager' ? 1 : autoThreshold();
-    return { threshold, maxPages: MAX_PAGES, maxBytes: MAX_BYTES, warming, compiled };
+    return { threshold, maxPages: this.maxPages, maxBytes: MAX_BYTES, warming, compiled };
   }
 
   stats(): JitStats {

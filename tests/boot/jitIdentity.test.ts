@@ -1,7 +1,7 @@
 // The JIT changes nothing a guest can see: a deterministic scripted boot that writes and
 // reads its disk (virtio DMA into pages that held code), runs a program it copied, and
 // prints its uptime and interrupt counts, prints the same bytes with --jit off, auto and
-// eager, instruction for instruction.
+// eager, instruction for instruction; auto also with a code cache small enough to fill.
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -43,8 +43,10 @@ describe('the JIT tier', () => {
       const args = ['boot', appliance.path, '--snapshot', '--time', 'deterministic', '--script', script, '--jit', jit, '--hang-timeout', String(timeoutMs / 1000)];
       // auto at a low threshold, so that it translates many pages, learns entries, translates
       // pages again and drops code the disk overwrote (at the default, a short boot
-      // translates a few pages only, as it should).
-      const r = await romvisor(args, { env: jit === 'auto' ? { ...env, ROMVISOR_JIT_THRESHOLD: '2000' } : env, timeoutMs });
+      // translates a few pages only, as it should); and with a code cache of 24 pages, so
+      // the cache fills and drops every page's code many times over (evictions).
+      const autoEnv = { ...env, ROMVISOR_JIT_THRESHOLD: '2000', ROMVISOR_JIT_MAX_PAGES: '24' };
+      const r = await romvisor(args, { env: jit === 'auto' ? autoEnv : env, timeoutMs });
       assert.equal(r.code, 0, `--jit ${jit}: ${r.stderr}${r.stdout.slice(-1000)}`);
       runs[jit] = r.stdout;
       const line = /^romvisor: jit (\{.*\})$/m.exec(r.stderr);
@@ -58,6 +60,7 @@ describe('the JIT tier', () => {
       const s = stats[jit]!;
       assert.ok(s.compiles > 0 && s.jitInsns > 0 && s.invalidations > 0, `--jit ${jit}: ${JSON.stringify(s)}`);
     }
+    assert.ok(stats.auto!.evictions > 0, `the 24-page cache never filled: ${JSON.stringify(stats.auto)}`);
     assert.match(runs.off!, /ran-from-disk/);
     assert.match(runs.off!, /\n300\r?\n/);
     for (const jit of ['auto', 'eager']) {
