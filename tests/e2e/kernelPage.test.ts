@@ -15,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { decodeScenarioUrl, encodeScenarioUrl, type Scenario } from '../../src/scenario/index.ts';
+import { DEFAULT_JIT_MODE } from '../../src/jit/Jit.ts';
 import { buildTeachKernel } from '../boot/teachKernelElf.ts';
 import { newPage, powerOn, resultsDir, shot, startEnv, vmState, waitFor, waitForConsole, type E2eEnv } from './harness.ts';
 
@@ -84,7 +85,10 @@ describe('teaching kernels in the page', () => {
     for (const line of expectedLines(3)) assert.ok(text.includes(line), `the console lacks "${line}":\n${text}`);
     assert.match(text, /powering on kernel-1: 128 MiB RAM, 3 harts, kernel kernel\.elf \(-bios none\)/);
     await waitFor('the machine powered off', async () => (await kernelHook<string>(page, 'state')) === 'stopped', 30_000);
-    assert.match(await panel.locator('.vm-meta').innerText(), /kernel kernel\.elf \(-bios none\) · 128 MiB RAM · 3 harts · fs\.img \(raw\); written in this page, not to your file/);
+    // The card names the tier the kernel ran with (the page's default, the JIT's auto tier).
+    const tier = DEFAULT_JIT_MODE === 'off' ? '' : ` · JIT ${DEFAULT_JIT_MODE}`;
+    const meta = await panel.locator('.vm-meta').innerText();
+    assert.ok(meta.includes(`kernel kernel.elf (-bios none) · 128 MiB RAM · 3 harts${tier} · fs.img (raw); written in this page, not to your file`), meta);
     await shot(page, 'kernel-page-run', true);
     await panel.screenshot({ path: `${resultsDir}/kernel-page-panel.png` });
 
