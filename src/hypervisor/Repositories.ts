@@ -35,6 +35,8 @@ export function pageIndexUrl(text: string): URL {
 
 export class Repositories {
   private entries: RepositoryEntry[] = [];
+  /** URLs whose index is being read for add(): a second add of one is refused, not listed twice. */
+  private readonly adding = new Set<string>();
 
   constructor(private readonly storage: Pick<Storage, 'getItem' | 'setItem'> | undefined = globalThis.localStorage) {
     try {
@@ -58,9 +60,16 @@ export class Repositories {
   async add(text: string): Promise<RepositoryEntry> {
     const url = pageIndexUrl(text).href;
     if (this.entries.some((e) => e.url === url)) throw new HypervisorError('bad-input', `repository ${url} is in the catalog already`);
-    if (this.entries.length >= MAX_REPOSITORIES) throw new HypervisorError('bad-input', `at most ${MAX_REPOSITORIES} repositories; remove one first`);
+    if (this.adding.has(url)) throw new HypervisorError('bad-input', `repository ${url} is being added already`);
+    // Adds in flight count against the limit: each of them may land.
+    if (this.entries.length + this.adding.size >= MAX_REPOSITORIES) throw new HypervisorError('bad-input', `at most ${MAX_REPOSITORIES} repositories; remove one first`);
     const entry: RepositoryEntry = { url };
-    await this.load(entry);
+    this.adding.add(url);
+    try {
+      await this.load(entry);
+    } finally {
+      this.adding.delete(url);
+    }
     this.entries.push(entry);
     this.save();
     return entry;

@@ -95,7 +95,8 @@ export class CatalogView implements Disposable {
     this.repoError.hidden = true;
     try {
       await this.hv.addRepository(url);
-      this.repoInput.value = '';
+      // The user may have typed the next URL while this one's index was read: keep it.
+      if (this.repoInput.value.trim() === url) this.repoInput.value = '';
     } catch (e) {
       this.repoError.hidden = false;
       this.repoError.replaceChildren(h('strong', {}, `${url} was not added`), h('div', { class: 'mono' }, (e as Error).message));
