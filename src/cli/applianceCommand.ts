@@ -3,10 +3,10 @@
  * that `romvisor boot`, the page and a repository take (see src/repo/createAppliance.node.ts).
  */
 import { parseArgs } from 'node:util';
-import { CodedError } from '../errors/CodedError.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import { createAppliance, diffAppliance } from '../repo/node.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
+import { runSubcommand, UsageError } from './subcommands.ts';
 import { parseSize } from './parseSize.ts';
 
 const USAGE = `usage: romvisor appliance create --kernel Image[.gz] [--initrd FILE] --root DIR|EXT4-IMAGE
@@ -44,12 +44,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-class UsageError extends CodedError<'usage'> {
-  override readonly name = 'UsageError';
-  constructor(message: string) {
-    super('usage', message);
-  }
-}
 
 /** A size option in whole MiB ("128M", "1G"). */
 function mebibytes(flag: string, text: string | undefined): number | undefined {
@@ -60,60 +54,51 @@ function mebibytes(flag: string, text: string | undefined): number | undefined {
 }
 
 export async function applianceCommand(argv: string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = argv;
+  return runSubcommand('appliance', argv, io, USAGE, { create: (rest) => createCommand(rest, io), diff: (rest) => diffCommand(rest, io) });
+}
+
+async function createCommand(rest: string[], io: CliIo): Promise<number> {
+  let v;
   try {
-    if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h') {
-      io.stdout(USAGE + '\n');
-      return sub === undefined ? EXIT.badInput : EXIT.ok;
-    }
-    if (sub === 'diff') return await diffCommand(rest, io);
-    if (sub !== 'create') throw new UsageError(`unknown appliance command "${sub}"; try: create, diff`);
-    let v;
-    try {
-      ({ values: v } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false }));
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
-    if (v.help) {
-      io.stdout(USAGE + '\n');
-      return EXIT.ok;
-    }
-    for (const required of ['kernel', 'root', 'name', 'cmdline', 'output'] as const) {
-      if (v[required] === undefined) throw new UsageError(`--${required === 'output' ? 'o' : required} is required`);
-    }
-    let rootBytes: number | undefined;
-    if (v['root-size'] !== undefined) {
-      rootBytes = parseSize(v['root-size']);
-      if (rootBytes === undefined || rootBytes <= 0 || rootBytes % 4096 !== 0) throw new UsageError(`--root-size "${v['root-size']}" is not a size in whole 4 KiB blocks like 256M`);
-    }
-    const epochText = process.env.SOURCE_DATE_EPOCH;
-    const epoch = epochText !== undefined && /^\d+$/.test(epochText) ? Number(epochText) : undefined;
-    const made = await createAppliance({
-      kernel: v.kernel!,
-      initrd: v.initrd,
-      root: v.root!,
-      rootBytes,
-      epoch,
-      output: v.output!,
-      manifest: {
-        name: v.name!,
-        cmdline: v.cmdline!,
-        title: v.title,
-        description: v.description,
-        version: v.version,
-        memoryMiB: mebibytes('mem', v.mem),
-        dataDiskMiB: mebibytes('data-disk', v['data-disk']),
-        tryFirst: v.try,
-      },
-    });
-    const parts = made.partitions.map((p) => `  partition ${p.number}: ${formatBytes(p.size)} at ${formatBytes(p.start)}, ${p.what}`).join('\n');
-    io.stdout(`${made.path}: appliance "${made.manifest.name}" version ${made.manifest.version}, disk ${formatBytes(made.virtualSize)} (dynamic VHD)\n${parts}\n`);
-    return EXIT.ok;
+    ({ values: v } = parseArgs({ args: rest, options: OPTIONS, allowPositionals: false }));
   } catch (e) {
-    if (!(e instanceof CodedError)) throw e;
-    io.stderr(`romvisor appliance ${sub}: ${e.message}\n`);
-    return EXIT.badInput;
+    throw new UsageError((e as Error).message);
   }
+  if (v.help) {
+    io.stdout(USAGE + '\n');
+    return EXIT.ok;
+  }
+  for (const required of ['kernel', 'root', 'name', 'cmdline', 'output'] as const) {
+    if (v[required] === undefined) throw new UsageError(`--${required === 'output' ? 'o' : required} is required`);
+  }
+  let rootBytes: number | undefined;
+  if (v['root-size'] !== undefined) {
+    rootBytes = parseSize(v['root-size']);
+    if (rootBytes === undefined || rootBytes <= 0 || rootBytes % 4096 !== 0) throw new UsageError(`--root-size "${v['root-size']}" is not a size in whole 4 KiB blocks like 256M`);
+  }
+  const epochText = process.env.SOURCE_DATE_EPOCH;
+  const epoch = epochText !== undefined && /^\d+$/.test(epochText) ? Number(epochText) : undefined;
+  const made = await createAppliance({
+    kernel: v.kernel!,
+    initrd: v.initrd,
+    root: v.root!,
+    rootBytes,
+    epoch,
+    output: v.output!,
+    manifest: {
+      name: v.name!,
+      cmdline: v.cmdline!,
+      title: v.title,
+      description: v.description,
+      version: v.version,
+      memoryMiB: mebibytes('mem', v.mem),
+      dataDiskMiB: mebibytes('data-disk', v['data-disk']),
+      tryFirst: v.try,
+    },
+  });
+  const parts = made.partitions.map((p) => `  partition ${p.number}: ${formatBytes(p.size)} at ${formatBytes(p.start)}, ${p.what}`).join('\n');
+  io.stdout(`${made.path}: appliance "${made.manifest.name}" version ${made.manifest.version}, disk ${formatBytes(made.virtualSize)} (dynamic VHD)\n${parts}\n`);
+  return EXIT.ok;
 }
 
 async function diffCommand(argv: string[], io: CliIo): Promise<number> {

@@ -10,10 +10,10 @@ import { romvisorDataDir, unpackVhdGz } from '../boot/applianceDisk.node.ts';
 import { BackupArchive, writeBackupArchive } from '../backup/index.ts';
 import { collectServerDirectory, restoreServerDirectory, type BuiltinImages } from '../backup/ServerDirectory.node.ts';
 import { FileBackend } from '../disk/node.ts';
-import { CodedError } from '../errors/CodedError.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import { BASE_APPLIANCE } from './bootCommand.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
+import { runSubcommand, UsageError } from './subcommands.ts';
 
 const USAGE = `usage: romvisor backup create DIR FILE.rvbackup
        romvisor backup restore FILE.rvbackup DIR
@@ -30,12 +30,6 @@ such a directory back into an archive, with what the VMs wrote since. verify rea
 every part of an archive, checks each sha256, disk and state, and prints a summary.
 A damaged, cut, altered or newer archive is refused (exit 2) and nothing is written.`;
 
-class UsageError extends CodedError<'usage'> {
-  override readonly name = 'UsageError';
-  constructor(message: string) {
-    super('usage', message);
-  }
-}
 
 const builtins: BuiltinImages = {
   async gz(name) {
@@ -50,79 +44,64 @@ const builtins: BuiltinImages = {
 };
 
 export async function backupCommand(argv: string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = argv;
-  try {
-    switch (sub) {
-      case 'verify': {
-        const [file] = positionals(rest, 1, 'verify takes one archive');
-        const { archive, backend } = await openArchive(file!);
-        const bytes = await archive.verify().finally(() => backend.dispose());
-        const m = archive.manifest;
-        io.stdout(`${file}: romvisor backup, written ${m.createdAt} by ${m.createdBy}; ${m.entries.length} entries, ${formatBytes(bytes)}: every sha256 matches, every disk and state reads\n`);
-        const suspended = new Set((m.server.stores.suspended ?? []).map((r) => r.value.vmId));
-        const images = new Map(m.server.images.map((i) => [i.id, i]));
-        const byUuid = new Map(m.server.images.map((i) => [i.vhdUuid, i]));
-        for (const { value } of m.server.stores.vms ?? []) {
-          let base = images.get(value.diskImageId as string);
-          const disk = base?.entry ? archive.entry(base.entry).size : 0;
-          while (base?.parentUuid) base = byUuid.get(base.parentUuid);
-          const on = base?.base ? `${base.base.origin} ${base.base.name} (sha256 ${base.base.sha256.slice(0, 12)}…)` : base ? `carried base ${base.id}` : 'RAM (no disk)';
-          const share = m.server.shares.find((s) => s.vmId === value.id)?.files.length ?? 0;
-          // The data disk's chain (its current disk and those its snapshots froze), all carried.
-          let dataBytes = 0;
-          const dataTop = images.get(value.dataImageId as string);
-          for (let d = dataTop; d?.entry; d = d.parentUuid ? byUuid.get(d.parentUuid) : undefined) dataBytes += archive.entry(d.entry).size;
-          const data = dataTop ? `, data disk ${formatBytes(dataTop.virtualSize)} (${formatBytes(dataBytes)} in the archive)` : '';
-          io.stdout(`  VM ${value.name}: ${value.memoryMiB} MiB, on ${on}${disk ? `, disk ${formatBytes(disk)}` : ''}${data}${suspended.has(value.id) ? ', suspended' : ''}${share ? `, ${share} shared-folder object(s)` : ''}\n`);
+  return runSubcommand('backup', argv, io, USAGE, {
+    verify: async (rest) => {
+      const [file] = positionals(rest, 1, 'verify takes one archive');
+      const { archive, backend } = await openArchive(file!);
+      const bytes = await archive.verify().finally(() => backend.dispose());
+      const m = archive.manifest;
+      io.stdout(`${file}: romvisor backup, written ${m.createdAt} by ${m.createdBy}; ${m.entries.length} entries, ${formatBytes(bytes)}: every sha256 matches, every disk and state reads\n`);
+      const suspended = new Set((m.server.stores.suspended ?? []).map((r) => r.value.vmId));
+      const images = new Map(m.server.images.map((i) => [i.id, i]));
+      const byUuid = new Map(m.server.images.map((i) => [i.vhdUuid, i]));
+      for (const { value } of m.server.stores.vms ?? []) {
+        let base = images.get(value.diskImageId as string);
+        const disk = base?.entry ? archive.entry(base.entry).size : 0;
+        while (base?.parentUuid) base = byUuid.get(base.parentUuid);
+        const on = base?.base ? `${base.base.origin} ${base.base.name} (sha256 ${base.base.sha256.slice(0, 12)}…)` : base ? `carried base ${base.id}` : 'RAM (no disk)';
+        const share = m.server.shares.find((s) => s.vmId === value.id)?.files.length ?? 0;
+        // The data disk's chain (its current disk and those its snapshots froze), all carried.
+        let dataBytes = 0;
+        const dataTop = images.get(value.dataImageId as string);
+        for (let d = dataTop; d?.entry; d = d.parentUuid ? byUuid.get(d.parentUuid) : undefined) dataBytes += archive.entry(d.entry).size;
+        const data = dataTop ? `, data disk ${formatBytes(dataTop.virtualSize)} (${formatBytes(dataBytes)} in the archive)` : '';
+        io.stdout(`  VM ${value.name}: ${value.memoryMiB} MiB, on ${on}${disk ? `, disk ${formatBytes(disk)}` : ''}${data}${suspended.has(value.id) ? ', suspended' : ''}${share ? `, ${share} shared-folder object(s)` : ''}\n`);
+      }
+      const other = Object.entries(m.server.stores).filter(([s]) => s !== 'vms' && s !== 'suspended');
+      for (const [store, rs] of other) io.stdout(`  ${rs.length} record(s) of ${store}\n`);
+      return EXIT.ok;
+    },
+    restore: async (rest) => {
+      const [file, dir] = positionals(rest, 2, 'restore takes an archive and a new directory');
+      const { archive, backend } = await openArchive(file!);
+      const vms = await restoreServerDirectory(archive, dir!, builtins).finally(() => backend.dispose());
+      io.stdout(`${dir}: ${vms.length} VM(s) restored from ${file}\n`);
+      for (const vm of vms) io.stdout(`  ${vm.name}${vm.suspended ? ' (suspended in the page; the CLI boots it from its disk)' : ''}:\n    ${vm.boot}\n`);
+      return EXIT.ok;
+    },
+    create: async (rest) => {
+      const [dir, file] = positionals(rest, 2, 'create takes a server directory and the archive to write');
+      const { server, sources } = await collectServerDirectory(dir!);
+      const temp = `${file}.${process.pid}.tmp`;
+      const out = await open(temp, 'w');
+      let size = 0;
+      try {
+        for await (const piece of writeBackupArchive(server, sources, { createdBy: 'romvisor cli 0.1' })) {
+          await out.write(piece);
+          size += piece.length;
         }
-        const other = Object.entries(m.server.stores).filter(([s]) => s !== 'vms' && s !== 'suspended');
-        for (const [store, rs] of other) io.stdout(`  ${rs.length} record(s) of ${store}\n`);
-        return EXIT.ok;
+        await out.sync();
+        await out.close();
+        await rename(temp, file!);
+      } catch (e) {
+        await out.close().catch(() => {});
+        await rm(temp, { force: true });
+        throw e;
       }
-      case 'restore': {
-        const [file, dir] = positionals(rest, 2, 'restore takes an archive and a new directory');
-        const { archive, backend } = await openArchive(file!);
-        const vms = await restoreServerDirectory(archive, dir!, builtins).finally(() => backend.dispose());
-        io.stdout(`${dir}: ${vms.length} VM(s) restored from ${file}\n`);
-        for (const vm of vms) io.stdout(`  ${vm.name}${vm.suspended ? ' (suspended in the page; the CLI boots it from its disk)' : ''}:\n    ${vm.boot}\n`);
-        return EXIT.ok;
-      }
-      case 'create': {
-        const [dir, file] = positionals(rest, 2, 'create takes a server directory and the archive to write');
-        const { server, sources } = await collectServerDirectory(dir!);
-        const temp = `${file}.${process.pid}.tmp`;
-        const out = await open(temp, 'w');
-        let size = 0;
-        try {
-          for await (const piece of writeBackupArchive(server, sources, { createdBy: 'romvisor cli 0.1' })) {
-            await out.write(piece);
-            size += piece.length;
-          }
-          await out.sync();
-          await out.close();
-          await rename(temp, file!);
-        } catch (e) {
-          await out.close().catch(() => {});
-          await rm(temp, { force: true });
-          throw e;
-        }
-        io.stdout(`${file}: ${server.stores.vms?.length ?? 0} VM(s) of ${dir}, ${formatBytes(size)}\n`);
-        return EXIT.ok;
-      }
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        io.stdout(USAGE + '\n');
-        return sub === undefined ? EXIT.badInput : EXIT.ok;
-      default:
-        throw new UsageError(`unknown backup command "${sub}"; try: create, restore, verify`);
-    }
-  } catch (e) {
-    if (!(e instanceof CodedError)) throw e;
-    io.stderr(`romvisor backup ${sub}: ${e.message}\n`);
-    return EXIT.badInput;
-  }
+      io.stdout(`${file}: ${server.stores.vms?.length ?? 0} VM(s) of ${dir}, ${formatBytes(size)}\n`);
+      return EXIT.ok;
+    },
+  });
 }
 
 /** The archive in `file`, header and manifest checked; the caller disposes `backend`. */

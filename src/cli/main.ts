@@ -9,8 +9,8 @@ commands:
   run-elf FILE.elf [--max-insns N] [--trace]   run a bare-metal RISC-V program in M-mode
   boot [...]                                   boot firmware + Linux (see romvisor boot --help)
   vhd info|check|create|convert|export|cat     VHD disk images
-  appliance create ...                         make a bootable appliance VHD from a kernel and a root
-  repo build|verify                            appliance repositories (repository.json + VHDs)
+  appliance create|diff                        make a bootable appliance VHD from a kernel and a root; a patch between versions
+  repo build|verify|fetch                      appliance repositories (repository.json + VHDs)
   scenario encode|decode                       scenario files and URLs
   backup create|restore|verify                 whole-server backup archives (the page's Backup/Restore)
 

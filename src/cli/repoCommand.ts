@@ -4,10 +4,10 @@
  * the file and chunk it concerns.
  */
 import { parseArgs } from 'node:util';
-import { CodedError } from '../errors/CodedError.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import { buildRepository, fetchRemoteAppliance, verifyRepository } from '../repo/node.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
+import { runSubcommand, UsageError } from './subcommands.ts';
 import { parseSize } from './parseSize.ts';
 
 const USAGE = `usage: romvisor repo build DIR [--name NAME] [--chunk-size 128K]
@@ -22,63 +22,42 @@ checks its size, each chunk and the whole file against it. fetch makes an applia
 available offline: every chunk the local store ($XDG_DATA_HOME/romvisor/chunks) lacks
 is fetched and verified, so \`boot --repo\` needs no network for it.`;
 
-class UsageError extends CodedError<'usage'> {
-  override readonly name = 'UsageError';
-  constructor(message: string) {
-    super('usage', message);
-  }
-}
 
 export async function repoCommand(argv: string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = argv;
-  try {
-    switch (sub) {
-      case 'build': {
-        const { values, positionals } = parse(rest, { name: { type: 'string' }, 'chunk-size': { type: 'string' } });
-        if (positionals.length !== 1) throw new UsageError(`repo build takes one folder, got ${positionals.length}`);
-        let chunkSize: number | undefined;
-        if (values['chunk-size'] !== undefined) {
-          chunkSize = parseSize(values['chunk-size'] as string);
-          if (chunkSize === undefined) throw new UsageError(`--chunk-size "${values['chunk-size']}" is not a size like 128K`);
-        }
-        const { path, index } = await buildRepository(positionals[0]!, { name: values.name as string | undefined, chunkSize });
-        const lines = index.appliances.flatMap((a) => a.versions.map((v) => `  ${a.name}@${v.version}  ${v.url}  ${formatBytes(v.size)}, ${v.chunks.length} chunks of ${formatBytes(v.chunkSize)}`));
-        io.stdout(`${path}: repository "${index.name}", ${index.appliances.length} appliance(s)\n${lines.join('\n')}\n`);
-        return EXIT.ok;
+  return runSubcommand('repo', argv, io, USAGE, {
+    build: async (rest) => {
+      const { values, positionals } = parse(rest, { name: { type: 'string' }, 'chunk-size': { type: 'string' } });
+      if (positionals.length !== 1) throw new UsageError(`repo build takes one folder, got ${positionals.length}`);
+      let chunkSize: number | undefined;
+      if (values['chunk-size'] !== undefined) {
+        chunkSize = parseSize(values['chunk-size'] as string);
+        if (chunkSize === undefined) throw new UsageError(`--chunk-size "${values['chunk-size']}" is not a size like 128K`);
       }
-      case 'verify': {
-        const { positionals } = parse(rest, {});
-        if (positionals.length !== 1) throw new UsageError(`repo verify takes one URL or folder, got ${positionals.length}`);
-        const report = await verifyRepository(positionals[0]!, (line) => io.stdout(`${line}\n`));
-        for (const p of report.problems) io.stderr(`romvisor repo verify: ${p.message}\n`);
-        if (report.problems.length > 0) {
-          io.stderr(`romvisor repo verify: ${report.indexUrl.href}: ${report.problems.length} problem(s) in ${report.files} file(s)\n`);
-          return EXIT.badInput;
-        }
-        io.stdout(`${report.indexUrl.href}: ${report.files} file(s), ${report.chunks} chunks, ${formatBytes(report.bytes)}: all match the index\n`);
-        return EXIT.ok;
+      const { path, index } = await buildRepository(positionals[0]!, { name: values.name as string | undefined, chunkSize });
+      const lines = index.appliances.flatMap((a) => a.versions.map((v) => `  ${a.name}@${v.version}  ${v.url}  ${formatBytes(v.size)}, ${v.chunks.length} chunks of ${formatBytes(v.chunkSize)}`));
+      io.stdout(`${path}: repository "${index.name}", ${index.appliances.length} appliance(s)\n${lines.join('\n')}\n`);
+      return EXIT.ok;
+    },
+    verify: async (rest) => {
+      const { positionals } = parse(rest, {});
+      if (positionals.length !== 1) throw new UsageError(`repo verify takes one URL or folder, got ${positionals.length}`);
+      const report = await verifyRepository(positionals[0]!, (line) => io.stdout(`${line}\n`));
+      for (const p of report.problems) io.stderr(`romvisor repo verify: ${p.message}\n`);
+      if (report.problems.length > 0) {
+        io.stderr(`romvisor repo verify: ${report.indexUrl.href}: ${report.problems.length} problem(s) in ${report.files} file(s)\n`);
+        return EXIT.badInput;
       }
-      case 'fetch': {
-        const { positionals } = parse(rest, {});
-        if (positionals.length !== 2) throw new UsageError(`repo fetch takes a repository URL and NAME[@VERSION], got ${positionals.length} argument(s)`);
-        const r = await fetchRemoteAppliance({ repo: positionals[0]!, spec: positionals[1]! });
-        io.stdout(`${r.appliance.name}@${r.version.version}: available offline; fetched ${r.stats.fetchedBytes} bytes in ${r.stats.requests} request(s), ${r.stats.storeChunks} of ${r.chunks} chunks were kept already\n`);
-        return EXIT.ok;
-      }
-      case undefined:
-      case 'help':
-      case '--help':
-      case '-h':
-        io.stdout(USAGE + '\n');
-        return sub === undefined ? EXIT.badInput : EXIT.ok;
-      default:
-        throw new UsageError(`unknown repo command "${sub}"; try: build, verify, fetch`);
-    }
-  } catch (e) {
-    if (!(e instanceof CodedError)) throw e;
-    io.stderr(`romvisor repo ${sub}: ${e.message}\n`);
-    return EXIT.badInput;
-  }
+      io.stdout(`${report.indexUrl.href}: ${report.files} file(s), ${report.chunks} chunks, ${formatBytes(report.bytes)}: all match the index\n`);
+      return EXIT.ok;
+    },
+    fetch: async (rest) => {
+      const { positionals } = parse(rest, {});
+      if (positionals.length !== 2) throw new UsageError(`repo fetch takes a repository URL and NAME[@VERSION], got ${positionals.length} argument(s)`);
+      const r = await fetchRemoteAppliance({ repo: positionals[0]!, spec: positionals[1]! });
+      io.stdout(`${r.appliance.name}@${r.version.version}: available offline; fetched ${r.stats.fetchedBytes} bytes in ${r.stats.requests} request(s), ${r.stats.storeChunks} of ${r.chunks} chunks were kept already\n`);
+      return EXIT.ok;
+    },
+  });
 }
 
 function parse(args: string[], options: Record<string, { type: 'string' }>) {

@@ -6,49 +6,25 @@
 import { readFile, stat } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { decodeScenarioUrl, encodeScenarioUrl, parseScenarioJsonBytes, SCENARIO_LIMITS, ScenarioError, scenarioToJson } from '../scenario/index.ts';
-import { CodedError } from '../errors/CodedError.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
+import { runSubcommand, UsageError } from './subcommands.ts';
 
 const USAGE = `usage: romvisor scenario encode FILE.json [--base URL]   print the scenario's link
        romvisor scenario decode URL                        print the link's scenario as JSON
 URL may be a whole link, its fragment (#s=...), or the s=... part.
 Exit codes: 0 ok, 2 bad input.`;
 
-/** Bad command-line input, as opposed to a bad scenario (ScenarioError). */
-class UsageError extends CodedError<'usage'> {
-  override readonly name = 'UsageError';
-  constructor(message: string) {
-    super('usage', message);
-  }
-}
-
 export async function scenarioCommand(argv: string[], io: CliIo): Promise<number> {
-  try {
-    const [sub, ...rest] = argv;
-    switch (sub) {
-      case 'encode':
-        io.stdout(`${await encode(rest)}\n`);
-        return EXIT.ok;
-      case 'decode':
-        io.stdout(decode(rest));
-        return EXIT.ok;
-      case 'help':
-      case '--help':
-      case '-h':
-        io.stdout(`${USAGE}\n`);
-        return EXIT.ok;
-      case undefined:
-        throw new UsageError('a subcommand is needed: encode or decode');
-      default:
-        throw new UsageError(`unknown subcommand ${JSON.stringify(sub)}; it is encode or decode`);
-    }
-  } catch (e) {
-    if (e instanceof CodedError) {
-      io.stderr(`romvisor scenario: ${e.message}\n`);
-      return EXIT.badInput;
-    }
-    throw e;
-  }
+  return runSubcommand('scenario', argv, io, USAGE, {
+    encode: async (rest) => {
+      io.stdout(`${await encode(rest)}\n`);
+      return EXIT.ok;
+    },
+    decode: (rest) => {
+      io.stdout(decode(rest));
+      return EXIT.ok;
+    },
+  });
 }
 
 function parse(argv: string[], options: { base?: { type: 'string' } }): { positionals: string[]; base?: string } {

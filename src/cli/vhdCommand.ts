@@ -22,6 +22,7 @@ import { escapeControl } from '../format/escapeControl.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import { parseSize } from './parseSize.ts';
 import { EXIT, type CliIo } from './CliIo.ts';
+import { runSubcommand, UsageError } from './subcommands.ts';
 
 const USAGE = `usage: romvisor vhd <command> ...
   info FILE                                   type, size, creator, uuid, parent, allocation
@@ -33,13 +34,6 @@ const USAGE = `usage: romvisor vhd <command> ...
   export CHILD.vhd OUT.vhd [--type ...]       flatten a chain into one VHD
   cat FILE.vhd PATH [--partition N]           print a file from an ext2/3/4 partition (default 1)`;
 
-/** Bad command-line input (as opposed to a bad image, which has its own error types). */
-export class UsageError extends CodedError<'usage'> {
-  override readonly name = 'UsageError';
-  constructor(message: string) {
-    super('usage', message);
-  }
-}
 
 /** A disk size: "64M", "1G", "512K", "1048576" → bytes (binary units); must be whole sectors. */
 export function parseDiskSize(text: string): number {
@@ -354,38 +348,20 @@ function isBadInput(e: unknown): e is Error {
 }
 
 export async function vhdCommand(argv: string[], io: CliIo): Promise<number> {
-  const [sub, ...rest] = argv;
-  try {
-    switch (sub) {
-      case 'info': {
-        const p = parseArgs(rest, []);
-        expectArgs(p, 1, 1, 'FILE');
-        return await info(p.positional[0]!, io);
-      }
-      case 'check': {
-        const p = parseArgs(rest, []);
-        expectArgs(p, 1, 1, 'FILE');
-        return await check(p.positional[0]!, io);
-      }
-      case 'create':
-        return await create(parseArgs(rest, ['type', 'parent']), io);
-      case 'convert':
-        return await convert(parseArgs(rest, ['type']), io);
-      case 'export':
-        return await exportChain(parseArgs(rest, ['type']), io);
-      case 'cat':
-        return await cat(parseArgs(rest, ['partition']), io);
-      case undefined:
-      case 'help':
-      case '--help':
-        io.stdout(USAGE + '\n');
-        return sub === undefined ? EXIT.badInput : EXIT.ok;
-      default:
-        throw new UsageError(`unknown vhd command ${JSON.stringify(sub)}; try: info, check, create, convert, export, cat`);
-    }
-  } catch (e) {
-    if (!isBadInput(e)) throw e;
-    io.stderr(`romvisor vhd ${sub}: ${e.message.split('\n')[0]}\n`);
-    return EXIT.badInput;
-  }
+  return runSubcommand('vhd', argv, io, USAGE, {
+    info: async (rest) => {
+      const p = parseArgs(rest, []);
+      expectArgs(p, 1, 1, 'FILE');
+      return await info(p.positional[0]!, io);
+    },
+    check: async (rest) => {
+      const p = parseArgs(rest, []);
+      expectArgs(p, 1, 1, 'FILE');
+      return await check(p.positional[0]!, io);
+    },
+    create: (rest) => create(parseArgs(rest, ['type', 'parent']), io),
+    convert: (rest) => convert(parseArgs(rest, ['type']), io),
+    export: (rest) => exportChain(parseArgs(rest, ['type']), io),
+    cat: (rest) => cat(parseArgs(rest, ['partition']), io),
+  }, { isBadInput, firstLineOnly: true });
 }
