@@ -89,9 +89,11 @@ export const pageGroup: BenchGroup = {
       await powerOn(page);
       for (const n of ['w1', 'w2', 'w3', 'w4', 'j1', 'j2']) await hvCommand(page, `new base ${n}`);
       await page.waitForSelector('[data-vm="j2"]');
-      // j1 and j2 run with the JIT (their own setting, as the card's menu sets it).
+      // Each VM's tier is its own setting, as the card's menu sets it: w1..w4 the interpreter
+      // (the page's default is the JIT's auto tier), j1 and j2 auto.
+      for (const n of ['w1', 'w2', 'w3', 'w4']) await hvCommand(page, `set ${n} jit off`);
       for (const n of ['j1', 'j2']) await hvCommand(page, `set ${n} jit auto`);
-      await page.waitForFunction(() => (globalThis as any).__romvisor.hypervisor().vm('j2').record.jit === 'auto');
+      await page.waitForFunction(() => ['w1', 'w2', 'w3', 'w4', 'j1', 'j2'].every((n) => (globalThis as any).__romvisor.hypervisor().vm(n).record.jit === (n[0] === 'w' ? 'off' : 'auto')));
       // The first boot also fetches, inflates and stores the image: not part of the figure.
       await bootInPage(page, 'w4');
       // Interpreter and JIT boots alternate, so a change in the machine's load falls on both.
