@@ -5,7 +5,7 @@ export {
   STAGE_OFFSET, STAGE_COUNT, TRAP_COUNT_OFFSET, TRAP_LOG_OFFSET, TRAP_LOG_ENTRIES,
 } from './layout';
 export {
-  init, reset, run, skipToTimer, syncTime, timerDistance, getMtime, getMtimecmp, getPc, setPc,
+  init, reset, run, skipToTimer, syncTime, timerDistance, getMtime, getMtimecmp, setRealtimeClock, getInsnsPerTick, getPc, setPc,
   getPriv, getIcount, getLastTrapCause, getLastTrapPc, getLastTrapTval, getTrapCount,
   stopSoon, setBreakpoint, resumeFromBreakpoint, setStopOnTrap, setStopOnPrivChange, getTrapLogHead,
   setTrapReturnMask, setTrapRingMask, setHostTrigger, getHartCount, getCurrentHart, getHartPc, getHartPriv,

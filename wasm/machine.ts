@@ -10,7 +10,7 @@ import { stopOnPrivChange, stopOnTrap } from './cpu/trap';
 import { buildExpansionTable } from './cpu/rvc';
 import { csrIllegal, csrRead, csrWrite, CSR_MCYCLE, CSR_MINSTRET } from './cpu/csr';
 import { fflags } from './cpu/softfloat';
-import { clintReset, insnsUntil, insnsUntilTimer, mtime, mtimecmp, setMtime, timerDeadline, updateTimerLines } from './dev/clint';
+import { clintReset, insnsPerTick, insnsUntil, insnsUntilTimer, mtime, mtimecmp, setMtime, setRealtimeTicks, timerDeadline, updateTimerLines } from './dev/clint';
 import { plicReset } from './dev/plic';
 import { rtcReset } from './dev/goldfishRtc';
 import { uartReset } from './dev/uart16550';
@@ -182,6 +182,9 @@ export function setHartX(h: u32, r: u32, v: u64): void { setXOf(h, r, v); }
 export function setRunnableHarts(mask: u32): void { runOnly(mask); }
 
 export function getMtime(): u64 { return mtime(); }
+/** Realtime machines (Vm) switch mtime's instruction share to realtime ticks; see dev/clint.ts. */
+export function setRealtimeClock(on: bool): void { setRealtimeTicks(on); }
+export function getInsnsPerTick(): u64 { return insnsPerTick(); }
 export function getMtimecmp(): u64 { return mtimecmp; }
 export function getPc(): u64 { return st.pc; }
 export function setPc(v: u64): void { st.pc = v; }

@@ -74,8 +74,9 @@ export const VIRTIO_IRQ: u32 = 1;
 /** Guest RAM starts here; its size is the VM's. */
 export const RAM_BASE: u64 = 0x8000_0000;
 
-/** mtime's frequency: 10 MHz, as QEMU virt. mtime advances one tick per INSNS_PER_TICK
- *  instructions (a nominal 100 MIPS), so time is a function of the instruction count. */
+/** mtime's frequency: 10 MHz, as QEMU virt. In deterministic time mtime advances one tick
+ *  per INSNS_PER_TICK instructions (a nominal 100 MIPS), so time is a function of the
+ *  instruction count; realtime machines keep it level with the host's clock (dev/clint.ts). */
 export const TIMEBASE_HZ: u64 = 10_000_000;
 export const INSNS_PER_TICK: u64 = 10;
 

@@ -132,7 +132,6 @@ export class Core {
   /** Reset ROM, physical 0x1000..0x10000 (indexed by physical address). */
   readonly rom: Uint8Array;
   readonly timebaseHz: number;
-  readonly insnsPerTick: number;
   private readonly x: BigUint64Array;
   private readonly f: BigUint64Array;
   private readonly tx: Uint8Array;
@@ -153,7 +152,20 @@ export class Core {
     this.f = new BigUint64Array(buf, e.FREGS_OFFSET.value, 32);
     this.tx = new Uint8Array(buf, e.UART_TX_OFFSET.value, e.UART_TX_SIZE.value);
     this.timebaseHz = Number(e.TIMEBASE_HZ.value);
-    this.insnsPerTick = Number(e.INSNS_PER_TICK.value);
+  }
+
+  /** Instructions per tick of mtime's instruction share: 10 (deterministic), 1024 (realtime). */
+  get insnsPerTick(): number {
+    return Number(this.exports.getInsnsPerTick());
+  }
+
+  /**
+   * Realtime machines: mtime's instruction share ticks slowly and the host's syncTime keeps it
+   * level with the host clock, so a fast guest's clock does not run ahead (wasm/dev/clint.ts).
+   * mtime reads the same across the switch; a machine state's scalars are the deterministic kind's.
+   */
+  setRealtimeClock(on: boolean): void {
+    this.exports.setRealtimeClock(on ? 1 : 0);
   }
 
   /** Instantiates a compiled core module for a guest with `ramBytes` of RAM. */

@@ -47,6 +47,8 @@ export interface CoreExports {
   timerDistance(): bigint;
   getMtime(): bigint;
   getMtimecmp(): bigint;
+  setRealtimeClock(on: number): void;
+  getInsnsPerTick(): bigint;
   getPc(): bigint;
   setPc(v: bigint): void;
   getPriv(): number;

@@ -236,6 +236,8 @@ export class Vm {
     this.timeMode = cfg.timeMode;
     this.detectCrash = cfg.detectCrash ?? true;
     this.startMs = performance.now();
+    // Realtime: mtime never runs ahead of the host's clock however fast the guest runs.
+    if (cfg.timeMode === 'realtime') core.setRealtimeClock(true);
     this.setWallClock(cfg.timeMode === 'deterministic' ? DETERMINISTIC_EPOCH_MS : Date.now());
     this.completions = new CompletionScheduler(cfg.timeMode);
     // Device writes into RAM discard compiled code translated from those bytes.
@@ -652,7 +654,7 @@ export class Vm {
     }));
     return {
       shape: this.shape,
-      core: this.core.captureState(),
+      core: this.coreState(),
       mtime: this.core.mtime,
       ram: this.captureRam(),
       pendingInput: Uint8Array.from(this.pendingInput),
@@ -719,7 +721,10 @@ export class Vm {
     for (const b of this.blockDevices) b.forgetInflight();
     this.holdNextWfi = false;
     this.applyRam(ram);
+    // The state's mtime bias is the deterministic clock's (coreState); realtime switches back after.
+    this.core.setRealtimeClock(false);
     this.core.applyState(s.core);
+    if (this.timeMode === 'realtime') this.core.setRealtimeClock(true);
     commits.forEach((commit) => commit());
     for (const d of s.devices) {
       if (d.console && this.consoleDevice) this.consoleDevice.applyState(d.console);
@@ -734,6 +739,20 @@ export class Vm {
     // and its wall clock reads the host's, as QEMU's RTC does after a restore.
     this.resumeClock();
     if (this.timeMode === 'realtime') this.setWallClock(Date.now());
+  }
+
+  /**
+   * The core's scalars with mtime's bias as deterministic time keeps it, whatever this
+   * machine's mode, so a state means one thing everywhere (mtime reads the same throughout).
+   */
+  private coreState(): ReturnType<Core['captureState']> {
+    if (this.timeMode !== 'realtime') return this.core.captureState();
+    this.core.setRealtimeClock(false);
+    try {
+      return this.core.captureState();
+    } finally {
+      this.core.setRealtimeClock(true);
+    }
   }
 
   /** Sets the guest's RTC to read `ms` (since 1970) now. */

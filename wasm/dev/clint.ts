@@ -6,7 +6,10 @@
 // mtime is derived from the instruction count, so that timer interrupts land on exact
 // instruction boundaries: mtime = mtimeBias + icount / INSNS_PER_TICK. In deterministic
 // mode the host never touches the bias; in realtime mode it moves the bias forward to the
-// host clock before each run() (see setRealtime in machine.ts).
+// host clock before each run() (syncTime in machine.ts), and the instruction count's share
+// is slow (one tick per 2^REALTIME_TICK_SHIFT instructions, see setRealtimeTicks), so that
+// a guest running faster than INSNS_PER_TICK's nominal 100 MIPS never gets ahead of the
+// host's clock: before, a busy guest with the JIT timed a 7.5 s loop as 16.6 s.
 import { currentHart, hartCount, icount, menvcfg, mip, MENVCFG_STCE, MIP_MSIP, MIP_MTIP, MIP_STIP, stimecmp } from '../cpu/state';
 import { CLINT_STATE_OFFSET } from '../layout';
 import {
@@ -20,6 +23,15 @@ const MTIMECMP: u32 = CLINT_MTIMECMP;
 const MTIME: u32 = CLINT_MTIME;
 
 export let mtimeBias: u64 = 0;
+/**
+ * Realtime: one tick per 2^10 instructions, a nominal 10 GIPS, well above anything the core
+ * runs (a compiled one-instruction loop reaches ~3), so between the host's syncs guest time
+ * only lags the host's, by at most a run's budget (Vm's SLICE), and the sync before the next
+ * run brings it level. A power of two: mtime() is on every block's path, and a shift costs
+ * what the constant division costs.
+ */
+const REALTIME_TICK_SHIFT: u64 = 10;
+let realtimeTicks = false;
 /** The live hart's mtimecmp (its slot in the table is stale while it runs). */
 export let mtimecmp: u64 = <u64>-1;
 
@@ -65,12 +77,32 @@ export function clintReset(): void {
   }
 }
 
+/** The instruction count's share of mtime (mtimeBias holds the rest; it wraps as a u64). */
+@inline function icountTicks(): u64 {
+  return realtimeTicks ? icount >> REALTIME_TICK_SHIFT : icount / INSNS_PER_TICK;
+}
+
+/** Instructions per tick of mtime's instruction-count share. */
+export function insnsPerTick(): u64 {
+  return realtimeTicks ? <u64>1 << REALTIME_TICK_SHIFT : INSNS_PER_TICK;
+}
+
 export function mtime(): u64 {
-  return mtimeBias + icount / INSNS_PER_TICK;
+  return mtimeBias + icountTicks();
 }
 
 export function setMtime(t: u64): void {
-  mtimeBias = t - icount / INSNS_PER_TICK;
+  mtimeBias = t - icountTicks();
+}
+
+/**
+ * Realtime (on) or deterministic (off, the default and what a machine state's mtimeBias
+ * means) ticks; mtime reads the same before and after the switch.
+ */
+export function setRealtimeTicks(on: bool): void {
+  const now = mtime();
+  realtimeTicks = on;
+  setMtime(now);
 }
 
 /** The next time a timer line rises: mtimecmp, or with Sstc on, stimecmp if earlier. */
@@ -102,8 +134,13 @@ export function insnsUntil(deadline: u64): u64 {
   const now = mtime();
   if (now >= deadline) return 0;
   const ticks = deadline - now;
+  // The tick boundary is crossed when icount reaches the next multiple of instructions per
+  // tick (constant divisors in both branches: this runs before every block).
+  if (realtimeTicks) {
+    if (ticks > <u64>-1 >> (REALTIME_TICK_SHIFT + 1)) return <u64>-1 >> 1;
+    return (ticks << REALTIME_TICK_SHIFT) - (icount & ((<u64>1 << REALTIME_TICK_SHIFT) - 1));
+  }
   if (ticks > (<u64>-1) / (INSNS_PER_TICK * 2)) return <u64>-1 >> 1;
-  // The tick boundary is crossed when icount reaches the next multiple of INSNS_PER_TICK.
   return ticks * INSNS_PER_TICK - icount % INSNS_PER_TICK;
 }
 
