@@ -95,8 +95,17 @@ const NAME = REPO_APPLIANCE_NAME;
 export function parseRepositoryIndex(bytes: Uint8Array, where = INDEX_FILE): RepositoryIndex {
   if (bytes.length > INDEX_LIMITS.bytes) throw new RepoError('bad-index', `${where}: ${bytes.length} bytes, over the ${INDEX_LIMITS.bytes / 2 ** 20} MiB an index may have`, where);
   let json: unknown;
+  let decoded: string;
   try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    decoded = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new RepoError('bad-index', `${where}: not UTF-8 JSON: a byte sequence is not UTF-8`, where);
+  }
+  // A web server that answers every path with its own page (a single-page app's fallback, a
+  // login or error page) sends HTML with status 200: say so rather than quote JSON.parse.
+  if (/^\s*</.test(decoded)) throw new RepoError('bad-index', `${where}: the server answered with an HTML page, not a repository index (is this the folder that holds repository.json?)`, where);
+  try {
+    json = JSON.parse(decoded);
   } catch (e) {
     throw new RepoError('bad-index', `${where}: not UTF-8 JSON: ${(e as Error).message}`, where);
   }

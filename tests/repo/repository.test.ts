@@ -56,6 +56,8 @@ describe('repository.json', () => {
     refused(edit((o) => (o.appliances[0]!.memoryMiB = 8)), /appliances\[0\]\.memoryMiB must be a whole number from 64 to 2048, got 8/);
     refused(edit((o) => (o.appliances[0]!.name = 'a b')), /appliances\[0\]\.name may only contain/);
     assert.throws(() => parseRepositoryIndex(new Uint8Array([0x7b, 0xff]), 'r.json'), /r\.json: not UTF-8 JSON/);
+    assert.throws(() => parseRepositoryIndex(new TextEncoder().encode('{ "schema": '), 'r.json'), /r\.json: not UTF-8 JSON: /);
+    assert.throws(() => parseRepositoryIndex(new TextEncoder().encode('\n<!doctype html><html>…'), 'r.json'), /r\.json: the server answered with an HTML page, not a repository index \(is this the folder that holds repository\.json\?\)/);
   });
 
   it('is found from the folder URL with or without a slash, or its own URL', () => {
