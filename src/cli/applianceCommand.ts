@@ -44,7 +44,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-
 /** A size option in whole MiB ("128M", "1G"). */
 function mebibytes(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

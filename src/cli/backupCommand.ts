@@ -30,7 +30,6 @@ such a directory back into an archive, with what the VMs wrote since. verify rea
 every part of an archive, checks each sha256, disk and state, and prints a summary.
 A damaged, cut, altered or newer archive is refused (exit 2) and nothing is written.`;
 
-
 const builtins: BuiltinImages = {
   async gz(name) {
     if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name)) return undefined;

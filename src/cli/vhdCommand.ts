@@ -17,7 +17,6 @@ import {
   type BlockBackend,
 } from '../disk/index.ts';
 import { chainFiles, DiskLockSet, FileBackend, fileParentResolver, findSameFile } from '../disk/node.ts';
-import { CodedError } from '../errors/CodedError.ts';
 import { escapeControl } from '../format/escapeControl.ts';
 import { formatBytes } from '../format/formatBytes.ts';
 import { parseSize } from './parseSize.ts';
@@ -33,7 +32,6 @@ const USAGE = `usage: romvisor vhd <command> ...
   convert IN OUT [--type dynamic|fixed]       raw or VHD to a standalone VHD
   export CHILD.vhd OUT.vhd [--type ...]       flatten a chain into one VHD
   cat FILE.vhd PATH [--partition N]           print a file from an ext2/3/4 partition (default 1)`;
-
 
 /** A disk size: "64M", "1G", "512K", "1048576" → bytes (binary units); must be whole sectors. */
 export function parseDiskSize(text: string): number {
@@ -341,9 +339,8 @@ async function cat(p: Parsed, io: CliIo): Promise<number> {
   return EXIT.ok;
 }
 
-function isBadInput(e: unknown): e is Error {
-  if (e instanceof CodedError) return true;
-  // File-system errors (ENOENT, EACCES, EISDIR) are bad input too: a wrong path.
+/** Besides CodedError (which every command group counts), file-system errors (ENOENT, EACCES, EISDIR) are bad input: a wrong path. */
+function isFileSystemError(e: unknown): e is Error {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string' && (e as NodeJS.ErrnoException).syscall !== undefined;
 }
 
@@ -363,5 +360,5 @@ export async function vhdCommand(argv: string[], io: CliIo): Promise<number> {
     convert: (rest) => convert(parseArgs(rest, ['type']), io),
     export: (rest) => exportChain(parseArgs(rest, ['type']), io),
     cat: (rest) => cat(parseArgs(rest, ['partition']), io),
-  }, { isBadInput, firstLineOnly: true });
+  }, { isBadInput: isFileSystemError, firstLineOnly: true });
 }

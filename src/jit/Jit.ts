@@ -46,21 +46,18 @@ export function parseJitMode(value: string, where: string): JitMode {
  * bare-metal).
  */
 const AUTO_THRESHOLD = 1_000_000;
-/** ROMVISOR_JIT_THRESHOLD overrides it in node, for measuring (the page has no environment). */
-function autoThreshold(): number {
-  const v = Number(globalThis.process?.env?.ROMVISOR_JIT_THRESHOLD);
-  return Number.isInteger(v) && v > 0 ? v : AUTO_THRESHOLD;
+/** ROMVISOR_JIT_THRESHOLD overrides it in node, for measuring. */
+const autoThreshold = (): number => envCount('ROMVISOR_JIT_THRESHOLD', AUTO_THRESHOLD);
+
+/** A positive whole number from node's environment variable `name`, else `fallback` (the page has no environment). */
+function envCount(name: string, fallback: number): number {
+  const v = Number(globalThis.process?.env?.[name]);
+  return Number.isInteger(v) && v > 0 ? v : fallback;
 }
 /** Code cache caps: pages with a module alive, and their modules' bytes. */
 const MAX_PAGES = 4096;
 const MAX_BYTES = 48 << 20;
 
-/** The page cap: ROMVISOR_JIT_MAX_PAGES in node if set (so a test fills the cache and
- *  watches everything dropped and translated again), else MAX_PAGES. */
-function pageCap(): number {
-  const v = Number(globalThis.process?.env?.ROMVISOR_JIT_MAX_PAGES);
-  return Number.isInteger(v) && v > 0 ? v : MAX_PAGES;
-}
 
 export interface JitStats {
   mode: JitMode;
@@ -148,7 +145,8 @@ export class Jit {
   private compileMs = 0;
   private translateMs = 0;
   private evictions = 0;
-  private readonly maxPages = pageCap();
+  /** ROMVISOR_JIT_MAX_PAGES overrides the page cap in node, so a test fills the cache and watches it dropped. */
+  private readonly maxPages = envCount('ROMVISOR_JIT_MAX_PAGES', MAX_PAGES);
 
   constructor(
     readonly mode: JitMode,

@@ -9,8 +9,9 @@ import type { RunOutcome, Vm } from './Vm.ts';
 
 export class GuestLoop {
   private wakeUp: (() => void) | undefined;
-  private readonly yieldTurn = makeYield();
-  private readonly setTimer = makeTimer();
+  private readonly turn = makeTurn();
+  private readonly yieldTurn = () => new Promise<void>((resolve) => this.turn(resolve));
+  private readonly setTimer = makeTimer(this.turn);
 
   /** Ends the current rest or sleep now: input arrived, the host resumed, or it shuts down. */
   wake(): void {
@@ -57,45 +58,37 @@ export class GuestLoop {
 }
 
 /**
- * A zero-delay turn of the event loop: setImmediate in node; in a browser a MessageChannel
- * message, which is not clamped like nested setTimeout(0) is.
+ * Runs a callback on the next turn of the event loop: setImmediate in node; in a browser a
+ * MessageChannel message, which is not clamped like nested setTimeout(0) is. Callbacks queue
+ * in order, so turns asked for before the last one's message arrived are not lost.
  */
-function makeYield(): () => Promise<void> {
-  if (typeof setImmediate === 'function') return () => new Promise<void>((r) => setImmediate(r));
-  const channel = new MessageChannel();
-  let resolve: (() => void) | undefined;
-  channel.port1.onmessage = () => resolve?.();
-  return () =>
-    new Promise<void>((r) => {
-      resolve = r;
-      channel.port2.postMessage(0);
-    });
-}
-
-/**
- * A timer that fires after `ms` as asked, returning its cancel. In a browser a setTimeout set
- * from a timer's callback more than five deep is clamped to 4 ms (HTML's timer nesting rule),
- * and an idle guest's loop is exactly such a chain: in a Chromium worker a 1 ms nap took 4.09
- * ms, so a booting guest that waits on short kernel timers ran in slow motion beside node.
- * Set from a MessageChannel task the timer is at nesting level 0 and is not clamped (1.11 ms).
- */
-function makeTimer(): (ms: number, fire: () => void) => () => void {
-  if (typeof setImmediate === 'function') {
-    return (ms, fire) => {
-      const timer = setTimeout(fire, ms);
-      return () => clearTimeout(timer);
-    };
-  }
+function makeTurn(): (next: () => void) => void {
+  if (typeof setImmediate === 'function') return (next) => void setImmediate(next);
   const channel = new MessageChannel();
   const queue: (() => void)[] = [];
   channel.port1.onmessage = () => queue.shift()?.();
+  return (next) => {
+    queue.push(next);
+    channel.port2.postMessage(0);
+  };
+}
+
+/**
+ * A timer that fires after `ms`, returning its cancel. In a browser a setTimeout set from a
+ * timer's callback more than five deep is clamped to 4 ms (HTML's timer nesting rule), and an
+ * idle guest's loop is exactly such a chain: in a Chromium worker a 1 ms nap took 4.09 ms.
+ * Set from a turn (a MessageChannel task) it is at nesting level 0 and takes 1.11 ms. In node
+ * the timer is set at once (setImmediate would cost a turn for nothing).
+ */
+function makeTimer(turn: (next: () => void) => void): (ms: number, fire: () => void) => () => void {
+  const inNode = typeof setImmediate === 'function';
   return (ms, fire) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let cancelled = false;
-    queue.push(() => {
+    if (inNode) timer = setTimeout(fire, ms);
+    else turn(() => {
       if (!cancelled) timer = setTimeout(fire, ms);
     });
-    channel.port2.postMessage(0);
     return () => {
       cancelled = true;
       clearTimeout(timer);

@@ -31,6 +31,7 @@ export let mtimeBias: u64 = 0;
  * what the constant division costs.
  */
 const REALTIME_TICK_SHIFT: u64 = 10;
+/** Set once by the host for a realtime machine (Vm); a power-on reset (clintReset) keeps it. */
 let realtimeTicks = false;
 /** The live hart's mtimecmp (its slot in the table is stale while it runs). */
 export let mtimecmp: u64 = <u64>-1;
